@@ -1,0 +1,30 @@
+"""pyjax: JAX, written again in Python (NumPy eager backend, IREE for jit)."""
+from pyjax._src.config import config
+from pyjax._src import dtypes as _dtypes_mod
+from pyjax._src.array import Array
+from pyjax._src.devices import (Device, default_backend, device_count, devices,
+                                local_device_count, local_devices, process_count,
+                                process_index)
+from pyjax._src.devices import default_device as _default_device
+from pyjax._src.core import ensure_compile_time_eval
+from pyjax._src.dtypes import float0
+from pyjax._src.api import (ShapeDtypeStruct, block_until_ready, device_get, device_put,
+                            eval_shape, make_jaxpr)
+from pyjax._src.numpy import array_methods as _array_methods  # installs operators
+from pyjax import dtypes, errors, lax, numpy, tree, tree_util
+
+__version__ = "0.1.0"
+
+
+def typeof(x):
+  """The abstract value (ShapedArray) of ``x``."""
+  from pyjax._src.core import get_aval
+  return get_aval(x)
+
+
+def host_count():
+  return process_count()
+
+
+def host_id():
+  return process_index()

@@ -1,0 +1,258 @@
+"""``pyjax.Array``: an immutable array backed by a host NumPy buffer.
+
+``Array`` is the public, abstract type (``isinstance(x, pyjax.Array)`` holds for
+concrete arrays and for tracers, as in JAX); ``ArrayImpl`` is the concrete class.
+The operators and NumPy-style methods are installed on both ``ArrayImpl`` and
+``core.Tracer`` by ``pyjax._src.numpy.array_methods`` so they behave alike.
+"""
+from __future__ import annotations
+
+import abc
+
+import numpy as np
+
+from pyjax._src import core, devices as _devices_mod, dtypes
+
+
+class Array(abc.ABC):
+  """The JAX array type (abstract; see ``ArrayImpl``)."""
+  __slots__ = ()
+
+
+Array.register(core.Tracer)
+
+
+class ArrayImpl(Array):
+  __slots__ = ("_value", "weak_type", "_device", "_deleted", "__weakref__")
+  __array_priority__ = 100
+
+  def __init__(self, value, weak_type=False, device=None):
+    # ``value`` is an np.ndarray or np.generic of a canonical dtype; callers own it.
+    self._value = value
+    self.weak_type = weak_type
+    self._device = device
+    self._deleted = False
+
+  # ------------------------------------------------------------ basic facts
+  shape = property(lambda self: self._value.shape)
+  dtype = property(lambda self: self._value.dtype)
+  ndim = property(lambda self: self._value.ndim)
+  size = property(lambda self: self._value.size)
+  itemsize = property(lambda self: self._value.itemsize)
+  nbytes = property(lambda self: self._value.nbytes)
+
+  @property
+  def aval(self):
+    v = self._value
+    return core.ShapedArray(v.shape, v.dtype, self.weak_type)
+
+  def __len__(self):
+    if not self._value.shape:
+      raise TypeError("len() of unsized object")
+    return self._value.shape[0]
+
+  # ------------------------------------------------------------ host views
+  def _host(self) -> np.ndarray:
+    """A read-only ndarray view of the buffer (no copy)."""
+    if self._deleted:
+      raise RuntimeError("Array has been deleted.")
+    v = self._value
+    if type(v) is not np.ndarray:
+      v = np.asarray(v)
+    elif v.flags.writeable:
+      v = v.view()
+      v.flags.writeable = False
+    return v
+
+  def __array__(self, dtype=None, copy=None):
+    v = self._host()
+    if copy:
+      return np.array(v, dtype=dtype, copy=True)
+    if dtype is not None and np.dtype(dtype) != v.dtype:
+      if copy is False:
+        raise ValueError("Unable to avoid copy while creating an array as requested.")
+      return v.astype(dtype)
+    return v
+
+  def __float__(self):
+    return float(self._scalar("float"))
+
+  def __int__(self):
+    return int(self._scalar("int"))
+
+  def __complex__(self):
+    return complex(self._scalar("complex"))
+
+  def __bool__(self):
+    return bool(self._value)
+
+  def __index__(self):
+    if self._value.dtype.kind not in "iub":
+      raise TypeError("only integer scalar arrays can be converted to a scalar index")
+    return int(self._value)
+
+  def _scalar(self, what):
+    if self._value.size != 1:
+      raise TypeError(f"only length-1 arrays can be converted to Python scalars "
+                      f"(got shape {self.shape} in {what}())")
+    return self._value.reshape(())[()]
+
+  def item(self, *args):
+    return self._host().item(*args)
+
+  def tolist(self):
+    return self._host().tolist()
+
+  def tobytes(self, order="C"):
+    return self._host().tobytes(order)
+
+  def __hash__(self):
+    raise TypeError("unhashable type: 'jax.Array'")
+
+  def __setitem__(self, idx, val):
+    raise TypeError(
+        "JAX arrays are immutable and do not support in-place item assignment. "
+        "Instead of x[idx] = y, use x = x.at[idx].set(y) or another .at[] method: "
+        "https://docs.jax.dev/en/latest/_autosummary/jax.numpy.ndarray.at.html")
+
+  def __iter__(self):
+    v = self._value
+    if not v.shape:
+      raise TypeError("iteration over a 0-d array")
+    w = self.weak_type
+    if v.ndim == 1:
+      return (ArrayImpl(x, w) for x in v)  # x is an np.generic scalar
+    return (ArrayImpl(v[i], w) for i in range(v.shape[0]))
+
+  def __reduce__(self):
+    return (_reconstruct, (np.asarray(self._value), self.weak_type))
+
+  def __copy__(self):
+    return self
+
+  def __deepcopy__(self, memo):
+    return self
+
+  def __format__(self, spec):
+    if self._value.ndim == 0:
+      return format(self._value[()], spec)
+    return format(str(self), spec)
+
+  # ------------------------------------------------------------ printing
+  def __repr__(self):
+    prefix = "Array("
+    dtype_str = f"dtype={self.dtype.name}"
+    dtype_str += ", weak_type=True)" if self.weak_type else ")"
+    v = self._host()
+    line_width = np.get_printoptions()["linewidth"]
+    if v.size == 0:
+      s = f"[], shape={v.shape}"
+    else:
+      s = np.array2string(v, prefix=prefix, suffix=",", separator=", ",
+                          max_line_width=line_width)
+    last_line_len = len(s) - s.rfind("\n") + 1
+    sep = " " * len(prefix) if last_line_len + len(dtype_str) + 1 > line_width else " "
+    return f"{prefix}{s},{sep}{dtype_str}"
+
+  def __str__(self):
+    return str(self._host())
+
+  # ------------------------------------------------------------ devices
+  @property
+  def device(self):
+    return self._device or _devices_mod.default_device()
+
+  def devices(self):
+    return {self.device}
+
+  @property
+  def sharding(self):
+    return _devices_mod.SingleDeviceSharding(self.device)
+
+  committed = property(lambda self: self._device is not None)
+  is_fully_addressable = property(lambda self: True)
+  is_fully_replicated = property(lambda self: True)
+  platform = property(lambda self: "cpu")
+
+  def block_until_ready(self):
+    return self
+
+  def is_ready(self):
+    return True
+
+  def copy_to_host_async(self):
+    return None
+
+  def delete(self):
+    self._deleted = True
+
+  def is_deleted(self):
+    return self._deleted
+
+  def unsafe_buffer_pointer(self):
+    return np.asarray(self._value).ctypes.data
+
+  @property
+  def addressable_shards(self):
+    return [Shard(self.device, tuple(slice(None) for _ in self.shape), 0, self)]
+
+  def addressable_data(self, index):
+    return self
+
+  def to_device(self, device, *, stream=None):
+    return ArrayImpl(self._value, self.weak_type, device)
+
+
+class Shard:
+  def __init__(self, device, index, replica_id, data):
+    self.device, self.index, self.replica_id, self.data = device, index, replica_id, data
+
+  def __repr__(self):
+    return (f"Shard(device={self.device!r}, index={self.index}, "
+            f"replica_id={self.replica_id}, data={self.data})")
+
+
+def _reconstruct(value, weak_type):
+  return ArrayImpl(value, weak_type)
+
+
+# ---------------------------------------------------------------- conversion
+
+
+_python_scalar_types = (bool, int, float, complex)
+
+
+def from_python_scalar(x, dtype=None) -> ArrayImpl:
+  """A weakly typed 0-d array for a Python scalar (bool is strongly typed)."""
+  if dtype is None:
+    dtype = dtypes.canonicalize_dtype(dtypes.python_scalar_dtypes[type(x)])
+  if type(x) is int:
+    _check_int_range(x, dtype)
+  return ArrayImpl(np.asarray(x, dtype)[()] if dtype.kind != "V" else np.zeros((), dtype),
+                   type(x) is not bool)
+
+
+def _check_int_range(x: int, dtype):
+  if dtype.kind in "iu":
+    info = np.iinfo(dtype)
+    if not info.min <= x <= info.max:
+      raise OverflowError(f"Python int {x} too large to convert to {dtype.name}")
+
+
+def asarray_value(x, dtype=None, weak_type=None):
+  """Converts anything array-like (not a tracer) to an ArrayImpl on the host."""
+  if type(x) is ArrayImpl:
+    if dtype is None or x.dtype == dtype:
+      return x
+    return ArrayImpl(np.asarray(x._value).astype(dtype), False)
+  if type(x) in _python_scalar_types:
+    return from_python_scalar(x, None if dtype is None else np.dtype(dtype))
+  v = np.asarray(x)
+  if v.dtype == object:
+    raise TypeError(f"JAX only supports number and bool dtypes, got dtype object in array")
+  target = dtypes.canonicalize_dtype(v.dtype if dtype is None else dtype)
+  if v.dtype != target:
+    v = v.astype(target)
+  elif v.flags.writeable:
+    v = v.copy()  # the Array must not alias a buffer the caller can still mutate
+  return ArrayImpl(v, bool(weak_type))

@@ -1,0 +1,566 @@
+"""Core of pyjax: abstract values, primitives, traces, tracers and the jaxpr IR.
+
+Interpretation is context-sensitive: ``Primitive.bind`` hands the primitive to
+the *current* trace (``trace_ctx.trace``). Every transformation's trace knows
+its parent; it unboxes its own tracers (recognised by ``tracer._trace is
+self``), treats everything else as a constant, and binds on the parent. The
+bottom of the chain is ``EvalTrace``, which runs the primitive's NumPy impl.
+"""
+from __future__ import annotations
+
+import itertools
+import threading
+from contextlib import contextmanager
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from pyjax._src import dtypes
+from pyjax._src.errors import (ConcretizationTypeError, TracerArrayConversionError,
+                               TracerBoolConversionError, TracerIntegerConversionError,
+                               UnexpectedTracerError)
+
+# ---------------------------------------------------------------- avals
+
+
+class ShapedArray:
+  """The abstract value of an array: shape, dtype and weak_type."""
+  __slots__ = ("shape", "dtype", "weak_type")
+  array_abstraction_level = 1
+
+  def __init__(self, shape, dtype, weak_type=False):
+    self.shape = tuple(shape)
+    self.dtype = np.dtype(dtype)
+    self.weak_type = bool(weak_type)
+
+  ndim = property(lambda self: len(self.shape))
+  size = property(lambda self: int(np.prod(self.shape, dtype=np.int64)))
+
+  def update(self, shape=None, dtype=None, weak_type=None):
+    return ShapedArray(self.shape if shape is None else shape,
+                       self.dtype if dtype is None else dtype,
+                       self.weak_type if weak_type is None else weak_type)
+
+  def strip_weak_type(self):
+    return self if not self.weak_type else ShapedArray(self.shape, self.dtype)
+
+  def __eq__(self, other):
+    return (type(other) is ShapedArray and self.shape == other.shape
+            and self.dtype == other.dtype and self.weak_type == other.weak_type)
+
+  def __hash__(self):
+    return hash((self.shape, self.dtype, self.weak_type))
+
+  def str_short(self, short_dtypes=True):
+    dt = dtypes.short_dtype_name(self.dtype) if short_dtypes else self.dtype.name
+    return f"{dt}[{','.join(map(str, self.shape))}]"
+
+  def __repr__(self):
+    w = ", weak_type=True" if self.weak_type else ""
+    return f"ShapedArray({self.str_short(short_dtypes=False)}{w})"
+
+  __str__ = __repr__
+
+
+def get_aval(x) -> ShapedArray:
+  """Abstract value of any array-like (Array, Tracer, NumPy value or Python scalar)."""
+  aval = getattr(x, "aval", None)
+  if aval is not None:
+    return aval
+  if isinstance(x, (bool, int, float, complex)) and not isinstance(x, np.generic):
+    return ShapedArray((), dtypes.canonicalize_dtype(dtypes.dtype(x)),
+                       weak_type=type(x) is not bool)
+  if isinstance(x, (np.ndarray, np.generic)):
+    return ShapedArray(x.shape, dtypes.canonicalize_dtype(x.dtype))
+  raise TypeError(f"Value {x!r} of type {type(x)} is not a valid JAX type")
+
+
+def is_valid_jaxtype(x) -> bool:
+  try:
+    get_aval(x)
+    return True
+  except TypeError:
+    return False
+
+
+# ---------------------------------------------------------------- primitives
+
+
+class Primitive:
+  """A primitive operation. Rules are attributes set beside its definition."""
+  multiple_results = False
+
+  def __init__(self, name: str):
+    self.name = name
+    self.impl: Callable | None = None
+    self.abstract_eval: Callable | None = None
+    self.jvp: Callable | None = None
+    self.transpose: Callable | None = None
+    self.batch: Callable | None = None
+    self.lower: Callable | None = None
+    self.pp_params: Callable | None = None  # custom param formatting
+
+  def __repr__(self):
+    return self.name
+
+  def bind(self, *args, **params):
+    return trace_ctx.trace.process_primitive(self, args, params)
+
+  def def_impl(self, fn):
+    self.impl = fn
+    return fn
+
+  def def_abstract_eval(self, fn):
+    self.abstract_eval = fn
+    return fn
+
+  def rule(self, kind: str):
+    """Returns the rule ``kind`` or raises naming the primitive and transformation."""
+    r = getattr(self, kind)
+    if r is None:
+      what = {"jvp": "differentiation (jvp)", "transpose": "reverse-mode transpose",
+              "batch": "vmap batching", "lower": "jit lowering to StableHLO",
+              "impl": "eager evaluation", "abstract_eval": "abstract evaluation"}[kind]
+      raise NotImplementedError(
+          f"Primitive '{self.name}' has no rule for {what} yet.")
+    return r
+
+
+# ---------------------------------------------------------------- traces
+
+
+class Trace:
+  """One interpretation context. ``parent`` is the trace it binds on."""
+  __slots__ = ("parent", "tag", "_valid", "__weakref__")
+
+  def __init__(self, parent=None):
+    self.parent = parent
+    self.tag = object()
+    self._valid = True
+
+  def process_primitive(self, prim, args, params):
+    raise NotImplementedError
+
+  def invalidate(self):
+    self._valid = False
+
+  def __repr__(self):
+    return f"{type(self).__name__}"
+
+
+class EvalTrace(Trace):
+  """The bottom trace: runs primitives on concrete values."""
+  __slots__ = ()
+
+  def process_primitive(self, prim, args, params):
+    return prim.impl(*args, **params)
+
+
+eval_trace = EvalTrace()
+
+
+class _TraceCtx(threading.local):
+  trace: Trace = eval_trace
+
+
+trace_ctx = _TraceCtx()
+
+
+@contextmanager
+def set_current_trace(trace: Trace):
+  prev = trace_ctx.trace
+  trace_ctx.trace = trace
+  try:
+    yield trace
+  finally:
+    trace_ctx.trace = prev
+
+
+def find_cur_trace() -> Trace:
+  return trace_ctx.trace
+
+
+def ensure_compile_time_eval():
+  """Context in which operations run eagerly on concrete values."""
+  return set_current_trace(eval_trace)
+
+
+class Tracer:
+  """Base class of every transformation's tracer; overloads like ``Array``."""
+  __slots__ = ("_trace", "__weakref__")
+  __array_priority__ = 1000
+
+  @property
+  def aval(self) -> ShapedArray:
+    raise NotImplementedError
+
+  shape = property(lambda self: self.aval.shape)
+  dtype = property(lambda self: self.aval.dtype)
+  ndim = property(lambda self: len(self.aval.shape))
+  size = property(lambda self: self.aval.size)
+  weak_type = property(lambda self: self.aval.weak_type)
+
+  def __len__(self):
+    if not self.aval.shape:
+      raise TypeError("len() of unsized object")
+    return self.aval.shape[0]
+
+  @property
+  def _value(self):
+    # Reached when a tracer escapes into eager evaluation.
+    raise UnexpectedTracerError(_leak_message(self))
+
+  def to_concrete_value(self):
+    """The concrete value behind this tracer if it has one, else None."""
+    return None
+
+  def _concrete_or_raise(self, err):
+    v = self.to_concrete_value()
+    if v is None:
+      raise err(self)
+    return v
+
+  def __bool__(self):
+    if self.aval.shape:
+      raise ValueError(
+          f"The truth value of an array with more than one element is ambiguous. "
+          f"Use a.any() or a.all()")
+    return bool(self._concrete_or_raise(TracerBoolConversionError))
+
+  def __index__(self):
+    if not dtypes.issubdtype(self.aval.dtype, np.integer):
+      raise TypeError(f"only integer scalar arrays can be converted to a scalar index")
+    return int(self._concrete_or_raise(TracerIntegerConversionError))
+
+  def __int__(self):
+    return int(self._concrete_or_raise(
+        lambda t: ConcretizationTypeError(t, "The problem arose with the `int` function.")))
+
+  def __float__(self):
+    return float(self._concrete_or_raise(
+        lambda t: ConcretizationTypeError(t, "The problem arose with the `float` function.")))
+
+  def __complex__(self):
+    return complex(self._concrete_or_raise(
+        lambda t: ConcretizationTypeError(t, "The problem arose with the `complex` function.")))
+
+  def __array__(self, dtype=None, copy=None):
+    v = self.to_concrete_value()
+    if v is None:
+      raise TracerArrayConversionError(self)
+    return np.asarray(v, dtype=dtype)
+
+  def item(self, *args):
+    return self._concrete_or_raise(
+        lambda t: ConcretizationTypeError(t, "The problem arose with the `item` method.")
+    ).item(*args)
+
+  def tolist(self):
+    return np.asarray(self._concrete_or_raise(
+        lambda t: ConcretizationTypeError(t, "The problem arose with `tolist`."))).tolist()
+
+  def __hash__(self):
+    raise TypeError(f"unhashable type: {type(self).__name__}")
+
+  def __setitem__(self, idx, val):
+    raise TypeError(
+        "JAX arrays are immutable and do not support in-place item assignment. "
+        "Instead of x[idx] = y, use x = x.at[idx].set(y) or another .at[] method: "
+        "https://docs.jax.dev/en/latest/_autosummary/jax.numpy.ndarray.at.html")
+
+  def __iter__(self):
+    if not self.aval.shape:
+      raise TypeError("iteration over a 0-d array")
+    from pyjax._src.lax import lax
+    return iter([lax.index_in_dim(self, i, keepdims=False)
+                 for i in range(self.aval.shape[0])])
+
+  def __reduce__(self):
+    raise ConcretizationTypeError(self, "Tracers cannot be pickled.")
+
+  def __copy__(self):
+    return self
+
+  def __deepcopy__(self, memo):
+    return self
+
+  def __repr__(self):
+    return f"{type(self).__name__}<{self.aval.str_short(short_dtypes=False)}>"
+
+  __str__ = __repr__
+
+
+def _leak_message(tracer) -> str:
+  return (f"Encountered an unexpected tracer. A function transformed by JAX had a "
+          f"side effect, allowing for a reference to an intermediate value with "
+          f"type {tracer.aval.str_short()} wrapped in a {type(tracer).__name__} to "
+          f"escape the scope of the transformation.\nJAX transformations require "
+          f"that functions explicitly return their outputs, and disallow saving "
+          f"intermediate values to global state.")
+
+
+def check_valid(tracer):
+  if not tracer._trace._valid:
+    raise UnexpectedTracerError(_leak_message(tracer))
+
+
+def concrete_or_error(force, val, context=""):
+  """Returns ``force(val)`` for a concrete ``val``; raises ConcretizationTypeError otherwise."""
+  if isinstance(val, Tracer):
+    v = val.to_concrete_value()
+    if v is None:
+      raise ConcretizationTypeError(val, context)
+    val = v
+  return val if force is None else force(val)
+
+
+def concrete_dim(d, context=""):
+  return concrete_or_error(int, d, context)
+
+
+# ---------------------------------------------------------------- jaxpr IR
+
+
+class Var:
+  __slots__ = ("aval", "__weakref__")
+
+  def __init__(self, aval: ShapedArray):
+    self.aval = aval
+
+  def __repr__(self):
+    return f"Var({self.aval.str_short()})"
+
+
+class DropVar(Var):
+  __slots__ = ()
+
+
+class Literal:
+  __slots__ = ("val", "aval")
+
+  def __init__(self, val, aval: ShapedArray):
+    self.val = val
+    self.aval = aval
+
+  def __repr__(self):
+    return f"{_literal_str(self.val)}:{self.aval.str_short()}"
+
+
+def _literal_str(val) -> str:
+  v = np.asarray(val)
+  if v.dtype == np.bool_:
+    return str(bool(v))
+  return str(v[()]) if v.ndim == 0 else np.array2string(v, separator=", ")
+
+
+class JaxprEqn:
+  __slots__ = ("invars", "outvars", "primitive", "params", "source_info")
+
+  def __init__(self, invars, outvars, primitive, params, source_info=None):
+    self.invars = list(invars)
+    self.outvars = list(outvars)
+    self.primitive = primitive
+    self.params = params
+    self.source_info = source_info
+
+  def replace(self, **kw):
+    d = dict(invars=self.invars, outvars=self.outvars, primitive=self.primitive,
+             params=self.params, source_info=self.source_info)
+    d.update(kw)
+    return JaxprEqn(**d)
+
+  def __repr__(self):
+    return _pp_eqn(self, _Names(), 0).rstrip()
+
+
+class DebugInfo:
+  """Where a traced function came from, to name arguments in error messages."""
+  __slots__ = ("traced_for", "func_name", "func_src_info", "arg_names", "result_paths")
+
+  def __init__(self, traced_for, func_name, func_src_info, arg_names, result_paths=None):
+    self.traced_for = traced_for
+    self.func_name = func_name
+    self.func_src_info = func_src_info
+    self.arg_names = arg_names
+    self.result_paths = result_paths
+
+
+def debug_info(traced_for: str, fun: Callable, args, kwargs, static_argnums=()) -> DebugInfo:
+  """Builds a DebugInfo with flattened argument names such as ``x``, ``params[0][1]``."""
+  import inspect
+  from pyjax._src import tree_util
+  name = getattr(fun, "__name__", type(fun).__name__)
+  try:
+    code = fun.__code__
+    src = f"{name} at {code.co_filename}:{code.co_firstlineno}"
+  except AttributeError:
+    src = name
+  try:
+    sig = inspect.signature(fun)
+    ba = sig.bind(*args, **kwargs)
+    named = list(ba.arguments.items())
+  except (TypeError, ValueError):
+    named = [(f"args[{i}]", a) for i, a in enumerate(args)] + list(kwargs.items())
+  arg_names = []
+  for i, (nm, a) in enumerate(named):
+    if i in static_argnums:
+      continue
+    paths, _ = tree_util.tree_flatten_with_path(a)
+    for p, _leaf in paths:
+      arg_names.append(nm + tree_util.keystr(p))
+  return DebugInfo(traced_for, name, src, tuple(arg_names))
+
+
+class Jaxpr:
+  __slots__ = ("constvars", "invars", "outvars", "eqns", "debug_info")
+
+  def __init__(self, constvars, invars, outvars, eqns, debug_info=None):
+    self.constvars = list(constvars)
+    self.invars = list(invars)
+    self.outvars = list(outvars)
+    self.eqns = list(eqns)
+    self.debug_info = debug_info
+
+  in_avals = property(lambda self: [v.aval for v in self.invars])
+  out_avals = property(lambda self: [v.aval for v in self.outvars])
+
+  def __str__(self):
+    return pp_jaxpr(self)
+
+  __repr__ = __str__
+
+  def pretty_print(self, **_):
+    return pp_jaxpr(self)
+
+
+class ClosedJaxpr:
+  """A jaxpr with its constants: what ``make_jaxpr`` returns."""
+  __slots__ = ("jaxpr", "consts")
+
+  def __init__(self, jaxpr: Jaxpr, consts: Sequence):
+    self.jaxpr = jaxpr
+    self.consts = list(consts)
+
+  in_avals = property(lambda self: self.jaxpr.in_avals)
+  out_avals = property(lambda self: self.jaxpr.out_avals)
+  eqns = property(lambda self: self.jaxpr.eqns)
+  literals = property(lambda self: self.consts)
+
+  def __str__(self):
+    return pp_jaxpr(self.jaxpr)
+
+  __repr__ = __str__
+
+  def pretty_print(self, **_):
+    return pp_jaxpr(self.jaxpr)
+
+  def __call__(self, *args):
+    return eval_jaxpr(self.jaxpr, self.consts, *args)
+
+
+def eval_jaxpr(jaxpr: Jaxpr, consts: Sequence, *args) -> list:
+  """Evaluates a jaxpr by binding each primitive under the current trace."""
+  env: dict[Var, Any] = {}
+  if len(args) != len(jaxpr.invars):
+    raise TypeError(f"eval_jaxpr: expected {len(jaxpr.invars)} args, got {len(args)}")
+  env.update(zip(jaxpr.constvars, consts))
+  env.update(zip(jaxpr.invars, args))
+
+  def read(v):
+    return v.val if type(v) is Literal else env[v]
+
+  for eqn in jaxpr.eqns:
+    outs = eqn.primitive.bind(*map(read, eqn.invars), **eqn.params)
+    if not eqn.primitive.multiple_results:
+      outs = (outs,)
+    for v, o in zip(eqn.outvars, outs):
+      if type(v) is not DropVar:
+        env[v] = o
+  return [read(v) for v in jaxpr.outvars]
+
+
+# ---------------------------------------------------------------- printing
+
+
+class _Names:
+  """Names variables a, b, ..., z, ba, bb, ... in order of first appearance."""
+
+  def __init__(self):
+    self.names: dict[Var, str] = {}
+    self.counter = itertools.count()
+
+  def __call__(self, v) -> str:
+    if type(v) is Literal:
+      return repr(v)
+    if type(v) is DropVar:
+      return "_"
+    n = self.names.get(v)
+    if n is None:
+      n = self.names[v] = _encode(next(self.counter))
+    return n
+
+
+def _encode(i: int) -> str:
+  s = ""
+  while True:
+    s = chr(ord("a") + i % 26) + s
+    i //= 26
+    if i == 0:
+      return s
+
+
+def _binder(names, v) -> str:
+  return f"{names(v)}:{v.aval.str_short()}"
+
+
+_WIDTH = 80
+
+
+def _pp_param_value(v, names, indent) -> str:
+  if isinstance(v, ClosedJaxpr):
+    v = v.jaxpr
+  if isinstance(v, Jaxpr):
+    return _pp_jaxpr(v, names, indent)
+  if isinstance(v, np.dtype):
+    return v.name
+  if isinstance(v, type) and issubclass(v, np.generic):
+    return np.dtype(v).name
+  if isinstance(v, tuple) and v and all(isinstance(x, (Jaxpr, ClosedJaxpr)) for x in v):
+    return "(\n" + "".join(" " * (indent + 2) + _pp_param_value(x, names, indent + 2) + "\n"
+                           for x in v) + " " * indent + ")"
+  return str(v)
+
+
+def _pp_eqn(eqn: JaxprEqn, names: _Names, indent: int) -> str:
+  args = " ".join(names(v) for v in eqn.invars)
+  outs = " ".join(_binder(names, v) for v in eqn.outvars)
+  pad = " " * indent
+  head = f"{pad}{outs} = {eqn.primitive.name}"
+  params = eqn.params
+  if eqn.primitive.pp_params is not None:
+    params = eqn.primitive.pp_params(params)
+  if params:
+    items = [(k, _pp_param_value(params[k], names, indent + 2)) for k in sorted(params)]
+    flat = " ".join(f"{k}={v}" for k, v in items)
+    if "\n" not in flat and len(head) + len(flat) + 2 <= _WIDTH:
+      head = f"{head}[{flat}]"
+    else:
+      body = "".join(f"{pad}  {k}={v}\n" for k, v in items)
+      head = f"{head}[\n{body}{pad}]"
+  return f"{head} {args}" if args else f"{head} "
+
+
+def _pp_jaxpr(jaxpr: Jaxpr, names: _Names, indent: int) -> str:
+  consts = " ".join(_binder(names, v) for v in jaxpr.constvars)
+  ins = " ".join(_binder(names, v) for v in jaxpr.invars)
+  head = f"{{ lambda {consts}; {ins}. let"
+  lines = [_pp_eqn(e, names, indent + 4) for e in jaxpr.eqns]
+  outs = ", ".join(names(v) for v in jaxpr.outvars)
+  outs = f"({outs},)" if len(jaxpr.outvars) == 1 else f"({outs})"
+  if not lines:
+    return f"{head}  in {outs} }}"
+  return "\n".join([head, *lines, " " * (indent + 2) + f"in {outs} }}"])
+
+
+def pp_jaxpr(jaxpr: Jaxpr) -> str:
+  return _pp_jaxpr(jaxpr, _Names(), 0)

@@ -1,0 +1,146 @@
+"""Operators and NumPy-style methods, installed on ``ArrayImpl`` and ``Tracer`` alike."""
+from __future__ import annotations
+
+import numpy as np
+
+from pyjax._src.array import ArrayImpl
+from pyjax._src.core import Tracer
+from pyjax._src.lax import lax
+from pyjax._src.numpy import lax_numpy, reductions, ufuncs
+
+_accepted_binop_types = (int, float, complex, bool, np.generic, np.ndarray, ArrayImpl, Tracer)
+
+
+def _defer(fn, swap=False):
+  """Binary operator that returns NotImplemented for unknown operand types."""
+  if swap:
+    def op(self, other):
+      if not isinstance(other, _accepted_binop_types) and not hasattr(other, "__jax_array__"):
+        return NotImplemented
+      return fn(other, self)
+  else:
+    def op(self, other):
+      if not isinstance(other, _accepted_binop_types) and not hasattr(other, "__jax_array__"):
+        return NotImplemented
+      return fn(self, other)
+  return op
+
+
+def _fast_add(self, other):
+  if type(other) is ArrayImpl and type(self) is ArrayImpl:
+    sv, ov = self._value, other._value
+    if (sv.dtype == ov.dtype and sv.shape == ov.shape and self.weak_type == other.weak_type
+        and sv.dtype.kind != "b"):
+      return lax.add_p.bind(self, other)
+  if not isinstance(other, _accepted_binop_types) and not hasattr(other, "__jax_array__"):
+    return NotImplemented
+  return ufuncs.add(self, other)
+
+
+_binops = {
+    "add": ufuncs.add, "sub": ufuncs.subtract, "mul": ufuncs.multiply,
+    "truediv": ufuncs.true_divide, "floordiv": ufuncs.floor_divide,
+    "mod": ufuncs.remainder, "divmod": ufuncs.divmod, "pow": ufuncs.power,
+    "matmul": lax_numpy.matmul, "and": ufuncs.bitwise_and, "or": ufuncs.bitwise_or,
+    "xor": ufuncs.bitwise_xor, "lshift": ufuncs.left_shift, "rshift": ufuncs.right_shift,
+}
+_cmps = {"eq": ufuncs.equal, "ne": ufuncs.not_equal, "lt": ufuncs.less,
+         "le": ufuncs.less_equal, "gt": ufuncs.greater, "ge": ufuncs.greater_equal}
+
+
+def _item_access(name):
+  def m(self, *args, **kwargs):
+    import pyjax.numpy as jnp
+    return getattr(jnp, name)(self, *args, **kwargs)
+  m.__name__ = name
+  return m
+
+
+_methods = ["all", "any", "argmax", "argmin", "argpartition", "argsort", "astype", "choose",
+            "clip", "compress", "conj", "conjugate", "cumprod", "cumsum", "diagonal", "dot",
+            "max", "mean", "min", "nonzero", "prod", "ptp", "ravel", "repeat", "reshape",
+            "round", "searchsorted", "sort", "squeeze", "std", "sum", "swapaxes", "take",
+            "trace", "transpose", "var"]
+
+
+def _reshape_method(self, *args, order="C", **kwargs):
+  if len(args) == 1 and not isinstance(args[0], (int, np.integer)):
+    args = args[0]
+  return lax_numpy.reshape(self, args if args != () else kwargs.pop("shape"), order, **kwargs)
+
+
+def _transpose_method(self, *args):
+  if not args or args == (None,):
+    return lax_numpy.transpose(self)
+  axes = args[0] if len(args) == 1 and isinstance(args[0], (tuple, list)) else args
+  return lax_numpy.transpose(self, axes)
+
+
+def _flatten(self, order="C"):
+  return lax_numpy.ravel(self, order)
+
+
+def _view(self, dtype=None, type=None):
+  if type is not None:
+    raise NotImplementedError("`type` argument of array.view() is not supported.")
+  if dtype is None:
+    return self
+  return lax.bitcast_convert_type(self, dtype) if np.dtype(dtype).itemsize == \
+      self.dtype.itemsize else _view_resize(self, dtype)
+
+
+def _view_resize(x, dtype):
+  dtype = np.dtype(dtype)
+  a, b = x.dtype.itemsize, dtype.itemsize
+  if a > b:
+    out = lax.bitcast_convert_type(x, dtype)
+    return lax.reshape(out, (*x.shape[:-1], x.shape[-1] * (a // b)))
+  y = lax.reshape(x, (*x.shape[:-1], x.shape[-1] // (b // a), b // a))
+  return lax.bitcast_convert_type(y, dtype)
+
+
+def _copy(self):
+  return lax_numpy.array(self, copy=True)
+
+
+def _getitem(self, idx):
+  from pyjax._src.numpy import indexing
+  return indexing.getitem(self, idx)
+
+
+def _at(self):
+  from pyjax._src.numpy import indexing
+  return indexing._IndexUpdateHelper(self)
+
+
+def _install(cls):
+  for name, fn in _binops.items():
+    setattr(cls, f"__{name}__", _defer(fn))
+    setattr(cls, f"__r{name}__", _defer(fn, swap=True))
+  for name, fn in _cmps.items():
+    setattr(cls, f"__{name}__", _defer(fn))
+  cls.__add__ = _fast_add
+  cls.__neg__ = lambda self: ufuncs.negative(self)
+  cls.__pos__ = lambda self: ufuncs.positive(self)
+  cls.__abs__ = lambda self: ufuncs.absolute(self)
+  cls.__invert__ = lambda self: ufuncs.invert(self)
+  cls.__round__ = lambda self, ndigits=None: _item_access("round")(self, ndigits or 0)
+  cls.__getitem__ = _getitem
+  cls.at = property(_at)
+  cls.T = property(lambda self: lax_numpy.transpose(self))
+  cls.mT = property(lambda self: lax_numpy.matrix_transpose(self))
+  cls.real = property(lambda self: ufuncs.real(self))
+  cls.imag = property(lambda self: ufuncs.imag(self))
+  cls.flat = property(lambda self: iter(lax_numpy.ravel(self)))
+  for name in _methods:
+    setattr(cls, name, _item_access(name))
+  cls.reshape = _reshape_method
+  cls.transpose = _transpose_method
+  cls.flatten = _flatten
+  cls.view = _view
+  cls.copy = _copy
+  cls.astype = lambda self, dtype, copy=False, device=None: lax_numpy.astype(self, dtype)
+
+
+for _cls in (ArrayImpl, Tracer):
+  _install(_cls)

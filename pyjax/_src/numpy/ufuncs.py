@@ -1,0 +1,662 @@
+"""Elementwise jax.numpy functions, built from lax primitives.
+
+The common case (same-dtype, same-shape ``ArrayImpl`` operands) goes straight
+to the primitive; everything else goes through promotion and broadcasting.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from pyjax._src import dtypes
+from pyjax._src.array import ArrayImpl
+from pyjax._src.lax import lax
+from pyjax._src.numpy.util import (check_arraylike, promote_args, promote_args_inexact,
+                                   promote_args_numeric, promote_dtypes_inexact,
+                                   promote_shapes, asarray)
+
+_float_kinds = "fc"
+
+
+def _fast2(x, y):
+  """True when x, y are concrete arrays needing no promotion or broadcasting."""
+  if type(x) is ArrayImpl and type(y) is ArrayImpl:
+    xv, yv = x._value, y._value
+    return (xv.dtype == yv.dtype and x.weak_type == y.weak_type
+            and xv.shape == yv.shape)
+  return False
+
+
+def _is_inexact_array(x):
+  return type(x) is ArrayImpl and x._value.dtype.kind in _float_kinds
+
+
+def _unary_inexact(name, prim):
+  """A float-valued unary op: integer/bool inputs are promoted to float."""
+  bind = prim.bind
+
+  def fn(x, /):
+    if _is_inexact_array(x) and x._value.dtype != dtypes.float0:
+      return bind(x)
+    x, = promote_args_inexact(name, x)
+    return bind(x)
+  fn.__name__ = fn.__qualname__ = name
+  fn.__doc__ = f"Elementwise {name}."
+  return fn
+
+
+# ------------------------------------------------------------ arithmetic
+
+def multiply(x, y, /):
+  """Elementwise product (logical and for booleans)."""
+  if _fast2(x, y):
+    return lax.mul_p.bind(x, y)
+  x, y = promote_args("multiply", x, y)
+  return lax.and_p.bind(x, y) if x.dtype == np.bool_ else lax.mul_p.bind(x, y)
+
+
+def _add_bool_aware(x, y):
+  return lax.or_p.bind(x, y) if x.dtype == np.bool_ else lax.add_p.bind(x, y)
+
+
+def add(x, y, /):
+  """Elementwise sum (logical or for booleans)."""
+  if _fast2(x, y) and x._value.dtype != np.bool_:
+    return lax.add_p.bind(x, y)
+  x, y = promote_args("add", x, y)
+  return _add_bool_aware(x, y)
+
+
+def subtract(x, y, /):
+  """Elementwise difference."""
+  if _fast2(x, y) and x._value.dtype != np.bool_:
+    return lax.sub_p.bind(x, y)
+  x, y = promote_args("subtract", x, y)
+  if x.dtype == np.bool_:
+    raise TypeError("numpy boolean subtract, the `-` operator, is not supported, use the "
+                    "bitwise_xor, the `^` operator, or the logical_xor function instead.")
+  return lax.sub_p.bind(x, y)
+
+
+def true_divide(x1, x2, /):
+  """Elementwise true division: integers are promoted to float."""
+  if _fast2(x1, x2) and x1._value.dtype.kind in _float_kinds:
+    return lax.div_p.bind(x1, x2)
+  x1, x2 = promote_args_inexact("true_divide", x1, x2)
+  return lax.div_p.bind(x1, x2)
+
+
+divide = true_divide
+
+
+def floor_divide(x1, x2, /):
+  """Elementwise division rounded toward negative infinity."""
+  x1, x2 = promote_args_numeric("floor_divide", x1, x2)
+  dt = x1.dtype
+  if dt.kind in "iu":
+    q = lax.div(x1, x2)
+    if dt.kind == "u":
+      return q
+    # Truncation rounds toward zero; step down when signs differ and r != 0.
+    r = lax.rem(x1, x2)
+    zero = lax._const(x1, 0)
+    fix = lax.bitwise_and(lax.ne(r, zero), lax.ne(lax.lt(r, zero), lax.lt(x2, zero)))
+    return lax.select(fix, lax.sub(q, lax._const(q, 1)), q)
+  if dt.kind == "c":
+    raise TypeError("floor_divide does not support complex-valued inputs")
+  return _float_divmod(x1, x2)[0]
+
+
+def _float_divmod(x1, x2):
+  mod = lax.rem(x1, x2)
+  div = lax.div(lax.sub(x1, mod), x2)
+  zero = lax._const(x1, 0)
+  ind = lax.bitwise_and(lax.ne(mod, zero), lax.ne(lax.lt(x2, zero), lax.lt(mod, zero)))
+  mod = lax.select(ind, lax.add(mod, x2), mod)
+  div = lax.select(ind, lax.sub(div, lax._const(div, 1)), div)
+  return lax.round(div), mod
+
+
+def remainder(x1, x2, /):
+  """Elementwise remainder with the sign of the divisor (Python's %)."""
+  x1, x2 = promote_args_numeric("remainder", x1, x2)
+  if x1.dtype.kind == "c":
+    raise TypeError("remainder does not support complex-valued inputs")
+  r = lax.rem(x1, x2)
+  if x1.dtype.kind == "u":
+    return r
+  zero = lax._const(r, 0)
+  fix = lax.bitwise_and(lax.ne(r, zero), lax.ne(lax.lt(r, zero), lax.lt(x2, zero)))
+  return lax.select(fix, lax.add(r, x2), r)
+
+
+mod = remainder
+
+
+def fmod(x1, x2, /):
+  """Elementwise C-style remainder (sign of the dividend)."""
+  x1, x2 = promote_args_numeric("fmod", x1, x2)
+  return lax.rem(x1, x2)
+
+
+def divmod(x1, x2, /):
+  return floor_divide(x1, x2), remainder(x1, x2)
+
+
+def power(x1, x2, /):
+  """Elementwise power. Integer exponents given as Python ints use integer_pow."""
+  check_arraylike("power", x1, x2)
+  if type(x2) is int and not isinstance(x1, (int, float, complex)):
+    x1 = asarray(x1)
+    dt, weak = dtypes.result_type(x1, x2, return_weak_type_flag=True)
+    x1 = lax._convert_element_type(x1, dt, weak)
+    if x2 < 0 and dt.kind in "iu":
+      raise ValueError("Integers to negative integer powers are not allowed.")
+    return lax.integer_pow(x1, x2)
+  x1, x2 = promote_args_numeric("power", x1, x2)
+  dt = x1.dtype
+  if dt.kind in "iub":
+    return _int_power(x1, x2)
+  return lax.pow(x1, x2)
+
+
+def _int_power(x1, x2):
+  """Integer power by binary exponentiation over the bits of x2 (x2 >= 0)."""
+  if x1.dtype == np.bool_:
+    return lax.bitwise_or(x1, lax.bitwise_not(x2))
+  bits = x1.dtype.itemsize * 8
+  acc = lax.full_like(x1, 1) if not x1.shape else lax.add(lax.mul(x1, lax._const(x1, 0)),
+                                                           lax._const(x1, 1))
+  acc = lax.broadcast_in_dim(acc, x2.shape, ()) if not acc.shape and x2.shape else acc
+  base, e = x1, x2
+  one = lax._const(x2, 1)
+  for _ in range(bits):
+    acc = lax.select(lax.ne(lax.bitwise_and(e, one), lax._const(e, 0)), lax.mul(acc, base), acc)
+    base = lax.mul(base, base)
+    e = lax.shift_right_logical(e, one)
+  return acc
+
+
+def float_power(x1, x2, /):
+  x1, x2 = promote_args_inexact("float_power", x1, x2)
+  dt = dtypes.canonicalize_dtype(np.complex128 if x1.dtype.kind == "c" else np.float64)
+  x1, x2 = lax._convert_element_type(x1, dt), lax._convert_element_type(x2, dt)
+  return lax.pow(x1, x2)
+
+
+def negative(x, /):
+  """Elementwise negation."""
+  if type(x) is ArrayImpl and x._value.dtype != np.bool_:
+    return lax.neg_p.bind(x)
+  check_arraylike("negative", x)
+  x = asarray(x)
+  if x.dtype == np.bool_:
+    raise TypeError("The numpy boolean negative, the `-` operator, is not supported, use "
+                    "the `~` operator or the logical_not function instead.")
+  return lax.neg_p.bind(x)
+
+
+def positive(x, /):
+  check_arraylike("positive", x)
+  return asarray(x)
+
+
+def absolute(x, /):
+  """Elementwise absolute value (magnitude for complex input)."""
+  check_arraylike("absolute", x)
+  x = asarray(x)
+  if x.dtype == np.bool_ or x.dtype.kind == "u":
+    return x
+  return lax.abs(x)
+
+
+abs = absolute
+
+
+def fabs(x, /):
+  x, = promote_args_inexact("fabs", x)
+  if x.dtype.kind == "c":
+    raise TypeError("ufunc 'fabs' does not support complex dtypes")
+  return lax.abs(x)
+
+
+def sign(x, /):
+  check_arraylike("sign", x)
+  x = asarray(x)
+  if x.dtype == np.bool_:
+    return x
+  return lax.sign(x)
+
+
+def _keep_int(name, fn):
+  def f(x, /):
+    check_arraylike(name, x)
+    x = asarray(x)
+    if x.dtype.kind in "iub":
+      return x
+    if x.dtype.kind == "c":
+      raise TypeError(f"{name} does not support complex-valued inputs.")
+    return fn(x)
+  f.__name__ = f.__qualname__ = name
+  return f
+
+
+floor = _keep_int("floor", lax.floor)
+ceil = _keep_int("ceil", lax.ceil)
+trunc = _keep_int("trunc", lambda x: lax.select(lax.lt(x, lax._const(x, 0)), lax.ceil(x),
+                                                  lax.floor(x)))
+fix = trunc
+rint = _keep_int("rint", lambda x: lax.round(x, lax.RoundingMethod.TO_NEAREST_EVEN))
+
+
+def square(x, /):
+  check_arraylike("square", x)
+  x, = promote_args_numeric("square", x)
+  return lax.integer_pow(x, 2)
+
+
+def reciprocal(x, /):
+  x, = promote_args_inexact("reciprocal", x)
+  return lax.integer_pow(x, -1)
+
+
+# ------------------------------------------------------------ transcendental
+
+exp = _unary_inexact("exp", lax.exp_p)
+exp2 = _unary_inexact("exp2", lax.exp2_p)
+expm1 = _unary_inexact("expm1", lax.expm1_p)
+log = _unary_inexact("log", lax.log_p)
+log1p = _unary_inexact("log1p", lax.log1p_p)
+sqrt = _unary_inexact("sqrt", lax.sqrt_p)
+sin = _unary_inexact("sin", lax.sin_p)
+cos = _unary_inexact("cos", lax.cos_p)
+tan = _unary_inexact("tan", lax.tan_p)
+arcsin = _unary_inexact("arcsin", lax.asin_p)
+arccos = _unary_inexact("arccos", lax.acos_p)
+arctan = _unary_inexact("arctan", lax.atan_p)
+sinh = _unary_inexact("sinh", lax.sinh_p)
+cosh = _unary_inexact("cosh", lax.cosh_p)
+tanh = _unary_inexact("tanh", lax.tanh_p)
+arcsinh = _unary_inexact("arcsinh", lax.asinh_p)
+arccosh = _unary_inexact("arccosh", lax.acosh_p)
+arctanh = _unary_inexact("arctanh", lax.atanh_p)
+asin, acos, atan, asinh, acosh, atanh = arcsin, arccos, arctan, arcsinh, arccosh, arctanh
+
+
+def cbrt(x, /):
+  x, = promote_args_inexact("cbrt", x)
+  return lax.cbrt(x)
+
+
+def log2(x, /):
+  x, = promote_args_inexact("log2", x)
+  return lax.div(lax.log(x), lax.log(lax._const(x, 2)))
+
+
+def log10(x, /):
+  x, = promote_args_inexact("log10", x)
+  return lax.div(lax.log(x), lax.log(lax._const(x, 10)))
+
+
+def arctan2(x1, x2, /):
+  x1, x2 = promote_args_inexact("arctan2", x1, x2)
+  return lax.atan2(x1, x2)
+
+
+atan2 = arctan2
+
+
+def hypot(x1, x2, /):
+  x1, x2 = promote_args_inexact("hypot", x1, x2)
+  x1, x2 = lax.abs(x1), lax.abs(x2)
+  big, small = lax.max(x1, x2), lax.min(x1, x2)
+  zero = lax._const(big, 0)
+  safe = lax.select(lax.eq(big, zero), lax.full_like(big, 1), big)
+  r = lax.div(small, safe)
+  out = lax.mul(big, lax.sqrt(lax.add(lax._const(r, 1), lax.mul(r, r))))
+  return lax.select(lax.eq(big, zero), big, out)
+
+
+def deg2rad(x, /):
+  x, = promote_args_inexact("deg2rad", x)
+  return lax.mul(x, lax._const(x, np.pi / 180))
+
+
+def rad2deg(x, /):
+  x, = promote_args_inexact("rad2deg", x)
+  return lax.mul(x, lax._const(x, 180 / np.pi))
+
+
+radians, degrees = deg2rad, rad2deg
+
+
+def logaddexp(x1, x2, /):
+  x1, x2 = promote_args_inexact("logaddexp", x1, x2)
+  amax = lax.max(x1, x2)
+  delta = lax.sub(x1, x2)
+  out = lax.add(amax, lax.log1p(lax.exp(lax.neg(lax.abs(delta)))))
+  return lax.select(lax.ne(delta, delta), lax.add(x1, x2), out)  # NaN (incl. inf-inf)
+
+
+def logaddexp2(x1, x2, /):
+  x1, x2 = promote_args_inexact("logaddexp2", x1, x2)
+  ln2 = lax._const(x1, np.log(2))
+  return lax.div(logaddexp(lax.mul(x1, ln2), lax.mul(x2, ln2)), ln2)
+
+
+def sinc(x, /):
+  x, = promote_args_inexact("sinc", x)
+  zero = lax.eq(x, lax._const(x, 0))
+  pix = lax.mul(lax._const(x, np.pi), lax.select(zero, lax.full_like(x, 1), x))
+  return lax.select(zero, lax.full_like(x, 1), lax.div(lax.sin(pix), pix))
+
+
+# ------------------------------------------------------------ comparisons & logic
+
+def _compare(name, prim):
+  bind = prim.bind
+
+  def fn(x, y, /):
+    if _fast2(x, y):
+      return bind(x, y)
+    return bind(*promote_args(name, x, y))
+  fn.__name__ = fn.__qualname__ = name
+  return fn
+
+
+equal = _compare("equal", lax.eq_p)
+not_equal = _compare("not_equal", lax.ne_p)
+
+
+def _complex_compare(name, prim):
+  # NumPy orders complex numbers lexicographically (real, then imag).
+  def fn(x, y, /):
+    x, y = promote_args(name, x, y)
+    if x.dtype.kind != "c":
+      return prim.bind(x, y)
+    xr, yr = lax.real(x), lax.real(y)
+    strict = {"less": lax.lt, "less_equal": lax.lt, "greater": lax.gt,
+              "greater_equal": lax.gt}[name]
+    return lax.bitwise_or(strict(xr, yr),
+                          lax.bitwise_and(lax.eq(xr, yr), prim.bind(lax.imag(x), lax.imag(y))))
+  fn.__name__ = fn.__qualname__ = name
+  return fn
+
+
+less = _complex_compare("less", lax.lt_p)
+less_equal = _complex_compare("less_equal", lax.le_p)
+greater = _complex_compare("greater", lax.gt_p)
+greater_equal = _complex_compare("greater_equal", lax.ge_p)
+
+
+def _int_bool_binary(name, prim):
+  def fn(x, y, /):
+    if _fast2(x, y):
+      return prim.bind(x, y)
+    x, y = promote_args(name, x, y)
+    if x.dtype.kind not in "iub":
+      raise TypeError(f"{name} only accepts integer or boolean dtypes, got {x.dtype.name}")
+    return prim.bind(x, y)
+  fn.__name__ = fn.__qualname__ = name
+  return fn
+
+
+bitwise_and = _int_bool_binary("bitwise_and", lax.and_p)
+bitwise_or = _int_bool_binary("bitwise_or", lax.or_p)
+bitwise_xor = _int_bool_binary("bitwise_xor", lax.xor_p)
+
+
+def bitwise_not(x, /):
+  check_arraylike("bitwise_not", x)
+  return lax.bitwise_not(asarray(x))
+
+
+invert = bitwise_not
+
+
+def bitwise_count(x, /):
+  check_arraylike("bitwise_count", x)
+  x = asarray(x)
+  return lax.convert_element_type(lax.population_count(lax.abs(x) if x.dtype.kind == "i"
+                                                       else x), np.uint8)
+
+
+def left_shift(x1, x2, /):
+  x1, x2 = promote_args("left_shift", x1, x2)
+  return lax.shift_left(x1, x2)
+
+
+def right_shift(x1, x2, /):
+  x1, x2 = promote_args("right_shift", x1, x2)
+  return (lax.shift_right_logical if x1.dtype.kind == "u" else lax.shift_right_arithmetic)(x1, x2)
+
+
+bitwise_left_shift, bitwise_right_shift = left_shift, right_shift
+
+
+def _logical(name, prim):
+  def fn(x, y, /):
+    check_arraylike(name, x, y)
+    x, y = promote_shapes(name, _to_bool(x), _to_bool(y))
+    return prim.bind(x, y)
+  fn.__name__ = fn.__qualname__ = name
+  return fn
+
+
+def _to_bool(x):
+  x = asarray(x)
+  return x if x.dtype == np.bool_ else lax.ne(x, lax._const(x, 0))
+
+
+logical_and = _logical("logical_and", lax.and_p)
+logical_or = _logical("logical_or", lax.or_p)
+logical_xor = _logical("logical_xor", lax.xor_p)
+
+
+def logical_not(x, /):
+  check_arraylike("logical_not", x)
+  return lax.bitwise_not(_to_bool(x))
+
+
+def maximum(x, y, /):
+  """Elementwise maximum, propagating NaNs."""
+  if _fast2(x, y) and x._value.dtype.kind in "iub":
+    return lax.max_p.bind(x, y)
+  x, y = promote_args("maximum", x, y)
+  return lax.max(x, y)
+
+
+def minimum(x, y, /):
+  """Elementwise minimum, propagating NaNs."""
+  if _fast2(x, y) and x._value.dtype.kind in "iub":
+    return lax.min_p.bind(x, y)
+  x, y = promote_args("minimum", x, y)
+  return lax.min(x, y)
+
+
+def fmax(x1, x2, /):
+  x1, x2 = promote_args("fmax", x1, x2)
+  if x1.dtype.kind not in "fc":
+    return lax.max(x1, x2)
+  return lax.select(isnan(x2), x1, lax.select(isnan(x1), x2, lax.max(x1, x2)))
+
+
+def fmin(x1, x2, /):
+  x1, x2 = promote_args("fmin", x1, x2)
+  if x1.dtype.kind not in "fc":
+    return lax.min(x1, x2)
+  return lax.select(isnan(x2), x1, lax.select(isnan(x1), x2, lax.min(x1, x2)))
+
+
+def isfinite(x, /):
+  check_arraylike("isfinite", x)
+  x = asarray(x)
+  if x.dtype.kind == "c":
+    return lax.bitwise_and(lax.is_finite(lax.real(x)), lax.is_finite(lax.imag(x)))
+  if x.dtype.kind not in "f" and x.dtype != dtypes.bfloat16:
+    return lax.full(x.shape, True, np.bool_)
+  return lax.is_finite(x)
+
+
+def isinf(x, /):
+  check_arraylike("isinf", x)
+  x = asarray(x)
+  if x.dtype.kind == "c":
+    return lax.bitwise_or(isinf(lax.real(x)), isinf(lax.imag(x)))
+  if not dtypes.issubdtype(x.dtype, np.floating):
+    return lax.full(x.shape, False, np.bool_)
+  return lax.eq(lax.abs(x), lax._const(x, np.inf))
+
+
+def isnan(x, /):
+  check_arraylike("isnan", x)
+  x = asarray(x)
+  if not dtypes.issubdtype(x.dtype, np.inexact):
+    return lax.full(x.shape, False, np.bool_)
+  return lax.ne(x, x)
+
+
+def isposinf(x, /):
+  x = asarray(x)
+  if not dtypes.issubdtype(x.dtype, np.floating):
+    return lax.full(x.shape, False, np.bool_)
+  return lax.eq(x, lax._const(x, np.inf))
+
+
+def isneginf(x, /):
+  x = asarray(x)
+  if not dtypes.issubdtype(x.dtype, np.floating):
+    return lax.full(x.shape, False, np.bool_)
+  return lax.eq(x, lax._const(x, -np.inf))
+
+
+def signbit(x, /):
+  check_arraylike("signbit", x)
+  x = asarray(x)
+  if x.dtype.kind in "iu":
+    return lax.lt(x, lax._const(x, 0))
+  if x.dtype == np.bool_:
+    return lax.full(x.shape, False, np.bool_)
+  if x.dtype.kind == "c":
+    raise ValueError("signbit does not support complex-valued inputs.")
+  bits = x.dtype.itemsize * 8
+  idt = np.dtype(f"i{x.dtype.itemsize}")
+  return lax.lt(lax.bitcast_convert_type(x, idt), lax._const(ArrayImpl(np.zeros((), idt)), 0))
+
+
+def copysign(x1, x2, /):
+  x1, x2 = promote_args_inexact("copysign", x1, x2)
+  if x1.dtype.kind == "c":
+    raise TypeError("copysign does not support complex-valued inputs")
+  return lax.select(signbit(x2), lax.neg(lax.abs(x1)), lax.abs(x1))
+
+
+def nextafter(x1, x2, /):
+  x1, x2 = promote_args_inexact("nextafter", x1, x2)
+  return lax.nextafter(x1, x2)
+
+
+def ldexp(x1, x2, /):
+  check_arraylike("ldexp", x1, x2)
+  x2 = asarray(x2)
+  if x2.dtype.kind not in "iub":
+    raise ValueError(f"ldexp x2 must be of integer dtype: got {x2.dtype}")
+  x1, = promote_dtypes_inexact(x1)
+  x1, x2 = promote_shapes("ldexp", x1, lax.convert_element_type(x2, x1.dtype))
+  return lax.mul(x1, lax.exp2(x2))
+
+
+def frexp(x, /):
+  x, = promote_args_inexact("frexp", x)
+  if x.dtype.kind == "c":
+    raise TypeError("frexp does not support complex-valued inputs")
+  finite_nonzero = lax.bitwise_and(isfinite(x), lax.ne(x, lax._const(x, 0)))
+  safe = lax.select(finite_nonzero, x, lax.full_like(x, 1))
+  e = lax.add(lax.floor(log2(lax.abs(safe))), lax._const(x, 1))
+  m = lax.div(safe, lax.exp2(e))
+  # log2 rounding can be off by one: renormalise m into [0.5, 1).
+  big = lax.ge(lax.abs(m), lax._const(m, 1))
+  m = lax.select(big, lax.div(m, lax._const(m, 2)), m)
+  e = lax.select(big, lax.add(e, lax._const(e, 1)), e)
+  small = lax.lt(lax.abs(m), lax._const(m, 0.5))
+  m = lax.select(small, lax.mul(m, lax._const(m, 2)), m)
+  e = lax.select(small, lax.sub(e, lax._const(e, 1)), e)
+  m = lax.select(finite_nonzero, m, x)
+  e = lax.select(finite_nonzero, e, lax.full_like(e, 0))
+  return m, lax.convert_element_type(e, dtypes.default_int_dtype())
+
+
+def modf(x, /):
+  x, = promote_args_inexact("modf", x)
+  whole = trunc(x)
+  return lax.sub(x, whole), whole
+
+
+def heaviside(x1, x2, /):
+  x1, x2 = promote_args_inexact("heaviside", x1, x2)
+  zero = lax._const(x1, 0)
+  return lax.select(lax.lt(x1, zero), lax.full_like(x1, 0),
+                    lax.select(lax.eq(x1, zero), x2, lax.full_like(x1, 1)))
+
+
+def real(val, /):
+  check_arraylike("real", val)
+  val = asarray(val)
+  return lax.real(val) if val.dtype.kind == "c" else val
+
+
+def imag(val, /):
+  check_arraylike("imag", val)
+  val = asarray(val)
+  return lax.imag(val) if val.dtype.kind == "c" else lax.full_like(val, 0)
+
+
+def conjugate(x, /):
+  check_arraylike("conjugate", x)
+  x = asarray(x)
+  return lax.conj(x) if x.dtype.kind == "c" else x
+
+
+conj = conjugate
+
+
+def angle(z, deg=False):
+  z, = promote_args_inexact("angle", z)
+  re, im = (lax.real(z), lax.imag(z)) if z.dtype.kind == "c" else (z, lax.full_like(z, 0))
+  out = lax.atan2(im, re)
+  return rad2deg(out) if deg else out
+
+
+def gcd(x1, x2, /):
+  x1, x2 = promote_args_numeric("gcd", x1, x2)
+  if x1.dtype.kind not in "iu":
+    raise ValueError("Arguments to jax.numpy.gcd must be integers.")
+  a, b = absolute(x1), absolute(x2)
+  zero = lax._const(a, 0)
+  for _ in range(x1.dtype.itemsize * 8 * 2):  # Euclid; bounded iteration count
+    nz = lax.ne(b, zero)
+    safe_b = lax.select(nz, b, lax.full_like(b, 1))
+    a, b = lax.select(nz, b, a), lax.select(nz, lax.rem(a, safe_b), zero)
+  return a
+
+
+def lcm(x1, x2, /):
+  x1, x2 = promote_args_numeric("lcm", x1, x2)
+  d = gcd(x1, x2)
+  zero = lax._const(d, 0)
+  safe = lax.select(lax.eq(d, zero), lax.full_like(d, 1), d)
+  return lax.select(lax.eq(d, zero), zero,
+                    lax.mul(absolute(x1), lax.div(absolute(x2), safe)))
+
+
+def spacing(x, /):
+  x, = promote_args_inexact("spacing", x)
+  return lax.sub(lax.nextafter(x, lax.full_like(x, np.inf)), x)
+
+
+def i0(x):
+  x, = promote_args_inexact("i0", x)
+  return lax.mul(lax.exp(lax.abs(x)), lax.bessel_i0e(x))
+
+
+__all__ = [_n for _n, _v in list(globals().items())
+           if not _n.startswith("_") and callable(_v) and getattr(_v, "__module__", None) == __name__]

@@ -1,0 +1,156 @@
+"""Argument checking, dtype promotion and rank/shape broadcasting for jax.numpy."""
+from __future__ import annotations
+
+import numpy as np
+
+from pyjax._src import dtypes
+from pyjax._src.array import ArrayImpl, asarray_value
+from pyjax._src.config import config
+from pyjax._src.core import Tracer
+from pyjax._src.lax import lax
+
+_scalar_types = (bool, int, float, complex)
+
+
+def _arraylike(x) -> bool:
+  return (isinstance(x, (ArrayImpl, Tracer, np.ndarray, np.generic)) or
+          type(x) in _scalar_types or hasattr(x, "__jax_array__"))
+
+
+def check_arraylike(fun_name: str, *args) -> None:
+  for pos, a in enumerate(args):
+    if not _arraylike(a):
+      msg = f"{fun_name} requires ndarray or scalar arguments, got {type(a)} at position {pos}."
+      if isinstance(a, (list, tuple)):
+        msg += (" JAX does not allow implicit conversion of lists/tuples to arrays; "
+                "wrap it with jnp.array(...) or jnp.asarray(...).")
+      raise TypeError(msg)
+
+
+def ensure_arraylike(fun_name: str, *args):
+  check_arraylike(fun_name, *args)
+  out = [asarray(a) for a in args]
+  return out[0] if len(out) == 1 else out
+
+
+def asarray(x):
+  """Array or tracer for any array-like, keeping Python scalars weakly typed."""
+  if type(x) is ArrayImpl or isinstance(x, Tracer):
+    return x
+  if hasattr(x, "__jax_array__"):
+    return asarray(x.__jax_array__())
+  return asarray_value(x)
+
+
+def _lattice(*args):
+  """Common dtype of args as jnp ops promote (weak results keep their width)."""
+  dt, weak = dtypes.lattice_result_type(*args)
+  return dtypes.canonicalize_dtype(dt), weak
+
+
+def promote_dtypes(*args):
+  """Converts args to their common dtype (JAX's lattice, weak types respected)."""
+  if len(args) < 2:
+    return [asarray(a) for a in args]
+  to_dtype, weak = _lattice(*args)
+  return [lax._convert_element_type(a, to_dtype, weak) for a in args]
+
+
+def promote_dtypes_inexact(*args):
+  to_dtype, weak = _lattice(*args)
+  to_dtype = dtypes.to_inexact_dtype(to_dtype)
+  return [lax._convert_element_type(a, to_dtype, weak) for a in args]
+
+
+def promote_dtypes_numeric(*args):
+  to_dtype, weak = _lattice(*args)
+  to_dtype = dtypes.to_numeric_dtype(to_dtype)
+  return [lax._convert_element_type(a, to_dtype, weak) for a in args]
+
+
+def promote_dtypes_complex(*args):
+  to_dtype, weak = _lattice(*args)
+  to_dtype = dtypes.to_complex_dtype(to_dtype)
+  return [lax._convert_element_type(a, to_dtype, weak) for a in args]
+
+
+def broadcast_shapes(*shapes) -> tuple:
+  """NumPy broadcasting of static shapes, with JAX's error message."""
+  if len(shapes) == 1:
+    return tuple(shapes[0])
+  nd = max(len(s) for s in shapes)
+  out = []
+  for dims in zip(*((1,) * (nd - len(s)) + tuple(s) for s in shapes)):
+    big = [d for d in dims if d != 1]
+    if big and any(d != big[0] for d in big):
+      raise ValueError(f"Incompatible shapes for broadcasting: shapes="
+                       f"{[tuple(s) for s in shapes]}")
+    out.append(big[0] if big else 1)
+  return tuple(out)
+
+
+def promote_shapes(fun_name: str, *args):
+  """Broadcasts args to a common shape (scalars stay rank 0: lax accepts them)."""
+  if len(args) < 2:
+    return list(args)
+  shapes = [np.shape(a) if not hasattr(a, "shape") else a.shape for a in args]
+  nonscalar = [s for s in shapes if len(s)]
+  if not nonscalar or all(s == nonscalar[0] for s in nonscalar):
+    return list(args)
+  if config.jax_numpy_rank_promotion != "allow":
+    ranks = {len(s) for s in nonscalar}
+    if len(ranks) > 1:
+      msg = (f"Operands could not be broadcast together for {fun_name} on shapes "
+             f"{' '.join(map(str, shapes))} and with the config option "
+             f"jax_numpy_rank_promotion='{config.jax_numpy_rank_promotion}'.")
+      if config.jax_numpy_rank_promotion == "raise":
+        raise ValueError(msg)
+      import warnings
+      warnings.warn(msg)
+  try:
+    result = broadcast_shapes(*shapes)
+  except ValueError:
+    raise ValueError(f"{fun_name}: incompatible shapes for broadcasting: "
+                     f"{', '.join(map(str, shapes))}") from None
+  return [a if (len(s) == 0 or s == result) else _broadcast_to(a, result)
+          for a, s in zip(args, shapes)]
+
+
+def _broadcast_to(x, shape):
+  """Broadcasts ``x`` (rank <= len(shape)) to ``shape`` with NumPy's rules."""
+  nd = len(shape)
+  xs = x.shape
+  lead = nd - len(xs)
+  if any(d != 1 and d != shape[lead + i] for i, d in enumerate(xs)):
+    raise ValueError(f"Incompatible shapes for broadcasting: {xs} and requested shape {shape}")
+  # Squeeze size-1 dims that expand, then broadcast_in_dim the rest.
+  keep = [i for i, d in enumerate(xs) if d == shape[lead + i]]
+  if len(keep) != len(xs):
+    x = lax.reshape(x, tuple(xs[i] for i in keep))
+  return lax.broadcast_in_dim(x, shape, tuple(lead + i for i in keep))
+
+
+def promote_args(fun_name: str, *args):
+  check_arraylike(fun_name, *args)
+  return promote_shapes(fun_name, *promote_dtypes(*args))
+
+
+def promote_args_numeric(fun_name: str, *args):
+  check_arraylike(fun_name, *args)
+  return promote_shapes(fun_name, *promote_dtypes_numeric(*args))
+
+
+def promote_args_inexact(fun_name: str, *args):
+  check_arraylike(fun_name, *args)
+  return promote_shapes(fun_name, *promote_dtypes_inexact(*args))
+
+
+def canonicalize_axis(axis, ndim: int) -> int:
+  import operator
+  try:
+    axis = operator.index(axis)
+  except TypeError:
+    raise TypeError(f"axis must be an integer, got {axis!r}") from None
+  if not -ndim <= axis < max(ndim, 1) or (ndim == 0 and axis not in (0, -1)):
+    raise ValueError(f"axis {axis} is out of bounds for array of dimension {ndim}")
+  return axis % ndim if ndim else 0

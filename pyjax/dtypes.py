@@ -1,0 +1,14 @@
+"""Public dtype utilities, mirroring ``jax.dtypes``."""
+from pyjax._src.dtypes import (  # noqa: F401
+    TypePromotionError as TypePromotionError,
+    bfloat16 as bfloat16,
+    canonicalize_dtype as canonicalize_dtype,
+    finfo as finfo,
+    float0 as float0,
+    iinfo as iinfo,
+    is_weakly_typed as is_weakly_typed,
+    issubdtype as issubdtype,
+    promote_types as promote_types,
+    result_type as result_type,
+    scalar_type_of as scalar_type_of,
+)

@@ -1,0 +1,5 @@
+"""JAX's error classes (``jax.errors``)."""
+from pyjax._src.errors import (ConcretizationTypeError, JAXIndexError, JAXTypeError,
+                               KeyReuseError, NonConcreteBooleanIndexError,
+                               TracerArrayConversionError, TracerBoolConversionError,
+                               TracerIntegerConversionError, UnexpectedTracerError)
