@@ -460,11 +460,13 @@ class ClosedJaxpr:
 
 def eval_jaxpr(jaxpr: Jaxpr, consts: Sequence, *args) -> list:
   """Evaluates a jaxpr by binding each primitive under the current trace."""
+  from pyjax._src.array import ArrayImpl, asarray_value
   env: dict[Var, Any] = {}
   if len(args) != len(jaxpr.invars):
     raise TypeError(f"eval_jaxpr: expected {len(jaxpr.invars)} args, got {len(args)}")
-  env.update(zip(jaxpr.constvars, consts))
-  env.update(zip(jaxpr.invars, args))
+  as_array = lambda x: x if isinstance(x, (ArrayImpl, Tracer)) else asarray_value(x)
+  env.update(zip(jaxpr.constvars, map(as_array, consts)))
+  env.update(zip(jaxpr.invars, map(as_array, args)))
 
   def read(v):
     return v.val if type(v) is Literal else env[v]

@@ -123,8 +123,11 @@ class DynamicJaxprTrace(core.Trace):
 
 
 def _scalar_value(x, dtype):
-  v = getattr(x, "_value", x)
-  return np.asarray(v, dtype=dtype)[()]
+  """The literal's value as a 0-d Array (so eval_jaxpr can bind it directly)."""
+  from pyjax._src.array import ArrayImpl
+  if type(x) is ArrayImpl:
+    return x
+  return ArrayImpl(np.asarray(x, dtype=dtype)[()], core.get_aval(x).weak_type)
 
 
 def trace_to_jaxpr(fun: Callable, in_avals: Sequence[ShapedArray],

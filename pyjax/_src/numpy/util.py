@@ -130,7 +130,30 @@ def _broadcast_to(x, shape):
   return lax.broadcast_in_dim(x, shape, tuple(lead + i for i in keep))
 
 
+_scalar_kind_ok = {int: "iuf" "c", float: "fc"}
+
+
+def _scalar_fast(x, y):
+  """(x, y) when x is an array and y a Python int/float that takes x's dtype as is."""
+  ok = _scalar_kind_ok.get(type(y))
+  if ok is not None and type(x) is ArrayImpl:
+    dt = x._value.dtype
+    if dt.kind in ok and dt.kind != "V":
+      if type(y) is int and dt.kind in "iu":
+        from pyjax._src.array import _check_int_range
+        _check_int_range(y, dt)
+      return x, ArrayImpl(dt.type(y), True)
+  return None
+
+
 def promote_args(fun_name: str, *args):
+  if len(args) == 2:
+    fast = _scalar_fast(args[0], args[1])
+    if fast is not None:
+      return fast
+    fast = _scalar_fast(args[1], args[0])
+    if fast is not None:
+      return fast[::-1]
   check_arraylike(fun_name, *args)
   return promote_shapes(fun_name, *promote_dtypes(*args))
 

@@ -1,0 +1,89 @@
+"""The JAX quickstart flow on pyjax, end to end, with the time each step took.
+
+Run: python examples/quickstart.py
+It grows as capabilities land (jit, grad, vmap, random, then a stax training run).
+"""
+import time
+
+import numpy as np
+
+import pyjax as jax
+import pyjax.numpy as jnp
+
+
+def step(title):
+  def deco(fn):
+    t0 = time.perf_counter()
+    out = fn()
+    dt = (time.perf_counter() - t0) * 1e3
+    print(f"--- {title}  ({dt:.2f} ms)")
+    if out is not None:
+      print(out)
+    return fn
+  return deco
+
+
+@step("jnp mirrors NumPy: y = 2 sin(x) cos(x) on linspace(0, 10, 1000)")
+def _():
+  x = jnp.linspace(0, 10, 1000)
+  y = 2 * jnp.sin(x) * jnp.cos(x)
+  return f"y[:4] = {y[:4]}   type: {type(y).__name__}, isinstance(y, jax.Array): {isinstance(y, jax.Array)}"
+
+
+@step("arrays are immutable; use .at[] for functional updates")
+def _():
+  x = jnp.arange(10)
+  try:
+    x[0] = 10
+  except TypeError as e:
+    msg = str(e).split(":")[0]
+  y = x.at[0].set(10)
+  return f"TypeError: {msg}\n{x}\n{y}"
+
+
+@step("devices and sharding")
+def _():
+  x = jnp.arange(5)
+  return f"{x.devices()}  {x.sharding}  default_backend={jax.default_backend()}"
+
+
+@step("jnp.dot of two 1000x1000 float32 matrices (eager, NumPy backend)")
+def _():
+  x = jnp.asarray(np.random.default_rng(0).normal(size=(1000, 1000)).astype(np.float32))
+  t0 = time.perf_counter()
+  for _ in range(5):
+    jnp.dot(x, x.T).block_until_ready()
+  return f"{(time.perf_counter() - t0) / 5 * 1e3:.2f} ms per product"
+
+
+@step("selu on 1e6 elements (eager)")
+def _():
+  def selu(x, alpha=1.67, lmbda=1.05):
+    return lmbda * jnp.where(x > 0, x, alpha * jnp.exp(x) - alpha)
+  x = jnp.asarray(np.random.default_rng(1).normal(size=(1_000_000,)).astype(np.float32))
+  selu(x)
+  t0 = time.perf_counter()
+  for _ in range(10):
+    selu(x).block_until_ready()
+  return f"{(time.perf_counter() - t0) / 10 * 1e3:.2f} ms per call"
+
+
+@step("normalize the rows of a 10000x10 matrix")
+def _():
+  np.random.seed(1701)
+  X = jnp.array(np.random.rand(10000, 10))
+  Xn = (X - X.mean(0)) / X.std(0)
+  return f"column means ~0: {bool(jnp.allclose(Xn.mean(0), 0, atol=1e-5))}, stds ~1: {bool(jnp.allclose(Xn.std(0), 1, atol=1e-5))}"
+
+
+@step("make_jaxpr of f(x, y) = dot(x + 1, y + 1)")
+def _():
+  def f(x, y):
+    return jnp.dot(x + 1, y + 1)
+  return jax.make_jaxpr(f)(np.random.randn(3, 4), np.random.randn(4))
+
+
+@step("get_negatives (boolean mask, eager)")
+def _():
+  x = jnp.array(np.random.default_rng(2).normal(size=10).astype(np.float32))
+  return repr(x[x < 0])
