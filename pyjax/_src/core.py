@@ -559,8 +559,11 @@ def _pp_jaxpr(jaxpr: Jaxpr, names: _Names, indent: int) -> str:
   lines = [_pp_eqn(e, names, indent + 4) for e in jaxpr.eqns]
   outs = ", ".join(names(v) for v in jaxpr.outvars)
   outs = f"({outs},)" if len(jaxpr.outvars) == 1 else f"({outs})"
-  if not lines:
-    return f"{head}  in {outs} }}"
+  if not any("\n" in l for l in lines):
+    # Like JAX's pretty printer: the whole jaxpr on one line when it fits.
+    flat = f"{head} {'; '.join(l.strip() for l in lines)} in {outs} }}"
+    if indent + len(flat) <= _WIDTH:
+      return flat
   return "\n".join([head, *lines, " " * (indent + 2) + f"in {outs} }}"])
 
 

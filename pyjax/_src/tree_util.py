@@ -111,6 +111,9 @@ _LIST_REG = _Registration(_KIND_LIST, list)
 _DICT_REG = _Registration(_KIND_DICT, dict)
 _NAMEDTUPLE_REG = _Registration(_KIND_NAMEDTUPLE, None)
 _NONE_SPEC = (_NONE_REG, None, ())
+# Interned child-spec tuples of nodes whose children are all leaves.
+_LEAF_CHILDREN = [(_LEAF,) * n for n in range(64)]
+_N_LEAF_CHILDREN = len(_LEAF_CHILDREN)
 
 _BUILTIN_REGS = {
     _KIND_NONE: _NONE_REG, _KIND_TUPLE: _TUPLE_REG, _KIND_LIST: _LIST_REG,
@@ -153,6 +156,7 @@ def _warn_if_iterator(x):
 
 
 def _sorted_dict_keys(d):
+  """Sorted keys of a dict, raising JAX's error when they do not compare."""
   try:
     return sorted(d)
   except Exception as e:
@@ -162,6 +166,37 @@ def _sorted_dict_keys(d):
 
 def _call_to_iterable(reg, x):
   return _check_to_iterable_output(reg.to_iterable(x))
+
+
+# Sorting dict keys is a large part of flattening dicts, and the same key sets
+# recur.  Maps the insertion-ordered key tuple of a dict whose keys are all
+# exactly ``str`` to (sorted key tuple, itemgetter of the values in that
+# order).  Only exact ``str`` keys are cached (and checked on lookup) so that
+# equal-but-distinct keys (1 vs 1.0 vs True, str subclasses such as StrEnum
+# members) always keep their own identity.
+_DICT_KEY_CACHE: dict[tuple, tuple] = {}
+_DICT_KEY_CACHE_MAX = 8192
+
+
+def _sorted_keys_and_values(x, ins):
+  """(sorted key tuple, values in that order) of dict ``x``."""
+  try:
+    keys = (*sorted(ins),)
+  except Exception:
+    _sorted_dict_keys(x)   # raises JAX's error
+    raise
+  n = len(keys)
+  if n > 1:
+    for k in ins:
+      if type(k) is not str:
+        break
+    else:
+      if len(_DICT_KEY_CACHE) >= _DICT_KEY_CACHE_MAX:
+        _DICT_KEY_CACHE.clear()
+      getter = op.itemgetter(*keys)
+      _DICT_KEY_CACHE[ins] = (keys, getter)
+      return keys, getter(x)
+  return keys, [x[k] for k in keys]
 
 
 def _check_to_iterable_output(out):
@@ -208,10 +243,159 @@ def _call_to_iterable_with_keys(reg, x):
 
 
 # ---------------------------------------------------------------------------
+# Key path entries
+# ---------------------------------------------------------------------------
+
+def _check_int(cls_name, arg_name, value):
+  if isinstance(value, int):
+    return int(value)
+  if hasattr(type(value), "__index__") and not isinstance(value, float):
+    return op.index(value)
+  raise TypeError(
+      f"__init__(): incompatible function arguments. The following argument "
+      f"types are supported:\n    1. __init__(self, {arg_name}: int) -> "
+      f"None\n\nInvoked with types: {cls_name}, {type(value).__name__}")
+
+
+class SequenceKey:
+  """Key of a child of a list or tuple: ``[idx]``."""
+  __slots__ = ("_idx",)
+  __match_args__ = ("idx",)
+
+  def __init__(self, idx: int):
+    self._idx = _check_int("SequenceKey", "idx", idx)
+
+  @property
+  def idx(self) -> int:
+    return self._idx
+
+  def __str__(self):
+    return f"[{self._idx}]"
+
+  def __repr__(self):
+    return f"SequenceKey(idx={self._idx})"
+
+  def __eq__(self, other):
+    return isinstance(other, SequenceKey) and self._idx == other._idx
+
+  def __ne__(self, other):
+    return not self.__eq__(other)
+
+  def __hash__(self):
+    return self._idx + 1
+
+  def __reduce__(self):
+    return (SequenceKey, (self._idx,))
+
+
+class DictKey:
+  """Key of a child of a dict: ``[key]``."""
+  __slots__ = ("_key",)
+  __match_args__ = ("key",)
+
+  def __init__(self, key: Hashable):
+    self._key = key
+
+  @property
+  def key(self):
+    return self._key
+
+  def __str__(self):
+    return f"[{self._key!r}]"
+
+  def __repr__(self):
+    return f"DictKey(key={self._key!r})"
+
+  def __eq__(self, other):
+    return isinstance(other, DictKey) and bool(self._key == other._key)
+
+  def __ne__(self, other):
+    return not self.__eq__(other)
+
+  def __hash__(self):
+    return hash(self._key)
+
+  def __reduce__(self):
+    return (DictKey, (self._key,))
+
+
+class GetAttrKey:
+  """Key of an attribute child (namedtuple or dataclass field): ``.name``."""
+  __slots__ = ("_name",)
+  __match_args__ = ("name",)
+
+  def __init__(self, name: str):
+    if not isinstance(name, str):
+      raise TypeError(
+          "__init__(): incompatible function arguments. The following "
+          "argument types are supported:\n    1. __init__(self, name: str) "
+          f"-> None\n\nInvoked with types: GetAttrKey, {type(name).__name__}")
+    self._name = str(name)
+
+  @property
+  def name(self) -> str:
+    return self._name
+
+  def __str__(self):
+    return f".{self._name}"
+
+  def __repr__(self):
+    return f"GetAttrKey(name='{self._name}')"
+
+  def __eq__(self, other):
+    return isinstance(other, GetAttrKey) and self._name == other._name
+
+  def __ne__(self, other):
+    return not self.__eq__(other)
+
+  def __hash__(self):
+    return hash(self._name)
+
+  def __reduce__(self):
+    return (GetAttrKey, (self._name,))
+
+
+class FlattenedIndexKey:
+  """Key of the i-th child of a custom node registered without keys."""
+  __slots__ = ("_key",)
+  __match_args__ = ("key",)
+
+  def __init__(self, key: int):
+    self._key = _check_int("FlattenedIndexKey", "key", key)
+
+  @property
+  def key(self) -> int:
+    return self._key
+
+  def __str__(self):
+    return f"[<flat index {self._key}>]"
+
+  def __repr__(self):
+    return f"FlattenedIndexKey(key={self._key})"
+
+  def __eq__(self, other):
+    return isinstance(other, FlattenedIndexKey) and self._key == other._key
+
+  def __ne__(self, other):
+    return not self.__eq__(other)
+
+  def __hash__(self):
+    return self._key + 42
+
+  def __reduce__(self):
+    return (FlattenedIndexKey, (self._key,))
+
+
+# Immutable, so small ones are shared by every key path.
+_SEQUENCE_KEYS = [SequenceKey(i) for i in range(256)]
+
+
+# ---------------------------------------------------------------------------
 # Registry
 # ---------------------------------------------------------------------------
 
 _MAX_LEAF_TYPE_CACHE = 4096
+_builtin_type = type  # PyTreeRegistry methods take an argument named `type`
 
 
 class PyTreeRegistry:
@@ -274,11 +458,8 @@ class PyTreeRegistry:
   def is_node(self, type):
     if type in self._regs:
       return True
-    return (isinstance(type, builtins_type) and issubclass(type, tuple)
+    return (isinstance(type, _builtin_type) and issubclass(type, tuple)
             and hasattr(type, "_fields"))
-
-
-builtins_type = type
 
 
 def _build_registry_functions(registry):
@@ -293,6 +474,8 @@ def _build_registry_functions(registry):
   TUPLE_REG, LIST_REG, DICT_REG, NT_REG = (
       _TUPLE_REG, _LIST_REG, _DICT_REG, _NAMEDTUPLE_REG)
   LEAF, NONE_SPEC = _LEAF, _NONE_SPEC
+  dict_key_cache = _DICT_KEY_CACHE
+  LEAF_CHILDREN, N_LEAF_CHILDREN = _LEAF_CHILDREN, len(_LEAF_CHILDREN)
   KIND_CUSTOM, KIND_DATACLASS = _KIND_CUSTOM, _KIND_DATACLASS
 
   def _kind_slow(x, t):
@@ -309,51 +492,85 @@ def _build_registry_functions(registry):
     return None
 
   # -- fast path: no predicate, no key paths --------------------------------
-  def _flat(x, append):
+  def _flat(x, leaves):
     t = type(x)
     if t is tuple_t or t is list_t:
+      # Common case: all children are leaves of already-seen types.
+      for c in x:
+        if type(c) not in leaf_types:
+          break
+      else:
+        n = len(x)
+        if n < N_LEAF_CHILDREN:
+          leaves.extend(x)
+          return (TUPLE_REG if t is tuple else LIST_REG, None,
+                  LEAF_CHILDREN[n])
       specs = []
       sa = specs.append
+      append = leaves.append
       for c in x:
         if type(c) in leaf_types:
           append(c)
           sa(LEAF)
         else:
-          sa(_flat(c, append))
+          sa(_flat(c, leaves))
       return (TUPLE_REG if t is tuple else LIST_REG, None, (*specs,))
     if t in leaf_types:
-      append(x)
+      leaves.append(x)
       return LEAF
     if t is dict_t:
-      keys = _sorted_dict_keys(x)
+      ins = (*x,)
+      entry = dict_key_cache.get(ins)
+      if entry is not None:
+        for k in ins:
+          if type(k) is not str:
+            entry = None
+            break
+      if entry is not None:
+        keys, getter = entry
+        vals = getter(x)
+      else:
+        keys, vals = _sorted_keys_and_values(x, ins)
+      for c in vals:
+        if type(c) not in leaf_types:
+          break
+      else:
+        n = len(vals)
+        if n < N_LEAF_CHILDREN:
+          leaves.extend(vals)
+          return (DICT_REG, keys, LEAF_CHILDREN[n])
       specs = []
       sa = specs.append
-      for k in keys:
-        c = x[k]
+      append = leaves.append
+      for c in vals:
         if type(c) in leaf_types:
           append(c)
           sa(LEAF)
         else:
-          sa(_flat(c, append))
-      return (DICT_REG, (*keys,), (*specs,))
+          sa(_flat(c, leaves))
+      return (DICT_REG, keys, (*specs,))
     if t is none_t:
       return NONE_SPEC
     reg = _kind_slow(x, t)
     if reg is None:
-      append(x)
+      leaves.append(x)
       return LEAF
     kind = reg.kind
     if kind == KIND_CUSTOM:
       children, aux = _check_to_iterable_output(reg.to_iterable(x))
-      return (reg, aux, (*[_flat(c, append) for c in children],))
+      return (reg, aux, (*[_flat(c, leaves) for c in children],))
     if kind == KIND_DATACLASS:
       aux = (*[getattr(x, f) for f in reg.meta_fields],)
       return (reg, aux,
-              (*[_flat(getattr(x, f), append) for f in reg.data_fields],))
+              (*[_flat(getattr(x, f), leaves) for f in reg.data_fields],))
     # namedtuple
-    return (NT_REG, t, (*[_flat(c, append) for c in x],))
+    return (NT_REG, t, (*[_flat(c, leaves) for c in x],))
 
   # -- general path: leaf predicate and/or key paths -------------------------
+  seq_keys = _SEQUENCE_KEYS
+  n_seq_keys = len(seq_keys)
+  new_dict_key = object.__new__
+
   def _flat_general(x, leaves, pred, kp):
     if pred is not None:
       r = pred(x) if kp is None else pred((*kp,), x)
@@ -375,7 +592,7 @@ def _build_registry_functions(registry):
       else:
         specs = []
         for i, c in enumerate(x):
-          kp.append(SequenceKey(i))
+          kp.append(seq_keys[i] if i < n_seq_keys else SequenceKey(i))
           specs.append(_flat_general(c, leaves, pred, kp))
           kp.pop()
       return (TUPLE_REG if t is tuple else LIST_REG, None, (*specs,))
@@ -386,7 +603,9 @@ def _build_registry_functions(registry):
       else:
         specs = []
         for k in keys:
-          kp.append(DictKey(k))
+          dk = new_dict_key(DictKey)
+          dk._key = k
+          kp.append(dk)
           specs.append(_flat_general(x[k], leaves, pred, kp))
           kp.pop()
       return (DICT_REG, (*keys,), (*specs,))
@@ -439,21 +658,21 @@ def _build_registry_functions(registry):
   def flatten(tree, leaf_predicate=None):
     leaves = []
     if leaf_predicate is None:
-      spec = _flat(tree, leaves.append)
+      spec = _flat(tree, leaves)
     else:
       spec = _flat_general(tree, leaves, leaf_predicate, None)
     td = new(PyTreeDef)
     td._spec = spec
     td._nl = len(leaves)
+    td._hash = None
+    td._ufn = None
+    td._nn = 0
     return leaves, td
 
   def flatten_with_path(tree, leaf_predicate=None):
     leaves = []
     spec = _flat_general(tree, leaves, leaf_predicate, [])
-    td = new(PyTreeDef)
-    td._spec = spec
-    td._nl = len(leaves)
-    return leaves, td
+    return leaves, _make_treedef(spec, len(leaves))
 
   def kind_of(x):
     t = type(x)
@@ -659,11 +878,14 @@ def _compile_unflatten(spec, num_leaves):
     namespace["__builtins__"] = {}
     exec(compile("\n".join(lines), "<pytree unflatten>", "exec"), namespace)
     return namespace["_unflatten"]
-  except (SyntaxError, RecursionError, MemoryError, ValueError):
+  except Exception:  # e.g. too deeply nested for the compiler
     return None
 
 
-_INTERPRET = object()   # marker: this treedef is unflattened by interpretation
+# States of PyTreeDef._ufn besides None (never unflattened) and a compiled
+# function: unflattened once; too large to compile.
+_ONCE = object()
+_INTERPRET = object()
 
 
 def _raise_unflatten_type_error(leaves):
@@ -678,6 +900,10 @@ def _make_treedef(spec, num_leaves=None):
   td = object.__new__(PyTreeDef)
   td._spec = spec
   td._nl = _spec_num_leaves(spec) if num_leaves is None else num_leaves
+  # Lazily computed: hash, unflatten function (state), number of nodes.
+  td._hash = None
+  td._ufn = None
+  td._nn = 0
   return td
 
 
@@ -696,11 +922,10 @@ class PyTreeDef:
 
   @property
   def num_nodes(self) -> int:
-    try:
-      return self._nn
-    except AttributeError:
+    n = self._nn
+    if not n:
       n = self._nn = _spec_num_nodes(self._spec)
-      return n
+    return n
 
   # -- comparison / hashing --
   def __eq__(self, other):
@@ -725,15 +950,14 @@ class PyTreeDef:
     return not self.__eq__(other)
 
   def __hash__(self):
-    try:
-      return self._hash
-    except AttributeError:
-      pass
-    try:
-      h = hash(self._spec)
-    except Exception:
-      h = hash(_spec_skeleton(self._spec))
-    self._hash = h
+    h = self._hash
+    if h is None:
+      try:
+        h = hash(self._spec)
+      except Exception:
+        # Unhashable node data (JAX does not hash node data either).
+        h = hash(_spec_skeleton(self._spec))
+      self._hash = h
     return h
 
   def __repr__(self):
@@ -767,13 +991,12 @@ class PyTreeDef:
     spec = self._spec
     if spec is _LEAF:
       return leaves[0]
-    try:
-      fn = self._ufn
-    except AttributeError:
-      # First unflatten of this treedef: interpret, compile next time.
-      self._ufn = None
-      return _unflatten_interp(spec, iter(leaves).__next__)
+    fn = self._ufn
     if fn is None:
+      # First unflatten of this treedef: interpret; compile if reused.
+      self._ufn = _ONCE
+      return _unflatten_interp(spec, iter(leaves).__next__)
+    if fn is _ONCE:
       fn = _compile_unflatten(spec, n)
       if fn is None:
         fn = _INTERPRET
@@ -784,8 +1007,18 @@ class PyTreeDef:
 
   def flatten_up_to(self, tree):
     """Flattens ``tree`` up to the structure of this treedef."""
+    spec = self._spec
+    if spec is _LEAF:
+      return [tree]
     out = []
-    _flatten_up_to(self._spec, tree, out.append, self)
+    try:
+      _flatten_up_to_fast(spec, tree, out)
+      return out
+    except _Mismatch:
+      pass
+    # Redo the traversal in JAX's order to report JAX's error.
+    out = []
+    _flatten_up_to(spec, tree, out.append, self)
     out.reverse()
     return out
 
@@ -876,6 +1109,63 @@ class PyTreeDef:
       vals = [go(c, y) for c, y in zip(children, ys)]
       return _make_node(reg, data, vals)
     return go(self._spec, xs)
+
+
+class _Mismatch(Exception):
+  """Internal: ``_flatten_up_to_fast`` found a structure mismatch."""
+
+
+_MISMATCH = _Mismatch()
+
+
+def _flatten_up_to_fast(spec, x, leaves):
+  """Appends the leaves of ``x`` up to ``spec``; raises ``_Mismatch``."""
+  reg, data, children = spec
+  kind = reg.kind
+  n = len(children)
+  if kind == _KIND_TUPLE or kind == _KIND_LIST:
+    if type(x) is not reg.type or len(x) != n:
+      raise _MISMATCH
+    vals = x
+  elif kind == _KIND_DICT:
+    if type(x) is not dict or len(x) != n:
+      raise _MISMATCH
+    try:
+      vals = list(map(x.__getitem__, data))
+    except KeyError:
+      raise _MISMATCH from None
+  elif kind == _KIND_NONE:
+    if x is not None:
+      raise _MISMATCH
+    return
+  elif kind == _KIND_NAMEDTUPLE:
+    if type(x) is not data or len(x) != n:
+      raise _MISMATCH
+    vals = x
+  elif kind == _KIND_CUSTOM:
+    if type(x) is not reg.type:
+      raise _MISMATCH
+    ch, aux = _call_to_iterable(reg, x)
+    if data != aux:
+      raise _MISMATCH
+    vals = ch if type(ch) is tuple or type(ch) is list else list(ch)
+    if len(vals) != n:
+      raise _MISMATCH
+  else:  # dataclass
+    if type(x) is not reg.type:
+      raise _MISMATCH
+    if data != tuple([getattr(x, f) for f in reg.meta_fields]):
+      raise _MISMATCH
+    vals = [getattr(x, f) for f in reg.data_fields]
+  if n < _N_LEAF_CHILDREN and children is _LEAF_CHILDREN[n]:
+    leaves.extend(vals)
+    return
+  append = leaves.append
+  for c, v in zip(children, vals):
+    if c is _LEAF:
+      append(v)
+    else:
+      _flatten_up_to_fast(c, v, leaves)
 
 
 def _flatten_up_to(spec, x, append, treedef):
@@ -1422,146 +1712,6 @@ def flatten_one_level_with_keys(
 # ---------------------------------------------------------------------------
 # Key paths
 # ---------------------------------------------------------------------------
-
-def _check_int(cls_name, arg_name, value):
-  if isinstance(value, int):
-    return int(value)
-  if hasattr(type(value), "__index__") and not isinstance(value, float):
-    return op.index(value)
-  raise TypeError(
-      f"__init__(): incompatible function arguments. The following argument "
-      f"types are supported:\n    1. __init__(self, {arg_name}: int) -> "
-      f"None\n\nInvoked with types: {cls_name}, {type(value).__name__}")
-
-
-class SequenceKey:
-  """Key of a child of a list or tuple: ``[idx]``."""
-  __slots__ = ("_idx",)
-  __match_args__ = ("idx",)
-
-  def __init__(self, idx: int):
-    self._idx = _check_int("SequenceKey", "idx", idx)
-
-  @property
-  def idx(self) -> int:
-    return self._idx
-
-  def __str__(self):
-    return f"[{self._idx}]"
-
-  def __repr__(self):
-    return f"SequenceKey(idx={self._idx})"
-
-  def __eq__(self, other):
-    return isinstance(other, SequenceKey) and self._idx == other._idx
-
-  def __ne__(self, other):
-    return not self.__eq__(other)
-
-  def __hash__(self):
-    return self._idx + 1
-
-  def __reduce__(self):
-    return (SequenceKey, (self._idx,))
-
-
-class DictKey:
-  """Key of a child of a dict: ``[key]``."""
-  __slots__ = ("_key",)
-  __match_args__ = ("key",)
-
-  def __init__(self, key: Hashable):
-    self._key = key
-
-  @property
-  def key(self):
-    return self._key
-
-  def __str__(self):
-    return f"[{self._key!r}]"
-
-  def __repr__(self):
-    return f"DictKey(key={self._key!r})"
-
-  def __eq__(self, other):
-    return isinstance(other, DictKey) and bool(self._key == other._key)
-
-  def __ne__(self, other):
-    return not self.__eq__(other)
-
-  def __hash__(self):
-    return hash(self._key)
-
-  def __reduce__(self):
-    return (DictKey, (self._key,))
-
-
-class GetAttrKey:
-  """Key of an attribute child (namedtuple field, dataclass field): ``.name``."""
-  __slots__ = ("_name",)
-  __match_args__ = ("name",)
-
-  def __init__(self, name: str):
-    if not isinstance(name, str):
-      raise TypeError(
-          "__init__(): incompatible function arguments. The following "
-          "argument types are supported:\n    1. __init__(self, name: str) "
-          f"-> None\n\nInvoked with types: GetAttrKey, {type(name).__name__}")
-    self._name = str(name)
-
-  @property
-  def name(self) -> str:
-    return self._name
-
-  def __str__(self):
-    return f".{self._name}"
-
-  def __repr__(self):
-    return f"GetAttrKey(name='{self._name}')"
-
-  def __eq__(self, other):
-    return isinstance(other, GetAttrKey) and self._name == other._name
-
-  def __ne__(self, other):
-    return not self.__eq__(other)
-
-  def __hash__(self):
-    return hash(self._name)
-
-  def __reduce__(self):
-    return (GetAttrKey, (self._name,))
-
-
-class FlattenedIndexKey:
-  """Key of the i-th child of a custom node registered without keys."""
-  __slots__ = ("_key",)
-  __match_args__ = ("key",)
-
-  def __init__(self, key: int):
-    self._key = _check_int("FlattenedIndexKey", "key", key)
-
-  @property
-  def key(self) -> int:
-    return self._key
-
-  def __str__(self):
-    return f"[<flat index {self._key}>]"
-
-  def __repr__(self):
-    return f"FlattenedIndexKey(key={self._key})"
-
-  def __eq__(self, other):
-    return isinstance(other, FlattenedIndexKey) and self._key == other._key
-
-  def __ne__(self, other):
-    return not self.__eq__(other)
-
-  def __hash__(self):
-    return self._key + 42
-
-  def __reduce__(self):
-    return (FlattenedIndexKey, (self._key,))
-
 
 def keystr(keys: KeyPath, *, simple: bool = False, separator: str = "") -> str:
   """Helper to pretty-print a tuple of keys.

@@ -25,4 +25,10 @@ from pyjax._src.lax.lax import (
     reshape_p, rev_p, round_p, rsqrt_p, select_n_p, shift_left_p, shift_right_arithmetic_p,
     shift_right_logical_p, sign_p, sin_p, sinh_p, sort_p, sqrt_p, squeeze_p, sub_p, tan_p,
     tanh_p, transpose_p, xor_p)
-from pyjax._src.lax.slicing import (index_in_dim, slice, slice_in_dim, slice_p)
+from pyjax._src.lax.slicing import (
+    GatherDimensionNumbers, GatherScatterMode, ScatterDimensionNumbers, dynamic_index_in_dim,
+    dynamic_slice, dynamic_slice_in_dim, dynamic_slice_p, dynamic_update_index_in_dim,
+    dynamic_update_slice, dynamic_update_slice_in_dim, dynamic_update_slice_p, gather,
+    gather_p, index_in_dim, scatter, scatter_add, scatter_add_p, scatter_apply, scatter_max,
+    scatter_max_p, scatter_min, scatter_min_p, scatter_mul, scatter_mul_p, scatter_p,
+    scatter_sub, scatter_sub_p, slice, slice_in_dim, slice_p)
