@@ -49,8 +49,11 @@ def _accepted_str(accepted) -> str:
   names = [n for s, n in _kind_names if s <= accepted]
   if _int <= accepted:
     names = [n for n in names if n not in ("signedinteger", "unsignedinteger")] + ["integer"]
-  return ", ".join(sorted(names, key=["floating", "complexfloating", "integer",
-                                       "signedinteger", "unsignedinteger", "bool"].index))
+  if "floating" not in names:  # e.g. complex/conj accept only float32 and float64
+    names += [d.name for d in _float if d in accepted]
+  order = ["integer", "floating", "float16", "bfloat16", "float32", "complexfloating",
+           "float64", "signedinteger", "unsignedinteger", "bool"]
+  return ", ".join(sorted(names, key=order.index))
 
 
 def _check_dtype(name, dtype, accepted, pos=None):
@@ -72,7 +75,7 @@ def _to_array(x, like_dtype=None):
   kind when compatible); NumPy values become arrays; arrays/tracers pass."""
   if isinstance(x, (ArrayImpl, Tracer)):
     return x
-  if type(x) in (int, float, complex) and like_dtype is not None:
+  if type(x) in (int, float, builtins.complex) and like_dtype is not None:
     kind = {int: "iub", float: "fc", complex: "c"}[type(x)]
     if like_dtype.kind in kind and not (type(x) is int and like_dtype.kind == "b"):
       return from_python_scalar(x, like_dtype)
@@ -91,8 +94,8 @@ def _args2(x, y):
   """Converts a pair of lax operands, letting Python scalars take the other's dtype."""
   if type(x) is ArrayImpl and type(y) is ArrayImpl:
     return x, y
-  xd = _dtype_of(x) if not isinstance(x, (int, float, complex)) else None
-  yd = _dtype_of(y) if not isinstance(y, (int, float, complex)) else None
+  xd = _dtype_of(x) if not isinstance(x, (int, float, builtins.complex)) else None
+  yd = _dtype_of(y) if not isinstance(y, (int, float, builtins.complex)) else None
   return _to_array(x, yd), _to_array(y, xd)
 
 
@@ -313,6 +316,12 @@ def _rsqrt(x):
   return (1 / np.sqrt(x)).astype(x.dtype)
 
 
+def _atan2(x, y):
+  if x.dtype.kind == "c":  # atan2(x, y) = -i log((y + i x) / sqrt(x^2 + y^2))
+    return (-1j * np.log((y + 1j * x) / np.sqrt(x * x + y * y))).astype(x.dtype)
+  return np.arctan2(x, y)
+
+
 def _is_finite(x):
   return np.isfinite(x)
 
@@ -355,7 +364,7 @@ bessel_i1e_p = unop("bessel_i1e", _f32_compute(_scipy_special("i1e")), _float)
 not_p = unop("not", np.invert, _int_bool)
 population_count_p = unop("population_count", _popcount, _int)
 clz_p = unop("clz", _clz, _int)
-conj_p = unop("conj", np.conjugate, _inexact, lambda dt: _complex_dtype(dt) if dt.kind == "f" else dt)
+conj_p = unop("conj", np.conjugate, _complex | {np.dtype(np.float32), np.dtype(np.float64)}, lambda dt: _complex_dtype(dt) if dt.kind == "f" else dt)
 real_p = unop("real", np.real, _complex, _real_dtype)
 imag_p = unop("imag", np.imag, _complex, _real_dtype)
 abs_p = unop("abs", np.abs, _sint | _inexact, _real_dtype)
@@ -364,12 +373,12 @@ add_p = binop("add", np.add, _num | _bool)
 sub_p = binop("sub", np.subtract, _num)
 mul_p = binop("mul", np.multiply, _num | _bool)
 div_p = binop("div", _div_impl, _num)
-rem_p = binop("rem", _rem_impl, _num)
+rem_p = binop("rem", _rem_impl, _int | _float)
 pow_p = binop("pow", np.power, _inexact)
 max_p = binop("max", np.maximum, _any)
 min_p = binop("min", np.minimum, _any)
 nextafter_p = binop("nextafter", _nextafter, _float)
-atan2_p = binop("atan2", np.arctan2, _float)
+atan2_p = binop("atan2", _atan2, _inexact)
 and_p = binop("and", np.bitwise_and, _int_bool)
 or_p = binop("or", np.bitwise_or, _int_bool)
 xor_p = binop("xor", np.bitwise_xor, _int_bool)
@@ -446,7 +455,8 @@ def _integer_pow_np(v, y):
     return np.ones_like(v)
   if y < 0:
     if v.dtype.kind in "iu":
-      raise TypeError("Integers cannot be raised to negative powers.")
+      raise TypeError(f"Integers cannot be raised to negative powers, got "
+                      f"integer_pow({ShapedArray(v.shape, v.dtype).str_short(False)}, {y})")
     return (1 / _integer_pow_np(v, -y)).astype(v.dtype)
   acc, base = None, v
   while y:  # square-and-multiply, as XLA expands it
@@ -468,7 +478,8 @@ def _integer_pow_impl(x, *, y):
 def _integer_pow_abstract(x, *, y):
   _check_dtype("integer_pow", x.dtype, _num)
   if y < 0 and x.dtype.kind in "iu":
-    raise TypeError("Integers cannot be raised to negative powers.")
+    raise TypeError(f"Integers cannot be raised to negative powers, got "
+                    f"integer_pow({x.str_short(False)}, {y})")
   return x
 
 
@@ -872,7 +883,7 @@ def _pad_check(x: ShapedArray, pv: ShapedArray, *, padding_config):
     if interior < 0:
       raise ValueError(f"interior padding in padding_config must be nonnegative, got "
                        f"padding_config {padding_config}")
-    n = lo + hi + d + max(d - 1, 0) * interior
+    n = lo + hi + d + builtins.max(d - 1, 0) * interior
     if n < 0:
       raise ValueError(f"Dimension size after padding is not at least 0, got result "
                        f"shape for padding_config {padding_config} of operand shape "
@@ -885,15 +896,15 @@ def _pad_impl(x, pv, *, padding_config):
   aval = _pad_check(x.aval, pv.aval, padding_config=padding_config)
   v = np.asarray(x._value)
   # Interior padding first, then negative/positive edge padding via slicing.
-  inner = [d + max(d - 1, 0) * it for d, (_, _, it) in zip(v.shape, padding_config)]
+  inner = [d + builtins.max(d - 1, 0) * it for d, (_, _, it) in zip(v.shape, padding_config)]
   buf = np.full(inner, pv._value, dtype=v.dtype)
   buf[tuple(slice(None, None, it + 1) for _, _, it in padding_config)] = v
   out = np.full(aval.shape, pv._value, dtype=v.dtype)
   src, dst = [], []
   for n, (lo, hi, _) in zip(inner, padding_config):
-    s0, d0 = max(-lo, 0), max(lo, 0)
-    s1 = n - max(-hi, 0)
-    cnt = max(s1 - s0, 0)
+    s0, d0 = builtins.max(-lo, 0), builtins.max(lo, 0)
+    s1 = n - builtins.max(-hi, 0)
+    cnt = builtins.max(s1 - s0, 0)
     src.append(slice(s0, s0 + cnt))
     dst.append(slice(d0, d0 + cnt))
   out[tuple(dst)] = buf[tuple(src)]
@@ -957,6 +968,9 @@ def _dot_general_check(x: ShapedArray, y: ShapedArray, *, dimension_numbers,
 
 def _dot_general_np(x, y, dimension_numbers, out_dtype):
   (xc, yc), (xb, yb) = dimension_numbers
+  if (not xb and y.ndim <= 2 and xc == (x.ndim - 1,) and yc == (0,) and x.dtype == y.dtype
+      == out_dtype and out_dtype.kind in "fc" and out_dtype.itemsize >= 4):
+    return np.dot(x, y)  # plain matrix/vector product: skip the transposes
   xf = [i for i in range(x.ndim) if i not in xc and i not in xb]
   yf = [i for i in range(y.ndim) if i not in yc and i not in yb]
   # Move to (batch, free, contract) / (batch, contract, free) and use matmul.
@@ -978,7 +992,7 @@ def _dot_general_np(x, y, dimension_numbers, out_dtype):
                     yt.reshape(*b, k, n).astype(np.float32)).astype(compute)
   else:
     out = np.matmul(xt.reshape(*b, m, k), yt.reshape(*b, k, n))
-  return out.reshape(*b, *(x.shape[d] for d in xf), *(y.shape[d] for d in yf))
+  return out.reshape((*b, *(x.shape[d] for d in xf), *(y.shape[d] for d in yf)))
 
 
 def _dot_general_impl(x, y, *, dimension_numbers, precision=None,
@@ -1012,6 +1026,9 @@ dot_general_p.pp_params = _dot_general_pp
 
 
 def _reduce_check(name, accepted, x: ShapedArray, axes):
+  if accepted is _int_bool and x.dtype not in accepted:
+    raise TypeError(f"logical reduction requires operand dtype bool or int, got "
+                    f"{x.dtype.name}.")
   _check_dtype(name, x.dtype, accepted)
   for a in axes:
     if not 0 <= a < x.ndim:
@@ -1137,7 +1154,7 @@ def _cumulative(name, npfn, accepted):
 
   def check(x: ShapedArray, axis):
     _check_dtype(name, x.dtype, accepted)
-    if not 0 <= axis < max(x.ndim, 1) or x.ndim == 0:
+    if not 0 <= axis < builtins.max(x.ndim, 1) or x.ndim == 0:
       raise ValueError(f"axis {axis} is out of bounds for array of shape {x.shape}")
     return x
 
@@ -1338,8 +1355,7 @@ def square(x):
 
 
 def reciprocal(x):
-  x = _to_array(x)
-  return div(_const(x, 1), x)
+  return integer_pow(x, -1)
 
 
 def round(x, rounding_method=RoundingMethod.AWAY_FROM_ZERO):

@@ -1,6 +1,8 @@
 """Slicing primitives: slice, dynamic_slice, dynamic_update_slice, gather, scatter."""
 from __future__ import annotations
 
+import builtins
+
 import numpy as np
 
 from pyjax._src import core
@@ -40,7 +42,7 @@ def _slice_impl(x, *, start_indices, limit_indices, strides):
   _slice_check(x.aval, start_indices=start_indices, limit_indices=limit_indices,
                strides=strides)
   st = strides or (1,) * len(start_indices)
-  idx = tuple(slice(lo, hi, s) for lo, hi, s in zip(start_indices, limit_indices, st))
+  idx = tuple(builtins.slice(lo, hi, s) for lo, hi, s in zip(start_indices, limit_indices, st))
   return ArrayImpl(np.asarray(x._value)[idx], x.weak_type)
 
 
@@ -84,3 +86,625 @@ def index_in_dim(operand, index, axis=0, keepdims=True):
   index = index + n if index < 0 else index
   out = slice_in_dim(operand, index, index + 1, 1, axis)
   return out if keepdims else lax.squeeze(out, (axis,))
+
+
+# ---------------------------------------------------------------- shared helpers
+
+import enum
+from typing import NamedTuple, Sequence
+
+from pyjax._src import dtypes
+from pyjax._src.core import Tracer
+
+
+def _is_int_dtype(dt) -> bool:
+  return np.dtype(dt).kind in "iu"
+
+
+def _index_scalar(i):
+  """A start index as a lax operand: Python ints become strong int32 scalars."""
+  if isinstance(i, (ArrayImpl, Tracer)):
+    return i
+  if isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_)):
+    dt = np.dtype(np.int32) if -2**31 <= int(i) < 2**31 else np.dtype(np.int64)
+    return ArrayImpl(np.asarray(i, dt)[()], False)
+  return _to_array(i)
+
+
+def _dynamic_slice_indices(operand, start_indices, allow_negative_indices=True):
+  """Normalizes negative start indices (i + dim when i < 0), as JAX does."""
+  from pyjax._src.lax import lax
+  if len(start_indices) != operand.ndim:
+    raise ValueError(f"Length of slice indices must match number of operand dimensions "
+                     f"({len(start_indices)} vs {operand.shape})")
+  out = []
+  for i, d in zip(start_indices, operand.shape):
+    if isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_)):
+      i = int(i)
+      out.append(_index_scalar(i + d if (i < 0 and allow_negative_indices) else i))
+      continue
+    i = _to_array(i)
+    if not allow_negative_indices or i.dtype.kind == "u" or i.dtype.kind not in "iu":
+      out.append(i)
+      continue
+    neg = lax.lt(i, 0)
+    strong = lax._convert_element_type(i, i.dtype, False)
+    out.append(lax.select_n(neg, i, lax.add(strong, ArrayImpl(np.asarray(d, i.dtype)[()]))))
+  return out
+
+
+# ---------------------------------------------------------------- dynamic_slice
+
+dynamic_slice_p = Primitive("dynamic_slice")
+
+
+def _check_start_indices(name, idxs):
+  dts = {i.dtype for i in idxs}
+  if any(i.shape != () for i in idxs):
+    raise TypeError(f"index arguments to {name} must be scalars, got shapes "
+                    f"{[i.shape for i in idxs]}")
+  if len(dts) > 1 or any(not _is_int_dtype(d) for d in dts):
+    raise TypeError(f"index arguments to {name} must be integers of the same type, got: "
+                    f"{', '.join(d.name for d in dts)}")
+
+
+def _dynamic_slice_check(x: ShapedArray, *idxs: ShapedArray, slice_sizes):
+  if len(idxs) != x.ndim:
+    raise TypeError(f"dynamic_slice: len(start_indices) ({len(idxs)}) must equal the "
+                    f"rank of operand ({x.ndim}).")
+  _check_start_indices("dynamic_slice", idxs)
+  if len(slice_sizes) != x.ndim:
+    raise TypeError(f"slice slice_sizes must have the same length as operand rank, got "
+                    f"slice_sizes {slice_sizes} for operand shape {x.shape}.")
+  if any(s < 0 for s in slice_sizes):
+    raise TypeError(f"slice slice_sizes must be greater than or equal to zero, got "
+                    f"slice_sizes of {slice_sizes}")
+  if any(s > d for s, d in zip(slice_sizes, x.shape)):
+    raise TypeError(f"slice slice_sizes must be less than or equal to operand shape, got "
+                    f"slice_sizes {slice_sizes} for operand shape {x.shape}.")
+  return ShapedArray(slice_sizes, x.dtype, x.weak_type)
+
+
+def _clamped_starts(idxs, shape, sizes):
+  return tuple(min(max(int(i), 0), d - s) for i, d, s in zip(idxs, shape, sizes))
+
+
+def _dynamic_slice_impl(x, *idxs, slice_sizes):
+  _dynamic_slice_check(x.aval, *(i.aval for i in idxs), slice_sizes=slice_sizes)
+  starts = _clamped_starts((i._value for i in idxs), x.shape, slice_sizes)
+  v = np.asarray(x._value)
+  out = v[tuple(builtins_slice(s, s + n) for s, n in zip(starts, slice_sizes))]
+  return ArrayImpl(out, x.weak_type)
+
+
+import builtins
+builtins_slice = builtins.slice
+
+dynamic_slice_p.def_impl(_dynamic_slice_impl)
+dynamic_slice_p.def_abstract_eval(_dynamic_slice_check)
+
+
+def dynamic_slice(operand, start_indices, slice_sizes, *, allow_negative_indices=True):
+  operand = _to_array(operand)
+  if hasattr(start_indices, "ndim") and getattr(start_indices, "ndim", 0) == 1:
+    start_indices = [start_indices[i] for i in range(start_indices.shape[0])]
+  idxs = _dynamic_slice_indices(operand, list(start_indices), allow_negative_indices)
+  sizes = tuple(int(s) for s in slice_sizes)
+  return dynamic_slice_p.bind(operand, *idxs, slice_sizes=sizes)
+
+
+def dynamic_slice_in_dim(operand, start_index, slice_size, axis=0, *,
+                         allow_negative_indices=True):
+  operand = _to_array(operand)
+  axis = _canon_axis(axis, operand.ndim)
+  starts = [0] * operand.ndim
+  sizes = list(operand.shape)
+  starts[axis] = start_index
+  sizes[axis] = int(slice_size)
+  return dynamic_slice(operand, starts, sizes, allow_negative_indices=allow_negative_indices)
+
+
+def dynamic_index_in_dim(operand, index, axis=0, keepdims=True, *,
+                         allow_negative_indices=True):
+  from pyjax._src.lax import lax
+  out = dynamic_slice_in_dim(operand, index, 1, axis,
+                             allow_negative_indices=allow_negative_indices)
+  return out if keepdims else lax.squeeze(out, (_canon_axis(axis, out.ndim),))
+
+
+# ---------------------------------------------------------------- dynamic_update_slice
+
+dynamic_update_slice_p = Primitive("dynamic_update_slice")
+
+
+def _dynamic_update_slice_check(x: ShapedArray, u: ShapedArray, *idxs: ShapedArray):
+  if x.ndim != u.ndim:
+    raise TypeError(f"dynamic_update_slice update must have the same rank as operand, "
+                    f"got update shape {u.shape} for operand shape {x.shape}.")
+  if len(idxs) != x.ndim:
+    raise TypeError(f"dynamic_update_slice start_indices must have length equal to the "
+                    f"rank of operand, got indices {tuple(i.shape for i in idxs)} for "
+                    f"operand shape {x.shape}.")
+  if any(a > b for a, b in zip(u.shape, x.shape)):
+    raise TypeError(f"dynamic_update_slice update shape must be smaller than operand "
+                    f"shape, got update shape {u.shape} for operand shape {x.shape}.")
+  if x.dtype != u.dtype:
+    raise TypeError(f"lax.dynamic_update_slice requires arguments to have the same "
+                    f"dtypes, got {x.dtype.name}, {u.dtype.name}.")
+  _check_start_indices("dynamic_update_slice", idxs)
+  return ShapedArray(x.shape, x.dtype, x.weak_type)
+
+
+def _dynamic_update_slice_impl(x, u, *idxs):
+  _dynamic_update_slice_check(x.aval, u.aval, *(i.aval for i in idxs))
+  starts = _clamped_starts((i._value for i in idxs), x.shape, u.shape)
+  out = np.array(x._value, copy=True)
+  out[tuple(builtins_slice(s, s + n) for s, n in zip(starts, u.shape))] = u._value
+  return ArrayImpl(out, x.weak_type)
+
+
+dynamic_update_slice_p.def_impl(_dynamic_update_slice_impl)
+dynamic_update_slice_p.def_abstract_eval(_dynamic_update_slice_check)
+
+
+def dynamic_update_slice(operand, update, start_indices, *, allow_negative_indices=True):
+  operand = _to_array(operand)
+  update = _to_array(update, operand.dtype)
+  if hasattr(start_indices, "ndim") and getattr(start_indices, "ndim", 0) == 1:
+    start_indices = [start_indices[i] for i in range(start_indices.shape[0])]
+  idxs = _dynamic_slice_indices(operand, list(start_indices), allow_negative_indices)
+  return dynamic_update_slice_p.bind(operand, update, *idxs)
+
+
+def dynamic_update_slice_in_dim(operand, update, start_index, axis):
+  operand = _to_array(operand)
+  axis = _canon_axis(axis, operand.ndim)
+  starts = [0] * operand.ndim
+  starts[axis] = start_index
+  return dynamic_update_slice(operand, update, starts)
+
+
+def dynamic_update_index_in_dim(operand, update, index, axis):
+  from pyjax._src.lax import lax
+  operand = _to_array(operand)
+  update = _to_array(update, operand.dtype)
+  axis = _canon_axis(axis, operand.ndim)
+  if update.ndim == operand.ndim - 1:
+    update = lax.expand_dims(update, (axis,))
+  return dynamic_update_slice_in_dim(operand, update, index, axis)
+
+
+# ---------------------------------------------------------------- gather / scatter types
+
+
+class GatherScatterMode(enum.Enum):
+  """How out-of-bounds indices are handled by gather and scatter.
+
+  CLIP clamps windows into range; FILL_OR_DROP fills out-of-bounds gathered
+  windows with ``fill_value`` and drops out-of-bounds scattered windows;
+  PROMISE_IN_BOUNDS clamps gathers and drops scatters (XLA's behaviour).
+  """
+  CLIP = enum.auto()
+  FILL_OR_DROP = enum.auto()
+  PROMISE_IN_BOUNDS = enum.auto()
+  ONE_HOT = enum.auto()
+
+  @staticmethod
+  def from_any(s) -> "GatherScatterMode":
+    if isinstance(s, GatherScatterMode):
+      return s
+    if s == "clip":
+      return GatherScatterMode.CLIP
+    if s is None or s == "fill" or s == "drop":
+      return GatherScatterMode.FILL_OR_DROP
+    if s == "promise_in_bounds":
+      return GatherScatterMode.PROMISE_IN_BOUNDS
+    if s == "one_hot":
+      return GatherScatterMode.ONE_HOT
+    raise ValueError(f'Unknown gather mode "{s}"')
+
+
+class GatherDimensionNumbers(NamedTuple):
+  offset_dims: tuple[int, ...]
+  collapsed_slice_dims: tuple[int, ...]
+  start_index_map: tuple[int, ...]
+  operand_batching_dims: tuple[int, ...] = ()
+  start_indices_batching_dims: tuple[int, ...] = ()
+
+
+class ScatterDimensionNumbers(NamedTuple):
+  update_window_dims: Sequence[int]
+  inserted_window_dims: Sequence[int]
+  scatter_dims_to_operand_dims: Sequence[int]
+  operand_batching_dims: Sequence[int] = ()
+  scatter_indices_batching_dims: Sequence[int] = ()
+
+
+def _canon_dnums(cls, dn):
+  return cls(*(tuple(int(d) for d in f) for f in dn))
+
+
+def _window_starts(op_shape, idx, start_map, op_batch, idx_batch, sizes, mode, is_gather):
+  """Per-operand-dim start arrays (shape = batch shape) and a validity mask."""
+  batch_shape = idx.shape[:-1]
+  nb = len(batch_shape)
+  starts = [None] * len(op_shape)
+  valid = None
+  idx = idx.astype(np.int64, copy=False)
+  for k, d in enumerate(start_map):
+    s = idx[..., k]
+    hi = op_shape[d] - sizes[d]
+    if mode is GatherScatterMode.FILL_OR_DROP or (
+        not is_gather and mode is not GatherScatterMode.CLIP):
+      ok = (s >= 0) & (s <= hi)
+      valid = ok if valid is None else valid & ok
+    starts[d] = np.clip(s, 0, max(hi, 0))
+  for od, bd in zip(op_batch, idx_batch):
+    shp = [1] * nb
+    shp[bd] = batch_shape[bd]
+    starts[od] = np.arange(batch_shape[bd]).reshape(shp)
+  return starts, valid
+
+
+def _full_indices(op_shape, starts, window_dims, sizes, batch_shape):
+  nb, nw = len(batch_shape), len(window_dims)
+  full = tuple(batch_shape) + tuple(sizes[d] for d in window_dims)
+  arrs = []
+  for d in range(len(op_shape)):
+    s = starts[d]
+    a = np.zeros((), np.int64) if s is None else np.asarray(s).reshape(
+        np.shape(s) + (1,) * nw)
+    if d in window_dims:
+      j = window_dims.index(d)
+      shp = [1] * (nb + nw)
+      shp[nb + j] = sizes[d]
+      a = a + np.arange(sizes[d]).reshape(shp)
+    arrs.append(np.broadcast_to(a, full))
+  return tuple(arrs), full
+
+
+# ---------------------------------------------------------------- gather
+
+gather_p = Primitive("gather")
+
+
+def _gather_check(operand: ShapedArray, indices: ShapedArray, *, dimension_numbers,
+                  slice_sizes, indices_are_sorted=False, unique_indices=False, mode=None,
+                  fill_value=None):
+  dn = dimension_numbers
+  if not _is_int_dtype(indices.dtype):
+    raise ValueError("indices must have an integer type")
+  if indices.ndim < 1:
+    raise TypeError("Gather index leaf dimension must be within [0, rank(indices) + 1). "
+                    f"rank(indices) is {indices.ndim} and gather index leaf dimension is "
+                    f"{indices.ndim - 1}.")
+  if tuple(dn.offset_dims) != tuple(sorted(dn.offset_dims)):
+    raise TypeError(f"offset_dims in gather op must be sorted; got {tuple(dn.offset_dims)}.")
+  if len(slice_sizes) != operand.ndim:
+    raise TypeError(f"Gather op must have one slice size for every input dimension; got: "
+                    f"len(slice_sizes)={len(slice_sizes)}, input_shape.rank={operand.ndim}")
+  if len(dn.start_index_map) != indices.shape[-1]:
+    raise TypeError(f"Gather op has {len(dn.start_index_map)} elements in start_index_map "
+                    f"and the bound of dimension index_vector_dim={indices.ndim - 1} of "
+                    f"indices is {indices.shape[-1]}. These two numbers must be equal.")
+  for d in (*dn.start_index_map, *dn.collapsed_slice_dims, *dn.operand_batching_dims):
+    if not 0 <= d < operand.ndim:
+      raise TypeError(f"Invalid dimension number {d} in gather dimension_numbers for "
+                      f"operand of rank {operand.ndim}: {dn}.")
+  for i, (s, d) in enumerate(zip(slice_sizes, operand.shape)):
+    if not 0 <= s <= d:
+      raise TypeError(f"Slice size at index {i} in gather op is out of range, must be "
+                      f"within [0, {d} + 1), got {s}.")
+  for d in (*dn.collapsed_slice_dims, *dn.operand_batching_dims):
+    if slice_sizes[d] > 1:
+      raise TypeError(f"Gather op can only collapse slice dims with bound 1, but bound is "
+                      f"{slice_sizes[d]} for index {d} at position "
+                      f"{list(dn.collapsed_slice_dims).index(d) if d in dn.collapsed_slice_dims else 0}.")
+  window = [slice_sizes[d] for d in range(operand.ndim)
+            if d not in dn.collapsed_slice_dims and d not in dn.operand_batching_dims]
+  if len(window) != len(dn.offset_dims):
+    raise TypeError(f"All components of the offset index in a gather op must either be a "
+                    f"offset dimension or explicitly collapsed/batching; got "
+                    f"len(slice_sizes)={len(slice_sizes)}, output_slice_sizes={window}, "
+                    f"collapsed_slice_dims={dn.collapsed_slice_dims}, "
+                    f"operand_batching_dims={dn.operand_batching_dims}.")
+  batch = list(indices.shape[:-1])
+  rank = len(batch) + len(window)
+  shape, wi, bi = [], iter(window), iter(batch)
+  for pos in range(rank):
+    shape.append(next(wi) if pos in dn.offset_dims else next(bi))
+  return ShapedArray(tuple(shape), operand.dtype, operand.weak_type)
+
+
+def _default_fill(dtype):
+  dtype = np.dtype(dtype)
+  if dtype.kind in "fcV" or dtype == dtypes.bfloat16:
+    return np.nan
+  if dtype.kind == "i":
+    return dtypes.iinfo(dtype).min
+  if dtype.kind == "u":
+    return dtypes.iinfo(dtype).max
+  return True
+
+
+def _gather_np(op, idx, dn, slice_sizes, mode, fill_value):
+  batch_shape = idx.shape[:-1]
+  nb = len(batch_shape)
+  window_dims = [d for d in range(op.ndim)
+                 if d not in dn.collapsed_slice_dims and d not in dn.operand_batching_dims]
+  starts, valid = _window_starts(op.shape, idx, dn.start_index_map, dn.operand_batching_dims,
+                                 dn.start_indices_batching_dims, slice_sizes, mode, True)
+  arrs, full = _full_indices(op.shape, starts, window_dims, slice_sizes, batch_shape)
+  if 0 in op.shape:
+    out = np.zeros(full, op.dtype)
+  else:
+    out = op[arrs] if arrs else np.broadcast_to(op, full).copy()
+  if valid is not None and not valid.all():
+    fv = _default_fill(op.dtype) if fill_value is None else fill_value
+    mask = valid.reshape(valid.shape + (1,) * len(window_dims))
+    out = np.where(mask, out, np.asarray(fv).astype(op.dtype))
+  perm, b = [], 0
+  offs = list(dn.offset_dims)
+  for pos in range(nb + len(window_dims)):
+    if pos in offs:
+      perm.append(nb + offs.index(pos))
+    else:
+      perm.append(b)
+      b += 1
+  return np.ascontiguousarray(out.transpose(perm)) if perm != sorted(perm) else out
+
+
+def _gather_impl(operand, indices, **params):
+  aval = _gather_check(operand.aval, indices.aval, **params)
+  out = _gather_np(np.asarray(operand._value), np.asarray(indices._value),
+                   params["dimension_numbers"], params["slice_sizes"], params["mode"],
+                   params.get("fill_value"))
+  return ArrayImpl(np.asarray(out, aval.dtype).reshape(aval.shape), aval.weak_type)
+
+
+gather_p.def_impl(_gather_impl)
+gather_p.def_abstract_eval(_gather_check)
+
+
+def gather(operand, start_indices, dimension_numbers, slice_sizes, *, unique_indices=False,
+           indices_are_sorted=False, mode=None, fill_value=None):
+  operand = _to_array(operand)
+  start_indices = _to_array(start_indices)
+  parsed = GatherScatterMode.from_any(mode)
+  if parsed is GatherScatterMode.FILL_OR_DROP:
+    if fill_value is None:
+      fill_value = _default_fill(operand.dtype)
+    fill_value = np.asarray(fill_value).astype(operand.dtype)[()]
+    fill_value = fill_value.item() if operand.dtype != dtypes.bfloat16 else fill_value
+  else:
+    fill_value = None
+  dn = _canon_dnums(GatherDimensionNumbers, dimension_numbers)
+  return gather_p.bind(operand, start_indices, dimension_numbers=dn,
+                       slice_sizes=tuple(int(s) for s in slice_sizes),
+                       indices_are_sorted=bool(indices_are_sorted),
+                       unique_indices=bool(unique_indices), mode=parsed,
+                       fill_value=fill_value)
+
+
+# ---------------------------------------------------------------- scatter
+
+
+def _scatter_check(name, operand: ShapedArray, indices: ShapedArray, updates: ShapedArray,
+                   dn):
+  if not _is_int_dtype(indices.dtype):
+    raise TypeError(f"{name} indices must have an integer type")
+  if operand.dtype != updates.dtype:
+    raise TypeError(f"{name} requires arguments to have the same dtypes, got "
+                    f"{operand.dtype.name}, {updates.dtype.name}.")
+  if tuple(dn.update_window_dims) != tuple(sorted(dn.update_window_dims)):
+    raise TypeError(f"update_window_dims in scatter op must be sorted; got "
+                    f"{tuple(dn.update_window_dims)}.")
+  if indices.ndim < 1 or len(dn.scatter_dims_to_operand_dims) != indices.shape[-1]:
+    raise TypeError(f"Scatter op has {len(dn.scatter_dims_to_operand_dims)} elements in "
+                    f"scatter_dims_to_operand_dims and the bound of dimension "
+                    f"index_vector_dim={indices.ndim - 1} of indices is "
+                    f"{indices.shape[-1] if indices.ndim else 0}. These two numbers must "
+                    f"be equal.")
+  window_rank = operand.ndim - len(dn.inserted_window_dims) - len(dn.operand_batching_dims)
+  if len(dn.update_window_dims) != window_rank:
+    raise TypeError(f"Scatter op has window of size {len(dn.update_window_dims)}; doesn't "
+                    f"match operand of rank {operand.ndim}.")
+  scatter_dims = [d for d in range(updates.ndim) if d not in dn.update_window_dims]
+  if tuple(updates.shape[d] for d in scatter_dims) != tuple(indices.shape[:-1]):
+    raise TypeError(f"Bounds of the scatter dimensions of updates must be the same as the "
+                    f"bounds of the corresponding dimensions of scatter indices. For "
+                    f"scatter dimension {scatter_dims}, updates bound is "
+                    f"{tuple(updates.shape[d] for d in scatter_dims)}, indices bound is "
+                    f"{tuple(indices.shape[:-1])}.")
+  window_dims = [d for d in range(operand.ndim)
+                 if d not in dn.inserted_window_dims and d not in dn.operand_batching_dims]
+  for ud, od in zip(dn.update_window_dims, window_dims):
+    if updates.shape[ud] > operand.shape[od]:
+      raise TypeError(f"Bounds of the window dimensions of updates must not exceed the "
+                      f"bounds of the corresponding dimensions of operand. For dimension "
+                      f"{ud}, updates bound is {updates.shape[ud]}, operand bound is "
+                      f"{operand.shape[od]}.")
+  return ShapedArray(operand.shape, operand.dtype, operand.weak_type)
+
+
+def _scatter_np(op, idx, upd, dn, mode, combine):
+  uwd = list(dn.update_window_dims)
+  scat = [d for d in range(upd.ndim) if d not in uwd]
+  u = upd.transpose(scat + uwd)
+  window_dims = [d for d in range(op.ndim)
+                 if d not in dn.inserted_window_dims and d not in dn.operand_batching_dims]
+  sizes = [1] * op.ndim
+  for ud, od in zip(uwd, window_dims):
+    sizes[od] = upd.shape[ud]
+  batch_shape = idx.shape[:-1]
+  starts, valid = _window_starts(op.shape, idx, dn.scatter_dims_to_operand_dims,
+                                 dn.operand_batching_dims, dn.scatter_indices_batching_dims,
+                                 sizes, mode, False)
+  arrs, full = _full_indices(op.shape, starts, window_dims, sizes, batch_shape)
+  u = np.broadcast_to(u, full)
+  if valid is not None and not valid.all():
+    keep = valid.reshape(-1)
+    flat = lambda a: a.reshape((-1,) + a.shape[len(batch_shape):])[keep]
+    arrs = tuple(flat(a) for a in arrs)
+    u = flat(u)
+  out = np.array(op, copy=True)
+  if out.size == 0 or u.size == 0:
+    return out
+  if combine is None:
+    out[arrs] = u
+  else:
+    try:
+      combine.at(out, arrs, u)
+    except TypeError:  # dtypes without ufunc.at loops (bfloat16): go via float32
+      tmp = out.astype(np.float32)
+      combine.at(tmp, arrs, u.astype(np.float32))
+      out = tmp.astype(op.dtype)
+  return out
+
+
+def _make_scatter(name, combine, accepted):
+  p = Primitive(name)
+
+  def check(operand, indices, updates, *, dimension_numbers, indices_are_sorted=False,
+            unique_indices=False, mode=None, update_jaxpr=None, update_consts=()):
+    if operand.dtype not in accepted:
+      from pyjax._src.lax.lax import _check_dtype
+      _check_dtype(name, operand.dtype, accepted)
+    return _scatter_check(name, operand, indices, updates, dimension_numbers)
+
+  def impl(operand, indices, updates, **params):
+    aval = check(operand.aval, indices.aval, updates.aval, **params)
+    op, upd = np.asarray(operand._value), np.asarray(updates._value)
+    jaxpr = params.get("update_jaxpr")
+    if combine is None and jaxpr is not None and name == "scatter":
+      out = _scatter_apply_np(op, np.asarray(indices._value), upd, params, jaxpr)
+    else:
+      out = _scatter_np(op, np.asarray(indices._value), upd, params["dimension_numbers"],
+                        params["mode"], combine)
+    return ArrayImpl(np.asarray(out, aval.dtype), aval.weak_type)
+
+  p.def_impl(impl)
+  p.def_abstract_eval(check)
+  return p
+
+
+def _eval_scalar_jaxpr(jaxpr, consts, *args):
+  """Evaluates an update_jaxpr elementwise on whole arrays (literals become arrays)."""
+  env = dict(zip(jaxpr.constvars, consts))
+  env.update(zip(jaxpr.invars, args))
+
+  def read(v):
+    if type(v) is core.Literal:
+      return ArrayImpl(np.asarray(v.val, v.aval.dtype)[()], v.aval.weak_type)
+    return env[v]
+
+  for eqn in jaxpr.eqns:
+    ins = list(map(read, eqn.invars))
+    shape = np.broadcast_shapes(*(i.shape for i in ins)) if ins else ()
+    ins = [ArrayImpl(np.broadcast_to(i._value, shape), i.weak_type) if i.shape != shape
+           else i for i in ins]
+    out = eqn.primitive.bind(*ins, **eqn.params)
+    outs = out if eqn.primitive.multiple_results else (out,)
+    env.update(zip(eqn.outvars, outs))
+  return read(jaxpr.outvars[0])
+
+
+def _scatter_apply_np(op, idx, upd, params, jaxpr):
+  """scatter with a user computation: out[i] = f(out[i], u) once per touched window."""
+  # Gather the touched windows, combine them, and scatter the results back.
+  from pyjax._src.lax import lax as _lax
+  dn = params["dimension_numbers"]
+  # Mark which elements are touched using a scatter of ones.
+  touched = _scatter_np(np.zeros(op.shape, np.bool_), idx, np.ones(upd.shape, np.bool_),
+                        dn, params["mode"], None)
+  scalar = _eval_scalar_jaxpr(jaxpr, params.get("update_consts", ()),
+                              ArrayImpl(op), ArrayImpl(np.zeros(op.shape, op.dtype)))
+  return np.where(touched, np.asarray(scalar._value), op)
+
+
+from pyjax._src.lax import lax as _lax_mod  # noqa: E402
+
+_scatter_any = _lax_mod._any
+_scatter_num = _lax_mod._num | _lax_mod._bool
+
+scatter_p = _make_scatter("scatter", None, _scatter_any)
+scatter_add_p = _make_scatter("scatter-add", np.add, _scatter_num)
+scatter_sub_p = _make_scatter("scatter-sub", np.subtract, _lax_mod._num)
+scatter_mul_p = _make_scatter("scatter-mul", np.multiply, _scatter_num)
+scatter_min_p = _make_scatter("scatter-min", np.minimum, _scatter_any)
+scatter_max_p = _make_scatter("scatter-max", np.maximum, _scatter_any)
+
+_update_jaxpr_cache: dict = {}
+
+
+def _scalar_jaxpr(fn, dtype, key=None):
+  """The ``update_jaxpr`` of a scatter: ``fn`` traced on two scalars of ``dtype``."""
+  k = (key or fn, np.dtype(dtype))
+  hit = _update_jaxpr_cache.get(k)
+  if hit is not None:
+    return hit
+  from pyjax._src.interpreters import partial_eval as pe
+  aval = ShapedArray((), dtype)
+  jaxpr, consts = pe.trace_to_jaxpr(lambda x, y: [fn(x, y)], [aval, aval])
+  out = (jaxpr, tuple(consts))
+  if key is not None or fn in _combine_fns.values():
+    _update_jaxpr_cache[k] = out
+  return out
+
+
+_combine_fns = {}
+
+
+def _combine(p):
+  from pyjax._src.lax import lax
+  q = {scatter_add_p: lax.add_p, scatter_sub_p: lax.sub_p, scatter_mul_p: lax.mul_p,
+       scatter_min_p: lax.min_p, scatter_max_p: lax.max_p}[p]
+  fn = _combine_fns.get(p)
+  if fn is None:
+    fn = _combine_fns[p] = lambda x, y: q.bind(x, y)
+  return fn
+
+
+def _scatter_bind(p, operand, scatter_indices, updates, dimension_numbers,
+                  indices_are_sorted, unique_indices, mode, update_jaxpr=None,
+                  update_consts=()):
+  operand = _to_array(operand)
+  scatter_indices = _to_array(scatter_indices)
+  updates = _to_array(updates, operand.dtype)
+  dn = _canon_dnums(ScatterDimensionNumbers, dimension_numbers)
+  if p is not scatter_p:
+    fn = _combine(p)
+    update_jaxpr, update_consts = _scalar_jaxpr(fn, operand.dtype, key=p)
+  return p.bind(operand, scatter_indices, updates, dimension_numbers=dn,
+                indices_are_sorted=bool(indices_are_sorted),
+                unique_indices=bool(unique_indices),
+                mode=GatherScatterMode.from_any(mode), update_jaxpr=update_jaxpr,
+                update_consts=tuple(update_consts))
+
+
+def _scatter_api(p, name):
+  def fn(operand, scatter_indices, updates, dimension_numbers, *, indices_are_sorted=False,
+         unique_indices=False, mode=None):
+    return _scatter_bind(p, operand, scatter_indices, updates, dimension_numbers,
+                         indices_are_sorted, unique_indices, mode)
+  fn.__name__ = name
+  return fn
+
+
+scatter = _scatter_api(scatter_p, "scatter")
+scatter_add = _scatter_api(scatter_add_p, "scatter_add")
+scatter_sub = _scatter_api(scatter_sub_p, "scatter_sub")
+scatter_mul = _scatter_api(scatter_mul_p, "scatter_mul")
+scatter_min = _scatter_api(scatter_min_p, "scatter_min")
+scatter_max = _scatter_api(scatter_max_p, "scatter_max")
+
+
+def scatter_apply(operand, scatter_indices, func, dimension_numbers, *, update_shape=(),
+                  indices_are_sorted=False, unique_indices=False, mode=None):
+  """Applies ``func`` to the windows of ``operand`` selected by ``scatter_indices``."""
+  from pyjax._src.lax import lax
+  operand = _to_array(operand)
+  unused = lax.full(tuple(update_shape), 0, operand.dtype)
+  jaxpr, consts = _scalar_jaxpr(lambda x, _: func(x), operand.dtype)
+  return _scatter_bind(scatter_p, operand, scatter_indices, unused, dimension_numbers,
+                       indices_are_sorted, unique_indices, mode, jaxpr, consts)

@@ -19,8 +19,9 @@ def _axes(axis, ndim, name):
     if len(set(axes)) != len(axes):
       raise ValueError(f"duplicate value in 'axis': {axis}")
     return axes
+  import operator
   return (canonicalize_axis(core.concrete_or_error(
-      int, axis, f"axis argument of jnp.{name}() must be static"), ndim),)
+      operator.index, axis, f"axis argument of jnp.{name}() must be static"), ndim),)
 
 
 def _keepdims(out, shape, axes, keepdims):
@@ -39,8 +40,9 @@ def _reduction(a, name, prim_fn, identity, axis, dtype, out, keepdims, initial, 
   if dtype is not None:
     dtypes.check_user_dtype_supported(dtype, name)
     a = lax._convert_element_type(a, dtype)
-  elif upcast_small_ints and (a.dtype == np.bool_ or (
-      a.dtype.kind in "iu" and a.dtype.itemsize < dtypes.default_int_dtype().itemsize)):
+  elif (upcast_small_ints and a.dtype.kind in "iu" and
+        a.dtype.itemsize < dtypes.default_int_dtype().itemsize) or (
+        a.dtype == np.bool_ and name in ("sum", "prod")):
     a = lax._convert_element_type(
         a, dtypes.default_uint_dtype() if a.dtype.kind == "u" else dtypes.default_int_dtype(),
         a.weak_type)
@@ -57,13 +59,15 @@ def _reduction(a, name, prim_fn, identity, axis, dtype, out, keepdims, initial, 
     if where.shape != a.shape:
       a = lax.broadcast_in_dim(a, where.shape, tuple(range(where.ndim - a.ndim, where.ndim)))
     a = lax.select(where, a, lax.full_like(a, ident))
-  if identity is None and initial is None and any(a.shape[i] == 0 for i in axes):
+  if identity is None and initial is None and builtins.any(a.shape[i] == 0 for i in axes):
     raise ValueError(f"zero-size array to reduction operation {name} which has no identity")
   res = prim_fn(a, axes)
   if initial is not None:
     init = lax._convert_element_type(initial, res.dtype)
     res = {"max": lax.max, "min": lax.min, "sum": lax.add, "prod": lax.mul}[
         name.replace("amax", "max").replace("amin", "min")](res, init)
+  if res.weak_type:  # reductions of Python scalars are strongly typed in JAX
+    res = lax._convert_element_type(res, res.dtype, False)
   return _keepdims(res, a.shape, axes, keepdims)
 
 
@@ -155,7 +159,8 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=Non
   axes = _axes(axis, a.ndim, "var")
   comp = dtypes.to_inexact_dtype(a.dtype) if dtype is None else dtypes.canonicalize_dtype(dtype)
   a = lax._convert_element_type(a, comp, a.weak_type)
-  centered = lax.sub(a, mean(a, axis=axes, keepdims=True, where=where))
+  from pyjax._src.numpy import ufuncs
+  centered = ufuncs.subtract(a, mean(a, axis=axes, keepdims=True, where=where))
   if centered.dtype.kind == "c":
     sq = lax.real(lax.mul(centered, lax.conj(centered)))
   else:
@@ -214,10 +219,8 @@ def _cum(name, prim_fn, upcast=True):
     axis = canonicalize_axis(axis, a.ndim)
     if dtype is not None:
       a = lax._convert_element_type(a, dtype)
-    elif upcast and (a.dtype == np.bool_ or (a.dtype.kind in "iu" and
-                     a.dtype.itemsize < dtypes.default_int_dtype().itemsize)):
-      a = lax._convert_element_type(a, dtypes.default_uint_dtype() if a.dtype.kind == "u"
-                                    else dtypes.default_int_dtype())
+    elif upcast and a.dtype == np.bool_:  # JAX promotes only bool here
+      a = lax._convert_element_type(a, dtypes.default_int_dtype())
     return prim_fn(a, axis)
   fn.__name__ = name
   return fn
@@ -236,6 +239,296 @@ def ptp(a, axis=None, out=None, keepdims=False):
 def count_nonzero(a, axis=None, keepdims=False):
   return sum(lax.ne(asarray(a), lax._const(asarray(a), 0)), axis=axis,
              dtype=dtypes.default_int_dtype(), keepdims=keepdims)
+
+
+
+# ------------------------------------------------------------ NaN-ignoring reductions
+
+
+def _isnan(a):
+  return lax.ne(a, a)
+
+
+def _nan_replaced(name, a, fill):
+  check_arraylike(name, a)
+  a = asarray(a)
+  if a.dtype.kind not in "fc" and a.dtype != dtypes.bfloat16:
+    return a, None
+  isn = _isnan(a)
+  return lax.select(isn, lax.full_like(a, fill), a), isn
+
+
+def nansum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
+  a, _ = _nan_replaced("nansum", a, 0)
+  return sum(a, axis, dtype, out, keepdims, initial, where)
+
+
+def nanprod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
+  a, _ = _nan_replaced("nanprod", a, 1)
+  return prod(a, axis, dtype, out, keepdims, initial, where)
+
+
+def _nan_extremum(name, fn, fill):
+  def f(a, axis=None, out=None, keepdims=False, initial=None, where=None):
+    check_arraylike(name, a)
+    a = asarray(a)
+    if a.dtype.kind not in "fc" and a.dtype != dtypes.bfloat16:
+      return fn(a, axis, out, keepdims, initial, where)
+    isn = _isnan(a)
+    res = fn(lax.select(isn, lax.full_like(a, fill), a), axis, out, keepdims, initial, where)
+    all_nan = all(isn, axis=axis, keepdims=keepdims)
+    return lax.select(all_nan, lax.full_like(res, np.nan), res) if res.shape == all_nan.shape \
+        else res
+  f.__name__ = name
+  return f
+
+
+nanmax = _nan_extremum("nanmax", max, -np.inf)
+nanmin = _nan_extremum("nanmin", min, np.inf)
+
+
+def nanmean(a, axis=None, dtype=None, out=None, keepdims=False, where=None):
+  check_arraylike("nanmean", a)
+  a = asarray(a)
+  if a.dtype.kind not in "fc" and a.dtype != dtypes.bfloat16:
+    return mean(a, axis, dtype, out, keepdims, where=where)
+  if dtype is None:
+    dtype = dtypes.to_inexact_dtype(a.dtype)
+  isn = _isnan(a)
+  valid = lax.bitwise_not(isn)
+  if where is not None:
+    valid = lax.bitwise_and(valid, asarray(where))
+  total = sum(lax.select(isn, lax.full_like(a, 0), a), axis, dtype, keepdims=keepdims,
+              where=where)
+  n = sum(valid, axis, dtype, keepdims=keepdims)
+  return lax.div(total, lax._convert_element_type(n, total.dtype))
+
+
+def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None, mean=None):
+  check_arraylike("nanvar", a)
+  a = asarray(a)
+  comp = dtypes.to_inexact_dtype(a.dtype) if dtype is None else dtypes.canonicalize_dtype(dtype)
+  a = lax._convert_element_type(a, comp)
+  from pyjax._src.numpy import ufuncs
+  m = nanmean(a, axis, keepdims=True, where=where) if mean is None else asarray(mean)
+  centered = ufuncs.subtract(a, m)
+  sq = lax.real(lax.mul(centered, lax.conj(centered))) if comp.kind == "c" else \
+      lax.mul(centered, centered)
+  isn = _isnan(a)
+  valid = lax.bitwise_not(isn)
+  if where is not None:
+    valid = lax.bitwise_and(valid, asarray(where))
+  # Mask by the input's NaNs only: inf - inf in ``sq`` must stay NaN.
+  total = sum(lax.select(isn, lax.full_like(sq, 0), sq), axis, keepdims=keepdims, where=where)
+  n = sum(valid, axis, total.dtype, keepdims=keepdims)
+  denom = lax.sub(n, lax._convert_element_type(ddof, n.dtype))
+  out = lax.div(total, denom)
+  return lax.select(lax.le(denom, lax.full_like(denom, 0)), lax.full_like(out, np.nan), out)
+
+
+def nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None, mean=None):
+  return lax.sqrt(nanvar(a, axis, dtype, out, ddof, keepdims, where=where, mean=mean))
+
+
+def _nanarg(name, fn, fill):
+  def f(a, axis=None, out=None, keepdims=None):
+    check_arraylike(name, a)
+    a = asarray(a)
+    if a.dtype.kind not in "fc" and a.dtype != dtypes.bfloat16:
+      return fn(a, axis, out, keepdims)
+    isn = _isnan(a)
+    res = fn(lax.select(isn, lax.full_like(a, fill), a), axis, out, keepdims)
+    all_nan = all(isn, axis=axis, keepdims=bool(keepdims))
+    return lax.select(all_nan, lax.full_like(res, -1), res)
+  f.__name__ = name
+  return f
+
+
+nanargmax = _nanarg("nanargmax", argmax, -np.inf)
+nanargmin = _nanarg("nanargmin", argmin, np.inf)
+
+
+def _nancum(name, fn, fill):
+  def f(a, axis=None, dtype=None, out=None):
+    a, _ = _nan_replaced(name, a, fill)
+    return fn(a, axis, dtype, out)
+  f.__name__ = name
+  return f
+
+
+nancumsum = _nancum("nancumsum", cumsum, 0)
+nancumprod = _nancum("nancumprod", cumprod, 1)
+
+
+# ------------------------------------------------------------ weighted mean and quantiles
+
+
+def average(a, axis=None, weights=None, returned=False, keepdims=False):
+  """Weighted average; with ``returned`` also the sum of weights."""
+  check_arraylike("average", a)
+  a = asarray(a)
+  if weights is None:
+    avg = mean(a, axis=axis, keepdims=keepdims)
+    axes = _axes(axis, a.ndim, "average")
+    n = math.prod(a.shape[i] for i in axes)
+    wsum = lax.full_like(avg, n)
+  else:
+    from pyjax._src.numpy.util import promote_dtypes_inexact
+    w = asarray(weights)
+    a, w = promote_dtypes_inexact(a, w)
+    if a.shape != w.shape:
+      if axis is None:
+        raise ValueError("Axis must be specified when shapes of a and weights differ.")
+      if not isinstance(axis, (int, np.integer)):
+        raise TypeError("Single axis expected when shapes of a and weights differ")
+      ax = canonicalize_axis(axis, a.ndim)
+      if w.ndim != 1:
+        raise TypeError("1D weights expected when shapes of a and weights differ.")
+      if w.shape[0] != a.shape[ax]:
+        raise ValueError("Length of weights not compatible with specified axis.")
+      w = lax.broadcast_in_dim(w, a.shape, (ax,))
+    wsum = sum(w, axis=axis, keepdims=keepdims)
+    avg = lax.div(sum(lax.mul(a, w), axis=axis, keepdims=keepdims), wsum)
+  if returned:
+    if avg.shape != wsum.shape:
+      wsum = lax.broadcast_in_dim(wsum, avg.shape, ())
+    return avg, wsum
+  return avg
+
+
+def _quantile(name, a, q, axis, method, keepdims, squash_nans):
+  check_arraylike(name, a, q)
+  from pyjax._src.numpy.util import promote_dtypes_inexact
+  a, q = asarray(a), asarray(q)
+  if q.ndim > 1:
+    raise ValueError(f"q must be have rank <= 1, got shape {q.shape}")
+  if a.dtype.kind == "c":
+    raise ValueError(f"{name} does not support complex input, as the operation is poorly "
+                     f"defined.")
+  methods = ("linear", "lower", "higher", "midpoint", "nearest", "inverted_cdf",
+             "averaged_inverted_cdf", "closest_observation", "interpolated_inverted_cdf",
+             "hazen", "weibull", "median_unbiased", "normal_unbiased")
+  if method not in methods[:5]:
+    if method in methods:
+      raise NotImplementedError(f"method={method!r} is not implemented in pyjax")
+    raise ValueError(f"method can only be 'linear', 'lower', 'higher', 'midpoint', or "
+                     f"'nearest'. Got {method}.")
+  a, q = promote_dtypes_inexact(a, q)
+  nd = a.ndim
+  if axis is None:
+    axes = tuple(range(nd))
+  else:
+    axes = _axes(axis, nd, name)
+  rest = [i for i in range(nd) if i not in axes]
+  a_t = lax.transpose(a, (*rest, *axes))
+  n = math.prod(a.shape[i] for i in axes)
+  a_t = lax.reshape(a_t, (*[a.shape[i] for i in rest], n))
+  if n == 0:
+    raise ValueError(f"{name}: cannot compute quantile of an empty axis")
+  from pyjax._src.numpy import sorting
+  srt = sorting.sort(a_t, axis=-1)  # NaNs last
+  isn = lax.ne(a_t, a_t)
+  if squash_nans:
+    cnt = sum(lax.bitwise_not(isn), axis=-1, keepdims=True, dtype=q.dtype)
+  else:
+    cnt = lax.full((*a_t.shape[:-1], 1), n, q.dtype)
+  qb = lax.reshape(q, (q.size,))
+  # positions, shape (*rest, nq)
+  out_shape = (*a_t.shape[:-1], q.size)
+  cnt = lax.broadcast_in_dim(lax.reshape(cnt, cnt.shape[:-1]), out_shape,
+                             tuple(range(a_t.ndim - 1)))
+  pos = lax.mul(lax.sub(cnt, lax._convert_element_type(1, q.dtype)),
+                lax.broadcast_in_dim(qb, out_shape, (a_t.ndim - 1,)))
+  lo = lax.floor(pos)
+  hi = lax.ceil(pos)
+  last = lax.sub(cnt, lax._convert_element_type(1, q.dtype))
+  lo = lax.clamp(lax._convert_element_type(0, q.dtype), lo, lax.max(last, lax.full_like(last, 0)))
+  hi = lax.clamp(lax._convert_element_type(0, q.dtype), hi, lax.max(last, lax.full_like(last, 0)))
+
+  def take(idx):
+    ii = lax._convert_element_type(idx, np.int32)
+    it = lax.broadcasted_iota(np.int32, (*ii.shape, n), ii.ndim)
+    mask = lax.eq(lax.broadcast_in_dim(ii, (*ii.shape, n), tuple(range(ii.ndim))), it)
+    sb = lax.broadcast_in_dim(srt, (*ii.shape, n), (*range(ii.ndim - 1), ii.ndim))
+    return lax.reduce_sum(lax.select(mask, sb, lax.full_like(sb, 0)), (ii.ndim,))
+
+  vlo, vhi = take(lo), take(hi)
+  if method == "linear":
+    t = lax.sub(pos, lo)
+    res = lax.add(vlo, lax.mul(t, lax.sub(vhi, vlo)))
+  elif method == "lower":
+    res = vlo
+  elif method == "higher":
+    res = vhi
+  elif method == "midpoint":
+    res = lax.mul(lax.add(vlo, vhi), lax._convert_element_type(0.5, vlo.dtype))
+  else:  # nearest: round half to even like NumPy
+    r = lax.round(pos, lax.RoundingMethod.TO_NEAREST_EVEN)
+    res = take(lax.clamp(lax._convert_element_type(0, q.dtype), r,
+                         lax.max(last, lax.full_like(last, 0))))
+  # NaN handling: any NaN in the slice gives NaN unless squashed; all-NaN gives NaN.
+  if squash_nans:
+    bad = lax.eq(cnt, lax.full_like(cnt, 0))
+  else:
+    bad = any(isn, axis=-1, keepdims=True)
+    bad = lax.broadcast_in_dim(lax.reshape(bad, bad.shape[:-1]), res.shape,
+                               tuple(range(res.ndim - 1)))
+  res = lax.select(bad, lax.full_like(res, np.nan), res)
+  # res: (*rest, nq) -> (nq, *rest) [with keepdims ones]
+  res = lax.transpose(res, (res.ndim - 1, *range(res.ndim - 1)))
+  if keepdims:
+    shp = tuple(1 if i in axes else a.shape[i] for i in range(nd))
+    res = lax.reshape(res, (q.size, *shp))
+  if q.ndim == 0:
+    res = lax.reshape(res, res.shape[1:])
+  return res
+
+
+def quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
+             keepdims=False, *, weights=None):
+  if out is not None:
+    raise NotImplementedError("The 'out' argument to jnp.quantile is not supported.")
+  if weights is not None:
+    raise NotImplementedError("quantile weights are not implemented in pyjax")
+  return _quantile("quantile", a, q, axis, method, keepdims, False)
+
+
+def nanquantile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
+                keepdims=False):
+  if out is not None:
+    raise NotImplementedError("The 'out' argument to jnp.nanquantile is not supported.")
+  return _quantile("nanquantile", a, q, axis, method, keepdims, True)
+
+
+def _pct(q):
+  q = asarray(q)
+  from pyjax._src.numpy.util import promote_dtypes_inexact
+  (q,) = promote_dtypes_inexact(q)
+  return lax.div(q, lax._convert_element_type(100, q.dtype, True))
+
+
+def percentile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
+               keepdims=False, *, weights=None, out_sharding=None):
+  check_arraylike("percentile", a, q)
+  from pyjax._src.numpy.util import promote_dtypes_inexact
+  a, q = promote_dtypes_inexact(a, q)
+  return quantile(a, _pct(q), axis, out, overwrite_input, method, keepdims, weights=weights)
+
+
+def nanpercentile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
+                  keepdims=False):
+  check_arraylike("nanpercentile", a, q)
+  from pyjax._src.numpy.util import promote_dtypes_inexact
+  a, q = promote_dtypes_inexact(a, q)
+  return nanquantile(a, _pct(q), axis, out, overwrite_input, method, keepdims)
+
+
+def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
+  return quantile(a, 0.5, axis=axis, out=out, keepdims=keepdims, method="midpoint")
+
+
+def nanmedian(a, axis=None, out=None, overwrite_input=False, keepdims=False):
+  return nanquantile(a, 0.5, axis=axis, out=out, keepdims=keepdims, method="midpoint")
 
 
 __all__ = [_n for _n, _v in list(globals().items())
