@@ -567,7 +567,7 @@ def _convert_np(v, new_dtype):
     return v
   if old.kind == "c" and new_dtype.kind != "c":
     v = np.real(v)
-  if new_dtype.kind in "iu" and v.dtype.kind == "f":
+  if new_dtype.kind in "iu" and (v.dtype.kind == "f" or v.dtype == dtypes.bfloat16):
     # XLA: NaN -> 0, out-of-range saturates to the integer range.
     info = np.iinfo(new_dtype)
     v = np.nan_to_num(np.asarray(v, np.float64), nan=0.0, posinf=info.max, neginf=info.min)
