@@ -135,3 +135,12 @@ def block_until_ready(x):
     if hasattr(leaf, "block_until_ready"):
       leaf.block_until_ready()
   return x
+
+
+# ---------------------------------------------------------------- autodiff (ad.py owns the machinery)
+
+
+# ---------------------------------------------------------------- vmap (batching.py owns the machinery)
+
+
+# ---------------------------------------------------------------- jit (pjit.py / dispatch.py own the machinery)
