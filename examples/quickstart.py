@@ -87,3 +87,29 @@ def _():
 def _():
   x = jnp.array(np.random.default_rng(2).normal(size=10).astype(np.float32))
   return repr(x[x < 0])
+
+
+@step("grad: derivatives of sum_logistic, to third order, and the Hessian")
+def _():
+  def sum_logistic(x):
+    return jnp.sum(1.0 / (1.0 + jnp.exp(-x)))
+  x_small = jnp.arange(3.)
+  return (f"grad: {jax.grad(sum_logistic)(x_small)}\n"
+          f"grad(grad(grad)) at 1.0: {jax.grad(jax.grad(jax.grad(sum_logistic)))(1.0)!s}\n"
+          f"jacobian(exp):\n{jax.jacobian(jnp.exp)(x_small)}\n"
+          f"hessian = jacfwd(jacrev):\n{jax.jacfwd(jax.jacrev(sum_logistic))(x_small)}")
+
+
+@step("vmap: batched matrix-vector products and per-example gradients")
+def _():
+  mat = jnp.asarray(np.random.default_rng(3).normal(size=(150, 100)).astype(np.float32))
+  batched_x = jnp.asarray(np.random.default_rng(4).normal(size=(10, 100)).astype(np.float32))
+  manual = jnp.dot(batched_x, mat.T)
+  auto = jax.vmap(lambda v: jnp.dot(mat, v))(batched_x)
+
+  def loss(w, x, y):
+    return jnp.sum((jnp.tanh(x @ w) - y) ** 2)
+  w = jnp.ones((100, 3)) * 0.01
+  per_ex = jax.vmap(jax.grad(loss), in_axes=(None, 0, 0))(w, batched_x, jnp.zeros((10, 3)))
+  return (f"vmap == manual batching: {bool(jnp.allclose(manual, auto, atol=1e-4))}\n"
+          f"per-example gradient shape: {per_ex.shape}")

@@ -9,9 +9,14 @@ from pyjax._src.devices import default_device as _default_device
 from pyjax._src.core import ensure_compile_time_eval
 from pyjax._src.dtypes import float0
 from pyjax._src.api import (ShapeDtypeStruct, block_until_ready, device_get, device_put,
-                            eval_shape, make_jaxpr)
+                            eval_shape, make_jaxpr, vmap)
+from pyjax._src.api import jit
+from pyjax._src.api import (grad, hessian, jacfwd, jacobian, jacrev, jvp, linear_transpose,
+                            linearize, value_and_grad, vjp)
+from pyjax._src.custom_derivatives import closure_convert, custom_jvp, custom_vjp
+from pyjax._src.ad_checkpoint import checkpoint, checkpoint_policies, remat
 from pyjax._src.numpy import array_methods as _array_methods  # installs operators
-from pyjax import dtypes, errors, lax, numpy, tree, tree_util
+from pyjax import dtypes, errors, lax, numpy, random, tree, tree_util
 
 __version__ = "0.1.0"
 

@@ -23,7 +23,9 @@ Array.register(core.Tracer)
 
 
 class ArrayImpl(Array):
-  __slots__ = ("_value", "weak_type", "_device", "_deleted", "__weakref__")
+  # ``_buf``: the device buffer of a jit result or of an uploaded jit argument (unset
+  # on eager arrays; read with getattr(x, "_buf", None)).
+  __slots__ = ("_value", "weak_type", "_device", "_deleted", "_buf", "__weakref__")
   __array_priority__ = 100
 
   def __init__(self, value, weak_type=False, device=None):
@@ -44,7 +46,7 @@ class ArrayImpl(Array):
   @property
   def aval(self):
     v = self._value
-    return core.ShapedArray(v.shape, v.dtype, self.weak_type)
+    return core._shaped_array_fast(v.shape, v.dtype, self.weak_type)
 
   def __len__(self):
     if not self._value.shape:

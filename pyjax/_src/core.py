@@ -62,6 +62,18 @@ class ShapedArray:
   __str__ = __repr__
 
 
+def _shaped_array_fast(shape: tuple, dtype: np.dtype, weak_type: bool) -> ShapedArray:
+  """ShapedArray from an already-canonical tuple shape and np.dtype (hot paths)."""
+  a = _new_shaped_array(ShapedArray)
+  a.shape = shape
+  a.dtype = dtype
+  a.weak_type = weak_type
+  return a
+
+
+_new_shaped_array = object.__new__
+
+
 def get_aval(x) -> ShapedArray:
   """Abstract value of any array-like (Array, Tracer, NumPy value or Python scalar)."""
   aval = getattr(x, "aval", None)
@@ -99,6 +111,9 @@ class Primitive:
     self.batch: Callable | None = None
     self.lower: Callable | None = None
     self.pp_params: Callable | None = None  # custom param formatting
+    # partial_eval(trace, args, params): how a LinearizeTrace splits an application
+    # with both known and unknown inputs (primitives carrying sub-jaxprs).
+    self.partial_eval: Callable | None = None
 
   def __repr__(self):
     return self.name
@@ -140,6 +155,20 @@ class Trace:
 
   def process_primitive(self, prim, args, params):
     raise NotImplementedError
+
+  # Calls with custom differentiation rules or rematerialization. A trace that
+  # does not treat them specially runs the function body on itself.
+  def process_custom_jvp_call(self, fun, jvp, args, symbolic_zeros):
+    with set_current_trace(self):
+      return fun(*args)
+
+  def process_custom_vjp_call(self, fun, fwd, bwd, args, out_avals, symbolic_zeros):
+    with set_current_trace(self):
+      return fun(*args)
+
+  def process_remat(self, fun, args, saveable):
+    with set_current_trace(self):
+      return fun(*args)
 
   def invalidate(self):
     self._valid = False
@@ -539,10 +568,14 @@ def _pp_eqn(eqn: JaxprEqn, names: _Names, indent: int) -> str:
   pad = " " * indent
   head = f"{pad}{outs} = {eqn.primitive.name}"
   params = eqn.params
+  seed = getattr(eqn.primitive, "pp_seed_names", None)
+  if seed is not None:  # e.g. jit: inner binders reuse the names of the outer ones
+    seed(eqn, names)
   if eqn.primitive.pp_params is not None:
     params = eqn.primitive.pp_params(params)
   if params:
-    items = [(k, _pp_param_value(params[k], names, indent + 2)) for k in sorted(params)]
+    keys = params if getattr(eqn.primitive, "pp_keep_order", False) else sorted(params)
+    items = [(k, _pp_param_value(params[k], names, indent + 2)) for k in keys]
     flat = " ".join(f"{k}={v}" for k, v in items)
     if "\n" not in flat and len(head) + len(flat) + 2 <= _WIDTH:
       head = f"{head}[{flat}]"

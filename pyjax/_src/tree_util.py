@@ -814,6 +814,7 @@ def _unflatten_interp(spec, nxt):
 
 
 _COMPILE_MAX_NODES = 5000
+_COMPILED_UNFLATTEN: dict = {}  # spec -> compiled unflatten, shared by equal treedefs
 _COMPILE_MAX_DEPTH = 40
 
 
@@ -997,9 +998,14 @@ class PyTreeDef:
       self._ufn = _ONCE
       return _unflatten_interp(spec, iter(leaves).__next__)
     if fn is _ONCE:
-      fn = _compile_unflatten(spec, n)
-      if fn is None:
+      try:
+        fn = _COMPILED_UNFLATTEN.get(spec)
+      except TypeError:  # unhashable node data
         fn = _INTERPRET
+      if fn is None:
+        fn = _compile_unflatten(spec, n) or _INTERPRET
+        if len(_COMPILED_UNFLATTEN) < 4096:
+          _COMPILED_UNFLATTEN[spec] = fn
       self._ufn = fn
     if fn is _INTERPRET:
       return _unflatten_interp(spec, iter(leaves).__next__)

@@ -11,7 +11,8 @@ from pyjax._src.lax.lax import (
     real, reciprocal, reduce_and, reduce_max, reduce_min, reduce_or, reduce_precision,
     reduce_prod, reduce_sum, reduce_xor, rem, reshape, rev, round, rsqrt, select, select_n,
     shift_left, shift_right_arithmetic, shift_right_logical, sign, sin, sinh, sort,
-    sort_key_val, sqrt, square, squeeze, sub, tan, tanh, transpose, zeta, zeros_like_array)
+    sort_key_val, sqrt, square, squeeze, sub, tan, tanh, transpose, zeta, zeros_like_array,
+    igamma_grad_a, stop_gradient)
 from pyjax._src.lax.lax import (
     abs_p, acos_p, acosh_p, add_p, and_p, argmax_p, argmin_p, asin_p, asinh_p, atan2_p,
     atan_p, atanh_p, bessel_i0e_p, bessel_i1e_p, bitcast_convert_type_p, broadcast_in_dim_p,
@@ -32,3 +33,7 @@ from pyjax._src.lax.slicing import (
     gather_p, index_in_dim, scatter, scatter_add, scatter_add_p, scatter_apply, scatter_max,
     scatter_max_p, scatter_min, scatter_min_p, scatter_mul, scatter_mul_p, scatter_p,
     scatter_sub, scatter_sub_p, slice, slice_in_dim, slice_p)
+from pyjax._src.lax.parallel import (
+    all_gather, all_gather_p, all_to_all, all_to_all_p, axis_index, axis_index_p, axis_size,
+    pmax, pmax_p, pmean, pmin, pmin_p, ppermute, ppermute_p, pshuffle, psum, psum_p,
+    psum_scatter, reduce_scatter_p)

@@ -122,6 +122,50 @@ class DynamicJaxprTrace(core.Trace):
             f"{names[-1]}.")
 
 
+class LinearizeTrace(DynamicJaxprTrace):
+  """Partial evaluation for linearize: an operation with none of this trace's
+  tracers among its inputs runs on the parent trace (it is known); the others
+  are recorded. Used to stage the tangent map of a JVP."""
+  __slots__ = ()
+
+  def __init__(self, parent):
+    super().__init__(None)
+    self.parent = parent
+
+  def process_primitive(self, prim, args, params):
+    for x in args:
+      if type(x) is JitTracer and x._trace is self:
+        break
+    else:
+      return self.parent.process_primitive(prim, args, params)
+    rule = prim.partial_eval
+    if rule is not None and not all(type(x) is JitTracer and x._trace is self for x in args):
+      return rule(self, args, params)
+    return DynamicJaxprTrace.process_primitive(self, prim, args, params)
+
+  def is_known(self, x) -> bool:
+    return not (type(x) is JitTracer and x._trace is self)
+
+  def _known(self, args):
+    return not any(type(x) is JitTracer and x._trace is self for x in args)
+
+  def process_custom_jvp_call(self, fun, jvp, args, symbolic_zeros):
+    if self._known(args):
+      return self.parent.process_custom_jvp_call(fun, jvp, args, symbolic_zeros)
+    return super().process_custom_jvp_call(fun, jvp, args, symbolic_zeros)
+
+  def process_custom_vjp_call(self, fun, fwd, bwd, args, out_avals, symbolic_zeros):
+    if self._known(args):
+      return self.parent.process_custom_vjp_call(fun, fwd, bwd, args, out_avals,
+                                                 symbolic_zeros)
+    return super().process_custom_vjp_call(fun, fwd, bwd, args, out_avals, symbolic_zeros)
+
+  def process_remat(self, fun, args, saveable):
+    if self._known(args):
+      return self.parent.process_remat(fun, args, saveable)
+    return super().process_remat(fun, args, saveable)
+
+
 def _scalar_value(x, dtype):
   """The literal's value as a 0-d Array (so eval_jaxpr can bind it directly)."""
   from pyjax._src.array import ArrayImpl
@@ -142,6 +186,38 @@ def trace_to_jaxpr(fun: Callable, in_avals: Sequence[ShapedArray],
   finally:
     trace.invalidate()
   return jaxpr, consts
+
+
+def partial_eval_jaxpr(closed: ClosedJaxpr, in_unknowns: Sequence[bool]):
+  """Splits ``closed`` into a known and an unknown part.
+
+  Returns ``(known, unknown, out_unknowns, num_res)``: ``known`` maps the known
+  inputs to the known outputs followed by ``num_res`` residuals; ``unknown``
+  maps (residuals, unknown inputs) to the unknown outputs. Built by evaluating
+  the jaxpr under a LinearizeTrace nested in the trace of the known jaxpr.
+  """
+  in_avals = [v.aval for v in closed.jaxpr.invars]
+  known_avals = [a for a, u in zip(in_avals, in_unknowns) if not u]
+  box = {}
+
+  def known_fun(*known_vals):
+    lin = LinearizeTrace(core.trace_ctx.trace)
+    try:
+      it = iter(known_vals)
+      args = [lin.new_arg(a) if u else next(it) for a, u in zip(in_avals, in_unknowns)]
+      with core.set_current_trace(lin):
+        outs = core.eval_jaxpr(closed.jaxpr, closed.consts, *args)
+      out_unknowns = [not lin.is_known(o) for o in outs]
+      unk_jaxpr, residuals = lin.to_jaxpr([o for o, u in zip(outs, out_unknowns) if u])
+    finally:
+      lin.invalidate()
+    box.update(out_unknowns=out_unknowns, unk_jaxpr=unk_jaxpr, num_res=len(residuals))
+    return [o for o, u in zip(outs, out_unknowns) if not u] + list(residuals)
+
+  known_jaxpr, known_consts = trace_to_jaxpr(known_fun, known_avals, closed.jaxpr.debug_info)
+  unknown = ClosedJaxpr(convert_constvars_jaxpr(box["unk_jaxpr"]), [])
+  return (ClosedJaxpr(known_jaxpr, known_consts), unknown, box["out_unknowns"],
+          box["num_res"])
 
 
 def convert_constvars_jaxpr(jaxpr: Jaxpr) -> Jaxpr:

@@ -21,6 +21,8 @@ import numpy as np
 from pyjax._src import core, dtypes
 from pyjax._src.array import ArrayImpl, asarray_value, from_python_scalar
 from pyjax._src.core import Primitive, ShapedArray, Tracer
+from pyjax._src.interpreters import lowering as mlir
+from pyjax._src.interpreters import ad, batching
 
 # NumPy reports floating-point exceptions (overflow, divide by zero, invalid) as
 # RuntimeWarnings; JAX does not. Silence them for NumPy calls made from our
@@ -76,7 +78,7 @@ def _to_array(x, like_dtype=None):
   if isinstance(x, (ArrayImpl, Tracer)):
     return x
   if type(x) in (int, float, builtins.complex) and like_dtype is not None:
-    kind = {int: "iub", float: "fc", complex: "c"}[type(x)]
+    kind = {int: "iub", float: "fc", builtins.complex: "c"}[type(x)]
     if like_dtype.kind in kind and not (type(x) is int and like_dtype.kind == "b"):
       return from_python_scalar(x, like_dtype)
   if type(x) in (bool, int, float, complex):
@@ -109,9 +111,10 @@ def _unop_dtype_rule(name, accepted, result_dtype=None):
   return rule
 
 
-def unop(name: str, npfn, accepted, result_dtype=None) -> Primitive:
+def unop(name: str, npfn, accepted, result_dtype=None, lower=None) -> Primitive:
   """A unary elementwise primitive computed by ``npfn`` on the buffer."""
   p = Primitive(name)
+  p.lower = lower
   check = _unop_dtype_rule(name, accepted, result_dtype)
 
   if result_dtype is None:
@@ -131,6 +134,7 @@ def unop(name: str, npfn, accepted, result_dtype=None) -> Primitive:
 
   p.def_impl(impl)
   p.def_abstract_eval(abstract_eval)
+  p.batch = batching.vectorized_batcher(p)
   return p
 
 
@@ -153,10 +157,11 @@ _jnp_name = {"and": "bitwise_and", "or": "bitwise_or", "xor": "bitwise_xor",
              "max": "maximum", "min": "minimum", "pow": "power"}
 
 
-def binop(name: str, npfn, accepted, result_dtype=None) -> Primitive:
+def binop(name: str, npfn, accepted, result_dtype=None, lower=None) -> Primitive:
   """A binary elementwise primitive. Operands share a dtype; shapes are equal
   or one of them is a scalar (rank 0), as in JAX's lax."""
   p = Primitive(name)
+  p.lower = lower
 
   def impl(x, y):
     xv, yv = x._value, y._value
@@ -175,6 +180,7 @@ def binop(name: str, npfn, accepted, result_dtype=None) -> Primitive:
 
   p.def_impl(impl)
   p.def_abstract_eval(abstract_eval)
+  p.batch = batching.broadcast_batcher(p)
   return p
 
 
@@ -187,6 +193,49 @@ def _real_dtype(dt):
 
 
 def _complex_dtype(dt):
+  return np.dtype(np.complex128) if dt == np.float64 else np.dtype(np.complex64)
+
+
+# ---------------------------------------------------------------- autodiff rule helpers
+
+
+def _zeros(x):
+  return full_like(x, 0)
+
+
+def _brcast_to(t, shape):
+  return t if t.shape == tuple(shape) else broadcast_in_dim(t, shape, ())
+
+
+def _unbroadcast(aval, ct):
+  """Cotangent of a rank-0 operand that was broadcast against an array operand."""
+  if ct.shape == aval.shape:
+    return ct
+  return reduce_sum(ct, tuple(range(ct.ndim)))
+
+
+def _linear_binop_transpose(sign_y):
+  def rule(ct, x, y, **_):
+    return [_unbroadcast(x.aval, ct) if ad.is_undefined_primal(x) else None,
+            (_unbroadcast(y.aval, ct if sign_y > 0 else neg(ct))
+             if ad.is_undefined_primal(y) else None)]
+  return rule
+
+
+def _mul_transpose(ct, x, y):
+  if ad.is_undefined_primal(x) and ad.is_undefined_primal(y):
+    raise ValueError("mul transpose: both operands are linear; the function is not "
+                     "linear in its inputs.")
+  if ad.is_undefined_primal(x):
+    return [_unbroadcast(x.aval, mul(ct, y)), None]
+  return [None, _unbroadcast(y.aval, mul(x, ct))]
+
+
+def _balanced_eq(x, z, y):
+  """1 where x alone attains z, 1/2 where x and y tie, else 0 (for max/min JVPs)."""
+  ex = _convert_element_type(eq(x, z), z.dtype)
+  ey = _convert_element_type(eq(y, z), z.dtype)
+  return div(ex, add(_const(z, 1), ey))
   return np.dtype(np.complex128) if dt == np.float64 else np.dtype(np.complex64)
 
 
@@ -304,6 +353,221 @@ def _f32_compute(npfn):
   return fn
 
 
+# XLA's CPU backend evaluates these float32 functions with its own polynomial
+# approximations (FMA-contracted, denormals flushed); jax.random's bit-exactness
+# depends on reproducing them. Other dtypes use NumPy/SciPy.
+_F32 = np.dtype(np.float32)
+_F32_TINY = np.float32(1.17549435e-38)
+
+
+def _fma32(a, b, c):
+  """float32 fused multiply-add (exact product and sum in float64, one rounding)."""
+  return (np.asarray(a, np.float64) * b + c).astype(np.float32)
+
+
+def _fma64(a, b, c):
+  """float64 fused multiply-add: Dekker's exact product plus an error-free sum."""
+  a, b, c = (np.asarray(v, np.float64) for v in (a, b, c))
+
+  def halves(x):
+    t = x * 134217729.0
+    hi = t - (t - x)
+    return hi, x - hi
+
+  p = a * b
+  (ah, al), (bh, bl) = halves(a), halves(b)
+  err = ((ah * bh - p) + ah * bl + al * bh) + al * bl
+  s = p + c
+  bv = s - p
+  t = (p - (s - bv)) + (c - bv)
+  return np.where(np.isfinite(p) & np.isfinite(c), s + (t + err), s)
+
+
+# Emulating XLA's polynomials costs 10-30x NumPy's SIMD kernels, so exp/log/log1p
+# emulate them only up to this many elements (what jax.random's samplers need for
+# bit-exact draws of typical sizes); larger arrays use NumPy (within 1 ulp of XLA).
+_XLA_EXACT_MAX_SIZE = 4096
+
+
+def _xla_f32(npfn, f32fn, f64fn=None, max_size=None):
+  def fn(x):
+    if max_size is not None and x.size > max_size:
+      return _f32_compute(npfn)(x)
+    if x.dtype == _F32:
+      return f32fn(x)
+    if x.dtype in (dtypes.bfloat16, np.dtype(np.float16)):
+      return f32fn(x.astype(np.float32)).astype(x.dtype)
+    if f64fn is not None and x.dtype == np.float64:
+      return f64fn(x)
+    return npfn(x)
+  return fn
+
+
+_LOG_P = np.array([7.0376836292E-2, -1.1514610310E-1, 1.1676998740E-1, -1.2420140846E-1,
+                   1.4249322787E-1, -1.6668057665E-1, 2.0000714765E-1, -2.4999993993E-1,
+                   3.3333331174E-1], np.float32)
+
+
+def _log_f32(x):
+  """Cephes-style logf: mantissa in [sqrt(.5), sqrt(2)) and a degree-8 polynomial."""
+  x = np.asarray(x, np.float32)
+  b = np.maximum(x, _F32_TINY).view(np.uint32)
+  e = ((b >> 23).astype(np.int32) - 126).astype(np.float32)
+  m = ((b & 0x807fffff) | 0x3f000000).view(np.float32)
+  lo = m < np.float32(0.707106781186547524)
+  m = (m - np.float32(1)) + np.where(lo, m, np.float32(0))
+  e = e - lo.astype(np.float32)
+  m2 = m * m
+  m3 = m2 * m
+  p = _LOG_P
+  y0 = _fma32(_fma32(p[0], m, p[1]), m, p[2])
+  y1 = _fma32(_fma32(p[3], m, p[4]), m, p[5])
+  y2 = _fma32(_fma32(p[6], m, p[7]), m, p[8])
+  y = _fma32(_fma32(_fma32(y0, m3, y1), m3, y2), m3, e * np.float32(-2.12194440e-4))
+  r = _fma32(e, np.float32(0.693359375), _fma32(m2, np.float32(-0.5), m) + y)
+  r = np.where(x < _F32_TINY, np.float32(-np.inf), r)  # zero and (flushed) denormals
+  r = np.where(x < 0, np.float32(np.nan), r)
+  return np.where((x == np.inf) | np.isnan(x), x, r)
+
+
+_LOG1P_NUM = (4.5270000862445199635215E-5, 4.9854102823193375972212E-1,
+              6.5787325942061044846969E0, 2.9911919328553073277375E1,
+              6.0949667980987787057556E1, 5.7112963590585538103336E1,
+              2.0039553499201281259648E1)
+_LOG1P_DEN = (1., 1.5062909083469192043167E1, 8.3047565967967209469434E1,
+              2.2176239823732856465394E2, 3.0909872225312059774938E2,
+              2.1642788614495947685003E2, 6.0118660497603843919306E1)
+
+
+def _horner32(x, coeffs):
+  p = np.zeros_like(x)
+  for c in coeffs:
+    p = _fma32(p, x, np.float32(c))
+  return p
+
+
+def _log1p_f64(x):
+  x = np.asarray(x, np.float64)
+  x2 = x * x
+  num, den = np.zeros_like(x), np.zeros_like(x)
+  for a, b in zip(_LOG1P_NUM, _LOG1P_DEN):
+    num, den = _fma64(num, x, a), _fma64(den, x, b)
+  small = x + _fma64(-0.5, x2, (x * x2) * (num / den))
+  return np.where(np.abs(x) < 0.41421356237309504880, small, np.log(x + 1))
+
+
+def _log1p_f32(x):
+  """log(1 + x) for |x| >= sqrt(2) - 1, else Cephes' rational approximation."""
+  x = np.asarray(x, np.float32)
+  x2 = x * x
+  r = _horner32(x, _LOG1P_NUM) / _horner32(x, _LOG1P_DEN)
+  small = x + _fma32(np.float32(-0.5), x2, (x * x2) * r)
+  return np.where(np.abs(x) < np.float32(0.41421356237309504880), small,
+                  _log_f32(x + np.float32(1)))
+
+
+_EXP_P = np.array([1.9875691500E-4, 1.3981999507E-3, 8.3334519073E-3, 4.1665795894E-2,
+                   1.6666665459E-1, 5.0000001201E-1], np.float32)
+
+
+def _exp_f32(x):
+  """Cephes-style expf: x = m ln2 + r, degree-5 polynomial in r, result 2^m exp(r)."""
+  x = np.asarray(x, np.float32)
+  xc = np.clip(x, np.float32(-88.3762626647949), np.float32(88.3762626647950))
+  m = np.floor(_fma32(xc, np.float32(1.44269504088896341), np.float32(0.5)))
+  r = _fma32(m, np.float32(2.12194440e-4), _fma32(m, np.float32(-0.693359375), xc))
+  y = _EXP_P[0]
+  for c in _EXP_P[1:]:
+    y = _fma32(y, r, c)
+  y = _fma32(y, r * r, r) + np.float32(1)
+  out = np.ldexp(y.astype(np.float64), m.astype(np.int32)).astype(np.float32)
+  out = np.where(xc != x, np.exp(x), out)  # overflow, underflow, inf, nan
+  return np.where(out < _F32_TINY, np.float32(0), out)
+
+
+def _exp_f64(x):
+  """Cephes-style exp: a rational approximation in r = x - m ln2."""
+  x = np.asarray(x, np.float64)
+  xc = np.clip(x, -709.436139303, 709.437)
+  m = np.floor(_fma64(1.4426950408889634073599, xc, 0.5))
+  r = _fma64(m, -1.42860682030941723212e-6, _fma64(m, -0.693145751953125, xc))
+  r2 = r * r
+  px = _fma64(_fma64(1.26177193074810590878e-4, r2, 3.02994407707441961300e-2), r2,
+              9.99999999999999999910e-1) * r
+  qx = _fma64(_fma64(_fma64(3.00198505138664455042e-6, r2, 2.52448340349684104192e-3),
+                     r2, 2.27265548208155028766e-1), r2, 2.00000000000000000009e0)
+  y = _fma64(2.0, px / (qx - px), 1.0)
+  out = np.ldexp(y, np.nan_to_num(m).astype(np.int64))
+  return np.where(xc != x, np.exp(x), out)
+
+
+_ERF_INV_A = np.array([2.81022636e-08, 3.43273939e-07, -3.5233877e-06, -4.39150654e-06,
+                       0.00021858087, -0.00125372503, -0.00417768164, 0.246640727,
+                       1.50140941], np.float32)
+_ERF_INV_B = np.array([-0.000200214257, 0.000100950558, 0.00134934322, -0.00367342844,
+                       0.00573950773, -0.0076224613, 0.00943887047, 1.00167406,
+                       2.83297682], np.float32)
+
+
+def _erf_inv_f32(x):
+  """Giles' single-precision erfinv: two polynomials in w = -log1p(-x*x)."""
+  x = np.asarray(x, np.float32)
+  w = -_log1p_f32(-(x * x))
+  lt = w < np.float32(5)
+  w = np.where(lt, w - np.float32(2.5), np.sqrt(w) - np.float32(3))
+  p = np.where(lt, _ERF_INV_A[0], _ERF_INV_B[0])
+  for a, b in zip(_ERF_INV_A[1:], _ERF_INV_B[1:]):
+    p = _fma32(p, w, np.where(lt, a, b))
+  return np.where(np.abs(x) == 1, x * np.float32(np.inf), p * x)
+
+
+_ERF_INV64 = (  # Giles' double-precision pieces: w < 6.25, w < 16, w >= 16
+    (-3.6444120640178196996e-21, -1.685059138182016589e-19, 1.2858480715256400167e-18,
+     1.115787767802518096e-17, -1.333171662854620906e-16, 2.0972767875968561637e-17,
+     6.6376381343583238325e-15, -4.0545662729752068639e-14, -8.1519341976054721522e-14,
+     2.6335093153082322977e-12, -1.2975133253453532498e-11, -5.4154120542946279317e-11,
+     1.051212273321532285e-09, -4.1126339803469836976e-09, -2.9070369957882005086e-08,
+     4.2347877827932403518e-07, -1.3654692000834678645e-06, -1.3882523362786468719e-05,
+     0.0001867342080340571352, -0.00074070253416626697512, -0.0060336708714301490533,
+     0.24015818242558961693, 1.6536545626831027356),
+    (2.2137376921775787049e-09, 9.0756561938885390979e-08, -2.7517406297064545428e-07,
+     1.8239629214389227755e-08, 1.5027403968909827627e-06, -4.013867526981545969e-06,
+     2.9234449089955446044e-06, 1.2475304481671778723e-05, -4.7318229009055733981e-05,
+     6.8284851459573175448e-05, 2.4031110387097893999e-05, -0.0003550375203628474796,
+     0.00095328937973738049703, -0.0016882755560235047313, 0.0024914420961078508066,
+     -0.0037512085075692412107, 0.005370914553590063617, 1.0052589676941592334,
+     3.0838856104922207635),
+    (-2.7109920616438573243e-11, -2.5556418169965252055e-10, 1.5076572693500548083e-09,
+     -3.7894654401267369937e-09, 7.6157012080783393804e-09, -1.4960026627149240478e-08,
+     2.9147953450901080826e-08, -6.7711997758452339498e-08, 2.2900482228026654717e-07,
+     -9.9298272942317002539e-07, 4.5260625972231537039e-06, -1.9681778105531670567e-05,
+     7.5995277030017761139e-05, -0.00021503011930044477347, -0.00013871931833623122026,
+     1.0103004648645343977, 4.8499064014085844221))
+
+
+def _erf_inv_f64(x):
+  """Giles' double-precision erfinv; shorter pieces join the Horner chain late."""
+  x = np.asarray(x, np.float64)
+  w = -_log1p_f64(-(x * x))
+  lt6, lt16 = w < 6.25, w < 16
+  a, b, c = _ERF_INV64
+
+  def coef(i):
+    v = np.full_like(x, a[i])
+    if i < 19:
+      v = np.where(lt6, v, b[i])
+    if i < 17:
+      v = np.where(lt16, v, c[i])
+    return v
+
+  w = np.where(lt6, w - 3.125, np.sqrt(w) - np.where(lt16, 3.25, 5.0))
+  p = coef(0)
+  for i in range(1, 23):
+    q = _fma64(p, w, coef(i))
+    p = q if i < 17 else np.where(lt16 if i < 19 else lt6, q, p)
+  return np.where(np.abs(x) == 1, x * np.inf, p * x)
+
+
 def _logistic(x):
   if x.dtype.kind == "c":
     return 1 / (1 + np.exp(-x))
@@ -328,77 +592,282 @@ def _is_finite(x):
 
 # ---------------------------------------------------------------- elementwise primitives
 
-neg_p = unop("neg", np.negative, _num)
-sign_p = unop("sign", _sign, _num)
-floor_p = unop("floor", np.floor, _float)
-ceil_p = unop("ceil", np.ceil, _float)
-is_finite_p = unop("is_finite", _is_finite, _float, _bool_result)
-exp_p = unop("exp", _f32_compute(np.exp), _inexact)
-exp2_p = unop("exp2", _f32_compute(np.exp2), _inexact)
-log_p = unop("log", _f32_compute(np.log), _inexact)
-log1p_p = unop("log1p", _f32_compute(np.log1p), _inexact)
-expm1_p = unop("expm1", _f32_compute(np.expm1), _inexact)
-tanh_p = unop("tanh", _f32_compute(np.tanh), _inexact)
-logistic_p = unop("logistic", _f32_compute(_logistic), _inexact)
-sin_p = unop("sin", _f32_compute(np.sin), _inexact)
-cos_p = unop("cos", _f32_compute(np.cos), _inexact)
-tan_p = unop("tan", _f32_compute(np.tan), _inexact)
-asin_p = unop("asin", _f32_compute(np.arcsin), _inexact)
-acos_p = unop("acos", _f32_compute(np.arccos), _inexact)
-atan_p = unop("atan", _f32_compute(np.arctan), _inexact)
-sinh_p = unop("sinh", _f32_compute(np.sinh), _inexact)
-cosh_p = unop("cosh", _f32_compute(np.cosh), _inexact)
-asinh_p = unop("asinh", _f32_compute(np.arcsinh), _inexact)
-acosh_p = unop("acosh", _f32_compute(np.arccosh), _inexact)
-atanh_p = unop("atanh", _f32_compute(np.arctanh), _inexact)
-sqrt_p = unop("sqrt", _f32_compute(np.sqrt), _inexact)
-rsqrt_p = unop("rsqrt", _f32_compute(_rsqrt), _inexact)
-cbrt_p = unop("cbrt", _f32_compute(np.cbrt), _float)
-erf_p = unop("erf", _f32_compute(_scipy_special("erf")), _float)
-erfc_p = unop("erfc", _f32_compute(_scipy_special("erfc")), _float)
-erf_inv_p = unop("erf_inv", _f32_compute(_scipy_special("erfinv")), _float)
-lgamma_p = unop("lgamma", _f32_compute(_scipy_special("gammaln")), _float)
-digamma_p = unop("digamma", _f32_compute(_scipy_special("digamma")), _float)
-bessel_i0e_p = unop("bessel_i0e", _f32_compute(_scipy_special("i0e")), _float)
-bessel_i1e_p = unop("bessel_i1e", _f32_compute(_scipy_special("i1e")), _float)
-not_p = unop("not", np.invert, _int_bool)
-population_count_p = unop("population_count", _popcount, _int)
-clz_p = unop("clz", _clz, _int)
-conj_p = unop("conj", np.conjugate, _complex | {np.dtype(np.float32), np.dtype(np.float64)}, lambda dt: _complex_dtype(dt) if dt.kind == "f" else dt)
-real_p = unop("real", np.real, _complex, _real_dtype)
-imag_p = unop("imag", np.imag, _complex, _real_dtype)
-abs_p = unop("abs", np.abs, _sint | _inexact, _real_dtype)
+def _sign_lower(ctx, x):
+  if x.aval.dtype.kind == "u":  # stablehlo.sign is for signed and float types
+    return ctx.convert(ctx.compare("NE", x, ctx.full(0, (), x.aval.dtype)), x.aval.dtype)
+  return ctx.unary("sign", x)
 
-add_p = binop("add", np.add, _num | _bool)
-sub_p = binop("sub", np.subtract, _num)
-mul_p = binop("mul", np.multiply, _num | _bool)
-div_p = binop("div", _div_impl, _num)
-rem_p = binop("rem", _rem_impl, _int | _float)
-pow_p = binop("pow", np.power, _inexact)
-max_p = binop("max", np.maximum, _any)
-min_p = binop("min", np.minimum, _any)
-nextafter_p = binop("nextafter", _nextafter, _float)
-atan2_p = binop("atan2", _atan2, _inexact)
-and_p = binop("and", np.bitwise_and, _int_bool)
-or_p = binop("or", np.bitwise_or, _int_bool)
-xor_p = binop("xor", np.bitwise_xor, _int_bool)
-shift_left_p = binop("shift_left", _shift_left, _int)
-shift_right_arithmetic_p = binop("shift_right_arithmetic", _shift_right_arithmetic, _int)
-shift_right_logical_p = binop("shift_right_logical", _shift_right_logical, _int)
+
+def _cbrt_lower(ctx, x):
+  if x.aval.dtype != np.float64:
+    return mlir.elementwise("cbrt", True)(ctx, x)
+  # IREE has no float64 cbrt: sign(x) * |x| ** (1/3).
+  r = ctx.binary("power", ctx.unary("abs", x), ctx.full(1 / 3, x.aval.shape, x.aval.dtype))
+  return ctx.binary("multiply", ctx.unary("sign", x), r)
+
+
+def _exp2_lower(ctx, x):
+  return ctx.binary("power", ctx.full(2, x.aval.shape, x.aval.dtype), x)
+
+
+def _conj_lower(ctx, x):
+  dt = ctx.aval_out.dtype
+  if x.aval.dtype.kind != "c":
+    return ctx.binary("complex", x, ctx.full(0, x.aval.shape, x.aval.dtype), dt)
+  rdt = _real_dtype(dt)
+  im = ctx.unary("negate", ctx.unary("imag", x, rdt))
+  return ctx.binary("complex", ctx.unary("real", x, rdt), im, dt)
+
+
+def _int_div_guard(ctx, x, y):
+  """(x, y with 0 and INT_MIN / -1 divisors replaced by 1, y == 0) for integer div/rem."""
+  dt = x.aval.dtype
+  shape = ctx.aval_out.shape
+  x, y = ctx.broadcast(x, shape), ctx.broadcast(y, shape)
+  zero = ctx.compare("EQ", y, ctx.full(0, shape, dt))
+  bad = zero
+  if dt.kind == "i":
+    ovf = ctx.binary("and", ctx.compare("EQ", x, ctx.full(np.iinfo(dt).min, shape, dt)),
+                     ctx.compare("EQ", y, ctx.full(-1, shape, dt)))
+    bad = ctx.binary("or", zero, ovf)
+  return x, ctx.select(bad, ctx.full(1, shape, dt), y), zero
+
+
+def _div_lower(ctx, x, y):
+  dt = x.aval.dtype
+  if dt == np.bool_:
+    return ctx.broadcast(x, ctx.aval_out.shape)
+  if dt.kind not in "iu":
+    return ctx.binary("divide", x, y)
+  x, ysafe, zero = _int_div_guard(ctx, x, y)  # XLA: x / 0 = -1 and INT_MIN / -1 = INT_MIN
+  q = ctx.binary("divide", x, ysafe)
+  return ctx.select(zero, ctx.full(np.array(-1).astype(dt), x.aval.shape, dt), q)
+
+
+def _rem_lower(ctx, x, y):
+  if x.aval.dtype.kind not in "iu":
+    return ctx.binary("remainder", x, y)
+  x, ysafe, zero = _int_div_guard(ctx, x, y)  # x % 0 = x; INT_MIN % -1 = 0
+  return ctx.select(zero, x, ctx.binary("remainder", x, ysafe))
+
+
+def _shift_lower(name):
+  def rule(ctx, x, y):
+    dt = x.aval.dtype
+    shape = ctx.aval_out.shape
+    x, y = ctx.broadcast(x, shape), ctx.broadcast(y, shape)
+    bits = dt.itemsize * 8
+    ok = ctx.binary("and", ctx.compare("GE", y, ctx.full(0, shape, dt)),
+                    ctx.compare("LT", y, ctx.full(bits, shape, dt)))
+    r = ctx.binary(name, x, ctx.select(ok, y, ctx.full(0, shape, dt)))
+    if name == "shift_right_arithmetic":  # out of range: every bit is the sign bit
+      fill = ctx.binary(name, x, ctx.full(bits - 1, shape, dt))
+    else:
+      fill = ctx.full(0, shape, dt)
+    return ctx.select(ok, r, fill)
+  return rule
+
+
+neg_p = unop("neg", np.negative, _num, lower=mlir.elementwise("negate"))
+ad.deflinear(neg_p, lambda ct, x: [neg(ct)])
+sign_p = unop("sign", _sign, _num, lower=_sign_lower)
+ad.defjvp_zero(sign_p)
+floor_p = unop("floor", np.floor, _float, lower=mlir.elementwise("floor"))
+ad.defjvp_zero(floor_p)
+ceil_p = unop("ceil", np.ceil, _float, lower=mlir.elementwise("ceil"))
+ad.defjvp_zero(ceil_p)
+is_finite_p = unop("is_finite", _is_finite, _float, _bool_result, lower=mlir.elementwise("is_finite"))
+ad.defjvp_zero(is_finite_p)
+exp_p = unop("exp", _xla_f32(np.exp, _exp_f32, _exp_f64, _XLA_EXACT_MAX_SIZE), _inexact, lower=mlir.elementwise("exponential", True))
+ad.defjvp2(exp_p, lambda t, ans, x: mul(t, ans))
+exp2_p = unop("exp2", _f32_compute(np.exp2), _inexact, lower=_exp2_lower)
+ad.defjvp2(exp2_p, lambda t, ans, x: mul(t, mul(ans, _const(ans, math.log(2)))))
+log_p = unop("log", _xla_f32(np.log, _log_f32, None, _XLA_EXACT_MAX_SIZE), _inexact, lower=mlir.elementwise("log", True))
+ad.defjvp(log_p, lambda t, x: div(t, x))
+log1p_p = unop("log1p", _xla_f32(np.log1p, _log1p_f32, _log1p_f64, _XLA_EXACT_MAX_SIZE), _inexact, lower=mlir.elementwise("log_plus_one", True))
+ad.defjvp(log1p_p, lambda t, x: div(t, add(x, _const(x, 1))))
+expm1_p = unop("expm1", _f32_compute(np.expm1), _inexact, lower=mlir.elementwise("exponential_minus_one", True))
+ad.defjvp2(expm1_p, lambda t, ans, x: mul(t, add(ans, _const(ans, 1))))
+tanh_p = unop("tanh", _f32_compute(np.tanh), _inexact, lower=mlir.elementwise("tanh", True))
+ad.defjvp2(tanh_p, lambda t, ans, x: mul(t, sub(_const(ans, 1), mul(ans, ans))))
+logistic_p = unop("logistic", _f32_compute(_logistic), _inexact, lower=mlir.elementwise("logistic", True))
+ad.defjvp2(logistic_p, lambda t, ans, x: mul(t, mul(ans, sub(_const(ans, 1), ans))))
+sin_p = unop("sin", _f32_compute(np.sin), _inexact, lower=mlir.elementwise("sine", True))
+ad.defjvp(sin_p, lambda t, x: mul(t, cos(x)))
+cos_p = unop("cos", _f32_compute(np.cos), _inexact, lower=mlir.elementwise("cosine", True))
+ad.defjvp(cos_p, lambda t, x: neg(mul(t, sin(x))))
+tan_p = unop("tan", _f32_compute(np.tan), _inexact, lower=mlir.elementwise("tan", True))
+ad.defjvp2(tan_p, lambda t, ans, x: mul(t, add(_const(ans, 1), mul(ans, ans))))
+asin_p = unop("asin", _f32_compute(np.arcsin), _inexact, lower=mlir.elementwise("chlo.asin", True))
+ad.defjvp(asin_p, lambda t, x: mul(t, rsqrt(sub(_const(x, 1), mul(x, x)))))
+acos_p = unop("acos", _f32_compute(np.arccos), _inexact, lower=mlir.elementwise("chlo.acos", True))
+ad.defjvp(acos_p, lambda t, x: neg(mul(t, rsqrt(sub(_const(x, 1), mul(x, x))))))
+atan_p = unop("atan", _f32_compute(np.arctan), _inexact, lower=mlir.elementwise("chlo.atan", True))
+ad.defjvp(atan_p, lambda t, x: div(t, add(_const(x, 1), mul(x, x))))
+sinh_p = unop("sinh", _f32_compute(np.sinh), _inexact, lower=mlir.elementwise("chlo.sinh", True))
+ad.defjvp(sinh_p, lambda t, x: mul(t, cosh(x)))
+cosh_p = unop("cosh", _f32_compute(np.cosh), _inexact, lower=mlir.elementwise("chlo.cosh", True))
+ad.defjvp(cosh_p, lambda t, x: mul(t, sinh(x)))
+asinh_p = unop("asinh", _f32_compute(np.arcsinh), _inexact, lower=mlir.elementwise("chlo.asinh", True))
+ad.defjvp(asinh_p, lambda t, x: mul(t, rsqrt(add(mul(x, x), _const(x, 1)))))
+acosh_p = unop("acosh", _f32_compute(np.arccosh), _inexact, lower=mlir.elementwise("chlo.acosh", True))
+ad.defjvp(acosh_p, lambda t, x: mul(t, rsqrt(mul(sub(x, _const(x, 1)), add(x, _const(x, 1))))))
+atanh_p = unop("atanh", _f32_compute(np.arctanh), _inexact, lower=mlir.elementwise("chlo.atanh", True))
+ad.defjvp(atanh_p, lambda t, x: div(t, sub(_const(x, 1), mul(x, x))))
+sqrt_p = unop("sqrt", _f32_compute(np.sqrt), _inexact, lower=mlir.elementwise("sqrt", True))
+ad.defjvp2(sqrt_p, lambda t, ans, x: div(t, mul(_const(ans, 2), ans)))
+rsqrt_p = unop("rsqrt", _f32_compute(_rsqrt), _inexact, lower=mlir.elementwise("rsqrt", True))
+ad.defjvp2(rsqrt_p, lambda t, ans, x: mul(t, mul(_const(x, -0.5), div(ans, x))))
+cbrt_p = unop("cbrt", _f32_compute(np.cbrt), _float, lower=_cbrt_lower)
+ad.defjvp2(cbrt_p, lambda t, ans, x: mul(t, mul(_const(x, 1 / 3), integer_pow(ans, -2))))
+erf_p = unop("erf", _f32_compute(_scipy_special("erf")), _float, lower=mlir.elementwise("chlo.erf", True))
+ad.defjvp(erf_p, lambda t, x: mul(t, mul(_const(x, 2 / math.sqrt(math.pi)),
+                                         exp(neg(mul(x, x))))))
+erfc_p = unop("erfc", _f32_compute(_scipy_special("erfc")), _float, lower=mlir.elementwise("chlo.erfc", True))
+ad.defjvp(erfc_p, lambda t, x: mul(t, mul(_const(x, -2 / math.sqrt(math.pi)),
+                                          exp(neg(mul(x, x))))))
+erf_inv_p = unop("erf_inv", _xla_f32(_scipy_special("erfinv"), _erf_inv_f32, _erf_inv_f64), _float, lower=mlir.elementwise("chlo.erf_inv", True))
+ad.defjvp2(erf_inv_p, lambda t, ans, x: mul(t, mul(_const(x, math.sqrt(math.pi) / 2),
+                                                   exp(mul(ans, ans)))))
+lgamma_p = unop("lgamma", _f32_compute(_scipy_special("gammaln")), _float, lower=mlir.elementwise("chlo.lgamma", True))
+ad.defjvp(lgamma_p, lambda t, x: mul(t, digamma(x)))
+digamma_p = unop("digamma", _f32_compute(_scipy_special("digamma")), _float, lower=mlir.elementwise("chlo.digamma", True))
+ad.defjvp(digamma_p, lambda t, x: mul(t, polygamma(_const(x, 1), x)))
+bessel_i0e_p = unop("bessel_i0e", _f32_compute(_scipy_special("i0e")), _float)
+ad.defjvp2(bessel_i0e_p, lambda t, ans, x: mul(t, sub(bessel_i1e(x), mul(sign(x), ans))))
+bessel_i1e_p = unop("bessel_i1e", _f32_compute(_scipy_special("i1e")), _float, lower=mlir.elementwise("chlo.bessel_i1e", True))
+def _bessel_i1e_jvp(t, ans, x):
+  # d/dx i1e(x) = i0e(x) - i1e(x) * (sign(x) + 1/x), which tends to 1/2 at x = 0.
+  tiny = gt(abs(x), _const(x, np.finfo(np.float32).eps))
+  safe_x = select(tiny, x, full_like(x, 1))
+  d = sub(bessel_i0e(safe_x), mul(ans, add(sign(safe_x), div(_const(x, 1), safe_x))))
+  return mul(t, select(tiny, d, full_like(x, 0.5)))
+
+
+ad.defjvp2(bessel_i1e_p, _bessel_i1e_jvp)
+not_p = unop("not", np.invert, _int_bool, lower=mlir.elementwise("not"))
+ad.defjvp_zero(not_p)
+population_count_p = unop("population_count", _popcount, _int, lower=mlir.elementwise("popcnt"))
+ad.defjvp_zero(population_count_p)
+clz_p = unop("clz", _clz, _int, lower=mlir.elementwise("count_leading_zeros"))
+ad.defjvp_zero(clz_p)
+conj_p = unop("conj", np.conjugate, _complex | {np.dtype(np.float32), np.dtype(np.float64)}, lambda dt: _complex_dtype(dt) if dt.kind == "f" else dt, lower=_conj_lower)
+ad.deflinear(conj_p, lambda ct, x: [conj(ct) if x.aval.dtype.kind == "c" else real(ct)])
+real_p = unop("real", np.real, _complex, _real_dtype, lower=mlir.elementwise("real"))
+ad.deflinear(real_p, lambda ct, x: [complex(ct, _const(ct, 0))])
+imag_p = unop("imag", np.imag, _complex, _real_dtype, lower=mlir.elementwise("imag"))
+ad.deflinear(imag_p, lambda ct, x: [complex(_const(ct, 0), neg(ct))])
+abs_p = unop("abs", np.abs, _sint | _inexact, _real_dtype, lower=mlir.elementwise("abs"))
+def _abs_jvp(t, ans, x):
+  if x.dtype.kind != "c":
+    return mul(t, sign(x))
+  zero = eq(ans, _const(ans, 0))
+  safe = select(zero, full_like(ans, 1), ans)
+  return select(zero, _zeros(ans), div(real(mul(conj(x), t)), safe))
+
+
+ad.defjvp2(abs_p, _abs_jvp)
+
+add_p = binop("add", np.add, _num | _bool, lower=mlir.elementwise("add", bool_name="or"))
+ad.defjvp(add_p, lambda t, x, y: t, lambda t, x, y: t)
+add_p.transpose = _linear_binop_transpose(1)
+sub_p = binop("sub", np.subtract, _num, lower=mlir.elementwise("subtract"))
+ad.defjvp(sub_p, lambda t, x, y: t, lambda t, x, y: neg(t))
+sub_p.transpose = _linear_binop_transpose(-1)
+mul_p = binop("mul", np.multiply, _num | _bool, lower=mlir.elementwise("multiply", bool_name="and"))
+ad.defjvp(mul_p, lambda t, x, y: mul(t, y), lambda t, x, y: mul(x, t))
+mul_p.transpose = _mul_transpose
+div_p = binop("div", _div_impl, _num, lower=_div_lower)
+ad.defjvp(div_p, lambda t, x, y: div(t, y),
+          lambda t, x, y: mul(mul(neg(t), x), integer_pow(y, -2)))
+div_p.transpose = lambda ct, x, y: [_unbroadcast(x.aval, div(ct, y)), None]
+rem_p = binop("rem", _rem_impl, _int | _float, lower=_rem_lower)
+ad.defjvp(rem_p, lambda t, x, y: t,
+          lambda t, x, y: mul(neg(t), mul(sign(div(x, y)), floor(abs(div(x, y))))))
+pow_p = binop("pow", np.power, _inexact, lower=mlir.elementwise("power"))
+def _pow_jvp_lhs(t, ans, x, y):
+  jac = mul(y, pow(x, sub(y, _const(y, 1))))
+  return mul(t, select(_brcast_to(eq(y, _const(y, 0)), jac.shape), _zeros(jac), jac))
+
+
+def _pow_jvp_rhs(t, ans, x, y):
+  safe_x = select(eq(x, _const(x, 0)), full_like(x, 1), x)
+  return mul(t, mul(log(safe_x), ans))
+
+
+ad.defjvp2(pow_p, _pow_jvp_lhs, _pow_jvp_rhs)
+max_p = binop("max", np.maximum, _any, lower=mlir.elementwise("maximum", bool_name="or"))
+ad.defjvp2(max_p, lambda t, ans, x, y: mul(t, _balanced_eq(x, ans, y)),
+           lambda t, ans, x, y: mul(t, _balanced_eq(y, ans, x)))
+min_p = binop("min", np.minimum, _any, lower=mlir.elementwise("minimum", bool_name="and"))
+ad.defjvp2(min_p, lambda t, ans, x, y: mul(t, _balanced_eq(x, ans, y)),
+           lambda t, ans, x, y: mul(t, _balanced_eq(y, ans, x)))
+nextafter_p = binop("nextafter", _nextafter, _float, lower=mlir.elementwise("chlo.next_after"))
+atan2_p = binop("atan2", _atan2, _inexact, lower=mlir.elementwise("atan2", True))
+ad.defjvp(atan2_p, lambda t, x, y: mul(t, div(y, add(mul(x, x), mul(y, y)))),
+          lambda t, x, y: mul(t, div(neg(x), add(mul(x, x), mul(y, y)))))
+and_p = binop("and", np.bitwise_and, _int_bool, lower=mlir.elementwise("and"))
+ad.defjvp_zero(and_p)
+or_p = binop("or", np.bitwise_or, _int_bool, lower=mlir.elementwise("or"))
+ad.defjvp_zero(or_p)
+xor_p = binop("xor", np.bitwise_xor, _int_bool, lower=mlir.elementwise("xor"))
+ad.defjvp_zero(xor_p)
+shift_left_p = binop("shift_left", _shift_left, _int, lower=_shift_lower("shift_left"))
+ad.defjvp_zero(shift_left_p)
+shift_right_arithmetic_p = binop("shift_right_arithmetic", _shift_right_arithmetic, _int, lower=_shift_lower("shift_right_arithmetic"))
+ad.defjvp_zero(shift_right_arithmetic_p)
+shift_right_logical_p = binop("shift_right_logical", _shift_right_logical, _int, lower=_shift_lower("shift_right_logical"))
+ad.defjvp_zero(shift_right_logical_p)
 complex_p = binop("complex", lambda x, y: x + 1j * y,
-                  {np.dtype(np.float32), np.dtype(np.float64)}, _complex_dtype)
-eq_p = binop("eq", np.equal, _any, _bool_result)
-ne_p = binop("ne", np.not_equal, _any, _bool_result)
-lt_p = binop("lt", np.less, _ordered, _bool_result)
-le_p = binop("le", np.less_equal, _ordered, _bool_result)
-gt_p = binop("gt", np.greater, _ordered, _bool_result)
-ge_p = binop("ge", np.greater_equal, _ordered, _bool_result)
+                  {np.dtype(np.float32), np.dtype(np.float64)}, _complex_dtype, lower=mlir.elementwise("complex"))
+ad.deflinear(complex_p, lambda ct, x, y: [
+    _unbroadcast(x.aval, real(ct)) if ad.is_undefined_primal(x) else None,
+    _unbroadcast(y.aval, imag(neg(ct))) if ad.is_undefined_primal(y) else None])
+eq_p = binop("eq", np.equal, _any, _bool_result, lower=mlir.comparison("EQ"))
+ad.defjvp_zero(eq_p)
+ne_p = binop("ne", np.not_equal, _any, _bool_result, lower=mlir.comparison("NE"))
+ad.defjvp_zero(ne_p)
+lt_p = binop("lt", np.less, _ordered, _bool_result, lower=mlir.comparison("LT"))
+ad.defjvp_zero(lt_p)
+le_p = binop("le", np.less_equal, _ordered, _bool_result, lower=mlir.comparison("LE"))
+ad.defjvp_zero(le_p)
+gt_p = binop("gt", np.greater, _ordered, _bool_result, lower=mlir.comparison("GT"))
+ad.defjvp_zero(gt_p)
+ge_p = binop("ge", np.greater_equal, _ordered, _bool_result, lower=mlir.comparison("GE"))
+ad.defjvp_zero(ge_p)
 # igamma family: regularized incomplete gamma functions.
 igamma_p = binop("igamma", lambda a, x: _sp2("gammainc", a, x), _float)
+ad.defjvp(igamma_p, lambda t, a, x: mul(t, igamma_grad_a(a, x)),
+          lambda t, a, x: mul(t, exp(sub(sub(mul(sub(a, _const(a, 1)), log(x)), x),
+                                         lgamma(a)))))
 igammac_p = binop("igammac", lambda a, x: _sp2("gammaincc", a, x), _float)
+ad.defjvp(igammac_p, lambda t, a, x: neg(mul(t, igamma_grad_a(a, x))),
+          lambda t, a, x: neg(mul(t, exp(sub(sub(mul(sub(a, _const(a, 1)), log(x)), x),
+                                             lgamma(a))))))
 random_gamma_grad_p = binop("random_gamma_grad", lambda a, x: _gamma_grad(a, x), _float)
-polygamma_p = binop("polygamma", lambda m, x: _sp2("polygamma", m, x), _float)
-zeta_p = binop("zeta", lambda x, q: _sp2("zeta", x, q), _float)
+polygamma_p = binop("polygamma", lambda m, x: _sp2("polygamma", m, x), _float, lower=mlir.elementwise("chlo.polygamma", True))
+def _no_jvp(what):
+  def rule(*args, **kwargs):
+    raise NotImplementedError(f"Differentiation of {what} is not implemented (as in JAX).")
+  return rule
+
+
+ad.defjvp(polygamma_p, _no_jvp("polygamma with respect to the order m"),
+          lambda t, m, x: mul(t, polygamma(add(m, _const(m, 1)), x)))
+zeta_p = binop("zeta", lambda x, q: _sp2("zeta", x, q), _float,
+               lower=mlir.elementwise("chlo.zeta", True))
+ad.defjvp(zeta_p, _no_jvp("zeta with respect to x"),
+          lambda t, x, q: mul(t, mul(neg(x), zeta(add(x, _const(x, 1)), q))))
+# igamma_grad_a: d/da of the regularized lower incomplete gamma function.
+igamma_grad_a_p = binop("igamma_grad_a", lambda a, x: _igamma_grad_a_np(a, x), _float)
+
+
+def _igamma_grad_a_np(a, x):
+  import scipy.special as sp
+  a64, x64 = np.asarray(a, np.float64), np.asarray(x, np.float64)
+  h = 1e-5 * np.maximum(np.abs(a64), 1e-2)
+  d = (sp.gammainc(a64 + h, x64) - sp.gammainc(a64 - h, x64)) / (2 * h)
+  return np.asarray(d).astype(a.dtype)
 
 
 def _sp2(name, a, b):
@@ -442,8 +911,13 @@ def _round_impl(x, *, rounding_method):
 
 
 round_p.def_impl(_round_impl)
+round_p.lower = lambda ctx, x, *, rounding_method: ctx.unary(
+    "round_nearest_even" if rounding_method == RoundingMethod.TO_NEAREST_EVEN
+    else "round_nearest_afz", x)
 round_p.def_abstract_eval(
     lambda x, *, rounding_method: (_check_dtype("round", x.dtype, _float), x)[1])
+ad.defjvp_zero(round_p)
+round_p.batch = batching.vectorized_batcher(round_p)
 
 
 # integer_pow: x ** y for a static Python int y.
@@ -485,6 +959,25 @@ def _integer_pow_abstract(x, *, y):
 
 integer_pow_p.def_impl(_integer_pow_impl)
 integer_pow_p.def_abstract_eval(_integer_pow_abstract)
+ad.defjvp(integer_pow_p, lambda t, x, *, y: _zeros(t) if y == 0 else
+          mul(t, mul(_const(x, y), integer_pow(x, y - 1))))
+
+
+def _integer_pow_lower(ctx, x, *, y):
+  if y == 0:
+    return ctx.full(1, x.aval.shape, x.aval.dtype)
+  acc, base, n = None, x, abs(y)
+  while n:  # square-and-multiply, as the impl
+    if n & 1:
+      acc = base if acc is None else ctx.binary("multiply", acc, base)
+    n >>= 1
+    if n:
+      base = ctx.binary("multiply", base, base)
+  return ctx.binary("divide", ctx.full(1, x.aval.shape, x.aval.dtype), acc) if y < 0 else acc
+
+
+integer_pow_p.lower = _integer_pow_lower
+integer_pow_p.batch = batching.vectorized_batcher(integer_pow_p)
 
 
 # select_n(which, *cases): cases[which] elementwise; which is bool or int32.
@@ -527,6 +1020,53 @@ def _select_n_impl(which, *cases):
 
 select_n_p.def_impl(_select_n_impl)
 select_n_p.def_abstract_eval(_select_n_check)
+def _select_n_jvp(primals, tangents):
+  which, *cases = primals
+  out = select_n_p.bind(which, *cases)
+  if all(type(t) is ad.Zero for t in tangents[1:]):
+    return out, ad.Zero(ad.tangent_aval(out.aval))
+  return out, select_n_p.bind(which, *map(ad.instantiate, tangents[1:]))
+
+
+def _select_n_transpose(ct, which, *cases):
+  if ad.is_undefined_primal(which):
+    raise ValueError("select_n transpose: the predicate cannot be linear.")
+  zeros = _zeros(ct)
+  return [None] + [select_n_p.bind(which, *[ct if j == i else zeros
+                                            for j in range(len(cases))])
+                   if ad.is_undefined_primal(c) else None for i, c in enumerate(cases)]
+
+
+select_n_p.jvp = _select_n_jvp
+select_n_p.transpose = _select_n_transpose
+
+
+def _select_n_lower(ctx, which, *cases):
+  if len(cases) == 1:
+    return cases[0]
+  if which.aval.dtype == np.bool_:
+    return ctx.select(which, cases[1], cases[0])
+  out = cases[-1]  # which is clipped into range, as np.choose(mode="clip")
+  for k in range(len(cases) - 2, -1, -1):
+    out = ctx.select(ctx.compare("LE", which, ctx.full(k, (), which.aval.dtype)), cases[k], out)
+  return out
+
+
+select_n_p.lower = _select_n_lower
+
+
+def _select_n_batch(vals, dims):
+  if dims[0] is None and not core.get_aval(vals[0]).shape:  # an unbatched scalar `which`
+    size = batching.batch_size(vals, dims)
+    if len(set(dims[1:])) == 1:
+      return select_n_p.bind(*vals), dims[1]
+    return select_n_p.bind(vals[0], *(batching.bdim_at_front(c, d, size)
+                                      for c, d in zip(vals[1:], dims[1:]))), 0
+  return _select_n_broadcast(vals, dims)
+
+
+_select_n_broadcast = batching.broadcast_batcher(select_n_p, scalar_ok=False)
+select_n_p.batch = _select_n_batch
 
 
 # clamp(min, x, max)
@@ -554,6 +1094,24 @@ def _clamp_impl(lo, x, hi):
 
 clamp_p.def_impl(_clamp_impl)
 clamp_p.def_abstract_eval(_clamp_check)
+ad.defjvp(clamp_p,
+          lambda t, lo, x, hi: select(bitwise_and(gt(lo, x), lt(lo, hi)),
+                                      _brcast_to(t, x.shape), _zeros(x)),
+          lambda t, lo, x, hi: select(bitwise_and(gt(x, lo), lt(x, hi)), t, _zeros(x)),
+          lambda t, lo, x, hi: select(lt(hi, x), _brcast_to(t, x.shape), _zeros(x)))
+clamp_p.lower = lambda ctx, lo, x, hi: ctx.binary("minimum", ctx.binary("maximum", x, lo), hi)
+
+
+def _clamp_batch(vals, dims):
+  if dims[1] is None:  # min or max batched: the operand must carry the batch axis
+    vals = [vals[0], batching.broadcast(vals[1], batching.batch_size(vals, dims), 0),
+            vals[2]]
+    dims = [dims[0], 0, dims[2]]
+  return _clamp_broadcast(vals, dims)
+
+
+_clamp_broadcast = batching.broadcast_batcher(clamp_p)
+clamp_p.batch = _clamp_batch
 
 
 # ---------------------------------------------------------------- type conversion
@@ -595,6 +1153,57 @@ convert_element_type_p.def_impl(_convert_element_type_impl)
 convert_element_type_p.def_abstract_eval(
     lambda x, *, new_dtype, weak_type, sharding=None: ShapedArray(x.shape, new_dtype, weak_type))
 convert_element_type_p.pp_params = lambda p: {k: v for k, v in p.items() if k != "sharding"}
+def _convert_element_type_jvp(primals, tangents, *, new_dtype, weak_type, sharding=None):
+  out = convert_element_type_p.bind(primals[0], new_dtype=new_dtype, weak_type=weak_type,
+                                    sharding=sharding)
+  if not ad.is_float(np.dtype(new_dtype)):
+    return out, ad.Zero(ad.tangent_aval(out.aval))
+  return out, convert_element_type_p.bind(tangents[0], new_dtype=new_dtype,
+                                          weak_type=weak_type, sharding=sharding)
+
+
+def _convert_element_type_transpose(ct, x, *, new_dtype, weak_type, sharding=None):
+  return [convert_element_type_p.bind(ct, new_dtype=x.aval.dtype,
+                                      weak_type=x.aval.weak_type, sharding=None)]
+
+
+convert_element_type_p.jvp = _convert_element_type_jvp
+convert_element_type_p.transpose = _convert_element_type_transpose
+
+
+def _convert_lower(ctx, x, *, new_dtype, weak_type, sharding=None):
+  old, new = x.aval.dtype, np.dtype(new_dtype)
+  if old == new:
+    return x
+  if old.kind == "c" and new.kind != "c":
+    x = ctx.unary("real", x, _real_dtype(old))
+    old = x.aval.dtype
+  if new == np.bool_:
+    return ctx.compare("NE", x, ctx.full(0, (), old))
+  if new.kind in "iu" and (old.kind == "f" or old == dtypes.bfloat16):
+    # XLA saturates: NaN -> 0, out-of-range -> the integer range ends.
+    info, shape = np.iinfo(new), x.aval.shape
+    top = np.array(2.0 ** (info.bits - (new.kind == "i"))).astype(old)
+    bot = -top if new.kind == "i" else np.zeros((), old)
+    hi = np.nextafter(top.astype(np.float64), 0)
+    hi = np.array(hi).astype(old)
+    hi = hi if hi < top else np.nextafter(hi, np.array(0, old))
+    nan = ctx.compare("NE", x, x)
+    v = ctx.select(nan, ctx.full(0, shape, old), x)
+    v = ctx.binary("minimum", ctx.binary("maximum", v, ctx.full(bot, (), old)),
+                   ctx.full(hi, (), old))
+    out = ctx.convert(v, new)
+    out = ctx.select(ctx.compare("GE", x, ctx.full(top, (), old)),
+                     ctx.full(info.max, shape, new), out)
+    if new.kind == "i":
+      out = ctx.select(ctx.compare("LE", x, ctx.full(bot, (), old)),
+                       ctx.full(info.min, shape, new), out)
+    return out
+  return ctx.convert(x, new)
+
+
+convert_element_type_p.lower = _convert_lower
+convert_element_type_p.batch = batching.vectorized_batcher(convert_element_type_p)
 
 
 bitcast_convert_type_p = Primitive("bitcast_convert_type")
@@ -626,6 +1235,19 @@ def _bitcast_impl(x, *, new_dtype):
 
 bitcast_convert_type_p.def_impl(_bitcast_impl)
 bitcast_convert_type_p.def_abstract_eval(_bitcast_abstract)
+ad.defjvp_zero(bitcast_convert_type_p)
+bitcast_convert_type_p.lower = lambda ctx, x, *, new_dtype: ctx.op(
+    "stablehlo.bitcast_convert", [x], ctx.aval_out)
+
+
+def _bitcast_batch(vals, dims, *, new_dtype):
+  x, d = vals[0], dims[0]
+  if core.get_aval(x).dtype.itemsize != np.dtype(new_dtype).itemsize:
+    x, d = batching.moveaxis(x, d, 0), 0  # the last axis changes size
+  return bitcast_convert_type_p.bind(x, new_dtype=new_dtype), d
+
+
+bitcast_convert_type_p.batch = _bitcast_batch
 
 
 reduce_precision_p = Primitive("reduce_precision")
@@ -664,8 +1286,13 @@ def _reduce_precision_impl(x, *, exponent_bits, mantissa_bits):
 
 
 reduce_precision_p.def_impl(_reduce_precision_impl)
+reduce_precision_p.lower = lambda ctx, x, *, exponent_bits, mantissa_bits: ctx.op(
+    "stablehlo.reduce_precision", [x], x.aval,
+    f"exponent_bits = {exponent_bits} : i32, mantissa_bits = {mantissa_bits} : i32")
 reduce_precision_p.def_abstract_eval(
     lambda x, *, exponent_bits, mantissa_bits: (_check_dtype("reduce_precision", x.dtype, _float), x)[1])
+ad.deflinear(reduce_precision_p, lambda ct, x, **params: [reduce_precision_p.bind(ct, **params)])
+reduce_precision_p.batch = batching.vectorized_batcher(reduce_precision_p)
 
 
 # ---------------------------------------------------------------- shape primitives
@@ -719,8 +1346,33 @@ def _broadcast_in_dim_impl(x, *, shape, broadcast_dimensions, sharding=None):
 
 broadcast_in_dim_p.def_impl(_broadcast_in_dim_impl)
 broadcast_in_dim_p.def_abstract_eval(_broadcast_in_dim_check)
+broadcast_in_dim_p.lower = lambda ctx, x, *, shape, broadcast_dimensions, sharding=None: ctx.op(
+    "stablehlo.broadcast_in_dim", [x], ctx.aval_out,
+    f"broadcast_dimensions = {mlir._i64_array(broadcast_dimensions)}")
 broadcast_in_dim_p.pp_params = lambda p: (
     {"broadcast_dimensions": p["broadcast_dimensions"]} if p["broadcast_dimensions"] else {})
+def _broadcast_in_dim_transpose(ct, x, *, shape, broadcast_dimensions, sharding=None):
+  xshape = x.aval.shape
+  unit = [d for i, d in enumerate(broadcast_dimensions) if xshape[i] == 1 and shape[d] != 1]
+  new = [d for d in range(len(shape)) if d not in broadcast_dimensions]
+  axes = tuple(sorted(new + unit))
+  summed = reduce_sum_p.bind(ct, axes=axes, out_sharding=None) if axes else ct
+  return [reshape_p.bind(summed, new_sizes=tuple(xshape), dimensions=None, sharding=None)
+          if summed.shape != xshape else summed]
+
+
+ad.deflinear(broadcast_in_dim_p, _broadcast_in_dim_transpose)
+
+
+def _broadcast_in_dim_batch(vals, dims, *, shape, broadcast_dimensions, sharding=None):
+  x = batching.moveaxis(vals[0], dims[0], 0)
+  size = core.get_aval(x).shape[0]
+  return broadcast_in_dim_p.bind(
+      x, shape=(size, *shape), broadcast_dimensions=(0, *(d + 1 for d in broadcast_dimensions)),
+      sharding=None), 0
+
+
+broadcast_in_dim_p.batch = _broadcast_in_dim_batch
 
 
 reshape_p = Primitive("reshape")
@@ -744,6 +1396,36 @@ def _reshape_impl(x, *, new_sizes, dimensions=None, sharding=None):
 
 reshape_p.def_impl(_reshape_impl)
 reshape_p.def_abstract_eval(_reshape_check)
+def _reshape_transpose(ct, x, *, new_sizes, dimensions=None, sharding=None):
+  if dimensions is None:
+    return [reshape_p.bind(ct, new_sizes=tuple(x.aval.shape), dimensions=None, sharding=None)]
+  permuted = tuple(x.aval.shape[d] for d in dimensions)
+  r = reshape_p.bind(ct, new_sizes=permuted, dimensions=None, sharding=None)
+  return [transpose_p.bind(r, permutation=tuple(np.argsort(dimensions)))]
+
+
+ad.deflinear(reshape_p, _reshape_transpose)
+
+
+def _reshape_lower(ctx, x, *, new_sizes, dimensions=None, sharding=None):
+  if dimensions is not None:
+    x = _transpose_lower(ctx, x, permutation=dimensions)
+  return ctx.op("stablehlo.reshape", [x], ctx.aval_out)
+
+
+reshape_p.lower = _reshape_lower
+
+
+def _reshape_batch(vals, dims, *, new_sizes, dimensions=None, sharding=None):
+  x = batching.moveaxis(vals[0], dims[0], 0)
+  size = core.get_aval(x).shape[0]
+  if dimensions is not None:
+    dimensions = (0, *(d + 1 for d in dimensions))
+  return reshape_p.bind(x, new_sizes=(size, *new_sizes), dimensions=dimensions,
+                        sharding=None), 0
+
+
+reshape_p.batch = _reshape_batch
 
 
 transpose_p = Primitive("transpose")
@@ -763,6 +1445,26 @@ def _transpose_impl(x, *, permutation):
 
 transpose_p.def_impl(_transpose_impl)
 transpose_p.def_abstract_eval(_transpose_check)
+ad.deflinear(transpose_p, lambda ct, x, *, permutation: [
+    transpose_p.bind(ct, permutation=tuple(int(i) for i in np.argsort(permutation)))])
+
+
+def _transpose_lower(ctx, x, *, permutation):
+  return ctx.op("stablehlo.transpose", [x], _transpose_check(x.aval, permutation=permutation),
+                f"permutation = {mlir._i64_array(permutation)}")
+
+
+transpose_p.lower = _transpose_lower
+
+
+def _transpose_batch(vals, dims, *, permutation):
+  d = dims[0]
+  perm = [p + (p >= d) for p in permutation]
+  perm.insert(d, d)  # the batch axis stays where it is
+  return transpose_p.bind(vals[0], permutation=tuple(perm)), d
+
+
+transpose_p.batch = _transpose_batch
 
 
 squeeze_p = Primitive("squeeze")
@@ -784,6 +1486,18 @@ def _squeeze_impl(x, *, dimensions):
 
 squeeze_p.def_impl(_squeeze_impl)
 squeeze_p.def_abstract_eval(_squeeze_check)
+ad.deflinear(squeeze_p, lambda ct, x, *, dimensions: [
+    reshape_p.bind(ct, new_sizes=tuple(x.aval.shape), dimensions=None, sharding=None)])
+squeeze_p.lower = lambda ctx, x, *, dimensions: ctx.op("stablehlo.reshape", [x], ctx.aval_out)
+
+
+def _squeeze_batch(vals, dims, *, dimensions):
+  d = dims[0]
+  return (squeeze_p.bind(vals[0], dimensions=tuple(a + (a >= d) for a in dimensions)),
+          d - builtins.sum(a < d for a in dimensions))
+
+
+squeeze_p.batch = _squeeze_batch
 
 
 rev_p = Primitive("rev")
@@ -805,6 +1519,17 @@ def _rev_impl(x, *, dimensions):
 
 rev_p.def_impl(_rev_impl)
 rev_p.def_abstract_eval(_rev_check)
+ad.deflinear(rev_p, lambda ct, x, *, dimensions: [rev_p.bind(ct, dimensions=dimensions)])
+rev_p.lower = lambda ctx, x, *, dimensions: ctx.op(
+    "stablehlo.reverse", [x], x.aval, f"dimensions = {mlir._i64_array(dimensions)}")
+
+
+def _rev_batch(vals, dims, *, dimensions):
+  d = dims[0]
+  return rev_p.bind(vals[0], dimensions=tuple(a + (a >= d) for a in dimensions)), d
+
+
+rev_p.batch = _rev_batch
 
 
 iota_p = Primitive("iota")
@@ -828,6 +1553,9 @@ def _iota_impl(*, dtype, shape, dimension, sharding=None):
 
 iota_p.def_impl(_iota_impl)
 iota_p.def_abstract_eval(_iota_check)
+iota_p.lower = lambda ctx, *, dtype, shape, dimension, sharding=None: ctx.op(
+    "stablehlo.iota", [], ctx.aval_out, f"iota_dimension = {dimension} : i64")
+iota_p.batch = lambda vals, dims, **params: (iota_p.bind(**params), None)  # no operands
 
 
 concatenate_p = Primitive("concatenate")
@@ -863,6 +1591,29 @@ def _concatenate_impl(*xs, dimension):
 
 concatenate_p.def_impl(_concatenate_impl)
 concatenate_p.def_abstract_eval(_concatenate_check)
+def _concatenate_transpose(ct, *xs, dimension):
+  from pyjax._src.lax import slicing
+  out, start = [], 0
+  for x in xs:
+    n = x.aval.shape[dimension]
+    out.append(slicing.slice_in_dim(ct, start, start + n, axis=dimension)
+               if ad.is_undefined_primal(x) else None)
+    start += n
+  return out
+
+
+ad.deflinear(concatenate_p, _concatenate_transpose)
+concatenate_p.lower = lambda ctx, *xs, dimension: ctx.op(
+    "stablehlo.concatenate", xs, ctx.aval_out, f"dimension = {dimension} : i64")
+
+
+def _concatenate_batch(vals, dims, *, dimension):
+  size = batching.batch_size(vals, dims)
+  xs = [batching.bdim_at_front(x, d, size) for x, d in zip(vals, dims)]
+  return concatenate_p.bind(*xs, dimension=dimension + 1), 0
+
+
+concatenate_p.batch = _concatenate_batch
 
 
 pad_p = Primitive("pad")
@@ -913,6 +1664,40 @@ def _pad_impl(x, pv, *, padding_config):
 
 pad_p.def_impl(_pad_impl)
 pad_p.def_abstract_eval(_pad_check)
+def _pad_transpose(ct, x, pv, *, padding_config):
+  from pyjax._src.lax import slicing
+  total = lambda v: reduce_sum(v, tuple(range(v.ndim)))
+  unpadded = pad_p.bind(ct, _const(ct, 0),
+                        padding_config=tuple((-lo, -hi, 0) for lo, hi, _ in padding_config))
+  t_x = slicing.slice(unpadded, [0] * unpadded.ndim, unpadded.shape,
+                      [it + 1 for _, _, it in padding_config])
+  t_pv = sub(total(ct), total(t_x)) if ad.is_undefined_primal(pv) else None
+  return [t_x if ad.is_undefined_primal(x) else None, t_pv]
+
+
+ad.deflinear(pad_p, _pad_transpose)
+pad_p.lower = lambda ctx, x, pv, *, padding_config: ctx.op(
+    "stablehlo.pad", [x, pv], ctx.aval_out,
+    f"edge_padding_low = {mlir._i64_array([c[0] for c in padding_config])}, "
+    f"edge_padding_high = {mlir._i64_array([c[1] for c in padding_config])}, "
+    f"interior_padding = {mlir._i64_array([c[2] for c in padding_config])}")
+
+
+def _pad_batch(vals, dims, *, padding_config):
+  (x, pv), (xd, pd) = vals, dims
+  cfg = ((0, 0, 0), *padding_config)
+  if pd is None:
+    return pad_p.bind(batching.moveaxis(x, xd, 0), pv, padding_config=cfg), 0
+  # A batched padding value: pad with zeros, then select it in where a mask says so.
+  size = batching.batch_size(vals, dims)
+  x = batching.bdim_at_front(x, xd, size)
+  padded = pad_p.bind(x, _const(x, 0), padding_config=cfg)
+  inside = pad_p.bind(full(x.shape, True, np.bool_), _to_array(False), padding_config=cfg)
+  pv = broadcast_in_dim(batching.moveaxis(pv, pd, 0), padded.shape, (0,))
+  return select_n(inside, pv, padded), 0
+
+
+pad_p.batch = _pad_batch
 
 
 # ---------------------------------------------------------------- dot_general
@@ -968,9 +1753,10 @@ def _dot_general_check(x: ShapedArray, y: ShapedArray, *, dimension_numbers,
 
 def _dot_general_np(x, y, dimension_numbers, out_dtype):
   (xc, yc), (xb, yb) = dimension_numbers
-  if (not xb and y.ndim <= 2 and xc == (x.ndim - 1,) and yc == (0,) and x.dtype == y.dtype
-      == out_dtype and out_dtype.kind in "fc" and out_dtype.itemsize >= 4):
-    return np.dot(x, y)  # plain matrix/vector product: skip the transposes
+  if (not xb and y.ndim <= 2 and xc == (x.ndim - 1,) and yc in ((0,), (y.ndim - 1,))
+      and x.dtype == y.dtype == out_dtype and out_dtype.kind in "fc"
+      and out_dtype.itemsize >= 4):
+    return np.dot(x, y if yc == (0,) else y.T)  # plain matrix/vector product
   xf = [i for i in range(x.ndim) if i not in xc and i not in xb]
   yf = [i for i in range(y.ndim) if i not in yc and i not in yb]
   # Move to (batch, free, contract) / (batch, contract, free) and use matmul.
@@ -1020,6 +1806,111 @@ class _DimNums(str):
 dot_general_p.def_impl(_dot_general_impl)
 dot_general_p.def_abstract_eval(_dot_general_check)
 dot_general_p.pp_params = _dot_general_pp
+def _ranges_like(*xs):
+  start = 0
+  for x in xs:
+    yield list(range(start, start + len(x)))
+    start += len(x)
+
+
+def _dot_general_transpose_lhs(ct, x, y, *, dimension_numbers, precision=None,
+                               preferred_element_type=None, out_sharding=None, swap_ans=False):
+  (xc, yc), (xb, yb) = dimension_numbers
+  x_ndim, y_ndim = x.aval.ndim, core.get_aval(y).ndim
+  x_kept = [i for i in range(x_ndim) if i not in xc and i not in xb]
+  y_kept = [i for i in range(y_ndim) if i not in yc and i not in yb]
+  if swap_ans:
+    ans_batch, ans_y, _ = _ranges_like(xb, y_kept, x_kept)
+  else:
+    ans_batch, _, ans_y = _ranges_like(xb, x_kept, y_kept)
+  dims = ((tuple(ans_y), tuple(y_kept)), (tuple(ans_batch), tuple(yb)))
+  xc_sorted_by_y = [xc[i] for i in np.argsort(yc)]
+  out_axes = tuple(int(i) for i in np.argsort(list(xb) + x_kept + xc_sorted_by_y))
+  r = dot_general_p.bind(ct, y, dimension_numbers=dims, precision=precision,
+                         preferred_element_type=preferred_element_type, out_sharding=None)
+  r = transpose_p.bind(r, permutation=out_axes)
+  if r.dtype != x.aval.dtype:
+    r = _convert_element_type(r, x.aval.dtype, x.aval.weak_type)
+  return r
+
+
+def _dot_general_transpose(ct, x, y, *, dimension_numbers, precision=None,
+                           preferred_element_type=None, out_sharding=None):
+  (xc, yc), (xb, yb) = dimension_numbers
+  if ad.is_undefined_primal(x) and ad.is_undefined_primal(y):
+    raise ValueError("dot_general transpose: both operands are linear.")
+  if ad.is_undefined_primal(x):
+    return [_dot_general_transpose_lhs(ct, x, y, dimension_numbers=dimension_numbers,
+                                       precision=precision,
+                                       preferred_element_type=preferred_element_type), None]
+  swapped = ((yc, xc), (yb, xb))
+  return [None, _dot_general_transpose_lhs(ct, y, x, dimension_numbers=swapped,
+                                           precision=precision,
+                                           preferred_element_type=preferred_element_type,
+                                           swap_ans=True)]
+
+
+ad.defjvp(dot_general_p,
+          lambda t, x, y, **params: dot_general_p.bind(t, y, **params),
+          lambda t, x, y, **params: dot_general_p.bind(x, t, **params))
+dot_general_p.transpose = _dot_general_transpose
+
+
+def _dot_general_lower(ctx, x, y, *, dimension_numbers, precision=None,
+                       preferred_element_type=None, out_sharding=None):
+  (xc, yc), (xb, yb) = dimension_numbers
+  out = ctx.aval_out
+  # Compute as the impl does: bool via int32, half floats in float32.
+  cdt = {np.dtype(np.bool_): np.dtype(np.int32), dtypes.bfloat16: np.dtype(np.float32),
+         np.dtype(np.float16): np.dtype(np.float32)}.get(out.dtype, out.dtype)
+  if x.aval.dtype == np.bool_:  # IREE folds i1 -> i32 into the matmul and fails: select
+    x, y = (ctx.select(v, ctx.full(1, v.aval.shape, cdt), ctx.full(0, v.aval.shape, cdt))
+            for v in (x, y))
+  x, y = ctx.convert(x, cdt), ctx.convert(y, cdt)
+  fields = [(n, v) for n, v in (("lhs_batching_dimensions", xb), ("rhs_batching_dimensions", yb),
+                                ("lhs_contracting_dimensions", xc),
+                                ("rhs_contracting_dimensions", yc)) if v]
+  dn = ", ".join(f"{n} = [{', '.join(map(str, v))}]" for n, v in fields)
+  r = ctx.op("stablehlo.dot_general", [x, y], out.update(dtype=cdt),
+             f"dot_dimension_numbers = #stablehlo.dot<{dn}>")
+  if out.dtype == np.bool_:
+    return ctx.compare("NE", r, ctx.full(0, (), cdt))
+  return ctx.convert(r, out.dtype)
+
+
+dot_general_p.lower = _dot_general_lower
+
+
+def _dot_general_batch(vals, dims, *, dimension_numbers, **params):
+  """Both batched: one more batch dimension. One batched: its batch axis becomes a
+  free dimension, so a batched matrix-vector product is one matrix-matrix product."""
+  (x, y), (xd, yd) = vals, dims
+  (xc, yc), (xb, yb) = dimension_numbers
+  if xd is not None and yd is not None:
+    x, y = batching.moveaxis(x, xd, 0), batching.moveaxis(y, yd, 0)
+    sh = lambda t: tuple(i + 1 for i in t)
+    dn = ((sh(xc), sh(yc)), ((0, *sh(xb)), (0, *sh(yb))))
+    return dot_general_p.bind(x, y, dimension_numbers=dn, **params), 0
+  d = xd if xd is not None else yd
+  sh = lambda t: tuple(i + (i >= d) for i in t)
+  ny = core.get_aval(y).ndim
+  if xd is None and ny - len(yc) - len(yb) == 1:
+    # The batch axis is the rhs's only free axis: with the operands swapped it lands
+    # just after the batch dimensions and the lhs free axes keep their order.
+    dn = ((sh(yc), xc), (sh(yb), xb))
+    return dot_general_p.bind(y, x, dimension_numbers=dn, **params), len(xb)
+  if xd is not None:
+    dn = ((sh(xc), yc), (sh(xb), yb))
+    free = [i for i in range(core.get_aval(x).ndim) if i not in dn[0][0] + dn[1][0]]
+    out_d = len(xb) + free.index(d)
+  else:
+    dn = ((xc, sh(yc)), (xb, sh(yb)))
+    free = [i for i in range(core.get_aval(y).ndim) if i not in dn[0][1] + dn[1][1]]
+    out_d = core.get_aval(x).ndim - len(xc) + free.index(d)
+  return dot_general_p.bind(x, y, dimension_numbers=dn, **params), out_d
+
+
+dot_general_p.batch = _dot_general_batch
 
 
 # ---------------------------------------------------------------- reductions
@@ -1039,9 +1930,10 @@ def _reduce_check(name, accepted, x: ShapedArray, axes):
   return tuple(s for i, s in enumerate(x.shape) if i not in axes)
 
 
-def reduction(name: str, npfn, accepted, has_sharding=False) -> Primitive:
+def reduction(name: str, npfn, accepted, has_sharding=False, lower=None) -> Primitive:
   """A monoid reduction over static ``axes``."""
   p = Primitive(name)
+  p.lower = lower
 
   def abstract_eval(x, *, axes, out_sharding=None):
     return ShapedArray(_reduce_check(name, accepted, x, axes), x.dtype, x.weak_type)
@@ -1057,7 +1949,15 @@ def reduction(name: str, npfn, accepted, has_sharding=False) -> Primitive:
   p.def_abstract_eval(abstract_eval)
   if not has_sharding:
     p.pp_params = lambda params: {"axes": params["axes"]}
+  p.batch = partial(_reduce_batch, p)
   return p
+
+
+def _reduce_batch(p, vals, dims, *, axes, **params):
+  """Reduces around the batch axis (no transpose); also serves argmax/argmin."""
+  d = dims[0]
+  return (p.bind(vals[0], axes=tuple(a + (a >= d) for a in axes), **params),
+          d - builtins.sum(a < d for a in axes))
 
 
 def _np_sum(v, axis):
@@ -1099,20 +1999,69 @@ def _identity(kind, dt):
   return -np.inf if kind == "max" else np.inf
 
 
-reduce_sum_p = reduction("reduce_sum", _np_sum, _num | _bool, has_sharding=True)
-reduce_prod_p = reduction("reduce_prod", _np_prod, _num | _bool)
-reduce_max_p = reduction("reduce_max", _np_max, _any)
-reduce_min_p = reduction("reduce_min", _np_min, _any)
+reduce_sum_p = reduction("reduce_sum", _np_sum, _num | _bool, has_sharding=True,
+                         lower=mlir.monoid_reduce("add"))
+ad.deflinear(reduce_sum_p, lambda ct, x, *, axes, out_sharding=None: [broadcast_in_dim_p.bind(
+    ct, shape=tuple(x.aval.shape),
+    broadcast_dimensions=tuple(i for i in range(x.aval.ndim) if i not in axes),
+    sharding=None)])
+reduce_prod_p = reduction("reduce_prod", _np_prod, _num | _bool,
+                         lower=mlir.monoid_reduce("mul"))
+def _reduce_prod_jvp(primals, tangents, *, axes, out_sharding=None):
+  # d prod = sum_i t_i * prod_{j != i} x_j; the exclusive products come from cumprods,
+  # which stay exact when some x_j are zero.
+  x, = primals
+  t = ad.instantiate(tangents[0])
+  ans = reduce_prod_p.bind(x, axes=axes)
+  kept = [i for i in range(x.ndim) if i not in axes]
+  n = math.prod(x.shape[a] for a in axes)
+  perm = tuple(axes) + tuple(kept)
+  rest = tuple(x.shape[i] for i in kept)
+  xt = reshape(transpose(x, perm), (n, *rest))
+  tt = reshape(transpose(t, perm), (n, *rest))
+  if n == 0:
+    return ans, _zeros(ans)
+  ones = full((1, *rest), 1, x.dtype)
+  from pyjax._src.lax import slicing
+  left = cumprod(concatenate([ones, slicing.slice_in_dim(xt, 0, n - 1)], 0), 0)
+  right = cumprod(concatenate([slicing.slice_in_dim(xt, 1, n), ones], 0), 0, reverse=True)
+  return ans, reduce_sum(mul(tt, mul(left, right)), (0,))
+
+
+reduce_prod_p.jvp = _reduce_prod_jvp
+reduce_max_p = reduction("reduce_max", _np_max, _any,
+                         lower=mlir.monoid_reduce("max"))
+def _reduce_chooser_jvp(p):
+  def jvp(primals, tangents, *, axes, **params):
+    x, = primals
+    ans = p.bind(x, axes=axes, **params)
+    kept = tuple(i for i in range(x.ndim) if i not in axes)
+    loc = _convert_element_type(eq(x, broadcast_in_dim(ans, x.shape, kept)), x.dtype)
+    counts = reduce_sum(loc, axes)
+    return ans, div(reduce_sum(mul(tangents[0], loc), axes), counts)
+  return jvp
+
+
+reduce_max_p.jvp = _reduce_chooser_jvp(reduce_max_p)
+reduce_min_p = reduction("reduce_min", _np_min, _any,
+                         lower=mlir.monoid_reduce("min"))
+reduce_min_p.jvp = _reduce_chooser_jvp(reduce_min_p)
 reduce_and_p = reduction("reduce_and", lambda v, axis: np.bitwise_and.reduce(v, axis=axis),
-                         _int_bool)
+                         _int_bool,
+                         lower=mlir.monoid_reduce("and"))
+ad.defjvp_zero(reduce_and_p)
 reduce_or_p = reduction("reduce_or", lambda v, axis: np.bitwise_or.reduce(v, axis=axis),
-                        _int_bool)
+                        _int_bool,
+                         lower=mlir.monoid_reduce("or"))
+ad.defjvp_zero(reduce_or_p)
 reduce_xor_p = reduction("reduce_xor", lambda v, axis: np.bitwise_xor.reduce(v, axis=axis),
-                         _int_bool)
+                         _int_bool, lower=mlir.monoid_reduce("xor"))
+ad.defjvp_zero(reduce_xor_p)
 
 
-def _arg_reduction(name, npfn):
+def _arg_reduction(name, npfn, lower):
   p = Primitive(name)
+  p.lower = lower
 
   def check(x: ShapedArray, axes, index_dtype):
     _check_dtype(name, x.dtype, _ordered)
@@ -1139,18 +2088,22 @@ def _arg_reduction(name, npfn):
 
   p.def_impl(impl)
   p.def_abstract_eval(lambda x, *, axes, index_dtype: check(x, axes, index_dtype))
+  p.batch = partial(_reduce_batch, p)
   return p
 
 
-argmax_p = _arg_reduction("argmax", np.argmax)
-argmin_p = _arg_reduction("argmin", np.argmin)
+argmax_p = _arg_reduction("argmax", np.argmax, mlir.arg_reduce("GT"))
+ad.defjvp_zero(argmax_p)
+argmin_p = _arg_reduction("argmin", np.argmin, mlir.arg_reduce("LT"))
+ad.defjvp_zero(argmin_p)
 
 
 # ---------------------------------------------------------------- cumulative ops
 
 
-def _cumulative(name, npfn, accepted):
+def _cumulative(name, npfn, accepted, lower):
   p = Primitive(name)
+  p.lower = lower
 
   def check(x: ShapedArray, axis):
     _check_dtype(name, x.dtype, accepted)
@@ -1170,6 +2123,8 @@ def _cumulative(name, npfn, accepted):
 
   p.def_impl(impl)
   p.def_abstract_eval(lambda x, *, axis, reverse: check(x, axis))
+  p.batch = lambda vals, dims, *, axis, reverse: (
+      p.bind(vals[0], axis=axis + (axis >= dims[0]), reverse=reverse), dims[0])
   return p
 
 
@@ -1195,11 +2150,50 @@ def _np_logaddexp_accumulate(v, axis):
   return np.logaddexp.accumulate(v, axis=axis)
 
 
-cumsum_p = _cumulative("cumsum", _np_cumsum, _num | _bool)
-cumprod_p = _cumulative("cumprod", _np_cumprod, _num | _bool)
-cummax_p = _cumulative("cummax", lambda v, a: np.maximum.accumulate(v, axis=a), _any)
-cummin_p = _cumulative("cummin", lambda v, a: np.minimum.accumulate(v, axis=a), _any)
-cumlogsumexp_p = _cumulative("cumlogsumexp", _np_logaddexp_accumulate, _float)
+cumsum_p = _cumulative("cumsum", _np_cumsum, _num | _bool, mlir.cumulative("add"))
+ad.deflinear(cumsum_p, lambda ct, x, *, axis, reverse: [
+    cumsum_p.bind(ct, axis=axis, reverse=not reverse)])
+cumprod_p = _cumulative("cumprod", _np_cumprod, _num | _bool, mlir.cumulative("mul"))
+cummax_p = _cumulative("cummax", lambda v, a: np.maximum.accumulate(v, axis=a), _any, mlir.cumulative("max"))
+cummin_p = _cumulative("cummin", lambda v, a: np.minimum.accumulate(v, axis=a), _any, mlir.cumulative("min"))
+cumlogsumexp_p = _cumulative("cumlogsumexp", _np_logaddexp_accumulate, _float,
+                             mlir.cumulative("logaddexp"))
+def _scan_by_doubling(combine, identity, x, axis, reverse):
+  """Inclusive prefix scan in log2(n) shifted combines, built from differentiable ops;
+  the JVP of cumprod/cummax/cummin/cumlogsumexp differentiates it."""
+  from pyjax._src.lax import slicing
+  if reverse:
+    x = rev(x, (axis,))
+  n, s = x.shape[axis], 1
+  while s < n:
+    cfg = [(0, 0, 0)] * x.ndim
+    cfg[axis] = (s, 0, 0)
+    shifted = pad(slicing.slice_in_dim(x, 0, n - s, axis=axis), _const(x, identity), cfg)
+    x = combine(x, shifted)
+    s *= 2
+  return rev(x, (axis,)) if reverse else x
+
+
+def _logaddexp(a, b):
+  m = max(a, b)
+  safe_m = select(is_finite(m), m, _zeros(m))
+  return add(safe_m, log(add(exp(sub(a, safe_m)), exp(sub(b, safe_m)))))
+
+
+def _cumulative_jvp(p, combine, identity):
+  def jvp(primals, tangents, *, axis, reverse):
+    out = p.bind(primals[0], axis=axis, reverse=reverse)
+    _, (t,) = ad.jvp_flat(
+        lambda x: [_scan_by_doubling(combine, identity, x, axis, reverse)],
+        primals, tangents)
+    return out, t
+  p.jvp = jvp
+
+
+_cumulative_jvp(cumprod_p, lambda a, b: mul(a, b), 1)
+_cumulative_jvp(cummax_p, lambda a, b: max(a, b), -np.inf)
+_cumulative_jvp(cummin_p, lambda a, b: min(a, b), np.inf)
+_cumulative_jvp(cumlogsumexp_p, _logaddexp, -np.inf)
 
 
 # ---------------------------------------------------------------- sort
@@ -1249,6 +2243,101 @@ def _sort_impl(*xs, dimension, is_stable, num_keys):
 
 sort_p.def_impl(_sort_impl)
 sort_p.def_abstract_eval(_sort_check)
+def _sort_jvp(primals, tangents, *, dimension, is_stable, num_keys):
+  shape = primals[0].shape
+  idx_dtype = np.dtype(np.int32)
+  iota_ = broadcasted_iota(idx_dtype, shape, dimension)
+  *outs, perm = sort_p.bind(*primals, iota_, dimension=dimension, is_stable=is_stable,
+                            num_keys=num_keys)
+  from pyjax._src.numpy.indexing import take_along_axis
+  touts = [t if type(t) is ad.Zero else take_along_axis(t, perm, axis=dimension)
+           for t in tangents]
+  return outs, touts
+
+
+sort_p.jvp = _sort_jvp
+# stop_gradient: the identity whose tangent is zero.
+stop_gradient_p = Primitive("stop_gradient")
+stop_gradient_p.def_impl(lambda x: x)
+stop_gradient_p.def_abstract_eval(lambda x: x)
+ad.defjvp_zero(stop_gradient_p)
+stop_gradient_p.batch = lambda vals, dims: (stop_gradient_p.bind(vals[0]), dims[0])
+stop_gradient_p.lower = lambda ctx, x: x
+
+
+def _sort_key_lt(b, x, y):
+  """(x < y, x == y) in the impl's total order (see ``_sort_keys``) for scalar Vals."""
+  dt = x.aval.dtype
+  if dt.kind == "c":
+    rdt = _real_dtype(dt)
+    parts = [(b.unary("real", x, rdt), b.unary("real", y, rdt)),
+             (b.unary("imag", x, rdt), b.unary("imag", y, rdt))]
+    cols = [c for px, py in parts for c in _float_sort_cols(b, px, py)]
+  elif dt.kind == "f" or dt == dtypes.bfloat16:
+    cols = _float_sort_cols(b, x, y)
+  else:
+    cols = [(x, y)]
+  return _lex_lt(b, cols)
+
+
+def _float_sort_cols(b, x, y):
+  dt = x.aval.dtype
+  idt = np.dtype(f"i{dt.itemsize}")
+
+  def key(v):
+    nan = b.compare("NE", v, v)
+    clean = b.select(nan, b.full(0, (), dt), v)
+    bits = b.op("stablehlo.bitcast_convert", [v], ShapedArray((), idt))
+    pos = b.compare("GE", bits, b.full(0, (), idt))
+    return nan, clean, pos
+  return list(zip(key(x), key(y)))
+
+
+def _lex_lt(b, cols):
+  lt = eq = None
+  for cx, cy in reversed(cols):
+    c_lt, c_eq = b.compare("LT", cx, cy), b.compare("EQ", cx, cy)
+    if lt is None:
+      lt, eq = c_lt, c_eq
+    else:
+      lt = b.binary("or", c_lt, b.binary("and", c_eq, lt))
+      eq = b.binary("and", c_eq, eq)
+  return lt, eq
+
+
+def _sort_lower(ctx, *xs, dimension, is_stable, num_keys):
+  # IREE's sort is not stable: an iota operand breaks ties by position.
+  pos = ctx.op("stablehlo.iota", [], ShapedArray(xs[0].aval.shape, np.int32),
+               f"iota_dimension = {dimension} : i64")
+  ops = [*xs, pos]
+  scal = [ShapedArray((), x.aval.dtype) for x in ops]
+
+  def body(b, *args):
+    cols = [_sort_key_lt(b, args[2 * k], args[2 * k + 1]) for k in range(num_keys)]
+    n = 2 * len(xs)
+    cols.append((b.compare("LT", args[n], args[n + 1]), None))
+    out = None
+    for lt, eq in reversed(cols):
+      out = lt if out is None else b.binary("or", lt, b.binary("and", eq, out))
+    return [out]
+
+  reg = ctx.region([a for s in scal for a in (s, s)], body)
+  outs = ctx.op("stablehlo.sort", ops, [x.aval for x in ops],
+                f"dimension = {dimension} : i64, is_stable = true", [reg])
+  return outs[:-1]
+
+
+sort_p.lower = _sort_lower
+
+
+def _sort_batch(vals, dims, *, dimension, is_stable, num_keys):
+  size = batching.batch_size(vals, dims)
+  xs = [batching.bdim_at_front(x, d, size) for x, d in zip(vals, dims)]
+  return (sort_p.bind(*xs, dimension=dimension + 1, is_stable=is_stable, num_keys=num_keys),
+          [0] * len(xs))
+
+
+sort_p.batch = _sort_batch
 
 
 # ================================================================ lax API functions
@@ -1348,6 +2437,17 @@ igammac = _bind2(igammac_p)
 random_gamma_grad = _bind2(random_gamma_grad_p)
 polygamma = _bind2(polygamma_p)
 zeta = _bind2(zeta_p)
+igamma_grad_a = _bind2(igamma_grad_a_p)
+
+
+def stop_gradient(x):
+  """Returns ``x`` with a zero derivative (applied to every inexact leaf of a pytree)."""
+  from pyjax._src import tree_util
+
+  def stop(v):
+    v = _to_array(v)
+    return stop_gradient_p.bind(v) if dtypes.issubdtype(v.dtype, np.inexact) else v
+  return tree_util.tree_map(stop, x)
 
 
 def square(x):

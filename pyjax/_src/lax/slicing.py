@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import builtins
+import math
 
 import numpy as np
 
 from pyjax._src import core
 from pyjax._src.array import ArrayImpl
 from pyjax._src.core import Primitive, ShapedArray
+from pyjax._src.interpreters import ad, batching
+from pyjax._src.interpreters import lowering as mlir
 from pyjax._src.lax.lax import _canon_axis, _to_array
 
 # ---------------------------------------------------------------- slice
@@ -48,6 +51,35 @@ def _slice_impl(x, *, start_indices, limit_indices, strides):
 
 slice_p.def_impl(_slice_impl)
 slice_p.def_abstract_eval(_slice_check)
+slice_p.lower = lambda ctx, x, *, start_indices, limit_indices, strides: ctx.op(
+    "stablehlo.slice", [x], ctx.aval_out,
+    f"start_indices = {mlir._i64_array(start_indices)}, "
+    f"limit_indices = {mlir._i64_array(limit_indices)}, "
+    f"strides = {mlir._i64_array(strides or (1,) * len(start_indices))}")
+
+
+def _slice_batch(vals, dims, *, start_indices, limit_indices, strides):
+  x, d = vals[0], dims[0]
+  ins = lambda t, v: (*t[:d], v, *t[d:])
+  return slice_p.bind(x, start_indices=ins(start_indices, 0),
+                      limit_indices=ins(limit_indices, core.get_aval(x).shape[d]),
+                      strides=None if strides is None else ins(strides, 1)), d
+
+
+slice_p.batch = _slice_batch
+def _slice_transpose(ct, x, *, start_indices, limit_indices, strides):
+  from pyjax._src.lax import lax
+  shape = x.aval.shape
+  if strides is None or all(s == 1 for s in strides):
+    cfg = [(s, n - l, 0) for s, l, n in zip(start_indices, limit_indices, shape)]
+  else:
+    real_limits = [s + (0 if c == 0 else (c - 1) * st + 1)
+                   for s, c, st in zip(start_indices, ct.shape, strides)]
+    cfg = [(s, n - l, st - 1) for s, l, n, st in zip(start_indices, real_limits, shape, strides)]
+  return [lax.pad(ct, lax._const(ct, 0), cfg)]
+
+
+ad.deflinear(slice_p, _slice_transpose)
 
 
 def slice(operand, start_indices, limit_indices, strides=None):
@@ -182,6 +214,51 @@ builtins_slice = builtins.slice
 
 dynamic_slice_p.def_impl(_dynamic_slice_impl)
 dynamic_slice_p.def_abstract_eval(_dynamic_slice_check)
+dynamic_slice_p.lower = lambda ctx, x, *idxs, slice_sizes: ctx.op(
+    "stablehlo.dynamic_slice", [x, *idxs], ctx.aval_out,
+    f"slice_sizes = {mlir._i64_array(slice_sizes)}")
+
+
+def _index_matrix(idxs, dims, size):
+  """Scalar start indices, some batched, as one (size, len(idxs)) index array."""
+  from pyjax._src.lax import lax
+  cols = [lax.broadcast_in_dim(i, (size, 1), () if d is None else (0,))
+          for i, d in zip(idxs, dims)]
+  return lax.concatenate(cols, 1)
+
+
+def _dynamic_slice_batch(vals, dims, *, slice_sizes):
+  """Unbatched indices slice the whole batch; batched ones make a (clamping) gather."""
+  (x, *idxs), (xd, *ids) = vals, dims
+  size = batching.batch_size(vals, dims)
+  if all(d is None for d in ids):
+    zero = ArrayImpl(np.zeros((), core.get_aval(idxs[0]).dtype))
+    return dynamic_slice_p.bind(x, *idxs[:xd], zero, *idxs[xd:],
+                                slice_sizes=(*slice_sizes[:xd], size, *slice_sizes[xd:])), xd
+  nd = len(slice_sizes)
+  ind = _index_matrix(idxs, ids, size)
+  win = tuple(range(1, nd + 1))
+  if xd is None:
+    dn = GatherDimensionNumbers(win, (), tuple(range(nd)))
+  else:
+    x, slice_sizes = batching.moveaxis(x, xd, 0), (builtins.min(size, 1), *slice_sizes)
+    dn = GatherDimensionNumbers(win, (), win, (0,), (0,))
+  return gather_p.bind(x, ind, dimension_numbers=dn, slice_sizes=tuple(slice_sizes),
+                       indices_are_sorted=False, unique_indices=False,
+                       mode=GatherScatterMode.CLIP, fill_value=None), 0
+
+
+dynamic_slice_p.batch = _dynamic_slice_batch
+def _dynamic_slice_transpose(ct, x, *idxs, slice_sizes):
+  from pyjax._src.lax import lax
+  zeros = lax.full(x.aval.shape, 0, x.aval.dtype)
+  return [dynamic_update_slice_p.bind(zeros, ct, *idxs)] + [None] * len(idxs)
+
+
+ad.defjvp(dynamic_slice_p,
+          lambda t, x, *idxs, slice_sizes: dynamic_slice_p.bind(t, *idxs,
+                                                                slice_sizes=slice_sizes))
+dynamic_slice_p.transpose = _dynamic_slice_transpose
 
 
 def dynamic_slice(operand, start_indices, slice_sizes, *, allow_negative_indices=True):
@@ -245,6 +322,45 @@ def _dynamic_update_slice_impl(x, u, *idxs):
 
 dynamic_update_slice_p.def_impl(_dynamic_update_slice_impl)
 dynamic_update_slice_p.def_abstract_eval(_dynamic_update_slice_check)
+dynamic_update_slice_p.lower = lambda ctx, x, u, *idxs: ctx.op(
+    "stablehlo.dynamic_update_slice", [x, u, *idxs], x.aval)
+
+
+def _dynamic_update_slice_batch(vals, dims):
+  """Unbatched indices update the whole batch; batched ones make a (clamping) scatter."""
+  (x, u, *idxs), (xd, ud, *ids) = vals, dims
+  size = batching.batch_size(vals, dims)
+  x, u = batching.bdim_at_front(x, xd, size), batching.bdim_at_front(u, ud, size)
+  if all(d is None for d in ids):
+    zero = ArrayImpl(np.zeros((), core.get_aval(idxs[0]).dtype))
+    return dynamic_update_slice_p.bind(x, u, zero, *idxs), 0
+  win = tuple(range(1, len(idxs) + 1))
+  dn = ScatterDimensionNumbers(win, (), win, (0,), (0,))
+  return scatter_p.bind(x, _index_matrix(idxs, ids, size), u, dimension_numbers=dn,
+                        indices_are_sorted=True, unique_indices=True,
+                        mode=GatherScatterMode.CLIP, update_jaxpr=None, update_consts=()), 0
+
+
+dynamic_update_slice_p.batch = _dynamic_update_slice_batch
+def _dynamic_update_slice_jvp(primals, tangents):
+  x, u, *idxs = primals
+  out = dynamic_update_slice_p.bind(x, u, *idxs)
+  tx, tu = ad.instantiate(tangents[0]), ad.instantiate(tangents[1])
+  return out, dynamic_update_slice_p.bind(tx, tu, *idxs)
+
+
+def _dynamic_update_slice_transpose(ct, x, u, *idxs):
+  from pyjax._src.lax import lax
+  u_aval = u.aval
+  ct_x = (dynamic_update_slice_p.bind(ct, lax.full(u_aval.shape, 0, u_aval.dtype), *idxs)
+          if ad.is_undefined_primal(x) else None)
+  ct_u = (dynamic_slice_p.bind(ct, *idxs, slice_sizes=tuple(u_aval.shape))
+          if ad.is_undefined_primal(u) else None)
+  return [ct_x, ct_u] + [None] * len(idxs)
+
+
+dynamic_update_slice_p.jvp = _dynamic_update_slice_jvp
+dynamic_update_slice_p.transpose = _dynamic_update_slice_transpose
 
 
 def dynamic_update_slice(operand, update, start_indices, *, allow_negative_indices=True):
@@ -466,6 +582,126 @@ gather_p.def_impl(_gather_impl)
 gather_p.def_abstract_eval(_gather_check)
 
 
+def _index_columns(ctx, idx, start_map, op_shape, sizes):
+  """Per index-vector entry: (column of indices, its in-bounds mask), and the indices with
+  every column clamped into [0, dim - size]."""
+  idt = idx.aval.dtype
+  batch = idx.aval.shape[:-1]
+  n = len(batch)
+  cols, masks = [], []
+  top = np.iinfo(idt).max
+  for k, d in enumerate(start_map):
+    col = ctx.op("stablehlo.slice", [idx], ShapedArray((*batch, 1), idt),
+                 f"start_indices = {mlir._i64_array([0] * n + [k])}, "
+                 f"limit_indices = {mlir._i64_array([*batch, k + 1])}, "
+                 f"strides = {mlir._i64_array([1] * (n + 1))}")
+    hi = ctx.full(builtins.min(builtins.max(op_shape[d] - sizes[d], 0), top), (), idt)
+    lo = ctx.full(0, (), idt)
+    ok = ctx.binary("and", ctx.compare("GE", col, lo), ctx.compare("LE", col, hi))
+    masks.append(ok)
+    cols.append(ctx.binary("minimum", ctx.binary("maximum", col, lo), hi))
+  clamped = ctx.op("stablehlo.concatenate", cols, idx.aval, f"dimension = {n} : i64") \
+      if cols else idx
+  mask = None
+  for m in masks:
+    mask = m if mask is None else ctx.binary("and", mask, m)
+  if mask is not None:
+    mask = ctx.op("stablehlo.reshape", [mask], ShapedArray(batch, np.bool_))
+  return clamped, mask
+
+
+def _dims(xs):
+  return f"[{', '.join(map(str, xs))}]"
+
+
+def _gather_lower(ctx, operand, indices, *, dimension_numbers, slice_sizes,
+                  indices_are_sorted=False, unique_indices=False, mode=None, fill_value=None):
+  dn = dimension_numbers
+  out = ctx.aval_out
+  idx, mask = _index_columns(ctx, indices, dn.start_index_map, operand.aval.shape,
+                             slice_sizes)
+  fields = [("offset_dims", dn.offset_dims), ("collapsed_slice_dims", dn.collapsed_slice_dims),
+            ("operand_batching_dims", dn.operand_batching_dims),
+            ("start_indices_batching_dims", dn.start_indices_batching_dims),
+            ("start_index_map", dn.start_index_map)]
+  attr = ", ".join(f"{k} = {_dims(v)}" for k, v in fields if len(v))
+  attr += f"{', ' if attr else ''}index_vector_dim = {indices.aval.ndim - 1}"
+  r = ctx.op("stablehlo.gather", [operand, idx], out.update(weak_type=False),
+             f"dimension_numbers = #stablehlo.gather<{attr}>, "
+             f"slice_sizes = {mlir._i64_array(slice_sizes)}, indices_are_sorted = false")
+  if mode is GatherScatterMode.FILL_OR_DROP and mask is not None:
+    fv = _default_fill(out.dtype) if fill_value is None else fill_value
+    batch_pos = [i for i in range(out.ndim) if i not in dn.offset_dims]
+    m = ctx.op("stablehlo.broadcast_in_dim", [mask], ShapedArray(out.shape, np.bool_),
+               f"broadcast_dimensions = {mlir._i64_array(batch_pos)}")
+    r = ctx.select(m, r, ctx.full(np.asarray(fv).astype(out.dtype), (), out.dtype))
+  return r
+
+
+gather_p.lower = _gather_lower
+
+
+def _shift(t):
+  return tuple(int(i) + 1 for i in t)
+
+
+def _gather_batch(vals, dims, *, dimension_numbers, slice_sizes, **params):
+  """A batched operand adds a window (or operand batching) dimension in front;
+  batched indices add an indices batching dimension."""
+  (op, ind), (od, idd) = vals, dims
+  dn = dimension_numbers
+  if idd is None:
+    op = batching.moveaxis(op, od, 0)
+    dn = GatherDimensionNumbers((0, *_shift(dn.offset_dims)), _shift(dn.collapsed_slice_dims),
+                                _shift(dn.start_index_map), _shift(dn.operand_batching_dims),
+                                tuple(dn.start_indices_batching_dims))
+    slice_sizes = (core.get_aval(op).shape[0], *slice_sizes)
+  elif od is None:
+    ind = batching.moveaxis(ind, idd, 0)
+    dn = dn._replace(offset_dims=_shift(dn.offset_dims),
+                     start_indices_batching_dims=_shift(dn.start_indices_batching_dims))
+  else:
+    op, ind = batching.moveaxis(op, od, 0), batching.moveaxis(ind, idd, 0)
+    dn = GatherDimensionNumbers(_shift(dn.offset_dims), _shift(dn.collapsed_slice_dims),
+                                _shift(dn.start_index_map),
+                                (0, *_shift(dn.operand_batching_dims)),
+                                (0, *_shift(dn.start_indices_batching_dims)))
+    slice_sizes = (builtins.min(core.get_aval(op).shape[0], 1), *slice_sizes)
+  return gather_p.bind(op, ind, dimension_numbers=dn, slice_sizes=tuple(slice_sizes),
+                       **params), 0
+
+
+gather_p.batch = _gather_batch
+def _gather_jvp(primals, tangents, *, dimension_numbers, slice_sizes, indices_are_sorted,
+                unique_indices, mode, fill_value):
+  operand, indices = primals
+  params = dict(dimension_numbers=dimension_numbers, slice_sizes=slice_sizes,
+                indices_are_sorted=indices_are_sorted, unique_indices=unique_indices,
+                mode=mode)
+  out = gather_p.bind(operand, indices, fill_value=fill_value, **params)
+  fill0 = None if fill_value is None else 0
+  return out, gather_p.bind(tangents[0], indices, fill_value=fill0, **params)
+
+
+def _gather_transpose(ct, operand, indices, *, dimension_numbers, slice_sizes,
+                      indices_are_sorted, unique_indices, mode, fill_value):
+  from pyjax._src.lax import lax
+  dn = dimension_numbers
+  zeros = lax.full(operand.aval.shape, 0, operand.aval.dtype)
+  sdn = ScatterDimensionNumbers(
+      update_window_dims=tuple(dn.offset_dims), inserted_window_dims=tuple(dn.collapsed_slice_dims),
+      scatter_dims_to_operand_dims=tuple(dn.start_index_map),
+      operand_batching_dims=tuple(dn.operand_batching_dims),
+      scatter_indices_batching_dims=tuple(dn.start_indices_batching_dims))
+  out = _scatter_bind(scatter_add_p, zeros, indices, ct, sdn, indices_are_sorted,
+                      unique_indices, mode)
+  return [out, None]
+
+
+gather_p.jvp = _gather_jvp
+gather_p.transpose = _gather_transpose
+
+
 def gather(operand, start_indices, dimension_numbers, slice_sizes, *, unique_indices=False,
            indices_are_sorted=False, mode=None, fill_value=None):
   operand = _to_array(operand)
@@ -562,6 +798,68 @@ def _scatter_np(op, idx, upd, dn, mode, combine):
   return out
 
 
+def _scatter_lower(ctx, operand, indices, updates, *, dimension_numbers,
+                   indices_are_sorted=False, unique_indices=False, mode=None,
+                   update_jaxpr=None, update_consts=()):
+  """Out-of-bounds windows are clamped (CLIP) or dropped. IREE's scatter writes out of
+  bounds, so a dropped window is sent to a scratch margin padded onto the operand."""
+  dn = dimension_numbers
+  shape = operand.aval.shape
+  window_dims = [d for d in range(operand.aval.ndim)
+                 if d not in dn.inserted_window_dims and d not in dn.operand_batching_dims]
+  sizes = [1] * operand.aval.ndim
+  for ud, od in zip(dn.update_window_dims, window_dims):
+    sizes[od] = updates.aval.shape[ud]
+  smap = dn.scatter_dims_to_operand_dims
+  if mode is GatherScatterMode.CLIP:
+    idx, _ = _index_columns(ctx, indices, smap, shape, sizes)
+    target = operand
+  else:
+    wide = np.dtype(np.int64 if max(shape, default=0) >= 2 ** 31 - 2 ** 20 else np.int32)
+    if indices.aval.dtype.kind == "u" and indices.aval.dtype.itemsize >= wide.itemsize:
+      wide = np.dtype(np.int64)
+    idx = ctx.convert(indices, wide)
+    _, mask = _index_columns(ctx, idx, smap, shape, sizes)
+    if mask is not None:
+      n = idx.aval.ndim - 1
+      m = ctx.op("stablehlo.broadcast_in_dim", [mask], idx.aval.update(dtype=np.bool_),
+                 f"broadcast_dimensions = {mlir._i64_array(range(n))}")
+      scratch = np.broadcast_to(np.array([shape[d] for d in smap], wide), idx.aval.shape)
+      idx = ctx.select(m, idx, ctx.constant(scratch, idx.aval))
+    high = [sizes[d] if d in smap else 0 for d in range(len(shape))]
+    padded = ShapedArray([d + h for d, h in zip(shape, high)], operand.aval.dtype)
+    target = ctx.op("stablehlo.pad", [operand, ctx.full(0, (), operand.aval.dtype)], padded,
+                    f"edge_padding_low = {mlir._i64_array([0] * len(shape))}, "
+                    f"edge_padding_high = {mlir._i64_array(high)}, "
+                    f"interior_padding = {mlir._i64_array([0] * len(shape))}")
+  scal = ShapedArray((), operand.aval.dtype)
+
+  def body(b, old, new):
+    if update_jaxpr is None:
+      return [new]
+    consts = [b.constant(np.asarray(getattr(c, "_value", c)), core.get_aval(c))
+              for c in update_consts]
+    return b.lower_jaxpr(update_jaxpr, consts, [old, new])
+
+  reg = ctx.region([scal, scal], body)
+  fields = [("update_window_dims", dn.update_window_dims),
+            ("inserted_window_dims", dn.inserted_window_dims),
+            ("input_batching_dims", dn.operand_batching_dims),
+            ("scatter_indices_batching_dims", dn.scatter_indices_batching_dims),
+            ("scatter_dims_to_operand_dims", dn.scatter_dims_to_operand_dims)]
+  attr = ", ".join(f"{k} = {_dims(v)}" for k, v in fields if len(v))
+  attr += f"{', ' if attr else ''}index_vector_dim = {indices.aval.ndim - 1}"
+  out = ctx.op("stablehlo.scatter", [target, idx, updates], target.aval,
+               f"scatter_dimension_numbers = #stablehlo.scatter<{attr}>, "
+               f"indices_are_sorted = false, unique_indices = false", [reg])
+  if target is operand:
+    return out
+  return ctx.op("stablehlo.slice", [out], operand.aval,
+                f"start_indices = {mlir._i64_array([0] * len(shape))}, "
+                f"limit_indices = {mlir._i64_array(shape)}, "
+                f"strides = {mlir._i64_array([1] * len(shape))}")
+
+
 def _make_scatter(name, combine, accepted):
   p = Primitive(name)
 
@@ -585,7 +883,30 @@ def _make_scatter(name, combine, accepted):
 
   p.def_impl(impl)
   p.def_abstract_eval(check)
+  p.lower = _scatter_lower
+  p.batch = lambda vals, dims, **params: _scatter_batch(p, vals, dims, **params)
   return p
+
+
+def _scatter_batch(p, vals, dims, *, dimension_numbers, **params):
+  """Operand and updates get the batch axis in front: as a window dimension for
+  unbatched indices, as an operand/indices batching dimension for batched ones."""
+  (op, ind, upd), (od, idd, ud) = vals, dims
+  size = batching.batch_size(vals, dims)
+  dn = dimension_numbers
+  op, upd = batching.bdim_at_front(op, od, size), batching.bdim_at_front(upd, ud, size)
+  if idd is None:
+    dn = ScatterDimensionNumbers(
+        (0, *_shift(dn.update_window_dims)), _shift(dn.inserted_window_dims),
+        _shift(dn.scatter_dims_to_operand_dims), _shift(dn.operand_batching_dims),
+        tuple(dn.scatter_indices_batching_dims))
+  else:
+    ind = batching.moveaxis(ind, idd, 0)
+    dn = ScatterDimensionNumbers(
+        _shift(dn.update_window_dims), _shift(dn.inserted_window_dims),
+        _shift(dn.scatter_dims_to_operand_dims), (0, *_shift(dn.operand_batching_dims)),
+        (0, *_shift(dn.scatter_indices_batching_dims)))
+  return p.bind(op, ind, upd, dimension_numbers=dn, **params), 0
 
 
 def _eval_scalar_jaxpr(jaxpr, consts, *args):
@@ -633,6 +954,169 @@ scatter_sub_p = _make_scatter("scatter-sub", np.subtract, _lax_mod._num)
 scatter_mul_p = _make_scatter("scatter-mul", np.multiply, _scatter_num)
 scatter_min_p = _make_scatter("scatter-min", np.minimum, _scatter_any)
 scatter_max_p = _make_scatter("scatter-max", np.maximum, _scatter_any)
+# ---------------------------------------------------------------- scatter autodiff rules
+
+
+def _gather_of_scatter(dn: ScatterDimensionNumbers, operand_shape, updates_shape):
+  """The gather that reads back, for every update element, the operand element it hits."""
+  gdn = GatherDimensionNumbers(
+      offset_dims=tuple(dn.update_window_dims),
+      collapsed_slice_dims=tuple(dn.inserted_window_dims),
+      start_index_map=tuple(dn.scatter_dims_to_operand_dims),
+      operand_batching_dims=tuple(dn.operand_batching_dims),
+      start_indices_batching_dims=tuple(dn.scatter_indices_batching_dims))
+  sizes, pos = [], 0
+  for i in range(len(operand_shape)):
+    if i in dn.inserted_window_dims or i in dn.operand_batching_dims:
+      sizes.append(1)
+    else:
+      sizes.append(updates_shape[dn.update_window_dims[pos]])
+      pos += 1
+  return gdn, tuple(sizes)
+
+
+def _gather_for_scatter(x, indices, dn, operand_shape, updates_shape, mode):
+  gdn, sizes = _gather_of_scatter(dn, operand_shape, updates_shape)
+  fill = 0 if mode is GatherScatterMode.FILL_OR_DROP else None
+  return gather_p.bind(x, indices, dimension_numbers=gdn, slice_sizes=sizes,
+                       indices_are_sorted=False, unique_indices=False, mode=mode,
+                       fill_value=fill)
+
+
+def _scatter_params(params):
+  return (params["dimension_numbers"], params["indices_are_sorted"],
+          params["unique_indices"], params["mode"])
+
+
+def _scatter_add_jvp(p):
+  def jvp(primals, tangents, **params):
+    operand, indices, updates = primals
+    out = p.bind(operand, indices, updates, **params)
+    t_op, t_up = ad.instantiate(tangents[0]), ad.instantiate(tangents[2])
+    return out, p.bind(t_op, indices, t_up, **params)
+  return jvp
+
+
+def _scatter_add_transpose(sign):
+  def rule(ct, operand, indices, updates, **params):
+    from pyjax._src.lax import lax
+    dn, _, _, mode = _scatter_params(params)
+    ct_op = ct if ad.is_undefined_primal(operand) else None
+    ct_up = None
+    if ad.is_undefined_primal(updates):
+      ct_up = _gather_for_scatter(ct, indices, dn, ct.shape, updates.aval.shape, mode)
+      if sign < 0:
+        ct_up = lax.neg(ct_up)
+    return [ct_op, None, ct_up]
+  return rule
+
+
+scatter_add_p.jvp = _scatter_add_jvp(scatter_add_p)
+scatter_add_p.transpose = _scatter_add_transpose(1)
+scatter_sub_p.jvp = _scatter_add_jvp(scatter_sub_p)
+scatter_sub_p.transpose = _scatter_add_transpose(-1)
+
+
+def _scatter_jvp(primals, tangents, **params):
+  """Overlapping indices: which update wins is unspecified, so each update gets an id,
+  the ids are scattered, and only the winners (read back by a gather) contribute."""
+  from pyjax._src.lax import lax
+  operand, indices, updates = primals
+  dn, sorted_, unique, mode = _scatter_params(params)
+  t_op, t_up = ad.instantiate(tangents[0]), ad.instantiate(tangents[2])
+  if unique:
+    out = scatter_p.bind(operand, indices, updates, **params)
+    return out, scatter_p.bind(t_op, indices, t_up, **params)
+  ushape = updates.shape
+  batch_dims = [d for d in range(len(ushape)) if d not in dn.update_window_dims]
+  n = math.prod(ushape[d] for d in batch_dims)
+  ids = lax.add(lax.iota(np.int32, n), lax._const(lax.iota(np.int32, n), 1))
+  ids = lax.reshape(ids, tuple(ushape[d] for d in batch_dims))
+  ids = lax.broadcast_in_dim(ids, ushape, tuple(batch_dims))
+  zeros_ids = lax.full(operand.shape, 0, np.int32)
+  scattered_ids = scatter_p.bind(zeros_ids, indices, ids, dimension_numbers=dn,
+                                 indices_are_sorted=sorted_, unique_indices=False, mode=mode,
+                                 update_jaxpr=None, update_consts=())
+  won = lax.eq(ids, _gather_for_scatter(scattered_ids, indices, dn, operand.shape, ushape,
+                                        mode))
+  kept = lax.eq(scattered_ids, lax._const(scattered_ids, 0))
+  mask = lambda m, v: lax.select(m, v, lax.full_like(v, 0))
+  add = lambda o, u: _scatter_bind(scatter_add_p, o, indices, u, dn, sorted_, False, mode)
+  return (add(mask(kept, operand), mask(won, updates)),
+          add(mask(kept, t_op), mask(won, t_up)))
+
+
+def _scatter_transpose(ct, operand, indices, updates, **params):
+  from pyjax._src.lax import lax
+  dn, _, unique, mode = _scatter_params(params)
+  if not unique:
+    raise NotImplementedError("scatter transpose is only implemented where "
+                              "unique_indices=True")
+  ct_op = ct_up = None
+  if ad.is_undefined_primal(operand):
+    ct_op = scatter_p.bind(ct, indices, lax.full(updates.aval.shape, 0, ct.dtype), **params)
+  if ad.is_undefined_primal(updates):
+    ct_up = _gather_for_scatter(ct, indices, dn, ct.shape, updates.aval.shape, mode)
+  return [ct_op, None, ct_up]
+
+
+scatter_p.jvp = _scatter_jvp
+scatter_p.transpose = _scatter_transpose
+
+
+def _scatter_mul_jvp(primals, tangents, **params):
+  from pyjax._src.lax import lax
+  operand, indices, updates = primals
+  dn, sorted_, unique, mode = _scatter_params(params)
+  out = scatter_mul_p.bind(operand, indices, updates, **params)
+  t = None
+  if type(tangents[0]) is not ad.Zero:
+    t = scatter_mul_p.bind(tangents[0], indices, updates, **params)
+  if type(tangents[2]) is not ad.Zero:
+    if not unique:
+      raise NotImplementedError("scatter_mul gradients are only implemented if "
+                                "`unique_indices=True`")
+    zeros = lax.full(operand.shape, 0, operand.dtype)
+    tu = lax.mul(operand, _scatter_bind(scatter_add_p, zeros, indices, tangents[2], dn,
+                                        sorted_, True, mode))
+    t = tu if t is None else ad.add_any_p.bind(t, tu)
+  return out, t
+
+
+def _scatter_mul_transpose(ct, operand, indices, updates, **params):
+  if ad.is_undefined_primal(updates):
+    raise NotImplementedError("scatter_mul transpose with respect to updates is not "
+                              "implemented (it is not linear in updates and operand).")
+  return [scatter_mul_p.bind(ct, indices, updates, **params), None, None]
+
+
+scatter_mul_p.jvp = _scatter_mul_jvp
+scatter_mul_p.transpose = _scatter_mul_transpose
+
+
+def _scatter_extremal_jvp(p):
+  """Tangents flow from every value equal to the result, split evenly among ties."""
+  def jvp(primals, tangents, **params):
+    from pyjax._src.lax import lax
+    operand, indices, updates = primals
+    dn, sorted_, _, mode = _scatter_params(params)
+    out = p.bind(operand, indices, updates, **params)
+    t_op, t_up = ad.instantiate(tangents[0]), ad.instantiate(tangents[2])
+    one = lambda m: lax._convert_element_type(m, operand.dtype)
+    won = one(lax.eq(updates, _gather_for_scatter(out, indices, dn, operand.shape,
+                                                  updates.shape, mode)))
+    kept = one(lax.eq(operand, out))
+    zeros = lax.full(operand.shape, 0, operand.dtype)
+    add = lambda o, u: _scatter_bind(scatter_add_p, o, indices, u, dn, sorted_, False, mode)
+    count = add(kept, won)
+    num = add(lax.mul(kept, t_op), lax.mul(won, t_up))
+    safe = lax.select(lax.eq(count, zeros), lax.full_like(count, 1), count)
+    return out, lax.div(num, safe)
+  return jvp
+
+
+scatter_min_p.jvp = _scatter_extremal_jvp(scatter_min_p)
+scatter_max_p.jvp = _scatter_extremal_jvp(scatter_max_p)
 
 _update_jaxpr_cache: dict = {}
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from pyjax._src.array import ArrayImpl
+from pyjax._src import core
 from pyjax._src.core import Tracer
 from pyjax._src.lax import lax
 from pyjax._src.numpy import lax_numpy, reductions, ufuncs
@@ -26,15 +27,30 @@ def _defer(fn, swap=False):
   return op
 
 
-def _fast_add(self, other):
-  if type(other) is ArrayImpl and type(self) is ArrayImpl:
-    sv, ov = self._value, other._value
-    if (sv.dtype == ov.dtype and sv.shape == ov.shape and self.weak_type == other.weak_type
-        and sv.dtype.kind != "b"):
-      return lax.add_p.bind(self, other)
-  if not isinstance(other, _accepted_binop_types) and not hasattr(other, "__jax_array__"):
-    return NotImplemented
-  return ufuncs.add(self, other)
+def _fast_binop(prim, npfn, slow, swap=False):
+  """``x op y`` for two arrays of one dtype: binds the primitive directly when the
+  shapes match; eagerly, NumPy broadcasting replaces broadcast_in_dim + op."""
+  def op(self, other):
+    if type(other) is ArrayImpl and type(self) is ArrayImpl:
+      sv, ov = self._value, other._value
+      if sv.dtype == ov.dtype and self.weak_type == other.weak_type and sv.dtype.kind in "fc":
+        if swap:
+          self, other, sv, ov = other, self, ov, sv
+        if sv.shape == ov.shape:
+          return prim.bind(self, other)
+        if core.trace_ctx.trace is core.eval_trace:
+          try:
+            np.broadcast_shapes(sv.shape, ov.shape)
+          except ValueError:
+            pass
+          else:
+            return ArrayImpl(np.asarray(npfn(sv, ov)), self.weak_type)
+        if swap:
+          self, other = other, self
+    if not isinstance(other, _accepted_binop_types) and not hasattr(other, "__jax_array__"):
+      return NotImplemented
+    return slow(other, self) if swap else slow(self, other)
+  return op
 
 
 _binops = {
@@ -119,7 +135,11 @@ def _install(cls):
     setattr(cls, f"__r{name}__", _defer(fn, swap=True))
   for name, fn in _cmps.items():
     setattr(cls, f"__{name}__", _defer(fn))
-  cls.__add__ = _fast_add
+  for name, prim, npfn, slow in (("add", lax.add_p, np.add, ufuncs.add),
+                                  ("sub", lax.sub_p, np.subtract, ufuncs.subtract),
+                                  ("mul", lax.mul_p, np.multiply, ufuncs.multiply)):
+    setattr(cls, f"__{name}__", _fast_binop(prim, npfn, slow))
+    setattr(cls, f"__r{name}__", _fast_binop(prim, npfn, slow, swap=True))
   cls.__neg__ = lambda self: ufuncs.negative(self)
   cls.__pos__ = lambda self: ufuncs.positive(self)
   cls.__abs__ = lambda self: ufuncs.absolute(self)

@@ -56,7 +56,10 @@ def array(object, dtype=None, copy=True, order="K", ndmin=0):
         out = asarray_value(np_val)
   else:
     if type(object) in (bool, int, float, complex):
-      out = _asarray(object)
+      if dtype is not None and type(object) is int:  # range-check against dtype itself
+        out = asarray_value(object, dtypes.canonicalize_dtype(dtype))
+      else:
+        out = _asarray(object)
       weak = dtype is None and type(object) is not bool
     else:
       if isinstance(object, (np.ndarray, np.generic)) and object.dtype == np.dtype("O"):
@@ -475,8 +478,19 @@ def dot(a, b, *, precision=None, preferred_element_type=None):
                          preferred_element_type=pet)
 
 
+_Arrays = (ArrayImpl, Tracer)
+
+
 def matmul(a, b, *, precision=None, preferred_element_type=None):
   """Matrix product with batch broadcasting (NumPy's ``@``)."""
+  if (preferred_element_type is None and precision is None and isinstance(a, _Arrays)
+      and isinstance(b, _Arrays)):  # fast path: 2-D @ 2-D or 2-D @ 1-D of one dtype
+    sa, sb = a.shape, b.shape
+    if (len(sa) == 2 and 1 <= len(sb) <= 2 and a.dtype == b.dtype
+        and a.weak_type == b.weak_type and sa[1] == sb[0]):
+      return lax.dot_general_p.bind(a, b, dimension_numbers=(((1,), (0,)), ((), ())),
+                                    precision=None, preferred_element_type=a.dtype,
+                                    out_sharding=None)
   check_arraylike("matmul", a, b)
   a, b = promote_dtypes(a, b)
   if a.ndim == 0 or b.ndim == 0:

@@ -1,0 +1,159 @@
+"""jit benchmark: pyjax (IREE) vs real JAX (XLA) side by side, plus eager pyjax.
+
+Run: python bench/bench_jit.py [--quick]
+Rows: per-call overhead (4 elements), fused elementwise, selu, an MLP forward,
+first-call compile time (cold cache), and a second process on a warm disk cache.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+import timeit
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import pyjax  # noqa: E402
+import pyjax.numpy as pnp  # noqa: E402
+
+try:
+  import jax
+  import jax.numpy as jjnp
+  jax.config.update("jax_platforms", "cpu")
+except Exception:  # real JAX is optional
+  jax = jjnp = None
+
+
+def _time(fn, number, repeat=5):
+  fn()
+  return min(timeit.repeat(fn, number=number, repeat=repeat)) / number * 1e6
+
+
+def _block(x):
+  return x.block_until_ready()
+
+
+def _selu(np_mod):
+  def selu(x, alpha=1.67, lmbda=1.05):
+    return lmbda * np_mod.where(x > 0, x, alpha * np_mod.exp(x) - alpha)
+  return selu
+
+
+def _mlp(np_mod):
+  def mlp(params, x):
+    for w, b in params[:-1]:
+      x = np_mod.maximum(x @ w + b, 0.0)
+    w, b = params[-1]
+    return x @ w + b
+  return mlp
+
+
+def _cases(quick):
+  rng = np.random.default_rng(0)
+  big = rng.standard_normal((2000, 2000)).astype(np.float32)
+  v1e6 = rng.standard_normal(1_000_000).astype(np.float32)
+  sizes = [784, 512, 512, 10]
+  params = [(rng.standard_normal((a, b)).astype(np.float32) * 0.05,
+             np.zeros(b, np.float32)) for a, b in zip(sizes[:-1], sizes[1:])]
+  batch = rng.standard_normal((128, 784)).astype(np.float32)
+  n = 1 if quick else 3
+  return [
+      ("x * 2 + 1          n=4 (per call)", lambda m: lambda x: x * 2.0 + 1.0,
+       (np.ones(4, np.float32),), 2000 // (4 if quick else 1)),
+      ("x*x + x*2.0   2000x2000", lambda m: lambda x: x * x + x * 2.0, (big,), 10 * n),
+      ("selu              n=1e6", _selu, (v1e6,), 20 * n),
+      ("MLP 784-512-512-10 b128", _mlp, (params, batch), 50 * n),
+  ]
+
+
+def _to(mod_asarray, tree):
+  if isinstance(tree, (list, tuple)):
+    return type(tree)(_to(mod_asarray, t) for t in tree)
+  return mod_asarray(tree)
+
+
+def run_rows(quick):
+  rows = []
+  for name, build, args, number in _cases(quick):
+    pf = pyjax.jit(build(pnp))
+    pargs = _to(pnp.asarray, args)
+    p_us = _time(lambda: _block(pf(*pargs)), number)
+    eager_fn = build(pnp)
+    e_us = _time(lambda: _block(eager_fn(*pargs)), max(1, number // 10), repeat=3) \
+        if "per call" not in name else _time(lambda: _block(eager_fn(*pargs)), number)
+    j_us = None
+    if jax is not None:
+      jf = jax.jit(build(jjnp))
+      jargs = _to(jjnp.asarray, args)
+      j_us = _time(lambda: _block(jf(*jargs)), number)
+    rows.append((name, p_us, j_us, e_us))
+  return rows
+
+
+def compile_times():
+  """First call (trace + lower + compile) of the MLP, cold caches, and a warm second
+  process reading the disk cache."""
+  out = {}
+  with tempfile.TemporaryDirectory() as d:
+    pyjax.config.update("jax_compilation_cache_dir", d)
+    from pyjax._src.backends import iree
+    iree._mem_cache.clear()  # a cold compile (the rows above compiled the same module)
+    rng = np.random.default_rng(1)
+    sizes = [784, 512, 512, 10]
+    params = [(pnp.asarray(rng.standard_normal((a, b)).astype(np.float32)),
+               pnp.zeros(b)) for a, b in zip(sizes[:-1], sizes[1:])]
+    x = pnp.asarray(rng.standard_normal((128, 784)).astype(np.float32))
+    t = time.perf_counter()
+    _block(pyjax.jit(_mlp(pnp))(params, x))
+    out["pyjax"] = time.perf_counter() - t
+    code = ("import sys, time, numpy as np; sys.path.insert(0, %r); import pyjax, "
+            "pyjax.numpy as pnp; pyjax.config.update('jax_compilation_cache_dir', %r); "
+            "from bench.bench_jit import _mlp; rng = np.random.default_rng(1); "
+            "s = [784, 512, 512, 10]; p = [(pnp.asarray(rng.standard_normal((a, b))"
+            ".astype(np.float32)), pnp.zeros(b)) for a, b in zip(s[:-1], s[1:])]; "
+            "x = pnp.asarray(rng.standard_normal((128, 784)).astype(np.float32)); "
+            "t = time.perf_counter(); pyjax.jit(_mlp(pnp))(p, x).block_until_ready(); "
+            "print(time.perf_counter() - t)") % (
+                os.path.dirname(os.path.dirname(os.path.abspath(__file__))), d)
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    out["pyjax_warm_disk"] = float(r.stdout.strip().splitlines()[-1]) if r.returncode == 0 \
+        else float("nan")
+  if jax is not None:
+    jax.clear_caches()
+    jp = [(jjnp.asarray(np.asarray(w)), jjnp.asarray(np.asarray(b))) for w, b in params]
+    jx = jjnp.asarray(np.asarray(x))
+    t = time.perf_counter()
+    _block(jax.jit(_mlp(jjnp))(jp, jx))
+    out["jax"] = time.perf_counter() - t
+  return out
+
+
+def main():
+  ap = argparse.ArgumentParser()
+  ap.add_argument("--quick", action="store_true")
+  args = ap.parse_args()
+  print(f"# jit, {platform.machine()}, {os.cpu_count()} cpus, numpy {np.__version__}, "
+        f"jax {getattr(jax, '__version__', 'n/a')}")
+  print(f"{'case':<32}{'pyjax us':>11}{'jax us':>11}{'eager us':>11}{'pyjax/jax':>11}"
+        f"{'eager/pyjax':>12}")
+  print("-" * 88)
+  for name, p, j, e in run_rows(args.quick):
+    js = f"{j:11.1f}" if j is not None else f"{'-':>11}"
+    ratio = f"{p / j:11.2f}" if j else f"{'-':>11}"
+    print(f"{name:<32}{p:11.1f}{js}{e:11.1f}{ratio}{e / p:12.2f}")
+  ct = compile_times()
+  print("-" * 88)
+  j = ct.get("jax")
+  js = f"{j:11.3f}" if j else f"{'-':>11}"
+  ratio = f"{ct['pyjax'] / j:11.2f}" if j else ""
+  print(f"{'MLP first call (compile) s':<32}{ct['pyjax']:11.3f}{js}{'':>11}{ratio}")
+  print(f"{'MLP first call, warm disk s':<32}{ct['pyjax_warm_disk']:11.3f}")
+
+
+if __name__ == "__main__":
+  main()

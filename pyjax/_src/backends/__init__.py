@@ -1,0 +1,1 @@
+"""Compiled backends for jit (IREE)."""

@@ -1,0 +1,245 @@
+"""User-defined differentiation rules: custom_jvp, custom_vjp, closure_convert.
+
+A call is handed to the current trace (``process_custom_jvp_call`` /
+``process_custom_vjp_call``) with flat functions. The JVP trace uses the
+user's rule; every other trace runs the function body. On the eager path
+(no transformation active) the function is simply called.
+"""
+from __future__ import annotations
+
+import functools
+import inspect
+
+import numpy as np
+
+from pyjax._src import core, dtypes, tree_util
+
+
+def _resolve_kwargs(fun, args, kwargs):
+  if not kwargs:
+    return tuple(args)
+  try:
+    ba = inspect.signature(fun).bind(*args, **kwargs)
+  except TypeError as e:
+    raise TypeError(f"The function {getattr(fun, '__name__', fun)} was called with "
+                    f"arguments that do not match its signature: {e}") from None
+  ba.apply_defaults()
+  if ba.kwargs:
+    raise TypeError("keyword-only arguments are not supported by custom_jvp/custom_vjp "
+                    "functions; pass them positionally.")
+  return ba.args
+
+
+def _split(args, nondiff_argnums):
+  nondiff = {i: args[i] for i in nondiff_argnums}
+  diff = [a for i, a in enumerate(args) if i not in nondiff]
+  return nondiff, diff
+
+
+def _merge(nondiff, diff, n):
+  it = iter(diff)
+  return [nondiff[i] if i in nondiff else next(it) for i in range(n)]
+
+
+def _name(f):
+  return getattr(f, "__name__", repr(f))
+
+
+def _zeros_for(x):
+  from pyjax._src.interpreters import ad
+  return ad.zeros_like_aval(ad.tangent_aval(core.get_aval(x)))
+
+
+class custom_jvp:
+  """A function with a custom JVP rule, set with ``defjvp`` or ``defjvps``."""
+
+  def __init__(self, fun, nondiff_argnums=()):
+    functools.update_wrapper(self, fun)
+    self.fun = fun
+    self.nondiff_argnums = tuple(nondiff_argnums)
+    self.jvp = None
+    self.symbolic_zeros = False
+
+  def __get__(self, obj, objtype=None):
+    return self if obj is None else functools.partial(self, obj)
+
+  def defjvp(self, jvp, symbolic_zeros=False):
+    self.jvp = jvp
+    self.symbolic_zeros = symbolic_zeros
+    return jvp
+
+  def defjvps(self, *jvps):
+    """One rule per argument: ``rule(tangent, primal_out, *primals) -> tangent_out``."""
+    if self.nondiff_argnums:
+      raise TypeError("Can't use ``defjvps`` with ``nondiff_argnums``.")
+
+    def jvp(primals, tangents):
+      out = self(*primals)
+      terms = [rule(t, out, *primals) for rule, t in zip(jvps, tangents) if rule is not None]
+      if not terms:
+        return out, tree_util.tree_map(_zeros_for, out)
+      return out, functools.reduce(
+          lambda a, b: tree_util.tree_map(lambda x, y: x + y, a, b), terms)
+    self.defjvp(jvp)
+
+  def __call__(self, *args, **kwargs):
+    if self.jvp is None:
+      raise AttributeError(f"No JVP defined for custom_jvp function {_name(self.fun)} "
+                           f"using defjvp.")
+    args = _resolve_kwargs(self.fun, args, kwargs)
+    trace = core.trace_ctx.trace
+    if trace is core.eval_trace:
+      return self.fun(*args)
+    n = len(args)
+    for i in self.nondiff_argnums:
+      if i >= n:
+        raise ValueError(f"nondiff_argnums {self.nondiff_argnums} out of range for "
+                         f"{n} arguments")
+    nondiff, diff = _split(args, self.nondiff_argnums)
+    flat, in_tree = tree_util.tree_flatten(diff)
+    box = {}
+
+    def fun_flat(*xs):
+      out = self.fun(*_merge(nondiff, tree_util.tree_unflatten(in_tree, list(xs)), n))
+      out_flat, box["out_tree"] = tree_util.tree_flatten(out)
+      return out_flat
+
+    def jvp_flat(primals, tangents):
+      p = tuple(tree_util.tree_unflatten(in_tree, list(primals)))
+      t = tuple(tree_util.tree_unflatten(in_tree, list(tangents)))
+      res = self.jvp(*[nondiff[i] for i in sorted(nondiff)], p, t)
+      if not isinstance(res, (tuple, list)) or len(res) != 2:
+        raise TypeError(f"Custom JVP rule {_name(self.jvp)} for function "
+                        f"{_name(self.fun)} must produce a pair (list or tuple of length "
+                        f"two) representing primal and tangent outputs, but got {res!r}.")
+      out_p, out_t = res
+      p_flat, p_tree = tree_util.tree_flatten(out_p)
+      t_flat, t_tree = tree_util.tree_flatten(out_t)
+      if p_tree != t_tree:
+        raise TypeError(f"Custom JVP rule must produce primal and tangent outputs with "
+                        f"equal container (pytree) structures, but got {p_tree} and "
+                        f"{t_tree} respectively.")
+      from pyjax._src.interpreters import ad
+      for po, to in zip(p_flat, t_flat):
+        pa, ta = core.get_aval(po), core.get_aval(to)
+        expect = ad.tangent_aval(pa)
+        if pa.shape != ta.shape or (expect.dtype != ta.dtype and
+                                    expect.dtype != dtypes.float0):
+          raise TypeError(
+              f"Custom JVP rule must produce primal and tangent outputs with "
+              f"corresponding shapes and dtypes, but {_name(self.jvp)} returned primal "
+              f"output {pa.str_short()} and tangent output {ta.str_short()} (expected "
+              f"tangent type {expect.str_short()}).")
+      box["out_tree"] = p_tree
+      return p_flat, [ad._as_array(x) for x in t_flat]
+
+    outs = trace.process_custom_jvp_call(fun_flat, jvp_flat, flat, self.symbolic_zeros)
+    return tree_util.tree_unflatten(box["out_tree"], outs)
+
+
+class custom_vjp:
+  """A function with a custom VJP rule, set with ``defvjp(fwd, bwd)``."""
+
+  def __init__(self, fun, nondiff_argnums=()):
+    functools.update_wrapper(self, fun)
+    self.fun = fun
+    self.nondiff_argnums = tuple(nondiff_argnums)
+    self.fwd = self.bwd = None
+    self.symbolic_zeros = False
+
+  def __get__(self, obj, objtype=None):
+    return self if obj is None else functools.partial(self, obj)
+
+  def defvjp(self, fwd, bwd, symbolic_zeros=False, optimize_remat=False):
+    self.fwd, self.bwd, self.symbolic_zeros = fwd, bwd, symbolic_zeros
+
+  def __call__(self, *args, **kwargs):
+    if self.fwd is None:
+      raise AttributeError(f"No VJP defined for custom_vjp function {_name(self.fun)} "
+                           f"using defvjp.")
+    args = _resolve_kwargs(self.fun, args, kwargs)
+    trace = core.trace_ctx.trace
+    if trace is core.eval_trace:
+      return self.fun(*args)
+    n = len(args)
+    nondiff, diff = _split(args, self.nondiff_argnums)
+    flat, in_tree = tree_util.tree_flatten(diff)
+    box = {}
+
+    def fun_flat(*xs):
+      out = self.fun(*_merge(nondiff, tree_util.tree_unflatten(in_tree, list(xs)), n))
+      out_flat, box["out_tree"] = tree_util.tree_flatten(out)
+      return out_flat
+
+    def fwd_flat(primals):
+      res = self.fwd(*_merge(nondiff, tree_util.tree_unflatten(in_tree, list(primals)), n))
+      if not isinstance(res, (tuple, list)) or len(res) != 2:
+        raise TypeError(
+            f"Custom VJP fwd rule {_name(self.fwd)} for function {_name(self.fun)} must "
+            f"produce a pair (list or tuple of length two) representing primal outputs "
+            f"and residuals (values stored from the forward pass for use on the backward "
+            f"pass), got {res!r}.")
+      out, residuals = res
+      out_flat, box["out_tree"] = tree_util.tree_flatten(out)
+      res_flat, box["res_tree"] = tree_util.tree_flatten(residuals)
+      return out_flat, res_flat
+
+    def bwd_flat(res_flat, cts_flat):
+      res = tree_util.tree_unflatten(box["res_tree"], res_flat)
+      cts = tree_util.tree_unflatten(box["out_tree"], cts_flat)
+      cts_in = self.bwd(*[nondiff[i] for i in sorted(nondiff)], res, cts)
+      if not isinstance(cts_in, (tuple, list)) or len(cts_in) != len(diff):
+        raise TypeError(
+            f"Custom VJP bwd rule must produce a tuple of length equal to the number of "
+            f"primal inputs ({len(diff)}), but {_name(self.bwd)} produced "
+            f"{type(cts_in).__name__}"
+            f"{'' if not isinstance(cts_in, (tuple, list)) else ' of length ' + str(len(cts_in))}.")
+      out = []
+      for arg, ct in zip(diff, cts_in):
+        leaves = tree_util.tree_leaves(arg)
+        if ct is None:
+          out.extend([None] * len(leaves))
+          continue
+        ct_leaves = tree_util.tree_flatten(ct, is_leaf=lambda x: x is None)[0]
+        if len(ct_leaves) != len(leaves):
+          raise ValueError(f"Custom VJP bwd rule {_name(self.bwd)} returned a cotangent "
+                           f"whose structure does not match its primal input: "
+                           f"{tree_util.tree_structure(ct)} vs "
+                           f"{tree_util.tree_structure(arg)}.")
+        for p, c in zip(leaves, ct_leaves):
+          if c is not None:
+            pa, ca = core.get_aval(p), core.get_aval(c)
+            if pa.shape != ca.shape:
+              raise ValueError(
+                  f"Custom VJP bwd rule must produce an output with the same shape/dtypes "
+                  f"as the args tuple of the primal function, but {_name(self.bwd)} "
+                  f"returned {ca.str_short()} for an input of type {pa.str_short()}.")
+          out.append(c)
+      return out
+
+    outs = trace.process_custom_vjp_call(fun_flat, fwd_flat, bwd_flat, flat, None,
+                                         self.symbolic_zeros)
+    return tree_util.tree_unflatten(box["out_tree"], outs)
+
+
+def closure_convert(fun, *example_args):
+  """Returns ``(converted_fun, consts)``: ``converted_fun(*args, *consts)`` equals
+  ``fun(*args)`` with the values ``fun`` closes over (traced values included)
+  passed explicitly, as custom_vjp rules require."""
+  from pyjax._src.interpreters import partial_eval as pe
+  flat, in_tree = tree_util.tree_flatten(example_args)
+  box = {}
+
+  def flat_fun(*xs):
+    out = fun(*tree_util.tree_unflatten(in_tree, list(xs)))
+    out_flat, box["out_tree"] = tree_util.tree_flatten(out)
+    return out_flat
+
+  jaxpr, consts = pe.trace_to_jaxpr(flat_fun, [core.get_aval(x) for x in flat])
+
+  def converted(*args):
+    a_flat = tree_util.tree_leaves(args[:len(args) - len(consts)])
+    outs = core.eval_jaxpr(jaxpr, list(args[len(args) - len(consts):]), *a_flat)
+    return tree_util.tree_unflatten(box["out_tree"], outs)
+
+  return converted, list(consts)

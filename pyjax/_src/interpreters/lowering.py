@@ -1,0 +1,493 @@
+"""Lowering jaxprs to StableHLO MLIR text.
+
+Ops are written in MLIR's generic form (``"stablehlo.add"(%0, %1) : (...) -> ...``):
+one uniform syntax for every op, regions included. A primitive's rule is
+``p.lower(ctx, *args, **params)`` where ``args`` are ``Val``s (SSA name + aval) and
+``ctx`` is the ``FnBuilder`` of the function being written; ``ctx.avals_out`` holds
+the equation's output avals. Rules live beside their primitives; the helpers below
+(``elementwise``, ``compare``, ``reduce``, ...) keep them one line long where they can.
+"""
+from __future__ import annotations
+
+import itertools
+from typing import Sequence
+
+import numpy as np
+
+from pyjax._src import core, dtypes
+from pyjax._src.core import ClosedJaxpr, Jaxpr, Literal, ShapedArray
+
+# ---------------------------------------------------------------- types
+
+
+def _elem_type(dt: np.dtype) -> str:
+  dt = np.dtype(dt)
+  if dt == np.bool_:
+    return "i1"
+  if dt.kind == "i":
+    return f"i{dt.itemsize * 8}"
+  if dt.kind == "u":
+    return f"ui{dt.itemsize * 8}"
+  if dt == dtypes.bfloat16:
+    return "bf16"
+  if dt.kind == "f":
+    return f"f{dt.itemsize * 8}"
+  if dt.kind == "c":
+    return f"complex<f{dt.itemsize * 4}>"
+  name = {"float8_e4m3fn": "f8E4M3FN", "float8_e5m2": "f8E5M2", "float8_e4m3fnuz": "f8E4M3FNUZ",
+          "float8_e5m2fnuz": "f8E5M2FNUZ", "float8_e4m3b11fnuz": "f8E4M3B11FNUZ",
+          "float8_e4m3": "f8E4M3", "float8_e3m4": "f8E3M4", "int4": "i4", "uint4": "ui4"}
+  if dt.name in name:
+    return name[dt.name]
+  raise NotImplementedError(f"jit: dtype {dt.name} has no StableHLO type")
+
+
+def tensor_type(aval: ShapedArray) -> str:
+  dims = "".join(f"{d}x" for d in aval.shape)
+  return f"tensor<{dims}{_elem_type(aval.dtype)}>"
+
+
+def _dense(value: np.ndarray) -> str:
+  """A ``dense<...>`` attribute holding ``value``'s bytes (any dtype, any shape)."""
+  v = np.ascontiguousarray(value)
+  if v.dtype == np.bool_:
+    v = v.astype(np.uint8)
+  if v.size == 1:  # a splat: one element, written once
+    v = v.reshape(-1)[:1]
+  return f'dense<"0x{v.tobytes().hex().upper()}">'
+
+
+def _i64_array(xs) -> str:
+  return f"array<i64{': ' if len(xs) else ''}{', '.join(str(int(x)) for x in xs)}>"
+
+
+def _dense_i64(xs, shape=None) -> str:
+  xs = [int(x) for x in xs]
+  shape = (len(xs),) if shape is None else shape
+  if not xs:
+    return f"dense<> : tensor<{'x'.join(map(str, shape))}xi64>"
+  body = ", ".join(map(str, xs)) if len(shape) == 1 else \
+      str(np.asarray(xs).reshape(shape).tolist())
+  return f"dense<{'[' + body + ']' if len(shape) == 1 else body}> : " \
+         f"tensor<{'x'.join(map(str, shape))}xi64>"
+
+
+# ---------------------------------------------------------------- values and builders
+
+
+class Val:
+  """An SSA value in the function being written."""
+  __slots__ = ("name", "aval")
+
+  def __init__(self, name: str, aval: ShapedArray):
+    self.name = name
+    self.aval = aval
+
+  type = property(lambda self: tensor_type(self.aval))
+
+  def __repr__(self):
+    return f"Val({self.name}: {self.type})"
+
+
+class ModuleBuilder:
+  """Collects the functions of one module; sub-jaxprs become private functions."""
+
+  def __init__(self, name: str):
+    self.name = name
+    self.funcs: list[str] = []
+    self._fn_names = itertools.count()
+    self._memo: dict = {}
+
+  def text(self) -> str:
+    body = "\n".join(self.funcs)
+    return (f"module @{_sym(self.name)} attributes {{mhlo.num_partitions = 1 : i32, "
+            f"mhlo.num_replicas = 1 : i32}} {{\n{body}}}\n")
+
+  def private_func(self, jaxpr: Jaxpr, consts: Sequence, name: str) -> str:
+    """Defines ``jaxpr`` (consts inlined as constants) as a private function once."""
+    key = (id(jaxpr), tuple(id(c) for c in consts))
+    hit = self._memo.get(key)
+    if hit is not None:
+      return hit[0]
+    sym = f"{_sym(name)}_{next(self._fn_names)}" if name != "main" else "main"
+    self._memo[key] = (sym, jaxpr, consts)  # keep jaxpr alive: its id is the key
+    fb = FnBuilder(self)
+    args = [fb.arg(v.aval) for v in jaxpr.invars]
+    outs = fb.lower_jaxpr(jaxpr, [fb.constant(np.asarray(_host(c)), core.get_aval(c))
+                                  for c in consts], args)
+    self.funcs.append(fb.finish(sym, args, outs, private=True))
+    return sym
+
+
+def _sym(name: str) -> str:
+  s = "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in str(name).replace(">", ""))
+  return s or "fn"
+
+
+def _host(x):
+  v = getattr(x, "_value", None)
+  return x if v is None else v
+
+
+class FnBuilder:
+  """Writes the body of one ``func.func``: ``op`` emits an op and returns its Vals."""
+
+  def __init__(self, module: ModuleBuilder):
+    self.module = module
+    self.lines: list[str] = []
+    self._ids = itertools.count()
+    self._nargs = 0
+    self.avals_out: list[ShapedArray] = []
+    self.indent = "    "
+
+  # -------------------------------------------------------------- emission
+  def arg(self, aval: ShapedArray) -> Val:
+    v = Val(f"%arg{self._nargs}", aval)
+    self._nargs += 1
+    return v
+
+  def _fresh(self) -> str:
+    return f"%{next(self._ids)}"
+
+  def op(self, name: str, operands: Sequence[Val], out_avals, attrs: str = "",
+         regions: Sequence[str] = ()) -> Val | list[Val]:
+    """Emits ``name`` in generic form. ``out_avals``: one aval (returns a Val) or a list."""
+    single = isinstance(out_avals, ShapedArray)
+    outs = [out_avals] if single else list(out_avals)
+    res = self._fresh()
+    ins = ", ".join(o.name for o in operands)
+    in_types = ", ".join(o.type for o in operands)
+    out_types = ", ".join(tensor_type(a) for a in outs)
+    reg = f" ({', '.join(regions)})" if regions else ""
+    at = f" {{{attrs}}}" if attrs else ""
+    lhs = f"{res}:{len(outs)} = " if len(outs) > 1 else (f"{res} = " if outs else "")
+    self.lines.append(f'{self.indent}{lhs}"{name}"({ins}){reg}{at} : ({in_types}) -> '
+                      f'{"(" + out_types + ")" if len(outs) != 1 else out_types}')
+    if len(outs) == 1:
+      v = Val(res, outs[0])
+      return v if single else [v]
+    return [Val(f"{res}#{i}", a) for i, a in enumerate(outs)]
+
+  def region(self, arg_avals: Sequence[ShapedArray], body) -> str:
+    """A region text: ``body(builder, *args) -> list of Vals`` is its block."""
+    sub = FnBuilder(self.module)
+    sub._ids = self._ids  # SSA names are unique across nested regions
+    sub.indent = self.indent + "  "
+    args = [Val(f"%r{next(self._ids)}", a) for a in arg_avals]
+    outs = body(sub, *args)
+    ret = (f'{sub.indent}"stablehlo.return"({", ".join(o.name for o in outs)}) : '
+           f'({", ".join(o.type for o in outs)}) -> ()')
+    head = ", ".join(f"{a.name}: {a.type}" for a in args)
+    return "{\n" + f"{self.indent}^bb0({head}):\n" + "\n".join(sub.lines + [ret]) + \
+        f"\n{self.indent}}}"
+
+  def finish(self, sym: str, args: Sequence[Val], outs: Sequence[Val], private=False) -> str:
+    vis = "private" if private else "public"
+    sig = ", ".join(f"{a.name}: {a.type}" for a in args)
+    res = ", ".join(o.type for o in outs)
+    ret = f"{self.indent}func.return {', '.join(o.name for o in outs)}" + \
+        (f" : {res}" if outs else "")
+    return (f"  func.func {vis} @{sym}({sig}) -> ({res}) {{\n" +
+            "\n".join(self.lines + [ret]) + "\n  }\n")
+
+  # -------------------------------------------------------------- jaxprs
+  def lower_jaxpr(self, jaxpr: Jaxpr, consts: Sequence[Val], args: Sequence[Val]) -> list[Val]:
+    env = dict(zip(jaxpr.constvars, consts))
+    env.update(zip(jaxpr.invars, args))
+
+    def read(v):
+      if type(v) is Literal:
+        return self.constant(np.asarray(_host(v.val)), v.aval)
+      return env[v]
+
+    for eqn in jaxpr.eqns:
+      rule = eqn.primitive.rule("lower")
+      self.avals_out = [v.aval for v in eqn.outvars]
+      outs = rule(self, *map(read, eqn.invars), **eqn.params)
+      if not eqn.primitive.multiple_results:
+        outs = [outs]
+      for v, o in zip(eqn.outvars, outs):
+        if o.aval.dtype != v.aval.dtype or o.aval.shape != v.aval.shape:
+          raise AssertionError(f"lowering of {eqn.primitive} gave {o.type}, expected "
+                               f"{tensor_type(v.aval)}")
+        env[v] = Val(o.name, v.aval)
+    return [read(v) for v in jaxpr.outvars]
+
+  def call(self, jaxpr: Jaxpr, consts: Sequence, args: Sequence[Val], name: str) -> list[Val]:
+    """Calls ``jaxpr`` as a private function of the module."""
+    sym = self.module.private_func(jaxpr, consts, name)
+    outs = [v.aval for v in jaxpr.outvars]
+    res = self._fresh()
+    types = ", ".join(tensor_type(a) for a in outs)
+    lhs = f"{res}:{len(outs)} = " if len(outs) > 1 else (f"{res} = " if outs else "")
+    self.lines.append(f"{self.indent}{lhs}func.call @{sym}({', '.join(a.name for a in args)})"
+                      f" : ({', '.join(a.type for a in args)}) -> ({types})")
+    if len(outs) == 1:
+      return [Val(res, outs[0])]
+    return [Val(f"{res}#{i}", a) for i, a in enumerate(outs)]
+
+  # -------------------------------------------------------------- helpers for rules
+  @property
+  def aval_out(self) -> ShapedArray:
+    return self.avals_out[0]
+
+  def constant(self, value, aval: ShapedArray) -> Val:
+    v = np.asarray(value)
+    if v.dtype != aval.dtype:
+      v = v.astype(aval.dtype)
+    if v.shape != aval.shape:
+      v = np.broadcast_to(v, aval.shape)
+    return self.op("stablehlo.constant", [], aval, f"value = {_dense(v)} : {tensor_type(aval)}")
+
+  def full(self, value, shape, dtype) -> Val:
+    """A constant of ``shape`` (a splat) in ``dtype``."""
+    return self.constant(np.asarray(value).astype(dtype), ShapedArray(shape, dtype))
+
+  def broadcast(self, x: Val, shape) -> Val:
+    shape = tuple(shape)
+    if x.aval.shape == shape:
+      return x
+    dims = range(len(shape) - x.aval.ndim, len(shape))
+    return self.op("stablehlo.broadcast_in_dim", [x], x.aval.update(shape=shape),
+                   f"broadcast_dimensions = {_i64_array(dims)}")
+
+  def convert(self, x: Val, dtype) -> Val:
+    dtype = np.dtype(dtype)
+    if x.aval.dtype == dtype:
+      return x
+    if dtype == dtypes.bfloat16 and x.aval.dtype.kind in "iub":
+      # IREE's integer -> bf16 calls a compiler-rt builtin it cannot link: go via f32
+      # and round to bf16 with integer ops (round to nearest even).
+      return self._f32_to_bf16(self.op("stablehlo.convert", [x],
+                                       x.aval.update(dtype=np.float32)))
+    return self.op("stablehlo.convert", [x], x.aval.update(dtype=dtype))
+
+  def _f32_to_bf16(self, x: Val) -> Val:
+    i32, shape = np.dtype(np.int32), x.aval.shape
+    c = lambda v: self.full(v, shape, i32)
+    b = self.op("stablehlo.bitcast_convert", [x], x.aval.update(dtype=i32))
+    lsb = self.binary("and", self.binary("shift_right_logical", b, c(16)), c(1))
+    r = self.binary("shift_right_logical",
+                    self.binary("add", b, self.binary("add", c(0x7FFF), lsb)), c(16))
+    r = self.select(self.compare("NE", x, x), c(0x7FC0), r)
+    h = self.op("stablehlo.convert", [r], x.aval.update(dtype=np.int16))
+    return self.op("stablehlo.bitcast_convert", [h], x.aval.update(dtype=dtypes.bfloat16))
+
+  def binary(self, name: str, x: Val, y: Val, dtype=None) -> Val:
+    shape = x.aval.shape or y.aval.shape
+    x, y = self.broadcast(x, shape), self.broadcast(y, shape)
+    return self.op(f"stablehlo.{name}", [x, y],
+                   ShapedArray(shape, x.aval.dtype if dtype is None else dtype))
+
+  def unary(self, name: str, x: Val, dtype=None) -> Val:
+    return self.op(name if "." in name else f"stablehlo.{name}", [x],
+                   x.aval.update(dtype=x.aval.dtype if dtype is None else dtype))
+
+  def compare(self, direction: str, x: Val, y: Val) -> Val:
+    shape = x.aval.shape or y.aval.shape
+    x, y = self.broadcast(x, shape), self.broadcast(y, shape)
+    dt = x.aval.dtype
+    kind = ("FLOAT" if dt.kind in "fcV" or dt == dtypes.bfloat16 else
+            "SIGNED" if dt.kind == "i" else "UNSIGNED")
+    return self.op("stablehlo.compare", [x, y], ShapedArray(shape, np.bool_),
+                   f"comparison_direction = #stablehlo<comparison_direction {direction}>, "
+                   f"compare_type = #stablehlo<comparison_type {kind}>")
+
+  def select(self, pred: Val, on_true: Val, on_false: Val) -> Val:
+    shape = pred.aval.shape or on_true.aval.shape or on_false.aval.shape
+    on_true, on_false = self.broadcast(on_true, shape), self.broadcast(on_false, shape)
+    if pred.aval.shape and pred.aval.shape != shape:
+      pred = self.broadcast(pred, shape)
+    return self.op("stablehlo.select", [pred, on_true, on_false], on_true.aval)
+
+  def reduce(self, operands: Sequence[Val], inits: Sequence[Val], axes, body) -> list[Val]:
+    """``stablehlo.reduce`` over ``axes``; ``body(b, *accs, *xs) -> list of Vals``."""
+    scal = [ShapedArray((), o.aval.dtype) for o in operands]
+    shape = tuple(s for i, s in enumerate(operands[0].aval.shape) if i not in axes)
+    reg = self.region(scal + scal, body)
+    return self.op("stablehlo.reduce", [*operands, *inits],
+                   [ShapedArray(shape, o.aval.dtype) for o in operands],
+                   f"dimensions = {_i64_array(sorted(axes))}", [reg])
+
+
+# ---------------------------------------------------------------- rule factories
+
+
+def elementwise(name: str, compute_f32=False, bool_name=None):
+  """Rule for an elementwise op ``stablehlo.name`` / ``chlo.name`` (scalar operands are
+  broadcast). ``compute_f32`` computes half-precision inputs in float32, as the impls do;
+  ``bool_name`` is the op used on bool operands (e.g. ``or`` for add)."""
+  full = name if "." in name else f"stablehlo.{name}"
+
+  def rule(ctx, *xs):
+    out = ctx.aval_out
+    ins = [ctx.broadcast(x, out.shape) for x in xs]
+    if bool_name is not None and xs[0].aval.dtype == np.bool_:
+      return ctx.op(f"stablehlo.{bool_name}", ins, ShapedArray(out.shape, out.dtype))
+    if compute_f32 and out.dtype in (dtypes.bfloat16, np.dtype(np.float16)):
+      ins = [ctx.convert(x, np.float32) for x in ins]
+      r = ctx.op(full, ins, out.update(dtype=np.float32))
+      return ctx.convert(r, out.dtype)
+    return ctx.op(full, ins, ShapedArray(out.shape, out.dtype))
+  rule.__name__ = f"lower_{name}"
+  return rule
+
+
+_HALF = (dtypes.bfloat16, np.dtype(np.float16))
+
+
+def scalar_op(b, kind: str, x: Val, y: Val) -> Val:
+  """The monoid ``kind`` (add, mul, max, min, and, or, xor) on two values; bools use
+  logical ops, as NumPy's sum/prod/max/min do."""
+  if x.aval.dtype == np.bool_:
+    kind = {"add": "or", "mul": "and", "max": "or", "min": "and"}.get(kind, kind)
+  name = {"add": "add", "mul": "multiply", "max": "maximum", "min": "minimum",
+          "and": "and", "or": "or", "xor": "xor"}[kind]
+  return b.binary(name, x, y)
+
+
+def identity(kind: str, dt) -> np.ndarray:
+  dt = np.dtype(dt)
+  if kind in ("add", "or", "xor"):
+    return np.zeros((), dt)
+  if kind == "mul":
+    return np.ones((), dt)
+  if kind == "and":
+    return np.array(True if dt == np.bool_ else -1).astype(dt)
+  if dt == np.bool_:
+    return np.array(kind == "min")
+  if dt.kind in "iu":
+    info = np.iinfo(dt)
+    return np.array(info.min if kind == "max" else info.max).astype(dt)
+  return np.array(-np.inf if kind == "max" else np.inf).astype(dt)
+
+
+def monoid_reduce(kind: str):
+  """Rule for a reduction primitive (``axes`` param); half floats add/multiply in f32."""
+  def rule(ctx, x, *, axes, **_):
+    dt = x.aval.dtype
+    wide = dt in _HALF and kind in ("add", "mul")
+    if wide:
+      x = ctx.convert(x, np.float32)
+    cdt = x.aval.dtype
+    init = ctx.constant(identity(kind, cdt), ShapedArray((), cdt))
+    out, = ctx.reduce([x], [init], axes, lambda b, a, c: [scalar_op(b, kind, a, c)])
+    return ctx.convert(out, dt) if wide else out
+  return rule
+
+
+def _logaddexp(b, x, y):
+  mx, mn = b.binary("maximum", x, y), b.binary("minimum", x, y)
+  d = b.unary("log_plus_one", b.unary("exponential", b.binary("subtract", mn, mx)))
+  r = b.binary("add", mx, d)
+  ninf = b.compare("EQ", mx, b.constant(np.array(-np.inf, x.aval.dtype), mx.aval))
+  return b.select(ninf, mx, r)
+
+
+def cumulative(kind: str):
+  """Rule for a cumulative primitive: a ``reduce_window`` whose window spans the axis."""
+  def rule(ctx, x, *, axis, reverse):
+    dt = x.aval.dtype
+    wide = dt in _HALF and kind in ("add", "mul", "logaddexp")
+    if wide:
+      x = ctx.convert(x, np.float32)
+    flip = None
+    if dt == np.bool_:  # nor bool: use int8 0/1, where or = max and = min
+      x8 = ctx.select(x, ctx.full(1, x.aval.shape, np.int8),
+                                    ctx.full(0, x.aval.shape, np.int8))
+      k = {"add": "max", "mul": "min"}.get(kind, kind)
+      out = cumulative(k)(ctx, x8, axis=axis, reverse=reverse)
+      return ctx.compare("NE", out, ctx.full(0, (), np.int8))
+    if dt.kind == "u":  # IREE cannot reduce_window unsigned types: go through signed
+      sdt = np.dtype(f"i{dt.itemsize}")
+      if kind in ("max", "min"):  # flipping the top bit keeps the order
+        flip = ctx.full(np.array(1 << (dt.itemsize * 8 - 1)).astype(dt), (), dt)
+        x = ctx.binary("xor", x, flip)
+      x = ctx.op("stablehlo.bitcast_convert", [x], x.aval.update(dtype=sdt))
+    cdt = x.aval.dtype
+    n = x.aval.shape[axis]
+    init = np.array(-np.inf, cdt) if kind == "logaddexp" else identity(kind, cdt)
+    init = ctx.constant(init, ShapedArray((), cdt))
+    win = [1] * x.aval.ndim
+    win[axis] = n
+    pad = [[0, 0] for _ in win]
+    pad[axis] = [0, n - 1] if reverse else [n - 1, 0]
+    scal = ShapedArray((), cdt)
+    body = (lambda b, a, c: [_logaddexp(b, a, c)]) if kind == "logaddexp" else \
+        (lambda b, a, c: [scalar_op(b, kind, a, c)])
+    reg = ctx.region([scal, scal], body)
+    flat = [p for pr in pad for p in pr]
+    out = ctx.op("stablehlo.reduce_window", [x, init], x.aval,
+                 f"window_dimensions = {_i64_array(win)}, "
+                 f"padding = {_dense_i64(flat, (len(win), 2))}", [reg])
+    if dt.kind == "u":
+      out = ctx.op("stablehlo.bitcast_convert", [out], out.aval.update(dtype=dt))
+      return ctx.binary("xor", out, flip) if flip is not None else out
+    return ctx.convert(out, dt) if wide else out
+  return rule
+
+
+def arg_reduce(direction: str):
+  """Rule for argmax (``GT``) / argmin (``LT``): a two-operand reduce over (value, index);
+  the first NaN wins, then the extreme value, then the lowest index."""
+  def rule(ctx, x, *, axes, index_dtype):
+    axis = axes[0]
+    dt = x.aval.dtype
+    is_float = dt.kind == "f" or dt in _HALF
+    idx = ctx.op("stablehlo.iota", [], ShapedArray(x.aval.shape, index_dtype),
+                 f"iota_dimension = {axis} : i64")
+    kind = "max" if direction == "GT" else "min"
+    init_v = ctx.constant(identity(kind, dt), ShapedArray((), dt))
+    init_i = ctx.constant(np.zeros((), index_dtype), ShapedArray((), index_dtype))
+
+    def body(b, av, ai, bv, bi):
+      better = b.compare(direction, av, bv)
+      same = b.compare("EQ", av, bv)
+      if is_float:
+        an, bn = b.compare("NE", av, av), b.compare("NE", bv, bv)
+        better = b.binary("or", better, b.binary("and", an, b.unary("not", bn)))
+        same = b.binary("or", same, b.binary("and", an, bn))
+      first = b.binary("and", same, b.compare("LT", ai, bi))
+      take_a = b.binary("or", better, first)
+      return [b.select(take_a, av, bv), b.select(take_a, ai, bi)]
+
+    _, out = ctx.reduce([x, idx], [init_v, init_i], (axis,), body)
+    return out
+  return rule
+
+
+def comparison(direction: str):
+  def rule(ctx, x, y):
+    return ctx.compare(direction, x, y)
+  return rule
+
+
+# ---------------------------------------------------------------- entry points
+
+
+# Constants with more elements than this become parameters of @main instead of
+# being written into the module (big modules compile slowly and cache poorly).
+INLINE_CONST_LIMIT = 64
+
+
+def hoisted_consts(closed: ClosedJaxpr) -> list:
+  """The consts of ``closed`` that ``lower_jaxpr`` passes as leading parameters."""
+  return [c for c in closed.consts if core.get_aval(c).size > INLINE_CONST_LIMIT]
+
+
+def lower_jaxpr(closed: ClosedJaxpr, name: str) -> str:
+  """The module text of ``closed``; ``@main``'s parameters are the hoisted consts
+  (see ``hoisted_consts``) followed by the jaxpr's inputs."""
+  jaxpr, consts = closed.jaxpr, closed.consts
+  mb = ModuleBuilder(f"jit_{name}")
+  fb = FnBuilder(mb)
+  hoisted = [(v, c) for v, c in zip(jaxpr.constvars, consts)
+             if core.get_aval(c).size > INLINE_CONST_LIMIT]
+  params = [fb.arg(v.aval) for v, _ in hoisted]
+  env = {v: p for (v, _), p in zip(hoisted, params)}
+  args = [fb.arg(v.aval) for v in jaxpr.invars]
+  cvals = [env[v] if v in env else fb.constant(np.asarray(_host(c)), v.aval)
+           for v, c in zip(jaxpr.constvars, consts)]
+  outs = fb.lower_jaxpr(jaxpr, cvals, args)
+  mb.funcs.insert(0, fb.finish("main", params + args, outs))
+  return mb.text()

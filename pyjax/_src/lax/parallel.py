@@ -1,0 +1,347 @@
+"""Collectives over named axes: psum, pmax, pmin, all_gather, axis_index,
+psum_scatter, all_to_all, ppermute (and pmean, pshuffle, axis_size on top).
+
+Each primitive is an ``AxisPrimitive``: ``named_batch`` runs it across the
+batch axis of the vmap that names it (a reduction or re-layout over that
+axis); ``batch`` vectorizes it over a vmap axis it does not name. The linear
+ones transpose into each other as in JAX (psum <-> psum, all_gather <->
+psum_scatter, all_to_all <-> all_to_all, ppermute <-> inverse ppermute); pmax
+and pmin have no derivative (nor in JAX). Outside any trace that binds the
+name, they raise ``NameError("unbound axis name: i")``.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from pyjax._src import core, tree_util
+from pyjax._src.core import ShapedArray
+from pyjax._src.interpreters import ad, batching
+from pyjax._src.interpreters.batching import AxisPrimitive, axis_size
+from pyjax._src.lax import lax
+
+
+def _names(axis_name) -> tuple:
+  names = axis_name if isinstance(axis_name, (tuple, list)) else (axis_name,)
+  for n in names:
+    axis_size(n)  # NameError when unbound
+  return tuple(names)
+
+
+def _single_name(axis_name, what):
+  names = _names(axis_name)
+  if len(names) != 1:
+    raise NotImplementedError(f"{what} over several axes {names} is not supported; "
+                              f"nest one call per axis.")
+  return names
+
+
+def _no_groups(axis_index_groups, what):
+  if axis_index_groups is not None:
+    raise NotImplementedError(f"{what}: axis_index_groups is not supported.")
+
+
+def _unbound_impl(p):
+  def impl(*args, **params):
+    raise NameError(f"unbound axis name: {p.axis_names(params)[0]}")
+  return impl
+
+
+def _axis_prim(name, axis_param="axis_name"):
+  p = AxisPrimitive(name, axis_param)
+  p.def_impl(_unbound_impl(p))
+  return p
+
+
+# ---------------------------------------------------------------- psum / pmax / pmin
+
+
+def _reducer(name, reduce, unbatched):
+  """An all-reduce; ``unbatched(x, size)`` is its value for a value equal on every member."""
+  p = _axis_prim(name, "axes")
+  p.def_abstract_eval(lambda x, *, axes, axis_index_groups: x)
+
+  def named_batch(name, size, vals, dims, /, *, axes, axis_index_groups):
+    x, d = vals[0], dims[0]
+    x = unbatched(x, size) if d is None else reduce(x, (d,))
+    rest = tuple(a for a in axes if a != name)
+    if rest:
+      x = p.bind(x, axes=rest, axis_index_groups=axis_index_groups)
+    return x, None
+
+  p.named_batch = named_batch
+  p.batch = lambda vals, dims, **params: (p.bind(vals[0], **params), dims[0])
+  return p
+
+
+psum_p = _reducer("psum", lax.reduce_sum, lambda x, n: lax.mul(x, lax._const(x, n)))
+pmax_p = _reducer("pmax", lax.reduce_max, lambda x, n: x)
+pmin_p = _reducer("pmin", lax.reduce_min, lambda x, n: x)
+# Linear: the cotangent of every member's operand sums every member's cotangent.
+ad.deflinear(psum_p, lambda ct, x, **params: [psum_p.bind(ct, **params)])
+
+
+def _allreduce_api(p):
+  def fn(x, axis_name, *, axis_index_groups=None):
+    _no_groups(axis_index_groups, p.name)
+    names = _names(axis_name)
+    return tree_util.tree_map(
+        lambda l: p.bind(lax._to_array(l), axes=names, axis_index_groups=None), x)
+  fn.__name__ = p.name
+  return fn
+
+
+psum = _allreduce_api(psum_p)
+pmax = _allreduce_api(pmax_p)
+pmin = _allreduce_api(pmin_p)
+
+
+def pmean(x, axis_name, *, axis_index_groups=None):
+  from pyjax._src.numpy import ufuncs
+  _no_groups(axis_index_groups, "pmean")
+  n = math.prod(axis_size(a) for a in _names(axis_name))
+  return tree_util.tree_map(lambda s: ufuncs.true_divide(s, n), psum(x, axis_name))
+
+
+# ---------------------------------------------------------------- axis_index
+
+
+axis_index_p = _axis_prim("axis_index")
+axis_index_p.def_abstract_eval(lambda *, axis_name: ShapedArray((), np.int32))
+axis_index_p.named_batch = lambda name, size, vals, dims, /, **params: (
+    lax.iota(np.int32, size), 0)
+
+
+def axis_index(axis_name):
+  """This member's position along the named axis (int32)."""
+  return axis_index_p.bind(axis_name=_single_name(axis_name, "axis_index"))
+
+
+# ---------------------------------------------------------------- all_gather
+
+
+all_gather_p = _axis_prim("all_gather")
+
+
+def _all_gather_abstract(x, *, all_gather_dimension, axis_name, axis_index_groups, axis_size,
+                         tiled):
+  shape = list(x.shape)
+  if tiled:
+    shape[all_gather_dimension] *= axis_size
+  else:
+    shape.insert(all_gather_dimension, axis_size)
+  return ShapedArray(shape, x.dtype, x.weak_type)
+
+
+def _merge(x, a):
+  """Merges axes ``a`` and ``a + 1`` of ``x`` (the first one major)."""
+  s = core.get_aval(x).shape
+  return lax.reshape(x, (*s[:a], s[a] * s[a + 1], *s[a + 2:]))
+
+
+def _all_gather_named(name, size, vals, dims, /, *, all_gather_dimension, tiled, **_):
+  x = batching.moveaxis(batching.bdim_at_front(vals[0], dims[0], size), 0,
+                        all_gather_dimension)
+  return (_merge(x, all_gather_dimension) if tiled else x), None
+
+
+def _all_gather_batch(vals, dims, *, all_gather_dimension, **params):
+  x = batching.moveaxis(vals[0], dims[0], 0)
+  return all_gather_p.bind(x, all_gather_dimension=all_gather_dimension + 1, **params), 0
+
+
+all_gather_p.def_abstract_eval(_all_gather_abstract)
+all_gather_p.named_batch = _all_gather_named
+all_gather_p.batch = _all_gather_batch
+ad.deflinear(all_gather_p, lambda ct, x, *, all_gather_dimension, **params: [
+    reduce_scatter_p.bind(ct, scatter_dimension=all_gather_dimension, **params)])
+
+
+def all_gather(x, axis_name, *, axis_index_groups=None, axis=0, tiled=False):
+  """Every member's ``x`` stacked along a new ``axis`` (or concatenated if ``tiled``)."""
+  _no_groups(axis_index_groups, "all_gather")
+  names = _single_name(axis_name, "all_gather")
+  n = axis_size(names[0])
+
+  def gather_leaf(l):
+    l = lax._to_array(l)
+    a = lax._canon_axis(axis, l.ndim + (not tiled))
+    return all_gather_p.bind(l, all_gather_dimension=a, axis_name=names,
+                             axis_index_groups=None, axis_size=n, tiled=bool(tiled))
+  return tree_util.tree_map(gather_leaf, x)
+
+
+# ---------------------------------------------------------------- psum_scatter
+
+
+reduce_scatter_p = _axis_prim("reduce_scatter")
+
+
+def _reduce_scatter_abstract(x, *, scatter_dimension, axis_name, axis_index_groups, axis_size,
+                             tiled):
+  shape = list(x.shape)
+  if tiled:
+    shape[scatter_dimension] //= axis_size
+  else:
+    del shape[scatter_dimension]
+  return ShapedArray(shape, x.dtype, x.weak_type)
+
+
+def _reduce_scatter_named(name, size, vals, dims, /, *, scatter_dimension, tiled, **_):
+  x, d = vals[0], dims[0]
+  s = lax.mul(x, lax._const(x, size)) if d is None else lax.reduce_sum(x, (d,))
+  if tiled:  # split the scattered axis into (members, chunk): members is the batch axis
+    shp = core.get_aval(s).shape
+    sd = scatter_dimension
+    s = lax.reshape(s, (*shp[:sd], size, shp[sd] // size, *shp[sd + 1:]))
+  return s, scatter_dimension
+
+
+def _reduce_scatter_batch(vals, dims, *, scatter_dimension, **params):
+  x = batching.moveaxis(vals[0], dims[0], 0)
+  return reduce_scatter_p.bind(x, scatter_dimension=scatter_dimension + 1, **params), 0
+
+
+reduce_scatter_p.def_abstract_eval(_reduce_scatter_abstract)
+reduce_scatter_p.named_batch = _reduce_scatter_named
+reduce_scatter_p.batch = _reduce_scatter_batch
+ad.deflinear(reduce_scatter_p, lambda ct, x, *, scatter_dimension, **params: [
+    all_gather_p.bind(ct, all_gather_dimension=scatter_dimension, **params)])
+
+
+def psum_scatter(x, axis_name, *, scatter_dimension=0, axis_index_groups=None, tiled=False):
+  """psum, with member ``k`` keeping only the ``k``-th piece along ``scatter_dimension``."""
+  _no_groups(axis_index_groups, "psum_scatter")
+  names = _single_name(axis_name, "psum_scatter")
+  n = axis_size(names[0])
+
+  def leaf(l):
+    l = lax._to_array(l)
+    sd = lax._canon_axis(scatter_dimension, l.ndim)
+    m = l.shape[sd]
+    if (m % n if tiled else m != n):
+      need = "divisible by" if tiled else "equal to"
+      raise ValueError(f"psum_scatter: dimension {sd} of the operand (shape {l.shape}) must "
+                       f"be {need} the size {n} of axis {names[0]!r}.")
+    return reduce_scatter_p.bind(l, scatter_dimension=sd, axis_name=names,
+                                 axis_index_groups=None, axis_size=n, tiled=bool(tiled))
+  return tree_util.tree_map(leaf, x)
+
+
+# ---------------------------------------------------------------- all_to_all
+
+
+all_to_all_p = _axis_prim("all_to_all")
+
+
+def _all_to_all_abstract(x, *, split_axis, concat_axis, axis_name, axis_index_groups,
+                         axis_size, tiled):
+  shape = list(x.shape)
+  if tiled:
+    shape[split_axis] //= axis_size
+    shape[concat_axis] *= axis_size
+  else:
+    del shape[split_axis]
+    shape.insert(concat_axis, axis_size)
+  return ShapedArray(shape, x.dtype, x.weak_type)
+
+
+def _all_to_all_named(name, size, vals, dims, /, *, split_axis, concat_axis, tiled, **_):
+  x = batching.bdim_at_front(vals[0], dims[0], size)  # (sender j, *shape)
+  if tiled:
+    shp = core.get_aval(x).shape
+    s = split_axis + 1
+    x = lax.reshape(x, (*shp[:s], size, shp[s] // size, *shp[s + 1:]))
+  # Receiver k takes piece k of every sender: k becomes the batch axis, and the
+  # sender axis j goes to concat_axis (merged with the axis there if tiled).
+  x = batching.moveaxis(batching.moveaxis(x, split_axis + 1, 0), 1, 1 + concat_axis)
+  return (_merge(x, 1 + concat_axis) if tiled else x), 0
+
+
+def _all_to_all_batch(vals, dims, *, split_axis, concat_axis, **params):
+  x = batching.moveaxis(vals[0], dims[0], 0)
+  return all_to_all_p.bind(x, split_axis=split_axis + 1, concat_axis=concat_axis + 1,
+                           **params), 0
+
+
+all_to_all_p.def_abstract_eval(_all_to_all_abstract)
+all_to_all_p.named_batch = _all_to_all_named
+all_to_all_p.batch = _all_to_all_batch
+ad.deflinear(all_to_all_p, lambda ct, x, *, split_axis, concat_axis, **params: [
+    all_to_all_p.bind(ct, split_axis=concat_axis, concat_axis=split_axis, **params)])
+
+
+def all_to_all(x, axis_name, split_axis, concat_axis, *, axis_index_groups=None,
+               tiled=False):
+  """Member ``k`` receives piece ``k`` (along ``split_axis``) of every member's ``x``,
+  stacked (or, if ``tiled``, concatenated) along ``concat_axis`` in member order."""
+  _no_groups(axis_index_groups, "all_to_all")
+  names = _single_name(axis_name, "all_to_all")
+  n = axis_size(names[0])
+
+  def leaf(l):
+    l = lax._to_array(l)
+    sa = lax._canon_axis(split_axis, l.ndim)
+    ca = lax._canon_axis(concat_axis, l.ndim)
+    m = l.shape[sa]
+    if (m % n if tiled else m != n):
+      need = "divisible by" if tiled else "equal to"
+      raise ValueError(f"all_to_all: split_axis {sa} of the operand (shape {l.shape}) must "
+                       f"be {need} the size {n} of axis {names[0]!r}.")
+    return all_to_all_p.bind(l, split_axis=sa, concat_axis=ca, axis_name=names,
+                             axis_index_groups=None, axis_size=n, tiled=bool(tiled))
+  return tree_util.tree_map(leaf, x)
+
+
+# ---------------------------------------------------------------- ppermute
+
+
+ppermute_p = _axis_prim("ppermute")
+ppermute_p.def_abstract_eval(lambda x, *, axis_name, perm: x)
+
+
+def _ppermute_named(name, size, vals, dims, /, *, perm, **_):
+  from pyjax._src.lax import slicing
+  x = batching.bdim_at_front(vals[0], dims[0], size)
+  src = np.full(size, -1, np.int32)
+  for s, t in perm:
+    src[t] = s
+  shape = core.get_aval(x).shape
+  dn = slicing.GatherDimensionNumbers(tuple(range(1, len(shape))), (0,), (0,))
+  out = slicing.gather(x, np.maximum(src, 0)[:, None], dn, (1, *shape[1:]),
+                       mode=slicing.GatherScatterMode.PROMISE_IN_BOUNDS)
+  if (src < 0).any():  # members nobody sends to receive zeros
+    keep = lax.broadcast_in_dim(lax._to_array(src >= 0), shape, (0,))
+    out = lax.select(keep, out, lax.full_like(out, 0))
+  return out, 0
+
+
+ppermute_p.named_batch = _ppermute_named
+ppermute_p.batch = lambda vals, dims, **params: (ppermute_p.bind(vals[0], **params), dims[0])
+ad.deflinear(ppermute_p, lambda ct, x, *, axis_name, perm: [
+    ppermute_p.bind(ct, axis_name=axis_name, perm=tuple((t, s) for s, t in perm))])
+
+
+def ppermute(x, axis_name, perm):
+  """Sends member ``src``'s ``x`` to member ``dst`` for each ``(src, dst)`` in ``perm``;
+  members that receive nothing get zeros."""
+  names = _single_name(axis_name, "ppermute")
+  n = axis_size(names[0])
+  perm = tuple((int(s), int(t)) for s, t in perm)
+  srcs, dsts = [s for s, _ in perm], [t for _, t in perm]
+  if len(set(srcs)) != len(srcs) or len(set(dsts)) != len(dsts):
+    raise ValueError(f"ppermute sources and destinations must be unique, got {perm}.")
+  if any(not 0 <= i < n for i in srcs + dsts):
+    raise ValueError(f"ppermute perm {perm} has indices outside the axis {names[0]!r} of "
+                     f"size {n}.")
+  return tree_util.tree_map(
+      lambda l: ppermute_p.bind(lax._to_array(l), axis_name=names, perm=perm), x)
+
+
+def pshuffle(x, axis_name, perm):
+  """Member ``i`` receives member ``perm[i]``'s ``x``."""
+  perm = [int(p) for p in perm]
+  if sorted(perm) != list(range(len(perm))):
+    raise ValueError(f"`perm` does not represent a permutation: {perm}")
+  return ppermute(x, axis_name, [(s, t) for t, s in enumerate(perm)])

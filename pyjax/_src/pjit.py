@@ -1,0 +1,514 @@
+"""``jit``: trace once per signature, lower to StableHLO, compile with IREE.
+
+``jit`` is also a primitive (``jit_p``, printed ``jit[name=... jaxpr=...]`` as in
+JAX 0.10) carrying its ClosedJaxpr, so a jitted function called under another
+transformation (grad, vmap, make_jaxpr, an outer jit) is one equation there and
+composes. At the top level (the EvalTrace) a call takes the fast path: flatten the
+arguments, look the signature up, call the compiled executable (dispatch.py).
+"""
+from __future__ import annotations
+
+import functools
+import inspect
+from typing import Callable, Sequence
+
+from pyjax._src import core, dispatch, tree_util
+from pyjax._src.array import ArrayImpl
+from pyjax._src.config import config
+from pyjax._src.core import ClosedJaxpr, Jaxpr, Primitive, Tracer
+from pyjax._src.interpreters import batching
+from pyjax._src.interpreters import partial_eval as pe
+
+# ---------------------------------------------------------------- the primitive
+
+jit_p = Primitive("jit")
+jit_p.multiple_results = True
+
+
+def _jit_impl(*args, jaxpr: ClosedJaxpr, name: str, donated_invars=(), keep_unused=False,
+              inline=False):
+  return dispatch.run_closed_jaxpr(jaxpr, name, args, donated_invars)
+
+
+def _jit_abstract_eval(*avals, jaxpr: ClosedJaxpr, **_):
+  return jaxpr.out_avals
+
+
+def _jit_lower(ctx, *args, jaxpr: ClosedJaxpr, name: str, **_):
+  return ctx.call(jaxpr.jaxpr, jaxpr.consts, args, name)
+
+
+class _Name(str):
+  """A name printed bare (``name=f``), not quoted."""
+
+
+def _jit_pp_params(params):
+  out = {"name": _Name(params["name"])}
+  if any(params.get("donated_invars", ())):
+    out["donated_invars"] = params["donated_invars"]
+  out["jaxpr"] = params["jaxpr"]
+  return out
+
+
+def _jit_pp_seed_names(eqn, names):
+  """The inner jaxpr's binders take the names of the equation's operands and results."""
+  inner = eqn.params["jaxpr"].jaxpr
+  for outer, v in (*zip(eqn.invars, inner.invars), *zip(eqn.outvars, inner.outvars)):
+    if type(outer) is core.Var and type(v) is core.Var and v not in names.names:
+      names.names[v] = names(outer)
+
+
+jit_p.def_impl(_jit_impl)
+jit_p.def_abstract_eval(_jit_abstract_eval)
+jit_p.lower = _jit_lower
+jit_p.pp_params = _jit_pp_params
+jit_p.pp_seed_names = _jit_pp_seed_names
+jit_p.pp_keep_order = True
+
+
+# ---------------------------------------------------------------- jit: autodiff and vmap rules
+
+
+def _jit_jvp(primals, tangents, *, jaxpr: ClosedJaxpr, name: str, **params):
+  """The JVP of a jit is a jit of the JVP jaxpr (primals, nonzero tangents)."""
+  from pyjax._src.interpreters import ad
+  nz = [type(t) is not ad.Zero for t in tangents]
+  in_avals = [v.aval for v in jaxpr.jaxpr.invars]
+  n = len(in_avals)
+  out_nz = []
+
+  def jvp_fun(*args):
+    it = iter(args[n:])
+    tans = [next(it) if z else ad.Zero(ad.tangent_aval(a)) for z, a in zip(nz, in_avals)]
+    out_p, out_t = ad.jvp_flat(
+        lambda *xs: core.eval_jaxpr(jaxpr.jaxpr, jaxpr.consts, *xs), list(args[:n]), tans)
+    out_nz[:] = [type(t) is not ad.Zero for t in out_t]
+    return out_p + [t for t in out_t if type(t) is not ad.Zero]
+
+  t_avals = [ad.tangent_aval(a) for a, z in zip(in_avals, nz) if z]
+  jvp_jaxpr, consts = pe.trace_to_jaxpr(jvp_fun, in_avals + t_avals)
+  outs = jit_p.bind(*primals, *[t for t in tangents if type(t) is not ad.Zero],
+                    jaxpr=ClosedJaxpr(jvp_jaxpr, consts), name=f"jvp({name})",
+                    **_jit_params_for(params, len(primals) + len(t_avals)))
+  m = len(jaxpr.jaxpr.outvars)
+  it = iter(outs[m:])
+  out_avals = [v.aval for v in jaxpr.jaxpr.outvars]
+  return outs[:m], [next(it) if z else ad.Zero(ad.tangent_aval(a))
+                    for z, a in zip(out_nz, out_avals)]
+
+
+def _jit_params_for(params, n_in):
+  """Params of a derived jit (jvp/transpose/partial eval): nothing donated."""
+  out = dict(params)
+  if "donated_invars" in out:
+    out["donated_invars"] = (False,) * n_in
+  return out
+
+
+def _jit_partial_eval(trace, args, params):
+  """Known inputs run as one jit on the parent trace; the rest is staged as a second
+  jit over the residuals and the unknown inputs (so both halves stay compiled)."""
+  jaxpr, name = params["jaxpr"], params["name"]
+  rest = {k: v for k, v in params.items() if k not in ("jaxpr", "name")}
+  unknowns = [not trace.is_known(a) for a in args]
+  known, unknown, out_unknowns, num_res = pe.partial_eval_jaxpr(jaxpr, unknowns)
+  known_args = [a for a, u in zip(args, unknowns) if not u]
+  known_outs = trace.parent.process_primitive(
+      jit_p, known_args, dict(jaxpr=known, name=name,
+                              **_jit_params_for(rest, len(known_args))))
+  n_known_out = len(known_outs) - num_res
+  residuals = known_outs[n_known_out:]
+  unk_args = list(residuals) + [a for a, u in zip(args, unknowns) if u]
+  unk_outs = pe.DynamicJaxprTrace.process_primitive(
+      trace, jit_p, unk_args, dict(jaxpr=unknown, name=name,
+                                   **_jit_params_for(rest, len(unk_args))))
+  k, u = iter(known_outs[:n_known_out]), iter(unk_outs)
+  return [next(u) if unk else next(k) for unk in out_unknowns]
+
+
+def _jit_transpose(cts, *args, jaxpr: ClosedJaxpr, name: str, **params):
+  """Transposes the inner jaxpr into a new jit (the backward pass stays compiled)."""
+  from pyjax._src.interpreters import ad
+  undef = [ad.is_undefined_primal(a) for a in args]
+  in_avals = [v.aval for v in jaxpr.jaxpr.invars]
+  out_avals = [v.aval for v in jaxpr.jaxpr.outvars]
+  known = [a for a, u in zip(args, undef) if not u]
+  cts = [ad.zeros_like_aval(a) if c is None or type(c) is ad.Zero else c
+         for c, a in zip(cts, out_avals)]
+
+  def transposed(*vals):
+    kv, cv = iter(vals[:len(known)]), vals[len(known):]
+    full = [ad.UndefinedPrimal(a) if u else next(kv) for a, u in zip(in_avals, undef)]
+    res = ad.backward_pass(jaxpr.jaxpr, jaxpr.consts, full, list(cv))
+    return [ad.zeros_like_aval(a) if r is None else r
+            for r, a, u in zip(res, in_avals, undef) if u]
+
+  t_jaxpr, consts = pe.trace_to_jaxpr(
+      transposed, [core.get_aval(k) for k in known] + [core.get_aval(c) for c in cts])
+  outs = iter(jit_p.bind(*known, *cts, jaxpr=ClosedJaxpr(t_jaxpr, consts),
+                         name=f"transpose({name})",
+                         **_jit_params_for(params, len(known) + len(cts))))
+  return [next(outs) if u else None for u in undef]
+
+
+def _jit_batch(vals, dims, *, jaxpr: ClosedJaxpr, **params):
+  new, out_dims = batching.batch_jaxpr(jaxpr, batching.batch_size(vals, dims), dims)
+  return jit_p.bind(*vals, jaxpr=new, **params), out_dims
+
+
+jit_p.jvp = _jit_jvp
+jit_p.partial_eval = _jit_partial_eval
+jit_p.transpose = _jit_transpose
+jit_p.batch = _jit_batch
+
+
+# ---------------------------------------------------------------- argument handling
+
+
+def _hash_static(v):
+  try:
+    hash(v)
+  except TypeError as e:
+    raise ValueError(
+        f"Non-hashable static arguments are not supported. An error occurred while trying "
+        f"to hash an object of type {type(v)}, {v!r}. The error was:\n"
+        f"{type(e).__name__}: {e}\n") from None
+  return v
+
+
+def _abstractify(x, argname):
+  if type(x) is ArrayImpl:
+    return x.aval
+  try:
+    return core.get_aval(x)
+  except TypeError:
+    raise TypeError(f"Error interpreting argument to {argname} as an abstract array. The "
+                    f"problematic value is of type {type(x)} and was passed to the function "
+                    f"at path {argname}.\nThis typically means that a jit-wrapped function "
+                    f"was called with a non-array argument, and this argument was not "
+                    f"marked as static using the static_argnums or static_argnames "
+                    f"parameters of jax.jit.") from None
+
+
+def _resolve_argnums(fun, static_argnums, static_argnames):
+  nums = () if static_argnums is None else (
+      (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums))
+  names = () if static_argnames is None else (
+      (static_argnames,) if isinstance(static_argnames, str) else tuple(static_argnames))
+  try:
+    params = list(inspect.signature(fun).parameters.values())
+  except (TypeError, ValueError):
+    return nums, names
+  pos = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+  # As JAX: static_argnums also name their parameters and vice versa.
+  names = tuple(dict.fromkeys((*names, *(pos[i] for i in nums if -len(pos) <= i < len(pos)))))
+  nums = tuple(dict.fromkeys((*nums, *(pos.index(n) for n in names if n in pos))))
+  return nums, names
+
+
+class _Entry:
+  """One traced signature: its jaxpr, output tree and compiled call."""
+  __slots__ = ("closed", "out_tree", "compiled", "tracer_consts")
+
+  def __init__(self, closed, out_tree, tracer_consts):
+    self.closed = closed
+    self.out_tree = out_tree
+    self.tracer_consts = tracer_consts
+    self.compiled = None
+
+
+def _hoist_tracer_consts(jaxpr: Jaxpr, consts) -> tuple[Jaxpr, list, list]:
+  """Closed-over tracers of an outer trace become leading inputs (as in JAX)."""
+  tv, tc, cv, cc = [], [], [], []
+  for v, c in zip(jaxpr.constvars, consts):
+    if isinstance(c, Tracer):
+      tv.append(v)
+      tc.append(c)
+    else:
+      cv.append(v)
+      cc.append(c)
+  if not tv:
+    return jaxpr, consts, []
+  return Jaxpr(cv, tv + jaxpr.invars, jaxpr.outvars, jaxpr.eqns, jaxpr.debug_info), cc, tc
+
+
+# ---------------------------------------------------------------- jit
+
+
+class JitWrapped:
+  """What ``jit(fun)`` returns: callable, with ``lower``/``trace``/``eval_shape``."""
+
+  def __init__(self, fun, static_argnums, static_argnames, donate_argnums, donate_argnames,
+               device, backend, inline, keep_unused):
+    if not callable(fun):
+      raise TypeError(f"jax.jit: fun must be callable, got {fun!r} of type {type(fun)}.")
+    functools.update_wrapper(self, fun)
+    self._fun = fun
+    self._static_nums, self._static_names = _resolve_argnums(fun, static_argnums,
+                                                             static_argnames)
+    self._donate_nums, self._donate_names = _resolve_argnums(fun, donate_argnums,
+                                                             donate_argnames)
+    self._donate_nums = tuple(i for i in self._donate_nums if i not in self._static_nums)
+    self._platform = _platform(device, backend)
+    self._inline = inline
+    self._keep_unused = keep_unused
+    self._name = getattr(fun, "__name__", type(fun).__name__)
+    self._cache: dict = {}
+    self._simple = not (self._static_nums or self._static_names or self._donate_nums
+                        or self._donate_names)
+
+  def __repr__(self):
+    return f"<PjitFunction of {self._fun!r}>"
+
+  def __get__(self, obj, objtype=None):
+    if obj is None:
+      return self
+    return functools.partial(self, obj)
+
+  # ------------------------------------------------------------ signature -> entry
+  def _split(self, args, kwargs):
+    """(static key, dynamic positional args, dynamic kwargs, donated flags per arg)."""
+    n = len(args)
+    snums = tuple(i % n for i in self._static_nums if -n <= i < n)
+    statics = tuple(_hash_static(args[i]) for i in snums)
+    skw = tuple(sorted((k, _hash_static(v)) for k, v in kwargs.items()
+                       if k in self._static_names))
+    dyn = tuple(a for i, a in enumerate(args) if i not in snums)
+    dkw = {k: v for k, v in kwargs.items() if k not in self._static_names}
+    return (snums, statics, skw), dyn, dkw
+
+  def _trace(self, static_key, dyn, dkw, args, kwargs):
+    snums = static_key[0]
+    leaves, in_tree = tree_util.tree_flatten((dyn, dkw))
+    dbg = core.debug_info("jit", self._fun, args, kwargs, snums)
+    names = dbg.arg_names
+    in_avals = [_abstractify(x, names[i] if i < len(names) else f"args[{i}]")
+                for i, x in enumerate(leaves)]
+    out_tree_box = []
+    fun = self._fun
+
+    def flat_fun(*tracers):
+      d, kw = tree_util.tree_unflatten(in_tree, list(tracers))
+      it = iter(d)
+      full = [a if i in snums else next(it) for i, a in enumerate(args)]
+      kw = {**kw, **{k: v for k, v in kwargs.items() if k in self._static_names}}
+      out = fun(*full, **kw)
+      out_flat, out_tree = tree_util.tree_flatten(out)
+      out_tree_box.append(out_tree)
+      return out_flat
+
+    jaxpr, consts = pe.trace_to_jaxpr(flat_fun, in_avals, dbg)
+    jaxpr, consts, tracer_consts = _hoist_tracer_consts(jaxpr, consts)
+    closed = ClosedJaxpr(jaxpr, [_as_array(c) for c in consts])
+    return leaves, _Entry(closed, out_tree_box[0], tracer_consts)
+
+  def _donated(self, args, kwargs, static_key):
+    if not (self._donate_nums or self._donate_names):
+      return ()
+    n = len(args)
+    dnums = {i % n for i in self._donate_nums if -n <= i < n}
+    flags = []
+    for i, a in enumerate(args):
+      if i in static_key[0]:
+        continue
+      flags += [i in dnums] * len(tree_util.tree_leaves(a))
+    for k, v in kwargs.items():
+      if k not in self._static_names:
+        flags += [k in self._donate_names] * len(tree_util.tree_leaves(v))
+    return tuple(flags)
+
+  def _entry(self, args, kwargs):
+    static_key, dyn, dkw = self._split(args, kwargs)
+    leaves, in_tree = tree_util.tree_flatten((dyn, dkw))
+    key = (in_tree, static_key, tuple(_sig(x) for x in leaves))
+    entry = self._cache.get(key)
+    if entry is None:
+      leaves, entry = self._trace(static_key, dyn, dkw, args, kwargs)
+      if not entry.tracer_consts:
+        self._cache[key] = entry
+    return leaves, entry, static_key
+
+  # ------------------------------------------------------------ calling
+  def __call__(self, *args, **kwargs):
+    if config.jax_disable_jit:
+      return self._fun(*args, **kwargs)
+    trace = core.trace_ctx.trace
+    if self._simple and not kwargs and trace is core.eval_trace:
+      # Fast path: all-array positional arguments, one cache lookup.
+      key = []
+      for a in args:
+        if type(a) is not ArrayImpl:
+          break
+        b = getattr(a, "_buf", None)
+        key.append((b.shape, b.dtype, a.weak_type) if b is not None else _sig(a))
+      else:
+        key = tuple(key)
+        entry = self._cache.get(key)
+        if entry is None:
+          _, entry, _ = self._entry(args, kwargs)
+          self._cache[key] = entry
+        c = entry.compiled
+        outs = c(args, ()) if c is not None else _run(entry, args, ())
+        return tree_util.tree_unflatten(entry.out_tree, outs)
+    leaves, entry, static_key = self._entry(args, kwargs)
+    donated = self._donated(args, kwargs, static_key)
+    if trace is core.eval_trace and not entry.tracer_consts:
+      outs = _run(entry, leaves, donated)
+    elif self._inline:
+      outs = core.eval_jaxpr(entry.closed.jaxpr, entry.closed.consts,
+                             *entry.tracer_consts, *leaves)
+    else:
+      nt = len(entry.tracer_consts)
+      outs = jit_p.bind(*entry.tracer_consts, *leaves, jaxpr=entry.closed, name=self._name,
+                        donated_invars=(False,) * nt + tuple(donated or
+                                                             (False,) * len(leaves)),
+                        keep_unused=self._keep_unused, inline=self._inline)
+    return tree_util.tree_unflatten(entry.out_tree, outs)
+
+  # ------------------------------------------------------------ AOT
+  def trace(self, *args, **kwargs) -> "Traced":
+    _, entry, _ = self._entry(args, kwargs)  # ShapeDtypeStructs trace as their avals
+    return Traced(self, entry)
+
+  def lower(self, *args, **kwargs) -> "Lowered":
+    return self.trace(*args, **kwargs).lower()
+
+  def eval_shape(self, *args, **kwargs):
+    from pyjax._src.api import ShapeDtypeStruct
+    _, entry, _ = self._entry(args, kwargs)
+    outs = [ShapeDtypeStruct(a.shape, a.dtype, weak_type=a.weak_type)
+            for a in entry.closed.out_avals]
+    return tree_util.tree_unflatten(entry.out_tree, outs)
+
+  def clear_cache(self):
+    self._cache.clear()
+
+
+def _sig(x):
+  """Cache key of one argument: its abstract signature."""
+  if type(x) is ArrayImpl:
+    b = getattr(x, "_buf", None)
+    if b is not None:
+      return (b.shape, b.dtype, x.weak_type)
+    v = x._value
+    return (v.shape, v.dtype, x.weak_type)
+  if type(x) in (int, float, bool, complex):
+    return type(x)
+  a = core.get_aval(x)
+  return (a.shape, a.dtype, a.weak_type)
+
+
+def _as_array(c):
+  from pyjax._src.array import asarray_value
+  return c if type(c) is ArrayImpl else asarray_value(c)
+
+
+def _run(entry: _Entry, leaves, donated):
+  c = entry.compiled
+  if c is None:
+    c = entry.compiled = dispatch.compile_closed_jaxpr(entry.closed, _entry_name(entry))
+  return c(leaves, donated)
+
+
+def _entry_name(entry):
+  dbg = entry.closed.jaxpr.debug_info
+  return dbg.func_name if dbg is not None else "fn"
+
+
+def _platform(device, backend):
+  if backend is None and device is None:
+    return "cpu"
+  want = backend or getattr(device, "platform", "cpu")
+  if want in ("cpu",):
+    return "cpu"
+  from pyjax._src.backends import iree
+  if want in ("gpu", "cuda") and iree.gpu_available():
+    return "cuda"
+  raise RuntimeError(f"Unknown backend: '{want}' requested, but no platforms that are "
+                     f"instances of {want} are present.")
+
+
+def jit(fun: Callable | None = None, *, in_shardings=None, out_shardings=None,
+        static_argnums: int | Sequence[int] | None = None,
+        static_argnames: str | Sequence[str] | None = None,
+        donate_argnums: int | Sequence[int] | None = None,
+        donate_argnames: str | Sequence[str] | None = None,
+        keep_unused: bool = False, device=None, backend: str | None = None,
+        inline: bool = False, abstracted_axes=None, compiler_options=None):
+  """Compiles ``fun`` with IREE; usable as ``@jit`` or ``@partial(jit, ...)``/``@jit(...)``."""
+  if fun is None:
+    return lambda f: jit(f, static_argnums=static_argnums, static_argnames=static_argnames,
+                         donate_argnums=donate_argnums, donate_argnames=donate_argnames,
+                         keep_unused=keep_unused, device=device, backend=backend,
+                         inline=inline)
+  return JitWrapped(fun, static_argnums, static_argnames, donate_argnums, donate_argnames,
+                    device, backend, inline, keep_unused)
+
+
+# ---------------------------------------------------------------- AOT stages
+
+
+class Traced:
+  def __init__(self, wrapped, entry):
+    self._wrapped, self._entry = wrapped, entry
+
+  @property
+  def jaxpr(self) -> ClosedJaxpr:
+    return self._entry.closed
+
+  out_info = property(lambda self: self._wrapped.eval_shape)
+
+  def lower(self) -> "Lowered":
+    return Lowered(self._entry, self._wrapped._name)
+
+
+class Lowered:
+  """A lowered computation: ``as_text()`` is its StableHLO; ``compile()`` compiles it."""
+
+  def __init__(self, entry, name):
+    self._entry = entry
+    self._name = name
+    self._text = None
+
+  def as_text(self, dialect: str | None = None, **_) -> str:
+    if self._text is None:
+      from pyjax._src.interpreters import lowering
+      self._text = lowering.lower_jaxpr(self._entry.closed, self._name)
+    return self._text
+
+  def compiler_ir(self, dialect: str | None = None):
+    return self.as_text()
+
+  def compile(self, compiler_options=None) -> "Compiled":
+    e = self._entry
+    if e.compiled is None:
+      e.compiled = dispatch.compile_closed_jaxpr(e.closed, self._name, self.as_text())
+    return Compiled(e)
+
+
+class Compiled:
+  """A compiled computation, callable on arguments of the lowered signature."""
+
+  def __init__(self, entry):
+    self._entry = entry
+
+  def __call__(self, *args, **kwargs):
+    leaves = tree_util.tree_leaves((args, kwargs))
+    avals = self._entry.closed.in_avals
+    if len(leaves) != len(avals):
+      raise TypeError(f"Compiled function called with {len(leaves)} arguments, expected "
+                      f"{len(avals)}.")
+    for i, (x, a) in enumerate(zip(leaves, avals)):
+      got = core.get_aval(x)
+      if got.shape != a.shape or got.dtype != a.dtype:
+        raise TypeError(f"Argument types differ from the types for which this computation "
+                        f"was compiled. Argument {i}: expected {a.str_short()}, got "
+                        f"{got.str_short()}.")
+    return tree_util.tree_unflatten(self._entry.out_tree,
+                                    self._entry.compiled(leaves, ()))
+
+  def as_text(self) -> str:
+    return self._entry.compiled.text
+
+  def cost_analysis(self):
+    return None
