@@ -114,6 +114,8 @@ class Primitive:
     # partial_eval(trace, args, params): how a LinearizeTrace splits an application
     # with both known and unknown inputs (primitives carrying sub-jaxprs).
     self.partial_eval: Callable | None = None
+    # batch rule also receives the vmap's ``axis_name`` (primitives holding a jaxpr)
+    self.batch_with_axis_name = False
 
   def __repr__(self):
     return self.name

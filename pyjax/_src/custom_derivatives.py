@@ -45,6 +45,24 @@ def _name(f):
   return getattr(f, "__name__", repr(f))
 
 
+def _prepare(fun, nondiff_argnums, rule, what, args, kwargs):
+  """Resolves the call's arguments. Returns None on the eager path (just call
+  ``fun``), else ``(args, nondiff, diff, flat, in_tree)``."""
+  if rule is None:
+    raise AttributeError(f"No {what.upper()} defined for custom_{what} function "
+                         f"{_name(fun)} using def{what}.")
+  args = _resolve_kwargs(fun, args, kwargs)
+  if core.trace_ctx.trace is core.eval_trace:
+    return args, None
+  for i in nondiff_argnums:
+    if i >= len(args):
+      raise ValueError(f"nondiff_argnums {nondiff_argnums} out of range for "
+                       f"{len(args)} arguments")
+  nondiff, diff = _split(args, nondiff_argnums)
+  flat, in_tree = tree_util.tree_flatten(diff)
+  return args, (nondiff, diff, flat, in_tree)
+
+
 def _zeros_for(x):
   from pyjax._src.interpreters import ad
   return ad.zeros_like_aval(ad.tangent_aval(core.get_aval(x)))
@@ -83,26 +101,18 @@ class custom_jvp:
     self.defjvp(jvp)
 
   def __call__(self, *args, **kwargs):
-    if self.jvp is None:
-      raise AttributeError(f"No JVP defined for custom_jvp function {_name(self.fun)} "
-                           f"using defjvp.")
-    args = _resolve_kwargs(self.fun, args, kwargs)
-    trace = core.trace_ctx.trace
-    if trace is core.eval_trace:
+    args, prep = _prepare(self.fun, self.nondiff_argnums, self.jvp, "jvp", args, kwargs)
+    if prep is None:
       return self.fun(*args)
-    n = len(args)
-    for i in self.nondiff_argnums:
-      if i >= n:
-        raise ValueError(f"nondiff_argnums {self.nondiff_argnums} out of range for "
-                         f"{n} arguments")
-    nondiff, diff = _split(args, self.nondiff_argnums)
-    flat, in_tree = tree_util.tree_flatten(diff)
+    nondiff, diff, flat, in_tree = prep
+    n, trace = len(args), core.trace_ctx.trace
     box = {}
 
     def fun_flat(*xs):
       out = self.fun(*_merge(nondiff, tree_util.tree_unflatten(in_tree, list(xs)), n))
       out_flat, box["out_tree"] = tree_util.tree_flatten(out)
       return out_flat
+    fun_flat.__name__ = _name(self.fun)
 
     def jvp_flat(primals, tangents):
       p = tuple(tree_util.tree_unflatten(in_tree, list(primals)))
@@ -154,22 +164,18 @@ class custom_vjp:
     self.fwd, self.bwd, self.symbolic_zeros = fwd, bwd, symbolic_zeros
 
   def __call__(self, *args, **kwargs):
-    if self.fwd is None:
-      raise AttributeError(f"No VJP defined for custom_vjp function {_name(self.fun)} "
-                           f"using defvjp.")
-    args = _resolve_kwargs(self.fun, args, kwargs)
-    trace = core.trace_ctx.trace
-    if trace is core.eval_trace:
+    args, prep = _prepare(self.fun, self.nondiff_argnums, self.fwd, "vjp", args, kwargs)
+    if prep is None:
       return self.fun(*args)
-    n = len(args)
-    nondiff, diff = _split(args, self.nondiff_argnums)
-    flat, in_tree = tree_util.tree_flatten(diff)
+    nondiff, diff, flat, in_tree = prep
+    n, trace = len(args), core.trace_ctx.trace
     box = {}
 
     def fun_flat(*xs):
       out = self.fun(*_merge(nondiff, tree_util.tree_unflatten(in_tree, list(xs)), n))
       out_flat, box["out_tree"] = tree_util.tree_flatten(out)
       return out_flat
+    fun_flat.__name__ = _name(self.fun)
 
     def fwd_flat(primals):
       res = self.fwd(*_merge(nondiff, tree_util.tree_unflatten(in_tree, list(primals)), n))
@@ -243,3 +249,110 @@ def closure_convert(fun, *example_args):
     return tree_util.tree_unflatten(box["out_tree"], outs)
 
   return converted, list(consts)
+
+
+# ---------------------------------------------------------------- staged calls
+#
+# Under jit/make_jaxpr a custom_jvp/custom_vjp call is staged as one equation that
+# keeps its rule, so grad(jit(f)) still uses it. The body's closed-over values
+# become leading operands (``num_consts``).
+
+
+def _trace_body(fun, args):
+  from pyjax._src.interpreters import partial_eval as pe
+  jaxpr, consts = pe.trace_to_jaxpr(fun, [core.get_aval(a) for a in args])
+  return core.ClosedJaxpr(pe.convert_constvars_jaxpr(jaxpr), []), consts
+
+
+def _call_impl(*args, call_jaxpr, num_consts, **_):
+  return core.eval_jaxpr(call_jaxpr.jaxpr, call_jaxpr.consts, *args)
+
+
+def _call_lower(ctx, *args, call_jaxpr, name, **_):
+  return ctx.call(call_jaxpr.jaxpr, call_jaxpr.consts, args, name)
+
+
+def _call_batch(vals, dims, *, call_jaxpr, axis_name=None, **params):
+  """vmap of a staged custom call evaluates its batched body (the rule is not kept:
+  only a grad applied outside such a vmap would need it)."""
+  from pyjax._src.interpreters import batching
+  new, out_dims = batching.batch_jaxpr(call_jaxpr, batching.batch_size(vals, dims), dims,
+                                       axis_name)
+  return core.eval_jaxpr(new.jaxpr, new.consts, *vals), out_dims
+
+
+def _pp_call(params):
+  return {"name": params["name"], "call_jaxpr": params["call_jaxpr"],
+          "num_consts": params["num_consts"], "symbolic_zeros": params["symbolic_zeros"]}
+
+
+custom_jvp_call_p = core.Primitive("custom_jvp_call")
+custom_jvp_call_p.multiple_results = True
+custom_jvp_call_p.def_impl(_call_impl)
+custom_jvp_call_p.def_abstract_eval(lambda *a, call_jaxpr, **_: list(call_jaxpr.out_avals))
+custom_jvp_call_p.lower = _call_lower
+custom_jvp_call_p.pp_params = _pp_call
+
+
+def _custom_jvp_call_jvp(primals, tangents, *, call_jaxpr, jvp, num_consts, symbolic_zeros,
+                         name):
+  from pyjax._src.interpreters import ad
+  if any(type(t) is not ad.Zero for t in tangents[:num_consts]):
+    # perturbed closed-over values: differentiate the body itself
+    return ad.jvp_flat(lambda *xs: core.eval_jaxpr(call_jaxpr.jaxpr, [], *xs),
+                       list(primals), list(tangents))
+  ts = [ad.instantiate(t) for t in tangents[num_consts:]]
+  out, tout = jvp(list(primals[num_consts:]), ts)
+  return out, tout
+
+
+custom_jvp_call_p.jvp = _custom_jvp_call_jvp
+
+
+custom_vjp_call_p = core.Primitive("custom_vjp_call")
+custom_vjp_call_p.multiple_results = True
+custom_vjp_call_p.def_impl(_call_impl)
+custom_vjp_call_p.def_abstract_eval(lambda *a, call_jaxpr, **_: list(call_jaxpr.out_avals))
+custom_vjp_call_p.lower = _call_lower
+custom_vjp_call_p.pp_params = _pp_call
+
+
+def _custom_vjp_call_jvp(primals, tangents, *, call_jaxpr, fwd, bwd, num_consts,
+                         symbolic_zeros, name):
+  from pyjax._src.interpreters import ad
+  if any(type(t) is not ad.Zero for t in tangents[:num_consts]):
+    raise TypeError(f"custom_vjp function {name} closes over a value that is being "
+                    f"differentiated; pass it as an argument (see jax.closure_convert).")
+  trace = ad.JVPTrace(core.trace_ctx.trace)
+  try:
+    boxed = [ad.JVPTracer(trace, p, t) if type(t) is not ad.Zero else p
+             for p, t in zip(primals[num_consts:], tangents[num_consts:])]
+    outs = ad.JVPTrace.process_custom_vjp_call(trace, None, fwd, bwd, boxed, None,
+                                               symbolic_zeros)
+    return ad._unbox_out(trace, outs)
+  finally:
+    trace.invalidate()
+
+
+custom_vjp_call_p.jvp = _custom_vjp_call_jvp
+for _p in (custom_jvp_call_p, custom_vjp_call_p):
+  _p.batch = _call_batch
+  _p.batch_with_axis_name = True
+
+
+def stage_custom_jvp_call(trace, fun, jvp, args, symbolic_zeros):
+  """DynamicJaxprTrace's handling: one custom_jvp_call equation."""
+  call_jaxpr, consts = _trace_body(fun, args)
+  return trace.process_primitive(
+      custom_jvp_call_p, [*consts, *args],
+      dict(call_jaxpr=call_jaxpr, jvp=jvp, num_consts=len(consts),
+           symbolic_zeros=symbolic_zeros, name=_name(fun)))
+
+
+def stage_custom_vjp_call(trace, fun, fwd, bwd, args, symbolic_zeros):
+  """DynamicJaxprTrace's handling: one custom_vjp_call equation."""
+  call_jaxpr, consts = _trace_body(fun, args)
+  return trace.process_primitive(
+      custom_vjp_call_p, [*consts, *args],
+      dict(call_jaxpr=call_jaxpr, fwd=fwd, bwd=bwd, num_consts=len(consts),
+           symbolic_zeros=symbolic_zeros, name=_name(fun)))

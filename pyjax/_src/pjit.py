@@ -151,8 +151,9 @@ def _jit_transpose(cts, *args, jaxpr: ClosedJaxpr, name: str, **params):
   return [next(outs) if u else None for u in undef]
 
 
-def _jit_batch(vals, dims, *, jaxpr: ClosedJaxpr, **params):
-  new, out_dims = batching.batch_jaxpr(jaxpr, batching.batch_size(vals, dims), dims)
+def _jit_batch(vals, dims, *, jaxpr: ClosedJaxpr, axis_name=None, **params):
+  new, out_dims = batching.batch_jaxpr(jaxpr, batching.batch_size(vals, dims), dims,
+                                       axis_name)
   return jit_p.bind(*vals, jaxpr=new, **params), out_dims
 
 
@@ -160,6 +161,7 @@ jit_p.jvp = _jit_jvp
 jit_p.partial_eval = _jit_partial_eval
 jit_p.transpose = _jit_transpose
 jit_p.batch = _jit_batch
+jit_p.batch_with_axis_name = True
 
 
 # ---------------------------------------------------------------- argument handling

@@ -440,3 +440,27 @@ def test_mlp_grad_against_jax(rng):
   for (a, b), (c, d) in zip(ours, theirs):
     np.testing.assert_allclose(np.asarray(a), np.asarray(c), rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(np.asarray(b), np.asarray(d), rtol=1e-4, atol=1e-6)
+
+
+def test_custom_rules_survive_jit():
+  @custom_jvp
+  def softplus(x):
+    return jnp.log(1.0 + jnp.exp(x))
+  softplus.defjvps(lambda t, ans, x: t * (1.0 - 1.0 / (1.0 + jnp.exp(x))))
+  text = str(pyjax.make_jaxpr(softplus)(1.0))
+  assert "custom_jvp_call[" in text and "name=softplus" in text
+  assert float(grad(pyjax.jit(softplus))(100.0)) == 1.0  # body's derivative is nan
+  assert float(pyjax.jit(grad(softplus))(100.0)) == 1.0
+  np.testing.assert_allclose(np.asarray(pyjax.vmap(pyjax.jit(softplus))(jnp.arange(3.0))),
+                             np.log1p(np.exp(np.arange(3.0))), rtol=1e-6)
+
+  @custom_vjp
+  def clip_gradient(lo, hi, x):
+    return x
+  clip_gradient.defvjp(lambda lo, hi, x: (x, (lo, hi)),
+                       lambda res, g: (None, None, jnp.clip(g, *res)))
+  f = lambda x: clip_gradient(-0.75, 0.75, jnp.sin(x)) * 3
+  assert float(grad(pyjax.jit(f))(0.1)) == pytest.approx(0.75 * np.cos(0.1), rel=1e-6)
+  assert "custom_vjp_call[" in str(pyjax.make_jaxpr(f)(0.1))
+  with pytest.raises(TypeError, match="can't apply forward-mode autodiff"):
+    jvp(pyjax.jit(f), (0.1,), (1.0,))

@@ -24,7 +24,7 @@ from pyjax._src import core, dtypes
 from pyjax._src.array import ArrayImpl
 from pyjax._src.core import Literal, Primitive, ShapedArray, Tracer, Var
 from pyjax._src.interpreters import batching
-from pyjax._src.interpreters.partial_eval import LinearizeTrace
+from pyjax._src.interpreters.partial_eval import DynamicJaxprTrace, LinearizeTrace
 
 # ---------------------------------------------------------------- symbolic zeros
 
@@ -258,7 +258,7 @@ class JVPTrace(core.Trace):
       if not nonzero:
         return self.parent.process_custom_vjp_call(fun, fwd, bwd, primals, out_avals,
                                                    symbolic_zeros)
-      if not isinstance(self.parent, LinearizeTrace):
+      if not isinstance(self.parent, DynamicJaxprTrace):  # staged: linearize or a jit
         raise TypeError("can't apply forward-mode autodiff (jvp) to a custom_vjp "
                         "function.")
       out, res = fwd(primals)
@@ -302,6 +302,7 @@ def _custom_lin_transpose(cts, *args, num_res, bwd, out_avals, symbolic_zeros):
 
 
 custom_lin_p.def_impl(_custom_lin_impl)
+custom_lin_p.lower = _custom_lin_impl
 custom_lin_p.def_abstract_eval(lambda *args, out_avals, **_: list(out_avals))
 custom_lin_p.transpose = _custom_lin_transpose
 

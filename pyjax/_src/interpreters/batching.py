@@ -92,6 +92,8 @@ class BatchTrace(core.Trace):
         out, out_dim = prim.named_batch(self.axis_name, self.axis_size, vals, dims, **params)
       elif not batched:
         return prim.bind(*vals, **params)
+      elif prim.batch_with_axis_name:  # e.g. jit: its body may use this vmap's axis name
+        out, out_dim = prim.rule("batch")(vals, dims, axis_name=self.axis_name, **params)
       else:
         out, out_dim = prim.rule("batch")(vals, dims, **params)
     finally:
@@ -110,7 +112,8 @@ def axis_size(axis_name) -> int:
   while t is not None:
     if getattr(t, "axis_name", None) == axis_name:
       return t.axis_size
-    t = t.parent
+    # a jaxpr being staged (jit inside vmap) sees the axes of where it is traced
+    t = t.parent if t.parent is not None else getattr(t, "outer", None)
   raise NameError(f"unbound axis name: {axis_name}")
 
 

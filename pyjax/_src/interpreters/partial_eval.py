@@ -38,7 +38,7 @@ DynamicJaxprTracer = JitTracer
 
 class DynamicJaxprTrace(core.Trace):
   """Records every primitive applied to its tracers as a jaxpr equation."""
-  __slots__ = ("eqns", "invars", "constvar_of", "consts", "debug_info", "_producer")
+  __slots__ = ("eqns", "invars", "constvar_of", "consts", "debug_info", "_producer", "outer")
 
   def __init__(self, debug_info: DebugInfo | None = None):
     super().__init__(parent=None)
@@ -47,6 +47,7 @@ class DynamicJaxprTrace(core.Trace):
     self.constvar_of: dict[int, tuple[Var, object]] = {}  # id(const) -> (var, const)
     self.debug_info = debug_info
     self._producer: dict[Var, JaxprEqn] = {}
+    self.outer = core.trace_ctx.trace  # where staging began (for vmap axis names)
 
   def new_arg(self, aval: ShapedArray) -> JitTracer:
     v = Var(aval)
@@ -82,6 +83,15 @@ class DynamicJaxprTrace(core.Trace):
       self._producer[v] = eqn
     tracers = [JitTracer(self, a, v) for a, v in zip(out_avals, outvars)]
     return tracers if prim.multiple_results else tracers[0]
+
+  def process_custom_jvp_call(self, fun, jvp, args, symbolic_zeros):
+    from pyjax._src import custom_derivatives
+    return custom_derivatives.stage_custom_jvp_call(self, fun, jvp, args, symbolic_zeros)
+
+  def process_custom_vjp_call(self, fun, fwd, bwd, args, out_avals, symbolic_zeros):
+    from pyjax._src import custom_derivatives
+    return custom_derivatives.stage_custom_vjp_call(self, fun, fwd, bwd, args,
+                                                    symbolic_zeros)
 
   def to_jaxpr(self, outs) -> tuple[Jaxpr, list]:
     outvars = [self.to_atom(x) for x in outs]
@@ -152,13 +162,14 @@ class LinearizeTrace(DynamicJaxprTrace):
   def process_custom_jvp_call(self, fun, jvp, args, symbolic_zeros):
     if self._known(args):
       return self.parent.process_custom_jvp_call(fun, jvp, args, symbolic_zeros)
-    return super().process_custom_jvp_call(fun, jvp, args, symbolic_zeros)
+    return core.Trace.process_custom_jvp_call(self, fun, jvp, args, symbolic_zeros)
 
   def process_custom_vjp_call(self, fun, fwd, bwd, args, out_avals, symbolic_zeros):
     if self._known(args):
       return self.parent.process_custom_vjp_call(fun, fwd, bwd, args, out_avals,
                                                  symbolic_zeros)
-    return super().process_custom_vjp_call(fun, fwd, bwd, args, out_avals, symbolic_zeros)
+    return core.Trace.process_custom_vjp_call(self, fun, fwd, bwd, args, out_avals,
+                                              symbolic_zeros)
 
   def process_remat(self, fun, args, saveable):
     if self._known(args):

@@ -186,3 +186,14 @@ def test_vmap_grad_all_to_all():
   g = vmap(pyjax.grad(lambda v: (lax.all_to_all(v, "i", 0, 0) * jnp.arange(4.)).sum()),
            axis_name="i")(jnp.ones((4, 4)))
   check_close(g, np.repeat(np.arange(4., dtype=np.float32)[:, None], 4, 1))
+
+
+def test_collectives_inside_jit_inside_vmap():
+  import pyjax
+  f = lambda x: x / pyjax.lax.psum(x, "i")
+  x = pyjax.numpy.arange(4.0)
+  np.testing.assert_allclose(np.asarray(pyjax.vmap(pyjax.jit(f), axis_name="i")(x)),
+                             [0.0, 1 / 6, 2 / 6, 3 / 6], rtol=1e-6)
+  g = pyjax.vmap(pyjax.jit(lambda x: pyjax.lax.all_gather(x, "i")), axis_name="i")(
+      pyjax.numpy.arange(3.0))
+  np.testing.assert_array_equal(np.asarray(g), np.tile(np.arange(3.0), (3, 1)))
