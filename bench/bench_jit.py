@@ -1,8 +1,9 @@
 """jit benchmark: pyjax (IREE) vs real JAX (XLA) side by side, plus eager pyjax.
 
 Run: python bench/bench_jit.py [--quick]
-Rows: per-call overhead (4 elements), fused elementwise, selu, an MLP forward,
-first-call compile time (cold cache), and a second process on a warm disk cache.
+Rows: per-call overhead (4 elements), fused elementwise, selu, an MLP forward and
+its training step (the gradient of a squared-error loss), first-call compile time
+(cold cache), and a second process on a warm disk cache.
 """
 from __future__ import annotations
 
@@ -35,6 +36,8 @@ def _time(fn, number, repeat=5):
 
 
 def _block(x):
+  if isinstance(x, (list, tuple)):
+    return [_block(t) for t in x]
   return x.block_until_ready()
 
 
@@ -53,6 +56,13 @@ def _mlp(np_mod):
   return mlp
 
 
+def _mlp_step(np_mod):
+  """The gradient of a squared-error loss of ``_mlp`` (to be used under jit)."""
+  grad = pyjax.grad if np_mod is pnp else jax.grad
+  mlp = _mlp(np_mod)
+  return grad(lambda params, x, y: np_mod.mean((mlp(params, x) - y) ** 2))
+
+
 def _cases(quick):
   rng = np.random.default_rng(0)
   big = rng.standard_normal((2000, 2000)).astype(np.float32)
@@ -61,6 +71,7 @@ def _cases(quick):
   params = [(rng.standard_normal((a, b)).astype(np.float32) * 0.05,
              np.zeros(b, np.float32)) for a, b in zip(sizes[:-1], sizes[1:])]
   batch = rng.standard_normal((128, 784)).astype(np.float32)
+  targets = rng.standard_normal((128, 10)).astype(np.float32)
   n = 1 if quick else 3
   return [
       ("x * 2 + 1          n=4 (per call)", lambda m: lambda x: x * 2.0 + 1.0,
@@ -68,6 +79,7 @@ def _cases(quick):
       ("x*x + x*2.0   2000x2000", lambda m: lambda x: x * x + x * 2.0, (big,), 10 * n),
       ("selu              n=1e6", _selu, (v1e6,), 20 * n),
       ("MLP 784-512-512-10 b128", _mlp, (params, batch), 50 * n),
+      ("MLP train step jit(grad)", _mlp_step, (params, batch, targets), 20 * n),
   ]
 
 
@@ -138,7 +150,8 @@ def main():
   ap.add_argument("--quick", action="store_true")
   args = ap.parse_args()
   print(f"# jit, {platform.machine()}, {os.cpu_count()} cpus, numpy {np.__version__}, "
-        f"jax {getattr(jax, '__version__', 'n/a')}")
+        f"jax {getattr(jax, '__version__', 'n/a')}, load average "
+        f"{os.getloadavg()[0]:.1f} (other processes skew the timings)")
   print(f"{'case':<32}{'pyjax us':>11}{'jax us':>11}{'eager us':>11}{'pyjax/jax':>11}"
         f"{'eager/pyjax':>12}")
   print("-" * 88)

@@ -73,7 +73,29 @@ def _threefry2x32_batch(vals, dims):
   return out, [dim, dim]
 
 
+def _threefry2x32_lower(ctx, k1, k2, x1, x2):
+  """The rounds of ``_threefry2x32_np`` unrolled into uint32 StableHLO ops."""
+  _threefry2x32_check(k1.aval, k2.aval, x1.aval, x2.aval)
+  u32 = lambda v: ctx.full(np.uint32(v), (), _U32)  # broadcast where used
+  add = lambda p, q: ctx.binary("add", p, q)
+
+  def rotl(v, r):
+    return ctx.binary("or", ctx.binary("shift_left", v, u32(r)),
+                      ctx.binary("shift_right_logical", v, u32(32 - r)))
+
+  ks = (k1, k2, ctx.binary("xor", ctx.binary("xor", k1, k2), u32(0x1BD11BDA)))
+  a, b = add(x1, ks[0]), add(x2, ks[1])
+  for i in range(5):
+    for r in _ROTATIONS[i % 2]:
+      a = add(a, b)
+      b = ctx.binary("xor", rotl(b, r), a)
+    a = add(a, ks[(i + 1) % 3])
+    b = add(add(b, ks[(i + 2) % 3]), u32(i + 1))
+  return [a, b]
+
+
 _broadcast_batch = batching.broadcast_batcher(threefry2x32_p, scalar_ok=False)
+threefry2x32_p.lower = _threefry2x32_lower
 threefry2x32_p.def_impl(_threefry2x32_impl)
 threefry2x32_p.def_abstract_eval(_threefry2x32_abstract_eval)
 threefry2x32_p.batch = _threefry2x32_batch

@@ -167,21 +167,8 @@ def _fma(a, b, c):
   split = _FMA_SPLIT.get(np.dtype(a.dtype))
   if split is None:
     return a * b + c
-  k = _const(a.dtype, split)
-
-  def halves(x):
-    t = x * k
-    hi = t - (t - x)
-    return hi, x - hi
-
-  p = a * b
-  (ah, al), (bh, bl) = halves(a), halves(b)
-  err = ((ah * bh - p) + ah * bl + al * bh) + al * bl
-  s = p + c
-  bv = s - p
-  t = (p - (s - bv)) + (c - bv)
-  exact = s + (t + err)
-  return jnp.where(jnp.isfinite(p) & jnp.isfinite(c), exact, s)
+  return lax.fma_by_splitting(a, b, c, _const(a.dtype, split), jnp.where,
+                              jnp.isfinite)
 
 
 def _shape(x):

@@ -368,9 +368,15 @@ def _fma32(a, b, c):
 def _fma64(a, b, c):
   """float64 fused multiply-add: Dekker's exact product plus an error-free sum."""
   a, b, c = (np.asarray(v, np.float64) for v in (a, b, c))
+  return fma_by_splitting(a, b, c, 134217729.0, np.where, np.isfinite)
 
+
+def fma_by_splitting(a, b, c, split, where, isfinite):
+  """``a * b + c`` with one rounding, from ordinary float ops: Dekker's exact product
+  (``split`` = 2**ceil(p/2) + 1 for a p-bit mantissa) plus an error-free sum. Works
+  on NumPy values or traced pyjax values (pass the module's ``where``/``isfinite``)."""
   def halves(x):
-    t = x * 134217729.0
+    t = x * split
     hi = t - (t - x)
     return hi, x - hi
 
@@ -380,7 +386,7 @@ def _fma64(a, b, c):
   s = p + c
   bv = s - p
   t = (p - (s - bv)) + (c - bv)
-  return np.where(np.isfinite(p) & np.isfinite(c), s + (t + err), s)
+  return where(isfinite(p) & isfinite(c), s + (t + err), s)
 
 
 # Emulating XLA's polynomials costs 10-30x NumPy's SIMD kernels, so exp/log/log1p
@@ -606,6 +612,72 @@ def _cbrt_lower(ctx, x):
   return ctx.binary("multiply", ctx.unary("sign", x), r)
 
 
+def _erf_inv_lower(ctx, x):
+  """float32 (and half, computed in float32): ``_erf_inv_f32`` written out in StableHLO
+  ops, so jit matches XLA's numbers (chlo.erf_inv's IREE log differs by an ulp). Its
+  FMAs are products in float64 (exact) plus one add, whatever IREE contracts."""
+  dt = x.aval.dtype
+  if dt != _F32 and dt not in (dtypes.bfloat16, np.dtype(np.float16)):
+    return mlir.elementwise("chlo.erf_inv")(ctx, x)
+  x = ctx.convert(x, _F32)
+  f32 = x.aval
+  # Scalar constants, broadcast where used: full-shape ones make IREE fold converts of
+  # them into huge constants at compile time (a minute for 4M elements).
+  c = lambda v, d=_F32: ctx.full(np.asarray(v).astype(d), (), d)
+  b = lambda name, p, q: ctx.binary(name, p, q)
+  sel = ctx.select
+
+  def fma(p, q, r):
+    p, q, r = (c(v) if not isinstance(v, mlir.Val) else v for v in (p, q, r))
+    s = b("add", b("multiply", ctx.convert(p, np.float64), ctx.convert(q, np.float64)),
+          ctx.convert(r, np.float64))
+    return ctx.op("stablehlo.convert", [s], f32)
+
+  def log(v):  # _log_f32
+    bits = ctx.op("stablehlo.bitcast_convert", [b("maximum", v, c(_F32_TINY))],
+                  f32.update(dtype=np.uint32))
+    e = ctx.convert(b("shift_right_logical", bits, c(23, np.uint32)), np.int32)
+    e = ctx.convert(b("subtract", e, c(126, np.int32)), _F32)
+    m = b("or", b("and", bits, c(0x807fffff, np.uint32)), c(0x3f000000, np.uint32))
+    m = ctx.op("stablehlo.bitcast_convert", [m], f32)
+    lo = ctx.compare("LT", m, c(0.707106781186547524))
+    m = b("add", b("subtract", m, c(1)), sel(lo, m, c(0)))
+    e = b("subtract", e, sel(lo, c(1), c(0)))
+    m2 = b("multiply", m, m)
+    m3 = b("multiply", m2, m)
+    p = _LOG_P
+    y0, y1, y2 = (fma(fma(p[i], m, p[i + 1]), m, p[i + 2]) for i in (0, 3, 6))
+    y = fma(fma(fma(y0, m3, y1), m3, y2), m3, b("multiply", e, c(-2.12194440e-4)))
+    r = fma(e, 0.693359375, b("add", fma(m2, -0.5, m), y))
+    r = sel(ctx.compare("LT", v, c(_F32_TINY)), c(-np.inf), r)
+    r = sel(ctx.compare("LT", v, c(0)), c(np.nan), r)
+    keep = b("or", ctx.compare("EQ", v, c(np.inf)), ctx.compare("NE", v, v))
+    return sel(keep, v, r)
+
+  def horner(v, coeffs):
+    p = c(0)
+    for k in coeffs:
+      p = fma(p, v, k)
+    return p
+
+  def log1p(v):  # _log1p_f32
+    v2 = b("multiply", v, v)
+    r = b("divide", horner(v, _LOG1P_NUM), horner(v, _LOG1P_DEN))
+    small = b("add", v, fma(-0.5, v2, b("multiply", b("multiply", v, v2), r)))
+    lt = ctx.compare("LT", ctx.unary("abs", v), c(0.41421356237309504880))
+    return sel(lt, small, log(b("add", v, c(1))))
+
+  w = ctx.unary("negate", log1p(ctx.unary("negate", b("multiply", x, x))))
+  lt = ctx.compare("LT", w, c(5))
+  w = sel(lt, b("subtract", w, c(2.5)), b("subtract", ctx.unary("sqrt", w), c(3)))
+  p = sel(lt, c(_ERF_INV_A[0]), c(_ERF_INV_B[0]))
+  for a, bb in zip(_ERF_INV_A[1:], _ERF_INV_B[1:]):
+    p = fma(p, w, sel(lt, c(a), c(bb)))
+  out = sel(ctx.compare("EQ", ctx.unary("abs", x), c(1)), b("multiply", x, c(np.inf)),
+            b("multiply", p, x))
+  return ctx.convert(out, dt)
+
+
 def _exp2_lower(ctx, x):
   return ctx.binary("power", ctx.full(2, x.aval.shape, x.aval.dtype), x)
 
@@ -726,7 +798,7 @@ ad.defjvp(erf_p, lambda t, x: mul(t, mul(_const(x, 2 / math.sqrt(math.pi)),
 erfc_p = unop("erfc", _f32_compute(_scipy_special("erfc")), _float, lower=mlir.elementwise("chlo.erfc", True))
 ad.defjvp(erfc_p, lambda t, x: mul(t, mul(_const(x, -2 / math.sqrt(math.pi)),
                                           exp(neg(mul(x, x))))))
-erf_inv_p = unop("erf_inv", _xla_f32(_scipy_special("erfinv"), _erf_inv_f32, _erf_inv_f64), _float, lower=mlir.elementwise("chlo.erf_inv", True))
+erf_inv_p = unop("erf_inv", _xla_f32(_scipy_special("erfinv"), _erf_inv_f32, _erf_inv_f64), _float, lower=_erf_inv_lower)
 ad.defjvp2(erf_inv_p, lambda t, ans, x: mul(t, mul(_const(x, math.sqrt(math.pi) / 2),
                                                    exp(mul(ans, ans)))))
 lgamma_p = unop("lgamma", _f32_compute(_scipy_special("gammaln")), _float, lower=mlir.elementwise("chlo.lgamma", True))
