@@ -46,8 +46,8 @@ def _name(f):
 
 
 def _prepare(fun, nondiff_argnums, rule, what, args, kwargs):
-  """Resolves the call's arguments. Returns None on the eager path (just call
-  ``fun``), else ``(args, nondiff, diff, flat, in_tree)``."""
+  """Resolves the call's arguments. Returns ``(args, None)`` on the eager path (just
+  call ``fun``), else ``(args, (nondiff, diff, flat, in_tree, fun_flat, box))``."""
   if rule is None:
     raise AttributeError(f"No {what.upper()} defined for custom_{what} function "
                          f"{_name(fun)} using def{what}.")
@@ -60,7 +60,14 @@ def _prepare(fun, nondiff_argnums, rule, what, args, kwargs):
                        f"{len(args)} arguments")
   nondiff, diff = _split(args, nondiff_argnums)
   flat, in_tree = tree_util.tree_flatten(diff)
-  return args, (nondiff, diff, flat, in_tree)
+  n, box = len(args), {}
+
+  def fun_flat(*xs):  # the body on flat differentiable arguments; records out_tree
+    out = fun(*_merge(nondiff, tree_util.tree_unflatten(in_tree, list(xs)), n))
+    out_flat, box["out_tree"] = tree_util.tree_flatten(out)
+    return out_flat
+  fun_flat.__name__ = _name(fun)
+  return args, (nondiff, diff, flat, in_tree, fun_flat, box)
 
 
 def _zeros_for(x):
@@ -104,15 +111,8 @@ class custom_jvp:
     args, prep = _prepare(self.fun, self.nondiff_argnums, self.jvp, "jvp", args, kwargs)
     if prep is None:
       return self.fun(*args)
-    nondiff, diff, flat, in_tree = prep
+    nondiff, diff, flat, in_tree, fun_flat, box = prep
     n, trace = len(args), core.trace_ctx.trace
-    box = {}
-
-    def fun_flat(*xs):
-      out = self.fun(*_merge(nondiff, tree_util.tree_unflatten(in_tree, list(xs)), n))
-      out_flat, box["out_tree"] = tree_util.tree_flatten(out)
-      return out_flat
-    fun_flat.__name__ = _name(self.fun)
 
     def jvp_flat(primals, tangents):
       p = tuple(tree_util.tree_unflatten(in_tree, list(primals)))
@@ -167,15 +167,8 @@ class custom_vjp:
     args, prep = _prepare(self.fun, self.nondiff_argnums, self.fwd, "vjp", args, kwargs)
     if prep is None:
       return self.fun(*args)
-    nondiff, diff, flat, in_tree = prep
+    nondiff, diff, flat, in_tree, fun_flat, box = prep
     n, trace = len(args), core.trace_ctx.trace
-    box = {}
-
-    def fun_flat(*xs):
-      out = self.fun(*_merge(nondiff, tree_util.tree_unflatten(in_tree, list(xs)), n))
-      out_flat, box["out_tree"] = tree_util.tree_flatten(out)
-      return out_flat
-    fun_flat.__name__ = _name(self.fun)
 
     def fwd_flat(primals):
       res = self.fwd(*_merge(nondiff, tree_util.tree_unflatten(in_tree, list(primals)), n))
