@@ -234,8 +234,7 @@ def jvp(fun: Callable, primals, tangents, has_aux: bool = False):
   ts = []
   for p, t in zip(p_flat, t_flat):
     pa = core.get_aval(p)
-    ta = core.get_aval(t) if not (isinstance(t, np.ndarray) and t.dtype == dtypes.float0) \
-        else ShapedArray(t.shape, dtypes.float0)
+    ta = core.get_aval(t)  # float0 arrays included
     expected = ad.tangent_aval(pa).dtype
     if ta.dtype != expected and not (type(t) is float and expected.kind == "f"):
       raise TypeError(
@@ -330,8 +329,7 @@ class _VJP:
           f"differentiated function {name}).")
     cts = []
     for c, aval, nz in zip(ct_flat, self.out_avals, self.nonzero):
-      ca = core.get_aval(c) if not (isinstance(c, np.ndarray) and c.dtype == dtypes.float0) \
-          else ShapedArray(c.shape, dtypes.float0)
+      ca = core.get_aval(c)  # float0 arrays included
       expect = ad.tangent_aval(aval)
       if ca.shape != expect.shape or ca.dtype != expect.dtype:
         raise ValueError(
@@ -480,16 +478,23 @@ def _unravel(pytree_leaves, axis, arr, n_total):
   return out
 
 
+def _jac_inputs(name, fun, argnums, args, kwargs, holomorphic, allow_int):
+  """The differentiated arguments of a Jacobian call, flattened and dtype-checked."""
+  f_partial, dyn = _dyn_args(fun, argnums, args, kwargs)
+  in_flat, in_tree = tree_util.tree_flatten(dyn)
+  for leaf in in_flat:
+    _check_input_dtype(name, leaf, holomorphic, allow_int)
+  return f_partial, dyn, in_flat, in_tree
+
+
 def jacfwd(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = False):
   """Jacobian of ``fun`` by forward mode, vectorized over the input basis with vmap."""
   _check_callable(fun, "jacfwd")
 
   @functools.wraps(fun)
   def jacfun(*args, **kwargs):
-    f_partial, dyn = _dyn_args(fun, argnums, args, kwargs)
-    in_flat, in_tree = tree_util.tree_flatten(dyn)
-    for leaf in in_flat:
-      _check_input_dtype("jacfwd", leaf, holomorphic, False)
+    f_partial, dyn, in_flat, in_tree = _jac_inputs("jacfwd", fun, argnums, args, kwargs,
+                                                   holomorphic, False)
     basis = _std_basis(in_flat)
 
     def pushfwd(*tangent_flat):
@@ -522,10 +527,8 @@ def jacrev(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = 
 
   @functools.wraps(fun)
   def jacfun(*args, **kwargs):
-    f_partial, dyn = _dyn_args(fun, argnums, args, kwargs)
-    in_flat, in_tree = tree_util.tree_flatten(dyn)
-    for leaf in in_flat:
-      _check_input_dtype("jacrev", leaf, holomorphic, allow_int)
+    f_partial, dyn, in_flat, in_tree = _jac_inputs("jacrev", fun, argnums, args, kwargs,
+                                                   holomorphic, allow_int)
     res = vjp(f_partial, *dyn, has_aux=has_aux)
     y, pullback = res[0], res[1]
     y_flat, y_tree = tree_util.tree_flatten(y)

@@ -279,12 +279,21 @@ def _pp_call(params):
           "num_consts": params["num_consts"], "symbolic_zeros": params["symbolic_zeros"]}
 
 
-custom_jvp_call_p = core.Primitive("custom_jvp_call")
-custom_jvp_call_p.multiple_results = True
-custom_jvp_call_p.def_impl(_call_impl)
-custom_jvp_call_p.def_abstract_eval(lambda *a, call_jaxpr, **_: list(call_jaxpr.out_avals))
-custom_jvp_call_p.lower = _call_lower
-custom_jvp_call_p.pp_params = _pp_call
+def _staged_call_primitive(name):
+  """A call of a traced body (``call_jaxpr``) carrying a custom rule in its params;
+  everything but the JVP is the body's."""
+  p = core.Primitive(name)
+  p.multiple_results = True
+  p.def_impl(_call_impl)
+  p.def_abstract_eval(lambda *a, call_jaxpr, **_: list(call_jaxpr.out_avals))
+  p.lower = _call_lower
+  p.pp_params = _pp_call
+  p.batch = _call_batch
+  p.batch_with_axis_name = True
+  return p
+
+
+custom_jvp_call_p = _staged_call_primitive("custom_jvp_call")
 
 
 def _custom_jvp_call_jvp(primals, tangents, *, call_jaxpr, jvp, num_consts, symbolic_zeros,
@@ -294,20 +303,13 @@ def _custom_jvp_call_jvp(primals, tangents, *, call_jaxpr, jvp, num_consts, symb
     # perturbed closed-over values: differentiate the body itself
     return ad.jvp_flat(lambda *xs: core.eval_jaxpr(call_jaxpr.jaxpr, [], *xs),
                        list(primals), list(tangents))
-  ts = [ad.instantiate(t) for t in tangents[num_consts:]]
-  out, tout = jvp(list(primals[num_consts:]), ts)
-  return out, tout
+  return jvp(list(primals[num_consts:]), [ad.instantiate(t) for t in tangents[num_consts:]])
 
 
 custom_jvp_call_p.jvp = _custom_jvp_call_jvp
 
 
-custom_vjp_call_p = core.Primitive("custom_vjp_call")
-custom_vjp_call_p.multiple_results = True
-custom_vjp_call_p.def_impl(_call_impl)
-custom_vjp_call_p.def_abstract_eval(lambda *a, call_jaxpr, **_: list(call_jaxpr.out_avals))
-custom_vjp_call_p.lower = _call_lower
-custom_vjp_call_p.pp_params = _pp_call
+custom_vjp_call_p = _staged_call_primitive("custom_vjp_call")
 
 
 def _custom_vjp_call_jvp(primals, tangents, *, call_jaxpr, fwd, bwd, num_consts,
@@ -328,24 +330,21 @@ def _custom_vjp_call_jvp(primals, tangents, *, call_jaxpr, fwd, bwd, num_consts,
 
 
 custom_vjp_call_p.jvp = _custom_vjp_call_jvp
-for _p in (custom_jvp_call_p, custom_vjp_call_p):
-  _p.batch = _call_batch
-  _p.batch_with_axis_name = True
+
+
+def _stage(trace, prim, fun, args, **rule_params):
+  call_jaxpr, consts = _trace_body(fun, args)
+  return trace.process_primitive(prim, [*consts, *args],
+                                 dict(call_jaxpr=call_jaxpr, num_consts=len(consts),
+                                      name=_name(fun), **rule_params))
 
 
 def stage_custom_jvp_call(trace, fun, jvp, args, symbolic_zeros):
   """DynamicJaxprTrace's handling: one custom_jvp_call equation."""
-  call_jaxpr, consts = _trace_body(fun, args)
-  return trace.process_primitive(
-      custom_jvp_call_p, [*consts, *args],
-      dict(call_jaxpr=call_jaxpr, jvp=jvp, num_consts=len(consts),
-           symbolic_zeros=symbolic_zeros, name=_name(fun)))
+  return _stage(trace, custom_jvp_call_p, fun, args, jvp=jvp, symbolic_zeros=symbolic_zeros)
 
 
 def stage_custom_vjp_call(trace, fun, fwd, bwd, args, symbolic_zeros):
   """DynamicJaxprTrace's handling: one custom_vjp_call equation."""
-  call_jaxpr, consts = _trace_body(fun, args)
-  return trace.process_primitive(
-      custom_vjp_call_p, [*consts, *args],
-      dict(call_jaxpr=call_jaxpr, fwd=fwd, bwd=bwd, num_consts=len(consts),
-           symbolic_zeros=symbolic_zeros, name=_name(fun)))
+  return _stage(trace, custom_vjp_call_p, fun, args, fwd=fwd, bwd=bwd,
+                symbolic_zeros=symbolic_zeros)

@@ -133,8 +133,7 @@ def _jit_transpose(cts, *args, jaxpr: ClosedJaxpr, name: str, **params):
   in_avals = [v.aval for v in jaxpr.jaxpr.invars]
   out_avals = [v.aval for v in jaxpr.jaxpr.outvars]
   known = [a for a, u in zip(args, undef) if not u]
-  cts = [ad.zeros_like_aval(a) if c is None or type(c) is ad.Zero else c
-         for c, a in zip(cts, out_avals)]
+  cts = ad.instantiate_cts(cts, out_avals)
 
   def transposed(*vals):
     kv, cv = iter(vals[:len(known)]), vals[len(known):]

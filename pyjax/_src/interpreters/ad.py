@@ -66,6 +66,12 @@ def instantiate(t):
   return zeros_like_aval(t.aval) if type(t) is Zero else t
 
 
+def instantiate_cts(cts, avals) -> list:
+  """Cotangents with zeros (``None`` or ``Zero``) made concrete, one per aval."""
+  return [zeros_like_aval(a) if c is None or type(c) is Zero else c
+          for c, a in zip(cts, avals)]
+
+
 def add_tangents(a, b):
   if type(a) is Zero:
     return b
@@ -111,26 +117,22 @@ def _bcast_to(t, aval):
 
 def defjvp(prim: Primitive, *rules):
   """JVP from one rule per operand: ``rule(t_i, *primals, **params)``; sums them."""
-  def jvp(primals, tangents, **params):
-    ans = prim.bind(*primals, **params)
-    acc = None
-    for rule, t in zip(rules, tangents):
-      if rule is not None and type(t) is not Zero:
-        v = _bcast_to(rule(t, *primals, **params), ans.aval)
-        acc = v if acc is None else add_any_p.bind(acc, v)
-    return ans, (Zero(tangent_aval(ans.aval)) if acc is None else acc)
-  prim.jvp = jvp
-  return jvp
+  return _defjvp(prim, rules, with_ans=False)
 
 
 def defjvp2(prim: Primitive, *rules):
   """Like ``defjvp`` but rules also get the primal output: ``rule(t, ans, *primals)``."""
+  return _defjvp(prim, rules, with_ans=True)
+
+
+def _defjvp(prim, rules, with_ans):
   def jvp(primals, tangents, **params):
     ans = prim.bind(*primals, **params)
+    lead = (ans,) if with_ans else ()
     acc = None
     for rule, t in zip(rules, tangents):
       if rule is not None and type(t) is not Zero:
-        v = _bcast_to(rule(t, ans, *primals, **params), ans.aval)
+        v = _bcast_to(rule(t, *lead, *primals, **params), ans.aval)
         acc = v if acc is None else add_any_p.bind(acc, v)
     return ans, (Zero(tangent_aval(ans.aval)) if acc is None else acc)
   prim.jvp = jvp
@@ -295,8 +297,7 @@ def _custom_lin_impl(*args, num_res, bwd, out_avals, symbolic_zeros):
 
 def _custom_lin_transpose(cts, *args, num_res, bwd, out_avals, symbolic_zeros):
   res, lin = args[:num_res], args[num_res:]
-  cts = [zeros_like_aval(a) if c is None or type(c) is Zero else c
-         for c, a in zip(cts, out_avals)]
+  cts = instantiate_cts(cts, out_avals)
   cts_in = bwd(list(res), cts)
   return [None] * num_res + list(cts_in)
 
@@ -319,8 +320,7 @@ def _remat_lin_impl(*args, fun, num_primals, out_avals):
 
 def _remat_lin_transpose(cts, *args, fun, num_primals, out_avals):
   primals = args[:num_primals]
-  cts = [zeros_like_aval(a) if c is None or type(c) is Zero else c
-         for c, a in zip(cts, out_avals)]
+  cts = instantiate_cts(cts, out_avals)
   _, jaxpr, consts, nonzero = linearize_flat(fun, list(primals))  # recompute
   cts_in = backward_pass(jaxpr, consts, [UndefinedPrimal(v.aval) for v in jaxpr.invars],
                          [c for c, nz in zip(cts, nonzero) if nz])

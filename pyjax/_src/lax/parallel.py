@@ -210,6 +210,15 @@ ad.deflinear(reduce_scatter_p, lambda ct, x, *, scatter_dimension, **params: [
     all_gather_p.bind(ct, all_gather_dimension=scatter_dimension, **params)])
 
 
+def _check_split(op, what, shape, axis, n, tiled, name):
+  """The axis split across ``n`` members must have size n (or a multiple, if tiled)."""
+  m = shape[axis]
+  if (m % n if tiled else m != n):
+    need = "divisible by" if tiled else "equal to"
+    raise ValueError(f"{op}: {what} of the operand (shape {shape}) must be {need} the "
+                     f"size {n} of axis {name!r}.")
+
+
 def psum_scatter(x, axis_name, *, scatter_dimension=0, axis_index_groups=None, tiled=False):
   """psum, with member ``k`` keeping only the ``k``-th piece along ``scatter_dimension``."""
   _no_groups(axis_index_groups, "psum_scatter")
@@ -219,11 +228,7 @@ def psum_scatter(x, axis_name, *, scatter_dimension=0, axis_index_groups=None, t
   def leaf(l):
     l = lax._to_array(l)
     sd = lax._canon_axis(scatter_dimension, l.ndim)
-    m = l.shape[sd]
-    if (m % n if tiled else m != n):
-      need = "divisible by" if tiled else "equal to"
-      raise ValueError(f"psum_scatter: dimension {sd} of the operand (shape {l.shape}) must "
-                       f"be {need} the size {n} of axis {names[0]!r}.")
+    _check_split("psum_scatter", f"dimension {sd}", l.shape, sd, n, tiled, names[0])
     return reduce_scatter_p.bind(l, scatter_dimension=sd, axis_name=names,
                                  axis_index_groups=None, axis_size=n, tiled=bool(tiled))
   return tree_util.tree_map(leaf, x)
@@ -284,11 +289,7 @@ def all_to_all(x, axis_name, split_axis, concat_axis, *, axis_index_groups=None,
     l = lax._to_array(l)
     sa = lax._canon_axis(split_axis, l.ndim)
     ca = lax._canon_axis(concat_axis, l.ndim)
-    m = l.shape[sa]
-    if (m % n if tiled else m != n):
-      need = "divisible by" if tiled else "equal to"
-      raise ValueError(f"all_to_all: split_axis {sa} of the operand (shape {l.shape}) must "
-                       f"be {need} the size {n} of axis {names[0]!r}.")
+    _check_split("all_to_all", f"split_axis {sa}", l.shape, sa, n, tiled, names[0])
     return all_to_all_p.bind(l, split_axis=sa, concat_axis=ca, axis_name=names,
                              axis_index_groups=None, axis_size=n, tiled=bool(tiled))
   return tree_util.tree_map(leaf, x)

@@ -1,6 +1,8 @@
 """Operators and NumPy-style methods, installed on ``ArrayImpl`` and ``Tracer`` alike."""
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from pyjax._src.array import ArrayImpl
@@ -8,6 +10,11 @@ from pyjax._src import core
 from pyjax._src.core import Tracer
 from pyjax._src.lax import lax
 from pyjax._src.numpy import lax_numpy, reductions, ufuncs
+
+# The eager broadcasting fast path calls NumPy here: silence its floating-point
+# RuntimeWarnings as the primitives' modules do (JAX reports none).
+warnings.filterwarnings("ignore", category=RuntimeWarning,
+                        module=r"pyjax\._src\.numpy\.array_methods")
 
 _accepted_binop_types = (int, float, complex, bool, np.generic, np.ndarray, ArrayImpl, Tracer)
 
@@ -40,11 +47,9 @@ def _fast_binop(prim, npfn, slow, swap=False):
           return prim.bind(self, other)
         if core.trace_ctx.trace is core.eval_trace:
           try:
-            np.broadcast_shapes(sv.shape, ov.shape)
-          except ValueError:
-            pass
-          else:
             return ArrayImpl(np.asarray(npfn(sv, ov)), self.weak_type)
+          except ValueError:  # shapes do not broadcast: the slow path raises JAX's error
+            pass
         if swap:
           self, other = other, self
     if not isinstance(other, _accepted_binop_types) and not hasattr(other, "__jax_array__"):
