@@ -17,6 +17,7 @@ from pyjax._src.custom_derivatives import closure_convert, custom_jvp, custom_vj
 from pyjax._src.ad_checkpoint import checkpoint, checkpoint_policies, remat
 from pyjax._src.numpy import array_methods as _array_methods  # installs operators
 from pyjax import dtypes, errors, lax, numpy, random, tree, tree_util
+from pyjax import scipy
 
 __version__ = "0.1.0"
 

@@ -23,8 +23,8 @@ Array.register(core.Tracer)
 
 
 class ArrayImpl(Array):
-  # ``_buf``: the device buffer of a jit result or of an uploaded jit argument (unset
-  # on eager arrays; read with getattr(x, "_buf", None)).
+  # ``_buf``: the device buffer of a jit result or of an uploaded jit argument (None on
+  # eager arrays). A jit result starts as a ``PendingArray``, with ``_value`` unset.
   __slots__ = ("_value", "weak_type", "_device", "_deleted", "_buf", "__weakref__")
   __array_priority__ = 100
 
@@ -34,6 +34,7 @@ class ArrayImpl(Array):
     self.weak_type = weak_type
     self._device = device
     self._deleted = False
+    self._buf = None
 
   # ------------------------------------------------------------ basic facts
   shape = property(lambda self: self._value.shape)
@@ -177,10 +178,14 @@ class ArrayImpl(Array):
   platform = property(lambda self: "cpu")
 
   def block_until_ready(self):
+    b = self._buf
+    if b is not None:
+      b.wait()
     return self
 
   def is_ready(self):
-    return True
+    b = self._buf
+    return b is None or b.is_ready()
 
   def copy_to_host_async(self):
     return None
@@ -203,6 +208,24 @@ class ArrayImpl(Array):
 
   def to_device(self, device, *, stream=None):
     return ArrayImpl(self._value, self.weak_type, device)
+
+
+class PendingArray(ArrayImpl):
+  """A jit result not read yet (it may still be computing: asynchronous dispatch), or a
+  donated array. The first read of ``_value`` waits for the device buffer, views it and
+  turns the object into a plain ``ArrayImpl``. A subclass, so that ``ArrayImpl`` has no
+  ``__getattr__`` (which would slow every attribute read of eager arrays)."""
+  __slots__ = ()
+
+  def __getattr__(self, name):
+    # Reached only for an unset slot, i.e. ``_value``.
+    if name != "_value":
+      raise AttributeError(f"'ArrayImpl' object has no attribute '{name}'")
+    if self._deleted:
+      raise RuntimeError("Array has been deleted.")
+    v = self._value = self._buf.value()  # waits for the computation; raises its error
+    self.__class__ = ArrayImpl
+    return v
 
 
 class Shard:
@@ -249,6 +272,9 @@ def asarray_value(x, dtype=None, weak_type=None):
     return ArrayImpl(np.asarray(x._value).astype(dtype), False)
   if type(x) in _python_scalar_types:
     return from_python_scalar(x, None if dtype is None else np.dtype(dtype))
+  if type(x) is PendingArray:
+    x._value  # a jit result: its value is read here, and x becomes an ArrayImpl
+    return asarray_value(x, dtype, weak_type)
   v = np.asarray(x)
   if v.dtype == object:
     raise TypeError(f"JAX only supports number and bool dtypes, got dtype object in array")

@@ -40,6 +40,7 @@ class Config:
     self._define("jax_threefry_partitionable",
                  _env_bool("jax_threefry_partitionable", True))
     self._define("jax_default_prng_impl", "threefry2x32")
+    self._define("jax_debug_key_reuse", _env_bool("jax_debug_key_reuse", False))
     self._define("jax_compilation_cache_dir",
                  os.environ.get("JAX_COMPILATION_CACHE_DIR"))
     self._define("jax_debug_nans", _env_bool("jax_debug_nans", False))

@@ -1,16 +1,23 @@
 """The compiled call path of jit: arguments to device buffers, run, results to Arrays.
 
-A jit result is an ``ArrayImpl`` whose ``_value`` is a read-only NumPy view of the
-result buffer (no copy on CPU) and whose ``_buf`` keeps the device buffer, so the
-next jit call passes it on without an upload. Host arrays are uploaded once: the
+A jit result is a ``PendingArray`` whose ``_buf`` holds the result buffer and whose
+``_value`` is unset until first use, when it becomes a read-only NumPy view of the
+buffer (no copy on CPU); the next jit call passes ``_buf`` on without an upload.
+On ``local-task`` the call only queues the work (asynchronous dispatch) and the
+buffer carries the fence it is ready at. Host arrays are uploaded once: the
 buffer is remembered on the (immutable) Array.
+
+Donation: each donated argument is marked as the storage of the first result of
+its shape and dtype (``iree.abi.output``), so IREE writes that result in place.
 """
 from __future__ import annotations
+
+import sys
 
 import numpy as np
 
 from pyjax._src import core
-from pyjax._src.array import ArrayImpl, asarray_value
+from pyjax._src.array import ArrayImpl, PendingArray, asarray_value
 from pyjax._src.backends import iree
 from pyjax._src.config import config
 from pyjax._src.core import ClosedJaxpr
@@ -20,7 +27,9 @@ DeviceBuffer = iree.DeviceBuffer
 
 
 def _deleted_error(x):
-  shape = x.aval.str_short(short_dtypes=False)
+  b = x._buf
+  shape = core.ShapedArray(b.shape, b.dtype).str_short(short_dtypes=False) \
+      if b is not None else x.aval.str_short(short_dtypes=False)
   return RuntimeError(f"Array has been deleted with shape={shape}.")
 
 
@@ -28,74 +37,190 @@ def _upload(x: ArrayImpl, driver: str):
   return iree.to_device(np.asarray(x._value), driver)
 
 
+def _alias_map(in_avals, out_avals, donated) -> dict[int, int]:
+  """{donated input: the first unclaimed output of the same shape and dtype}."""
+  free = list(range(len(out_avals)))
+  out = {}
+  for i, (a, d) in enumerate(zip(in_avals, donated)):
+    if not d:
+      continue
+    for j in free:
+      o = out_avals[j]
+      if o.shape == a.shape and o.dtype == a.dtype:
+        out[i] = j
+        free.remove(j)
+        break
+  return out
+
+
+def _mark_outputs(text: str, first: int, aliases: dict[int, int]) -> str | None:
+  """``text`` with ``{iree.abi.output = j}`` on @main's parameter ``first + i`` for each
+  ``i: j`` of ``aliases``; None when the signature is not in the expected form."""
+  head = "func.func public @main("
+  start = text.find(head)
+  end = text.find(") -> (", start)
+  if start < 0 or end < 0:
+    return None
+  start += len(head)
+  params = text[start:end].split(", ")
+  for i, j in aliases.items():
+    k = first + i
+    if k >= len(params) or not params[k].startswith(f"%arg{k}: tensor<") or \
+        not params[k].endswith(">"):
+      return None
+    params[k] += f" {{iree.abi.output = {j} : index}}"
+  return text[:start] + ", ".join(params) + text[end:]
+
+
+def _exclusive(x, b: DeviceBuffer, bufs) -> bool:
+  """Whether ``b`` (the buffer of argument ``x``) may be overwritten: no other Array,
+  NumPy view or argument of this call shares its memory."""
+  if b.shared or sum(c is b for c in bufs) > 1:
+    return False
+  h = b.host
+  if h is None:
+    return True
+  # References: b.host, ``h``, getrefcount's argument and x._value when it is ``h``.
+  return sys.getrefcount(h) <= 3 + (type(x) is ArrayImpl and x._value is h)
+
+
+def _span(view):
+  """(address, bytes) of a CPU buffer view."""
+  n = view.byte_length
+  return (np.frombuffer(view.map(), np.uint8).ctypes.data if n else 0), n
+
+
 class CompiledCall:
   """A compiled jaxpr: ``call(leaves, donated) -> list of ArrayImpl``."""
 
-  def __init__(self, closed: ClosedJaxpr, name: str, text: str, platform="cpu"):
-    self.text = text
+  def __init__(self, closed: ClosedJaxpr, name: str, text: str, platform="cpu",
+               donated=()):
     from pyjax._src.interpreters import lowering
     consts = lowering.hoisted_consts(closed)
     in_avals = [core.get_aval(c) for c in consts] + list(closed.in_avals)
     out_avals = closed.out_avals
     self.driver = iree.pick_driver(in_avals, out_avals, platform)
-    vmfb = iree.compile_module(text, platform)
+    self.n_consts = len(consts)
+    self.aliases = _alias_map(closed.in_avals, out_avals, donated) if any(donated) else {}
+    if self.aliases:
+      marked = _mark_outputs(text, self.n_consts, self.aliases)
+      if marked is None:
+        self.aliases = {}
+      else:
+        text = marked
+    self.text = text
+    vmfb = iree.compile_module(text, platform, asynchronous=self.driver == "local-task")
     self.exe = iree.Executable(vmfb, self.driver, len(out_avals))
     self.out_meta = [(tuple(a.shape), a.dtype, a.weak_type) for a in out_avals]
-    self.const_views = [self._view(asarray_value(c) if type(c) is not ArrayImpl else c)
-                        for c in consts]
+    self.const_bufs = [self._buffer(c) for c in consts]
+    self.const_views = [b.view for b in self.const_bufs]
+    for b in self.const_bufs:
+      b.shared = True  # a closed-over Array: never donated in place
+    # (input, output) and (output, output) pairs IREE returns without a copy (e.g. the
+    # identity, a reshape); found on the first call, the same on every call.
+    self.same_memory = None
     if config.jax_log_compiles:
       import logging
       logging.getLogger("pyjax").warning("Compiled %s for %s", name, self.driver)
 
-  def _view(self, x):
-    if type(x) is not ArrayImpl:
+  def _buffer(self, x):
+    if not isinstance(x, ArrayImpl):
       x = asarray_value(x)
     if x._deleted:
       raise _deleted_error(x)
-    b = getattr(x, "_buf", None)
+    b = x._buf
     if b is None or b.driver != self.driver:
       b = _upload(x, self.driver)
-      if getattr(x, "_buf", None) is None:
+      if x._buf is None:
         x._buf = b
-    return b.view
+    return b
 
   def __call__(self, leaves, donated=()):
-    views = self.const_views.copy()
     drv = self.driver
+    bufs = []
     for x in leaves:
-      b = getattr(x, "_buf", None) if type(x) is ArrayImpl else None
-      views.append(b.view if b is not None and b.driver == drv and not x._deleted
-                   else self._view(x))
-    outs = self.exe.call(views)
+      t = type(x)
+      b = x._buf if t is ArrayImpl or t is PendingArray else None
+      bufs.append(b if b is not None and b.driver == drv and not x._deleted
+                  else self._buffer(x))
+    views = self.const_views + [b.view for b in bufs]
+    if self.aliases:
+      self._guard_aliases(leaves, bufs, views, donated)
+    exe = self.exe
+    if exe.is_async:
+      outs, done = exe.submit(views, bufs)
+      fence, sem, t = done.fence, done.sem, done.t
+    else:
+      outs = exe.call(views)
+      fence = sem = None
+      t = 0
     if donated:
       for x, d in zip(leaves, donated):
-        if d and type(x) is ArrayImpl:
+        if d and isinstance(x, ArrayImpl):
           x.delete()
+          if type(x) is ArrayImpl:  # any later read raises (the memory may hold a result)
+            del x._value
+            x.__class__ = PendingArray
     res = []
-    to_host = iree.to_host
+    new = PendingArray
     for o, (shape, dtype, weak) in zip(outs, self.out_meta):
-      b = DeviceBuffer(o, drv, shape, dtype)
-      v = to_host(b, shape, dtype)
-      a = ArrayImpl(v if shape else v[()], weak)
-      a._buf = b
+      a = new(None, weak)
+      del a._value
+      a._buf = DeviceBuffer(o, drv, shape, dtype, fence, sem, t)
       res.append(a)
+    if self.same_memory is None:
+      if fence is not None and res:
+        res[0]._buf.wait()
+      self.same_memory = self._find_same_memory(views, outs)
+    for i, j in self.same_memory:
+      if i is not None:
+        (self.const_bufs + bufs)[i].shared = True
+      res[j]._buf.shared = True
     return res
+
+  def _guard_aliases(self, leaves, bufs, views, donated):
+    """A parameter marked as a result's storage gets a copy unless it is donated and
+    nothing else shares its memory."""
+    nc = self.n_consts
+    for i in self.aliases:
+      b = bufs[i]
+      if not (donated and donated[i] and _exclusive(leaves[i], b, bufs)):
+        views[nc + i] = iree.to_device(np.asarray(b.value()), self.driver).view
+
+  def _find_same_memory(self, views, outs):
+    nc = self.n_consts
+    skip = {(nc + i, j) for i, j in self.aliases.items()}  # in place by request
+    ins = [_span(v) for v in views]
+    spans = [_span(o) for o in outs]
+    pairs = []
+    for j, (p, n) in enumerate(spans):
+      if not n:
+        continue
+      for k, (q, m) in enumerate(ins):
+        if m and p < q + m and q < p + n and (k, j) not in skip:
+          pairs.append((k, j))
+      for k in range(j):
+        q, m = spans[k]
+        if m and p < q + m and q < p + n:
+          pairs += [(None, k), (None, j)]
+    return pairs
 
 
 def compile_closed_jaxpr(closed: ClosedJaxpr, name: str, text: str | None = None,
-                         platform: str = "cpu") -> CompiledCall:
+                         platform: str = "cpu", donated=()) -> CompiledCall:
   if text is None:
     from pyjax._src.interpreters import lowering
     text = lowering.lower_jaxpr(closed, name)
-  return CompiledCall(closed, name, text, platform)
+  return CompiledCall(closed, name, text, platform, donated)
 
 
-_by_jaxpr: dict[int, tuple[ClosedJaxpr, CompiledCall]] = {}
+_by_jaxpr: dict[tuple, tuple[ClosedJaxpr, CompiledCall]] = {}
 
 
 def run_closed_jaxpr(closed: ClosedJaxpr, name: str, args, donated=()):
   """The impl of the jit primitive: compiles ``closed`` once (per object) and runs it."""
-  hit = _by_jaxpr.get(id(closed))
+  key = (id(closed), tuple(donated))
+  hit = _by_jaxpr.get(key)
   if hit is None or hit[0] is not closed:
-    hit = _by_jaxpr[id(closed)] = (closed, compile_closed_jaxpr(closed, name))
+    hit = _by_jaxpr[key] = (closed, compile_closed_jaxpr(closed, name, donated=donated))
   return hit[1](args, donated)

@@ -32,6 +32,8 @@ class TracerBoolConversionError(ConcretizationTypeError):
         self,
         f"Attempted boolean conversion of traced array with shape "
         f"{tracer.aval.str_short()}.{_origin(tracer)}\n"
+        f"To branch on a traced value use jax.lax.cond (or jnp.where); to loop while a "
+        f"traced condition holds use jax.lax.while_loop.\n"
         f"See {_URL}TracerBoolConversionError")
 
 

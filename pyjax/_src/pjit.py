@@ -13,7 +13,7 @@ import inspect
 from typing import Callable, Sequence
 
 from pyjax._src import core, dispatch, tree_util
-from pyjax._src.array import ArrayImpl
+from pyjax._src.array import ArrayImpl, PendingArray
 from pyjax._src.config import config
 from pyjax._src.core import ClosedJaxpr, Jaxpr, Primitive, Tracer
 from pyjax._src.interpreters import batching
@@ -338,9 +338,9 @@ class JitWrapped:
       # Fast path: all-array positional arguments, one cache lookup.
       key = []
       for a in args:
-        if type(a) is not ArrayImpl:
+        if type(a) is not ArrayImpl and type(a) is not PendingArray:
           break
-        b = getattr(a, "_buf", None)
+        b = a._buf
         key.append((b.shape, b.dtype, a.weak_type) if b is not None else _sig(a))
       else:
         key = tuple(key)
@@ -387,8 +387,8 @@ class JitWrapped:
 
 def _sig(x):
   """Cache key of one argument: its abstract signature."""
-  if type(x) is ArrayImpl:
-    b = getattr(x, "_buf", None)
+  if type(x) is ArrayImpl or type(x) is PendingArray:
+    b = x._buf
     if b is not None:
       return (b.shape, b.dtype, x.weak_type)
     v = x._value
@@ -407,7 +407,8 @@ def _as_array(c):
 def _run(entry: _Entry, leaves, donated):
   c = entry.compiled
   if c is None:
-    c = entry.compiled = dispatch.compile_closed_jaxpr(entry.closed, _entry_name(entry))
+    c = entry.compiled = dispatch.compile_closed_jaxpr(entry.closed, _entry_name(entry),
+                                                       donated=donated)
   return c(leaves, donated)
 
 

@@ -15,6 +15,7 @@ from pyjax._src import tree_util
 from pyjax._src.array import Array, ArrayImpl
 from pyjax._src.config import config
 from pyjax._src.core import Primitive, ShapedArray
+from pyjax._src.errors import KeyReuseError
 from pyjax._src.interpreters import batching
 from pyjax._src.lax import lax
 
@@ -276,9 +277,32 @@ class PRNGKeyArray:
   """An array of typed PRNG keys; the data lives in ``_base_array`` (uint32[..., 2])."""
   __array_priority__ = 100
 
-  def __init__(self, impl: PRNGImpl, base_array):
+  def __init__(self, impl: PRNGImpl, base_array, consumed=None):
     self._impl = impl
     self._base_array = base_array
+    self._consumed = consumed  # with jax_debug_key_reuse: a bool per key, shared by views
+
+  def _tracked(self):
+    """The consumed flags, when eager key-reuse checking is on for this key."""
+    if not config.jax_debug_key_reuse or isinstance(self._base_array, core.Tracer):
+      return None
+    if self._consumed is None:
+      self._consumed = np.zeros(self.shape, bool)
+    return self._consumed
+
+  def _check_reuse(self, where, consume=True):
+    """Raises KeyReuseError if a key in this array was consumed; marks them consumed."""
+    consumed = self._tracked()
+    if consumed is None:
+      return
+    if consumed.any():
+      raise KeyReuseError(f"Previously-consumed key passed to {where} at index 0\n"
+                          "Split a fresh key for each use (jax.random.split), or "
+                          "jax.random.clone the key to reuse it on purpose.\n"
+                          "See https://docs.jax.dev/en/latest/errors.html"
+                          "#jax.errors.KeyReuseError")
+    if consume:
+      consumed[...] = True
 
   dtype = property(lambda self: KeyTy(self._impl))
   shape = property(lambda self: tuple(self._base_array.shape[:-1]))
@@ -303,7 +327,11 @@ class PRNGKeyArray:
     if len(idx) > self.ndim:
       raise IndexError(f"Too many indices for key array of shape {self.shape}: "
                        f"got {len(idx)} indices.")
-    return PRNGKeyArray(self._impl, self._base_array[idx])
+    consumed = self._tracked()
+    if consumed is not None:  # the slice's flags are a view of ours
+      consumed = consumed[idx + (Ellipsis,)]
+      PRNGKeyArray(self._impl, None, consumed)._check_reuse("slice", consume=False)
+    return PRNGKeyArray(self._impl, self._base_array[idx], consumed)
 
   def reshape(self, *shape):
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):

@@ -12,7 +12,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from pyjax._src import dtypes, prng
+from pyjax._src.api import vmap
 from pyjax._src.lax import lax
+from pyjax._src.lax.control_flow import scan, while_loop
 from pyjax._src.prng import PRNGKeyArray, UINT_DTYPES
 import pyjax.numpy as jnp
 
@@ -34,10 +36,12 @@ def _check_prng_key(name, key):
 
 
 def _single_key(name, key):
-  key, _ = _check_prng_key(name, key)
+  key, wrapped = _check_prng_key(name, key)
   if key.ndim:
     raise ValueError(f"{name} accepts a single key, but was given a key array of shape "
                      f"{key.shape} != (). Use jax.vmap for batching.")
+  if not wrapped:  # legacy uint32 keys are not tracked, as in JAX
+    key._check_reuse("jit-compiled function")
   return key
 
 
@@ -80,7 +84,9 @@ def key_dtype(*, impl=None):
 
 
 def clone(key):
-  """Keys are immutable here, so a clone is the key itself."""
+  """The same key, not marked consumed where its source is (jax_debug_key_reuse)."""
+  if isinstance(key, PRNGKeyArray):
+    return PRNGKeyArray(key._impl, key._base_array)
   return key
 
 
@@ -98,6 +104,8 @@ def split(key, num=2):
   """Splits a key (or key array) into ``num`` new keys (``num`` may be a shape)."""
   typed, wrapped = _check_prng_key("split", key)
   shape = _canon_shape(num, "num")
+  if not wrapped:
+    typed._check_reuse("random_split")
   return _return_key(prng.random_split(typed, shape), wrapped)
 
 
@@ -265,7 +273,7 @@ def bernoulli(key, p=0.5, shape=None, mode="low"):
   else:
     shape = _canon_shape(shape)
     _check_shape("bernoulli", shape, _shape(p))
-  p = lax.convert_element_type(p, dt)
+  p = jnp.broadcast_to(lax.convert_element_type(p, dt), shape)
   if mode == "high":  # a second uniform refines the first below its resolution
     u = _uniform(key, (2, *shape), dt, 0., 1.)
     u2 = u[1] * _const(dt, 2. ** -jnp.finfo(dt).nmant)
@@ -337,7 +345,10 @@ def _shuffle(key, x, axis):
 
 
 def permutation(key, x, axis=0, independent=False):
-  key = _single_key("permutation", key)
+  return _permutation(_single_key("permutation", key), x, axis, independent)
+
+
+def _permutation(key, x, axis=0, independent=False):
   if np.ndim(x) == 0 and not hasattr(x, "shape") or getattr(x, "ndim", 1) == 0:
     try:
       n = int(x)
@@ -377,7 +388,7 @@ def choice(key, a, shape=(), replace=True, p=None, axis=0):
       ind = _randint(key, shape, 0, n_inputs, dtypes.canonicalize_dtype(int))
       result = ind if arr.ndim == 0 else jnp.take(arr, ind, axis)
     else:
-      perm = permutation(key, n_inputs if arr.ndim == 0 else arr, axis)
+      perm = _permutation(key, n_inputs if arr.ndim == 0 else arr, axis)
       result = jnp.take(perm, jnp.arange(n_draws), axis if arr.ndim else 0)
   else:
     p_arr = jnp.asarray(p)
@@ -427,7 +438,7 @@ def categorical(key, logits, axis=-1, shape=None, replace=True, mode=None):
 def rademacher(key, shape=(), dtype=int):
   key = _single_key("rademacher", key)
   dt = dtypes.canonicalize_dtype(dtype)
-  b = bernoulli(key, 0.5, _canon_shape(shape)).astype(dt)
+  b = bernoulli(clone(key), 0.5, _canon_shape(shape)).astype(dt)  # consumed above
   return (2 * b - 1).astype(dt)
 
 
@@ -551,7 +562,7 @@ def double_sided_maxwell(key, loc, scale, shape=(), dtype=None):
 
 
 def _gamma_one(key, alpha, log_space):
-  """Marsaglia-Tsang for one scalar ``alpha``; eager loops run in Python."""
+  """Marsaglia-Tsang for one scalar ``alpha``: JAX's two nested rejection loops."""
   dt = alpha.dtype
   one, zero = _const(dt, 1), _const(dt, 0)
   third = _const(dt, 1 / 3)
@@ -561,22 +572,25 @@ def _gamma_one(key, alpha, log_space):
   d = alpha - third
   c = third / lax.sqrt(d)
 
-  def reject(X, V, U):
+  def rejected(state):
+    _, X, V, U = state
     c1 = lax.ge(U, _fma(_const(dt, -0.0331), X * X, one))
     c2 = lax.ge(lax.log(U), X * _const(dt, 0.5) + d * (one - V + lax.log(V)))
-    return bool(c1 & c2)
+    return c1 & c2
+
+  def next_x(state):
+    x_key, sk = _split(state[0])
+    x = _normal_real(sk, (), dt)
+    return x_key, x, _fma(x, c, one)
+
+  def propose(state):
+    key, x_key, u_key = _split(state[0], 3)
+    _, x, v = while_loop(lambda s: lax.le(s[2], zero), next_x, (x_key, zero, -one))
+    return key, x * x, v * v * v, _uniform(u_key, (), dt, 0., 1.)
 
   key, subkey = _split(key)
-  X, V, U = zero, one, _const(dt, 2)
-  while reject(X, V, U):
-    key, x_key, u_key = _split(key, 3)
-    x, v = zero, -one
-    while bool(lax.le(v, zero)):
-      x_key, sk = _split(x_key)
-      x = _normal_real(sk, (), dt)
-      v = _fma(x, c, one)
-    X, V = x * x, v * v * v
-    U = _uniform(u_key, (), dt, 0., 1.)
+  # The initial state is rejected, so the loop draws at least once.
+  _, _, V, _ = while_loop(rejected, propose, (key, zero, one, _const(dt, 2)))
   if log_space:
     log_samples = lax.neg(_exponential(subkey, (), dt))
     log_boost = lax.select(boost | (log_samples == zero), zero, log_samples * (one / alpha_orig))
@@ -587,6 +601,7 @@ def _gamma_one(key, alpha, log_space):
 
 
 def _gamma(key, a, shape, dtype, log_space):
+  """One key per element of ``a`` (split from ``key``), one loop per element, vmapped."""
   a = lax.convert_element_type(a, dtype)
   if tuple(a.shape) != shape:
     a = jnp.broadcast_to(a, shape)
@@ -594,9 +609,8 @@ def _gamma(key, a, shape, dtype, log_space):
   if n == 0:
     return jnp.zeros(shape, dtype)
   keys = prng.random_split(key, (n,))
-  flat = lax.reshape(a, (n,))
-  outs = [_gamma_one(keys[i], flat[i], log_space) for i in range(n)]
-  return lax.reshape(jnp.stack(outs), shape)
+  one = lambda k, alpha: _gamma_one(k, alpha, log_space)
+  return lax.reshape(vmap(one)(keys, lax.reshape(a, (n,))), shape)
 
 
 def gamma(key, a, shape=None, dtype=None):
@@ -748,13 +762,16 @@ def triangular(key, left, mode, right, shape=None, dtype=None):
 
 
 def _poisson_knuth(key, lam, shape, dtype):
-  k = jnp.zeros(shape, dtype)
-  log_prod = jnp.zeros(shape, np.float32)
-  while bool(jnp.any(log_prod > -lam)):
+  """Knuth: count uniforms until their product falls below exp(-lam)."""
+  def body(state):
+    k, key, log_prod = state
     key, subkey = _split(key)
-    k = jnp.where(log_prod > -lam, k + 1, k)
-    log_prod = log_prod + jnp.log(_uniform(subkey, shape, np.dtype(np.float32), 0., 1.))
-  return (k - 1).astype(dtype)
+    k = lax.select(log_prod > -lam, k + np.array(1, dtype), k)
+    return k, key, log_prod + lax.log(_uniform(subkey, shape, np.dtype(np.float32), 0., 1.))
+
+  init = (jnp.zeros(shape, dtype), key, jnp.zeros(shape, np.float32))
+  k, _, _ = while_loop(lambda s: jnp.any(s[2] > -lam), body, init)
+  return (k - np.array(1, dtype)).astype(dtype)
 
 
 def _poisson_rejection(key, lam, shape, dtype):
@@ -765,9 +782,9 @@ def _poisson_rejection(key, lam, shape, dtype):
   a = _fma(f32(0.02483), b, f32(-0.059))
   inv_alpha = f32(1.1239) + f32(1.1328) / (b - f32(3.4))
   v_r = f32(0.9277) - f32(3.6224) / (b - f32(2))
-  k_out = jnp.full(shape, -1, np.float32)
-  accepted = jnp.zeros(shape, bool)
-  while not bool(jnp.all(accepted)):
+
+  def body(state):
+    k_out, accepted, key = state
     key, k0, k1 = _split(key, 3)
     u = _uniform(k0, shape, np.dtype(np.float32), 0., 1.) - f32(0.5)
     v = _uniform(k1, shape, np.dtype(np.float32), 0., 1.)
@@ -778,8 +795,10 @@ def _poisson_rejection(key, lam, shape, dtype):
     accept1 = (us >= f32(0.07)) & (v <= v_r)
     reject = (k < 0) | ((us < f32(0.013)) & (v > us))
     accept = accept1 | (~reject & (s <= t))
-    k_out = jnp.where(accept, k, k_out)
-    accepted = accepted | accept
+    return lax.select(accept, k, k_out), accepted | accept, key
+
+  init = (jnp.full(shape, -1, np.float32), jnp.zeros(shape, bool), key)
+  k_out, _, _ = while_loop(lambda s: ~jnp.all(s[1]), body, init)
   return k_out.astype(dtype)
 
 
@@ -812,15 +831,20 @@ def _stirling_approx_tail(k):
 
 
 def _binomial_inversion(key, count, prob, shape, dtype):
+  """Sums geometric draws until they pass ``count``: the number drawn is the sample."""
   log1mp = jnp.log1p(-prob)
-  num_geom = jnp.zeros(shape, prob.dtype)
-  geom_sum = jnp.zeros(shape, prob.dtype)
-  while bool(jnp.any(geom_sum <= count)):
+  one = _const(prob.dtype, 1)
+
+  def body(state):
+    num_geom, geom_sum, key = state
     subkey, key = _split(key)
-    num_geom = jnp.where(geom_sum <= count, num_geom + 1, num_geom)
+    num_geom = lax.select(geom_sum <= count, num_geom + one, num_geom)
     u = _uniform(subkey, shape, prob.dtype, 0., 1.)
-    geom_sum = geom_sum + jnp.ceil(jnp.log(u) / log1mp)
-  return (num_geom - 1).astype(dtype)
+    return num_geom, geom_sum + jnp.ceil(jnp.log(u) / log1mp), key
+
+  init = (jnp.zeros(shape, prob.dtype), jnp.zeros(shape, prob.dtype), key)
+  num_geom, _, _ = while_loop(lambda s: jnp.any(s[1] <= count), body, init)
+  return (num_geom - one).astype(dtype)
 
 
 def _btrs(key, count, prob, shape, dtype):
@@ -834,9 +858,9 @@ def _btrs(key, count, prob, shape, dtype):
   r = prob / (1 - prob)
   alpha = (2.83 + 5.1 / b) * stddev
   m = jnp.floor((count + 1) * prob)
-  k_out = jnp.full(shape, -1, prob.dtype)
-  accepted = jnp.zeros(shape, bool)
-  while not bool(jnp.all(accepted)):
+
+  def body(state):
+    k_out, accepted, key = state
     key, k0, k1 = _split(key, 3)
     u = _uniform(k0, shape, prob.dtype, 0., 1.) - 0.5
     v = _uniform(k1, shape, prob.dtype, 0., 1.)
@@ -851,8 +875,10 @@ def _btrs(key, count, prob, shape, dtype):
     ub = (ub + _stirling_approx_tail(m) + _stirling_approx_tail(count - m)
           - _stirling_approx_tail(k) - _stirling_approx_tail(count - k))
     accept = accept1 | (~reject & (v <= ub))
-    k_out = jnp.where(accept, k, k_out)
-    accepted = accepted | accept
+    return lax.select(accept, k, k_out), accepted | accept, key
+
+  init = (jnp.full(shape, -1, prob.dtype), jnp.zeros(shape, bool), key)
+  k_out, _, _ = while_loop(lambda s: ~jnp.all(s[1]), body, init)
   return k_out.astype(dtype)
 
 
@@ -885,7 +911,6 @@ def binomial(key, n, p, shape=None, dtype=None):
 
 def multinomial(key, n, p, *, shape=None, dtype=None, unroll=1):
   """Counts per category: a binomial draw per category from what remains of n."""
-  del unroll  # eager loop; kept for signature compatibility
   key = _single_key("multinomial", key)
   n, p = jnp.asarray(n), jnp.asarray(p)
   ft = jnp.result_type(n, p, dtypes.canonicalize_dtype(float))
@@ -895,10 +920,66 @@ def multinomial(key, n, p, *, shape=None, dtype=None, unroll=1):
   p = jnp.moveaxis(jnp.broadcast_to(p, shape), -1, 0)
   remaining = jnp.flip(jnp.cumsum(jnp.flip(p, 0), 0), 0)
   ratios = p / jnp.where(remaining == 0, _const(ft, 1), remaining)
+
+  def draw(left, ratio_key):
+    ratio, k = ratio_key
+    c = binomial(k, left, jnp.clip(ratio, 0, 1), dtype=left.dtype)
+    return left - c, c
+
   keys = prng.random_split(key, (ratios.shape[0],))
-  counts = []
-  for i in range(ratios.shape[0]):
-    c = binomial(keys[i], n, jnp.clip(ratios[i], 0, 1), dtype=n.dtype)
-    n = n - c
-    counts.append(c)
-  return jnp.moveaxis(jnp.stack(counts), 0, -1).astype(_float_dtype("multinomial", dtype))
+  _, counts = scan(draw, n, (ratios, keys), unroll=unroll)
+  return jnp.moveaxis(counts, 0, -1).astype(_float_dtype("multinomial", dtype))
+
+
+# ---------------------------------------------------------------- samplers using linalg
+
+
+def multivariate_normal(key, mean, cov, shape=None, dtype=None, method="cholesky"):
+  key = _single_key("multivariate_normal", key)
+  from pyjax._src.numpy.util import promote_dtypes_inexact
+  mean, cov = promote_dtypes_inexact(mean, cov)
+  if method not in {"svd", "eigh", "cholesky"}:
+    raise ValueError("method must be one of {'svd', 'eigh', 'cholesky'}")
+  dt = mean.dtype if dtype is None else dtypes.canonicalize_dtype(dtype)
+  if not dtypes.issubdtype(dt, np.floating):
+    raise ValueError(f"dtype argument to `multivariate_normal` must be a float dtype, got "
+                     f"{np.dtype(dt).name}")
+  if mean.ndim < 1:
+    raise ValueError(f"multivariate_normal requires mean.ndim >= 1, got mean.ndim == "
+                     f"{mean.ndim}")
+  if cov.ndim < 2:
+    raise ValueError(f"multivariate_normal requires cov.ndim >= 2, got cov.ndim == "
+                     f"{cov.ndim}")
+  n = mean.shape[-1]
+  if cov.shape[-2:] != (n, n):
+    raise ValueError(f"multivariate_normal requires cov.shape == (..., n, n) for n={n}, "
+                     f"but got cov.shape == {cov.shape}.")
+  if shape is None:
+    shape = _broadcast_shapes(mean.shape[:-1], cov.shape[:-2])
+  else:
+    shape = _canon_shape(shape)
+    _check_shape("normal", shape, mean.shape[:-1], cov.shape[:-2])
+  if method == "svd":
+    u, s, _ = jnp.linalg.svd(cov)
+    factor = u * jnp.sqrt(s[..., None, :])
+  elif method == "eigh":
+    w, v = jnp.linalg.eigh(cov)
+    factor = v * jnp.sqrt(w[..., None, :])
+  else:
+    factor = jnp.linalg.cholesky(cov)
+  samples = _normal(key, (*shape, n), dt)
+  return mean + jnp.einsum("...ij,...j->...i", factor, samples)
+
+
+def orthogonal(key, n, shape=(), dtype=None, m=None):
+  """Haar-random ``(*shape, n, m)`` matrices with orthonormal columns (or rows if n < m):
+  QR of a normal matrix, column signs fixed by ``R``'s diagonal."""
+  key = _single_key("orthogonal", key)
+  shape = _canon_shape(shape)
+  dt = _float_dtype("orthogonal", dtype, allow_complex=True)
+  n = int(n)
+  m = n if m is None else int(m)
+  z = _normal(key, (*shape, max(n, m), min(n, m)), dt)
+  q, r = jnp.linalg.qr(z)
+  x = q * jnp.expand_dims(jnp.sign(jnp.linalg.diagonal(r)), -2)
+  return jnp.matrix_transpose(x) if n < m else x

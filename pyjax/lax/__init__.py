@@ -37,3 +37,7 @@ from pyjax._src.lax.parallel import (
     all_gather, all_gather_p, all_to_all, all_to_all_p, axis_index, axis_index_p, axis_size,
     pmax, pmax_p, pmean, pmin, pmin_p, ppermute, ppermute_p, pshuffle, psum, psum_p,
     psum_scatter, reduce_scatter_p)
+from pyjax._src.lax.control_flow.loops import associative_scan, fori_loop, map, scan, scan_p
+from pyjax._src.lax.control_flow.while_loop import while_loop, while_p
+from pyjax._src.lax.control_flow.conditionals import cond, cond_p, switch
+from pyjax.lax import linalg  # noqa: E402

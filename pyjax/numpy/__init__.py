@@ -26,3 +26,4 @@ printoptions, set_printoptions, get_printoptions = (_np.printoptions, _np.set_pr
                                                     _np.get_printoptions)
 save, savez, load = _np.save, _np.savez, _np.load
 index_exp, s_ = _np.index_exp, _np.s_
+from pyjax.numpy import linalg  # noqa: E402

@@ -336,3 +336,116 @@ def test_seed_selu_jit():
   x = jnp.linspace(-3, 3, 1001)
   np.testing.assert_allclose(np.asarray(jit(selu)(x)), np.asarray(selu(x)), rtol=2e-6,
                              atol=1e-6)
+
+
+def _addr(x):
+  """Address of the device buffer behind a jit argument or result."""
+  return np.frombuffer(x._buf.view.map(), np.uint8).ctypes.data
+
+
+@pytest.fixture
+def async_driver(monkeypatch):
+  """Every program runs on local-task (asynchronous dispatch), however small."""
+  monkeypatch.setattr(iree, "SMALL_PROGRAM_BYTES", 0)
+
+
+def test_async_results_equal_sync_and_block(monkeypatch):
+  def f(x, y):
+    return {"a": jnp.sin(x) * y, "b": (x @ y.T).sum(0)}
+
+  x = jnp.arange(12.0).reshape(3, 4) / 7
+  y = jnp.cos(x)
+  fs = jit(f)
+  sync = fs(x, y)
+  assert next(iter(fs._cache.values())).compiled.driver == "local-sync"
+  monkeypatch.setattr(iree, "SMALL_PROGRAM_BYTES", 0)
+  fa = jit(f)
+  out = fa(x, y)
+  assert next(iter(fa._cache.values())).compiled.driver == "local-task"
+  for k in ("a", "b"):
+    np.testing.assert_array_equal(np.asarray(out[k]), np.asarray(sync[k]))
+  out2 = fa(out["a"], y)  # a pending result feeds the next call without a host wait
+  assert jax.block_until_ready(out2) is out2
+  assert all(v.is_ready() for v in jax.tree_util.tree_leaves(out2))
+  np.testing.assert_allclose(np.asarray(out["a"]), np.sin(np.asarray(x)) * np.asarray(y),
+                             rtol=1e-6, atol=1e-6)
+  np.testing.assert_allclose(np.asarray(out["b"]),
+                             (np.asarray(x) @ np.asarray(y).T).sum(0), rtol=1e-5)
+  a2 = np.sin(np.asarray(out["a"])) * np.asarray(y)
+  np.testing.assert_allclose(np.asarray(out2["a"]), a2, rtol=1e-6, atol=1e-6)
+  r = fa(x, y)["a"]
+  assert r.block_until_ready() is r and r.is_ready()
+  assert "Array(" in repr(fa(x, y)["b"])
+  np.testing.assert_allclose(np.asarray(fa(x, y)["a"] + 1), np.asarray(out["a"]) + 1)
+
+
+def test_async_error_surfaces_by_block_until_ready(async_driver):
+  f = jit(lambda x: x * 2.0)
+  x = jnp.arange(4.0)
+  np.testing.assert_array_equal(np.asarray(f(x)), [0, 2, 4, 6])
+  s = iree.stream("local-task")
+  s.t += 1  # a stand-in for an earlier call that has not ended
+  y = f(x)
+  assert not y.is_ready()
+  s.sem.fail("stand-in call failed")
+  with pytest.raises(RuntimeError, match="computation producing this array failed"):
+    y.block_until_ready()
+  with pytest.raises(RuntimeError, match="stand-in call failed"):
+    np.asarray(y)
+  with pytest.raises(RuntimeError, match="stand-in call failed"):
+    f(y)  # a failed input fails the call that uses it
+  np.testing.assert_array_equal(np.asarray(f(x)), [0, 2, 4, 6])  # later calls run
+
+
+@pytest.mark.parametrize("driver", ["local-sync", "local-task"])
+def test_donation_reuses_the_buffer(driver, monkeypatch):
+  if driver == "local-task":
+    monkeypatch.setattr(iree, "SMALL_PROGRAM_BYTES", 0)
+  f = jit(lambda x, y: (x * y + 1.0, y.sum()), donate_argnums=0)
+  x = jit(lambda v: v * 2.0)(jnp.arange(6.0))
+  y = jnp.full(6, 3.0)
+  where = _addr(x)
+  out, total = f(x, y)
+  assert x.is_deleted() and _addr(out) == where  # written in place
+  np.testing.assert_array_equal(np.asarray(out), np.arange(6.0) * 6 + 1)
+  assert float(total) == 18.0
+  with pytest.raises(RuntimeError, match="Array has been deleted"):
+    x + 1
+  with pytest.raises(RuntimeError, match=r"Array has been deleted with shape=float32\[6\]"):
+    f(x, y)
+  out2, _ = f(out, y)  # a result donated again: the same memory once more
+  assert _addr(out2) == where
+  np.testing.assert_array_equal(np.asarray(out2), (np.arange(6.0) * 6 + 1) * 3 + 1)
+
+
+def test_donation_never_overwrites_shared_memory():
+  f = jit(lambda x: x + 1.0, donate_argnums=0)
+  base = jnp.arange(4.0)
+  a = jit(lambda v: v * 2.0)(base)
+  view = np.asarray(a)  # a NumPy view of a's buffer is still held
+  out = f(a)
+  np.testing.assert_array_equal(view, [0, 2, 4, 6])
+  np.testing.assert_array_equal(np.asarray(out), [1, 3, 5, 7])
+  b = jit(lambda v: v * 3.0)(base)
+  c = jit(lambda v: v.reshape(2, 2))(b)  # IREE returns b's memory for the reshape
+  out = f(b)
+  np.testing.assert_array_equal(np.asarray(c), [[0, 3], [6, 9]])
+  np.testing.assert_array_equal(np.asarray(out), [1, 4, 7, 10])
+  h = jnp.arange(4.0)  # a host array: uploaded to a copy, donated, and deleted
+  np.testing.assert_array_equal(np.asarray(f(h)), [1, 2, 3, 4])
+  assert h.is_deleted()
+  g = jit(lambda x, y: x + y, donate_argnums=0)
+  d = jit(lambda v: v * 1.0)(base)
+  np.testing.assert_array_equal(np.asarray(g(d, d)), [0, 2, 4, 6])  # passed twice
+
+
+def test_pending_results_in_eager_ops(async_driver):
+  from pyjax._src.array import ArrayImpl, PendingArray
+  r = jit(lambda s: s * 2)(3.0)  # weakly typed
+  assert type(r) is PendingArray and r.weak_type
+  out = r + jnp.ones(2, jnp.bfloat16)  # read on first use; weak typing kept
+  assert out.dtype == jnp.bfloat16 and type(r) is ArrayImpl
+  np.testing.assert_array_equal(np.asarray(out, np.float32), [7, 7])
+  v = jit(lambda x: x + 1)(jnp.arange(3))
+  np.testing.assert_allclose(np.asarray(jnp.sin(v)), np.sin(np.arange(1.0, 4.0)), rtol=1e-6)
+  assert jnp.asarray(jit(lambda x: -x)(jnp.arange(3))).tolist() == [0, -1, -2]

@@ -210,10 +210,12 @@ def broadcast_batcher(prim, scalar_ok=True):
   return rule
 
 
-def batch_jaxpr(closed, axis_size: int, in_dims, axis_name=None):
+def batch_jaxpr(closed, axis_size: int, in_dims, axis_name=None, instantiate=False):
   """Batches a ClosedJaxpr whose inputs carry a batch axis at ``in_dims`` (None:
   unbatched). Returns the batched ClosedJaxpr and its outputs' batch dims (0 or
-  None); for rules of primitives holding a jaxpr, such as ``jit``."""
+  None); for rules of primitives holding a jaxpr, such as ``jit``. Outputs marked
+  in ``instantiate`` (a bool or one per output) are batched (at 0) even if they
+  do not vary."""
   from pyjax._src.interpreters import partial_eval as pe
   avals = []
   for a, d in zip(closed.in_avals, in_dims):
@@ -223,6 +225,8 @@ def batch_jaxpr(closed, axis_size: int, in_dims, axis_name=None):
       a = a.update(shape=tuple(shape))
     avals.append(a)
   out_dims = []
+  n_out = len(closed.out_avals)
+  inst = [instantiate] * n_out if isinstance(instantiate, bool) else list(instantiate)
 
   def fun(*args):
     trace = BatchTrace(core.trace_ctx.trace, axis_name, axis_size)
@@ -231,8 +235,10 @@ def batch_jaxpr(closed, axis_size: int, in_dims, axis_name=None):
       with core.set_current_trace(trace):
         outs = core.eval_jaxpr(closed.jaxpr, closed.consts, *ins)
       res = []
-      for o in outs:
+      for o, i in zip(outs, inst):
         v, d = trace.to_batch_info(o)
+        if d is None and i:
+          v, d = broadcast(v, axis_size, 0), 0
         out_dims.append(None if d is None else 0)
         res.append(v if d is None else moveaxis(v, d, 0))
       return res

@@ -57,6 +57,12 @@ def _dense(value: np.ndarray) -> str:
   return f'dense<"0x{v.tobytes().hex().upper()}">'
 
 
+def _uniform(v: np.ndarray) -> bool:
+  """Whether every element of ``v`` has the same bytes (a splat)."""
+  b = np.ascontiguousarray(v).view(np.uint8).reshape(v.size, -1)
+  return bool((b == b[:1]).all())
+
+
 def _i64_array(xs) -> str:
   return f"array<i64{': ' if len(xs) else ''}{', '.join(str(int(x)) for x in xs)}>"
 
@@ -235,13 +241,18 @@ class FnBuilder:
     v = np.asarray(value)
     if v.dtype != aval.dtype:
       v = v.astype(aval.dtype)
+    if v.size > 1 and (v.shape != aval.shape or _uniform(v)):
+      return self.broadcast(self.constant(v.reshape(-1)[:1].reshape(()), aval.update(shape=())),
+                            aval.shape)
     if v.shape != aval.shape:
       v = np.broadcast_to(v, aval.shape)
     return self.op("stablehlo.constant", [], aval, f"value = {_dense(v)} : {tensor_type(aval)}")
 
   def full(self, value, shape, dtype) -> Val:
-    """A constant of ``shape`` (a splat) in ``dtype``."""
-    return self.constant(np.asarray(value).astype(dtype), ShapedArray(shape, dtype))
+    """``value`` broadcast to ``shape`` in ``dtype`` (a scalar constant and a broadcast,
+    so the module text does not grow with the shape)."""
+    c = self.constant(np.asarray(value).astype(dtype), ShapedArray((), np.dtype(dtype)))
+    return self.broadcast(c, shape)
 
   def broadcast(self, x: Val, shape) -> Val:
     shape = tuple(shape)

@@ -199,13 +199,15 @@ def trace_to_jaxpr(fun: Callable, in_avals: Sequence[ShapedArray],
   return jaxpr, consts
 
 
-def partial_eval_jaxpr(closed: ClosedJaxpr, in_unknowns: Sequence[bool]):
+def partial_eval_jaxpr(closed: ClosedJaxpr, in_unknowns: Sequence[bool], instantiate=False):
   """Splits ``closed`` into a known and an unknown part.
 
   Returns ``(known, unknown, out_unknowns, num_res)``: ``known`` maps the known
   inputs to the known outputs followed by ``num_res`` residuals; ``unknown``
   maps (residuals, unknown inputs) to the unknown outputs. Built by evaluating
   the jaxpr under a LinearizeTrace nested in the trace of the known jaxpr.
+  Outputs marked in ``instantiate`` (a bool or one per output) are unknown even
+  when they could be computed from the known inputs (their value is a residual).
   """
   in_avals = [v.aval for v in closed.jaxpr.invars]
   known_avals = [a for a, u in zip(in_avals, in_unknowns) if not u]
@@ -218,7 +220,8 @@ def partial_eval_jaxpr(closed: ClosedJaxpr, in_unknowns: Sequence[bool]):
       args = [lin.new_arg(a) if u else next(it) for a, u in zip(in_avals, in_unknowns)]
       with core.set_current_trace(lin):
         outs = core.eval_jaxpr(closed.jaxpr, closed.consts, *args)
-      out_unknowns = [not lin.is_known(o) for o in outs]
+      inst = [instantiate] * len(outs) if isinstance(instantiate, bool) else instantiate
+      out_unknowns = [i or not lin.is_known(o) for o, i in zip(outs, inst)]
       unk_jaxpr, residuals = lin.to_jaxpr([o for o, u in zip(outs, out_unknowns) if u])
     finally:
       lin.invalidate()

@@ -612,70 +612,88 @@ def _cbrt_lower(ctx, x):
   return ctx.binary("multiply", ctx.unary("sign", x), r)
 
 
-def _erf_inv_lower(ctx, x):
-  """float32 (and half, computed in float32): ``_erf_inv_f32`` written out in StableHLO
-  ops, so jit matches XLA's numbers (chlo.erf_inv's IREE log differs by an ulp). Its
-  FMAs are products in float64 (exact) plus one add, whatever IREE contracts."""
-  dt = x.aval.dtype
-  if dt != _F32 and dt not in (dtypes.bfloat16, np.dtype(np.float16)):
-    return mlir.elementwise("chlo.erf_inv")(ctx, x)
-  x = ctx.convert(x, _F32)
-  f32 = x.aval
+def _hlo_c(ctx, v, d=_F32):
   # Scalar constants, broadcast where used: full-shape ones make IREE fold converts of
   # them into huge constants at compile time (a minute for 4M elements).
-  c = lambda v, d=_F32: ctx.full(np.asarray(v).astype(d), (), d)
-  b = lambda name, p, q: ctx.binary(name, p, q)
-  sel = ctx.select
+  return ctx.full(np.asarray(v).astype(d), (), d)
 
-  def fma(p, q, r):
-    p, q, r = (c(v) if not isinstance(v, mlir.Val) else v for v in (p, q, r))
-    s = b("add", b("multiply", ctx.convert(p, np.float64), ctx.convert(q, np.float64)),
-          ctx.convert(r, np.float64))
-    return ctx.op("stablehlo.convert", [s], f32)
 
-  def log(v):  # _log_f32
-    bits = ctx.op("stablehlo.bitcast_convert", [b("maximum", v, c(_F32_TINY))],
-                  f32.update(dtype=np.uint32))
-    e = ctx.convert(b("shift_right_logical", bits, c(23, np.uint32)), np.int32)
-    e = ctx.convert(b("subtract", e, c(126, np.int32)), _F32)
-    m = b("or", b("and", bits, c(0x807fffff, np.uint32)), c(0x3f000000, np.uint32))
-    m = ctx.op("stablehlo.bitcast_convert", [m], f32)
-    lo = ctx.compare("LT", m, c(0.707106781186547524))
-    m = b("add", b("subtract", m, c(1)), sel(lo, m, c(0)))
-    e = b("subtract", e, sel(lo, c(1), c(0)))
-    m2 = b("multiply", m, m)
-    m3 = b("multiply", m2, m)
-    p = _LOG_P
-    y0, y1, y2 = (fma(fma(p[i], m, p[i + 1]), m, p[i + 2]) for i in (0, 3, 6))
-    y = fma(fma(fma(y0, m3, y1), m3, y2), m3, b("multiply", e, c(-2.12194440e-4)))
-    r = fma(e, 0.693359375, b("add", fma(m2, -0.5, m), y))
-    r = sel(ctx.compare("LT", v, c(_F32_TINY)), c(-np.inf), r)
-    r = sel(ctx.compare("LT", v, c(0)), c(np.nan), r)
-    keep = b("or", ctx.compare("EQ", v, c(np.inf)), ctx.compare("NE", v, v))
-    return sel(keep, v, r)
+def _hlo_fma32(ctx, p, q, r):
+  """float32 p * q + r rounded once: the product in float64 is exact, whatever IREE
+  contracts."""
+  p, q, r = (v if isinstance(v, mlir.Val) else _hlo_c(ctx, v) for v in (p, q, r))
+  s = ctx.binary("add", ctx.binary("multiply", ctx.convert(p, np.float64),
+                                   ctx.convert(q, np.float64)), ctx.convert(r, np.float64))
+  return ctx.convert(s, _F32)
 
-  def horner(v, coeffs):
+
+def _log_f32_hlo(ctx, v):
+  """``_log_f32`` in StableHLO ops."""
+  b, c, sel, fma = ctx.binary, partial(_hlo_c, ctx), ctx.select, partial(_hlo_fma32, ctx)
+  bits = ctx.op("stablehlo.bitcast_convert", [b("maximum", v, c(_F32_TINY))],
+                v.aval.update(dtype=np.uint32))
+  e = ctx.convert(b("shift_right_logical", bits, c(23, np.uint32)), np.int32)
+  e = ctx.convert(b("subtract", e, c(126, np.int32)), _F32)
+  m = b("or", b("and", bits, c(0x807fffff, np.uint32)), c(0x3f000000, np.uint32))
+  m = ctx.op("stablehlo.bitcast_convert", [m], v.aval)
+  lo = ctx.compare("LT", m, c(0.707106781186547524))
+  m = b("add", b("subtract", m, c(1)), sel(lo, m, c(0)))
+  e = b("subtract", e, sel(lo, c(1), c(0)))
+  m2 = b("multiply", m, m)
+  m3 = b("multiply", m2, m)
+  p = _LOG_P
+  y0, y1, y2 = (fma(fma(p[i], m, p[i + 1]), m, p[i + 2]) for i in (0, 3, 6))
+  y = fma(fma(fma(y0, m3, y1), m3, y2), m3, b("multiply", e, c(-2.12194440e-4)))
+  r = fma(e, 0.693359375, b("add", fma(m2, -0.5, m), y))
+  r = sel(ctx.compare("LT", v, c(_F32_TINY)), c(-np.inf), r)
+  r = sel(ctx.compare("LT", v, c(0)), c(np.nan), r)
+  keep = b("or", ctx.compare("EQ", v, c(np.inf)), ctx.compare("NE", v, v))
+  return sel(keep, v, r)
+
+
+def _log1p_f32_hlo(ctx, v):
+  """``_log1p_f32`` in StableHLO ops."""
+  b, c = ctx.binary, partial(_hlo_c, ctx)
+
+  def horner(coeffs):
     p = c(0)
     for k in coeffs:
-      p = fma(p, v, k)
+      p = _hlo_fma32(ctx, p, v, k)
     return p
 
-  def log1p(v):  # _log1p_f32
-    v2 = b("multiply", v, v)
-    r = b("divide", horner(v, _LOG1P_NUM), horner(v, _LOG1P_DEN))
-    small = b("add", v, fma(-0.5, v2, b("multiply", b("multiply", v, v2), r)))
-    lt = ctx.compare("LT", ctx.unary("abs", v), c(0.41421356237309504880))
-    return sel(lt, small, log(b("add", v, c(1))))
+  v2 = b("multiply", v, v)
+  r = b("divide", horner(_LOG1P_NUM), horner(_LOG1P_DEN))
+  small = b("add", v, _hlo_fma32(ctx, -0.5, v2, b("multiply", b("multiply", v, v2), r)))
+  lt = ctx.compare("LT", ctx.unary("abs", v), c(0.41421356237309504880))
+  return ctx.select(lt, small, _log_f32_hlo(ctx, b("add", v, c(1))))
 
-  w = ctx.unary("negate", log1p(ctx.unary("negate", b("multiply", x, x))))
+
+def _erf_inv_f32_hlo(ctx, x):
+  """``_erf_inv_f32`` in StableHLO ops (chlo.erf_inv's IREE log differs by an ulp)."""
+  b, c, sel = ctx.binary, partial(_hlo_c, ctx), ctx.select
+  w = ctx.unary("negate", _log1p_f32_hlo(ctx, ctx.unary("negate", b("multiply", x, x))))
   lt = ctx.compare("LT", w, c(5))
   w = sel(lt, b("subtract", w, c(2.5)), b("subtract", ctx.unary("sqrt", w), c(3)))
   p = sel(lt, c(_ERF_INV_A[0]), c(_ERF_INV_B[0]))
   for a, bb in zip(_ERF_INV_A[1:], _ERF_INV_B[1:]):
-    p = fma(p, w, sel(lt, c(a), c(bb)))
-  out = sel(ctx.compare("EQ", ctx.unary("abs", x), c(1)), b("multiply", x, c(np.inf)),
-            b("multiply", p, x))
-  return ctx.convert(out, dt)
+    p = _hlo_fma32(ctx, p, w, sel(lt, c(a), c(bb)))
+  return sel(ctx.compare("EQ", ctx.unary("abs", x), c(1)), b("multiply", x, c(np.inf)),
+             b("multiply", p, x))
+
+
+def _xla_f32_lower(f32_hlo, other):
+  """Lowering that computes float32 (and half, in float32) with ``f32_hlo``, XLA's CPU
+  algorithm written out in StableHLO ops, so jit gives XLA's numbers; ``other`` lowers
+  the remaining dtypes."""
+  def rule(ctx, x):
+    dt = x.aval.dtype
+    if dt != _F32 and dt not in (dtypes.bfloat16, np.dtype(np.float16)):
+      return other(ctx, x)
+    return ctx.convert(f32_hlo(ctx, ctx.convert(x, _F32)), dt)
+  return rule
+
+
+_erf_inv_lower = _xla_f32_lower(_erf_inv_f32_hlo, mlir.elementwise("chlo.erf_inv"))
 
 
 def _exp2_lower(ctx, x):
@@ -754,9 +772,9 @@ exp_p = unop("exp", _xla_f32(np.exp, _exp_f32, _exp_f64, _XLA_EXACT_MAX_SIZE), _
 ad.defjvp2(exp_p, lambda t, ans, x: mul(t, ans))
 exp2_p = unop("exp2", _f32_compute(np.exp2), _inexact, lower=_exp2_lower)
 ad.defjvp2(exp2_p, lambda t, ans, x: mul(t, mul(ans, _const(ans, math.log(2)))))
-log_p = unop("log", _xla_f32(np.log, _log_f32, None, _XLA_EXACT_MAX_SIZE), _inexact, lower=mlir.elementwise("log", True))
+log_p = unop("log", _xla_f32(np.log, _log_f32, None, _XLA_EXACT_MAX_SIZE), _inexact, lower=_xla_f32_lower(_log_f32_hlo, mlir.elementwise("log")))
 ad.defjvp(log_p, lambda t, x: div(t, x))
-log1p_p = unop("log1p", _xla_f32(np.log1p, _log1p_f32, _log1p_f64, _XLA_EXACT_MAX_SIZE), _inexact, lower=mlir.elementwise("log_plus_one", True))
+log1p_p = unop("log1p", _xla_f32(np.log1p, _log1p_f32, _log1p_f64, _XLA_EXACT_MAX_SIZE), _inexact, lower=_xla_f32_lower(_log1p_f32_hlo, mlir.elementwise("log_plus_one")))
 ad.defjvp(log1p_p, lambda t, x: div(t, add(x, _const(x, 1))))
 expm1_p = unop("expm1", _f32_compute(np.expm1), _inexact, lower=mlir.elementwise("exponential_minus_one", True))
 ad.defjvp2(expm1_p, lambda t, ans, x: mul(t, add(ans, _const(ans, 1))))
@@ -1252,6 +1270,9 @@ def _convert_lower(ctx, x, *, new_dtype, weak_type, sharding=None):
     old = x.aval.dtype
   if new == np.bool_:
     return ctx.compare("NE", x, ctx.full(0, (), old))
+  if old == np.bool_:  # a select: IREE folds an i1 convert into a dot as -1 for true
+    shape = x.aval.shape
+    return ctx.select(x, ctx.full(1, shape, new), ctx.full(0, shape, new))
   if new.kind in "iu" and (old.kind == "f" or old == dtypes.bfloat16):
     # XLA saturates: NaN -> 0, out-of-range -> the integer range ends.
     info, shape = np.iinfo(new), x.aval.shape
@@ -2381,7 +2402,10 @@ def _sort_lower(ctx, *xs, dimension, is_stable, num_keys):
   # IREE's sort is not stable: an iota operand breaks ties by position.
   pos = ctx.op("stablehlo.iota", [], ShapedArray(xs[0].aval.shape, np.int32),
                f"iota_dimension = {dimension} : i64")
-  ops = [*xs, pos]
+  # IREE cannot compile a sort of rank >= 2 with two operands that are iotas along
+  # the sort dimension fused into it (argsort's and ours); a barrier keeps them out.
+  ops = ctx.op("stablehlo.optimization_barrier", [*xs, pos],
+               [x.aval for x in xs] + [pos.aval])
   scal = [ShapedArray((), x.aval.dtype) for x in ops]
 
   def body(b, *args):

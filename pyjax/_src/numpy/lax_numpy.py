@@ -497,6 +497,13 @@ def matmul(a, b, *, precision=None, preferred_element_type=None):
     raise ValueError(f"matmul operand must have at least 1 dimension, got shapes "
                      f"{a.shape} and {b.shape}.")
   pet = preferred_element_type or a.dtype
+  if a.ndim <= 2 and b.ndim <= 2:  # no batch dims: one dot_general, as JAX emits
+    if a.shape[-1] != b.shape[0]:
+      raise ValueError(f"matmul: Input operand 1 has a mismatch in its core dimension 0, "
+                       f"with gufunc signature (n?,k),(k,m?)->(n?,m?) (size {b.shape[0]} is "
+                       f"different from {a.shape[-1]})")
+    return lax.dot_general(a, b, (((a.ndim - 1,), (0,)), ((), ())), precision,
+                           preferred_element_type=pet)
   a_vec, b_vec = a.ndim == 1, b.ndim == 1
   if a_vec:
     a = lax.expand_dims(a, (0,))

@@ -113,3 +113,35 @@ def test_driver_choice_by_size():
 def test_compile_error_is_clear():
   with pytest.raises(RuntimeError, match="IREE failed to compile the lowered module"):
     iree.compile_module("module @bad { func.func @main( }")
+
+
+def test_async_module_submit_chain_and_wait(cache_dir):
+  ex = iree.Executable(iree.compile_module(MODULE, asynchronous=True), "local-task", 1)
+  assert ex.is_async
+  a = iree.to_device(np.arange(4, dtype=np.float32), "local-task")
+  (o1,), d1 = ex.submit([a.view, a.view])
+  (o2,), d2 = ex.submit([o1, a.view])  # consumes o1 with no host wait: the stream orders it
+  b = iree.DeviceBuffer(o2, "local-task", (4,), np.float32, d2.fence, d2.sem, d2.t)
+  np.testing.assert_array_equal(b.value(), [0, 3, 6, 9])
+  assert b.is_ready() and b.fence is None
+  out, = ex.call([a.view, a.view])  # ``call`` waits
+  np.testing.assert_array_equal(iree.to_host(iree.DeviceBuffer(out, "local-task"), (4,),
+                                             np.float32), [0, 2, 4, 6])
+
+
+def test_async_failure_surfaces_at_wait_and_stream_recovers(cache_dir):
+  ex = iree.Executable(iree.compile_module(MODULE, asynchronous=True), "local-task", 1)
+  s = ex.stream
+  a = iree.to_device(np.ones(4, np.float32), "local-task")
+  s.t += 1  # a stand-in for a call still running: the next call waits for it
+  (o,), d = ex.submit([a.view, a.view])
+  b = iree.DeviceBuffer(o, "local-task", (4,), np.float32, d.fence, d.sem, d.t)
+  assert not b.is_ready()
+  s.sem.fail("stand-in call failed")
+  with pytest.raises(RuntimeError, match="computation producing this array failed.*stand-in"):
+    b.wait()
+  with pytest.raises(RuntimeError, match="stand-in"):
+    b.value()
+  (o,), d = ex.submit([a.view, a.view])  # a fresh semaphore: later calls run again
+  b = iree.DeviceBuffer(o, "local-task", (4,), np.float32, d.fence, d.sem, d.t)
+  np.testing.assert_array_equal(b.value(), [2, 2, 2, 2])

@@ -1,0 +1,922 @@
+"""Linear-algebra primitives (``jax.lax.linalg``). Each primitive is one block.
+
+Operands are stacks of matrices ``[..., m, n]``; impls call SciPy's LAPACK/BLAS (the
+routines jaxlib calls on CPU, so eager results match JAX bit for bit). IREE legalizes
+neither ``stablehlo.cholesky`` nor ``stablehlo.triangular_solve``, so cholesky,
+triangular_solve, lu and qr lower to ``stablehlo.while`` loops of vector steps in
+LAPACK's unblocked order (equal to eager within rounding); eigh and svd have no
+lowering and raise under jit.
+"""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from pyjax._src import core
+from pyjax._src.array import ArrayImpl
+from pyjax._src.core import Primitive, ShapedArray
+from pyjax._src.interpreters import ad, batching
+from pyjax._src.interpreters import lowering as mlir
+from pyjax._src.lax import lax, slicing
+
+_INT32 = np.dtype(np.int32)
+
+
+def _float0_zeros(aval):
+  return ad.Zero(ad.tangent_aval(aval))
+
+
+# ---------------------------------------------------------------- helpers on arrays
+
+
+def _T(x):
+  nd = x.ndim
+  return lax.transpose(x, (*range(nd - 2), nd - 1, nd - 2))
+
+
+def _conj(x):
+  return lax.conj(x) if x.dtype.kind == "c" else x
+
+
+def _H(x):
+  return _conj(_T(x))
+
+
+def _mm(a, b):
+  """Batched matrix product ``a @ b`` over equal leading dimensions."""
+  nb = a.ndim - 2
+  batch = tuple(range(nb))
+  return lax.dot_general(a, b, (((nb + 1,), (nb,)), (batch, batch)))
+
+
+def _tri_mask(shape, k, lower):
+  rows = lax.broadcasted_iota(_INT32, shape, len(shape) - 2)
+  cols = lax.broadcasted_iota(_INT32, shape, len(shape) - 1)
+  return lax.ge(lax.add(rows, lax.full((), k, _INT32)), cols) if lower else \
+      lax.le(lax.add(rows, lax.full((), k, _INT32)), cols)
+
+
+def _tril(x, k=0):
+  return lax.select(_tri_mask(x.shape, k, True), x, lax.full_like(x, 0))
+
+
+def _triu(x, k=0):
+  return lax.select(_tri_mask(x.shape, k, False), x, lax.full_like(x, 0))
+
+
+def _eye_like(x, dtype=None):
+  """Identity matrices broadcast to ``x``'s shape."""
+  rows = lax.broadcasted_iota(_INT32, x.shape, x.ndim - 2)
+  cols = lax.broadcasted_iota(_INT32, x.shape, x.ndim - 1)
+  return _indicator(lax.eq(rows, cols), dtype or x.dtype)
+
+
+def _indicator(mask, dtype):
+  """1 where ``mask`` else 0. A select, not a convert: IREE can turn a bool -> float
+  convert feeding a dot_general into -1 for true."""
+  return lax.select(mask, lax.full(mask.shape, 1, dtype), lax.full(mask.shape, 0, dtype))
+
+
+def _diag(x):
+  """The main diagonal of ``x`` ``[..., n, n]`` as ``[..., n]``."""
+  return lax.reduce_sum(lax.mul(x, _eye_like(x)), (x.ndim - 1,))
+
+
+def _real(x):
+  return lax.real(x) if x.dtype.kind == "c" else x
+
+
+def _cast(x, dtype):
+  return lax.convert_element_type(x, dtype)
+
+
+def _check_matrix(name, x: ShapedArray, square=False):
+  if x.ndim < 2 or (square and x.shape[-1] != x.shape[-2]):
+    what = "square matrices" if square else "matrices"
+    raise ValueError(f"{name}: argument must be a stack of {what} (shape [..., m, n]"
+                     f"{' with m == n' if square else ''}), got shape {x.shape}")
+  if not (x.dtype.kind in "fc" and x.dtype.itemsize >= 4):
+    raise TypeError(f"{name}: argument must be float32, float64, complex64 or complex128, "
+                    f"got {x.dtype.name}")
+
+
+def _batch_front(prim):
+  """Batch rule for single-operand primitives: the batch axis moves to the front."""
+  def rule(vals, dims, **params):
+    x = batching.moveaxis(vals[0], dims[0], 0)
+    out = prim.bind(x, **params)
+    return out, ([0] * len(out) if prim.multiple_results else 0)
+  return rule
+
+
+def _per_matrix(fn, v, *out_shapes):
+  """Applies ``fn`` (one matrix -> a tuple of arrays) to each matrix of the stack ``v``;
+  ``out_shapes`` are the per-matrix output shapes. SciPy's LAPACK is the one jaxlib
+  calls on CPU, so results match JAX bit for bit."""
+  batch = v.shape[:-2]
+  flat = v.reshape(-1, *v.shape[-2:])
+  outs = None
+  for k, a in enumerate(flat):
+    res = fn(a)
+    if outs is None:
+      outs = [np.empty((flat.shape[0], *shp), r.dtype) for shp, r in zip(out_shapes, res)]
+    for o, r in zip(outs, res):
+      o[k] = r
+  if outs is None:  # an empty stack
+    outs = [np.empty((0, *shp), v.dtype) for shp in out_shapes]
+  return [o.reshape(*batch, *o.shape[1:]) for o in outs]
+
+
+def _no_lowering(name, hint):
+  def rule(ctx, *args, **params):
+    raise NotImplementedError(
+        f"Primitive '{name}' has no lowering to StableHLO for jit (IREE has no {hint} "
+        f"op). Call it outside jit, e.g. on concrete arrays before or after the "
+        f"jitted function.")
+  return rule
+
+
+# ---------------------------------------------------------------- lowering helpers
+
+
+def _fori(ctx, n, init, body):
+  """``stablehlo.while`` for ``i`` in ``[0, n)`` carrying ``init`` (a list of Vals);
+  ``body(b, i, *carry) -> new carry``. Returns the final carry."""
+  i32 = ShapedArray((), _INT32)
+  avals = [i32] + [v.aval for v in init]
+  zero = ctx.full(0, (), _INT32)
+
+  def cond(b, i, *_):
+    return [b.compare("LT", i, b.full(n, (), _INT32))]
+
+  def step(b, i, *carry):
+    return [b.binary("add", i, b.full(1, (), _INT32)), *body(b, i, *carry)]
+
+  outs = ctx.op("stablehlo.while", [zero, *init], avals, "",
+                [ctx.region(avals, cond), ctx.region(avals, step)])
+  return outs[1:]
+
+
+def _select_sum(b, mask, x, axis):
+  """The entries of ``x`` where ``mask`` holds, summed over ``axis``: an exact gather
+  of one entry per row/column (a dot with a one-hot vector would turn inf into NaN)."""
+  zero = b.full(0, (), x.aval.dtype)
+  masked = b.select(mask, x, b.broadcast(zero, x.aval.shape))
+  return b.reduce([masked], [zero], (axis,), lambda c, u, w: [c.binary("add", u, w)])[0]
+
+
+def _take(b, x, axis, i):
+  """``x`` indexed by the scalar ``i`` along ``axis`` (that axis removed)."""
+  idx = b.op("stablehlo.iota", [], ShapedArray(x.aval.shape, _INT32),
+             f"iota_dimension = {axis} : i64")
+  return _select_sum(b, b.compare("EQ", idx, b.broadcast(i, x.aval.shape)), x, axis)
+
+
+def _contract(b, M, v, axis):
+  """``M`` [..., r, c] times the vector ``v`` [..., r or c] over ``M``'s ``axis``, by
+  multiply and reduce: IREE's CPU backend fails on matrix-vector dot_generals that
+  contract rows (stack limit) and on complex ones (crash)."""
+  nd = M.aval.ndim
+  keep = tuple(d for d in range(nd) if d != (nd - 1 if axis == nd - 2 else nd - 2))
+  prod = b.binary("multiply", M, _bcast_dims(b, v, M.aval.shape, keep))
+  return b.reduce([prod], [b.full(0, (), M.aval.dtype)], (axis,),
+                  lambda c, u, w: [c.binary("add", u, w)])[0]
+
+
+def _bcast_dims(b, x, shape, dims):
+  return b.op("stablehlo.broadcast_in_dim", [x], ShapedArray(tuple(shape), x.aval.dtype),
+              f"broadcast_dimensions = {mlir._i64_array(dims)}")
+
+
+def _conj_val(b, x):
+  if x.aval.dtype.kind != "c":
+    return x
+  rdt = np.finfo(x.aval.dtype).dtype
+  re, im = b.unary("real", x, rdt), b.unary("imag", x, rdt)
+  return b.op("stablehlo.complex", [re, b.unary("negate", im)], x.aval)
+
+
+def _transpose_val(b, x):
+  nd = x.aval.ndim
+  perm = (*range(nd - 2), nd - 1, nd - 2)
+  shape = tuple(x.aval.shape[p] for p in perm)
+  return b.op("stablehlo.transpose", [x], x.aval.update(shape=shape),
+              f"permutation = {mlir._i64_array(perm)}")
+
+
+# ---------------------------------------------------------------- cholesky
+
+
+cholesky_p = Primitive("cholesky")
+
+
+def _cholesky_abstract(x):
+  _check_matrix("cholesky", x, square=True)
+  return ShapedArray(x.shape, x.dtype)
+
+
+def _cholesky_one(m):
+  """Lower Cholesky factor; a matrix that is not positive definite gives all NaN."""
+  import scipy.linalg
+  try:
+    return (scipy.linalg.cholesky(m, lower=True, check_finite=False),)
+  except np.linalg.LinAlgError:
+    return (np.full(m.shape, np.nan, m.dtype),)
+
+
+def _cholesky_impl(x):
+  _cholesky_abstract(x.aval)
+  v = np.asarray(x._value)
+  return ArrayImpl(_per_matrix(_cholesky_one, v, v.shape[-2:])[0].astype(x.dtype), False)
+
+
+def _cholesky_jvp(primals, tangents):
+  x, = primals
+  t = ad.instantiate(tangents[0])
+  L = cholesky_p.bind(x)
+  sym = lax.div(lax.add(t, _H(t)), lax.full((), 2, t.dtype))
+  # L^{-1} sym L^{-H}, then phi (lower triangle, halved diagonal).
+  tmp = triangular_solve(L, sym, left_side=False, lower=True, transpose_a=True,
+                         conjugate_a=True)
+  tmp = triangular_solve(L, tmp, left_side=True, lower=True)
+  phi = lax.sub(_tril(tmp), lax.mul(lax.full((), 0.5, t.dtype), lax.mul(tmp, _eye_like(tmp))))
+  return L, _mm(L, phi)
+
+
+def _cholesky_lower(ctx, x):
+  aval = x.aval
+  *batch, n, _ = aval.shape
+  nb, dt = len(batch), aval.dtype
+  rdt = np.finfo(dt).dtype
+  vec = ShapedArray((*batch, n), dt)
+
+  def body(b, j, L):
+    acol = _take(b, x, nb + 1, j)                            # A[..., :, j]
+    lrow = _take(b, L, nb, j)                                # L[..., j, :]
+    v = b.binary("subtract", acol, _contract(b, L, _conj_val(b, lrow), nb + 1))
+    vjj = _take(b, v, nb, j)
+    d = b.unary("sqrt", b.unary("real", vjj, rdt) if dt.kind == "c" else vjj)
+    d = b.convert(d, dt) if dt.kind == "c" else d
+    dv = _bcast_dims(b, d, vec.shape, range(nb))
+    iota = b.op("stablehlo.iota", [], ShapedArray(vec.shape, _INT32),
+                f"iota_dimension = {nb} : i64")
+    jv = b.broadcast(j, vec.shape)
+    col = b.select(b.compare("GT", iota, jv), b.binary("divide", v, dv),
+                   b.select(b.compare("EQ", iota, jv), dv, b.full(0, vec.shape, dt)))
+    cols = b.op("stablehlo.iota", [], ShapedArray(aval.shape, _INT32),
+                f"iota_dimension = {nb + 1} : i64")
+    return [b.select(b.compare("EQ", cols, b.broadcast(j, aval.shape)),
+                     _bcast_dims(b, col, aval.shape, range(nb + 1)), L)]
+
+  L, = _fori(ctx, n, [ctx.full(0, aval.shape, dt)], body)
+  # A matrix that is not positive definite gives NaN everywhere, as LAPACK-backed JAX.
+  parts = [L] if dt.kind != "c" else [ctx.unary("real", L, rdt), ctx.unary("imag", L, rdt)]
+  fin = None
+  for p in parts:
+    f = ctx.unary("is_finite", p, np.bool_)
+    fin = f if fin is None else ctx.binary("and", fin, f)
+  init = ctx.full(True, (), np.bool_)
+  ok, = ctx.reduce([fin], [init], (nb, nb + 1), lambda b, u, w: [b.binary("and", u, w)])
+  ok = _bcast_dims(ctx, ok, aval.shape, range(nb))
+  return ctx.select(ok, L, ctx.full(np.nan, aval.shape, dt))
+
+
+cholesky_p.def_impl(_cholesky_impl)
+cholesky_p.def_abstract_eval(_cholesky_abstract)
+cholesky_p.jvp = _cholesky_jvp
+cholesky_p.batch = _batch_front(cholesky_p)
+cholesky_p.lower = _cholesky_lower
+
+
+def cholesky(x, *, symmetrize_input: bool = True):
+  """Lower Cholesky factor of ``x`` (only its lower triangle is read unless
+  ``symmetrize_input``, which uses ``(x + x^H) / 2``)."""
+  x = lax._to_array(x)
+  _check_matrix("cholesky", core.get_aval(x), square=True)
+  if symmetrize_input:
+    x = symmetrize(x)
+  return _tril(cholesky_p.bind(x))
+
+
+def symmetrize(x):
+  return lax.div(lax.add(x, _H(x)), lax.full((), 2, x.dtype))
+
+
+# ---------------------------------------------------------------- triangular_solve
+
+
+triangular_solve_p = Primitive("triangular_solve")
+
+
+def _triangular_solve_abstract(a, b, *, left_side, lower, transpose_a, conjugate_a,
+                               unit_diagonal):
+  _check_matrix("triangular_solve", a, square=True)
+  _check_matrix("triangular_solve", b)
+  if a.dtype != b.dtype:
+    raise TypeError(f"triangular_solve requires a and b to have the same dtype, got "
+                    f"{a.dtype.name} and {b.dtype.name}")
+  if a.shape[:-2] != b.shape[:-2]:
+    raise ValueError(f"triangular_solve: a and b must have equal batch dimensions, got "
+                     f"a.shape={a.shape} and b.shape={b.shape}")
+  k = b.shape[-2] if left_side else b.shape[-1]
+  if k != a.shape[-1]:
+    side = "b.shape[-2]" if left_side else "b.shape[-1]"
+    raise TypeError(f"triangular_solve: {side} ({k}) must equal a's size {a.shape[-1]} "
+                    f"(left_side={left_side}); got a.shape={a.shape}, b.shape={b.shape}")
+  return ShapedArray(b.shape, b.dtype)
+
+
+def _triangular_solve_impl(a, b, **params):
+  _triangular_solve_abstract(a.aval, b.aval, **params)
+  from scipy.linalg import blas
+  av, bv = np.asarray(a._value), np.asarray(b._value)
+  trans = 2 if params["conjugate_a"] else int(params["transpose_a"])
+  if params["conjugate_a"] and not params["transpose_a"]:
+    av, trans = np.conj(av), 0
+  trsm = blas.get_blas_funcs("trsm", dtype=av.dtype)   # as jaxlib on CPU
+
+  flat_a = av.reshape(-1, *av.shape[-2:])
+  flat_b = bv.reshape(-1, *bv.shape[-2:])
+  out = np.empty_like(flat_b)
+  for k, (ak, bk) in enumerate(zip(flat_a, flat_b)):
+    out[k] = trsm(1.0, ak, bk, side=int(not params["left_side"]), lower=int(params["lower"]),
+                  trans_a=trans, diag=int(params["unit_diagonal"]))
+  return ArrayImpl(out.reshape(bv.shape).astype(b.dtype), False)
+
+
+def _op_a(a, transpose_a, conjugate_a):
+  a = _conj(a) if conjugate_a else a
+  return _T(a) if transpose_a else a
+
+
+def _triangular_solve_jvp_a(t, ans, a, b, *, left_side, lower, transpose_a, conjugate_a,
+                            unit_diagonal):
+  k = -1 if unit_diagonal else 0
+  t = _tril(t, k) if lower else _triu(t, -k)
+  dop = _op_a(t, transpose_a, conjugate_a)
+  rhs = _mm(dop, ans) if left_side else _mm(ans, dop)
+  return lax.neg(triangular_solve_p.bind(
+      a, rhs, left_side=left_side, lower=lower, transpose_a=transpose_a,
+      conjugate_a=conjugate_a, unit_diagonal=unit_diagonal))
+
+
+def _triangular_solve_jvp_b(t, ans, a, b, **params):
+  return triangular_solve_p.bind(a, t, **params)
+
+
+def _triangular_solve_transpose(ct, a, b, *, left_side, lower, transpose_a, conjugate_a,
+                                unit_diagonal):
+  if ad.is_undefined_primal(a):
+    raise ValueError("triangular_solve transpose: the function is not linear in a.")
+  ct = ad.instantiate(ct)
+  return [None, triangular_solve_p.bind(
+      a, ct, left_side=left_side, lower=lower, transpose_a=not transpose_a,
+      conjugate_a=conjugate_a, unit_diagonal=unit_diagonal)]
+
+
+def _triangular_solve_batch(vals, dims, **params):
+  size = batching.batch_size(vals, dims)
+  a, b = (batching.bdim_at_front(v, d, size) for v, d in zip(vals, dims))
+  return triangular_solve_p.bind(a, b, **params), 0
+
+
+def _triangular_solve_lower(ctx, a, b, *, left_side, lower, transpose_a, conjugate_a,
+                            unit_diagonal):
+  # Reduce to a left-side solve M X = B by forward/back substitution, one row a step.
+  m_ = _conj_val(ctx, a) if conjugate_a else a
+  if transpose_a:
+    m_, lower = _transpose_val(ctx, m_), not lower
+  if not left_side:
+    m_, lower, b = _transpose_val(ctx, m_), not lower, _transpose_val(ctx, b)
+  *batch, m, n = b.aval.shape
+  nb, dt = len(batch), b.aval.dtype
+  bd = tuple(range(nb))
+
+  def body(c, k, X):
+    i = k if lower else c.binary("subtract", c.full(m - 1, (), _INT32), k)
+    mrow = _take(c, m_, nb, i)                         # M[..., i, :]
+    x = c.binary("subtract", _take(c, b, nb, i), _contract(c, X, mrow, nb))
+    if not unit_diagonal:
+      mii = _take(c, mrow, nb, i)
+      x = c.binary("divide", x, _bcast_dims(c, mii, x.aval.shape, bd))
+    rows = c.op("stablehlo.iota", [], ShapedArray(b.aval.shape, _INT32),
+                f"iota_dimension = {nb} : i64")
+    return [c.select(c.compare("EQ", rows, c.broadcast(i, b.aval.shape)),
+                     _bcast_dims(c, x, b.aval.shape, (*bd, nb + 1)), X)]
+
+  X, = _fori(ctx, m, [ctx.full(0, b.aval.shape, dt)], body)
+  return X if left_side else _transpose_val(ctx, X)
+
+
+triangular_solve_p.def_impl(_triangular_solve_impl)
+triangular_solve_p.def_abstract_eval(_triangular_solve_abstract)
+ad.defjvp2(triangular_solve_p, _triangular_solve_jvp_a, _triangular_solve_jvp_b)
+triangular_solve_p.transpose = _triangular_solve_transpose
+triangular_solve_p.batch = _triangular_solve_batch
+triangular_solve_p.lower = _triangular_solve_lower
+
+
+def triangular_solve(a, b, *, left_side: bool = False, lower: bool = False,
+                     transpose_a: bool = False, conjugate_a: bool = False,
+                     unit_diagonal: bool = False):
+  """Solves ``op(a) @ x = b`` (``left_side``) or ``x @ op(a) = b`` for triangular ``a``.
+  A 1-D ``b`` is a vector; leading dimensions of ``a`` and ``b`` broadcast."""
+  a, b = lax._to_array(a), lax._to_array(b)
+  vec = b.ndim == a.ndim - 1
+  if vec:
+    b = lax.expand_dims(b, (-1,) if left_side else (-2,))
+  batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+  a = _bcast_batch(a, batch)
+  b = _bcast_batch(b, batch)
+  out = triangular_solve_p.bind(a, b, left_side=bool(left_side), lower=bool(lower),
+                                transpose_a=bool(transpose_a), conjugate_a=bool(conjugate_a),
+                                unit_diagonal=bool(unit_diagonal))
+  return lax.squeeze(out, (-1,) if left_side else (-2,)) if vec else out
+
+
+def _bcast_batch(x, batch):
+  shape = (*batch, *x.shape[-2:])
+  if x.shape == shape:
+    return x
+  return lax.broadcast_in_dim(x, shape, tuple(range(len(shape) - x.ndim, len(shape))))
+
+
+# ---------------------------------------------------------------- lu
+
+
+lu_p = Primitive("lu")
+lu_p.multiple_results = True
+
+
+def _lu_abstract(x):
+  _check_matrix("lu", x)
+  *batch, m, n = x.shape
+  k = min(m, n)
+  return [ShapedArray(x.shape, x.dtype), ShapedArray((*batch, k), _INT32),
+          ShapedArray((*batch, m), _INT32)]
+
+
+def _pivots_to_permutation_np(piv, m):
+  perm = np.broadcast_to(np.arange(m, dtype=np.int32), (*piv.shape[:-1], m)).copy()
+  flat, fp = perm.reshape(-1, m), piv.reshape(-1, piv.shape[-1])
+  for row, p in zip(flat, fp):
+    for i, j in enumerate(p):
+      row[i], row[j] = row[j], row[i]
+  return perm
+
+
+def _lu_impl(x):
+  _lu_abstract(x.aval)
+  import scipy.linalg
+  v = np.asarray(x._value)
+  m, n = v.shape[-2:]
+  with warnings.catch_warnings():
+    warnings.simplefilter("ignore")  # singular matrices: LAPACK's factors, as JAX
+    lus, pivs = _per_matrix(lambda a: scipy.linalg.lu_factor(a, check_finite=False), v,
+                            (m, n), (min(m, n),))
+  pivs = pivs.astype(np.int32)
+  return [ArrayImpl(lus.astype(x.dtype), False), ArrayImpl(pivs, False),
+          ArrayImpl(_pivots_to_permutation_np(pivs, m), False)]
+
+
+def _lu_jvp(primals, tangents):
+  x, = primals
+  lu_, piv, perm = lu_p.bind(x)
+  *_, m, n = x.shape
+  if m != n:
+    raise NotImplementedError("lu: differentiation is implemented for square matrices "
+                              f"only, got shape {x.shape}")
+  t = ad.instantiate(tangents[0])
+  # P dA = dL U + L dU with L unit lower, U upper: solve L^{-1} P dA U^{-1}.
+  cols = lax.broadcasted_iota(_INT32, x.shape, x.ndim - 1)
+  P = _indicator(lax.eq(lax.broadcast_in_dim(perm, x.shape, tuple(range(x.ndim - 1))), cols),
+                 x.dtype)
+  L = lax.add(_tril(lu_, -1), _eye_like(lu_))
+  U = _triu(lu_)
+  la = triangular_solve(L, _mm(P, t), left_side=True, lower=True, unit_diagonal=True)
+  lau = triangular_solve(U, la, left_side=False, lower=False)
+  dlu = lax.add(_mm(L, _tril(lau, -1)), _mm(_triu(lau), U))
+  return [lu_, piv, perm], [dlu, _float0_zeros(piv.aval), _float0_zeros(perm.aval)]
+
+
+lu_p.def_impl(_lu_impl)
+lu_p.def_abstract_eval(_lu_abstract)
+lu_p.jvp = _lu_jvp
+lu_p.batch = _batch_front(lu_p)
+def _lu_lower(ctx, x):
+  # Right-looking LU with partial pivoting, one column a step (LAPACK's getf2 order).
+  aval = x.aval
+  *batch, m, n = aval.shape
+  nb, dt, k = len(batch), aval.dtype, min(m, n)
+  bd = tuple(range(nb))
+  rdt = np.finfo(dt).dtype
+  i32 = _INT32
+  mat_i = lambda b, d: b.op("stablehlo.iota", [], ShapedArray(aval.shape, i32),
+                            f"iota_dimension = {d} : i64")
+  vec_i = lambda b, size: b.op("stablehlo.iota", [], ShapedArray((*batch, size), i32),
+                               f"iota_dimension = {nb} : i64")
+
+  def body(b, j, A, piv, perm):
+    rows, cols = mat_i(b, nb), mat_i(b, nb + 1)
+    jm = b.broadcast(j, aval.shape)
+    col = _select_sum(b, b.compare("EQ", cols, jm), A, nb + 1)            # A[..., :, j]
+    if dt.kind == "c":  # LAPACK's icamax compares |re| + |im|
+      mag = b.binary("add", b.unary("abs", b.unary("real", col, rdt)),
+                     b.unary("abs", b.unary("imag", col, rdt)))
+    else:
+      mag = b.unary("abs", col)
+    ri = vec_i(b, m)
+    mag = b.select(b.compare("GE", ri, b.broadcast(j, ri.aval.shape)), mag,
+                   b.full(-1, mag.aval.shape, rdt))
+
+    def better(c, av, ai, bv, bi):
+      take_a = c.binary("or", c.compare("GT", av, bv),
+                        c.binary("and", c.compare("EQ", av, bv), c.compare("LT", ai, bi)))
+      return [c.select(take_a, av, bv), c.select(take_a, ai, bi)]
+    _, p = b.reduce([mag, ri], [b.full(-2, (), rdt), b.full(m, (), i32)], (nb,), better)
+    # Swap rows j and p of A and of perm.
+    pm = _bcast_dims(b, p, aval.shape, bd)
+    is_j, is_p = b.compare("EQ", rows, jm), b.compare("EQ", rows, pm)
+    row_j = _bcast_dims(b, _select_sum(b, is_j, A, nb), aval.shape, (*bd, nb + 1))
+    row_p = _bcast_dims(b, _select_sum(b, is_p, A, nb), aval.shape, (*bd, nb + 1))
+    A = b.select(is_j, row_p, b.select(is_p, row_j, A))
+    pv = _bcast_dims(b, p, perm.aval.shape, bd)
+    jv = b.broadcast(j, perm.aval.shape)
+    perm_j = _select_sum(b, b.compare("EQ", ri, jv), perm, nb)
+    perm_p = _select_sum(b, b.compare("EQ", ri, pv), perm, nb)
+    perm = b.select(b.compare("EQ", ri, jv), _bcast_dims(b, perm_p, perm.aval.shape, bd),
+                    b.select(b.compare("EQ", ri, pv),
+                             _bcast_dims(b, perm_j, perm.aval.shape, bd), perm))
+    ki = vec_i(b, k)
+    piv = b.select(b.compare("EQ", ki, b.broadcast(j, ki.aval.shape)),
+                   _bcast_dims(b, p, piv.aval.shape, bd), piv)
+    # Eliminate below the pivot; a zero pivot leaves its (zero) column as it is.
+    col = _select_sum(b, b.compare("EQ", cols, jm), A, nb + 1)
+    d = _select_sum(b, b.compare("EQ", ri, b.broadcast(j, ri.aval.shape)), col, nb)
+    dv = _bcast_dims(b, d, col.aval.shape, bd)
+    below = b.compare("GT", ri, b.broadcast(j, ri.aval.shape))
+    zero_d = b.compare("EQ", dv, b.full(0, col.aval.shape, dt))
+    l = b.select(b.binary("and", below, b.unary("not", zero_d)), b.binary("divide", col, dv),
+                 b.full(0, col.aval.shape, dt))
+    urow = _select_sum(b, is_j, A, nb)                                     # new row j
+    urow = b.select(b.compare("GT", vec_i(b, n), b.broadcast(j, (*batch, n))), urow,
+                    b.full(0, urow.aval.shape, dt))
+    upd = b.binary("multiply", _bcast_dims(b, l, aval.shape, (*bd, nb)),
+                   _bcast_dims(b, urow, aval.shape, (*bd, nb + 1)))
+    lcol = b.binary("and", b.compare("EQ", cols, jm), b.compare("GT", rows, jm))
+    A = b.select(lcol, _bcast_dims(b, l, aval.shape, (*bd, nb)), b.binary("subtract", A, upd))
+    return [A, piv, perm]
+
+  piv0 = ctx.full(0, (*batch, k), i32)
+  perm0 = ctx.op("stablehlo.iota", [], ShapedArray((*batch, m), i32),
+                 f"iota_dimension = {nb} : i64")
+  return _fori(ctx, k, [x, piv0, perm0], body)
+
+
+lu_p.lower = _lu_lower
+
+
+def lu(x):
+  """``(lu, pivots, permutation)`` with ``x[..., permutation, :] == L @ U``; ``L`` is
+  unit lower (below ``lu``'s diagonal) and ``U`` upper; pivots are 0-based."""
+  return tuple(lu_p.bind(lax._to_array(x)))
+
+
+def lu_pivots_to_permutation(pivots, permutation_size: int):
+  """The permutation that applies the row swaps ``pivots`` (``[..., k]``) in order."""
+  pivots = lax.convert_element_type(lax._to_array(pivots), _INT32)
+  *batch, k = pivots.shape
+  nb = len(batch)
+  shape = (*batch, permutation_size)
+  idx = lax.broadcasted_iota(_INT32, shape, nb)
+
+  def pick(v, mask):  # the entry of v where mask holds, broadcast along the last axis
+    s = lax.reduce_sum(lax.select(mask, v, lax.full_like(v, 0)), (nb,))
+    return lax.broadcast_in_dim(s, shape, tuple(range(nb)))
+
+  perm = idx
+  for i in range(k):
+    piv = slicing.slice_in_dim(pivots, i, i + 1, axis=nb)   # [..., 1]
+    at_i = lax.eq(idx, lax.full_like(idx, i))
+    at_j = lax.eq(idx, lax.broadcast_in_dim(piv, shape, tuple(range(nb + 1))))
+    p_i, p_j = pick(perm, at_i), pick(perm, at_j)
+    perm = lax.select(at_i, p_j, lax.select(at_j, p_i, perm))
+  return perm
+
+
+# ---------------------------------------------------------------- qr
+
+
+qr_p = Primitive("qr")
+qr_p.multiple_results = True
+
+
+def _qr_abstract(x, *, full_matrices):
+  _check_matrix("qr", x)
+  *batch, m, n = x.shape
+  k = m if full_matrices else min(m, n)
+  return [ShapedArray((*batch, m, k), x.dtype), ShapedArray((*batch, k, n), x.dtype)]
+
+
+def _qr_impl(x, *, full_matrices):
+  import scipy.linalg
+  avals = _qr_abstract(x.aval, full_matrices=full_matrices)
+  mode = "full" if full_matrices else "economic"
+  outs = _per_matrix(lambda a: scipy.linalg.qr(a, mode=mode, check_finite=False),
+                     np.asarray(x._value), *(a.shape[-2:] for a in avals))
+  return [ArrayImpl(o.astype(x.dtype), False) for o in outs]
+
+
+def _qr_jvp(primals, tangents, *, full_matrices):
+  x, = primals
+  q, r = qr_p.bind(x, full_matrices=full_matrices)
+  *_, m, n = x.shape
+  if m < n or (full_matrices and m != n):
+    raise NotImplementedError(
+        f"qr: differentiation needs m >= n and full_matrices=False (or a square matrix); "
+        f"got shape {x.shape} with full_matrices={full_matrices}")
+  t = ad.instantiate(tangents[0])
+  dx_rinv = triangular_solve(r, t, left_side=False, lower=False)      # dA R^{-1}
+  qt_dx_rinv = _mm(_H(q), dx_rinv)
+  low = _tril(qt_dx_rinv, -1)
+  do = lax.sub(low, _H(low))                                          # skew-Hermitian
+  if x.dtype.kind == "c":
+    im_diag = lax.mul(_eye_like(qt_dx_rinv), lax.sub(qt_dx_rinv, _cast(
+        lax.real(qt_dx_rinv), x.dtype)))
+    do = lax.add(do, im_diag)
+  dq = lax.add(_mm(q, lax.sub(do, qt_dx_rinv)), dx_rinv)
+  dr = _mm(lax.sub(qt_dx_rinv, do), r)
+  return [q, r], [dq, dr]
+
+
+qr_p.def_impl(_qr_impl)
+qr_p.def_abstract_eval(_qr_abstract)
+qr_p.jvp = _qr_jvp
+qr_p.batch = _batch_front(qr_p)
+def _qr_lower(ctx, x, *, full_matrices):
+  # Householder QR as LAPACK's geqr2 (R's diagonal is -sign(Re a_jj) * norm), then Q by
+  # applying the reflectors to the identity in reverse (org2r). Complex values are
+  # multiplied and reduced elementwise (IREE has no complex matrix-vector dot).
+  aval = x.aval
+  *batch, m, n = aval.shape
+  nb, dt, k = len(batch), aval.dtype, min(m, n)
+  bd = tuple(range(nb))
+  rdt = np.finfo(dt).dtype
+  cplx = dt.kind == "c"
+  mcols = m if full_matrices else k
+  vec = ShapedArray((*batch, m), dt)
+
+  def iota(b, shape, d):
+    return b.op("stablehlo.iota", [], ShapedArray(shape, _INT32), f"iota_dimension = {d} : i64")
+
+  def abs2(b, v):
+    if not cplx:
+      return b.binary("multiply", v, v)
+    re, im = b.unary("real", v, rdt), b.unary("imag", v, rdt)
+    return b.binary("add", b.binary("multiply", re, re), b.binary("multiply", im, im))
+
+  def real_to(b, v):
+    return b.convert(v, dt) if cplx else v
+
+  def reflect(b, M, v, tau):
+    """(I - tau v v^H) M, for M [..., m, c] and v [..., m]."""
+    shape = M.aval.shape
+    vm = _bcast_dims(b, v, shape, (*bd, nb))
+    w = b.reduce([b.binary("multiply", _conj_val(b, vm), M)], [b.full(0, (), dt)], (nb,),
+                 lambda c, u, z: [c.binary("add", u, z)])[0]                 # v^H M
+    tv = b.binary("multiply", vm, _bcast_dims(b, tau, shape, bd))
+    return b.binary("subtract", M, b.binary("multiply", tv, _bcast_dims(b, w, shape,
+                                                                           (*bd, nb + 1))))
+
+  def factor(b, j, A, V, taus):
+    rows, cols = iota(b, aval.shape, nb), iota(b, aval.shape, nb + 1)
+    jm = b.broadcast(j, aval.shape)
+    col = _select_sum(b, b.compare("EQ", cols, jm), A, nb + 1)
+    ri = iota(b, vec.shape, nb)
+    jv = b.broadcast(j, vec.shape)
+    alpha = _select_sum(b, b.compare("EQ", ri, jv), col, nb)
+    below = b.compare("GT", ri, jv)
+    xs = b.select(below, col, b.full(0, vec.shape, dt))
+    xnorm2 = b.reduce([abs2(b, xs)], [b.full(0, (), rdt)], (nb,),
+                      lambda c, u, z: [c.binary("add", u, z)])[0]
+    are = b.unary("real", alpha, rdt) if cplx else alpha
+    zero = b.full(0, are.aval.shape, rdt)
+    skip = b.compare("EQ", xnorm2, zero)
+    if cplx:
+      skip = b.binary("and", skip, b.compare("EQ", b.unary("imag", alpha, rdt), zero))
+    anorm = b.unary("sqrt", b.binary("add", abs2(b, alpha), xnorm2))
+    neg = b.unary("negate", anorm)
+    beta = b.select(b.compare("LT", are, zero), anorm, neg)     # -copysign(norm, Re alpha)
+    beta_c = real_to(b, beta)
+    tau = b.select(skip, b.full(0, alpha.aval.shape, dt),
+                   b.binary("divide", b.binary("subtract", beta_c, alpha), beta_c))
+    scale = b.binary("subtract", alpha, beta_c)
+    scale = b.select(skip, b.full(1, alpha.aval.shape, dt), scale)
+    v = b.select(below, b.binary("divide", xs, _bcast_dims(b, scale, vec.shape, bd)),
+                 b.select(b.compare("EQ", ri, jv), b.full(1, vec.shape, dt),
+                          b.full(0, vec.shape, dt)))
+    H_A = reflect(b, A, v, _conj_val(b, tau))   # H^H A, as zgeqr2
+    diag = b.select(skip, alpha, beta_c)
+    newcol = b.select(b.compare("LT", ri, jv), col,
+                      b.select(b.compare("EQ", ri, jv), _bcast_dims(b, diag, vec.shape, bd),
+                               b.full(0, vec.shape, dt)))
+    A = b.select(b.compare("GT", cols, jm), H_A,
+                 b.select(b.compare("EQ", cols, jm), _bcast_dims(b, newcol, aval.shape,
+                                                                 (*bd, nb)), A))
+    vshape = V.aval.shape
+    vj = b.compare("EQ", iota(b, vshape, nb + 1), b.broadcast(j, vshape))
+    V = b.select(vj, _bcast_dims(b, v, vshape, (*bd, nb)), V)
+    ti = iota(b, taus.aval.shape, nb)
+    taus = b.select(b.compare("EQ", ti, b.broadcast(j, ti.aval.shape)),
+                    _bcast_dims(b, tau, taus.aval.shape, bd), taus)
+    return [A, V, taus]
+
+  V0 = ctx.full(0, (*batch, m, k), dt)
+  t0 = ctx.full(0, (*batch, k), dt)
+  R, V, taus = _fori(ctx, k, [x, V0, t0], factor)
+
+  def accumulate(b, step, Q):
+    j = b.binary("subtract", b.full(k - 1, (), _INT32), step)
+    vshape = V.aval.shape
+    vmask = b.compare("EQ", iota(b, vshape, nb + 1), b.broadcast(j, vshape))
+    v = _select_sum(b, vmask, V, nb + 1)
+    ti = iota(b, taus.aval.shape, nb)
+    tau = _select_sum(b, b.compare("EQ", ti, b.broadcast(j, ti.aval.shape)), taus, nb)
+    return [reflect(b, Q, v, tau)]
+
+  qshape = (*batch, m, mcols)
+  eye = ctx.select(ctx.compare("EQ", iota(ctx, qshape, nb), iota(ctx, qshape, nb + 1)),
+                   ctx.full(1, qshape, dt), ctx.full(0, qshape, dt))
+  Q, = _fori(ctx, k, [eye], accumulate)
+  if not full_matrices and m > k:
+    nd = len(aval.shape)
+    lim = (*batch, k, n)
+    R = ctx.op("stablehlo.slice", [R], ShapedArray(lim, dt),
+               f"start_indices = {mlir._i64_array([0] * nd)}, "
+               f"limit_indices = {mlir._i64_array(lim)}, strides = {mlir._i64_array([1] * nd)}")
+  return [Q, R]
+
+
+qr_p.lower = _qr_lower
+
+
+def qr(x, *, pivoting: bool = False, full_matrices: bool = True, use_magma=None):
+  """``(q, r)`` with ``x == q @ r``; LAPACK's sign convention (as JAX on CPU)."""
+  if pivoting:
+    raise NotImplementedError("qr: pivoting=True is not implemented")
+  return tuple(qr_p.bind(lax._to_array(x), full_matrices=bool(full_matrices)))
+
+
+# ---------------------------------------------------------------- eigh
+
+
+eigh_p = Primitive("eigh")
+eigh_p.multiple_results = True
+
+
+def _eigh_abstract(x, *, lower, sort_eigenvalues):
+  _check_matrix("eigh", x, square=True)
+  rdt = np.finfo(x.dtype).dtype
+  return [ShapedArray(x.shape, x.dtype), ShapedArray(x.shape[:-1], rdt)]
+
+
+def _eigh_impl(x, *, lower, sort_eigenvalues):
+  _eigh_abstract(x.aval, lower=lower, sort_eigenvalues=sort_eigenvalues)
+  import scipy.linalg
+  n = x.shape[-1]
+  # syevd, as jaxlib; eigenvalues ascending.
+  w, v = _per_matrix(lambda a: scipy.linalg.eigh(a, lower=lower, driver="evd",
+                                                 check_finite=False),
+                     np.asarray(x._value), (n,), (n, n))
+  return [ArrayImpl(v.astype(x.dtype), False), ArrayImpl(w.astype(np.finfo(x.dtype).dtype),
+                                                         False)]
+
+
+def _eigh_jvp(primals, tangents, *, lower, sort_eigenvalues):
+  x, = primals
+  v, w = eigh_p.bind(x, lower=lower, sort_eigenvalues=sort_eigenvalues)
+  t = ad.instantiate(tangents[0])
+  vt_dx_v = _mm(_H(v), _mm(t, v))
+  nd = x.ndim
+  wr = lax.broadcast_in_dim(w, x.shape, (*range(nd - 2), nd - 1))    # w_j at [i, j]
+  wc = lax.broadcast_in_dim(w, x.shape, tuple(range(nd - 1)))        # w_i at [i, j]
+  eye = _eye_like(wr)
+  F = lax.sub(lax.div(lax.full((), 1, wr.dtype), lax.add(eye, lax.sub(wr, wc))), eye)
+  dv = _mm(v, lax.mul(_cast(F, x.dtype), vt_dx_v))
+  dw = _real(_diag(vt_dx_v))
+  return [v, w], [dv, dw]
+
+
+eigh_p.def_impl(_eigh_impl)
+eigh_p.def_abstract_eval(_eigh_abstract)
+eigh_p.jvp = _eigh_jvp
+eigh_p.batch = _batch_front(eigh_p)
+eigh_p.lower = _no_lowering("eigh", "symmetric eigendecomposition")
+
+
+def eigh(x, *, lower: bool = True, symmetrize_input: bool = True,
+         sort_eigenvalues: bool = True, subset_by_index=None):
+  """``(v, w)``: eigenvectors (columns) and ascending eigenvalues of Hermitian ``x``."""
+  if subset_by_index is not None:
+    raise NotImplementedError("eigh: subset_by_index is not implemented")
+  x = lax._to_array(x)
+  _check_matrix("eigh", core.get_aval(x), square=True)
+  if symmetrize_input:
+    x = symmetrize(x)
+  v, w = eigh_p.bind(x, lower=bool(lower), sort_eigenvalues=bool(sort_eigenvalues))
+  return v, w
+
+
+# ---------------------------------------------------------------- svd
+
+
+svd_p = Primitive("svd")
+svd_p.multiple_results = True
+
+
+def _svd_abstract(x, *, full_matrices, compute_uv):
+  _check_matrix("svd", x)
+  *batch, m, n = x.shape
+  k = min(m, n)
+  s = ShapedArray((*batch, k), np.finfo(x.dtype).dtype)
+  if not compute_uv:
+    return [s]
+  mu, nv = (m, n) if full_matrices else (k, k)
+  return [s, ShapedArray((*batch, m, mu), x.dtype), ShapedArray((*batch, nv, n), x.dtype)]
+
+
+def _svd_impl(x, *, full_matrices, compute_uv):
+  avals = _svd_abstract(x.aval, full_matrices=full_matrices, compute_uv=compute_uv)
+  import scipy.linalg
+
+  def one(a):  # gesdd, as jaxlib
+    if not compute_uv:
+      return (scipy.linalg.svd(a, compute_uv=False, check_finite=False),)
+    u, s, vh = scipy.linalg.svd(a, full_matrices=full_matrices, check_finite=False)
+    return s, u, vh
+  outs = _per_matrix(one, np.asarray(x._value), *(a.shape[len(x.shape) - 2:] for a in avals))
+  return [ArrayImpl(o.astype(a.dtype), False) for o, a in zip(outs, avals)]
+
+
+def _svd_jvp(primals, tangents, *, full_matrices, compute_uv):
+  x, = primals
+  t = ad.instantiate(tangents[0])
+  if compute_uv and full_matrices and x.shape[-1] != x.shape[-2]:
+    raise NotImplementedError("svd: differentiation with full_matrices=True needs a square "
+                              f"matrix, got shape {x.shape}; use full_matrices=False")
+  s, U, Vt = svd_p.bind(x, full_matrices=False, compute_uv=True)
+  Ut, V = _H(U), _H(Vt)
+  dS = _mm(Ut, _mm(t, V))
+  ds = _real(_diag(dS))
+  if not compute_uv:
+    return svd_p.bind(x, full_matrices=full_matrices, compute_uv=False), [ds]
+  k = s.shape[-1]
+  nd = s.ndim + 1
+  shape = (*s.shape[:-1], k, k)
+  s_row = lax.broadcast_in_dim(s, shape, (*range(nd - 2), nd - 1))  # s_j at [i, j]
+  s_col = lax.broadcast_in_dim(s, shape, tuple(range(nd - 1)))      # s_i at [i, j]
+  eye = _eye_like(s_row)
+  one = lax.full((), 1, s.dtype)
+  F = lax.sub(lax.div(one, lax.add(lax.mul(lax.add(s_row, s_col), lax.sub(s_row, s_col)),
+                                    eye)), eye)
+  Fc = _cast(F, x.dtype)
+  dSS = lax.mul(_cast(s_row, x.dtype), dS)
+  SdS = lax.mul(_cast(s_col, x.dtype), dS)
+  zero_s = _indicator(lax.eq(s, lax.full((), 0, s.dtype)), s.dtype)
+  s_inv = lax.sub(lax.div(one, lax.add(s, zero_s)), zero_s)
+  s_inv_mat = lax.mul(_cast(lax.broadcast_in_dim(s_inv, shape, tuple(range(nd - 1))),
+                            x.dtype), _cast(eye, x.dtype))
+  dUdV_diag = lax.mul(lax.mul(lax.full((), 0.5, x.dtype), lax.sub(dS, _H(dS))), s_inv_mat)
+  dU = _mm(U, lax.add(lax.mul(Fc, lax.add(dSS, _H(dSS))), dUdV_diag))
+  dV = _mm(V, lax.mul(Fc, lax.add(SdS, _H(SdS))))
+  m, n = x.shape[-2:]
+  s_div = _cast(lax.broadcast_in_dim(s, (*s.shape[:-1], max(m, n), k),
+                                     (*range(nd - 2), nd - 1)), x.dtype)
+  if m > n:
+    dAV = _mm(t, V)
+    dU = lax.add(dU, lax.div(lax.sub(dAV, _mm(U, _mm(Ut, dAV))), s_div))
+  if n > m:
+    dAHU = _mm(_H(t), U)
+    dV = lax.add(dV, lax.div(lax.sub(dAHU, _mm(V, _mm(Vt, dAHU))), s_div))
+  return [s, U, Vt], [ds, dU, _H(dV)]
+
+
+svd_p.def_impl(_svd_impl)
+svd_p.def_abstract_eval(_svd_abstract)
+svd_p.jvp = _svd_jvp
+svd_p.batch = _batch_front(svd_p)
+svd_p.lower = _no_lowering("svd", "singular value decomposition")
+
+
+def svd(x, *, full_matrices: bool = True, compute_uv: bool = True, subset_by_index=None,
+        algorithm=None):
+  """``(u, s, vh)`` with descending ``s`` (``s`` alone unless ``compute_uv``)."""
+  if subset_by_index is not None:
+    raise NotImplementedError("svd: subset_by_index is not implemented")
+  outs = svd_p.bind(lax._to_array(x), full_matrices=bool(full_matrices),
+                    compute_uv=bool(compute_uv))
+  if not compute_uv:
+    return outs[0]
+  s, u, vh = outs
+  return u, s, vh

@@ -1,0 +1,2 @@
+"""``jax.scipy``."""
+from pyjax.scipy import linalg  # noqa: F401

@@ -1,0 +1,391 @@
+"""lax.linalg primitives: values vs SciPy/JAX, autodiff vs finite differences, vmap vs
+a Python loop, jit vs eager for the primitives that lower (cholesky, triangular_solve)."""
+import numpy as np
+import pytest
+import scipy.linalg as sla
+
+import pyjax
+import pyjax.numpy as jnp
+from pyjax import lax
+from pyjax._src.public_test_util import check_grads
+from util import check_close, enable_x64
+
+FLOATS = [np.float32, np.float64]
+INEXACT = FLOATS + [np.complex64, np.complex128]
+
+
+def _mat(rng, shape, dtype):
+  v = rng.normal(size=shape)
+  if np.dtype(dtype).kind == "c":
+    v = v + 1j * rng.normal(size=shape)
+  return v.astype(dtype)
+
+
+def _hpd(rng, shape, dtype):
+  a = _mat(rng, shape, np.complex128 if np.dtype(dtype).kind == "c" else np.float64)
+  n = shape[-1]
+  return (a @ np.conj(np.swapaxes(a, -1, -2)) + n * np.eye(n)).astype(dtype)
+
+
+def _jax():
+  return pytest.importorskip("jax")
+
+
+@pytest.fixture(autouse=True)
+def _x64():
+  with enable_x64(True):
+    yield
+
+
+def _scale(dtype):
+  return 50 if np.dtype(dtype) in (np.float32, np.complex64) else 100
+
+
+# ---------------------------------------------------------------- cholesky
+
+
+@pytest.mark.parametrize("dtype", INEXACT)
+@pytest.mark.parametrize("shape", [(1, 1), (4, 4), (2, 3, 5, 5)])
+def test_cholesky_values(rng, dtype, shape):
+  a = _hpd(rng, shape, dtype)
+  got = lax.linalg.cholesky(a)
+  assert got.dtype == dtype and got.shape == shape
+  want = np.linalg.cholesky(a.astype(np.complex128 if np.dtype(dtype).kind == "c" else
+                                     np.float64))
+  check_close(got, want.astype(dtype), scale=_scale(dtype))
+
+
+def test_cholesky_bitwise_jax(rng):
+  jax = _jax()
+  a = _hpd(rng, (3, 6, 6), np.float32)
+  np.testing.assert_array_equal(np.asarray(lax.linalg.cholesky(a)),
+                                np.asarray(jax.lax.linalg.cholesky(a)))
+
+
+def test_cholesky_not_positive_definite_is_nan():
+  jax = _jax()
+  a = np.stack([np.eye(3), -np.eye(3)]).astype(np.float32)
+  got = np.asarray(lax.linalg.cholesky(a))
+  want = np.asarray(jax.lax.linalg.cholesky(a))
+  np.testing.assert_array_equal(got, want)
+  assert np.isnan(got[1][np.tril_indices(3)]).all() and not np.isnan(got[0]).any()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.complex64])
+def test_cholesky_jit_matches_eager(rng, dtype):
+  a = _hpd(rng, (2, 5, 5), dtype)
+  a[1] = -a[1]   # not positive definite: NaN in jit as eagerly
+  f = lambda x: lax.linalg.cholesky(x)
+  check_close(pyjax.jit(f)(a), f(a), scale=_scale(dtype))
+
+
+def test_cholesky_errors():
+  with pytest.raises(ValueError, match="square"):
+    lax.linalg.cholesky(np.ones((2, 3), np.float32))
+  with pytest.raises(TypeError, match="float32"):
+    lax.linalg.cholesky(np.ones((2, 2), np.int32))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.complex128])
+def test_cholesky_grads(rng, dtype):
+  a = _hpd(rng, (4, 4), dtype)
+  check_grads(lax.linalg.cholesky, (a,), order=2, modes=("fwd", "rev"))
+
+
+def test_cholesky_jvp_matches_jax(rng):
+  jax = _jax()
+  a, t = _hpd(rng, (4, 4), np.float64), _mat(rng, (4, 4), np.float64)
+  got = pyjax.jvp(lax.linalg.cholesky, (a,), (t,))
+  want = jax.jvp(jax.lax.linalg.cholesky, (a,), (t,))
+  for g, w in zip(got, want):
+    check_close(g, np.asarray(w), scale=10)
+
+
+def test_cholesky_vmap(rng):
+  a = _hpd(rng, (3, 4, 4), np.float32)
+  a = np.moveaxis(a, 0, 2)
+  got = pyjax.vmap(lax.linalg.cholesky, in_axes=2)(a)
+  want = np.stack([np.asarray(lax.linalg.cholesky(a[:, :, i])) for i in range(3)])
+  check_close(got, want)
+
+
+# ---------------------------------------------------------------- triangular_solve
+
+
+FLAGS = [dict(left_side=l, lower=lo, transpose_a=t, conjugate_a=c, unit_diagonal=u)
+         for l in (True, False) for lo in (True, False) for t in (True, False)
+         for c in (False, True) for u in (False, True) if not (c and not t)]
+
+
+def _tri_reference(a, b, left_side, lower, transpose_a, conjugate_a, unit_diagonal):
+  a = np.tril(a) if lower else np.triu(a)
+  if unit_diagonal:
+    a = a - np.diag(np.diag(a)) + np.eye(a.shape[-1])
+  op = a.T if transpose_a else a
+  op = np.conj(op) if conjugate_a else op
+  return np.linalg.solve(op, b) if left_side else np.linalg.solve(op.T, b.T).T
+
+
+@pytest.mark.parametrize("flags", FLAGS, ids=lambda f: "-".join(k for k, v in f.items() if v)
+                         or "none")
+@pytest.mark.parametrize("dtype", [np.float64, np.complex128])
+def test_triangular_solve_values(rng, flags, dtype):
+  a = _hpd(rng, (4, 4), dtype)
+  b = _mat(rng, (4, 3) if flags["left_side"] else (3, 4), dtype)
+  got = lax.linalg.triangular_solve(a, b, **flags)
+  check_close(got, _tri_reference(a, b, **flags), scale=100)
+
+
+@pytest.mark.parametrize("flags", FLAGS[::3], ids=str)
+def test_triangular_solve_matches_jax_and_jit(rng, flags):
+  jax = _jax()
+  a = _hpd(rng, (2, 4, 4), np.complex64)
+  b = _mat(rng, (2, 4, 3) if flags["left_side"] else (2, 3, 4), np.complex64)
+  got = lax.linalg.triangular_solve(a, b, **flags)
+  np.testing.assert_array_equal(np.asarray(got),
+                                np.asarray(jax.lax.linalg.triangular_solve(a, b, **flags)))
+  f = lambda x, y: lax.linalg.triangular_solve(x, y, **flags)
+  check_close(pyjax.jit(f)(a, b), got, scale=50)
+
+
+def test_triangular_solve_vector_and_broadcast(rng):
+  a = _hpd(rng, (2, 3, 3), np.float64)
+  b = _mat(rng, (2, 3), np.float64)
+  got = lax.linalg.triangular_solve(a, b, left_side=True, lower=True)
+  want = np.stack([sla.solve_triangular(m, v, lower=True) for m, v in zip(a, b)])
+  check_close(got, want)
+  got = lax.linalg.triangular_solve(a, b, left_side=False, lower=True)
+  want = np.stack([sla.solve_triangular(m, v, lower=True, trans=1) for m, v in zip(a, b)])
+  check_close(got, want)
+
+
+@pytest.mark.parametrize("flags", [FLAGS[0], FLAGS[5], FLAGS[-1]], ids=str)
+def test_triangular_solve_grads(rng, flags):
+  a = _hpd(rng, (3, 3), np.complex128)
+  b = _mat(rng, (3, 2) if flags["left_side"] else (2, 3), np.complex128)
+  f = lambda x, y: lax.linalg.triangular_solve(x, y, **flags)
+  check_grads(f, (a, b), order=2, modes=("fwd", "rev"))
+
+
+def test_triangular_solve_vmap(rng):
+  a = _hpd(rng, (4, 3, 3), np.float64)
+  b = _mat(rng, (3, 2), np.float64)
+  f = lambda x, y: lax.linalg.triangular_solve(x, y, left_side=True, lower=False)
+  got = pyjax.vmap(f, in_axes=(0, None))(a, b)
+  check_close(got, np.stack([np.asarray(f(m, b)) for m in a]))
+  bs = _mat(rng, (3, 2, 5), np.float64)
+  got = pyjax.vmap(f, in_axes=(None, 2), out_axes=1)(a[0], bs)
+  check_close(got, np.stack([np.asarray(f(a[0], bs[..., i])) for i in range(5)], 1))
+
+
+def test_triangular_solve_errors():
+  with pytest.raises(TypeError, match="must equal"):
+    lax.linalg.triangular_solve(np.eye(3), np.ones((2, 2)), left_side=True)
+  with pytest.raises(TypeError, match="same dtype"):
+    lax.linalg.triangular_solve(np.eye(2, dtype=np.float32), np.ones((2, 2)), left_side=True)
+
+
+# ---------------------------------------------------------------- lu
+
+
+@pytest.mark.parametrize("dtype", INEXACT)
+@pytest.mark.parametrize("shape", [(4, 4), (2, 5, 3), (3, 5)])
+def test_lu_matches_jax(rng, dtype, shape):
+  jax = _jax()
+  a = _mat(rng, shape, dtype)
+  got = lax.linalg.lu(a)
+  want = jax.lax.linalg.lu(a)
+  for g, w in zip(got, want):
+    assert g.dtype == w.dtype and g.shape == w.shape
+    np.testing.assert_array_equal(np.asarray(g), np.asarray(w))
+  lu_, _, perm = (np.asarray(v) for v in got)
+  k = min(shape[-2:])
+  L = np.tril(lu_[..., :, :k], -1) + np.eye(shape[-2], k)
+  U = np.triu(lu_[..., :k, :])
+  check_close(np.take_along_axis(a, perm[..., None], -2), L @ U, scale=20)
+
+
+def test_lu_pivots_to_permutation(rng):
+  jax = _jax()
+  piv = np.array([[2, 2, 3, 3], [1, 3, 2, 3]], np.int32)
+  np.testing.assert_array_equal(np.asarray(lax.linalg.lu_pivots_to_permutation(piv, 5)),
+                                np.asarray(jax.lax.linalg.lu_pivots_to_permutation(piv, 5)))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.complex128])
+def test_lu_grads(rng, dtype):
+  a = _mat(rng, (4, 4), dtype)
+  check_grads(lambda x: lax.linalg.lu(x)[0], (a,), order=2, modes=("fwd", "rev"))
+
+
+def test_lu_vmap(rng):
+  a = _mat(rng, (3, 4, 4), np.float32)
+  outs = pyjax.vmap(lax.linalg.lu)(a)
+  for i in range(3):
+    for o, w in zip(outs, lax.linalg.lu(a[i])):
+      np.testing.assert_array_equal(np.asarray(o[i]), np.asarray(w))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.complex64])
+@pytest.mark.parametrize("shape", [(4, 4), (2, 5, 3), (3, 5)])
+def test_lu_jit_matches_eager(rng, dtype, shape):
+  a = _mat(rng, shape, dtype)
+  a[..., 1, :] = 0   # a zero row: a zero pivot column later on for the square cases
+  got, want = pyjax.jit(lax.linalg.lu)(a), lax.linalg.lu(a)
+  check_close(got[0], want[0], scale=50)
+  np.testing.assert_array_equal(np.asarray(got[1]), np.asarray(want[1]))
+  np.testing.assert_array_equal(np.asarray(got[2]), np.asarray(want[2]))
+  f = lambda x: pyjax.jvp(lambda y: lax.linalg.lu(y)[0], (x,), (x,))[1]
+  if shape[-1] == shape[-2] and np.dtype(dtype).kind == "f":  # IREE: complex matmuls fail
+    b = _mat(rng, shape, dtype)
+    check_close(pyjax.jit(f)(b), f(b), scale=50)
+
+
+# ---------------------------------------------------------------- qr
+
+
+@pytest.mark.parametrize("dtype", INEXACT)
+@pytest.mark.parametrize("shape", [(4, 4), (5, 3), (3, 5), (2, 4, 3)])
+@pytest.mark.parametrize("full", [True, False])
+def test_qr_matches_jax(rng, dtype, shape, full):
+  jax = _jax()
+  a = _mat(rng, shape, dtype)
+  q, r = lax.linalg.qr(a, full_matrices=full)
+  wq, wr = jax.lax.linalg.qr(a, full_matrices=full)
+  assert q.shape == wq.shape and r.shape == wr.shape and q.dtype == wq.dtype
+  np.testing.assert_array_equal(np.asarray(q), np.asarray(wq))
+  np.testing.assert_array_equal(np.asarray(r), np.asarray(wr))
+  check_close(np.asarray(q) @ np.asarray(r), a, scale=20)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.complex128])
+@pytest.mark.parametrize("shape", [(4, 4), (5, 3)])
+def test_qr_grads(rng, dtype, shape):
+  a = _mat(rng, shape, dtype)
+  check_grads(lambda x: lax.linalg.qr(x, full_matrices=False), (a,), order=2,
+              modes=("fwd", "rev"))
+
+
+def test_qr_vmap_and_jvp_error(rng):
+  a = _mat(rng, (3, 4, 2), np.float64)
+  q, r = pyjax.vmap(lambda x: lax.linalg.qr(x, full_matrices=False), in_axes=1)(a)
+  for i in range(3):
+    wq, wr = lax.linalg.qr(a[:, i], full_matrices=False)
+    np.testing.assert_array_equal(np.asarray(q[i]), np.asarray(wq))
+    np.testing.assert_array_equal(np.asarray(r[i]), np.asarray(wr))
+  with pytest.raises(NotImplementedError, match="m >= n"):
+    pyjax.jvp(lambda x: lax.linalg.qr(x, full_matrices=False), (a[0].T,), (a[0].T,))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.complex64])
+@pytest.mark.parametrize("shape", [(4, 4), (2, 5, 3), (3, 5)])
+@pytest.mark.parametrize("full", [True, False])
+def test_qr_jit_matches_eager(rng, dtype, shape, full):
+  a = _mat(rng, shape, dtype)
+  a[..., :, 1] = 0   # a zero column: LAPACK's identity reflector
+  f = lambda x: lax.linalg.qr(x, full_matrices=full)
+  for g, w in zip(pyjax.jit(f)(a), f(a)):
+    check_close(g, w, scale=50)
+
+
+# ---------------------------------------------------------------- eigh
+
+
+@pytest.mark.parametrize("dtype", INEXACT)
+@pytest.mark.parametrize("lower", [True, False])
+def test_eigh_matches_jax(rng, dtype, lower):
+  jax = _jax()
+  a = _mat(rng, (2, 5, 5), dtype)
+  v, w = lax.linalg.eigh(a, lower=lower, symmetrize_input=False)
+  wv, ww = jax.lax.linalg.eigh(a, lower=lower, symmetrize_input=False)
+  assert w.dtype == ww.dtype and v.dtype == wv.dtype
+  np.testing.assert_array_equal(np.asarray(w), np.asarray(ww))
+  np.testing.assert_array_equal(np.asarray(v), np.asarray(wv))
+  h = np.tril(a) if lower else np.triu(a)
+  h = h + np.conj(np.swapaxes(h, -1, -2)) - np.eye(5) * np.real(np.diagonal(a, 0, -2, -1))[
+      ..., None, :]
+  check_close(h @ np.asarray(v), np.asarray(v) * np.asarray(w)[..., None, :], dtype,
+              scale=100)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.complex128])
+def test_eigh_grads(rng, dtype):
+  a = _hpd(rng, (4, 4), dtype)
+  check_grads(lambda x: lax.linalg.eigh(x)[1], (a,), order=2, modes=("fwd", "rev"))
+  # Eigenvectors up to phase: |v| is phase-free.
+  check_grads(lambda x: jnp.abs(lax.linalg.eigh(x)[0]), (a,), order=2, modes=("fwd", "rev"))
+
+
+def test_eigh_jvp_matches_jax(rng):
+  jax = _jax()
+  a, t = _hpd(rng, (4, 4), np.float64), _mat(rng, (4, 4), np.float64)
+  got = pyjax.jvp(lambda x: lax.linalg.eigh(x), (a,), (t,))
+  want = jax.jvp(lambda x: jax.lax.linalg.eigh(x), (a,), (t,))
+  for g, w in zip(got, want):
+    for gi, wi in zip(g, w):
+      check_close(gi, np.asarray(wi), scale=100)
+
+
+def test_eigh_vmap_and_jit_error(rng):
+  a = _hpd(rng, (3, 4, 4), np.float32)
+  v, w = pyjax.vmap(lax.linalg.eigh)(a)
+  for i in range(3):
+    wv, ww = lax.linalg.eigh(a[i])
+    np.testing.assert_array_equal(np.asarray(w[i]), np.asarray(ww))
+  with pytest.raises(NotImplementedError, match="'eigh'"):
+    pyjax.jit(lax.linalg.eigh)(a)
+
+
+# ---------------------------------------------------------------- svd
+
+
+@pytest.mark.parametrize("dtype", INEXACT)
+@pytest.mark.parametrize("shape", [(4, 4), (5, 3), (2, 3, 5)])
+@pytest.mark.parametrize("full", [True, False])
+def test_svd_matches_jax(rng, dtype, shape, full):
+  jax = _jax()
+  a = _mat(rng, shape, dtype)
+  got = lax.linalg.svd(a, full_matrices=full)
+  want = jax.lax.linalg.svd(a, full_matrices=full)
+  for g, w in zip(got, want):
+    assert g.dtype == w.dtype and g.shape == w.shape
+    np.testing.assert_array_equal(np.asarray(g), np.asarray(w))
+  s = lax.linalg.svd(a, compute_uv=False)
+  np.testing.assert_array_equal(np.asarray(s), np.asarray(jax.lax.linalg.svd(a, compute_uv=False)))
+  u, s, vh = (np.asarray(x) for x in lax.linalg.svd(a, full_matrices=False))
+  check_close((u * s[..., None, :]) @ vh, a, scale=50)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.complex128])
+@pytest.mark.parametrize("shape", [(3, 3), (4, 3), (3, 4)])
+def test_svd_grads(rng, dtype, shape):
+  a = _mat(rng, shape, dtype)
+  check_grads(lambda x: lax.linalg.svd(x, compute_uv=False), (a,), order=2,
+              modes=("fwd", "rev"))
+  rec = lambda x: (lambda u, s, vh: (u * s[..., None, :].astype(u.dtype)) @ vh)(
+      *lax.linalg.svd(x, full_matrices=False))
+  check_grads(rec, (a,), order=2, modes=("fwd", "rev"))
+  if dtype == np.float64:   # real singular vectors are sign-fixed by LAPACK: check them too
+    check_grads(lambda x: lax.linalg.svd(x, full_matrices=False), (a,), order=2,
+                modes=("fwd", "rev"))
+
+
+def test_svd_vmap_and_jit_error(rng):
+  a = _mat(rng, (3, 4, 2), np.float64)
+  s = pyjax.vmap(lambda x: lax.linalg.svd(x, compute_uv=False), in_axes=2)(a)
+  check_close(s, np.stack([np.linalg.svd(a[..., i], compute_uv=False) for i in range(2)]))
+  with pytest.raises(NotImplementedError, match="'svd'"):
+    pyjax.jit(lax.linalg.svd)(a)
+
+
+def test_lowerings_at_size_64(rng):
+  """Sizes where IREE's CPU backend refused row-contracting matrix-vector dot_generals."""
+  a = _mat(rng, (64, 64), np.float32)
+  h = _hpd(rng, (64, 64), np.float32)
+  for f, x in [(lax.linalg.cholesky, h), (lax.linalg.lu, a), (lax.linalg.qr, a),
+               (lambda x: lax.linalg.triangular_solve(x, a, left_side=True, lower=True), h)]:
+    got, want = pyjax.jit(f)(x), f(x)
+    got = got if isinstance(got, tuple) else (got,)
+    want = want if isinstance(want, tuple) else (want,)
+    for g, w in zip(got, want):
+      np.testing.assert_allclose(np.asarray(g), np.asarray(w), rtol=1e-3, atol=1e-4)
