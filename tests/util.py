@@ -95,3 +95,18 @@ def norm_jaxpr(text: str) -> str:
   import re
   t = re.sub(r"\s*\n\s*", " ", text)
   return re.sub(r"(?<!lambda );\s+(?=[a-z_]+:)", " ", t).replace("let  in", "let in")
+
+
+def rand_matrix(rng, shape, dtype):
+  """Normal random matrices (complex parts for complex dtypes)."""
+  v = rng.normal(size=shape)
+  if np.dtype(dtype).kind == "c":
+    v = v + 1j * rng.normal(size=shape)
+  return v.astype(dtype)
+
+
+def rand_hpd(rng, shape, dtype):
+  """Random Hermitian positive-definite matrices (well conditioned)."""
+  a = rand_matrix(rng, shape, np.complex128 if np.dtype(dtype).kind == "c" else np.float64)
+  n = shape[-1]
+  return (a @ np.conj(np.swapaxes(a, -1, -2)) + n * np.eye(n)).astype(dtype)

@@ -8,23 +8,13 @@ import pyjax
 import pyjax.numpy as jnp
 from pyjax import lax
 from pyjax._src.public_test_util import check_grads
-from util import check_close, enable_x64
+from util import check_close, enable_x64, rand_hpd, rand_matrix
 
 FLOATS = [np.float32, np.float64]
 INEXACT = FLOATS + [np.complex64, np.complex128]
 
 
-def _mat(rng, shape, dtype):
-  v = rng.normal(size=shape)
-  if np.dtype(dtype).kind == "c":
-    v = v + 1j * rng.normal(size=shape)
-  return v.astype(dtype)
-
-
-def _hpd(rng, shape, dtype):
-  a = _mat(rng, shape, np.complex128 if np.dtype(dtype).kind == "c" else np.float64)
-  n = shape[-1]
-  return (a @ np.conj(np.swapaxes(a, -1, -2)) + n * np.eye(n)).astype(dtype)
+_mat, _hpd = rand_matrix, rand_hpd
 
 
 def _jax():

@@ -9,7 +9,10 @@ split (``partial_eval_jaxpr``, in partial_eval.py).
 """
 from __future__ import annotations
 
+import inspect
 from typing import Callable, Sequence
+
+import numpy as np
 
 from pyjax._src import core, tree_util
 from pyjax._src.core import ClosedJaxpr, ShapedArray, Tracer
@@ -64,6 +67,57 @@ def hoist_tracer_consts(jaxpr: core.Jaxpr, consts):
   new = core.Jaxpr(keep_v, hoist_v + jaxpr.invars, jaxpr.outvars, jaxpr.eqns,
                    jaxpr.debug_info)
   return ClosedJaxpr(new, keep_c), hoist_c
+
+
+def _carry_name(fun):
+  try:
+    return next(iter(inspect.signature(fun).parameters), None)
+  except (TypeError, ValueError):
+    return None
+
+
+def _bullets(diffs) -> str:
+  if len(diffs) == 1:
+    return diffs[0][0].upper() + diffs[0][1:] + ".\n"
+  return "\n".join(f"  * {d};\n" for d in diffs[:-1]) + f"  * {diffs[-1]}.\n"
+
+
+def check_carry(what, body_fun, init_tree, in_avals, out_tree, out_avals):
+  """JAX's errors for a loop body (``what``) whose output carry differs from its input."""
+  name = _carry_name(body_fun)
+
+  def component(path):
+    p = tree_util.keystr(path)
+    if name:
+      return f"the input carry component {name}{p}" if path else f"the input carry {name}"
+    return f"the input carry at path {p}" if path else "the input carry"
+
+  if init_tree != out_tree:
+    dummy = ShapedArray((), np.float32)
+    diffs = [f"{component(path)} is a {a} but the corresponding component of the carry "
+             f"output is a {b}, so {why}"
+             for path, a, b, why in tree_util.equality_errors(
+                 tree_util.tree_unflatten(init_tree, [dummy] * init_tree.num_leaves),
+                 tree_util.tree_unflatten(out_tree, [dummy] * out_tree.num_leaves))]
+    if diffs:
+      raise TypeError(f"{what} function carry input and carry output must have "
+                      "the same pytree structure, but they differ:\n\n"
+                      f"{_bullets(diffs)}\nRevise the function so that the carry output "
+                      "has the same pytree structure as the carry input.")
+  paths = [p for p, _ in tree_util.tree_flatten_with_path(
+      tree_util.tree_unflatten(init_tree, in_avals))[0]]
+  diffs = []
+  for path, a, b in zip(paths, in_avals, out_avals):
+    if a.shape != b.shape or a.dtype != b.dtype:
+      why = "shapes" if a.shape != b.shape else "dtypes"
+      diffs.append(f"{component(path)} has type {a.str_short(short_dtypes=False)} but the "
+                   f"corresponding output carry component has type "
+                   f"{b.str_short(short_dtypes=False)}, so the {why} do not match")
+  if diffs:
+    raise TypeError(f"{what} function carry input and carry output must have "
+                    "equal types, but they differ:\n\n"
+                    f"{_bullets(diffs)}\nRevise the function so that all output types "
+                    "match the corresponding input types.")
 
 
 def avals_of(xs) -> list[ShapedArray]:

@@ -20,8 +20,8 @@ from pyjax._src.array import ArrayImpl
 from pyjax._src.core import ClosedJaxpr, Jaxpr, Literal, Primitive, ShapedArray, Tracer
 from pyjax._src.interpreters import batching
 from pyjax._src.interpreters import partial_eval as pe
-from pyjax._src.lax.control_flow.common import (avals_of, eval_closed, jvp_jaxpr, lower_closed,
-                                                trace_fun)
+from pyjax._src.lax.control_flow.common import (avals_of, check_carry, eval_closed, jvp_jaxpr,
+                                                lower_closed, trace_fun)
 
 # ---------------------------------------------------------------- the scan primitive
 
@@ -534,56 +534,6 @@ def _leading_length(xs_flat, length):
   return sizes[0]
 
 
-def _carry_mismatch(what, name, in_tree, in_avals, out_tree, out_avals):
-  """JAX's message for a carry whose output differs from its input (or None);
-  ``name`` is the body's carry parameter name."""
-  if in_tree != out_tree:
-    return (f"{what} function carry input and carry output must have the same pytree "
-            f"structure, but they differ:\n\n"
-            f"The input carry {name} is {_tree_desc(in_tree)} but the corresponding "
-            f"component of the carry output is {_tree_desc(out_tree)}, so their Python "
-            f"types differ.\n\nRevise the function so that the carry output has the same "
-            f"pytree structure as the carry input.")
-  paths = [tree_util.keystr(p) for p, _ in tree_util.tree_flatten_with_path(
-      tree_util.tree_unflatten(in_tree, list(range(len(in_avals)))))[0]]
-  diffs = []
-  for p, a, b in zip(paths, in_avals, out_avals):
-    if a.shape != b.shape or a.dtype != b.dtype:
-      why = "the shapes do not match" if a.shape != b.shape else "the dtypes do not match"
-      comp = f"component {name}{p}" if p else name
-      diffs.append(f"the input carry {comp} has type {_ty(a)} but the corresponding output "
-                   f"carry component has type {_ty(b)}, so {why}")
-  if not diffs:
-    return None
-  if len(diffs) == 1:
-    body = "T" + diffs[0][1:] + "."
-  else:
-    body = "\n".join(f"  * {d}{';' if i < len(diffs) - 1 else '.'}"
-                     for i, d in enumerate(diffs))
-  return (f"{what} function carry input and carry output must have equal types, but "
-          f"they differ:\n\n{body}\n\nRevise the function so that all output types match "
-          f"the corresponding input types.")
-
-
-def _ty(a: ShapedArray) -> str:
-  return a.str_short(short_dtypes=False)
-
-
-def _tree_desc(tree) -> str:
-  if tree.num_leaves == 1 and tree_util.treedef_is_leaf(tree):
-    return "a <class 'pyjax._src.core.ShapedArray'>"
-  return f"a {type(tree_util.tree_unflatten(tree, [0] * tree.num_leaves))}"
-
-
-def _carry_name(f) -> str:
-  import inspect
-  try:
-    params = list(inspect.signature(f).parameters)
-  except (TypeError, ValueError):
-    return "carry"
-  return params[0] if params else "carry"
-
-
 def scan(f: Callable, init, xs=None, length=None, reverse=False, unroll=1,
          _split_transpose=False):
   """Loops ``f(carry, x) -> (carry, y)`` over the leading axis of ``xs``; returns the
@@ -617,10 +567,8 @@ def scan(f: Callable, init, xs=None, length=None, reverse=False, unroll=1,
     carry_out_tree = out_kids[0]
     n_carry = len(carry_avals)
     out_avals = closed.out_avals
-    msg = _carry_mismatch("scan body", _carry_name(f), init_tree, carry_avals, carry_out_tree,
-                          out_avals[:carry_out_tree.num_leaves])
-    if msg is not None:
-      raise TypeError(msg)
+    check_carry("scan body", f, init_tree, carry_avals, carry_out_tree,
+                out_avals[:carry_out_tree.num_leaves])
     # A weakly typed carry input whose output is strongly typed: re-trace with the input
     # made strong (as JAX promotes weak carries).
     weak_fix = [a.weak_type and not b.weak_type for a, b in zip(carry_avals, out_avals)]

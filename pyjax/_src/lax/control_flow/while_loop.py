@@ -9,7 +9,6 @@ their carry (the body's result is merged with ``select``).
 """
 from __future__ import annotations
 
-import inspect
 from typing import Callable
 
 import numpy as np
@@ -20,8 +19,8 @@ from pyjax._src.config import config
 from pyjax._src.core import ClosedJaxpr, Jaxpr, Primitive, ShapedArray, Tracer, Var
 from pyjax._src.interpreters import batching
 from pyjax._src.interpreters import partial_eval as pe
-from pyjax._src.lax.control_flow.common import (avals_of, eval_closed, jvp_jaxpr, lower_closed,
-                                                trace_fun)
+from pyjax._src.lax.control_flow.common import (avals_of, check_carry, eval_closed, jvp_jaxpr,
+                                                lower_closed, trace_fun)
 
 # ---------------------------------------------------------------- the primitive
 
@@ -251,57 +250,6 @@ while_p.pp_params = _while_pp_params
 # ---------------------------------------------------------------- while_loop (the API)
 
 
-def _carry_name(fun):
-  try:
-    return next(iter(inspect.signature(fun).parameters), None)
-  except (TypeError, ValueError):
-    return None
-
-
-def _bullets(diffs) -> str:
-  if len(diffs) == 1:
-    return diffs[0][0].upper() + diffs[0][1:] + ".\n"
-  return "\n".join(f"  * {d};\n" for d in diffs[:-1]) + f"  * {diffs[-1]}.\n"
-
-
-def _check_carry(body_fun, init_tree, in_avals, out_tree, out_avals):
-  """JAX's errors for a body whose output carry differs from its input carry."""
-  name = _carry_name(body_fun)
-
-  def component(path):
-    p = tree_util.keystr(path)
-    if name:
-      return f"the input carry component {name}{p}" if path else f"the input carry {name}"
-    return f"the input carry at path {p}" if path else "the input carry"
-
-  if init_tree != out_tree:
-    dummy = ShapedArray((), np.float32)
-    diffs = [f"{component(path)} is a {a} but the corresponding component of the carry "
-             f"output is a {b}, so {why}"
-             for path, a, b, why in tree_util.equality_errors(
-                 tree_util.tree_unflatten(init_tree, [dummy] * init_tree.num_leaves),
-                 tree_util.tree_unflatten(out_tree, [dummy] * out_tree.num_leaves))]
-    if diffs:
-      raise TypeError("while_loop body function carry input and carry output must have "
-                      "the same pytree structure, but they differ:\n\n"
-                      f"{_bullets(diffs)}\nRevise the function so that the carry output "
-                      "has the same pytree structure as the carry input.")
-  paths = [p for p, _ in tree_util.tree_flatten_with_path(
-      tree_util.tree_unflatten(init_tree, in_avals))[0]]
-  diffs = []
-  for path, a, b in zip(paths, in_avals, out_avals):
-    if a.shape != b.shape or a.dtype != b.dtype:
-      why = "shapes" if a.shape != b.shape else "dtypes"
-      diffs.append(f"{component(path)} has type {a.str_short(short_dtypes=False)} but the "
-                   f"corresponding output carry component has type "
-                   f"{b.str_short(short_dtypes=False)}, so the {why} do not match")
-  if diffs:
-    raise TypeError("while_loop body function carry input and carry output must have "
-                    "equal types, but they differ:\n\n"
-                    f"{_bullets(diffs)}\nRevise the function so that all output types "
-                    "match the corresponding input types.")
-
-
 def _as_array(x):
   from pyjax._src.array import asarray_value
   if isinstance(x, (ArrayImpl, Tracer)):
@@ -346,7 +294,7 @@ def while_loop(cond_fun: Callable, body_fun: Callable, init_val):
     if all(d is None or d == a.dtype for d, a in zip(promoted, avals)):
       break
     flat = [x if d is None else lax.convert_element_type(x, d) for x, d in zip(flat, promoted)]
-  _check_carry(body_fun, in_tree, avals, body_tree, body.out_avals)
+  check_carry("while_loop body", body_fun, in_tree, avals, body_tree, body.out_avals)
   outs = while_p.bind(*cond_consts, *body_consts, *flat, cond_jaxpr=cond, body_jaxpr=body,
                       cond_nconsts=len(cond_consts), body_nconsts=len(body_consts))
   return tree_util.tree_unflatten(body_tree, outs)
