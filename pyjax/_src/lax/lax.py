@@ -506,6 +506,88 @@ def _exp_f64(x):
   out = np.ldexp(y, np.nan_to_num(m).astype(np.int64))
   return np.where(xc != x, np.exp(x), out)
 
+# XLA's CPU tan calls libm's tanf: fdlibm's float kernel after a double-precision
+# reduction by pi/2 (Cody-Waite below 120, a table of 2/pi bits above). NumPy's
+# float32 tan is SIMD code on AVX-512 machines and differs from it in the last ulp.
+_TAN_T = np.array([0x3eaaaaab, 0x3e088889, 0x3d5d0dd1, 0x3cb327a4, 0x3c11371f, 0x3b6b6916,
+                   0x3abede48, 0x3a1a26c8, 0x398137b9, 0x38a3f445, 0x3895c07a, 0xb79bae5f,
+                   0x37d95384], np.uint32).view(np.float32)
+_PIO4_HI, _PIO4_LO = np.array([0x3f490fda, 0x33222168], np.uint32).view(np.float32)
+_HPI_INV_2P24 = float.fromhex("0x1.45F306DC9C883p+23")  # 2/pi * 2^24
+_HPI = float.fromhex("0x1.921FB54442D18p0")
+_PI_2M62 = float.fromhex("0x1.921FB54442D18p-62")  # 2 pi * 2^-64
+_TWO_OVER_PI_192 = 0xa2f9836e4e441529fc2757d1f534ddc0db6295993c439041
+# Word i: the 32 bits of 2/pi ending at its (i+1)-th byte.
+_INV_PIO4_WORDS = np.array([(_TWO_OVER_PI_192 >> (8 * (23 - i))) & 0xffffffff
+                            for i in range(24)], np.uint64)
+
+
+def _tan_reduce(x):
+  """x = n pi/2 + (y0 + y1), |y| <= pi/4, as float32 pair; the quadrant n (int32)."""
+  u = x.view(np.uint32)
+  dx = x.astype(np.float64)
+  n = ((dx * _HPI_INV_2P24).astype(np.int32) + np.int32(0x800000)) >> 24
+  red = dx - n * _HPI
+  big = ((u >> 20) & 0x7ff) >= 0x42f  # |x| >= 120 (and inf/nan)
+  if big.any():  # 32x96-bit fixed-point product with 4/pi: the exact modulo
+    xi = u[big]
+    words = _INV_PIO4_WORDS[((xi >> 26) & 15).astype(np.intp)[:, None] + [0, 4, 8]]
+    m = (((xi & 0xffffff) | 0x800000).astype(np.uint64) << ((xi >> 23) & 7)
+         ).astype(np.uint64) & np.uint64(0xffffffff)
+    r0 = (m * words[:, 0]) & np.uint64(0xffffffff)
+    r0 = ((m * words[:, 2]) >> np.uint64(32)) | (r0 << np.uint64(32))
+    r0 = r0 + m * words[:, 1]
+    nb = (r0 + np.uint64(1 << 61)) >> np.uint64(62)
+    v = (r0 - (nb << np.uint64(62))).view(np.int64).astype(np.float64) * _PI_2M62
+    red[big] = np.where(xi >> 31 != 0, -v, v)
+    n[big] = nb.astype(np.int32)
+  y0 = red.astype(np.float32)
+  return n, y0, (red - y0).astype(np.float32)
+
+
+def _tan_kernel(x, y, iy):
+  """fdlibm's float tan kernel on x + y, |x + y| <= pi/4; iy = 1 for tan, -1 for
+  -1/tan (odd quadrants)."""
+  f, T = np.float32, _TAN_T
+  hx = x.view(np.int32)
+  ix = hx & 0x7fffffff
+  sgn = np.where(hx < 0, f(-1), f(1))
+  big = ix >= 0x3f2ca140  # |x| >= 0.6744: tan(pi/4 - x') instead
+  x = np.where(big, (_PIO4_HI - np.abs(x)) + (_PIO4_LO - sgn * y), x)
+  y = np.where(big, f(0), y)
+  z = x * x
+  w = z * z
+  r = T[1] + w * (T[3] + w * (T[5] + w * (T[7] + w * (T[9] + w * T[11]))))
+  v = z * (T[2] + w * (T[4] + w * (T[6] + w * (T[8] + w * (T[10] + w * T[12])))))
+  s = z * x
+  r = y + z * (s * (r + v) + y)
+  r = r + T[0] * s
+  w = x + r
+  big_val = np.where(np.abs(x) < f(2.0 ** -13), sgn * iy * (f(1) - f(2) * iy * x),
+                     sgn * (iy - f(2) * (x - (w * w / (w + iy) - r))))
+  # -1/(x + r) from a 12-bit-truncated reciprocal and one correction step
+  mask = np.uint32(0xfffff000)
+  zt = (w.view(np.uint32) & mask).view(np.float32)
+  a = f(-1) / w
+  t = (a.view(np.uint32) & mask).view(np.float32)
+  neg_val = t + a * ((f(1) + t * zt) + t * (r - (zt - x)))
+  out = np.where(big, big_val, np.where(iy == 1, w, neg_val))
+  tiny_val = np.where(iy == 1, x, np.where(ix == 0, f(1) / np.abs(x), f(-1) / x))
+  return np.where(ix < 0x39000000, tiny_val, out)
+
+
+def _tan_f32(x):
+  x = np.asarray(x, np.float32)
+  flat = x.reshape(-1)
+  with np.errstate(all="ignore"):
+    n, y0, y1 = _tan_reduce(flat)
+    inside = (flat.view(np.uint32) & 0x7fffffff) <= 0x3f490fda
+    y0 = np.where(inside, flat, y0)
+    y1 = np.where(inside, np.float32(0), y1)
+    iy = np.where(inside | (n & 1 == 0), np.float32(1), np.float32(-1))
+    out = np.where(np.isfinite(flat), _tan_kernel(y0, y1, iy), flat - flat)
+  return out.reshape(x.shape)
+
 
 _ERF_INV_A = np.array([2.81022636e-08, 3.43273939e-07, -3.5233877e-06, -4.39150654e-06,
                        0.00021858087, -0.00125372503, -0.00417768164, 0.246640727,
@@ -786,7 +868,7 @@ sin_p = unop("sin", _f32_compute(np.sin), _inexact, lower=mlir.elementwise("sine
 ad.defjvp(sin_p, lambda t, x: mul(t, cos(x)))
 cos_p = unop("cos", _f32_compute(np.cos), _inexact, lower=mlir.elementwise("cosine", True))
 ad.defjvp(cos_p, lambda t, x: neg(mul(t, sin(x))))
-tan_p = unop("tan", _f32_compute(np.tan), _inexact, lower=mlir.elementwise("tan", True))
+tan_p = unop("tan", _xla_f32(np.tan, _tan_f32, None, _XLA_EXACT_MAX_SIZE), _inexact, lower=mlir.elementwise("tan", True))
 ad.defjvp2(tan_p, lambda t, ans, x: mul(t, add(_const(ans, 1), mul(ans, ans))))
 asin_p = unop("asin", _f32_compute(np.arcsin), _inexact, lower=mlir.elementwise("chlo.asin", True))
 ad.defjvp(asin_p, lambda t, x: mul(t, rsqrt(sub(_const(x, 1), mul(x, x)))))
