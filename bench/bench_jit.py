@@ -7,10 +7,14 @@ updated in place), first-call compile time (cold cache), and a second process on
 warm disk cache. Large programs dispatch asynchronously; each timed call is waited
 for (``block_until_ready``). IREE's worker pool can be set with the runtime flags in
 ``IREE_PY_RUNTIME_FLAGS`` (e.g. ``--task_topology_group_count=1``).
+
+JAX's rows run in a child process (``--jax-rows``): XLA's and IREE's worker threads
+in one process contend for the cores and skew whichever runs second.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import subprocess
@@ -25,12 +29,19 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import pyjax  # noqa: E402
 import pyjax.numpy as pnp  # noqa: E402
 
-try:
-  import jax
-  import jax.numpy as jjnp
-  jax.config.update("jax_platforms", "cpu")
-except Exception:  # real JAX is optional
-  jax = jjnp = None
+jax = jjnp = None  # imported only in the --jax-rows child process
+
+
+def _import_jax():
+  global jax, jjnp
+  try:
+    import jax as jax_mod
+    import jax.numpy as jnp_mod
+    jax_mod.config.update("jax_platforms", "cpu")
+  except Exception:  # real JAX is optional
+    return False
+  jax, jjnp = jax_mod, jnp_mod
+  return True
 
 
 def _time(fn, number, repeat=5):
@@ -114,6 +125,7 @@ def _looped(f, args):
 
 
 def run_rows(quick):
+  """pyjax rows: (name, jit us, eager us)."""
   rows = []
   for name, build, args, number in _cases(quick):
     donate = "donated" in name
@@ -124,13 +136,38 @@ def run_rows(quick):
     eargs = _to(pnp.asarray, args)
     e_us = _time(lambda: _block(eager_fn(*eargs)), max(1, number // 10), repeat=3) \
         if "per call" not in name else _time(lambda: _block(eager_fn(*eargs)), number)
-    j_us = None
-    if jax is not None:
-      jf = jax.jit(build(jjnp), donate_argnums=0 if donate else None)
-      jargs = _to(jjnp.asarray, args)
-      j_us = _time(_looped(jf, jargs) if donate else lambda: _block(jf(*jargs)), number)
-    rows.append((name, p_us, j_us, e_us))
+    rows.append((name, p_us, e_us))
   return rows
+
+
+def jax_rows(quick):
+  """JAX's rows ({name: jit us}) and its MLP compile time, in this (child) process."""
+  out = {}
+  for name, build, args, number in _cases(quick):
+    donate = "donated" in name
+    jf = jax.jit(build(jjnp), donate_argnums=0 if donate else None)
+    jargs = _to(jjnp.asarray, args)
+    out[name] = _time(_looped(jf, jargs) if donate else lambda: _block(jf(*jargs)), number)
+  rng = np.random.default_rng(1)
+  sizes = [784, 512, 512, 10]
+  params = [(jjnp.asarray(rng.standard_normal((a, b)).astype(np.float32)),
+             jjnp.zeros(b)) for a, b in zip(sizes[:-1], sizes[1:])]
+  x = jjnp.asarray(rng.standard_normal((128, 784)).astype(np.float32))
+  jax.clear_caches()
+  t = time.perf_counter()
+  _block(jax.jit(_mlp(jjnp))(params, x))
+  out["compile"] = time.perf_counter() - t
+  out["version"] = jax.__version__
+  return out
+
+
+def _jax_in_child(quick):
+  cmd = [sys.executable, os.path.abspath(__file__), "--jax-rows"] + (["--quick"] if quick
+                                                                      else [])
+  r = subprocess.run(cmd, capture_output=True, text=True)
+  if r.returncode != 0 or not r.stdout.strip():
+    return {}
+  return json.loads(r.stdout.strip().splitlines()[-1])
 
 
 def compile_times():
@@ -161,33 +198,34 @@ def compile_times():
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     out["pyjax_warm_disk"] = float(r.stdout.strip().splitlines()[-1]) if r.returncode == 0 \
         else float("nan")
-  if jax is not None:
-    jax.clear_caches()
-    jp = [(jjnp.asarray(np.asarray(w)), jjnp.asarray(np.asarray(b))) for w, b in params]
-    jx = jjnp.asarray(np.asarray(x))
-    t = time.perf_counter()
-    _block(jax.jit(_mlp(jjnp))(jp, jx))
-    out["jax"] = time.perf_counter() - t
   return out
 
 
 def main():
   ap = argparse.ArgumentParser()
   ap.add_argument("--quick", action="store_true")
+  ap.add_argument("--jax-rows", action="store_true", help=argparse.SUPPRESS)
   args = ap.parse_args()
+  if args.jax_rows:
+    if _import_jax():
+      print(json.dumps(jax_rows(args.quick)))
+    return
+  rows = run_rows(args.quick)
+  ct = compile_times()
+  jx = _jax_in_child(args.quick)
   print(f"# jit, {platform.machine()}, {os.cpu_count()} cpus, numpy {np.__version__}, "
-        f"jax {getattr(jax, '__version__', 'n/a')}, load average "
+        f"jax {jx.get('version', 'n/a')} (own process), load average "
         f"{os.getloadavg()[0]:.1f} (other processes skew the timings)")
   print(f"{'case':<32}{'pyjax us':>11}{'jax us':>11}{'eager us':>11}{'pyjax/jax':>11}"
         f"{'eager/pyjax':>12}")
   print("-" * 88)
-  for name, p, j, e in run_rows(args.quick):
+  for name, p, e in rows:
+    j = jx.get(name)
     js = f"{j:11.1f}" if j is not None else f"{'-':>11}"
     ratio = f"{p / j:11.2f}" if j else f"{'-':>11}"
     print(f"{name:<32}{p:11.1f}{js}{e:11.1f}{ratio}{e / p:12.2f}")
-  ct = compile_times()
   print("-" * 88)
-  j = ct.get("jax")
+  j = jx.get("compile")
   js = f"{j:11.3f}" if j else f"{'-':>11}"
   ratio = f"{ct['pyjax'] / j:11.2f}" if j else ""
   print(f"{'MLP first call (compile) s':<32}{ct['pyjax']:11.3f}{js}{'':>11}{ratio}")

@@ -137,13 +137,15 @@ class CompiledCall:
 
   def __call__(self, leaves, donated=()):
     drv = self.driver
+    views = self.const_views.copy()
     bufs = []
     for x in leaves:
       t = type(x)
       b = x._buf if t is ArrayImpl or t is PendingArray else None
-      bufs.append(b if b is not None and b.driver == drv and not x._deleted
-                  else self._buffer(x))
-    views = self.const_views + [b.view for b in bufs]
+      if b is None or b.driver != drv or x._deleted:
+        b = self._buffer(x)
+      bufs.append(b)
+      views.append(b.view)
     if self.aliases:
       self._guard_aliases(leaves, bufs, views, donated)
     exe = self.exe
@@ -162,17 +164,19 @@ class CompiledCall:
             del x._value
             x.__class__ = PendingArray
     res = []
-    new = PendingArray
     for o, (shape, dtype, weak) in zip(outs, self.out_meta):
-      a = new(None, weak)
-      del a._value
+      a = _new_object(PendingArray)  # ``_value`` stays unset until read
+      a.weak_type = weak
+      a._device = None
+      a._deleted = False
       a._buf = DeviceBuffer(o, drv, shape, dtype, fence, sem, t)
       res.append(a)
-    if self.same_memory is None:
+    same = self.same_memory
+    if same is None:
       if fence is not None and res:
         res[0]._buf.wait()
-      self.same_memory = self._find_same_memory(views, outs)
-    for i, j in self.same_memory:
+      same = self.same_memory = self._find_same_memory(views, outs)
+    for i, j in same:
       if i is not None:
         (self.const_bufs + bufs)[i].shared = True
       res[j]._buf.shared = True
@@ -204,6 +208,9 @@ class CompiledCall:
         if m and p < q + m and q < p + n:
           pairs += [(None, k), (None, j)]
     return pairs
+
+
+_new_object = object.__new__
 
 
 def compile_closed_jaxpr(closed: ClosedJaxpr, name: str, text: str | None = None,

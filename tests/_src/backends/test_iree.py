@@ -145,3 +145,43 @@ def test_async_failure_surfaces_at_wait_and_stream_recovers(cache_dir):
   (o,), d = ex.submit([a.view, a.view])  # a fresh semaphore: later calls run again
   b = iree.DeviceBuffer(o, "local-task", (4,), np.float32, d.fence, d.sem, d.t)
   np.testing.assert_array_equal(b.value(), [2, 2, 2, 2])
+
+
+def test_compiler_crash_is_recognised():
+  """A compiler that died of a signal (with or without LLVM's stack dump) is retried
+  without data tiling; a diagnosed error is not."""
+  assert iree._crashed("Error code: -11\nPlease report issues ... crash backtrace.")
+  assert iree._crashed("Stack dump:\n0. Program arguments")
+  assert not iree._crashed("Error code: 1\nerror: 'stablehlo.add' op requires ...")
+
+
+@pytest.mark.parametrize("n", [1000, 1_000_000])  # local-sync and local-task programs
+def test_reused_buffers_never_change_live_results(n):
+  """Freed device buffers are cached for reuse: a result read as a NumPy view, or
+  still held as an Array, keeps its memory while later calls of the same size run."""
+  f = pyjax.jit(lambda x: x * 2.0)
+  x = pyjax.numpy.ones(n)
+  y = f(x)
+  view = np.asarray(y)
+  del y
+  kept = f(x + 1.0)
+  for i in range(10):
+    f(x + float(i)).block_until_ready()
+  assert (view == 2.0).all()
+  assert (np.asarray(kept) == 4.0).all()
+
+
+def test_same_arguments_reuse_and_new_arguments():
+  """A small program called again on the same buffers reuses its argument list; new
+  buffers (or a donated one) still reach the program."""
+  f = pyjax.jit(lambda x, y: x + y)
+  a, b = pyjax.numpy.ones(3), pyjax.numpy.arange(3.0)
+  for _ in range(3):
+    np.testing.assert_array_equal(f(a, b), [1.0, 2.0, 3.0])
+  np.testing.assert_array_equal(f(b, b), [0.0, 2.0, 4.0])
+  np.testing.assert_array_equal(f(a, b), [1.0, 2.0, 3.0])
+  g = pyjax.jit(lambda x: x + 1.0, donate_argnums=0)
+  c = pyjax.numpy.zeros(3)
+  for i in range(3):
+    c = g(c)
+  np.testing.assert_array_equal(c, [3.0, 3.0, 3.0])
