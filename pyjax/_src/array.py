@@ -175,7 +175,7 @@ class ArrayImpl(Array):
   committed = property(lambda self: self._device is not None)
   is_fully_addressable = property(lambda self: True)
   is_fully_replicated = property(lambda self: True)
-  platform = property(lambda self: "cpu")
+  platform = property(lambda self: self.device.platform)
 
   def block_until_ready(self):
     b = self._buf

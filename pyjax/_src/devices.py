@@ -1,6 +1,8 @@
 """Devices and shardings. Eager values live in host memory on CPU devices."""
 from __future__ import annotations
 
+import os
+
 from pyjax._src.config import config
 
 
@@ -31,7 +33,19 @@ class Device:
 
 CpuDevice = Device
 
+
+class GpuDevice(Device):
+  """A GPU, run by IREE's CUDA driver: jit programs and eager operations on its arrays
+  are compiled for it (``dispatch.apply_on_device``)."""
+  platform = "gpu"
+  device_kind = "gpu"
+
+  def __repr__(self):
+    return f"CudaDevice(id={self.id})"
+
+
 _devices: list[Device] | None = None
+_gpus: list[GpuDevice] | None = None
 
 
 def _init_devices() -> list[Device]:
@@ -53,14 +67,65 @@ def _check_num_devices(_value):
 config.on_update("jax_num_cpu_devices", _check_num_devices)
 
 
+def _platforms_allowed() -> set[str]:
+  want = {p.strip() for p in (config.jax_platforms or "").split(",") if p.strip()}
+  if not want:
+    return {"cpu", "gpu"}
+  return {"gpu" if p in ("cuda", "gpu") else p for p in want}
+
+
+def gpu_devices() -> list[GpuDevice]:
+  """The GPUs IREE can drive (none unless ``jax_platforms`` allows gpu/cuda). Found
+  once; finding one routes eager operations on GPU arrays to the device."""
+  global _gpus
+  if _gpus is None:
+    found = []
+    if "gpu" in _platforms_allowed():
+      from pyjax._src.backends import iree
+      # Without NVIDIA's kernel driver there is no CUDA device: skip loading IREE's
+      # runtime (most of a second) just to find that out.
+      if (iree.gpu_driver != "cuda" or _nvidia_driver_loaded()) and iree.gpu_available():
+        found = [GpuDevice(0)]
+    _gpus = found
+    if found:
+      from pyjax._src import dispatch
+      dispatch.enable_device_eager()
+  return _gpus
+
+
+def _nvidia_driver_loaded() -> bool:
+  return os.path.exists("/proc/driver/nvidia/version") or os.path.exists("/dev/nvidiactl")
+
+
+def _reset_gpu_devices():
+  """Forgets the GPUs found (tests that swap IREE's GPU driver)."""
+  global _gpus
+  _gpus = None
+  from pyjax._src import dispatch
+  dispatch.disable_device_eager()
+
+
+def _platforms_present() -> list[str]:
+  return (["cpu"] if "cpu" in _platforms_allowed() or not gpu_devices() else []) + \
+      (["gpu"] if gpu_devices() else [])
+
+
 def _check_backend(backend):
-  if backend not in (None, "cpu"):
+  if backend is None:
+    return
+  name = {"cuda": "gpu"}.get(backend, backend)
+  if name not in _platforms_present():
     raise RuntimeError(
-        f"Unknown backend {backend!r}. Available backends are ['cpu'].")
+        f"Unknown backend: '{backend}' requested, but no platforms that are instances of "
+        f"{backend} are present. Platforms present are: {','.join(_platforms_present())}")
 
 
 def devices(backend=None) -> list[Device]:
   _check_backend(backend)
+  if backend is None:
+    backend = default_backend()
+  if backend in ("gpu", "cuda"):
+    return list(gpu_devices())
   return list(_init_devices())
 
 
@@ -77,7 +142,7 @@ def local_device_count(backend=None) -> int:
 
 
 def default_backend() -> str:
-  return "cpu"
+  return "gpu" if gpu_devices() else "cpu"
 
 
 def process_index(backend=None) -> int:
@@ -90,7 +155,7 @@ def process_count(backend=None) -> int:
 
 def default_device() -> Device:
   d = config.jax_default_device
-  return d if d is not None else _init_devices()[0]
+  return d if d is not None else devices()[0]
 
 
 class Sharding:

@@ -16,7 +16,7 @@ import sys
 
 import numpy as np
 
-from pyjax._src import core
+from pyjax._src import core, devices as _devices
 from pyjax._src.array import ArrayImpl, PendingArray, asarray_value
 from pyjax._src.backends import iree
 from pyjax._src.config import config
@@ -119,6 +119,7 @@ class CompiledCall:
     # (input, output) and (output, output) pairs IREE returns without a copy (e.g. the
     # identity, a reshape); found on the first call, the same on every call.
     self.same_memory = None
+    self.device = None  # the GPU Device its results are committed to (None: CPU)
     if config.jax_log_compiles:
       import logging
       logging.getLogger("pyjax").warning("Compiled %s for %s", name, self.driver)
@@ -167,7 +168,7 @@ class CompiledCall:
     for o, (shape, dtype, weak) in zip(outs, self.out_meta):
       a = _new_object(PendingArray)  # ``_value`` stays unset until read
       a.weak_type = weak
-      a._device = None
+      a._device = self.device
       a._deleted = False
       a._buf = DeviceBuffer(o, drv, shape, dtype, fence, sem, t)
       res.append(a)
@@ -214,11 +215,118 @@ _new_object = object.__new__
 
 
 def compile_closed_jaxpr(closed: ClosedJaxpr, name: str, text: str | None = None,
-                         platform: str = "cpu", donated=()) -> CompiledCall:
+                         platform: str = "cpu", donated=(), device=None) -> CompiledCall:
   if text is None:
     from pyjax._src.interpreters import lowering
     text = lowering.lower_jaxpr(closed, name)
-  return CompiledCall(closed, name, text, platform, donated)
+  c = CompiledCall(closed, name, text, platform, donated)
+  if platform != "cpu":
+    c.device = device if device is not None else _devices.gpu_devices()[0]
+  return c
+
+
+# ---------------------------------------------------------------- eager ops on a GPU
+#
+# NumPy cannot run on a GPU: once a GPU is found, an eager primitive whose operands live
+# there (or, with none committed anywhere, when the default device is a GPU) runs as a
+# small compiled program of that one primitive, cached by (primitive, params, avals), as
+# JAX's apply_primitive does. ``EvalTrace.process_primitive`` is swapped between the
+# host-only and the routing version, so CPU-only eager code pays nothing for it.
+
+def _eval_on_host(self, prim, args, params):
+  return prim.impl(*args, **params)
+
+
+def _eval_routed(self, prim, args, params):
+  dev, committed = target_device(args)
+  if dev.platform != "cpu":
+    return apply_on_device(prim, args, params, dev)
+  out = prim.impl(*args, **params)
+  if committed:  # operands committed to the CPU: so is the result
+    commit(out if prim.multiple_results else (out,), dev)
+  return out
+
+
+def commit(arrays, device):
+  for a in arrays:
+    if isinstance(a, ArrayImpl):
+      a._device = device
+
+
+def _eval_first(self, prim, args, params):
+  """The first eager operation looks for a GPU once (cheap without an NVIDIA driver)."""
+  core.EvalTrace.process_primitive = _eval_on_host
+  _devices.gpu_devices()  # installs _eval_routed when it finds one
+  return core.EvalTrace.process_primitive(self, prim, args, params)
+
+
+gpu_found = False  # a GPU was found: jit calls and eager operations may run there
+
+
+def enable_device_eager():
+  global gpu_found
+  gpu_found = True
+  core.EvalTrace.process_primitive = _eval_routed
+
+
+def disable_device_eager():
+  global gpu_found
+  gpu_found = False
+  core.EvalTrace.process_primitive = _eval_first
+  _on_device.clear()
+
+
+def target_device(args):
+  """(device, committed): where an operation on ``args`` runs, a GPU operand's device,
+  else a committed operand's device, else (uncommitted) the default device."""
+  committed = None
+  for a in args:
+    d = getattr(a, "_device", None)
+    if d is not None:
+      if d.platform != "cpu":
+        return d, True
+      committed = d
+  if committed is not None:
+    return committed, True
+  return _devices.default_device(), False
+
+
+_on_device: dict = {}
+disable_device_eager()
+
+
+def _params_key(params):
+  try:
+    key = tuple(sorted(params.items()))
+    hash(key)
+    return key
+  except TypeError:  # e.g. arrays in params: not cached
+    return None
+
+
+def apply_on_device(prim, args, params, device):
+  """Runs one primitive on ``device`` as a compiled program (cached)."""
+  from pyjax._src.interpreters import partial_eval as pe
+  avals = tuple(core.get_aval(a) for a in args)
+  pk = _params_key(params)
+  key = (prim, pk, avals, device) if pk is not None else None
+  c = _on_device.get(key) if key is not None else None
+  if c is None:
+    def one(*xs):
+      out = prim.bind(*xs, **params)
+      return list(out) if prim.multiple_results else [out]
+    try:
+      jaxpr, consts = pe.trace_to_jaxpr(one, avals)
+      c = compile_closed_jaxpr(ClosedJaxpr(jaxpr, consts), prim.name, platform="gpu",
+                               device=device)
+    except (NotImplementedError, RuntimeError):
+      c = False  # no lowering (or IREE cannot compile it): evaluated on the host
+    if key is not None:
+      _on_device[key] = c
+  if c is False:
+    return prim.impl(*args, **params)
+  outs = c(list(args), ())
+  return outs if prim.multiple_results else outs[0]
 
 
 _by_jaxpr: dict[tuple, tuple[ClosedJaxpr, CompiledCall]] = {}

@@ -209,13 +209,14 @@ def _resolve_argnums(fun, static_argnums, static_argnames):
 
 class _Entry:
   """One traced signature: its jaxpr, output tree and compiled call."""
-  __slots__ = ("closed", "out_tree", "compiled", "tracer_consts")
+  __slots__ = ("closed", "out_tree", "compiled", "tracer_consts", "on_gpu")
 
   def __init__(self, closed, out_tree, tracer_consts):
     self.closed = closed
     self.out_tree = out_tree
     self.tracer_consts = tracer_consts
-    self.compiled = None
+    self.compiled = None  # for the CPU
+    self.on_gpu = {}  # GPU Device -> its compiled call
 
 
 def _hoist_tracer_consts(jaxpr: Jaxpr, consts) -> tuple[Jaxpr, list, list]:
@@ -250,7 +251,7 @@ class JitWrapped:
     self._donate_nums, self._donate_names = _resolve_argnums(fun, donate_argnums,
                                                              donate_argnames)
     self._donate_nums = tuple(i for i in self._donate_nums if i not in self._static_nums)
-    self._platform = _platform(device, backend)
+    self._device = _requested_device(device, backend)
     self._inline = inline
     self._keep_unused = keep_unused
     self._name = getattr(fun, "__name__", type(fun).__name__)
@@ -349,12 +350,15 @@ class JitWrapped:
           _, entry, _ = self._entry(args, kwargs)
           self._cache[key] = entry
         c = entry.compiled
-        outs = c(args, ()) if c is not None else _run(entry, args, ())
+        if c is None or self._device is not None or dispatch.gpu_found:
+          outs = _run(entry, args, (), self._device)
+        else:
+          outs = c(args, ())
         return tree_util.tree_unflatten(entry.out_tree, outs)
     leaves, entry, static_key = self._entry(args, kwargs)
     donated = self._donated(args, kwargs, static_key)
     if trace is core.eval_trace and not entry.tracer_consts:
-      outs = _run(entry, leaves, donated)
+      outs = _run(entry, leaves, donated, self._device)
     elif self._inline:
       outs = core.eval_jaxpr(entry.closed.jaxpr, entry.closed.consts,
                              *entry.tracer_consts, *leaves)
@@ -404,12 +408,26 @@ def _as_array(c):
   return c if type(c) is ArrayImpl else asarray_value(c)
 
 
-def _run(entry: _Entry, leaves, donated):
+def _run(entry: _Entry, leaves, donated, device=None):
+  """Runs ``entry`` on ``device``: by default where its arguments live (a GPU when one
+  holds them or is the default device), else the CPU."""
+  committed = device is not None
+  if device is None and dispatch.gpu_found:
+    device, committed = dispatch.target_device(leaves)
+  if device is not None and device.platform != "cpu":
+    c = entry.on_gpu.get(device)
+    if c is None:
+      c = entry.on_gpu[device] = dispatch.compile_closed_jaxpr(
+          entry.closed, _entry_name(entry), platform="gpu", donated=donated, device=device)
+    return c(leaves, donated)
   c = entry.compiled
   if c is None:
     c = entry.compiled = dispatch.compile_closed_jaxpr(entry.closed, _entry_name(entry),
                                                        donated=donated)
-  return c(leaves, donated)
+  outs = c(leaves, donated)
+  if committed and device is not None:
+    dispatch.commit(outs, device)
+  return outs
 
 
 def _entry_name(entry):
@@ -417,17 +435,17 @@ def _entry_name(entry):
   return dbg.func_name if dbg is not None else "fn"
 
 
-def _platform(device, backend):
-  if backend is None and device is None:
-    return "cpu"
-  want = backend or getattr(device, "platform", "cpu")
-  if want in ("cpu",):
-    return "cpu"
-  from pyjax._src.backends import iree
-  if want in ("gpu", "cuda") and iree.gpu_available():
-    return "cuda"
-  raise RuntimeError(f"Unknown backend: '{want}' requested, but no platforms that are "
-                     f"instances of {want} are present.")
+def _requested_device(device, backend):
+  """The Device ``jit(device=..., backend=...)`` asks for (None: where the arguments
+  live). An unknown or absent backend raises JAX's error."""
+  from pyjax._src import devices as devices_mod
+  if device is not None:
+    if not isinstance(device, devices_mod.Device):
+      raise TypeError(f"jit: device must be a Device, got {device!r}")
+    return device
+  if backend is None:
+    return None
+  return devices_mod.devices(backend)[0]
 
 
 def jit(fun: Callable | None = None, *, in_shardings=None, out_shardings=None,

@@ -54,6 +54,19 @@ CUDA_FLAGS = (
 )
 
 
+# The IREE driver behind the "gpu" platform. Tests set it to a CPU driver to exercise
+# the GPU code paths (device placement, eager dispatch) on machines without a GPU.
+gpu_driver = "cuda"
+HOST_DRIVERS = ("local-sync", "local-task")
+
+
+def platform_flags(platform: str):
+  """Compiler flags for a platform ("cpu" or "gpu")."""
+  if platform == "cpu" or gpu_driver in HOST_DRIVERS:
+    return CPU_FLAGS
+  return CUDA_FLAGS
+
+
 def compiler_version() -> str:
   from iree.compiler import version
   return f"{version.VERSION}-{version.REVISIONS}"
@@ -122,7 +135,7 @@ def _crashed(message: str) -> bool:
 def compile_module(text: str, platform: str = "cpu", asynchronous: bool = False) -> bytes:
   """The VM flatbuffer for ``text``, from the memory cache, the disk cache or IREE;
   ``asynchronous``: ``main`` takes wait/signal fences (for ``Stream``)."""
-  flags = CPU_FLAGS if platform == "cpu" else CUDA_FLAGS
+  flags = platform_flags(platform)
   if asynchronous:
     flags = flags + ASYNC_FLAGS
   key = cache_key(text, flags)
@@ -141,7 +154,7 @@ def compile_module(text: str, platform: str = "cpu", asynchronous: bool = False)
       try:
         payload = compile_str(text, input_type="stablehlo", extra_args=list(flags))
       except CompilerToolError as e:
-        if platform == "cpu" and _crashed(str(e)) and "--iree-opt-data-tiling" in flags:
+        if _crashed(str(e)) and "--iree-opt-data-tiling" in flags:
           # IREE's data-tiling encoding pass crashes on some modules (seen with
           # unrolled loops of small dots): compile those without data tiling.
           flags = tuple(f for f in flags if f != "--iree-opt-data-tiling")
@@ -151,7 +164,7 @@ def compile_module(text: str, platform: str = "cpu", asynchronous: bool = False)
           _mem_cache[key] = payload
           return payload
         missing = re.findall(r"undefined symbol: (\S+)", str(e))
-        if platform != "cpu" or not missing or any(m.startswith("_") for m in missing):
+        if flags is CUDA_FLAGS or not missing or any(m.startswith("_") for m in missing):
           raise
         # float64 math calls libm, which IREE's embedded (self-contained) executables
         # cannot link: link a system shared library instead.
@@ -201,9 +214,9 @@ def device(driver: str):
 def gpu_available() -> bool:
   try:
     rt = _runtime()
-    if "cuda" not in rt.query_available_drivers():
+    if gpu_driver not in rt.query_available_drivers():
       return False
-    device("cuda")
+    device(gpu_driver)
     return True
   except Exception:
     return False
@@ -289,7 +302,15 @@ def to_device(value: np.ndarray, driver: str) -> DeviceBuffer:
 
 
 def to_host(buf: DeviceBuffer, shape, dtype) -> np.ndarray:
-  """A read-only NumPy view of ``buf`` (no copy on CPU: the buffer is host memory)."""
+  """A read-only NumPy view of ``buf`` (no copy on CPU: the buffer is host memory); a
+  copy from a GPU."""
+  if buf.driver not in HOST_DRIVERS:
+    raw = np.uint16 if dtype == dtypes.bfloat16 else dtype
+    a = np.array(_runtime().DeviceArray(device(buf.driver), buf.view,
+                                        override_dtype=raw).to_host(), copy=True)
+    a = a.view(dtype).reshape(shape)
+    a.flags.writeable = False
+    return a
   a = np.frombuffer(buf.view.map(), dtype)  # the mapping stays alive as the array's base
   if len(shape) != 1:
     a = a.reshape(shape)
@@ -415,6 +436,6 @@ class Executable:
 
 def pick_driver(avals_in, avals_out, platform="cpu") -> str:
   if platform != "cpu":
-    return "cuda"
+    return gpu_driver
   nbytes = sum(a.size * a.dtype.itemsize for a in (*avals_in, *avals_out))
   return "local-sync" if nbytes < SMALL_PROGRAM_BYTES else "local-task"
