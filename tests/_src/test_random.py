@@ -496,3 +496,29 @@ def test_rejection_samplers_jit_of_vmap_match_jax():
                              rtol=cases_mod.GAMMA["jit"])
   for g, w in zip(got[1:], want[1:]):
     np.testing.assert_array_equal(np.asarray(g), np.asarray(w))
+
+
+def test_multivariate_normal_eigh_and_svd_under_jit():
+  # Under jit the factor comes from Jacobi sweeps, eagerly from LAPACK: they agree on the
+  # eigenvalues and, for a diagonal covariance (unique eigenvectors), on the samples; for
+  # a general covariance the eigenvectors agree up to sign, so the samples are compared
+  # in eager's eigenbasis, where each coordinate is sqrt(w_i) z_i up to that sign.
+  rng = np.random.default_rng(0)
+  x = rng.normal(size=(3, 3))
+  cov = (x @ x.T + np.eye(3)).astype(np.float32)
+  diag = np.diag([3., 1., 2.]).astype(np.float32)
+  mean = np.array([1., -1., .5], np.float32)
+
+  def f(key, cov, diag):
+    return [random.multivariate_normal(key, mean, c, (4,), method=m)
+            for m in ("eigh", "svd") for c in (cov, diag)]
+  got, want = pyjax.jit(f)(random.key(3), cov, diag), f(random.key(3), cov, diag)
+  basis = np.linalg.eigh(cov.astype(np.float64))[1]
+  for i, (g, w) in enumerate(zip(got, want)):
+    g, w = np.asarray(g), np.asarray(w)
+    assert g.shape == w.shape == (4, 3) and g.dtype == w.dtype
+    if i % 2:
+      np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-5)
+    else:
+      np.testing.assert_allclose(np.abs((g - mean) @ basis), np.abs((w - mean) @ basis),
+                                 rtol=1e-4, atol=1e-5)

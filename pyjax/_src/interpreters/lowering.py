@@ -242,8 +242,7 @@ class FnBuilder:
     if v.dtype != aval.dtype:
       v = v.astype(aval.dtype)
     if v.size > 1 and (v.shape != aval.shape or _uniform(v)):
-      return self.broadcast(self.constant(v.reshape(-1)[:1].reshape(()), aval.update(shape=())),
-                            aval.shape)
+      return self.full(v.reshape(-1)[0], aval.shape, aval.dtype)
     if v.shape != aval.shape:
       v = np.broadcast_to(v, aval.shape)
     return self.op("stablehlo.constant", [], aval, f"value = {_dense(v)} : {tensor_type(aval)}")
@@ -251,7 +250,14 @@ class FnBuilder:
   def full(self, value, shape, dtype) -> Val:
     """``value`` broadcast to ``shape`` in ``dtype`` (a scalar constant and a broadcast,
     so the module text does not grow with the shape)."""
-    c = self.constant(np.asarray(value).astype(dtype), ShapedArray((), np.dtype(dtype)))
+    dtype = np.dtype(dtype)
+    if dtype == np.complex128 and tuple(shape):
+      # IREE cannot materialize a complex128 splat (it asks for a 128-bit integer
+      # splat): build it from its real and imaginary float64 fills.
+      v = complex(np.asarray(value).astype(dtype))
+      parts = [self.full(v.real, shape, np.float64), self.full(v.imag, shape, np.float64)]
+      return self.op("stablehlo.complex", parts, ShapedArray(tuple(shape), dtype))
+    c = self.constant(np.asarray(value).astype(dtype), ShapedArray((), dtype))
     return self.broadcast(c, shape)
 
   def broadcast(self, x: Val, shape) -> Val:

@@ -4,8 +4,9 @@ Operands are stacks of matrices ``[..., m, n]``; impls call SciPy's LAPACK/BLAS 
 routines jaxlib calls on CPU, so eager results match JAX bit for bit). IREE legalizes
 neither ``stablehlo.cholesky`` nor ``stablehlo.triangular_solve``, so cholesky,
 triangular_solve, lu and qr lower to ``stablehlo.while`` loops of vector steps in
-LAPACK's unblocked order (equal to eager within rounding); eigh and svd have no
-lowering and raise under jit.
+LAPACK's unblocked order (equal to eager within rounding); eigh and svd lower to
+Jacobi sweeps (equal to eager within a few hundred ulps of the largest value; eigenvectors
+and singular vectors up to phase).
 """
 from __future__ import annotations
 
@@ -115,7 +116,7 @@ def _per_matrix(fn, v, *out_shapes):
   ``out_shapes`` are the per-matrix output shapes. SciPy's LAPACK is the one jaxlib
   calls on CPU, so results match JAX bit for bit."""
   batch = v.shape[:-2]
-  flat = v.reshape(-1, *v.shape[-2:])
+  flat = v.reshape(int(np.prod(batch)), *v.shape[-2:])
   outs = None
   for k, a in enumerate(flat):
     res = fn(a)
@@ -128,48 +129,49 @@ def _per_matrix(fn, v, *out_shapes):
   return [o.reshape(*batch, *o.shape[1:]) for o in outs]
 
 
-def _no_lowering(name, hint):
-  def rule(ctx, *args, **params):
-    raise NotImplementedError(
-        f"Primitive '{name}' has no lowering to StableHLO for jit (IREE has no {hint} "
-        f"op). Call it outside jit, e.g. on concrete arrays before or after the "
-        f"jitted function.")
-  return rule
-
-
 # ---------------------------------------------------------------- lowering helpers
+
+
+def _while(ctx, init, cond, body):
+  """``stablehlo.while`` carrying ``init`` (a list of Vals); ``cond(b, *carry)`` returns
+  a bool scalar Val, ``body(b, *carry)`` the new carry. Returns the final carry."""
+  avals = [v.aval for v in init]
+  return ctx.op("stablehlo.while", list(init), avals, "",
+                [ctx.region(avals, lambda b, *c: [cond(b, *c)]), ctx.region(avals, body)])
 
 
 def _fori(ctx, n, init, body):
   """``stablehlo.while`` for ``i`` in ``[0, n)`` carrying ``init`` (a list of Vals);
   ``body(b, i, *carry) -> new carry``. Returns the final carry."""
-  i32 = ShapedArray((), _INT32)
-  avals = [i32] + [v.aval for v in init]
-  zero = ctx.full(0, (), _INT32)
-
   def cond(b, i, *_):
-    return [b.compare("LT", i, b.full(n, (), _INT32))]
+    return b.compare("LT", i, b.full(n, (), _INT32))
 
   def step(b, i, *carry):
     return [b.binary("add", i, b.full(1, (), _INT32)), *body(b, i, *carry)]
 
-  outs = ctx.op("stablehlo.while", [zero, *init], avals, "",
-                [ctx.region(avals, cond), ctx.region(avals, step)])
-  return outs[1:]
+  return _while(ctx, [ctx.full(0, (), _INT32), *init], cond, step)[1:]
+
+
+def _iota(b, shape, axis):
+  return b.op("stablehlo.iota", [], ShapedArray(tuple(shape), _INT32),
+              f"iota_dimension = {axis} : i64")
 
 
 def _select_sum(b, mask, x, axis):
   """The entries of ``x`` where ``mask`` holds, summed over ``axis``: an exact gather
   of one entry per row/column (a dot with a one-hot vector would turn inf into NaN)."""
-  zero = b.full(0, (), x.aval.dtype)
-  masked = b.select(mask, x, b.broadcast(zero, x.aval.shape))
-  return b.reduce([masked], [zero], (axis,), lambda c, u, w: [c.binary("add", u, w)])[0]
+  masked = b.select(mask, x, b.broadcast(b.full(0, (), x.aval.dtype), x.aval.shape))
+  return _reduce_sum(b, masked, (axis,))
+
+
+def _reduce_sum(b, x, axes):
+  return b.reduce([x], [b.full(0, (), x.aval.dtype)], tuple(axes),
+                  lambda c, u, w: [c.binary("add", u, w)])[0]
 
 
 def _take(b, x, axis, i):
   """``x`` indexed by the scalar ``i`` along ``axis`` (that axis removed)."""
-  idx = b.op("stablehlo.iota", [], ShapedArray(x.aval.shape, _INT32),
-             f"iota_dimension = {axis} : i64")
+  idx = _iota(b, x.aval.shape, axis)
   return _select_sum(b, b.compare("EQ", idx, b.broadcast(i, x.aval.shape)), x, axis)
 
 
@@ -179,9 +181,7 @@ def _contract(b, M, v, axis):
   contract rows (stack limit) and on complex ones (crash)."""
   nd = M.aval.ndim
   keep = tuple(d for d in range(nd) if d != (nd - 1 if axis == nd - 2 else nd - 2))
-  prod = b.binary("multiply", M, _bcast_dims(b, v, M.aval.shape, keep))
-  return b.reduce([prod], [b.full(0, (), M.aval.dtype)], (axis,),
-                  lambda c, u, w: [c.binary("add", u, w)])[0]
+  return _reduce_sum(b, b.binary("multiply", M, _bcast_dims(b, v, M.aval.shape, keep)), (axis,))
 
 
 def _bcast_dims(b, x, shape, dims):
@@ -203,6 +203,143 @@ def _transpose_val(b, x):
   shape = tuple(x.aval.shape[p] for p in perm)
   return b.op("stablehlo.transpose", [x], x.aval.update(shape=shape),
               f"permutation = {mlir._i64_array(perm)}")
+
+
+def _slice(b, x, axis, start, limit, stride=1):
+  """``x[..., start:limit:stride, ...]`` along ``axis`` (static bounds)."""
+  shape, nd = x.aval.shape, x.aval.ndim
+  lo, hi, st = [0] * nd, list(shape), [1] * nd
+  lo[axis], hi[axis], st[axis] = start, limit, stride
+  out = tuple(len(range(start, limit, stride)) if d == axis else shape[d] for d in range(nd))
+  return b.op("stablehlo.slice", [x], x.aval.update(shape=out),
+              f"start_indices = {mlir._i64_array(lo)}, limit_indices = {mlir._i64_array(hi)}, "
+              f"strides = {mlir._i64_array(st)}")
+
+
+def _concat(b, xs, axis):
+  if len(xs) == 1:
+    return xs[0]
+  shape = list(xs[0].aval.shape)
+  shape[axis] = sum(x.aval.shape[axis] for x in xs)
+  return b.op("stablehlo.concatenate", list(xs), xs[0].aval.update(shape=tuple(shape)),
+              f"dimension = {axis} : i64")
+
+
+def _reshape(b, x, shape):
+  shape = tuple(shape)
+  return x if x.aval.shape == shape else \
+      b.op("stablehlo.reshape", [x], x.aval.update(shape=shape))
+
+
+def _pad_to(b, x, shape):
+  """``x`` zero-padded at the high end of each axis to ``shape`` (by concatenation:
+  IREE crashes on a complex ``stablehlo.pad``)."""
+  for axis, size in enumerate(shape):
+    have = x.aval.shape[axis]
+    if size > have:
+      zshape = (*x.aval.shape[:axis], size - have, *x.aval.shape[axis + 1:])
+      x = _concat(b, [x, b.full(0, zshape, x.aval.dtype)], axis)
+  return x
+
+
+def _abs2(b, v):
+  """``|v|**2`` in ``v``'s real dtype."""
+  if v.aval.dtype.kind != "c":
+    return b.binary("multiply", v, v)
+  rdt = np.finfo(v.aval.dtype).dtype
+  re, im = b.unary("real", v, rdt), b.unary("imag", v, rdt)
+  return b.binary("add", b.binary("multiply", re, re), b.binary("multiply", im, im))
+
+
+def _any(b, pred):
+  """Whether ``pred`` holds anywhere (a bool scalar)."""
+  if not pred.aval.ndim:
+    return pred
+  return b.reduce([pred], [b.full(False, (), np.bool_)], tuple(range(pred.aval.ndim)),
+                  lambda c, u, w: [c.binary("or", u, w)])[0]
+
+
+# Parallel (round-robin) Jacobi sweeps, shared by the eigh and svd lowerings. Indices are
+# paired (0, 1), (2, 3), ...: one step rotates all pairs at once (vector ops on the even
+# and odd columns), then permutes the indices as players in a round-robin tournament, so
+# that the n - 1 steps of a sweep meet every pair once and end in the original order.
+
+
+def _rr_merge(b, top, bot, axis):
+  """Interleaves the even (``top``) and odd (``bot``) entries along ``axis`` after one
+  round-robin move: ``top[0]`` stays, the others move one place along the ring
+  top[1], ..., top[-1], bot[-1], ..., bot[0] (and back to top[1])."""
+  k = top.aval.shape[axis]
+  if k > 1:
+    t_mid = [_slice(b, top, axis, 1, k - 1)] if k > 2 else []
+    top, bot = (_concat(b, [_slice(b, top, axis, 0, 1), _slice(b, bot, axis, 0, 1), *t_mid],
+                        axis),
+                _concat(b, [_slice(b, bot, axis, 1, k), _slice(b, top, axis, k - 1, k)], axis))
+  shape = top.aval.shape
+  unit = (*shape[:axis + 1], 1, *shape[axis + 1:])
+  both = _concat(b, [_reshape(b, top, unit), _reshape(b, bot, unit)], axis + 1)
+  return _reshape(b, both, (*shape[:axis], 2 * k, *shape[axis + 1:]))
+
+
+def _rr_positions(n):
+  """Where ``_rr_merge`` moves each of the indices ``0..n-1`` (n even)."""
+  idx = np.arange(n)
+  top, bot = idx[0::2], idx[1::2]
+  if n > 2:
+    top, bot = (np.concatenate([top[:1], bot[:1], top[1:-1]]),
+                np.concatenate([bot[1:], top[-1:]]))
+  return np.argsort(np.stack([top, bot], 1).reshape(-1))
+
+
+def _jacobi_rotation(b, app, aqq, apq, skip):
+  """``(c, sigma, t)`` of the rotation ``J = [[c, sigma], [-conj(sigma), c]]`` with
+  ``J^H [[app, apq], [conj(apq), aqq]] J`` diagonal (``app``, ``aqq`` real; Golub and
+  Van Loan's symmetric Schur step on ``|apq|``, phase carried by ``sigma``); the new
+  diagonal is ``app - t |apq|``, ``aqq + t |apq|``. The identity where ``skip``."""
+  rdt = app.aval.dtype
+  shape = app.aval.shape
+  one, zero = b.full(1, shape, rdt), b.full(0, shape, rdt)
+  mag = b.unary("sqrt", _abs2(b, apq))
+  safe = b.select(skip, one, mag)
+  tau = b.binary("divide", b.binary("subtract", aqq, app), b.binary("add", safe, safe))
+  root = b.unary("sqrt", b.binary("add", one, b.binary("multiply", tau, tau)))
+  t = b.binary("divide", b.select(b.compare("GE", tau, zero), one, b.full(-1, shape, rdt)),
+               b.binary("add", b.unary("abs", tau), root))
+  t = b.select(skip, zero, t)
+  c = b.unary("rsqrt", b.binary("add", one, b.binary("multiply", t, t)))
+  s = b.binary("multiply", t, c)
+  if apq.aval.dtype.kind != "c":
+    sigma = b.select(b.compare("LT", apq, zero), b.unary("negate", s), s)
+  else:
+    re = b.binary("divide", b.unary("real", apq, rdt), safe)
+    im = b.binary("divide", b.unary("imag", apq, rdt), safe)
+    sigma = b.op("stablehlo.complex", [b.binary("multiply", s, b.select(skip, one, re)),
+                                       b.binary("multiply", s, b.select(skip, zero, im))],
+                 apq.aval)
+  return c, sigma, t
+
+
+def _rotate_pairs(b, ev, od, c, sigma, axis, rows):
+  """The even/odd slices ``ev``, ``od`` (pairs along ``axis``) times ``J`` on the right
+  (columns) or ``J^H`` on the left (``rows``): ``c``, ``sigma`` ``[..., k]`` per pair."""
+  nb = c.aval.ndim - 1
+  shape, dt = ev.aval.shape, ev.aval.dtype
+  dims = (*range(nb), axis)
+  cb = _bcast_dims(b, b.convert(c, dt), shape, dims)
+  sb = _bcast_dims(b, sigma, shape, dims)
+  sc = _bcast_dims(b, _conj_val(b, sigma), shape, dims)
+  s_ev, s_od = (sc, sb) if rows else (sb, sc)
+  return (b.binary("subtract", b.binary("multiply", cb, ev), b.binary("multiply", s_od, od)),
+          b.binary("add", b.binary("multiply", s_ev, ev), b.binary("multiply", cb, od)))
+
+
+def _sort_columns(b, keys, x):
+  """The columns of ``x`` ``[..., r, c]`` ordered by ascending ``keys`` ``[..., c]``
+  (stable); returns the sorted keys and ``x``."""
+  nb = keys.aval.ndim - 1
+  kb = _bcast_dims(b, keys, x.aval.shape, (*range(nb), nb + 1))
+  ks, x = lax._sort_lower(b, kb, x, dimension=nb + 1, is_stable=True, num_keys=1)
+  return _reshape(b, _slice(b, ks, nb, 0, 1), keys.aval.shape), x
 
 
 # ---------------------------------------------------------------- cholesky
@@ -259,13 +396,11 @@ def _cholesky_lower(ctx, x):
     d = b.unary("sqrt", b.unary("real", vjj, rdt) if dt.kind == "c" else vjj)
     d = b.convert(d, dt) if dt.kind == "c" else d
     dv = _bcast_dims(b, d, vec.shape, range(nb))
-    iota = b.op("stablehlo.iota", [], ShapedArray(vec.shape, _INT32),
-                f"iota_dimension = {nb} : i64")
+    iota = _iota(b, vec.shape, nb)
     jv = b.broadcast(j, vec.shape)
     col = b.select(b.compare("GT", iota, jv), b.binary("divide", v, dv),
                    b.select(b.compare("EQ", iota, jv), dv, b.full(0, vec.shape, dt)))
-    cols = b.op("stablehlo.iota", [], ShapedArray(aval.shape, _INT32),
-                f"iota_dimension = {nb + 1} : i64")
+    cols = _iota(b, aval.shape, nb + 1)
     return [b.select(b.compare("EQ", cols, b.broadcast(j, aval.shape)),
                      _bcast_dims(b, col, aval.shape, range(nb + 1)), L)]
 
@@ -400,8 +535,7 @@ def _triangular_solve_lower(ctx, a, b, *, left_side, lower, transpose_a, conjuga
     if not unit_diagonal:
       mii = _take(c, mrow, nb, i)
       x = c.binary("divide", x, _bcast_dims(c, mii, x.aval.shape, bd))
-    rows = c.op("stablehlo.iota", [], ShapedArray(b.aval.shape, _INT32),
-                f"iota_dimension = {nb} : i64")
+    rows = _iota(c, b.aval.shape, nb)
     return [c.select(c.compare("EQ", rows, c.broadcast(i, b.aval.shape)),
                      _bcast_dims(c, x, b.aval.shape, (*bd, nb + 1)), X)]
 
@@ -512,10 +646,8 @@ def _lu_lower(ctx, x):
   bd = tuple(range(nb))
   rdt = np.finfo(dt).dtype
   i32 = _INT32
-  mat_i = lambda b, d: b.op("stablehlo.iota", [], ShapedArray(aval.shape, i32),
-                            f"iota_dimension = {d} : i64")
-  vec_i = lambda b, size: b.op("stablehlo.iota", [], ShapedArray((*batch, size), i32),
-                               f"iota_dimension = {nb} : i64")
+  mat_i = lambda b, d: _iota(b, aval.shape, d)
+  vec_i = lambda b, size: _iota(b, (*batch, size), nb)
 
   def body(b, j, A, piv, perm):
     rows, cols = mat_i(b, nb), mat_i(b, nb + 1)
@@ -569,8 +701,7 @@ def _lu_lower(ctx, x):
     return [A, piv, perm]
 
   piv0 = ctx.full(0, (*batch, k), i32)
-  perm0 = ctx.op("stablehlo.iota", [], ShapedArray((*batch, m), i32),
-                 f"iota_dimension = {nb} : i64")
+  perm0 = _iota(ctx, (*batch, m), nb)
   return _fori(ctx, k, [x, piv0, perm0], body)
 
 
@@ -667,15 +798,6 @@ def _qr_lower(ctx, x, *, full_matrices):
   mcols = m if full_matrices else k
   vec = ShapedArray((*batch, m), dt)
 
-  def iota(b, shape, d):
-    return b.op("stablehlo.iota", [], ShapedArray(shape, _INT32), f"iota_dimension = {d} : i64")
-
-  def abs2(b, v):
-    if not cplx:
-      return b.binary("multiply", v, v)
-    re, im = b.unary("real", v, rdt), b.unary("imag", v, rdt)
-    return b.binary("add", b.binary("multiply", re, re), b.binary("multiply", im, im))
-
   def real_to(b, v):
     return b.convert(v, dt) if cplx else v
 
@@ -683,29 +805,27 @@ def _qr_lower(ctx, x, *, full_matrices):
     """(I - tau v v^H) M, for M [..., m, c] and v [..., m]."""
     shape = M.aval.shape
     vm = _bcast_dims(b, v, shape, (*bd, nb))
-    w = b.reduce([b.binary("multiply", _conj_val(b, vm), M)], [b.full(0, (), dt)], (nb,),
-                 lambda c, u, z: [c.binary("add", u, z)])[0]                 # v^H M
+    w = _reduce_sum(b, b.binary("multiply", _conj_val(b, vm), M), (nb,))     # v^H M
     tv = b.binary("multiply", vm, _bcast_dims(b, tau, shape, bd))
     return b.binary("subtract", M, b.binary("multiply", tv, _bcast_dims(b, w, shape,
                                                                            (*bd, nb + 1))))
 
   def factor(b, j, A, V, taus):
-    rows, cols = iota(b, aval.shape, nb), iota(b, aval.shape, nb + 1)
+    rows, cols = _iota(b, aval.shape, nb), _iota(b, aval.shape, nb + 1)
     jm = b.broadcast(j, aval.shape)
     col = _select_sum(b, b.compare("EQ", cols, jm), A, nb + 1)
-    ri = iota(b, vec.shape, nb)
+    ri = _iota(b, vec.shape, nb)
     jv = b.broadcast(j, vec.shape)
     alpha = _select_sum(b, b.compare("EQ", ri, jv), col, nb)
     below = b.compare("GT", ri, jv)
     xs = b.select(below, col, b.full(0, vec.shape, dt))
-    xnorm2 = b.reduce([abs2(b, xs)], [b.full(0, (), rdt)], (nb,),
-                      lambda c, u, z: [c.binary("add", u, z)])[0]
+    xnorm2 = _reduce_sum(b, _abs2(b, xs), (nb,))
     are = b.unary("real", alpha, rdt) if cplx else alpha
     zero = b.full(0, are.aval.shape, rdt)
     skip = b.compare("EQ", xnorm2, zero)
     if cplx:
       skip = b.binary("and", skip, b.compare("EQ", b.unary("imag", alpha, rdt), zero))
-    anorm = b.unary("sqrt", b.binary("add", abs2(b, alpha), xnorm2))
+    anorm = b.unary("sqrt", b.binary("add", _abs2(b, alpha), xnorm2))
     neg = b.unary("negate", anorm)
     beta = b.select(b.compare("LT", are, zero), anorm, neg)     # -copysign(norm, Re alpha)
     beta_c = real_to(b, beta)
@@ -725,9 +845,9 @@ def _qr_lower(ctx, x, *, full_matrices):
                  b.select(b.compare("EQ", cols, jm), _bcast_dims(b, newcol, aval.shape,
                                                                  (*bd, nb)), A))
     vshape = V.aval.shape
-    vj = b.compare("EQ", iota(b, vshape, nb + 1), b.broadcast(j, vshape))
+    vj = b.compare("EQ", _iota(b, vshape, nb + 1), b.broadcast(j, vshape))
     V = b.select(vj, _bcast_dims(b, v, vshape, (*bd, nb)), V)
-    ti = iota(b, taus.aval.shape, nb)
+    ti = _iota(b, taus.aval.shape, nb)
     taus = b.select(b.compare("EQ", ti, b.broadcast(j, ti.aval.shape)),
                     _bcast_dims(b, tau, taus.aval.shape, bd), taus)
     return [A, V, taus]
@@ -739,22 +859,18 @@ def _qr_lower(ctx, x, *, full_matrices):
   def accumulate(b, step, Q):
     j = b.binary("subtract", b.full(k - 1, (), _INT32), step)
     vshape = V.aval.shape
-    vmask = b.compare("EQ", iota(b, vshape, nb + 1), b.broadcast(j, vshape))
+    vmask = b.compare("EQ", _iota(b, vshape, nb + 1), b.broadcast(j, vshape))
     v = _select_sum(b, vmask, V, nb + 1)
-    ti = iota(b, taus.aval.shape, nb)
+    ti = _iota(b, taus.aval.shape, nb)
     tau = _select_sum(b, b.compare("EQ", ti, b.broadcast(j, ti.aval.shape)), taus, nb)
     return [reflect(b, Q, v, tau)]
 
   qshape = (*batch, m, mcols)
-  eye = ctx.select(ctx.compare("EQ", iota(ctx, qshape, nb), iota(ctx, qshape, nb + 1)),
+  eye = ctx.select(ctx.compare("EQ", _iota(ctx, qshape, nb), _iota(ctx, qshape, nb + 1)),
                    ctx.full(1, qshape, dt), ctx.full(0, qshape, dt))
   Q, = _fori(ctx, k, [eye], accumulate)
   if not full_matrices and m > k:
-    nd = len(aval.shape)
-    lim = (*batch, k, n)
-    R = ctx.op("stablehlo.slice", [R], ShapedArray(lim, dt),
-               f"start_indices = {mlir._i64_array([0] * nd)}, "
-               f"limit_indices = {mlir._i64_array(lim)}, strides = {mlir._i64_array([1] * nd)}")
+    R = _slice(ctx, R, nb, 0, k)
   return [Q, R]
 
 
@@ -812,7 +928,85 @@ eigh_p.def_impl(_eigh_impl)
 eigh_p.def_abstract_eval(_eigh_abstract)
 eigh_p.jvp = _eigh_jvp
 eigh_p.batch = _batch_front(eigh_p)
-eigh_p.lower = _no_lowering("eigh", "symmetric eigendecomposition")
+def _eigh_lower(ctx, x, *, lower, sort_eigenvalues):
+  # Cyclic Jacobi in parallel (round-robin) order. The carry holds the off-diagonal part
+  # of A stacked over the accumulated rotations V (one column rotation serves both), and
+  # A's real diagonal apart, updated by the exact formula of each rotation. Pairs whose
+  # |a_pq| is below eps * ||A||_F are left alone; sweeps stop when all are.
+  aval = x.aval
+  *batch, n, _ = aval.shape
+  nb, dt = len(batch), aval.dtype
+  rdt = np.finfo(dt).dtype
+  bd = tuple(range(nb))
+  if n == 0:
+    return [ctx.full(0, aval.shape, dt), ctx.full(0, (*batch, 0), rdt)]
+  N = n + n % 2                      # odd sizes get a zero row and column, split off after
+  K = N // 2
+  mat = (*batch, N, N)
+  rows, cols = _iota(ctx, aval.shape, nb), _iota(ctx, aval.shape, nb + 1)
+  mirror = _conj_val(ctx, _transpose_val(ctx, x))     # the other triangle, from the read one
+  off = ctx.select(ctx.compare("GT" if lower else "LT", rows, cols), x,
+                   ctx.select(ctx.compare("EQ", rows, cols), ctx.full(0, aval.shape, dt),
+                              mirror))
+  d = _select_sum(ctx, ctx.compare("EQ", rows, cols), x, nb + 1)
+  d = _pad_to(ctx, ctx.unary("real", d, rdt) if dt.kind == "c" else d, (*batch, N))
+  A = _pad_to(ctx, off, mat)
+  eye = ctx.select(ctx.compare("EQ", _iota(ctx, mat, nb), _iota(ctx, mat, nb + 1)),
+                   ctx.full(1, mat, dt), ctx.full(0, mat, dt))
+  W = _concat(ctx, [A, eye], nb)     # [A_off; V]
+
+  eps = float(np.finfo(rdt).eps)
+  nrm2 = ctx.binary("add", _reduce_sum(ctx, _abs2(ctx, A), (nb, nb + 1)),
+                    _reduce_sum(ctx, ctx.binary("multiply", d, d), (nb,)))
+  thr2 = ctx.binary("multiply", nrm2, ctx.full(eps * eps, (), rdt))       # [...]
+  pos = _rr_positions(N)
+
+  def at_cols(b, idx):  # [..., K, N]: true in row k at column idx[k]
+    shape = (*batch, K, N)
+    want = b.constant(np.asarray(idx, np.int32), ShapedArray((K,), _INT32))
+    return b.compare("EQ", _iota(b, shape, nb + 1), _bcast_dims(b, want, shape, (nb,)))
+
+  def step(b, _, W, d):
+    apq = _select_sum(b, at_cols(b, np.arange(1, N, 2)), _slice(b, W, nb, 0, N, 2), nb + 1)
+    app, aqq = _slice(b, d, nb, 0, N, 2), _slice(b, d, nb, 1, N, 2)
+    skip = b.unary("not", b.compare("GT", _abs2(b, apq), _bcast_dims(b, thr2, app.aval.shape,
+                                                                      bd)))
+    c, sigma, t = _jacobi_rotation(b, app, aqq, apq, skip)
+    ev, od = _rotate_pairs(b, _slice(b, W, nb + 1, 0, N, 2), _slice(b, W, nb + 1, 1, N, 2),
+                           c, sigma, nb + 1, rows=False)
+    W = _rr_merge(b, ev, od, nb + 1)
+    A, V = _slice(b, W, nb, 0, N), _slice(b, W, nb, N, 2 * N)
+    ev, od = _rotate_pairs(b, _slice(b, A, nb, 0, N, 2), _slice(b, A, nb, 1, N, 2),
+                           c, sigma, nb, rows=True)
+    # The pair's own 2 x 2 block (now in columns pos[2k], pos[2k+1]) is diagonal: zero it.
+    own = b.binary("or", at_cols(b, pos[0::2]), at_cols(b, pos[1::2]))
+    zero = b.full(0, ev.aval.shape, dt)
+    A = _rr_merge(b, b.select(own, zero, ev), b.select(own, zero, od), nb)
+    tm = b.binary("multiply", t, b.unary("sqrt", _abs2(b, apq)))
+    d = _rr_merge(b, b.binary("subtract", app, tm), b.binary("add", aqq, tm), nb)
+    return [_concat(b, [A, V], nb), d]
+
+  max_sweeps = 40
+
+  def cond(b, sweep, W, d):
+    A = _slice(b, W, nb, 0, N)
+    big = b.reduce([_abs2(b, A)], [b.full(0, (), rdt)], (nb, nb + 1),
+                   lambda c, u, w: [c.binary("maximum", u, w)])[0]
+    return b.binary("and", b.compare("LT", sweep, b.full(max_sweeps, (), _INT32)),
+                    _any(b, b.compare("GT", big, thr2)))
+
+  def sweep(b, i, W, d):
+    return [b.binary("add", i, b.full(1, (), _INT32)), *_fori(b, N - 1, [W, d], step)]
+
+  _, W, d = _while(ctx, [ctx.full(0, (), _INT32), W, d], cond, sweep)
+  V = _slice(ctx, _slice(ctx, W, nb, N, N + n), nb + 1, 0, n)
+  w = _slice(ctx, d, nb, 0, n)
+  if sort_eigenvalues:
+    w, V = _sort_columns(ctx, w, V)
+  return [V, w]
+
+
+eigh_p.lower = _eigh_lower
 
 
 def eigh(x, *, lower: bool = True, symmetrize_input: bool = True,
@@ -906,7 +1100,100 @@ svd_p.def_impl(_svd_impl)
 svd_p.def_abstract_eval(_svd_abstract)
 svd_p.jvp = _svd_jvp
 svd_p.batch = _batch_front(svd_p)
-svd_p.lower = _no_lowering("svd", "singular value decomposition")
+def _svd_lower(ctx, x, *, full_matrices, compute_uv):
+  # One-sided Jacobi (Hestenes) on the columns of the tall one of x and x^H, in parallel
+  # (round-robin) order: rotations orthogonalize column pairs of A stacked over the
+  # accumulated V until no pair has |a_p^H a_q| > sqrt(m) eps |a_p| |a_q| for a sweep.
+  # Singular values are the column norms, U the normalized columns; a Householder QR of
+  # U completes it (zero singular values, full_matrices) as an orthonormal basis.
+  aval = x.aval
+  *batch, m, n = aval.shape
+  nb, dt = len(batch), aval.dtype
+  rdt = np.finfo(dt).dtype
+  bd = tuple(range(nb))
+  wide = m < n
+  if wide:
+    x, m, n = _conj_val(ctx, _transpose_val(ctx, x)), n, m
+  k = n
+
+  def eye(b, r, c):
+    shape = (*batch, r, c)
+    return b.select(b.compare("EQ", _iota(b, shape, nb), _iota(b, shape, nb + 1)),
+                    b.full(1, shape, dt), b.full(0, shape, dt))
+
+  def outputs(s, U, V):
+    if not compute_uv:
+      return [s]
+    Vh = _conj_val(ctx, _transpose_val(ctx, V))
+    if wide:
+      U, Vh = V, _conj_val(ctx, _transpose_val(ctx, U))
+    return [s, U, Vh]
+
+  if k == 0:
+    return outputs(ctx.full(0, (*batch, 0), rdt), eye(ctx, m, m if full_matrices else 0),
+                   eye(ctx, 0, 0))
+  N = n + n % 2                      # odd sizes get a zero column, split off after
+  W = _pad_to(ctx, x, (*batch, m, N))
+  if compute_uv:
+    W = _concat(ctx, [W, eye(ctx, N, N)], nb)                               # [A; V]
+  tol = float(np.finfo(rdt).eps * np.sqrt(m))
+
+  def col_sum(b, v):
+    return _reduce_sum(b, v, (nb,))
+
+  def step(b, _, W, rotated):
+    ev, od = _slice(b, W, nb + 1, 0, N, 2), _slice(b, W, nb + 1, 1, N, 2)
+    aev, aod = _slice(b, ev, nb, 0, m), _slice(b, od, nb, 0, m)
+    alpha, beta = col_sum(b, _abs2(b, aev)), col_sum(b, _abs2(b, aod))
+    gamma = col_sum(b, b.binary("multiply", _conj_val(b, aev), aod))
+    bound = b.binary("multiply", b.binary("multiply", b.unary("sqrt", alpha),
+                                          b.unary("sqrt", beta)), b.full(tol, (), rdt))
+    rot = b.compare("GT", b.unary("sqrt", _abs2(b, gamma)), bound)   # NaN: no rotation
+    c, sigma, _ = _jacobi_rotation(b, alpha, beta, gamma, b.unary("not", rot))
+    ev, od = _rotate_pairs(b, ev, od, c, sigma, nb + 1, rows=False)
+    return [_rr_merge(b, ev, od, nb + 1), b.binary("or", rotated, _any(b, rot))]
+
+  max_sweeps = 40
+
+  def cond(b, sweep, W, rotated):
+    return b.binary("and", rotated, b.compare("LT", sweep, b.full(max_sweeps, (), _INT32)))
+
+  def sweep(b, i, W, _):
+    return [b.binary("add", i, b.full(1, (), _INT32)),
+            *_fori(b, N - 1, [W, b.full(False, (), np.bool_)], step)]
+
+  _, W, _ = _while(ctx, [ctx.full(0, (), _INT32), W, ctx.full(True, (), np.bool_)], cond,
+                   sweep)
+  A = _slice(ctx, _slice(ctx, W, nb, 0, m), nb + 1, 0, n)
+  s = ctx.unary("sqrt", col_sum(ctx, _abs2(ctx, A)))
+  if not compute_uv:
+    neg, = lax._sort_lower(ctx, ctx.unary("negate", s), dimension=nb, is_stable=True,
+                           num_keys=1)
+    return outputs(ctx.unary("negate", neg), None, None)
+  neg, AV = _sort_columns(ctx, ctx.unary("negate", s),
+                          _slice(ctx, _slice(ctx, W, nb, 0, m + n), nb + 1, 0, n))
+  s = ctx.unary("negate", neg)
+  A, V = _slice(ctx, AV, nb, 0, m), _slice(ctx, AV, nb, m, m + n)
+  sb = _bcast_dims(ctx, s, A.aval.shape, (*bd, nb + 1))
+  U = ctx.select(ctx.compare("GT", sb, ctx.full(0, sb.aval.shape, rdt)),
+                 ctx.binary("divide", A, ctx.convert(sb, dt)), ctx.full(0, A.aval.shape, dt))
+  Q, _ = _qr_lower(ctx, U, full_matrices=full_matrices)
+  # Q's first k columns are U's up to sign (that of R's diagonal; read here as the sign
+  # of Re <u_j, q_j>: an eye-masked diagonal of R trips an IREE CSE bug next to eigh's).
+  Qk = _slice(ctx, Q, nb + 1, 0, k)
+  dots = _reduce_sum(ctx, ctx.binary("multiply", _conj_val(ctx, U), Qk), (nb,))
+  dots = ctx.unary("real", dots, rdt) if dt.kind == "c" else dots
+  sign = ctx.select(ctx.compare("LT", dots, ctx.full(0, dots.aval.shape, rdt)),
+                    ctx.full(-1, dots.aval.shape, rdt), ctx.full(1, dots.aval.shape, rdt))
+  qcols = Q.aval.shape[-1]
+  if qcols > k:
+    sign = _concat(ctx, [sign, ctx.full(1, (*batch, qcols - k), rdt)], nb)
+  U = ctx.binary("multiply", Q, _bcast_dims(ctx, ctx.convert(sign, dt), Q.aval.shape,
+                                            (*bd, nb + 1)))
+  return outputs(s, U, V)
+
+
+svd_p.lower = _svd_lower
 
 
 def svd(x, *, full_matrices: bool = True, compute_uv: bool = True, subset_by_index=None,

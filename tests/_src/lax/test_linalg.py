@@ -1,5 +1,5 @@
 """lax.linalg primitives: values vs SciPy/JAX, autodiff vs finite differences, vmap vs
-a Python loop, jit vs eager for the primitives that lower (cholesky, triangular_solve)."""
+a Python loop, jit (StableHLO lowerings) vs eager."""
 import numpy as np
 import pytest
 import scipy.linalg as sla
@@ -316,14 +316,78 @@ def test_eigh_jvp_matches_jax(rng):
       check_close(gi, np.asarray(wi), scale=100)
 
 
-def test_eigh_vmap_and_jit_error(rng):
+def test_eigh_vmap(rng):
   a = _hpd(rng, (3, 4, 4), np.float32)
   v, w = pyjax.vmap(lax.linalg.eigh)(a)
   for i in range(3):
     wv, ww = lax.linalg.eigh(a[i])
     np.testing.assert_array_equal(np.asarray(w[i]), np.asarray(ww))
-  with pytest.raises(NotImplementedError, match="'eigh'"):
-    pyjax.jit(lax.linalg.eigh)(a)
+
+
+def _H(x):
+  return np.conj(np.swapaxes(x, -1, -2))
+
+
+def _check_unitary(q, dtype, scale):
+  """Orthonormal columns (or rows, for a wide ``q``)."""
+  q = np.asarray(q)
+  g = _H(q) @ q if q.shape[-2] >= q.shape[-1] else q @ _H(q)
+  check_close(g, np.broadcast_to(np.eye(g.shape[-1]), g.shape), dtype, scale=scale)
+
+
+def _check_eigh(v, w, want_w, h, dtype, scale, sort=True):
+  """``(v, w)`` from jit against eager's eigenvalues ``want_w`` and the Hermitian ``h``."""
+  v, w = np.asarray(v), np.asarray(w)
+  assert v.dtype == dtype and w.dtype == np.finfo(dtype).dtype
+  assert v.shape == h.shape and w.shape == h.shape[:-1]
+  norm = max(np.abs(np.asarray(want_w)).max(), 1)   # errors relative to ||h||_2
+  check_close((np.sort(w, -1) if not sort else w) / norm, want_w / norm, dtype, scale=scale)
+  check_close(h @ v / norm, v * w[..., None, :] / norm, dtype, scale=scale)
+  _check_unitary(v, dtype, scale)
+
+
+def _hermitian_part(a, lower):
+  """The Hermitian matrix LAPACK reads from one triangle of ``a``."""
+  t = np.tril(a, -1) if lower else np.triu(a, 1)
+  return t + _H(t) + np.real(np.diagonal(a, 0, -2, -1))[..., None] * np.eye(a.shape[-1])
+
+
+def _degenerate_hermitian(rng, dtype):
+  """Repeated eigenvalues: q diag(1, 1, 1, 2, -3) q^H, the identity and zero (5 x 5)."""
+  q = np.linalg.qr(_mat(rng, (5, 5), dtype).astype(np.complex128))[0]
+  q = q if np.dtype(dtype).kind == "c" else np.real(q)
+  rep = (q * np.array([1., 1., 1., 2., -3.])) @ _H(q)
+  return np.stack([rep, np.eye(5), np.zeros((5, 5))]).astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", INEXACT)
+def test_eigh_jit_matches_eager(rng, dtype):
+  a = _mat(rng, (2, 5, 5), dtype)          # not Hermitian: each triangle says another matrix
+  b = _mat(rng, (4, 4), dtype)
+  deg = _degenerate_hermitian(rng, dtype)
+  eig = lambda x, **kw: lax.linalg.eigh(x, symmetrize_input=False, **kw)
+  f = lambda a, b, deg: (eig(a), eig(a, lower=False, sort_eigenvalues=False), eig(b), eig(deg))
+  got, want = pyjax.jit(f)(a, b, deg), f(a, b, deg)
+  scale = _scale(dtype)
+  _check_eigh(*got[0], want[0][1], _hermitian_part(a, True), dtype, scale)
+  _check_eigh(*got[1], want[1][1], _hermitian_part(a, False), dtype, scale, sort=False)
+  _check_eigh(*got[2], want[2][1], _hermitian_part(b, True), dtype, scale)
+  _check_eigh(*got[3], want[3][1], _hermitian_part(deg, True), dtype, scale)
+  np.testing.assert_array_equal(np.asarray(got[3][1])[1:], [[1] * 5, [0] * 5])
+
+
+def test_eigh_jit_grad_vmap_and_size_64(rng):
+  a = _hpd(rng, (4, 4), np.float64)
+  f = lambda x: jnp.sum(lax.linalg.eigh(x)[1] ** 2) + lax.linalg.eigh(x)[1][0]
+  check_close(pyjax.jit(pyjax.grad(f))(a), pyjax.grad(f)(a), scale=1e3)
+  b = _hpd(rng, (3, 4, 4), np.float32)
+  v, w = pyjax.vmap(pyjax.jit(lax.linalg.eigh))(b)
+  for i in range(3):
+    _check_eigh(v[i], w[i], lax.linalg.eigh(b[i])[1], b[i], np.float32, 50)
+  c = _mat(rng, (64, 64), np.float32)
+  v, w = pyjax.jit(lax.linalg.eigh)(c + c.T)
+  _check_eigh(v, w, np.linalg.eigvalsh((c + c.T).astype(np.float64)), c + c.T, np.float32,
+              scale=100)
 
 
 # ---------------------------------------------------------------- svd
@@ -360,12 +424,63 @@ def test_svd_grads(rng, dtype, shape):
                 modes=("fwd", "rev"))
 
 
-def test_svd_vmap_and_jit_error(rng):
+def test_svd_vmap(rng):
   a = _mat(rng, (3, 4, 2), np.float64)
   s = pyjax.vmap(lambda x: lax.linalg.svd(x, compute_uv=False), in_axes=2)(a)
   check_close(s, np.stack([np.linalg.svd(a[..., i], compute_uv=False) for i in range(2)]))
-  with pytest.raises(NotImplementedError, match="'svd'"):
-    pyjax.jit(lax.linalg.svd)(a)
+
+
+def _check_svd(got, want, a, dtype, scale, full):
+  """``(u, s, vh)`` from jit against eager's and the matrix ``a``."""
+  u, s, vh = (np.asarray(x) for x in got)
+  for g, w in zip((u, s, vh), want):
+    assert g.shape == w.shape and g.dtype == w.dtype, (g.shape, w.shape, g.dtype, w.dtype)
+  norm = max(np.asarray(want[1]).max(initial=0), 1)   # errors relative to ||a||_2
+  check_close(s / norm, want[1] / norm, dtype, scale=scale)
+  assert (np.diff(s, axis=-1) <= 0).all()
+  k = s.shape[-1]
+  check_close((u[..., :, :k] * s[..., None, :]) @ vh[..., :k, :] / norm, a / norm, dtype,
+              scale=scale)
+  _check_unitary(u, dtype, scale)
+  _check_unitary(vh, dtype, scale)
+  if full:
+    assert u.shape[-1] == u.shape[-2] and vh.shape[-1] == vh.shape[-2]
+
+
+@pytest.mark.parametrize("dtype", INEXACT)
+def test_svd_jit_matches_eager(rng, dtype):
+  tall = _mat(rng, (2, 5, 3), dtype)
+  wide = _mat(rng, (3, 4), dtype)
+  low = np.stack([_mat(rng, (4, 2), dtype) @ _mat(rng, (2, 4), dtype),      # rank 2
+                  np.zeros((4, 4), dtype)])
+  def f(tall, wide, low):
+    svd = lax.linalg.svd
+    return (svd(tall), svd(tall, full_matrices=False), svd(tall, compute_uv=False),
+            svd(wide), svd(wide, full_matrices=False), svd(low))
+  got, want = pyjax.jit(f)(tall, wide, low), f(tall, wide, low)
+  scale = _scale(dtype)
+  _check_svd(got[0], want[0], tall, dtype, scale, True)
+  _check_svd(got[1], want[1], tall, dtype, scale, False)
+  assert got[2].shape == want[2].shape and got[2].dtype == want[2].dtype
+  norm = np.asarray(want[2]).max()
+  check_close(got[2] / norm, want[2] / norm, dtype, scale=scale)
+  _check_svd(got[3], want[3], wide, dtype, scale, True)
+  _check_svd(got[4], want[4], wide, dtype, scale, False)
+  _check_svd(got[5], want[5], low, dtype, scale, True)
+  np.testing.assert_array_equal(np.asarray(got[5][1])[1], 0)
+
+
+def test_svd_jit_grad_vmap_and_size_64(rng):
+  a = _mat(rng, (4, 3), np.float64)
+  f = lambda x: jnp.sum(lax.linalg.svd(x, compute_uv=False) ** 3)
+  check_close(pyjax.jit(pyjax.grad(f))(a), pyjax.grad(f)(a), scale=1e3)
+  b = _mat(rng, (3, 2, 4), np.float32)
+  outs = pyjax.vmap(pyjax.jit(lax.linalg.svd))(b)
+  for i in range(3):
+    _check_svd([o[i] for o in outs], lax.linalg.svd(b[i]), b[i], np.float32, 50, True)
+  c = _mat(rng, (64, 48), np.float32)
+  got = pyjax.jit(lambda x: lax.linalg.svd(x, full_matrices=False))(c)
+  _check_svd(got, lax.linalg.svd(c, full_matrices=False), c, np.float32, 100, False)
 
 
 def test_lowerings_at_size_64(rng):
@@ -379,3 +494,12 @@ def test_lowerings_at_size_64(rng):
     want = want if isinstance(want, tuple) else (want,)
     for g, w in zip(got, want):
       np.testing.assert_allclose(np.asarray(g), np.asarray(w), rtol=1e-3, atol=1e-4)
+
+
+def test_eigh_and_svd_jit_empty():
+  f = lambda x, y: (lax.linalg.eigh(x), lax.linalg.svd(y), lax.linalg.svd(y.T, full_matrices=False))
+  x, y = np.zeros((2, 0, 0), np.float32), np.zeros((0, 3), np.float32)
+  leaves = pyjax.tree_util.tree_leaves
+  for g, w in zip(leaves(pyjax.jit(f)(x, y)), leaves(f(x, y))):
+    assert g.shape == w.shape and g.dtype == w.dtype
+    np.testing.assert_array_equal(np.asarray(g), np.asarray(w))

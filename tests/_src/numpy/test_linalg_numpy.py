@@ -226,8 +226,35 @@ def test_jit_matches_eager(rng):
                   (pyjax.grad(lambda x: jnp.linalg.det(x).sum()), (a,)),
                   (lambda x, y: jsl.lu_solve(jsl.lu_factor(x), y, trans=1), (a, b))]:
     _close(pyjax.jit(f)(*args), f(*args), np.float32)
-  with pytest.raises(NotImplementedError, match="'svd'"):
-    pyjax.jit(jnp.linalg.pinv)(a)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.complex128])
+def test_eigh_and_svd_family_under_jit(rng, dtype):
+  """jnp.linalg's eigh/svd users under jit vs eager (vectors checked up to phase)."""
+  h = _hpd(rng, (2, 4, 4), dtype)
+  a = _mat(rng, (2, 5, 3), dtype)
+  a[1, :, 2] = a[1, :, 0] + a[1, :, 1]          # rank 2
+
+  # pinv divides by inf past the cutoff; complex x / inf is NaN under jit (lax.div's
+  # lowering, not svd's), so complex pinv is checked on the full-rank matrix only.
+  full_rank = 1 if np.dtype(dtype).kind == "c" else 2
+
+  def f(h, a):
+    w, v = jnp.linalg.eigh(h)
+    u, s, vh = jnp.linalg.svd(a)
+    return (w, v, jnp.linalg.eigvalsh(h, UPLO="U"), s, u, vh, jnp.linalg.svdvals(a),
+            jnp.linalg.pinv(a[:full_rank]), jnp.linalg.matrix_rank(a),
+            jnp.linalg.norm(a, ord=2, axis=(1, 2)), jnp.linalg.norm(h[0], ord=-2),
+            jnp.linalg.norm(a[0], ord="nuc"), jnp.linalg.cond(h))
+  got, want = pyjax.jit(f)(h, a), f(h, a)
+  for i in (0, 2, 3, 6, 7, 8, 9, 10, 11, 12):
+    _close(got[i], want[i], dtype, scale=200)
+  np.testing.assert_array_equal(np.asarray(got[8]), [3, 2])
+  w, v, s, u, vh = (np.asarray(got[i]) for i in (0, 1, 3, 4, 5))
+  _close(v @ (w[..., None] * np.conj(np.swapaxes(v, -1, -2))), h, dtype, scale=200)
+  _close((u[..., :3] * s[..., None, :]) @ vh, a, dtype, scale=200)
+  _close(np.conj(np.swapaxes(u, -1, -2)) @ u, np.broadcast_to(np.eye(5, dtype=dtype), (2, 5, 5)),
+         dtype, scale=200)
 
 
 # ---------------------------------------------------------------- jax.scipy.linalg
