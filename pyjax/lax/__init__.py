@@ -24,8 +24,8 @@ from pyjax._src.lax.lax import (
     or_p, pad_p, population_count_p, pow_p, real_p, reduce_and_p, reduce_max_p, reduce_min_p,
     reduce_or_p, reduce_precision_p, reduce_prod_p, reduce_sum_p, reduce_xor_p, rem_p,
     reshape_p, rev_p, round_p, rsqrt_p, select_n_p, shift_left_p, shift_right_arithmetic_p,
-    shift_right_logical_p, sign_p, sin_p, sinh_p, sort_p, sqrt_p, squeeze_p, sub_p, tan_p,
-    tanh_p, transpose_p, xor_p)
+    shift_right_logical_p, sign_p, sin_p, sinh_p, sort_p, sqrt_p, square_p, squeeze_p, sub_p,
+    tan_p, tanh_p, transpose_p, xor_p)
 from pyjax._src.lax.slicing import (
     GatherDimensionNumbers, GatherScatterMode, ScatterDimensionNumbers, dynamic_index_in_dim,
     dynamic_slice, dynamic_slice_in_dim, dynamic_slice_p, dynamic_update_index_in_dim,

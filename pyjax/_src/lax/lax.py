@@ -43,11 +43,21 @@ _any = _num | _bool
 _int_bool = _int | _bool
 _ordered = _int | _float | _bool
 
+
+class _Number(frozenset):
+  """The numeric dtypes as JAX's reductions and cumulative ops check them (against
+  ``np.number``): their error message says "subtypes of number"."""
+
+
+_number = _Number(_num)
+
 _kind_names = [(_bool, "bool"), (_sint, "signedinteger"), (_uint, "unsignedinteger"),
                (_float, "floating"), (_complex, "complexfloating")]
 
 
 def _accepted_str(accepted) -> str:
+  if isinstance(accepted, _Number):
+    return "number"
   names = [n for s, n in _kind_names if s <= accepted]
   if _int <= accepted:
     names = [n for n in names if n not in ("signedinteger", "unsignedinteger")] + ["integer"]
@@ -138,23 +148,44 @@ def unop(name: str, npfn, accepted, result_dtype=None, lower=None) -> Primitive:
   return p
 
 
-def _binop_check(name, x: ShapedArray, y: ShapedArray, accepted):
-  if x.dtype != y.dtype:
+def _same_dtypes_check(name, *avals):
+  """JAX's check_same_dtypes: all operands share one dtype (tip names the jnp twin)."""
+  if any(a.dtype != avals[0].dtype for a in avals[1:]):
+    tip = _jnp_name.get(name)
     raise TypeError(
-        f"lax.{name} requires arguments to have the same dtypes, got {x.dtype.name}, "
-        f"{y.dtype.name}. (Tip: jnp.{_jnp_name.get(name, name)} is a similar function "
-        f"that does automatic type promotion on inputs).")
-  if x.dtype not in accepted:
-    _check_dtype(name, x.dtype, accepted, pos=0)
-  if x.shape != y.shape and x.shape and y.shape:
-    raise TypeError(f"{name} got incompatible shapes for broadcasting: "
-                    f"{x.shape}, {y.shape}.")
-  return x.shape if x.shape else y.shape
+        f"lax.{name} requires arguments to have the same dtypes, got "
+        f"{', '.join(a.dtype.name for a in avals)}."
+        + (f" (Tip: jnp.{tip} is a similar function that does automatic type promotion "
+           f"on inputs)." if tip else ""))
 
 
-_jnp_name = {"and": "bitwise_and", "or": "bitwise_or", "xor": "bitwise_xor",
-             "div": "divide", "rem": "remainder", "sub": "subtract", "mul": "multiply",
-             "max": "maximum", "min": "minimum", "pow": "power"}
+def _binop_shape(name, x: ShapedArray, y: ShapedArray):
+  """Shape rule of binary elementwise ops: equal shapes, or one of them rank 0."""
+  if x.shape == y.shape or not x.shape or not y.shape:
+    return x.shape if x.shape else y.shape
+  if len(x.shape) != len(y.shape):
+    raise TypeError(f"{name}: arrays must have the same number of dimensions, got "
+                    f"{ {len(x.shape), len(y.shape)} }")
+  raise TypeError(f"{name} got incompatible shapes for broadcasting: "
+                  f"{x.shape}, {y.shape}.")
+
+
+def _binop_check(name, x: ShapedArray, y: ShapedArray, accepted):
+  shape = _binop_shape(name, x, y)
+  for i, a in enumerate((x, y)):
+    if a.dtype not in accepted:
+      _check_dtype(name, a.dtype, accepted, pos=i)
+  _same_dtypes_check(name, x, y)
+  return shape
+
+
+# lax name -> the jax.numpy function that promotes (JAX's table, for error tips)
+_jnp_name = {"add": "add", "atan2": "arctan2", "div": "divide", "eq": "equal",
+             "max": "maximum", "min": "minimum", "mul": "multiply", "ne": "not_equal",
+             "nextafter": "nextafter", "pow": "float_power", "select": "where",
+             "shift_left": "left_shift", "shift_right_logical": "right_shift",
+             "shift_right_arithmetic": "right_shift", "sub": "subtract",
+             "concatenate": "concatenate"}
 
 
 def binop(name: str, npfn, accepted, result_dtype=None, lower=None) -> Primitive:
@@ -940,13 +971,13 @@ def _abs_jvp(t, ans, x):
 
 ad.defjvp2(abs_p, _abs_jvp)
 
-add_p = binop("add", np.add, _num | _bool, lower=mlir.elementwise("add", bool_name="or"))
+add_p = binop("add", np.add, _num, lower=mlir.elementwise("add"))
 ad.defjvp(add_p, lambda t, x, y: t, lambda t, x, y: t)
 add_p.transpose = _linear_binop_transpose(1)
 sub_p = binop("sub", np.subtract, _num, lower=mlir.elementwise("subtract"))
 ad.defjvp(sub_p, lambda t, x, y: t, lambda t, x, y: neg(t))
 sub_p.transpose = _linear_binop_transpose(-1)
-mul_p = binop("mul", np.multiply, _num | _bool, lower=mlir.elementwise("multiply", bool_name="and"))
+mul_p = binop("mul", np.multiply, _num, lower=mlir.elementwise("multiply"))
 ad.defjvp(mul_p, lambda t, x, y: mul(t, y), lambda t, x, y: mul(x, t))
 mul_p.transpose = _mul_transpose
 div_p = binop("div", _div_impl, _num, lower=_div_lower)
@@ -1152,26 +1183,30 @@ integer_pow_p.lower = _integer_pow_lower
 integer_pow_p.batch = batching.vectorized_batcher(integer_pow_p)
 
 
+# square: its own primitive in JAX (what lax.square and jnp.square bind)
+square_p = unop("square", lambda v: v * v, _num, lower=lambda ctx, x: ctx.binary("multiply", x, x))
+ad.defjvp2(square_p, lambda t, ans, x: mul(t, mul(_const(x, 2), x)))
+
+
 # select_n(which, *cases): cases[which] elementwise; which is bool or int32.
 select_n_p = Primitive("select_n")
 
 
 def _select_n_check(which: ShapedArray, *cases: ShapedArray):
   if not cases:
-    raise ValueError("select_n called with no cases")
+    raise TypeError("select must have at least one case")
   c0 = cases[0]
-  for c in cases[1:]:
-    if c.shape != c0.shape or c.dtype != c0.dtype:
-      raise TypeError(
-          f"select cases must have the same shapes and dtypes, got "
-          f"[{', '.join(c.str_short(False) for c in cases)}].")
+  if any(c.shape != c0.shape for c in cases[1:]):
+    raise TypeError(f"select cases must have the same shapes, got "
+                    f"[{', '.join(str(c.shape) for c in cases)}].")
+  if which.shape and which.shape != c0.shape:
+    raise TypeError(f"select `which` must be scalar or have the same shape as cases, got "
+                    f"`which` shape {which.shape} but case shape {c0.shape}.")
+  _same_dtypes_check("select", *cases)
   if which.dtype != np.bool_ and which.dtype.kind not in "iu":
     raise TypeError(f"select `which` must be boolean or integer type, got {which.dtype}.")
   if which.dtype == np.bool_ and len(cases) > 2:
     raise TypeError("select with boolean `which` cannot have > 2 cases.")
-  if which.shape and which.shape != c0.shape:
-    raise TypeError(f"select `which` must be scalar or have the same shape as cases, got "
-                    f"`which` shape {which.shape} but case shape {c0.shape}.")
   return ShapedArray(c0.shape, c0.dtype, all(c.weak_type for c in cases))
 
 
@@ -1246,20 +1281,22 @@ clamp_p = Primitive("clamp")
 
 
 def _clamp_check(lo: ShapedArray, x: ShapedArray, hi: ShapedArray):
-  _check_dtype("clamp", x.dtype, _ordered - _bool)
   for name, b in (("min", lo), ("max", hi)):
-    if b.dtype != x.dtype:
-      raise TypeError(f"clamp requires {name}.dtype == operand.dtype, got "
-                      f"{b.dtype.name} and {x.dtype.name}.")
     if b.shape and b.shape != x.shape:
       raise TypeError(f"clamp requires {name}.shape == operand.shape or {name}.shape "
-                      f"== (), got {b.shape} and {x.shape}.")
+                      f"== (), got {name}.shape={b.shape}, operand.shape={x.shape}.")
+  _same_dtypes_check("clamp", lo, x, hi)
   return x
 
 
 def _clamp_impl(lo, x, hi):
   aval = _clamp_check(lo.aval, x.aval, hi.aval)
-  r = np.minimum(np.maximum(x._value, lo._value), hi._value)
+  lv, xv, hv = lo._value, x._value, hi._value
+  if aval.dtype.kind == "c":  # XLA orders complex values by their real parts here
+    r = np.where(xv.real > lv.real, xv, lv)
+    r = np.where(r.real > hv.real, hv, r)
+  else:
+    r = np.minimum(np.maximum(xv, lv), hv)
   return ArrayImpl(np.asarray(r, aval.dtype) if aval.shape else np.asarray(r, aval.dtype)[()],
                    x.weak_type)
 
@@ -1271,7 +1308,18 @@ ad.defjvp(clamp_p,
                                       _brcast_to(t, x.shape), _zeros(x)),
           lambda t, lo, x, hi: select(bitwise_and(gt(x, lo), lt(x, hi)), t, _zeros(x)),
           lambda t, lo, x, hi: select(lt(hi, x), _brcast_to(t, x.shape), _zeros(x)))
-clamp_p.lower = lambda ctx, lo, x, hi: ctx.binary("minimum", ctx.binary("maximum", x, lo), hi)
+def _clamp_lower(ctx, lo, x, hi):
+  dt = x.aval.dtype
+  if dt == np.bool_:
+    return ctx.binary("and", ctx.binary("or", x, lo), hi)
+  if dt.kind == "c":  # as the impl: compare real parts
+    re = lambda v: ctx.unary("real", v, _real_dtype(dt))  # noqa: E731
+    r = ctx.select(ctx.compare("GT", re(x), re(lo)), x, lo)
+    return ctx.select(ctx.compare("GT", re(r), re(hi)), hi, r)
+  return ctx.binary("minimum", ctx.binary("maximum", x, lo), hi)
+
+
+clamp_p.lower = _clamp_lower
 
 
 def _clamp_batch(vals, dims):
@@ -1385,21 +1433,28 @@ bitcast_convert_type_p = Primitive("bitcast_convert_type")
 
 
 def _bitcast_shape(x: ShapedArray, new_dtype):
-  a, b = x.dtype.itemsize, np.dtype(new_dtype).itemsize
+  a, b = x.dtype.itemsize * 8, np.dtype(new_dtype).itemsize * 8
   if a == b:
     return x.shape
   if a > b:
     return (*x.shape, a // b)
-  if not x.shape or x.shape[-1] != b // a:
-    raise TypeError(f"Attempting to convert array of shape {x.shape} from {x.dtype} to "
-                    f"{np.dtype(new_dtype)}; last dimension must be {b // a}.")
+  n = x.shape[-1] if x.shape else 1
+  if n * a != b:
+    raise ValueError(f"Attempting to convert array of shape {x.shape} from {x.dtype} of "
+                     f"size {a} bits to {np.dtype(new_dtype)} of size {b}, bits but "
+                     f"{n} * {a} != {b}")
   return x.shape[:-1]
 
 
 def _bitcast_abstract(x, *, new_dtype):
-  if x.dtype == np.bool_ or np.dtype(new_dtype) == np.bool_:
-    raise TypeError("lax.bitcast_convert_type does not support bool")
-  return ShapedArray(_bitcast_shape(x, new_dtype), new_dtype)
+  shape = _bitcast_shape(x, new_dtype)
+  new_dtype = np.dtype(new_dtype)
+  if x.dtype != new_dtype and (x.dtype.kind in "bc" or new_dtype.kind in "bc"):
+    raise TypeError("lax.bitcast_convert_type does not support bool or complex values "
+                    "unless the operand and destination types match. Got operand "
+                    f"dtype={x.dtype}, new_dtype={new_dtype!r}. Consider using the "
+                    "arr.view() method instead.")
+  return ShapedArray(shape, new_dtype)
 
 
 def _bitcast_impl(x, *, new_dtype):
@@ -1429,29 +1484,26 @@ reduce_precision_p = Primitive("reduce_precision")
 
 
 def _reduce_precision_np(v, exponent_bits, mantissa_bits):
-  """Rounds float values to the given exponent/mantissa widths (round to nearest even)."""
+  """XLA's ReducePrecision, done on the operand's own bits (so its subnormals round
+  at their own scale): round the mantissa to nearest even, then flush exponents out
+  of the narrower range to signed zero / infinity. NaNs pass unchanged."""
   dt = v.dtype
   finfo = dtypes.finfo(dt)
-  nexp, nmant = finfo.nexp, finfo.nmant
-  if exponent_bits >= nexp and mantissa_bits >= nmant:
-    return v
-  wide = np.asarray(v, np.float64)
-  bits = wide.view(np.uint64)
-  if mantissa_bits < 52:
-    drop = 52 - mantissa_bits
-    half = np.uint64(1) << np.uint64(drop - 1)
-    last = (bits >> np.uint64(drop)) & np.uint64(1)
-    rounded = (bits + (half - np.uint64(1)) + last) & ~((np.uint64(1) << np.uint64(drop)) - np.uint64(1))
-    bits = np.where(np.isnan(wide), bits, rounded)
-  out = bits.view(np.float64)
-  if exponent_bits < 11:
-    emax = 2 ** (exponent_bits - 1) - 1
-    max_val = (2 - 2.0 ** -mantissa_bits) * 2.0 ** emax
-    min_normal = 2.0 ** (1 - emax)
-    out = np.where(np.abs(out) > max_val, np.copysign(np.inf, out), out)
-    out = np.where(np.abs(out) < min_normal, np.copysign(0.0, out), out)
-    out = np.where(np.isnan(wide), wide, out)
-  return out.astype(dt)
+  m_src, e_src = finfo.nmant, dt.itemsize * 8 - 1 - finfo.nmant
+  u = np.dtype(f"u{dt.itemsize}").type
+  x = np.ascontiguousarray(v).view(u)
+  if mantissa_bits < m_src:
+    drop = m_src - mantissa_bits
+    last = (x >> u(drop)) & u(1)
+    x = (x + (u((1 << (drop - 1)) - 1) + last)) & u(~((1 << drop) - 1) & ((1 << (8 * dt.itemsize)) - 1))
+  if exponent_bits < e_src:
+    exp_mask = ((1 << e_src) - 1) << m_src
+    bias, rbias = (1 << (e_src - 1)) - 1, (1 << (exponent_bits - 1)) - 1
+    e = x & u(exp_mask)
+    sign = x & u(1 << (8 * dt.itemsize - 1))
+    x = np.where(e > u((bias + rbias) << m_src), sign | u(exp_mask), x)
+    x = np.where(e <= u((bias - rbias) << m_src), sign, x)
+  return np.where(np.isnan(v), v, np.asarray(x, u).view(dt)).astype(dt)
 
 
 def _reduce_precision_impl(x, *, exponent_bits, mantissa_bits):
@@ -1497,15 +1549,18 @@ def _broadcast_in_dim_check(x: ShapedArray, shape, broadcast_dimensions, shardin
     raise TypeError(f"broadcast_in_dim target broadcast shape must have equal or higher "
                     f"rank to the operand shape; got operand ndim {x.ndim} and target "
                     f"broadcast ndim {len(shape)}.")
-  for i, d in enumerate(broadcast_dimensions):
-    if not 0 <= d < len(shape) or x.shape[i] not in (1, shape[d]):
-      raise TypeError(
-          f"broadcast_in_dim operand dimension sizes must either be 1, or be equal to "
-          f"their corresponding dimensions in the target broadcast shape; got operand of "
-          f"shape {x.shape}, target broadcast shape {shape}, broadcast_dimensions "
-          f"{broadcast_dimensions}")
-  if list(broadcast_dimensions) != sorted(set(broadcast_dimensions)):
-    raise TypeError(f"broadcast_in_dim broadcast_dimensions must be strictly increasing; "
+  if not all(0 <= d < len(shape) for d in broadcast_dimensions):
+    raise TypeError(f"broadcast_in_dim broadcast_dimensions must be a subset of output "
+                    f"dimensions, got {broadcast_dimensions} for operand ndim {x.ndim} and "
+                    f"shape {shape}.")
+  if any(x.shape[i] not in (1, shape[d]) for i, d in enumerate(broadcast_dimensions)):
+    raise TypeError(
+        f"broadcast_in_dim operand dimension sizes must either be 1, or be equal to "
+        f"their corresponding dimensions in the target broadcast shape; got operand of "
+        f"shape {x.shape}, target broadcast shape {shape}, broadcast_dimensions "
+        f"{broadcast_dimensions} ")
+  if len(set(broadcast_dimensions)) != len(broadcast_dimensions):
+    raise TypeError(f"broadcast_in_dim broadcast_dimensions must not contain duplicates, "
                     f"got broadcast_dimensions {broadcast_dimensions}")
   return ShapedArray(shape, x.dtype, x.weak_type)
 
@@ -1513,6 +1568,9 @@ def _broadcast_in_dim_check(x: ShapedArray, shape, broadcast_dimensions, shardin
 def _broadcast_in_dim_impl(x, *, shape, broadcast_dimensions, sharding=None):
   _broadcast_in_dim_check(x.aval, shape, broadcast_dimensions)
   v = np.asarray(x._value)
+  if list(broadcast_dimensions) != sorted(broadcast_dimensions):  # a transposing broadcast
+    v = v.transpose(sorted(range(v.ndim), key=lambda i: broadcast_dimensions[i]))
+    broadcast_dimensions = sorted(broadcast_dimensions)
   expanded = [1] * len(shape)
   for i, d in enumerate(broadcast_dimensions):
     expanded[d] = v.shape[i]
@@ -1532,6 +1590,10 @@ def _broadcast_in_dim_transpose(ct, x, *, shape, broadcast_dimensions, sharding=
   new = [d for d in range(len(shape)) if d not in broadcast_dimensions]
   axes = tuple(sorted(new + unit))
   summed = reduce_sum_p.bind(ct, axes=axes, out_sharding=None) if axes else ct
+  kept = [i for i in sorted(range(len(xshape)), key=lambda i: broadcast_dimensions[i])
+          if broadcast_dimensions[i] not in unit]  # operand axes, in output order
+  if kept != sorted(kept):
+    summed = transpose_p.bind(summed, permutation=tuple(np.argsort(kept).tolist()))
   return [reshape_p.bind(summed, new_sizes=tuple(xshape), dimensions=None, sharding=None)
           if summed.shape != xshape else summed]
 
@@ -1554,6 +1616,11 @@ reshape_p = Primitive("reshape")
 
 
 def _reshape_check(x: ShapedArray, *, new_sizes, dimensions=None, sharding=None):
+  if not all(d >= 0 for d in new_sizes):
+    raise TypeError(f"reshape new_sizes must all be positive, got {new_sizes}.")
+  if dimensions is not None and set(dimensions) != set(range(x.ndim)):
+    raise TypeError(f"reshape dimensions must be a permutation of operand dimensions, got "
+                    f"dimensions {dimensions} for shape {x.shape}.")
   if math.prod(new_sizes) != math.prod(x.shape):
     raise TypeError(f"reshape total size must be unchanged, got new_sizes {new_sizes} "
                     f"(of total size {math.prod(new_sizes)}) for shape {x.shape} "
@@ -1562,7 +1629,7 @@ def _reshape_check(x: ShapedArray, *, new_sizes, dimensions=None, sharding=None)
 
 
 def _reshape_impl(x, *, new_sizes, dimensions=None, sharding=None):
-  _reshape_check(x.aval, new_sizes=new_sizes)
+  _reshape_check(x.aval, new_sizes=new_sizes, dimensions=dimensions)
   v = np.asarray(x._value)
   if dimensions is not None:
     v = v.transpose(dimensions)
@@ -1679,9 +1746,14 @@ rev_p = Primitive("rev")
 
 
 def _rev_check(x: ShapedArray, *, dimensions):
-  if any(not 0 <= d < x.ndim for d in dimensions) or len(set(dimensions)) != len(dimensions):
-    raise TypeError(f"rev dimensions must be unique and in range, got {dimensions} for "
-                    f"operand of shape {x.shape}")
+  if any(d < 0 for d in dimensions):
+    raise TypeError(f"rev dimensions must have every element be nonnegative, got "
+                    f"{dimensions}.")
+  if len(set(dimensions)) != len(dimensions):
+    raise TypeError(f"rev dimensions must be unique, got {dimensions}.")
+  if dimensions and not builtins.max(dimensions) < x.ndim:
+    raise TypeError(f"rev dimensions must all be less than operand ndim, got dimensions "
+                    f"{dimensions} for operand ndim {x.ndim}.")
   return x
 
 
@@ -1711,10 +1783,10 @@ iota_p = Primitive("iota")
 
 
 def _iota_check(*, dtype, shape, dimension, sharding=None):
+  _check_dtype("iota", np.dtype(dtype), _num)
   if not 0 <= dimension < len(shape):
     raise ValueError(f"iota dimension must be between 0 and len(shape), got "
-                     f"dimension={dimension} for shape {shape}")
-  _check_dtype("iota", np.dtype(dtype), _num)
+                     f"dimension={dimension} for shape={shape}")
   return ShapedArray(shape, dtype)
 
 
@@ -1738,21 +1810,21 @@ concatenate_p = Primitive("concatenate")
 
 def _concatenate_check(*xs: ShapedArray, dimension):
   if not xs:
-    raise TypeError("concatenate requires at least one operand")
+    raise TypeError("concatenate expects at least one operand, got 0.")
   x0 = xs[0]
+  shapes = ", ".join(str(x.shape) for x in xs)
+  if len({x.ndim for x in xs}) != 1:
+    raise TypeError(f"Cannot concatenate arrays with different numbers of dimensions: got "
+                    f"{shapes}.")
   if not 0 <= dimension < x0.ndim:
     raise TypeError(f"concatenate dimension out of bounds: dimension {dimension} for "
-                    f"shapes {', '.join(str(x.shape) for x in xs)}.")
-  for x in xs:
-    if x.dtype != x0.dtype:
-      raise TypeError(f"Cannot concatenate arrays with different dtypes: "
-                      f"{', '.join(x.dtype.name for x in xs)}.")
-    if x.ndim != x0.ndim or any(a != b for i, (a, b) in enumerate(zip(x.shape, x0.shape))
-                                if i != dimension):
-      raise TypeError(f"Cannot concatenate arrays with shapes that differ in dimensions "
-                      f"other than the one being concatenated: concatenating along "
-                      f"dimension {dimension} for shapes "
-                      f"{', '.join(str(x.shape) for x in xs)}.")
+                    f"shapes {shapes}.")
+  if any(x.shape[:dimension] + x.shape[dimension + 1:] !=
+         x0.shape[:dimension] + x0.shape[dimension + 1:] for x in xs):
+    raise TypeError(f"Cannot concatenate arrays with shapes that differ in dimensions "
+                    f"other than the one being concatenated: concatenating along "
+                    f"dimension {dimension} for shapes {shapes}.")
+  _same_dtypes_check("concatenate", *xs)
   shape = list(x0.shape)
   shape[dimension] = sum(x.shape[dimension] for x in xs)
   return ShapedArray(shape, x0.dtype, all(x.weak_type for x in xs))
@@ -1795,26 +1867,25 @@ pad_p = Primitive("pad")
 
 
 def _pad_check(x: ShapedArray, pv: ShapedArray, *, padding_config):
-  if x.dtype != pv.dtype:
-    raise TypeError(f"pad operand and padding_value must be same dtype: got "
-                    f"{x.dtype.name} and {pv.dtype.name}.")
   if pv.shape:
-    raise TypeError(f"pad padding_value must be a scalar, got shape {pv.shape}.")
+    raise ValueError(f"padding_value must be a scalar; got np.shape(padding_value)="
+                     f"{pv.shape}")
   if len(padding_config) != x.ndim:
     raise ValueError(f"length of padding_config must equal the number of axes of "
                      f"operand, got padding_config {padding_config} for operand shape "
                      f"{x.shape}")
-  shape = []
-  for d, (lo, hi, interior) in zip(x.shape, padding_config):
-    if interior < 0:
-      raise ValueError(f"interior padding in padding_config must be nonnegative, got "
-                       f"padding_config {padding_config}")
-    n = lo + hi + d + builtins.max(d - 1, 0) * interior
-    if n < 0:
-      raise ValueError(f"Dimension size after padding is not at least 0, got result "
-                       f"shape for padding_config {padding_config} of operand shape "
-                       f"{x.shape}")
-    shape.append(n)
+  if any(interior < 0 for _, _, interior in padding_config):
+    raise ValueError(f"interior padding in padding_config must be nonnegative, got "
+                     f"padding_config {padding_config}")
+  shape = tuple(lo + hi + d + builtins.max(d - 1, 0) * interior
+                for d, (lo, hi, interior) in zip(x.shape, padding_config))
+  if any(n < 0 for n in shape):
+    raise ValueError(f"Dimension size after padding is not at least 0, got result shape "
+                     f"{shape}, for padding_config {padding_config} and operand shape "
+                     f"{x.shape}")
+  if x.dtype != pv.dtype:
+    raise TypeError(f"pad operand and padding_value must be same dtype: got "
+                    f"{x.dtype.name} and {pv.dtype.name}.")
   return ShapedArray(shape, x.dtype, x.weak_type and pv.weak_type)
 
 
@@ -1893,21 +1964,24 @@ dot_general_p = Primitive("dot_general")
 def _dot_general_check(x: ShapedArray, y: ShapedArray, *, dimension_numbers,
                        precision=None, preferred_element_type=None, out_sharding=None):
   (xc, yc), (xb, yb) = dimension_numbers
-  if len(xc) != len(yc) or len(xb) != len(yb):
-    raise TypeError(f"dot_general requires equal numbers of contracting and batch "
-                    f"dimensions, got {dimension_numbers}.")
-  for d in (*xc, *xb):
-    if not 0 <= d < x.ndim:
-      raise TypeError(f"dot_general requires lhs dimension numbers to be nonnegative and "
-                      f"less than the number of axes of the lhs value, got "
-                      f"lhs_contracting_dimensions of {xc} and lhs_batch_dimensions of "
-                      f"{xb} for lhs of rank {x.ndim}")
-  for d in (*yc, *yb):
-    if not 0 <= d < y.ndim:
-      raise TypeError(f"dot_general requires rhs dimension numbers to be nonnegative and "
-                      f"less than the number of axes of the rhs value, got "
-                      f"rhs_contracting_dimensions of {yc} and rhs_batch_dimensions of "
-                      f"{yb} for rhs of rank {y.ndim}")
+  for side, v, c, b in (("lhs", x, xc, xb), ("rhs", y, yc, yb)):
+    if not all(0 <= d < v.ndim for d in (*c, *b)):
+      raise TypeError(f"dot_general requires {side} dimension numbers to be nonnegative and "
+                      f"less than the number of axes of the {side} value, got {side}_batch of "
+                      f"{b} and {side}_contracting of {c} for {side} of rank {v.ndim}")
+  if len(xb) != len(yb):
+    raise TypeError(f"dot_general requires equal numbers of lhs_batch and rhs_batch "
+                    f"dimensions, got lhs_batch {xb} and rhs_batch {yb}.")
+  for side, what, d in (("lhs", "batch", xb), ("rhs", "batch", yb),
+                        ("lhs", "contracting", xc), ("rhs", "contracting", yc)):
+    if len(set(d)) != len(d):
+      raise TypeError(f"dot_general requires {side} {what} dimensions to be distinct, got "
+                      f"{side}_{what} {d}.")
+  for side, c, b in (("lhs", xc, xb), ("rhs", yc, yb)):
+    if set(c) & set(b):
+      raise TypeError(f"dot_general requires {side} batch dimensions to be disjoint from "
+                      f"contracting dimensions, got {side}_batch {b} and {side}_contracting "
+                      f"{c}.")
   if tuple(x.shape[d] for d in xb) != tuple(y.shape[d] for d in yb):
     raise TypeError(f"dot_general requires lhs batch dimensions and rhs batch dimensions "
                     f"to have the same shape, got {tuple(x.shape[d] for d in xb)} and "
@@ -1916,20 +1990,48 @@ def _dot_general_check(x: ShapedArray, y: ShapedArray, *, dimension_numbers,
     raise TypeError(f"dot_general requires contracting dimensions to have the same "
                     f"shape, got {tuple(x.shape[d] for d in xc)} and "
                     f"{tuple(y.shape[d] for d in yc)}.")
-  if x.dtype != y.dtype and preferred_element_type is None:
-    raise TypeError(f"dot_general requires operands of the same dtype, got "
-                    f"{x.dtype.name} and {y.dtype.name}; pass preferred_element_type.")
+  out_dtype, _ = _dot_general_dtypes(x.dtype, y.dtype, preferred_element_type)
   batch = [x.shape[d] for d in xb]
   xfree = [s for i, s in enumerate(x.shape) if i not in xc and i not in xb]
   yfree = [s for i, s in enumerate(y.shape) if i not in yc and i not in yb]
-  dt = x.dtype if preferred_element_type is None else np.dtype(preferred_element_type)
-  return ShapedArray((*batch, *xfree, *yfree), dt, x.weak_type and y.weak_type)
+  return ShapedArray((*batch, *xfree, *yfree), out_dtype, x.weak_type and y.weak_type)
 
 
-def _dot_general_np(x, y, dimension_numbers, out_dtype):
+def _dot_type_rank(dt):
+  """XLA's order of operand types (HigherPrecisionType): the higher one wins."""
+  real = _real_dtype(dt)
+  fl = real.kind == "f" or real == dtypes.bfloat16
+  return (dt.kind == "c", dtypes.finfo(real).maxexp if fl else -1,
+          dtypes.finfo(real).nmant if fl else -1, 1 if dt == np.bool_ else real.itemsize * 8,
+          real.kind != "u")
+
+
+def _dot_general_dtypes(xdt, ydt, preferred_element_type):
+  """(result dtype, compute dtype) of a dot_general as JAX runs it on CPU: the operands
+  are converted (saturating) to the compute dtype, the products accumulate there (half
+  floats in float32), and the sum is converted (saturating) to the result dtype."""
+  rx, ry = _dot_type_rank(xdt), _dot_type_rank(ydt)
+  if rx == ry and xdt != ydt:
+    raise TypeError(f"lax.dot_general argument type error: {xdt}, {ydt}")
+  res = xdt if rx >= ry else ydt
+  pet = None if preferred_element_type is None else np.dtype(preferred_element_type)
+  out = res if pet is None else pet
+  if (out != res and res.kind != "f" and res != dtypes.bfloat16 and
+      _dot_type_rank(pet)[3] < _dot_type_rank(res)[3]):
+    raise TypeError(f"`preferred_element_type` must not be narrower than the original "
+                    f"type, got preferred_element_type of {pet} for result type of {res}.")
+  if out == res or xdt != ydt:  # mixed operands: both become the result type
+    return out, out
+  if res.kind in "fc" or res == dtypes.bfloat16:  # accumulate in the wider of the two
+    wider = pet.kind in "fc" or pet == dtypes.bfloat16
+    return pet, pet if wider and pet.itemsize > res.itemsize else res
+  return pet, pet
+
+
+def _dot_general_np(x, y, dimension_numbers, out_dtype, compute):
   (xc, yc), (xb, yb) = dimension_numbers
   if (not xb and y.ndim <= 2 and xc == (x.ndim - 1,) and yc in ((0,), (y.ndim - 1,))
-      and x.dtype == y.dtype == out_dtype and out_dtype.kind in "fc"
+      and x.dtype == y.dtype == out_dtype == compute and out_dtype.kind in "fc"
       and out_dtype.itemsize >= 4):
     return np.dot(x, y if yc == (0,) else y.T)  # plain matrix/vector product
   xf = [i for i in range(x.ndim) if i not in xc and i not in xb]
@@ -1941,18 +2043,13 @@ def _dot_general_np(x, y, dimension_numbers, out_dtype):
   m = math.prod(x.shape[d] for d in xf)
   n = math.prod(y.shape[d] for d in yf)
   k = math.prod(x.shape[d] for d in xc)
-  compute = out_dtype
-  if x.dtype != compute:
-    xt = xt.astype(compute)
-  if y.dtype != compute:
-    yt = yt.astype(compute)
-  if compute.kind == "b":
-    out = np.matmul(xt.reshape(*b, m, k).astype(np.int8), yt.reshape(*b, k, n).astype(np.int8)) > 0
-  elif compute in (dtypes.bfloat16, np.dtype(np.float16)):
-    out = np.matmul(xt.reshape(*b, m, k).astype(np.float32),
-                    yt.reshape(*b, k, n).astype(np.float32)).astype(compute)
-  else:
-    out = np.matmul(xt.reshape(*b, m, k), yt.reshape(*b, k, n))
+  acc = {np.dtype(np.bool_): np.dtype(np.int32), dtypes.bfloat16: np.dtype(np.float32),
+         np.dtype(np.float16): np.dtype(np.float32)}.get(compute, compute)
+  xt, yt = (_convert_np(_convert_np(v, compute), acc) for v in (xt, yt))
+  out = np.matmul(xt.reshape(*b, m, k), yt.reshape(*b, k, n))
+  if compute != acc and compute != np.bool_ or compute.kind in "iu":
+    out = out.astype(compute)  # (integer products wrap; half floats round)
+  out = _convert_np(out, out_dtype)
   return out.reshape((*b, *(x.shape[d] for d in xf), *(y.shape[d] for d in yf)))
 
 
@@ -1960,8 +2057,9 @@ def _dot_general_impl(x, y, *, dimension_numbers, precision=None,
                       preferred_element_type=None, out_sharding=None):
   aval = _dot_general_check(x.aval, y.aval, dimension_numbers=dimension_numbers,
                             preferred_element_type=preferred_element_type)
+  _, compute = _dot_general_dtypes(x.dtype, y.dtype, preferred_element_type)
   out = _dot_general_np(np.asarray(x._value), np.asarray(y._value), dimension_numbers,
-                        aval.dtype)
+                        aval.dtype, compute)
   return ArrayImpl(np.asarray(out, aval.dtype), aval.weak_type)
 
 
@@ -2036,21 +2134,31 @@ def _dot_general_lower(ctx, x, y, *, dimension_numbers, precision=None,
   (xc, yc), (xb, yb) = dimension_numbers
   out = ctx.aval_out
   # Compute as the impl does: bool via int32, half floats in float32.
+  _, compute = _dot_general_dtypes(x.aval.dtype, y.aval.dtype, preferred_element_type)
   cdt = {np.dtype(np.bool_): np.dtype(np.int32), dtypes.bfloat16: np.dtype(np.float32),
-         np.dtype(np.float16): np.dtype(np.float32)}.get(out.dtype, out.dtype)
-  if x.aval.dtype == np.bool_:  # IREE folds i1 -> i32 into the matmul and fails: select
-    x, y = (ctx.select(v, ctx.full(1, v.aval.shape, cdt), ctx.full(0, v.aval.shape, cdt))
-            for v in (x, y))
-  x, y = ctx.convert(x, cdt), ctx.convert(y, cdt)
+         np.dtype(np.float16): np.dtype(np.float32)}.get(compute, compute)
+
+  def operand(v):
+    if v.aval.dtype == np.bool_:  # IREE folds i1 -> i32 into the matmul and fails: select
+      return ctx.select(v, ctx.full(1, v.aval.shape, cdt), ctx.full(0, v.aval.shape, cdt))
+    unsigned = v.aval.dtype.kind == "u" and v.aval.dtype != cdt
+    if v.aval.dtype != compute:  # (saturating, when a float becomes an integer)
+      v = _convert_lower(ctx, v, new_dtype=compute, weak_type=False)
+    v = ctx.convert(v, cdt)
+    # IREE folds a widening of unsigned integers into the matmul as a signed one: a
+    # barrier keeps the conversion out.
+    return ctx.op("stablehlo.optimization_barrier", [v], [v.aval])[0] if unsigned else v
+
+  x, y = operand(x), operand(y)
   fields = [(n, v) for n, v in (("lhs_batching_dimensions", xb), ("rhs_batching_dimensions", yb),
                                 ("lhs_contracting_dimensions", xc),
                                 ("rhs_contracting_dimensions", yc)) if v]
   dn = ", ".join(f"{n} = [{', '.join(map(str, v))}]" for n, v in fields)
   r = ctx.op("stablehlo.dot_general", [x, y], out.update(dtype=cdt),
              f"dot_dimension_numbers = #stablehlo.dot<{dn}>")
-  if out.dtype == np.bool_:
-    return ctx.compare("NE", r, ctx.full(0, (), cdt))
-  return ctx.convert(r, out.dtype)
+  if cdt != compute and compute != np.bool_:
+    r = ctx.convert(r, compute)  # half floats round before any conversion
+  return _convert_lower(ctx, r, new_dtype=out.dtype, weak_type=False)
 
 
 dot_general_p.lower = _dot_general_lower
@@ -2136,16 +2244,12 @@ def _reduce_batch(p, vals, dims, *, axes, **params):
 
 
 def _np_sum(v, axis):
-  if v.dtype == np.bool_:
-    return np.any(v, axis=axis)
   if v.dtype in (dtypes.bfloat16, np.dtype(np.float16)):
     return np.sum(v.astype(np.float32), axis=axis).astype(v.dtype)
   return np.sum(v, axis=axis, dtype=v.dtype)
 
 
 def _np_prod(v, axis):
-  if v.dtype == np.bool_:
-    return np.all(v, axis=axis)
   if v.dtype in (dtypes.bfloat16, np.dtype(np.float16)):
     return np.prod(v.astype(np.float32), axis=axis).astype(v.dtype)
   return np.prod(v, axis=axis, dtype=v.dtype)
@@ -2174,13 +2278,13 @@ def _identity(kind, dt):
   return -np.inf if kind == "max" else np.inf
 
 
-reduce_sum_p = reduction("reduce_sum", _np_sum, _num | _bool, has_sharding=True,
+reduce_sum_p = reduction("reduce_sum", _np_sum, _number, has_sharding=True,
                          lower=mlir.monoid_reduce("add"))
 ad.deflinear(reduce_sum_p, lambda ct, x, *, axes, out_sharding=None: [broadcast_in_dim_p.bind(
     ct, shape=tuple(x.aval.shape),
     broadcast_dimensions=tuple(i for i in range(x.aval.ndim) if i not in axes),
     sharding=None)])
-reduce_prod_p = reduction("reduce_prod", _np_prod, _num | _bool,
+reduce_prod_p = reduction("reduce_prod", _np_prod, _number,
                          lower=mlir.monoid_reduce("mul"))
 def _reduce_prod_jvp(primals, tangents, *, axes, out_sharding=None):
   # d prod = sum_i t_i * prod_{j != i} x_j; the exclusive products come from cumprods,
@@ -2234,23 +2338,33 @@ reduce_xor_p = reduction("reduce_xor", lambda v, axis: np.bitwise_xor.reduce(v, 
 ad.defjvp_zero(reduce_xor_p)
 
 
-def _arg_reduction(name, npfn, lower):
+def _arg_reduction(name, npfn, compare, lower):
   p = Primitive(name)
-  p.lower = lower
+
+  def lower_rule(ctx, x, **params):
+    check_operand(x.aval.dtype)
+    return lower(ctx, x, **params)
+  p.lower = lower_rule
 
   def check(x: ShapedArray, axes, index_dtype):
-    _check_dtype(name, x.dtype, _ordered)
-    if len(axes) != 1 or not 0 <= axes[0] < x.ndim:
-      raise ValueError(f"{name} requires a single in-bounds axis, got axes={axes} for "
-                       f"operand of shape {x.shape}")
-    if x.shape[axes[0]] == 0:
-      raise ValueError(f"{name} on an empty axis: operand shape {x.shape}, axis {axes[0]}")
+    axis, = axes
+    if not 0 <= axis < x.ndim:
+      raise ValueError(f"Invalid axis {axis} for operand shape {x.shape}")
+    if x.shape[axis] < 1:
+      raise ValueError(f"argmin and argmax require non-empty reduced dimension. "
+                       f"operand.shape={x.shape} axis={axis}")
     if np.dtype(index_dtype).kind not in "iu":
-      raise TypeError(f"index_dtype must be an integer type, but got {index_dtype}")
-    return ShapedArray(tuple(s for i, s in enumerate(x.shape) if i != axes[0]), index_dtype)
+      raise TypeError(f"index_dtype must be an integer type, but got "
+                      f"{np.dtype(index_dtype).name}")
+    return ShapedArray(tuple(s for i, s in enumerate(x.shape) if i != axis), index_dtype)
+
+  def check_operand(dtype):
+    # As in JAX, the operand dtype is checked only when the comparison is built.
+    _check_dtype(compare, dtype, _ordered, pos=0)
 
   def impl(x, *, axes, index_dtype):
     aval = check(x.aval, axes, index_dtype)
+    check_operand(x.dtype)
     v = np.asarray(x._value)
     if v.dtype.kind == "f" or v.dtype == dtypes.bfloat16:
       # NaNs win, as in XLA: argmax/argmin return the first NaN.
@@ -2267,9 +2381,9 @@ def _arg_reduction(name, npfn, lower):
   return p
 
 
-argmax_p = _arg_reduction("argmax", np.argmax, mlir.arg_reduce("GT"))
+argmax_p = _arg_reduction("argmax", np.argmax, "gt", mlir.arg_reduce("GT"))
 ad.defjvp_zero(argmax_p)
-argmin_p = _arg_reduction("argmin", np.argmin, mlir.arg_reduce("LT"))
+argmin_p = _arg_reduction("argmin", np.argmin, "lt", mlir.arg_reduce("LT"))
 ad.defjvp_zero(argmin_p)
 
 
@@ -2281,9 +2395,11 @@ def _cumulative(name, npfn, accepted, lower):
   p.lower = lower
 
   def check(x: ShapedArray, axis):
-    _check_dtype(name, x.dtype, accepted)
-    if not 0 <= axis < builtins.max(x.ndim, 1) or x.ndim == 0:
+    if axis < 0:
+      raise ValueError("XLA operations do not allow negative axes")
+    if axis >= x.ndim:
       raise ValueError(f"axis {axis} is out of bounds for array of shape {x.shape}")
+    _check_dtype(name, x.dtype, accepted)
     return x
 
   def impl(x, *, axis, reverse):
@@ -2304,35 +2420,80 @@ def _cumulative(name, npfn, accepted, lower):
 
 
 def _np_cumsum(v, axis):
-  if v.dtype == np.bool_:
-    return np.logical_or.accumulate(v, axis=axis)
   if v.dtype in (dtypes.bfloat16, np.dtype(np.float16)):
     return np.cumsum(v.astype(np.float32), axis=axis).astype(v.dtype)
   return np.cumsum(v, axis=axis, dtype=v.dtype)
 
 
 def _np_cumprod(v, axis):
-  if v.dtype == np.bool_:
-    return np.logical_and.accumulate(v, axis=axis)
   if v.dtype in (dtypes.bfloat16, np.dtype(np.float16)):
     return np.cumprod(v.astype(np.float32), axis=axis).astype(v.dtype)
   return np.cumprod(v, axis=axis, dtype=v.dtype)
 
 
+def _no_int_logaddexp(dt):
+  # JAX accepts any number here, then fails making the -inf start of the window.
+  if dt.kind in "iu":
+    raise OverflowError("cannot convert float infinity to integer")
+
+
 def _np_logaddexp_accumulate(v, axis):
+  _no_int_logaddexp(v.dtype)
+  if v.dtype.kind == "c":  # JAX's complex logaddexp folded along the axis from -inf
+    vs = np.moveaxis(v, axis, 0)
+    out = np.empty_like(vs)
+    acc = np.full(vs.shape[1:], -np.inf, v.dtype)
+    for i in range(vs.shape[0]):
+      acc = out[i] = _np_logaddexp_complex(acc, vs[i])
+    return np.moveaxis(out, 0, axis)
   if v.dtype in (dtypes.bfloat16, np.dtype(np.float16)):
     return np.logaddexp.accumulate(v.astype(np.float32), axis=axis).astype(v.dtype)
   return np.logaddexp.accumulate(v, axis=axis)
 
 
-cumsum_p = _cumulative("cumsum", _np_cumsum, _num | _bool, mlir.cumulative("add"))
+def _np_logaddexp_complex(a, b):
+  """log(exp(a) + exp(b)) for complex values, as JAX computes it: around the
+  lexicographic max, with the imaginary part wrapped into [-pi, pi]."""
+  bigger = (a.real > b.real) | ((a.real == b.real) & (a.imag > b.imag))
+  amax = np.where(bigger, a, b)
+  out = amax + np.log1p(np.exp(a + b - amax * 2))
+  pi = out.imag.dtype.type(np.pi)
+  r = np.fmod(out.imag + pi, 2 * pi)
+  return (out.real + 1j * (np.where(r < 0, r + 2 * pi, r) - pi)).astype(a.dtype)
+
+
+def _cumlogsumexp_lower(ctx, x, *, axis, reverse):
+  _no_int_logaddexp(x.aval.dtype)
+  if x.aval.dtype.kind != "c":
+    return _cumlogsumexp_real_lower(ctx, x, axis=axis, reverse=reverse)
+  # complex: a reduce_window spanning the axis whose body is JAX's complex logaddexp
+  from pyjax._src.interpreters import partial_eval as pe
+  scal = ShapedArray((), x.aval.dtype)
+  jaxpr, consts = pe.trace_to_jaxpr(lambda a, b: [_logaddexp(a, b)], [scal, scal])
+
+  def body(b, acc, v):
+    cs = [b.constant(np.asarray(getattr(c, "_value", c)), core.get_aval(c)) for c in consts]
+    return b.lower_jaxpr(jaxpr, cs, [acc, v])
+
+  n = x.aval.shape[axis]
+  win = [1] * x.aval.ndim
+  win[axis] = n
+  pad = [0, 0] * x.aval.ndim
+  pad[2 * axis + bool(reverse)] = n - 1
+  return ctx.op("stablehlo.reduce_window", [x, ctx.constant(np.array(-np.inf, scal.dtype), scal)],
+                x.aval, f"window_dimensions = {mlir._i64_array(win)}, "
+                f"padding = {mlir._dense_i64(pad, (len(win), 2))}", [ctx.region([scal, scal], body)])
+
+
+_cumlogsumexp_real_lower = mlir.cumulative("logaddexp")
+cumsum_p = _cumulative("cumsum", _np_cumsum, _number, mlir.cumulative("add"))
 ad.deflinear(cumsum_p, lambda ct, x, *, axis, reverse: [
     cumsum_p.bind(ct, axis=axis, reverse=not reverse)])
-cumprod_p = _cumulative("cumprod", _np_cumprod, _num | _bool, mlir.cumulative("mul"))
-cummax_p = _cumulative("cummax", lambda v, a: np.maximum.accumulate(v, axis=a), _any, mlir.cumulative("max"))
-cummin_p = _cumulative("cummin", lambda v, a: np.minimum.accumulate(v, axis=a), _any, mlir.cumulative("min"))
-cumlogsumexp_p = _cumulative("cumlogsumexp", _np_logaddexp_accumulate, _float,
-                             mlir.cumulative("logaddexp"))
+cumprod_p = _cumulative("cumprod", _np_cumprod, _number, mlir.cumulative("mul"))
+cummax_p = _cumulative("cummax", lambda v, a: np.maximum.accumulate(v, axis=a), _number, mlir.cumulative("max"))
+cummin_p = _cumulative("cummin", lambda v, a: np.minimum.accumulate(v, axis=a), _number, mlir.cumulative("min"))
+cumlogsumexp_p = _cumulative("cumlogsumexp", _np_logaddexp_accumulate, _number,
+                             _cumlogsumexp_lower)
 def _scan_by_doubling(combine, identity, x, axis, reverse):
   """Inclusive prefix scan in log2(n) shifted combines, built from differentiable ops;
   the JVP of cumprod/cummax/cummin/cumlogsumexp differentiates it."""
@@ -2350,6 +2511,12 @@ def _scan_by_doubling(combine, identity, x, axis, reverse):
 
 
 def _logaddexp(a, b):
+  if a.dtype.kind == "c":  # as _np_logaddexp_complex
+    m = max(a, b)
+    out = add(m, log1p(exp(sub(add(a, b), mul(m, _const(m, 2))))))
+    pi, two_pi = _const(real(out), np.pi), _const(real(out), 2 * np.pi)
+    r = rem(add(imag(out), pi), two_pi)
+    return complex(real(out), sub(select(lt(r, _zeros(r)), add(r, two_pi), r), pi))
   m = max(a, b)
   safe_m = select(is_finite(m), m, _zeros(m))
   return add(safe_m, log(add(exp(sub(a, safe_m)), exp(sub(b, safe_m)))))
@@ -2380,28 +2547,27 @@ sort_p.multiple_results = True
 
 def _sort_check(*xs: ShapedArray, dimension, is_stable, num_keys):
   if not xs:
-    raise TypeError("sort requires at least one operand")
+    raise TypeError("Sort requires at least one operand")
   if not 1 <= num_keys <= len(xs):
-    raise ValueError(f"num_keys must be between 1 and the number of operands "
-                     f"({len(xs)}), got {num_keys}")
-  for x in xs:
-    if x.shape != xs[0].shape:
-      raise TypeError(f"sort arguments must have equal shapes, got "
-                      f"{', '.join(str(x.shape) for x in xs)}")
+    raise ValueError(f"num_keys={num_keys} must be between 1 and len(operand)={len(xs)}")
+  if any(x.shape != xs[0].shape for x in xs):
+    raise TypeError(f"Arguments to sort must have equal shapes, got: "
+                    f"{' '.join(str(x.shape) for x in xs)}")
   if not 0 <= dimension < xs[0].ndim:
     raise ValueError(f"sort dimension {dimension} out of bounds for shape {xs[0].shape}")
   return list(xs)
 
 
 def _sort_keys(v):
-  """Key columns, primary first, giving XLA's total order for floats:
-  -inf < ... < -0.0 < 0.0 < ... < inf < NaN; complex values order by (real, imag)."""
+  """Key columns, primary first, giving JAX's sort order for floats:
+  -inf < ... < 0.0 < ... < inf < NaN, where -0.0 ties 0.0 and all NaNs tie (a stable
+  sort keeps their order); complex values order by (real, imag)."""
   if v.dtype.kind == "c":
     return _sort_keys(np.real(v)) + _sort_keys(np.imag(v))
   if v.dtype.kind == "f" or v.dtype == dtypes.bfloat16:
     f = v.astype(np.float64)
     nan = np.isnan(f)
-    return [nan, np.where(nan, 0.0, f), ~np.signbit(f)]
+    return [nan, np.where(nan, 0.0, f) + 0.0]  # (+ 0.0: -0.0 becomes 0.0)
   return [v]
 
 
@@ -2457,14 +2623,10 @@ def _sort_key_lt(b, x, y):
 
 def _float_sort_cols(b, x, y):
   dt = x.aval.dtype
-  idt = np.dtype(f"i{dt.itemsize}")
 
-  def key(v):
+  def key(v):  # (the compare is a float one: -0.0 == 0.0)
     nan = b.compare("NE", v, v)
-    clean = b.select(nan, b.full(0, (), dt), v)
-    bits = b.op("stablehlo.bitcast_convert", [v], ShapedArray((), idt))
-    pos = b.compare("GE", bits, b.full(0, (), idt))
-    return nan, clean, pos
+    return nan, b.select(nan, b.full(0, (), dt), v)
   return list(zip(key(x), key(y)))
 
 
@@ -2629,7 +2791,7 @@ def stop_gradient(x):
 
 
 def square(x):
-  return integer_pow(x, 2)
+  return square_p.bind(_to_array(x))
 
 
 def reciprocal(x):
@@ -2802,6 +2964,8 @@ def broadcasted_iota(dtype, shape, dimension, *, out_sharding=None):
 
 def concatenate(operands, dimension):
   operands = [_to_array(o) for o in operands]
+  if not operands:
+    raise ValueError("concatenate requires a non-empty sequences of arrays")
   if len(operands) == 1:
     return operands[0]
   return concatenate_p.bind(*operands, dimension=int(dimension))
@@ -2869,7 +3033,7 @@ def argmin(operand, axis: int, index_dtype):
 def _cum_api(p):
   def fn(operand, axis: int = 0, reverse: bool = False):
     operand = _to_array(operand)
-    return p.bind(operand, axis=_canon_axis(axis, operand.ndim), reverse=bool(reverse))
+    return p.bind(operand, axis=int(axis), reverse=bool(reverse))
   fn.__name__ = p.name
   return fn
 
@@ -2883,6 +3047,10 @@ cumlogsumexp = _cum_api(cumlogsumexp_p)
 
 def sort(operand, dimension=-1, is_stable=True, num_keys=1):
   if isinstance(operand, (tuple, list)):
+    if not operand:
+      raise TypeError("Sort requires at least one operand")
+    if not 1 <= num_keys <= len(operand):
+      raise ValueError(f"num_keys={num_keys} must be between 1 and len(operand)={len(operand)}")
     ops = [_to_array(o) for o in operand]
     d = _canon_axis(dimension, ops[0].ndim)
     return tuple(sort_p.bind(*ops, dimension=d, is_stable=bool(is_stable),

@@ -61,11 +61,14 @@ def _reduction(a, name, prim_fn, identity, axis, dtype, out, keepdims, initial, 
     a = lax.select(where, a, lax.full_like(a, ident))
   if identity is None and initial is None and builtins.any(a.shape[i] == 0 for i in axes):
     raise ValueError(f"zero-size array to reduction operation {name} which has no identity")
+  combine = {"max": lax.max, "min": lax.min, "sum": lax.add, "prod": lax.mul}.get(
+      name.replace("amax", "max").replace("amin", "min"))
+  if a.dtype == np.bool_ and name in ("sum", "prod"):  # as JAX: logical or / and
+    prim_fn, combine = {"sum": (lax.reduce_or, lax.bitwise_or),
+                        "prod": (lax.reduce_and, lax.bitwise_and)}[name]
   res = prim_fn(a, axes)
   if initial is not None:
-    init = lax._convert_element_type(initial, res.dtype)
-    res = {"max": lax.max, "min": lax.min, "sum": lax.add, "prod": lax.mul}[
-        name.replace("amax", "max").replace("amin", "min")](res, init)
+    res = combine(res, lax._convert_element_type(initial, res.dtype))
   if res.weak_type:  # reductions of Python scalars are strongly typed in JAX
     res = lax._convert_element_type(res, res.dtype, False)
   return _keepdims(res, a.shape, axes, keepdims)
@@ -219,8 +222,10 @@ def _cum(name, prim_fn, upcast=True):
     axis = canonicalize_axis(axis, a.ndim)
     if dtype is not None:
       a = lax._convert_element_type(a, dtype)
-    elif upcast and a.dtype == np.bool_:  # JAX promotes only bool here
-      a = lax._convert_element_type(a, dtypes.default_int_dtype())
+    if a.dtype == np.bool_ and (upcast or dtype is not None):
+      # JAX promotes only bool here; a bool result accumulates in int, then converts back
+      out = prim_fn(lax._convert_element_type(a, dtypes.default_int_dtype()), axis)
+      return out if dtype is None else lax._convert_element_type(out, np.bool_)
     return prim_fn(a, axis)
   fn.__name__ = name
   return fn

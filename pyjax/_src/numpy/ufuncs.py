@@ -48,7 +48,7 @@ def _unary_inexact(name, prim):
 
 def multiply(x, y, /):
   """Elementwise product (logical and for booleans)."""
-  if _fast2(x, y):
+  if _fast2(x, y) and x._value.dtype != np.bool_:
     return lax.mul_p.bind(x, y)
   x, y = promote_args("multiply", x, y)
   return lax.and_p.bind(x, y) if x.dtype == np.bool_ else lax.mul_p.bind(x, y)
@@ -251,7 +251,7 @@ rint = _keep_int("rint", lambda x: lax.round(x, lax.RoundingMethod.TO_NEAREST_EV
 def square(x, /):
   check_arraylike("square", x)
   x, = promote_args_numeric("square", x)
-  return lax.integer_pow(x, 2)
+  return lax.square(x)
 
 
 def reciprocal(x, /):

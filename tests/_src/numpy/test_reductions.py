@@ -371,3 +371,27 @@ def test_type_errors():
     jnp.sum(jnp.ones(3), axis=1.5)
   with pytest.raises(NotImplementedError):
     jnp.sum(jnp.ones(3), out=jnp.ones(()))
+
+
+def test_bool_results_match_jax():
+  """JAX's lax rejects bool in add/mul/reduce_sum/reduce_prod/cumsum/cumprod; jnp turns
+  a bool result into logical or/and, or accumulates in int and converts back."""
+  jax = pytest.importorskip("jax")
+  b = np.array([[True, False, True], [False, False, True]])
+  i = np.array([[1, 0, 2], [0, 0, 3]], np.int32)
+  cases = [
+      lambda m, v: m.sum(v), lambda m, v: m.prod(v, axis=1),
+      lambda m, v: m.sum(v, dtype=bool), lambda m, v: m.prod(v, axis=0, dtype=bool),
+      lambda m, v: m.sum(v, axis=1, dtype=bool, initial=True),
+      lambda m, v: m.prod(v, dtype=bool, where=np.zeros_like(b)),
+      lambda m, v: m.cumsum(v, axis=1), lambda m, v: m.cumprod(v),
+      lambda m, v: m.cumsum(v, axis=1, dtype=bool), lambda m, v: m.cumprod(v, dtype=bool),
+      lambda m, v: m.square(v), lambda m, v: m.add(v, v), lambda m, v: m.multiply(v, v),
+      lambda m, v: m.asarray(v) * m.asarray(v),
+  ]
+  for k, f in enumerate(cases):
+    for x in (b, i):
+      want = f(jax.numpy, x)
+      for got in (f(jnp, x), pyjax.jit(lambda v: f(jnp, v))(x)):
+        assert got.dtype == want.dtype, (k, x.dtype, got.dtype, want.dtype)
+        np.testing.assert_array_equal(np.asarray(got), np.asarray(want), err_msg=str(k))
