@@ -466,6 +466,10 @@ def astype(x, dtype, /, *, copy=False, device=None):
 
 def dot(a, b, *, precision=None, preferred_element_type=None):
   """Dot product with NumPy's semantics (scalars, vectors, matrices, N-d)."""
+  if preferred_element_type is None and precision is None:
+    out = _dot_2d_fast(a, b)
+    if out is not None:
+      return out
   check_arraylike("dot", a, b)
   a, b = promote_dtypes(a, b)
   pet = preferred_element_type or a.dtype
@@ -481,16 +485,26 @@ def dot(a, b, *, precision=None, preferred_element_type=None):
 _Arrays = (ArrayImpl, Tracer)
 
 
+def _dot_2d_fast(a, b):
+  """2-D . 2-D or 2-D . 1-D arrays of one dtype (where dot and matmul agree) as one
+  dot_general, skipping promotion; None for anything else."""
+  if not (isinstance(a, _Arrays) and isinstance(b, _Arrays)):
+    return None
+  sa, sb = a.shape, b.shape
+  if (len(sa) == 2 and 1 <= len(sb) <= 2 and a.dtype == b.dtype
+      and a.weak_type == b.weak_type and sa[1] == sb[0]):
+    return lax.dot_general_p.bind(a, b, dimension_numbers=(((1,), (0,)), ((), ())),
+                                  precision=None, preferred_element_type=a.dtype,
+                                  out_sharding=None)
+  return None
+
+
 def matmul(a, b, *, precision=None, preferred_element_type=None):
   """Matrix product with batch broadcasting (NumPy's ``@``)."""
-  if (preferred_element_type is None and precision is None and isinstance(a, _Arrays)
-      and isinstance(b, _Arrays)):  # fast path: 2-D @ 2-D or 2-D @ 1-D of one dtype
-    sa, sb = a.shape, b.shape
-    if (len(sa) == 2 and 1 <= len(sb) <= 2 and a.dtype == b.dtype
-        and a.weak_type == b.weak_type and sa[1] == sb[0]):
-      return lax.dot_general_p.bind(a, b, dimension_numbers=(((1,), (0,)), ((), ())),
-                                    precision=None, preferred_element_type=a.dtype,
-                                    out_sharding=None)
+  if preferred_element_type is None and precision is None:
+    out = _dot_2d_fast(a, b)
+    if out is not None:
+      return out
   check_arraylike("matmul", a, b)
   a, b = promote_dtypes(a, b)
   if a.ndim == 0 or b.ndim == 0:
