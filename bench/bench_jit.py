@@ -205,14 +205,23 @@ def main():
   ap = argparse.ArgumentParser()
   ap.add_argument("--quick", action="store_true")
   ap.add_argument("--jax-rows", action="store_true", help=argparse.SUPPRESS)
+  ap.add_argument("--rounds", type=int, default=3)
   args = ap.parse_args()
   if args.jax_rows:
     if _import_jax():
       print(json.dumps(jax_rows(args.quick)))
     return
-  rows = run_rows(args.quick)
+  # Rounds alternate pyjax and JAX so a noisy spell on this shared machine hits both;
+  # each figure is the best of the rounds.
+  rows, jx = None, {}
+  for _ in range(args.rounds):
+    r = run_rows(args.quick)
+    rows = r if rows is None else [(n, min(p, q), min(e, f))
+                                   for (n, p, e), (_, q, f) in zip(rows, r)]
+    j = _jax_in_child(args.quick)
+    jx = {k: (min(v, jx[k]) if k in jx and isinstance(v, float) else v)
+          for k, v in j.items()} if j else jx
   ct = compile_times()
-  jx = _jax_in_child(args.quick)
   print(f"# jit, {platform.machine()}, {os.cpu_count()} cpus, numpy {np.__version__}, "
         f"jax {jx.get('version', 'n/a')} (own process), load average "
         f"{os.getloadavg()[0]:.1f} (other processes skew the timings)")
