@@ -245,6 +245,12 @@ class FnBuilder:
       return self.full(v.reshape(-1)[0], aval.shape, aval.dtype)
     if v.shape != aval.shape:
       v = np.broadcast_to(v, aval.shape)
+    if v.dtype == np.complex128 and v.ndim:
+      # IREE's compiler crashes (SIGFPE) on complex128 array constants: real and
+      # imaginary float64 constants, combined.
+      f64 = aval.update(dtype=np.dtype(np.float64))
+      return self.op("stablehlo.complex", [self.constant(v.real, f64),
+                                           self.constant(v.imag, f64)], aval)
     return self.op("stablehlo.constant", [], aval, f"value = {_dense(v)} : {tensor_type(aval)}")
 
   def full(self, value, shape, dtype) -> Val:

@@ -2163,8 +2163,23 @@ def _dot_general_lower(ctx, x, y, *, dimension_numbers, precision=None,
                                 ("lhs_contracting_dimensions", xc),
                                 ("rhs_contracting_dimensions", yc)) if v]
   dn = ", ".join(f"{n} = [{', '.join(map(str, v))}]" for n, v in fields)
-  r = ctx.op("stablehlo.dot_general", [x, y], out.update(dtype=cdt),
-             f"dot_dimension_numbers = #stablehlo.dot<{dn}>")
+
+  def dot(a, b, dt):
+    return ctx.op("stablehlo.dot_general", [a, b], out.update(dtype=dt),
+                  f"dot_dimension_numbers = #stablehlo.dot<{dn}>")
+
+  if cdt.kind == "c":  # IREE cannot vectorize a complex matmul: four real ones
+    rdt = np.dtype(np.float32 if cdt == np.complex64 else np.float64)
+    parts = [ctx.op(f"stablehlo.{p}", [v], v.aval.update(dtype=rdt))
+             for v in (x, y) for p in ("real", "imag")]
+    (xr, xi), (yr, yi) = parts[:2], parts[2:]
+    re = ctx.binary("subtract", dot(xr, yr, rdt), dot(xi, yi, rdt))
+    im = ctx.binary("add", dot(xr, yi, rdt), dot(xi, yr, rdt))
+    # (a barrier: fused into the matmuls, the complex epilogue fails to vectorize)
+    re, im = ctx.op("stablehlo.optimization_barrier", [re, im], [re.aval, im.aval])
+    r = ctx.op("stablehlo.complex", [re, im], out.update(dtype=cdt))
+  else:
+    r = dot(x, y, cdt)
   if cdt != compute and compute != np.bool_:
     r = ctx.convert(r, compute)  # half floats round before any conversion
   return _convert_lower(ctx, r, new_dtype=out.dtype, weak_type=False)

@@ -897,6 +897,25 @@ def test_dot_general_mixed_dtypes(xdt, ydt, pet, rng):
                                  atol=1e-2 * (np.abs(j[np.isfinite(j)]).max(initial=0) + 1))
 
 
+def test_dot_general_complex_under_jit(rng):
+  """Complex products (IREE cannot vectorize a complex matmul: pyjax lowers four real
+  ones) with batch dimensions, mixed complex x real operands, and their gradient, in
+  complex64 and complex128; complex128 array constants closed over by the function."""
+  with enable_x64(True):
+    for dt, tol in ((np.complex64, 1e-5), (np.complex128, 1e-12)):
+      a = (rng.standard_normal((2, 3, 4)) + 1j * rng.standard_normal((2, 3, 4))).astype(dt)
+      b = (rng.standard_normal((2, 4, 5)) + 1j * rng.standard_normal((2, 4, 5))).astype(dt)
+      dn = (((2,), (1,)), ((0,), (0,)))
+      got = pyjax.jit(lambda x, y: (lax.dot_general(x, y, dn), x[0] @ y[0].real,
+                                    x[1] @ b[1]))(a, b)
+      for g, w in zip(got, (a @ b, a[0] @ b[0].real, a[1] @ b[1])):
+        assert g.dtype == dt
+        np.testing.assert_allclose(np.asarray(g), w, rtol=tol, atol=tol)
+      loss = lambda x: pyjax.numpy.sum(pyjax.numpy.abs(x @ b) ** 2)  # noqa: E731
+      np.testing.assert_allclose(np.asarray(pyjax.jit(pyjax.grad(loss))(a)),
+                                 np.asarray(pyjax.grad(loss)(a)), rtol=tol * 10, atol=tol * 10)
+
+
 # ================================================================ reductions
 
 REDUCE = {
