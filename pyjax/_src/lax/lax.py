@@ -188,24 +188,27 @@ _jnp_name = {"add": "add", "atan2": "arctan2", "div": "divide", "eq": "equal",
              "concatenate": "concatenate"}
 
 
-def binop(name: str, npfn, accepted, result_dtype=None, lower=None) -> Primitive:
-  """A binary elementwise primitive. Operands share a dtype; shapes are equal
-  or one of them is a scalar (rank 0), as in JAX's lax."""
+def binop(name: str, npfn, accepted, result_dtype=None, lower=None,
+          check=None) -> Primitive:
+  """A binary elementwise primitive. Operands share a dtype (unless ``check``, the
+  shape/dtype rule, says otherwise); shapes are equal or one of them is a scalar
+  (rank 0); the lax functions broadcast size-1 dimensions first, as JAX's do."""
   p = Primitive(name)
   p.lower = lower
+  check = check or _binop_check
 
   def impl(x, y):
     xv, yv = x._value, y._value
     if xv.dtype != yv.dtype or xv.dtype not in accepted or (
         xv.shape != yv.shape and xv.shape and yv.shape):
-      _binop_check(name, x.aval, y.aval, accepted)
+      check(name, x.aval, y.aval, accepted)
     out = npfn(xv, yv)
     if result_dtype is not None and out.dtype != result_dtype(xv.dtype):
       out = out.astype(result_dtype(xv.dtype))
     return ArrayImpl(out, x.weak_type and y.weak_type)
 
   def abstract_eval(x, y):
-    shape = _binop_check(name, x, y, accepted)
+    shape = check(name, x, y, accepted)
     dt = x.dtype if result_dtype is None else result_dtype(x.dtype)
     return ShapedArray(shape, dt, x.weak_type and y.weak_type)
 
@@ -987,9 +990,54 @@ div_p.transpose = lambda ct, x, y: [_unbroadcast(x.aval, div(ct, y)), None]
 rem_p = binop("rem", _rem_impl, _int | _float, lower=_rem_lower)
 ad.defjvp(rem_p, lambda t, x, y: t,
           lambda t, x, y: mul(neg(t), mul(sign(div(x, y)), floor(abs(div(x, y))))))
-pow_p = binop("pow", np.power, _inexact, lower=mlir.elementwise("power"))
+def _pow_check(name, x: ShapedArray, y: ShapedArray, accepted):
+  """JAX's pow: a floating or complex base; the exponent of the base's dtype or any
+  integer dtype."""
+  shape = _binop_shape(name, x, y)
+  _check_dtype(name, x.dtype, accepted, pos=0)
+  _check_dtype(name, y.dtype, accepted | _int, pos=1)
+  if y.dtype.kind not in "iu" and y.dtype != x.dtype:
+    raise TypeError("the first argument to pow must have an inexact dtype (float or "
+                    "complex), and the second argument must have an inexact or integer "
+                    "dtype, and two inexact dtypes must match, but got "
+                    f"{x.dtype.name} and {y.dtype.name} respectively.")
+  return shape
+
+
+def _np_pow(x, y):
+  # an integer exponent is converted to the base's dtype, as XLA's lowering does
+  return np.power(x, y if y.dtype == x.dtype else y.astype(x.dtype))
+
+
+def _pow_lower(ctx, x, y):
+  if y.aval.dtype != x.aval.dtype:
+    y = ctx.convert(y, x.aval.dtype)
+  r = _pow_elementwise_lower(ctx, x, y)
+  if x.aval.dtype.kind == "c":
+    return r
+  # IREE's powf is exp(y log x): C's pow (XLA's) differs for negative bases with
+  # integral exponents, for y = 0 (1, even for x = 0 or NaN) and for x = 1 (1).
+  shape, dt = ctx.aval_out.shape, x.aval.dtype
+  x, y = ctx.broadcast(x, shape), ctx.broadcast(y, shape)
+  full = lambda v: ctx.full(v, shape, dt)  # noqa: E731
+  mag = _pow_elementwise_lower(ctx, ctx.unary("abs", x), y)
+  integral = ctx.compare("EQ", ctx.unary("floor", y), y)
+  odd = ctx.binary("and", integral,
+                   ctx.compare("NE", ctx.binary("remainder", y, full(2)), full(0)))
+  neg = ctx.select(integral, ctx.select(odd, ctx.unary("negate", mag), mag), full(np.nan))
+  r = ctx.select(ctx.compare("LT", x, full(0)), neg, r)
+  one = ctx.binary("or", ctx.compare("EQ", y, full(0)), ctx.compare("EQ", x, full(1)))
+  return ctx.select(one, full(1), r)
+
+
+_pow_elementwise_lower = mlir.elementwise("power")
+pow_p = binop("pow", _np_pow, _inexact, lower=_pow_lower, check=_pow_check)
 def _pow_jvp_lhs(t, ans, x, y):
-  jac = mul(y, pow(x, sub(y, _const(y, 1))))
+  if y.dtype != x.dtype:  # an integer exponent: 0 * x^-1 is 0, even at x = 0
+    yf = convert_element_type(y, x.dtype)
+    jac = mul(yf, pow(x, sub(y, _const(y, 1))))
+  else:
+    jac = mul(y, pow(x, sub(y, _const(y, 1))))
   return mul(t, select(_brcast_to(eq(y, _const(y, 0)), jac.shape), _zeros(jac), jac))
 
 
@@ -2712,9 +2760,26 @@ def _bind2(p):
   def fn(x, y):
     if type(x) is not ArrayImpl or type(y) is not ArrayImpl:
       x, y = _args2(x, y)
+    xs, ys = x.shape, y.shape
+    if xs != ys and xs and ys and len(xs) == len(ys):
+      x, y = _broadcast_ones(x, y)
     return p.bind(x, y)
   fn.__name__ = p.name
   return fn
+
+
+def _broadcast_ones(x, y):
+  """Operands of equal rank whose dimensions differ only where one of them is 1, each
+  broadcast to the common shape (JAX's lax binary ops broadcast those); others are
+  left for the primitive's shape rule to reject."""
+  shape = []
+  for a, b in zip(x.shape, y.shape):
+    if a != b and a != 1 and b != 1:
+      return x, y
+    shape.append(b if a == 1 else a)
+  dims = tuple(range(len(shape)))
+  return tuple(v if v.shape == tuple(shape) else broadcast_in_dim(v, tuple(shape), dims)
+               for v in (x, y))
 
 
 def _unary_api(p):

@@ -367,6 +367,48 @@ def test_binary_x64(name, dtype, rng, x64):
     check_vs_jax(*res)
 
 
+@pytest.mark.parametrize("name", ["add", "sub", "mul", "div", "max", "atan2", "eq", "lt",
+                                  "pow", "nextafter"])
+@pytest.mark.parametrize("xs,ys", [((2, 1), (1, 3)), ((0, 3), (1, 3)), ((2, 3), (1, 1)),
+                                   ((2, 3), (3,)), ((2, 3), (2, 2)), ((4,), ())])
+def test_binary_size_one_broadcasting(name, xs, ys, rng):
+  """JAX's lax binary ops broadcast size-1 dimensions of equal-rank operands (and
+  reject other shape mismatches with its messages); eager, under jit and grad."""
+  x = (rng.random(xs) + 0.5).astype(np.float32)
+  y = (rng.random(ys) + 0.5).astype(np.float32)
+  res = run_both(name, x, y)
+  if res is None:
+    return
+  check_vs_jax(*res)
+  check_vs_jax(pyjax.jit(getattr(lax, name))(x, y), res[1])
+  if name in ("add", "mul", "div", "pow") and x.size and y.size:
+    pg = pyjax.grad(lambda a, b: getattr(lax, name)(a, b).sum(), (0, 1))(x, y)
+    jg = jax.grad(lambda a, b: getattr(jlax, name)(a, b).sum(), (0, 1))(x, y)
+    for p, j in zip(pg, jg):
+      np.testing.assert_allclose(np.asarray(p), np.asarray(j), rtol=1e-5)
+
+
+@pytest.mark.parametrize("ydt", [np.int8, np.int32, np.uint8, np.uint32, np.float32,
+                                 np.float16, np.bool_], ids=ids)
+def test_pow_integer_exponent(ydt, rng):
+  """lax.pow takes an integer exponent of any width (converted to the base's dtype);
+  other exponent dtypes must match the base. Eager, jit, grad and vmap vs JAX."""
+  x = np.array([0.0, 0.5, 1.5, -2.0, 3.0], np.float32)
+  y = np.array([0, 1, 2, 3, 2]).astype(ydt)
+  res = run_both("pow", x, y)
+  if res is None:
+    return
+  check_vs_jax(*res)
+  check_vs_jax(pyjax.jit(lax.pow)(x, y), res[1])
+  check_vs_jax(pyjax.vmap(lax.pow)(x, y), res[1])
+  if np.dtype(ydt).kind in "iu":
+    pg = pyjax.grad(lambda a: lax.pow(a, y).sum())(x)
+    jg = jax.grad(lambda a: jlax.pow(a, y).sum())(x)
+    np.testing.assert_allclose(np.asarray(pg), np.asarray(jg), rtol=1e-6)
+    check_vs_jax(lax.pow(np.complex64(1 + 1j), np.int32(3)),
+                 jlax.pow(np.complex64(1 + 1j), np.int32(3)))
+
+
 @pytest.mark.parametrize("dtype", [np.int8, np.int32, np.uint8, np.uint32], ids=ids)
 def test_integer_div_rem_edge_cases(dtype):
   info = np.iinfo(dtype)
