@@ -2278,8 +2278,8 @@ def _reduce_check(name, accepted, x: ShapedArray, axes):
   _check_dtype(name, x.dtype, accepted)
   for a in axes:
     if not 0 <= a < x.ndim:
-      raise ValueError(f"reduction axes {axes} out of bounds for operand of shape "
-                       f"{x.shape}")
+      raise ValueError(f"reduction axes {axes} contains out-of-bounds indices for "
+                       f"{x.str_short(short_dtypes=False)}.")
   if len(set(axes)) != len(axes):
     raise ValueError(f"duplicate value in 'axes' of reduction: {axes}")
   return tuple(s for i, s in enumerate(x.shape) if i not in axes)
@@ -3091,7 +3091,7 @@ def dot(lhs, rhs, precision=None, preferred_element_type=None):
 def _reduce_api(p, name):
   def fn(operand, axes):
     operand = _to_array(operand)
-    axes = tuple(sorted(_canon_axis(a, operand.ndim) for a in axes))
+    axes = tuple(sorted(operator.index(a) for a in axes))  # negative: JAX's error
     if p is reduce_sum_p:
       return p.bind(operand, axes=axes, out_sharding=None)
     return p.bind(operand, axes=axes)
@@ -3108,15 +3108,22 @@ reduce_or = _reduce_api(reduce_or_p, "reduce_or")
 reduce_xor = _reduce_api(reduce_xor_p, "reduce_xor")
 
 
+def _arg_axis(operand, axis):
+  axis = operator.index(axis)
+  if not 0 <= axis < operand.ndim:
+    raise ValueError(f"Invalid axis {axis} for operand shape {operand.shape}")
+  return axis
+
+
 def argmax(operand, axis: int, index_dtype):
   operand = _to_array(operand)
-  return argmax_p.bind(operand, axes=(_canon_axis(axis, operand.ndim),),
+  return argmax_p.bind(operand, axes=(_arg_axis(operand, axis),),
                        index_dtype=dtypes.canonicalize_dtype(index_dtype))
 
 
 def argmin(operand, axis: int, index_dtype):
   operand = _to_array(operand)
-  return argmin_p.bind(operand, axes=(_canon_axis(axis, operand.ndim),),
+  return argmin_p.bind(operand, axes=(_arg_axis(operand, axis),),
                        index_dtype=dtypes.canonicalize_dtype(index_dtype))
 
 
