@@ -220,8 +220,7 @@ def compile_closed_jaxpr(closed: ClosedJaxpr, name: str, text: str | None = None
     from pyjax._src.interpreters import lowering
     text = lowering.lower_jaxpr(closed, name)
   c = CompiledCall(closed, name, text, platform, donated)
-  if platform != "cpu":
-    c.device = device if device is not None else _devices.gpu_devices()[0]
+  c.device = device
   return c
 
 

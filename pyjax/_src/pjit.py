@@ -425,7 +425,7 @@ def _run(entry: _Entry, leaves, donated, device=None):
     c = entry.compiled = dispatch.compile_closed_jaxpr(entry.closed, _entry_name(entry),
                                                        donated=donated)
   outs = c(leaves, donated)
-  if committed and device is not None:
+  if committed:
     dispatch.commit(outs, device)
   return outs
 

@@ -135,7 +135,7 @@ def _crashed(message: str) -> bool:
 def compile_module(text: str, platform: str = "cpu", asynchronous: bool = False) -> bytes:
   """The VM flatbuffer for ``text``, from the memory cache, the disk cache or IREE;
   ``asynchronous``: ``main`` takes wait/signal fences (for ``Stream``)."""
-  flags = platform_flags(platform)
+  base = flags = platform_flags(platform)
   if asynchronous:
     flags = flags + ASYNC_FLAGS
   key = cache_key(text, flags)
@@ -164,7 +164,7 @@ def compile_module(text: str, platform: str = "cpu", asynchronous: bool = False)
           _mem_cache[key] = payload
           return payload
         missing = re.findall(r"undefined symbol: (\S+)", str(e))
-        if flags is CUDA_FLAGS or not missing or any(m.startswith("_") for m in missing):
+        if base is CUDA_FLAGS or not missing or any(m.startswith("_") for m in missing):
           raise
         # float64 math calls libm, which IREE's embedded (self-contained) executables
         # cannot link: link a system shared library instead.

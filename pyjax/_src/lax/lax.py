@@ -1012,20 +1012,19 @@ def _np_pow(x, y):
 def _pow_lower(ctx, x, y):
   if y.aval.dtype != x.aval.dtype:
     y = ctx.convert(y, x.aval.dtype)
-  r = _pow_elementwise_lower(ctx, x, y)
   if x.aval.dtype.kind == "c":
-    return r
+    return _pow_elementwise_lower(ctx, x, y)
   # IREE's powf is exp(y log x): C's pow (XLA's) differs for negative bases with
   # integral exponents, for y = 0 (1, even for x = 0 or NaN) and for x = 1 (1).
   shape, dt = ctx.aval_out.shape, x.aval.dtype
   x, y = ctx.broadcast(x, shape), ctx.broadcast(y, shape)
   full = lambda v: ctx.full(v, shape, dt)  # noqa: E731
-  mag = _pow_elementwise_lower(ctx, ctx.unary("abs", x), y)
+  mag = _pow_elementwise_lower(ctx, ctx.unary("abs", x), y)  # |x|^y, also for x >= 0
   integral = ctx.compare("EQ", ctx.unary("floor", y), y)
   odd = ctx.binary("and", integral,
                    ctx.compare("NE", ctx.binary("remainder", y, full(2)), full(0)))
   neg = ctx.select(integral, ctx.select(odd, ctx.unary("negate", mag), mag), full(np.nan))
-  r = ctx.select(ctx.compare("LT", x, full(0)), neg, r)
+  r = ctx.select(ctx.compare("LT", x, full(0)), neg, mag)
   one = ctx.binary("or", ctx.compare("EQ", y, full(0)), ctx.compare("EQ", x, full(1)))
   return ctx.select(one, full(1), r)
 
@@ -1033,11 +1032,8 @@ def _pow_lower(ctx, x, y):
 _pow_elementwise_lower = mlir.elementwise("power")
 pow_p = binop("pow", _np_pow, _inexact, lower=_pow_lower, check=_pow_check)
 def _pow_jvp_lhs(t, ans, x, y):
-  if y.dtype != x.dtype:  # an integer exponent: 0 * x^-1 is 0, even at x = 0
-    yf = convert_element_type(y, x.dtype)
-    jac = mul(yf, pow(x, sub(y, _const(y, 1))))
-  else:
-    jac = mul(y, pow(x, sub(y, _const(y, 1))))
+  yf = y if y.dtype == x.dtype else convert_element_type(y, x.dtype)  # integer exponent
+  jac = mul(yf, pow(x, sub(y, _const(y, 1))))
   return mul(t, select(_brcast_to(eq(y, _const(y, 0)), jac.shape), _zeros(jac), jac))
 
 
@@ -3108,22 +3104,15 @@ reduce_or = _reduce_api(reduce_or_p, "reduce_or")
 reduce_xor = _reduce_api(reduce_xor_p, "reduce_xor")
 
 
-def _arg_axis(operand, axis):
-  axis = operator.index(axis)
-  if not 0 <= axis < operand.ndim:
-    raise ValueError(f"Invalid axis {axis} for operand shape {operand.shape}")
-  return axis
-
-
 def argmax(operand, axis: int, index_dtype):
   operand = _to_array(operand)
-  return argmax_p.bind(operand, axes=(_arg_axis(operand, axis),),
+  return argmax_p.bind(operand, axes=(operator.index(axis),),
                        index_dtype=dtypes.canonicalize_dtype(index_dtype))
 
 
 def argmin(operand, axis: int, index_dtype):
   operand = _to_array(operand)
-  return argmin_p.bind(operand, axes=(_arg_axis(operand, axis),),
+  return argmin_p.bind(operand, axes=(operator.index(axis),),
                        index_dtype=dtypes.canonicalize_dtype(index_dtype))
 
 
