@@ -1014,8 +1014,8 @@ def _pow_lower(ctx, x, y):
     y = ctx.convert(y, x.aval.dtype)
   if x.aval.dtype.kind == "c":
     return _pow_elementwise_lower(ctx, x, y)
-  # IREE's powf is exp(y log x): C's pow (XLA's) differs for negative bases with
-  # integral exponents, for y = 0 (1, even for x = 0 or NaN) and for x = 1 (1).
+  # IREE's powf is exp(y log x): C's pow (XLA's) differs for negative bases (and -0)
+  # with odd integral exponents, for y = 0 (1, even for x = 0 or NaN) and for x = 1.
   shape, dt = ctx.aval_out.shape, x.aval.dtype
   x, y = ctx.broadcast(x, shape), ctx.broadcast(y, shape)
   full = lambda v: ctx.full(v, shape, dt)  # noqa: E731
@@ -1023,8 +1023,12 @@ def _pow_lower(ctx, x, y):
   integral = ctx.compare("EQ", ctx.unary("floor", y), y)
   odd = ctx.binary("and", integral,
                    ctx.compare("NE", ctx.binary("remainder", y, full(2)), full(0)))
-  neg = ctx.select(integral, ctx.select(odd, ctx.unary("negate", mag), mag), full(np.nan))
-  r = ctx.select(ctx.compare("LT", x, full(0)), neg, mag)
+  negative = ctx.compare("LT", x, full(0))
+  minus_zero = ctx.binary("and", ctx.compare("EQ", x, full(0)),
+                          ctx.compare("LT", ctx.binary("divide", full(1), x), full(0)))
+  sign_set = ctx.binary("or", negative, minus_zero)
+  r = ctx.select(ctx.binary("and", odd, sign_set), ctx.unary("negate", mag), mag)
+  r = ctx.select(ctx.binary("and", negative, ctx.unary("not", integral)), full(np.nan), r)
   one = ctx.binary("or", ctx.compare("EQ", y, full(0)), ctx.compare("EQ", x, full(1)))
   return ctx.select(one, full(1), r)
 

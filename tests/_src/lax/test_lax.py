@@ -388,6 +388,17 @@ def test_binary_size_one_broadcasting(name, xs, ys, rng):
       np.testing.assert_allclose(np.asarray(p), np.asarray(j), rtol=1e-5)
 
 
+def test_pow_special_values_under_jit():
+  """C's pow, as XLA computes it: negative bases and -0 with odd integral exponents,
+  non-integral exponents of negative bases, y = 0 and x = 1."""
+  x = np.array([0., -0., -2., -2., 2., np.nan, 1., 0., -3., -0., -0., -0., -2.], np.float32)
+  y = np.array([0., 0., 3., .5, -1., 0., np.nan, -1., 2., -3., 3., .5, -2.], np.float32)
+  got, want = np.asarray(pyjax.jit(lax.pow)(x, y)), np.asarray(jax.jit(jlax.pow)(x, y))
+  check_vs_jax(pyjax.jit(lax.pow)(x, y), jax.jit(jlax.pow)(x, y))
+  ok = ~np.isnan(want)  # (the sign of zeros and infinities; a NaN's sign means nothing)
+  np.testing.assert_array_equal(np.signbit(got[ok]), np.signbit(want[ok]))
+
+
 @pytest.mark.parametrize("ydt", [np.int8, np.int32, np.uint8, np.uint32, np.float32,
                                  np.float16, np.bool_], ids=ids)
 def test_pow_integer_exponent(ydt, rng):
