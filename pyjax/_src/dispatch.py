@@ -119,6 +119,7 @@ class CompiledCall:
     # (input, output) and (output, output) pairs IREE returns without a copy (e.g. the
     # identity, a reshape); found on the first call, the same on every call.
     self.same_memory = None
+    self.simple = False  # set after the first call (see ``__call__``'s fast path)
     self.device = None  # the GPU Device its results are committed to (None: CPU)
     if config.jax_log_compiles:
       import logging
@@ -138,6 +139,25 @@ class CompiledCall:
 
   def __call__(self, leaves, donated=()):
     drv = self.driver
+    if self.simple and not donated:
+      # The common case, kept short: a synchronous program with no constants, no
+      # aliasing, and results that never share an argument's memory.
+      views = []
+      for x in leaves:
+        t = type(x)
+        b = x._buf if t is ArrayImpl or t is PendingArray else None
+        if b is None or b.driver != drv or x._deleted:
+          b = self._buffer(x)
+        views.append(b.view)
+      res = []
+      for o, (shape, dtype, weak) in zip(self.exe.call(views), self.out_meta):
+        a = _new_object(PendingArray)
+        a.weak_type = weak
+        a._device = None
+        a._deleted = False
+        a._buf = DeviceBuffer(o, drv, shape, dtype)
+        res.append(a)
+      return res
     views = self.const_views.copy()
     bufs = []
     for x in leaves:
@@ -177,6 +197,8 @@ class CompiledCall:
       if fence is not None and res:
         res[0]._buf.wait()
       same = self.same_memory = self._find_same_memory(views, outs)
+      self.simple = (not same and not self.const_views and not self.aliases
+                     and not exe.is_async and self.device is None)
     for i, j in same:
       if i is not None:
         (self.const_bufs + bufs)[i].shared = True

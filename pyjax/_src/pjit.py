@@ -209,11 +209,12 @@ def _resolve_argnums(fun, static_argnums, static_argnames):
 
 class _Entry:
   """One traced signature: its jaxpr, output tree and compiled call."""
-  __slots__ = ("closed", "out_tree", "compiled", "tracer_consts", "on_gpu")
+  __slots__ = ("closed", "out_tree", "compiled", "tracer_consts", "on_gpu", "one_leaf")
 
   def __init__(self, closed, out_tree, tracer_consts):
     self.closed = closed
     self.out_tree = out_tree
+    self.one_leaf = out_tree.num_nodes == 1  # the result is the single output itself
     self.tracer_consts = tracer_consts
     self.compiled = None  # for the CPU
     self.on_gpu = {}  # GPU Device -> its compiled call
@@ -354,7 +355,7 @@ class JitWrapped:
           outs = _run(entry, args, (), self._device)
         else:
           outs = c(args, ())
-        return tree_util.tree_unflatten(entry.out_tree, outs)
+        return outs[0] if entry.one_leaf else tree_util.tree_unflatten(entry.out_tree, outs)
     leaves, entry, static_key = self._entry(args, kwargs)
     donated = self._donated(args, kwargs, static_key)
     if trace is core.eval_trace and not entry.tracer_consts:

@@ -40,9 +40,6 @@ CPU_FLAGS = (
     "--iree-opt-level=O3",
     "--iree-opt-data-tiling",
     "--iree-llvmcpu-enable-ukernels=all",
-    # Fewer, larger workgroups: the default tiles elementwise code so finely that
-    # per-workgroup overhead made a 1e6-element negate 5x slower.
-    "--iree-llvmcpu-distribution-size=131072",
     "--iree-input-demote-f64-to-f32=false",
     "--iree-input-demote-i64-to-i32=false",
 )
@@ -192,10 +189,28 @@ _instance = None
 _devices: dict[str, object] = {}
 
 
+def _worker_flags() -> list[str]:
+  """local-task's worker pool: one unpinned worker per CPU this process may use, unless
+  the user set IREE's topology flags (``IREE_PY_RUNTIME_FLAGS``). IREE's default pins
+  one worker per physical core; beside the Python thread, a pinned worker descheduled
+  mid-dispatch stalls the whole dispatch for a scheduler tick (a 1 ms MLP forward
+  took 3-5 ms on one call in ten on 2 cores); unpinned workers migrate instead."""
+  if "task_topology" in os.environ.get("IREE_PY_RUNTIME_FLAGS", ""):
+    return []
+  try:
+    n = len(os.sched_getaffinity(0))
+  except (AttributeError, OSError):
+    n = os.cpu_count() or 1
+  return [f"--task_topology_group_count={max(n, 1)}"]
+
+
 def _runtime():
   global _rt, _instance
   if _rt is None:
     import iree.runtime as rt
+    flags = _worker_flags()
+    if flags:
+      rt.flags.parse_flags(*flags)
     _instance = rt.VmInstance()
     _rt = rt
   return _rt

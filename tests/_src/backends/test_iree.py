@@ -18,6 +18,9 @@ MODULE = """module @m {
 """
 
 
+_USER_IREE_FLAGS = os.environ.get("IREE_PY_RUNTIME_FLAGS", "")  # before any test's edits
+
+
 @pytest.fixture
 def cache_dir(tmp_path):
   old = pyjax.config.jax_compilation_cache_dir
@@ -185,3 +188,39 @@ def test_same_arguments_reuse_and_new_arguments():
   for i in range(3):
     c = g(c)
   np.testing.assert_array_equal(c, [3.0, 3.0, 3.0])
+
+
+def test_worker_pool_is_unpinned_one_per_cpu(monkeypatch):
+  """local-task gets one unpinned worker per usable CPU, unless the user chose IREE's
+  topology flags; the workers of the running process are free to migrate."""
+  monkeypatch.delenv("IREE_PY_RUNTIME_FLAGS", raising=False)
+  n = len(os.sched_getaffinity(0))
+  assert iree._worker_flags() == [f"--task_topology_group_count={n}"]
+  monkeypatch.setenv("IREE_PY_RUNTIME_FLAGS", "--task_topology_mode=physical_cores")
+  assert iree._worker_flags() == []
+  f = pyjax.jit(lambda x: x * 2.0)
+  f(pyjax.numpy.ones(1_000_000)).block_until_ready()  # a local-task program
+  workers = [t for t in os.listdir("/proc/self/task")
+             if open(f"/proc/self/task/{t}/comm").read().startswith("iree-worker")]
+  assert workers
+  if "task_topology" not in _USER_IREE_FLAGS:
+    for t in workers:
+      assert os.sched_getaffinity(int(t)) == os.sched_getaffinity(0)
+
+
+def test_outputs_of_the_fast_call_path():
+  """A small synchronous program takes the short call path after its first call: its
+  results are fresh arrays with the right shapes, dtypes and weak types, several outputs
+  come back in order, and a single output is returned as itself."""
+  f = pyjax.jit(lambda x, y: (x + y, (x * y).astype(np.int32), 2.0))
+  a, b = pyjax.numpy.arange(4.0), pyjax.numpy.ones(4)
+  for _ in range(3):
+    s, p, c = f(a, b)
+    np.testing.assert_array_equal(s, [1.0, 2.0, 3.0, 4.0])
+    assert p.dtype == np.int32 and p.tolist() == [0, 1, 2, 3]
+    assert c.weak_type and float(c) == 2.0
+  g = pyjax.jit(lambda x: x + 1)
+  for _ in range(3):
+    r = g(a)
+    assert type(r).__name__ in ("ArrayImpl", "PendingArray") and r.shape == (4,)
+  assert g(a) is not g(a)
