@@ -420,6 +420,37 @@ def test_pow_integer_exponent(ydt, rng):
                  jlax.pow(np.complex64(1 + 1j), np.int32(3)))
 
 
+_CX = np.array([1+1j, 1+1j, 1+1j, 1e300+1e300j, 1e-300+1e-300j, 0j, 1+1j, complex(np.nan, 1),
+                3+4j, 1e308+1e308j, -2-1j, complex(np.inf, 1), complex(1, -np.inf), -0j])
+_CY = np.array([complex(np.inf, 0), complex(np.inf, np.inf), 0j, 1e300+1e300j,
+                1e-300+1e-300j, 0j, complex(0, np.inf), 1+0j, 1e200+1e-200j, 1e-5+1e-5j,
+                complex(0, -0.0), 2-1j, 3+1j, complex(-np.inf, 2)])
+
+
+@pytest.mark.parametrize("dtype", [np.complex64, np.complex128], ids=ids)
+def test_complex_div_special_values(dtype):
+  """Complex division gives XLA's answers: no overflow or underflow of |y|^2 (Smith's
+  algorithm), and C99's results for zero divisors, infinite numerators and infinite
+  divisors, eagerly (to an ulp) and under jit (exactly); as a scalar divisor
+  broadcast, and under vmap."""
+  with enable_x64(), np.errstate(over="ignore"):
+    x, y = _CX.astype(dtype), _CY.astype(dtype)  # 1e300 overflows complex64 to inf
+    want = np.asarray(jax.jit(jlax.div)(x, y))
+    for got in (pyjax.jit(lax.div)(x, y), lax.div(x, y), pyjax.vmap(lax.div)(x, y)):
+      got = np.asarray(got)
+      assert got.dtype == want.dtype
+      for part in (np.real, np.imag):
+        g, w = part(got), part(want)
+        np.testing.assert_array_equal(np.isnan(g), np.isnan(w))
+        ok = ~np.isnan(w)
+        np.testing.assert_allclose(g[ok], w[ok], rtol=4 * np.finfo(g.dtype).eps, atol=0)
+        np.testing.assert_array_equal(np.signbit(g[ok & (w == 0)]), np.signbit(w[ok & (w == 0)]))
+    np.testing.assert_array_equal(np.asarray(pyjax.jit(lax.div)(x, y)), want)
+    s = dtype(2 - 1j)
+    check_vs_jax(pyjax.jit(lambda a: a / s)(x), jax.jit(lambda a: a / s)(x))
+    check_vs_jax(pyjax.jit(lambda b: s / b)(y), jax.jit(lambda b: s / b)(y))
+
+
 @pytest.mark.parametrize("dtype", [np.int8, np.int32, np.uint8, np.uint32], ids=ids)
 def test_integer_div_rem_edge_cases(dtype):
   info = np.iinfo(dtype)
