@@ -105,11 +105,16 @@ def test_multiple_results_and_host_fallback(fake_gpu):
   np.testing.assert_array_equal(np.asarray(ks), [1, 2, 3])
   np.testing.assert_array_equal(np.asarray(vs), [10.0, 20.0, 30.0])
   a = pyjax.device_put(np.array([0.5, 2.0], np.float32), fake_gpu)
-  # igamma has no StableHLO lowering: evaluated on the host, still correct
-  got = lax.igamma(a, a)
+  got = lax.igamma(a, a)  # (lowered with lax-written loops)
   import scipy.special
   np.testing.assert_allclose(np.asarray(got), scipy.special.gammainc([0.5, 2.0],
                                                                      [0.5, 2.0]), rtol=1e-5)
+  # A primitive with no StableHLO lowering is evaluated on the host, still correct.
+  from pyjax._src.core import Primitive
+  host_only = Primitive("host_only_square")
+  host_only.def_impl(lambda x: np.square(x))
+  host_only.def_abstract_eval(lambda x: x)
+  np.testing.assert_array_equal(np.asarray(host_only.bind(a)), [0.25, 4.0])
 
 
 def test_jit_runs_where_its_arguments_live(fake_gpu):

@@ -356,6 +356,40 @@ def elementwise(name: str, compute_f32=False, bool_name=None):
   return rule
 
 
+def lower_fun(fun, compute_f32=False):
+  """A lowering rule from ``fun(*operands, **params)``, written with lax operations (loops
+  included): traced on the operands' avals and lowered in place, as JAX's
+  ``mlir.lower_fun``. Operands are broadcast to the output's shape first;
+  ``compute_f32`` runs half-precision operands in float32. A one-element result is
+  computed on two copies of its operands: on one-element while loops IREE's stream
+  partitioning failed ("circular dependency")."""
+  def rule(ctx, *xs, **params):
+    from pyjax._src.interpreters import partial_eval as pe
+    out = ctx.aval_out
+    xs = [ctx.broadcast(x, out.shape) for x in xs]
+    half = compute_f32 and out.dtype in _HALF
+    if half:
+      xs = [ctx.convert(x, np.float32) for x in xs]
+    one = out.size == 1
+    if one:
+      xs = [ctx.op("stablehlo.broadcast_in_dim", [ctx.op("stablehlo.reshape", [x],
+                                                         x.aval.update(shape=(1,)))],
+                   x.aval.update(shape=(2,)), "broadcast_dimensions = array<i64: 0>")
+            for x in xs]
+    jaxpr, consts = pe.trace_to_jaxpr(lambda *a: [fun(*a, **params)],
+                                      [x.aval.update(weak_type=False) for x in xs])
+    cs = [ctx.constant(np.asarray(_host(c)), core.get_aval(c)) for c in consts]
+    r, = ctx.lower_jaxpr(jaxpr, cs, xs)
+    if one:
+      r = ctx.op("stablehlo.slice", [r], r.aval.update(shape=(1,)),
+                 "start_indices = array<i64: 0>, limit_indices = array<i64: 1>, "
+                 "strides = array<i64: 1>")
+      r = ctx.op("stablehlo.reshape", [r], r.aval.update(shape=out.shape))
+    return ctx.convert(r, out.dtype) if half else r
+  rule.__name__ = f"lower_{getattr(fun, '__name__', 'fun')}"
+  return rule
+
+
 _HALF = (dtypes.bfloat16, np.dtype(np.float16))
 
 
