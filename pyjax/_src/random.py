@@ -13,6 +13,7 @@ import numpy as np
 
 from pyjax._src import dtypes, prng
 from pyjax._src.api import vmap
+from pyjax._src.custom_derivatives import custom_jvp
 from pyjax._src.lax import lax
 from pyjax._src.lax.control_flow import scan, while_loop
 from pyjax._src.prng import PRNGKeyArray, UINT_DTYPES
@@ -601,16 +602,35 @@ def _gamma_one(key, alpha, log_space):
 
 
 def _gamma(key, a, shape, dtype, log_space):
-  """One key per element of ``a`` (split from ``key``), one loop per element, vmapped."""
+  """One key per element of ``a`` (split from ``key``), one loop per element, vmapped.
+  Differentiable in ``a`` as JAX's: the sample's derivative by implicit differentiation
+  of its CDF (``lax.random_gamma_grad``), not through the rejection loops."""
   a = lax.convert_element_type(a, dtype)
   if tuple(a.shape) != shape:
     a = jnp.broadcast_to(a, shape)
   n = math.prod(shape)
   if n == 0:
     return jnp.zeros(shape, dtype)
-  keys = prng.random_split(key, (n,))
-  one = lambda k, alpha: _gamma_one(k, alpha, log_space)
-  return lax.reshape(vmap(one)(keys, lax.reshape(a, (n,))), shape)
+
+  @custom_jvp
+  def sample(a):
+    keys = prng.random_split(key, (n,))
+    one = lambda k, alpha: _gamma_one(k, alpha, log_space)
+    return lax.reshape(vmap(one)(keys, lax.reshape(a, (n,))), shape)
+
+  @sample.defjvp
+  def sample_jvp(primals, tangents):
+    (a,), (ta,) = primals, tangents
+    ans = sample(a)
+    if log_space:  # d log x = dx / x, with x = exp(ans) kept above 0
+      x = lax.exp(ans)
+      x = lax.select(lax.eq(x, _const(dtype, 0)), lax.full_like(x, np.finfo(dtype).tiny), x)
+      grad = lax.random_gamma_grad(a, x) / x
+    else:
+      grad = lax.random_gamma_grad(a, ans)
+    return ans, ta * grad
+
+  return sample(a)
 
 
 def gamma(key, a, shape=None, dtype=None):
