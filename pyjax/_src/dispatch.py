@@ -125,6 +125,14 @@ class CompiledCall:
       import logging
       logging.getLogger("pyjax").warning("Compiled %s for %s", name, self.driver)
 
+  def _arg(self, x):
+    """The device buffer of argument ``x`` on this program's driver."""
+    t = type(x)
+    b = x._buf if t is ArrayImpl or t is PendingArray else None
+    if b is None or b.driver != self.driver or x._deleted:
+      b = self._buffer(x)
+    return b
+
   def _buffer(self, x):
     if not isinstance(x, ArrayImpl):
       x = asarray_value(x)
@@ -142,13 +150,8 @@ class CompiledCall:
     if self.simple and not donated:
       # The common case, kept short: a synchronous program with no constants, no
       # aliasing, and results that never share an argument's memory.
-      views = []
-      for x in leaves:
-        t = type(x)
-        b = x._buf if t is ArrayImpl or t is PendingArray else None
-        if b is None or b.driver != drv or x._deleted:
-          b = self._buffer(x)
-        views.append(b.view)
+      arg = self._arg
+      views = [arg(x).view for x in leaves]
       res = []
       for o, (shape, dtype, weak) in zip(self.exe.call(views), self.out_meta):
         a = _new_object(PendingArray)
@@ -159,14 +162,8 @@ class CompiledCall:
         res.append(a)
       return res
     views = self.const_views.copy()
-    bufs = []
-    for x in leaves:
-      t = type(x)
-      b = x._buf if t is ArrayImpl or t is PendingArray else None
-      if b is None or b.driver != drv or x._deleted:
-        b = self._buffer(x)
-      bufs.append(b)
-      views.append(b.view)
+    bufs = [self._arg(x) for x in leaves]
+    views += [b.view for b in bufs]
     if self.aliases:
       self._guard_aliases(leaves, bufs, views, donated)
     exe = self.exe
