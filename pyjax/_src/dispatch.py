@@ -150,8 +150,14 @@ class CompiledCall:
     if self.simple and not donated:
       # The common case, kept short: a synchronous program with no constants, no
       # aliasing, and results that never share an argument's memory.
-      arg = self._arg
-      views = [arg(x).view for x in leaves]
+      views = []
+      for x in leaves:  # (``_arg`` inlined for the common case: 0.25 us a call)
+        t = type(x)
+        if (t is ArrayImpl or t is PendingArray) and (b := x._buf) is not None \
+            and b.driver == drv and not x._deleted:
+          views.append(b.view)
+        else:
+          views.append(self._arg(x).view)
       res = []
       for o, (shape, dtype, weak) in zip(self.exe.call(views), self.out_meta):
         a = _new_object(PendingArray)
