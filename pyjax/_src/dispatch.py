@@ -108,6 +108,14 @@ class CompiledCall:
         self.aliases = {}
       else:
         text = marked
+    unused = [a for i, (a, d) in enumerate(zip(closed.in_avals, donated))
+              if d and i not in self.aliases]
+    if unused:  # JAX's warning: no result of the same type to write into
+      import warnings
+      names = ", ".join(("~" if a.weak_type else "") + a.str_short(short_dtypes=False)
+                        for a in unused)
+      warnings.warn(f"Some donated buffers were not usable: {names}.\nSee an explanation "
+                    "at https://docs.jax.dev/en/latest/faq.html#buffer-donation.")
     self.text = text
     vmfb = iree.compile_module(text, platform, asynchronous=self.driver == "local-task")
     self.exe = iree.Executable(vmfb, self.driver, len(out_avals))

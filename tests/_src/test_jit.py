@@ -278,6 +278,21 @@ def test_donation_deletes_input():
     print(x)
 
 
+def test_unusable_donation_warns_as_jax():
+  """A donated argument no result can reuse (no output of its shape and dtype) gets
+  JAX's warning, once per compilation; usable donations stay silent."""
+  f = jit(lambda x, y: (x + y).sum(), donate_argnums=(0, 1))
+  with pytest.warns(UserWarning, match=r"Some donated buffers were not usable: "
+                    r"float32\[3\], float32\[3\]\.\nSee an explanation at "
+                    r"https://docs.jax.dev/en/latest/faq.html#buffer-donation"):
+    f(jnp.ones(3), jnp.ones(3))
+  import warnings
+  with warnings.catch_warnings():
+    warnings.simplefilter("error")
+    f(jnp.ones(3), jnp.ones(3))  # (compiled already)
+    jit(lambda x: x * 2, donate_argnums=0)(jnp.ones(3))
+
+
 def test_disable_jit():
   calls = []
 
