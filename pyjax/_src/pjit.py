@@ -214,7 +214,8 @@ class _Entry:
   def __init__(self, closed, out_tree, tracer_consts):
     self.closed = closed
     self.out_tree = out_tree
-    self.one_leaf = out_tree.num_nodes == 1  # the result is the single output itself
+    # The result is the single output itself (not None, whose tree is one node too).
+    self.one_leaf = out_tree.num_nodes == 1 and out_tree.num_leaves == 1
     self.tracer_consts = tracer_consts
     self.compiled = None  # for the CPU
     self.on_gpu = {}  # GPU Device -> its compiled call

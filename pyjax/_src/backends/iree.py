@@ -221,7 +221,7 @@ def _tune_malloc() -> bool:
   try:
     import ctypes
     mallopt = ctypes.CDLL(None).mallopt  # glibc (musl and macOS have none)
-  except (OSError, AttributeError):
+  except (OSError, AttributeError, TypeError):
     return False
   M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
   return bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)

@@ -224,6 +224,11 @@ def test_outputs_of_the_fast_call_path():
     r = g(a)
     assert type(r).__name__ in ("ArrayImpl", "PendingArray") and r.shape == (4,)
   assert g(a) is not g(a)
+  for empty in (None, (), [], {}):  # one-node output trees with no leaves
+    h = pyjax.jit(lambda x, e=empty: e)
+    for _ in range(2):
+      assert h(a) == empty
+  assert pyjax.jit(lambda x: [x])(a)[0].shape == (4,)
 
 
 def test_large_results_reuse_heap_memory(monkeypatch):
