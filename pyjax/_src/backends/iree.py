@@ -190,18 +190,25 @@ _devices: dict[str, object] = {}
 
 
 def _worker_flags() -> list[str]:
-  """local-task's worker pool: one unpinned worker per CPU this process may use, unless
-  the user set IREE's topology flags (``IREE_PY_RUNTIME_FLAGS``). IREE's default pins
-  one worker per physical core; beside the Python thread, a pinned worker descheduled
-  mid-dispatch stalls the whole dispatch for a scheduler tick (a 1 ms MLP forward
-  took 3-5 ms on one call in ten on 2 cores); unpinned workers migrate instead."""
+  """local-task's worker pool: one unpinned worker per physical core this process may
+  use, unless the user set IREE's topology flags (``IREE_PY_RUNTIME_FLAGS``). IREE's
+  default pins one worker per physical core; beside the Python thread, a pinned worker
+  descheduled mid-dispatch stalls the whole dispatch for a scheduler tick (a 1 ms MLP
+  forward took 3-5 ms on one call in ten on 2 cores); unpinned workers migrate."""
   if "task_topology" in os.environ.get("IREE_PY_RUNTIME_FLAGS", ""):
     return []
   try:
-    n = len(os.sched_getaffinity(0))
+    cpus = os.sched_getaffinity(0)
   except (AttributeError, OSError):
-    n = os.cpu_count() or 1
-  return [f"--task_topology_group_count={max(n, 1)}"]
+    cpus = range(os.cpu_count() or 1)
+  cores = set()  # SMT siblings share a core
+  for c in cpus:
+    try:
+      with open(f"/sys/devices/system/cpu/cpu{c}/topology/thread_siblings_list") as f:
+        cores.add(f.read().strip())
+    except OSError:
+      cores.add(str(c))
+  return [f"--task_topology_group_count={max(len(cores), 1)}"]
 
 
 # Device buffers on the CPU come from malloc. glibc serves a block over its mmap
