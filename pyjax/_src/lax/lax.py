@@ -289,62 +289,54 @@ def _int_div(x, y):
   return np.where(zero, np.array(-1).astype(x.dtype), q).astype(x.dtype)
 
 
-def _complex_div(o, ar, ai, br, bi):
-  """XLA's complex division on real and imaginary parts, written once over the ops of
-  ``o`` (NumPy for eager, StableHLO for jit): Smith's algorithm, which neither
-  overflows nor underflows |b|^2, then C99's answers where it gives NaN + NaN i: a zero
-  divisor (inf with b's real sign times a), an infinite numerator over a finite divisor
+def _complex_div(x, y):
+  """XLA's complex division, written with lax operations (the eager impl's fix-up and,
+  through ``mlir.lower_fun``, the jit lowering): Smith's algorithm, which neither
+  overflows nor underflows |y|^2, then C99's answers where it gives NaN + NaN i: a zero
+  divisor (inf with y's real sign times x), an infinite numerator over a finite divisor
   (inf) and a finite numerator over an infinite divisor (signed zero)."""
-  zero, one, inf = o.const(0), o.const(1), o.const(np.inf)
-  bra, bia = o.abs(br), o.abs(bi)
-  lt = o.lt(bra, bia)
-  ratio = o.select(lt, o.div(br, bi), o.div(bi, br))
-  denom = o.select(lt, o.add(bi, o.mul(br, ratio)), o.add(br, o.mul(bi, ratio)))
-  cr = o.div(o.select(lt, o.add(o.mul(ar, ratio), ai), o.add(ar, o.mul(ai, ratio))), denom)
-  ci = o.div(o.select(lt, o.sub(o.mul(ai, ratio), ar), o.sub(ai, o.mul(ar, ratio))), denom)
-  ara, aia = o.abs(ar), o.abs(ai)
+  ar, ai, br, bi = real(x), imag(x), real(y), imag(y)
+  zero, one, inf = full_like(ar, 0), full_like(ar, 1), full_like(ar, np.inf)
+  ibits = np.dtype(f"i{ar.dtype.itemsize}")
+
+  def copysign(v, sign):  # |v| with sign's sign bit (-0 included), for v >= 0
+    bits = bitcast_convert_type(sign, ibits)
+    return select(lt(bits, _const(bits, 0)), neg(v), v)
+
+  bra, bia = abs(br), abs(bi)
+  small = lt(bra, bia)
+  ratio = select(small, div(br, bi), div(bi, br))
+  denom = select(small, add(bi, mul(br, ratio)), add(br, mul(bi, ratio)))
+  cr = div(select(small, add(mul(ar, ratio), ai), add(ar, mul(ai, ratio))), denom)
+  ci = div(select(small, sub(mul(ai, ratio), ar), sub(ai, mul(ar, ratio))), denom)
+  ara, aia = abs(ar), abs(ai)
   # Case 1: 0 divisor and a numerator that is not NaN + NaN i.
-  zero_den = o.and_(o.and_(o.eq(bra, zero), o.eq(bia, zero)),
-                    o.or_(o.not_(o.isnan(ar)), o.not_(o.isnan(ai))))
-  s = o.copysign(inf, br)
-  r1, i1 = o.mul(s, ar), o.mul(s, ai)
+  zero_den = bitwise_and(bitwise_and(eq(bra, zero), eq(bia, zero)),
+                         bitwise_or(eq(ar, ar), eq(ai, ai)))
+  s = copysign(inf, br)
+  r1, i1 = mul(s, ar), mul(s, ai)
   # Case 2: infinite numerator, finite divisor.
-  a_inf_r, a_inf_i = o.eq(ara, inf), o.eq(aia, inf)
-  b_fin = o.and_(o.lt(bra, inf), o.lt(bia, inf))
-  inf_num = o.and_(o.or_(a_inf_r, a_inf_i), b_fin)
-  ur = o.copysign(o.select(a_inf_r, one, zero), ar)
-  ui = o.copysign(o.select(a_inf_i, one, zero), ai)
-  r2 = o.mul(inf, o.add(o.mul(ur, br), o.mul(ui, bi)))
-  i2 = o.mul(inf, o.sub(o.mul(ui, br), o.mul(ur, bi)))
+  a_inf_r, a_inf_i = eq(ara, inf), eq(aia, inf)
+  inf_num = bitwise_and(bitwise_or(a_inf_r, a_inf_i),
+                        bitwise_and(lt(bra, inf), lt(bia, inf)))
+  ur = copysign(select(a_inf_r, one, zero), ar)
+  ui = copysign(select(a_inf_i, one, zero), ai)
+  r2 = mul(inf, add(mul(ur, br), mul(ui, bi)))
+  i2 = mul(inf, sub(mul(ui, br), mul(ur, bi)))
   # Case 3: finite numerator, infinite divisor.
-  b_inf_r, b_inf_i = o.eq(bra, inf), o.eq(bia, inf)
-  inf_den = o.and_(o.or_(b_inf_r, b_inf_i), o.and_(o.lt(ara, inf), o.lt(aia, inf)))
-  vr = o.copysign(o.select(b_inf_r, one, zero), br)
-  vi = o.copysign(o.select(b_inf_i, one, zero), bi)
-  r3 = o.mul(zero, o.add(o.mul(ar, vr), o.mul(ai, vi)))
-  i3 = o.mul(zero, o.sub(o.mul(ai, vr), o.mul(ar, vi)))
-  nan = o.and_(o.isnan(cr), o.isnan(ci))
+  b_inf_r, b_inf_i = eq(bra, inf), eq(bia, inf)
+  inf_den = bitwise_and(bitwise_or(b_inf_r, b_inf_i),
+                        bitwise_and(lt(ara, inf), lt(aia, inf)))
+  vr = copysign(select(b_inf_r, one, zero), br)
+  vi = copysign(select(b_inf_i, one, zero), bi)
+  r3 = mul(zero, add(mul(ar, vr), mul(ai, vi)))
+  i3 = mul(zero, sub(mul(ai, vr), mul(ar, vi)))
+  nan = bitwise_and(ne(cr, cr), ne(ci, ci))
+
   def pick(c, x1, x2, x3):
-    return o.select(nan, o.select(zero_den, x1, o.select(inf_num, x2, o.select(inf_den, x3, c))), c)
-  return pick(cr, r1, r2, r3), pick(ci, i1, i2, i3)
+    return select(nan, select(zero_den, x1, select(inf_num, x2, select(inf_den, x3, c))), c)
 
-
-class _NumpyOps:
-  """``_complex_div``'s ops on NumPy arrays of one real dtype."""
-
-  def __init__(self, dtype):
-    self.dtype = dtype
-
-  def const(self, v):
-    return self.dtype.type(v)
-
-  add, sub, mul, div = staticmethod(np.add), staticmethod(np.subtract), \
-      staticmethod(np.multiply), staticmethod(np.divide)
-  abs, lt, eq, isnan = staticmethod(np.abs), staticmethod(np.less), \
-      staticmethod(np.equal), staticmethod(np.isnan)
-  and_, or_, not_ = staticmethod(np.logical_and), staticmethod(np.logical_or), \
-      staticmethod(np.logical_not)
-  select, copysign = staticmethod(np.where), staticmethod(np.copysign)
+  return complex(pick(cr, r1, r2, r3), pick(ci, i1, i2, i3))
 
 
 def _div_impl(x, y):
@@ -359,10 +351,7 @@ def _div_impl(x, y):
     bad = np.isnan(out.real) & np.isnan(out.imag)
     if bad.any():
       x, y = np.broadcast_to(x, out.shape)[bad], np.broadcast_to(y, out.shape)[bad]
-      fix = np.empty(x.shape, out.dtype)
-      fix.real, fix.imag = _complex_div(_NumpyOps(fix.real.dtype), x.real, x.imag,
-                                        y.real, y.imag)
-      out[bad] = fix
+      out[bad] = _complex_div(ArrayImpl(x, False), ArrayImpl(y, False))._value
   return out
 
 
@@ -910,35 +899,7 @@ def _int_div_guard(ctx, x, y):
   return x, ctx.select(bad, ctx.full(1, shape, dt), y), zero
 
 
-class _LoweringOps:
-  """``_complex_div``'s ops as StableHLO, on values of one real dtype and shape."""
-
-  def __init__(self, ctx, shape, dtype):
-    self.ctx, self.shape, self.dtype = ctx, shape, dtype
-    self._int = np.dtype(f"i{dtype.itemsize}")  # for the sign bit
-
-  def const(self, v):
-    return self.ctx.full(v, self.shape, self.dtype)
-
-  def add(self, a, b): return self.ctx.binary("add", a, b)
-  def sub(self, a, b): return self.ctx.binary("subtract", a, b)
-  def mul(self, a, b): return self.ctx.binary("multiply", a, b)
-  def div(self, a, b): return self.ctx.binary("divide", a, b)
-  def abs(self, a): return self.ctx.unary("abs", a)
-  def lt(self, a, b): return self.ctx.compare("LT", a, b)
-  def eq(self, a, b): return self.ctx.compare("EQ", a, b)
-  def isnan(self, a): return self.ctx.compare("NE", a, a)
-  def and_(self, a, b): return self.ctx.binary("and", a, b)
-  def or_(self, a, b): return self.ctx.binary("or", a, b)
-  def not_(self, a): return self.ctx.unary("not", a)
-  def select(self, c, a, b): return self.ctx.select(c, a, b)
-
-  def copysign(self, a, b):
-    """|a| with b's sign bit (-0 included), for a >= 0."""
-    ctx = self.ctx
-    bits = ctx.op("stablehlo.bitcast_convert", [b], b.aval.update(dtype=self._int))
-    neg = ctx.compare("LT", bits, ctx.full(0, self.shape, self._int))
-    return ctx.select(neg, ctx.unary("negate", a), a)
+_complex_div_lower = mlir.lower_fun(_complex_div)
 
 
 def _div_lower(ctx, x, y):
@@ -946,11 +907,7 @@ def _div_lower(ctx, x, y):
   if dt == np.bool_:
     return ctx.broadcast(x, ctx.aval_out.shape)
   if dt.kind == "c":
-    shape, rdt = ctx.aval_out.shape, _real_dtype(dt)
-    x, y = ctx.broadcast(x, shape), ctx.broadcast(y, shape)
-    parts = [ctx.unary(p, v, rdt) for v in (x, y) for p in ("real", "imag")]
-    re, im = _complex_div(_LoweringOps(ctx, shape, rdt), *parts)
-    return ctx.binary("complex", re, im, dt)
+    return _complex_div_lower(ctx, x, y)
   if dt.kind not in "iu":
     return ctx.binary("divide", x, y)
   x, ysafe, zero = _int_div_guard(ctx, x, y)  # XLA: x / 0 = -1 and INT_MIN / -1 = INT_MIN
