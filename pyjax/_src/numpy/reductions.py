@@ -30,6 +30,13 @@ def _keepdims(out, shape, axes, keepdims):
   return lax.reshape(out, tuple(1 if i in axes else d for i, d in enumerate(shape)))
 
 
+# How ``initial`` joins a reduction's result; for bool sums and products (as JAX: or, and)
+# the reduction too.
+_COMBINE = {"max": lax.max, "min": lax.min, "sum": lax.add, "prod": lax.mul}
+_BOOL_REDUCTIONS = {"sum": (lax.reduce_or, lax.bitwise_or),
+                    "prod": (lax.reduce_and, lax.bitwise_and)}
+
+
 def _reduction(a, name, prim_fn, identity, axis, dtype, out, keepdims, initial, where,
                upcast_small_ints=False, bool_op=None, promote_bool=None):
   if out is not None:
@@ -61,11 +68,9 @@ def _reduction(a, name, prim_fn, identity, axis, dtype, out, keepdims, initial, 
     a = lax.select(where, a, lax.full_like(a, ident))
   if identity is None and initial is None and builtins.any(a.shape[i] == 0 for i in axes):
     raise ValueError(f"zero-size array to reduction operation {name} which has no identity")
-  combine = {"max": lax.max, "min": lax.min, "sum": lax.add, "prod": lax.mul}.get(
-      name.replace("amax", "max").replace("amin", "min"))
-  if a.dtype == np.bool_ and name in ("sum", "prod"):  # as JAX: logical or / and
-    prim_fn, combine = {"sum": (lax.reduce_or, lax.bitwise_or),
-                        "prod": (lax.reduce_and, lax.bitwise_and)}[name]
+  combine = _COMBINE.get(name)
+  if a.dtype == np.bool_ and name in _BOOL_REDUCTIONS:  # as JAX: logical or / and
+    prim_fn, combine = _BOOL_REDUCTIONS[name]
   res = prim_fn(a, axes)
   if initial is not None:
     res = combine(res, lax._convert_element_type(initial, res.dtype))
