@@ -94,7 +94,7 @@ class CompiledCall:
   """A compiled jaxpr: ``call(leaves, donated) -> list of ArrayImpl``."""
 
   def __init__(self, closed: ClosedJaxpr, name: str, text: str, platform="cpu",
-               donated=()):
+               donated=(), device=None):
     from pyjax._src.interpreters import lowering
     consts = lowering.hoisted_consts(closed)
     in_avals = [core.get_aval(c) for c in consts] + list(closed.in_avals)
@@ -128,7 +128,7 @@ class CompiledCall:
     # identity, a reshape); found on the first call, the same on every call.
     self.same_memory = None
     self.simple = False  # set after the first call (see ``__call__``'s fast path)
-    self.device = None  # the GPU Device its results are committed to (None: CPU)
+    self.device = device  # the GPU Device its results are committed to (None: CPU)
     if config.jax_log_compiles:
       import logging
       logging.getLogger("pyjax").warning("Compiled %s for %s", name, self.driver)
@@ -252,9 +252,7 @@ def compile_closed_jaxpr(closed: ClosedJaxpr, name: str, text: str | None = None
   if text is None:
     from pyjax._src.interpreters import lowering
     text = lowering.lower_jaxpr(closed, name)
-  c = CompiledCall(closed, name, text, platform, donated)
-  c.device = device
-  return c
+  return CompiledCall(closed, name, text, platform, donated, device)
 
 
 # ---------------------------------------------------------------- eager ops on a GPU
