@@ -67,11 +67,16 @@ def _check_num_devices(_value):
 config.on_update("jax_num_cpu_devices", _check_num_devices)
 
 
+def _platform(name: str) -> str:
+  """A platform or backend name as a platform: "cuda" is the "gpu" platform."""
+  return "gpu" if name == "cuda" else name
+
+
 def _platforms_allowed() -> set[str]:
   want = {p.strip() for p in (config.jax_platforms or "").split(",") if p.strip()}
   if not want:
     return {"cpu", "gpu"}
-  return {"gpu" if p in ("cuda", "gpu") else p for p in want}
+  return {_platform(p) for p in want}
 
 
 def gpu_devices() -> list[GpuDevice]:
@@ -113,8 +118,7 @@ def _platforms_present() -> list[str]:
 def _check_backend(backend):
   if backend is None:
     return
-  name = {"cuda": "gpu"}.get(backend, backend)
-  if name not in _platforms_present():
+  if _platform(backend) not in _platforms_present():
     raise RuntimeError(
         f"Unknown backend: '{backend}' requested, but no platforms that are instances of "
         f"{backend} are present. Platforms present are: {','.join(_platforms_present())}")
@@ -124,7 +128,7 @@ def devices(backend=None) -> list[Device]:
   _check_backend(backend)
   if backend is None:
     backend = default_backend()
-  if backend in ("gpu", "cuda"):
+  if _platform(backend) == "gpu":
     return list(gpu_devices())
   return list(_init_devices())
 
