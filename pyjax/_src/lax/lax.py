@@ -1219,19 +1219,22 @@ def _igamma_series(a, x, enabled, deriv=False):
   eps = _const(a, np.finfo(a.dtype).eps)
   zero, one = full_like(a, 0), full_like(a, 1)
 
-  def body(r, c, ans, dc, dans):
+  def body(r, c, ans, *d):
     r = add(r, _const(a, 1))
-    dc = mul(sub(dc, div(c, r)), div(x, r))  # d/da of c x / r, with dr/da = 1
-    c = mul(c, div(x, r))
-    ans, dans = add(ans, c), add(dans, dc)
+    step = div(x, r)
+    c, c_before = mul(c, step), c
+    ans = add(ans, c)
     going = gt(abs(div(c, ans)), eps)
-    if deriv:
-      going = bitwise_or(going, gt(abs(div(dc, dans)), eps))
-    return (r, c, ans, dc, dans), going
+    if not deriv:
+      return (r, c, ans), going
+    dc, dans = d
+    dc = mul(sub(dc, div(c_before, r)), step)  # d/da of c x / r, with dr/da = 1
+    dans = add(dans, dc)
+    return (r, c, ans, dc, dans), bitwise_or(going, gt(abs(div(dc, dans)), eps))
 
-  _, _, ans, _, dans = _igamma_loop(body, enabled, a, one, one, zero, zero)
-  g = div(ans, a)
-  return (g, sub(div(dans, a), div(g, a))) if deriv else g
+  out = _igamma_loop(body, enabled, a, one, one, *((zero, zero) if deriv else ()))
+  g = div(out[2], a)
+  return (g, sub(div(out[4], a), div(g, a))) if deriv else g
 
 
 def _igammac_continued_fraction(a, x, enabled, deriv=False):
@@ -1241,39 +1244,43 @@ def _igammac_continued_fraction(a, x, enabled, deriv=False):
   does not)."""
   eps = np.finfo(a.dtype).eps
   c1, big, small = _const(a, 1), _const(a, 1 / eps), _const(a, eps)
-  zero = full_like(a, 0)
+  zero, one = full_like(a, 0), full_like(a, 1)
   y = sub(c1, a)
   z = add(add(x, y), c1)
-  pkm2, qkm2, pkm1, qkm1 = full_like(a, 1), x, add(x, c1), mul(z, x)
-  # d/da of pkm2, qkm2, pkm1, qkm1 (dy/da = dz/da = -1 throughout)
-  dpkm2, dqkm2, dpkm1, dqkm1 = zero, zero, zero, neg(x)
+  pkm2, qkm2, pkm1, qkm1 = one, x, add(x, c1), mul(z, x)
+  ans = div(pkm1, qkm1)
 
-  def body(c, y, z, pkm2, qkm2, pkm1, qkm1, ans, dpkm2, dqkm2, dpkm1, dqkm1, dans):
+  def body(c, y, z, pkm2, qkm2, pkm1, qkm1, ans, *d):
     c, y, z = add(c, c1), add(y, c1), add(z, _const(a, 2))
     yc = mul(y, c)
     pk = sub(mul(pkm1, z), mul(pkm2, yc))
     qk = sub(mul(qkm1, z), mul(qkm2, yc))
-    dpk = add(sub(sub(mul(dpkm1, z), pkm1), mul(dpkm2, yc)), mul(pkm2, c))
-    dqk = add(sub(sub(mul(dqkm1, z), qkm1), mul(dqkm2, yc)), mul(qkm2, c))
     nonzero = ne(qk, _const(a, 0))
     r = div(pk, qk)
-    t = select(nonzero, abs(div(sub(ans, r), r)), full_like(a, 1))
-    ans = select(nonzero, r, ans)
-    dr = div(sub(dpk, mul(r, dqk)), qk)
-    dt = select(nonzero, abs(sub(dans, dr)), full_like(a, 1))
-    dans = select(nonzero, dr, dans)
+    t = select(nonzero, abs(div(sub(ans, r), r)), one)
     rescale = gt(abs(pk), big)
-    pkm2, pkm1, qkm2, qkm1, dpkm2, dpkm1, dqkm2, dqkm1 = (
-        select(rescale, mul(v, small), v)
-        for v in (pkm1, pk, qkm1, qk, dpkm1, dpk, dqkm1, dqk))
-    going = gt(t, small)
-    if deriv:
-      going = bitwise_or(going, gt(dt, mul(small, abs(dans))))
-    return (c, y, z, pkm2, qkm2, pkm1, qkm1, ans, dpkm2, dqkm2, dpkm1, dqkm1, dans), going
 
-  out = _igamma_loop(body, enabled, zero, y, z, pkm2, qkm2, pkm1, qkm1, div(pkm1, qkm1),
-                     dpkm2, dqkm2, dpkm1, dqkm1,
-                     div(sub(dpkm1, mul(div(pkm1, qkm1), dqkm1)), qkm1))
+    def shifted(vm1, vk):  # (new v_{k-2}, v_{k-1}): one step on, rescaled with pk
+      return [select(rescale, mul(v, small), v) for v in (vm1, vk)]
+
+    p, q = shifted(pkm1, pk), shifted(qkm1, qk)
+    state = (c, y, z, p[0], q[0], p[1], q[1], select(nonzero, r, ans))
+    going = gt(t, small)
+    if not deriv:
+      return state, going
+    # d/da of the recurrences (dy/da = dz/da = -1, so d(yc)/da = -c)
+    dpkm2, dqkm2, dpkm1, dqkm1, dans = d
+    dpk = add(sub(sub(mul(dpkm1, z), pkm1), mul(dpkm2, yc)), mul(pkm2, c))
+    dqk = add(sub(sub(mul(dqkm1, z), qkm1), mul(dqkm2, yc)), mul(qkm2, c))
+    dr = div(sub(dpk, mul(r, dqk)), qk)
+    dt = select(nonzero, abs(sub(dans, dr)), one)
+    dans = select(nonzero, dr, dans)
+    dp, dq = shifted(dpkm1, dpk), shifted(dqkm1, dqk)
+    return (*state, dp[0], dq[0], dp[1], dq[1], dans), \
+        bitwise_or(going, gt(dt, mul(small, abs(dans))))
+
+  dinit = (zero, zero, zero, neg(x), div(mul(ans, x), qkm1)) if deriv else ()
+  out = _igamma_loop(body, enabled, zero, y, z, pkm2, qkm2, pkm1, qkm1, ans, *dinit)
   return (out[7], out[12]) if deriv else out[7]
 
 
