@@ -309,28 +309,32 @@ def _complex_div(x, y):
   denom = select(small, add(bi, mul(br, ratio)), add(br, mul(bi, ratio)))
   cr = div(select(small, add(mul(ar, ratio), ai), add(ar, mul(ai, ratio))), denom)
   ci = div(select(small, sub(mul(ai, ratio), ar), sub(ai, mul(ar, ratio))), denom)
-  ara, aia = abs(ar), abs(ai)
   # Case 1: 0 divisor and a numerator that is not NaN + NaN i.
   zero_den = bitwise_and(bitwise_and(eq(bra, zero), eq(bia, zero)),
                          bitwise_or(eq(ar, ar), eq(ai, ai)))
   s = copysign(inf, br)
   r1, i1 = mul(s, ar), mul(s, ai)
-  # Case 2: infinite numerator, finite divisor.
-  a_inf_r, a_inf_i = eq(ara, inf), eq(aia, inf)
-  inf_num = bitwise_and(bitwise_or(a_inf_r, a_inf_i),
-                        bitwise_and(lt(bra, inf), lt(bia, inf)))
-  ur = copysign(select(a_inf_r, one, zero), ar)
-  ui = copysign(select(a_inf_i, one, zero), ai)
-  r2 = mul(inf, add(mul(ur, br), mul(ui, bi)))
-  i2 = mul(inf, sub(mul(ui, br), mul(ur, bi)))
-  # Case 3: finite numerator, infinite divisor.
-  b_inf_r, b_inf_i = eq(bra, inf), eq(bia, inf)
-  inf_den = bitwise_and(bitwise_or(b_inf_r, b_inf_i),
-                        bitwise_and(lt(ara, inf), lt(aia, inf)))
-  vr = copysign(select(b_inf_r, one, zero), br)
-  vi = copysign(select(b_inf_i, one, zero), bi)
-  r3 = mul(zero, add(mul(ar, vr), mul(ai, vi)))
-  i3 = mul(zero, sub(mul(ai, vr), mul(ar, vi)))
+
+  def infinite(pr, pi):  # (either part infinite, the parts' signs there, 0 elsewhere)
+    fr, fi = eq(abs(pr), inf), eq(abs(pi), inf)
+    return (bitwise_or(fr, fi), copysign(select(fr, one, zero), pr),
+            copysign(select(fi, one, zero), pi))
+
+  def finite(pr, pi):
+    return bitwise_and(lt(abs(pr), inf), lt(abs(pi), inf))
+
+  def scaled_times_conj(scale, pr, pi, qr, qi):  # scale * p * conj(q)
+    return (mul(scale, add(mul(pr, qr), mul(pi, qi))),
+            mul(scale, sub(mul(pi, qr), mul(pr, qi))))
+
+  # Case 2: infinite numerator, finite divisor: inf * sign(x) * conj(y).
+  x_inf, ur, ui = infinite(ar, ai)
+  inf_num = bitwise_and(x_inf, finite(br, bi))
+  r2, i2 = scaled_times_conj(inf, ur, ui, br, bi)
+  # Case 3: finite numerator, infinite divisor: 0 * x * conj(sign(y)).
+  y_inf, vr, vi = infinite(br, bi)
+  inf_den = bitwise_and(y_inf, finite(ar, ai))
+  r3, i3 = scaled_times_conj(zero, ar, ai, vr, vi)
   nan = bitwise_and(ne(cr, cr), ne(ci, ci))
 
   def pick(c, x1, x2, x3):
