@@ -74,7 +74,8 @@ def resolve_argnums(fun, argnums, argnames) -> tuple[tuple, tuple]:
   except (TypeError, ValueError):
     return nums, names
   pos = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-  names = tuple(dict.fromkeys((*names, *(pos[i] for i in nums if -len(pos) <= i < len(pos)))))
+  named = (pos[i] for i in nums if -len(pos) <= i < len(pos))
+  names = tuple(dict.fromkeys((*names, *named)))
   nums = tuple(dict.fromkeys((*nums, *(pos.index(n) for n in names if n in pos))))
   return nums, names
 
@@ -218,7 +219,8 @@ def body_debug_info(traced_for: str, fun, num_args: int) -> DebugInfo | None:
   src = fun_source_info(fun)
   if src is None:
     return None
-  return DebugInfo(traced_for, fun_name(fun), src, tuple(f"args[{i}]" for i in range(num_args)))
+  names = tuple(f"args[{i}]" for i in range(num_args))
+  return DebugInfo(traced_for, fun_name(fun), src, names)
 
 
 def arg_name(dbg: DebugInfo | None, i: int) -> str:
@@ -239,12 +241,12 @@ def abstractify(x, argname: str, for_jit: bool = False) -> ShapedArray:
   except TypeError:
     pass
   if for_jit:
-    raise TypeError(f"Error interpreting argument to {argname} as an abstract array. The "
-                    f"problematic value is of type {type(x)} and was passed to the function "
-                    f"at path {argname}.\nThis typically means that a jit-wrapped function "
-                    f"was called with a non-array argument, and this argument was not "
-                    f"marked as static using the static_argnums or static_argnames "
-                    f"parameters of jax.jit.") from None
+    raise TypeError(f"Error interpreting argument to {argname} as an abstract array. "
+                    f"The problematic value is of type {type(x)} and was passed to the "
+                    f"function at path {argname}.\nThis typically means that a "
+                    f"jit-wrapped function was called with a non-array argument, and this "
+                    f"argument was not marked as static using the static_argnums or "
+                    f"static_argnames parameters of jax.jit.") from None
   raise TypeError(f"Argument '{argname}' of type {type(x)} is not a valid JAX type. "
                   f"Only arrays, NumPy values, Python scalars and pytrees of them can "
                   f"be passed to transformed functions.") from None

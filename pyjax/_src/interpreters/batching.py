@@ -264,8 +264,8 @@ def batch_jaxpr(closed, axis_size: int, in_dims, axis_name=None, instantiate=Fal
 # ---------------------------------------------------------------- vmap
 
 
-_TOP_IN_AXES = ("a tuple of entries corresponding to the positional arguments passed to the "
-                "function")
+_TOP_IN_AXES = ("a tuple of entries corresponding to the positional arguments passed to "
+                "the function")
 
 
 def _check_axes_spec(axes, what, top_msg):

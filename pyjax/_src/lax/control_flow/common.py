@@ -125,5 +125,6 @@ def jvp_jaxpr(closed: ClosedJaxpr, nonzeros: Sequence[bool], instantiate):
 
 def lower_closed(b, closed: ClosedJaxpr, args) -> list:
   """Lowers ``closed`` inline in the builder ``b`` (a function body or a region)."""
-  consts = [b.constant(np.asarray(lowering._host(c)), core.get_aval(c)) for c in closed.consts]
+  consts = [b.constant(np.asarray(lowering._host(c)), core.get_aval(c))
+            for c in closed.consts]
   return b.lower_jaxpr(closed.jaxpr, consts, list(args))

@@ -612,7 +612,8 @@ def map(f: Callable, xs, *, batch_size: int | None = None):
   if num:
     main = [lax.reshape(x[:num * batch_size], (num, batch_size, *x.shape[1:]))
             for x in xs_flat]
-    ys = scan(lambda _, x: ((), batching.vmap(f)(tree_util.tree_unflatten(xs_tree, x))), (), main)[1]
+    vf = batching.vmap(f)
+    ys = scan(lambda _, x: ((), vf(tree_util.tree_unflatten(xs_tree, x))), (), main)[1]
     parts.append(tree_util.tree_map(
         lambda y: lax.reshape(y, (num * batch_size, *y.shape[2:])), ys))
   if rem:
