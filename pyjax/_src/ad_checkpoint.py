@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import types
 
-from pyjax._src import core, tree_util
+from pyjax._src import api_util, core, tree_util
 
 
 def _nothing_saveable(*_, **__):
@@ -54,7 +54,7 @@ def checkpoint(fun=None, *, prevent_cse: bool = True, policy=None, static_argnum
   if fun is None:
     return functools.partial(checkpoint, prevent_cse=prevent_cse, policy=policy,
                              static_argnums=static_argnums)
-  static = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
+  static = api_util.as_tuple(static_argnums)
   saveable = policy is _everything_saveable
 
   @functools.wraps(fun)
@@ -63,20 +63,11 @@ def checkpoint(fun=None, *, prevent_cse: bool = True, policy=None, static_argnum
     if trace is core.eval_trace:
       return fun(*args, **kwargs)
     n = len(args)
-    static_vals = {i % n: args[i] for i in static}
-    dyn = [a for i, a in enumerate(args) if i not in static_vals]
+    f, dyn = api_util.static_partial(fun, args, {i % n: args[i] for i in static})
     flat, in_tree = tree_util.tree_flatten((dyn, kwargs))
-    box = {}
-
-    def f_flat(*xs):
-      d, kw = tree_util.tree_unflatten(in_tree, list(xs))
-      it = iter(d)
-      full = [static_vals[i] if i in static_vals else next(it) for i in range(n)]
-      out_flat, box["out_tree"] = tree_util.tree_flatten(fun(*full, **kw))
-      return out_flat
-
+    f_flat, store = api_util.flatten_fun(f, in_tree)
     outs = trace.process_remat(f_flat, flat, saveable)
-    return tree_util.tree_unflatten(box["out_tree"], outs)
+    return tree_util.tree_unflatten(store.out_tree, outs)
 
   return fun_remat
 

@@ -1,99 +1,40 @@
-"""Public transformations that need only the core: make_jaxpr, eval_shape, device_put."""
+"""The public transformations: make_jaxpr, eval_shape, device_put, autodiff, vmap, jit.
+
+Argument handling and tracing are api_util's; each transformation's machinery lives with
+its interpreter (ad.py, batching.py, pjit.py)."""
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable, Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
-from pyjax._src import core, devices as _devices, dtypes, tree_util
+from pyjax._src import api_util, core, devices as _devices, dtypes, pjit, tree_util
+from pyjax._src.api_util import ShapeDtypeStruct
 from pyjax._src.array import ArrayImpl, asarray_value
-from pyjax._src.core import ShapedArray, Tracer
-from pyjax._src.interpreters import partial_eval as pe
+from pyjax._src.core import Tracer
+from pyjax._src.interpreters import ad, batching
+from pyjax._src.lax import lax, slicing
 
-
-class ShapeDtypeStruct:
-  """A shape/dtype placeholder accepted wherever an abstract argument is."""
-  __slots__ = ("shape", "dtype", "sharding", "weak_type")
-
-  def __init__(self, shape, dtype, *, sharding=None, weak_type=False):
-    self.shape = tuple(shape)
-    self.dtype = dtypes.canonicalize_dtype(dtype)
-    self.sharding = sharding
-    self.weak_type = weak_type
-
-  ndim = property(lambda self: len(self.shape))
-  size = property(lambda self: int(np.prod(self.shape)))
-
-  @property
-  def aval(self):
-    return ShapedArray(self.shape, self.dtype, self.weak_type)
-
-  def __repr__(self):
-    w = ", weak_type=True" if self.weak_type else ""
-    return f"ShapeDtypeStruct(shape={self.shape}, dtype={self.dtype.name}{w})"
-
-  def __eq__(self, other):
-    return (isinstance(other, ShapeDtypeStruct) and self.shape == other.shape
-            and self.dtype == other.dtype and self.weak_type == other.weak_type)
-
-  def __hash__(self):
-    return hash((self.shape, self.dtype, self.weak_type))
-
-
-def _abstractify(x, argname) -> ShapedArray:
-  try:
-    return core.get_aval(x)
-  except TypeError:
-    raise TypeError(f"Argument '{argname}' of type {type(x)} is not a valid JAX type. "
-                    f"Only arrays, NumPy values, Python scalars and pytrees of them can "
-                    f"be passed to transformed functions.") from None
-
-
-def _static_args(fun, args, kwargs, static_argnums, what):
-  static_argnums = (static_argnums,) if isinstance(static_argnums, int) else \
-      tuple(static_argnums)
-  n = len(args)
-  static_argnums = tuple(i % n if i < 0 else i for i in static_argnums)
-  for i in static_argnums:
-    if i >= n:
-      raise ValueError(f"{what} static_argnums {i} is out of range for {n} positional "
-                       f"arguments.")
-  dyn = [a for i, a in enumerate(args) if i not in static_argnums]
-  return static_argnums, dyn
+jit = pjit.jit
 
 
 def make_jaxpr(fun: Callable, static_argnums: int | Sequence[int] = (),
                axis_env=None, return_shape: bool = False, abstracted_axes=None):
   """Returns a function that gives the ``ClosedJaxpr`` of ``fun`` for given arguments."""
-  if isinstance(static_argnums, int):
-    static_argnums = (static_argnums,)
 
   @functools.wraps(fun)
   def make_jaxpr_f(*args, **kwargs):
-    sargs, dyn = _static_args(fun, args, kwargs, static_argnums, "make_jaxpr")
-    flat, in_tree = tree_util.tree_flatten((tuple(dyn), kwargs))
-    dbg = core.debug_info("make_jaxpr", fun, args, kwargs, sargs)
-    names = dbg.arg_names
-    in_avals = [_abstractify(x, names[i] if i < len(names) else f"args[{i}]")
-                for i, x in enumerate(flat)]
-    out_tree_box = []
-
-    def flat_fun(*tracers):
-      dyn_args, kw = tree_util.tree_unflatten(in_tree, list(tracers))
-      it = iter(dyn_args)
-      full = [a if i in sargs else next(it) for i, a in enumerate(args)]
-      out = fun(*full, **kw)
-      out_flat, out_tree = tree_util.tree_flatten(out)
-      out_tree_box.append(out_tree)
-      return out_flat
-
-    jaxpr, consts = pe.trace_to_jaxpr(flat_fun, in_avals, dbg)
-    closed = core.ClosedJaxpr(jaxpr, consts)
+    sargs = api_util.static_argnums_in_range(static_argnums, len(args), "make_jaxpr")
+    f, dyn = api_util.static_partial(fun, args, sargs)
+    flat, in_tree = tree_util.tree_flatten((dyn, kwargs))
+    dbg = api_util.debug_info("make_jaxpr", fun, args, kwargs, sargs)
+    in_avals = api_util.abstractify_args(flat, dbg)
+    closed, _, out_tree = api_util.trace_to_jaxpr(f, in_avals, dbg, in_tree=in_tree,
+                                                  hoist=False)
     if return_shape:
-      shapes = [ShapeDtypeStruct(v.aval.shape, v.aval.dtype, weak_type=v.aval.weak_type)
-                for v in jaxpr.outvars]
-      return closed, tree_util.tree_unflatten(out_tree_box[0], shapes)
+      shapes = api_util.shape_dtype_structs(closed.out_avals)
+      return closed, tree_util.tree_unflatten(out_tree, shapes)
     return closed
 
   make_jaxpr_f.__name__ = f"make_jaxpr({getattr(fun, '__name__', repr(fun))})"
@@ -145,31 +86,6 @@ def _check_callable(fun, what):
     raise TypeError(f"{what} expected a callable value, got {fun!r}")
 
 
-def _as_tuple_argnums(argnums):
-  return (argnums,) if isinstance(argnums, int) else tuple(argnums)
-
-
-def _dyn_args(fun, argnums, args, kwargs):
-  """Splits ``args`` into the differentiated ones and a function of them."""
-  nums = _as_tuple_argnums(argnums)
-  for i in nums:
-    if not isinstance(i, int):
-      raise TypeError(f"argnums must be an int or a tuple of ints, got {argnums!r}")
-    if i >= len(args) or i < -len(args):
-      raise TypeError(
-          f"differentiating with respect to argnums={argnums} requires at least "
-          f"{max(nums) + 1} positional arguments to be passed by the caller, but got "
-          f"only {len(args)} positional arguments.")
-  nums = tuple(i % len(args) for i in nums)
-
-  def f_partial(*dyn):
-    full = list(args)
-    for i, d in zip(nums, dyn):
-      full[i] = d
-    return fun(*full, **kwargs)
-  return f_partial, tuple(args[i] for i in nums)
-
-
 def _leaf_dtype(x, argname):
   try:
     return core.get_aval(x).dtype
@@ -219,7 +135,6 @@ def _check_output_dtype(name, dt, holomorphic):
 
 def jvp(fun: Callable, primals, tangents, has_aux: bool = False):
   """Forward-mode Jacobian-vector product: ``(fun(*primals), J @ tangents)``."""
-  from pyjax._src.interpreters import ad
   _check_callable(fun, "jvp")
   if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
     raise TypeError(f"primal and tangent arguments to jax.jvp must be tuples or lists; "
@@ -247,67 +162,36 @@ def jvp(fun: Callable, primals, tangents, has_aux: bool = False):
                        f"shape {pa.shape} and tangent shape as {ta.shape}")
     ts.append(ad.Zero(ad.tangent_aval(pa)) if expected == dtypes.float0
               else ad._as_array(t))
-  out_tree_box = []
-
-  def flat_fun(*xs):
-    out = fun(*tree_util.tree_unflatten(p_tree, list(xs)))
-    if has_aux:
-      out, aux = _split_aux(out, "jvp")
-      aux_flat, aux_tree = tree_util.tree_flatten(aux)
-      out_tree_box.append(aux_tree)
-      flat, tree = tree_util.tree_flatten(out)
-      out_tree_box.insert(0, tree)
-      return flat + aux_flat
-    flat, tree = tree_util.tree_flatten(out)
-    out_tree_box.append(tree)
-    return flat
-
-  out_p, out_t = ad.jvp_flat(flat_fun, p_flat, ts)
+  flat_fun, store = api_util.flatten_fun(fun, p_tree, kwargs=False,
+                                         has_aux="jvp" if has_aux else None)
+  out_p, out_t = ad.jvp_flat(
+      (lambda *xs: flat_fun(*xs) + store.aux_leaves) if has_aux else flat_fun, p_flat, ts)
   out_t = [ad.instantiate(t) for t in out_t]
-  out_tree = out_tree_box[0]
-  n = out_tree.num_leaves
-  primal_out = tree_util.tree_unflatten(out_tree, out_p[:n])
-  tangent_out = tree_util.tree_unflatten(out_tree, out_t[:n])
+  n = store.out_tree.num_leaves
+  primal_out = tree_util.tree_unflatten(store.out_tree, out_p[:n])
+  tangent_out = tree_util.tree_unflatten(store.out_tree, out_t[:n])
   if has_aux:
-    return primal_out, tangent_out, tree_util.tree_unflatten(out_tree_box[1], out_p[n:])
+    return primal_out, tangent_out, tree_util.tree_unflatten(store.aux_tree, out_p[n:])
   return primal_out, tangent_out
-
-
-def _split_aux(out, name):
-  if not isinstance(out, (tuple, list)) or len(out) != 2:
-    raise TypeError(f"{name} with has_aux=True requires the function to return a pair "
-                    f"(output, auxiliary_data), got {type(out).__name__}.")
-  return out[0], out[1]
 
 
 def _linearize(fun, primals, has_aux, what):
   """Linearizes ``fun(*primals)`` (pytrees). Returns outputs, trees, the linear jaxpr."""
-  from pyjax._src.interpreters import ad
   p_flat, in_tree = tree_util.tree_flatten(tuple(primals))
   for i, p in enumerate(p_flat):
     _leaf_dtype(p, f"primals[{i}]")
   p_flat = [ad._as_array(p) for p in p_flat]
-  box = {}
-
-  def flat_fun(*xs):
-    out = fun(*tree_util.tree_unflatten(in_tree, list(xs)))
-    if has_aux:
-      out, aux = _split_aux(out, what)
-      box["aux"] = tree_util.tree_flatten(aux)
-    flat, tree = tree_util.tree_flatten(out)
-    for o in flat:
-      _leaf_dtype(o, "output")
-    box["out_tree"] = tree
-    return flat
+  flat_fun, store = api_util.flatten_fun(fun, in_tree, kwargs=False,
+                                         has_aux=what if has_aux else None,
+                                         check_out=lambda o: _leaf_dtype(o, "output"))
 
   def grab_aux(trace):
     if has_aux:
-      flat, tree = box["aux"]
-      box["aux"] = (ad.unbox_aux(trace, flat), tree)
+      store.aux_leaves = ad.unbox_aux(trace, store.aux_leaves)
 
   out_p, jaxpr, consts, nonzero = ad.linearize_flat(flat_fun, p_flat, grab_aux)
-  aux = tree_util.tree_unflatten(box["aux"][1], box["aux"][0]) if has_aux else None
-  return p_flat, in_tree, out_p, box["out_tree"], jaxpr, consts, nonzero, aux
+  aux = tree_util.tree_unflatten(store.aux_tree, store.aux_leaves) if has_aux else None
+  return p_flat, in_tree, out_p, store.out_tree, jaxpr, consts, nonzero, aux
 
 
 class _VJP:
@@ -319,7 +203,6 @@ class _VJP:
     self.out_tree, self.jaxpr, self.consts, self.nonzero = out_tree, jaxpr, consts, nonzero
 
   def __call__(self, ct):
-    from pyjax._src.interpreters import ad
     ct_flat, ct_tree = tree_util.tree_flatten(ct)
     if ct_tree != self.out_tree:
       name = getattr(self.fun, "__name__", repr(self.fun))
@@ -367,7 +250,6 @@ def vjp(fun: Callable, *primals, has_aux: bool = False, reduce_axes=()):
 
 def linearize(fun: Callable, *primals, has_aux: bool = False):
   """Returns ``(fun(*primals), f_jvp)`` where ``f_jvp`` evaluates the staged tangent map."""
-  from pyjax._src.interpreters import ad
   _check_callable(fun, "linearize")
   p_flat, in_tree, out_p, out_tree, jaxpr, consts, nonzero, aux = _linearize(
       fun, primals, has_aux, "linearize")
@@ -405,11 +287,9 @@ def value_and_grad(fun: Callable, argnums=0, has_aux: bool = False,
 
 
 def _value_and_grad(fun, argnums, has_aux, holomorphic, allow_int, name):
-  from pyjax._src.interpreters import ad
-
   @functools.wraps(fun)
   def value_and_grad_f(*args, **kwargs):
-    f_partial, dyn = _dyn_args(fun, argnums, args, kwargs)
+    f_partial, dyn = api_util.argnums_partial(fun, argnums, args, kwargs)
     for leaf in tree_util.tree_leaves(dyn):
       _check_input_dtype("grad", leaf, holomorphic, allow_int)
     res = vjp(f_partial, *dyn, has_aux=has_aux)
@@ -423,7 +303,6 @@ def _value_and_grad(fun, argnums, has_aux, holomorphic, allow_int, name):
       raise TypeError(f"Gradient only defined for scalar-output functions. Output had "
                       f"shape: {aval.shape}.")
     _check_output_dtype("grad", aval.dtype, holomorphic)
-    from pyjax._src.lax import lax
     g = pullback(lax.full((), 1, aval.dtype))
     g = g[0] if isinstance(argnums, int) else g
     if has_aux:
@@ -449,7 +328,6 @@ def grad(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = Fa
 
 def _std_basis(flat_leaves):
   """Rows of the identity, split and reshaped like ``flat_leaves``: one (N, *shape) each."""
-  from pyjax._src.lax import lax
   sizes = [int(np.prod(core.get_aval(l).shape)) for l in flat_leaves]
   n = sum(sizes)
   dt = dtypes.lattice_result_type(*[core.get_aval(l).dtype for l in flat_leaves])[0] \
@@ -466,7 +344,6 @@ def _std_basis(flat_leaves):
 
 def _unravel(pytree_leaves, axis, arr, n_total):
   """Splits ``arr``'s ``axis`` (of length n_total) into pieces shaped like the leaves."""
-  from pyjax._src.lax import lax, slicing
   out, start = [], 0
   for leaf in pytree_leaves:
     shape = core.get_aval(leaf).shape
@@ -480,7 +357,7 @@ def _unravel(pytree_leaves, axis, arr, n_total):
 
 def _jac_inputs(name, fun, argnums, args, kwargs, holomorphic, allow_int):
   """The differentiated arguments of a Jacobian call, flattened and dtype-checked."""
-  f_partial, dyn = _dyn_args(fun, argnums, args, kwargs)
+  f_partial, dyn = api_util.argnums_partial(fun, argnums, args, kwargs)
   in_flat, in_tree = tree_util.tree_flatten(dyn)
   for leaf in in_flat:
     _check_input_dtype(name, leaf, holomorphic, allow_int)
@@ -561,7 +438,6 @@ def hessian(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool =
 
 def linear_transpose(fun: Callable, *primals, reduce_axes=()):
   """Transpose of the linear function ``fun`` at (shape/dtype of) ``primals``."""
-  from pyjax._src.interpreters import ad
   zeros = tree_util.tree_map(lambda x: ad.zeros_like_aval(core.ShapedArray(
       np.shape(x), dtypes.canonicalize_dtype(x.dtype))), primals)
   p_flat, in_tree, out_p, out_tree, jaxpr, consts, nonzero, _ = _linearize(
@@ -573,147 +449,9 @@ def linear_transpose(fun: Callable, *primals, reduce_axes=()):
 # ---------------------------------------------------------------- vmap (batching.py owns the machinery)
 
 
-def _check_axes_spec(axes, what, top_msg):
-  leaves = tree_util.tree_leaves(axes, is_leaf=lambda x: x is None)
-  if not all(l is None or (type(l) is int) for l in leaves):
-    raise TypeError(f"vmap {what} must be an int, None, or {top_msg}, but got {axes}.")
-
-
-def _prefix_leaves(prefix, full, what):
-  try:
-    return tree_util.broadcast_prefix(prefix, full, is_leaf=lambda x: x is None)
-  except ValueError:
-    errs = tree_util.prefix_errors(prefix, full, is_leaf=lambda x: x is None)
-    detail = str(errs[0](f"vmap {what}")) if errs else ""
-    raise ValueError(f"vmap {what} specification must be a tree prefix of the "
-                     f"corresponding value; \n{detail}") from None
-
-
-def _mapped_size_error(sizes, names, avals, axes, axis_size):
-  """JAX's message listing every mapped axis, grouped by size."""
-  lines = [] if axis_size is None else [f"the `axis_size` argument was {axis_size}"]
-  where = lambda i: (f"axis {axes[i]} of argument {names[i]} of type "
-                     f"{avals[i].str_short(short_dtypes=False)}")
-  groups = {}
-  for i, s in enumerate(sizes):
-    groups.setdefault(s, []).append(i)
-  biggest = max(len(g) for g in groups.values())
-  for s, g in groups.items():
-    if len(g) == 1:
-      lines.append(f"one axis had size {s}: {where(g[0])}")
-    else:
-      q = "most" if len(g) == biggest else "some"
-      lines.append(f"{q} axes ({len(g)} of them) had size {s}, e.g. {where(g[0])}")
-  return ValueError("vmap got inconsistent sizes for array axes to be mapped:\n" +
-                    ";\n".join(f"  * {l}" for l in lines))
-
-
 def vmap(fun: Callable, in_axes=0, out_axes=0, axis_name=None, axis_size=None,
          spmd_axis_name=None) -> Callable:
   """Vectorizing map: ``fun`` over one more array axis, the loop pushed into each
   primitive's batch rule (kwargs are mapped over axis 0). ``spmd_axis_name`` is
   accepted and ignored (it only names a sharding)."""
-  from pyjax._src.interpreters import batching
-  if isinstance(in_axes, list):
-    in_axes = tuple(in_axes)
-  top = ("a tuple of entries corresponding to the positional arguments passed to the "
-         "function")
-  if not (in_axes is None or type(in_axes) in (int, tuple)):
-    raise TypeError(f"vmap in_axes must be an int, None, or {top}, but got {in_axes}.")
-  if type(in_axes) is not int:
-    _check_axes_spec(in_axes, "in_axes", top)
-  if type(out_axes) is not int:
-    _check_axes_spec(out_axes, "out_axes", "(nested) container with those types as leaves")
-
-  def vmap_f(*args, **kwargs):
-    if isinstance(in_axes, tuple) and len(in_axes) != len(args):
-      raise ValueError(f"vmap in_axes must be an int, None, or {top}, but got "
-                       f"len(in_axes)={len(in_axes)}, len(args)={len(args)}")
-    if not args and not kwargs and axis_size is None:
-      raise ValueError("vmap wrapped function must be passed at least one argument "
-                       "containing an array or axis_size must be specified, got empty "
-                       f"*args={args} and **kwargs={kwargs}")
-    leaf_args = not kwargs and all(isinstance(a, (ArrayImpl, Tracer)) for a in args)
-    if leaf_args:  # fast path: positional array arguments, no pytree to flatten
-      flat, in_tree = list(args), None
-    else:
-      flat, in_tree = tree_util.tree_flatten((args, kwargs))
-    if kwargs or not (in_axes is None or type(in_axes) is int or all(
-        a is None or type(a) is int for a in in_axes)):
-      axes = _prefix_leaves((in_axes, 0), (args, kwargs), "in_axes")
-    elif type(in_axes) is tuple:  # fast path: one int/None per positional argument
-      axes = [ax for ax, x in zip(in_axes, args)
-              for _ in range(tree_util.tree_structure(x).num_leaves)]
-    else:
-      axes = [in_axes] * len(flat)
-    if axis_size is None and all(a is None for a in axes):
-      raise ValueError("vmap must have at least one non-None value in in_axes or "
-                       "axis_size must be specified")
-    avals = [core.get_aval(x) if a is not None else None for x, a in zip(flat, axes)]
-    mapped = [i for i, a in enumerate(axes) if a is not None]
-    for i in mapped:
-      ax, nd = axes[i], avals[i].ndim
-      if not -nd <= ax < nd:
-        need = ax + 1 if ax >= 0 else -ax
-        raise ValueError(f"vmap was requested to map its argument along axis {ax}, which "
-                         f"implies that its rank should be at least {need}, but is only "
-                         f"{nd} (its shape is {avals[i].shape})")
-      axes[i] = ax % nd
-    sizes = [avals[i].shape[axes[i]] for i in mapped]
-    size = axis_size if axis_size is not None else sizes[0]
-    if any(s != size for s in sizes):
-      names = core.debug_info("vmap", fun, args, kwargs).arg_names
-      nm = lambda i: names[i] if i < len(names) else f"args[{i}]"
-      raise _mapped_size_error(sizes, [nm(i) for i in mapped], [avals[i] for i in mapped],
-                               [axes[i] for i in mapped], axis_size)
-    trace = batching.BatchTrace(core.trace_ctx.trace, axis_name, size)
-    try:
-      ins = [x if a is None else batching.BatchTracer(
-          trace, x if isinstance(x, (ArrayImpl, Tracer)) else asarray_value(x), a)
-             for x, a in zip(flat, axes)]
-      a_args, a_kwargs = (ins, {}) if leaf_args else tree_util.tree_unflatten(in_tree, ins)
-      ctx = core.trace_ctx
-      prev, ctx.trace = ctx.trace, trace
-      try:
-        out = fun(*a_args, **a_kwargs)
-      finally:
-        ctx.trace = prev
-      if isinstance(out, (ArrayImpl, Tracer)):
-        out_flat, out_tree = [out], None
-      else:
-        out_flat, out_tree = tree_util.tree_flatten(out)
-      oaxes = ([out_axes] * len(out_flat) if out_axes is None or type(out_axes) is int
-               else _prefix_leaves(out_axes, out, "out_axes"))
-      outs = []
-      for o, oa in zip(out_flat, oaxes):
-        v, d = trace.to_batch_info(o)
-        if oa is None:
-          if d is not None:
-            raise ValueError(f"at vmap out_axes, got axis spec None but output was "
-                             f"batched on axis {d}")
-          outs.append(v)
-          continue
-        nd = core.get_aval(v).ndim + (d is None)
-        if not -nd <= oa < nd:
-          raise ValueError(f"axis {oa} is out of bounds for array of dimension {nd}")
-        if d != oa % nd:
-          with core.set_current_trace(trace.parent):
-            v = batching.matchaxis(v, d, oa % nd, size)
-        outs.append(v)
-    finally:
-      trace.invalidate()
-    return outs[0] if out_tree is None else tree_util.tree_unflatten(out_tree, outs)
-
-  functools.update_wrapper(vmap_f, fun)
-  name = getattr(fun, "__name__", repr(fun))
-  doc = (f"Vectorized version of {name}. Takes similar arguments as {name} but with "
-         f"additional array axes over which {name} is mapped.")
-  if getattr(fun, "__doc__", None):
-    doc += "\n\nOriginal documentation:\n\n" + fun.__doc__
-  vmap_f.__doc__ = doc
-  return vmap_f
-
-
-# ---------------------------------------------------------------- jit (pjit.py / dispatch.py own the machinery)
-
-from pyjax._src.pjit import jit  # noqa: E402
+  return batching.vmap(fun, in_axes, out_axes, axis_name, axis_size)

@@ -10,9 +10,9 @@ from __future__ import annotations
 import functools
 import inspect
 
-import numpy as np
-
-from pyjax._src import core, dtypes, tree_util
+from pyjax._src import api_util, core, dtypes, tree_util
+from pyjax._src.interpreters import ad, batching
+from pyjax._src.interpreters import partial_eval as pe
 
 
 def _resolve_kwargs(fun, args, kwargs):
@@ -36,18 +36,13 @@ def _split(args, nondiff_argnums):
   return nondiff, diff
 
 
-def _merge(nondiff, diff, n):
-  it = iter(diff)
-  return [nondiff[i] if i in nondiff else next(it) for i in range(n)]
-
-
 def _name(f):
   return getattr(f, "__name__", repr(f))
 
 
 def _prepare(fun, nondiff_argnums, rule, what, args, kwargs):
   """Resolves the call's arguments. Returns ``(args, None)`` on the eager path (just
-  call ``fun``), else ``(args, (nondiff, diff, flat, in_tree, fun_flat, box))``."""
+  call ``fun``), else ``(args, (nondiff, diff, flat, in_tree, fun_flat, store))``."""
   if rule is None:
     raise AttributeError(f"No {what.upper()} defined for custom_{what} function "
                          f"{_name(fun)} using def{what}.")
@@ -59,19 +54,15 @@ def _prepare(fun, nondiff_argnums, rule, what, args, kwargs):
       raise ValueError(f"nondiff_argnums {nondiff_argnums} out of range for "
                        f"{len(args)} arguments")
   nondiff, diff = _split(args, nondiff_argnums)
+  f, _ = api_util.static_partial(fun, args, nondiff_argnums)
   flat, in_tree = tree_util.tree_flatten(diff)
-  n, box = len(args), {}
-
-  def fun_flat(*xs):  # the body on flat differentiable arguments; records out_tree
-    out = fun(*_merge(nondiff, tree_util.tree_unflatten(in_tree, list(xs)), n))
-    out_flat, box["out_tree"] = tree_util.tree_flatten(out)
-    return out_flat
+  # the body on flat differentiable arguments; ``store`` gets its output tree
+  fun_flat, store = api_util.flatten_fun(f, in_tree, kwargs=False)
   fun_flat.__name__ = _name(fun)
-  return args, (nondiff, diff, flat, in_tree, fun_flat, box)
+  return args, (nondiff, diff, flat, in_tree, fun_flat, store)
 
 
 def _zeros_for(x):
-  from pyjax._src.interpreters import ad
   return ad.zeros_like_aval(ad.tangent_aval(core.get_aval(x)))
 
 
@@ -111,8 +102,8 @@ class custom_jvp:
     args, prep = _prepare(self.fun, self.nondiff_argnums, self.jvp, "jvp", args, kwargs)
     if prep is None:
       return self.fun(*args)
-    nondiff, diff, flat, in_tree, fun_flat, box = prep
-    n, trace = len(args), core.trace_ctx.trace
+    nondiff, diff, flat, in_tree, fun_flat, store = prep
+    trace = core.trace_ctx.trace
 
     def jvp_flat(primals, tangents):
       p = tuple(tree_util.tree_unflatten(in_tree, list(primals)))
@@ -129,7 +120,6 @@ class custom_jvp:
         raise TypeError(f"Custom JVP rule must produce primal and tangent outputs with "
                         f"equal container (pytree) structures, but got {p_tree} and "
                         f"{t_tree} respectively.")
-      from pyjax._src.interpreters import ad
       for po, to in zip(p_flat, t_flat):
         pa, ta = core.get_aval(po), core.get_aval(to)
         expect = ad.tangent_aval(pa)
@@ -140,11 +130,11 @@ class custom_jvp:
               f"corresponding shapes and dtypes, but {_name(self.jvp)} returned primal "
               f"output {pa.str_short()} and tangent output {ta.str_short()} (expected "
               f"tangent type {expect.str_short()}).")
-      box["out_tree"] = p_tree
+      store.out_tree = p_tree
       return p_flat, [ad._as_array(x) for x in t_flat]
 
     outs = trace.process_custom_jvp_call(fun_flat, jvp_flat, flat, self.symbolic_zeros)
-    return tree_util.tree_unflatten(box["out_tree"], outs)
+    return tree_util.tree_unflatten(store.out_tree, outs)
 
 
 class custom_vjp:
@@ -167,11 +157,13 @@ class custom_vjp:
     args, prep = _prepare(self.fun, self.nondiff_argnums, self.fwd, "vjp", args, kwargs)
     if prep is None:
       return self.fun(*args)
-    nondiff, diff, flat, in_tree, fun_flat, box = prep
-    n, trace = len(args), core.trace_ctx.trace
+    nondiff, diff, flat, in_tree, fun_flat, store = prep
+    trace = core.trace_ctx.trace
+    fwd, _ = api_util.static_partial(self.fwd, args, self.nondiff_argnums)
+    res_store = api_util.OutStore()
 
     def fwd_flat(primals):
-      res = self.fwd(*_merge(nondiff, tree_util.tree_unflatten(in_tree, list(primals)), n))
+      res = fwd(*tree_util.tree_unflatten(in_tree, list(primals)))
       if not isinstance(res, (tuple, list)) or len(res) != 2:
         raise TypeError(
             f"Custom VJP fwd rule {_name(self.fwd)} for function {_name(self.fun)} must "
@@ -179,13 +171,13 @@ class custom_vjp:
             f"and residuals (values stored from the forward pass for use on the backward "
             f"pass), got {res!r}.")
       out, residuals = res
-      out_flat, box["out_tree"] = tree_util.tree_flatten(out)
-      res_flat, box["res_tree"] = tree_util.tree_flatten(residuals)
+      out_flat, store.out_tree = tree_util.tree_flatten(out)
+      res_flat, res_store.out_tree = tree_util.tree_flatten(residuals)
       return out_flat, res_flat
 
     def bwd_flat(res_flat, cts_flat):
-      res = tree_util.tree_unflatten(box["res_tree"], res_flat)
-      cts = tree_util.tree_unflatten(box["out_tree"], cts_flat)
+      res = tree_util.tree_unflatten(res_store.out_tree, res_flat)
+      cts = tree_util.tree_unflatten(store.out_tree, cts_flat)
       cts_in = self.bwd(*[nondiff[i] for i in sorted(nondiff)], res, cts)
       if not isinstance(cts_in, (tuple, list)) or len(cts_in) != len(diff):
         raise TypeError(
@@ -218,28 +210,22 @@ class custom_vjp:
 
     outs = trace.process_custom_vjp_call(fun_flat, fwd_flat, bwd_flat, flat, None,
                                          self.symbolic_zeros)
-    return tree_util.tree_unflatten(box["out_tree"], outs)
+    return tree_util.tree_unflatten(store.out_tree, outs)
 
 
 def closure_convert(fun, *example_args):
   """Returns ``(converted_fun, consts)``: ``converted_fun(*args, *consts)`` equals
   ``fun(*args)`` with the values ``fun`` closes over (traced values included)
   passed explicitly, as custom_vjp rules require."""
-  from pyjax._src.interpreters import partial_eval as pe
   flat, in_tree = tree_util.tree_flatten(example_args)
-  box = {}
-
-  def flat_fun(*xs):
-    out = fun(*tree_util.tree_unflatten(in_tree, list(xs)))
-    out_flat, box["out_tree"] = tree_util.tree_flatten(out)
-    return out_flat
-
-  jaxpr, consts = pe.trace_to_jaxpr(flat_fun, [core.get_aval(x) for x in flat])
+  closed, _, out_tree = api_util.trace_to_jaxpr(
+      fun, [core.get_aval(x) for x in flat], in_tree=in_tree, kwargs=False, hoist=False)
+  jaxpr, consts = closed.jaxpr, closed.consts
 
   def converted(*args):
     a_flat = tree_util.tree_leaves(args[:len(args) - len(consts)])
     outs = core.eval_jaxpr(jaxpr, list(args[len(args) - len(consts):]), *a_flat)
-    return tree_util.tree_unflatten(box["out_tree"], outs)
+    return tree_util.tree_unflatten(out_tree, outs)
 
   return converted, list(consts)
 
@@ -252,9 +238,8 @@ def closure_convert(fun, *example_args):
 
 
 def _trace_body(fun, args):
-  from pyjax._src.interpreters import partial_eval as pe
-  jaxpr, consts = pe.trace_to_jaxpr(fun, [core.get_aval(a) for a in args])
-  return core.ClosedJaxpr(pe.convert_constvars_jaxpr(jaxpr), []), consts
+  closed, _, _ = api_util.trace_to_jaxpr(fun, [core.get_aval(a) for a in args], hoist=False)
+  return core.ClosedJaxpr(pe.convert_constvars_jaxpr(closed.jaxpr), []), closed.consts
 
 
 def _call_impl(*args, call_jaxpr, num_consts, **_):
@@ -268,7 +253,6 @@ def _call_lower(ctx, *args, call_jaxpr, name, **_):
 def _call_batch(vals, dims, *, call_jaxpr, axis_name=None, **params):
   """vmap of a staged custom call evaluates its batched body (the rule is not kept:
   only a grad applied outside such a vmap would need it)."""
-  from pyjax._src.interpreters import batching
   new, out_dims = batching.batch_jaxpr(call_jaxpr, batching.batch_size(vals, dims), dims,
                                        axis_name)
   return core.eval_jaxpr(new.jaxpr, new.consts, *vals), out_dims
@@ -298,7 +282,6 @@ custom_jvp_call_p = _staged_call_primitive("custom_jvp_call")
 
 def _custom_jvp_call_jvp(primals, tangents, *, call_jaxpr, jvp, num_consts, symbolic_zeros,
                          name):
-  from pyjax._src.interpreters import ad
   if any(type(t) is not ad.Zero for t in tangents[:num_consts]):
     # perturbed closed-over values: differentiate the body itself
     return ad.jvp_flat(lambda *xs: core.eval_jaxpr(call_jaxpr.jaxpr, [], *xs),
@@ -314,7 +297,6 @@ custom_vjp_call_p = _staged_call_primitive("custom_vjp_call")
 
 def _custom_vjp_call_jvp(primals, tangents, *, call_jaxpr, fwd, bwd, num_consts,
                          symbolic_zeros, name):
-  from pyjax._src.interpreters import ad
   if any(type(t) is not ad.Zero for t in tangents[:num_consts]):
     raise TypeError(f"custom_vjp function {name} closes over a value that is being "
                     f"differentiated; pass it as an argument (see jax.closure_convert).")
@@ -348,3 +330,7 @@ def stage_custom_vjp_call(trace, fun, fwd, bwd, args, symbolic_zeros):
   """DynamicJaxprTrace's handling: one custom_vjp_call equation."""
   return _stage(trace, custom_vjp_call_p, fun, args, fwd=fwd, bwd=bwd,
                 symbolic_zeros=symbolic_zeros)
+
+
+pe.custom_staging_rules["custom_jvp"] = stage_custom_jvp_call
+pe.custom_staging_rules["custom_vjp"] = stage_custom_vjp_call

@@ -9,14 +9,13 @@ arguments, look the signature up, call the compiled executable (dispatch.py).
 from __future__ import annotations
 
 import functools
-import inspect
 from typing import Callable, Sequence
 
-from pyjax._src import core, dispatch, tree_util
-from pyjax._src.array import ArrayImpl, PendingArray
+from pyjax._src import api_util, core, devices as devices_mod, dispatch, tree_util
+from pyjax._src.array import ArrayImpl, PendingArray, asarray_value
 from pyjax._src.config import config
-from pyjax._src.core import ClosedJaxpr, Jaxpr, Primitive, Tracer
-from pyjax._src.interpreters import batching
+from pyjax._src.core import ClosedJaxpr, Primitive
+from pyjax._src.interpreters import ad, batching, lowering
 from pyjax._src.interpreters import partial_eval as pe
 
 # ---------------------------------------------------------------- the primitive
@@ -71,7 +70,6 @@ jit_p.pp_keep_order = True
 
 def _jit_jvp(primals, tangents, *, jaxpr: ClosedJaxpr, name: str, **params):
   """The JVP of a jit is a jit of the JVP jaxpr (primals, nonzero tangents)."""
-  from pyjax._src.interpreters import ad
   nz = [type(t) is not ad.Zero for t in tangents]
   in_avals = [v.aval for v in jaxpr.jaxpr.invars]
   n = len(in_avals)
@@ -128,7 +126,6 @@ def _jit_partial_eval(trace, args, params):
 
 def _jit_transpose(cts, *args, jaxpr: ClosedJaxpr, name: str, **params):
   """Transposes the inner jaxpr into a new jit (the backward pass stays compiled)."""
-  from pyjax._src.interpreters import ad
   undef = [ad.is_undefined_primal(a) for a in args]
   in_avals = [v.aval for v in jaxpr.jaxpr.invars]
   out_avals = [v.aval for v in jaxpr.jaxpr.outvars]
@@ -177,36 +174,6 @@ def _hash_static(v):
   return v
 
 
-def _abstractify(x, argname):
-  if type(x) is ArrayImpl:
-    return x.aval
-  try:
-    return core.get_aval(x)
-  except TypeError:
-    raise TypeError(f"Error interpreting argument to {argname} as an abstract array. The "
-                    f"problematic value is of type {type(x)} and was passed to the function "
-                    f"at path {argname}.\nThis typically means that a jit-wrapped function "
-                    f"was called with a non-array argument, and this argument was not "
-                    f"marked as static using the static_argnums or static_argnames "
-                    f"parameters of jax.jit.") from None
-
-
-def _resolve_argnums(fun, static_argnums, static_argnames):
-  nums = () if static_argnums is None else (
-      (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums))
-  names = () if static_argnames is None else (
-      (static_argnames,) if isinstance(static_argnames, str) else tuple(static_argnames))
-  try:
-    params = list(inspect.signature(fun).parameters.values())
-  except (TypeError, ValueError):
-    return nums, names
-  pos = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-  # As JAX: static_argnums also name their parameters and vice versa.
-  names = tuple(dict.fromkeys((*names, *(pos[i] for i in nums if -len(pos) <= i < len(pos)))))
-  nums = tuple(dict.fromkeys((*nums, *(pos.index(n) for n in names if n in pos))))
-  return nums, names
-
-
 class _Entry:
   """One traced signature: its jaxpr, output tree and compiled call."""
   __slots__ = ("closed", "out_tree", "compiled", "tracer_consts", "on_gpu", "one_leaf")
@@ -221,21 +188,6 @@ class _Entry:
     self.on_gpu = {}  # GPU Device -> its compiled call
 
 
-def _hoist_tracer_consts(jaxpr: Jaxpr, consts) -> tuple[Jaxpr, list, list]:
-  """Closed-over tracers of an outer trace become leading inputs (as in JAX)."""
-  tv, tc, cv, cc = [], [], [], []
-  for v, c in zip(jaxpr.constvars, consts):
-    if isinstance(c, Tracer):
-      tv.append(v)
-      tc.append(c)
-    else:
-      cv.append(v)
-      cc.append(c)
-  if not tv:
-    return jaxpr, consts, []
-  return Jaxpr(cv, tv + jaxpr.invars, jaxpr.outvars, jaxpr.eqns, jaxpr.debug_info), cc, tc
-
-
 # ---------------------------------------------------------------- jit
 
 
@@ -248,10 +200,10 @@ class JitWrapped:
       raise TypeError(f"jax.jit: fun must be callable, got {fun!r} of type {type(fun)}.")
     functools.update_wrapper(self, fun)
     self._fun = fun
-    self._static_nums, self._static_names = _resolve_argnums(fun, static_argnums,
-                                                             static_argnames)
-    self._donate_nums, self._donate_names = _resolve_argnums(fun, donate_argnums,
-                                                             donate_argnames)
+    self._static_nums, self._static_names = api_util.resolve_argnums(
+        fun, static_argnums, static_argnames)
+    self._donate_nums, self._donate_names = api_util.resolve_argnums(
+        fun, donate_argnums, donate_argnames)
     self._donate_nums = tuple(i for i in self._donate_nums if i not in self._static_nums)
     self._device = _requested_device(device, backend)
     self._inline = inline
@@ -284,27 +236,14 @@ class JitWrapped:
   def _trace(self, static_key, dyn, dkw, args, kwargs):
     snums = static_key[0]
     leaves, in_tree = tree_util.tree_flatten((dyn, dkw))
-    dbg = core.debug_info("jit", self._fun, args, kwargs, snums)
-    names = dbg.arg_names
-    in_avals = [_abstractify(x, names[i] if i < len(names) else f"args[{i}]")
-                for i, x in enumerate(leaves)]
-    out_tree_box = []
-    fun = self._fun
-
-    def flat_fun(*tracers):
-      d, kw = tree_util.tree_unflatten(in_tree, list(tracers))
-      it = iter(d)
-      full = [a if i in snums else next(it) for i, a in enumerate(args)]
-      kw = {**kw, **{k: v for k, v in kwargs.items() if k in self._static_names}}
-      out = fun(*full, **kw)
-      out_flat, out_tree = tree_util.tree_flatten(out)
-      out_tree_box.append(out_tree)
-      return out_flat
-
-    jaxpr, consts = pe.trace_to_jaxpr(flat_fun, in_avals, dbg)
-    jaxpr, consts, tracer_consts = _hoist_tracer_consts(jaxpr, consts)
-    closed = ClosedJaxpr(jaxpr, [_as_array(c) for c in consts])
-    return leaves, _Entry(closed, out_tree_box[0], tracer_consts)
+    dbg = api_util.debug_info("jit", self._fun, args, kwargs, snums, self._static_names)
+    in_avals = api_util.abstractify_args(leaves, dbg, for_jit=True)
+    fun, _ = api_util.static_partial(self._fun, args, snums, {
+        k: v for k, v in kwargs.items() if k in self._static_names})
+    closed, tracer_consts, out_tree = api_util.trace_to_jaxpr(fun, in_avals, dbg,
+                                                              in_tree=in_tree)
+    closed = ClosedJaxpr(closed.jaxpr, [_as_array(c) for c in closed.consts])
+    return leaves, _Entry(closed, out_tree, tracer_consts)
 
   def _donated(self, args, kwargs, static_key):
     if not (self._donate_nums or self._donate_names):
@@ -381,10 +320,8 @@ class JitWrapped:
     return self.trace(*args, **kwargs).lower()
 
   def eval_shape(self, *args, **kwargs):
-    from pyjax._src.api import ShapeDtypeStruct
     _, entry, _ = self._entry(args, kwargs)
-    outs = [ShapeDtypeStruct(a.shape, a.dtype, weak_type=a.weak_type)
-            for a in entry.closed.out_avals]
+    outs = api_util.shape_dtype_structs(entry.closed.out_avals)
     return tree_util.tree_unflatten(entry.out_tree, outs)
 
   def clear_cache(self):
@@ -406,7 +343,6 @@ def _sig(x):
 
 
 def _as_array(c):
-  from pyjax._src.array import asarray_value
   return c if type(c) is ArrayImpl else asarray_value(c)
 
 
@@ -440,7 +376,6 @@ def _entry_name(entry):
 def _requested_device(device, backend):
   """The Device ``jit(device=..., backend=...)`` asks for (None: where the arguments
   live). An unknown or absent backend raises JAX's error."""
-  from pyjax._src import devices as devices_mod
   if device is not None:
     if not isinstance(device, devices_mod.Device):
       raise TypeError(f"jit: device must be a Device, got {device!r}")
@@ -494,7 +429,6 @@ class Lowered:
 
   def as_text(self, dialect: str | None = None, **_) -> str:
     if self._text is None:
-      from pyjax._src.interpreters import lowering
       self._text = lowering.lower_jaxpr(self._entry.closed, self._name)
     return self._text
 

@@ -8,8 +8,12 @@ multiple results) and run with the parent trace current, so they just call lax.
 """
 from __future__ import annotations
 
-from pyjax._src import core
+import functools
+
+from pyjax._src import api_util, core, tree_util
+from pyjax._src.array import ArrayImpl, asarray_value
 from pyjax._src.core import ShapedArray, Tracer
+from pyjax._src.interpreters import partial_eval as pe
 
 
 class BatchTracer(Tracer):
@@ -101,6 +105,17 @@ class BatchTrace(core.Trace):
     if prim.multiple_results:
       return [BatchTracer(self, o, d) if d is not None else o for o, d in zip(out, out_dim)]
     return BatchTracer(self, out, out_dim) if out_dim is not None else out
+
+  def call(self, fun, vals, dims):
+    """``fun(*vals)`` with ``vals[i]`` batched at ``dims[i]`` (None: not batched), this
+    trace current meanwhile; the outputs are read with ``to_batch_info``."""
+    ins = [x if d is None else BatchTracer(self, x, d) for x, d in zip(vals, dims)]
+    ctx = core.trace_ctx
+    prev, ctx.trace = ctx.trace, self
+    try:
+      return fun(*ins)
+    finally:
+      ctx.trace = prev
 
   def __repr__(self):
     return f"BatchTrace(axis_name={self.axis_name!r}, axis_size={self.axis_size})"
@@ -216,7 +231,6 @@ def batch_jaxpr(closed, axis_size: int, in_dims, axis_name=None, instantiate=Fal
   None); for rules of primitives holding a jaxpr, such as ``jit``. Outputs marked
   in ``instantiate`` (a bool or one per output) are batched (at 0) even if they
   do not vary."""
-  from pyjax._src.interpreters import partial_eval as pe
   avals = []
   for a, d in zip(closed.in_avals, in_dims):
     if d is not None:
@@ -231,19 +245,175 @@ def batch_jaxpr(closed, axis_size: int, in_dims, axis_name=None, instantiate=Fal
   def fun(*args):
     trace = BatchTrace(core.trace_ctx.trace, axis_name, axis_size)
     try:
-      ins = [x if d is None else BatchTracer(trace, x, d) for x, d in zip(args, in_dims)]
-      with core.set_current_trace(trace):
-        outs = core.eval_jaxpr(closed.jaxpr, closed.consts, *ins)
+      outs = trace.call(lambda *xs: core.eval_jaxpr(closed.jaxpr, closed.consts, *xs),
+                        args, in_dims)
       res = []
       for o, i in zip(outs, inst):
         v, d = trace.to_batch_info(o)
-        if d is None and i:
-          v, d = broadcast(v, axis_size, 0), 0
-        out_dims.append(None if d is None else 0)
-        res.append(v if d is None else moveaxis(v, d, 0))
+        dst = 0 if d is not None or i else None
+        out_dims.append(dst)
+        res.append(v if dst is None else matchaxis(v, d, 0, axis_size))
       return res
     finally:
       trace.invalidate()
 
   jaxpr, consts = pe.trace_to_jaxpr(fun, avals, closed.jaxpr.debug_info)
   return core.ClosedJaxpr(jaxpr, consts), out_dims
+
+
+# ---------------------------------------------------------------- vmap
+
+
+_TOP_IN_AXES = ("a tuple of entries corresponding to the positional arguments passed to "
+                "the function")
+
+
+def _check_axes_spec(axes, what, top_msg):
+  leaves = tree_util.tree_leaves(axes, is_leaf=lambda x: x is None)
+  if not all(l is None or (type(l) is int) for l in leaves):
+    raise TypeError(f"vmap {what} must be an int, None, or {top_msg}, but got {axes}.")
+
+
+def _prefix_leaves(prefix, full, what):
+  try:
+    return tree_util.broadcast_prefix(prefix, full, is_leaf=lambda x: x is None)
+  except ValueError:
+    errs = tree_util.prefix_errors(prefix, full, is_leaf=lambda x: x is None)
+    detail = str(errs[0](f"vmap {what}")) if errs else ""
+    raise ValueError(f"vmap {what} specification must be a tree prefix of the "
+                     f"corresponding value; \n{detail}") from None
+
+
+def _mapped_size_error(sizes, names, avals, axes, axis_size):
+  """JAX's message listing every mapped axis, grouped by size."""
+  lines = [] if axis_size is None else [f"the `axis_size` argument was {axis_size}"]
+  where = lambda i: (f"axis {axes[i]} of argument {names[i]} of type "
+                     f"{avals[i].str_short(short_dtypes=False)}")
+  groups = {}
+  for i, s in enumerate(sizes):
+    groups.setdefault(s, []).append(i)
+  biggest = max(len(g) for g in groups.values())
+  for s, g in groups.items():
+    if len(g) == 1:
+      lines.append(f"one axis had size {s}: {where(g[0])}")
+    else:
+      q = "most" if len(g) == biggest else "some"
+      lines.append(f"{q} axes ({len(g)} of them) had size {s}, e.g. {where(g[0])}")
+  return ValueError("vmap got inconsistent sizes for array axes to be mapped:\n" +
+                    ";\n".join(f"  * {l}" for l in lines))
+
+
+def _flat_in_axes(in_axes, args, kwargs, flat):
+  """One axis (or None) per flat argument leaf; kwargs are mapped over axis 0."""
+  if kwargs or not (in_axes is None or type(in_axes) is int or all(
+      a is None or type(a) is int for a in in_axes)):
+    return _prefix_leaves((in_axes, 0), (args, kwargs), "in_axes")
+  if type(in_axes) is tuple:  # fast path: one int/None per positional argument
+    return [ax for ax, x in zip(in_axes, args)
+            for _ in range(tree_util.tree_structure(x).num_leaves)]
+  return [in_axes] * len(flat)
+
+
+def _mapped_size(fun, args, kwargs, flat, axes, axis_size):
+  """The size of the mapped axis; normalizes ``axes`` (in place) to non-negative."""
+  avals = [core.get_aval(x) if a is not None else None for x, a in zip(flat, axes)]
+  mapped = [i for i, a in enumerate(axes) if a is not None]
+  for i in mapped:
+    ax, nd = axes[i], avals[i].ndim
+    if not -nd <= ax < nd:
+      need = ax + 1 if ax >= 0 else -ax
+      raise ValueError(f"vmap was requested to map its argument along axis {ax}, which "
+                       f"implies that its rank should be at least {need}, but is only "
+                       f"{nd} (its shape is {avals[i].shape})")
+    axes[i] = ax % nd
+  sizes = [avals[i].shape[axes[i]] for i in mapped]
+  size = axis_size if axis_size is not None else sizes[0]
+  if any(s != size for s in sizes):
+    dbg = api_util.debug_info("vmap", fun, args, kwargs)
+    raise _mapped_size_error(sizes, [api_util.arg_name(dbg, i) for i in mapped],
+                             [avals[i] for i in mapped], [axes[i] for i in mapped],
+                             axis_size)
+  return size
+
+
+def _place_outputs(trace, out_flat, oaxes, size):
+  """The outputs' values with their batch axis moved to ``oaxes`` (None: unbatched)."""
+  outs = []
+  for o, oa in zip(out_flat, oaxes):
+    v, d = trace.to_batch_info(o)
+    if oa is None:
+      if d is not None:
+        raise ValueError(f"at vmap out_axes, got axis spec None but output was "
+                         f"batched on axis {d}")
+      outs.append(v)
+      continue
+    nd = core.get_aval(v).ndim + (d is None)
+    if not -nd <= oa < nd:
+      raise ValueError(f"axis {oa} is out of bounds for array of dimension {nd}")
+    outs.append(matchaxis(v, d, oa % nd, size))
+  return outs
+
+
+def vmap(fun, in_axes=0, out_axes=0, axis_name=None, axis_size=None):
+  """``fun`` mapped over one more array axis (``api.vmap``'s machinery): checks the axes
+  specifications, then each call flattens the arguments, finds the mapped size, runs
+  ``fun`` on BatchTracers of a new BatchTrace and moves the outputs' batch axes to
+  ``out_axes``."""
+  if isinstance(in_axes, list):
+    in_axes = tuple(in_axes)
+  if not (in_axes is None or type(in_axes) in (int, tuple)):
+    raise TypeError(f"vmap in_axes must be an int, None, or {_TOP_IN_AXES}, but got "
+                    f"{in_axes}.")
+  if type(in_axes) is not int:
+    _check_axes_spec(in_axes, "in_axes", _TOP_IN_AXES)
+  if type(out_axes) is not int:
+    _check_axes_spec(out_axes, "out_axes", "(nested) container with those types as leaves")
+
+  def vmap_f(*args, **kwargs):
+    if isinstance(in_axes, tuple) and len(in_axes) != len(args):
+      raise ValueError(f"vmap in_axes must be an int, None, or {_TOP_IN_AXES}, but got "
+                       f"len(in_axes)={len(in_axes)}, len(args)={len(args)}")
+    if not args and not kwargs and axis_size is None:
+      raise ValueError("vmap wrapped function must be passed at least one argument "
+                       "containing an array or axis_size must be specified, got empty "
+                       f"*args={args} and **kwargs={kwargs}")
+    leaf_args = not kwargs and all(isinstance(a, (ArrayImpl, Tracer)) for a in args)
+    if leaf_args:  # fast path: positional array arguments, no pytree to flatten
+      flat, in_tree = list(args), None
+    else:
+      flat, in_tree = tree_util.tree_flatten((args, kwargs))
+    axes = _flat_in_axes(in_axes, args, kwargs, flat)
+    if axis_size is None and all(a is None for a in axes):
+      raise ValueError("vmap must have at least one non-None value in in_axes or "
+                       "axis_size must be specified")
+    size = _mapped_size(fun, args, kwargs, flat, axes, axis_size)
+    flat = [x if a is None or isinstance(x, (ArrayImpl, Tracer)) else asarray_value(x)
+            for x, a in zip(flat, axes)]
+    trace = BatchTrace(core.trace_ctx.trace, axis_name, size)
+    try:
+      if leaf_args:
+        out = trace.call(fun, flat, axes)
+      else:
+        def unflat_fun(*xs):
+          a, kw = tree_util.tree_unflatten(in_tree, list(xs))
+          return fun(*a, **kw)
+        out = trace.call(unflat_fun, flat, axes)
+      if isinstance(out, (ArrayImpl, Tracer)):
+        out_flat, out_tree = [out], None
+      else:
+        out_flat, out_tree = tree_util.tree_flatten(out)
+      oaxes = ([out_axes] * len(out_flat) if out_axes is None or type(out_axes) is int
+               else _prefix_leaves(out_axes, out, "out_axes"))
+      outs = _place_outputs(trace, out_flat, oaxes, size)
+    finally:
+      trace.invalidate()
+    return outs[0] if out_tree is None else tree_util.tree_unflatten(out_tree, outs)
+
+  functools.update_wrapper(vmap_f, fun)
+  name = getattr(fun, "__name__", repr(fun))
+  doc = (f"Vectorized version of {name}. Takes similar arguments as {name} but with "
+         f"additional array axes over which {name} is mapped.")
+  if getattr(fun, "__doc__", None):
+    doc += "\n\nOriginal documentation:\n\n" + fun.__doc__
+  vmap_f.__doc__ = doc
+  return vmap_f

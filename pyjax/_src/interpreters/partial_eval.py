@@ -6,7 +6,8 @@ from typing import Callable, Sequence
 import numpy as np
 
 from pyjax._src import core
-from pyjax._src.core import (ClosedJaxpr, DebugInfo, DropVar, Jaxpr, JaxprEqn, Literal,
+from pyjax._src.array import ArrayImpl
+from pyjax._src.core import (ClosedJaxpr, DebugInfo, Jaxpr, JaxprEqn, Literal,
                              ShapedArray, Tracer, Var)
 
 
@@ -85,13 +86,10 @@ class DynamicJaxprTrace(core.Trace):
     return tracers if prim.multiple_results else tracers[0]
 
   def process_custom_jvp_call(self, fun, jvp, args, symbolic_zeros):
-    from pyjax._src import custom_derivatives
-    return custom_derivatives.stage_custom_jvp_call(self, fun, jvp, args, symbolic_zeros)
+    return custom_staging_rules["custom_jvp"](self, fun, jvp, args, symbolic_zeros)
 
   def process_custom_vjp_call(self, fun, fwd, bwd, args, out_avals, symbolic_zeros):
-    from pyjax._src import custom_derivatives
-    return custom_derivatives.stage_custom_vjp_call(self, fun, fwd, bwd, args,
-                                                    symbolic_zeros)
+    return custom_staging_rules["custom_vjp"](self, fun, fwd, bwd, args, symbolic_zeros)
 
   def to_jaxpr(self, outs) -> tuple[Jaxpr, list]:
     outvars = [self.to_atom(x) for x in outs]
@@ -130,6 +128,12 @@ class DynamicJaxprTrace(core.Trace):
     return (f"{where} This concrete value was not available in Python because it "
             f"depends on the values of the arguments {', '.join(names[:-1])} and "
             f"{names[-1]}.")
+
+
+# How a DynamicJaxprTrace stages a custom_jvp / custom_vjp call (as one equation keeping
+# the rule): registered by custom_derivatives at its import, the only place such calls
+# come from.
+custom_staging_rules: dict[str, Callable] = {}
 
 
 class LinearizeTrace(DynamicJaxprTrace):
@@ -179,7 +183,6 @@ class LinearizeTrace(DynamicJaxprTrace):
 
 def _scalar_value(x, dtype):
   """The literal's value as a 0-d Array (so eval_jaxpr can bind it directly)."""
-  from pyjax._src.array import ArrayImpl
   if type(x) is ArrayImpl:
     return x
   return ArrayImpl(np.asarray(x, dtype=dtype)[()], core.get_aval(x).weak_type)

@@ -3,3 +3,6 @@ from pyjax._src.lax.control_flow.loops import (associative_scan, fori_loop, map,
                                                scan_p)
 from pyjax._src.lax.control_flow.while_loop import while_loop, while_p
 from pyjax._src.lax.control_flow.conditionals import cond, cond_p, switch
+
+__all__ = ["associative_scan", "cond", "cond_p", "fori_loop", "map", "scan", "scan_p",
+           "switch", "while_loop", "while_p"]

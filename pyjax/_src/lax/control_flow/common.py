@@ -14,8 +14,9 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from pyjax._src import core, tree_util
-from pyjax._src.core import ClosedJaxpr, ShapedArray, Tracer
+from pyjax._src import api_util, core, tree_util
+from pyjax._src.core import ClosedJaxpr, ShapedArray
+from pyjax._src.interpreters import ad, lowering
 from pyjax._src.interpreters import partial_eval as pe
 
 
@@ -26,47 +27,15 @@ def trace_fun(fun: Callable, args_avals, what: str, debug_fun=None):
   ``consts`` first, then the flat arguments.
   """
   flat_avals, in_tree = tree_util.tree_flatten(args_avals)
-  box = {}
 
-  def flat_fun(*flat):
-    args = tree_util.tree_unflatten(in_tree, flat)
-    out = fun(*args)
-    out_flat, out_tree = tree_util.tree_flatten(out)
-    for x in out_flat:
-      if not core.is_valid_jaxtype(x):
-        raise TypeError(f"{what} output must be an array or pytree of arrays, got "
-                        f"{x!r} of type {type(x).__name__}.")
-    box["tree"] = out_tree
-    return out_flat
+  def check_out(x):
+    if not core.is_valid_jaxtype(x):
+      raise TypeError(f"{what} output must be an array or pytree of arrays, got "
+                      f"{x!r} of type {type(x).__name__}.")
 
-  dbg = None
-  src = debug_fun or fun
-  name = getattr(src, "__name__", type(src).__name__)
-  code = getattr(src, "__code__", None)
-  if code is not None:
-    dbg = core.DebugInfo(what, name, f"{name} at {code.co_filename}:{code.co_firstlineno}",
-                         tuple(f"args[{i}]" for i in range(len(flat_avals))))
-  jaxpr, consts = pe.trace_to_jaxpr(flat_fun, flat_avals, dbg)
-  return hoist_tracer_consts(jaxpr, consts) + (box["tree"],)
-
-
-def hoist_tracer_consts(jaxpr: core.Jaxpr, consts):
-  """Moves the constvars bound to tracers into leading invars.
-
-  Returns ``(closed, hoisted)``: ``closed`` keeps the concrete constants and takes the
-  ``hoisted`` tracers as its first inputs.
-  """
-  keep_v, keep_c, hoist_v, hoist_c = [], [], [], []
-  for v, c in zip(jaxpr.constvars, consts):
-    if isinstance(c, Tracer):
-      hoist_v.append(v)
-      hoist_c.append(c)
-    else:
-      keep_v.append(v)
-      keep_c.append(c)
-  new = core.Jaxpr(keep_v, hoist_v + jaxpr.invars, jaxpr.outvars, jaxpr.eqns,
-                   jaxpr.debug_info)
-  return ClosedJaxpr(new, keep_c), hoist_c
+  dbg = api_util.body_debug_info(what, debug_fun or fun, len(flat_avals))
+  return api_util.trace_to_jaxpr(fun, flat_avals, dbg, in_tree=in_tree, kwargs=False,
+                                 check_out=check_out)
 
 
 def _carry_name(fun):
@@ -124,19 +93,6 @@ def avals_of(xs) -> list[ShapedArray]:
   return [core.get_aval(x) for x in xs]
 
 
-def strip_weak(aval: ShapedArray) -> ShapedArray:
-  return aval.update(weak_type=False) if aval.weak_type else aval
-
-
-def same_types(a: Sequence[ShapedArray], b: Sequence[ShapedArray]) -> bool:
-  return len(a) == len(b) and all(
-      x.shape == y.shape and x.dtype == y.dtype for x, y in zip(a, b))
-
-
-def types_str(avals) -> str:
-  return "[" + ", ".join(a.str_short() for a in avals) + "]"
-
-
 def eval_closed(closed: ClosedJaxpr, *args) -> list:
   return core.eval_jaxpr(closed.jaxpr, closed.consts, *args)
 
@@ -148,7 +104,6 @@ def jvp_jaxpr(closed: ClosedJaxpr, nonzeros: Sequence[bool], instantiate):
   ``instantiate`` (a bool or one per output) forces output tangents to be present.
   Returns ``(jvp_closed, out_nonzeros)``.
   """
-  from pyjax._src.interpreters import ad
   in_avals = closed.in_avals
   n_out = len(closed.out_avals)
   inst = [instantiate] * n_out if isinstance(instantiate, bool) else list(instantiate)
@@ -170,7 +125,6 @@ def jvp_jaxpr(closed: ClosedJaxpr, nonzeros: Sequence[bool], instantiate):
 
 def lower_closed(b, closed: ClosedJaxpr, args) -> list:
   """Lowers ``closed`` inline in the builder ``b`` (a function body or a region)."""
-  import numpy as np
-  from pyjax._src.interpreters.lowering import _host
-  consts = [b.constant(np.asarray(_host(c)), core.get_aval(c)) for c in closed.consts]
+  consts = [b.constant(np.asarray(lowering._host(c)), core.get_aval(c))
+            for c in closed.consts]
   return b.lower_jaxpr(closed.jaxpr, consts, list(args))

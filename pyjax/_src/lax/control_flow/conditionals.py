@@ -10,16 +10,19 @@ run whichever branch the index picks.
 """
 from __future__ import annotations
 
+import functools
+import inspect
 from typing import Callable, Sequence
 
 import numpy as np
 
 from pyjax._src import core, dtypes, tree_util
-from pyjax._src.array import ArrayImpl
+from pyjax._src.array import ArrayImpl, asarray_value
 from pyjax._src.config import config
 from pyjax._src.core import ClosedJaxpr, Jaxpr, Primitive, ShapedArray, Tracer, Var
-from pyjax._src.interpreters import batching
+from pyjax._src.interpreters import ad, batching
 from pyjax._src.interpreters import partial_eval as pe
+from pyjax._src.lax import lax
 from pyjax._src.lax.control_flow.common import (avals_of, eval_closed, jvp_jaxpr, lower_closed,
                                                 trace_fun)
 
@@ -101,7 +104,6 @@ def _n_out(branches) -> int:
 def _cond_jvp(primals, tangents, *, branches):
   """One cond over (operands, nonzero tangents): every branch's JVP emits the tangents
   that are nonzero in any branch."""
-  from pyjax._src.interpreters import ad
   index, ops = primals[0], primals[1:]
   nz = [type(t) is not ad.Zero and ad.is_float(core.get_aval(p).dtype)
         for p, t in zip(ops, tangents[1:])]
@@ -143,7 +145,6 @@ def _cond_partial_eval(trace, args, params):
   """Known index: a known cond on the parent trace returns the known outputs and the
   residuals of every branch; the unknown cond takes the residuals and the unknown
   operands. Unknown index: the whole cond is staged."""
-  from pyjax._src.interpreters import ad
   branches = params["branches"]
   index, ops = args[0], list(args[1:])
   if not trace.is_known(index):
@@ -191,7 +192,6 @@ def _cond_partial_eval(trace, args, params):
 def _cond_transpose(cts, index, *args, branches):
   """A cond of the transposed branches over (non-linear operands, nonzero cotangents);
   the index and the residuals are not linear."""
-  from pyjax._src.interpreters import ad
   undef = [ad.is_undefined_primal(a) for a in args]
   in_avals = branches[0].in_avals
   out_avals = branches[0].out_avals
@@ -225,7 +225,6 @@ cond_p.transpose = _cond_transpose
 
 
 def _cond_batch(vals, dims, *, axis_name=None, branches):
-  from pyjax._src.lax import lax
   size = batching.batch_size(vals, dims)
   index, ops = vals[0], list(vals[1:])
   idx_dim, op_dims = dims[0], list(dims[1:])
@@ -255,7 +254,6 @@ def _cond_batch(vals, dims, *, axis_name=None, branches):
 
 def _bcast(pred, like):
   """``pred`` (batch axis only) broadcast along the trailing axes of ``like``."""
-  from pyjax._src.lax import lax
   shape = core.get_aval(like).shape
   return pred if len(shape) == 1 else lax.broadcast_in_dim(pred, shape, (0,))
 
@@ -267,8 +265,6 @@ cond_p.batch = _cond_batch
 
 
 def _src_info(f) -> str:
-  import functools
-  import inspect
   while isinstance(f, functools.partial):
     f = f.func
   f = inspect.unwrap(f)
@@ -359,7 +355,6 @@ def _check_outputs(what, name1, name2, f1, f2, tree1, avals1, tree2, avals2):
 def _as_operand(x):
   if isinstance(x, (ArrayImpl, Tracer)):
     return x
-  from pyjax._src.array import asarray_value
   try:
     return asarray_value(x)
   except TypeError:
@@ -435,7 +430,6 @@ def _concrete_value(x):
 def cond(pred, true_fun: Callable, false_fun: Callable, *operands, operand=_NO_OPERAND):
   """``true_fun(*operands)`` if ``pred`` else ``false_fun(*operands)``. Both branches are
   traced (their outputs must have equal types); only one runs."""
-  from pyjax._src.lax import lax
   if not (callable(true_fun) and callable(false_fun)):
     raise TypeError("lax.cond: true_fun and false_fun arguments should be callable.")
   operands = _operands(operands, operand)
@@ -466,7 +460,6 @@ def cond(pred, true_fun: Callable, false_fun: Callable, *operands, operand=_NO_O
 
 def switch(index, branches: Sequence[Callable], *operands, operand=_NO_OPERAND):
   """``branches[clamp(0, index, len(branches) - 1)](*operands)``."""
-  from pyjax._src.lax import lax
   branches = tuple(branches)
   if not all(callable(b) for b in branches):
     raise TypeError("lax.switch: branches argument should be a sequence of callables.")

@@ -16,12 +16,16 @@ from typing import Callable
 import numpy as np
 
 from pyjax._src import core, dtypes, tree_util
-from pyjax._src.array import ArrayImpl
-from pyjax._src.core import ClosedJaxpr, Jaxpr, Literal, Primitive, ShapedArray, Tracer
-from pyjax._src.interpreters import batching
+from pyjax._src.array import ArrayImpl, asarray_value
+from pyjax._src.core import (ClosedJaxpr, Jaxpr, JaxprEqn, Literal, Primitive, ShapedArray,
+                             Tracer, Var)
+from pyjax._src.interpreters import ad, batching
 from pyjax._src.interpreters import partial_eval as pe
+from pyjax._src.interpreters.lowering import _i64_array
+from pyjax._src.lax import lax, slicing
 from pyjax._src.lax.control_flow.common import (avals_of, check_carry, eval_closed, jvp_jaxpr,
                                                 lower_closed, trace_fun)
+from pyjax._src.lax.control_flow.while_loop import while_loop
 
 # ---------------------------------------------------------------- the scan primitive
 
@@ -82,7 +86,6 @@ def _groups_order(sizes_a, sizes_b):
 
 def _scan_jvp(primals, tangents, *, reverse, length, jaxpr, num_consts, num_carry, linear,
               unroll, _split_transpose):
-  from pyjax._src.interpreters import ad
   nz = [type(t) is not ad.Zero for t in tangents]
   c_nz, carry_nz, x_nz = _split(nz, num_consts, num_carry)
   num_ys = len(jaxpr.out_avals) - num_carry
@@ -138,7 +141,6 @@ def _scan_partial_eval(trace, args, params):
   """Known inputs run as a scan on the parent trace that also emits residuals; the
   unknown part is staged as a second scan over (residuals, unknown inputs)."""
   jaxpr, num_consts, num_carry = params["jaxpr"], params["num_consts"], params["num_carry"]
-  length = params["length"]
   unk = [not trace.is_known(a) for a in args]
   c_unk, carry_unk, x_unk = _split(unk, num_consts, num_carry)
   num_ys = len(jaxpr.out_avals) - num_carry
@@ -215,7 +217,6 @@ def _scan_transpose(cts, *args, reverse, length, jaxpr, num_consts, num_carry, l
                     unroll, _split_transpose):
   """The transpose is a scan in the other direction: its carry holds the carry's
   cotangent and the accumulated cotangents of the linear consts."""
-  from pyjax._src.interpreters import ad
   undef = [ad.is_undefined_primal(a) for a in args]
   # Carries are linear in the body even when an initial value is a known (zero) constant,
   # as when a tangent carry was instantiated: its cotangent is dropped.
@@ -230,7 +231,6 @@ def _scan_transpose(cts, *args, reverse, length, jaxpr, num_consts, num_carry, l
   k_consts = [c for c, l in zip(consts, c_lin) if not l]
   k_xs = [x for x, l in zip(xs, x_lin) if not l]
   lin_c_avals = [a for a, l in zip(c_avals, c_lin) if l]
-  lin_x_avals = [a for a, l in zip(x_avals, x_lin) if l]
   n_kc, n_lc = len(k_consts), len(lin_c_avals)
 
   def body(*vals):
@@ -362,7 +362,6 @@ def _scan_lower(ctx, *args, reverse, length, jaxpr, num_consts, num_carry, unrol
 
 def _chunk_jaxpr(jaxpr, num_consts, num_carry, steps, reverse, u, params) -> ClosedJaxpr:
   """A jaxpr running ``steps`` steps of the scan (lowered as one private function)."""
-  from pyjax._src.core import JaxprEqn, Var
   in_avals = jaxpr.in_avals
   invars = [Var(a) for a in in_avals[:num_consts + num_carry]]
   invars += [Var(a.update(shape=(steps, *a.shape))) for a in in_avals[num_consts + num_carry:]]
@@ -377,7 +376,6 @@ def _chunk_jaxpr(jaxpr, num_consts, num_carry, steps, reverse, u, params) -> Clo
 
 def _static_rows(b, x, start: int, n: int):
   """``x[start:start + n]`` (static bounds)."""
-  from pyjax._src.interpreters.lowering import _i64_array
   a = x.aval
   if start == 0 and n == a.shape[0]:
     return x
@@ -456,7 +454,6 @@ def _scan_lower_blocks(ctx, consts, carry, xs, reverse, length, jaxpr, num_carry
 
 def _slice_at(b, x, start, n):
   """``x[start:start + n]`` along axis 0 (``start`` a dynamic scalar)."""
-  from pyjax._src.interpreters.lowering import _i64_array
   a = x.aval
   if n == a.shape[0]:
     return x
@@ -468,7 +465,6 @@ def _slice_at(b, x, start, n):
 
 def _static_index(b, x, i):
   """``x[i]`` for a static ``i`` (axis 0 dropped)."""
-  from pyjax._src.interpreters.lowering import _i64_array
   a = x.aval
   if a.shape[0] != 1:
     lo = [i] + [0] * (a.ndim - 1)
@@ -587,7 +583,6 @@ def scan(f: Callable, init, xs=None, length=None, reverse=False, unroll=1,
 
 
 def _as_array(x):
-  from pyjax._src.array import asarray_value
   try:
     return asarray_value(x)
   except TypeError:
@@ -596,7 +591,6 @@ def _as_array(x):
 
 
 def _strip_weak(x):
-  from pyjax._src.lax import lax
   return lax.convert_element_type(x, core.get_aval(x).dtype)
 
 
@@ -605,11 +599,9 @@ def _strip_weak(x):
 
 def map(f: Callable, xs, *, batch_size: int | None = None):
   """``f`` applied to each slice of ``xs`` along axis 0 (a scan without carry);
-  ``batch_size`` runs ``vmap(f)`` on chunks of that many slices."""
+  ``batch_size`` runs ``batching.vmap(f)`` on chunks of that many slices."""
   if batch_size is None:
     return scan(lambda _, x: ((), f(x)), (), xs)[1]
-  from pyjax._src.api import vmap
-  from pyjax._src.lax import lax
   xs_flat, xs_tree = tree_util.tree_flatten(xs)
   n = _leading_length(xs_flat, None)
   batch_size = operator.index(batch_size)
@@ -620,12 +612,13 @@ def map(f: Callable, xs, *, batch_size: int | None = None):
   if num:
     main = [lax.reshape(x[:num * batch_size], (num, batch_size, *x.shape[1:]))
             for x in xs_flat]
-    ys = scan(lambda _, x: ((), vmap(f)(tree_util.tree_unflatten(xs_tree, x))), (), main)[1]
+    vf = batching.vmap(f)
+    ys = scan(lambda _, x: ((), vf(tree_util.tree_unflatten(xs_tree, x))), (), main)[1]
     parts.append(tree_util.tree_map(
         lambda y: lax.reshape(y, (num * batch_size, *y.shape[2:])), ys))
   if rem:
     tail = tree_util.tree_unflatten(xs_tree, [x[num * batch_size:] for x in xs_flat])
-    parts.append(vmap(f)(tail))
+    parts.append(batching.vmap(f)(tail))
   if len(parts) == 1:
     return parts[0]
   return tree_util.tree_map(lambda a, b: lax.concatenate([a, b], 0), *parts)
@@ -634,7 +627,6 @@ def map(f: Callable, xs, *, batch_size: int | None = None):
 def fori_loop(lower, upper, body_fun: Callable, init_val, *, unroll=None):
   """``body_fun(i, val)`` for ``i`` in ``[lower, upper)``. With concrete bounds this is a
   scan (so it is reverse-differentiable); otherwise a while_loop."""
-  from pyjax._src.lax import lax
   lower_dt, upper_dt = dtypes.dtype(lower), dtypes.dtype(upper)
   if lower_dt.kind not in "iu" or upper_dt.kind not in "iu":
     raise TypeError(f"lower and upper arguments to fori_loop must have integer dtypes, "
@@ -654,7 +646,6 @@ def fori_loop(lower, upper, body_fun: Callable, init_val, *, unroll=None):
   if unroll is not None and unroll is not False and unroll != 1:
     raise ValueError("Can only use `unroll` in `fori_loop` if the loop bounds are statically "
                      "known.")
-  from pyjax._src.lax.control_flow.while_loop import while_loop
   lo = lax.convert_element_type(lower, dt)
   up = lax.convert_element_type(upper, dt)
   _, _, out = while_loop(lambda c: lax.lt(c[0], c[1]),
@@ -680,7 +671,6 @@ def associative_scan(fn: Callable, elems, reverse: bool = False, axis: int = 0):
   """Inclusive prefix scan of ``elems`` along ``axis`` with the associative ``fn``,
   in O(log n) parallel steps: combine adjacent pairs, scan the half-length result
   recursively, then fill in the even positions."""
-  from pyjax._src.lax import lax, slicing
   flat, tree = tree_util.tree_flatten(elems)
   if not flat:
     return elems

@@ -14,11 +14,12 @@ from typing import Callable
 import numpy as np
 
 from pyjax._src import core, dtypes, tree_util
-from pyjax._src.array import ArrayImpl
+from pyjax._src.array import ArrayImpl, asarray_value
 from pyjax._src.config import config
-from pyjax._src.core import ClosedJaxpr, Jaxpr, Primitive, ShapedArray, Tracer, Var
-from pyjax._src.interpreters import batching
+from pyjax._src.core import ClosedJaxpr, Jaxpr, Primitive, Tracer, Var
+from pyjax._src.interpreters import ad, batching
 from pyjax._src.interpreters import partial_eval as pe
+from pyjax._src.lax import lax
 from pyjax._src.lax.control_flow.common import (avals_of, check_carry, eval_closed, jvp_jaxpr,
                                                 lower_closed, trace_fun)
 
@@ -116,7 +117,6 @@ def _only_known_outputs(closed: ClosedJaxpr, n: int) -> ClosedJaxpr:
 def _while_jvp(primals, tangents, *, cond_jaxpr, body_jaxpr, cond_nconsts, body_nconsts):
   """A while over (primal carry, tangent carry): the body is the body's JVP, the cond
   ignores the tangents. Which carries have tangents is found by a fixpoint."""
-  from pyjax._src.interpreters import ad
   nz = [type(t) is not ad.Zero and ad.is_float(core.get_aval(p).dtype)
         for p, t in zip(primals, tangents)]
   _, bc_nz, carry_nz = _split(nz, cond_nconsts, body_nconsts)
@@ -189,7 +189,6 @@ def _while_transpose(cts, *args, **params):
 
 def _while_batch(vals, dims, *, axis_name=None, cond_jaxpr, body_jaxpr, cond_nconsts,
                  body_nconsts):
-  from pyjax._src.lax import lax
   size = batching.batch_size(vals, dims)
   vals = [batching.moveaxis(v, d, 0) if d is not None else v for v, d in zip(vals, dims)]
   cc_b, bc_b, carry_b = _split([d is not None for d in dims], cond_nconsts, body_nconsts)
@@ -251,7 +250,6 @@ while_p.pp_params = _while_pp_params
 
 
 def _as_array(x):
-  from pyjax._src.array import asarray_value
   if isinstance(x, (ArrayImpl, Tracer)):
     return x
   try:
@@ -272,7 +270,6 @@ def while_loop(cond_fun: Callable, body_fun: Callable, init_val):
     while cond_fun(val):
       val = body_fun(val)
     return val
-  from pyjax._src.lax import lax
   flat, in_tree = tree_util.tree_flatten(init_val)
   flat = [_as_array(x) for x in flat]
   for _ in range(2):
