@@ -10,6 +10,7 @@ import numpy as np
 from pyjax._src import core, dtypes
 from pyjax._src.array import ArrayImpl, asarray_value
 from pyjax._src.core import Tracer
+from pyjax._src.lax import dot as lax_dot
 from pyjax._src.lax import lax
 from pyjax._src.numpy import ufuncs
 from pyjax._src.numpy.util import (asarray as _asarray, canonicalize_axis, check_arraylike,
@@ -478,8 +479,8 @@ def dot(a, b, *, precision=None, preferred_element_type=None):
   contract_b = 0 if b.ndim == 1 else b.ndim - 2
   if a.shape[-1] != b.shape[contract_b]:
     raise TypeError(f"Incompatible shapes for dot: got {a.shape} and {b.shape}.")
-  return lax.dot_general(a, b, (((a.ndim - 1,), (contract_b,)), ((), ())), precision,
-                         preferred_element_type=pet)
+  return lax_dot.dot_general(a, b, (((a.ndim - 1,), (contract_b,)), ((), ())), precision,
+                             preferred_element_type=pet)
 
 
 _Arrays = (ArrayImpl, Tracer)
@@ -493,9 +494,9 @@ def _dot_2d_fast(a, b):
   sa, sb = a.shape, b.shape
   if (len(sa) == 2 and 1 <= len(sb) <= 2 and a.dtype == b.dtype
       and a.weak_type == b.weak_type and sa[1] == sb[0]):
-    return lax.dot_general_p.bind(a, b, dimension_numbers=(((1,), (0,)), ((), ())),
-                                  precision=None, preferred_element_type=a.dtype,
-                                  out_sharding=None)
+    return lax_dot.dot_general_p.bind(a, b, dimension_numbers=(((1,), (0,)), ((), ())),
+                                      precision=None, preferred_element_type=a.dtype,
+                                      out_sharding=None)
   return None
 
 
@@ -516,8 +517,8 @@ def matmul(a, b, *, precision=None, preferred_element_type=None):
       raise ValueError(f"matmul: Input operand 1 has a mismatch in its core dimension 0, "
                        f"with gufunc signature (n?,k),(k,m?)->(n?,m?) (size {b.shape[0]} is "
                        f"different from {a.shape[-1]})")
-    return lax.dot_general(a, b, (((a.ndim - 1,), (0,)), ((), ())), precision,
-                           preferred_element_type=pet)
+    return lax_dot.dot_general(a, b, (((a.ndim - 1,), (0,)), ((), ())), precision,
+                               preferred_element_type=pet)
   a_vec, b_vec = a.ndim == 1, b.ndim == 1
   if a_vec:
     a = lax.expand_dims(a, (0,))
@@ -531,8 +532,9 @@ def matmul(a, b, *, precision=None, preferred_element_type=None):
   nb = len(batch)
   a = broadcast_to(a, (*batch, *a.shape[-2:]))
   b = broadcast_to(b, (*batch, *b.shape[-2:]))
-  out = lax.dot_general(a, b, (((nb + 1,), (nb,)), (tuple(range(nb)), tuple(range(nb)))),
-                        precision, preferred_element_type=pet)
+  out = lax_dot.dot_general(a, b, (((nb + 1,), (nb,)),
+                                  (tuple(range(nb)), tuple(range(nb)))),
+                            precision, preferred_element_type=pet)
   if a_vec:
     out = lax.squeeze(out, (nb,))
   if b_vec:
@@ -552,8 +554,8 @@ def inner(a, b, *, precision=None, preferred_element_type=None):
   a, b = promote_dtypes(a, b)
   if a.ndim == 0 or b.ndim == 0:
     return ufuncs.multiply(a, b)
-  return lax.dot_general(a, b, (((a.ndim - 1,), (b.ndim - 1,)), ((), ())), precision,
-                         preferred_element_type=preferred_element_type or a.dtype)
+  return lax_dot.dot_general(a, b, (((a.ndim - 1,), (b.ndim - 1,)), ((), ())), precision,
+                             preferred_element_type=preferred_element_type or a.dtype)
 
 
 def outer(a, b, out=None):
@@ -579,8 +581,8 @@ def tensordot(a, b, axes=2, *, precision=None, preferred_element_type=None):
                       f"{ax_b}.")
     ca = tuple(canonicalize_axis(i, a.ndim) for i in ax_a)
     cb = tuple(canonicalize_axis(i, b.ndim) for i in ax_b)
-  return lax.dot_general(a, b, ((ca, cb), ((), ())), precision,
-                         preferred_element_type=preferred_element_type or a.dtype)
+  return lax_dot.dot_general(a, b, ((ca, cb), ((), ())), precision,
+                             preferred_element_type=preferred_element_type or a.dtype)
 
 
 # ------------------------------------------------------------ static slicing helpers
@@ -1501,8 +1503,8 @@ def _conv(name, a, v, mode, flip_v, precision, preferred_element_type):
   L = n + m - 1
   idx = np.arange(L)[:, None] + np.arange(m)[None, :]
   win = lax.reshape(_take_static(ap, idx.ravel(), 0), (L, m))
-  full = lax.dot_general(win, v, (((1,), (0,)), ((), ())), precision,
-                         preferred_element_type=preferred_element_type)
+  full = lax_dot.dot_general(win, v, (((1,), (0,)), ((), ())), precision,
+                             preferred_element_type=preferred_element_type)
   lo, hi = builtins.min(n, m), builtins.max(n, m)
   if mode == "full":
     return full
