@@ -2,7 +2,7 @@
 backend gives (integer division by zero, shifts past the width, float32 exp/log/log1p/
 tan/erf_inv from its own polynomials), with StableHLO twins of the polynomials so jit
 gives the same numbers. No primitives: lax.py and special.py build theirs from these.
-These cannot match XLA on other backends (GPU has its own libdevice numerics)."""
+They reproduce XLA's CPU backend only."""
 from __future__ import annotations
 
 from functools import partial

@@ -1,4 +1,7 @@
-"""Core lax primitives. Each primitive is one block holding all of its rules.
+"""Core lax primitives: elementwise, select/clamp, shape ops and reduce_sum. Each
+primitive is one block holding all of its rules. Siblings build on these: conversions
+(below lax.py), special, reductions, dot and sorting (above it); utils holds the
+primitive factories and cpu_numerics the eager path's XLA-compatible NumPy numerics.
 
 Eager impls receive ``ArrayImpl`` values and run NumPy on their buffers; the
 abstract eval rule computes the output ``ShapedArray`` for tracing. Shape and
@@ -16,7 +19,7 @@ from functools import partial
 
 import numpy as np
 
-from pyjax._src import core, dtypes
+from pyjax._src import core, dtypes, tree_util
 from pyjax._src.array import ArrayImpl
 from pyjax._src.core import Primitive, ShapedArray, Tracer
 from pyjax._src.interpreters import lowering as mlir
@@ -980,7 +983,7 @@ def _concatenate_impl(*xs, dimension):
 concatenate_p.def_impl(_concatenate_impl)
 concatenate_p.def_abstract_eval(_concatenate_check)
 def _concatenate_transpose(ct, *xs, dimension):
-  from pyjax._src.lax import slicing
+  from pyjax._src.lax import slicing  # reason: slicing imports lax; slice's rules use pad
   out, start = [], 0
   for x in xs:
     n = x.aval.shape[dimension]
@@ -1052,7 +1055,7 @@ def _pad_impl(x, pv, *, padding_config):
 pad_p.def_impl(_pad_impl)
 pad_p.def_abstract_eval(_pad_check)
 def _pad_transpose(ct, x, pv, *, padding_config):
-  from pyjax._src.lax import slicing
+  from pyjax._src.lax import slicing  # reason: slicing imports lax; slice's rules use pad
   total = lambda v: reduce_sum(v, tuple(range(v.ndim)))
   unpadded = pad_p.bind(ct, _const(ct, 0),
                         padding_config=tuple((-lo, -hi, 0) for lo, hi, _ in padding_config))
@@ -1260,8 +1263,6 @@ ge = _bind2(ge_p)
 
 def stop_gradient(x):
   """Returns ``x`` with a zero derivative (applied to every inexact leaf of a pytree)."""
-  from pyjax._src import tree_util
-
   def stop(v):
     v = _to_array(v)
     return stop_gradient_p.bind(v) if dtypes.issubdtype(v.dtype, np.inexact) else v
@@ -1437,7 +1438,7 @@ reduce_sum = _reduce_api(reduce_sum_p, "reduce_sum")
 
 
 def index_in_dim(operand, index, axis=0, keepdims=True):
-  from pyjax._src.lax import slicing
+  from pyjax._src.lax import slicing  # reason: slicing imports lax (core.Tracer uses this)
   return slicing.index_in_dim(operand, index, axis, keepdims)
 
 
