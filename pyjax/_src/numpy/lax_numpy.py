@@ -295,7 +295,7 @@ def stack(arrays, axis=0, out=None, dtype=None):
 def where(condition, x=None, y=None, /, *, size=None, fill_value=None):
   """Elementwise selection ``x if condition else y`` (or nonzero with one argument)."""
   if x is None and y is None:
-    from pyjax._src.numpy import indexing
+    from pyjax._src.numpy import indexing  # reason: indexing builds on lax_numpy
     return indexing.nonzero(condition, size=size, fill_value=fill_value)
   if x is None or y is None:
     raise ValueError("Either both or neither of the x and y arguments should be provided "
