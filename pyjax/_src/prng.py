@@ -18,6 +18,7 @@ from pyjax._src.core import Primitive, ShapedArray
 from pyjax._src.errors import KeyReuseError
 from pyjax._src.interpreters import batching
 from pyjax._src.lax import lax
+from pyjax._src.lax import reductions as lax_reductions
 
 _U32 = np.dtype(np.uint32)
 UINT_DTYPES = {8: np.dtype(np.uint8), 16: np.dtype(np.uint16), 32: _U32,
@@ -354,7 +355,7 @@ class PRNGKeyArray:
     if not isinstance(other, PRNGKeyArray):
       return NotImplemented
     eq = lax.eq(self._base_array, other._base_array)
-    return lax.reduce_and(eq, (eq.ndim - 1,))
+    return lax_reductions.reduce_and(eq, (eq.ndim - 1,))
 
   def __ne__(self, other):
     eq = self.__eq__(other)

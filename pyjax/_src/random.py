@@ -14,7 +14,10 @@ import numpy as np
 from pyjax._src import dtypes, prng
 from pyjax._src.api import vmap
 from pyjax._src.custom_derivatives import custom_jvp
+from pyjax._src.lax import cpu_numerics
 from pyjax._src.lax import lax
+from pyjax._src.lax import sorting as lax_sorting
+from pyjax._src.lax import special as lax_special
 from pyjax._src.lax.control_flow import scan, while_loop
 from pyjax._src.prng import PRNGKeyArray, UINT_DTYPES
 import pyjax.numpy as jnp
@@ -176,8 +179,8 @@ def _fma(a, b, c):
   split = _FMA_SPLIT.get(np.dtype(a.dtype))
   if split is None:
     return a * b + c
-  return lax.fma_by_splitting(a, b, c, _const(a.dtype, split), jnp.where,
-                              jnp.isfinite)
+  return cpu_numerics.fma_by_splitting(a, b, c, _const(a.dtype, split), jnp.where,
+                                       jnp.isfinite)
 
 
 def _shape(x):
@@ -235,7 +238,7 @@ def _normal(key, shape, dtype):
 def _normal_real(key, shape, dtype):
   lo = np.nextafter(np.array(-1., dtype), np.array(np.inf, dtype))
   u = _uniform(key, shape, dtype, lo, 1.)
-  return _const(dtype, np.sqrt(2)) * lax.erf_inv(u)
+  return _const(dtype, np.sqrt(2)) * lax_special.erf_inv(u)
 
 
 def truncated_normal(key, lower, upper, shape=None, dtype=None):
@@ -251,10 +254,10 @@ def truncated_normal(key, lower, upper, shape=None, dtype=None):
   sqrt2 = _const(dt, np.sqrt(2))
   lower = lax.convert_element_type(lower, dt)
   upper = lax.convert_element_type(upper, dt)
-  a = lax.erf(lower / sqrt2)
-  b = lax.erf(upper / sqrt2)
+  a = lax_special.erf(lower / sqrt2)
+  b = lax_special.erf(upper / sqrt2)
   u = _uniform(key, shape, dt, a, b)
-  out = sqrt2 * lax.erf_inv(u)
+  out = sqrt2 * lax_special.erf_inv(u)
   return jnp.clip(out, lax.nextafter(lower, _const(dt, np.inf)),
                   lax.nextafter(upper, _const(dt, -np.inf)))
 
@@ -341,7 +344,7 @@ def _shuffle(key, x, axis):
   for _ in range(num_rounds):
     key, subkey = _split(key)
     sort_keys = _random_bits(subkey, 32, x.shape)
-    _, x = lax.sort_key_val(sort_keys, x, axis)
+    _, x = lax_sorting.sort_key_val(sort_keys, x, axis)
   return x
 
 
@@ -625,9 +628,9 @@ def _gamma(key, a, shape, dtype, log_space):
     if log_space:  # d log x = dx / x, with x = exp(ans) kept above 0
       x = lax.exp(ans)
       x = lax.select(lax.eq(x, _const(dtype, 0)), lax.full_like(x, np.finfo(dtype).tiny), x)
-      grad = lax.random_gamma_grad(a, x) / x
+      grad = lax_special.random_gamma_grad(a, x) / x
     else:
-      grad = lax.random_gamma_grad(a, ans)
+      grad = lax_special.random_gamma_grad(a, ans)
     return ans, ta * grad
 
   return sample(a)
@@ -811,7 +814,7 @@ def _poisson_rejection(key, lam, shape, dtype):
     us = f32(0.5) - abs(u)
     k = lax.floor(_fma(f32(2) * a / us + b, u, lam) + f32(0.43))
     s = lax.log(v * inv_alpha / (a / (us * us) + b))
-    t = _fma(k, log_lam, -lam) - lax.lgamma(k + f32(1))
+    t = _fma(k, log_lam, -lam) - lax_special.lgamma(k + f32(1))
     accept1 = (us >= f32(0.07)) & (v <= v_r)
     reject = (k < 0) | ((us < f32(0.013)) & (v > us))
     accept = accept1 | (~reject & (s <= t))

@@ -1,31 +1,38 @@
 """``jax.lax``: the primitive operations."""
 from pyjax._src.lax.lax import (
-    Precision, RoundingMethod, abs, acos, acosh, add, argmax, argmin, asin, asinh, atan,
-    atan2, atanh, bessel_i0e, bessel_i1e, bitcast_convert_type, bitwise_and, bitwise_not,
+    abs, acos, acosh, add, asin, asinh, atan, atan2, atanh, bitwise_and, bitwise_not,
     bitwise_or, bitwise_xor, broadcast, broadcast_in_dim, broadcast_to_rank,
-    broadcasted_iota, cbrt, ceil, clamp, clz, complex, concatenate, conj, convert_element_type,
-    cos, cosh, cumlogsumexp, cummax, cummin, cumprod, cumsum, digamma, div, dot, dot_general,
-    eq, erf, erf_inv, erfc, exp, exp2, expand_dims, expm1, floor, full, full_like, ge, gt,
-    igamma, igammac, imag, integer_pow, iota, is_finite, le, lgamma, log, log1p, logistic,
-    lt, max, min, mul, ne, neg, nextafter, pad, polygamma, population_count, pow, random_gamma_grad,
-    real, reciprocal, reduce_and, reduce_max, reduce_min, reduce_or, reduce_precision,
-    reduce_prod, reduce_sum, reduce_xor, rem, reshape, rev, round, rsqrt, select, select_n,
-    shift_left, shift_right_arithmetic, shift_right_logical, sign, sin, sinh, sort,
-    sort_key_val, sqrt, square, squeeze, sub, tan, tanh, transpose, zeta, zeros_like_array,
-    igamma_grad_a, stop_gradient)
-from pyjax._src.lax.lax import (
-    abs_p, acos_p, acosh_p, add_p, and_p, argmax_p, argmin_p, asin_p, asinh_p, atan2_p,
-    atan_p, atanh_p, bessel_i0e_p, bessel_i1e_p, bitcast_convert_type_p, broadcast_in_dim_p,
-    cbrt_p, ceil_p, clamp_p, clz_p, complex_p, concatenate_p, conj_p, convert_element_type_p,
-    cos_p, cosh_p, cumlogsumexp_p, cummax_p, cummin_p, cumprod_p, cumsum_p, digamma_p, div_p,
-    dot_general_p, eq_p, erf_inv_p, erf_p, erfc_p, exp2_p, exp_p, expm1_p, floor_p, ge_p,
-    gt_p, igamma_p, igammac_p, imag_p, integer_pow_p, iota_p, is_finite_p, le_p, lgamma_p,
-    log1p_p, log_p, logistic_p, lt_p, max_p, min_p, mul_p, ne_p, neg_p, nextafter_p, not_p,
-    or_p, pad_p, population_count_p, pow_p, real_p, reduce_and_p, reduce_max_p, reduce_min_p,
-    reduce_or_p, reduce_precision_p, reduce_prod_p, reduce_sum_p, reduce_xor_p, rem_p,
-    reshape_p, rev_p, round_p, rsqrt_p, select_n_p, shift_left_p, shift_right_arithmetic_p,
-    shift_right_logical_p, sign_p, sin_p, sinh_p, sort_p, sqrt_p, square_p, squeeze_p, sub_p,
-    tan_p, tanh_p, transpose_p, xor_p)
+    broadcasted_iota, cbrt, ceil, clamp, clz, complex, concatenate, conj, cos, cosh, div,
+    eq, exp, exp2, expand_dims, expm1, floor, full, full_like, ge, gt, imag, integer_pow,
+    iota, is_finite, le, log, log1p, logistic, lt, max, min, mul, ne, neg, nextafter, pad,
+    population_count, pow, real, reciprocal, reduce_sum, rem, reshape, rev, round,
+    RoundingMethod, rsqrt, select, select_n, shift_left, shift_right_arithmetic,
+    shift_right_logical, sign, sin, sinh, sqrt, square, squeeze, stop_gradient, sub, tan,
+    tanh, transpose, zeros_like_array, abs_p, acos_p, acosh_p, add_p, and_p, asin_p,
+    asinh_p, atan2_p, atan_p, atanh_p, broadcast_in_dim_p, cbrt_p, ceil_p, clamp_p, clz_p,
+    complex_p, concatenate_p, conj_p, cos_p, cosh_p, div_p, eq_p, exp2_p, exp_p, expm1_p,
+    floor_p, ge_p, gt_p, imag_p, integer_pow_p, iota_p, is_finite_p, le_p, log1p_p, log_p,
+    logistic_p, lt_p, max_p, min_p, mul_p, ne_p, neg_p, nextafter_p, not_p, or_p, pad_p,
+    population_count_p, pow_p, real_p, reduce_sum_p, rem_p, reshape_p, rev_p, round_p,
+    rsqrt_p, select_n_p, shift_left_p, shift_right_arithmetic_p, shift_right_logical_p,
+    sign_p, sin_p, sinh_p, sqrt_p, square_p, squeeze_p, sub_p, tan_p, tanh_p, transpose_p,
+    xor_p)
+from pyjax._src.lax.conversions import (
+    bitcast_convert_type, convert_element_type, reduce_precision, bitcast_convert_type_p,
+    convert_element_type_p, reduce_precision_p)
+from pyjax._src.lax.special import (
+    bessel_i0e, bessel_i1e, digamma, erf, erf_inv, erfc, igamma, igamma_grad_a, igammac,
+    lgamma, polygamma, random_gamma_grad, zeta, bessel_i0e_p, bessel_i1e_p, digamma_p,
+    erf_inv_p, erf_p, erfc_p, igamma_p, igammac_p, lgamma_p)
+from pyjax._src.lax.reductions import (
+    argmax, argmin, cumlogsumexp, cummax, cummin, cumprod, cumsum, reduce_and, reduce_max,
+    reduce_min, reduce_or, reduce_prod, reduce_xor, argmax_p, argmin_p, cumlogsumexp_p,
+    cummax_p, cummin_p, cumprod_p, cumsum_p, reduce_and_p, reduce_max_p, reduce_min_p,
+    reduce_or_p, reduce_prod_p, reduce_xor_p)
+from pyjax._src.lax.dot import (
+    dot, dot_general, Precision, dot_general_p)
+from pyjax._src.lax.sorting import (
+    sort, sort_key_val, sort_p)
 from pyjax._src.lax.slicing import (
     GatherDimensionNumbers, GatherScatterMode, ScatterDimensionNumbers, dynamic_index_in_dim,
     dynamic_slice, dynamic_slice_in_dim, dynamic_slice_p, dynamic_update_index_in_dim,

@@ -5,6 +5,12 @@ from pyjax._src.array import Array as ndarray
 from pyjax._src.dtypes import (finfo, iinfo, issubdtype, float0, isdtype)
 from pyjax._src.numpy.scalar_types import *  # noqa: F401,F403
 from pyjax._src.numpy.lax_numpy import *  # noqa: F401,F403
+from pyjax._src.numpy.array_creation import *  # noqa: F401,F403
+from pyjax._src.numpy.array_manipulation import *  # noqa: F401,F403
+from pyjax._src.numpy.tensor_contractions import *  # noqa: F401,F403
+from pyjax._src.numpy.numerical import *  # noqa: F401,F403
+from pyjax._src.numpy.polynomial import *  # noqa: F401,F403
+from pyjax._src.numpy.window_functions import *  # noqa: F401,F403
 from pyjax._src.numpy.reductions import *  # noqa: F401,F403
 from pyjax._src.numpy.ufuncs import *  # noqa: F401,F403
 from pyjax._src.numpy.sorting import *  # noqa: F401,F403

@@ -8,6 +8,7 @@ import numpy as np
 
 from pyjax._src import core
 from pyjax._src.lax import linalg as lax_linalg
+from pyjax._src.numpy import array_creation, array_manipulation, tensor_contractions
 from pyjax._src.numpy import lax_numpy as jnp
 from pyjax._src.numpy import linalg as jnp_linalg
 from pyjax._src.numpy import indexing, reductions, sorting, ufuncs
@@ -78,12 +79,12 @@ def lu(a, permute_l: bool = False, overwrite_a: bool = False, check_finite: bool
   lu_, _, perm = lax_linalg.lu(a)
   m, n = a.shape[-2:]
   k = min(m, n)
-  l = jnp.tril(lu_[..., :, :k], -1) + jnp.eye(m, k, dtype=a.dtype)
-  u = jnp.triu(lu_[..., :k, :])
+  l = array_manipulation.tril(lu_[..., :, :k], -1) + array_creation.eye(m, k, dtype=a.dtype)
+  u = array_manipulation.triu(lu_[..., :k, :])
   # a[perm] = l @ u, so p[perm[i], i] = 1; p is real, as SciPy's.
-  p = (perm[..., None, :] == jnp.arange(m, dtype=perm.dtype)[:, None]).astype(
+  p = (perm[..., None, :] == array_creation.arange(m, dtype=perm.dtype)[:, None]).astype(
       np.finfo(a.dtype).dtype)
-  return (jnp.matmul(p.astype(a.dtype), l), u) if permute_l else (p, l, u)
+  return (tensor_contractions.matmul(p.astype(a.dtype), l), u) if permute_l else (p, l, u)
 
 
 def lu_solve(lu_and_piv, b, trans=0, overwrite_b: bool = False, check_finite: bool = True):
@@ -173,7 +174,7 @@ def expm(A, *, upper_triangular: bool = False, max_squarings: int = 16):
   s = jnp.where(ufuncs.isfinite(s), s, 0)
   A = A / ufuncs.exp2(s).astype(A.dtype)[..., None, None]
   b = _PADE13
-  eye = jnp.broadcast_to(jnp.eye(A.shape[-1], dtype=A.dtype), A.shape)
+  eye = jnp.broadcast_to(array_creation.eye(A.shape[-1], dtype=A.dtype), A.shape)
   A2 = A @ A
   A4 = A2 @ A2
   A6 = A4 @ A2

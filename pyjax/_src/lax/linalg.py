@@ -19,7 +19,9 @@ from pyjax._src.array import ArrayImpl
 from pyjax._src.core import Primitive, ShapedArray
 from pyjax._src.interpreters import ad, batching
 from pyjax._src.interpreters import lowering as mlir
+from pyjax._src.lax import dot as lax_dot
 from pyjax._src.lax import lax, slicing
+from pyjax._src.lax import sorting as lax_sorting
 
 _INT32 = np.dtype(np.int32)
 
@@ -48,7 +50,7 @@ def _mm(a, b):
   """Batched matrix product ``a @ b`` over equal leading dimensions."""
   nb = a.ndim - 2
   batch = tuple(range(nb))
-  return lax.dot_general(a, b, (((nb + 1,), (nb,)), (batch, batch)))
+  return lax_dot.dot_general(a, b, (((nb + 1,), (nb,)), (batch, batch)))
 
 
 def _tri_mask(shape, k, lower):
@@ -338,7 +340,7 @@ def _sort_columns(b, keys, x):
   (stable); returns the sorted keys and ``x``."""
   nb = keys.aval.ndim - 1
   kb = _bcast_dims(b, keys, x.aval.shape, (*range(nb), nb + 1))
-  ks, x = lax._sort_lower(b, kb, x, dimension=nb + 1, is_stable=True, num_keys=1)
+  ks, x = lax_sorting._sort_lower(b, kb, x, dimension=nb + 1, is_stable=True, num_keys=1)
   return _reshape(b, _slice(b, ks, nb, 0, 1), keys.aval.shape), x
 
 
@@ -1167,8 +1169,8 @@ def _svd_lower(ctx, x, *, full_matrices, compute_uv):
   A = _slice(ctx, _slice(ctx, W, nb, 0, m), nb + 1, 0, n)
   s = ctx.unary("sqrt", col_sum(ctx, _abs2(ctx, A)))
   if not compute_uv:
-    neg, = lax._sort_lower(ctx, ctx.unary("negate", s), dimension=nb, is_stable=True,
-                           num_keys=1)
+    neg, = lax_sorting._sort_lower(ctx, ctx.unary("negate", s), dimension=nb,
+                                   is_stable=True, num_keys=1)
     return outputs(ctx.unary("negate", neg), None, None)
   neg, AV = _sort_columns(ctx, ctx.unary("negate", s),
                           _slice(ctx, _slice(ctx, W, nb, 0, m + n), nb + 1, 0, n))

@@ -20,6 +20,7 @@ from pyjax._src.core import ShapedArray
 from pyjax._src.interpreters import ad, batching
 from pyjax._src.interpreters.batching import AxisPrimitive, axis_size
 from pyjax._src.lax import lax
+from pyjax._src.lax import reductions as lax_reductions
 
 
 def _names(axis_name) -> tuple:
@@ -76,8 +77,8 @@ def _reducer(name, reduce, unbatched):
 
 
 psum_p = _reducer("psum", lax.reduce_sum, lambda x, n: lax.mul(x, lax._const(x, n)))
-pmax_p = _reducer("pmax", lax.reduce_max, lambda x, n: x)
-pmin_p = _reducer("pmin", lax.reduce_min, lambda x, n: x)
+pmax_p = _reducer("pmax", lax_reductions.reduce_max, lambda x, n: x)
+pmin_p = _reducer("pmin", lax_reductions.reduce_min, lambda x, n: x)
 # Linear: the cotangent of every member's operand sums every member's cotangent.
 ad.deflinear(psum_p, lambda ct, x, **params: [psum_p.bind(ct, **params)])
 

@@ -943,7 +943,7 @@ def _scatter_apply_np(op, idx, upd, params, jaxpr):
   return np.where(touched, np.asarray(scalar._value), op)
 
 
-from pyjax._src.lax import lax as _lax_mod  # noqa: E402
+from pyjax._src.lax import utils as _lax_mod  # noqa: E402
 
 _scatter_any = _lax_mod._any
 _scatter_num = _lax_mod._num | _lax_mod._bool

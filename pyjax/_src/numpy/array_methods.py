@@ -9,7 +9,7 @@ from pyjax._src.array import ArrayImpl
 from pyjax._src import core
 from pyjax._src.core import Tracer
 from pyjax._src.lax import lax
-from pyjax._src.numpy import lax_numpy, reductions, ufuncs
+from pyjax._src.numpy import lax_numpy, reductions, tensor_contractions, ufuncs
 
 # The eager broadcasting fast path calls NumPy here: silence its floating-point
 # RuntimeWarnings as the primitives' modules do (JAX reports none).
@@ -62,8 +62,8 @@ _binops = {
     "add": ufuncs.add, "sub": ufuncs.subtract, "mul": ufuncs.multiply,
     "truediv": ufuncs.true_divide, "floordiv": ufuncs.floor_divide,
     "mod": ufuncs.remainder, "divmod": ufuncs.divmod, "pow": ufuncs.power,
-    "matmul": lax_numpy.matmul, "and": ufuncs.bitwise_and, "or": ufuncs.bitwise_or,
-    "xor": ufuncs.bitwise_xor, "lshift": ufuncs.left_shift, "rshift": ufuncs.right_shift,
+    "matmul": tensor_contractions.matmul, "and": ufuncs.bitwise_and,
+    "or": ufuncs.bitwise_or, "xor": ufuncs.bitwise_xor, "lshift": ufuncs.left_shift, "rshift": ufuncs.right_shift,
 }
 _cmps = {"eq": ufuncs.equal, "ne": ufuncs.not_equal, "lt": ufuncs.less,
          "le": ufuncs.less_equal, "gt": ufuncs.greater, "ge": ufuncs.greater_equal}

@@ -7,7 +7,10 @@ import collections
 import numpy as np
 
 from pyjax._src import dtypes
+from pyjax._src.lax import dot as lax_dot
 from pyjax._src.lax import lax
+from pyjax._src.lax import reductions as lax_reductions
+from pyjax._src.numpy.array_manipulation import diagonal
 from pyjax._src.numpy.util import asarray, check_arraylike, promote_dtypes
 
 
@@ -76,7 +79,6 @@ def einsum(subscripts, /, *operands, out=None, optimize="auto", precision=None,
 
 def _dedup(x, names):
   """Takes diagonals for indices repeated within one operand."""
-  from pyjax._src.numpy.lax_numpy import diagonal
   names = list(names)
   while True:
     counts = collections.Counter(names)
@@ -95,7 +97,7 @@ def _sum_out(x, names, keep):
   if not axes:
     return x, names
   if x.dtype == np.bool_:
-    x = lax.reduce_or(x, axes)
+    x = lax_reductions.reduce_or(x, axes)
   else:
     x = lax.reduce_sum(x, axes)
   return x, "".join(c for c in names if c in keep)
@@ -151,10 +153,10 @@ def _binary(x, xn, y, yn, out_names, precision, preferred_element_type):
   if x.dtype == np.bool_:
     xi = lax._convert_element_type(x, np.int32)
     yi = lax._convert_element_type(y, np.int32)
-    res = lax.ne(lax.dot_general(xi, yi, dn, precision), lax.full((), 0, np.int32))
+    res = lax.ne(lax_dot.dot_general(xi, yi, dn, precision), lax.full((), 0, np.int32))
   else:
     pet = preferred_element_type or x.dtype
-    res = lax.dot_general(x, y, dn, precision, preferred_element_type=pet)
+    res = lax_dot.dot_general(x, y, dn, precision, preferred_element_type=pet)
   names = "".join(batch) + "".join(c for c in xn if c not in shared) + \
       "".join(c for c in yn if c not in shared)
   res, names = _sum_out(res, names, set(out_names))

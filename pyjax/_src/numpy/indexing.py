@@ -17,6 +17,7 @@ from pyjax._src.array import ArrayImpl, asarray_value
 from pyjax._src.core import ShapedArray, Tracer
 from pyjax._src.errors import ConcretizationTypeError, NonConcreteBooleanIndexError
 from pyjax._src.lax import lax
+from pyjax._src.lax import reductions as lax_reductions
 from pyjax._src.lax import slicing
 from pyjax._src.lax.slicing import (GatherDimensionNumbers, GatherScatterMode,
                                     ScatterDimensionNumbers)
@@ -746,7 +747,7 @@ def nonzero(a, *, size=None, fill_value=None):
   mask = _bin(lax.ne_p, flat, ArrayImpl(np.zeros((), a.dtype))) if a.dtype != np.bool_ \
       else flat
   m32 = lax._convert_element_type(mask, _int32, False)
-  pos = _bin(lax.sub_p, lax.cumsum(m32, 0), 1)
+  pos = _bin(lax.sub_p, lax_reductions.cumsum(m32, 0), 1)
   pos = lax.select_n_p.bind(mask, lax.full(pos.shape, size, _int32), pos)
   ids = lax.iota(_int32, a.size)
   fills = fill_value if isinstance(fill_value, tuple) else (fill_value,) * a.ndim

@@ -9,10 +9,12 @@ import numpy as np
 
 from pyjax._src.array import Array
 from pyjax._src.lax import linalg as lax_linalg
+from pyjax._src.numpy import array_creation, array_manipulation, tensor_contractions
 from pyjax._src.numpy import lax_numpy as jnp
 from pyjax._src.numpy import indexing, reductions, sorting, ufuncs
 from pyjax._src.numpy.einsum import einsum
-from pyjax._src.numpy.lax_numpy import matrix_transpose, vecdot
+from pyjax._src.numpy.lax_numpy import matrix_transpose
+from pyjax._src.numpy.tensor_contractions import vecdot
 from pyjax._src.numpy.util import canonicalize_axis, ensure_arraylike, promote_dtypes_inexact
 
 __all__ = ["EighResult", "QRResult", "SVDResult", "SlogdetResult", "cholesky", "cond",
@@ -149,7 +151,7 @@ def solve(a, b):
 def inv(a):
   a = _inexact("inv", a)
   _check_matrix("inv", a, square=True)
-  return solve(a, jnp.broadcast_to(jnp.eye(a.shape[-1], dtype=a.dtype), a.shape))
+  return solve(a, jnp.broadcast_to(array_creation.eye(a.shape[-1], dtype=a.dtype), a.shape))
 
 
 def slogdet(a, *, method: str | None = None):
@@ -159,9 +161,10 @@ def slogdet(a, *, method: str | None = None):
     raise ValueError(f"jnp.linalg.slogdet: unsupported method {method!r}; use 'lu'")
   dtype = a.dtype
   lu, piv, _ = lax_linalg.lu(a)
-  diag = jnp.diagonal(lu, axis1=-2, axis2=-1)
+  diag = array_manipulation.diagonal(lu, axis1=-2, axis2=-1)
   is_zero = reductions.any(diag == 0, axis=-1)
-  parity = reductions.count_nonzero(piv != jnp.arange(a.shape[-1], dtype=piv.dtype), axis=-1)
+  parity = reductions.count_nonzero(
+      piv != array_creation.arange(a.shape[-1], dtype=piv.dtype), axis=-1)
   if dtype.kind == "c":
     sign = reductions.prod(diag / ufuncs.abs(diag).astype(dtype), axis=-1)
   else:
@@ -180,9 +183,11 @@ def det(a):
   a = _inexact("det", a)
   _check_matrix("det", a, square=True)
   lu, piv, _ = lax_linalg.lu(a)
-  parity = reductions.count_nonzero(piv != jnp.arange(a.shape[-1], dtype=piv.dtype), axis=-1)
+  parity = reductions.count_nonzero(
+      piv != array_creation.arange(a.shape[-1], dtype=piv.dtype), axis=-1)
   sign = (-2 * (parity % 2) + 1).astype(a.dtype)
-  return sign * reductions.prod(jnp.diagonal(lu, axis1=-2, axis2=-1), axis=-1)
+  return sign * reductions.prod(array_manipulation.diagonal(lu, axis1=-2, axis2=-1),
+                                axis=-1)
 
 
 def pinv(a, rtol=None, hermitian: bool = False, *, rcond=None):
@@ -194,7 +199,7 @@ def pinv(a, rtol=None, hermitian: bool = False, *, rcond=None):
     rtol = rcond
   m, n = a.shape[-2:]
   if m == 0 or n == 0:
-    return jnp.zeros((*a.shape[:-2], n, m), a.dtype)
+    return array_creation.zeros((*a.shape[:-2], n, m), a.dtype)
   x = ufuncs.conj(a)
   if rtol is None:
     rtol = 10. * max(m, n) * np.asarray(np.finfo(a.dtype).eps)
@@ -247,7 +252,7 @@ def matrix_power(a, n: int):
   except TypeError as err:
     raise TypeError(f"exponent must be an integer, got {n}") from err
   if n == 0:
-    return jnp.broadcast_to(jnp.eye(a.shape[-1], dtype=a.dtype), a.shape)
+    return jnp.broadcast_to(array_creation.eye(a.shape[-1], dtype=a.dtype), a.shape)
   if n < 0:
     a, n = inv(a), -n
   if n <= 3:
@@ -383,7 +388,8 @@ def matrix_norm(x, /, *, keepdims: bool = False, ord="fro"):
 
 
 def diagonal(x, /, *, offset: int = 0):
-  return jnp.diagonal(ensure_arraylike("diagonal", x), offset=offset, axis1=-2, axis2=-1)
+  return array_manipulation.diagonal(ensure_arraylike("diagonal", x), offset=offset,
+                                     axis1=-2, axis2=-1)
 
 
 def multi_dot(arrays, *, precision=None):
@@ -444,12 +450,13 @@ def tensorsolve(a, b, axes=None):
 
 
 def matmul(x1, x2, /, *, precision=None, preferred_element_type=None):
-  return jnp.matmul(x1, x2, precision=precision, preferred_element_type=preferred_element_type)
+  return tensor_contractions.matmul(x1, x2, precision=precision,
+                                    preferred_element_type=preferred_element_type)
 
 
 def tensordot(x1, x2, /, *, axes=2, precision=None, preferred_element_type=None):
-  return jnp.tensordot(x1, x2, axes, precision=precision,
-                       preferred_element_type=preferred_element_type)
+  return tensor_contractions.tensordot(x1, x2, axes, precision=precision,
+                                       preferred_element_type=preferred_element_type)
 
 
 def outer(x1, x2, /):
@@ -457,7 +464,7 @@ def outer(x1, x2, /):
   if x1.ndim != 1 or x2.ndim != 1:
     raise ValueError(f"Input arrays must be one-dimensional, but they are "
                      f"{x1.ndim=} {x2.ndim=}")
-  return jnp.outer(x1, x2)
+  return tensor_contractions.outer(x1, x2)
 
 
 def cross(x1, x2, /, *, axis=-1):
@@ -465,9 +472,9 @@ def cross(x1, x2, /, *, axis=-1):
   if x1.shape[axis] != 3 or x2.shape[axis] != 3:
     raise ValueError(f"Both input arrays must be (arrays of) 3-dimensional vectors, but "
                      f"they have {x1.shape[axis]=} and {x2.shape[axis]=}")
-  return jnp.cross(x1, x2, axis=axis)
+  return tensor_contractions.cross(x1, x2, axis=axis)
 
 
 def trace(x, /, *, offset: int = 0, dtype=None):
-  return jnp.trace(ensure_arraylike("trace", x), offset=offset, axis1=-2, axis2=-1,
-                   dtype=dtype)
+  return array_manipulation.trace(ensure_arraylike("trace", x), offset=offset, axis1=-2,
+                                  axis2=-1, dtype=dtype)

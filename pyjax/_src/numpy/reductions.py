@@ -8,6 +8,7 @@ import numpy as np
 
 from pyjax._src import core, dtypes
 from pyjax._src.lax import lax
+from pyjax._src.lax import reductions as lax_reductions
 from pyjax._src.numpy.util import asarray, canonicalize_axis, check_arraylike, promote_shapes
 
 
@@ -33,8 +34,8 @@ def _keepdims(out, shape, axes, keepdims):
 # How ``initial`` joins a reduction's result; for bool sums and products (as JAX: or, and)
 # the reduction too.
 _COMBINE = {"max": lax.max, "min": lax.min, "sum": lax.add, "prod": lax.mul}
-_BOOL_REDUCTIONS = {"sum": (lax.reduce_or, lax.bitwise_or),
-                    "prod": (lax.reduce_and, lax.bitwise_and)}
+_BOOL_REDUCTIONS = {"sum": (lax_reductions.reduce_or, lax.bitwise_or),
+                    "prod": (lax_reductions.reduce_and, lax.bitwise_and)}
 
 
 def _reduction(a, name, prim_fn, identity, axis, dtype, out, keepdims, initial, where,
@@ -97,18 +98,20 @@ def sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=
 def prod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None,
          promote_integers=True):
   """Product of array elements over the given axes."""
-  return _reduction(a, "prod", lax.reduce_prod, _one, axis, dtype, out, keepdims, initial,
-                    where, upcast_small_ints=promote_integers)
+  return _reduction(a, "prod", lax_reductions.reduce_prod, _one, axis, dtype, out, keepdims,
+                    initial, where, upcast_small_ints=promote_integers)
 
 
 def max(a, axis=None, out=None, keepdims=False, initial=None, where=None):
   """Maximum over the given axes (NaN-propagating)."""
-  return _reduction(a, "max", lax.reduce_max, None, axis, None, out, keepdims, initial, where)
+  return _reduction(a, "max", lax_reductions.reduce_max, None, axis, None, out, keepdims,
+                    initial, where)
 
 
 def min(a, axis=None, out=None, keepdims=False, initial=None, where=None):
   """Minimum over the given axes (NaN-propagating)."""
-  return _reduction(a, "min", lax.reduce_min, None, axis, None, out, keepdims, initial, where)
+  return _reduction(a, "min", lax_reductions.reduce_min, None, axis, None, out, keepdims,
+                    initial, where)
 
 
 amax, amin = max, min
@@ -121,14 +124,14 @@ def _to_bool_arr(a):
 
 def all(a, axis=None, out=None, keepdims=False, *, where=None):
   check_arraylike("all", a)
-  return _reduction(_to_bool_arr(a), "all", lax.reduce_and, lambda dt: True, axis, None,
-                    out, keepdims, None, where)
+  return _reduction(_to_bool_arr(a), "all", lax_reductions.reduce_and, lambda dt: True,
+                    axis, None, out, keepdims, None, where)
 
 
 def any(a, axis=None, out=None, keepdims=False, *, where=None):
   check_arraylike("any", a)
-  return _reduction(_to_bool_arr(a), "any", lax.reduce_or, lambda dt: False, axis, None,
-                    out, keepdims, None, where)
+  return _reduction(_to_bool_arr(a), "any", lax_reductions.reduce_or, lambda dt: False,
+                    axis, None, out, keepdims, None, where)
 
 
 def _count(a, axes, where, keepdims, ndim):
@@ -211,8 +214,8 @@ def _arg(name, prim_fn):
   return fn
 
 
-argmax = _arg("argmax", lax.argmax)
-argmin = _arg("argmin", lax.argmin)
+argmax = _arg("argmax", lax_reductions.argmax)
+argmin = _arg("argmin", lax_reductions.argmin)
 
 
 def _cum(name, prim_fn, upcast=True):
@@ -236,8 +239,8 @@ def _cum(name, prim_fn, upcast=True):
   return fn
 
 
-cumsum = _cum("cumsum", lax.cumsum)
-cumprod = _cum("cumprod", lax.cumprod)
+cumsum = _cum("cumsum", lax_reductions.cumsum)
+cumprod = _cum("cumprod", lax_reductions.cumprod)
 cumulative_sum = cumsum
 cumulative_prod = cumprod
 

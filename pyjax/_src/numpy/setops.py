@@ -10,6 +10,7 @@ import numpy as np
 from pyjax._src import core, dtypes
 from pyjax._src.array import asarray_value
 from pyjax._src.lax import lax
+from pyjax._src.lax import reductions as lax_reductions
 from pyjax._src.numpy import ufuncs
 from pyjax._src.numpy.util import asarray, canonicalize_axis, check_arraylike
 
@@ -124,7 +125,7 @@ def isin(element, test_elements, assume_unique: bool = False, invert: bool = Fal
   else:
     eb = lax.broadcast_in_dim(e, (*e.shape, n), tuple(range(e.ndim)))
     tb = lax.broadcast_in_dim(t, (*e.shape, n), (e.ndim,))
-    out = lax.reduce_or(lax.eq(eb, tb), (e.ndim,))
+    out = lax_reductions.reduce_or(lax.eq(eb, tb), (e.ndim,))
   return lax.bitwise_not(out) if invert else out
 
 

@@ -8,6 +8,7 @@ import numpy as np
 
 from pyjax._src import core, dtypes
 from pyjax._src.lax import lax
+from pyjax._src.lax import sorting as lax_sorting
 from pyjax._src.numpy import ufuncs
 from pyjax._src.numpy.util import asarray, canonicalize_axis, check_arraylike
 
@@ -28,7 +29,7 @@ def sort(a, axis=-1, *, kind=None, order=None, stable: bool = True, descending: 
     raise ValueError("The 'order' argument to sort is not supported.")
   a = asarray(a)
   a, axis = _sort_axis(a, axis, "sort")
-  out = lax.sort(a, dimension=axis, is_stable=stable)
+  out = lax_sorting.sort(a, dimension=axis, is_stable=stable)
   return lax.rev(out, (axis,)) if descending else out
 
 
@@ -44,7 +45,7 @@ def argsort(a, axis=-1, *, kind=None, order=None, stable: bool = True,
   iota = lax.broadcasted_iota(idx_dt, a.shape, axis)
   if descending:
     a = lax.rev(a, (axis,))
-  _, perm = lax.sort((a, iota), dimension=axis, is_stable=stable, num_keys=1)
+  _, perm = lax_sorting.sort((a, iota), dimension=axis, is_stable=stable, num_keys=1)
   if descending:
     n = a.shape[axis]
     perm = lax.rev(lax.sub(lax.full_like(perm, n - 1), perm), (axis,))
@@ -65,7 +66,8 @@ def lexsort(keys, axis: int = -1):
     return lax.full((), 0, dtypes.default_int_dtype())
   axis = canonicalize_axis(axis, len(shape0))
   iota = lax.broadcasted_iota(dtypes.default_int_dtype(), shape0, axis)
-  outs = lax.sort((*keys[::-1], iota), dimension=axis, is_stable=True, num_keys=len(keys))
+  outs = lax_sorting.sort((*keys[::-1], iota), dimension=axis, is_stable=True,
+                          num_keys=len(keys))
   return outs[-1]
 
 

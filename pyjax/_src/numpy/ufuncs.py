@@ -10,6 +10,7 @@ import numpy as np
 from pyjax._src import dtypes
 from pyjax._src.array import ArrayImpl
 from pyjax._src.lax import lax
+from pyjax._src.lax import special as lax_special
 from pyjax._src.numpy.util import (check_arraylike, promote_args, promote_args_inexact,
                                    promote_args_numeric, promote_dtypes_inexact,
                                    promote_shapes, asarray)
@@ -655,7 +656,7 @@ def spacing(x, /):
 
 def i0(x):
   x, = promote_args_inexact("i0", x)
-  return lax.mul(lax.exp(lax.abs(x)), lax.bessel_i0e(x))
+  return lax.mul(lax.exp(lax.abs(x)), lax_special.bessel_i0e(x))
 
 
 __all__ = [_n for _n, _v in list(globals().items())

@@ -4,6 +4,8 @@ One jitted function (one module, one compile) per primitive holds all its dtypes
 """
 from __future__ import annotations
 
+import types
+
 import numpy as np
 import pytest
 
@@ -11,9 +13,14 @@ from util import bfloat16, check_close, enable_x64, rand
 
 import pyjax
 from pyjax._src.array import ArrayImpl
-from pyjax._src.lax import lax, slicing
+from pyjax._src.lax import conversions, dot, reductions, slicing, sorting, special
+from pyjax._src.lax import lax as _lax
 from pyjax._src.interpreters import lowering
 from pyjax._src.core import ShapedArray
+
+# The lax primitive modules as one namespace (the tables name primitives by op name).
+lax = types.SimpleNamespace(**{k: v for m in (_lax, conversions, special, reductions, dot,
+                                              sorting) for k, v in vars(m).items()})
 
 
 @pytest.fixture(autouse=True)

@@ -20,6 +20,7 @@ from pyjax._src.core import ClosedJaxpr, Jaxpr, Primitive, Tracer, Var
 from pyjax._src.interpreters import ad, batching
 from pyjax._src.interpreters import partial_eval as pe
 from pyjax._src.lax import lax
+from pyjax._src.lax import reductions as lax_reductions
 from pyjax._src.lax.control_flow.common import (avals_of, check_carry, eval_closed, jvp_jaxpr,
                                                 lower_closed, trace_fun)
 
@@ -217,7 +218,7 @@ def _while_batch(vals, dims, *, axis_name=None, cond_jaxpr, body_jaxpr, cond_nco
 
   def any_cond(*args):  # (cond consts, carry) -> does any lane go on
     pred, = eval_closed(cond_b, *args)
-    return [lax.reduce_or(pred, (0,))]
+    return [lax_reductions.reduce_or(pred, (0,))]
 
   def masked_body(*args):  # (cond consts, body consts, carry) -> carry of running lanes
     old = list(args[nc + nb:])

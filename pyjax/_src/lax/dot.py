@@ -1,0 +1,307 @@
+"""dot_general, one block with all its rules, with its precision enum and the lax
+functions dot_general and dot."""
+from __future__ import annotations
+
+import enum
+import math
+
+import numpy as np
+
+from pyjax._src import core, dtypes
+from pyjax._src.array import ArrayImpl
+from pyjax._src.core import Primitive, ShapedArray
+from pyjax._src.interpreters import ad, batching
+from pyjax._src.lax.conversions import _convert_element_type, _convert_lower, _convert_np
+from pyjax._src.lax.lax import transpose_p
+from pyjax._src.lax.utils import _real_dtype, _to_array
+
+
+class Precision(enum.Enum):
+  DEFAULT = 0
+  HIGH = 1
+  HIGHEST = 2
+
+  def __str__(self):
+    return self.name
+
+
+dot_general_p = Primitive("dot_general")
+
+
+def _dot_general_check(x: ShapedArray, y: ShapedArray, *, dimension_numbers,
+                       precision=None, preferred_element_type=None, out_sharding=None):
+  (xc, yc), (xb, yb) = dimension_numbers
+  if not xb and not yb and len(xc) == 1 and len(yc) == 1:  # one contraction, no batch
+    (cx,), (cy,) = xc, yc
+    xs, ys = x.shape, y.shape
+    if 0 <= cx < len(xs) and 0 <= cy < len(ys) and xs[cx] == ys[cy]:
+      out_dtype, _ = _dot_general_dtypes(x.dtype, y.dtype, preferred_element_type)
+      return ShapedArray((*xs[:cx], *xs[cx + 1:], *ys[:cy], *ys[cy + 1:]), out_dtype,
+                         x.weak_type and y.weak_type)
+  for side, v, c, b in (("lhs", x, xc, xb), ("rhs", y, yc, yb)):
+    if not all(0 <= d < v.ndim for d in (*c, *b)):
+      raise TypeError(f"dot_general requires {side} dimension numbers to be nonnegative and "
+                      f"less than the number of axes of the {side} value, got {side}_batch of "
+                      f"{b} and {side}_contracting of {c} for {side} of rank {v.ndim}")
+  if len(xb) != len(yb):
+    raise TypeError(f"dot_general requires equal numbers of lhs_batch and rhs_batch "
+                    f"dimensions, got lhs_batch {xb} and rhs_batch {yb}.")
+  for side, what, d in (("lhs", "batch", xb), ("rhs", "batch", yb),
+                        ("lhs", "contracting", xc), ("rhs", "contracting", yc)):
+    if len(set(d)) != len(d):
+      raise TypeError(f"dot_general requires {side} {what} dimensions to be distinct, got "
+                      f"{side}_{what} {d}.")
+  for side, c, b in (("lhs", xc, xb), ("rhs", yc, yb)):
+    if set(c) & set(b):
+      raise TypeError(f"dot_general requires {side} batch dimensions to be disjoint from "
+                      f"contracting dimensions, got {side}_batch {b} and {side}_contracting "
+                      f"{c}.")
+  if tuple(x.shape[d] for d in xb) != tuple(y.shape[d] for d in yb):
+    raise TypeError(f"dot_general requires lhs batch dimensions and rhs batch dimensions "
+                    f"to have the same shape, got {tuple(x.shape[d] for d in xb)} and "
+                    f"{tuple(y.shape[d] for d in yb)}.")
+  if tuple(x.shape[d] for d in xc) != tuple(y.shape[d] for d in yc):
+    raise TypeError(f"dot_general requires contracting dimensions to have the same "
+                    f"shape, got {tuple(x.shape[d] for d in xc)} and "
+                    f"{tuple(y.shape[d] for d in yc)}.")
+  out_dtype, _ = _dot_general_dtypes(x.dtype, y.dtype, preferred_element_type)
+  batch = [x.shape[d] for d in xb]
+  xfree = [s for i, s in enumerate(x.shape) if i not in xc and i not in xb]
+  yfree = [s for i, s in enumerate(y.shape) if i not in yc and i not in yb]
+  return ShapedArray((*batch, *xfree, *yfree), out_dtype, x.weak_type and y.weak_type)
+
+
+def _dot_type_rank(dt):
+  """XLA's order of operand types (HigherPrecisionType): the higher one wins."""
+  real = _real_dtype(dt)
+  fl = real.kind == "f" or real == dtypes.bfloat16
+  return (dt.kind == "c", dtypes.finfo(real).maxexp if fl else -1,
+          dtypes.finfo(real).nmant if fl else -1, 1 if dt == np.bool_ else real.itemsize * 8,
+          real.kind != "u")
+
+
+def _dot_general_dtypes(xdt, ydt, preferred_element_type):
+  """(result dtype, compute dtype) of a dot_general as JAX runs it on CPU: the operands
+  are converted (saturating) to the compute dtype, the products accumulate there (half
+  floats in float32), and the sum is converted (saturating) to the result dtype."""
+  if xdt == ydt and (preferred_element_type is None or preferred_element_type == xdt):
+    return xdt, xdt  # the common case, without ranking the types
+  rx, ry = _dot_type_rank(xdt), _dot_type_rank(ydt)
+  if rx == ry and xdt != ydt:
+    raise TypeError(f"lax.dot_general argument type error: {xdt}, {ydt}")
+  res = xdt if rx >= ry else ydt
+  pet = None if preferred_element_type is None else np.dtype(preferred_element_type)
+  out = res if pet is None else pet
+  if (out != res and res.kind != "f" and res != dtypes.bfloat16 and
+      _dot_type_rank(pet)[3] < _dot_type_rank(res)[3]):
+    raise TypeError(f"`preferred_element_type` must not be narrower than the original "
+                    f"type, got preferred_element_type of {pet} for result type of {res}.")
+  if out == res or xdt != ydt:  # mixed operands: both become the result type
+    return out, out
+  if res.kind in "fc" or res == dtypes.bfloat16:  # accumulate in the wider of the two
+    wider = pet.kind in "fc" or pet == dtypes.bfloat16
+    return pet, pet if wider and pet.itemsize > res.itemsize else res
+  return pet, pet
+
+
+def _dot_general_np(x, y, dimension_numbers, out_dtype, compute):
+  (xc, yc), (xb, yb) = dimension_numbers
+  if (not xb and y.ndim <= 2 and xc == (x.ndim - 1,) and yc in ((0,), (y.ndim - 1,))
+      and x.dtype == y.dtype == out_dtype == compute and out_dtype.kind in "fc"
+      and out_dtype.itemsize >= 4):
+    return np.dot(x, y if yc == (0,) else y.T)  # plain matrix/vector product
+  xf = [i for i in range(x.ndim) if i not in xc and i not in xb]
+  yf = [i for i in range(y.ndim) if i not in yc and i not in yb]
+  # Move to (batch, free, contract) / (batch, contract, free) and use matmul.
+  xt = x.transpose((*xb, *xf, *xc))
+  yt = y.transpose((*yb, *yc, *yf))
+  b = [x.shape[d] for d in xb]
+  m = math.prod(x.shape[d] for d in xf)
+  n = math.prod(y.shape[d] for d in yf)
+  k = math.prod(x.shape[d] for d in xc)
+  acc = {np.dtype(np.bool_): np.dtype(np.int32), dtypes.bfloat16: np.dtype(np.float32),
+         np.dtype(np.float16): np.dtype(np.float32)}.get(compute, compute)
+  xt, yt = (_convert_np(_convert_np(v, compute), acc) for v in (xt, yt))
+  out = np.matmul(xt.reshape(*b, m, k), yt.reshape(*b, k, n))
+  if compute != acc and compute != np.bool_ or compute.kind in "iu":
+    out = out.astype(compute)  # (integer products wrap; half floats round)
+  out = _convert_np(out, out_dtype)
+  return out.reshape((*b, *(x.shape[d] for d in xf), *(y.shape[d] for d in yf)))
+
+
+def _dot_general_impl(x, y, *, dimension_numbers, precision=None,
+                      preferred_element_type=None, out_sharding=None):
+  aval = _dot_general_check(x.aval, y.aval, dimension_numbers=dimension_numbers,
+                            preferred_element_type=preferred_element_type)
+  _, compute = _dot_general_dtypes(x.dtype, y.dtype, preferred_element_type)
+  out = _dot_general_np(np.asarray(x._value), np.asarray(y._value), dimension_numbers,
+                        aval.dtype, compute)
+  return ArrayImpl(np.asarray(out, aval.dtype), aval.weak_type)
+
+
+def _dot_general_pp(params):
+  (xc, yc), (xb, yb) = params["dimension_numbers"]
+  out = {"dimension_numbers": _DimNums(f"(({list(xc)}, {list(yc)}), ({list(xb)}, {list(yb)}))")}
+  for k in ("precision", "preferred_element_type", "out_sharding"):
+    if params.get(k) is not None:
+      out[k] = params[k]
+  return out
+
+
+class _DimNums(str):
+  pass
+
+
+dot_general_p.def_impl(_dot_general_impl)
+dot_general_p.def_abstract_eval(_dot_general_check)
+dot_general_p.pp_params = _dot_general_pp
+def _ranges_like(*xs):
+  start = 0
+  for x in xs:
+    yield list(range(start, start + len(x)))
+    start += len(x)
+
+
+def _dot_general_transpose_lhs(ct, x, y, *, dimension_numbers, precision=None,
+                               preferred_element_type=None, out_sharding=None, swap_ans=False):
+  (xc, yc), (xb, yb) = dimension_numbers
+  x_ndim, y_ndim = x.aval.ndim, core.get_aval(y).ndim
+  x_kept = [i for i in range(x_ndim) if i not in xc and i not in xb]
+  y_kept = [i for i in range(y_ndim) if i not in yc and i not in yb]
+  if swap_ans:
+    ans_batch, ans_y, _ = _ranges_like(xb, y_kept, x_kept)
+  else:
+    ans_batch, _, ans_y = _ranges_like(xb, x_kept, y_kept)
+  dims = ((tuple(ans_y), tuple(y_kept)), (tuple(ans_batch), tuple(yb)))
+  xc_sorted_by_y = [xc[i] for i in np.argsort(yc)]
+  out_axes = tuple(int(i) for i in np.argsort(list(xb) + x_kept + xc_sorted_by_y))
+  r = dot_general_p.bind(ct, y, dimension_numbers=dims, precision=precision,
+                         preferred_element_type=preferred_element_type, out_sharding=None)
+  r = transpose_p.bind(r, permutation=out_axes)
+  if r.dtype != x.aval.dtype:
+    r = _convert_element_type(r, x.aval.dtype, x.aval.weak_type)
+  return r
+
+
+def _dot_general_transpose(ct, x, y, *, dimension_numbers, precision=None,
+                           preferred_element_type=None, out_sharding=None):
+  (xc, yc), (xb, yb) = dimension_numbers
+  if ad.is_undefined_primal(x) and ad.is_undefined_primal(y):
+    raise ValueError("dot_general transpose: both operands are linear.")
+  if ad.is_undefined_primal(x):
+    return [_dot_general_transpose_lhs(ct, x, y, dimension_numbers=dimension_numbers,
+                                       precision=precision,
+                                       preferred_element_type=preferred_element_type), None]
+  swapped = ((yc, xc), (yb, xb))
+  return [None, _dot_general_transpose_lhs(ct, y, x, dimension_numbers=swapped,
+                                           precision=precision,
+                                           preferred_element_type=preferred_element_type,
+                                           swap_ans=True)]
+
+
+ad.defjvp(dot_general_p,
+          lambda t, x, y, **params: dot_general_p.bind(t, y, **params),
+          lambda t, x, y, **params: dot_general_p.bind(x, t, **params))
+dot_general_p.transpose = _dot_general_transpose
+
+
+def _dot_general_lower(ctx, x, y, *, dimension_numbers, precision=None,
+                       preferred_element_type=None, out_sharding=None):
+  (xc, yc), (xb, yb) = dimension_numbers
+  out = ctx.aval_out
+  # Compute as the impl does: bool via int32, half floats in float32.
+  _, compute = _dot_general_dtypes(x.aval.dtype, y.aval.dtype, preferred_element_type)
+  cdt = {np.dtype(np.bool_): np.dtype(np.int32), dtypes.bfloat16: np.dtype(np.float32),
+         np.dtype(np.float16): np.dtype(np.float32)}.get(compute, compute)
+
+  def operand(v):
+    if v.aval.dtype == np.bool_:  # IREE folds i1 -> i32 into the matmul and fails: select
+      return ctx.select(v, ctx.full(1, v.aval.shape, cdt), ctx.full(0, v.aval.shape, cdt))
+    unsigned = v.aval.dtype.kind == "u" and v.aval.dtype != cdt
+    if v.aval.dtype != compute:  # (saturating, when a float becomes an integer)
+      v = _convert_lower(ctx, v, new_dtype=compute, weak_type=False)
+    v = ctx.convert(v, cdt)
+    # IREE folds a widening of unsigned integers into the matmul as a signed one: a
+    # barrier keeps the conversion out.
+    return ctx.op("stablehlo.optimization_barrier", [v], [v.aval])[0] if unsigned else v
+
+  x, y = operand(x), operand(y)
+  fields = [(n, v) for n, v in (("lhs_batching_dimensions", xb), ("rhs_batching_dimensions", yb),
+                                ("lhs_contracting_dimensions", xc),
+                                ("rhs_contracting_dimensions", yc)) if v]
+  dn = ", ".join(f"{n} = [{', '.join(map(str, v))}]" for n, v in fields)
+
+  def dot(a, b, dt):
+    return ctx.op("stablehlo.dot_general", [a, b], out.update(dtype=dt),
+                  f"dot_dimension_numbers = #stablehlo.dot<{dn}>")
+
+  if cdt.kind == "c":  # IREE cannot vectorize a complex matmul: four real ones
+    rdt = np.dtype(np.float32 if cdt == np.complex64 else np.float64)
+    parts = [ctx.op(f"stablehlo.{p}", [v], v.aval.update(dtype=rdt))
+             for v in (x, y) for p in ("real", "imag")]
+    (xr, xi), (yr, yi) = parts[:2], parts[2:]
+    re = ctx.binary("subtract", dot(xr, yr, rdt), dot(xi, yi, rdt))
+    im = ctx.binary("add", dot(xr, yi, rdt), dot(xi, yr, rdt))
+    # (a barrier: fused into the matmuls, the complex epilogue fails to vectorize)
+    re, im = ctx.op("stablehlo.optimization_barrier", [re, im], [re.aval, im.aval])
+    r = ctx.op("stablehlo.complex", [re, im], out.update(dtype=cdt))
+  else:
+    r = dot(x, y, cdt)
+  if cdt != compute and compute != np.bool_:
+    r = ctx.convert(r, compute)  # half floats round before any conversion
+  return _convert_lower(ctx, r, new_dtype=out.dtype, weak_type=False)
+
+
+dot_general_p.lower = _dot_general_lower
+
+
+def _dot_general_batch(vals, dims, *, dimension_numbers, **params):
+  """Both batched: one more batch dimension. One batched: its batch axis becomes a
+  free dimension, so a batched matrix-vector product is one matrix-matrix product."""
+  (x, y), (xd, yd) = vals, dims
+  (xc, yc), (xb, yb) = dimension_numbers
+  if xd is not None and yd is not None:
+    x, y = batching.moveaxis(x, xd, 0), batching.moveaxis(y, yd, 0)
+    sh = lambda t: tuple(i + 1 for i in t)
+    dn = ((sh(xc), sh(yc)), ((0, *sh(xb)), (0, *sh(yb))))
+    return dot_general_p.bind(x, y, dimension_numbers=dn, **params), 0
+  d = xd if xd is not None else yd
+  sh = lambda t: tuple(i + (i >= d) for i in t)
+  ny = core.get_aval(y).ndim
+  if xd is None and ny - len(yc) - len(yb) == 1:
+    # The batch axis is the rhs's only free axis: with the operands swapped it lands
+    # just after the batch dimensions and the lhs free axes keep their order.
+    dn = ((sh(yc), xc), (sh(yb), xb))
+    return dot_general_p.bind(y, x, dimension_numbers=dn, **params), len(xb)
+  if xd is not None:
+    dn = ((sh(xc), yc), (sh(xb), yb))
+    free = [i for i in range(core.get_aval(x).ndim) if i not in dn[0][0] + dn[1][0]]
+    out_d = len(xb) + free.index(d)
+  else:
+    dn = ((xc, sh(yc)), (xb, sh(yb)))
+    free = [i for i in range(core.get_aval(y).ndim) if i not in dn[0][1] + dn[1][1]]
+    out_d = core.get_aval(x).ndim - len(xc) + free.index(d)
+  return dot_general_p.bind(x, y, dimension_numbers=dn, **params), out_d
+
+
+dot_general_p.batch = _dot_general_batch
+
+
+def dot_general(lhs, rhs, dimension_numbers, precision=None, preferred_element_type=None,
+                out_sharding=None):
+  lhs, rhs = _to_array(lhs), _to_array(rhs)
+  (xc, yc), (xb, yb) = dimension_numbers
+  dn = ((tuple(int(i) for i in xc), tuple(int(i) for i in yc)),
+        (tuple(int(i) for i in xb), tuple(int(i) for i in yb)))
+  pet = None if preferred_element_type is None else \
+      dtypes.canonicalize_dtype(preferred_element_type)
+  return dot_general_p.bind(lhs, rhs, dimension_numbers=dn, precision=precision,
+                            preferred_element_type=pet, out_sharding=None)
+
+
+def dot(lhs, rhs, precision=None, preferred_element_type=None):
+  lhs, rhs = _to_array(lhs), _to_array(rhs)
+  if 1 <= lhs.ndim <= 2 and 1 <= rhs.ndim <= 2 and lhs.shape[-1] == rhs.shape[0]:
+    return dot_general(lhs, rhs, (((lhs.ndim - 1,), (0,)), ((), ())), precision,
+                       preferred_element_type)
+  raise TypeError(f"Incompatible shapes for dot: got {lhs.shape} and {rhs.shape}.")

@@ -1,0 +1,191 @@
+"""sort, one block with all its rules, and the lax functions sort and sort_key_val."""
+from __future__ import annotations
+
+import numpy as np
+
+from pyjax._src import dtypes
+from pyjax._src.array import ArrayImpl
+from pyjax._src.core import Primitive, ShapedArray
+from pyjax._src.interpreters import ad, batching
+from pyjax._src.lax import slicing
+from pyjax._src.lax.lax import (_canon_axis, add_p, broadcast_in_dim_p, broadcasted_iota,
+                                concatenate_p, lt_p, reshape, select_n_p)
+from pyjax._src.lax.utils import _real_dtype, _to_array
+
+
+sort_p = Primitive("sort")
+sort_p.multiple_results = True
+
+
+def _sort_check(*xs: ShapedArray, dimension, is_stable, num_keys):
+  if not xs:
+    raise TypeError("Sort requires at least one operand")
+  if not 1 <= num_keys <= len(xs):
+    raise ValueError(f"num_keys={num_keys} must be between 1 and len(operand)={len(xs)}")
+  if any(x.shape != xs[0].shape for x in xs):
+    raise TypeError(f"Arguments to sort must have equal shapes, got: "
+                    f"{' '.join(str(x.shape) for x in xs)}")
+  if not 0 <= dimension < xs[0].ndim:
+    raise ValueError(f"sort dimension {dimension} out of bounds for shape {xs[0].shape}")
+  return list(xs)
+
+
+def _sort_keys(v):
+  """Key columns, primary first, giving JAX's sort order for floats:
+  -inf < ... < 0.0 < ... < inf < NaN, where -0.0 ties 0.0 and all NaNs tie (a stable
+  sort keeps their order); complex values order by (real, imag)."""
+  if v.dtype.kind == "c":
+    return _sort_keys(np.real(v)) + _sort_keys(np.imag(v))
+  if v.dtype.kind == "f" or v.dtype == dtypes.bfloat16:
+    f = v.astype(np.float64)
+    nan = np.isnan(f)
+    return [nan, np.where(nan, 0.0, f) + 0.0]  # (+ 0.0: -0.0 becomes 0.0)
+  return [v]
+
+
+def _sort_impl(*xs, dimension, is_stable, num_keys):
+  _sort_check(*(x.aval for x in xs), dimension=dimension, is_stable=is_stable,
+              num_keys=num_keys)
+  vals = [np.asarray(x._value) for x in xs]
+  keys = [k for v in vals[:num_keys] for k in _sort_keys(v)]
+  moved = [np.moveaxis(k, dimension, -1) for k in reversed(keys)]  # lexsort: last is primary
+  perm = np.lexsort(moved, axis=-1)
+  return [ArrayImpl(np.moveaxis(np.take_along_axis(np.moveaxis(v, dimension, -1), perm, -1),
+                                -1, dimension), x.weak_type) for v, x in zip(vals, xs)]
+
+
+sort_p.def_impl(_sort_impl)
+sort_p.def_abstract_eval(_sort_check)
+def _sort_jvp(primals, tangents, *, dimension, is_stable, num_keys):
+  shape = primals[0].shape
+  idx_dtype = np.dtype(np.int32)
+  iota_ = broadcasted_iota(idx_dtype, shape, dimension)
+  *outs, perm = sort_p.bind(*primals, iota_, dimension=dimension, is_stable=is_stable,
+                            num_keys=num_keys)
+  touts = [t if type(t) is ad.Zero else _take_along_axis(t, perm, dimension)
+           for t in tangents]
+  return outs, touts
+
+
+def _take_along_axis(t, perm, axis):
+  """``t`` reordered by ``perm`` (int32, t's shape) along ``axis``: the gather, with
+  the same operations, that ``jnp.take_along_axis(t, perm, axis)`` binds."""
+  shape = t.shape
+  cols = []
+  for d, n in enumerate(shape):
+    if d == axis:  # normalized as a possibly negative index: perm < 0 ? perm + n : perm
+      i = select_n_p.bind(lt_p.bind(perm, ArrayImpl(np.asarray(0, np.int32)[()], True)),
+                          perm, add_p.bind(perm, ArrayImpl(np.asarray(n, np.int32)[()])))
+    else:  # arange(n) along d, broadcast to shape
+      i = ArrayImpl(np.arange(n, dtype=np.int32).reshape([n if k == d else 1
+                                                           for k in range(len(shape))]))
+      keep = tuple(k for k, m in enumerate(i.shape) if m == shape[k])
+      if len(keep) != len(shape):
+        i = broadcast_in_dim_p.bind(reshape(i, tuple(i.shape[k] for k in keep)),
+                                    shape=shape, broadcast_dimensions=keep, sharding=None)
+    cols.append(broadcast_in_dim_p.bind(i, shape=(*shape, 1), broadcast_dimensions=tuple(
+        range(len(shape))), sharding=None))
+  indices = cols[0] if len(cols) == 1 else concatenate_p.bind(*cols, dimension=len(shape))
+  dims = tuple(range(len(shape)))
+  dn = slicing.GatherDimensionNumbers(offset_dims=(), collapsed_slice_dims=dims,
+                                      start_index_map=dims, operand_batching_dims=(),
+                                      start_indices_batching_dims=())
+  return slicing.gather(t, indices, dn, (1,) * len(shape), indices_are_sorted=False,
+                        unique_indices=False, mode=slicing.GatherScatterMode.FILL_OR_DROP)
+
+
+sort_p.jvp = _sort_jvp
+
+
+def _sort_key_lt(b, x, y):
+  """(x < y, x == y) in the impl's total order (see ``_sort_keys``) for scalar Vals."""
+  dt = x.aval.dtype
+  if dt.kind == "c":
+    rdt = _real_dtype(dt)
+    parts = [(b.unary("real", x, rdt), b.unary("real", y, rdt)),
+             (b.unary("imag", x, rdt), b.unary("imag", y, rdt))]
+    cols = [c for px, py in parts for c in _float_sort_cols(b, px, py)]
+  elif dt.kind == "f" or dt == dtypes.bfloat16:
+    cols = _float_sort_cols(b, x, y)
+  else:
+    cols = [(x, y)]
+  return _lex_lt(b, cols)
+
+
+def _float_sort_cols(b, x, y):
+  dt = x.aval.dtype
+
+  def key(v):  # (the compare is a float one: -0.0 == 0.0)
+    nan = b.compare("NE", v, v)
+    return nan, b.select(nan, b.full(0, (), dt), v)
+  return list(zip(key(x), key(y)))
+
+
+def _lex_lt(b, cols):
+  lt = eq = None
+  for cx, cy in reversed(cols):
+    c_lt, c_eq = b.compare("LT", cx, cy), b.compare("EQ", cx, cy)
+    if lt is None:
+      lt, eq = c_lt, c_eq
+    else:
+      lt = b.binary("or", c_lt, b.binary("and", c_eq, lt))
+      eq = b.binary("and", c_eq, eq)
+  return lt, eq
+
+
+def _sort_lower(ctx, *xs, dimension, is_stable, num_keys):
+  # IREE's sort is not stable: an iota operand breaks ties by position.
+  pos = ctx.op("stablehlo.iota", [], ShapedArray(xs[0].aval.shape, np.int32),
+               f"iota_dimension = {dimension} : i64")
+  # IREE cannot compile a sort of rank >= 2 with two operands that are iotas along
+  # the sort dimension fused into it (argsort's and ours); a barrier keeps them out.
+  ops = ctx.op("stablehlo.optimization_barrier", [*xs, pos],
+               [x.aval for x in xs] + [pos.aval])
+  scal = [ShapedArray((), x.aval.dtype) for x in ops]
+
+  def body(b, *args):
+    cols = [_sort_key_lt(b, args[2 * k], args[2 * k + 1]) for k in range(num_keys)]
+    n = 2 * len(xs)
+    cols.append((b.compare("LT", args[n], args[n + 1]), None))
+    out = None
+    for lt, eq in reversed(cols):
+      out = lt if out is None else b.binary("or", lt, b.binary("and", eq, out))
+    return [out]
+
+  reg = ctx.region([a for s in scal for a in (s, s)], body)
+  outs = ctx.op("stablehlo.sort", ops, [x.aval for x in ops],
+                f"dimension = {dimension} : i64, is_stable = true", [reg])
+  return outs[:-1]
+
+
+sort_p.lower = _sort_lower
+
+
+def _sort_batch(vals, dims, *, dimension, is_stable, num_keys):
+  size = batching.batch_size(vals, dims)
+  xs = [batching.bdim_at_front(x, d, size) for x, d in zip(vals, dims)]
+  return (sort_p.bind(*xs, dimension=dimension + 1, is_stable=is_stable, num_keys=num_keys),
+          [0] * len(xs))
+
+
+sort_p.batch = _sort_batch
+
+
+def sort(operand, dimension=-1, is_stable=True, num_keys=1):
+  if isinstance(operand, (tuple, list)):
+    if not operand:
+      raise TypeError("Sort requires at least one operand")
+    if not 1 <= num_keys <= len(operand):
+      raise ValueError(f"num_keys={num_keys} must be between 1 and len(operand)={len(operand)}")
+    ops = [_to_array(o) for o in operand]
+    d = _canon_axis(dimension, ops[0].ndim)
+    return tuple(sort_p.bind(*ops, dimension=d, is_stable=bool(is_stable),
+                             num_keys=int(num_keys)))
+  operand = _to_array(operand)
+  d = _canon_axis(dimension, operand.ndim)
+  return sort_p.bind(operand, dimension=d, is_stable=bool(is_stable), num_keys=1)[0]
+
+
+def sort_key_val(keys, values, dimension=-1, is_stable=True):
+  k, v = sort((keys, values), dimension, is_stable, num_keys=1)
+  return k, v

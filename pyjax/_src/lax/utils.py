@@ -1,0 +1,219 @@
+"""Helpers that build lax primitives: the dtype sets and checks of their rules, the
+conversion of their operands, and the factories of elementwise primitives. Holds no
+primitive itself."""
+from __future__ import annotations
+
+import builtins
+import warnings
+
+import numpy as np
+
+from pyjax._src import dtypes
+from pyjax._src.array import ArrayImpl, asarray_value, from_python_scalar
+from pyjax._src.core import Primitive, ShapedArray, Tracer
+from pyjax._src.interpreters import batching
+
+# NumPy reports floating-point exceptions (overflow, divide by zero, invalid) as
+# RuntimeWarnings; JAX does not. Silence them for NumPy calls made from our
+# primitive modules only (zero cost on the normal path, unlike np.errstate).
+warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"pyjax\._src\.lax\..*")
+
+# ---------------------------------------------------------------- dtype sets
+
+_bool = {np.dtype(np.bool_)}
+_sint = {np.dtype(t) for t in (np.int8, np.int16, np.int32, np.int64)}
+_uint = {np.dtype(t) for t in (np.uint8, np.uint16, np.uint32, np.uint64)}
+_int = _sint | _uint
+_float = {np.dtype(t) for t in (np.float16, np.float32, np.float64)} | {dtypes.bfloat16}
+_complex = {np.dtype(np.complex64), np.dtype(np.complex128)}
+_inexact = _float | _complex
+_num = _int | _inexact
+_any = _num | _bool
+_int_bool = _int | _bool
+_ordered = _int | _float | _bool
+
+
+class _Number(frozenset):
+  """The numeric dtypes as JAX's reductions and cumulative ops check them (against
+  ``np.number``): their error message says "subtypes of number"."""
+
+
+_number = _Number(_num)
+
+_kind_names = [(_bool, "bool"), (_sint, "signedinteger"), (_uint, "unsignedinteger"),
+               (_float, "floating"), (_complex, "complexfloating")]
+
+
+def _accepted_str(accepted) -> str:
+  if isinstance(accepted, _Number):
+    return "number"
+  names = [n for s, n in _kind_names if s <= accepted]
+  if _int <= accepted:
+    names = [n for n in names if n not in ("signedinteger", "unsignedinteger")] + ["integer"]
+  if "floating" not in names:  # e.g. complex/conj accept only float32 and float64
+    names += [d.name for d in _float if d in accepted]
+  order = ["integer", "floating", "float16", "bfloat16", "float32", "complexfloating",
+           "float64", "signedinteger", "unsignedinteger", "bool"]
+  return ", ".join(sorted(names, key=order.index))
+
+
+def _check_dtype(name, dtype, accepted, pos=None):
+  if dtype not in accepted:
+    at = "" if pos is None else f" at position {pos}"
+    raise TypeError(f"{name} does not accept dtype {dtype.name}{at}. Accepted dtypes"
+                    f"{at} are subtypes of {_accepted_str(accepted)}.")
+
+
+def _wrap(v, weak=False):
+  return ArrayImpl(v, weak)
+
+
+# ---------------------------------------------------------------- argument conversion
+
+
+def _to_array(x, like_dtype=None):
+  """Lax-level conversion: Python scalars become weak arrays (of ``like_dtype``'s
+  kind when compatible); NumPy values become arrays; arrays/tracers pass."""
+  if isinstance(x, (ArrayImpl, Tracer)):
+    return x
+  if type(x) in (int, float, builtins.complex) and like_dtype is not None:
+    kind = {int: "iub", float: "fc", builtins.complex: "c"}[type(x)]
+    if like_dtype.kind in kind and not (type(x) is int and like_dtype.kind == "b"):
+      return from_python_scalar(x, like_dtype)
+  if type(x) in (bool, int, float, complex):
+    return from_python_scalar(x)
+  if hasattr(x, "__jax_array__"):
+    return _to_array(x.__jax_array__(), like_dtype)
+  return asarray_value(x)
+
+
+def _dtype_of(x):
+  return getattr(x, "dtype", None)
+
+
+def _args2(x, y):
+  """Converts a pair of lax operands, letting Python scalars take the other's dtype."""
+  if type(x) is ArrayImpl and type(y) is ArrayImpl:
+    return x, y
+  xd = _dtype_of(x) if not isinstance(x, (int, float, builtins.complex)) else None
+  yd = _dtype_of(y) if not isinstance(y, (int, float, builtins.complex)) else None
+  return _to_array(x, yd), _to_array(y, xd)
+
+
+# ---------------------------------------------------------------- elementwise factories
+
+
+def _unop_dtype_rule(name, accepted, result_dtype=None):
+  def rule(x: ShapedArray):
+    _check_dtype(name, x.dtype, accepted)
+    return x.dtype if result_dtype is None else result_dtype(x.dtype)
+  return rule
+
+
+def unop(name: str, npfn, accepted, result_dtype=None, lower=None) -> Primitive:
+  """A unary elementwise primitive computed by ``npfn`` on the buffer."""
+  p = Primitive(name)
+  p.lower = lower
+  check = _unop_dtype_rule(name, accepted, result_dtype)
+
+  if result_dtype is None:
+    def impl(x):
+      v = x._value
+      if v.dtype not in accepted:
+        check(x.aval)
+      return ArrayImpl(npfn(v), x.weak_type)
+  else:
+    def impl(x):
+      v = x._value
+      dt = check(x.aval)
+      return ArrayImpl(np.asarray(npfn(v), dt) if v.ndim else npfn(v).astype(dt), x.weak_type)
+
+  def abstract_eval(x):
+    return ShapedArray(x.shape, check(x), x.weak_type)
+
+  p.def_impl(impl)
+  p.def_abstract_eval(abstract_eval)
+  p.batch = batching.vectorized_batcher(p)
+  return p
+
+
+def _same_dtypes_check(name, *avals):
+  """JAX's check_same_dtypes: all operands share one dtype (tip names the jnp twin)."""
+  if any(a.dtype != avals[0].dtype for a in avals[1:]):
+    tip = _jnp_name.get(name)
+    raise TypeError(
+        f"lax.{name} requires arguments to have the same dtypes, got "
+        f"{', '.join(a.dtype.name for a in avals)}."
+        + (f" (Tip: jnp.{tip} is a similar function that does automatic type promotion "
+           f"on inputs)." if tip else ""))
+
+
+def _binop_shape(name, x: ShapedArray, y: ShapedArray):
+  """Shape rule of binary elementwise ops: equal shapes, or one of them rank 0."""
+  if x.shape == y.shape or not x.shape or not y.shape:
+    return x.shape if x.shape else y.shape
+  if len(x.shape) != len(y.shape):
+    raise TypeError(f"{name}: arrays must have the same number of dimensions, got "
+                    f"{ {len(x.shape), len(y.shape)} }")
+  raise TypeError(f"{name} got incompatible shapes for broadcasting: "
+                  f"{x.shape}, {y.shape}.")
+
+
+def _binop_check(name, x: ShapedArray, y: ShapedArray, accepted):
+  shape = _binop_shape(name, x, y)
+  for i, a in enumerate((x, y)):
+    if a.dtype not in accepted:
+      _check_dtype(name, a.dtype, accepted, pos=i)
+  _same_dtypes_check(name, x, y)
+  return shape
+
+
+# lax name -> the jax.numpy function that promotes (JAX's table, for error tips)
+_jnp_name = {"add": "add", "atan2": "arctan2", "div": "divide", "eq": "equal",
+             "max": "maximum", "min": "minimum", "mul": "multiply", "ne": "not_equal",
+             "nextafter": "nextafter", "pow": "float_power", "select": "where",
+             "shift_left": "left_shift", "shift_right_logical": "right_shift",
+             "shift_right_arithmetic": "right_shift", "sub": "subtract",
+             "concatenate": "concatenate"}
+
+
+def binop(name: str, npfn, accepted, result_dtype=None, lower=None,
+          check=None) -> Primitive:
+  """A binary elementwise primitive. Operands share a dtype (unless ``check``, the
+  shape/dtype rule, says otherwise); shapes are equal or one of them is a scalar
+  (rank 0); the lax functions broadcast size-1 dimensions first, as JAX's do."""
+  p = Primitive(name)
+  p.lower = lower
+  check = check or _binop_check
+
+  def impl(x, y):
+    xv, yv = x._value, y._value
+    if xv.dtype != yv.dtype or xv.dtype not in accepted or (
+        xv.shape != yv.shape and xv.shape and yv.shape):
+      check(name, x.aval, y.aval, accepted)
+    out = npfn(xv, yv)
+    if result_dtype is not None and out.dtype != result_dtype(xv.dtype):
+      out = out.astype(result_dtype(xv.dtype))
+    return ArrayImpl(out, x.weak_type and y.weak_type)
+
+  def abstract_eval(x, y):
+    shape = check(name, x, y, accepted)
+    dt = x.dtype if result_dtype is None else result_dtype(x.dtype)
+    return ShapedArray(shape, dt, x.weak_type and y.weak_type)
+
+  p.def_impl(impl)
+  p.def_abstract_eval(abstract_eval)
+  p.batch = batching.broadcast_batcher(p)
+  return p
+
+
+def _bool_result(_):
+  return np.dtype(np.bool_)
+
+
+def _real_dtype(dt):
+  return np.finfo(dt).dtype if dt.kind == "c" else dt
+
+
+def _complex_dtype(dt):
+  return np.dtype(np.complex128) if dt == np.float64 else np.dtype(np.complex64)
