@@ -224,6 +224,12 @@ class PendingArray(ArrayImpl):
     if self._deleted:
       raise RuntimeError("Array has been deleted.")
     v = self._value = self._buf.value()  # waits for the computation; raises its error
+    # The object becomes what it would have been had the value been there from the start.
+    # The class swap (legal: both classes have the same slots) is the cheapest design:
+    # eager code tests ``type(x) is ArrayImpl`` and reads ``x._value`` as a plain slot;
+    # a ``_value`` property or an ``ArrayImpl.__getattr__`` would tax every eager array,
+    # and a wrapper object would change the identity callers hold. dispatch swaps the
+    # other way for a donated argument, so that reading it raises.
     self.__class__ = ArrayImpl
     return v
 
@@ -284,3 +290,6 @@ def asarray_value(x, dtype=None, weak_type=None):
   elif v.flags.writeable:
     v = v.copy()  # the Array must not alias a buffer the caller can still mutate
   return ArrayImpl(v, bool(weak_type))
+
+
+core.register_array_type(ArrayImpl, asarray_value)
