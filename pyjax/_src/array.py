@@ -283,7 +283,7 @@ def asarray_value(x, dtype=None, weak_type=None):
     return asarray_value(x, dtype, weak_type)
   v = np.asarray(x)
   if v.dtype == object:
-    raise TypeError(f"JAX only supports number and bool dtypes, got dtype object in array")
+    raise TypeError("JAX only supports number and bool dtypes, got dtype object in array")
   target = dtypes.canonicalize_dtype(v.dtype if dtype is None else dtype)
   if v.dtype != target:
     v = v.astype(target)

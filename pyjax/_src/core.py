@@ -301,13 +301,13 @@ class Tracer:
   def __bool__(self):
     if self.aval.shape:
       raise ValueError(
-          f"The truth value of an array with more than one element is ambiguous. "
-          f"Use a.any() or a.all()")
+          "The truth value of an array with more than one element is ambiguous. "
+          "Use a.any() or a.all()")
     return bool(self._concrete_or_raise(TracerBoolConversionError))
 
   def __index__(self):
     if not dtypes.issubdtype(self.aval.dtype, np.integer):
-      raise TypeError(f"only integer scalar arrays can be converted to a scalar index")
+      raise TypeError("only integer scalar arrays can be converted to a scalar index")
     return int(self._concrete_or_raise(TracerIntegerConversionError))
 
   def __int__(self):

@@ -22,7 +22,7 @@ import numpy as np
 
 from pyjax._src import core, dtypes
 from pyjax._src.array import ArrayImpl, asarray_value
-from pyjax._src.core import Literal, Primitive, ShapedArray, Tracer, Var
+from pyjax._src.core import Literal, Primitive, ShapedArray, Tracer
 from pyjax._src.interpreters import batching, lowering
 from pyjax._src.interpreters.partial_eval import DynamicJaxprTrace, LinearizeTrace
 
@@ -289,7 +289,7 @@ def _custom_lin_impl(*args, num_res, bwd, out_avals, symbolic_zeros):
 
 
 def _custom_lin_transpose(cts, *args, num_res, bwd, out_avals, symbolic_zeros):
-  res, lin = args[:num_res], args[num_res:]
+  res = args[:num_res]
   cts = instantiate_cts(cts, out_avals)
   cts_in = bwd(list(res), cts)
   return [None] * num_res + list(cts_in)

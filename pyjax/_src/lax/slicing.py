@@ -929,12 +929,14 @@ def _scatter_apply_np(op, idx, upd, params, jaxpr):
   return np.where(touched, np.asarray(scalar._value), op)
 
 
-_scatter_any = lax._any
-_scatter_num = lax._num | lax._bool
+from pyjax._src.lax import lax as _lax_mod  # noqa: E402
+
+_scatter_any = _lax_mod._any
+_scatter_num = _lax_mod._num | _lax_mod._bool
 
 scatter_p = _make_scatter("scatter", None, _scatter_any)
 scatter_add_p = _make_scatter("scatter-add", np.add, _scatter_num)
-scatter_sub_p = _make_scatter("scatter-sub", np.subtract, lax._num)
+scatter_sub_p = _make_scatter("scatter-sub", np.subtract, _lax_mod._num)
 scatter_mul_p = _make_scatter("scatter-mul", np.multiply, _scatter_num)
 scatter_min_p = _make_scatter("scatter-min", np.minimum, _scatter_any)
 scatter_max_p = _make_scatter("scatter-max", np.maximum, _scatter_any)

@@ -8,6 +8,7 @@ import numpy as np
 
 from pyjax._src import dtypes
 from pyjax._src.lax import lax
+from pyjax._src.numpy.lax_numpy import diagonal
 from pyjax._src.numpy.util import asarray, check_arraylike, promote_dtypes
 
 
@@ -76,7 +77,6 @@ def einsum(subscripts, /, *operands, out=None, optimize="auto", precision=None,
 
 def _dedup(x, names):
   """Takes diagonals for indices repeated within one operand."""
-  from pyjax._src.numpy.lax_numpy import diagonal
   names = list(names)
   while True:
     counts = collections.Counter(names)
