@@ -1,12 +1,11 @@
 """pyjax: JAX, written again in Python (NumPy eager backend, IREE for jit)."""
 from pyjax._src.config import config
-from pyjax._src import dtypes as _dtypes_mod
 from pyjax._src.array import Array
 from pyjax._src.devices import (Device, default_backend, device_count, devices,
                                 local_device_count, local_devices, process_count,
                                 process_index)
-from pyjax._src.devices import default_device as _default_device
 from pyjax._src.core import ensure_compile_time_eval
+from pyjax._src.core import get_aval as _get_aval
 from pyjax._src.dtypes import float0
 from pyjax._src.api import (ShapeDtypeStruct, block_until_ready, device_get, device_put,
                             eval_shape, make_jaxpr, vmap)
@@ -15,17 +14,17 @@ from pyjax._src.api import (grad, hessian, jacfwd, jacobian, jacrev, jvp, linear
                             linearize, value_and_grad, vjp)
 from pyjax._src.custom_derivatives import closure_convert, custom_jvp, custom_vjp
 from pyjax._src.ad_checkpoint import checkpoint, checkpoint_policies, remat
-from pyjax._src.numpy import array_methods as _array_methods  # installs operators
-from pyjax import dtypes, errors, lax, numpy, random, tree, tree_util
-from pyjax import scipy
+from pyjax._src.numpy import array_methods as _array_methods
+_array_methods.install()  # Array and Tracer operators and methods, before any use
+from pyjax import dtypes, errors, lax, numpy, random, tree, tree_util  # noqa: E402
+from pyjax import scipy  # noqa: E402
 
 __version__ = "0.1.0"
 
 
 def typeof(x):
   """The abstract value (ShapedArray) of ``x``."""
-  from pyjax._src.core import get_aval
-  return get_aval(x)
+  return _get_aval(x)
 
 
 def host_count():
@@ -34,3 +33,15 @@ def host_count():
 
 def host_id():
   return process_index()
+
+
+__all__ = [
+    "Array", "Device", "ShapeDtypeStruct", "block_until_ready", "checkpoint",
+    "checkpoint_policies", "closure_convert", "config", "custom_jvp", "custom_vjp",
+    "default_backend", "device_count", "device_get", "device_put", "devices", "dtypes",
+    "ensure_compile_time_eval", "errors", "eval_shape", "float0", "grad", "hessian",
+    "host_count", "host_id", "jacfwd", "jacobian", "jacrev", "jit", "jvp", "lax",
+    "linear_transpose", "linearize", "local_device_count", "local_devices", "make_jaxpr",
+    "numpy", "process_count", "process_index", "random", "remat", "scipy", "tree",
+    "tree_util", "typeof", "value_and_grad", "vjp", "vmap",
+]

@@ -1,5 +1,5 @@
 """Public dtype utilities, mirroring ``jax.dtypes``."""
-from pyjax._src.dtypes import (  # noqa: F401
+from pyjax._src.dtypes import (
     TypePromotionError as TypePromotionError,
     bfloat16 as bfloat16,
     canonicalize_dtype as canonicalize_dtype,
@@ -12,3 +12,8 @@ from pyjax._src.dtypes import (  # noqa: F401
     result_type as result_type,
     scalar_type_of as scalar_type_of,
 )
+
+__all__ = [
+    "TypePromotionError", "bfloat16", "canonicalize_dtype", "finfo", "float0", "iinfo",
+    "is_weakly_typed", "issubdtype", "promote_types", "result_type", "scalar_type_of",
+]

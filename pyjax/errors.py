@@ -3,3 +3,9 @@ from pyjax._src.errors import (ConcretizationTypeError, JAXIndexError, JAXTypeEr
                                KeyReuseError, NonConcreteBooleanIndexError,
                                TracerArrayConversionError, TracerBoolConversionError,
                                TracerIntegerConversionError, UnexpectedTracerError)
+
+__all__ = [
+    "ConcretizationTypeError", "JAXIndexError", "JAXTypeError", "KeyReuseError",
+    "NonConcreteBooleanIndexError", "TracerArrayConversionError",
+    "TracerBoolConversionError", "TracerIntegerConversionError", "UnexpectedTracerError",
+]

@@ -224,6 +224,12 @@ class PendingArray(ArrayImpl):
     if self._deleted:
       raise RuntimeError("Array has been deleted.")
     v = self._value = self._buf.value()  # waits for the computation; raises its error
+    # The object becomes what it would have been had the value been there from the start.
+    # The class swap (legal: both classes have the same slots) is the cheapest design:
+    # eager code tests ``type(x) is ArrayImpl`` and reads ``x._value`` as a plain slot;
+    # a ``_value`` property or an ``ArrayImpl.__getattr__`` would tax every eager array,
+    # and a wrapper object would change the identity callers hold. dispatch swaps the
+    # other way for a donated argument, so that reading it raises.
     self.__class__ = ArrayImpl
     return v
 
@@ -277,10 +283,13 @@ def asarray_value(x, dtype=None, weak_type=None):
     return asarray_value(x, dtype, weak_type)
   v = np.asarray(x)
   if v.dtype == object:
-    raise TypeError(f"JAX only supports number and bool dtypes, got dtype object in array")
+    raise TypeError("JAX only supports number and bool dtypes, got dtype object in array")
   target = dtypes.canonicalize_dtype(v.dtype if dtype is None else dtype)
   if v.dtype != target:
     v = v.astype(target)
   elif v.flags.writeable:
     v = v.copy()  # the Array must not alias a buffer the caller can still mutate
   return ArrayImpl(v, bool(weak_type))
+
+
+core.register_array_type(ArrayImpl, asarray_value)

@@ -5,6 +5,10 @@ the *current* trace (``trace_ctx.trace``). Every transformation's trace knows
 its parent; it unboxes its own tracers (recognised by ``tracer._trace is
 self``), treats everything else as a constant, and binds on the parent. The
 bottom of the chain is ``EvalTrace``, which runs the primitive's NumPy impl.
+
+Higher layers hand core what it needs from them at run time, once at their import:
+the eager path's hook (``set_eval_hook``, by dispatch), the concrete array type
+(``register_array_type``, by array) and a few lax operations (``register_lax_ops``).
 """
 from __future__ import annotations
 
@@ -15,7 +19,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from pyjax._src import dtypes
+from pyjax._src import dtypes, tree_util
 from pyjax._src.errors import (ConcretizationTypeError, TracerArrayConversionError,
                                TracerBoolConversionError, TracerIntegerConversionError,
                                UnexpectedTracerError)
@@ -179,12 +183,55 @@ class Trace:
     return f"{type(self).__name__}"
 
 
+# ---------------------------------------------------------------- hooks from higher layers
+#
+# Filled once, at the import of the layer that provides them; core never imports it.
+
+_array_type: type = type(None)  # ``array.ArrayImpl``: values eval_jaxpr binds as they are
+_to_array: Callable = lambda x: x  # ``array.asarray_value``: anything else to an Array
+
+
+def register_array_type(array_type: type, to_array: Callable):
+  global _array_type, _to_array
+  _array_type, _to_array = array_type, to_array
+
+
+class LaxOps:
+  """The lax operations lower layers call at run time (Tracer iteration, ad's zeros and
+  broadcasts, batching's axis moves); lax registers them with ``register_lax_ops``."""
+  index_in_dim = full = broadcast_in_dim = transpose = None
+
+
+lax_ops = LaxOps()
+
+
+def register_lax_ops(**fns):
+  for name, fn in fns.items():
+    if not hasattr(LaxOps, name):
+      raise AttributeError(f"LaxOps has no operation {name!r}")
+    setattr(lax_ops, name, fn)
+
+
+# The eager path's hook: None runs each primitive's NumPy impl on the host; dispatch
+# sets a function ``(prim, args, params) -> outputs`` while eager operations need more
+# (finding GPUs on the first one, then routing operations on GPU arrays to the device).
+_eval_hook: Callable | None = None
+
+
+def set_eval_hook(fn: Callable | None):
+  global _eval_hook
+  _eval_hook = fn
+
+
 class EvalTrace(Trace):
   """The bottom trace: runs primitives on concrete values."""
   __slots__ = ()
 
   def process_primitive(self, prim, args, params):
-    return prim.impl(*args, **params)
+    hook = _eval_hook
+    if hook is None:  # the host path: no call beyond the impl
+      return prim.impl(*args, **params)
+    return hook(prim, args, params)
 
 
 eval_trace = EvalTrace()
@@ -254,13 +301,13 @@ class Tracer:
   def __bool__(self):
     if self.aval.shape:
       raise ValueError(
-          f"The truth value of an array with more than one element is ambiguous. "
-          f"Use a.any() or a.all()")
+          "The truth value of an array with more than one element is ambiguous. "
+          "Use a.any() or a.all()")
     return bool(self._concrete_or_raise(TracerBoolConversionError))
 
   def __index__(self):
     if not dtypes.issubdtype(self.aval.dtype, np.integer):
-      raise TypeError(f"only integer scalar arrays can be converted to a scalar index")
+      raise TypeError("only integer scalar arrays can be converted to a scalar index")
     return int(self._concrete_or_raise(TracerIntegerConversionError))
 
   def __int__(self):
@@ -302,8 +349,8 @@ class Tracer:
   def __iter__(self):
     if not self.aval.shape:
       raise TypeError("iteration over a 0-d array")
-    from pyjax._src.lax import lax
-    return iter([lax.index_in_dim(self, i, keepdims=False)
+    index_in_dim = lax_ops.index_in_dim
+    return iter([index_in_dim(self, i, keepdims=False)
                  for i in range(self.aval.shape[0])])
 
   def __reduce__(self):
@@ -419,7 +466,6 @@ class DebugInfo:
 def debug_info(traced_for: str, fun: Callable, args, kwargs, static_argnums=()) -> DebugInfo:
   """Builds a DebugInfo with flattened argument names such as ``x``, ``params[0][1]``."""
   import inspect
-  from pyjax._src import tree_util
   name = getattr(fun, "__name__", type(fun).__name__)
   try:
     code = fun.__code__
@@ -491,11 +537,11 @@ class ClosedJaxpr:
 
 def eval_jaxpr(jaxpr: Jaxpr, consts: Sequence, *args) -> list:
   """Evaluates a jaxpr by binding each primitive under the current trace."""
-  from pyjax._src.array import ArrayImpl, asarray_value
   env: dict[Var, Any] = {}
   if len(args) != len(jaxpr.invars):
     raise TypeError(f"eval_jaxpr: expected {len(jaxpr.invars)} args, got {len(args)}")
-  as_array = lambda x: x if isinstance(x, (ArrayImpl, Tracer)) else asarray_value(x)
+  types, to_array = (_array_type, Tracer), _to_array
+  as_array = lambda x: x if isinstance(x, types) else to_array(x)
   env.update(zip(jaxpr.constvars, map(as_array, consts)))
   env.update(zip(jaxpr.invars, map(as_array, args)))
 

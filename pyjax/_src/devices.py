@@ -1,8 +1,6 @@
 """Devices and shardings. Eager values live in host memory on CPU devices."""
 from __future__ import annotations
 
-import os
-
 from pyjax._src.config import config
 
 
@@ -47,6 +45,21 @@ class GpuDevice(Device):
 _devices: list[Device] | None = None
 _gpus: list[GpuDevice] | None = None
 
+# What the higher layers provide, registered once at their import: the GPU backend
+# (backends/iree.py) how to look for a GPU, and the eager path (dispatch.py) what to do
+# when GPUs are found (True) or forgotten (False).
+_gpu_probe = None  # () -> bool: whether a GPU can be driven
+_gpu_listeners: list = []  # (found: bool) -> None
+
+
+def register_gpu_probe(probe):
+  global _gpu_probe
+  _gpu_probe = probe
+
+
+def on_gpus_changed(listener):
+  _gpu_listeners.append(listener)
+
 
 def _init_devices() -> list[Device]:
   global _devices
@@ -84,30 +97,21 @@ def gpu_devices() -> list[GpuDevice]:
   once; finding one routes eager operations on GPU arrays to the device."""
   global _gpus
   if _gpus is None:
-    found = []
-    if "gpu" in _platforms_allowed():
-      from pyjax._src.backends import iree
-      # Without NVIDIA's kernel driver there is no CUDA device: skip loading IREE's
-      # runtime (most of a second) just to find that out.
-      if (iree.gpu_driver != "cuda" or _nvidia_driver_loaded()) and iree.gpu_available():
-        found = [GpuDevice(0)]
-    _gpus = found
-    if found:
-      from pyjax._src import dispatch
-      dispatch.enable_device_eager()
+    if _gpu_probe is None:  # no GPU backend loaded (yet): nothing found, nothing kept
+      return []
+    _gpus = [GpuDevice(0)] if "gpu" in _platforms_allowed() and _gpu_probe() else []
+    if _gpus:
+      for listener in _gpu_listeners:
+        listener(True)
   return _gpus
-
-
-def _nvidia_driver_loaded() -> bool:
-  return os.path.exists("/proc/driver/nvidia/version") or os.path.exists("/dev/nvidiactl")
 
 
 def _reset_gpu_devices():
   """Forgets the GPUs found (tests that swap IREE's GPU driver)."""
   global _gpus
   _gpus = None
-  from pyjax._src import dispatch
-  dispatch.disable_device_eager()
+  for listener in _gpu_listeners:
+    listener(False)
 
 
 def _platforms_present() -> list[str]:

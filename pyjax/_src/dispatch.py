@@ -21,6 +21,8 @@ from pyjax._src.array import ArrayImpl, PendingArray, asarray_value
 from pyjax._src.backends import iree
 from pyjax._src.config import config
 from pyjax._src.core import ClosedJaxpr
+from pyjax._src.interpreters import lowering
+from pyjax._src.interpreters import partial_eval as pe
 
 
 DeviceBuffer = iree.DeviceBuffer
@@ -95,7 +97,6 @@ class CompiledCall:
 
   def __init__(self, closed: ClosedJaxpr, name: str, text: str, platform="cpu",
                donated=(), device=None):
-    from pyjax._src.interpreters import lowering
     consts = lowering.hoisted_consts(closed)
     in_avals = [core.get_aval(c) for c in consts] + list(closed.in_avals)
     out_avals = closed.out_avals
@@ -250,7 +251,6 @@ _new_object = object.__new__
 def compile_closed_jaxpr(closed: ClosedJaxpr, name: str, text: str | None = None,
                          platform: str = "cpu", donated=(), device=None) -> CompiledCall:
   if text is None:
-    from pyjax._src.interpreters import lowering
     text = lowering.lower_jaxpr(closed, name)
   return CompiledCall(closed, name, text, platform, donated, device)
 
@@ -260,14 +260,12 @@ def compile_closed_jaxpr(closed: ClosedJaxpr, name: str, text: str | None = None
 # NumPy cannot run on a GPU: once a GPU is found, an eager primitive whose operands live
 # there (or, with none committed anywhere, when the default device is a GPU) runs as a
 # small compiled program of that one primitive, cached by (primitive, params, avals), as
-# JAX's apply_primitive does. ``EvalTrace.process_primitive`` is swapped between the
-# host-only and the routing version, so CPU-only eager code pays nothing for it.
+# JAX's apply_primitive does. The eager hook (``core.set_eval_hook``) is the routing
+# version only while a GPU is known, and none at all (the host path, run inline by
+# ``EvalTrace``) once the first eager operation has found no GPU: CPU-only eager code
+# pays nothing for it.
 
-def _eval_on_host(self, prim, args, params):
-  return prim.impl(*args, **params)
-
-
-def _eval_routed(self, prim, args, params):
+def _eval_routed(prim, args, params):
   dev, committed = target_device(args)
   if dev.platform != "cpu":
     return apply_on_device(prim, args, params, dev)
@@ -283,27 +281,24 @@ def commit(arrays, device):
       a._device = device
 
 
-def _eval_first(self, prim, args, params):
+def _eval_first(prim, args, params):
   """The first eager operation looks for a GPU once (cheap without an NVIDIA driver)."""
-  core.EvalTrace.process_primitive = _eval_on_host
-  _devices.gpu_devices()  # installs _eval_routed when it finds one
-  return core.EvalTrace.process_primitive(self, prim, args, params)
+  core.set_eval_hook(None)
+  _devices.gpu_devices()  # sets the routing hook when it finds one
+  return core.eval_trace.process_primitive(prim, args, params)
 
 
 gpu_found = False  # a GPU was found: jit calls and eager operations may run there
 
 
-def enable_device_eager():
+def _gpus_changed(found: bool):
   global gpu_found
-  gpu_found = True
-  core.EvalTrace.process_primitive = _eval_routed
-
-
-def disable_device_eager():
-  global gpu_found
-  gpu_found = False
-  core.EvalTrace.process_primitive = _eval_first
-  _on_device.clear()
+  gpu_found = found
+  if found:
+    core.set_eval_hook(_eval_routed)
+  else:
+    core.set_eval_hook(_eval_first)
+    _on_device.clear()
 
 
 def target_device(args):
@@ -322,7 +317,8 @@ def target_device(args):
 
 
 _on_device: dict = {}
-disable_device_eager()
+_gpus_changed(False)
+_devices.on_gpus_changed(_gpus_changed)
 
 
 def _params_key(params):
@@ -336,7 +332,6 @@ def _params_key(params):
 
 def apply_on_device(prim, args, params, device):
   """Runs one primitive on ``device`` as a compiled program (cached)."""
-  from pyjax._src.interpreters import partial_eval as pe
   avals = tuple(core.get_aval(a) for a in args)
   pk = _params_key(params)
   key = (prim, pk, avals, device) if pk is not None else None

@@ -6,7 +6,8 @@ import functools
 
 import numpy as np
 
-from pyjax._src import core, dtypes, tree_util
+from pyjax._src import api, core, dtypes, tree_util
+from pyjax._src.array import asarray_value
 
 _EPS = {np.dtype(np.float16): 1e-2, dtypes.bfloat16: 1e-1, np.dtype(np.float32): 1e-3,
         np.dtype(np.float64): 1e-5, np.dtype(np.complex64): 1e-3,
@@ -46,12 +47,10 @@ def _rand_like(rng, x):
     v = rng.standard_normal(shape)
   else:
     return np.zeros(shape, dtypes.float0)
-  from pyjax._src.array import asarray_value
   return asarray_value(np.asarray(v).astype(dt))
 
 
 def _add_scaled(x, t, s):
-  from pyjax._src import numpy as _  # noqa: F401  (array operators)
   if isinstance(t, np.ndarray) and t.dtype == dtypes.float0:
     return x
   return x + s * t
@@ -102,7 +101,6 @@ def check_vjp(f, f_vjp, args, atol=None, rtol=None, eps=None, err_msg=""):
   cotangent = tree_util.tree_map(functools.partial(_rand_like, rng), v_out)
   conj = lambda t: t if isinstance(t, np.ndarray) and t.dtype == dtypes.float0 else \
       (np.conj(np.asarray(t)) if _dtype(t).kind == "c" else t)
-  from pyjax._src.array import asarray_value
   ct_in = tree_util.tree_map(lambda c: c if isinstance(c, np.ndarray) else
                              asarray_value(np.asarray(conj(c))), cotangent)
   cotangent_out = tree_util.tree_map(lambda c: np.conj(np.asarray(c)), vjpfun(ct_in))
@@ -113,7 +111,6 @@ def check_vjp(f, f_vjp, args, atol=None, rtol=None, eps=None, err_msg=""):
 
 def check_grads(f, args, order, modes=("fwd", "rev"), atol=None, rtol=None, eps=None):
   """Checks ``f``'s derivatives at ``args`` against finite differences up to ``order``."""
-  from pyjax._src import api
   modes = (modes,) if isinstance(modes, str) else tuple(modes)
   for m in modes:
     if m not in ("fwd", "rev"):

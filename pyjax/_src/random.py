@@ -12,15 +12,20 @@ from collections.abc import Sequence
 import numpy as np
 
 from pyjax._src import dtypes, prng
-from pyjax._src.api import vmap
+from pyjax._src.interpreters.batching import vmap
 from pyjax._src.custom_derivatives import custom_jvp
 from pyjax._src.lax import cpu_numerics
 from pyjax._src.lax import lax
 from pyjax._src.lax import sorting as lax_sorting
 from pyjax._src.lax import special as lax_special
 from pyjax._src.lax.control_flow import scan, while_loop
+from pyjax._src.numpy import (array_creation, array_manipulation, indexing, reductions,
+                               sorting, ufuncs)
+from pyjax._src.numpy import lax_numpy as jnp
+from pyjax._src.numpy import linalg as jnp_linalg
+from pyjax._src.numpy.einsum import einsum
+from pyjax._src.numpy.util import promote_dtypes_inexact
 from pyjax._src.prng import PRNGKeyArray, UINT_DTYPES
-import pyjax.numpy as jnp
 
 # ---------------------------------------------------------------- keys
 
@@ -180,7 +185,7 @@ def _fma(a, b, c):
   if split is None:
     return a * b + c
   return cpu_numerics.fma_by_splitting(a, b, c, _const(a.dtype, split), jnp.where,
-                                       jnp.isfinite)
+                                       ufuncs.isfinite)
 
 
 def _shape(x):
@@ -207,7 +212,7 @@ def uniform(key, shape=(), dtype=None, minval=0., maxval=1.):
 def _uniform(key, shape, dtype, minval, maxval):
   minval = jnp.broadcast_to(lax.convert_element_type(minval, dtype), shape)
   maxval = jnp.broadcast_to(lax.convert_element_type(maxval, dtype), shape)
-  fi = jnp.finfo(dtype)
+  fi = dtypes.finfo(dtype)
   nbits, nmant = fi.bits, fi.nmant
   rng_bits = 8 if nmant < 8 else nbits
   b = _random_bits(key, rng_bits, shape)
@@ -280,7 +285,7 @@ def bernoulli(key, p=0.5, shape=None, mode="low"):
   p = jnp.broadcast_to(lax.convert_element_type(p, dt), shape)
   if mode == "high":  # a second uniform refines the first below its resolution
     u = _uniform(key, (2, *shape), dt, 0., 1.)
-    u2 = u[1] * _const(dt, 2. ** -jnp.finfo(dt).nmant)
+    u2 = u[1] * _const(dt, 2. ** -dtypes.finfo(dt).nmant)
     return lax.lt(u2, p - u[0])
   return lax.lt(_uniform(key, shape, dt, 0., 1.), p)
 
@@ -358,13 +363,13 @@ def _permutation(key, x, axis=0, independent=False):
       n = int(x)
     except TypeError:
       raise TypeError("x must be an integer or at least 1-dimensional") from None
-    return _shuffle(key, jnp.arange(n), 0)
+    return _shuffle(key, array_creation.arange(n), 0)
   x = jnp.asarray(x)
   axis = axis + x.ndim if axis < 0 else axis
   if independent or x.ndim == 1:
     return _shuffle(key, x, axis)
-  ind = _shuffle(key, jnp.arange(x.shape[axis]), 0)
-  return jnp.take(x, ind, axis, unique_indices=True)
+  ind = _shuffle(key, array_creation.arange(x.shape[axis]), 0)
+  return indexing.take(x, ind, axis, unique_indices=True)
 
 
 def choice(key, a, shape=(), replace=True, p=None, axis=0):
@@ -381,7 +386,7 @@ def choice(key, a, shape=(), replace=True, p=None, axis=0):
     n_inputs = arr.shape[axis]
   n_draws = math.prod(shape)
   if n_draws == 0:
-    return jnp.zeros(shape, dtype=arr.dtype)
+    return array_creation.zeros(shape, dtype=arr.dtype)
   if n_inputs <= 0:
     raise ValueError("a must be greater than 0 unless no samples are taken")
   if not replace and n_draws > n_inputs:
@@ -390,22 +395,22 @@ def choice(key, a, shape=(), replace=True, p=None, axis=0):
   if p is None:
     if replace:
       ind = _randint(key, shape, 0, n_inputs, dtypes.canonicalize_dtype(int))
-      result = ind if arr.ndim == 0 else jnp.take(arr, ind, axis)
+      result = ind if arr.ndim == 0 else indexing.take(arr, ind, axis)
     else:
       perm = _permutation(key, n_inputs if arr.ndim == 0 else arr, axis)
-      result = jnp.take(perm, jnp.arange(n_draws), axis if arr.ndim else 0)
+      result = indexing.take(perm, array_creation.arange(n_draws), axis if arr.ndim else 0)
   else:
     p_arr = jnp.asarray(p)
     if p_arr.shape != (n_inputs,):
       raise ValueError("p must be None or a 1D vector with the same size as a.shape[axis]")
     if replace:
-      p_cuml = jnp.cumsum(p_arr)
+      p_cuml = reductions.cumsum(p_arr)
       r = p_cuml[-1] * (1 - _uniform(key, shape, p_cuml.dtype, 0., 1.))
-      ind = jnp.searchsorted(p_cuml, r).astype(int)
+      ind = sorting.searchsorted(p_cuml, r).astype(int)
     else:
-      g = _gumbel(key, (n_inputs,), p_arr.dtype) + jnp.log(p_arr)
-      ind = jnp.argsort(-g, stable=True)[:n_draws].astype(int)
-    result = ind if arr.ndim == 0 else jnp.take(arr, ind, axis)
+      g = _gumbel(key, (n_inputs,), p_arr.dtype) + ufuncs.log(p_arr)
+      ind = sorting.argsort(-g, stable=True)[:n_draws].astype(int)
+    result = ind if arr.ndim == 0 else indexing.take(arr, ind, axis)
   return result.reshape(shape if arr.ndim == 0 else
                         arr.shape[:axis] + shape + arr.shape[axis + 1:])
 
@@ -426,14 +431,14 @@ def categorical(key, logits, axis=-1, shape=None, replace=True, mode=None):
   logits_shape.insert(axis % logits.ndim, logits.shape[axis])
   if replace:
     g = _gumbel(key, (*prefix, *logits_shape), logits.dtype, mode)
-    return jnp.argmax(g + lax.expand_dims(logits, tuple(range(len(prefix)))), axis=axis)
+    return reductions.argmax(g + lax.expand_dims(logits, tuple(range(len(prefix)))), axis=axis)
   # Gumbel top-k: the k largest perturbed logits, k = prod(prefix).
   perturbed = logits + _gumbel(key, logits.shape, logits.dtype, mode)
   k = math.prod(prefix)
   if k > logits.shape[axis]:
     raise ValueError(f"Number of samples without replacement ({k}) cannot exceed number "
                      f"of categories ({logits.shape[axis]}).")
-  order = jnp.argsort(jnp.moveaxis(perturbed, axis, -1), axis=-1, stable=True,
+  order = sorting.argsort(jnp.moveaxis(perturbed, axis, -1), axis=-1, stable=True,
                       descending=True)[..., :k]
   order = order.astype(dtypes.canonicalize_dtype(np.int32))
   return lax.reshape(order, shape, (order.ndim - 1, *range(order.ndim - 1)))
@@ -451,14 +456,14 @@ def rademacher(key, shape=(), dtype=int):
 
 def _gumbel(key, shape, dtype, mode=None):
   mode = _gumbel_mode(mode)
-  fi = jnp.finfo(dtype)
+  fi = dtypes.finfo(dtype)
   if mode == "high":  # two uniforms give ~2x the mantissa bits near 0
     u = _uniform(key, (2, *shape), dtype, 0., 1.)
     hi, lo = u[0], u[1]
     x = jnp.where(hi >= 0.5, hi, hi + _const(dtype, 2. ** -fi.nmant) * lo + fi.tiny)
-    return -jnp.log(-jnp.log1p(-x))
+    return -ufuncs.log(-ufuncs.log1p(-x))
   u = _uniform(key, shape, dtype, fi.tiny, 1.)
-  return -jnp.log(-jnp.log(u))
+  return -ufuncs.log(-ufuncs.log(u))
 
 
 def _gumbel_mode(mode):
@@ -490,21 +495,21 @@ def laplace(key, shape=(), dtype=None):
   key = _single_key("laplace", key)
   dt = _float_dtype("laplace", dtype)
   shape = _canon_shape(shape)
-  u = _uniform(key, shape, dt, -1. + jnp.finfo(dt).epsneg, 1.)
+  u = _uniform(key, shape, dt, -1. + dtypes.finfo(dt).epsneg, 1.)
   return lax.mul(lax.sign(u), lax.log1p(lax.neg(lax.abs(u))))
 
 
 def logistic(key, shape=(), dtype=None):
   key = _single_key("logistic", key)
   dt = _float_dtype("logistic", dtype)
-  x = _uniform(key, _canon_shape(shape), dt, jnp.finfo(dt).tiny, 1.)
+  x = _uniform(key, _canon_shape(shape), dt, dtypes.finfo(dt).tiny, 1.)
   return lax.sub(lax.log(x), lax.log1p(lax.neg(x)))
 
 
 def cauchy(key, shape=(), dtype=None):
   key = _single_key("cauchy", key)
   dt = _float_dtype("cauchy", dtype)
-  u = _uniform(key, _canon_shape(shape), dt, jnp.finfo(dt).eps, 1.)
+  u = _uniform(key, _canon_shape(shape), dt, dtypes.finfo(dt).eps, 1.)
   return lax.tan(lax.mul(_const(dt, np.pi), lax.sub(u, _const(dt, 0.5))))
 
 
@@ -520,7 +525,7 @@ def lognormal(key, sigma=1., shape=None, dtype=None):
   key = _single_key("lognormal", key)
   dt = _float_dtype("lognormal", dtype)
   shape = _param_shape("lognormal", shape, sigma)
-  return jnp.exp(_normal_real(key, shape, dt) * lax.convert_element_type(sigma, dt))
+  return ufuncs.exp(_normal_real(key, shape, dt) * lax.convert_element_type(sigma, dt))
 
 
 def pareto(key, b, shape=None, dtype=None):
@@ -536,7 +541,7 @@ def weibull_min(key, scale, concentration, shape=(), dtype=None):
   key = _single_key("weibull_min", key)
   dt = _float_dtype("weibull_min", dtype)
   u = _uniform(key, _canon_shape(shape), dt, 0., 1.)
-  return jnp.power(-jnp.log1p(-u), 1.0 / concentration) * scale
+  return ufuncs.power(-ufuncs.log1p(-u), 1.0 / concentration) * scale
 
 
 def maxwell(key, shape=(), dtype=None):
@@ -545,7 +550,7 @@ def maxwell(key, shape=(), dtype=None):
   x = _normal_real(key, _canon_shape(shape) + (3,), dt)
   sq = x * x
   # The order in which XLA's CPU reduction adds a row of three (measured).
-  return jnp.sqrt((sq[..., 0] + sq[..., 2]) + sq[..., 1])
+  return ufuncs.sqrt((sq[..., 0] + sq[..., 2]) + sq[..., 1])
 
 
 def double_sided_maxwell(key, loc, scale, shape=(), dtype=None):
@@ -613,7 +618,7 @@ def _gamma(key, a, shape, dtype, log_space):
     a = jnp.broadcast_to(a, shape)
   n = math.prod(shape)
   if n == 0:
-    return jnp.zeros(shape, dtype)
+    return array_creation.zeros(shape, dtype)
 
   @custom_jvp
   def sample(a):
@@ -656,7 +661,7 @@ def beta(key, a, b, shape=None, dtype=None):
   lga = _gamma(ka, a, shape, dt, True)
   lgb = _gamma(kb, b, shape, dt, True)
   m = lax.max(lga, lgb)
-  ga, gb = jnp.exp(lga - m), jnp.exp(lgb - m)
+  ga, gb = ufuncs.exp(lga - m), ufuncs.exp(lgb - m)
   return ga / (ga + gb)
 
 
@@ -672,8 +677,8 @@ def dirichlet(key, alpha, shape=None, dtype=None):
     shape = _canon_shape(shape)
     _check_shape("dirichlet", shape, ashape[:-1])
   lg = _gamma(key, alpha, shape + ashape[-1:], dt, True)
-  e = jnp.exp(lg - jnp.max(lg, axis=-1, keepdims=True))
-  return e / jnp.sum(e, axis=-1, keepdims=True)
+  e = ufuncs.exp(lg - reductions.max(lg, axis=-1, keepdims=True))
+  return e / reductions.sum(e, axis=-1, keepdims=True)
 
 
 def t(key, df, shape=None, dtype=None):
@@ -685,7 +690,7 @@ def t(key, df, shape=None, dtype=None):
   n = _normal_real(kn, shape, dt)
   half = df / _const(dt, 2)
   g = _gamma(kg, half, shape, dt, False)
-  return n * jnp.sqrt(half / g)
+  return n * ufuncs.sqrt(half / g)
 
 
 def chisquare(key, df, shape=None, dtype=None):
@@ -693,7 +698,7 @@ def chisquare(key, df, shape=None, dtype=None):
   dt = _float_dtype("chisquare", dtype)
   shape = _param_shape("chisquare", shape, df)
   half = lax.convert_element_type(df, dt) / _const(dt, 2)
-  return jnp.exp(_gamma(key, half, shape, dt, True)) * _const(dt, 2)
+  return ufuncs.exp(_gamma(key, half, shape, dt, True)) * _const(dt, 2)
 
 
 def generalized_normal(key, p, shape=(), dtype=None):
@@ -716,7 +721,7 @@ def ball(key, d, p=2, shape=(), dtype=None):
   k1, k2 = _split(key)
   g = generalized_normal(k1, p, (*shape, d), dt)
   e = _exponential(k2, shape, dt)
-  return g / (((jnp.abs(g) ** p).sum(-1) + e) ** (1 / p))[..., None]
+  return g / (((ufuncs.abs(g) ** p).sum(-1) + e) ** (1 / p))[..., None]
 
 
 def f(key, dfnum, dfden, shape=None, dtype=None):
@@ -726,8 +731,8 @@ def f(key, dfnum, dfden, shape=None, dtype=None):
   dfnum = lax.convert_element_type(dfnum, dt)
   dfden = lax.convert_element_type(dfden, dt)
   k_den, k_num = _split(key)
-  chi_num = jnp.exp(_gamma(k_num, dfnum / _const(dt, 2), shape, dt, True)) * _const(dt, 2)
-  chi_den = jnp.exp(_gamma(k_den, dfden / _const(dt, 2), shape, dt, True)) * _const(dt, 2)
+  chi_num = ufuncs.exp(_gamma(k_num, dfnum / _const(dt, 2), shape, dt, True)) * _const(dt, 2)
+  chi_den = ufuncs.exp(_gamma(k_den, dfden / _const(dt, 2), shape, dt, True)) * _const(dt, 2)
   return (chi_num / dfnum) / (chi_den / dfden)
 
 
@@ -792,8 +797,8 @@ def _poisson_knuth(key, lam, shape, dtype):
     k = lax.select(log_prod > -lam, k + np.array(1, dtype), k)
     return k, key, log_prod + lax.log(_uniform(subkey, shape, np.dtype(np.float32), 0., 1.))
 
-  init = (jnp.zeros(shape, dtype), key, jnp.zeros(shape, np.float32))
-  k, _, _ = while_loop(lambda s: jnp.any(s[2] > -lam), body, init)
+  init = (array_creation.zeros(shape, dtype), key, array_creation.zeros(shape, np.float32))
+  k, _, _ = while_loop(lambda s: reductions.any(s[2] > -lam), body, init)
   return (k - np.array(1, dtype)).astype(dtype)
 
 
@@ -820,8 +825,8 @@ def _poisson_rejection(key, lam, shape, dtype):
     accept = accept1 | (~reject & (s <= t))
     return lax.select(accept, k, k_out), accepted | accept, key
 
-  init = (jnp.full(shape, -1, np.float32), jnp.zeros(shape, bool), key)
-  k_out, _, _ = while_loop(lambda s: ~jnp.all(s[1]), body, init)
+  init = (array_creation.full(shape, -1, np.float32), array_creation.zeros(shape, bool), key)
+  k_out, _, _ = while_loop(lambda s: ~reductions.all(s[1]), body, init)
   return k_out.astype(dtype)
 
 
@@ -830,11 +835,11 @@ def poisson(key, lam, shape=None, dtype=None):
   dt = dtypes.canonicalize_dtype(int if dtype is None else dtype)
   shape = _shape(lam) if shape is None else _canon_shape(shape)
   lam = lax.convert_element_type(jnp.broadcast_to(lam, shape), np.float32)
-  use_knuth = jnp.isnan(lam) | (lam < 10)
+  use_knuth = ufuncs.isnan(lam) | (lam < 10)
   knuth = _poisson_knuth(key, jnp.where(use_knuth, lam, 0.), shape, dt)
   rejection = _poisson_rejection(key, jnp.where(use_knuth, 1e5, lam), shape, dt)
   out = jnp.where(use_knuth, knuth, rejection)
-  return jnp.where(lam == 0, jnp.zeros_like(out), out)
+  return jnp.where(lam == 0, array_creation.zeros_like(out), out)
 
 
 _STIRLING_TAIL = (0.0810614667953272, 0.0413406959554092, 0.0276779256849983,
@@ -850,12 +855,12 @@ def _stirling_approx_tail(k):
   k = lax.clamp(_const(k.dtype, 0.), k, _const(k.dtype, 9.))
   kp1sq = (k + 1) * (k + 1)
   approx = (1.0 / 12 - (1.0 / 360 - 1.0 / 1260 / kp1sq) / kp1sq) / (k + 1)
-  return jnp.where(use_table, table[jnp.floor(k).astype(np.int32)], approx)
+  return jnp.where(use_table, table[ufuncs.floor(k).astype(np.int32)], approx)
 
 
 def _binomial_inversion(key, count, prob, shape, dtype):
   """Sums geometric draws until they pass ``count``: the number drawn is the sample."""
-  log1mp = jnp.log1p(-prob)
+  log1mp = ufuncs.log1p(-prob)
   one = _const(prob.dtype, 1)
 
   def body(state):
@@ -863,16 +868,16 @@ def _binomial_inversion(key, count, prob, shape, dtype):
     subkey, key = _split(key)
     num_geom = lax.select(geom_sum <= count, num_geom + one, num_geom)
     u = _uniform(subkey, shape, prob.dtype, 0., 1.)
-    return num_geom, geom_sum + jnp.ceil(jnp.log(u) / log1mp), key
+    return num_geom, geom_sum + ufuncs.ceil(ufuncs.log(u) / log1mp), key
 
-  init = (jnp.zeros(shape, prob.dtype), jnp.zeros(shape, prob.dtype), key)
-  num_geom, _, _ = while_loop(lambda s: jnp.any(s[1] <= count), body, init)
+  init = (array_creation.zeros(shape, prob.dtype), array_creation.zeros(shape, prob.dtype), key)
+  num_geom, _, _ = while_loop(lambda s: reductions.any(s[1] <= count), body, init)
   return (num_geom - one).astype(dtype)
 
 
 def _btrs(key, count, prob, shape, dtype):
   """Hormann's BTRS transformed rejection, vectorized over all elements."""
-  stddev = jnp.sqrt(count * prob * (1 - prob))
+  stddev = ufuncs.sqrt(count * prob * (1 - prob))
   b = _fma(_const(prob.dtype, 2.53), stddev, _const(prob.dtype, 1.15))
   a = _fma(_const(prob.dtype, 0.01), prob,
            _fma(_const(prob.dtype, 0.0248), b, _const(prob.dtype, -0.0873)))
@@ -880,28 +885,28 @@ def _btrs(key, count, prob, shape, dtype):
   v_r = 0.92 - 4.2 / b
   r = prob / (1 - prob)
   alpha = (2.83 + 5.1 / b) * stddev
-  m = jnp.floor((count + 1) * prob)
+  m = ufuncs.floor((count + 1) * prob)
 
   def body(state):
     k_out, accepted, key = state
     key, k0, k1 = _split(key, 3)
     u = _uniform(k0, shape, prob.dtype, 0., 1.) - 0.5
     v = _uniform(k1, shape, prob.dtype, 0., 1.)
-    us = 0.5 - jnp.abs(u)
+    us = 0.5 - ufuncs.abs(u)
     accept1 = (us >= 0.07) & (v <= v_r)
-    k = jnp.floor(_fma(2 * a / us + b, u, c))
+    k = ufuncs.floor(_fma(2 * a / us + b, u, c))
     reject = (k < 0) | (k > count)
-    v = jnp.log(v * alpha / (a / (us * us) + b))
-    ub = _fma(k + 0.5, jnp.log(r * (count - k + 1) / (k + 1)),
-              _fma(count + 1, jnp.log((count - m + 1) / (count - k + 1)),
-                   (m + 0.5) * jnp.log((m + 1) / (r * (count - m + 1)))))
+    v = ufuncs.log(v * alpha / (a / (us * us) + b))
+    ub = _fma(k + 0.5, ufuncs.log(r * (count - k + 1) / (k + 1)),
+              _fma(count + 1, ufuncs.log((count - m + 1) / (count - k + 1)),
+                   (m + 0.5) * ufuncs.log((m + 1) / (r * (count - m + 1)))))
     ub = (ub + _stirling_approx_tail(m) + _stirling_approx_tail(count - m)
           - _stirling_approx_tail(k) - _stirling_approx_tail(count - k))
     accept = accept1 | (~reject & (v <= ub))
     return lax.select(accept, k, k_out), accepted | accept, key
 
-  init = (jnp.full(shape, -1, prob.dtype), jnp.zeros(shape, bool), key)
-  k_out, _, _ = while_loop(lambda s: ~jnp.all(s[1]), body, init)
+  init = (array_creation.full(shape, -1, prob.dtype), array_creation.zeros(shape, bool), key)
+  k_out, _, _ = while_loop(lambda s: ~reductions.all(s[1]), body, init)
   return k_out.astype(dtype)
 
 
@@ -916,12 +921,12 @@ def binomial(key, n, p, shape=None, dtype=None):
   prob = jnp.broadcast_to(prob, shape)
   p_lt_half = prob < 0.5
   q = jnp.where(p_lt_half, prob, 1.0 - prob)
-  count_bad = jnp.isnan(count) | (count < 0.0)
-  count_inf = jnp.isinf(count)
-  q_nan, q_neg = jnp.isnan(q), q < 0.0
+  count_bad = ufuncs.isnan(count) | (count < 0.0)
+  count_inf = ufuncs.isinf(count)
+  q_nan, q_neg = ufuncs.isnan(q), q < 0.0
   q = jnp.where(q_nan | q_neg, _const(q.dtype, 0.01), q)
   use_inversion = count_bad | (count * q <= 10.0)
-  count = jnp.floor(count)
+  count = ufuncs.floor(count)
   inv = _binomial_inversion(key, jnp.where(use_inversion, count, 0.), q, shape, dt)
   btrs = _btrs(key, jnp.where(use_inversion, 1e4, count), jnp.where(use_inversion, 0.5, q),
                shape, dt)
@@ -941,7 +946,7 @@ def multinomial(key, n, p, *, shape=None, dtype=None, unroll=1):
   shape = tuple(p.shape) if shape is None else _canon_shape(shape)
   n = jnp.broadcast_to(n, shape[:-1])
   p = jnp.moveaxis(jnp.broadcast_to(p, shape), -1, 0)
-  remaining = jnp.flip(jnp.cumsum(jnp.flip(p, 0), 0), 0)
+  remaining = array_manipulation.flip(reductions.cumsum(array_manipulation.flip(p, 0), 0), 0)
   ratios = p / jnp.where(remaining == 0, _const(ft, 1), remaining)
 
   def draw(left, ratio_key):
@@ -959,7 +964,6 @@ def multinomial(key, n, p, *, shape=None, dtype=None, unroll=1):
 
 def multivariate_normal(key, mean, cov, shape=None, dtype=None, method="cholesky"):
   key = _single_key("multivariate_normal", key)
-  from pyjax._src.numpy.util import promote_dtypes_inexact
   mean, cov = promote_dtypes_inexact(mean, cov)
   if method not in {"svd", "eigh", "cholesky"}:
     raise ValueError("method must be one of {'svd', 'eigh', 'cholesky'}")
@@ -983,15 +987,15 @@ def multivariate_normal(key, mean, cov, shape=None, dtype=None, method="cholesky
     shape = _canon_shape(shape)
     _check_shape("normal", shape, mean.shape[:-1], cov.shape[:-2])
   if method == "svd":
-    u, s, _ = jnp.linalg.svd(cov)
-    factor = u * jnp.sqrt(s[..., None, :])
+    u, s, _ = jnp_linalg.svd(cov)
+    factor = u * ufuncs.sqrt(s[..., None, :])
   elif method == "eigh":
-    w, v = jnp.linalg.eigh(cov)
-    factor = v * jnp.sqrt(w[..., None, :])
+    w, v = jnp_linalg.eigh(cov)
+    factor = v * ufuncs.sqrt(w[..., None, :])
   else:
-    factor = jnp.linalg.cholesky(cov)
+    factor = jnp_linalg.cholesky(cov)
   samples = _normal(key, (*shape, n), dt)
-  return mean + jnp.einsum("...ij,...j->...i", factor, samples)
+  return mean + einsum("...ij,...j->...i", factor, samples)
 
 
 def orthogonal(key, n, shape=(), dtype=None, m=None):
@@ -1003,6 +1007,6 @@ def orthogonal(key, n, shape=(), dtype=None, m=None):
   n = int(n)
   m = n if m is None else int(m)
   z = _normal(key, (*shape, max(n, m), min(n, m)), dt)
-  q, r = jnp.linalg.qr(z)
-  x = q * jnp.expand_dims(jnp.sign(jnp.linalg.diagonal(r)), -2)
+  q, r = jnp_linalg.qr(z)
+  x = q * jnp.expand_dims(ufuncs.sign(jnp_linalg.diagonal(r)), -2)
   return jnp.matrix_transpose(x) if n < m else x

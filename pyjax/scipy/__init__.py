@@ -1,2 +1,4 @@
 """``jax.scipy``."""
-from pyjax.scipy import linalg  # noqa: F401
+from pyjax.scipy import linalg
+
+__all__ = ["linalg"]

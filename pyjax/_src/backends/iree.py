@@ -25,7 +25,7 @@ import threading
 
 import numpy as np
 
-from pyjax._src import dtypes
+from pyjax._src import devices as _devices_mod, dtypes
 from pyjax._src.config import config
 
 _lock = threading.Lock()
@@ -267,6 +267,22 @@ def gpu_available() -> bool:
     return True
   except Exception:
     return False
+
+
+def _find_gpu() -> bool:
+  """Whether the "gpu" platform has a device (the probe ``devices`` runs once)."""
+  # Without NVIDIA's kernel driver there is no CUDA device: skip loading IREE's
+  # runtime (most of a second) just to find that out.
+  if gpu_driver == "cuda" and not _nvidia_driver_loaded():
+    return False
+  return gpu_available()
+
+
+def _nvidia_driver_loaded() -> bool:
+  return os.path.exists("/proc/driver/nvidia/version") or os.path.exists("/dev/nvidiactl")
+
+
+_devices_mod.register_gpu_probe(_find_gpu)
 
 
 _ELEM = None

@@ -21,9 +21,9 @@ from __future__ import annotations
 import numpy as np
 
 from pyjax._src import core, dtypes
-from pyjax._src.array import ArrayImpl
-from pyjax._src.core import Literal, Primitive, ShapedArray, Tracer, Var
-from pyjax._src.interpreters import batching
+from pyjax._src.array import ArrayImpl, asarray_value
+from pyjax._src.core import Literal, Primitive, ShapedArray, Tracer
+from pyjax._src.interpreters import batching, lowering
 from pyjax._src.interpreters.partial_eval import DynamicJaxprTrace, LinearizeTrace
 
 # ---------------------------------------------------------------- symbolic zeros
@@ -58,8 +58,7 @@ def tangent_aval(aval: ShapedArray) -> ShapedArray:
 def zeros_like_aval(aval: ShapedArray):
   if aval.dtype == dtypes.float0:
     return ArrayImpl(np.zeros(aval.shape, dtypes.float0), False)
-  from pyjax._src.lax import lax
-  return lax.full(aval.shape, 0, aval.dtype)
+  return core.lax_ops.full(aval.shape, 0, aval.dtype)
 
 
 def instantiate(t):
@@ -96,12 +95,7 @@ add_any_p.transpose = lambda ct, x, y: [ct, ct]
 add_any_p.batch = batching.broadcast_batcher(add_any_p, scalar_ok=False)
 
 
-def _add_any_lower(ctx, x, y):
-  from pyjax._src.interpreters import lowering
-  return lowering.elementwise("add")(ctx, x, y)
-
-
-add_any_p.lower = _add_any_lower
+add_any_p.lower = lowering.elementwise("add")
 
 
 # ---------------------------------------------------------------- rule helpers
@@ -111,8 +105,7 @@ def _bcast_to(t, aval):
   """Broadcasts a tangent computed from a rank-0 operand to the output's shape."""
   if t.shape == aval.shape:
     return t
-  from pyjax._src.lax import lax
-  return lax.broadcast_in_dim(t, aval.shape, ())
+  return core.lax_ops.broadcast_in_dim(t, aval.shape, ())
 
 
 def defjvp(prim: Primitive, *rules):
@@ -296,7 +289,7 @@ def _custom_lin_impl(*args, num_res, bwd, out_avals, symbolic_zeros):
 
 
 def _custom_lin_transpose(cts, *args, num_res, bwd, out_avals, symbolic_zeros):
-  res, lin = args[:num_res], args[num_res:]
+  res = args[:num_res]
   cts = instantiate_cts(cts, out_avals)
   cts_in = bwd(list(res), cts)
   return [None] * num_res + list(cts_in)
@@ -340,7 +333,6 @@ remat_lin_p.transpose = _remat_lin_transpose
 def _as_array(x):
   if isinstance(x, (ArrayImpl, Tracer)):
     return x
-  from pyjax._src.array import asarray_value
   return asarray_value(x)
 
 

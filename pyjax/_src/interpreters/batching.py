@@ -136,8 +136,7 @@ def axis_size(axis_name) -> int:
 
 
 def _lax():
-  from pyjax._src.lax import lax
-  return lax
+  return core.lax_ops
 
 
 def moveaxis(x, src: int, dst: int):

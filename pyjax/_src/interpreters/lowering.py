@@ -16,6 +16,7 @@ import numpy as np
 
 from pyjax._src import core, dtypes
 from pyjax._src.core import ClosedJaxpr, Jaxpr, Literal, ShapedArray
+from pyjax._src.interpreters import partial_eval as pe
 
 # ---------------------------------------------------------------- types
 
@@ -364,7 +365,6 @@ def lower_fun(fun, compute_f32=False):
   computed on two copies of its operands: on one-element while loops IREE's stream
   partitioning failed ("circular dependency")."""
   def rule(ctx, *xs, **params):
-    from pyjax._src.interpreters import partial_eval as pe
     out = ctx.aval_out
     xs = [ctx.broadcast(x, out.shape) for x in xs]
     half = compute_f32 and out.dtype in _HALF

@@ -813,7 +813,7 @@ def _qr_lower(ctx, x, *, full_matrices):
                                                                            (*bd, nb + 1))))
 
   def factor(b, j, A, V, taus):
-    rows, cols = _iota(b, aval.shape, nb), _iota(b, aval.shape, nb + 1)
+    cols = _iota(b, aval.shape, nb + 1)
     jm = b.broadcast(j, aval.shape)
     col = _select_sum(b, b.compare("EQ", cols, jm), A, nb + 1)
     ri = _iota(b, vec.shape, nb)

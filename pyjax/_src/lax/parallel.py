@@ -19,7 +19,7 @@ from pyjax._src import core, tree_util
 from pyjax._src.core import ShapedArray
 from pyjax._src.interpreters import ad, batching
 from pyjax._src.interpreters.batching import AxisPrimitive, axis_size
-from pyjax._src.lax import lax
+from pyjax._src.lax import lax, slicing
 from pyjax._src.lax import reductions as lax_reductions
 
 
@@ -99,10 +99,10 @@ pmin = _allreduce_api(pmin_p)
 
 
 def pmean(x, axis_name, *, axis_index_groups=None):
-  from pyjax._src.numpy import ufuncs
   _no_groups(axis_index_groups, "pmean")
   n = math.prod(axis_size(a) for a in _names(axis_name))
-  return tree_util.tree_map(lambda s: ufuncs.true_divide(s, n), psum(x, axis_name))
+  # The Array's ``/`` (jnp.true_divide, as JAX): lax may not import the numpy layer.
+  return tree_util.tree_map(lambda s: s / n, psum(x, axis_name))
 
 
 # ---------------------------------------------------------------- axis_index
@@ -304,7 +304,6 @@ ppermute_p.def_abstract_eval(lambda x, *, axis_name, perm: x)
 
 
 def _ppermute_named(name, size, vals, dims, /, *, perm, **_):
-  from pyjax._src.lax import slicing
   x = batching.bdim_at_front(vals[0], dims[0], size)
   src = np.full(size, -1, np.int32)
   for s, t in perm:

@@ -2,15 +2,19 @@
 from __future__ import annotations
 
 import builtins
+import enum
 import math
+from typing import NamedTuple, Sequence
 
 import numpy as np
 
-from pyjax._src import core
+from pyjax._src import core, dtypes
 from pyjax._src.array import ArrayImpl
-from pyjax._src.core import Primitive, ShapedArray
+from pyjax._src.core import Primitive, ShapedArray, Tracer
 from pyjax._src.interpreters import ad, batching
 from pyjax._src.interpreters import lowering as mlir
+from pyjax._src.interpreters import partial_eval as pe
+from pyjax._src.lax import lax
 from pyjax._src.lax.lax import _canon_axis, _to_array
 
 # ---------------------------------------------------------------- slice
@@ -68,7 +72,6 @@ def _slice_batch(vals, dims, *, start_indices, limit_indices, strides):
 
 slice_p.batch = _slice_batch
 def _slice_transpose(ct, x, *, start_indices, limit_indices, strides):
-  from pyjax._src.lax import lax
   shape = x.aval.shape
   if strides is None or all(s == 1 for s in strides):
     cfg = [(s, n - l, 0) for s, l, n in zip(start_indices, limit_indices, shape)]
@@ -108,7 +111,6 @@ def slice_in_dim(operand, start_index, limit_index, stride=1, axis=0):
 
 
 def index_in_dim(operand, index, axis=0, keepdims=True):
-  from pyjax._src.lax import lax
   operand = _to_array(operand)
   axis = _canon_axis(axis, operand.ndim)
   n = operand.shape[axis]
@@ -121,12 +123,6 @@ def index_in_dim(operand, index, axis=0, keepdims=True):
 
 
 # ---------------------------------------------------------------- shared helpers
-
-import enum
-from typing import NamedTuple, Sequence
-
-from pyjax._src import dtypes
-from pyjax._src.core import Tracer
 
 
 def _is_int_dtype(dt) -> bool:
@@ -145,7 +141,6 @@ def _index_scalar(i):
 
 def _dynamic_slice_indices(operand, start_indices, allow_negative_indices=True):
   """Normalizes negative start indices (i + dim when i < 0), as JAX does."""
-  from pyjax._src.lax import lax
   if len(start_indices) != operand.ndim:
     raise ValueError(f"Length of slice indices must match number of operand dimensions "
                      f"({len(start_indices)} vs {operand.shape})")
@@ -209,7 +204,6 @@ def _dynamic_slice_impl(x, *idxs, slice_sizes):
   return ArrayImpl(out, x.weak_type)
 
 
-import builtins
 builtins_slice = builtins.slice
 
 dynamic_slice_p.def_impl(_dynamic_slice_impl)
@@ -221,7 +215,6 @@ dynamic_slice_p.lower = lambda ctx, x, *idxs, slice_sizes: ctx.op(
 
 def _index_matrix(idxs, dims, size):
   """Scalar start indices, some batched, as one (size, len(idxs)) index array."""
-  from pyjax._src.lax import lax
   cols = [lax.broadcast_in_dim(i, (size, 1), () if d is None else (0,))
           for i, d in zip(idxs, dims)]
   return lax.concatenate(cols, 1)
@@ -250,7 +243,6 @@ def _dynamic_slice_batch(vals, dims, *, slice_sizes):
 
 dynamic_slice_p.batch = _dynamic_slice_batch
 def _dynamic_slice_transpose(ct, x, *idxs, slice_sizes):
-  from pyjax._src.lax import lax
   zeros = lax.full(x.aval.shape, 0, x.aval.dtype)
   return [dynamic_update_slice_p.bind(zeros, ct, *idxs)] + [None] * len(idxs)
 
@@ -283,7 +275,6 @@ def dynamic_slice_in_dim(operand, start_index, slice_size, axis=0, *,
 
 def dynamic_index_in_dim(operand, index, axis=0, keepdims=True, *,
                          allow_negative_indices=True):
-  from pyjax._src.lax import lax
   out = dynamic_slice_in_dim(operand, index, 1, axis,
                              allow_negative_indices=allow_negative_indices)
   return out if keepdims else lax.squeeze(out, (_canon_axis(axis, out.ndim),))
@@ -350,7 +341,6 @@ def _dynamic_update_slice_jvp(primals, tangents):
 
 
 def _dynamic_update_slice_transpose(ct, x, u, *idxs):
-  from pyjax._src.lax import lax
   u_aval = u.aval
   ct_x = (dynamic_update_slice_p.bind(ct, lax.full(u_aval.shape, 0, u_aval.dtype), *idxs)
           if ad.is_undefined_primal(x) else None)
@@ -381,7 +371,6 @@ def dynamic_update_slice_in_dim(operand, update, start_index, axis):
 
 
 def dynamic_update_index_in_dim(operand, update, index, axis):
-  from pyjax._src.lax import lax
   operand = _to_array(operand)
   update = _to_array(update, operand.dtype)
   axis = _canon_axis(axis, operand.ndim)
@@ -685,7 +674,6 @@ def _gather_jvp(primals, tangents, *, dimension_numbers, slice_sizes, indices_ar
 
 def _gather_transpose(ct, operand, indices, *, dimension_numbers, slice_sizes,
                       indices_are_sorted, unique_indices, mode, fill_value):
-  from pyjax._src.lax import lax
   dn = dimension_numbers
   zeros = lax.full(operand.aval.shape, 0, operand.aval.dtype)
   sdn = ScatterDimensionNumbers(
@@ -866,8 +854,7 @@ def _make_scatter(name, combine, accepted):
   def check(operand, indices, updates, *, dimension_numbers, indices_are_sorted=False,
             unique_indices=False, mode=None, update_jaxpr=None, update_consts=()):
     if operand.dtype not in accepted:
-      from pyjax._src.lax.lax import _check_dtype
-      _check_dtype(name, operand.dtype, accepted)
+      lax._check_dtype(name, operand.dtype, accepted)
     return _scatter_check(name, operand, indices, updates, dimension_numbers)
 
   def impl(operand, indices, updates, **params):
@@ -933,7 +920,6 @@ def _eval_scalar_jaxpr(jaxpr, consts, *args):
 def _scatter_apply_np(op, idx, upd, params, jaxpr):
   """scatter with a user computation: out[i] = f(out[i], u) once per touched window."""
   # Gather the touched windows, combine them, and scatter the results back.
-  from pyjax._src.lax import lax as _lax
   dn = params["dimension_numbers"]
   # Mark which elements are touched using a scatter of ones.
   touched = _scatter_np(np.zeros(op.shape, np.bool_), idx, np.ones(upd.shape, np.bool_),
@@ -999,7 +985,6 @@ def _scatter_add_jvp(p):
 
 def _scatter_add_transpose(sign):
   def rule(ct, operand, indices, updates, **params):
-    from pyjax._src.lax import lax
     dn, _, _, mode = _scatter_params(params)
     ct_op = ct if ad.is_undefined_primal(operand) else None
     ct_up = None
@@ -1020,7 +1005,6 @@ scatter_sub_p.transpose = _scatter_add_transpose(-1)
 def _scatter_jvp(primals, tangents, **params):
   """Overlapping indices: which update wins is unspecified, so each update gets an id,
   the ids are scattered, and only the winners (read back by a gather) contribute."""
-  from pyjax._src.lax import lax
   operand, indices, updates = primals
   dn, sorted_, unique, mode = _scatter_params(params)
   t_op, t_up = ad.instantiate(tangents[0]), ad.instantiate(tangents[2])
@@ -1047,7 +1031,6 @@ def _scatter_jvp(primals, tangents, **params):
 
 
 def _scatter_transpose(ct, operand, indices, updates, **params):
-  from pyjax._src.lax import lax
   dn, _, unique, mode = _scatter_params(params)
   if not unique:
     raise NotImplementedError("scatter transpose is only implemented where "
@@ -1065,7 +1048,6 @@ scatter_p.transpose = _scatter_transpose
 
 
 def _scatter_mul_jvp(primals, tangents, **params):
-  from pyjax._src.lax import lax
   operand, indices, updates = primals
   dn, sorted_, unique, mode = _scatter_params(params)
   out = scatter_mul_p.bind(operand, indices, updates, **params)
@@ -1097,7 +1079,6 @@ scatter_mul_p.transpose = _scatter_mul_transpose
 def _scatter_extremal_jvp(p):
   """Tangents flow from every value equal to the result, split evenly among ties."""
   def jvp(primals, tangents, **params):
-    from pyjax._src.lax import lax
     operand, indices, updates = primals
     dn, sorted_, _, mode = _scatter_params(params)
     out = p.bind(operand, indices, updates, **params)
@@ -1127,7 +1108,6 @@ def _scalar_jaxpr(fn, dtype, key=None):
   hit = _update_jaxpr_cache.get(k)
   if hit is not None:
     return hit
-  from pyjax._src.interpreters import partial_eval as pe
   aval = ShapedArray((), dtype)
   jaxpr, consts = pe.trace_to_jaxpr(lambda x, y: [fn(x, y)], [aval, aval])
   out = (jaxpr, tuple(consts))
@@ -1140,7 +1120,6 @@ _combine_fns = {}
 
 
 def _combine(p):
-  from pyjax._src.lax import lax
   q = {scatter_add_p: lax.add_p, scatter_sub_p: lax.sub_p, scatter_mul_p: lax.mul_p,
        scatter_min_p: lax.min_p, scatter_max_p: lax.max_p}[p]
   fn = _combine_fns.get(p)
@@ -1186,9 +1165,15 @@ scatter_max = _scatter_api(scatter_max_p, "scatter_max")
 def scatter_apply(operand, scatter_indices, func, dimension_numbers, *, update_shape=(),
                   indices_are_sorted=False, unique_indices=False, mode=None):
   """Applies ``func`` to the windows of ``operand`` selected by ``scatter_indices``."""
-  from pyjax._src.lax import lax
   operand = _to_array(operand)
   unused = lax.full(tuple(update_shape), 0, operand.dtype)
   jaxpr, consts = _scalar_jaxpr(lambda x, _: func(x), operand.dtype)
   return _scatter_bind(scatter_p, operand, scatter_indices, unused, dimension_numbers,
                        indices_are_sorted, unique_indices, mode, jaxpr, consts)
+
+
+# The lax operations that core (Tracer iteration), ad (zeros, broadcasts) and batching
+# (axis moves) call at run time: registered here, where index_in_dim lives and lax is
+# whole, since the lower layers may not import lax.
+core.register_lax_ops(index_in_dim=index_in_dim, full=lax.full,
+                      broadcast_in_dim=lax.broadcast_in_dim, transpose=lax.transpose)

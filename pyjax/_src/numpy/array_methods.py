@@ -9,7 +9,8 @@ from pyjax._src.array import ArrayImpl
 from pyjax._src import core
 from pyjax._src.core import Tracer
 from pyjax._src.lax import lax
-from pyjax._src.numpy import lax_numpy, reductions, tensor_contractions, ufuncs
+from pyjax._src.numpy import (array_manipulation, indexing, lax_numpy, reductions, sorting,
+                               tensor_contractions, ufuncs)
 
 # The eager broadcasting fast path calls NumPy here: silence its floating-point
 # RuntimeWarnings as the primitives' modules do (JAX reports none).
@@ -69,19 +70,32 @@ _cmps = {"eq": ufuncs.equal, "ne": ufuncs.not_equal, "lt": ufuncs.less,
          "le": ufuncs.less_equal, "gt": ufuncs.greater, "ge": ufuncs.greater_equal}
 
 
+# The methods that call the jnp function of their name (jnp's own objects: the same
+# functions ``pyjax.numpy`` exports).
+_methods = {
+    "all": reductions.all, "any": reductions.any, "argmax": reductions.argmax,
+    "argmin": reductions.argmin, "argpartition": sorting.argpartition,
+    "argsort": sorting.argsort, "astype": lax_numpy.astype, "choose": lax_numpy.choose,
+    "clip": lax_numpy.clip, "compress": lax_numpy.compress, "conj": ufuncs.conjugate,
+    "conjugate": ufuncs.conjugate, "cumprod": reductions.cumprod,
+    "cumsum": reductions.cumsum, "diagonal": array_manipulation.diagonal, "dot": tensor_contractions.dot,
+    "max": reductions.max, "mean": reductions.mean, "min": reductions.min,
+    "nonzero": indexing.nonzero, "prod": reductions.prod, "ptp": reductions.ptp,
+    "ravel": lax_numpy.ravel, "repeat": array_manipulation.repeat, "reshape": lax_numpy.reshape,
+    "round": lax_numpy.round, "searchsorted": sorting.searchsorted, "sort": sorting.sort,
+    "squeeze": lax_numpy.squeeze, "std": reductions.std, "sum": reductions.sum,
+    "swapaxes": lax_numpy.swapaxes, "take": indexing.take, "trace": array_manipulation.trace,
+    "transpose": lax_numpy.transpose, "var": reductions.var,
+}
+
+
 def _item_access(name):
+  fn = _methods[name]
+
   def m(self, *args, **kwargs):
-    import pyjax.numpy as jnp
-    return getattr(jnp, name)(self, *args, **kwargs)
+    return fn(self, *args, **kwargs)
   m.__name__ = name
   return m
-
-
-_methods = ["all", "any", "argmax", "argmin", "argpartition", "argsort", "astype", "choose",
-            "clip", "compress", "conj", "conjugate", "cumprod", "cumsum", "diagonal", "dot",
-            "max", "mean", "min", "nonzero", "prod", "ptp", "ravel", "repeat", "reshape",
-            "round", "searchsorted", "sort", "squeeze", "std", "sum", "swapaxes", "take",
-            "trace", "transpose", "var"]
 
 
 def _reshape_method(self, *args, order="C", **kwargs):
@@ -125,12 +139,10 @@ def _copy(self):
 
 
 def _getitem(self, idx):
-  from pyjax._src.numpy import indexing
   return indexing.getitem(self, idx)
 
 
 def _at(self):
-  from pyjax._src.numpy import indexing
   return indexing._IndexUpdateHelper(self)
 
 
@@ -167,5 +179,8 @@ def _install(cls):
   cls.astype = lambda self, dtype, copy=False, device=None: lax_numpy.astype(self, dtype)
 
 
-for _cls in (ArrayImpl, Tracer):
-  _install(_cls)
+def install():
+  """Installs the operators and methods on ``ArrayImpl`` and ``Tracer`` (``import pyjax``
+  does, once)."""
+  for cls in (ArrayImpl, Tracer):
+    _install(cls)

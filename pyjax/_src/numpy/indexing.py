@@ -14,13 +14,15 @@ import numpy as np
 
 from pyjax._src import core, dtypes
 from pyjax._src.array import ArrayImpl, asarray_value
-from pyjax._src.core import ShapedArray, Tracer
+from pyjax._src.core import Tracer
 from pyjax._src.errors import ConcretizationTypeError, NonConcreteBooleanIndexError
 from pyjax._src.lax import lax
 from pyjax._src.lax import reductions as lax_reductions
 from pyjax._src.lax import slicing
 from pyjax._src.lax.slicing import (GatherDimensionNumbers, GatherScatterMode,
                                     ScatterDimensionNumbers)
+from pyjax._src.numpy import ufuncs
+from pyjax._src.numpy.util import asarray, promote_dtypes
 
 _int32 = np.dtype(np.int32)
 
@@ -93,6 +95,45 @@ def rewriting_take(arr, idx, indices_are_sorted=False, unique_indices=False, mod
 # tracer) / slice / adv (integer array: np.ndarray, ArrayImpl or Tracer, ndim >= 1).
 
 
+def _seq_array(obj):
+  """``jnp.array(obj)`` (no dtype) for a list or tuple index holding tracers, built as
+  ``lax_numpy.array`` builds it; written here since lax_numpy builds on this module."""
+  if isinstance(obj, (ArrayImpl, Tracer)):
+    out = obj
+  elif hasattr(obj, "__jax_array__"):
+    out = asarray(obj.__jax_array__())
+  elif isinstance(obj, (list, tuple)):
+    leaves = _nested_leaves(obj)
+    if not obj:
+      out = asarray_value(np.array([], dtype=dtypes.default_float_dtype()))
+    elif any(isinstance(l, (ArrayImpl, Tracer)) for l in leaves):
+      parts = [asarray(_seq_array(o)) for o in obj]  # stacked along a new axis 0
+      if any(p.shape != parts[0].shape for p in parts[1:]):
+        raise ValueError("All input arrays must have the same shape.")
+      parts = [lax.expand_dims(p, (0,)) for p in parts]
+      out = lax.concatenate(promote_dtypes(*parts), 0)
+    else:
+      np_val = np.array(obj)
+      if np_val.dtype == np.dtype("O"):
+        raise TypeError("JAX only supports number and bool dtypes, got dtype object in array")
+      out = asarray_value(np_val.astype(dtypes.result_type(*leaves)))
+  elif type(obj) in (bool, int, float, complex):
+    return asarray(obj)
+  else:
+    if isinstance(obj, (np.ndarray, np.generic)) and obj.dtype == np.dtype("O"):
+      raise TypeError("JAX only supports number and bool dtypes, got dtype object in array")
+    out = asarray_value(np.asarray(obj))
+  if out.weak_type and not dtypes.is_weakly_typed(obj):
+    out = lax._convert_element_type(out, out.dtype, False)
+  return out
+
+
+def _nested_leaves(obj):
+  if isinstance(obj, (list, tuple)):
+    return [l for o in obj for l in _nested_leaves(o)]
+  return [obj]
+
+
 def _parse_index(arr, idx):
   if not isinstance(idx, tuple):
     if isinstance(idx, list):
@@ -124,8 +165,7 @@ def _parse_index(arr, idx):
     else:
       if isinstance(i, (list, tuple)):
         if any(isinstance(e, Tracer) for e in np.ravel(np.asarray(i, dtype=object))):
-          from pyjax._src.numpy import lax_numpy
-          i = lax_numpy.asarray(i)
+          i = _seq_array(i)
           out.append(("adv", i) if i.ndim else ("dyn", i))
           continue
         i = np.asarray(i)
@@ -595,18 +635,8 @@ class _IndexUpdateRef:
 
   mul = multiply
 
-  def _via_mul(self, values, combine, indices_are_sorted, unique_indices, mode):
-    x = _as_array(self.array)
-    ones = lax.full(x.shape, 1, x.dtype)
-    factor = _scatter_update(ones, self.index, values, slicing.scatter_mul_p,
-                             indices_are_sorted, unique_indices, mode)
-    if x.weak_type != factor.weak_type:
-      factor = lax._convert_element_type(factor, x.dtype, x.weak_type)
-    return combine.bind(x, factor)
-
   def divide(self, values, *, indices_are_sorted=False, unique_indices=False, mode=None,
              out_sharding=None):
-    from pyjax._src.numpy import ufuncs
     x = _as_array(self.array)
     ones = lax.full(x.shape, 1, x.dtype)
     factor = _scatter_update(ones, self.index, values, slicing.scatter_mul_p,
@@ -617,7 +647,6 @@ class _IndexUpdateRef:
 
   def power(self, values, *, indices_are_sorted=False, unique_indices=False, mode=None,
             out_sharding=None):
-    from pyjax._src.numpy import ufuncs
     x = _as_array(self.array)
     ones = lax.full(x.shape, 1, x.dtype)
     factor = _scatter_update(ones, self.index, values, slicing.scatter_mul_p,

@@ -3,13 +3,16 @@ from __future__ import annotations
 
 import builtins
 import math
+import operator
 
 import numpy as np
 
 from pyjax._src import core, dtypes
 from pyjax._src.lax import lax
 from pyjax._src.lax import reductions as lax_reductions
-from pyjax._src.numpy.util import asarray, canonicalize_axis, check_arraylike, promote_shapes
+from pyjax._src.numpy import sorting, ufuncs
+from pyjax._src.numpy.util import (asarray, canonicalize_axis, check_arraylike,
+                                   promote_dtypes_inexact, promote_shapes)
 
 
 def _axes(axis, ndim, name):
@@ -20,7 +23,6 @@ def _axes(axis, ndim, name):
     if len(set(axes)) != len(axes):
       raise ValueError(f"duplicate value in 'axis': {axis}")
     return axes
-  import operator
   return (canonicalize_axis(core.concrete_or_error(
       operator.index, axis, f"axis argument of jnp.{name}() must be static"), ndim),)
 
@@ -170,7 +172,6 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=Non
   axes = _axes(axis, a.ndim, "var")
   comp = dtypes.to_inexact_dtype(a.dtype) if dtype is None else dtypes.canonicalize_dtype(dtype)
   a = lax._convert_element_type(a, comp, a.weak_type)
-  from pyjax._src.numpy import ufuncs
   centered = ufuncs.subtract(a, mean(a, axis=axes, keepdims=True, where=where))
   if centered.dtype.kind == "c":
     sq = lax.real(lax.mul(centered, lax.conj(centered)))
@@ -322,7 +323,6 @@ def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=Non
   a = asarray(a)
   comp = dtypes.to_inexact_dtype(a.dtype) if dtype is None else dtypes.canonicalize_dtype(dtype)
   a = lax._convert_element_type(a, comp)
-  from pyjax._src.numpy import ufuncs
   m = nanmean(a, axis, keepdims=True, where=where) if mean is None else asarray(mean)
   centered = ufuncs.subtract(a, m)
   sq = lax.real(lax.mul(centered, lax.conj(centered))) if comp.kind == "c" else \
@@ -386,7 +386,6 @@ def average(a, axis=None, weights=None, returned=False, keepdims=False):
     n = math.prod(a.shape[i] for i in axes)
     wsum = lax.full_like(avg, n)
   else:
-    from pyjax._src.numpy.util import promote_dtypes_inexact
     w = asarray(weights)
     a, w = promote_dtypes_inexact(a, w)
     if a.shape != w.shape:
@@ -411,7 +410,6 @@ def average(a, axis=None, weights=None, returned=False, keepdims=False):
 
 def _quantile(name, a, q, axis, method, keepdims, squash_nans):
   check_arraylike(name, a, q)
-  from pyjax._src.numpy.util import promote_dtypes_inexact
   a, q = asarray(a), asarray(q)
   if q.ndim > 1:
     raise ValueError(f"q must be have rank <= 1, got shape {q.shape}")
@@ -438,7 +436,6 @@ def _quantile(name, a, q, axis, method, keepdims, squash_nans):
   a_t = lax.reshape(a_t, (*[a.shape[i] for i in rest], n))
   if n == 0:
     raise ValueError(f"{name}: cannot compute quantile of an empty axis")
-  from pyjax._src.numpy import sorting
   srt = sorting.sort(a_t, axis=-1)  # NaNs last
   isn = lax.ne(a_t, a_t)
   if squash_nans:
@@ -515,7 +512,6 @@ def nanquantile(a, q, axis=None, out=None, overwrite_input=False, method="linear
 
 def _pct(q):
   q = asarray(q)
-  from pyjax._src.numpy.util import promote_dtypes_inexact
   (q,) = promote_dtypes_inexact(q)
   return lax.div(q, lax._convert_element_type(100, q.dtype, True))
 
@@ -523,7 +519,6 @@ def _pct(q):
 def percentile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
                keepdims=False, *, weights=None, out_sharding=None):
   check_arraylike("percentile", a, q)
-  from pyjax._src.numpy.util import promote_dtypes_inexact
   a, q = promote_dtypes_inexact(a, q)
   return quantile(a, _pct(q), axis, out, overwrite_input, method, keepdims, weights=weights)
 
@@ -531,7 +526,6 @@ def percentile(a, q, axis=None, out=None, overwrite_input=False, method="linear"
 def nanpercentile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
                   keepdims=False):
   check_arraylike("nanpercentile", a, q)
-  from pyjax._src.numpy.util import promote_dtypes_inexact
   a, q = promote_dtypes_inexact(a, q)
   return nanquantile(a, _pct(q), axis, out, overwrite_input, method, keepdims)
 

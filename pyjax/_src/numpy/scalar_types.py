@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from pyjax._src import dtypes
+from pyjax._src.numpy.lax_numpy import array
 
 
 class _ScalarMeta(type):
@@ -18,7 +19,6 @@ class _ScalarMeta(type):
     return not cls == other
 
   def __call__(cls, x):
-    from pyjax._src.numpy.lax_numpy import array
     return array(x, dtype=cls.dtype)
 
   def __instancecheck__(cls, instance):

@@ -12,7 +12,7 @@ from pyjax._src.array import asarray_value
 from pyjax._src.lax import lax
 from pyjax._src.lax import reductions as lax_reductions
 from pyjax._src.numpy import ufuncs
-from pyjax._src.numpy.util import asarray, canonicalize_axis, check_arraylike
+from pyjax._src.numpy.util import asarray, canonicalize_axis, check_arraylike, promote_dtypes
 
 
 def _concrete(ar, name):
@@ -117,7 +117,6 @@ def isin(element, test_elements, assume_unique: bool = False, invert: bool = Fal
   """Elementwise membership test by broadcasting comparison (traceable)."""
   check_arraylike("isin", element, test_elements)
   e, t = asarray(element), ravel_(test_elements)
-  from pyjax._src.numpy.util import promote_dtypes
   e, t = promote_dtypes(e, t)
   n = t.shape[0]
   if n == 0:

@@ -10,7 +10,7 @@ from pyjax._src import core, dtypes
 from pyjax._src.lax import lax
 from pyjax._src.lax import sorting as lax_sorting
 from pyjax._src.numpy import ufuncs
-from pyjax._src.numpy.util import asarray, canonicalize_axis, check_arraylike
+from pyjax._src.numpy.util import asarray, canonicalize_axis, check_arraylike, promote_dtypes
 
 
 def _sort_axis(a, axis, name):
@@ -107,6 +107,18 @@ def _total_lt(x, y):
   return lt
 
 
+def _onehot_take(vals, idx):
+  """``vals[idx]`` for 1-D ``vals`` and integer ``idx`` of any shape, by a one-hot mask
+  (traceable; O(idx.size * vals.size))."""
+  n = vals.shape[0]
+  iota = lax.broadcasted_iota(idx.dtype, (*idx.shape, n), idx.ndim)
+  mask = lax.eq(lax.broadcast_in_dim(idx, (*idx.shape, n), tuple(range(idx.ndim))), iota)
+  vb = lax.broadcast_in_dim(vals, (*idx.shape, n), (idx.ndim,))
+  if vals.dtype == np.bool_:  # jnp.any over the last axis
+    return lax.reduce_or(lax.bitwise_and(mask, vb), (idx.ndim,))
+  return lax.reduce_sum(lax.select(mask, vb, lax.full_like(vb, 0)), (idx.ndim,))
+
+
 def searchsorted(a, v, side: str = "left", sorter=None, *, method: str = "scan"):
   """Insertion indices of ``v`` into sorted 1-D ``a`` (a comparison count; traceable)."""
   check_arraylike("searchsorted", a, v)
@@ -119,10 +131,8 @@ def searchsorted(a, v, side: str = "left", sorter=None, *, method: str = "scan")
   a, v = asarray(a), asarray(v)
   if a.ndim != 1:
     raise ValueError("a should be 1-dimensional")
-  from pyjax._src.numpy.util import promote_dtypes
   a, v = promote_dtypes(a, v)
   if sorter is not None:
-    from pyjax._src.numpy.lax_numpy import _onehot_take
     a = _onehot_take(a, asarray(sorter))
   n = a.shape[0]
   idt = dtypes.default_int_dtype()

@@ -539,7 +539,6 @@ def signbit(x, /):
     return lax.full(x.shape, False, np.bool_)
   if x.dtype.kind == "c":
     raise ValueError("signbit does not support complex-valued inputs.")
-  bits = x.dtype.itemsize * 8
   idt = np.dtype(f"i{x.dtype.itemsize}")
   return lax.lt(lax.bitcast_convert_type(x, idt), lax._const(ArrayImpl(np.zeros((), idt)), 0))
 

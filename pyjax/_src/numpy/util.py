@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from pyjax._src import dtypes
-from pyjax._src.array import ArrayImpl, asarray_value
+from pyjax._src.array import ArrayImpl, _check_int_range, asarray_value
 from pyjax._src.config import config
 from pyjax._src.core import Tracer
 from pyjax._src.lax import lax
@@ -140,7 +140,6 @@ def _scalar_fast(x, y):
     dt = x._value.dtype
     if dt.kind in ok and dt.kind != "V":
       if type(y) is int and dt.kind in "iu":
-        from pyjax._src.array import _check_int_range
         _check_int_range(y, dt)
       return x, ArrayImpl(dt.type(y), True)
   return None
