@@ -17,7 +17,7 @@ from pyjax._src.config import config
 from pyjax._src.core import Primitive, ShapedArray
 from pyjax._src.errors import KeyReuseError
 from pyjax._src.interpreters import batching
-from pyjax._src.lax import lax
+from pyjax._src.lax import lax, slicing
 from pyjax._src.lax import reductions as lax_reductions
 
 _U32 = np.dtype(np.uint32)
@@ -120,10 +120,10 @@ def threefry_2x32(keypair, count):
   flat = lax.reshape(count, (count.size,))
   odd = count.size % 2
   if odd:
-    flat = lax.concatenate([flat, lax.full((1,), 0, _U32)], 0)
+    flat = slicing.concatenate([flat, lax.full((1,), 0, _U32)], 0)
   half = flat.shape[0] // 2
   y1, y2 = threefry2x32(k1, k2, flat[:half], flat[half:])
-  out = lax.concatenate([y1, y2], 0)
+  out = slicing.concatenate([y1, y2], 0)
   if odd:
     out = out[:-1]
   return lax.reshape(out, shape)
@@ -157,7 +157,7 @@ def threefry_seed(seed):
     k2 = lax.convert_element_type(seed & np.array(0xFFFFFFFF, seed.dtype), _U32)
   else:
     k2 = lax.convert_element_type(seed, _U32)
-  return lax.concatenate([lax.reshape(k1, (1,)), lax.reshape(k2, (1,))], 0)
+  return slicing.concatenate([lax.reshape(k1, (1,)), lax.reshape(k2, (1,))], 0)
 
 
 def threefry_split(data, shape):
@@ -165,7 +165,7 @@ def threefry_split(data, shape):
   if config.jax_threefry_partitionable:
     hi, lo = _iota_2x32(shape)
     b1, b2 = threefry2x32(data[0], data[1], hi, lo)
-    return lax.concatenate([lax.expand_dims(b1, (len(shape),)),
+    return slicing.concatenate([lax.expand_dims(b1, (len(shape),)),
                             lax.expand_dims(b2, (len(shape),))], len(shape))
   n = int(np.prod(shape, dtype=np.int64))
   counts = lax.iota(_U32, n * 2)
@@ -433,7 +433,7 @@ def _map_keys(fn, keys: PRNGKeyArray, out_extra_dims):
   outs = [fn(flat[i]) for i in range(keys.size)]
   if not outs:
     raise ValueError("cannot map over an empty key array")
-  out = lax.concatenate([lax.expand_dims(o, (0,)) for o in outs], 0)
+  out = slicing.concatenate([lax.expand_dims(o, (0,)) for o in outs], 0)
   return lax.reshape(out, (*keys.shape, *out.shape[1:]))
 
 

@@ -2,17 +2,17 @@
 from pyjax._src.lax.lax import (
     abs, acos, acosh, add, asin, asinh, atan, atan2, atanh, bitwise_and, bitwise_not,
     bitwise_or, bitwise_xor, broadcast, broadcast_in_dim, broadcast_to_rank,
-    broadcasted_iota, cbrt, ceil, clamp, clz, complex, concatenate, conj, cos, cosh, div,
+    broadcasted_iota, cbrt, ceil, clamp, clz, complex, conj, cos, cosh, div,
     eq, exp, exp2, expand_dims, expm1, floor, full, full_like, ge, gt, imag, integer_pow,
-    iota, is_finite, le, log, log1p, logistic, lt, max, min, mul, ne, neg, nextafter, pad,
+    iota, is_finite, le, log, log1p, logistic, lt, max, min, mul, ne, neg, nextafter,
     population_count, pow, real, reciprocal, reduce_sum, rem, reshape, rev, round,
     RoundingMethod, rsqrt, select, select_n, shift_left, shift_right_arithmetic,
     shift_right_logical, sign, sin, sinh, sqrt, square, squeeze, stop_gradient, sub, tan,
     tanh, transpose, zeros_like_array, abs_p, acos_p, acosh_p, add_p, and_p, asin_p,
     asinh_p, atan2_p, atan_p, atanh_p, broadcast_in_dim_p, cbrt_p, ceil_p, clamp_p, clz_p,
-    complex_p, concatenate_p, conj_p, cos_p, cosh_p, div_p, eq_p, exp2_p, exp_p, expm1_p,
+    complex_p, conj_p, cos_p, cosh_p, div_p, eq_p, exp2_p, exp_p, expm1_p,
     floor_p, ge_p, gt_p, imag_p, integer_pow_p, iota_p, is_finite_p, le_p, log1p_p, log_p,
-    logistic_p, lt_p, max_p, min_p, mul_p, ne_p, neg_p, nextafter_p, not_p, or_p, pad_p,
+    logistic_p, lt_p, max_p, min_p, mul_p, ne_p, neg_p, nextafter_p, not_p, or_p,
     population_count_p, pow_p, real_p, reduce_sum_p, rem_p, reshape_p, rev_p, round_p,
     rsqrt_p, select_n_p, shift_left_p, shift_right_arithmetic_p, shift_right_logical_p,
     sign_p, sin_p, sinh_p, sqrt_p, square_p, squeeze_p, sub_p, tan_p, tanh_p, transpose_p,
@@ -34,7 +34,7 @@ from pyjax._src.lax.dot import (
 from pyjax._src.lax.sorting import (
     sort, sort_key_val, sort_p)
 from pyjax._src.lax.slicing import (
-    GatherDimensionNumbers, GatherScatterMode, ScatterDimensionNumbers, dynamic_index_in_dim,
+    concatenate, concatenate_p, pad, pad_p, GatherDimensionNumbers, GatherScatterMode, ScatterDimensionNumbers, dynamic_index_in_dim,
     dynamic_slice, dynamic_slice_in_dim, dynamic_slice_p, dynamic_update_index_in_dim,
     dynamic_update_slice, dynamic_update_slice_in_dim, dynamic_update_slice_p, gather,
     gather_p, index_in_dim, scatter, scatter_add, scatter_add_p, scatter_apply, scatter_max,

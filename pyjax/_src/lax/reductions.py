@@ -17,9 +17,9 @@ from pyjax._src.interpreters import lowering as mlir
 from pyjax._src.interpreters import partial_eval as pe
 from pyjax._src.lax import slicing
 from pyjax._src.lax.lax import (
-    _const, _reduce_api, _reduce_batch, _zeros, add, broadcast_in_dim, complex, concatenate,
+    _const, _reduce_api, _reduce_batch, _zeros, add, broadcast_in_dim, complex,
     _convert_element_type, div, eq, exp, full, imag, is_finite, log, log1p, lt, max, min,
-    mul, pad, real, reduction, rem, reshape, rev, select, sub, transpose, reduce_sum)
+    mul, real, reduction, rem, reshape, rev, select, sub, transpose, reduce_sum)
 from pyjax._src.lax.utils import _any, _check_dtype, _int_bool, _number, _ordered, _to_array
 
 def _np_prod(v, axis):
@@ -68,8 +68,8 @@ def _reduce_prod_jvp(primals, tangents, *, axes, out_sharding=None):
   if n == 0:
     return ans, _zeros(ans)
   ones = full((1, *rest), 1, x.dtype)
-  left = cumprod(concatenate([ones, slicing.slice_in_dim(xt, 0, n - 1)], 0), 0)
-  right = cumprod(concatenate([slicing.slice_in_dim(xt, 1, n), ones], 0), 0, reverse=True)
+  left = cumprod(slicing.concatenate([ones, slicing.slice_in_dim(xt, 0, n - 1)], 0), 0)
+  right = cumprod(slicing.concatenate([slicing.slice_in_dim(xt, 1, n), ones], 0), 0, reverse=True)
   return ans, reduce_sum(mul(tt, mul(left, right)), (0,))
 
 
@@ -268,7 +268,7 @@ def _scan_by_doubling(combine, identity, x, axis, reverse):
   while s < n:
     cfg = [(0, 0, 0)] * x.ndim
     cfg[axis] = (s, 0, 0)
-    shifted = pad(slicing.slice_in_dim(x, 0, n - s, axis=axis), _const(x, identity), cfg)
+    shifted = slicing.pad(slicing.slice_in_dim(x, 0, n - s, axis=axis), _const(x, identity), cfg)
     x = combine(x, shifted)
     s *= 2
   return rev(x, (axis,)) if reverse else x

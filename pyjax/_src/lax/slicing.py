@@ -16,6 +16,7 @@ from pyjax._src.interpreters import lowering as mlir
 from pyjax._src.interpreters import partial_eval as pe
 from pyjax._src.lax import lax
 from pyjax._src.lax.lax import _canon_axis, _to_array
+from pyjax._src.lax.utils import _same_dtypes_check
 
 # ---------------------------------------------------------------- slice
 
@@ -79,7 +80,7 @@ def _slice_transpose(ct, x, *, start_indices, limit_indices, strides):
     real_limits = [s + (0 if c == 0 else (c - 1) * st + 1)
                    for s, c, st in zip(start_indices, ct.shape, strides)]
     cfg = [(s, n - l, st - 1) for s, l, n, st in zip(start_indices, real_limits, shape, strides)]
-  return [lax.pad(ct, lax._const(ct, 0), cfg)]
+  return [pad(ct, lax._const(ct, 0), cfg)]
 
 
 ad.deflinear(slice_p, _slice_transpose)
@@ -120,6 +121,169 @@ def index_in_dim(operand, index, axis=0, keepdims=True):
   index = index + n if index < 0 else index
   out = slice_in_dim(operand, index, index + 1, 1, axis)
   return out if keepdims else lax.squeeze(out, (axis,))
+
+
+# ---------------------------------------------------------------- concatenate and pad
+#
+# Here beside slice: their transposes slice, and slice's transposes pads.
+
+concatenate_p = Primitive("concatenate")
+
+
+def _concatenate_check(*xs: ShapedArray, dimension):
+  if not xs:
+    raise TypeError("concatenate expects at least one operand, got 0.")
+  x0 = xs[0]
+  shapes = ", ".join(str(x.shape) for x in xs)
+  if len({x.ndim for x in xs}) != 1:
+    raise TypeError(f"Cannot concatenate arrays with different numbers of dimensions: got "
+                    f"{shapes}.")
+  if not 0 <= dimension < x0.ndim:
+    raise TypeError(f"concatenate dimension out of bounds: dimension {dimension} for "
+                    f"shapes {shapes}.")
+  if any(x.shape[:dimension] + x.shape[dimension + 1:] !=
+         x0.shape[:dimension] + x0.shape[dimension + 1:] for x in xs):
+    raise TypeError(f"Cannot concatenate arrays with shapes that differ in dimensions "
+                    f"other than the one being concatenated: concatenating along "
+                    f"dimension {dimension} for shapes {shapes}.")
+  _same_dtypes_check("concatenate", *xs)
+  shape = list(x0.shape)
+  shape[dimension] = sum(x.shape[dimension] for x in xs)
+  return ShapedArray(shape, x0.dtype, all(x.weak_type for x in xs))
+
+
+def _concatenate_impl(*xs, dimension):
+  aval = _concatenate_check(*(x.aval for x in xs), dimension=dimension)
+  return ArrayImpl(np.concatenate([np.asarray(x._value) for x in xs], axis=dimension),
+                   aval.weak_type)
+
+
+concatenate_p.def_impl(_concatenate_impl)
+concatenate_p.def_abstract_eval(_concatenate_check)
+
+
+def _concatenate_transpose(ct, *xs, dimension):
+  out, start = [], 0
+  for x in xs:
+    n = x.aval.shape[dimension]
+    out.append(slice_in_dim(ct, start, start + n, axis=dimension)
+               if ad.is_undefined_primal(x) else None)
+    start += n
+  return out
+
+
+ad.deflinear(concatenate_p, _concatenate_transpose)
+concatenate_p.lower = lambda ctx, *xs, dimension: ctx.op(
+    "stablehlo.concatenate", xs, ctx.aval_out, f"dimension = {dimension} : i64")
+
+
+def _concatenate_batch(vals, dims, *, dimension):
+  size = batching.batch_size(vals, dims)
+  xs = [batching.bdim_at_front(x, d, size) for x, d in zip(vals, dims)]
+  return concatenate_p.bind(*xs, dimension=dimension + 1), 0
+
+
+concatenate_p.batch = _concatenate_batch
+
+
+pad_p = Primitive("pad")
+
+
+def _pad_check(x: ShapedArray, pv: ShapedArray, *, padding_config):
+  if pv.shape:
+    raise ValueError(f"padding_value must be a scalar; got np.shape(padding_value)="
+                     f"{pv.shape}")
+  if len(padding_config) != x.ndim:
+    raise ValueError(f"length of padding_config must equal the number of axes of "
+                     f"operand, got padding_config {padding_config} for operand shape "
+                     f"{x.shape}")
+  if any(interior < 0 for _, _, interior in padding_config):
+    raise ValueError(f"interior padding in padding_config must be nonnegative, got "
+                     f"padding_config {padding_config}")
+  shape = tuple(lo + hi + d + builtins.max(d - 1, 0) * interior
+                for d, (lo, hi, interior) in zip(x.shape, padding_config))
+  if any(n < 0 for n in shape):
+    raise ValueError(f"Dimension size after padding is not at least 0, got result shape "
+                     f"{shape}, for padding_config {padding_config} and operand shape "
+                     f"{x.shape}")
+  if x.dtype != pv.dtype:
+    raise TypeError(f"pad operand and padding_value must be same dtype: got "
+                    f"{x.dtype.name} and {pv.dtype.name}.")
+  return ShapedArray(shape, x.dtype, x.weak_type and pv.weak_type)
+
+
+def _pad_impl(x, pv, *, padding_config):
+  aval = _pad_check(x.aval, pv.aval, padding_config=padding_config)
+  v = np.asarray(x._value)
+  # Interior padding first, then negative/positive edge padding via 
+  inner = [d + builtins.max(d - 1, 0) * it for d, (_, _, it) in zip(v.shape, padding_config)]
+  buf = np.full(inner, pv._value, dtype=v.dtype)
+  buf[tuple(slice(None, None, it + 1) for _, _, it in padding_config)] = v
+  out = np.full(aval.shape, pv._value, dtype=v.dtype)
+  src, dst = [], []
+  for n, (lo, hi, _) in zip(inner, padding_config):
+    s0, d0 = builtins.max(-lo, 0), builtins.max(lo, 0)
+    s1 = n - builtins.max(-hi, 0)
+    cnt = builtins.max(s1 - s0, 0)
+    src.append(slice(s0, s0 + cnt))
+    dst.append(slice(d0, d0 + cnt))
+  out[tuple(dst)] = buf[tuple(src)]
+  return ArrayImpl(out, aval.weak_type)
+
+
+pad_p.def_impl(_pad_impl)
+pad_p.def_abstract_eval(_pad_check)
+
+
+def _pad_transpose(ct, x, pv, *, padding_config):
+  total = lambda v: lax.reduce_sum(v, tuple(range(v.ndim)))
+  unpadded = pad_p.bind(ct, lax._const(ct, 0),
+                        padding_config=tuple((-lo, -hi, 0) for lo, hi, _ in padding_config))
+  t_x = slice(unpadded, [0] * unpadded.ndim, unpadded.shape,
+                      [it + 1 for _, _, it in padding_config])
+  t_pv = lax.sub(total(ct), total(t_x)) if ad.is_undefined_primal(pv) else None
+  return [t_x if ad.is_undefined_primal(x) else None, t_pv]
+
+
+ad.deflinear(pad_p, _pad_transpose)
+pad_p.lower = lambda ctx, x, pv, *, padding_config: ctx.op(
+    "stablehlo.pad", [x, pv], ctx.aval_out,
+    f"edge_padding_low = {mlir._i64_array([c[0] for c in padding_config])}, "
+    f"edge_padding_high = {mlir._i64_array([c[1] for c in padding_config])}, "
+    f"interior_padding = {mlir._i64_array([c[2] for c in padding_config])}")
+
+
+def _pad_batch(vals, dims, *, padding_config):
+  (x, pv), (xd, pd) = vals, dims
+  cfg = ((0, 0, 0), *padding_config)
+  if pd is None:
+    return pad_p.bind(batching.moveaxis(x, xd, 0), pv, padding_config=cfg), 0
+  # A batched padding value: pad with zeros, then select it in where a mask says so.
+  size = batching.batch_size(vals, dims)
+  x = batching.bdim_at_front(x, xd, size)
+  padded = pad_p.bind(x, lax._const(x, 0), padding_config=cfg)
+  inside = pad_p.bind(lax.full(x.shape, True, np.bool_), _to_array(False), padding_config=cfg)
+  pv = lax.broadcast_in_dim(batching.moveaxis(pv, pd, 0), padded.shape, (0,))
+  return lax.select_n(inside, pv, padded), 0
+
+
+pad_p.batch = _pad_batch
+
+
+def concatenate(operands, dimension):
+  operands = [_to_array(o) for o in operands]
+  if not operands:
+    raise ValueError("concatenate requires a non-empty sequences of arrays")
+  if len(operands) == 1:
+    return operands[0]
+  return concatenate_p.bind(*operands, dimension=int(dimension))
+
+
+def pad(operand, padding_value, padding_config):
+  operand = _to_array(operand)
+  padding_value = _to_array(padding_value, operand.dtype)
+  cfg = tuple((int(lo), int(hi), int(it)) for lo, hi, it in padding_config)
+  return pad_p.bind(operand, padding_value, padding_config=cfg)
 
 
 # ---------------------------------------------------------------- shared helpers
@@ -217,7 +381,7 @@ def _index_matrix(idxs, dims, size):
   """Scalar start indices, some batched, as one (size, len(idxs)) index array."""
   cols = [lax.broadcast_in_dim(i, (size, 1), () if d is None else (0,))
           for i, d in zip(idxs, dims)]
-  return lax.concatenate(cols, 1)
+  return concatenate(cols, 1)
 
 
 def _dynamic_slice_batch(vals, dims, *, slice_sizes):

@@ -8,8 +8,8 @@ from pyjax._src.array import ArrayImpl
 from pyjax._src.core import Primitive, ShapedArray
 from pyjax._src.interpreters import ad, batching
 from pyjax._src.lax import slicing
-from pyjax._src.lax.lax import (_canon_axis, add_p, broadcast_in_dim_p, broadcasted_iota,
-                                concatenate_p, lt_p, reshape, select_n_p)
+from pyjax._src.lax.lax import (_canon_axis, add_p, broadcast_in_dim_p, broadcasted_iota, lt_p,
+                                reshape, select_n_p)
 from pyjax._src.lax.utils import _real_dtype, _to_array
 
 
@@ -85,7 +85,7 @@ def _take_along_axis(t, perm, axis):
                                     shape=shape, broadcast_dimensions=keep, sharding=None)
     cols.append(broadcast_in_dim_p.bind(i, shape=(*shape, 1), broadcast_dimensions=tuple(
         range(len(shape))), sharding=None))
-  indices = cols[0] if len(cols) == 1 else concatenate_p.bind(*cols, dimension=len(shape))
+  indices = cols[0] if len(cols) == 1 else slicing.concatenate_p.bind(*cols, dimension=len(shape))
   dims = tuple(range(len(shape)))
   dn = slicing.GatherDimensionNumbers(offset_dims=(), collapsed_slice_dims=dims,
                                       start_index_map=dims, operand_batching_dims=(),

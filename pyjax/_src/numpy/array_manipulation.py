@@ -10,7 +10,7 @@ import numpy as np
 from pyjax._src import core, dtypes
 from pyjax._src.array import ArrayImpl
 from pyjax._src.core import Tracer
-from pyjax._src.lax import lax
+from pyjax._src.lax import lax, slicing
 from pyjax._src.numpy import reductions, ufuncs
 from pyjax._src.numpy.array_creation import _tri_mask, eye, zeros
 from pyjax._src.numpy.lax_numpy import (_pad_axis_const, _pad_const, _shape_arg,
@@ -185,7 +185,7 @@ def roll(a, shift, axis=None):
       continue
     s = int(s) % n
     if s:
-      a = lax.concatenate([_slice_axis(a, n - s, n, ax), _slice_axis(a, 0, n - s, ax)], ax)
+      a = slicing.concatenate([_slice_axis(a, n - s, n, ax), _slice_axis(a, 0, n - s, ax)], ax)
   return a
 
 
@@ -351,7 +351,7 @@ def pad(array, pad_width, mode="constant", **kwargs):
       if e:
         edge = _slice_axis(a, n - 1, n, ax)
         parts.append(_ramp(edge, ev[ax][1], e, ax, False))
-      a = lax.concatenate(parts, ax) if len(parts) > 1 else a
+      a = slicing.concatenate(parts, ax) if len(parts) > 1 else a
     return a
   red = {"maximum": reductions.max, "minimum": reductions.min, "mean": reductions.mean,
          "median": reductions.median}[mode]
@@ -373,7 +373,7 @@ def pad(array, pad_width, mode="constant", **kwargs):
       shp[ax] = w
       parts.append((side, broadcast_to(v, tuple(shp))))
     out = [p for s, p in parts if s == 0] + [a] + [p for s, p in parts if s == 1]
-    a = lax.concatenate(out, ax) if len(out) > 1 else a
+    a = slicing.concatenate(out, ax) if len(out) > 1 else a
   return a
 
 

@@ -111,7 +111,7 @@ def _seq_array(obj):
       if any(p.shape != parts[0].shape for p in parts[1:]):
         raise ValueError("All input arrays must have the same shape.")
       parts = [lax.expand_dims(p, (0,)) for p in parts]
-      out = lax.concatenate(promote_dtypes(*parts), 0)
+      out = slicing.concatenate(promote_dtypes(*parts), 0)
     else:
       np_val = np.array(obj)
       if np_val.dtype == np.dtype("O"):
@@ -466,7 +466,7 @@ def _advanced_indices(arr, entries):
     a = _broadcast_to(a, bshape)
     cols.append(lax.broadcast_in_dim_p.bind(a, shape=(*bshape, 1), broadcast_dimensions=tuple(
         range(len(bshape))), sharding=None))
-  indices = cols[0] if len(cols) == 1 else lax.concatenate_p.bind(*cols, dimension=len(bshape))
+  indices = cols[0] if len(cols) == 1 else slicing.concatenate_p.bind(*cols, dimension=len(bshape))
   dims = tuple(d for d, _ in adv)
   contiguous = dims[-1] - dims[0] + 1 == len(dims) and getattr(entries, "split_at",
                                                                  None) != -1
@@ -529,7 +529,7 @@ def _scatter_update(x, idx, y, p, indices_are_sorted=False, unique_indices=False
           s = _normalize_scalar(v, x.shape[d])
         cols.append(lax.broadcast_in_dim_p.bind(s, shape=(1,), broadcast_dimensions=(),
                                                 sharding=None))
-      indices = cols[0] if len(cols) == 1 else lax.concatenate_p.bind(
+      indices = cols[0] if len(cols) == 1 else slicing.concatenate_p.bind(
           *_same_index_dtype(cols), dimension=0)
       k = len(ks)
       dn = ScatterDimensionNumbers(tuple(range(x.ndim - k)), tuple(range(k)),
@@ -826,7 +826,7 @@ def argwhere(a, *, size=None, fill_value=None):
         if False else _empty_cols(res[0].shape[0])
   cols = nonzero(a, size=size, fill_value=fill_value)
   cols = [lax.reshape(c, (c.shape[0], 1)) for c in cols]
-  return lax.concatenate_p.bind(*cols, dimension=1)
+  return slicing.concatenate_p.bind(*cols, dimension=1)
 
 
 def _empty_cols(n):

@@ -12,7 +12,7 @@ from pyjax._src import core, dtypes
 from pyjax._src.array import ArrayImpl, asarray_value
 from pyjax._src.core import Tracer
 from pyjax._src.lax import lax, slicing
-from pyjax._src.numpy import reductions, ufuncs
+from pyjax._src.numpy import indexing, reductions, ufuncs
 from pyjax._src.numpy.util import (asarray as _asarray, broadcast_shapes as _broadcast_shapes,
                                    canonicalize_axis, check_arraylike, promote_dtypes,
                                    _broadcast_to)
@@ -277,7 +277,7 @@ def concatenate(arrays, axis=0, dtype=None):
     if a.ndim != arrays[0].ndim:
       raise ValueError(f"All input arrays must have the same number of dimensions, got "
                        f"{arrays[0].ndim} and {a.ndim}")
-  return lax.concatenate(arrays, axis)
+  return slicing.concatenate(arrays, axis)
 
 
 def stack(arrays, axis=0, out=None, dtype=None):
@@ -295,7 +295,6 @@ def stack(arrays, axis=0, out=None, dtype=None):
 def where(condition, x=None, y=None, /, *, size=None, fill_value=None):
   """Elementwise selection ``x if condition else y`` (or nonzero with one argument)."""
   if x is None and y is None:
-    from pyjax._src.numpy import indexing  # reason: indexing builds on lax_numpy
     return indexing.nonzero(condition, size=size, fill_value=fill_value)
   if x is None or y is None:
     raise ValueError("Either both or neither of the x and y arguments should be provided "
@@ -330,7 +329,7 @@ def _pad_axis_const(a, value, axis, lo, hi):
     shp = list(a.shape)
     shp[axis] = w
     parts.append(lax.broadcast_in_dim(value, tuple(shp), ()) if w else None)
-  return lax.concatenate([p for p in (parts[0], a, parts[1]) if p is not None], axis)
+  return slicing.concatenate([p for p in (parts[0], a, parts[1]) if p is not None], axis)
 
 
 def _pad_const(a, value, pairs):
@@ -368,7 +367,7 @@ def _take_static(a, idx, axis):
       piece = lax.rev(piece, (axis,))
     pieces.append(piece)
     i = j
-  return pieces[0] if len(pieces) == 1 else lax.concatenate(pieces, axis)
+  return pieces[0] if len(pieces) == 1 else slicing.concatenate(pieces, axis)
 
 
 def _static_int(x, what):

@@ -8,7 +8,7 @@ import operator
 import numpy as np
 
 from pyjax._src import core, dtypes
-from pyjax._src.lax import lax
+from pyjax._src.lax import lax, slicing
 from pyjax._src.numpy import reductions, sorting, ufuncs
 from pyjax._src.numpy.array_creation import linspace, ones_like, zeros_like
 from pyjax._src.numpy.array_manipulation import atleast_2d, diagonal
@@ -110,7 +110,7 @@ def ediff1d(ary, to_end=None, to_begin=None):
   parts.append(out)
   if to_end is not None:
     parts.append(lax._convert_element_type(ravel(to_end), a.dtype, a.weak_type))
-  return lax.concatenate(parts, 0) if len(parts) > 1 else out
+  return slicing.concatenate(parts, 0) if len(parts) > 1 else out
 
 
 def bincount(x, weights=None, minlength: int = 0, *, length=None, out_sharding=None):

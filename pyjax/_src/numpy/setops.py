@@ -11,7 +11,6 @@ from pyjax._src import core, dtypes
 from pyjax._src.array import asarray_value
 from pyjax._src.lax import lax
 from pyjax._src.lax import reductions as lax_reductions
-from pyjax._src.numpy import ufuncs
 from pyjax._src.numpy.util import asarray, canonicalize_axis, check_arraylike, promote_dtypes
 
 

@@ -621,7 +621,7 @@ def map(f: Callable, xs, *, batch_size: int | None = None):
     parts.append(batching.vmap(f)(tail))
   if len(parts) == 1:
     return parts[0]
-  return tree_util.tree_map(lambda a, b: lax.concatenate([a, b], 0), *parts)
+  return tree_util.tree_map(lambda a, b: slicing.concatenate([a, b], 0), *parts)
 
 
 def fori_loop(lower, upper, body_fun: Callable, init_val, *, unroll=None):
@@ -703,12 +703,12 @@ def associative_scan(fn: Callable, elems, reverse: bool = False, axis: int = 0):
     """[a0, b0, a1, b1, ...] along ``axis`` (len(a) == len(b) or len(b) + 1)."""
     na, nb = a.shape[axis], b.shape[axis]
     head = sl(a, 0, nb) if na > nb else a
-    pair = lax.concatenate([lax.expand_dims(head, (axis + 1,)),
+    pair = slicing.concatenate([lax.expand_dims(head, (axis + 1,)),
                             lax.expand_dims(b, (axis + 1,))], axis + 1)
     shape = list(a.shape)
     shape[axis] = 2 * nb
     out = lax.reshape(pair, tuple(shape))
-    return lax.concatenate([out, sl(a, nb, na)], axis) if na > nb else out
+    return slicing.concatenate([out, sl(a, nb, na)], axis) if na > nb else out
 
   def scan_rec(xs):
     m = xs[0].shape[axis]
@@ -720,7 +720,7 @@ def associative_scan(fn: Callable, elems, reverse: bool = False, axis: int = 0):
       even = combine([sl(o, 0, -1) for o in odd], [sl(x, 2, None, 2) for x in xs])
     else:
       even = combine(odd, [sl(x, 2, None, 2) for x in xs])
-    even = [lax.concatenate([sl(x, 0, 1), e], axis) for x, e in zip(xs, even)]
+    even = [slicing.concatenate([sl(x, 0, 1), e], axis) for x, e in zip(xs, even)]
     return [interleave(e, o) for e, o in zip(even, odd)]
 
   out = scan_rec(flat) if n else flat
