@@ -215,18 +215,18 @@ def _pad_check(x: ShapedArray, pv: ShapedArray, *, padding_config):
 def _pad_impl(x, pv, *, padding_config):
   aval = _pad_check(x.aval, pv.aval, padding_config=padding_config)
   v = np.asarray(x._value)
-  # Interior padding first, then negative/positive edge padding via 
+  # Interior padding first, then negative/positive edge padding via slices.
   inner = [d + builtins.max(d - 1, 0) * it for d, (_, _, it) in zip(v.shape, padding_config)]
   buf = np.full(inner, pv._value, dtype=v.dtype)
-  buf[tuple(slice(None, None, it + 1) for _, _, it in padding_config)] = v
+  buf[tuple(builtins.slice(None, None, it + 1) for _, _, it in padding_config)] = v
   out = np.full(aval.shape, pv._value, dtype=v.dtype)
   src, dst = [], []
   for n, (lo, hi, _) in zip(inner, padding_config):
     s0, d0 = builtins.max(-lo, 0), builtins.max(lo, 0)
     s1 = n - builtins.max(-hi, 0)
     cnt = builtins.max(s1 - s0, 0)
-    src.append(slice(s0, s0 + cnt))
-    dst.append(slice(d0, d0 + cnt))
+    src.append(builtins.slice(s0, s0 + cnt))
+    dst.append(builtins.slice(d0, d0 + cnt))
   out[tuple(dst)] = buf[tuple(src)]
   return ArrayImpl(out, aval.weak_type)
 

@@ -19,7 +19,7 @@ from pyjax._src.interpreters import lowering
 from pyjax._src.core import ShapedArray
 
 # The lax primitive modules as one namespace (the tables name primitives by op name).
-lax = types.SimpleNamespace(**{k: v for m in (_lax, conversions, special, reductions, dot,
+lax = types.SimpleNamespace(**{k: v for m in (slicing, _lax, conversions, special, reductions, dot,
                                               sorting) for k, v in vars(m).items()})
 
 
