@@ -1,3 +1,15 @@
 """``jax.numpy.linalg``."""
-from pyjax._src.numpy.linalg import *  # noqa: F401,F403
-from pyjax._src.numpy.linalg import __all__  # noqa: F401
+from pyjax._src.numpy.linalg import (
+    EighResult, QRResult, SVDResult, SlogdetResult, cholesky, cond, cross, det, diagonal,
+    eigh, eigvalsh, inv, lstsq, matmul, matrix_norm, matrix_power, matrix_rank,
+    matrix_transpose, multi_dot, norm, outer, pinv, qr, slogdet, solve, svd, svdvals,
+    tensordot, tensorinv, tensorsolve, trace, vecdot, vector_norm
+)
+
+__all__ = [
+    'EighResult', 'QRResult', 'SVDResult', 'SlogdetResult', 'cholesky', 'cond', 'cross',
+    'det', 'diagonal', 'eigh', 'eigvalsh', 'inv', 'lstsq', 'matmul', 'matrix_norm',
+    'matrix_power', 'matrix_rank', 'matrix_transpose', 'multi_dot', 'norm', 'outer', 'pinv',
+    'qr', 'slogdet', 'solve', 'svd', 'svdvals', 'tensordot', 'tensorinv', 'tensorsolve',
+    'trace', 'vecdot', 'vector_norm'
+]
