@@ -28,6 +28,7 @@ Only the standard library and ``tree_keys`` are imported here.
 """
 from __future__ import annotations
 
+from functools import partial
 from itertools import islice, repeat
 import operator as op
 import warnings
@@ -119,9 +120,10 @@ class NodeKind:
   ``node_data`` below is the spec's per-node metadata. ``flatten`` returns
   ``(children, node_data)``; ``flatten_with_keys`` returns
   ``([(key, child), ...], node_data)``; ``unflatten(node_data, children)``
-  rebuilds a node from an iterable of children; ``builder(node_data,
-  child_builders)`` returns a function ``it -> node`` consuming the node's
-  leaves from the iterator ``it``. Compared by identity.
+  rebuilds a node from an iterable of children; ``builder(node_data, vals)``
+  turns ``vals``, a function from the tuple of all the tree's leaves to the
+  tuple of the node's children, into a function from that tuple to the node.
+  Compared by identity.
   """
   __slots__ = ("type",)
 
@@ -131,9 +133,9 @@ class NodeKind:
   def __repr__(self):
     return f"{type(self).__name__}({self.type!r})"
 
-  def builder(self, data, child_builders):
+  def builder(self, data, vals):
     unflatten = self.unflatten
-    return lambda it: unflatten(data, map(_call, child_builders, repeat(it)))
+    return lambda leaves: unflatten(data, vals(leaves))
 
   def repr(self, data, parts):
     return f"CustomNode({self.type.__name__}[{data}], [{', '.join(parts)}])"
@@ -165,8 +167,8 @@ class _NoneKind(NodeKind):
   def unflatten(self, data, children):
     return None
 
-  def builder(self, data, child_builders):
-    return lambda it: None
+  def builder(self, data, vals):
+    return lambda leaves: None
 
   def repr(self, data, parts):
     return "None"
@@ -206,15 +208,10 @@ class _SequenceKind(NodeKind):
   def unflatten(self, data, children):
     return self.type(children)
 
-  def builder(self, data, child_builders):
-    ctor, n = self.type, len(child_builders)
-    if all(b is next for b in child_builders):
-      return lambda it: ctor(islice(it, n))
-    # Children that are all tuples of m leaves: group the leaves with zip.
-    m = _flat_tuple_arity(child_builders[0]) if n else 0
-    if m and all(_flat_tuple_arity(b) == m for b in child_builders):
-      return lambda it: ctor(islice(zip(*[it] * m), n))
-    return lambda it: ctor(map(_call, child_builders, repeat(it)))
+  def builder(self, data, vals):
+    if self.type is tuple:
+      return vals
+    return lambda leaves: list(vals(leaves))
 
   def repr(self, data, parts):
     joined = ", ".join(parts)
@@ -238,11 +235,6 @@ class _SequenceKind(NodeKind):
     return f"{self._name.upper()}_NODE"
 
 
-def _flat_tuple_arity(b):
-  """m if the builder ``b`` builds a tuple of m leaves, else 0."""
-  return getattr(b, "flat_tuple_arity", 0)
-
-
 class _DictKind(NodeKind):
   __slots__ = ()
 
@@ -257,10 +249,10 @@ class _DictKind(NodeKind):
   def unflatten(self, data, children):
     return dict(zip(data, children))
 
-  def builder(self, data, child_builders):
-    if all(b is next for b in child_builders):
-      return lambda it: dict(zip(data, it))
-    return lambda it: dict(zip(data, map(_call, child_builders, repeat(it))))
+  def builder(self, data, vals):
+    if not data:
+      return lambda leaves: {}
+    return lambda leaves: dict(zip(data, vals(leaves)))
 
   def repr(self, data, parts):
     return "{" + ", ".join(f"{k!r}: {p}" for k, p in zip(data, parts)) + "}"
@@ -304,8 +296,8 @@ class _NamedTupleKind(NodeKind):
   def unflatten(self, data, children):
     return data(*children)
 
-  def builder(self, data, child_builders):
-    return lambda it: data(*map(_call, child_builders, repeat(it)))
+  def builder(self, data, vals):
+    return lambda leaves: data(*vals(leaves))
 
   def repr(self, data, parts):
     return f"CustomNode(namedtuple[{data.__name__}], [{', '.join(parts)}])"
@@ -440,12 +432,6 @@ def _lookup_node(type_):
     raise RuntimeError(
         f"Unknown custom type in pickled PyTreeDef: {type_!r}")
   return node
-
-
-def _tuple_of_leaves_builder(m):
-  b = lambda it: (*islice(it, m),)
-  b.flat_tuple_arity = m
-  return b
 
 
 # ---------------------------------------------------------------------------
@@ -808,14 +794,36 @@ def _unflatten_interp(spec, it):
                                for c in children])
 
 
-def _builder(spec):
-  """A function ``it -> tree`` taking the leaves of ``spec`` from ``it``."""
-  if spec is LEAF:
-    return next
-  node, data, children = spec
-  if node is TUPLE_NODE and children and _all_leaves(children):
-    return _tuple_of_leaves_builder(len(children))
-  return node.builder(data, [_builder(c) for c in children])
+def _child_vals(children, start):
+  """(function from the tuple of all leaves to the tuple of the children of a
+  node, end of its leaves), the node's leaves starting at ``start``.
+
+  Leaves and tuples of leaves are taken with one ``itemgetter`` (a slice of a
+  tuple is a tuple); other children get their own builder.
+  """
+  items, simple, pos = [], True, start
+  for c in children:
+    if c is LEAF:
+      items.append(pos)
+      pos += 1
+    elif c[0] is TUPLE_NODE and _all_leaves(c[2]):
+      items.append(slice(pos, pos + len(c[2])))
+      pos += len(c[2])
+    else:
+      vals, pos = _child_vals(c[2], pos)
+      items.append(c[0].builder(c[1], vals))
+      simple = False
+  if not items:
+    vals = lambda leaves: ()
+  elif not simple:
+    getters = [i if callable(i) else op.itemgetter(i) for i in items]
+    vals = lambda leaves: (*map(_call, getters, repeat(leaves)),)
+  elif len(items) == 1:
+    get = op.itemgetter(items[0])
+    vals = lambda leaves: (get(leaves),)
+  else:
+    vals = op.itemgetter(*items)
+  return vals, pos
 
 
 _COMPILE_MAX_NODES = 5000
@@ -824,7 +832,7 @@ _COMPILE_MAX_DEPTH = 40
 
 
 def _compile_unflatten(spec):
-  """A function ``leaves_list -> pytree`` for ``spec``, made of closures.
+  """A function ``leaves -> pytree`` for ``spec`` (``leaves`` a list or tuple).
 
   Returns ``None`` when the tree is too large or too deep to be worth it.
   """
@@ -835,16 +843,22 @@ def _compile_unflatten(spec):
   if _all_leaves(children):
     if node is TUPLE_NODE or node is LIST_NODE:
       return node.type
-    if node is DICT_NODE:
+    if node is DICT_NODE and data:
       return lambda leaves: dict(zip(data, leaves))
-  build = _builder(spec)
-  return lambda leaves: build(iter(leaves))
+  vals, _ = _child_vals(children, 0)
+  if node is LIST_NODE and type(vals) is op.itemgetter:
+    return lambda leaves: list(vals(tuple(leaves)))  # one call less
+  build = node.builder(data, vals)
+  return lambda leaves: build(tuple(leaves))
 
 
-# States of PyTreeDef._ufn besides None (never unflattened) and a compiled
-# function: unflattened once; too large to compile.
+# The state of PyTreeDef._ufn after one unflatten; before, it is None, and
+# after two, the function doing it.
 _ONCE = object()
-_INTERPRET = object()
+
+
+def _unflatten_list(spec, leaves):
+  return _unflatten_interp(spec, iter(leaves))
 
 
 def _raise_unflatten_type_error(leaves):
@@ -957,39 +971,40 @@ class PyTreeDef:
   # -- core operations --
   def unflatten(self, leaves):
     """Rebuilds a pytree of this structure from an iterable of leaves."""
-    if type(leaves) is not list and type(leaves) is not tuple:
+    t = type(leaves)
+    if t is not list and t is not tuple:
       try:
         leaves = list(leaves)
       except TypeError:
         if not hasattr(leaves, "__iter__"):
           _raise_unflatten_type_error(leaves)
         raise
-    n = self._nl
-    if len(leaves) != n:
+    if len(leaves) != self._nl:
+      n = self._nl
       if len(leaves) < n:
         raise ValueError(f"Too few leaves for PyTreeDef; expected {n}, got "
                          f"{len(leaves)}")
       raise ValueError(f"Too many leaves for PyTreeDef; expected {n}.")
+    fn = self._ufn
+    if fn is not None and fn is not _ONCE:
+      return fn(leaves)
     spec = self._spec
     if spec is LEAF:
       return leaves[0]
-    fn = self._ufn
     if fn is None:
-      # First unflatten of this treedef: interpret; compile if reused.
+      # First unflatten of this treedef: interpret; build a function if reused.
       self._ufn = _ONCE
       return _unflatten_interp(spec, iter(leaves))
-    if fn is _ONCE:
-      try:
-        fn = _COMPILED_UNFLATTEN.get(spec)
-      except TypeError:  # unhashable node data
-        fn = _INTERPRET
+    try:
+      fn = _COMPILED_UNFLATTEN.get(spec)
+    except TypeError:  # unhashable node data
+      fn = partial(_unflatten_list, spec)
+    else:
       if fn is None:
-        fn = _compile_unflatten(spec) or _INTERPRET
+        fn = _compile_unflatten(spec) or partial(_unflatten_list, spec)
         if len(_COMPILED_UNFLATTEN) < 4096:
           _COMPILED_UNFLATTEN[spec] = fn
-      self._ufn = fn
-    if fn is _INTERPRET:
-      return _unflatten_interp(spec, iter(leaves))
+    self._ufn = fn
     return fn(leaves)
 
   def flatten_up_to(self, tree):
