@@ -885,22 +885,41 @@ def _flatten_up_to(spec, x, leaves, reverse):
 
   With ``reverse`` the children are visited right to left and the leaves come
   out reversed, so that, like JAX's C++ implementation, the right-most
-  mismatch is the one reported.
+  mismatch is the one reported. Matching tuples, lists and dicts are accepted
+  inline (the method call would cost more); the node kind checks the rest.
   """
   node, data, children = spec
   n = len(children)
-  vals = node.match(x, data, n)
-  pairs = zip(children, vals)
+  t = type(x)
+  vals = None
+  if node is TUPLE_NODE:
+    if t is tuple and len(x) == n:
+      vals = x
+  elif node is LIST_NODE:
+    if t is list and len(x) == n:
+      vals = x
+  elif node is DICT_NODE and t is dict and len(x) == n:
+    try:
+      vals = list(map(x.__getitem__, data))
+    except KeyError:
+      pass
+  if vals is None:
+    vals = node.match(x, data, n)
   if reverse:
-    pairs = reversed([*pairs])
+    for i in range(n - 1, -1, -1):
+      c = children[i]
+      if c is LEAF:
+        leaves.append(vals[i])
+      else:
+        _flatten_up_to(c, vals[i], leaves, True)
   elif n < N_LEAF_CHILDREN and children is LEAF_CHILDREN[n]:
     leaves.extend(vals)
-    return
-  for c, v in pairs:
-    if c is LEAF:
-      leaves.append(v)
-    else:
-      _flatten_up_to(c, v, leaves, reverse)
+  else:
+    for c, v in zip(children, vals):
+      if c is LEAF:
+        leaves.append(v)
+      else:
+        _flatten_up_to(c, v, leaves, False)
 
 
 class PyTreeDef:
