@@ -788,8 +788,9 @@ def _spec_repr(spec):
 def _unflatten_interp(spec, it):
   """Builds the tree of ``spec`` from the leaves in the iterator ``it``."""
   node, data, children = spec
-  if _all_leaves(children):
-    return node.unflatten(data, islice(it, len(children)))
+  n = len(children)
+  if n < N_LEAF_CHILDREN and children is LEAF_CHILDREN[n]:
+    return node.unflatten(data, islice(it, n))
   return node.unflatten(data, [next(it) if c is LEAF else _unflatten_interp(c, it)
                                for c in children])
 
