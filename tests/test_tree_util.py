@@ -1032,11 +1032,12 @@ def test_compiled_unflatten_equals_interpreted():
   class Weird:
     pass
 
-  # Dataclass field names that are not identifiers go through **kwargs.
+  # A dataclass-like node without fields.
   tu.register_dataclass(Weird, data_fields=[], meta_fields=[])
   tree = {"a": [1, (2, None)], "b": Point(3, {"c": 4}), "d": Box(5, 6, "q"),
           "e": DC(7, [8], "x"), "f": collections.OrderedDict(z=9),
-          "g": (10,), "h": [], "i": Weird()}
+          "g": (10,), "h": [], "i": Weird(), "j": [(11, 12), (13, 14)],
+          "k": ((15,), [16], {}, (), None, {"m": 17})}
   leaves, td = tu.tree_flatten(tree)
   outs = [td.unflatten(leaves) for _ in range(4)]
   assert td._ufn is not None and callable(td._ufn)
