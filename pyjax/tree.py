@@ -5,13 +5,13 @@ The :mod:`pyjax.tree` namespace contains aliases of utilities from
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable as _Callable, Iterable as _Iterable
 import dataclasses as _dataclasses
-from typing import Any, TypeVar
+from typing import Any as _Any, TypeVar as _TypeVar
 
 from pyjax._src import tree_util as _tree_util
 
-T = TypeVar("T")
+_T = _TypeVar("_T")
 
 __all__ = ["all", "broadcast", "flatten", "flatten_with_path", "leaves",
            "leaves_with_path", "map", "map_with_path", "reduce",
@@ -19,7 +19,7 @@ __all__ = ["all", "broadcast", "flatten", "flatten_with_path", "leaves",
            "unflatten"]
 
 
-def all(tree: Any, *, is_leaf: Callable[[Any], bool] | None = None) -> bool:
+def all(tree: _Any, *, is_leaf: _Callable[[_Any], bool] | None = None) -> bool:
   """Call all() over the leaves of a tree.
 
   >>> all([True, {'a': True, 'b': (True, True)}])
@@ -28,8 +28,8 @@ def all(tree: Any, *, is_leaf: Callable[[Any], bool] | None = None) -> bool:
   return _tree_util.tree_all(tree, is_leaf=is_leaf)
 
 
-def flatten(tree: Any,
-            is_leaf: Callable[[Any], bool] | None = None
+def flatten(tree: _Any,
+            is_leaf: _Callable[[_Any], bool] | None = None
             ) -> tuple[list[_tree_util.Leaf], _tree_util.PyTreeDef]:
   """Flattens a pytree into ``(leaves, treedef)``.
 
@@ -39,8 +39,8 @@ def flatten(tree: Any,
   return _tree_util.tree_flatten(tree, is_leaf)
 
 
-def leaves(tree: Any,
-           is_leaf: Callable[[Any], bool] | None = None
+def leaves(tree: _Any,
+           is_leaf: _Callable[[_Any], bool] | None = None
            ) -> list[_tree_util.Leaf]:
   """Gets the leaves of a pytree.
 
@@ -50,10 +50,10 @@ def leaves(tree: Any,
   return _tree_util.tree_leaves(tree, is_leaf)
 
 
-def map(f: Callable[..., Any],
-        tree: Any,
-        *rest: Any,
-        is_leaf: Callable[[Any], bool] | None = None) -> Any:
+def map(f: _Callable[..., _Any],
+        tree: _Any,
+        *rest: _Any,
+        is_leaf: _Callable[[_Any], bool] | None = None) -> _Any:
   """Maps a multi-input function over pytree args to produce a new pytree.
 
   >>> map(lambda x: x + 1, {"x": 7, "y": 42})
@@ -62,10 +62,10 @@ def map(f: Callable[..., Any],
   return _tree_util.tree_map(f, tree, *rest, is_leaf=is_leaf)
 
 
-def reduce(function: Callable[[T, Any], T],
-           tree: Any,
-           initializer: T | _tree_util.Unspecified = _tree_util.Unspecified(),
-           is_leaf: Callable[[Any], bool] | None = None) -> T:
+def reduce(function: _Callable[[_T, _Any], _T],
+           tree: _Any,
+           initializer: _T | _tree_util.Unspecified = _tree_util.Unspecified(),
+           is_leaf: _Callable[[_Any], bool] | None = None) -> _T:
   """Call reduce() over the leaves of a tree.
 
   >>> import operator
@@ -76,12 +76,12 @@ def reduce(function: Callable[[T, Any], T],
 
 
 def reduce_associative(
-    operation: Callable[[T, T], T],
-    tree: Any,
+    operation: _Callable[[_T, _T], _T],
+    tree: _Any,
     *,
-    identity: T | _tree_util.Unspecified = _tree_util.Unspecified(),
-    is_leaf: Callable[[Any], bool] | None = None,
-) -> T:
+    identity: _T | _tree_util.Unspecified = _tree_util.Unspecified(),
+    is_leaf: _Callable[[_Any], bool] | None = None,
+) -> _T:
   """Perform a reduction over a pytree with an associative binary operation.
 
   >>> import operator
@@ -92,8 +92,8 @@ def reduce_associative(
       operation, tree, identity=identity, is_leaf=is_leaf)
 
 
-def structure(tree: Any,
-              is_leaf: None | (Callable[[Any], bool]) = None
+def structure(tree: _Any,
+              is_leaf: None | (_Callable[[_Any], bool]) = None
               ) -> _tree_util.PyTreeDef:
   """Gets the treedef for a pytree.
 
@@ -105,7 +105,7 @@ def structure(tree: Any,
 
 def transpose(outer_treedef: _tree_util.PyTreeDef,
               inner_treedef: _tree_util.PyTreeDef | None,
-              pytree_to_transpose: Any) -> Any:
+              pytree_to_transpose: _Any) -> _Any:
   """Transform a tree having tree structure (outer, inner) into one having
   structure (inner, outer).
 
@@ -117,7 +117,7 @@ def transpose(outer_treedef: _tree_util.PyTreeDef,
 
 
 def unflatten(treedef: _tree_util.PyTreeDef,
-              leaves: Iterable[_tree_util.Leaf]) -> Any:
+              leaves: _Iterable[_tree_util.Leaf]) -> _Any:
   """Reconstructs a pytree from the treedef and the leaves.
 
   >>> vals, treedef = flatten([1, (2, 3), [4, 5]])
@@ -128,9 +128,9 @@ def unflatten(treedef: _tree_util.PyTreeDef,
 
 
 def flatten_with_path(
-    tree: Any, is_leaf: Callable[..., bool] | None = None,
+    tree: _Any, is_leaf: _Callable[..., bool] | None = None,
     is_leaf_takes_path: bool = False,
-) -> tuple[list[tuple[_tree_util.KeyPath, Any]], _tree_util.PyTreeDef]:
+) -> tuple[list[tuple[_tree_util.KeyPath, _Any]], _tree_util.PyTreeDef]:
   """Flattens a pytree like ``flatten``, but also returns each leaf's key path.
 
   >>> flatten_with_path([1, {'x': 3}])
@@ -140,9 +140,9 @@ def flatten_with_path(
 
 
 def leaves_with_path(
-    tree: Any, is_leaf: Callable[..., bool] | None = None,
+    tree: _Any, is_leaf: _Callable[..., bool] | None = None,
     is_leaf_takes_path: bool = False,
-) -> list[tuple[_tree_util.KeyPath, Any]]:
+) -> list[tuple[_tree_util.KeyPath, _Any]]:
   """Gets the leaves of a pytree like ``leaves`` and returns each leaf's key
   path.
 
@@ -153,12 +153,12 @@ def leaves_with_path(
 
 
 def map_with_path(
-    f: Callable[..., Any],
-    tree: Any,
-    *rest: Any,
-    is_leaf: Callable[..., bool] | None = None,
+    f: _Callable[..., _Any],
+    tree: _Any,
+    *rest: _Any,
+    is_leaf: _Callable[..., bool] | None = None,
     is_leaf_takes_path: bool = False,
-) -> Any:
+) -> _Any:
   """Maps a multi-input function over pytree key path and args.
 
   >>> map_with_path(lambda path, x: x + path[0].idx, [1, 2])
@@ -168,9 +168,9 @@ def map_with_path(
       f, tree, *rest, is_leaf=is_leaf, is_leaf_takes_path=is_leaf_takes_path)
 
 
-def broadcast(prefix_tree: Any, full_tree: Any,
-              is_leaf: Callable[[Any], bool] | None = None
-              ) -> Any:
+def broadcast(prefix_tree: _Any, full_tree: _Any,
+              is_leaf: _Callable[[_Any], bool] | None = None
+              ) -> _Any:
   """Broadcasts a tree prefix into the full structure of a given tree.
 
   >>> broadcast([1, 2, 3], [[0, 0], [0], [0, 0, 0]])
@@ -192,4 +192,4 @@ def static(**kwargs):
 
 # Names used only in (string) annotations; removed so that dir(pyjax.tree)
 # matches dir(jax.tree).
-del Any, Callable, Iterable, T, TypeVar, annotations
+del annotations

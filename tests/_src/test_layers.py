@@ -22,7 +22,8 @@ MAX_FUNCTION_LEVEL = 10
 # at any depth, the package itself included.
 LAYERS = [
     (0, "base", ["pyjax._src.config", "pyjax._src.errors", "pyjax._src.dtypes",
-                 "pyjax._src.tree_util", "pyjax._src.util"]),
+                 "pyjax._src.tree_util", "pyjax._src.tree_keys",
+                 "pyjax._src.tree_registry", "pyjax._src.util"]),
     (1, "core", ["pyjax._src.core"]),
     (2, "array", ["pyjax._src.devices", "pyjax._src.array"]),
     (3, "interp", ["pyjax._src.interpreters.*", "pyjax._src.api_util"]),
