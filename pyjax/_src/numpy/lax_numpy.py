@@ -648,19 +648,19 @@ def _static_int(x, what):
 def _split(name, ary, indices_or_sections, axis, equal):
   check_arraylike(name, ary)
   ary = _asarray(ary)
-  axis = canonicalize_axis(_static_int(axis, f"axis argument of jnp.{name}()"), ary.ndim)
-  n = ary.shape[axis]
+  axis = _static_int(axis, f"axis argument of jnp.{name}()")
+  n = ary.shape[axis]  # (an out-of-range axis is JAX's IndexError)
+  axis = canonicalize_axis(axis, ary.ndim)
   ios = indices_or_sections
   if isinstance(ios, (ArrayImpl, Tracer, np.ndarray)) and np.ndim(ios) == 0:
     ios = _static_int(ios, f"indices_or_sections argument of jnp.{name}()")
   if isinstance(ios, (int, np.integer)):
     k = operator.index(ios)
-    if k <= 0:
+    q, r = divmod(n, k)  # (zero sections: JAX's ZeroDivisionError)
+    if k < 0:
       raise ValueError("number sections must be larger than 0.")
-    if equal and n % k:
-      raise ValueError("array split does not result in an equal division: "
-                       f"{n} is not divisible by {k}")
-    q, r = divmod(n, k)
+    if equal and r:
+      raise ValueError(f"array split does not result in an equal division: rest is {r}")
     sizes = [q + 1] * r + [q] * (k - r)
     bounds = np.cumsum([0] + sizes).tolist()
   else:
@@ -694,17 +694,11 @@ def hsplit(ary, indices_or_sections):
 
 
 def vsplit(ary, indices_or_sections):
-  a = _asarray(ary)
-  if a.ndim < 2:
-    raise ValueError("vsplit only works on arrays of 2 or more dimensions")
-  return _split("vsplit", a, indices_or_sections, 0, True)
+  return _split("vsplit", _asarray(ary), indices_or_sections, 0, True)
 
 
 def dsplit(ary, indices_or_sections):
-  a = _asarray(ary)
-  if a.ndim < 3:
-    raise ValueError("dsplit only works on arrays of 3 or more dimensions")
-  return _split("dsplit", a, indices_or_sections, 2, True)
+  return _split("dsplit", _asarray(ary), indices_or_sections, 2, True)
 
 
 # ------------------------------------------------------------ tiling, repeating, flipping
