@@ -775,19 +775,11 @@ def flip(m, axis=None):
 
 
 def fliplr(m):
-  m = _asarray(m)
-  if m.ndim < 2:
-    raise ValueError("fliplr requires an array of at least 2 dimensions, got shape "
-                     f"{m.shape}")
-  return flip(m, 1)
+  return flip(_asarray(m), 1)
 
 
 def flipud(m):
-  m = _asarray(m)
-  if m.ndim < 1:
-    raise ValueError("flipud requires an array of at least 1 dimension, got shape "
-                     f"{m.shape}")
-  return flip(m, 0)
+  return flip(_asarray(m), 0)
 
 
 def roll(a, shift, axis=None):
