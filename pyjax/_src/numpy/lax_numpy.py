@@ -907,8 +907,9 @@ def _pad_pairs(pad_width, ndim, name="pad_width"):
     pw = np.broadcast_to(pw.astype(np.int64) if pw.size else np.zeros((ndim, 2), np.int64),
                          (ndim, 2))
   except ValueError:
-    raise ValueError(f"jnp.pad: {name} with shape={np.shape(pad_width)} is not compatible "
-                     f"with array of ndim={ndim}") from None
+    raise ValueError(f"jnp.pad: {name} with nd={ndim} has unsupported shape "
+                     f"{np.shape(pad_width)}. Valid shapes are ({ndim}, 2), (1, 2), (2,), "
+                     f"(1,), or ().") from None
   return [(int(b), int(a)) for b, a in pw]
 
 
