@@ -109,11 +109,10 @@ def searchsorted(a, v, side: str = "left", sorter=None, *, method: str = "scan")
   """Insertion indices of ``v`` into sorted 1-D ``a`` (a comparison count; traceable)."""
   check_arraylike("searchsorted", a, v)
   if side not in ("left", "right"):
-    raise ValueError(f"{side!r} is an invalid value for keyword 'side'. Expected one of "
-                     f"['left', 'right']")
+    raise ValueError(f"invalid argument side={side!r}, expected 'left' or 'right'")
   if method not in ("scan", "scan_unrolled", "sort", "compare_all"):
-    raise ValueError(f"{method!r} is an invalid value for keyword 'method'. Expected one of "
-                     f"['sort', 'scan', 'scan_unrolled', 'compare_all']")
+    raise ValueError(f"invalid argument method={method!r}, expected one of "
+                     f"['compare_all', 'scan', 'scan_unrolled', 'sort']")
   a, v = asarray(a), asarray(v)
   if a.ndim != 1:
     raise ValueError("a should be 1-dimensional")
