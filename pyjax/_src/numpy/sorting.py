@@ -55,7 +55,7 @@ def lexsort(keys, axis: int = -1):
   """Indirect stable sort on several keys; the last key is the primary one."""
   keys = tuple(keys)
   if len(keys) == 0:
-    raise TypeError(f"jax.numpy.lexsort requires at least one key; got {keys}")
+    raise TypeError("need sequence of keys with len > 0 in lexsort")
   check_arraylike("lexsort", *keys)
   keys = [asarray(k) for k in keys]
   shape0 = keys[0].shape
