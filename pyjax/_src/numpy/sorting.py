@@ -81,8 +81,8 @@ def partition(a, kth: int, axis: int = -1):
   a = asarray(a)
   kth = core.concrete_or_error(operator.index, kth, "kth argument of jnp.partition()")
   axis = canonicalize_axis(axis, a.ndim)
-  if not -a.shape[axis] <= kth < a.shape[axis]:
-    raise ValueError(f"kth(={kth}) out of bounds {a.shape[axis]}")
+  if not -a.shape[axis] <= kth < a.shape[axis]:  # (JAX's message names kth as an axis)
+    raise ValueError(f"axis {kth} is out of bounds for array of dimension {a.shape[axis]}")
   return sort(a, axis)
 
 
@@ -91,8 +91,8 @@ def argpartition(a, kth: int, axis: int = -1):
   a = asarray(a)
   kth = core.concrete_or_error(operator.index, kth, "kth argument of jnp.argpartition()")
   axis = canonicalize_axis(axis, a.ndim)
-  if not -a.shape[axis] <= kth < a.shape[axis]:
-    raise ValueError(f"kth(={kth}) out of bounds {a.shape[axis]}")
+  if not -a.shape[axis] <= kth < a.shape[axis]:  # (JAX's message names kth as an axis)
+    raise ValueError(f"axis {kth} is out of bounds for array of dimension {a.shape[axis]}")
   return argsort(a, axis)
 
 
