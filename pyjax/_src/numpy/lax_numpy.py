@@ -735,20 +735,20 @@ def repeat(a, repeats, axis=None, *, total_repeat_length=None, out_sharding=None
       "`total_repeat_length`.")
   if reps.ndim > 1:
     raise ValueError(f"repeats must be 0- or 1-d, got shape {reps.shape}")
-  if reps.ndim == 1 and reps.shape[0] not in (1, n):
-    raise ValueError(f"repeats shape {reps.shape} does not match the dimension on axis "
-                     f"{axis}: {n}")
+  if reps.ndim == 1 and reps.shape[0] != 1:
+    np.broadcast_to(reps, (n,))  # (a wrong length raises NumPy's error, as in JAX)
   if reps.ndim == 0 or reps.shape[0] == 1:
     r = int(reps.reshape(()))
-    if r < 0:
-      raise ValueError("repeats may not contain negative values.")
-    idx = np.repeat(np.arange(n), r)
     if total_repeat_length is None or total_repeat_length == n * r:
+      # (r < 0: broadcast_in_dim's TypeError, as in JAX)
       shp = list(a.shape)
       b = lax.broadcast_in_dim(a, (*shp[:axis + 1], r, *shp[axis + 1:]),
                                tuple(i if i <= axis else i + 1 for i in range(a.ndim)))
       shp[axis] *= r
       return lax.reshape(b, tuple(shp))
+    if r < 0:
+      raise ValueError("repeats may not contain negative values.")
+    idx = np.repeat(np.arange(n), r)
   else:
     if (reps < 0).any():
       raise ValueError("repeats may not contain negative values.")
