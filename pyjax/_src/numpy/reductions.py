@@ -421,8 +421,8 @@ def _quantile(name, a, q, axis, method, keepdims, squash_nans):
   if method not in methods[:5]:
     if method in methods:
       raise NotImplementedError(f"method={method!r} is not implemented in pyjax")
-    raise ValueError(f"method can only be 'linear', 'lower', 'higher', 'midpoint', or "
-                     f"'nearest'. Got {method}.")
+    raise ValueError("method can only be 'linear', 'lower', 'higher', 'midpoint', "
+                     "'nearest' or 'inverted_cdf'")
   a, q = promote_dtypes_inexact(a, q)
   nd = a.ndim
   if axis is None:
