@@ -1895,10 +1895,12 @@ def insert(arr, obj, values, axis=None):
   v = lax._convert_element_type(v, a.dtype, a.weak_type)
   shp = list(a.shape)
   if scalar_idx:
-    v = moveaxis(v, 0, axis) if v.ndim == a.ndim else v
+    if v.ndim < a.ndim:  # (NumPy's ndmin: leading unit dimensions, then moveaxis)
+      v = lax.reshape(v, (1,) * (a.ndim - v.ndim) + v.shape)
+    v = moveaxis(v, 0, axis)
     vshape = list(a.shape)
-    vshape[axis] = v.shape[axis] if v.ndim == a.ndim else 1
-    v = broadcast_to(v if v.ndim else v, tuple(vshape)) if v.ndim <= len(vshape) else v
+    vshape[axis] = v.shape[axis]
+    v = broadcast_to(v, tuple(vshape))
     k = vshape[axis]
     idx = np.full(k, idx[0])
   else:
