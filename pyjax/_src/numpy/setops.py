@@ -132,7 +132,7 @@ def unique(ar, return_index: bool = False, return_inverse: bool = False,
         vals = np.take(vals, np.arange(size), axis=ax)
     else:
       vals = _pad_to(vals, size, np.asarray(fill_value).astype(vals.dtype), ax)
-    idx = _pad_to(idx, size, 0)
+    idx = _pad_to(idx, size, idx[0] if idx.size else 0)  # (JAX: the smallest's index)
     cnt = _pad_to(cnt, size, 0)
   out = [asarray_value(vals)]
   if return_index:
