@@ -224,7 +224,8 @@ def _setop(name, fn, *arrs, size=None, fill_value=None):
   dt = dtypes.result_type(*[asarray(a) for a in arrs])
   out = np.asarray(out).astype(dt)
   if size is not None:
-    fill = (out.min() if out.size else 0) if fill_value is None else fill_value
+    fill = (out.min() if out.size and name != "setdiff1d" else 0) if fill_value is None \
+        else fill_value  # (JAX pads setdiff1d with 0, the others with their smallest)
     out = _pad_to(out, size, fill)
   return asarray_value(out)
 
