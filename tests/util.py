@@ -25,12 +25,12 @@ def tolerance(dtype, scale=1.0):
   return rtol * scale, atol * scale
 
 
-def check_close(a, b, dtype=None, *, scale=1.0, rtol=None, atol=None, check_dtype=True,
+def check_close(a, b, dtype=None, *, scale=1.0, rtol=None, atol=None, check_dtype=False,
                 err_msg=""):
   """Asserts ``a`` and ``b`` are equal within ``dtype``'s tolerance (exact for
   integers and bools; NaNs must match positions). Lists and tuples compare leaf by
   leaf. ``rtol``/``atol`` replace the table's values (``rtol`` alone sets both);
-  ``check_dtype`` also requires equal dtypes (skipped when ``dtype`` is given)."""
+  ``check_dtype`` also requires equal dtypes (ignored when ``dtype`` is given)."""
   if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
     assert isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)), (type(a), type(b))
     assert len(a) == len(b), f"{len(a)} != {len(b)} {err_msg}"

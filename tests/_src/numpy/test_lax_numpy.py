@@ -1,6 +1,8 @@
 """jax.numpy shape, math, sorting, set and einsum functions: against NumPy, real JAX
 (dtypes and weak types, when installed), and through make_jaxpr (traceability)."""
 
+import functools
+
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -9,7 +11,11 @@ import pyjax
 import pyjax.numpy as jnp
 from pyjax._src import core
 
-from util import check_close, check_jax_dtype, rand, traced
+import util
+from util import check_jax_dtype, rand, traced
+
+# (these compare with NumPy and JAX results of the same dtype)
+check_close = functools.partial(util.check_close, check_dtype=True)
 
 F32, I32, B, F16 = np.float32, np.int32, np.bool_, np.float16
 x34 = rand((3, 4), F32, 0, low=-5, high=5)

@@ -1,6 +1,8 @@
 """jax.numpy reductions against NumPy (axis/keepdims/where/dtype, 0-d and empty inputs),
 result dtypes against real JAX, NaN-aware reductions, quantiles and errors."""
 
+import functools
+
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -8,7 +10,11 @@ from hypothesis import given, settings, strategies as st
 import pyjax
 import pyjax.numpy as jnp
 
-from util import check_close, check_jax_dtype, rand, traced
+import util
+from util import check_jax_dtype, rand, traced
+
+# (these compare with NumPy and JAX results of the same dtype)
+check_close = functools.partial(util.check_close, check_dtype=True)
 
 DTYPES = [np.float32, np.int32, np.bool_, np.float16, np.uint8, np.int8]
 SHAPES = [(), (0,), (5,), (3, 4), (2, 0, 3), (2, 3, 4)]
