@@ -6,6 +6,8 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.dirname(os.path.dirname(__file__)))
+# (lax_ops: the table of lax ops that the lax, lowering, batching and autodiff sweeps share)
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "_src", "lax"))
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
 

@@ -25,32 +25,51 @@ def tolerance(dtype, scale=1.0):
   return rtol * scale, atol * scale
 
 
-def check_close(a, b, dtype=None, *, scale=1.0, err_msg=""):
+def check_close(a, b, dtype=None, *, scale=1.0, rtol=None, atol=None, check_dtype=False,
+                err_msg=""):
   """Asserts ``a`` and ``b`` are equal within ``dtype``'s tolerance (exact for
-  integers and bools; NaNs must match positions)."""
+  integers and bools; NaNs must match positions). Lists and tuples compare leaf by
+  leaf. ``rtol``/``atol`` replace the table's values (``rtol`` alone sets both);
+  ``check_dtype`` also requires equal dtypes (ignored when ``dtype`` is given)."""
+  if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
+    assert isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)), (type(a), type(b))
+    assert len(a) == len(b), f"{len(a)} != {len(b)} {err_msg}"
+    for x, y in zip(a, b):
+      check_close(x, y, dtype, scale=scale, rtol=rtol, atol=atol, check_dtype=check_dtype,
+                  err_msg=err_msg)
+    return
   a, b = np.asarray(a), np.asarray(b)
-  dtype = np.dtype(dtype if dtype is not None else a.dtype)
   assert a.shape == b.shape, f"shape {a.shape} != {b.shape} {err_msg}"
-  rtol, atol = tolerance(dtype, scale)
-  if dtype.kind in "fc" or dtype == bfloat16:
-    wide = np.complex128 if dtype.kind == "c" else np.float64
-    np.testing.assert_allclose(a.astype(wide), b.astype(wide), rtol=rtol, atol=atol,
+  if check_dtype and dtype is None:
+    assert a.dtype == b.dtype, f"dtype {a.dtype} != {b.dtype} {err_msg}"
+  dtype = np.dtype(dtype if dtype is not None else a.dtype)
+  tr, ta = tolerance(dtype, scale)
+  if rtol is not None:
+    tr, ta = rtol, rtol if atol is None else atol
+  elif atol is not None:
+    ta = atol
+  if dtype.kind in "fc" or dtype == bfloat16 or b.dtype.kind in "fc" or b.dtype == bfloat16:
+    wide = np.complex128 if "c" in (dtype.kind, b.dtype.kind) else np.float64
+    np.testing.assert_allclose(a.astype(wide), b.astype(wide), rtol=tr, atol=ta,
                                equal_nan=True, err_msg=err_msg)
   else:
     np.testing.assert_array_equal(a, b, err_msg=err_msg)
 
 
 def rand(shape, dtype, rng, *, low=None, high=None, special=False):
-  """Random NumPy array of ``dtype``. Floats are uniform in [low, high) (default
-  [-3, 3)); ``special`` sprinkles in 0, -0, inf, -inf and NaN."""
+  """Random NumPy array of ``dtype``. ``rng`` is a Generator or an int seed. Floats are
+  uniform in [low, high) (default [-3, 3)), integers in [low, high] (default the
+  dtype's range); ``special`` sprinkles in 0, -0, inf, -inf and NaN."""
+  if not isinstance(rng, np.random.Generator):
+    rng = np.random.default_rng(rng)
   dtype = np.dtype(dtype)
   shape = tuple(shape)
   if dtype == np.bool_:
     return rng.random(shape) < 0.5
   if dtype.kind in "iu":
     info = np.iinfo(dtype)
-    lo = info.min if low is None else low
-    hi = info.max if high is None else high
+    lo = info.min if low is None else max(low, info.min)
+    hi = info.max if high is None else min(high, info.max)
     lo, hi = max(lo, -(2 ** 62)), min(hi, 2 ** 62)
     return rng.integers(lo, hi, size=shape, endpoint=True).astype(dtype)
   lo = -3.0 if low is None else low
@@ -110,3 +129,28 @@ def rand_hpd(rng, shape, dtype):
   a = rand_matrix(rng, shape, np.complex128 if np.dtype(dtype).kind == "c" else np.float64)
   n = shape[-1]
   return (a @ np.conj(np.swapaxes(a, -1, -2)) + n * np.eye(n)).astype(dtype)
+
+
+def check_jax_dtype(ours, ref):
+  """Result dtypes, weak types and shapes agree with real JAX's (leaf by leaf)."""
+  ol = ours if isinstance(ours, (list, tuple)) else [ours]
+  rl = ref if isinstance(ref, (list, tuple)) else [ref]
+  assert len(ol) == len(rl)
+  for o, r in zip(ol, rl):
+    assert np.dtype(o.dtype) == np.dtype(r.dtype), (o.dtype, r.dtype)
+    assert bool(getattr(o, "weak_type", False)) == bool(getattr(r, "weak_type", False)), (
+        getattr(o, "weak_type", None), getattr(r, "weak_type", None))
+    assert tuple(o.shape) == tuple(r.shape)
+
+
+def traced(f, *args):
+  """Runs ``f`` through make_jaxpr and evaluates the jaxpr (checks it is traceable)."""
+  import pyjax
+  tu = pyjax.tree_util
+  flat, tree = tu.tree_flatten(args)
+
+  def flat_f(*xs):
+    return f(*tu.tree_unflatten(tree, xs))
+
+  closed, shapes = pyjax.make_jaxpr(flat_f, return_shape=True)(*flat)
+  return tu.tree_unflatten(tu.tree_structure(shapes), closed(*flat))

@@ -669,7 +669,7 @@ clamp_p.batch = _clamp_batch
 # ---------------------------------------------------------------- shape primitives
 
 
-def _canon_shape(shape, what="shape") -> tuple:
+def _canon_shape(shape, what="shape", op="broadcast_in_dim") -> tuple:
   try:
     out = tuple(core.concrete_dim(d, f"The {what} argument must be static.") for d in shape)
   except TypeError as e:
@@ -677,7 +677,9 @@ def _canon_shape(shape, what="shape") -> tuple:
       raise
     raise TypeError(f"{what} must be a sequence of integers, got {shape!r}") from None
   if any(d < 0 for d in out):
-    raise TypeError(f"{what} elements must be nonnegative, got {out}")
+    if what == "new_sizes":
+      raise TypeError(f"reshape new_sizes must all be positive, got {out}.")
+    raise TypeError(f"{op} {what} must have every element be nonnegative, got {out}.")
   return out
 
 
@@ -1261,7 +1263,7 @@ def iota(dtype, size):
 
 
 def broadcasted_iota(dtype, shape, dimension, *, out_sharding=None):
-  shape = _canon_shape(shape)
+  shape = _canon_shape(shape, op="iota")
   return iota_p.bind(dtype=dtypes.canonicalize_dtype(dtype), shape=shape,
                      dimension=int(dimension), sharding=None)
 

@@ -125,7 +125,7 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
     if endpoint:
       # Make the last sample exactly ``stop``.
       last = lax.broadcast_in_dim(stop, (1, *shape), tuple(range(1, len(shape) + 1)))
-      out = slicing.concatenate([lax.slice_in_dim(out, 0, num - 1), last], 0) \
+      out = slicing.concatenate([slicing.slice_in_dim(out, 0, num - 1), last], 0) \
           if hasattr(lax, "slice_in_dim") else _set_last(out, last)
   elif num == 1:
     delta = lax.sub(stop, start) if not endpoint else lax.full_like(start, np.nan)

@@ -23,19 +23,19 @@ from pyjax._src.numpy.util import asarray as _asarray, canonicalize_axis, check_
 def _split(name, ary, indices_or_sections, axis, equal):
   check_arraylike(name, ary)
   ary = _asarray(ary)
-  axis = canonicalize_axis(_static_int(axis, f"axis argument of jnp.{name}()"), ary.ndim)
-  n = ary.shape[axis]
+  axis = _static_int(axis, f"axis argument of jnp.{name}()")
+  n = ary.shape[axis]  # (an out-of-range axis is JAX's IndexError)
+  axis = canonicalize_axis(axis, ary.ndim)
   ios = indices_or_sections
   if isinstance(ios, (ArrayImpl, Tracer, np.ndarray)) and np.ndim(ios) == 0:
     ios = _static_int(ios, f"indices_or_sections argument of jnp.{name}()")
   if isinstance(ios, (int, np.integer)):
     k = operator.index(ios)
-    if k <= 0:
+    q, r = divmod(n, k)  # (zero sections: JAX's ZeroDivisionError)
+    if k < 0:
       raise ValueError("number sections must be larger than 0.")
-    if equal and n % k:
-      raise ValueError("array split does not result in an equal division: "
-                       f"{n} is not divisible by {k}")
-    q, r = divmod(n, k)
+    if equal and r:
+      raise ValueError(f"array split does not result in an equal division: rest is {r}")
     sizes = [q + 1] * r + [q] * (k - r)
     bounds = np.cumsum([0] + sizes).tolist()
   else:
@@ -69,17 +69,11 @@ def hsplit(ary, indices_or_sections):
 
 
 def vsplit(ary, indices_or_sections):
-  a = _asarray(ary)
-  if a.ndim < 2:
-    raise ValueError("vsplit only works on arrays of 2 or more dimensions")
-  return _split("vsplit", a, indices_or_sections, 0, True)
+  return _split("vsplit", _asarray(ary), indices_or_sections, 0, True)
 
 
 def dsplit(ary, indices_or_sections):
-  a = _asarray(ary)
-  if a.ndim < 3:
-    raise ValueError("dsplit only works on arrays of 3 or more dimensions")
-  return _split("dsplit", a, indices_or_sections, 2, True)
+  return _split("dsplit", _asarray(ary), indices_or_sections, 2, True)
 
 
 def tile(A, reps):
@@ -113,20 +107,20 @@ def repeat(a, repeats, axis=None, *, total_repeat_length=None, out_sharding=None
       "`total_repeat_length`.")
   if reps.ndim > 1:
     raise ValueError(f"repeats must be 0- or 1-d, got shape {reps.shape}")
-  if reps.ndim == 1 and reps.shape[0] not in (1, n):
-    raise ValueError(f"repeats shape {reps.shape} does not match the dimension on axis "
-                     f"{axis}: {n}")
+  if reps.ndim == 1 and reps.shape[0] != 1:
+    np.broadcast_to(reps, (n,))  # (a wrong length raises NumPy's error, as in JAX)
   if reps.ndim == 0 or reps.shape[0] == 1:
     r = int(reps.reshape(()))
-    if r < 0:
-      raise ValueError("repeats may not contain negative values.")
-    idx = np.repeat(np.arange(n), r)
     if total_repeat_length is None or total_repeat_length == n * r:
+      # (r < 0: broadcast_in_dim's TypeError, as in JAX)
       shp = list(a.shape)
       b = lax.broadcast_in_dim(a, (*shp[:axis + 1], r, *shp[axis + 1:]),
                                tuple(i if i <= axis else i + 1 for i in range(a.ndim)))
       shp[axis] *= r
       return lax.reshape(b, tuple(shp))
+    if r < 0:
+      raise ValueError("repeats may not contain negative values.")
+    idx = np.repeat(np.arange(n), r)
   else:
     if (reps < 0).any():
       raise ValueError("repeats may not contain negative values.")
@@ -153,19 +147,11 @@ def flip(m, axis=None):
 
 
 def fliplr(m):
-  m = _asarray(m)
-  if m.ndim < 2:
-    raise ValueError("fliplr requires an array of at least 2 dimensions, got shape "
-                     f"{m.shape}")
-  return flip(m, 1)
+  return flip(_asarray(m), 1)
 
 
 def flipud(m):
-  m = _asarray(m)
-  if m.ndim < 1:
-    raise ValueError("flipud requires an array of at least 1 dimension, got shape "
-                     f"{m.shape}")
-  return flip(m, 0)
+  return flip(_asarray(m), 0)
 
 
 def roll(a, shift, axis=None):
@@ -287,8 +273,9 @@ def _pad_pairs(pad_width, ndim, name="pad_width"):
     pw = np.broadcast_to(pw.astype(np.int64) if pw.size else np.zeros((ndim, 2), np.int64),
                          (ndim, 2))
   except ValueError:
-    raise ValueError(f"jnp.pad: {name} with shape={np.shape(pad_width)} is not compatible "
-                     f"with array of ndim={ndim}") from None
+    raise ValueError(f"jnp.pad: {name} with nd={ndim} has unsupported shape "
+                     f"{np.shape(pad_width)}. Valid shapes are ({ndim}, 2), (1, 2), (2,), "
+                     f"(1,), or ().") from None
   return [(int(b), int(a)) for b, a in pw]
 
 
@@ -580,10 +567,12 @@ def insert(arr, obj, values, axis=None):
   v = lax._convert_element_type(v, a.dtype, a.weak_type)
   shp = list(a.shape)
   if scalar_idx:
-    v = moveaxis(v, 0, axis) if v.ndim == a.ndim else v
+    if v.ndim < a.ndim:  # (NumPy's ndmin: leading unit dimensions, then moveaxis)
+      v = lax.reshape(v, (1,) * (a.ndim - v.ndim) + v.shape)
+    v = moveaxis(v, 0, axis)
     vshape = list(a.shape)
-    vshape[axis] = v.shape[axis] if v.ndim == a.ndim else 1
-    v = broadcast_to(v if v.ndim else v, tuple(vshape)) if v.ndim <= len(vshape) else v
+    vshape[axis] = v.shape[axis]
+    v = broadcast_to(v, tuple(vshape))
     k = vshape[axis]
     idx = np.full(k, idx[0])
   else:

@@ -12,6 +12,7 @@ from pyjax._src import core, dtypes
 from pyjax._src.array import ArrayImpl, asarray_value
 from pyjax._src.core import Tracer
 from pyjax._src.lax import lax, slicing
+from pyjax._src.lax import sorting as lax_sorting
 from pyjax._src.numpy import indexing, reductions, ufuncs
 from pyjax._src.numpy.util import (asarray as _asarray, broadcast_shapes as _broadcast_shapes,
                                    canonicalize_axis, check_arraylike, promote_dtypes,
@@ -619,6 +620,8 @@ def choose(a, choices, out=None, mode="raise"):
 
 
 def compress(condition, a, axis=None, *, size=None, fill_value=0, out=None):
+  if size is not None and isinstance(condition, Tracer):
+    return _compress_traced(condition, a, axis, size, fill_value)
   cond = core.concrete_or_error(np.asarray, condition, "jnp.compress needs a static condition")
   a = _asarray(a)
   if axis is None:
@@ -634,6 +637,23 @@ def compress(condition, a, axis=None, *, size=None, fill_value=0, out=None):
     elif n < size:
       out = _pad_axis_const(out, fill_value, axis, 0, size - n)
   return out
+
+
+def _compress_traced(condition, a, axis, size, fill_value):
+  """A traced condition with a static size, as JAX: the kept rows first (in order), then
+  fill_value rows."""
+  a = _asarray(a)
+  a = ravel(a) if axis is None else moveaxis(a, axis, 0)
+  c = lax._convert_element_type(ravel(condition), np.bool_)[:a.shape[0]]
+  a = a[:c.shape[0]]
+  if not 0 <= size <= a.shape[0]:
+    raise ValueError("size must be positive and not greater than the size of the array "
+                     f"axis; got size={size} for a.shape[axis]={a.shape[0]}")
+  a = lax.select(lax.broadcast_in_dim(c, a.shape, (0,)), a, lax.full_like(a, fill_value))
+  key = lax._convert_element_type(lax.bitwise_not(c), np.int32)
+  _, perm = lax_sorting.sort((key, lax.iota(np.int32, c.shape[0])), 0, True, 1)
+  out = a[perm[:size]]
+  return out if axis is None else moveaxis(out, 0, axis)
 
 
 def extract(condition, arr, *, size=None, fill_value=0):

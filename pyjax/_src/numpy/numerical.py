@@ -26,7 +26,7 @@ def interp(x, xp, fp, left=None, right=None, period=None):
   if xp.ndim != 1 or fp.ndim != 1:
     raise ValueError("xp and fp must be one-dimensional")
   if xp.shape[0] != fp.shape[0]:
-    raise ValueError("xp and fp must be of the same length")
+    raise ValueError("xp and fp must be one-dimensional arrays of equal size")
   if xp.shape[0] == 0:
     raise ValueError("xp and fp must be non-empty")
   dtype = dtypes.to_inexact_dtype(dtypes.result_type(x, xp, fp))

@@ -8,7 +8,7 @@ import operator
 import numpy as np
 
 from pyjax._src import core, dtypes
-from pyjax._src.lax import lax
+from pyjax._src.lax import lax, slicing
 from pyjax._src.lax import reductions as lax_reductions
 from pyjax._src.numpy import sorting, ufuncs
 from pyjax._src.numpy.util import (asarray, canonicalize_axis, check_arraylike,
@@ -242,8 +242,38 @@ def _cum(name, prim_fn, upcast=True):
 
 cumsum = _cum("cumsum", lax_reductions.cumsum)
 cumprod = _cum("cumprod", lax_reductions.cumprod)
-cumulative_sum = cumsum
-cumulative_prod = cumprod
+
+
+def _cumulative(name, what, fn, init, upcast):
+  def f(x, /, *, axis=None, dtype=None, include_initial=False):
+    check_arraylike(name, x)
+    x = asarray(x)
+    if x.ndim == 0:
+      raise ValueError(f"The input must be non-scalar to take a cumulative {what}, however "
+                       "a scalar value or scalar array was given.")
+    if axis is None:
+      axis = 0
+      if x.ndim > 1:
+        raise ValueError(f"The input array has rank {x.ndim}, however axis was not set to "
+                         "an explicit value. The axis argument is only optional for "
+                         "one-dimensional arrays.")
+    axis = canonicalize_axis(axis, x.ndim)
+    if (dtype is None and upcast and x.dtype.kind in "iu" and
+        x.dtype.itemsize < dtypes.default_int_dtype().itemsize):  # (as JAX's sum)
+      dtype = dtypes.default_uint_dtype() if x.dtype.kind == "u" else \
+          dtypes.default_int_dtype()
+    out = fn(x, axis, dtype)
+    if include_initial:
+      shape = list(x.shape)
+      shape[axis] = 1
+      out = slicing.concatenate([lax.full(shape, init, out.dtype), out], axis)
+    return out
+  f.__name__ = name
+  return f
+
+
+cumulative_sum = _cumulative("cumulative_sum", "sum", cumsum, 0, True)
+cumulative_prod = _cumulative("cumulative_prod", "product", cumprod, 1, False)
 
 
 def ptp(a, axis=None, out=None, keepdims=False):
@@ -422,8 +452,8 @@ def _quantile(name, a, q, axis, method, keepdims, squash_nans):
   if method not in methods[:5]:
     if method in methods:
       raise NotImplementedError(f"method={method!r} is not implemented in pyjax")
-    raise ValueError(f"method can only be 'linear', 'lower', 'higher', 'midpoint', or "
-                     f"'nearest'. Got {method}.")
+    raise ValueError("method can only be 'linear', 'lower', 'higher', 'midpoint', "
+                     "'nearest' or 'inverted_cdf'")
   a, q = promote_dtypes_inexact(a, q)
   nd = a.ndim
   if axis is None:

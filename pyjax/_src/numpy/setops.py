@@ -1,5 +1,6 @@
 """jax.numpy set operations. ``unique`` and friends need concrete input (their output size
-depends on the values) unless a static ``size`` is given; ``isin`` is traceable."""
+depends on the values) unless a static ``size`` is given (traced input: 1-D semantics
+only, no ``axis`` and no ``return_indices``); ``isin`` is traceable."""
 from __future__ import annotations
 
 import builtins
@@ -9,8 +10,10 @@ import numpy as np
 
 from pyjax._src import core, dtypes
 from pyjax._src.array import asarray_value
-from pyjax._src.lax import lax
+from pyjax._src.lax import lax, slicing
+from pyjax._src.lax import sorting as lax_sorting
 from pyjax._src.lax import reductions as lax_reductions
+from pyjax._src.numpy import indexing, ufuncs
 from pyjax._src.numpy.util import asarray, canonicalize_axis, check_arraylike, promote_dtypes
 
 
@@ -36,6 +39,65 @@ def _pad_to(x, size, fill, axis=0):
   return np.concatenate([x, np.full(pad_shape, fill, x.dtype)], axis)
 
 
+def _sorted_firsts(flat, equal_nan=True):
+  """The sorted values, their original positions and a mask of each value's first
+  occurrence (traceable)."""
+  idt = dtypes.default_int_dtype()
+  n = flat.shape[0]
+  # (a 2-D iota: IREE sorts in place, and would sort an equal 1-D iota used elsewhere)
+  pos = lax.broadcasted_iota(idt, (n, 1), 0)
+  aux, perm = lax_sorting.sort((lax.reshape(flat, (n, 1)), pos), 0, True, 1)
+  aux, perm = lax.reshape(aux, (n,)), lax.reshape(perm, (n,))
+  neq = lax.ne(aux[1:], aux[:-1])
+  if equal_nan and aux.dtype.kind in "fc":
+    nan = ufuncs.isnan(aux)
+    neq = lax.bitwise_and(neq, lax.bitwise_not(lax.bitwise_and(nan[1:], nan[:-1])))
+  return aux, perm, slicing.concatenate([lax.full((1,), True, np.bool_), neq], 0)
+
+
+def _compact(vals, keep, size, fill_value):
+  """The kept values in ascending order, padded to ``size`` with ``fill_value`` (default:
+  the smallest kept value, or 0 if none), as JAX's sized set operations (traceable)."""
+  idt = dtypes.default_int_dtype()
+  key = lax._convert_element_type(lax.bitwise_not(keep), idt)
+  _, vals = lax_sorting.sort((key, vals), 0, True, 2)
+  num = lax.reduce_sum(lax._convert_element_type(keep, idt), (0,))
+  out = vals[lax.min(lax.iota(idt, size), lax.full((size,), vals.shape[0] - 1, idt))]
+  if fill_value is None:
+    fill = lax.select(lax.gt(num, 0), vals[0], lax.full((), 0, vals.dtype))
+  else:
+    fill = lax.full((), fill_value, vals.dtype)
+  return lax.select(lax.lt(lax.iota(idt, size), lax.full((size,), num, idt)), out,
+                    lax.broadcast_in_dim(fill, (size,), ()))
+
+
+def _unique_traced(a, size, fill_value, equal_nan, return_index, return_inverse,
+                   return_counts):
+  idt = dtypes.default_int_dtype()
+  flat = ravel_(a)
+  n = flat.shape[0]
+  aux, perm, mask = _sorted_firsts(flat, equal_nan)
+  ind = lax._convert_element_type(indexing.nonzero(mask, size=size)[0], idt)
+  vals = aux[ind]
+  if fill_value is not None:
+    num = lax.reduce_sum(lax._convert_element_type(mask, idt), (0,))
+    vals = lax.select(lax.lt(lax.iota(idt, size), lax.full((size,), num, idt)), vals,
+                      lax.full((size,), fill_value, vals.dtype))
+  out = [vals]
+  if return_index:
+    out.append(perm[ind])
+  if return_inverse:
+    group = lax_reductions.cumsum(lax._convert_element_type(mask, idt), 0)
+    group = lax.sub(group, lax.full((n,), 1, idt))
+    out.append(lax.reshape(lax.full((n,), 0, idt).at[perm].set(group), a.shape))
+  if return_counts:
+    idx = lax._convert_element_type(indexing.nonzero(mask, size=size + 1)[0], idt)
+    tail = idx[1:]
+    tail = lax.select(lax.ne(tail, lax.full_like(tail, 0)), tail, lax.full_like(tail, n))
+    out.append(lax.sub(tail, slicing.concatenate([idx[:1], tail[:-1]], 0)))
+  return out[0] if len(out) == 1 else tuple(out)
+
+
 def unique(ar, return_index: bool = False, return_inverse: bool = False,
            return_counts: bool = False, axis=None, *, equal_nan: bool = True, size=None,
            fill_value=None, sorted: bool = True):
@@ -43,6 +105,9 @@ def unique(ar, return_index: bool = False, return_inverse: bool = False,
   a = asarray(ar)
   if size is not None:
     size = core.concrete_or_error(operator.index, size, "size argument of jnp.unique")
+    if isinstance(a, core.Tracer) and axis is None and a.size:
+      return _unique_traced(a, size, fill_value, equal_nan, return_index, return_inverse,
+                            return_counts)
   v = _concrete(a, "unique")
   idt = dtypes.default_int_dtype()
   if axis is not None:
@@ -69,7 +134,7 @@ def unique(ar, return_index: bool = False, return_inverse: bool = False,
         vals = np.take(vals, np.arange(size), axis=ax)
     else:
       vals = _pad_to(vals, size, np.asarray(fill_value).astype(vals.dtype), ax)
-    idx = _pad_to(idx, size, 0)
+    idx = _pad_to(idx, size, idx[0] if idx.size else 0)  # (JAX: the smallest's index)
     cnt = _pad_to(cnt, size, 0)
   out = [asarray_value(vals)]
   if return_index:
@@ -131,14 +196,37 @@ def in1d(ar1, ar2, assume_unique=False, invert=False, *, method="auto"):
   return isin(ravel_(ar1), ar2, assume_unique, invert)
 
 
+def _setop_traced(name, a, b, size, fill_value):
+  """A set operation on traced 1-D operands with a static size (sorted, padded)."""
+  dt = dtypes.result_type(a, b)
+  a, b = (lax._convert_element_type(ravel_(v), dt) for v in (a, b))
+  if name == "union1d":
+    return unique(slicing.concatenate([a, b], 0), size=size, fill_value=fill_value)
+  if name == "setdiff1d" and fill_value is None:
+    fill_value = 0  # (JAX's default here)
+  ua, _, fa = _sorted_firsts(a)
+  if name == "setxor1d":
+    ub, _, fb = _sorted_firsts(b)
+    keep = slicing.concatenate([lax.bitwise_and(fa, isin(ua, b, invert=True)),
+                            lax.bitwise_and(fb, isin(ub, a, invert=True))], 0)
+    return _compact(slicing.concatenate([ua, ub], 0), keep, size, fill_value)
+  return _compact(ua, lax.bitwise_and(fa, isin(ua, b, invert=name == "setdiff1d")), size,
+                  fill_value)
+
+
 def _setop(name, fn, *arrs, size=None, fill_value=None):
   check_arraylike(name, *arrs)
+  if size is not None and builtins.any(isinstance(a, core.Tracer) for a in arrs):
+    a, b = (asarray(v) for v in arrs)
+    if a.size and b.size:
+      return _setop_traced(name, a, b, operator.index(size), fill_value)
   vals = [_concrete(asarray(a), name) for a in arrs]
   out = fn(*vals)
   dt = dtypes.result_type(*[asarray(a) for a in arrs])
   out = np.asarray(out).astype(dt)
   if size is not None:
-    fill = (out.min() if out.size else 0) if fill_value is None else fill_value
+    fill = (out.min() if out.size and name != "setdiff1d" else 0) if fill_value is None \
+        else fill_value  # (JAX pads setdiff1d with 0, the others with their smallest)
     out = _pad_to(out, size, fill)
   return asarray_value(out)
 

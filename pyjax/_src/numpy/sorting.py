@@ -8,6 +8,7 @@ import numpy as np
 
 from pyjax._src import core, dtypes
 from pyjax._src.lax import lax
+from pyjax._src.lax import reductions as lax_reductions
 from pyjax._src.lax import sorting as lax_sorting
 from pyjax._src.numpy import ufuncs
 from pyjax._src.numpy.util import asarray, canonicalize_axis, check_arraylike, promote_dtypes
@@ -56,7 +57,7 @@ def lexsort(keys, axis: int = -1):
   """Indirect stable sort on several keys; the last key is the primary one."""
   keys = tuple(keys)
   if len(keys) == 0:
-    raise TypeError(f"jax.numpy.lexsort requires at least one key; got {keys}")
+    raise TypeError("need sequence of keys with len > 0 in lexsort")
   check_arraylike("lexsort", *keys)
   keys = [asarray(k) for k in keys]
   shape0 = keys[0].shape
@@ -83,8 +84,8 @@ def partition(a, kth: int, axis: int = -1):
   a = asarray(a)
   kth = core.concrete_or_error(operator.index, kth, "kth argument of jnp.partition()")
   axis = canonicalize_axis(axis, a.ndim)
-  if not -a.shape[axis] <= kth < a.shape[axis]:
-    raise ValueError(f"kth(={kth}) out of bounds {a.shape[axis]}")
+  if not -a.shape[axis] <= kth < a.shape[axis]:  # (JAX's message names kth as an axis)
+    raise ValueError(f"axis {kth} is out of bounds for array of dimension {a.shape[axis]}")
   return sort(a, axis)
 
 
@@ -93,8 +94,8 @@ def argpartition(a, kth: int, axis: int = -1):
   a = asarray(a)
   kth = core.concrete_or_error(operator.index, kth, "kth argument of jnp.argpartition()")
   axis = canonicalize_axis(axis, a.ndim)
-  if not -a.shape[axis] <= kth < a.shape[axis]:
-    raise ValueError(f"kth(={kth}) out of bounds {a.shape[axis]}")
+  if not -a.shape[axis] <= kth < a.shape[axis]:  # (JAX's message names kth as an axis)
+    raise ValueError(f"axis {kth} is out of bounds for array of dimension {a.shape[axis]}")
   return argsort(a, axis)
 
 
@@ -115,7 +116,7 @@ def _onehot_take(vals, idx):
   mask = lax.eq(lax.broadcast_in_dim(idx, (*idx.shape, n), tuple(range(idx.ndim))), iota)
   vb = lax.broadcast_in_dim(vals, (*idx.shape, n), (idx.ndim,))
   if vals.dtype == np.bool_:  # jnp.any over the last axis
-    return lax.reduce_or(lax.bitwise_and(mask, vb), (idx.ndim,))
+    return lax_reductions.reduce_or(lax.bitwise_and(mask, vb), (idx.ndim,))
   return lax.reduce_sum(lax.select(mask, vb, lax.full_like(vb, 0)), (idx.ndim,))
 
 
@@ -123,11 +124,10 @@ def searchsorted(a, v, side: str = "left", sorter=None, *, method: str = "scan")
   """Insertion indices of ``v`` into sorted 1-D ``a`` (a comparison count; traceable)."""
   check_arraylike("searchsorted", a, v)
   if side not in ("left", "right"):
-    raise ValueError(f"{side!r} is an invalid value for keyword 'side'. Expected one of "
-                     f"['left', 'right']")
+    raise ValueError(f"invalid argument side={side!r}, expected 'left' or 'right'")
   if method not in ("scan", "scan_unrolled", "sort", "compare_all"):
-    raise ValueError(f"{method!r} is an invalid value for keyword 'method'. Expected one of "
-                     f"['sort', 'scan', 'scan_unrolled', 'compare_all']")
+    raise ValueError(f"invalid argument method={method!r}, expected one of "
+                     f"['compare_all', 'scan', 'scan_unrolled', 'sort']")
   a, v = asarray(a), asarray(v)
   if a.ndim != 1:
     raise ValueError("a should be 1-dimensional")

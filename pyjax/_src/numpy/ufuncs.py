@@ -631,7 +631,10 @@ def gcd(x1, x2, /):
   if x1.dtype.kind not in "iu":
     raise ValueError("Arguments to jax.numpy.gcd must be integers.")
   a, b = absolute(x1), absolute(x2)
-  zero = lax._const(a, 0)
+  shape = np.broadcast_shapes(a.shape, b.shape)  # (select needs equal shapes)
+  a, b = (lax.broadcast_in_dim(v, shape, tuple(range(len(shape) - v.ndim, len(shape))))
+          for v in (a, b))
+  zero = lax.full_like(a, 0)
   for _ in range(x1.dtype.itemsize * 8 * 2):  # Euclid; bounded iteration count
     nz = lax.ne(b, zero)
     safe_b = lax.select(nz, b, lax.full_like(b, 1))
@@ -642,7 +645,7 @@ def gcd(x1, x2, /):
 def lcm(x1, x2, /):
   x1, x2 = promote_args_numeric("lcm", x1, x2)
   d = gcd(x1, x2)
-  zero = lax._const(d, 0)
+  zero = lax.full_like(d, 0)
   safe = lax.select(lax.eq(d, zero), lax.full_like(d, 1), d)
   return lax.select(lax.eq(d, zero), zero,
                     lax.mul(absolute(x1), lax.div(absolute(x2), safe)))

@@ -20,11 +20,8 @@ def _arraylike(x) -> bool:
 def check_arraylike(fun_name: str, *args) -> None:
   for pos, a in enumerate(args):
     if not _arraylike(a):
-      msg = f"{fun_name} requires ndarray or scalar arguments, got {type(a)} at position {pos}."
-      if isinstance(a, (list, tuple)):
-        msg += (" JAX does not allow implicit conversion of lists/tuples to arrays; "
-                "wrap it with jnp.array(...) or jnp.asarray(...).")
-      raise TypeError(msg)
+      raise TypeError(f"{fun_name} requires ndarray or scalar arguments, got {type(a)} at "
+                      f"position {pos}.")
 
 
 def ensure_arraylike(fun_name: str, *args):

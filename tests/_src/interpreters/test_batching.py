@@ -12,6 +12,7 @@ import pyjax
 import pyjax.numpy as jnp
 from pyjax import lax
 from pyjax._src import tree_util
+from lax_ops import BINARY, UNARY, binary_operands, unary_operand
 from util import check_close, rand
 
 vmap = pyjax.vmap
@@ -48,20 +49,16 @@ def check_vmap(f, args, in_axes=0, out_axes=0, scale=1.0):
 
 # ---------------------------------------------------------------- elementwise
 
-UNARY = [
-    (lax.neg, np.float32), (lax.sign, np.int32), (lax.floor, np.float32), (lax.ceil, np.float16),
-    (lax.is_finite, np.float32), (lax.exp, np.float32), (lax.exp2, np.float32),
-    (lax.log, np.float32), (lax.log1p, np.float32), (lax.expm1, np.complex64),
-    (lax.tanh, np.float32), (lax.logistic, np.float32), (lax.sin, np.float32),
-    (lax.cos, np.float64), (lax.tan, np.float32), (lax.asin, np.float32),
-    (lax.acos, np.float32), (lax.atan, np.float32), (lax.sinh, np.float32),
-    (lax.cosh, np.float32), (lax.asinh, np.float32), (lax.acosh, np.float32),
-    (lax.atanh, np.float32), (lax.sqrt, np.float32), (lax.rsqrt, np.float32),
-    (lax.cbrt, np.float32), (lax.erf, np.float32), (lax.erfc, np.float32),
-    (lax.erf_inv, np.float32), (lax.lgamma, np.float32), (lax.digamma, np.float32),
-    (lax.bessel_i0e, np.float32), (lax.bessel_i1e, np.float32), (lax.bitwise_not, np.int32),
-    (lax.population_count, np.uint8), (lax.clz, np.int32), (lax.real, np.complex64),
-    (lax.imag, np.complex64), (lax.abs, np.int32), (lax.conj, np.complex64),
+@pytest.mark.parametrize("name", sorted(UNARY))
+def test_unary(name, rng):
+  op = UNARY[name]
+  x = unary_operand(op, op.vmap_dtype, rng, (3, 4, 2))
+  check_vmap(getattr(lax, name), (x,), 0)
+  check_vmap(getattr(lax, name), (x,), 2, out_axes=1)
+
+
+# Unary ops with parameters (not in the shared table).
+UNARY_PARAMS = [
     (lax.round, np.float32), (lambda x: lax.integer_pow(x, 3), np.float32),
     (lambda x: lax.reduce_precision(x, 5, 10), np.float32),
     (lambda x: lax.convert_element_type(x, np.int32), np.float32),
@@ -71,35 +68,23 @@ UNARY = [
 ]
 
 
-@pytest.mark.parametrize("fn,dtype", UNARY, ids=lambda v: getattr(v, "__name__", str(v)))
-def test_unary(fn, dtype, rng):
+@pytest.mark.parametrize("fn,dtype", UNARY_PARAMS,
+                         ids=lambda v: getattr(v, "__name__", str(v)))
+def test_unary_with_params(fn, dtype, rng):
   x = rand((3, 4, 2), dtype, rng, low=0.1, high=0.9)
   check_vmap(fn, (x,), 0)
   check_vmap(fn, (x,), 2, out_axes=1)
 
 
-BINARY = [
-    (lax.add, np.float32), (lax.sub, np.int32), (lax.mul, np.complex64), (lax.div, np.int32),
-    (lax.rem, np.float32), (lax.pow, np.float32), (lax.max, np.float32), (lax.min, np.uint8),
-    (lax.nextafter, np.float32), (lax.atan2, np.float32), (lax.bitwise_and, np.int32),
-    (lax.bitwise_or, np.bool_), (lax.bitwise_xor, np.int16),
-    (lax.shift_left, np.int32), (lax.shift_right_arithmetic, np.int32),
-    (lax.shift_right_logical, np.uint32), (lax.complex, np.float32), (lax.eq, np.int32),
-    (lax.ne, np.float32), (lax.lt, np.float32), (lax.le, np.int32), (lax.gt, np.float32),
-    (lax.ge, np.bool_), (lax.igamma, np.float32), (lax.igammac, np.float32),
-    (lax.polygamma, np.float32), (lax.zeta, np.float32), (lax.random_gamma_grad, np.float32),
-]
-
-
-@pytest.mark.parametrize("fn,dtype", BINARY, ids=lambda v: getattr(v, "__name__", str(v)))
-def test_binary(fn, dtype, rng):
-  low, high = (1, 5) if np.dtype(dtype).kind in "iu" else (0.5, 3.0)
-  x = rand((3, 4), dtype, rng, low=low, high=high)
-  y = rand((3, 4), dtype, rng, low=low, high=high)
-  ys = rand((3,), dtype, rng, low=low, high=high)
-  y4 = rand((4,), dtype, rng, low=low, high=high)
-  s = rand((), dtype, rng, low=low, high=high)
-  scale = 1e3 if fn in (lax.random_gamma_grad,) else 1.0
+@pytest.mark.parametrize("name", sorted(n for n, op in BINARY.items() if op.vmap_dtype))
+def test_binary(name, rng):
+  op = BINARY[name]
+  fn = getattr(lax, name)
+  x, y = binary_operands(op, op.vmap_dtype, rng, (3, 4))
+  ys = binary_operands(op, op.vmap_dtype, rng, (3,))[0]
+  y4 = binary_operands(op, op.vmap_dtype, rng, (4,))[1]
+  s = binary_operands(op, op.vmap_dtype, rng, ())[0]
+  scale = 1e3 if name == "random_gamma_grad" else 1.0
   check_vmap(fn, (x, y), 0, scale=scale)                 # same batch axis: no moves
   check_vmap(fn, (x, y.T), (0, 1), scale=scale)          # different batch axes
   check_vmap(fn, (x, y4), (0, None), scale=scale)        # unbatched array operand

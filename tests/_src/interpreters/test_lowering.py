@@ -1,17 +1,21 @@
 """Every lax primitive's StableHLO lowering, compiled with IREE, against its eager impl.
 
-One jitted function (one module, one compile) per primitive holds all its dtypes.
+The shared table's unary ops compile in one module, its binary ops in another; the
+other primitives hold all their cases in one module each.
 """
 from __future__ import annotations
 
+import functools
 import types
 
 import numpy as np
 import pytest
 
+from lax_ops import BINARY, UNARY, binary_operands, unary_operand
 from util import bfloat16, check_close, enable_x64, rand
 
 import pyjax
+from pyjax import lax as plax
 from pyjax._src.array import ArrayImpl
 from pyjax._src.lax import conversions, dot, reductions, slicing, sorting, special
 from pyjax._src.lax import lax as _lax
@@ -67,49 +71,47 @@ def run_cases(cases, scale=1.0, nan_ok=True):
                   err_msg=f"{p} {[np.asarray(a).dtype for a in args]} {params}")
 
 
-UNARY = {
-    "neg": (F + SI + UI + C, {}), "sign": (F + SI + UI + C, {}), "floor": (F, {}),
-    "ceil": (F, {}), "is_finite": (F, {}), "exp": (F + C, {"scale": 4}),
-    "exp2": (F, {"scale": 8}), "log": (F + C, {"pos": True, "scale": 4}),
-    "log1p": (F, {"pos": True, "scale": 4}), "expm1": (F, {"scale": 4}),
-    "tanh": (F + C, {"scale": 4}), "logistic": (F, {"scale": 4}),
-    "sin": (F + C, {"scale": 4}), "cos": (F + C, {"scale": 4}), "tan": (F, {"scale": 8}),
-    "asin": (F, {"unit": True, "scale": 4}), "acos": (F, {"unit": True, "scale": 4}),
-    "atan": (F, {"scale": 4}), "sinh": (F, {"scale": 4}), "cosh": (F, {"scale": 4}),
-    "asinh": (F, {"scale": 4}), "acosh": (F, {"ge1": True, "scale": 4}),
-    "atanh": (F, {"unit": True, "scale": 4}), "sqrt": (F + C, {"pos": True, "scale": 2}),
-    "rsqrt": (F, {"pos": True, "scale": 4}), "cbrt": (F, {"scale": 4}),
-    "erf": (F, {"scale": 8}), "erfc": (F, {"scale": 16}),
-    "erf_inv": (F, {"unit": True, "scale": 64}), "lgamma": (F, {"pos": True, "scale": 64}),
-    "digamma": (F, {"pos": True, "scale": 64}), "bessel_i1e": (F, {"scale": 16}),
-    "bessel_i0e": (F, {"scale": 16, "wide": True}),
-    "not": ([np.bool_] + SI + UI, {}), "population_count": (SI + UI, {}),
-    "clz": (SI + UI, {}), "real": (C, {}), "imag": (C, {}), "abs": (F + SI + C, {"scale": 2}),
-    "conj": ([np.float32, np.float64] + C, {}),
-}
+@functools.lru_cache(maxsize=None)
+def _table_results(table_name):
+  """Every op of a shared table, in all its jit dtypes, compiled in one module: name ->
+  list of (compiled, eager, scale, what)."""
+  table = {"unary": UNARY, "binary": BINARY}[table_name]
+  rng = np.random.default_rng(0)
+  cases = []
+  for name in sorted(table):
+    op = table[name]
+    for dt in op.jit_dtypes:
+      args = ([unary_operand(op, dt, rng, SHAPE)] if table is UNARY else
+              list(binary_operands(op, dt, rng, SHAPE, edges=True)))
+      cases.append((name, getattr(plax, name), args))
+  flat = [a for _, _, args in cases for a in args]
+
+  def fn(*xs):
+    outs, i = [], 0
+    for _, f, args in cases:
+      outs.append(f(*xs[i:i + len(args)]))
+      i += len(args)
+    return outs
+
+  got = pyjax.jit(fn)(*map(_arr, flat))
+  out = {}
+  for (name, f, args), g in zip(cases, got):
+    out.setdefault(name, []).append(
+        (g, f(*map(_arr, args)), table[name].jit_scale,
+         f"{name} {[np.asarray(a).dtype for a in args]}"))
+  return out
 
 
-def _unary_input(name, dt, rng, opts):
-  dt = np.dtype(dt)
-  if dt.kind in "fc" or dt == bfloat16:
-    if opts.get("unit"):
-      return rand(SHAPE, dt, rng, low=-0.95, high=0.95)
-    if opts.get("ge1"):
-      return rand(SHAPE, dt, rng, low=1.0, high=4.0)
-    if opts.get("pos"):
-      return rand(SHAPE, dt, rng, low=0.1, high=4.0)
-    if opts.get("wide"):  # both of bessel_i0e's series: |x| <= 20 and beyond
-      return rand(SHAPE, dt, rng, low=-40.0, high=40.0)
-    return rand(SHAPE, dt, rng)
-  return rand(SHAPE, dt, rng)
+def _check_table(table_name, name):
+  for g, w, scale, what in _table_results(table_name)[name]:
+    assert g.dtype == w.dtype, (what, g.dtype, w.dtype)
+    check_close(np.asarray(g), np.asarray(w), w.dtype, scale=scale, err_msg=what)
 
 
 @pytest.mark.parametrize("name", sorted(UNARY))
-def test_unary(name, rng):
-  dts, opts = UNARY[name]
-  p = getattr(lax, f"{name}_p")
-  run_cases([(p, [_unary_input(name, dt, rng, opts)], {}) for dt in dts],
-            scale=opts.get("scale", 1))
+def test_unary(name):
+  """(All the table's unary ops share one compiled module.)"""
+  _check_table("unary", name)
 
 
 def test_unary_special_values(rng):
@@ -120,57 +122,10 @@ def test_unary_special_values(rng):
   run_cases(cases, scale=4)
 
 
-BINARY = {
-    "add": F + SI + UI + C, "sub": F + SI + UI + C,  # (JAX's add and mul reject bool)
-    "mul": F + SI + UI + C, "div": F + SI + UI + C, "rem": F + SI + UI,
-    "pow": F + C, "max": F + SI + UI + [np.bool_], "min": F + SI + UI + [np.bool_],
-    "nextafter": [np.float32, np.float64], "atan2": F, "and": SI + UI + [np.bool_],
-    "or": SI + UI + [np.bool_], "xor": SI + UI + [np.bool_], "shift_left": SI + UI,
-    "shift_right_arithmetic": SI + UI, "shift_right_logical": SI + UI,
-    "complex": [np.float32, np.float64], "eq": F + SI + UI + C + [np.bool_],
-    "ne": F + SI + UI + C + [np.bool_], "lt": F + SI + UI + [np.bool_],
-    "le": F + SI + UI + [np.bool_], "gt": F + SI + UI + [np.bool_],
-    "ge": F + SI + UI + [np.bool_], "polygamma": [np.float32, np.float64],
-    "zeta": [np.float32, np.float64], "igamma": F, "igammac": F,
-    "igamma_grad_a": [np.float32, np.float64], "random_gamma_grad": [np.float32, np.float64],
-}
-
-
-def _binary_inputs(name, dt, rng):
-  dt = np.dtype(dt)
-  x, y = rand(SHAPE, dt, rng), rand(SHAPE, dt, rng)
-  if name in ("div", "rem") and dt.kind in "iu":
-    y = rand(SHAPE, dt, rng, low=-3 if dt.kind == "i" else 0, high=3)
-    y.flat[0] = 0  # integer division by zero: -1 / x, as XLA
-    if dt.kind == "i":
-      x.flat[1], y.flat[1] = np.iinfo(dt).min, -1  # INT_MIN / -1
-  if name.startswith("shift"):
-    bits = dt.itemsize * 8
-    y = rand(SHAPE, dt, rng, low=-2 if dt.kind == "i" else 0, high=bits + 2)
-  if name == "pow" and dt.kind == "f" or (name == "pow" and dt == bfloat16):
-    x = rand(SHAPE, dt, rng, low=0.1, high=3.0)
-  if name in ("max", "min", "eq", "ne", "lt") and (dt.kind == "f" or dt == bfloat16):
-    x.flat[0] = np.nan  # NaN propagates through max/min; compares false (ne true)
-    y.flat[1] = np.nan
-  if name == "polygamma":
-    x = np.floor(rand(SHAPE, dt, rng, low=0, high=3)).astype(dt)
-    y = rand(SHAPE, dt, rng, low=0.5, high=4)
-  if name == "zeta":
-    x = rand(SHAPE, dt, rng, low=1.5, high=4)
-    y = rand(SHAPE, dt, rng, low=0.5, high=4)
-  if "gamma" in name:  # a, x > 0, on both sides of x = a (series and continued fraction)
-    x = rand(SHAPE, dt, rng, low=0.2, high=12)
-    y = rand(SHAPE, dt, rng, low=0.1, high=15)
-  return [x, y]
-
-
 @pytest.mark.parametrize("name", sorted(BINARY))
-def test_binary(name, rng):
-  p = getattr(lax, f"{name}_p")
-  # (igamma_grad_a and random_gamma_grad: eagerly SciPy by central differences)
-  scale = {"polygamma": 64, "zeta": 64, "pow": 64, "igamma": 64, "igammac": 64,
-           "igamma_grad_a": 2e4, "random_gamma_grad": 2e4}.get(name, 4)
-  run_cases([(p, _binary_inputs(name, dt, rng), {}) for dt in BINARY[name]], scale=scale)
+def test_binary(name):
+  """(All the table's binary ops share one compiled module.)"""
+  _check_table("binary", name)
 
 
 def test_binary_scalar_broadcast(rng):
@@ -454,3 +409,18 @@ def test_module_text_shape():
   assert lowering.tensor_type(ShapedArray((), np.bool_)) == "tensor<i1>"
   assert lowering.tensor_type(ShapedArray((4,), np.uint32)) == "tensor<4xui32>"
   assert lowering.tensor_type(ShapedArray((1,), np.complex64)) == "tensor<1xcomplex<f32>>"
+
+
+@pytest.mark.xfail(strict=True, reason="IREE sorts in place in its operands' buffers, "
+                   "even where the value (or an equal iota merged with it) has other uses")
+def test_sort_leaves_other_uses_of_its_operands_unsorted():
+  """The other uses of a sorted value (and of an iota equal to argsort's) should see it
+  unsorted. (Copying the operands in the lowering fixes this but makes IREE fail on
+  programs with two SVD-based multivariate normals: 'scf.while' region operands.)"""
+  import pyjax.numpy as jnp
+  x = np.array([3., 1., 2., 0.], np.float32)
+  outs = pyjax.jit(lambda a: (plax.sort(a), a * 2, jnp.argsort(a), jnp.arange(4) * 1,
+                              plax.sort((a, a + 1), num_keys=1)[1], (a + 1) * 1))(x)
+  want = (np.sort(x), x * 2, np.argsort(x), np.arange(4), np.sort(x) + 1, x + 1)
+  for g, w in zip(outs, want):
+    np.testing.assert_array_equal(np.asarray(g), w)
