@@ -484,18 +484,6 @@ def nan_to_num(x, copy: bool = True, nan=0.0, posinf=None, neginf=None):
   return lax._convert_element_type(out, x.dtype, x.weak_type)
 
 
-def _onehot_take(vals, idx):
-  """``vals[idx]`` for 1-D ``vals`` and integer ``idx`` of any shape, by a one-hot mask
-  (traceable; O(idx.size * vals.size))."""
-  n = vals.shape[0]
-  iota = lax.broadcasted_iota(idx.dtype, (*idx.shape, n), idx.ndim)
-  mask = lax.eq(lax.broadcast_in_dim(idx, (*idx.shape, n), tuple(range(idx.ndim))), iota)
-  vb = lax.broadcast_in_dim(vals, (*idx.shape, n), (idx.ndim,))
-  if vals.dtype == np.bool_:
-    return reductions.any(lax.bitwise_and(mask, vb), axis=-1)
-  return lax.reduce_sum(lax.select(mask, vb, lax.full_like(vb, 0)), (idx.ndim,))
-
-
 # ------------------------------------------------------------ dtype utilities
 
 

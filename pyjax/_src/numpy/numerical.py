@@ -12,9 +12,10 @@ from pyjax._src.lax import lax, slicing
 from pyjax._src.numpy import reductions, sorting, ufuncs
 from pyjax._src.numpy.array_creation import linspace, ones_like, zeros_like
 from pyjax._src.numpy.array_manipulation import atleast_2d, diagonal
-from pyjax._src.numpy.lax_numpy import (_onehot_take, _slice_axis, _static_int,
-                                        broadcast_to, clip, concatenate, expand_dims, ravel,
-                                        squeeze, transpose, where)
+from pyjax._src.numpy.lax_numpy import (_slice_axis, _static_int, broadcast_to, clip,
+                                        concatenate, expand_dims, ravel, squeeze,
+                                        transpose, where)
+from pyjax._src.numpy.sorting import _onehot_take
 from pyjax._src.numpy.tensor_contractions import dot
 from pyjax._src.numpy.util import asarray as _asarray, canonicalize_axis, check_arraylike
 
