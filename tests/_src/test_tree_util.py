@@ -262,21 +262,27 @@ def test_round_trip(tree):
   assert _same_tree(tu.tree_unflatten(td, iter(leaves)), tree)
 
 
-@pytest.mark.parametrize("tree", TREES, ids=range(len(TREES)))
-def test_matches_jax(tree):
+def _check_flatten_matches_jax(tree):
+  """Same leaves (by identity), treedef repr, node count and key paths as JAX."""
   jtu = _jtu()
   leaves, td = tu.tree_flatten(tree)
   jleaves, jtd = jtu.tree_flatten(tree)
   assert len(leaves) == len(jleaves)
   assert all(a is b for a, b in zip(leaves, jleaves))
   assert repr(td) == repr(jtd)
-  assert td.num_leaves == jtd.num_leaves
   assert td.num_nodes == jtd.num_nodes
+  assert [tu.keystr(p) for p, _ in tu.tree_leaves_with_path(tree)] == [
+      jtu.keystr(p) for p, _ in jtu.tree_leaves_with_path(tree)]
+  return td, jtd
+
+
+@pytest.mark.parametrize("tree", TREES, ids=range(len(TREES)))
+def test_matches_jax(tree):
+  jtu = _jtu()
+  td, jtd = _check_flatten_matches_jax(tree)
+  assert td.num_leaves == jtd.num_leaves
   assert [repr(c) for c in td.children()] == [repr(c) for c in jtd.children()]
   assert repr(td.node_data()) == repr(jtd.node_data())
-  paths = [(tu.keystr(p), v) for p, v in tu.tree_leaves_with_path(tree)]
-  jpaths = [(jtu.keystr(p), v) for p, v in jtu.tree_leaves_with_path(tree)]
-  assert [p for p, _ in paths] == [p for p, _ in jpaths]
   assert [repr(p) for p, _ in tu.tree_leaves_with_path(tree)] == [
       repr(p) for p, _ in jtu.tree_leaves_with_path(tree)]
 
@@ -1109,15 +1115,7 @@ if given is not None:
             suppress_health_check=[HealthCheck.too_slow])
   @given(_trees)
   def test_hypothesis_matches_jax(tree):
-    jtu = _jtu()
-    leaves, td = tu.tree_flatten(tree)
-    jleaves, jtd = jtu.tree_flatten(tree)
-    assert len(leaves) == len(jleaves)
-    assert all(a is b for a, b in zip(leaves, jleaves))
-    assert repr(td) == repr(jtd)
-    assert td.num_nodes == jtd.num_nodes
-    assert [tu.keystr(p) for p, _ in tu.tree_leaves_with_path(tree)] == [
-        jtu.keystr(p) for p, _ in jtu.tree_leaves_with_path(tree)]
+    _check_flatten_matches_jax(tree)
 
   @settings(max_examples=100, deadline=None,
             suppress_health_check=[HealthCheck.too_slow])
