@@ -19,7 +19,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from pyjax._src import dtypes, tree_util
+from pyjax._src import dtypes
 from pyjax._src.errors import (ConcretizationTypeError, TracerArrayConversionError,
                                TracerBoolConversionError, TracerIntegerConversionError,
                                UnexpectedTracerError)
@@ -461,31 +461,6 @@ class DebugInfo:
     self.func_src_info = func_src_info
     self.arg_names = arg_names
     self.result_paths = result_paths
-
-
-def debug_info(traced_for: str, fun: Callable, args, kwargs, static_argnums=()) -> DebugInfo:
-  """Builds a DebugInfo with flattened argument names such as ``x``, ``params[0][1]``."""
-  import inspect
-  name = getattr(fun, "__name__", type(fun).__name__)
-  try:
-    code = fun.__code__
-    src = f"{name} at {code.co_filename}:{code.co_firstlineno}"
-  except AttributeError:
-    src = name
-  try:
-    sig = inspect.signature(fun)
-    ba = sig.bind(*args, **kwargs)
-    named = list(ba.arguments.items())
-  except (TypeError, ValueError):
-    named = [(f"args[{i}]", a) for i, a in enumerate(args)] + list(kwargs.items())
-  arg_names = []
-  for i, (nm, a) in enumerate(named):
-    if i in static_argnums:
-      continue
-    paths, _ = tree_util.tree_flatten_with_path(a)
-    for p, _leaf in paths:
-      arg_names.append(nm + tree_util.keystr(p))
-  return DebugInfo(traced_for, name, src, tuple(arg_names))
 
 
 class Jaxpr:

@@ -135,10 +135,6 @@ def axis_size(axis_name) -> int:
 # ---------------------------------------------------------------- helpers for rules
 
 
-def _lax():
-  return core.lax_ops
-
-
 def moveaxis(x, src: int, dst: int):
   """Moves axis ``src`` of ``x`` to position ``dst`` (one transpose, or none)."""
   nd = core.get_aval(x).ndim
@@ -147,7 +143,7 @@ def moveaxis(x, src: int, dst: int):
     return x
   perm = [i for i in range(nd) if i != src]
   perm.insert(dst, src)
-  return _lax().transpose(x, perm)
+  return core.lax_ops.transpose(x, perm)
 
 
 def broadcast(x, size: int, axis: int):
@@ -156,7 +152,7 @@ def broadcast(x, size: int, axis: int):
   shape = list(aval.shape)
   shape.insert(axis, size)
   dims = [i for i in range(len(shape)) if i != axis]
-  return _lax().broadcast_in_dim(x, tuple(shape), tuple(dims))
+  return core.lax_ops.broadcast_in_dim(x, tuple(shape), tuple(dims))
 
 
 def bdim_at_front(x, bdim, size: int):
@@ -207,7 +203,7 @@ def broadcast_batcher(prim, scalar_ok=True):
     shape = next(a.shape if d is None else a.shape[:d] + a.shape[d + 1:]
                  for a, d, r in zip(avals, dims, ranks) if r == rank)
     full = (size, *shape)
-    lax = _lax()
+    lax = core.lax_ops
     out = []
     for v, a, d, r in zip(vals, avals, dims, ranks):
       if d is None:

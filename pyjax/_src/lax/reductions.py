@@ -69,7 +69,8 @@ def _reduce_prod_jvp(primals, tangents, *, axes, out_sharding=None):
     return ans, _zeros(ans)
   ones = full((1, *rest), 1, x.dtype)
   left = cumprod(slicing.concatenate([ones, slicing.slice_in_dim(xt, 0, n - 1)], 0), 0)
-  right = cumprod(slicing.concatenate([slicing.slice_in_dim(xt, 1, n), ones], 0), 0, reverse=True)
+  right = cumprod(slicing.concatenate([slicing.slice_in_dim(xt, 1, n), ones], 0), 0,
+                  reverse=True)
   return ans, reduce_sum(mul(tt, mul(left, right)), (0,))
 
 
@@ -268,7 +269,8 @@ def _scan_by_doubling(combine, identity, x, axis, reverse):
   while s < n:
     cfg = [(0, 0, 0)] * x.ndim
     cfg[axis] = (s, 0, 0)
-    shifted = slicing.pad(slicing.slice_in_dim(x, 0, n - s, axis=axis), _const(x, identity), cfg)
+    shifted = slicing.pad(slicing.slice_in_dim(x, 0, n - s, axis=axis), _const(x, identity),
+                          cfg)
     x = combine(x, shifted)
     s *= 2
   return rev(x, (axis,)) if reverse else x

@@ -216,7 +216,8 @@ def _pad_impl(x, pv, *, padding_config):
   aval = _pad_check(x.aval, pv.aval, padding_config=padding_config)
   v = np.asarray(x._value)
   # Interior padding first, then negative/positive edge padding via slices.
-  inner = [d + builtins.max(d - 1, 0) * it for d, (_, _, it) in zip(v.shape, padding_config)]
+  inner = [d + builtins.max(d - 1, 0) * it
+           for d, (_, _, it) in zip(v.shape, padding_config)]
   buf = np.full(inner, pv._value, dtype=v.dtype)
   buf[tuple(builtins.slice(None, None, it + 1) for _, _, it in padding_config)] = v
   out = np.full(aval.shape, pv._value, dtype=v.dtype)
@@ -262,7 +263,8 @@ def _pad_batch(vals, dims, *, padding_config):
   size = batching.batch_size(vals, dims)
   x = batching.bdim_at_front(x, xd, size)
   padded = pad_p.bind(x, lax._const(x, 0), padding_config=cfg)
-  inside = pad_p.bind(lax.full(x.shape, True, np.bool_), _to_array(False), padding_config=cfg)
+  inside = pad_p.bind(lax.full(x.shape, True, np.bool_), _to_array(False),
+                      padding_config=cfg)
   pv = lax.broadcast_in_dim(batching.moveaxis(pv, pd, 0), padded.shape, (0,))
   return lax.select_n(inside, pv, padded), 0
 

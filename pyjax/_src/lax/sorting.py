@@ -8,8 +8,8 @@ from pyjax._src.array import ArrayImpl
 from pyjax._src.core import Primitive, ShapedArray
 from pyjax._src.interpreters import ad, batching
 from pyjax._src.lax import slicing
-from pyjax._src.lax.lax import (_canon_axis, add_p, broadcast_in_dim_p, broadcasted_iota, lt_p,
-                                reshape, select_n_p)
+from pyjax._src.lax.lax import (_canon_axis, add_p, broadcast_in_dim_p, broadcasted_iota,
+                                lt_p, reshape, select_n_p)
 from pyjax._src.lax.utils import _real_dtype, _to_array
 
 
