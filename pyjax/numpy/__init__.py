@@ -9,13 +9,14 @@ from pyjax._src.numpy.scalar_types import (
     single, uint, uint16, uint32, uint64, uint8
 )
 from pyjax._src.numpy.lax_numpy import (
-    allclose, around, array, array_equal, array_equiv, array_repr, array_str, asarray,
-    astype, broadcast_arrays, broadcast_shapes, broadcast_to, can_cast, choose, clip,
-    compress, concat, concatenate, copy, expand_dims, extract, isclose, iscomplex,
-    iscomplexobj, isreal, isrealobj, isscalar, iterable, matrix_transpose, moveaxis,
-    nan_to_num, ndim, permute_dims, promote_types, ravel, reshape, result_type, round,
-    round_, select, shape, size, squeeze, stack, swapaxes, transpose, where
+    allclose, around, array_equal, array_equiv, array_repr, array_str, asarray, astype,
+    broadcast_arrays, broadcast_shapes, broadcast_to, can_cast, choose, clip, compress,
+    concat, concatenate, copy, expand_dims, extract, isclose, iscomplex, iscomplexobj,
+    isreal, isrealobj, isscalar, iterable, matrix_transpose, moveaxis, nan_to_num, ndim,
+    permute_dims, promote_types, ravel, reshape, result_type, round, round_, select,
+    shape, size, squeeze, swapaxes, transpose, where
 )
+from pyjax._src.numpy.util import array, stack
 from pyjax._src.numpy.array_creation import (
     arange, c_, diag_indices, diag_indices_from, empty, empty_like, eye, frombuffer,
     fromfile, fromfunction, fromiter, fromstring, full, full_like, geomspace, identity,

@@ -12,7 +12,8 @@ from pyjax._src.array import ArrayImpl, asarray_value
 from pyjax._src.lax import lax, slicing
 from pyjax._src.numpy import ufuncs
 from pyjax._src.numpy.lax_numpy import (_dtype_arg, _shape_arg, _static_int, asarray,
-                                        broadcast_to, clip, moveaxis, stack, swapaxes, where)
+                                        broadcast_to, clip, moveaxis, swapaxes, where)
+from pyjax._src.numpy.util import stack
 from pyjax._src.numpy.util import asarray as _asarray, check_arraylike, promote_shapes
 
 

@@ -14,9 +14,10 @@ from pyjax._src.lax import lax, slicing
 from pyjax._src.numpy import reductions, ufuncs
 from pyjax._src.numpy.array_creation import _tri_mask, eye, zeros
 from pyjax._src.numpy.lax_numpy import (_pad_axis_const, _pad_const, _shape_arg,
-                                        _slice_axis, _static_int, _take_static, array,
+                                        _slice_axis, _static_int, _take_static,
                                         broadcast_to, concatenate, moveaxis, ravel, reshape,
                                         where)
+from pyjax._src.numpy.util import array
 from pyjax._src.numpy.util import asarray as _asarray, canonicalize_axis, check_arraylike
 
 

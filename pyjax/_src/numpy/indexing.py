@@ -22,7 +22,7 @@ from pyjax._src.lax import slicing
 from pyjax._src.lax.slicing import (GatherDimensionNumbers, GatherScatterMode,
                                     ScatterDimensionNumbers)
 from pyjax._src.numpy import ufuncs
-from pyjax._src.numpy.util import asarray, promote_dtypes
+from pyjax._src.numpy.util import array
 
 _int32 = np.dtype(np.int32)
 
@@ -95,45 +95,6 @@ def rewriting_take(arr, idx, indices_are_sorted=False, unique_indices=False, mod
 # tracer) / slice / adv (integer array: np.ndarray, ArrayImpl or Tracer, ndim >= 1).
 
 
-def _seq_array(obj):
-  """``jnp.array(obj)`` (no dtype) for a list or tuple index holding tracers, built as
-  ``lax_numpy.array`` builds it; written here since lax_numpy builds on this module."""
-  if isinstance(obj, (ArrayImpl, Tracer)):
-    out = obj
-  elif hasattr(obj, "__jax_array__"):
-    out = asarray(obj.__jax_array__())
-  elif isinstance(obj, (list, tuple)):
-    leaves = _nested_leaves(obj)
-    if not obj:
-      out = asarray_value(np.array([], dtype=dtypes.default_float_dtype()))
-    elif any(isinstance(l, (ArrayImpl, Tracer)) for l in leaves):
-      parts = [asarray(_seq_array(o)) for o in obj]  # stacked along a new axis 0
-      if any(p.shape != parts[0].shape for p in parts[1:]):
-        raise ValueError("All input arrays must have the same shape.")
-      parts = [lax.expand_dims(p, (0,)) for p in parts]
-      out = slicing.concatenate(promote_dtypes(*parts), 0)
-    else:
-      np_val = np.array(obj)
-      if np_val.dtype == np.dtype("O"):
-        raise TypeError("JAX only supports number and bool dtypes, got dtype object in array")
-      out = asarray_value(np_val.astype(dtypes.result_type(*leaves)))
-  elif type(obj) in (bool, int, float, complex):
-    return asarray(obj)
-  else:
-    if isinstance(obj, (np.ndarray, np.generic)) and obj.dtype == np.dtype("O"):
-      raise TypeError("JAX only supports number and bool dtypes, got dtype object in array")
-    out = asarray_value(np.asarray(obj))
-  if out.weak_type and not dtypes.is_weakly_typed(obj):
-    out = lax._convert_element_type(out, out.dtype, False)
-  return out
-
-
-def _nested_leaves(obj):
-  if isinstance(obj, (list, tuple)):
-    return [l for o in obj for l in _nested_leaves(o)]
-  return [obj]
-
-
 def _parse_index(arr, idx):
   if not isinstance(idx, tuple):
     if isinstance(idx, list):
@@ -165,7 +126,7 @@ def _parse_index(arr, idx):
     else:
       if isinstance(i, (list, tuple)):
         if any(isinstance(e, Tracer) for e in np.ravel(np.asarray(i, dtype=object))):
-          i = _seq_array(i)
+          i = array(i)
           out.append(("adv", i) if i.ndim else ("dyn", i))
           continue
         i = np.asarray(i)

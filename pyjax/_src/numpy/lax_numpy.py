@@ -9,86 +9,16 @@ import operator
 import numpy as np
 
 from pyjax._src import core, dtypes
-from pyjax._src.array import ArrayImpl, asarray_value
+from pyjax._src.array import ArrayImpl
 from pyjax._src.core import Tracer
 from pyjax._src.lax import lax, slicing
 from pyjax._src.lax import sorting as lax_sorting
 from pyjax._src.numpy import indexing, reductions, ufuncs
-from pyjax._src.numpy.util import (asarray as _asarray, broadcast_shapes as _broadcast_shapes,
-                                   canonicalize_axis, check_arraylike, promote_dtypes,
-                                   _broadcast_to)
+from pyjax._src.numpy.util import (array, asarray as _asarray,
+                                   broadcast_shapes as _broadcast_shapes, canonicalize_axis,
+                                   check_arraylike, promote_dtypes, _broadcast_to)
 
 # ------------------------------------------------------------ creation
-
-
-def _is_traced_seq(obj):
-  if isinstance(obj, (list, tuple)):
-    return builtins.any(_is_traced_seq(o) for o in obj)
-  return isinstance(obj, Tracer)
-
-
-def array(object, dtype=None, copy=True, order="K", ndmin=0):
-  """Creates an array; Python scalars give weakly typed results as in JAX."""
-  if order not in ("K", "C", None):
-    raise NotImplementedError("Only implemented for order='K' or 'C'")
-  if dtype is not None:
-    dtypes.check_user_dtype_supported(dtype, "array")
-  weak = dtype is None and dtypes.is_weakly_typed(object)
-  if isinstance(object, (ArrayImpl, Tracer)):
-    out = object
-  elif hasattr(object, "__jax_array__"):
-    out = _asarray(object.__jax_array__())
-  elif isinstance(object, (list, tuple)):
-    if not object:
-      out = asarray_value(np.array([], dtype=dtypes.default_float_dtype() if dtype is None
-                                   else dtypes.canonicalize_dtype(dtype)))
-    elif _is_traced_seq(object):
-      out = stack([array(o) for o in object])
-    else:
-      leaves = _flatten_nested(object)
-      if builtins.any(isinstance(l, ArrayImpl) for l in leaves):
-        out = stack([array(o) for o in object])
-      else:
-        np_val = np.array(object) if dtype is None else np.array(object, dtype=dtype)
-        if np_val.dtype == np.dtype("O"):
-          raise TypeError("JAX only supports number and bool dtypes, got dtype object "
-                          "in array")
-        if dtype is None:
-          dt, w = dtypes.result_type(*leaves, return_weak_type_flag=True)
-          np_val = np_val.astype(dt)
-        out = asarray_value(np_val)
-  else:
-    if type(object) in (bool, int, float, complex):
-      if dtype is not None and type(object) is int:  # range-check against dtype itself
-        out = asarray_value(object, dtypes.canonicalize_dtype(dtype))
-      else:
-        out = _asarray(object)
-      weak = dtype is None and type(object) is not bool
-    else:
-      if isinstance(object, (np.ndarray, np.generic)) and object.dtype == np.dtype("O"):
-        raise TypeError("JAX only supports number and bool dtypes, got dtype object in array")
-      out = asarray_value(np.asarray(object))
-  if dtype is not None:
-    out = lax._convert_element_type(out, dtypes.canonicalize_dtype(dtype), weak)
-  elif not weak and out.weak_type:
-    out = lax._convert_element_type(out, out.dtype, False)
-  elif copy and type(out) is ArrayImpl and out is object:
-    out = ArrayImpl(out._value, out.weak_type)
-  if ndmin > out.ndim:
-    out = lax.expand_dims(out, tuple(range(ndmin - out.ndim)))
-  return out
-
-
-def _flatten_nested(obj):
-  out = []
-  stack_ = [obj]
-  while stack_:
-    o = stack_.pop()
-    if isinstance(o, (list, tuple)):
-      stack_.extend(reversed(o))
-    else:
-      out.append(o)
-  return out
 
 
 def asarray(a, dtype=None, order=None, *, copy=None):
@@ -279,18 +209,6 @@ def concatenate(arrays, axis=0, dtype=None):
       raise ValueError(f"All input arrays must have the same number of dimensions, got "
                        f"{arrays[0].ndim} and {a.ndim}")
   return slicing.concatenate(arrays, axis)
-
-
-def stack(arrays, axis=0, out=None, dtype=None):
-  if not len(arrays):
-    raise ValueError("Need at least one array to stack.")
-  arrays = [_asarray(a) for a in arrays]
-  shape0 = arrays[0].shape
-  for a in arrays[1:]:
-    if a.shape != shape0:
-      raise ValueError("All input arrays must have the same shape.")
-  axis = canonicalize_axis(axis, arrays[0].ndim + 1)
-  return concatenate([lax.expand_dims(a, (axis,)) for a in arrays], axis, dtype)
 
 
 def where(condition, x=None, y=None, /, *, size=None, fill_value=None):

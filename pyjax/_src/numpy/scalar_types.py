@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from pyjax._src import dtypes
-from pyjax._src.numpy.lax_numpy import array
+from pyjax._src.numpy.util import array
 
 
 class _ScalarMeta(type):

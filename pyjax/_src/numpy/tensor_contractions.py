@@ -15,7 +15,8 @@ from pyjax._src.numpy import reductions, ufuncs
 from pyjax._src.numpy.array_creation import zeros_like
 from pyjax._src.numpy.lax_numpy import (_pad_const, _slice_axis, _take_static,
                                         broadcast_arrays, broadcast_shapes, broadcast_to,
-                                        expand_dims, moveaxis, ravel, squeeze, stack)
+                                        expand_dims, moveaxis, ravel, squeeze)
+from pyjax._src.numpy.util import stack
 from pyjax._src.numpy.util import (asarray as _asarray, canonicalize_axis, check_arraylike,
                                    promote_dtypes, promote_dtypes_inexact)
 

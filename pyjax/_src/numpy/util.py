@@ -1,13 +1,15 @@
 """Argument checking, dtype promotion and rank/shape broadcasting for jax.numpy."""
 from __future__ import annotations
 
+import builtins
+
 import numpy as np
 
 from pyjax._src import dtypes
 from pyjax._src.array import ArrayImpl, _check_int_range, asarray_value
 from pyjax._src.config import config
 from pyjax._src.core import Tracer
-from pyjax._src.lax import lax
+from pyjax._src.lax import lax, slicing
 
 _scalar_types = (bool, int, float, complex)
 
@@ -173,3 +175,92 @@ def canonicalize_axis(axis, ndim: int) -> int:
   if not -ndim <= axis < max(ndim, 1) or (ndim == 0 and axis not in (0, -1)):
     raise ValueError(f"axis {axis} is out of bounds for array of dimension {ndim}")
   return axis % ndim if ndim else 0
+
+
+# ------------------------------------------------------------ jnp.array and jnp.stack
+# Here rather than in lax_numpy because indexing (below lax_numpy) builds index arrays
+# from lists of tracers with them.
+
+
+def _is_traced_seq(obj):
+  if isinstance(obj, (list, tuple)):
+    return builtins.any(_is_traced_seq(o) for o in obj)
+  return isinstance(obj, Tracer)
+
+
+def _flatten_nested(obj):
+  out = []
+  todo = [obj]
+  while todo:
+    o = todo.pop()
+    if isinstance(o, (list, tuple)):
+      todo.extend(reversed(o))
+    else:
+      out.append(o)
+  return out
+
+
+def array(object, dtype=None, copy=True, order="K", ndmin=0):
+  """Creates an array; Python scalars give weakly typed results as in JAX."""
+  if order not in ("K", "C", None):
+    raise NotImplementedError("Only implemented for order='K' or 'C'")
+  if dtype is not None:
+    dtypes.check_user_dtype_supported(dtype, "array")
+  weak = dtype is None and dtypes.is_weakly_typed(object)
+  if isinstance(object, (ArrayImpl, Tracer)):
+    out = object
+  elif hasattr(object, "__jax_array__"):
+    out = asarray(object.__jax_array__())
+  elif isinstance(object, (list, tuple)):
+    if not object:
+      out = asarray_value(np.array([], dtype=dtypes.default_float_dtype() if dtype is None
+                                   else dtypes.canonicalize_dtype(dtype)))
+    elif _is_traced_seq(object):
+      out = stack([array(o) for o in object])
+    else:
+      leaves = _flatten_nested(object)
+      if builtins.any(isinstance(l, ArrayImpl) for l in leaves):
+        out = stack([array(o) for o in object])
+      else:
+        np_val = np.array(object) if dtype is None else np.array(object, dtype=dtype)
+        if np_val.dtype == np.dtype("O"):
+          raise TypeError("JAX only supports number and bool dtypes, got dtype object "
+                          "in array")
+        if dtype is None:
+          np_val = np_val.astype(dtypes.result_type(*leaves))
+        out = asarray_value(np_val)
+  else:
+    if type(object) in (bool, int, float, complex):
+      if dtype is not None and type(object) is int:  # range-check against dtype itself
+        out = asarray_value(object, dtypes.canonicalize_dtype(dtype))
+      else:
+        out = asarray(object)
+      weak = dtype is None and type(object) is not bool
+    else:
+      if isinstance(object, (np.ndarray, np.generic)) and object.dtype == np.dtype("O"):
+        raise TypeError("JAX only supports number and bool dtypes, got dtype object in array")
+      out = asarray_value(np.asarray(object))
+  if dtype is not None:
+    out = lax._convert_element_type(out, dtypes.canonicalize_dtype(dtype), weak)
+  elif not weak and out.weak_type:
+    out = lax._convert_element_type(out, out.dtype, False)
+  elif copy and type(out) is ArrayImpl and out is object:
+    out = ArrayImpl(out._value, out.weak_type)
+  if ndmin > out.ndim:
+    out = lax.expand_dims(out, tuple(range(ndmin - out.ndim)))
+  return out
+
+
+def stack(arrays, axis=0, out=None, dtype=None):
+  if not len(arrays):
+    raise ValueError("Need at least one array to stack.")
+  arrays = [asarray(a) for a in arrays]
+  shape0 = arrays[0].shape
+  for a in arrays[1:]:
+    if a.shape != shape0:
+      raise ValueError("All input arrays must have the same shape.")
+  axis = canonicalize_axis(axis, arrays[0].ndim + 1)
+  arrays = promote_dtypes(*[lax.expand_dims(a, (axis,)) for a in arrays])
+  if dtype is not None:
+    arrays = [lax._convert_element_type(a, dtype) for a in arrays]
+  return slicing.concatenate(arrays, axis)
