@@ -1,8 +1,5 @@
-"""Utilities for working with tree-like container data structures.
-
-The :mod:`pyjax.tree` namespace contains aliases of utilities from
-:mod:`pyjax.tree_util` (it mirrors :mod:`jax.tree`).
-"""
+"""``jax.tree``: the short names (``map``, ``leaves``, ``flatten``, ...) for the
+pytree functions of ``pyjax.tree_util``."""
 from __future__ import annotations
 
 from collections.abc import Callable as _Callable, Iterable as _Iterable
@@ -20,33 +17,21 @@ __all__ = ["all", "broadcast", "flatten", "flatten_with_path", "leaves",
 
 
 def all(tree: _Any, *, is_leaf: _Callable[[_Any], bool] | None = None) -> bool:
-  """Call all() over the leaves of a tree.
-
-  >>> all([True, {'a': True, 'b': (True, True)}])
-  True
-  """
+  """True when every leaf of ``tree`` is truthy: ``all([True, {"a": (1, 2)}])``."""
   return _tree_util.tree_all(tree, is_leaf=is_leaf)
 
 
 def flatten(tree: _Any,
             is_leaf: _Callable[[_Any], bool] | None = None
             ) -> tuple[list[_tree_util.Leaf], _tree_util.PyTreeDef]:
-  """Flattens a pytree into ``(leaves, treedef)``.
-
-  >>> flatten([1, (2, 3), [4, 5]])
-  ([1, 2, 3, 4, 5], PyTreeDef([*, (*, *), [*, *]]))
-  """
+  """``(leaves, treedef)`` of ``tree``, leaves in pytree order."""
   return _tree_util.tree_flatten(tree, is_leaf)
 
 
 def leaves(tree: _Any,
            is_leaf: _Callable[[_Any], bool] | None = None
            ) -> list[_tree_util.Leaf]:
-  """Gets the leaves of a pytree.
-
-  >>> leaves([1, (2, 3), [4, 5]])
-  [1, 2, 3, 4, 5]
-  """
+  """The leaves of ``tree`` as a list, in pytree order."""
   return _tree_util.tree_leaves(tree, is_leaf)
 
 
@@ -54,11 +39,7 @@ def map(f: _Callable[..., _Any],
         tree: _Any,
         *rest: _Any,
         is_leaf: _Callable[[_Any], bool] | None = None) -> _Any:
-  """Maps a multi-input function over pytree args to produce a new pytree.
-
-  >>> map(lambda x: x + 1, {"x": 7, "y": 42})
-  {'x': 8, 'y': 43}
-  """
+  """A tree shaped like ``tree`` holding ``f(leaf, *matching leaves of rest)``."""
   return _tree_util.tree_map(f, tree, *rest, is_leaf=is_leaf)
 
 
@@ -66,12 +47,7 @@ def reduce(function: _Callable[[_T, _Any], _T],
            tree: _Any,
            initializer: _T | _tree_util.Unspecified = _tree_util.Unspecified(),
            is_leaf: _Callable[[_Any], bool] | None = None) -> _T:
-  """Call reduce() over the leaves of a tree.
-
-  >>> import operator
-  >>> reduce(operator.add, [1, (2, 3), [4, 5, 6]])
-  21
-  """
+  """``functools.reduce(function, leaves(tree)[, initializer])``."""
   return _tree_util.tree_reduce(function, tree, initializer, is_leaf=is_leaf)
 
 
@@ -82,12 +58,8 @@ def reduce_associative(
     identity: _T | _tree_util.Unspecified = _tree_util.Unspecified(),
     is_leaf: _Callable[[_Any], bool] | None = None,
 ) -> _T:
-  """Perform a reduction over a pytree with an associative binary operation.
-
-  >>> import operator
-  >>> reduce_associative(operator.add, [1, (2, 3), [4, 5, 6]])
-  21
-  """
+  """Combines the leaves pairwise, as a balanced tree, with an associative
+  ``operation``; an empty tree gives ``identity`` (an error when none is given)."""
   return _tree_util.tree_reduce_associative(
       operation, tree, identity=identity, is_leaf=is_leaf)
 
@@ -95,35 +67,23 @@ def reduce_associative(
 def structure(tree: _Any,
               is_leaf: None | (_Callable[[_Any], bool]) = None
               ) -> _tree_util.PyTreeDef:
-  """Gets the treedef for a pytree.
-
-  >>> structure([1, (2, 3), [4, 5]])
-  PyTreeDef([*, (*, *), [*, *]])
-  """
+  """The treedef of ``tree`` (its shape without its leaves)."""
   return _tree_util.tree_structure(tree, is_leaf)
 
 
 def transpose(outer_treedef: _tree_util.PyTreeDef,
               inner_treedef: _tree_util.PyTreeDef | None,
               pytree_to_transpose: _Any) -> _Any:
-  """Transform a tree having tree structure (outer, inner) into one having
-  structure (inner, outer).
-
-  >>> transpose(structure([0, 0]), structure((0, 0)), [(1, 2), (3, 4)])
-  ([1, 3], [2, 4])
-  """
+  """Turns a tree of structure outer-of-inner into one of inner-of-outer:
+  ``transpose(structure([0, 0]), structure((0, 0)), [(1, 2), (3, 4)])`` is
+  ``([1, 3], [2, 4])``. ``inner_treedef=None`` infers it from the first subtree."""
   return _tree_util.tree_transpose(outer_treedef, inner_treedef,
                                   pytree_to_transpose)
 
 
 def unflatten(treedef: _tree_util.PyTreeDef,
               leaves: _Iterable[_tree_util.Leaf]) -> _Any:
-  """Reconstructs a pytree from the treedef and the leaves.
-
-  >>> vals, treedef = flatten([1, (2, 3), [4, 5]])
-  >>> unflatten(treedef, [v * 10 for v in vals])
-  [10, (20, 30), [40, 50]]
-  """
+  """The pytree of structure ``treedef`` holding ``leaves`` (inverse of ``flatten``)."""
   return _tree_util.tree_unflatten(treedef, leaves)
 
 
@@ -131,11 +91,8 @@ def flatten_with_path(
     tree: _Any, is_leaf: _Callable[..., bool] | None = None,
     is_leaf_takes_path: bool = False,
 ) -> tuple[list[tuple[_tree_util.KeyPath, _Any]], _tree_util.PyTreeDef]:
-  """Flattens a pytree like ``flatten``, but also returns each leaf's key path.
-
-  >>> flatten_with_path([1, {'x': 3}])
-  ([((SequenceKey(idx=0),), 1), ((SequenceKey(idx=1), DictKey(key='x')), 3)], PyTreeDef([*, {'x': *}]))
-  """
+  """``flatten`` with a key path (tuple of DictKey / SequenceKey / GetAttrKey /
+  FlattenedIndexKey) paired with each leaf."""
   return _tree_util.tree_flatten_with_path(tree, is_leaf, is_leaf_takes_path)
 
 
@@ -143,12 +100,7 @@ def leaves_with_path(
     tree: _Any, is_leaf: _Callable[..., bool] | None = None,
     is_leaf_takes_path: bool = False,
 ) -> list[tuple[_tree_util.KeyPath, _Any]]:
-  """Gets the leaves of a pytree like ``leaves`` and returns each leaf's key
-  path.
-
-  >>> leaves_with_path([1, {'x': 3}])
-  [((SequenceKey(idx=0),), 1), ((SequenceKey(idx=1), DictKey(key='x')), 3)]
-  """
+  """``leaves`` as ``(key_path, leaf)`` pairs."""
   return _tree_util.tree_leaves_with_path(tree, is_leaf, is_leaf_takes_path)
 
 
@@ -159,11 +111,7 @@ def map_with_path(
     is_leaf: _Callable[..., bool] | None = None,
     is_leaf_takes_path: bool = False,
 ) -> _Any:
-  """Maps a multi-input function over pytree key path and args.
-
-  >>> map_with_path(lambda path, x: x + path[0].idx, [1, 2])
-  [1, 3]
-  """
+  """``map`` where ``f`` also receives each leaf's key path as its first argument."""
   return _tree_util.tree_map_with_path(
       f, tree, *rest, is_leaf=is_leaf, is_leaf_takes_path=is_leaf_takes_path)
 
@@ -171,21 +119,15 @@ def map_with_path(
 def broadcast(prefix_tree: _Any, full_tree: _Any,
               is_leaf: _Callable[[_Any], bool] | None = None
               ) -> _Any:
-  """Broadcasts a tree prefix into the full structure of a given tree.
-
-  >>> broadcast([1, 2, 3], [[0, 0], [0], [0, 0, 0]])
-  [[1, 1], [2], [3, 3, 3]]
-  """
+  """``full_tree``'s structure filled from ``prefix_tree``: each prefix leaf is
+  repeated over the subtree of ``full_tree`` at its position."""
   return _tree_util.tree_broadcast(prefix_tree, full_tree, is_leaf=is_leaf)
 
 
 def static(**kwargs):
-  """Convenience wrapper to declare a static pytree attribute.
-
-  Arguments are those of :func:`dataclasses.field`; ``metadata`` is populated
-  with ``static=True``, as used by
-  :func:`pyjax.tree_util.register_dataclass`.
-  """
+  """A dataclass field marked static (``metadata={"static": True}``), which
+  ``tree_util.register_dataclass`` treats as part of the treedef, not a leaf.
+  Takes the arguments of ``dataclasses.field``."""
   metadata = {"static": True, **(kwargs.pop("metadata", {}) or {})}
   return _dataclasses.field(metadata=metadata, **kwargs)
 
