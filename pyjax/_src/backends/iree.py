@@ -152,6 +152,7 @@ _MAGIC = b"PYJAXVMFB2"
 _HOST_CPU_FLAG = "--iree-llvmcpu-target-cpu=host"
 _warned: set = set()  # kinds of cache errors already reported in this process
 _unwritable: set = set()  # cache directories a write failed in: not written again
+_disk_usage: dict = {}  # cache directory -> bytes it holds, as this process knows
 STALE_TMP_SECONDS = 3600  # a temporary file this old was left by a writer that died
 
 
@@ -258,17 +259,24 @@ def _write_disk(path: str, key: str, text_hash: bytes, payload: bytes) -> None:
       except OSError:
         pass
   if limit > 0:
-    _evict(d, limit)
+    # The directory is scanned (a few ms per thousand entries) on this process's first
+    # write and whenever the size it knows of (that scan's plus its own writes) passes
+    # the limit; other processes' writes are seen at those scans.
+    used = _disk_usage.get(d)
+    if used is None or used + len(blob) > limit:
+      _disk_usage[d] = _evict(d, limit)
+    else:
+      _disk_usage[d] = used + len(blob)
 
 
-def _evict(d: str, limit: int) -> None:
+def _evict(d: str, limit: int) -> int:
   """Removes the least recently used entries of cache directory ``d`` until it holds at
-  most ``limit`` bytes, and temporary files a dead writer left."""
+  most ``limit`` bytes, and temporary files a dead writer left; returns the bytes left."""
   entries, total, now = [], 0, time.time()
   try:
     subdirs = [e.path for e in os.scandir(d) if len(e.name) == 2 and e.is_dir()]
   except OSError:
-    return
+    return 0
   for sub in subdirs:
     try:
       files = list(os.scandir(sub))
@@ -285,7 +293,7 @@ def _evict(d: str, limit: int) -> None:
       except OSError:  # removed by another process meanwhile
         pass
   if total <= limit:
-    return
+    return total
   entries.sort()
   for _, size, p in entries:
     try:
@@ -296,6 +304,7 @@ def _evict(d: str, limit: int) -> None:
     total -= size
     if total <= limit:
       break
+  return total
 
 
 ASYNC_FLAGS = ("--iree-execution-model=async-external",)
