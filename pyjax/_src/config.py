@@ -43,6 +43,10 @@ class Config:
     self._define("jax_debug_key_reuse", _env_bool("jax_debug_key_reuse", False))
     self._define("jax_compilation_cache_dir",
                  os.environ.get("JAX_COMPILATION_CACHE_DIR"))
+    # Bytes the on-disk compilation cache may hold; the least recently used entries go
+    # first. -1: no limit; 0: no disk cache (JAX's meanings; JAX's default is -1).
+    self._define("jax_compilation_cache_max_size",
+                 _env_int("jax_compilation_cache_max_size", 1 << 30))
     self._define("jax_debug_nans", _env_bool("jax_debug_nans", False))
     self._define("jax_debug_infs", _env_bool("jax_debug_infs", False))
     self._define("jax_log_compiles", _env_bool("jax_log_compiles", False))

@@ -487,7 +487,7 @@ class Jaxpr:
 
 class ClosedJaxpr:
   """A jaxpr with its constants: what ``make_jaxpr`` returns."""
-  __slots__ = ("jaxpr", "consts")
+  __slots__ = ("jaxpr", "consts", "__weakref__")  # (weak: the compiled call cache's key)
 
   def __init__(self, jaxpr: Jaxpr, consts: Sequence):
     self.jaxpr = jaxpr

@@ -17,6 +17,7 @@ import sys
 import numpy as np
 
 from pyjax._src import core, devices as _devices
+from pyjax._src.caches import LRUCache, WeakLRUCache
 from pyjax._src.array import ArrayImpl, PendingArray, asarray_value
 from pyjax._src.backends import iree
 from pyjax._src.config import config
@@ -118,8 +119,8 @@ class CompiledCall:
       warnings.warn(f"Some donated buffers were not usable: {names}.\nSee an explanation "
                     "at https://docs.jax.dev/en/latest/faq.html#buffer-donation.")
     self.text = text
-    vmfb = iree.compile_module(text, platform, asynchronous=self.driver == "local-task")
-    self.exe = iree.Executable(vmfb, self.driver, len(out_avals))
+    self.exe = iree.load_module(text, platform, self.driver, len(out_avals),
+                                asynchronous=self.driver == "local-task")
     self.out_meta = [(tuple(a.shape), a.dtype, a.weak_type) for a in out_avals]
     self.const_bufs = [self._buffer(c) for c in consts]
     self.const_views = [b.view for b in self.const_bufs]
@@ -316,7 +317,8 @@ def target_device(args):
   return _devices.default_device(), False
 
 
-_on_device: dict = {}
+# Keyed by content; bounded: eager code over ever new shapes compiles ever new programs.
+_on_device = LRUCache(4096)
 _gpus_changed(False)
 _devices.on_gpus_changed(_gpus_changed)
 
@@ -354,13 +356,17 @@ def apply_on_device(prim, args, params, device):
   return outs if prim.multiple_results else outs[0]
 
 
-_by_jaxpr: dict[tuple, tuple[ClosedJaxpr, CompiledCall]] = {}
+# The jit primitive's compiled calls, by jaxpr object (held weakly: a jaxpr traced anew
+# on each call, as grad(jit(f)) and vmap(jit(f)) do, takes its program with it) and
+# bounded (jaxprs kept alive elsewhere).
+_by_jaxpr = WeakLRUCache(1024)
 
 
 def run_closed_jaxpr(closed: ClosedJaxpr, name: str, args, donated=()):
   """The impl of the jit primitive: compiles ``closed`` once (per object) and runs it."""
-  key = (id(closed), tuple(donated))
-  hit = _by_jaxpr.get(key)
-  if hit is None or hit[0] is not closed:
-    hit = _by_jaxpr[key] = (closed, compile_closed_jaxpr(closed, name, donated=donated))
-  return hit[1](args, donated)
+  donated = tuple(donated)
+  c = _by_jaxpr.get(closed, donated)
+  if c is None:
+    c = compile_closed_jaxpr(closed, name, donated=donated)
+    _by_jaxpr.set(closed, donated, c)
+  return c(args, donated)

@@ -172,7 +172,7 @@ def canonicalize_dtype(dtype) -> np.dtype:
   if dt not in _jax_dtype_set:
     raise _invalid_dtype_error(dt)
   out = dt if config.jax_enable_x64 else _to_32bit.get(dt, dt)
-  if dtype is not None:
+  if dtype is not None and len(_canon_cache) < 4096:  # (bounded: any string may come)
     try:
       _canon_cache[dtype] = out
     except TypeError:
@@ -229,7 +229,8 @@ def dtype(x: Any, canonicalize: bool = False) -> np.dtype:
       except KeyError:
         # (np.dtype objects are falsy, so no `or` here.)
         dt = python_scalar_dtypes[x] if x in python_scalar_dtypes else np.dtype(x)
-        _dtype_like_cache[x] = dt
+        if len(_dtype_like_cache) < 4096:  # (bounded: "S1", "S2", ... are dtypes too)
+          _dtype_like_cache[x] = dt
     else:
       dt = getattr(x, "dtype", None)  # arrays, NumPy scalars, tracers, ...
       if type(dt) not in _dtype_classes and not isinstance(dt, np.dtype):

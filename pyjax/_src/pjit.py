@@ -13,6 +13,7 @@ from typing import Callable, Sequence
 
 from pyjax._src import api_util, core, devices as devices_mod, dispatch, tree_util
 from pyjax._src.array import ArrayImpl, PendingArray, asarray_value
+from pyjax._src.caches import put_bounded
 from pyjax._src.config import config
 from pyjax._src.core import ClosedJaxpr, Primitive
 from pyjax._src.interpreters import ad, batching, lowering
@@ -190,6 +191,10 @@ class _Entry:
 
 # ---------------------------------------------------------------- jit
 
+# Signatures (with their compiled programs) one jitted function keeps; the oldest traced
+# goes first beyond this.
+MAX_SIGNATURES = 1024
+
 
 class JitWrapped:
   """What ``jit(fun)`` returns: callable, with ``lower``/``trace``/``eval_shape``."""
@@ -268,7 +273,7 @@ class JitWrapped:
     if entry is None:
       leaves, entry = self._trace(static_key, dyn, dkw, args, kwargs)
       if not entry.tracer_consts:
-        self._cache[key] = entry
+        put_bounded(self._cache, key, entry, MAX_SIGNATURES)
     return leaves, entry, static_key
 
   # ------------------------------------------------------------ calling
@@ -289,7 +294,7 @@ class JitWrapped:
         entry = self._cache.get(key)
         if entry is None:
           _, entry, _ = self._entry(args, kwargs)
-          self._cache[key] = entry
+          put_bounded(self._cache, key, entry, MAX_SIGNATURES)
         c = entry.compiled
         if c is None or self._device is not None or dispatch.gpu_found:
           outs = _run(entry, args, (), self._device)

@@ -23,7 +23,8 @@ MAX_FUNCTION_LEVEL = 10
 LAYERS = [
     (0, "base", ["pyjax._src.config", "pyjax._src.errors", "pyjax._src.dtypes",
                  "pyjax._src.tree_util", "pyjax._src.tree_keys",
-                 "pyjax._src.tree_registry", "pyjax._src.util"]),
+                 "pyjax._src.tree_registry", "pyjax._src.util",
+                 "pyjax._src.caches"]),
     (1, "core", ["pyjax._src.core"]),
     (2, "array", ["pyjax._src.devices", "pyjax._src.array"]),
     (3, "interp", ["pyjax._src.interpreters.*", "pyjax._src.api_util"]),

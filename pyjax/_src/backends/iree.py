@@ -11,21 +11,28 @@ back without a copy by mapping the buffer (a read-only NumPy view).
 (asynchronous dispatch). All calls on a device form one in-order stream (see
 ``Stream``); a result's ``DeviceBuffer`` carries the fence it is ready at.
 
-Compiled modules are cached in memory and on disk, keyed by the module text,
-the compiler version and the flags; a disk entry carries a SHA-256 of its bytes
-and is recompiled when it does not match.
+Compiled modules are cached in memory and on disk, keyed by the module text, the
+compiler and runtime versions and the flags, with ``host`` resolved to this CPU's model
+and features (an entry made on another CPU could die of an illegal instruction). A disk
+entry carries its key and a SHA-256 of its bytes; one that does not match, or that the
+runtime refuses, is reported once, recompiled and replaced. The disk cache keeps the
+least recently used entries within ``jax_compilation_cache_max_size`` bytes.
 """
 from __future__ import annotations
 
 import hashlib
 import os
 import re
+import platform as _platform
 import tempfile
 import threading
+import time
+import warnings
 
 import numpy as np
 
 from pyjax._src import devices as _devices_mod, dtypes
+from pyjax._src.caches import LRUCache
 from pyjax._src.config import config
 
 _lock = threading.Lock()
@@ -64,16 +71,89 @@ def platform_flags(platform: str):
   return CUDA_FLAGS
 
 
+_versions = None
+
+
 def compiler_version() -> str:
   from iree.compiler import version
   return f"{version.VERSION}-{version.REVISIONS}"
 
 
+def runtime_version() -> str:
+  _runtime()
+  from iree.runtime import version
+  return f"{version.VERSION}-{version.REVISIONS}"
+
+
+# ---------------------------------------------------------------- the host CPU
+
+# The /proc/cpuinfo fields that tell CPUs apart: model and features (x86, Arm, RISC-V).
+_CPUINFO_FIELDS = frozenset((
+    "vendor_id", "cpu family", "model", "model name", "stepping", "flags",
+    "CPU implementer", "CPU architecture", "CPU variant", "CPU part", "CPU revision",
+    "Features", "isa", "uarch", "mvendorid", "marchid", "mimpid"))
+_host_cpu = None
+
+
+def host_cpu() -> str:
+  """What ``--iree-llvmcpu-target-cpu=host`` compiles for. LLVM's host detection reads
+  the CPU's model and feature bits (cpuid), which Linux lists in /proc/cpuinfo; elsewhere
+  the compiler is asked once for the target it resolves. Cached for the process."""
+  global _host_cpu
+  if _host_cpu is None:
+    _host_cpu = _cpuinfo() or _compiler_host_target()
+  return _host_cpu
+
+
+def _cpuinfo() -> str | None:
+  try:
+    with open("/proc/cpuinfo") as f:
+      lines = f.read().splitlines()
+  except OSError:
+    return None
+  seen = set()
+  for line in lines:
+    k, _, v = line.partition(":")
+    if k.strip() in _CPUINFO_FIELDS:
+      seen.add(f"{k.strip()}: {' '.join(sorted(v.split()))}")
+  return "\n".join([_platform.machine(), *sorted(seen)]) if seen else None
+
+
+_HOST_PROBE = """func.func @main(%a: tensor<4xf32>) -> tensor<4xf32> {
+  %0 = stablehlo.add %a, %a : tensor<4xf32>
+  return %0 : tensor<4xf32>
+}"""
+
+
+def _compiler_host_target() -> str:
+  """The ``cpu`` and ``cpu_features`` of the executable target IREE makes for ``host``."""
+  try:
+    from iree.compiler import compile_str
+    out = compile_str(_HOST_PROBE, input_type="stablehlo",
+                      extra_args=[*CPU_FLAGS, "--compile-to=executable-sources"])
+    text = out.decode(errors="replace") if isinstance(out, bytes) else str(out)
+    found = re.findall(r'\b(cpu|cpu_features) = "([^"]*)"', text)
+    if found:
+      return "\n".join([_platform.machine(), *sorted(set(f"{k}: {v}" for k, v in found))])
+  except Exception:
+    pass
+  return f"{_platform.machine()} {_platform.processor()} (unresolved)"
+
+
 # ---------------------------------------------------------------- compilation + caches
 
-_mem_cache: dict[str, bytes] = {}
-stats = {"compiles": 0, "disk_hits": 0, "mem_hits": 0, "corrupt": 0}
-_MAGIC = b"PYJAXVMFB1"
+# Compiled modules by key; the least recently used go beyond 256 MiB.
+_mem_cache = LRUCache(4096, max_weight=256 << 20, weigh=len)
+stats = {"compiles": 0, "disk_hits": 0, "mem_hits": 0, "corrupt": 0, "mismatched": 0,
+         "load_failures": 0, "write_failures": 0, "evicted": 0}
+# An entry: magic, SHA-256 of the rest, the entry's key, SHA-256 of the module text, the
+# VM flatbuffer.
+_MAGIC = b"PYJAXVMFB2"
+_HOST_CPU_FLAG = "--iree-llvmcpu-target-cpu=host"
+_warned: set = set()  # kinds of cache errors already reported in this process
+_unwritable: set = set()  # cache directories a write failed in: not written again
+_disk_usage: dict = {}  # cache directory -> bytes it holds, as this process knows
+STALE_TMP_SECONDS = 3600  # a temporary file this old was left by a writer that died
 
 
 def cache_dir() -> str:
@@ -84,40 +164,147 @@ def cache_dir() -> str:
   return d
 
 
-def cache_key(text: str, flags) -> str:
-  h = hashlib.sha256()
-  for part in (compiler_version(), "\0".join(flags), text):
-    h.update(part.encode())
+def _keys(text: str, flags) -> tuple[str, bytes]:
+  """(the cache key: hex SHA-256 of the compiler and runtime versions, the flags with
+  ``host`` resolved to this CPU, and the text; SHA-256 of the text)."""
+  global _versions
+  if _versions is None:
+    _versions = f"{compiler_version()}\0{runtime_version()}"
+  text_hash = hashlib.sha256(text.encode()).digest()
+  h = hashlib.sha256(_versions.encode())
+  for f in flags:
     h.update(b"\1")
-  return h.hexdigest()
+    h.update((f"{f}:{host_cpu()}" if f == _HOST_CPU_FLAG else f).encode())
+  h.update(b"\2")
+  h.update(text_hash)
+  return h.hexdigest(), text_hash
 
 
-def _read_disk(path: str) -> bytes | None:
+def cache_key(text: str, flags) -> str:
+  return _keys(text, flags)[0]
+
+
+def _warn_once(kind: str, message: str) -> None:
+  if kind not in _warned:
+    _warned.add(kind)
+    warnings.warn(message + " (Reported once per process.)", stacklevel=2)
+
+
+def _read_disk(path: str, key: str, text_hash: bytes) -> bytes | None:
+  """The entry's module, or None: missing, or unusable (reported once; the caller
+  recompiles and replaces it)."""
   try:
     with open(path, "rb") as f:
       blob = f.read()
   except OSError:
     return None
   n = len(_MAGIC)
-  if len(blob) < n + 32 or blob[:n] != _MAGIC:
+  if len(blob) < n + 96 or blob[:n] != _MAGIC or \
+      hashlib.sha256(blob[n + 32:]).digest() != blob[n:n + 32]:
     stats["corrupt"] += 1
-    return None
-  digest, payload = blob[n:n + 32], blob[n + 32:]
-  if hashlib.sha256(payload).digest() != digest:
-    stats["corrupt"] += 1
-    return None
-  return payload
+    why = "its checksum does not match (a truncated or damaged file)"
+  elif blob[n + 32:n + 64] != bytes.fromhex(key) or blob[n + 64:n + 96] != text_hash:
+    stats["mismatched"] += 1
+    why = "it holds another module (its stored key differs from its name)"
+  else:
+    try:
+      os.utime(path)  # recently used: evicted last
+    except OSError:
+      pass
+    return blob[n + 96:]
+  _warn_once("read", f"pyjax: the compilation cache entry {path} is unusable: {why}. "
+                     "Recompiling the module and replacing the entry.")
+  return None
 
 
-def _write_disk(path: str, payload: bytes) -> None:
+def _write_all(fd: int, data: bytes) -> None:
+  view = memoryview(data)
+  while view:
+    view = view[os.write(fd, view):]
+
+
+def _write_disk(path: str, key: str, text_hash: bytes, payload: bytes) -> None:
+  """Writes the entry (atomically: readers never see half of one), then evicts the least
+  recently used entries beyond ``jax_compilation_cache_max_size``. A directory that
+  cannot be written (no permission, a full disk) is reported once and not written to
+  again in this process; no temporary file is left behind."""
+  d = os.path.dirname(os.path.dirname(path))
+  limit = config.jax_compilation_cache_max_size
+  body = bytes.fromhex(key) + text_hash + payload
+  blob = _MAGIC + hashlib.sha256(body).digest() + body
+  if d in _unwritable or 0 <= limit < len(blob):
+    return
+  tmp = None
   try:
     os.makedirs(os.path.dirname(path), exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
-    with os.fdopen(fd, "wb") as f:
-      f.write(_MAGIC + hashlib.sha256(payload).digest() + payload)
-    os.replace(tmp, path)  # atomic: readers never see a half-written entry
+    try:
+      _write_all(fd, blob)
+    finally:
+      os.close(fd)
+    os.replace(tmp, path)
+    tmp = None
+  except OSError as e:
+    stats["write_failures"] += 1
+    _unwritable.add(d)
+    _warn_once("write", f"pyjax: cannot write to the compilation cache in {d}: {e}. "
+                        "Compiled modules are not cached on disk in this process; set "
+                        "jax_compilation_cache_dir to a writable directory, or "
+                        "jax_compilation_cache_max_size to 0 to turn the disk cache off.")
+    return
+  finally:
+    if tmp is not None:
+      try:
+        os.unlink(tmp)
+      except OSError:
+        pass
+  if limit > 0:
+    # The directory is scanned (a few ms per thousand entries) on this process's first
+    # write and whenever the size it knows of (that scan's plus its own writes) passes
+    # the limit; other processes' writes are seen at those scans.
+    used = _disk_usage.get(d)
+    if used is None or used + len(blob) > limit:
+      _disk_usage[d] = _evict(d, limit)
+    else:
+      _disk_usage[d] = used + len(blob)
+
+
+def _evict(d: str, limit: int) -> int:
+  """Removes the least recently used entries of cache directory ``d`` until it holds at
+  most ``limit`` bytes, and temporary files a dead writer left; returns the bytes left."""
+  entries, total, now = [], 0, time.time()
+  try:
+    subdirs = [e.path for e in os.scandir(d) if len(e.name) == 2 and e.is_dir()]
   except OSError:
-    pass  # the disk cache is an optimisation only
+    return 0
+  for sub in subdirs:
+    try:
+      files = list(os.scandir(sub))
+    except OSError:
+      continue
+    for e in files:
+      try:
+        st = e.stat()
+        if e.name.endswith(".vmfb"):
+          entries.append((st.st_mtime, st.st_size, e.path))
+          total += st.st_size
+        elif e.name.startswith(".tmp-") and now - st.st_mtime > STALE_TMP_SECONDS:
+          os.unlink(e.path)
+      except OSError:  # removed by another process meanwhile
+        pass
+  if total <= limit:
+    return total
+  entries.sort()
+  for _, size, p in entries:
+    try:
+      os.unlink(p)
+      stats["evicted"] += 1
+    except OSError:
+      pass
+    total -= size
+    if total <= limit:
+      break
+  return total
 
 
 ASYNC_FLAGS = ("--iree-execution-model=async-external",)
@@ -129,51 +316,70 @@ def _crashed(message: str) -> bool:
           or re.search(r"Error code: -\d+", message) is not None)
 
 
-def compile_module(text: str, platform: str = "cpu", asynchronous: bool = False) -> bytes:
+def compile_module(text: str, platform: str = "cpu", asynchronous: bool = False,
+                   cached: bool = True) -> bytes:
   """The VM flatbuffer for ``text``, from the memory cache, the disk cache or IREE;
-  ``asynchronous``: ``main`` takes wait/signal fences (for ``Stream``)."""
+  ``asynchronous``: ``main`` takes wait/signal fences (for ``Stream``); ``cached=False``
+  compiles anew and replaces the cached module."""
   base = flags = platform_flags(platform)
   if asynchronous:
     flags = flags + ASYNC_FLAGS
-  key = cache_key(text, flags)
-  hit = _mem_cache.get(key)
-  if hit is not None:
-    stats["mem_hits"] += 1
-    return hit
+  key, text_hash = _keys(text, flags)
+  if cached:
+    hit = _mem_cache.get(key)
+    if hit is not None:
+      stats["mem_hits"] += 1
+      return hit
+  use_disk = config.jax_compilation_cache_max_size != 0
   path = os.path.join(cache_dir(), key[:2], key + ".vmfb")
-  payload = _read_disk(path)
+  payload = _read_disk(path, key, text_hash) if cached and use_disk else None
   if payload is not None:
     stats["disk_hits"] += 1
-  else:
-    from iree.compiler import compile_str
-    from iree.compiler.tools.core import CompilerToolError
+    _mem_cache[key] = payload
+    return payload
+  from iree.compiler import compile_str
+  from iree.compiler.tools.core import CompilerToolError
+  try:
     try:
-      try:
+      payload = compile_str(text, input_type="stablehlo", extra_args=list(flags))
+    except CompilerToolError as e:
+      missing = re.findall(r"undefined symbol: (\S+)", str(e))
+      if _crashed(str(e)) and "--iree-opt-data-tiling" in flags:
+        # IREE's data-tiling encoding pass crashes on some modules (seen with
+        # unrolled loops of small dots): compile those without data tiling.
+        flags = tuple(f for f in flags if f != "--iree-opt-data-tiling")
         payload = compile_str(text, input_type="stablehlo", extra_args=list(flags))
-      except CompilerToolError as e:
-        if _crashed(str(e)) and "--iree-opt-data-tiling" in flags:
-          # IREE's data-tiling encoding pass crashes on some modules (seen with
-          # unrolled loops of small dots): compile those without data tiling.
-          flags = tuple(f for f in flags if f != "--iree-opt-data-tiling")
-          payload = compile_str(text, input_type="stablehlo", extra_args=list(flags))
-          stats["compiles"] += 1
-          _write_disk(path, payload)
-          _mem_cache[key] = payload
-          return payload
-        missing = re.findall(r"undefined symbol: (\S+)", str(e))
-        if base is CUDA_FLAGS or not missing or any(m.startswith("_") for m in missing):
-          raise
+      elif base is CUDA_FLAGS or not missing or any(m.startswith("_") for m in missing):
+        raise
+      else:
         # float64 math calls libm, which IREE's embedded (self-contained) executables
         # cannot link: link a system shared library instead.
         payload = compile_str(text, input_type="stablehlo",
                               extra_args=[*flags, "--iree-llvmcpu-link-embedded=false"])
-    except CompilerToolError as e:
-      raise RuntimeError(f"IREE failed to compile the lowered module:\n{e}\n"
-                         f"Module:\n{text}") from None
-    stats["compiles"] += 1
-    _write_disk(path, payload)
+  except CompilerToolError as e:
+    raise RuntimeError(f"IREE failed to compile the lowered module:\n{e}\n"
+                       f"Module:\n{text}") from None
+  stats["compiles"] += 1
+  if use_disk:
+    _write_disk(path, key, text_hash, payload)
   _mem_cache[key] = payload
   return payload
+
+
+def load_module(text: str, platform: str, driver: str, n_out: int,
+                asynchronous: bool = False) -> "Executable":
+  """``text`` compiled (or cached) and loaded on ``driver``. A cached module the
+  runtime refuses (made by another IREE, damaged) is reported once, recompiled and
+  replaced."""
+  vmfb = compile_module(text, platform, asynchronous)
+  try:
+    return Executable(vmfb, driver, n_out)
+  except (RuntimeError, ValueError) as e:
+    stats["load_failures"] += 1
+    _warn_once("load", f"pyjax: IREE's runtime refused a cached compiled module ({e}). "
+                       "Recompiling it and replacing the cache entry.")
+  return Executable(compile_module(text, platform, asynchronous, cached=False), driver,
+                    n_out)
 
 
 # ---------------------------------------------------------------- runtime

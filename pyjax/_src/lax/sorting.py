@@ -139,6 +139,10 @@ def _sort_lower(ctx, *xs, dimension, is_stable, num_keys):
                f"iota_dimension = {dimension} : i64")
   # IREE cannot compile a sort of rank >= 2 with two operands that are iotas along
   # the sort dimension fused into it (argsort's and ours); a barrier keeps them out.
+  # IREE sorts in place in its operands' buffers, and the barrier's results share the
+  # buffers of its operands: a value with other uses (or an equal iota IREE merged with
+  # ours) would be seen sorted there. Passing the barrier's results on through a second
+  # barrier after the sort gives them a later use, so IREE sorts copies of them.
   ops = ctx.op("stablehlo.optimization_barrier", [*xs, pos],
                [x.aval for x in xs] + [pos.aval])
   scal = [ShapedArray((), x.aval.dtype) for x in ops]
@@ -155,7 +159,9 @@ def _sort_lower(ctx, *xs, dimension, is_stable, num_keys):
   reg = ctx.region([a for s in scal for a in (s, s)], body)
   outs = ctx.op("stablehlo.sort", ops, [x.aval for x in ops],
                 f"dimension = {dimension} : i64, is_stable = true", [reg])
-  return outs[:-1]
+  keep = ctx.op("stablehlo.optimization_barrier", [*outs[:-1], *ops],
+                [x.aval for x in outs[:-1]] + [x.aval for x in ops])
+  return keep[:len(xs)]
 
 
 sort_p.lower = _sort_lower

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import time
 
 import numpy as np
 import pytest
@@ -40,40 +41,249 @@ def _run(vmfb, driver="local-sync"):
   return iree.to_host(iree.DeviceBuffer(out, driver), (4,), np.float32)
 
 
-def test_disk_cache_roundtrip_and_corruption(cache_dir):
+def _option(request, name, value):
+  """Sets config option ``name`` for the rest of the test."""
+  old = getattr(pyjax.config, name)
+  pyjax.config.update(name, value)
+  request.addfinalizer(lambda: pyjax.config.update(name, old))
+
+
+def _reset_warnings(monkeypatch):
+  monkeypatch.setattr(iree, "_warned", set())
+
+
+def _path(text, asynchronous=False):
+  flags = iree.platform_flags("cpu") + (iree.ASYNC_FLAGS if asynchronous else ())
+  key, text_hash = iree._keys(text, flags)
+  return os.path.join(iree.cache_dir(), key[:2], key + ".vmfb"), key, text_hash
+
+
+MUL = MODULE.replace("stablehlo.add", "stablehlo.multiply")
+
+
+@pytest.fixture(scope="module")
+def vmfbs(tmp_path_factory):
+  """The modules of MODULE (adds) and MUL (multiplies), compiled once."""
+  old = pyjax.config.jax_compilation_cache_dir
+  pyjax.config.update("jax_compilation_cache_dir", str(tmp_path_factory.mktemp("c")))
+  try:
+    return iree.compile_module(MODULE), iree.compile_module(MUL)
+  finally:
+    pyjax.config.update("jax_compilation_cache_dir", old)
+
+
+def test_disk_cache_roundtrip_and_corruption(cache_dir, monkeypatch):
+  _reset_warnings(monkeypatch)
   text = MODULE + f"// {cache_dir}\n"  # a key no other test uses
   n0 = iree.stats["compiles"]
   vmfb = iree.compile_module(text)
   assert iree.stats["compiles"] == n0 + 1
   files = _entries(cache_dir)
-  assert len(files) == 1
+  assert files == [_path(text)[0]]
   iree._mem_cache.clear()
   d0 = iree.stats["disk_hits"]
   assert iree.compile_module(text) == vmfb and iree.stats["disk_hits"] == d0 + 1
-  # Truncate the entry: detected by its checksum, recompiled, rewritten; no crash.
+  # Truncate the entry: detected by its checksum, reported, recompiled, rewritten.
   with open(files[0], "r+b") as f:
     f.truncate(os.path.getsize(files[0]) // 2)
   iree._mem_cache.clear()
   c0 = iree.stats["corrupt"]
-  vmfb2 = iree.compile_module(text)
+  with pytest.warns(UserWarning, match="entry .* is unusable: its checksum"):
+    vmfb2 = iree.compile_module(text)
   assert iree.stats["corrupt"] == c0 + 1 and iree.stats["compiles"] == n0 + 2
   np.testing.assert_array_equal(_run(vmfb2), [0, 2, 4, 6])
-  # Flip a payload byte: also detected.
+  iree._mem_cache.clear()
+  iree.compile_module(text)  # replaced: a good entry again
+  assert iree.stats["disk_hits"] == d0 + 2
+  # Flip a payload byte: also detected, and reported only once per process.
   with open(files[0], "r+b") as f:
     f.seek(-5, os.SEEK_END)
     b = f.read(1)
     f.seek(-5, os.SEEK_END)
     f.write(bytes([b[0] ^ 0xFF]))
   iree._mem_cache.clear()
-  iree.compile_module(text)
+  import warnings
+  with warnings.catch_warnings():
+    warnings.simplefilter("error")
+    iree.compile_module(text)
   assert iree.stats["corrupt"] == c0 + 2
 
 
-def test_cache_key_depends_on_text_flags_and_version():
+def test_cache_key_depends_on_text_flags_versions_and_cpu(monkeypatch):
   k = iree.cache_key(MODULE, iree.CPU_FLAGS)
   assert k != iree.cache_key(MODULE + " ", iree.CPU_FLAGS)
   assert k != iree.cache_key(MODULE, iree.CPU_FLAGS[:-1])
-  assert iree.compiler_version() in "".join([iree.compiler_version()])
+  cpu = iree.host_cpu()
+  assert cpu and cpu == iree.host_cpu()
+  if os.path.exists("/proc/cpuinfo") and iree._cpuinfo() is not None:
+    assert cpu == iree._cpuinfo()
+    with open("/proc/cpuinfo") as f:
+      flags = next((ln for ln in f if ln.split(":")[0].strip() in ("flags", "Features")),
+                   None)
+    if flags is not None:  # the features are in the key
+      assert all(w in cpu for w in flags.split(":", 1)[1].split())
+  monkeypatch.setattr(iree, "_host_cpu", cpu + " with one feature less")
+  assert iree.cache_key(MODULE, iree.CPU_FLAGS) != k
+  assert iree.cache_key(MODULE, iree.CUDA_FLAGS) == iree.cache_key(MODULE, iree.CUDA_FLAGS)
+  monkeypatch.setattr(iree, "_host_cpu", cpu)
+  assert iree.cache_key(MODULE, iree.CPU_FLAGS) == k
+  monkeypatch.setattr(iree, "_versions", "another\0runtime")
+  assert iree.cache_key(MODULE, iree.CPU_FLAGS) != k
+  assert iree.runtime_version() and iree.compiler_version()
+
+
+def test_compiler_resolves_host_to_a_named_cpu():
+  """Where there is no /proc/cpuinfo, the key holds the target IREE makes of ``host``."""
+  t = iree._compiler_host_target()
+  assert "cpu: " in t and "(unresolved)" not in t, t
+  assert "cpu: host" not in t
+
+
+def test_entry_made_on_another_cpu_is_never_loaded(cache_dir, monkeypatch, vmfbs):
+  """An entry compiled for another CPU has another key; planted under this CPU's name
+  (an entry written by a key that ignored the CPU), its stored key gives it away."""
+  _reset_warnings(monkeypatch)
+  text = MODULE + "// another cpu\n"
+  cpu = iree.host_cpu()
+  monkeypatch.setattr(iree, "_host_cpu", "a CPU with other features")
+  other, key, text_hash = _path(text)
+  iree._write_disk(other, key, text_hash, vmfbs[0])  # what that CPU's process wrote
+  monkeypatch.setattr(iree, "_host_cpu", cpu)
+  mine = _path(text)[0]
+  assert mine != other and not os.path.exists(mine)
+  iree._mem_cache.clear()
+  n0, d0 = iree.stats["compiles"], iree.stats["disk_hits"]
+  iree.compile_module(text)
+  assert iree.stats["compiles"] == n0 + 1 and iree.stats["disk_hits"] == d0
+  os.replace(other, mine)  # the other CPU's entry under this CPU's name
+  iree._mem_cache.clear()
+  m0 = iree.stats["mismatched"]
+  with pytest.warns(UserWarning, match="holds another module"):
+    iree.compile_module(text)
+  assert iree.stats["mismatched"] == m0 + 1 and iree.stats["compiles"] == n0 + 2
+  with open(mine, "rb") as f:  # replaced by this CPU's entry
+    assert f.read()[len(iree._MAGIC) + 32:][:32] == bytes.fromhex(_path(text)[1])
+
+
+def test_entry_with_a_valid_checksum_for_another_function_is_not_run(cache_dir,
+                                                                     monkeypatch, vmfbs):
+  _reset_warnings(monkeypatch)
+  add_text, mul_text = MODULE + "// f\n", MUL + "// g\n"
+  add_path, add_key, add_hash = _path(add_text)
+  mul_path = _path(mul_text)[0]
+  iree._write_disk(add_path, add_key, add_hash, vmfbs[0])
+  os.makedirs(os.path.dirname(mul_path), exist_ok=True)
+  with open(add_path, "rb") as f, open(mul_path, "wb") as g:
+    g.write(f.read())  # a valid entry, for the other function
+  iree._mem_cache.clear()
+  with pytest.warns(UserWarning, match="holds another module"):
+    vmfb = iree.compile_module(mul_text)
+  np.testing.assert_array_equal(_run(vmfb), [0, 1, 4, 9])  # x * x, not x + x
+  iree._mem_cache.clear()
+  d0 = iree.stats["disk_hits"]
+  np.testing.assert_array_equal(_run(iree.compile_module(mul_text)), [0, 1, 4, 9])
+  assert iree.stats["disk_hits"] == d0 + 1  # the entry was replaced
+
+
+def test_cached_module_the_runtime_refuses_is_recompiled(cache_dir, monkeypatch):
+  """An entry whose checksum and key match but which the runtime cannot load (another
+  IREE's format): reported once, recompiled and replaced; never a permanent failure."""
+  _reset_warnings(monkeypatch)
+  text = MODULE + "// refused\n"
+  path, key, text_hash = _path(text)
+  iree._write_disk(path, key, text_hash, b"not a VM module" * 8)
+  iree._mem_cache.clear()
+  f0 = iree.stats["load_failures"]
+  with pytest.warns(UserWarning, match="refused a cached compiled module"):
+    ex = iree.load_module(text, "cpu", "local-sync", 1)
+  assert iree.stats["load_failures"] == f0 + 1
+  a = iree.to_device(np.arange(4, dtype=np.float32), "local-sync")
+  out, = ex.call([a.view, a.view])
+  np.testing.assert_array_equal(
+      iree.to_host(iree.DeviceBuffer(out, "local-sync"), (4,), np.float32), [0, 2, 4, 6])
+  iree._mem_cache.clear()
+  iree.load_module(text, "cpu", "local-sync", 1)  # the replaced entry loads
+  assert iree.stats["load_failures"] == f0 + 1
+  # Through jit: a refused entry of a jitted function's module is recompiled too.
+  f = pyjax.jit(lambda x: x * 3.0 + 1.0)
+  x = pyjax.numpy.arange(3.0)
+  text = f.lower(x).as_text()
+  path, key, text_hash = _path(text)
+  iree._write_disk(path, key, text_hash, b"junk" * 64)
+  iree._mem_cache.clear()
+  np.testing.assert_array_equal(f(x), [1.0, 4.0, 7.0])  # (warned once already)
+  assert iree.stats["load_failures"] == f0 + 2
+
+
+def _no_tmp_files(d):
+  return [f for _, _, fs in os.walk(d) for f in fs if f.startswith(".tmp-")]
+
+
+@pytest.mark.parametrize("how", ["file-in-path", "chmod", "full-disk"])
+def test_unwritable_cache_dir_warns_once_and_leaves_nothing(tmp_path, monkeypatch, how,
+                                                             vmfbs, request):
+  _reset_warnings(monkeypatch)
+  d = tmp_path / "cache"
+  if how == "file-in-path":  # (chmod does not stop root)
+    (tmp_path / "file").write_text("")
+    d = tmp_path / "file" / "cache"
+  elif how == "chmod":
+    if os.geteuid() == 0:
+      pytest.skip("root writes to read-only directories (the other cases cover it)")
+    d.mkdir()
+    d.chmod(0o500)
+  else:
+    def full(fd, data):  # half of it fits
+      os.write(fd, data[:len(data) // 2])
+      raise OSError(28, "No space left on device")
+    monkeypatch.setattr(iree, "_write_all", full)
+  _option(request, "jax_compilation_cache_dir", str(d))
+  w0 = iree.stats["write_failures"]
+  try:
+    with pytest.warns(UserWarning, match="cannot write to the compilation cache"):
+      for i in range(3):  # go on without the disk cache; one warning
+        iree._write_disk(_path(f"{i}")[0], *_path(f"{i}")[1:], vmfbs[0])
+    assert iree.stats["write_failures"] == w0 + 1
+    if os.path.isdir(d):
+      assert _no_tmp_files(d) == [] and _entries(d) == []
+    iree._mem_cache.clear()
+    np.testing.assert_array_equal(_run(iree.compile_module(MODULE)), [0, 2, 4, 6])
+  finally:
+    if how == "chmod":
+      d.chmod(0o700)
+
+
+def test_disk_cache_evicts_least_recently_used(cache_dir, vmfbs, request):
+  vmfb = vmfbs[0]
+  size = len(iree._MAGIC) + 96 + len(vmfb)
+  _option(request, "jax_compilation_cache_max_size", int(size * 2.5))
+  texts = [MODULE + f"// lru {i}\n" for i in range(4)]
+  paths = [_path(t) for t in texts]
+  now = time.time()
+  for (p, k, h), age in zip(paths[:2], (100, 50)):
+    iree._write_disk(p, k, h, vmfb)
+    os.utime(p, (now - age, now - age))
+  iree._mem_cache.clear()
+  d0 = iree.stats["disk_hits"]
+  iree.compile_module(texts[0])  # a hit: now the most recently used
+  assert iree.stats["disk_hits"] == d0 + 1 and os.path.getmtime(paths[0][0]) > now - 10
+  sub = os.path.dirname(paths[0][0])
+  for name, age in ((".tmp-dead", 2 * iree.STALE_TMP_SECONDS), (".tmp-live", 0)):
+    with open(os.path.join(sub, name), "wb") as f:  # a dead and a live writer's files
+      f.write(b"x")
+    os.utime(os.path.join(sub, name), (now - age, now - age))
+  iree._write_disk(*paths[2], vmfb)  # 3 entries > 2.5: the least recently used goes
+  assert sorted(_entries(cache_dir)) == sorted([paths[0][0], paths[2][0]])
+  assert _no_tmp_files(cache_dir) == [".tmp-live"]
+  # Larger than the whole cache: not written; size 0: no disk cache at all.
+  _option(request, "jax_compilation_cache_max_size", size - 1)
+  iree._write_disk(*paths[3], vmfb)
+  assert not os.path.exists(paths[3][0])
+  _option(request, "jax_compilation_cache_max_size", 0)
+  iree._mem_cache.clear()
+  iree.compile_module(texts[3])
+  assert not os.path.exists(paths[3][0])
+  assert os.path.exists(paths[0][0])
 
 
 def test_default_cache_dir_is_user_cache(monkeypatch):
