@@ -266,8 +266,7 @@ def _call_batch(vals, dims, call_jaxpr, num_consts, name, axis_name, batch_call)
     def body(*xs):
       return core.eval_jaxpr(call_jaxpr.jaxpr, [], *consts, *xs)
     body.__name__ = name
-    outs = batch_call(trace, body, boxed[num_consts:])
-    return tuple(map(list, zip(*[trace.to_batch_info(o) for o in outs]))) or ([], [])
+    return _unbox_batched(trace, batch_call(trace, body, boxed[num_consts:]))
   finally:
     trace.invalidate()
 
@@ -370,6 +369,11 @@ def _run_batched(spec, f, vals, dims):
   return [v for v, _ in info], [d for _, d in info]
 
 
+def _unbox_batched(trace, args):
+  info = [trace.to_batch_info(x) for x in args]
+  return [v for v, _ in info], [d for _, d in info]
+
+
 def _unbatched_zero(t, d):
   """A symbolic zero tangent as its rule sees it inside the vmap."""
   if d is None:
@@ -395,10 +399,9 @@ def batch_custom_jvp(trace, fun, jvp, args, symbolic_zeros):
   """BatchTrace's handling of a custom_jvp call: the same call on the parent trace,
   with the body batched and the rule batched (tangents batched like their primals,
   output tangents moved to their primals' dims)."""
-  info = [trace.to_batch_info(x) for x in args]
-  vals, dims = [v for v, _ in info], [d for _, d in info]
-  spec, size, name = (trace.tag, trace.axis_name, trace.axis_size), trace.axis_size, \
-      _name(fun)
+  vals, dims = _unbox_batched(trace, args)
+  size, name = trace.axis_size, _name(fun)
+  spec = (trace.tag, trace.axis_name, size)
   seen = {}
 
   def fun_b(*xs):
@@ -438,10 +441,9 @@ def batch_custom_vjp(trace, fun, fwd, bwd, args, out_avals, symbolic_zeros):
   with fwd and bwd batched. Residuals keep their batch dims; bwd gets cotangents at
   the outputs' dims and its results go to the inputs' dims, summed over the mapped
   axis for inputs that are not mapped."""
-  info = [trace.to_batch_info(x) for x in args]
-  vals, dims = [v for v, _ in info], [d for _, d in info]
-  spec, size, name = (trace.tag, trace.axis_name, trace.axis_size), trace.axis_size, \
-      _name(fun)
+  vals, dims = _unbox_batched(trace, args)
+  size, name = trace.axis_size, _name(fun)
+  spec = (trace.tag, trace.axis_name, size)
   seen = {}
 
   def fun_b(*xs):
