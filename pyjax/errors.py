@@ -1,11 +1,13 @@
 """JAX's error classes (``jax.errors``)."""
-from pyjax._src.errors import (ConcretizationTypeError, JAXIndexError, JAXTypeError,
+from pyjax._src.errors import (ConcretizationTypeError, InconclusiveDimensionOperation,
+                               JAXIndexError, JaxprTypeError, JaxRuntimeError, JAXTypeError,
                                KeyReuseError, NonConcreteBooleanIndexError,
                                TracerArrayConversionError, TracerBoolConversionError,
                                TracerIntegerConversionError, UnexpectedTracerError)
 
 __all__ = [
-    "ConcretizationTypeError", "JAXIndexError", "JAXTypeError", "KeyReuseError",
+    "ConcretizationTypeError", "InconclusiveDimensionOperation", "JAXIndexError",
+    "JaxprTypeError", "JaxRuntimeError", "JAXTypeError", "KeyReuseError",
     "NonConcreteBooleanIndexError", "TracerArrayConversionError",
     "TracerBoolConversionError", "TracerIntegerConversionError", "UnexpectedTracerError",
 ]

@@ -56,6 +56,14 @@ def check_close(a, b, dtype=None, *, scale=1.0, rtol=None, atol=None, check_dtyp
     np.testing.assert_array_equal(a, b, err_msg=err_msg)
 
 
+def same_error_class(ours: type, theirs: type) -> bool:
+  """Whether pyjax's exception class stands for JAX's: the same class, or NumPy's
+  AxisError (both a ValueError and an IndexError) for an axis out of bounds, where JAX
+  raises one or the other depending on the function."""
+  return ours is theirs or (ours is np.exceptions.AxisError and
+                            theirs in (ValueError, IndexError))
+
+
 def rand(shape, dtype, rng, *, low=None, high=None, special=False):
   """Random NumPy array of ``dtype``. ``rng`` is a Generator or an int seed. Floats are
   uniform in [low, high) (default [-3, 3)), integers in [low, high] (default the

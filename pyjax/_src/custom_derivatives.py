@@ -2,8 +2,10 @@
 
 A call is handed to the current trace (``process_custom_jvp_call`` /
 ``process_custom_vjp_call``) with flat functions. The JVP trace uses the
-user's rule; every other trace runs the function body. On the eager path
-(no transformation active) the function is simply called.
+user's rule; vmap passes the call on with the body and the rules batched;
+staging (jit) records one equation keeping the rules; other traces run the
+function body. On the eager path (no transformation active) the function is
+simply called.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import inspect
 from pyjax._src import api_util, core, dtypes, tree_util
 from pyjax._src.interpreters import ad, batching
 from pyjax._src.interpreters import partial_eval as pe
+from pyjax._src.lax import lax as lax_mod
 
 
 def _resolve_kwargs(fun, args, kwargs):
@@ -250,12 +253,22 @@ def _call_lower(ctx, *args, call_jaxpr, name, **_):
   return ctx.call(call_jaxpr.jaxpr, call_jaxpr.consts, args, name)
 
 
-def _call_batch(vals, dims, *, call_jaxpr, axis_name=None, **params):
-  """vmap of a staged custom call evaluates its batched body (the rule is not kept:
-  only a grad applied outside such a vmap would need it)."""
-  new, out_dims = batching.batch_jaxpr(call_jaxpr, batching.batch_size(vals, dims), dims,
-                                       axis_name)
-  return core.eval_jaxpr(new.jaxpr, new.consts, *vals), out_dims
+def _call_batch(vals, dims, call_jaxpr, num_consts, name, axis_name, batch_call):
+  """vmap of a staged custom call: the batched call, with its rules batched, staged
+  again. Closed-over values (the first ``num_consts`` operands) stay closed over."""
+  trace = batching.BatchTrace(core.trace_ctx.trace, axis_name,
+                              batching.batch_size(vals, dims))
+  try:
+    boxed = [v if d is None else batching.BatchTracer(trace, v, d)
+             for v, d in zip(vals, dims)]
+    consts = boxed[:num_consts]
+
+    def body(*xs):
+      return core.eval_jaxpr(call_jaxpr.jaxpr, [], *consts, *xs)
+    body.__name__ = name
+    return _unbox_batched(trace, batch_call(trace, body, boxed[num_consts:]))
+  finally:
+    trace.invalidate()
 
 
 def _pp_call(params):
@@ -272,7 +285,6 @@ def _staged_call_primitive(name):
   p.def_abstract_eval(lambda *a, call_jaxpr, **_: list(call_jaxpr.out_avals))
   p.lower = _call_lower
   p.pp_params = _pp_call
-  p.batch = _call_batch
   p.batch_with_axis_name = True
   return p
 
@@ -290,6 +302,16 @@ def _custom_jvp_call_jvp(primals, tangents, *, call_jaxpr, jvp, num_consts, symb
 
 
 custom_jvp_call_p.jvp = _custom_jvp_call_jvp
+
+
+def _custom_jvp_call_batch(vals, dims, *, call_jaxpr, jvp, num_consts, symbolic_zeros, name,
+                           axis_name=None):
+  return _call_batch(vals, dims, call_jaxpr, num_consts, name, axis_name,
+                     lambda t, body, args: batch_custom_jvp(t, body, jvp, args,
+                                                            symbolic_zeros))
+
+
+custom_jvp_call_p.batch = _custom_jvp_call_batch
 
 
 custom_vjp_call_p = _staged_call_primitive("custom_vjp_call")
@@ -312,6 +334,160 @@ def _custom_vjp_call_jvp(primals, tangents, *, call_jaxpr, fwd, bwd, num_consts,
 
 
 custom_vjp_call_p.jvp = _custom_vjp_call_jvp
+
+
+def _custom_vjp_call_batch(vals, dims, *, call_jaxpr, fwd, bwd, num_consts, symbolic_zeros,
+                           name, axis_name=None):
+  return _call_batch(vals, dims, call_jaxpr, num_consts, name, axis_name,
+                     lambda t, body, args: batch_custom_vjp(t, body, fwd, bwd, args, None,
+                                                            symbolic_zeros))
+
+
+custom_vjp_call_p.batch = _custom_vjp_call_batch
+
+
+# ---------------------------------------------------------------- batched calls
+#
+# Under vmap a custom call stays a custom call: its body and its rules run batched
+# on subtraces that share the BatchTrace's tag (so they read its tracers, closed-over
+# ones included), and the parent trace gets the call with batched rules. Output batch
+# dims are the body's when it ran, else the rule's; a rule run after the body (a staged
+# call differentiated later) has its outputs moved/broadcast to the body's dims.
+
+
+def _run_batched(spec, f, vals, dims):
+  """``f(*vals)`` (a flat list of outputs) with ``vals`` batched at ``dims`` on a
+  subtrace of ``spec = (tag, axis_name, axis_size)``; returns (values, dims)."""
+  tag, axis_name, size = spec
+  sub = batching.BatchTrace(core.trace_ctx.trace, axis_name, size)
+  sub.tag = tag
+  try:
+    outs = sub.call(f, vals, dims)
+    info = [sub.to_batch_info(o) for o in outs]
+  finally:
+    sub.invalidate()
+  return [v for v, _ in info], [d for _, d in info]
+
+
+def _unbox_batched(trace, args):
+  info = [trace.to_batch_info(x) for x in args]
+  return [v for v, _ in info], [d for _, d in info]
+
+
+def _unbatched_zero(t, d):
+  """A symbolic zero tangent as its rule sees it inside the vmap."""
+  if d is None:
+    return t
+  shape = t.aval.shape
+  return ad.Zero(t.aval.update(shape=shape[:d] + shape[d + 1:]))
+
+
+def _match_outs(name, outs, dims, want, size):
+  """Outputs moved to the batch dims ``want`` (None: the dims they have)."""
+  if want is None:
+    return outs, dims
+  for d, w in zip(dims, want):
+    if w is None and d is not None:
+      raise ValueError(
+          f"custom rule of {name} under vmap returned an output that varies along "
+          f"the mapped axis where the function's own output does not; make the "
+          f"function's output depend on the same inputs as its rule's.")
+  return [batching.matchaxis(o, d, w, size) for o, d, w in zip(outs, dims, want)], want
+
+
+def batch_custom_jvp(trace, fun, jvp, args, symbolic_zeros):
+  """BatchTrace's handling of a custom_jvp call: the same call on the parent trace,
+  with the body batched and the rule batched (tangents batched like their primals,
+  output tangents moved to their primals' dims)."""
+  vals, dims = _unbox_batched(trace, args)
+  size, name = trace.axis_size, _name(fun)
+  spec = (trace.tag, trace.axis_name, size)
+  seen = {}
+
+  def fun_b(*xs):
+    outs, seen["fun"] = _run_batched(spec, fun, xs, dims)
+    return outs
+
+  def jvp_b(primals, tangents):
+    n = len(primals)
+    tdims = [None if type(t) is ad.Zero else d for t, d in zip(tangents, dims)]
+    tangents = [_unbatched_zero(t, d) if type(t) is ad.Zero else t
+                for t, d in zip(tangents, dims)]
+
+    def f(*xs):
+      p, t = jvp(list(xs[:n]), list(xs[n:]))
+      return [*p, *t]
+    outs, ods = _run_batched(spec, f, [*primals, *tangents], [*dims, *tdims])
+    m = len(outs) // 2
+    po, pd, to, td = outs[:m], ods[:m], outs[m:], ods[m:]
+    want = seen.get("fun") or [p if p is not None else t for p, t in zip(pd, td)]
+    po, _ = _match_outs(name, po, pd, want, size)
+    to, _ = _match_outs(name, to, td, want, size)
+    seen["jvp"] = want
+    return po, to
+  fun_b.__name__ = name
+  prev, core.trace_ctx.trace = core.trace_ctx.trace, trace.parent
+  try:
+    outs = trace.parent.process_custom_jvp_call(fun_b, jvp_b, vals, symbolic_zeros)
+  finally:
+    core.trace_ctx.trace = prev
+  out_dims = seen["fun"] if "fun" in seen else seen["jvp"]
+  return [o if d is None else batching.BatchTracer(trace, o, d)
+          for o, d in zip(outs, out_dims)]
+
+
+def batch_custom_vjp(trace, fun, fwd, bwd, args, out_avals, symbolic_zeros):
+  """BatchTrace's handling of a custom_vjp call: the same call on the parent trace
+  with fwd and bwd batched. Residuals keep their batch dims; bwd gets cotangents at
+  the outputs' dims and its results go to the inputs' dims, summed over the mapped
+  axis for inputs that are not mapped."""
+  vals, dims = _unbox_batched(trace, args)
+  size, name = trace.axis_size, _name(fun)
+  spec = (trace.tag, trace.axis_name, size)
+  seen = {}
+
+  def fun_b(*xs):
+    outs, seen["fun"] = _run_batched(spec, fun, xs, dims)
+    return outs
+
+  def fwd_b(primals):
+    def f(*xs):
+      out, res = fwd(list(xs))
+      seen["n_out"] = len(out)
+      return [*out, *res]
+    outs, ods = _run_batched(spec, f, primals, dims)
+    n = seen["n_out"]
+    out, want = _match_outs(name, outs[:n], ods[:n], seen.get("fun"), size)
+    seen["fwd"], seen["res"] = want, ods[n:]
+    return out, outs[n:]
+
+  def bwd_b(res, cts):
+    nr = len(res)
+    outs, ods = _run_batched(spec, lambda *xs: bwd(list(xs[:nr]), list(xs[nr:])),
+                             [*res, *cts], [*seen["res"], *seen["fwd"]])
+    cts_in = []
+    for c, d, w in zip(outs, ods, dims):
+      if c is None or d == w:
+        cts_in.append(c)
+      elif w is None:  # an unmapped input: its cotangent summed over the mapped axis
+        cts_in.append(lax_mod.reduce_sum(c, (d,)))
+      else:
+        cts_in.append(batching.matchaxis(c, d, w, size))
+    return cts_in
+  fun_b.__name__ = name
+  prev, core.trace_ctx.trace = core.trace_ctx.trace, trace.parent
+  try:
+    outs = trace.parent.process_custom_vjp_call(fun_b, fwd_b, bwd_b, vals, out_avals,
+                                                symbolic_zeros)
+  finally:
+    core.trace_ctx.trace = prev
+  out_dims = seen["fun"] if "fun" in seen else seen["fwd"]
+  return [o if d is None else batching.BatchTracer(trace, o, d)
+          for o, d in zip(outs, out_dims)]
+
+
+batching.custom_batching_rules["custom_jvp"] = batch_custom_jvp
+batching.custom_batching_rules["custom_vjp"] = batch_custom_vjp
 
 
 def _stage(trace, prim, fun, args, **rule_params):

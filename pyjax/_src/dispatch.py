@@ -22,6 +22,7 @@ from pyjax._src.array import ArrayImpl, PendingArray, asarray_value
 from pyjax._src.backends import iree
 from pyjax._src.config import config
 from pyjax._src.core import ClosedJaxpr
+from pyjax._src.errors import JaxRuntimeError
 from pyjax._src.interpreters import lowering
 from pyjax._src.interpreters import partial_eval as pe
 
@@ -119,8 +120,11 @@ class CompiledCall:
       warnings.warn(f"Some donated buffers were not usable: {names}.\nSee an explanation "
                     "at https://docs.jax.dev/en/latest/faq.html#buffer-donation.")
     self.text = text
-    self.exe = iree.load_module(text, platform, self.driver, len(out_avals),
-                                asynchronous=self.driver == "local-task")
+    try:
+      self.exe = iree.load_module(text, platform, self.driver, len(out_avals),
+                                  asynchronous=self.driver == "local-task")
+    except RuntimeError as e:  # IREE's own text stays as the cause
+      raise _compile_error(closed, name, e) from e
     self.out_meta = [(tuple(a.shape), a.dtype, a.weak_type) for a in out_avals]
     self.const_bufs = [self._buffer(c) for c in consts]
     self.const_views = [b.view for b in self.const_bufs]
@@ -247,6 +251,25 @@ class CompiledCall:
 
 
 _new_object = object.__new__
+
+
+def _compile_error(closed: ClosedJaxpr, name: str, e: Exception) -> JaxRuntimeError:
+  """JAX's error for a program IREE failed to compile, naming the function."""
+  if "RESOURCE_EXHAUSTED" in str(e):
+    big = max((v.aval for eqn in closed.jaxpr.eqns for v in eqn.outvars),
+              key=lambda a: a.size * a.dtype.itemsize, default=None)
+    what = "" if big is None else (
+        f" Its largest array is {big.str_short(short_dtypes=False)} "
+        f"({big.size * big.dtype.itemsize} bytes).")
+    return JaxRuntimeError(
+        f"RESOURCE_EXHAUSTED: Out of memory while compiling jit({name}): the compiler "
+        f"evaluates arrays built from constants (such as jnp.zeros of a static shape) "
+        f"ahead of time.{what} Pass large arrays as arguments, or make them smaller.")
+  first = next((l.strip() for l in str(e).splitlines() if "error:" in l), "")
+  return JaxRuntimeError(
+      f"INTERNAL: the IREE compiler failed on the program of jit({name}); this is a bug "
+      f"in pyjax or IREE, please report it with the IREE output given as this error's "
+      f"cause. {first}".rstrip())
 
 
 def compile_closed_jaxpr(closed: ClosedJaxpr, name: str, text: str | None = None,

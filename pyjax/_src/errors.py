@@ -4,11 +4,18 @@ from __future__ import annotations
 _URL = "https://docs.jax.dev/en/latest/errors.html#jax.errors."
 
 
-class JAXTypeError(TypeError):
+class _JAXErrorMixin:
+  """JAX's errors end their message with a link to the class's documentation."""
+
+  def __init__(self, message: str):
+    super().__init__(f"{message}\nSee {_URL}{type(self).__name__}")
+
+
+class JAXTypeError(_JAXErrorMixin, TypeError):
   pass
 
 
-class JAXIndexError(IndexError):
+class JAXIndexError(_JAXErrorMixin, IndexError):
   pass
 
 
@@ -22,48 +29,63 @@ class ConcretizationTypeError(JAXTypeError):
   def __init__(self, tracer, context: str = ""):
     super().__init__(
         f"Abstract tracer value encountered where concrete value is expected: "
-        f"{tracer}\n{context}{_origin(tracer)}\n"
-        f"See {_URL}ConcretizationTypeError")
+        f"{tracer}\n{context}{_origin(tracer)}")
 
 
 class TracerBoolConversionError(ConcretizationTypeError):
   def __init__(self, tracer):
-    TypeError.__init__(
+    JAXTypeError.__init__(
         self,
         f"Attempted boolean conversion of traced array with shape "
         f"{tracer.aval.str_short()}.{_origin(tracer)}\n"
         f"To branch on a traced value use jax.lax.cond (or jnp.where); to loop while a "
-        f"traced condition holds use jax.lax.while_loop.\n"
-        f"See {_URL}TracerBoolConversionError")
+        f"traced condition holds use jax.lax.while_loop.")
 
 
 class TracerIntegerConversionError(JAXTypeError):
   def __init__(self, tracer):
     super().__init__(
         f"The __index__() method was called on traced array with shape "
-        f"{tracer.aval.str_short()}.{_origin(tracer)}\n"
-        f"See {_URL}TracerIntegerConversionError")
+        f"{tracer.aval.str_short()}.{_origin(tracer)}")
 
 
 class TracerArrayConversionError(JAXTypeError):
   def __init__(self, tracer):
     super().__init__(
         f"The numpy.ndarray conversion method __array__() was called on traced "
-        f"array with shape {tracer.aval.str_short()}.{_origin(tracer)}\n"
-        f"See {_URL}TracerArrayConversionError")
+        f"array with shape {tracer.aval.str_short()}.{_origin(tracer)}")
 
 
 class NonConcreteBooleanIndexError(JAXIndexError):
   def __init__(self, tracer):
     super().__init__(
-        f"Array boolean indices must be concrete; got {tracer.aval.str_short()}\n\n"
-        f"See {_URL}NonConcreteBooleanIndexError")
+        f"Array boolean indices must be concrete; got {tracer.aval.str_short()}\n")
 
 
-class UnexpectedTracerError(Exception):
-  def __init__(self, msg: str):
-    super().__init__(msg + f"\nSee {_URL}UnexpectedTracerError")
+class UnexpectedTracerError(JAXTypeError):
+  pass
 
 
 class KeyReuseError(JAXTypeError):
   pass
+
+
+class JaxprTypeError(TypeError):
+  """A jaxpr that does not type-check."""
+
+
+class InconclusiveDimensionOperation(Exception):
+  """A comparison of symbolic dimensions whose answer is unknown."""
+
+
+class JaxRuntimeError(RuntimeError):
+  """A failure in the runtime (compiling or running a program, allocating memory)."""
+
+
+# Named as JAX names them (tracebacks read ``pyjax.errors.UnexpectedTracerError``).
+for _cls in (JAXTypeError, JAXIndexError, ConcretizationTypeError, TracerBoolConversionError,
+             TracerIntegerConversionError, TracerArrayConversionError,
+             NonConcreteBooleanIndexError, UnexpectedTracerError, KeyReuseError,
+             JaxprTypeError, InconclusiveDimensionOperation, JaxRuntimeError):
+  _cls.__module__ = "pyjax.errors"
+del _cls

@@ -299,9 +299,7 @@ class PRNGKeyArray:
     if consumed.any():
       raise KeyReuseError(f"Previously-consumed key passed to {where} at index 0\n"
                           "Split a fresh key for each use (jax.random.split), or "
-                          "jax.random.clone the key to reuse it on purpose.\n"
-                          "See https://docs.jax.dev/en/latest/errors.html"
-                          "#jax.errors.KeyReuseError")
+                          "jax.random.clone the key to reuse it on purpose.")
     if consume:
       consumed[...] = True
 

@@ -1,12 +1,12 @@
 """Autodiff API: jvp, linearize, vjp, grad, value_and_grad, Jacobians, Hessians,
-custom rules, checkpoint; seed examples; JAX's errors."""
+checkpoint; seed examples; JAX's errors."""
 import numpy as np
 import pytest
 
 import pyjax
 import pyjax.numpy as jnp
-from pyjax import (checkpoint, custom_jvp, custom_vjp, grad, hessian, jacfwd, jacrev,
-                   jvp, lax, linearize, value_and_grad, vjp)
+from pyjax import (checkpoint, grad, hessian, jacfwd, jacrev, jvp, linearize,
+                   value_and_grad, vjp)
 from pyjax.test_util import check_grads
 from util import enable_x64
 
@@ -270,113 +270,6 @@ def test_grad_jaxpr_matches_jax_structure():
   assert "cos a" in text and "add_any" in text
 
 
-# ---------------------------------------------------------------- custom rules
-
-
-def test_custom_jvp():
-  @custom_jvp
-  def f(x, y):
-    return jnp.sin(x) * y
-
-  @f.defjvp
-  def f_jvp(primals, tangents):
-    x, y = primals
-    xd, yd = tangents
-    return f(x, y), jnp.cos(x) * xd * y + jnp.sin(x) * yd
-  assert abs(float(grad(f)(2.0, 3.0)) - 3 * np.cos(2.0)) < 1e-5
-  out, t = jvp(f, (2.0, 3.0), (1.0, 0.0))
-  assert abs(float(t) - 3 * np.cos(2.0)) < 1e-5
-  assert abs(float(grad(grad(f))(2.0, 3.0)) + 3 * np.sin(2.0)) < 1e-5
-
-
-def test_custom_jvp_rule_is_used_not_the_body():
-  @custom_jvp
-  def safe_log1pexp(x):
-    return jnp.log(1.0 + jnp.exp(x))
-  safe_log1pexp.defjvps(lambda t, ans, x: t * (1.0 - 1.0 / (1.0 + jnp.exp(x))))
-  assert float(grad(safe_log1pexp)(100.0)) == 1.0  # the body's derivative is nan
-  assert float(safe_log1pexp(1.0)) == pytest.approx(np.log1p(np.e), rel=1e-6)
-
-
-def test_custom_jvp_nondiff_argnums():
-  from functools import partial
-
-  @partial(custom_jvp, nondiff_argnums=(0,))
-  def app(f, x):
-    return f(x)
-
-  @app.defjvp
-  def app_jvp(f, primals, tangents):
-    x, = primals
-    t, = tangents
-    return app(f, x), 3.0 * t
-  assert float(grad(lambda x: app(jnp.sin, x))(1.0)) == 3.0
-
-
-def test_custom_jvp_errors():
-  @custom_jvp
-  def f(x):
-    return x
-
-  with pytest.raises(AttributeError, match="No JVP defined"):
-    grad(f)(1.0)
-  f.defjvp(lambda p, t: (p[0], (t[0], t[0])))
-  with pytest.raises(TypeError, match="equal container"):
-    grad(f)(1.0)
-
-
-def test_custom_vjp():
-  @custom_vjp
-  def f(x, y):
-    return jnp.sin(x) * y
-
-  def f_fwd(x, y):
-    return f(x, y), (jnp.cos(x), jnp.sin(x), y)
-
-  def f_bwd(res, g):
-    cos_x, sin_x, y = res
-    return (cos_x * g * y, sin_x * g)
-  f.defvjp(f_fwd, f_bwd)
-  gx, gy = grad(f, argnums=(0, 1))(2.0, 3.0)
-  assert abs(float(gx) - 3 * np.cos(2.0)) < 1e-5 and abs(float(gy) - np.sin(2.0)) < 1e-6
-  assert float(f(2.0, 3.0)) == pytest.approx(3 * np.sin(2.0), rel=1e-6)
-  with pytest.raises(TypeError, match="can't apply forward-mode autodiff"):
-    jvp(f, (2.0, 3.0), (1.0, 1.0))
-
-
-def test_custom_vjp_clip_gradient_none_cotangents():
-  @custom_vjp
-  def clip_gradient(lo, hi, x):
-    return x
-
-  def fwd(lo, hi, x):
-    return x, (lo, hi)
-
-  def bwd(res, g):
-    lo, hi = res
-    return (None, None, jnp.clip(g, lo, hi))
-  clip_gradient.defvjp(fwd, bwd)
-  g = grad(lambda x: clip_gradient(-0.75, 0.75, jnp.sin(x)) * 3)(0.1)
-  assert float(g) == pytest.approx(0.75 * np.cos(0.1), rel=1e-6)
-
-
-def test_custom_vjp_nondiff_and_errors():
-  from functools import partial
-
-  @partial(custom_vjp, nondiff_argnums=(0,))
-  def scale(k, x):
-    return k * x
-  scale.defvjp(lambda k, x: (k * x, None), lambda k, res, g: (k * g * 10,))
-  assert float(grad(lambda x: scale(2.0, x))(1.0)) == 20.0
-
-  @custom_vjp
-  def bad(x):
-    return x
-  bad.defvjp(lambda x: (x, None), lambda res, g: (g, g))
-  with pytest.raises(TypeError, match="tuple of length equal to the number of primal"):
-    grad(bad)(1.0)
-
-
 def test_checkpoint_recomputes_and_matches():
   f = lambda x: jnp.sin(jnp.sin(x)) * x
   fc = checkpoint(f)
@@ -400,15 +293,6 @@ def test_checkpoint_static_argnums_and_pytrees():
   np.testing.assert_array_equal(np.asarray(gp["w"]), [0.0, 1.0, 2.0])
   h = checkpoint(lambda x, n: x ** n, static_argnums=(1,))
   assert float(grad(h)(2.0, 3)) == 12.0
-
-
-def test_closure_convert():
-  def outer(y):
-    f = lambda x: x * y
-    conv, consts = pyjax.closure_convert(f, 1.0)
-    return conv(2.0, *consts)
-  assert float(outer(3.0)) == 6.0
-  assert float(grad(outer)(3.0)) == 2.0
 
 
 def test_linear_transpose():
@@ -440,27 +324,3 @@ def test_mlp_grad_against_jax(rng):
   for (a, b), (c, d) in zip(ours, theirs):
     np.testing.assert_allclose(np.asarray(a), np.asarray(c), rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(np.asarray(b), np.asarray(d), rtol=1e-4, atol=1e-6)
-
-
-def test_custom_rules_survive_jit():
-  @custom_jvp
-  def softplus(x):
-    return jnp.log(1.0 + jnp.exp(x))
-  softplus.defjvps(lambda t, ans, x: t * (1.0 - 1.0 / (1.0 + jnp.exp(x))))
-  text = str(pyjax.make_jaxpr(softplus)(1.0))
-  assert "custom_jvp_call[" in text and "name=softplus" in text
-  assert float(grad(pyjax.jit(softplus))(100.0)) == 1.0  # body's derivative is nan
-  assert float(pyjax.jit(grad(softplus))(100.0)) == 1.0
-  np.testing.assert_allclose(np.asarray(pyjax.vmap(pyjax.jit(softplus))(jnp.arange(3.0))),
-                             np.log1p(np.exp(np.arange(3.0))), rtol=1e-6)
-
-  @custom_vjp
-  def clip_gradient(lo, hi, x):
-    return x
-  clip_gradient.defvjp(lambda lo, hi, x: (x, (lo, hi)),
-                       lambda res, g: (None, None, jnp.clip(g, *res)))
-  f = lambda x: clip_gradient(-0.75, 0.75, jnp.sin(x)) * 3
-  assert float(grad(pyjax.jit(f))(0.1)) == pytest.approx(0.75 * np.cos(0.1), rel=1e-6)
-  assert "custom_vjp_call[" in str(pyjax.make_jaxpr(f)(0.1))
-  with pytest.raises(TypeError, match="can't apply forward-mode autodiff"):
-    jvp(pyjax.jit(f), (0.1,), (1.0,))

@@ -69,7 +69,7 @@ class BatchTrace(core.Trace):
     self.axis_size = axis_size
 
   def to_batch_info(self, x):
-    if isinstance(x, BatchTracer) and x._trace is self:
+    if isinstance(x, BatchTracer) and (x._trace is self or x._trace.tag is self.tag):
       return x.val, x.batch_dim
     if isinstance(x, Tracer):
       core.check_valid(x)
@@ -79,7 +79,8 @@ class BatchTrace(core.Trace):
     vals, dims = [], []
     batched = False
     for x in args:
-      if type(x) is BatchTracer and x._trace is self:
+      # a subtrace (custom rules) shares its tag with the trace whose tracers it reads
+      if type(x) is BatchTracer and (x._trace is self or x._trace.tag is self.tag):
         vals.append(x.val)
         dims.append(x.batch_dim)
         batched = batched or x.batch_dim is not None
@@ -106,6 +107,13 @@ class BatchTrace(core.Trace):
       return [BatchTracer(self, o, d) if d is not None else o for o, d in zip(out, out_dim)]
     return BatchTracer(self, out, out_dim) if out_dim is not None else out
 
+  def process_custom_jvp_call(self, fun, jvp, args, symbolic_zeros):
+    return custom_batching_rules["custom_jvp"](self, fun, jvp, args, symbolic_zeros)
+
+  def process_custom_vjp_call(self, fun, fwd, bwd, args, out_avals, symbolic_zeros):
+    return custom_batching_rules["custom_vjp"](self, fun, fwd, bwd, args, out_avals,
+                                               symbolic_zeros)
+
   def call(self, fun, vals, dims):
     """``fun(*vals)`` with ``vals[i]`` batched at ``dims[i]`` (None: not batched), this
     trace current meanwhile; the outputs are read with ``to_batch_info``."""
@@ -119,6 +127,11 @@ class BatchTrace(core.Trace):
 
   def __repr__(self):
     return f"BatchTrace(axis_name={self.axis_name!r}, axis_size={self.axis_size})"
+
+
+# How a BatchTrace batches a custom_jvp / custom_vjp call (batching the body and its
+# rules alike): registered by custom_derivatives at its import.
+custom_batching_rules: dict = {}
 
 
 def axis_size(axis_name) -> int:

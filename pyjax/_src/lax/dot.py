@@ -304,4 +304,6 @@ def dot(lhs, rhs, precision=None, preferred_element_type=None):
   if 1 <= lhs.ndim <= 2 and 1 <= rhs.ndim <= 2 and lhs.shape[-1] == rhs.shape[0]:
     return dot_general(lhs, rhs, (((lhs.ndim - 1,), (0,)), ((), ())), precision,
                        preferred_element_type)
-  raise TypeError(f"Incompatible shapes for dot: got {lhs.shape} and {rhs.shape}.")
+  raise ValueError(f"jax.lax.dot: dimension_numbers must be specified when not performing "
+                   f"simple un-batched matrix-matrix, matrix-vector, or vector-vector "
+                   f"products; got lhs_shape={lhs.shape} rhs_shape={rhs.shape}")

@@ -1246,7 +1246,7 @@ def expand_dims(array, dimensions):
 def _canon_axis(axis, ndim):
   axis = operator.index(axis)
   if not -ndim <= axis < ndim:
-    raise ValueError(f"axis {axis} is out of bounds for array of dimension {ndim}")
+    raise np.exceptions.AxisError(axis, ndim)  # a ValueError and an IndexError, as NumPy's
   return axis % ndim if ndim else 0
 
 

@@ -20,14 +20,14 @@ from pyjax._src.numpy.util import asarray as _asarray, check_arraylike, promote_
 def zeros(shape, dtype=None, *, device=None, out_sharding=None):
   shape = _shape_arg(shape, "zeros")
   if builtins.any(d < 0 for d in shape):
-    raise ValueError(f"negative dimensions are not allowed, got shape {shape}")
+    raise TypeError(f"negative dimensions are not allowed, got shape {shape}")
   return lax.full(shape, 0, _dtype_arg(dtype, "zeros"))
 
 
 def ones(shape, dtype=None, *, device=None, out_sharding=None):
   shape = _shape_arg(shape, "ones")
   if builtins.any(d < 0 for d in shape):
-    raise ValueError(f"negative dimensions are not allowed, got shape {shape}")
+    raise TypeError(f"negative dimensions are not allowed, got shape {shape}")
   return lax.full(shape, 1, _dtype_arg(dtype, "ones"))
 
 

@@ -393,7 +393,8 @@ def diagonal(a, offset=0, axis1: int = 0, axis2: int = 1):
   offset = _static_int(offset, "offset argument of jnp.diagonal()")
   ax1, ax2 = canonicalize_axis(axis1, a.ndim), canonicalize_axis(axis2, a.ndim)
   if ax1 == ax2:
-    raise ValueError("axis1 and axis2 must not be equal")
+    raise TypeError(f"diagonal requires two different axes, got axis1={axis1} and "
+                    f"axis2={axis2}.")
   perm = [i for i in range(a.ndim) if i not in (ax1, ax2)] + [ax1, ax2]
   a = lax.transpose(a, perm)
   n, m = a.shape[-2:]

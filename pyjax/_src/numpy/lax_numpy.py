@@ -71,6 +71,8 @@ def reshape(a, shape=None, order="C", *, copy=None, out_sharding=None, newshape=
     shape = newshape
   check_arraylike("reshape", a)
   a = _asarray(a)
+  if order not in ("C", "F", "A", "K"):
+    raise ValueError(f"Unexpected value for 'order' argument: {order}.")
   if order != "C":
     raise NotImplementedError("jnp.reshape only supports order='C'")
   if isinstance(shape, (int, np.integer)) or isinstance(shape, (ArrayImpl, Tracer)) and \
@@ -81,7 +83,8 @@ def reshape(a, shape=None, order="C", *, copy=None, out_sharding=None, newshape=
                 for d in shape)
   neg = [i for i, d in enumerate(shape) if d == -1]
   if len(neg) > 1:
-    raise ValueError("can only specify one unknown dimension")
+    raise TypeError(f"can only specify one unknown axis size with a `-1` value, got "
+                    f"{shape}")
   if neg:
     rest = int(np.prod([d for d in shape if d != -1]))
     if rest == 0 or a.size % rest:
@@ -107,7 +110,8 @@ def transpose(a, axes=None):
     axes = tuple(range(a.ndim - 1, -1, -1))
   axes = tuple(canonicalize_axis(ax, a.ndim) for ax in axes)
   if sorted(axes) != list(range(a.ndim)):
-    raise ValueError(f"axes don't match array: {axes} for array of ndim {a.ndim}")
+    raise TypeError(f"transpose permutation isn't a permutation of operand dimensions, "
+                    f"got permutation {axes} for operand shape {a.shape}.")
   return lax.transpose(a, axes)
 
 
@@ -204,10 +208,9 @@ def concatenate(arrays, axis=0, dtype=None):
   arrays = promote_dtypes(*arrays)
   if dtype is not None:
     arrays = [lax._convert_element_type(a, dtype) for a in arrays]
-  for a in arrays[1:]:
-    if a.ndim != arrays[0].ndim:
-      raise ValueError(f"All input arrays must have the same number of dimensions, got "
-                       f"{arrays[0].ndim} and {a.ndim}")
+  if builtins.any(a.ndim != arrays[0].ndim for a in arrays[1:]):
+    raise TypeError(f"Cannot concatenate arrays with different numbers of dimensions: got "
+                    f"{', '.join(str(a.shape) for a in arrays)}.")
   return slicing.concatenate(arrays, axis)
 
 

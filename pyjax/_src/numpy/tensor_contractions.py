@@ -70,9 +70,8 @@ def matmul(a, b, *, precision=None, preferred_element_type=None):
   pet = preferred_element_type or a.dtype
   if a.ndim <= 2 and b.ndim <= 2:  # no batch dims: one dot_general, as JAX emits
     if a.shape[-1] != b.shape[0]:
-      raise ValueError(f"matmul: Input operand 1 has a mismatch in its core dimension 0, "
-                       f"with gufunc signature (n?,k),(k,m?)->(n?,m?) (size {b.shape[0]} is "
-                       f"different from {a.shape[-1]})")
+      raise TypeError(f"dot_general requires contracting dimensions to have the same "
+                      f"shape, got {a.shape[-1:]} and {b.shape[:1]}.")
     return lax_dot.dot_general(a, b, (((a.ndim - 1,), (0,)), ((), ())), precision,
                                preferred_element_type=pet)
   a_vec, b_vec = a.ndim == 1, b.ndim == 1
@@ -81,9 +80,8 @@ def matmul(a, b, *, precision=None, preferred_element_type=None):
   if b_vec:
     b = lax.expand_dims(b, (1,))
   if a.shape[-1] != b.shape[-2]:
-    raise ValueError(f"matmul: Input operand 1 has a mismatch in its core dimension 0, "
-                     f"with gufunc signature (n?,k),(k,m?)->(n?,m?) (size {b.shape[-2]} is "
-                     f"different from {a.shape[-1]})")
+    raise TypeError(f"dot_general requires contracting dimensions to have the same shape, "
+                    f"got {a.shape[-1:]} and {b.shape[-2:-1]}.")
   batch = broadcast_shapes(a.shape[:-2], b.shape[:-2])
   nb = len(batch)
   a = broadcast_to(a, (*batch, *a.shape[-2:]))

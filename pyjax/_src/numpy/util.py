@@ -109,8 +109,10 @@ def promote_shapes(fun_name: str, *args):
   try:
     result = broadcast_shapes(*shapes)
   except ValueError:
-    raise ValueError(f"{fun_name}: incompatible shapes for broadcasting: "
-                     f"{', '.join(map(str, shapes))}") from None
+    if len({len(s) for s in nonscalar}) > 1:  # as JAX: ranks differ, broadcast_shapes'
+      raise
+    raise TypeError(f"{fun_name} got incompatible shapes for broadcasting: "
+                    f"{', '.join(map(str, shapes))}.") from None
   return [a if (len(s) == 0 or s == result) else _broadcast_to(a, result)
           for a, s in zip(args, shapes)]
 
@@ -173,7 +175,7 @@ def canonicalize_axis(axis, ndim: int) -> int:
   except TypeError:
     raise TypeError(f"axis must be an integer, got {axis!r}") from None
   if not -ndim <= axis < max(ndim, 1) or (ndim == 0 and axis not in (0, -1)):
-    raise ValueError(f"axis {axis} is out of bounds for array of dimension {ndim}")
+    raise np.exceptions.AxisError(axis, ndim)  # a ValueError and an IndexError, as NumPy's
   return axis % ndim if ndim else 0
 
 
