@@ -17,6 +17,8 @@ and is recompiled when it does not match.
 """
 from __future__ import annotations
 
+import atexit
+import ctypes
 import hashlib
 import os
 import re
@@ -243,9 +245,38 @@ def _runtime():
     flags = _worker_flags()
     if flags:
       rt.flags.parse_flags(*flags)
-    _instance = rt.VmInstance()
     _rt = rt
+  if _instance is None:
+    _instance = _rt.VmInstance()
   return _rt
+
+
+# Teardown. IREE's runtime objects must outlive everything made from them: a buffer,
+# context or module released after its device or VM instance dies touches freed memory.
+# Python frees objects at exit in no fixed order (a final garbage collection takes the
+# user's arrays and jitted functions together with this module's globals: with ``jax``
+# aliased to pyjax, that crashed nine runs in ten with SIGSEGV), so at exit the instance
+# and devices are kept alive for good: whatever Python frees after that is freed
+# safely, and the process's end takes the rest. Work still queued is not waited for (a
+# Ctrl-C must end the process at once): IREE holds the buffers it uses until it ends.
+# (nanobind's report of leaked objects at exit is turned off: these leaks are wanted.)
+
+def _pin(objs):
+  """Keeps ``objs`` alive until the process ends (a reference nothing releases)."""
+  for o in objs:
+    if o is not None:
+      ctypes.pythonapi.Py_IncRef(ctypes.py_object(o))
+
+
+def _at_exit():
+  if _rt is None:
+    return
+  _pin([_instance, *_devices.values()])
+  from iree.runtime import _binding
+  _binding.disable_leak_checker()  # the pinned objects are leaks on purpose
+
+
+atexit.register(_at_exit)
 
 
 def device(driver: str):

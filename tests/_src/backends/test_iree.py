@@ -259,3 +259,94 @@ def test_large_results_reuse_heap_memory(monkeypatch):
   faults = (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / 3
   assert faults < 2000, faults  # a fresh 103 MB mapping costs ~25,000 faults
   np.testing.assert_array_equal(np.asarray(f(a, b))[:2, :2, :2], np.ones((2, 2, 2)))
+
+
+# ---------------------------------------------------------------- process life: exit,
+# Ctrl-C, fork (each in fresh interpreters)
+
+_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))))
+
+
+def _python(args, tmp_path, timeout=120, **kw):
+  """Runs ``python *args`` on this checkout's pyjax, with its own compilation cache."""
+  import subprocess
+  import sys
+  env = dict(os.environ, PYTHONPATH=_ROOT, JAX_COMPILATION_CACHE_DIR=str(tmp_path),
+             JAX_PLATFORMS="cpu")
+  return subprocess.run([sys.executable, *args], env=env, cwd=_ROOT, timeout=timeout,
+                        capture_output=True, text=True, **kw)
+
+
+# A runner of unmodified JAX programs: ``jax`` and its public submodules are pyjax's. It
+# forks ``n`` children (one first, to fill the compilation cache; then the rest at once);
+# each runs the program and exits through the interpreter's normal teardown. It prints
+# the children's exit codes.
+_ALIASED_RUNNER = """
+import importlib, json, os, pkgutil, runpy, sys
+import pyjax
+sys.modules["jax"] = pyjax
+for info in pkgutil.walk_packages(pyjax.__path__, "pyjax."):
+  if "._" not in info.name:
+    sys.modules["jax" + info.name[len("pyjax"):]] = importlib.import_module(info.name)
+prog, n = sys.argv[1], int(sys.argv[2])
+codes = []
+def child():
+  if os.fork() == 0:
+    runpy.run_path(prog, run_name="__main__")
+    sys.exit(0)  # (SystemExit ends the interpreter normally)
+child()
+codes.append(os.waitstatus_to_exitcode(os.wait()[1]))
+for _ in range(n - 1):
+  child()
+for _ in range(n - 1):
+  codes.append(os.waitstatus_to_exitcode(os.wait()[1]))
+print(json.dumps(codes))
+"""
+
+# Dataclass pytrees through jit, a result kept in a reference cycle, and an asynchronous
+# (local-task) result still computing at exit.
+_EXIT_PROGRAM = """
+import dataclasses
+import jax, jax.numpy as jnp
+
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass
+class P:
+  w: object
+  b: object
+
+@jax.tree_util.register_pytree_node_class
+class Q:
+  def __init__(self, a):
+    self.a = a
+  def tree_flatten(self):
+    return (self.a,), None
+  @classmethod
+  def tree_unflatten(cls, aux, children):
+    return cls(*children)
+
+p = P(w=jnp.ones(2), b=jnp.zeros(2))
+f = jax.jit(lambda p, q: (p.w + p.b, Q(q.a * 2)))
+r, q = f(p, Q(jnp.arange(3.0)))
+big = jax.jit(lambda a: jnp.tanh(a @ a))
+x = big(jnp.ones((400, 400)))
+x = big(x)  # left computing
+cycle = [p, r, f, q, big, x]
+cycle.append(cycle)
+assert r.tolist() == [1.0, 1.0] and q.a.tolist() == [0.0, 2.0, 4.0], (r, q.a)
+"""
+
+
+def test_exit_is_clean_with_jax_aliased_and_dataclass_pytrees(tmp_path):
+  """The interpreter's teardown frees arrays, jitted functions and executables in no
+  fixed order; IREE's instance and devices outlive them all: 20 runs exit with code 0
+  (before: SIGSEGV in IREE's runtime in most runs)."""
+  import json
+  prog = tmp_path / "prog.py"
+  prog.write_text(_EXIT_PROGRAM)
+  res = _python(["-c", _ALIASED_RUNNER, str(prog), "20"], tmp_path)
+  assert res.returncode == 0, res.stderr
+  codes = json.loads(res.stdout.strip().splitlines()[-1])
+  assert codes == [0] * 20, (codes, res.stderr[-3000:])
+  assert "leaked" not in res.stderr, res.stderr[-3000:]
