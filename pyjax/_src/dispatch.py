@@ -119,7 +119,8 @@ class CompiledCall:
                     "at https://docs.jax.dev/en/latest/faq.html#buffer-donation.")
     self.text = text
     vmfb = iree.compile_module(text, platform, asynchronous=self.driver == "local-task")
-    self.exe = iree.Executable(vmfb, self.driver, len(out_avals))
+    self.exe = iree.Executable(vmfb, self.driver, len(out_avals),
+                               loops="stablehlo.while" in text)
     self.out_meta = [(tuple(a.shape), a.dtype, a.weak_type) for a in out_avals]
     self.const_bufs = [self._buffer(c) for c in consts]
     self.const_views = [b.view for b in self.const_bufs]

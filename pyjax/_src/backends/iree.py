@@ -21,9 +21,11 @@ import atexit
 import ctypes
 import hashlib
 import os
+import queue
 import re
 import tempfile
 import threading
+import time
 
 import numpy as np
 
@@ -189,6 +191,7 @@ _ALLOCATOR_SPEC = "caching:*=268435456;2147483648;64"
 _rt = None
 _instance = None
 _devices: dict[str, object] = {}
+_fork_generation = 0  # one more in each forked child (see ``_after_fork_in_child``)
 
 
 def _worker_flags() -> list[str]:
@@ -334,6 +337,65 @@ def element_type(dt: np.dtype):
   return _ELEM[np.dtype(dt)]
 
 
+# A wait inside IREE is deaf to signals, and Python runs its signal handlers (Ctrl-C's
+# KeyboardInterrupt) only between bytecodes: waits on device work are taken in slices.
+WAIT_SLICE_NS = 20_000_000
+
+
+def wait(waitable, *value):
+  """Waits on an IREE fence (or a semaphore reaching ``value``); raises its error."""
+  while not waitable.wait(*value, timeout=WAIT_SLICE_NS):
+    pass
+
+
+# A module whose control flow reads device values (a while loop's condition) runs to
+# its end inside ``invoke``, which no signal interrupts either. Such calls may run on a
+# helper thread while the caller waits on a lock, which Ctrl-C does interrupt; the call
+# then goes on in the background (as an abandoned computation does in JAX).
+
+class _Invoker:
+  """A helper thread running ``invoke`` calls, one at a time; idle ones are pooled."""
+
+  def __init__(self):
+    self.jobs = queue.SimpleQueue()
+    threading.Thread(target=self._loop, name="pyjax-invoke", daemon=True).start()
+
+  def _loop(self):
+    while True:
+      context, fn, args, ret, done, err, sem = self.jobs.get()
+      try:
+        context.invoke(fn, args, ret)
+      except BaseException as e:
+        err.append(e)
+        if sem is not None:  # no waiter on the stream may wait for a lost signal
+          try:
+            sem.fail(str(e))
+          except RuntimeError:
+            pass
+      done.release()
+      del context, fn, args, ret, done, err, sem
+      _idle_invokers.append(self)
+
+
+_idle_invokers: list = []
+
+
+def invoke_interruptibly(context, fn, args, ret, sem=None):
+  """``context.invoke(fn, args, ret)`` on a helper thread; the wait for it ends at a
+  KeyboardInterrupt (the call goes on). ``sem``: failed if the call fails."""
+  try:
+    w = _idle_invokers.pop()
+  except IndexError:
+    w = _Invoker()
+  done = threading.Lock()
+  done.acquire()
+  err = []
+  w.jobs.put((context, fn, args, ret, done, err, sem))
+  done.acquire()  # (a lock's wait is interrupted by signals)
+  if err:
+    raise err[0]
+
+
 class DeviceBuffer:
   """A HAL buffer view on one device, the shape/dtype it holds (kept on
   ``ArrayImpl._buf``), and for an asynchronous result the fence it is ready at.
@@ -359,7 +421,7 @@ class DeviceBuffer:
     f = self.fence
     if f is not None:
       try:
-        f.wait()
+        wait(f)
       except RuntimeError as e:
         raise RuntimeError(f"The computation producing this array failed: {e}") from None
       self.fence = self.sem = None
@@ -427,16 +489,17 @@ class Stream:
 
   def _restart(self):
     try:
-      self.sem.wait(self.t)  # let queued calls end: none may outlive the stream
+      wait(self.sem, self.t)  # let queued calls end: none may outlive the stream
     except RuntimeError:
       pass
     self.sem = self.dev.create_semaphore(0)
     self.t = 0
 
-  def submit(self, context, fn, args, ret, inputs=()) -> DeviceBuffer:
+  def submit(self, context, fn, args, ret, inputs=(), blocking=False) -> DeviceBuffer:
     """Invokes ``fn`` with ``args`` + (wait, signal) fences; returns a fence-only
     ``DeviceBuffer`` (its ``fence``/``sem``/``t``) for the outputs to copy. ``inputs``:
-    the argument buffers, waited for here if made before the stream restarted."""
+    the argument buffers, waited for here if made before the stream restarted.
+    ``blocking``: the call may run long before returning (``invoke_interruptibly``)."""
     with self.lock:
       try:
         self.sem.query()
@@ -451,8 +514,15 @@ class Stream:
       args.push_ref(HalFence.create_at(sem, t) if t else HalFence(0))
       args.push_ref(sig)
       try:
-        context.invoke(fn, args, ret)
+        if blocking:
+          self.t = t + 1  # taken: a Ctrl-C leaves the call running, to signal it
+          invoke_interruptibly(context, fn, args, ret, sem)
+        else:
+          context.invoke(fn, args, ret)
+      except KeyboardInterrupt:
+        raise
       except BaseException:
+        self.t = t
         self._restart()
         raise
       self.t = t + 1
@@ -472,29 +542,51 @@ def stream(driver: str) -> Stream:
   return s
 
 
+# A synchronous program with loops taking longer than this runs its later calls on a
+# helper thread (``invoke_interruptibly``: ~40 us a call), so Ctrl-C can stop them.
+LONG_CALL_S = 0.05
+
+
 class Executable:
   """One compiled module. ``call(views) -> output HAL buffer views`` runs it to the
-  end; an asynchronous module (``is_async``) is started with ``submit``."""
+  end; an asynchronous module (``is_async``) is started with ``submit``. ``loops``: its
+  control flow reads device values (``invoke`` may run long before it returns)."""
 
-  def __init__(self, vmfb: bytes, driver: str, n_out: int):
-    rt = _runtime()
-    dev = device(driver)
+  def __init__(self, vmfb: bytes, driver: str, n_out: int, loops: bool = False):
     self.driver = driver
     self.vmfb = vmfb
-    hal = rt.create_hal_module(_instance, dev)
-    self.module = rt.VmModule.copy_buffer(_instance, vmfb)
-    self.context = rt.VmContext(_instance, [hal, self.module])
-    self.fn = self.module.lookup_function("main")
-    self.is_async = self.fn.reflection.get("iree.abi.model") == "coarse-fences"
-    self.stream = stream(driver) if self.is_async else None
     self.n_out = n_out
-    self._List = rt.VmVariantList
-    self._BV = rt.HalBufferView
+    self.loops = loops
+    self._bind()
     # A synchronous program called again on the same buffers reuses its argument list
     # (a loop feeding the same parameters); it keeps those buffers alive, so only
     # small (local-sync) programs do.
     self.keep_args = driver == "local-sync"
     self._last_views = self._last_args = None
+
+  def _bind(self):
+    """Loads the module on the current runtime's device (again in a forked child)."""
+    rt = _runtime()
+    dev = device(self.driver)
+    hal = rt.create_hal_module(_instance, dev)
+    self.module = rt.VmModule.copy_buffer(_instance, self.vmfb)
+    self.context = rt.VmContext(_instance, [hal, self.module])
+    self.fn = self.module.lookup_function("main")
+    self.is_async = self.fn.reflection.get("iree.abi.model") == "coarse-fences"
+    self.stream = stream(self.driver) if self.is_async else None
+    self.fork_generation = _fork_generation
+    self._List = rt.VmVariantList
+    self._BV = rt.HalBufferView
+    self._invoke = self._invoke_timed if self.loops else self.context.invoke
+
+  def _invoke_timed(self, fn, args, ret):
+    t = time.perf_counter()
+    self.context.invoke(fn, args, ret)
+    if time.perf_counter() - t > LONG_CALL_S:
+      self._invoke = self._invoke_on_helper
+
+  def _invoke_on_helper(self, fn, args, ret):
+    invoke_interruptibly(self.context, fn, args, ret)
 
   def call(self, views):
     if self.is_async:
@@ -512,18 +604,20 @@ class Executable:
         self._last_views, self._last_args = views, args
     n = self.n_out
     ret = self._List(n)
-    self.context.invoke(self.fn, args, ret)
+    self._invoke(self.fn, args, ret)
     get, BV = ret.get_as_object, self._BV
     return [get(0, BV)] if n == 1 else [get(i, BV) for i in range(n)]
 
   def submit(self, views, inputs=()):
     """Queues the call: (output views, a fence-only ``DeviceBuffer`` they are ready at);
     ``inputs``: the ``DeviceBuffer``s of ``views`` that may still be computing."""
+    if self.fork_generation != _fork_generation:
+      self._bind()  # the device this was loaded on has no worker threads in this child
     args = self._List(len(views) + 2)
     for v in views:
       args.push_ref(v)
     ret = self._List(self.n_out)
-    done = self.stream.submit(self.context, self.fn, args, ret, inputs)
+    done = self.stream.submit(self.context, self.fn, args, ret, inputs, self.loops)
     get, BV = ret.get_as_object, self._BV
     return [get(i, BV) for i in range(self.n_out)], done
 

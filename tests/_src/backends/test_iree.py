@@ -350,3 +350,58 @@ def test_exit_is_clean_with_jax_aliased_and_dataclass_pytrees(tmp_path):
   codes = json.loads(res.stdout.strip().splitlines()[-1])
   assert codes == [0] * 20, (codes, res.stderr[-3000:])
   assert "leaked" not in res.stderr, res.stderr[-3000:]
+
+
+_LONG_LOOPS = """
+import pyjax, pyjax.numpy as jnp
+f = pyjax.jit(lambda x, n: pyjax.lax.fori_loop(0, n, lambda i, x: jnp.sin(x) + 0.5, x))
+x = jnp.ones(1_000_000)  # a local-task (asynchronous) program
+assert abs(float(f(x, 1)[0]) - 1.3414710) < 1e-6
+print("started", flush=True)
+try:
+  f(x, 10**7).block_until_ready()  # minutes of work
+except KeyboardInterrupt:
+  print("interrupted", flush=True)
+# A small (local-sync) program: once one call ran long, the next ones can be stopped.
+g = pyjax.jit(lambda x, n: pyjax.lax.fori_loop(0, n, lambda i, x: x * 0.999 + 1.0, x))
+assert abs(float(g(0.0, 50_000)) - 1000.0) < 0.1
+print("started", flush=True)
+g(0.0, 10**9)  # hours of work
+print("finished", flush=True)
+"""
+
+
+def test_ctrl_c_interrupts_a_running_program(tmp_path):
+  """SIGINT while waiting on a running compiled program raises KeyboardInterrupt at once,
+  the work left running (before: only once it ended); twice: an asynchronous program
+  caught, then a synchronous one that ends the process."""
+  import queue
+  import signal
+  import subprocess
+  import sys
+  import threading
+  import time
+  env = dict(os.environ, PYTHONPATH=_ROOT, JAX_COMPILATION_CACHE_DIR=str(tmp_path),
+             JAX_PLATFORMS="cpu")
+  p = subprocess.Popen([sys.executable, "-c", _LONG_LOOPS], env=env, cwd=_ROOT,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+  lines = queue.SimpleQueue()
+  threading.Thread(target=lambda: [lines.put(s) for s in p.stdout], daemon=True).start()
+  took = []
+  try:
+    for expect in ("interrupted\n", None):
+      assert lines.get(timeout=60) == "started\n"
+      time.sleep(0.5)
+      p.send_signal(signal.SIGINT)
+      t = time.perf_counter()
+      if expect is not None:
+        assert lines.get(timeout=30) == expect
+      else:
+        p.wait(timeout=30)
+      took.append(time.perf_counter() - t)
+  finally:
+    p.kill()
+    err = p.stderr.read()
+  assert p.returncode != 0 and "KeyboardInterrupt" in err, err
+  # Here: interrupted within ~1 ms and exited within ~0.4 s; each program runs minutes.
+  assert max(took) < 10, took
