@@ -190,6 +190,7 @@ _ALLOCATOR_SPEC = "caching:*=268435456;2147483648;64"
 
 _rt = None
 _instance = None
+_drivers: dict[str, object] = {}
 _devices: dict[str, object] = {}
 _fork_generation = 0  # one more in each forked child (see ``_after_fork_in_child``)
 
@@ -274,12 +275,42 @@ def _pin(objs):
 def _at_exit():
   if _rt is None:
     return
-  _pin([_instance, *_devices.values()])
-  from iree.runtime import _binding
-  _binding.disable_leak_checker()  # the pinned objects are leaks on purpose
+  _pin([_instance, *_drivers.values(), *_devices.values()])
+  _rt._binding.disable_leak_checker()  # the pinned objects are leaks on purpose
 
 
 atexit.register(_at_exit)
+
+
+# Fork. A child process has none of its parent's threads: work queued on local-task's
+# worker pool never runs there, and releasing that device would join workers that do not
+# exist. Before a fork the queued work ends (the child then sees every result); in the
+# child the threaded devices and their streams are set aside (kept alive, never used),
+# and executables load themselves again on fresh ones at their next call. local-sync
+# runs on the calling thread: its device and programs go on as they are.
+
+def _before_fork():
+  for s in list(_streams.values()):
+    try:
+      wait(s.sem, s.t)
+    except RuntimeError:
+      pass  # a failed call: its error is raised where its results are read
+
+
+def _after_fork_in_child():
+  global _lock, _fork_generation
+  _lock = threading.Lock()  # another thread may have held it
+  for table in (_drivers, _devices):
+    for name in [n for n in table if n != "local-sync"]:
+      _pin([table.pop(name)])
+  _pin([s.sem for s in _streams.values()])
+  _streams.clear()
+  _idle_invokers.clear()  # their threads stayed in the parent
+  _fork_generation += 1
+
+
+if hasattr(os, "register_at_fork"):
+  os.register_at_fork(before=_before_fork, after_in_child=_after_fork_in_child)
 
 
 def device(driver: str):
@@ -288,7 +319,14 @@ def device(driver: str):
     with _lock:
       d = _devices.get(driver)
       if d is None:
-        d = _devices[driver] = _runtime().get_driver(driver).create_default_device(allocators=[_ALLOCATOR_SPEC])
+        rt = _runtime()
+        drv = _drivers.get(driver)
+        if drv is None:
+          # IREE caches one driver per name, and local-task's holds its worker pool:
+          # a forked child makes its own (see ``_after_fork_in_child``).
+          drv = _drivers[driver] = (rt._binding.create_hal_driver(driver)
+                                    if _fork_generation else rt.get_driver(driver))
+        d = _devices[driver] = drv.create_default_device(allocators=[_ALLOCATOR_SPEC])
   return d
 
 

@@ -405,3 +405,45 @@ def test_ctrl_c_interrupts_a_running_program(tmp_path):
   assert p.returncode != 0 and "KeyboardInterrupt" in err, err
   # Here: interrupted within ~1 ms and exited within ~0.4 s; each program runs minutes.
   assert max(took) < 10, took
+
+
+_FORK = """
+import os, sys, time
+import numpy as np
+import pyjax, pyjax.numpy as jnp
+f = pyjax.jit(lambda a: jnp.tanh(a @ a).sum(0))  # local-task (asynchronous)
+loop = pyjax.jit(lambda x, n: pyjax.lax.fori_loop(0, n, lambda i, x: x * 0.5 + 1.0, x))
+a = jnp.full((600, 600), 1 / 600, jnp.float32)
+want = np.tanh(np.full(600, 1 / 600, np.float32)).sum() * np.ones(600, np.float32)
+r = f(a)
+assert np.allclose(r, want) and float(loop(jnp.ones(1_000_000), 3)[0]) == 1.875
+r = f(a)  # still computing at the fork
+pid = os.fork()
+if pid == 0:
+  ok = [np.allclose(r, want), np.allclose(f(a), want),  # the same program again
+        np.allclose(pyjax.jit(lambda a: a @ a)(a), 1 / 600),  # a new program
+        float(loop(jnp.ones(1_000_000), 3)[0]) == 1.875,
+        float(loop(jnp.ones(4), 3)[0]) == 1.875]  # synchronous (local-sync)
+  print("child", ok, flush=True)
+  sys.exit(0 if all(ok) else 1)
+for _ in range(600):
+  done, status = os.waitpid(pid, os.WNOHANG)
+  if done:
+    print("child exit", os.waitstatus_to_exitcode(status), flush=True)
+    break
+  time.sleep(0.05)
+else:
+  os.kill(pid, 9)
+  print("child hung", flush=True)
+assert np.allclose(f(a), want)  # the parent goes on
+"""
+
+
+def test_jit_in_a_forked_child(tmp_path):
+  """After os.fork() a child runs compiled programs (asynchronous ones load again on a
+  fresh worker pool) and reads a result its parent was still computing; the parent goes
+  on (before: the child hung on its first asynchronous program)."""
+  res = _python(["-c", _FORK], tmp_path)
+  assert res.returncode == 0, res.stderr[-3000:]
+  assert res.stdout.splitlines()[-2:] == ["child [True, True, True, True, True]",
+                                          "child exit 0"], (res.stdout, res.stderr[-3000:])
