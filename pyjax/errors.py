@@ -1,11 +1,12 @@
 """JAX's error classes (``jax.errors``)."""
 from pyjax._src.errors import (ConcretizationTypeError, JAXIndexError, JAXTypeError,
-                               KeyReuseError, NonConcreteBooleanIndexError,
-                               TracerArrayConversionError, TracerBoolConversionError,
-                               TracerIntegerConversionError, UnexpectedTracerError)
+                               JaxRuntimeError, KeyReuseError,
+                               NonConcreteBooleanIndexError, TracerArrayConversionError,
+                               TracerBoolConversionError, TracerIntegerConversionError,
+                               UnexpectedTracerError)
 
 __all__ = [
-    "ConcretizationTypeError", "JAXIndexError", "JAXTypeError", "KeyReuseError",
-    "NonConcreteBooleanIndexError", "TracerArrayConversionError",
+    "ConcretizationTypeError", "JAXIndexError", "JAXTypeError", "JaxRuntimeError",
+    "KeyReuseError", "NonConcreteBooleanIndexError", "TracerArrayConversionError",
     "TracerBoolConversionError", "TracerIntegerConversionError", "UnexpectedTracerError",
 ]

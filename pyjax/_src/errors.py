@@ -67,3 +67,12 @@ class UnexpectedTracerError(Exception):
 
 class KeyReuseError(JAXTypeError):
   pass
+
+
+class JaxRuntimeError(RuntimeError):
+  """A failure while running a computation (JAX's name for XLA's runtime errors); the
+  message starts with the status, e.g. ``RESOURCE_EXHAUSTED: Out of memory ...``."""
+
+
+def out_of_memory(nbytes: int) -> JaxRuntimeError:
+  return JaxRuntimeError(f"RESOURCE_EXHAUSTED: Out of memory allocating {nbytes} bytes.")
