@@ -557,9 +557,9 @@ class Stream:
           invoke_interruptibly(context, fn, args, ret, sem)
         else:
           context.invoke(fn, args, ret)
-      except KeyboardInterrupt:
-        raise
-      except BaseException:
+      except BaseException as e:
+        if blocking and isinstance(e, KeyboardInterrupt):
+          raise  # the call goes on and signals t + 1
         self.t = t
         self._restart()
         raise
