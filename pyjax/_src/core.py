@@ -22,7 +22,7 @@ import numpy as np
 from pyjax._src import dtypes
 from pyjax._src.errors import (ConcretizationTypeError, TracerArrayConversionError,
                                TracerBoolConversionError, TracerIntegerConversionError,
-                               UnexpectedTracerError)
+                               UnexpectedTracerError, out_of_memory)
 
 # ---------------------------------------------------------------- avals
 
@@ -229,9 +229,12 @@ class EvalTrace(Trace):
 
   def process_primitive(self, prim, args, params):
     hook = _eval_hook
-    if hook is None:  # the host path: no call beyond the impl
-      return prim.impl(*args, **params)
-    return hook(prim, args, params)
+    try:
+      if hook is None:  # the host path: no call beyond the impl
+        return prim.impl(*args, **params)
+      return hook(prim, args, params)
+    except MemoryError as e:  # NumPy's: JAX's error, as XLA's allocator raises it
+      raise out_of_memory(getattr(e, "_total_size", 0)) from None
 
 
 eval_trace = EvalTrace()

@@ -22,9 +22,10 @@ from pyjax._src.array import ArrayImpl, PendingArray, asarray_value
 from pyjax._src.backends import iree
 from pyjax._src.config import config
 from pyjax._src.core import ClosedJaxpr
-from pyjax._src.errors import JaxRuntimeError
+from pyjax._src.errors import JaxRuntimeError, out_of_memory
 from pyjax._src.interpreters import lowering
 from pyjax._src.interpreters import partial_eval as pe
+from pyjax._src.util import host_memory_limit
 
 
 DeviceBuffer = iree.DeviceBuffer
@@ -94,6 +95,46 @@ def _span(view):
   return (np.frombuffer(view.map(), np.uint8).ctypes.data if n else 0), n
 
 
+def _nbytes(aval) -> int:
+  try:
+    return aval.size * aval.dtype.itemsize
+  except (AttributeError, TypeError):  # (tokens, keys: small)
+    return 0
+
+
+def _largest_value(jaxpr: core.Jaxpr) -> int:
+  """Bytes of the largest value an equation of ``jaxpr`` (or of a jaxpr in its params)
+  makes."""
+  most = 0
+  for eqn in jaxpr.eqns:
+    for v in eqn.outvars:
+      most = max(most, _nbytes(v.aval))
+    for p in eqn.params.values():
+      for sub in p if isinstance(p, (tuple, list)) else (p,):
+        if isinstance(sub, ClosedJaxpr):
+          sub = sub.jaxpr
+        if isinstance(sub, core.Jaxpr):
+          most = max(most, _largest_value(sub))
+  return most
+
+
+def _bytes_needed(closed: ClosedJaxpr) -> int:
+  """Memory a program needs at least: its results together, or its largest value."""
+  return max(sum(_nbytes(a) for a in closed.out_avals), _largest_value(closed.jaxpr))
+
+
+class _OutOfMemory:
+  """The executable of a program whose values cannot fit in memory: a call raises JAX's
+  error, as XLA's allocator does when the program runs."""
+  is_async = False
+
+  def __init__(self, nbytes: int):
+    self.nbytes = nbytes
+
+  def call(self, views):
+    raise out_of_memory(self.nbytes)
+
+
 class CompiledCall:
   """A compiled jaxpr: ``call(leaves, donated) -> list of ArrayImpl``."""
 
@@ -120,11 +161,15 @@ class CompiledCall:
       warnings.warn(f"Some donated buffers were not usable: {names}.\nSee an explanation "
                     "at https://docs.jax.dev/en/latest/faq.html#buffer-donation.")
     self.text = text
-    try:
-      self.exe = iree.load_module(text, platform, self.driver, len(out_avals),
-                                  asynchronous=self.driver == "local-task")
-    except RuntimeError as e:  # IREE's own text stays as the cause
-      raise _compile_error(closed, name, e) from e
+    need = _bytes_needed(closed)
+    if need > host_memory_limit():  # JAX's error when it runs (IREE's compiler may fail)
+      self.exe = _OutOfMemory(need)
+    else:
+      try:
+        self.exe = iree.load_module(text, platform, self.driver, len(out_avals),
+                                    asynchronous=self.driver == "local-task")
+      except RuntimeError as e:  # IREE's own text stays as the cause
+        raise _compile_error(closed, name, e) from e
     self.out_meta = [(tuple(a.shape), a.dtype, a.weak_type) for a in out_avals]
     self.const_bufs = [self._buffer(c) for c in consts]
     self.const_views = [b.view for b in self.const_bufs]

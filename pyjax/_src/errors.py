@@ -89,3 +89,7 @@ for _cls in (JAXTypeError, JAXIndexError, ConcretizationTypeError, TracerBoolCon
              JaxprTypeError, InconclusiveDimensionOperation, JaxRuntimeError):
   _cls.__module__ = "pyjax.errors"
 del _cls
+
+
+def out_of_memory(nbytes: int) -> JaxRuntimeError:
+  return JaxRuntimeError(f"RESOURCE_EXHAUSTED: Out of memory allocating {nbytes} bytes.")

@@ -20,8 +20,11 @@ least recently used entries within ``jax_compilation_cache_max_size`` bytes.
 """
 from __future__ import annotations
 
+import atexit
+import ctypes
 import hashlib
 import os
+import queue
 import re
 import platform as _platform
 import tempfile
@@ -372,14 +375,15 @@ def load_module(text: str, platform: str, driver: str, n_out: int,
   runtime refuses (made by another IREE, damaged) is reported once, recompiled and
   replaced."""
   vmfb = compile_module(text, platform, asynchronous)
+  loops = "stablehlo.while" in text
   try:
-    return Executable(vmfb, driver, n_out)
+    return Executable(vmfb, driver, n_out, loops)
   except (RuntimeError, ValueError) as e:
     stats["load_failures"] += 1
     _warn_once("load", f"pyjax: IREE's runtime refused a cached compiled module ({e}). "
                        "Recompiling it and replacing the cache entry.")
   return Executable(compile_module(text, platform, asynchronous, cached=False), driver,
-                    n_out)
+                    n_out, loops)
 
 
 # ---------------------------------------------------------------- runtime
@@ -392,7 +396,9 @@ _ALLOCATOR_SPEC = "caching:*=268435456;2147483648;64"
 
 _rt = None
 _instance = None
+_drivers: dict[str, object] = {}
 _devices: dict[str, object] = {}
+_fork_generation = 0  # one more in each forked child (see ``_after_fork_in_child``)
 
 
 def _worker_flags() -> list[str]:
@@ -449,9 +455,68 @@ def _runtime():
     flags = _worker_flags()
     if flags:
       rt.flags.parse_flags(*flags)
-    _instance = rt.VmInstance()
     _rt = rt
+  if _instance is None:
+    _instance = _rt.VmInstance()
   return _rt
+
+
+# Teardown. IREE's runtime objects must outlive everything made from them: a buffer,
+# context or module released after its device or VM instance dies touches freed memory.
+# Python frees objects at exit in no fixed order (a final garbage collection takes the
+# user's arrays and jitted functions together with this module's globals: with ``jax``
+# aliased to pyjax, that crashed nine runs in ten with SIGSEGV), so at exit the instance
+# and devices are kept alive for good: whatever Python frees after that is freed
+# safely, and the process's end takes the rest. Work still queued is not waited for (a
+# Ctrl-C must end the process at once): IREE holds the buffers it uses until it ends.
+# (nanobind's report of leaked objects at exit is turned off: these leaks are wanted.)
+
+def _pin(objs):
+  """Keeps ``objs`` alive until the process ends (a reference nothing releases)."""
+  for o in objs:
+    if o is not None:
+      ctypes.pythonapi.Py_IncRef(ctypes.py_object(o))
+
+
+def _at_exit():
+  if _rt is None:
+    return
+  _pin([_instance, *_drivers.values(), *_devices.values()])
+  _rt._binding.disable_leak_checker()  # the pinned objects are leaks on purpose
+
+
+atexit.register(_at_exit)
+
+
+# Fork. A child process has none of its parent's threads: work queued on local-task's
+# worker pool never runs there, and releasing that device would join workers that do not
+# exist. Before a fork the queued work ends (the child then sees every result); in the
+# child the threaded devices and their streams are set aside (kept alive, never used),
+# and executables load themselves again on fresh ones at their next call. local-sync
+# runs on the calling thread: its device and programs go on as they are.
+
+def _before_fork():
+  for s in list(_streams.values()):
+    try:
+      wait(s.sem, s.t)
+    except RuntimeError:
+      pass  # a failed call: its error is raised where its results are read
+
+
+def _after_fork_in_child():
+  global _lock, _fork_generation
+  _lock = threading.Lock()  # another thread may have held it
+  for table in (_drivers, _devices):
+    for name in [n for n in table if n != "local-sync"]:
+      _pin([table.pop(name)])
+  _pin([s.sem for s in _streams.values()])
+  _streams.clear()
+  _idle_invokers.clear()  # their threads stayed in the parent
+  _fork_generation += 1
+
+
+if hasattr(os, "register_at_fork"):
+  os.register_at_fork(before=_before_fork, after_in_child=_after_fork_in_child)
 
 
 def device(driver: str):
@@ -460,7 +525,14 @@ def device(driver: str):
     with _lock:
       d = _devices.get(driver)
       if d is None:
-        d = _devices[driver] = _runtime().get_driver(driver).create_default_device(allocators=[_ALLOCATOR_SPEC])
+        rt = _runtime()
+        drv = _drivers.get(driver)
+        if drv is None:
+          # IREE caches one driver per name, and local-task's holds its worker pool:
+          # a forked child makes its own (see ``_after_fork_in_child``).
+          drv = _drivers[driver] = (rt._binding.create_hal_driver(driver)
+                                    if _fork_generation else rt.get_driver(driver))
+        d = _devices[driver] = drv.create_default_device(allocators=[_ALLOCATOR_SPEC])
   return d
 
 
@@ -509,6 +581,65 @@ def element_type(dt: np.dtype):
   return _ELEM[np.dtype(dt)]
 
 
+# A wait inside IREE is deaf to signals, and Python runs its signal handlers (Ctrl-C's
+# KeyboardInterrupt) only between bytecodes: waits on device work are taken in slices.
+WAIT_SLICE_NS = 20_000_000
+
+
+def wait(waitable, *value):
+  """Waits on an IREE fence (or a semaphore reaching ``value``); raises its error."""
+  while not waitable.wait(*value, timeout=WAIT_SLICE_NS):
+    pass
+
+
+# A module whose control flow reads device values (a while loop's condition) runs to
+# its end inside ``invoke``, which no signal interrupts either. Such calls may run on a
+# helper thread while the caller waits on a lock, which Ctrl-C does interrupt; the call
+# then goes on in the background (as an abandoned computation does in JAX).
+
+class _Invoker:
+  """A helper thread running ``invoke`` calls, one at a time; idle ones are pooled."""
+
+  def __init__(self):
+    self.jobs = queue.SimpleQueue()
+    threading.Thread(target=self._loop, name="pyjax-invoke", daemon=True).start()
+
+  def _loop(self):
+    while True:
+      context, fn, args, ret, done, err, sem = self.jobs.get()
+      try:
+        context.invoke(fn, args, ret)
+      except BaseException as e:
+        err.append(e)
+        if sem is not None:  # no waiter on the stream may wait for a lost signal
+          try:
+            sem.fail(str(e))
+          except RuntimeError:
+            pass
+      done.release()
+      del context, fn, args, ret, done, err, sem
+      _idle_invokers.append(self)
+
+
+_idle_invokers: list = []
+
+
+def invoke_interruptibly(context, fn, args, ret, sem=None):
+  """``context.invoke(fn, args, ret)`` on a helper thread; the wait for it ends at a
+  KeyboardInterrupt (the call goes on). ``sem``: failed if the call fails."""
+  try:
+    w = _idle_invokers.pop()
+  except IndexError:
+    w = _Invoker()
+  done = threading.Lock()
+  done.acquire()
+  err = []
+  w.jobs.put((context, fn, args, ret, done, err, sem))
+  done.acquire()  # (a lock's wait is interrupted by signals)
+  if err:
+    raise err[0]
+
+
 class DeviceBuffer:
   """A HAL buffer view on one device, the shape/dtype it holds (kept on
   ``ArrayImpl._buf``), and for an asynchronous result the fence it is ready at.
@@ -534,7 +665,7 @@ class DeviceBuffer:
     f = self.fence
     if f is not None:
       try:
-        f.wait()
+        wait(f)
       except RuntimeError as e:
         raise RuntimeError(f"The computation producing this array failed: {e}") from None
       self.fence = self.sem = None
@@ -602,16 +733,17 @@ class Stream:
 
   def _restart(self):
     try:
-      self.sem.wait(self.t)  # let queued calls end: none may outlive the stream
+      wait(self.sem, self.t)  # let queued calls end: none may outlive the stream
     except RuntimeError:
       pass
     self.sem = self.dev.create_semaphore(0)
     self.t = 0
 
-  def submit(self, context, fn, args, ret, inputs=()) -> DeviceBuffer:
+  def submit(self, context, fn, args, ret, inputs=(), blocking=False) -> DeviceBuffer:
     """Invokes ``fn`` with ``args`` + (wait, signal) fences; returns a fence-only
     ``DeviceBuffer`` (its ``fence``/``sem``/``t``) for the outputs to copy. ``inputs``:
-    the argument buffers, waited for here if made before the stream restarted."""
+    the argument buffers, waited for here if made before the stream restarted.
+    ``blocking``: the call may run long before returning (``invoke_interruptibly``)."""
     with self.lock:
       try:
         self.sem.query()
@@ -626,8 +758,15 @@ class Stream:
       args.push_ref(HalFence.create_at(sem, t) if t else HalFence(0))
       args.push_ref(sig)
       try:
-        context.invoke(fn, args, ret)
-      except BaseException:
+        if blocking:
+          self.t = t + 1  # taken: a Ctrl-C leaves the call running, to signal it
+          invoke_interruptibly(context, fn, args, ret, sem)
+        else:
+          context.invoke(fn, args, ret)
+      except BaseException as e:
+        if blocking and isinstance(e, KeyboardInterrupt):
+          raise  # the call goes on and signals t + 1
+        self.t = t
         self._restart()
         raise
       self.t = t + 1
@@ -647,29 +786,51 @@ def stream(driver: str) -> Stream:
   return s
 
 
+# A synchronous program with loops taking longer than this runs its later calls on a
+# helper thread (``invoke_interruptibly``: ~40 us a call), so Ctrl-C can stop them.
+LONG_CALL_S = 0.05
+
+
 class Executable:
   """One compiled module. ``call(views) -> output HAL buffer views`` runs it to the
-  end; an asynchronous module (``is_async``) is started with ``submit``."""
+  end; an asynchronous module (``is_async``) is started with ``submit``. ``loops``: its
+  control flow reads device values (``invoke`` may run long before it returns)."""
 
-  def __init__(self, vmfb: bytes, driver: str, n_out: int):
-    rt = _runtime()
-    dev = device(driver)
+  def __init__(self, vmfb: bytes, driver: str, n_out: int, loops: bool = False):
     self.driver = driver
     self.vmfb = vmfb
-    hal = rt.create_hal_module(_instance, dev)
-    self.module = rt.VmModule.copy_buffer(_instance, vmfb)
-    self.context = rt.VmContext(_instance, [hal, self.module])
-    self.fn = self.module.lookup_function("main")
-    self.is_async = self.fn.reflection.get("iree.abi.model") == "coarse-fences"
-    self.stream = stream(driver) if self.is_async else None
     self.n_out = n_out
-    self._List = rt.VmVariantList
-    self._BV = rt.HalBufferView
+    self.loops = loops
+    self._bind()
     # A synchronous program called again on the same buffers reuses its argument list
     # (a loop feeding the same parameters); it keeps those buffers alive, so only
     # small (local-sync) programs do.
     self.keep_args = driver == "local-sync"
     self._last_views = self._last_args = None
+
+  def _bind(self):
+    """Loads the module on the current runtime's device (again in a forked child)."""
+    rt = _runtime()
+    dev = device(self.driver)
+    hal = rt.create_hal_module(_instance, dev)
+    self.module = rt.VmModule.copy_buffer(_instance, self.vmfb)
+    self.context = rt.VmContext(_instance, [hal, self.module])
+    self.fn = self.module.lookup_function("main")
+    self.is_async = self.fn.reflection.get("iree.abi.model") == "coarse-fences"
+    self.stream = stream(self.driver) if self.is_async else None
+    self.fork_generation = _fork_generation
+    self._List = rt.VmVariantList
+    self._BV = rt.HalBufferView
+    self._invoke = self._invoke_timed if self.loops else self.context.invoke
+
+  def _invoke_timed(self, fn, args, ret):
+    t = time.perf_counter()
+    self.context.invoke(fn, args, ret)
+    if time.perf_counter() - t > LONG_CALL_S:
+      self._invoke = self._invoke_on_helper
+
+  def _invoke_on_helper(self, fn, args, ret):
+    invoke_interruptibly(self.context, fn, args, ret)
 
   def call(self, views):
     if self.is_async:
@@ -687,18 +848,20 @@ class Executable:
         self._last_views, self._last_args = views, args
     n = self.n_out
     ret = self._List(n)
-    self.context.invoke(self.fn, args, ret)
+    self._invoke(self.fn, args, ret)
     get, BV = ret.get_as_object, self._BV
     return [get(0, BV)] if n == 1 else [get(i, BV) for i in range(n)]
 
   def submit(self, views, inputs=()):
     """Queues the call: (output views, a fence-only ``DeviceBuffer`` they are ready at);
     ``inputs``: the ``DeviceBuffer``s of ``views`` that may still be computing."""
+    if self.fork_generation != _fork_generation:
+      self._bind()  # the device this was loaded on has no worker threads in this child
     args = self._List(len(views) + 2)
     for v in views:
       args.push_ref(v)
     ret = self._List(self.n_out)
-    done = self.stream.submit(self.context, self.fn, args, ret, inputs)
+    done = self.stream.submit(self.context, self.fn, args, ret, inputs, self.loops)
     get, BV = ret.get_as_object, self._BV
     return [get(i, BV) for i in range(self.n_out)], done
 

@@ -36,6 +36,7 @@ from pyjax._src.lax.utils import (
     _any, _args2, _binop_shape, _bool_result, _check_dtype, _complex, _complex_dtype,
     _float, _inexact, _int, _int_bool, _num, _number, _ordered, _real_dtype,
     _same_dtypes_check, _sint, _to_array, binop, unop)
+from pyjax._src.util import check_allocation
 
 
 # ---------------------------------------------------------------- autodiff rule helpers
@@ -720,7 +721,9 @@ def _broadcast_in_dim_impl(x, *, shape, broadcast_dimensions, sharding=None):
   expanded = [1] * len(shape)
   for i, d in enumerate(broadcast_dimensions):
     expanded[d] = v.shape[i]
-  return ArrayImpl(np.broadcast_to(v.reshape(expanded), shape), x.weak_type)
+  out = np.broadcast_to(v.reshape(expanded), shape)  # a view: takes no memory yet
+  check_allocation(out.nbytes)
+  return ArrayImpl(out, x.weak_type)
 
 
 broadcast_in_dim_p.def_impl(_broadcast_in_dim_impl)
@@ -938,6 +941,7 @@ def _iota_check(*, dtype, shape, dimension, sharding=None):
 
 def _iota_impl(*, dtype, shape, dimension, sharding=None):
   _iota_check(dtype=dtype, shape=shape, dimension=dimension)
+  check_allocation(math.prod(shape) * np.dtype(dtype).itemsize)
   r = np.arange(shape[dimension], dtype=dtype)
   bshape = [1] * len(shape)
   bshape[dimension] = shape[dimension]

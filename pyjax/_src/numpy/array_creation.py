@@ -9,6 +9,7 @@ import numpy as np
 
 from pyjax._src import core, dtypes
 from pyjax._src.array import ArrayImpl, asarray_value
+from pyjax._src.errors import out_of_memory
 from pyjax._src.lax import lax, slicing
 from pyjax._src.numpy import ufuncs
 from pyjax._src.numpy.lax_numpy import (_dtype_arg, _shape_arg, _static_int, asarray,
@@ -96,9 +97,13 @@ def arange(start, stop=None, step=None, dtype=None, *, device=None):
     n = vals[0]
     if dtype.kind in "iu" and n == int(n) and n >= 0:
       return lax.iota(dtype, int(np.ceil(n)))
-    return _asarray(np.arange(n, dtype=dtype))
-  return _asarray(np.arange(*[v for v in vals if v is not None] if step is not None else
-                            vals[:2], dtype=dtype))
+    vals = vals[:1]
+  elif step is None:
+    vals = vals[:2]
+  try:
+    return _asarray(np.arange(*vals, dtype=dtype))
+  except MemoryError as e:
+    raise out_of_memory(getattr(e, "_total_size", 0)) from None
 
 
 def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0,
