@@ -230,16 +230,34 @@ def test_shape_errors_raise_jax_class(jax_errors, name, jit):
   assert re.search(pattern, str(e)), f"{name}: message does not name the problem: {e}"
 
 
-def test_compile_out_of_memory_is_jax_resource_error():
-  """A constant the compiler cannot fit (IREE folds constants at compile time): JAX's
-  runtime error naming the function and the array, IREE's output as the cause."""
+def test_program_too_large_for_memory_is_jax_resource_error():
+  """A program whose arrays cannot fit in memory is never compiled (IREE would fold the
+  constant at compile time): calling it raises JAX's runtime error."""
   def big():
     return jnp.zeros(1 << 40).sum()
-  with pytest.raises(errors.JaxRuntimeError) as info:
+  with pytest.raises(errors.JaxRuntimeError,
+                     match=r"^RESOURCE_EXHAUSTED: Out of memory allocating 4398046511104 "
+                           r"bytes\.$"):
     pyjax.jit(big)()
+
+
+def test_compiler_out_of_memory_is_jax_resource_error(monkeypatch):
+  """IREE running out of memory while compiling: JAX's runtime error naming the function
+  and its largest array, IREE's output as the cause."""
+  from pyjax._src.backends import iree
+
+  def fail(*a, **k):
+    raise RuntimeError("IREE failed to compile the lowered module:\nRESOURCE_EXHAUSTED; "
+                       "failed to allocate")
+  monkeypatch.setattr(iree, "compile_module", fail)
+
+  def big(x):
+    return jnp.zeros((1000, 1000)).sum() + x
+  with pytest.raises(errors.JaxRuntimeError) as info:
+    pyjax.jit(big)(np.float32(1.0))
   msg = str(info.value)
   assert msg.startswith("RESOURCE_EXHAUSTED: Out of memory while compiling jit(big)")
-  assert "float32[1099511627776]" in msg and "IREE" not in msg
+  assert "float32[1000,1000]" in msg and "IREE" not in msg
   assert "RESOURCE_EXHAUSTED" in str(info.value.__cause__)
 
 
