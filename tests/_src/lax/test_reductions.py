@@ -74,7 +74,8 @@ def test_cumulative_ops_long_and_reversed():
   rng = np.random.default_rng(1)
   x = rng.uniform(0.5, 1.5, (3, 5000, 2)).astype(np.float32)
   args = {"cumsum": x, "cumprod": x ** np.float32(0.01), "cumlogsumexp": x}
-  fns = {"cumsum": np.cumsum, "cumprod": np.cumprod, "cumlogsumexp": np.logaddexp.accumulate}
+  fns = {"cumsum": np.cumsum, "cumprod": np.cumprod,
+         "cumlogsumexp": np.logaddexp.accumulate}
   refs = {k: fns[k](args[k].astype(np.float64), 1) for k in fns}
 
   def run(a, b, c):
@@ -96,23 +97,21 @@ def test_cumulative_ops_long_and_reversed():
 
 
 def test_cummax_cummin_long_exact():
-  rng = np.random.default_rng(2)
-  x = rng.standard_normal(10000).astype(np.float32)
-  for f in (lambda v: (lax.cummax(v), lax.cummin(v, reverse=True)),):
-    for g in (f, pyjax.jit(f)):
-      mx, mn = g(x)
-      np.testing.assert_array_equal(np.asarray(mx), np.maximum.accumulate(x))
-      np.testing.assert_array_equal(np.asarray(mn),
-                                    np.minimum.accumulate(x[::-1])[::-1])
+  x = np.random.default_rng(2).standard_normal(10000).astype(np.float32)
+  f = lambda v: (lax.cummax(v), lax.cummin(v, reverse=True))  # noqa: E731
+  for g in (f, pyjax.jit(f)):
+    mx, mn = g(x)
+    np.testing.assert_array_equal(np.asarray(mx), np.maximum.accumulate(x))
+    np.testing.assert_array_equal(np.asarray(mn), np.minimum.accumulate(x[::-1])[::-1])
 
 
 def test_long_matrix_contractions_accurate():
   # dot_general with a long contraction: IREE accumulates it in sequence unless cut
   # into blocks; compared with float64 (JAX's own CPU matvec is worse here).
-  x = np.full((4, 1_000_000), 0.1, np.float32)
-  y = np.full((1_000_000, 3), 0.1, np.float32)
+  k = 1_000_000
+  x = np.full((4, k), 0.1, np.float32)
+  y = np.full((k, 3), 0.1, np.float32)
+  exact = k * np.float64(np.float32(0.1)) ** 2
   f = pyjax.jit(lambda a, b: (a @ b, a @ b[:, 0], jnp.einsum("ij,ij->i", a, a)))
-  refs = (np.full((4, 3), 1e4), np.full(4, 1e4), np.full(4, 1e4))
-  for o, r in zip(f(x, y), refs):
-    w = np.asarray(x, np.float64)[0, 0] ** 2 * 1e6  # exact sum of the float32 inputs
-    assert np.max(np.abs(np.asarray(o, np.float64) - r * w / 1e4) / (r * w / 1e4)) < 2e-6
+  for o in f(x, y):
+    assert np.max(np.abs(np.asarray(o, np.float64) - exact)) / exact < 2e-6
