@@ -10,6 +10,7 @@ the equation's output avals. Rules live beside their primitives; the helpers bel
 from __future__ import annotations
 
 import itertools
+import math
 from typing import Sequence
 
 import numpy as np
@@ -419,8 +420,110 @@ def identity(kind: str, dt) -> np.ndarray:
   return np.array(-np.inf if kind == "max" else np.inf).astype(dt)
 
 
+# Float sums and products reduce as a tree of windows (XLA's CPU backend does so with
+# 32-wide windows: its tree reduction rewriter), so they lose accuracy as log(n), not n;
+# scans are blocked likewise (XLA lowers cumsum as an associative scan). IREE adds a
+# window in sequence: 16-wide windows keep the error at XLA's.
+TREE_BLOCK = 16
+
+
+def _merge_runs(shape, axes):
+  """``shape`` with adjacent reduced (and adjacent kept) dimensions merged, and the
+  reduced axes of the merged shape."""
+  runs: list[list] = []
+  for i, s in enumerate(shape):
+    if runs and runs[-1][1] == (i in axes):
+      runs[-1][0] *= s
+    else:
+      runs.append([s, i in axes])
+  return tuple(s for s, _ in runs), tuple(i for i, (_, r) in enumerate(runs) if r)
+
+
+def reshape(b, x: Val, shape) -> Val:
+  shape = tuple(shape)
+  return x if x.aval.shape == shape else \
+      b.op("stablehlo.reshape", [x], x.aval.update(shape=shape))
+
+
+def pad(b, x: Val, value: Val, axis: int, lo: int, hi: int) -> Val:
+  """``x`` padded along ``axis`` with the scalar ``value`` (negative: cropped)."""
+  if lo == hi == 0:
+    return x
+  nd, shape = x.aval.ndim, list(x.aval.shape)
+  shape[axis] += lo + hi
+  low, high = [0] * nd, [0] * nd
+  low[axis], high[axis] = lo, hi
+  return b.op("stablehlo.pad", [x, value], x.aval.update(shape=tuple(shape)),
+              f"edge_padding_low = {_i64_array(low)}, edge_padding_high = "
+              f"{_i64_array(high)}, interior_padding = {_i64_array([0] * nd)}")
+
+
+def _block_shape(n: int, lanes: bool):
+  """(window, lanes) for splitting an axis of length ``n`` into blocks of ``window``
+  (at most ``TREE_BLOCK``, at least half that) times ``lanes`` interleaved windows with
+  no remainder; (``TREE_BLOCK``, 1 or ``TREE_BLOCK``) when none divides ``n``, which
+  costs a padded copy (IREE copies a padded or sliced operand, slowly)."""
+  k = TREE_BLOCK
+  for w in range(k, k // 2 - 1, -1):
+    for ls in (range(k, 3, -1) if lanes else ()):
+      if n % (w * ls) == 0:
+        return w, ls
+    if n % w == 0:
+      return w, 1
+  return k, (k if lanes else 1)
+
+
+def split_blocks(b, x: Val, init: Val, axis: int, w: int, lanes: int = 1) -> Val:
+  """``x`` padded with ``init`` along ``axis`` to a multiple of ``w * lanes``, that
+  axis split into (blocks, w, lanes) (no lanes axis when 1)."""
+  n, shape = x.aval.shape[axis], x.aval.shape
+  x = pad(b, x, init, axis, 0, -n % (w * lanes))
+  return reshape(b, x, (*shape[:axis], x.aval.shape[axis] // (w * lanes), w,
+                        *((lanes,) if lanes > 1 else ()), *shape[axis + 1:]))
+
+
+def slice_axis(b, x: Val, axis: int, start: int, stop: int) -> Val:
+  shape = x.aval.shape
+  if (start, stop) == (0, shape[axis]):
+    return x
+  lo, hi = [0] * len(shape), list(shape)
+  lo[axis], hi[axis] = start, stop
+  return b.op("stablehlo.slice", [x], x.aval.update(shape=(*shape[:axis], stop - start,
+                                                           *shape[axis + 1:])),
+              f"start_indices = {_i64_array(lo)}, limit_indices = {_i64_array(hi)}, "
+              f"strides = {_i64_array([1] * len(shape))}")
+
+
+def _tree_level(b, x: Val, init: Val, axis: int, body) -> Val:
+  """One level of ``tree_reduce``: ``axis`` reduced in windows of about 16. Over an
+  innermost axis the windows are interleaved (each element of a window ``lanes`` apart),
+  so that IREE adds them in vector lanes, as fast as a plain reduce."""
+  shape, k = x.aval.shape, TREE_BLOCK
+  w, lanes = _block_shape(shape[axis], shape[axis] > k * k and
+                          math.prod(shape[axis + 1:]) < k)
+  out, = b.reduce([split_blocks(b, x, init, axis, w, lanes)], [init], (axis + 1,), body)
+  n = shape[axis] + -shape[axis] % (w * lanes)
+  return reshape(b, out, (*shape[:axis], n // w, *shape[axis + 1:]))
+
+
+def tree_reduce(b, x: Val, init: Val, axes, body) -> Val:
+  """The reduction ``body`` over ``axes`` of ``x`` as a tree: each reduced dimension
+  (adjacent ones merged) longer than ``TREE_BLOCK`` is first reduced in windows of that
+  many, level by level."""
+  out_shape = tuple(s for i, s in enumerate(x.aval.shape) if i not in axes)
+  shape, raxes = _merge_runs(x.aval.shape, axes)
+  if all(shape[a] <= TREE_BLOCK for a in raxes):
+    return b.reduce([x], [init], axes, body)[0]
+  x = reshape(b, x, shape)
+  for a in raxes:
+    while x.aval.shape[a] > TREE_BLOCK:
+      x = _tree_level(b, x, init, a, body)
+  return reshape(b, b.reduce([x], [init], raxes, body)[0], out_shape)
+
+
 def monoid_reduce(kind: str):
-  """Rule for a reduction primitive (``axes`` param); half floats add/multiply in f32."""
+  """Rule for a reduction primitive (``axes`` param); half floats add/multiply in f32,
+  float sums and products as a tree (``tree_reduce``)."""
   def rule(ctx, x, *, axes, **_):
     dt = x.aval.dtype
     wide = dt in _HALF and kind in ("add", "mul")
@@ -428,7 +531,11 @@ def monoid_reduce(kind: str):
       x = ctx.convert(x, np.float32)
     cdt = x.aval.dtype
     init = ctx.constant(identity(kind, cdt), ShapedArray((), cdt))
-    out, = ctx.reduce([x], [init], axes, lambda b, a, c: [scalar_op(b, kind, a, c)])
+    body = lambda b, a, c: [scalar_op(b, kind, a, c)]
+    if kind in ("add", "mul") and cdt.kind in "fc":
+      out = tree_reduce(ctx, x, init, axes, body)
+    else:
+      out, = ctx.reduce([x], [init], axes, body)
     return ctx.convert(out, dt) if wide else out
   return rule
 
@@ -441,8 +548,48 @@ def _logaddexp(b, x, y):
   return b.select(ninf, mx, r)
 
 
+def _window_scan(b, x: Val, init: Val, axis: int, kind: str, reverse: bool) -> Val:
+  """The scan as a ``reduce_window`` whose window spans the axis (IREE runs it in
+  sequence)."""
+  n, scal = x.aval.shape[axis], init.aval
+  win = [1] * x.aval.ndim
+  win[axis] = n
+  pad = [[0, 0] for _ in win]
+  pad[axis] = [0, n - 1] if reverse else [n - 1, 0]
+  reg = b.region([scal, scal], lambda r, a, c: [_combine(r, kind, a, c)])
+  flat = [p for pr in pad for p in pr]
+  return b.op("stablehlo.reduce_window", [x, init], x.aval,
+              f"window_dimensions = {_i64_array(win)}, "
+              f"padding = {_dense_i64(flat, (len(win), 2))}", [reg])
+
+
+def _combine(b, kind: str, x: Val, y: Val) -> Val:
+  return _logaddexp(b, x, y) if kind == "logaddexp" else scalar_op(b, kind, x, y)
+
+
+def blocked_scan(b, x: Val, init: Val, axis: int, kind: str) -> Val:
+  """Inclusive forward scan of a float ``x`` along ``axis``, accurate to log(n): scans
+  within blocks of about ``TREE_BLOCK``, the blocks' totals scanned the same way, and
+  each block combined with the total of the blocks before it."""
+  n, shape = x.aval.shape[axis], x.aval.shape
+  if n <= TREE_BLOCK:
+    return _window_scan(b, x, init, axis, kind, False)
+  w, _ = _block_shape(n, False)
+  s = _window_scan(b, split_blocks(b, x, init, axis, w), init, axis + 1, kind, False)
+  m = s.aval.shape[axis]
+  tot = slice_axis(b, s, axis + 1, w - 1, w)
+  tot = reshape(b, tot, (*shape[:axis], m, *shape[axis + 1:]))
+  before = pad(b, blocked_scan(b, tot, init, axis, kind), init, axis, 1, -1)
+  before = b.op("stablehlo.broadcast_in_dim", [before], s.aval, "broadcast_dimensions = "
+                f"{_i64_array([d for d in range(s.aval.ndim) if d != axis + 1])}")
+  out = reshape(b, _combine(b, kind, before, s), (*shape[:axis], m * w, *shape[axis + 1:]))
+  return slice_axis(b, out, axis, 0, n)
+
+
 def cumulative(kind: str):
-  """Rule for a cumulative primitive: a ``reduce_window`` whose window spans the axis."""
+  """Rule for a cumulative primitive: float sums, products and logaddexps as a blocked
+  scan (``blocked_scan``), the rest as a ``reduce_window`` whose window spans the
+  axis."""
   def rule(ctx, x, *, axis, reverse):
     dt = x.aval.dtype
     wide = dt in _HALF and kind in ("add", "mul", "logaddexp")
@@ -462,21 +609,18 @@ def cumulative(kind: str):
         x = ctx.binary("xor", x, flip)
       x = ctx.op("stablehlo.bitcast_convert", [x], x.aval.update(dtype=sdt))
     cdt = x.aval.dtype
-    n = x.aval.shape[axis]
     init = np.array(-np.inf, cdt) if kind == "logaddexp" else identity(kind, cdt)
     init = ctx.constant(init, ShapedArray((), cdt))
-    win = [1] * x.aval.ndim
-    win[axis] = n
-    pad = [[0, 0] for _ in win]
-    pad[axis] = [0, n - 1] if reverse else [n - 1, 0]
-    scal = ShapedArray((), cdt)
-    body = (lambda b, a, c: [_logaddexp(b, a, c)]) if kind == "logaddexp" else \
-        (lambda b, a, c: [scalar_op(b, kind, a, c)])
-    reg = ctx.region([scal, scal], body)
-    flat = [p for pr in pad for p in pr]
-    out = ctx.op("stablehlo.reduce_window", [x, init], x.aval,
-                 f"window_dimensions = {_i64_array(win)}, "
-                 f"padding = {_dense_i64(flat, (len(win), 2))}", [reg])
+    if kind in ("add", "mul", "logaddexp") and cdt.kind in "fc" and \
+        x.aval.shape[axis] > TREE_BLOCK:
+      rev = f"dimensions = {_i64_array([axis])}"
+      if reverse:
+        x = ctx.op("stablehlo.reverse", [x], x.aval, rev)
+      out = blocked_scan(ctx, x, init, axis, kind)
+      if reverse:
+        out = ctx.op("stablehlo.reverse", [out], out.aval, rev)
+    else:
+      out = _window_scan(ctx, x, init, axis, kind, reverse)
     if dt.kind == "u":
       out = ctx.op("stablehlo.bitcast_convert", [out], out.aval.update(dtype=dt))
       return ctx.binary("xor", out, flip) if flip is not None else out

@@ -5,6 +5,7 @@ gives the same numbers. No primitives: lax.py and special.py build theirs from t
 They reproduce XLA's CPU backend only."""
 from __future__ import annotations
 
+import math
 from functools import partial
 
 import numpy as np
@@ -521,6 +522,81 @@ def _xla_f32_lower(f32_hlo, other):
       return other(ctx, x)
     return ctx.convert(f32_hlo(ctx, ctx.convert(x, _F32)), dt)
   return rule
+
+
+# ---------------------------------------------------------------- sums and scans
+# NumPy adds pairwise only along the innermost contiguous axis and accumulates every
+# other axis (and products, and scans) in sequence, losing accuracy as n; XLA's results
+# lose it as log(n). Floats follow the jit lowering's blocks (``mlir.tree_reduce``,
+# ``mlir.blocked_scan``); up to ``_WIDE_MAX`` terms, float32 and complex64 go in double
+# precision instead (as accurate; NumPy's per-call costs make the blocks slow there).
+_WIDER = {np.dtype(np.float32): np.dtype(np.float64),
+          np.dtype(np.complex64): np.dtype(np.complex128)}
+_WIDE_MAX = 4096
+
+
+def _tree_axis(ufunc, v, axis):
+  """``ufunc.reduce`` over ``axis`` as a tree of windows of ``TREE_BLOCK`` (keeps it).
+  A window's elements lie ``n / TREE_BLOCK`` apart, so NumPy reduces them as whole
+  rows."""
+  k, pre = mlir.TREE_BLOCK, (slice(None),) * axis
+  while v.shape[axis] > k:
+    n = v.shape[axis]
+    m = n // k
+    out = ufunc.reduce(v[pre + (slice(0, m * k),)].reshape(
+        v.shape[:axis] + (k, m) + v.shape[axis + 1:]), axis=axis)
+    if m * k != n:
+      tail = ufunc.reduce(v[pre + (slice(m * k, n),)], axis=axis, keepdims=True)
+      out = np.concatenate([out, tail], axis=axis)
+    v = out
+  return ufunc.reduce(v, axis=axis, keepdims=True)
+
+
+def tree_reduce(ufunc, v, axis):
+  """``ufunc.reduce`` (add or multiply) of a float array over the tuple ``axis``,
+  accurate to log(n) as XLA's: NumPy's pairwise sum over the trailing axes of a
+  contiguous array, a tree of windows over the others."""
+  nd = v.ndim
+  if ufunc is np.add and v.flags.c_contiguous and min(axis) == nd - len(axis):
+    return np.add.reduce(v, axis=axis)
+  terms = math.prod([v.shape[a] for a in axis])
+  if terms <= mlir.TREE_BLOCK:
+    return ufunc.reduce(v, axis=axis)
+  if terms <= _WIDE_MAX and v.dtype in _WIDER:
+    return ufunc.reduce(v, axis=axis, dtype=_WIDER[v.dtype]).astype(v.dtype)
+  rest = sorted(axis)
+  if ufunc is np.add and v.flags.c_contiguous:  # the trailing axes pairwise
+    while rest[-1] == nd - 1 - (len(axis) - len(rest)):
+      rest.pop()
+    v = np.add.reduce(v, axis=tuple(a for a in axis if a not in rest), keepdims=True)
+  for a in rest:
+    v = _tree_axis(ufunc, v, a)
+  return v.reshape(tuple(s for i, s in enumerate(v.shape) if i not in axis))
+
+
+def blocked_scan(ufunc, v, axis):
+  """``ufunc.accumulate`` (add, multiply, logaddexp) of a float array along ``axis``,
+  accurate to log(n): within blocks of ``TREE_BLOCK``, the blocks' totals scanned the
+  same way and combined into the blocks after them."""
+  k, n = mlir.TREE_BLOCK, v.shape[axis]
+  if n <= 2 * k:  # (in sequence: as accurate as XLA's up to there)
+    return ufunc.accumulate(v, axis=axis)
+  if n <= _WIDE_MAX and v.dtype in _WIDER:
+    return ufunc.accumulate(v, axis=axis, dtype=_WIDER[v.dtype]).astype(v.dtype)
+  m, pre = n // k, (slice(None),) * axis
+  out = np.empty(v.shape, v.dtype)
+  blocks = out[pre + (slice(0, m * k),)]
+  blocks.shape = v.shape[:axis] + (m, k) + v.shape[axis + 1:]  # (a view: raises if not)
+  ufunc.accumulate(v[pre + (slice(0, m * k),)].reshape(blocks.shape), axis=axis + 1,
+                   out=blocks)
+  before = blocked_scan(ufunc, blocks[pre + (slice(None), k - 1)], axis)
+  ufunc(before[pre + (slice(0, m - 1), None)], blocks[pre + (slice(1, None),)],
+        out=blocks[pre + (slice(1, None),)])
+  if m * k < n:
+    tail = out[pre + (slice(m * k, None),)]
+    ufunc.accumulate(v[pre + (slice(m * k, None),)], axis=axis, out=tail)
+    ufunc(before[pre + (slice(m - 1, m),)], tail, out=tail)
+  return out
 
 
 def _sp2(name, a, b):

@@ -11,6 +11,8 @@ from pyjax._src import core, dtypes
 from pyjax._src.array import ArrayImpl
 from pyjax._src.core import Primitive, ShapedArray
 from pyjax._src.interpreters import ad, batching
+from pyjax._src.interpreters import lowering as mlir
+from pyjax._src.lax.cpu_numerics import tree_reduce
 from pyjax._src.lax.conversions import _convert_element_type, _convert_lower, _convert_np
 from pyjax._src.lax.lax import transpose_p
 from pyjax._src.lax.utils import _real_dtype, _to_array
@@ -108,7 +110,7 @@ def _dot_general_np(x, y, dimension_numbers, out_dtype, compute):
   (xc, yc), (xb, yb) = dimension_numbers
   if (not xb and y.ndim <= 2 and xc == (x.ndim - 1,) and yc in ((0,), (y.ndim - 1,))
       and x.dtype == y.dtype == out_dtype == compute and out_dtype.kind in "fc"
-      and out_dtype.itemsize >= 4):
+      and out_dtype.itemsize >= 4 and (x.ndim > 1 or x.size <= 16 * _K_BLOCK)):
     return np.dot(x, y if yc == (0,) else y.T)  # plain matrix/vector product
   xf = [i for i in range(x.ndim) if i not in xc and i not in xb]
   yf = [i for i in range(y.ndim) if i not in yc and i not in yb]
@@ -122,7 +124,11 @@ def _dot_general_np(x, y, dimension_numbers, out_dtype, compute):
   acc = {np.dtype(np.bool_): np.dtype(np.int32), dtypes.bfloat16: np.dtype(np.float32),
          np.dtype(np.float16): np.dtype(np.float32)}.get(compute, compute)
   xt, yt = (_convert_np(_convert_np(v, compute), acc) for v in (xt, yt))
-  out = np.matmul(xt.reshape(*b, m, k), yt.reshape(*b, k, n))
+  if m == n == 1 and k > 16 * _K_BLOCK and acc.kind in "fc":  # BLAS sums in sequence
+    out = tree_reduce(np.add, xt.reshape(*b, k) * yt.reshape(*b, k), (len(b),))
+    out = out.reshape(*b, 1, 1)
+  else:
+    out = np.matmul(xt.reshape(*b, m, k), yt.reshape(*b, k, n))
   if compute != acc and compute != np.bool_ or compute.kind in "iu":
     out = out.astype(compute)  # (integer products wrap; half floats round)
   out = _convert_np(out, out_dtype)
@@ -205,6 +211,22 @@ ad.defjvp(dot_general_p,
 dot_general_p.transpose = _dot_general_transpose
 
 
+_K_BLOCK = 256
+
+
+def _k_block(k: int, out_size: int):
+  """The block a contraction of ``k`` is cut into (one dividing it: padding would copy
+  the operands), or None to leave it whole; the partial products stay under 2**22
+  elements."""
+  if k <= 16 * _K_BLOCK:
+    return None
+  lo = max(_K_BLOCK, -(-k * out_size // (1 << 22)))
+  for kb in range(lo, min(k // 4, 2 * lo) + 1):
+    if k % kb == 0:
+      return kb
+  return None
+
+
 def _dot_general_lower(ctx, x, y, *, dimension_numbers, precision=None,
                        preferred_element_type=None, out_sharding=None):
   (xc, yc), (xb, yb) = dimension_numbers
@@ -231,9 +253,42 @@ def _dot_general_lower(ctx, x, y, *, dimension_numbers, precision=None,
                                 ("rhs_contracting_dimensions", yc)) if v]
   dn = ", ".join(f"{n} = [{', '.join(map(str, v))}]" for n, v in fields)
 
-  def dot(a, b, dt):
+  def plain_dot(a, b, dt):
     return ctx.op("stablehlo.dot_general", [a, b], out.update(dtype=dt),
                   f"dot_dimension_numbers = #stablehlo.dot<{dn}>")
+
+  def dot(a, b, dt):
+    # IREE accumulates a whole contraction in sequence (error ~ k): a long one is cut
+    # into blocks, a batch dimension of the product, whose sums add as a tree.
+    zero = ctx.constant(np.zeros((), dt), ShapedArray((), dt))
+    add = lambda r, u, w: [r.binary("add", u, w)]
+    if (dt.kind in "fc" and a.aval.ndim == len(xb) + len(xc) and b.aval.ndim == a.aval.ndim
+        and math.prod(a.aval.shape[c] for c in xc) > 16 * _K_BLOCK):
+      # no free dimensions (vector dots): a product summed as a tree, fused by IREE
+      a, b = (v if list(o) == list(range(v.aval.ndim)) else
+              ctx.op("stablehlo.transpose", [v], v.aval.update(
+                  shape=tuple(v.aval.shape[d] for d in o)),
+                  f"permutation = {mlir._i64_array(o)}")
+              for v, o in ((a, [*xb, *xc]), (b, [*yb, *yc])))
+      return mlir.tree_reduce(ctx, ctx.binary("multiply", a, b), zero,
+                              tuple(range(len(xb), a.aval.ndim)), add)
+    kb = len(xc) == 1 and dt.kind in "fc" and _k_block(a.aval.shape[xc[0]], out.size)
+    if not kb:
+      return plain_dot(a, b, dt)
+    nb = a.aval.shape[xc[0]] // kb
+    a, b = (mlir.reshape(ctx, v, (*v.aval.shape[:c], nb, kb, *v.aval.shape[c + 1:]))
+            for v, c in ((a, xc[0]), (b, yc[0])))
+    shift = lambda ds, c: [d + (d > c) for d in ds]
+    fs = [("lhs_batching_dimensions", [*shift(xb, xc[0]), xc[0]]),
+          ("rhs_batching_dimensions", [*shift(yb, yc[0]), yc[0]]),
+          ("lhs_contracting_dimensions", [xc[0] + 1]),
+          ("rhs_contracting_dimensions", [yc[0] + 1])]
+    parts = ctx.op("stablehlo.dot_general", [a, b],
+                   out.update(shape=(*out.shape[:len(xb)], nb, *out.shape[len(xb):]),
+                              dtype=dt),
+                   "dot_dimension_numbers = #stablehlo.dot<" +
+                   ", ".join(f"{n} = [{', '.join(map(str, v))}]" for n, v in fs) + ">")
+    return mlir.tree_reduce(ctx, parts, zero, (len(xb),), add)
 
   if cdt.kind == "c":  # IREE cannot vectorize a complex matmul: four real ones
     rdt = np.dtype(np.float32 if cdt == np.complex64 else np.float64)

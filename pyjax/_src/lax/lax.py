@@ -32,6 +32,7 @@ from pyjax._src.lax.cpu_numerics import (
     _nextafter, _popcount, _rem_impl, _round_half_away, _rsqrt, _shift_left,
     _shift_right_arithmetic, _shift_right_logical, _sign, _tan_f32, _xla_f32,
     _xla_f32_lower)
+from pyjax._src.lax.cpu_numerics import tree_reduce as _np_tree_reduce
 from pyjax._src.lax.utils import (
     _any, _args2, _binop_shape, _bool_result, _check_dtype, _complex, _complex_dtype,
     _float, _inexact, _int, _int_bool, _num, _number, _ordered, _real_dtype,
@@ -1003,9 +1004,12 @@ def _reduce_batch(p, vals, dims, *, axes, **params):
 
 
 # The ufuncs' ``reduce`` directly: np.sum/np.max add a Python wrapper layer (~1 us).
+# Float sums go as a tree (``_np_tree_reduce``), half floats in float32, as XLA's.
 def _np_sum(v, axis):
   if v.dtype in (dtypes.bfloat16, np.dtype(np.float16)):
-    return np.add.reduce(v.astype(np.float32), axis=axis).astype(v.dtype)
+    return _np_tree_reduce(np.add, v.astype(np.float32), axis).astype(v.dtype)
+  if v.size > mlir.TREE_BLOCK and v.dtype.kind in "fc":
+    return _np_tree_reduce(np.add, v, axis)
   return np.add.reduce(v, axis=axis, dtype=v.dtype)
 
 

@@ -16,6 +16,7 @@ from pyjax._src.interpreters import ad
 from pyjax._src.interpreters import lowering as mlir
 from pyjax._src.interpreters import partial_eval as pe
 from pyjax._src.lax import slicing
+from pyjax._src.lax.cpu_numerics import blocked_scan, tree_reduce
 from pyjax._src.lax.lax import (
     _const, _reduce_api, _reduce_batch, _zeros, add, broadcast_in_dim, complex,
     _convert_element_type, div, eq, exp, full, imag, is_finite, log, log1p, lt, max, min,
@@ -24,7 +25,9 @@ from pyjax._src.lax.utils import _any, _check_dtype, _int_bool, _number, _ordere
 
 def _np_prod(v, axis):
   if v.dtype in (dtypes.bfloat16, np.dtype(np.float16)):
-    return np.multiply.reduce(v.astype(np.float32), axis=axis).astype(v.dtype)
+    return tree_reduce(np.multiply, v.astype(np.float32), axis).astype(v.dtype)
+  if v.size > mlir.TREE_BLOCK and v.dtype.kind in "fc":
+    return tree_reduce(np.multiply, v, axis)
   return np.multiply.reduce(v, axis=axis, dtype=v.dtype)
 
 
@@ -186,16 +189,18 @@ def _cumulative(name, npfn, accepted, lower):
   return p
 
 
-def _np_cumsum(v, axis):
-  if v.dtype in (dtypes.bfloat16, np.dtype(np.float16)):
-    return np.cumsum(v.astype(np.float32), axis=axis).astype(v.dtype)
-  return np.cumsum(v, axis=axis, dtype=v.dtype)
+def _np_scan(ufunc):
+  """``ufunc.accumulate``; floats as a blocked scan, half floats in float32."""
+  def scan(v, axis):
+    if v.dtype in (dtypes.bfloat16, np.dtype(np.float16)):
+      return blocked_scan(ufunc, v.astype(np.float32), axis).astype(v.dtype)
+    if v.dtype.kind in "fc":
+      return blocked_scan(ufunc, v, axis)
+    return ufunc.accumulate(v, axis=axis, dtype=v.dtype)
+  return scan
 
 
-def _np_cumprod(v, axis):
-  if v.dtype in (dtypes.bfloat16, np.dtype(np.float16)):
-    return np.cumprod(v.astype(np.float32), axis=axis).astype(v.dtype)
-  return np.cumprod(v, axis=axis, dtype=v.dtype)
+_np_cumsum, _np_cumprod = _np_scan(np.add), _np_scan(np.multiply)
 
 
 def _no_int_logaddexp(dt):
@@ -213,9 +218,7 @@ def _np_logaddexp_accumulate(v, axis):
     for i in range(vs.shape[0]):
       acc = out[i] = _np_logaddexp_complex(acc, vs[i])
     return np.moveaxis(out, 0, axis)
-  if v.dtype in (dtypes.bfloat16, np.dtype(np.float16)):
-    return np.logaddexp.accumulate(v.astype(np.float32), axis=axis).astype(v.dtype)
-  return np.logaddexp.accumulate(v, axis=axis)
+  return _np_scan(np.logaddexp)(v, axis)
 
 
 def _np_logaddexp_complex(a, b):

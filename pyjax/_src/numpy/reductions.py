@@ -155,11 +155,18 @@ def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
   else:
     dtypes.check_user_dtype_supported(dtype, "mean")
     res_dtype = dtypes.canonicalize_dtype(dtype)
-  total = sum(a, axis=axes, dtype=res_dtype, keepdims=keepdims, where=where)
+  # half floats sum and divide in float32, as JAX's (a count over 65504 is inf in
+  # float16)
+  comp = np.dtype(np.float32) if res_dtype in (dtypes.bfloat16, np.dtype(np.float16)) \
+      else res_dtype
+  total = sum(a, axis=axes, dtype=comp, keepdims=keepdims, where=where)
   n = _count(a, axes, where, keepdims, a.ndim)
   if isinstance(n, int):
-    return lax.div(total, lax._convert_element_type(n, total.dtype, True))
-  return lax.div(total, lax._convert_element_type(n, total.dtype))
+    out = lax.div(total, lax._convert_element_type(n, total.dtype, True))
+  else:
+    out = lax.div(total, lax._convert_element_type(n, total.dtype))
+  return out if comp == res_dtype else lax._convert_element_type(out, res_dtype,
+                                                                 out.weak_type)
 
 
 def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None,
