@@ -118,8 +118,16 @@ class CompiledCall:
       warnings.warn(f"Some donated buffers were not usable: {names}.\nSee an explanation "
                     "at https://docs.jax.dev/en/latest/faq.html#buffer-donation.")
     self.text = text
-    vmfb = iree.compile_module(text, platform, asynchronous=self.driver == "local-task")
-    self.exe = iree.Executable(vmfb, self.driver, len(out_avals))
+    asynchronous = self.driver == "local-task"
+    vmfb = iree.compile_module(text, platform, asynchronous)
+    try:
+      self.exe = iree.Executable(vmfb, self.driver, len(out_avals))
+    except (IndexError, RuntimeError, ValueError) as e:
+      if not iree.binding_limit_error(e):
+        raise
+      # A dispatch wider than fusion_width foresaw: compile without wide fusion.
+      vmfb = iree.compile_module(text, platform, asynchronous, bounded=True)
+      self.exe = iree.Executable(vmfb, self.driver, len(out_avals))
     self.out_meta = [(tuple(a.shape), a.dtype, a.weak_type) for a in out_avals]
     self.const_bufs = [self._buffer(c) for c in consts]
     self.const_views = [b.view for b in self.const_bufs]

@@ -27,6 +27,7 @@ import numpy as np
 
 from pyjax._src import devices as _devices_mod, dtypes
 from pyjax._src.config import config
+from pyjax._src.interpreters import lowering
 
 _lock = threading.Lock()
 
@@ -122,6 +123,21 @@ def _write_disk(path: str, payload: bytes) -> None:
 
 ASYNC_FLAGS = ("--iree-execution-model=async-external",)
 
+# IREE's runtime takes at most 32 buffer bindings a dispatch (16 on CUDA), but its
+# multi-use producer fusion joins a cluster of elementwise ops of any width into one
+# dispatch (a sum of 32 arrays reads 32 and writes 1: "binding count 33 > 32" when the
+# module loads). A module whose widest cluster (``lowering.fusion_width``) could pass the
+# limit is compiled without that fusion; its other elementwise fusion keeps a dispatch
+# under 16 operands. Not for every module: it splits multi-use producers from their
+# consumers (an Adam update ran 1.6x slower).
+BOUNDED_FLAGS = ("--iree-dispatch-creation-fuse-multi-use=false",)
+MAX_FUSION_WIDTH = {"cpu": 24, "gpu": 12}
+
+
+def binding_limit_error(e: BaseException) -> bool:
+  """Whether ``e`` is IREE refusing a dispatch with too many buffer bindings."""
+  return re.search(r"binding count \d+ (>|exceeds)", str(e)) is not None
+
 
 def _crashed(message: str) -> bool:
   """Whether iree-compile died of a signal (a compiler bug), not a diagnosed error."""
@@ -129,10 +145,17 @@ def _crashed(message: str) -> bool:
           or re.search(r"Error code: -\d+", message) is not None)
 
 
-def compile_module(text: str, platform: str = "cpu", asynchronous: bool = False) -> bytes:
+def compile_module(text: str, platform: str = "cpu", asynchronous: bool = False,
+                   bounded: bool | None = None) -> bytes:
   """The VM flatbuffer for ``text``, from the memory cache, the disk cache or IREE;
-  ``asynchronous``: ``main`` takes wait/signal fences (for ``Stream``)."""
+  ``asynchronous``: ``main`` takes wait/signal fences (for ``Stream``); ``bounded``:
+  with ``BOUNDED_FLAGS`` (None: when ``text``'s fusion width asks for them)."""
   base = flags = platform_flags(platform)
+  if bounded is None:
+    bounded = lowering.fusion_width(text) > MAX_FUSION_WIDTH[
+        "cpu" if base is CPU_FLAGS else "gpu"]
+  if bounded:
+    flags = flags + BOUNDED_FLAGS
   if asynchronous:
     flags = flags + ASYNC_FLAGS
   key = cache_key(text, flags)
