@@ -111,6 +111,9 @@ def test_driver_choice_by_size():
   big = [ShapedArray((1000, 1000), np.float32)]
   assert iree.pick_driver(small, small) == "local-sync"
   assert iree.pick_driver(big, big) == "local-task"
+  many = small * (iree.MANY_RESULTS + 1)  # IREE's synchronous scheduling is cubic in them
+  assert iree.pick_driver(small, many[:-1]) == "local-sync"
+  assert iree.pick_driver(small, many) == "local-task"
 
 
 def test_compile_error_is_clear():
