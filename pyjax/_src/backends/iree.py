@@ -151,14 +151,12 @@ def compile_module(text: str, platform: str = "cpu", asynchronous: bool = False,
   ``asynchronous``: ``main`` takes wait/signal fences (for ``Stream``); ``bounded``:
   with ``BOUNDED_FLAGS`` (None: when ``text``'s fusion width asks for them)."""
   base = flags = platform_flags(platform)
-  if bounded is None:
-    bounded = lowering.fusion_width(text) > MAX_FUSION_WIDTH[
-        "cpu" if base is CPU_FLAGS else "gpu"]
   if bounded:
     flags = flags + BOUNDED_FLAGS
   if asynchronous:
     flags = flags + ASYNC_FLAGS
-  key = cache_key(text, flags)
+  # The width is measured only when compiling: the key says it is left to the text.
+  key = cache_key(text, flags + (("auto-bounded",) if bounded is None else ()))
   hit = _mem_cache.get(key)
   if hit is not None:
     stats["mem_hits"] += 1
@@ -168,6 +166,9 @@ def compile_module(text: str, platform: str = "cpu", asynchronous: bool = False,
   if payload is not None:
     stats["disk_hits"] += 1
   else:
+    limit = MAX_FUSION_WIDTH["cpu" if base is CPU_FLAGS else "gpu"]
+    if bounded is None and text.count("%") > limit and lowering.fusion_width(text) > limit:
+      flags = flags + BOUNDED_FLAGS
     from iree.compiler import compile_str
     from iree.compiler.tools.core import CompilerToolError
     try:
