@@ -119,14 +119,16 @@ class CompiledCall:
                     "at https://docs.jax.dev/en/latest/faq.html#buffer-donation.")
     self.text = text
     asynchronous = self.driver == "local-task"
-    vmfb = iree.compile_module(text, platform, asynchronous)
+    shared = asynchronous and len(out_avals) > iree.MANY_RESULTS
+    vmfb = iree.compile_module(text, platform, asynchronous, shared_constants=shared)
     try:
       self.exe = iree.Executable(vmfb, self.driver, len(out_avals))
     except (IndexError, RuntimeError, ValueError) as e:
       if not iree.binding_limit_error(e):
         raise
       # A dispatch wider than fusion_width foresaw: compile without wide fusion.
-      vmfb = iree.compile_module(text, platform, asynchronous, bounded=True)
+      vmfb = iree.compile_module(text, platform, asynchronous, bounded=True,
+                                 shared_constants=shared)
       self.exe = iree.Executable(vmfb, self.driver, len(out_avals))
     self.out_meta = [(tuple(a.shape), a.dtype, a.weak_type) for a in out_avals]
     self.const_bufs = [self._buffer(c) for c in consts]

@@ -133,6 +133,12 @@ ASYNC_FLAGS = ("--iree-execution-model=async-external",)
 BOUNDED_FLAGS = ("--iree-dispatch-creation-fuse-multi-use=false",)
 MAX_FUSION_WIDTH = {"cpu": 24, "gpu": 12}
 
+# Constants read as buffers, not written into each dispatch: dispatches that differ only
+# in a constant (``[x + i for i in range(1000)]``) become one executable, where IREE's
+# code generation costs ~45 ms per distinct executable (1,000 outputs: 47 s). For
+# programs with many results only; each constant then takes a binding.
+SHARED_CONSTANTS_FLAGS = ("--iree-flow-inline-constants-max-byte-length=0",)
+
 
 def binding_limit_error(e: BaseException) -> bool:
   """Whether ``e`` is IREE refusing a dispatch with too many buffer bindings."""
@@ -146,13 +152,16 @@ def _crashed(message: str) -> bool:
 
 
 def compile_module(text: str, platform: str = "cpu", asynchronous: bool = False,
-                   bounded: bool | None = None) -> bytes:
+                   bounded: bool | None = None, shared_constants: bool = False) -> bytes:
   """The VM flatbuffer for ``text``, from the memory cache, the disk cache or IREE;
   ``asynchronous``: ``main`` takes wait/signal fences (for ``Stream``); ``bounded``:
-  with ``BOUNDED_FLAGS`` (None: when ``text``'s fusion width asks for them)."""
+  with ``BOUNDED_FLAGS`` (None: when ``text``'s fusion width asks for them);
+  ``shared_constants``: with ``SHARED_CONSTANTS_FLAGS``."""
   base = flags = platform_flags(platform)
   if bounded:
     flags = flags + BOUNDED_FLAGS
+  if shared_constants:
+    flags = flags + SHARED_CONSTANTS_FLAGS
   if asynchronous:
     flags = flags + ASYNC_FLAGS
   # The width is measured only when compiling: the key says it is left to the text.
@@ -167,7 +176,8 @@ def compile_module(text: str, platform: str = "cpu", asynchronous: bool = False,
     stats["disk_hits"] += 1
   else:
     limit = MAX_FUSION_WIDTH["cpu" if base is CPU_FLAGS else "gpu"]
-    if bounded is None and text.count("%") > limit and lowering.fusion_width(text) > limit:
+    if bounded is None and text.count("%") > limit and \
+        lowering.fusion_width(text, shared_constants) > limit:
       flags = flags + BOUNDED_FLAGS
     from iree.compiler import compile_str
     from iree.compiler.tools.core import CompilerToolError
@@ -522,8 +532,9 @@ class Executable:
 
 
 # Programs with more results than this run on local-task, compiled for the asynchronous
-# execution model: in the synchronous one IREE's stream scheduling grows with the cube of
-# the result count (1,000 results: 71 s of a 113 s compile; asynchronous: 1 s).
+# execution model (in the synchronous one IREE's stream scheduling grows with the cube of
+# the result count: 1,000 results took 71 s of a 113 s compile; asynchronous: 1 s) and
+# with ``SHARED_CONSTANTS_FLAGS``.
 MANY_RESULTS = 64
 
 

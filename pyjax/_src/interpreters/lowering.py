@@ -565,13 +565,13 @@ _OP_LINE = re.compile(r'^\s*(?:(%[\w]+)(?::\d+)? = )?"(?:stablehlo|chlo)\.(\w+)"
 _USES = re.compile(r"%[\w]+")
 
 
-def fusion_width(text: str) -> int:
+def fusion_width(text: str, constants: bool = False) -> int:
   """The most distinct tensors that one connected cluster of fusible ops of ``text``
   reads and writes: an upper bound on the buffer bindings of an elementwise dispatch
   IREE may form from it (IREE fuses a cluster of any size into one dispatch, but its
   runtime takes at most 32 bindings a dispatch). Repeated ops count once, as after
   IREE's CSE; constants and values made of constants only are ignored (IREE
-  clones them into each dispatch)."""
+  clones them into each dispatch) unless ``constants`` (they are read from buffers)."""
   widest = 0
   for fn in text.split("func.func ")[1:]:  # SSA names are unique within a function
     parent: dict[str, str] = {}  # fusible op result -> union-find parent
@@ -602,6 +602,9 @@ def fusion_width(text: str) -> int:
           same[res] = seen[key]
           continue
         seen[key] = res
+      if constants and name == "constant":
+        uses.append((None, ins))  # a buffer read by the clusters that use it
+        continue
       if res is not None and name not in _UNFUSED and all(u in consts for u in ins):
         consts.add(res)  # a constant, or computed from constants only: cloned
         continue

@@ -296,6 +296,14 @@ def test_many_outputs(n, many_cache):
   np.testing.assert_array_equal(np.stack([np.asarray(g) for g in got]), x * 2 + 1)
 
 
+def test_many_outputs_that_differ_in_a_constant(many_cache):
+  """Many results: constants are read from buffers (one executable for all the adds)."""
+  x = np.arange(4, dtype=np.float32)
+  got = pyjax.jit(lambda x: [x + i for i in range(200)] + [x * 2.5 - 1])(x)
+  np.testing.assert_array_equal(np.stack([np.asarray(g) for g in got]),
+                                np.stack([x + i for i in range(200)] + [x * 2.5 - 1]))
+
+
 @pytest.mark.parametrize("n", [33, 100])
 def test_many_inputs_feed_many_outputs(n, many_cache):
   xs = _inputs(n)

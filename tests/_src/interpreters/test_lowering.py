@@ -423,6 +423,8 @@ def test_fusion_width():
   assert width(lambda *a: sum(a), *[x] * 33) == 34  # 33 reads, 1 write
   assert width(lambda a, b: a + b, x, x) == 3
   assert width(lambda a: a * 2.0 + 1.0, x) == 2  # constants are not read
+  text = pyjax.jit(lambda a: a * 2.0 + 1.0).lower(x).as_text()
+  assert lowering.fusion_width(text, constants=True) == 4  # unless IREE shares them
   # Recomputed (equal) ops count once, as after CSE: 33 reads, 33 writes.
   assert width(lambda *a: [sum(a) * i for i in range(len(a))], *[x] * 33) == 66
   # Independent clusters are apart, though they share a constant.
