@@ -561,7 +561,8 @@ _UNFUSED = frozenset(
     "select_and_scatter concatenate pad slice dynamic_slice dynamic_update_slice reverse "
     "rng rng_bit_generator fft cholesky triangular_solve optimization_barrier all_reduce "
     "all_gather reduce_scatter all_to_all collective_permute".split())
-_OP_LINE = re.compile(r'^\s*(?:(%[\w]+)(?::\d+)? = )?"(?:stablehlo|chlo)\.(\w+)"\(([^)]*)\)')
+_OP_LINE = re.compile(
+    r'^\s*(?:(%[\w]+)(?::\d+)? = )?"(?:stablehlo|chlo)\.(\w+)"\(([^)]*)\)')
 _USES = re.compile(r"%[\w]+")
 
 
