@@ -37,6 +37,7 @@ import numpy as np
 from pyjax._src import devices as _devices_mod, dtypes
 from pyjax._src.caches import LRUCache
 from pyjax._src.config import config
+from pyjax._src.interpreters import lowering
 
 _lock = threading.Lock()
 
@@ -312,6 +313,27 @@ def _evict(d: str, limit: int) -> int:
 
 ASYNC_FLAGS = ("--iree-execution-model=async-external",)
 
+# IREE's runtime takes at most 32 buffer bindings a dispatch (16 on CUDA), but its
+# multi-use producer fusion joins a cluster of elementwise ops of any width into one
+# dispatch (a sum of 32 arrays reads 32 and writes 1: "binding count 33 > 32" when the
+# module loads). A module whose widest cluster (``lowering.fusion_width``) could pass the
+# limit is compiled without that fusion; its other elementwise fusion keeps a dispatch
+# under 16 operands. Not for every module: it splits multi-use producers from their
+# consumers (an Adam update ran 1.6x slower).
+BOUNDED_FLAGS = ("--iree-dispatch-creation-fuse-multi-use=false",)
+MAX_FUSION_WIDTH = {"cpu": 24, "gpu": 12}
+
+# Constants read as buffers, not written into each dispatch: dispatches that differ only
+# in a constant (``[x + i for i in range(1000)]``) become one executable, where IREE's
+# code generation costs ~45 ms per distinct executable (1,000 outputs: 47 s). For
+# programs with many results only; each constant then takes a binding.
+SHARED_CONSTANTS_FLAGS = ("--iree-flow-inline-constants-max-byte-length=0",)
+
+
+def binding_limit_error(e: BaseException) -> bool:
+  """Whether ``e`` is IREE refusing a dispatch with too many buffer bindings."""
+  return re.search(r"binding count \d+ (>|exceeds)", str(e)) is not None
+
 
 def _crashed(message: str) -> bool:
   """Whether iree-compile died of a signal (a compiler bug), not a diagnosed error."""
@@ -320,14 +342,22 @@ def _crashed(message: str) -> bool:
 
 
 def compile_module(text: str, platform: str = "cpu", asynchronous: bool = False,
+                   bounded: bool | None = None, shared_constants: bool = False,
                    cached: bool = True) -> bytes:
   """The VM flatbuffer for ``text``, from the memory cache, the disk cache or IREE;
-  ``asynchronous``: ``main`` takes wait/signal fences (for ``Stream``); ``cached=False``
-  compiles anew and replaces the cached module."""
+  ``asynchronous``: ``main`` takes wait/signal fences (for ``Stream``); ``bounded``:
+  with ``BOUNDED_FLAGS`` (None: when ``text``'s fusion width asks for them);
+  ``shared_constants``: with ``SHARED_CONSTANTS_FLAGS``; ``cached=False`` compiles anew
+  and replaces the cached module."""
   base = flags = platform_flags(platform)
+  if bounded:
+    flags = flags + BOUNDED_FLAGS
+  if shared_constants:
+    flags = flags + SHARED_CONSTANTS_FLAGS
   if asynchronous:
     flags = flags + ASYNC_FLAGS
-  key, text_hash = _keys(text, flags)
+  # The width is measured only when compiling: the key says it is left to the text.
+  key, text_hash = _keys(text, flags + (("auto-bounded",) if bounded is None else ()))
   if cached:
     hit = _mem_cache.get(key)
     if hit is not None:
@@ -340,6 +370,10 @@ def compile_module(text: str, platform: str = "cpu", asynchronous: bool = False,
     stats["disk_hits"] += 1
     _mem_cache[key] = payload
     return payload
+  limit = MAX_FUSION_WIDTH["cpu" if base is CPU_FLAGS else "gpu"]
+  if bounded is None and text.count("%") > limit and \
+      lowering.fusion_width(text, shared_constants) > limit:
+    flags = flags + BOUNDED_FLAGS
   from iree.compiler import compile_str
   from iree.compiler.tools.core import CompilerToolError
   try:
@@ -373,17 +407,24 @@ def load_module(text: str, platform: str, driver: str, n_out: int,
                 asynchronous: bool = False) -> "Executable":
   """``text`` compiled (or cached) and loaded on ``driver``. A cached module the
   runtime refuses (made by another IREE, damaged) is reported once, recompiled and
-  replaced."""
-  vmfb = compile_module(text, platform, asynchronous)
+  replaced; one with a dispatch over the runtime's binding limit (wider than
+  ``fusion_width`` foresaw) is compiled again without wide fusion."""
+  shared = asynchronous and n_out > MANY_RESULTS
   loops = "stablehlo.while" in text
+  vmfb = compile_module(text, platform, asynchronous, shared_constants=shared)
   try:
     return Executable(vmfb, driver, n_out, loops)
-  except (RuntimeError, ValueError) as e:
+  except (IndexError, RuntimeError, ValueError) as e:
+    if binding_limit_error(e):
+      vmfb = compile_module(text, platform, asynchronous, bounded=True,
+                            shared_constants=shared)
+      return Executable(vmfb, driver, n_out, loops)
     stats["load_failures"] += 1
     _warn_once("load", f"pyjax: IREE's runtime refused a cached compiled module ({e}). "
                        "Recompiling it and replacing the cache entry.")
-  return Executable(compile_module(text, platform, asynchronous, cached=False), driver,
-                    n_out, loops)
+  vmfb = compile_module(text, platform, asynchronous, shared_constants=shared,
+                        cached=False)
+  return Executable(vmfb, driver, n_out, loops)
 
 
 # ---------------------------------------------------------------- runtime
@@ -866,8 +907,17 @@ class Executable:
     return [get(i, BV) for i in range(self.n_out)], done
 
 
+# Programs with more results than this run on local-task, compiled for the asynchronous
+# execution model (in the synchronous one IREE's stream scheduling grows with the cube of
+# the result count: 1,000 results took 71 s of a 113 s compile; asynchronous: 1 s) and
+# with ``SHARED_CONSTANTS_FLAGS``.
+MANY_RESULTS = 64
+
+
 def pick_driver(avals_in, avals_out, platform="cpu") -> str:
   if platform != "cpu":
     return gpu_driver
+  if len(avals_out) > MANY_RESULTS:
+    return "local-task"
   nbytes = sum(a.size * a.dtype.itemsize for a in (*avals_in, *avals_out))
   return "local-sync" if nbytes < SMALL_PROGRAM_BYTES else "local-task"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from typing import Sequence
 
 import numpy as np
@@ -692,3 +693,85 @@ def lower_jaxpr(closed: ClosedJaxpr, name: str) -> str:
   outs = fb.lower_jaxpr(jaxpr, cvals, args)
   mb.funcs.insert(0, fb.finish("main", params + args, outs))
   return mb.text()
+
+
+# ---------------------------------------------------------------- fusion width
+
+# Ops IREE never fuses into an elementwise dispatch of its neighbours (their results
+# reach a consumer through a binding). Everything else we emit (elementwise and chlo
+# ops, broadcasts, reshapes, transposes, converts, reductions) may land in one dispatch.
+_UNFUSED = frozenset(
+    "dot_general convolution sort scatter gather while case if custom_call reduce_window "
+    "select_and_scatter concatenate pad slice dynamic_slice dynamic_update_slice reverse "
+    "rng rng_bit_generator fft cholesky triangular_solve optimization_barrier all_reduce "
+    "all_gather reduce_scatter all_to_all collective_permute".split())
+_OP_LINE = re.compile(
+    r'^\s*(?:(%[\w]+)(?::\d+)? = )?"(?:stablehlo|chlo)\.(\w+)"\(([^)]*)\)')
+_USES = re.compile(r"%[\w]+")
+
+
+def fusion_width(text: str, constants: bool = False) -> int:
+  """The most distinct tensors that one connected cluster of fusible ops of ``text``
+  reads and writes: an upper bound on the buffer bindings of an elementwise dispatch
+  IREE may form from it (IREE fuses a cluster of any size into one dispatch, but its
+  runtime takes at most 32 bindings a dispatch). Repeated ops count once, as after
+  IREE's CSE; constants and values made of constants only are ignored (IREE
+  clones them into each dispatch) unless ``constants`` (they are read from buffers)."""
+  widest = 0
+  for fn in text.split("func.func ")[1:]:  # SSA names are unique within a function
+    parent: dict[str, str] = {}  # fusible op result -> union-find parent
+    same: dict[str, str] = {}  # result -> the first result of an identical op
+    seen: dict[str, str] = {}
+    consts: set[str] = set()
+    uses: list[tuple[str | None, list[str]]] = []  # (fusible result or None, operands)
+
+    def find(v):
+      while parent[v] != v:
+        parent[v] = v = parent[parent[v]]
+      return v
+
+    def canon(line):
+      return [same.get(u, u) for u in (u.split("#")[0] for u in _USES.findall(line))]
+
+    for line in fn.splitlines():
+      m = _OP_LINE.match(line)
+      if m is None:
+        if "return" in line or "func.call" in line:  # values leaving the cluster
+          uses.append((None, canon(line.split(" : ")[0])))
+        continue
+      res, name, args = m.groups()
+      ins = canon(args)
+      if res is not None and "({" not in line:  # one-line op: CSE it by its text
+        key = _USES.sub("", line[m.start(2):]) + ",".join(ins)
+        if key in seen:
+          same[res] = seen[key]
+          continue
+        seen[key] = res
+      if constants and name == "constant":
+        uses.append((None, ins))  # a buffer read by the clusters that use it
+        continue
+      if res is not None and name not in _UNFUSED and all(u in consts for u in ins):
+        consts.add(res)  # a constant, or computed from constants only: cloned
+        continue
+      fused = res is not None and name not in _UNFUSED
+      if fused:
+        parent[res] = res
+        for u in ins:
+          if u in parent:
+            parent[find(u)] = find(res)
+      uses.append((res if fused else None, ins))
+    reads: dict[str, set] = {}
+    writes: dict[str, set] = {}
+    for res, ins in uses:
+      root = find(res) if res is not None else None
+      for u in ins:
+        if u in consts:
+          continue
+        if u in parent:
+          if root is None:  # read by an unfused op or returned: written by the cluster
+            writes.setdefault(find(u), set()).add(u)
+        elif root is not None:
+          reads.setdefault(root, set()).add(u)
+    for root in set(reads) | set(writes):
+      widest = max(widest, len(reads.get(root, ())) + len(writes.get(root, ())))
+  return widest

@@ -321,6 +321,9 @@ def test_driver_choice_by_size():
   big = [ShapedArray((1000, 1000), np.float32)]
   assert iree.pick_driver(small, small) == "local-sync"
   assert iree.pick_driver(big, big) == "local-task"
+  many = small * (iree.MANY_RESULTS + 1)  # IREE's synchronous scheduling is cubic in them
+  assert iree.pick_driver(small, many[:-1]) == "local-sync"
+  assert iree.pick_driver(small, many) == "local-task"
 
 
 def test_compile_error_is_clear():
@@ -657,3 +660,104 @@ def test_jit_in_a_forked_child(tmp_path):
   assert res.returncode == 0, res.stderr[-3000:]
   assert res.stdout.splitlines()[-2:] == ["child [True, True, True, True, True]",
                                           "child exit 0"], (res.stdout, res.stderr[-3000:])
+
+
+# ---------------------------------------------------------------- many inputs and outputs
+#
+# IREE's runtime takes at most 32 buffer bindings a dispatch; its fusion does not know.
+# NumPy is the oracle (JAX computes the same sums and products).
+
+@pytest.fixture(scope="module")
+def many_cache(tmp_path_factory):
+  old = pyjax.config.jax_compilation_cache_dir
+  pyjax.config.update("jax_compilation_cache_dir", str(tmp_path_factory.mktemp("many")))
+  yield
+  pyjax.config.update("jax_compilation_cache_dir", old)
+
+
+def _inputs(n):
+  return [np.arange(4, dtype=np.float32) * (i % 7) + i for i in range(n)]
+
+
+@pytest.mark.parametrize("n", [1, 31, 32, 33, 100, 1000])
+def test_many_inputs_fused_into_one_sum(n, many_cache):
+  xs = _inputs(n)  # integers: every order of summation is exact in float32
+  got = pyjax.jit(lambda *a: sum(a))(*xs)
+  np.testing.assert_array_equal(np.asarray(got), np.sum(xs, axis=0))
+
+
+@pytest.mark.parametrize("n", [1, 31, 32, 33, 100, 1000])
+def test_many_outputs(n, many_cache):
+  x = np.arange(4 * n, dtype=np.float32).reshape(n, 4)
+  got = pyjax.jit(lambda x: list(x * 2 + 1))(x)  # n results of one dispatch
+  assert len(got) == n
+  np.testing.assert_array_equal(np.stack([np.asarray(g) for g in got]), x * 2 + 1)
+
+
+def test_many_outputs_that_differ_in_a_constant(many_cache):
+  """Many results: constants are read from buffers (one executable for all the adds)."""
+  x = np.arange(4, dtype=np.float32)
+  got = pyjax.jit(lambda x: [x + i for i in range(200)] + [x * 2.5 - 1])(x)
+  np.testing.assert_array_equal(np.stack([np.asarray(g) for g in got]),
+                                np.stack([x + i for i in range(200)] + [x * 2.5 - 1]))
+
+
+@pytest.mark.parametrize("n", [33, 100])
+def test_many_inputs_feed_many_outputs(n, many_cache):
+  xs = _inputs(n)
+  got = pyjax.jit(lambda *a: [sum(a) * (i % 3) - a[i] for i in range(len(a))])(*xs)
+  s = np.sum(xs, axis=0)
+  np.testing.assert_array_equal(np.stack([np.asarray(g) for g in got]),
+                                np.stack([s * (i % 3) - x for i, x in enumerate(xs)]))
+
+
+def test_loops_carry_40_values(many_cache):
+  xs = _inputs(40)
+
+  def body(vals):
+    s = sum(vals)
+    return [v * 0.5 + s * (k % 3) for k, v in enumerate(vals)]
+
+  want = list(xs)
+  for _ in range(3):
+    want = [np.float32(.5) * v + sum(want) * np.float32(k % 3) for k, v in enumerate(want)]
+  fw = pyjax.jit(lambda *a: pyjax.lax.fori_loop(0, 3, lambda i, c: body(c), list(a)))
+  fs = pyjax.jit(lambda *a: pyjax.lax.scan(lambda c, _: (body(c), sum(c)), list(a),
+                                           None, length=3))
+  carry, ys = fs(*xs)
+  for got in (fw(*xs), carry):
+    np.testing.assert_allclose(np.stack([np.asarray(g) for g in got]), np.stack(want),
+                               rtol=1e-5)
+  np.testing.assert_allclose(np.asarray(ys)[0], np.sum(xs, axis=0), rtol=1e-6)
+
+
+def test_pytree_of_50_leaves_through_jit_and_grad(many_cache):
+  tree = {f"w{i}": np.arange(3, dtype=np.float32) + i for i in range(50)}
+
+  def loss(t):
+    return sum(((v * v).sum() * (int(k[1:]) + 1) for k, v in t.items()), 0.0)
+
+  jl = pyjax.jit(loss)
+  np.testing.assert_allclose(float(jl(tree)), loss(tree), rtol=1e-6)
+  g = pyjax.grad(jl)(tree)
+  assert sorted(g) == sorted(tree)
+  for k, v in tree.items():
+    np.testing.assert_allclose(np.asarray(g[k]), 2 * v * (int(k[1:]) + 1), rtol=1e-6)
+  out = pyjax.jit(lambda t: {k: v * 2 + 1 for k, v in t.items()})(tree)
+  for k, v in tree.items():
+    np.testing.assert_array_equal(np.asarray(out[k]), v * 2 + 1)
+
+
+def test_a_dispatch_over_the_limit_recompiles(monkeypatch, cache_dir):
+  """When the fusion width misses a wide dispatch, the module fails to load on IREE's
+  binding limit and is compiled again without wide fusion."""
+  monkeypatch.setattr(iree, "MAX_FUSION_WIDTH", {"cpu": 10 ** 9, "gpu": 10 ** 9})
+  xs = _inputs(40)
+  before = iree.stats["compiles"]
+  got = pyjax.jit(lambda *a: sum(a) * 3)(*xs)
+  np.testing.assert_array_equal(np.asarray(got), np.sum(xs, axis=0) * 3)
+  assert iree.stats["compiles"] - before == 2
+  assert iree.binding_limit_error(IndexError("OUT_OF_RANGE; binding count 33 > 32; ..."))
+  assert iree.binding_limit_error(RuntimeError(
+      "CUDA executable export[0] binding count 17 exceeds maximum of 16"))
+  assert not iree.binding_limit_error(RuntimeError("binding count"))

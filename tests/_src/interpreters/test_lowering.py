@@ -411,6 +411,45 @@ def test_module_text_shape():
   assert lowering.tensor_type(ShapedArray((1,), np.complex64)) == "tensor<1xcomplex<f32>>"
 
 
+def test_fusion_width():
+  """The widest cluster of fusible ops: distinct tensors read plus tensors written."""
+  import pyjax.numpy as jnp
+  x = pyjax.ShapeDtypeStruct((4,), np.float32)
+  m = pyjax.ShapeDtypeStruct((4, 4), np.float32)
+
+  def width(f, *args):
+    return lowering.fusion_width(pyjax.jit(f).lower(*args).as_text())
+
+  assert width(lambda *a: sum(a), *[x] * 33) == 34  # 33 reads, 1 write
+  assert width(lambda a, b: a + b, x, x) == 3
+  assert width(lambda a: a * 2.0 + 1.0, x) == 2  # constants are not read
+  text = pyjax.jit(lambda a: a * 2.0 + 1.0).lower(x).as_text()
+  assert lowering.fusion_width(text, constants=True) == 4  # unless IREE shares them
+  # Recomputed (equal) ops count once, as after CSE: 33 reads, 33 writes.
+  assert width(lambda *a: [sum(a) * i for i in range(len(a))], *[x] * 33) == 66
+  # Independent clusters are apart, though they share a constant.
+  assert width(lambda ps, gs: [p - .1 * g for p, g in zip(ps, gs)], [x] * 40, [x] * 40) == 3
+  # A dot, a slice and a concatenate are cluster boundaries; a reduction is not.
+  assert width(lambda a, b: jnp.tanh(a @ b) + jnp.sum(a, 0) + a[0], m, m) == 4
+  assert width(lambda *a: jnp.concatenate([v + 1 for v in a]), *[x] * 40) == 2
+  assert lowering.fusion_width(MODULE_NESTED) == 3
+
+
+# Two functions that reuse SSA names: each is analysed on its own.
+MODULE_NESTED = """module @m {
+  func.func public @main(%arg0: tensor<4xf32>, %arg1: tensor<4xf32>) -> (tensor<4xf32>) {
+    %0 = "stablehlo.add"(%arg0, %arg1) : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+    %1 = func.call @f_0(%0) : (tensor<4xf32>) -> (tensor<4xf32>)
+    func.return %1 : tensor<4xf32>
+  }
+  func.func private @f_0(%arg0: tensor<4xf32>) -> (tensor<4xf32>) {
+    %0 = "stablehlo.exponential"(%arg0) : (tensor<4xf32>) -> tensor<4xf32>
+    func.return %0 : tensor<4xf32>
+  }
+}
+"""
+
+
 def test_sort_leaves_other_uses_of_its_operands_unsorted():
   """IREE sorts in place in its operands' buffers: the other uses of a sorted value (and
   of an iota equal to argsort's, which IREE merges with it) still see it unsorted, 1-D
