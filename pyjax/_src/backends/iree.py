@@ -341,6 +341,25 @@ def _crashed(message: str) -> bool:
           or re.search(r"Error code: -\d+", message) is not None)
 
 
+def _module_flags(platform, asynchronous, bounded, shared_constants) -> tuple:
+  flags = platform_flags(platform)
+  if bounded:
+    flags = flags + BOUNDED_FLAGS
+  if shared_constants:
+    flags = flags + SHARED_CONSTANTS_FLAGS
+  if asynchronous:
+    flags = flags + ASYNC_FLAGS
+  return flags
+
+
+def entry_key(text: str, platform: str = "cpu", asynchronous: bool = False,
+              bounded: bool | None = None, shared_constants: bool = False):
+  """(cache key, text hash) of ``compile_module``'s arguments. ``bounded=None`` (the
+  fusion width, measured only when compiling, decides) is marked in the key."""
+  flags = _module_flags(platform, asynchronous, bounded, shared_constants)
+  return _keys(text, flags + (("auto-bounded",) if bounded is None else ()))
+
+
 def compile_module(text: str, platform: str = "cpu", asynchronous: bool = False,
                    bounded: bool | None = None, shared_constants: bool = False,
                    cached: bool = True) -> bytes:
@@ -349,15 +368,9 @@ def compile_module(text: str, platform: str = "cpu", asynchronous: bool = False,
   with ``BOUNDED_FLAGS`` (None: when ``text``'s fusion width asks for them);
   ``shared_constants``: with ``SHARED_CONSTANTS_FLAGS``; ``cached=False`` compiles anew
   and replaces the cached module."""
-  base = flags = platform_flags(platform)
-  if bounded:
-    flags = flags + BOUNDED_FLAGS
-  if shared_constants:
-    flags = flags + SHARED_CONSTANTS_FLAGS
-  if asynchronous:
-    flags = flags + ASYNC_FLAGS
-  # The width is measured only when compiling: the key says it is left to the text.
-  key, text_hash = _keys(text, flags + (("auto-bounded",) if bounded is None else ()))
+  base = platform_flags(platform)
+  flags = _module_flags(platform, asynchronous, bounded, shared_constants)
+  key, text_hash = entry_key(text, platform, asynchronous, bounded, shared_constants)
   if cached:
     hit = _mem_cache.get(key)
     if hit is not None:

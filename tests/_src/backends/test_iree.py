@@ -53,8 +53,7 @@ def _reset_warnings(monkeypatch):
 
 
 def _path(text, asynchronous=False):
-  flags = iree.platform_flags("cpu") + (iree.ASYNC_FLAGS if asynchronous else ())
-  key, text_hash = iree._keys(text, flags)
+  key, text_hash = iree.entry_key(text, asynchronous=asynchronous)
   return os.path.join(iree.cache_dir(), key[:2], key + ".vmfb"), key, text_hash
 
 
