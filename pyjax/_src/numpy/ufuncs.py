@@ -13,7 +13,8 @@ from pyjax._src.lax import lax
 from pyjax._src.lax import special as lax_special
 from pyjax._src.numpy.util import (check_arraylike, promote_args, promote_args_inexact,
                                    promote_args_numeric, promote_dtypes_inexact,
-                                   promote_shapes, asarray)
+                                   promote_shapes, asarray, broadcast_shapes,
+                                   _broadcast_to)
 
 _float_kinds = "fc"
 
@@ -97,10 +98,10 @@ def floor_divide(x1, x2, /):
     q = lax.div(x1, x2)
     if dt.kind == "u":
       return q
-    # Truncation rounds toward zero; step down when signs differ and r != 0.
-    r = lax.rem(x1, x2)
-    zero = lax._const(x1, 0)
-    fix = lax.bitwise_and(lax.ne(r, zero), lax.ne(lax.lt(r, zero), lax.lt(x2, zero)))
+    # Truncation rounds toward zero: step down where the signs differ (x2 = 0 included:
+    # x // 0 is -1 - 1 = -2 for x != 0, as JAX) and r != 0.
+    fix = lax.bitwise_and(lax.ne(lax.sign(x1), lax.sign(x2)),
+                          lax.ne(lax.rem(x1, x2), lax._const(x1, 0)))
     return lax.select(fix, lax.sub(q, lax._const(q, 1)), q)
   if dt.kind == "c":
     raise TypeError("floor_divide does not support complex-valued inputs")
@@ -108,20 +109,26 @@ def floor_divide(x1, x2, /):
 
 
 def _float_divmod(x1, x2):
+  """CPython's float divmod (floatobject.c), as JAX's: x % 0 is NaN, x // 0 is x / 0."""
+  shape = broadcast_shapes(x1.shape, x2.shape)  # (select needs equal shapes)
+  x1, x2 = (v if v.shape == shape else _broadcast_to(v, shape) for v in (x1, x2))
   mod = lax.rem(x1, x2)
-  div = lax.div(lax.sub(x1, mod), x2)
-  zero = lax._const(x1, 0)
-  ind = lax.bitwise_and(lax.ne(mod, zero), lax.ne(lax.lt(x2, zero), lax.lt(mod, zero)))
+  div = lax.div(lax.select(lax.eq(x2, lax._const(x2, 0)), x1, lax.sub(x1, mod)), x2)
+  ind = lax.bitwise_and(lax.ne(mod, lax._const(mod, 0)),
+                        lax.ne(lax.sign(x2), lax.sign(mod)))
   mod = lax.select(ind, lax.add(mod, x2), mod)
   div = lax.select(ind, lax.sub(div, lax._const(div, 1)), div)
   return lax.round(div), mod
 
 
 def remainder(x1, x2, /):
-  """Elementwise remainder with the sign of the divisor (Python's %)."""
+  """Elementwise remainder with the sign of the divisor (Python's %); x % 0 is 0 for
+  integers, as JAX."""
   x1, x2 = promote_args_numeric("remainder", x1, x2)
   if x1.dtype.kind == "c":
     raise TypeError("remainder does not support complex-valued inputs")
+  if x1.dtype.kind in "iu":
+    x2 = lax.select(lax.eq(x2, lax._const(x2, 0)), lax.full_like(x2, 1), x2)
   r = lax.rem(x1, x2)
   if x1.dtype.kind == "u":
     return r
@@ -136,11 +143,18 @@ mod = remainder
 def fmod(x1, x2, /):
   """Elementwise C-style remainder (sign of the dividend)."""
   x1, x2 = promote_args_numeric("fmod", x1, x2)
+  if x1.dtype.kind in "iu":  # x fmod 0 is 0, as JAX
+    x2 = lax.select(lax.eq(x2, lax._const(x2, 0)), lax.full_like(x2, 1), x2)
   return lax.rem(x1, x2)
 
 
 def divmod(x1, x2, /):
-  return floor_divide(x1, x2), remainder(x1, x2)
+  x1, x2 = promote_args_numeric("divmod", x1, x2)
+  if x1.dtype.kind in "iu":
+    return floor_divide(x1, x2), remainder(x1, x2)
+  if x1.dtype.kind == "c":
+    raise TypeError("divmod does not support complex-valued inputs")
+  return _float_divmod(x1, x2)
 
 
 def power(x1, x2, /):
