@@ -109,6 +109,17 @@ def _scipy_special(name):
   return fn
 
 
+def _scipy_fixed(name, fix):
+  """SciPy's ``name`` with XLA's answers where ``fix(x, r)`` says they differ."""
+  sp = _scipy_special(name)
+  return lambda x: fix(x, sp(x))
+
+
+_lgamma = _scipy_fixed("gammaln", lambda x, r: np.where(x == -np.inf, np.inf, r))  # XLA
+_digamma = _scipy_fixed("digamma", lambda x, r: np.where(x == 0, np.nan, r))  # XLA: NaN
+_i1e = _scipy_fixed("i1e", lambda x, r: np.where(x == 0, x, r))  # i1e(-0) = -0
+
+
 def _f32_compute(npfn):
   """Runs npfn in float32 for bfloat16/float16 inputs (as XLA upcasts them)."""
   def fn(x):

@@ -172,6 +172,21 @@ def _keep_zero(rule):
   return keep
 
 
+def _trig_lower(name):
+  """sin/cos/tan: IREE's float32 kernels reduce the argument in float32 (wrong from
+  |x| >= 256: sin(3.4e38) is -inf); float32 and half compute in float64, whose kernels
+  reduce exactly."""
+  f64 = np.dtype(np.float64)
+
+  def rule(ctx, x):
+    dt = ctx.aval_out.dtype
+    if dt.kind == "c" or dt == f64:
+      return mlir.elementwise(name)(ctx, x)
+    r = ctx.op(f"stablehlo.{name}", [ctx.convert(x, f64)], x.aval.update(dtype=f64))
+    return ctx.convert(r, dt)
+  return rule
+
+
 def _cbrt_lower(ctx, x):
   if x.aval.dtype != np.float64:  # (IREE's cbrt(+-inf) is NaN)
     inf = ctx.compare("EQ", ctx.unary("abs", x), ctx.full(np.inf, (), x.aval.dtype))
@@ -272,11 +287,11 @@ tanh_p = unop("tanh", _f32_compute(np.tanh), _inexact, lower=mlir.elementwise("t
 ad.defjvp2(tanh_p, lambda t, ans, x: mul(t, sub(_const(ans, 1), mul(ans, ans))))
 logistic_p = unop("logistic", _f32_compute(_logistic), _inexact, lower=mlir.elementwise("logistic", True))
 ad.defjvp2(logistic_p, lambda t, ans, x: mul(t, mul(ans, sub(_const(ans, 1), ans))))
-sin_p = unop("sin", _f32_compute(np.sin), _inexact, lower=_keep_zero(mlir.elementwise("sine", True)))
+sin_p = unop("sin", _f32_compute(np.sin), _inexact, lower=_keep_zero(_trig_lower("sine")))
 ad.defjvp(sin_p, lambda t, x: mul(t, cos(x)))
-cos_p = unop("cos", _f32_compute(np.cos), _inexact, lower=mlir.elementwise("cosine", True))
+cos_p = unop("cos", _f32_compute(np.cos), _inexact, lower=_trig_lower("cosine"))
 ad.defjvp(cos_p, lambda t, x: neg(mul(t, sin(x))))
-tan_p = unop("tan", _xla_f32(np.tan, _tan_f32, None, _XLA_EXACT_MAX_SIZE), _inexact, lower=_keep_zero(mlir.elementwise("tan", True)))
+tan_p = unop("tan", _xla_f32(np.tan, _tan_f32, None, _XLA_EXACT_MAX_SIZE), _inexact, lower=_keep_zero(_trig_lower("tan")))
 ad.defjvp2(tan_p, lambda t, ans, x: mul(t, add(_const(ans, 1), mul(ans, ans))))
 asin_p = unop("asin", _f32_compute(np.arcsin), _inexact, lower=mlir.elementwise("chlo.asin", True))
 ad.defjvp(asin_p, lambda t, x: mul(t, rsqrt(sub(_const(x, 1), mul(x, x)))))

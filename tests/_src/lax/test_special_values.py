@@ -33,13 +33,6 @@ BINARY = ["add", "sub", "mul", "div", "rem", "pow", "max", "min", "nextafter", "
 _HALF = ("float16", "bfloat16")
 # (op, dtype names or None for all, mode or None for both): why it still differs.
 KNOWN = {
-    ("sin", ("bfloat16", "float32"), "jit"): "IREE's float32 sin/cos/tan lose the argument "
-    "reduction near the largest finite value (inf/NaN for sin/tan(3.4e38))",
-    ("cos", ("bfloat16", "float32"), "jit"): "as sin",
-    ("tan", ("bfloat16", "float32"), "jit"): "as sin",
-    ("lgamma", None, "eager"): "lgamma(-inf) is -inf in SciPy, inf in XLA",
-    ("digamma", None, None): "digamma(+-0) is NaN in XLA, +-inf here",
-    ("bessel_i1e", None, "eager"): "i1e(-0) loses its sign in SciPy",
     ("pow", None, "jit"): "IREE's powf: pow(-0, +-inf), pow(-inf, y) signs",
     ("max", None, "eager"): "max(0, -0) is NumPy's (the second) where XLA gives +0; "
     "fixing it costs a select on every eager max",
@@ -212,3 +205,14 @@ def test_complex_reciprocal_of_zero_jit():
     np.testing.assert_array_equal(np.isnan(got.real), np.isnan(ref.real))
     np.testing.assert_array_equal(np.isnan(got.imag), np.isnan(ref.imag))
     np.testing.assert_array_equal(np.isinf(got.real), np.isinf(ref.real))
+
+
+@pytest.mark.parametrize("dt", [np.dtype(np.float32), bfloat16], ids=ids)
+def test_trig_large_arguments_jit(dt):
+  # IREE's float32 sin/cos/tan reduce the argument in float32: wrong from |x| = 256 on,
+  # sin(3.4e38) was -inf.
+  x = np.float32(2.0) ** np.arange(0, 128, dtype=np.float32)
+  x = np.concatenate([x, x * np.float32(1.37), -x]).astype(dt)
+  f = pyjax.jit(lambda v: (pjnp.sin(v), pjnp.cos(v), pjnp.tan(v)))
+  for got, ref in zip(f(x), (jnp.sin(x), jnp.cos(x), jnp.tan(x))):
+    _check("trig", np.asarray(ref), np.asarray(got), dt, (x,))
