@@ -383,17 +383,28 @@ def _pow_lower(ctx, x, y):
   shape, dt = ctx.aval_out.shape, x.aval.dtype
   x, y = ctx.broadcast(x, shape), ctx.broadcast(y, shape)
   full = lambda v: ctx.full(v, shape, dt)  # noqa: E731
-  mag = _pow_elementwise_lower(ctx, ctx.unary("abs", x), y)  # |x|^y, also for x >= 0
+  ax = ctx.unary("abs", x)
+  if dt.itemsize < 8:  # |x|^y, also for x >= 0; float32's exp(y log x) loses bits
+    f64 = np.dtype(np.float64)
+    mag = ctx.binary("power", ctx.convert(ax, f64), ctx.convert(y, f64))
+    mag = ctx.convert(ctx.convert(mag, np.float32), dt)  # (f64 -> f16 flushes subnormals)
+  else:
+    mag = _pow_elementwise_lower(ctx, ax, y)
   integral = ctx.compare("EQ", ctx.unary("floor", y), y)
-  odd = ctx.binary("and", integral,
-                   ctx.compare("NE", ctx.binary("remainder", y, full(2)), full(0)))
+  # (|y mod 2| = 1: false for infinite y, whose remainder is NaN)
+  odd = ctx.binary("and", integral, ctx.compare(
+      "EQ", ctx.unary("abs", ctx.binary("remainder", y, full(2))), full(1)))
   negative = ctx.compare("LT", x, full(0))
   minus_zero = ctx.binary("and", ctx.compare("EQ", x, full(0)),
                           ctx.compare("LT", ctx.binary("divide", full(1), x), full(0)))
   sign_set = ctx.binary("or", negative, minus_zero)
   r = ctx.select(ctx.binary("and", odd, sign_set), ctx.unary("negate", mag), mag)
-  r = ctx.select(ctx.binary("and", negative, ctx.unary("not", integral)), full(np.nan), r)
+  finite_neg = ctx.binary("and", negative, ctx.compare("NE", x, full(-np.inf)))
+  r = ctx.select(ctx.binary("and", finite_neg, ctx.unary("not", integral)), full(np.nan), r)
+  # pow(x, 0) = pow(1, y) = pow(-1, +-inf) = 1
   one = ctx.binary("or", ctx.compare("EQ", y, full(0)), ctx.compare("EQ", x, full(1)))
+  one = ctx.binary("or", one, ctx.binary("and", ctx.compare("EQ", x, full(-1)),
+                                         ctx.compare("EQ", ctx.unary("abs", y), full(np.inf))))
   return ctx.select(one, full(1), r)
 
 
