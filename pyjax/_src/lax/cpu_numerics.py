@@ -14,15 +14,16 @@ from pyjax._src import dtypes
 from pyjax._src.interpreters import lowering as mlir
 
 def _int_div(x, y):
-  """C-style (truncating) integer division; x / 0 gives -1 (all bits set), as XLA."""
+  """C-style (truncating) integer division; x / 0 gives -1 (all bits set) and
+  INT_MIN / -1 gives INT_MIN, as XLA."""
   if x.dtype.kind == "b":
     return x  # only reached for bool / bool = x (divide by True)
   zero = y == 0
-  ysafe = np.where(zero, 1, y).astype(x.dtype)
-  q = np.abs(x) // np.abs(ysafe) if x.dtype.kind == "i" else x // ysafe
-  if x.dtype.kind == "i":
-    q = np.where((x < 0) != (ysafe < 0), -q, q).astype(x.dtype)
-    # INT_MIN / -1 overflows in XLA to INT_MIN.
+  bad = zero | ((x == np.iinfo(x.dtype).min) & (y == -1)) if x.dtype.kind == "i" else zero
+  ysafe = np.where(bad, 1, y).astype(x.dtype)
+  q = np.floor_divide(x, ysafe)
+  if x.dtype.kind == "i":  # floor to truncation (no abs: |INT_MIN| overflows)
+    q = np.where((q * ysafe != x) & ((x < 0) != (ysafe < 0)), q + 1, q).astype(x.dtype)
   return np.where(zero, np.array(-1).astype(x.dtype), q).astype(x.dtype)
 
 
@@ -44,7 +45,7 @@ def _sign(x):
   if x.dtype.kind == "c":
     a = np.abs(x)
     return np.where(a == 0, 0, x / np.where(a == 0, 1, a)).astype(x.dtype)
-  return np.sign(x)
+  return np.where(x == 0, x, np.sign(x))  # sign(-0) is -0, as XLA
 
 
 def _popcount(x):
@@ -107,6 +108,17 @@ def _scipy_special(name):
     import scipy.special as sp
     return getattr(sp, name)(x).astype(x.dtype)
   return fn
+
+
+def _scipy_fixed(name, fix):
+  """SciPy's ``name`` with XLA's answers where ``fix(x, r)`` says they differ."""
+  sp = _scipy_special(name)
+  return lambda x: fix(x, sp(x))
+
+
+_lgamma = _scipy_fixed("gammaln", lambda x, r: np.where(x == -np.inf, np.inf, r))  # XLA
+_digamma = _scipy_fixed("digamma", lambda x, r: np.where(x == 0, np.nan, r))  # XLA: NaN
+_i1e = _scipy_fixed("i1e", lambda x, r: np.where(x == 0, x, r))  # i1e(-0) = -0
 
 
 def _f32_compute(npfn):
@@ -224,6 +236,7 @@ def _log1p_f64(x):
   for a, b in zip(_LOG1P_NUM, _LOG1P_DEN):
     num, den = _fma64(num, x, a), _fma64(den, x, b)
   small = x + _fma64(-0.5, x2, (x * x2) * (num / den))
+  small = np.where(x == 0, x, small)  # log1p(-0) = -0
   return np.where(np.abs(x) < 0.41421356237309504880, small, np.log(x + 1))
 
 

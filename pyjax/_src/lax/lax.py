@@ -163,9 +163,36 @@ def _sign_lower(ctx, x):
   return ctx.unary("sign", x)
 
 
+def _keep_zero(rule):
+  """``rule`` with f(+-0) = +-0 (IREE's polynomials for odd functions lose -0)."""
+  def keep(ctx, x):
+    r = rule(ctx, x)
+    if x.aval.dtype.kind == "c":
+      return r
+    zero = ctx.compare("EQ", x, ctx.full(0, (), x.aval.dtype))
+    return ctx.select(zero, ctx.broadcast(x, ctx.aval_out.shape), r)
+  return keep
+
+
+def _trig_lower(name):
+  """sin/cos/tan: IREE's float32 kernels reduce the argument in float32 (wrong from
+  |x| >= 256: sin(3.4e38) is -inf); float32 and half compute in float64, whose kernels
+  reduce exactly."""
+  f64 = np.dtype(np.float64)
+
+  def rule(ctx, x):
+    dt = ctx.aval_out.dtype
+    if dt.kind == "c" or dt == f64:
+      return mlir.elementwise(name)(ctx, x)
+    r = ctx.op(f"stablehlo.{name}", [ctx.convert(x, f64)], x.aval.update(dtype=f64))
+    return ctx.convert(r, dt)
+  return rule
+
+
 def _cbrt_lower(ctx, x):
-  if x.aval.dtype != np.float64:
-    return mlir.elementwise("cbrt", True)(ctx, x)
+  if x.aval.dtype != np.float64:  # (IREE's cbrt(+-inf) is NaN)
+    inf = ctx.compare("EQ", ctx.unary("abs", x), ctx.full(np.inf, (), x.aval.dtype))
+    return ctx.select(inf, x, mlir.elementwise("cbrt", True)(ctx, x))
   # IREE has no float64 cbrt: sign(x) * |x| ** (1/3).
   r = ctx.binary("power", ctx.unary("abs", x), ctx.full(1 / 3, x.aval.shape, x.aval.dtype))
   return ctx.binary("multiply", ctx.unary("sign", x), r)
@@ -254,19 +281,19 @@ exp2_p = unop("exp2", _f32_compute(np.exp2), _inexact, lower=_exp2_lower)
 ad.defjvp2(exp2_p, lambda t, ans, x: mul(t, mul(ans, _const(ans, math.log(2)))))
 log_p = unop("log", _xla_f32(np.log, _log_f32, None, _XLA_EXACT_MAX_SIZE), _inexact, lower=_xla_f32_lower(_log_f32_hlo, mlir.elementwise("log")))
 ad.defjvp(log_p, lambda t, x: div(t, x))
-log1p_p = unop("log1p", _xla_f32(np.log1p, _log1p_f32, _log1p_f64, _XLA_EXACT_MAX_SIZE), _inexact, lower=_xla_f32_lower(_log1p_f32_hlo, mlir.elementwise("log_plus_one")))
+log1p_p = unop("log1p", _xla_f32(np.log1p, _log1p_f32, _log1p_f64, _XLA_EXACT_MAX_SIZE), _inexact, lower=_keep_zero(_xla_f32_lower(_log1p_f32_hlo, mlir.elementwise("log_plus_one"))))
 ad.defjvp(log1p_p, lambda t, x: div(t, add(x, _const(x, 1))))
-expm1_p = unop("expm1", _f32_compute(np.expm1), _inexact, lower=mlir.elementwise("exponential_minus_one", True))
+expm1_p = unop("expm1", _f32_compute(np.expm1), _inexact, lower=_keep_zero(mlir.elementwise("exponential_minus_one", True)))
 ad.defjvp2(expm1_p, lambda t, ans, x: mul(t, add(ans, _const(ans, 1))))
 tanh_p = unop("tanh", _f32_compute(np.tanh), _inexact, lower=mlir.elementwise("tanh", True))
 ad.defjvp2(tanh_p, lambda t, ans, x: mul(t, sub(_const(ans, 1), mul(ans, ans))))
 logistic_p = unop("logistic", _f32_compute(_logistic), _inexact, lower=mlir.elementwise("logistic", True))
 ad.defjvp2(logistic_p, lambda t, ans, x: mul(t, mul(ans, sub(_const(ans, 1), ans))))
-sin_p = unop("sin", _f32_compute(np.sin), _inexact, lower=mlir.elementwise("sine", True))
+sin_p = unop("sin", _f32_compute(np.sin), _inexact, lower=_keep_zero(_trig_lower("sine")))
 ad.defjvp(sin_p, lambda t, x: mul(t, cos(x)))
-cos_p = unop("cos", _f32_compute(np.cos), _inexact, lower=mlir.elementwise("cosine", True))
+cos_p = unop("cos", _f32_compute(np.cos), _inexact, lower=_trig_lower("cosine"))
 ad.defjvp(cos_p, lambda t, x: neg(mul(t, sin(x))))
-tan_p = unop("tan", _xla_f32(np.tan, _tan_f32, None, _XLA_EXACT_MAX_SIZE), _inexact, lower=mlir.elementwise("tan", True))
+tan_p = unop("tan", _xla_f32(np.tan, _tan_f32, None, _XLA_EXACT_MAX_SIZE), _inexact, lower=_keep_zero(_trig_lower("tan")))
 ad.defjvp2(tan_p, lambda t, ans, x: mul(t, add(_const(ans, 1), mul(ans, ans))))
 asin_p = unop("asin", _f32_compute(np.arcsin), _inexact, lower=mlir.elementwise("chlo.asin", True))
 ad.defjvp(asin_p, lambda t, x: mul(t, rsqrt(sub(_const(x, 1), mul(x, x)))))
@@ -274,7 +301,7 @@ acos_p = unop("acos", _f32_compute(np.arccos), _inexact, lower=mlir.elementwise(
 ad.defjvp(acos_p, lambda t, x: neg(mul(t, rsqrt(sub(_const(x, 1), mul(x, x))))))
 atan_p = unop("atan", _f32_compute(np.arctan), _inexact, lower=mlir.elementwise("chlo.atan", True))
 ad.defjvp(atan_p, lambda t, x: div(t, add(_const(x, 1), mul(x, x))))
-sinh_p = unop("sinh", _f32_compute(np.sinh), _inexact, lower=mlir.elementwise("chlo.sinh", True))
+sinh_p = unop("sinh", _f32_compute(np.sinh), _inexact, lower=_keep_zero(mlir.elementwise("chlo.sinh", True)))
 ad.defjvp(sinh_p, lambda t, x: mul(t, cosh(x)))
 cosh_p = unop("cosh", _f32_compute(np.cosh), _inexact, lower=mlir.elementwise("chlo.cosh", True))
 ad.defjvp(cosh_p, lambda t, x: mul(t, sinh(x)))
@@ -282,7 +309,7 @@ asinh_p = unop("asinh", _f32_compute(np.arcsinh), _inexact, lower=mlir.elementwi
 ad.defjvp(asinh_p, lambda t, x: mul(t, rsqrt(add(mul(x, x), _const(x, 1)))))
 acosh_p = unop("acosh", _f32_compute(np.arccosh), _inexact, lower=mlir.elementwise("chlo.acosh", True))
 ad.defjvp(acosh_p, lambda t, x: mul(t, rsqrt(mul(sub(x, _const(x, 1)), add(x, _const(x, 1))))))
-atanh_p = unop("atanh", _f32_compute(np.arctanh), _inexact, lower=mlir.elementwise("chlo.atanh", True))
+atanh_p = unop("atanh", _f32_compute(np.arctanh), _inexact, lower=_keep_zero(mlir.elementwise("chlo.atanh", True)))
 ad.defjvp(atanh_p, lambda t, x: div(t, sub(_const(x, 1), mul(x, x))))
 sqrt_p = unop("sqrt", _f32_compute(np.sqrt), _inexact, lower=mlir.elementwise("sqrt", True))
 ad.defjvp2(sqrt_p, lambda t, ans, x: div(t, mul(_const(ans, 2), ans)))
@@ -358,17 +385,28 @@ def _pow_lower(ctx, x, y):
   shape, dt = ctx.aval_out.shape, x.aval.dtype
   x, y = ctx.broadcast(x, shape), ctx.broadcast(y, shape)
   full = lambda v: ctx.full(v, shape, dt)  # noqa: E731
-  mag = _pow_elementwise_lower(ctx, ctx.unary("abs", x), y)  # |x|^y, also for x >= 0
+  ax = ctx.unary("abs", x)
+  if dt.itemsize < 8:  # |x|^y, also for x >= 0; float32's exp(y log x) loses bits
+    f64 = np.dtype(np.float64)
+    mag = ctx.binary("power", ctx.convert(ax, f64), ctx.convert(y, f64))
+    mag = ctx.convert(ctx.convert(mag, np.float32), dt)  # (f64 -> f16 flushes subnormals)
+  else:
+    mag = _pow_elementwise_lower(ctx, ax, y)
   integral = ctx.compare("EQ", ctx.unary("floor", y), y)
-  odd = ctx.binary("and", integral,
-                   ctx.compare("NE", ctx.binary("remainder", y, full(2)), full(0)))
+  # (|y mod 2| = 1: false for infinite y, whose remainder is NaN)
+  odd = ctx.binary("and", integral, ctx.compare(
+      "EQ", ctx.unary("abs", ctx.binary("remainder", y, full(2))), full(1)))
   negative = ctx.compare("LT", x, full(0))
   minus_zero = ctx.binary("and", ctx.compare("EQ", x, full(0)),
                           ctx.compare("LT", ctx.binary("divide", full(1), x), full(0)))
   sign_set = ctx.binary("or", negative, minus_zero)
   r = ctx.select(ctx.binary("and", odd, sign_set), ctx.unary("negate", mag), mag)
-  r = ctx.select(ctx.binary("and", negative, ctx.unary("not", integral)), full(np.nan), r)
+  finite_neg = ctx.binary("and", negative, ctx.compare("NE", x, full(-np.inf)))
+  r = ctx.select(ctx.binary("and", finite_neg, ctx.unary("not", integral)), full(np.nan), r)
+  # pow(x, 0) = pow(1, y) = pow(-1, +-inf) = 1
   one = ctx.binary("or", ctx.compare("EQ", y, full(0)), ctx.compare("EQ", x, full(1)))
+  one = ctx.binary("or", one, ctx.binary("and", ctx.compare("EQ", x, full(-1)),
+                                         ctx.compare("EQ", ctx.unary("abs", y), full(np.inf))))
   return ctx.select(one, full(1), r)
 
 
@@ -393,7 +431,44 @@ min_p = binop("min", np.minimum, _any, lower=mlir.elementwise("minimum", bool_na
 ad.defjvp2(min_p, lambda t, ans, x, y: mul(t, _balanced_eq(x, ans, y)),
            lambda t, ans, x, y: mul(t, _balanced_eq(y, ans, x)))
 nextafter_p = binop("nextafter", _nextafter, _float, lower=mlir.elementwise("chlo.next_after"))
-atan2_p = binop("atan2", _atan2, _inexact, lower=mlir.elementwise("atan2", True))
+def _atan2_lower(ctx, x, y):
+  """IREE's atan2 gives NaN where both operands are zero or both infinite: those and the
+  other axis cases get C's answers, with the signs of zero of both operands."""
+  dt = ctx.aval_out.dtype
+  if dt.kind == "c":
+    return mlir.elementwise("atan2")(ctx, x, y)
+  shape, cdt = ctx.aval_out.shape, np.dtype(np.float32) if dt.itemsize < 4 else dt
+  x, y = (ctx.convert(ctx.broadcast(v, shape), cdt) for v in (x, y))
+  c = lambda v: ctx.full(v, shape, cdt)  # noqa: E731
+  idt = np.dtype(f"i{cdt.itemsize}")
+
+  def negative(v):  # the sign bit, -0 and -NaN included
+    bits = ctx.op("stablehlo.bitcast_convert", [v], v.aval.update(dtype=idt))
+    return ctx.compare("LT", bits, ctx.full(0, shape, idt))
+
+  r = ctx.op("stablehlo.atan2", [x, y], ShapedArray(shape, cdt))
+  inf = c(np.inf)
+  x_inf, y_inf = ctx.compare("EQ", ctx.unary("abs", x), inf), ctx.compare(
+      "EQ", ctx.unary("abs", y), inf)
+  x_zero = ctx.compare("EQ", x, c(0))
+  y_neg, y_num = negative(y), ctx.compare("EQ", y, y)
+  x_fin, y_fin = (ctx.compare("LT", ctx.unary("abs", v), inf) for v in (x, y))
+  # x = 0, or y infinite and x finite: 0 or pi; both infinite: pi/4 or 3pi/4; x infinite
+  # and y finite: pi/2; then x's sign.
+  axis = ctx.binary("and", y_num, ctx.binary("or", x_zero, ctx.binary("and", y_inf, x_fin)))
+  v = ctx.select(y_neg, c(np.pi), c(0))
+  both = ctx.binary("and", x_inf, y_inf)
+  v = ctx.select(both, ctx.select(y_neg, c(3 * np.pi / 4), c(np.pi / 4)), v)
+  v = ctx.select(ctx.binary("and", x_inf, y_fin), c(np.pi / 2), v)
+  v = ctx.select(negative(x), ctx.unary("negate", v), v)
+  special = ctx.binary("or", axis, ctx.binary("and", x_inf, y_num))
+  # The result has x's sign (IREE's loses it when x / y underflows: atan2(-1, -huge)).
+  ar = ctx.unary("abs", r)
+  r = ctx.select(negative(x), ctx.unary("negate", ar), ar)
+  return ctx.convert(ctx.select(special, v, r), dt)
+
+
+atan2_p = binop("atan2", _atan2, _inexact, lower=_atan2_lower)
 ad.defjvp(atan2_p, lambda t, x, y: mul(t, div(y, add(mul(x, x), mul(y, y)))),
           lambda t, x, y: mul(t, div(neg(x), add(mul(x, x), mul(y, y)))))
 and_p = binop("and", np.bitwise_and, _int_bool, lower=mlir.elementwise("and"))
@@ -510,7 +585,12 @@ def _integer_pow_lower(ctx, x, *, y):
     n >>= 1
     if n:
       base = ctx.binary("multiply", base, base)
-  return ctx.binary("divide", ctx.full(1, x.aval.shape, x.aval.dtype), acc) if y < 0 else acc
+  if y > 0:
+    return acc
+  one = ctx.full(1, x.aval.shape, x.aval.dtype)
+  if x.aval.dtype.kind == "c":  # XLA's complex division (1 / 0 is inf + nan i)
+    return _complex_div_lower(ctx, one, acc)
+  return ctx.binary("divide", one, acc)
 
 
 integer_pow_p.lower = _integer_pow_lower

@@ -261,6 +261,50 @@ def _any(b, pred):
                   lambda c, u, w: [c.binary("or", u, w)])[0]
 
 
+def _nan_where_nonfinite(b, x, outs, nan_outs, all_outs):
+  """LAPACK's answers for a matrix with a NaN (every output NaN) or an inf (``nan_outs``,
+  the eigen/singular values, NaN): ``outs`` with those matrices' entries replaced.
+  ``x`` is the input stack; the first ``len(batch)`` axes of each output are its batch."""
+  nb = x.aval.ndim - 2
+  rdt = np.finfo(x.aval.dtype).dtype
+  mag = _abs2(b, x)  # NaN stays NaN, inf stays inf
+
+  def per_matrix(pred):  # (a float sum: a bool "or" reduce here trips IREE's compiler)
+    ones = b.select(pred, b.full(1, pred.aval.shape, rdt), b.full(0, pred.aval.shape, rdt))
+    return b.compare("GT", _reduce_sum(b, ones, (nb, nb + 1)), b.full(0, (), rdt))
+
+  has_nan = per_matrix(b.compare("NE", mag, mag))
+  nonfinite = per_matrix(b.unary("not", b.compare("LT", mag, b.full(np.inf, (), rdt))))
+  res = []
+  for i, o in enumerate(outs):
+    pred = nonfinite if i in nan_outs else has_nan if all_outs else None
+    if pred is None:
+      res.append(o)
+      continue
+    if i in nan_outs:
+      bad = _bcast_dims(b, pred, o.aval.shape, tuple(range(nb)))
+      res.append(b.select(bad, b.full(np.nan, o.aval.shape, o.aval.dtype), o))
+    else:  # NaN or 0 added (a select here trips IREE's compiler after svd)
+      odt = o.aval.dtype
+      poison = b.select(pred, b.full(np.nan, pred.aval.shape, odt),
+                        b.full(0, pred.aval.shape, odt))
+      res.append(b.binary("add", o, _bcast_dims(b, poison, o.aval.shape, tuple(range(nb)))))
+  return res
+
+
+def _nan_matrix_outputs(fn, nan_outs=()):
+  """``fn`` on one matrix, except that one with a NaN gets all-NaN outputs and one with
+  an inf NaN in ``nan_outs`` (eager twin of ``_nan_where_nonfinite``)."""
+  def one(a):
+    if np.isfinite(a).all():
+      return fn(a)
+    res = fn(np.where(np.isfinite(a), a, 0))  # (shapes and dtypes; LAPACK may fail on NaN)
+    nan = np.isnan(a).any()
+    return tuple(np.full_like(r, np.nan) if nan or i in nan_outs else r
+                 for i, r in enumerate(res))
+  return one
+
+
 # Parallel (round-robin) Jacobi sweeps, shared by the eigh and svd lowerings. Indices are
 # paired (0, 1), (2, 3), ...: one step rotates all pairs at once (vector ops on the even
 # and odd columns), then permutes the indices as players in a round-robin tournament, so
@@ -904,8 +948,8 @@ def _eigh_impl(x, *, lower, sort_eigenvalues):
   import scipy.linalg
   n = x.shape[-1]
   # syevd, as jaxlib; eigenvalues ascending.
-  w, v = _per_matrix(lambda a: scipy.linalg.eigh(a, lower=lower, driver="evd",
-                                                 check_finite=False),
+  w, v = _per_matrix(_nan_matrix_outputs(lambda a: scipy.linalg.eigh(
+      a, lower=lower, driver="evd", check_finite=False), nan_outs=(0,)),
                      np.asarray(x._value), (n,), (n, n))
   return [ArrayImpl(v.astype(x.dtype), False), ArrayImpl(w.astype(np.finfo(x.dtype).dtype),
                                                          False)]
@@ -1005,7 +1049,7 @@ def _eigh_lower(ctx, x, *, lower, sort_eigenvalues):
   w = _slice(ctx, d, nb, 0, n)
   if sort_eigenvalues:
     w, V = _sort_columns(ctx, w, V)
-  return [V, w]
+  return _nan_where_nonfinite(ctx, x, [V, w], (1,), True)
 
 
 eigh_p.lower = _eigh_lower
@@ -1051,7 +1095,8 @@ def _svd_impl(x, *, full_matrices, compute_uv):
       return (scipy.linalg.svd(a, compute_uv=False, check_finite=False),)
     u, s, vh = scipy.linalg.svd(a, full_matrices=full_matrices, check_finite=False)
     return s, u, vh
-  outs = _per_matrix(one, np.asarray(x._value), *(a.shape[len(x.shape) - 2:] for a in avals))
+  outs = _per_matrix(_nan_matrix_outputs(one, nan_outs=(0,)), np.asarray(x._value),
+                     *(a.shape[len(x.shape) - 2:] for a in avals))
   return [ArrayImpl(o.astype(a.dtype), False) for o, a in zip(outs, avals)]
 
 
@@ -1192,7 +1237,7 @@ def _svd_lower(ctx, x, *, full_matrices, compute_uv):
     sign = _concat(ctx, [sign, ctx.full(1, (*batch, qcols - k), rdt)], nb)
   U = ctx.binary("multiply", Q, _bcast_dims(ctx, ctx.convert(sign, dt), Q.aval.shape,
                                             (*bd, nb + 1)))
-  return outputs(s, U, V)
+  return _nan_where_nonfinite(ctx, x, outputs(s, U, V), (0,), True)
 
 
 svd_p.lower = _svd_lower

@@ -16,7 +16,8 @@ from pyjax._src.interpreters import ad
 from pyjax._src.interpreters import lowering as mlir
 from pyjax._src.lax.control_flow.while_loop import while_loop
 from pyjax._src.lax.cpu_numerics import (_erf_inv_f32, _erf_inv_f32_hlo, _erf_inv_f64,
-                                         _f32_compute, _scipy_special, _sp2, _xla_f32,
+                                         _digamma, _f32_compute, _i1e, _lgamma,
+                                         _scipy_special, _sp2, _xla_f32,
                                          _xla_f32_lower)
 from pyjax._src.lax.lax import (
     _bind2, _const, _unary_api, abs, add, bitwise_and, bitwise_not, bitwise_or, div, eq,
@@ -35,9 +36,15 @@ ad.defjvp(erfc_p, lambda t, x: mul(t, mul(_const(x, -2 / math.sqrt(math.pi)),
 erf_inv_p = unop("erf_inv", _xla_f32(_scipy_special("erfinv"), _erf_inv_f32, _erf_inv_f64), _float, lower=_erf_inv_lower)
 ad.defjvp2(erf_inv_p, lambda t, ans, x: mul(t, mul(_const(x, math.sqrt(math.pi) / 2),
                                                    exp(mul(ans, ans)))))
-lgamma_p = unop("lgamma", _f32_compute(_scipy_special("gammaln")), _float, lower=mlir.elementwise("chlo.lgamma", True))
+lgamma_p = unop("lgamma", _f32_compute(_lgamma), _float, lower=mlir.elementwise("chlo.lgamma", True))
 ad.defjvp(lgamma_p, lambda t, x: mul(t, digamma(x)))
-digamma_p = unop("digamma", _f32_compute(_scipy_special("digamma")), _float, lower=mlir.elementwise("chlo.digamma", True))
+def _digamma_lower(ctx, x):  # chlo.digamma(+-0) is -inf; XLA's is NaN
+  r = mlir.elementwise("chlo.digamma", True)(ctx, x)
+  zero = ctx.compare("EQ", x, ctx.full(0, (), x.aval.dtype))
+  return ctx.select(zero, ctx.full(np.nan, x.aval.shape, x.aval.dtype), r)
+
+
+digamma_p = unop("digamma", _f32_compute(_digamma), _float, lower=_digamma_lower)
 ad.defjvp(digamma_p, lambda t, x: mul(t, polygamma(_const(x, 1), x)))
 def _bessel_i0e_lax(x):
   """exp(-|x|) I0(x) with lax operations (CHLO has no bessel_i0e): the power series
@@ -65,7 +72,7 @@ def _bessel_i0e_lax(x):
 bessel_i0e_p = unop("bessel_i0e", _f32_compute(_scipy_special("i0e")), _float,
                     lower=mlir.lower_fun(_bessel_i0e_lax, compute_f32=True))
 ad.defjvp2(bessel_i0e_p, lambda t, ans, x: mul(t, sub(bessel_i1e(x), mul(sign(x), ans))))
-bessel_i1e_p = unop("bessel_i1e", _f32_compute(_scipy_special("i1e")), _float, lower=mlir.elementwise("chlo.bessel_i1e", True))
+bessel_i1e_p = unop("bessel_i1e", _f32_compute(_i1e), _float, lower=mlir.elementwise("chlo.bessel_i1e", True))
 def _bessel_i1e_jvp(t, ans, x):
   # d/dx i1e(x) = i0e(x) - i1e(x) * (sign(x) + 1/x), which tends to 1/2 at x = 0.
   tiny = gt(abs(x), _const(x, np.finfo(np.float32).eps))

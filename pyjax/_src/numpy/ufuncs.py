@@ -13,7 +13,8 @@ from pyjax._src.lax import lax
 from pyjax._src.lax import special as lax_special
 from pyjax._src.numpy.util import (check_arraylike, promote_args, promote_args_inexact,
                                    promote_args_numeric, promote_dtypes_inexact,
-                                   promote_shapes, asarray)
+                                   promote_shapes, asarray, broadcast_shapes,
+                                   _broadcast_to)
 
 _float_kinds = "fc"
 
@@ -89,6 +90,12 @@ def true_divide(x1, x2, /):
 divide = true_divide
 
 
+def _same_shape(x1, x2):
+  """x1 and x2 broadcast to one shape (lax.select needs equal shapes)."""
+  shape = broadcast_shapes(x1.shape, x2.shape)
+  return tuple(v if v.shape == shape else _broadcast_to(v, shape) for v in (x1, x2))
+
+
 def floor_divide(x1, x2, /):
   """Elementwise division rounded toward negative infinity."""
   x1, x2 = promote_args_numeric("floor_divide", x1, x2)
@@ -97,10 +104,10 @@ def floor_divide(x1, x2, /):
     q = lax.div(x1, x2)
     if dt.kind == "u":
       return q
-    # Truncation rounds toward zero; step down when signs differ and r != 0.
-    r = lax.rem(x1, x2)
-    zero = lax._const(x1, 0)
-    fix = lax.bitwise_and(lax.ne(r, zero), lax.ne(lax.lt(r, zero), lax.lt(x2, zero)))
+    # Truncation rounds toward zero: step down where the signs differ (x2 = 0 included:
+    # x // 0 is -1 - 1 = -2 for x != 0, as JAX) and r != 0.
+    fix = lax.bitwise_and(lax.ne(lax.sign(x1), lax.sign(x2)),
+                          lax.ne(lax.rem(x1, x2), lax._const(x1, 0)))
     return lax.select(fix, lax.sub(q, lax._const(q, 1)), q)
   if dt.kind == "c":
     raise TypeError("floor_divide does not support complex-valued inputs")
@@ -108,20 +115,25 @@ def floor_divide(x1, x2, /):
 
 
 def _float_divmod(x1, x2):
+  """CPython's float divmod (floatobject.c), as JAX's: x % 0 is NaN, x // 0 is x / 0."""
+  x1, x2 = _same_shape(x1, x2)
   mod = lax.rem(x1, x2)
-  div = lax.div(lax.sub(x1, mod), x2)
-  zero = lax._const(x1, 0)
-  ind = lax.bitwise_and(lax.ne(mod, zero), lax.ne(lax.lt(x2, zero), lax.lt(mod, zero)))
+  div = lax.div(lax.select(lax.eq(x2, lax._const(x2, 0)), x1, lax.sub(x1, mod)), x2)
+  ind = lax.bitwise_and(lax.ne(mod, lax._const(mod, 0)),
+                        lax.ne(lax.sign(x2), lax.sign(mod)))
   mod = lax.select(ind, lax.add(mod, x2), mod)
   div = lax.select(ind, lax.sub(div, lax._const(div, 1)), div)
   return lax.round(div), mod
 
 
 def remainder(x1, x2, /):
-  """Elementwise remainder with the sign of the divisor (Python's %)."""
+  """Elementwise remainder with the sign of the divisor (Python's %); x % 0 is 0 for
+  integers, as JAX."""
   x1, x2 = promote_args_numeric("remainder", x1, x2)
   if x1.dtype.kind == "c":
     raise TypeError("remainder does not support complex-valued inputs")
+  if x1.dtype.kind in "iu":
+    x2 = lax.select(lax.eq(x2, lax._const(x2, 0)), lax.full_like(x2, 1), x2)
   r = lax.rem(x1, x2)
   if x1.dtype.kind == "u":
     return r
@@ -136,11 +148,18 @@ mod = remainder
 def fmod(x1, x2, /):
   """Elementwise C-style remainder (sign of the dividend)."""
   x1, x2 = promote_args_numeric("fmod", x1, x2)
+  if x1.dtype.kind in "iu":  # x fmod 0 is 0, as JAX
+    x2 = lax.select(lax.eq(x2, lax._const(x2, 0)), lax.full_like(x2, 1), x2)
   return lax.rem(x1, x2)
 
 
 def divmod(x1, x2, /):
-  return floor_divide(x1, x2), remainder(x1, x2)
+  x1, x2 = promote_args_numeric("divmod", x1, x2)
+  if x1.dtype.kind in "iu":
+    return floor_divide(x1, x2), remainder(x1, x2)
+  if x1.dtype.kind == "c":
+    raise TypeError("divmod does not support complex-valued inputs")
+  return _float_divmod(x1, x2)
 
 
 def power(x1, x2, /):
@@ -164,13 +183,14 @@ def _int_power(x1, x2):
   """Integer power by binary exponentiation over the bits of x2 (x2 >= 0)."""
   if x1.dtype == np.bool_:
     return lax.bitwise_or(x1, lax.bitwise_not(x2))
-  bits = x1.dtype.itemsize * 8
-  acc = lax.full_like(x1, 1) if not x1.shape else lax.add(lax.mul(x1, lax._const(x1, 0)),
-                                                           lax._const(x1, 1))
-  acc = lax.broadcast_in_dim(acc, x2.shape, ()) if not acc.shape and x2.shape else acc
+  # JAX's: the low 6 bits of x2 only (more overflows for any |x1| > 1); 0 ** x2 = 0
+  # for x2 != 0.
+  x1, x2 = _same_shape(x1, x2)
+  zero, one = lax._const(x2, 0), lax._const(x2, 1)
+  acc = lax.select(lax.bitwise_and(lax.eq(x1, lax._const(x1, 0)), lax.ne(x2, zero)),
+                   lax.full_like(x1, 0), lax.full_like(x1, 1))
   base, e = x1, x2
-  one = lax._const(x2, 1)
-  for _ in range(bits):
+  for _ in range(6):
     acc = lax.select(lax.ne(lax.bitwise_and(e, one), lax._const(e, 0)), lax.mul(acc, base), acc)
     base = lax.mul(base, base)
     e = lax.shift_right_logical(e, one)
@@ -178,10 +198,8 @@ def _int_power(x1, x2):
 
 
 def float_power(x1, x2, /):
-  x1, x2 = promote_args_inexact("float_power", x1, x2)
-  dt = dtypes.canonicalize_dtype(np.complex128 if x1.dtype.kind == "c" else np.float64)
-  x1, x2 = lax._convert_element_type(x1, dt), lax._convert_element_type(x2, dt)
-  return lax.pow(x1, x2)
+  """x1 ** x2 in the promoted inexact dtype (JAX's: no widening to float64)."""
+  return lax.pow(*promote_args_inexact("float_power", x1, x2))
 
 
 def negative(x, /):
@@ -246,7 +264,16 @@ ceil = _keep_int("ceil", lax.ceil)
 trunc = _keep_int("trunc", lambda x: lax.select(lax.lt(x, lax._const(x, 0)), lax.ceil(x),
                                                   lax.floor(x)))
 fix = trunc
-rint = _keep_int("rint", lambda x: lax.round(x, lax.RoundingMethod.TO_NEAREST_EVEN))
+def rint(x, /):
+  """Rounds to the nearest integer, half to even; integers and bools become floats and
+  complex numbers round both parts, as JAX's."""
+  check_arraylike("rint", x)
+  x = asarray(x)
+  if x.dtype.kind in "iub":
+    return lax.convert_element_type(x, dtypes.default_float_dtype())
+  if x.dtype.kind == "c":
+    return lax.complex(rint(lax.real(x)), rint(lax.imag(x)))
+  return lax.round(x, lax.RoundingMethod.TO_NEAREST_EVEN)
 
 
 def square(x, /):
@@ -314,7 +341,10 @@ def hypot(x1, x2, /):
   safe = lax.select(lax.eq(big, zero), lax.full_like(big, 1), big)
   r = lax.div(small, safe)
   out = lax.mul(big, lax.sqrt(lax.add(lax._const(r, 1), lax.mul(r, r))))
-  return lax.select(lax.eq(big, zero), big, out)
+  out = lax.select(lax.eq(big, zero), big, out)
+  pinf = lax._const(big, np.inf)  # hypot(inf, NaN) = inf
+  inf = lax.bitwise_or(lax.eq(x1, pinf), lax.eq(x2, pinf))
+  return lax.select(inf, lax.full_like(out, np.inf), out)
 
 
 def deg2rad(x, /):
@@ -561,8 +591,18 @@ def ldexp(x1, x2, /):
   if x2.dtype.kind not in "iub":
     raise ValueError(f"ldexp x2 must be of integer dtype: got {x2.dtype}")
   x1, = promote_dtypes_inexact(x1)
-  x1, x2 = promote_shapes("ldexp", x1, lax.convert_element_type(x2, x1.dtype))
-  return lax.mul(x1, lax.exp2(x2))
+  x1, x2 = _same_shape(x1, lax.convert_element_type(x2, x1.dtype))
+  # JAX's: the exponent split off first (2 ** x2 alone under/overflows), x1 kept for
+  # 0 and inf.
+  m, e = frexp(x1)
+  e = lax.add(lax.convert_element_type(e, x1.dtype), x2)
+  pos = lax.gt(e, lax._const(e, 0))  # the exponent may overflow by 1, finite still
+  m = lax.select(pos, lax.mul(m, lax._const(m, 2)), m)
+  e = lax.select(pos, lax.sub(e, lax._const(e, 1)), e)
+  x = lax.mul(m, lax.exp2(e))
+  keep = lax.bitwise_or(lax.eq(lax.abs(x1), lax._const(x1, np.inf)),
+                        lax.eq(x1, lax._const(x1, 0)))
+  return lax.select(keep, x1, x)
 
 
 def frexp(x, /):
@@ -592,10 +632,11 @@ def modf(x, /):
 
 
 def heaviside(x1, x2, /):
-  x1, x2 = promote_args_inexact("heaviside", x1, x2)
+  x1, x2 = _same_shape(*promote_args_inexact("heaviside", x1, x2))
   zero = lax._const(x1, 0)
+  at_zero = lax.select(lax.ne(x1, x1), x1, x2)  # NaN stays NaN
   return lax.select(lax.lt(x1, zero), lax.full_like(x1, 0),
-                    lax.select(lax.eq(x1, zero), x2, lax.full_like(x1, 1)))
+                    lax.select(lax.gt(x1, zero), lax.full_like(x1, 1), at_zero))
 
 
 def real(val, /):

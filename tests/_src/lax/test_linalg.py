@@ -503,3 +503,27 @@ def test_eigh_and_svd_jit_empty():
   for g, w in zip(leaves(pyjax.jit(f)(x, y)), leaves(f(x, y))):
     assert g.shape == w.shape and g.dtype == w.dtype
     np.testing.assert_array_equal(np.asarray(g), np.asarray(w))
+
+
+def test_eigh_svd_nan_and_inf_inputs():
+  # A matrix with a NaN: JAX's (LAPACK's) eigh and svd give NaN everywhere; eager svd
+  # raised ValueError, eager eigh LinAlgError and jitted eigh finite eigenvalues. An inf:
+  # NaN eigen/singular values. Batched: the finite matrix beside them is unaffected.
+  a = np.array([[4., 1, 0.5], [1, 3, 0.2], [0.5, 0.2, 2]], np.float32)
+  stack = np.stack([a, a, a])
+  stack[0, 1, 1], stack[1, 1, 1] = np.nan, np.inf
+  jl = pytest.importorskip("jax").numpy.linalg
+  cases = [(lambda m: pyjax.numpy.linalg.eigh(m)[0], lambda m: jl.eigh(m)[0]),
+           (lambda m: pyjax.numpy.linalg.svd(m, compute_uv=False),
+            lambda m: jl.svd(m, compute_uv=False))]
+  for pf, jf in cases:
+    ref = np.asarray(jf(stack))
+    for f in (pf, pyjax.jit(pf)):
+      got = np.asarray(f(stack))
+      np.testing.assert_array_equal(np.isnan(got), np.isnan(ref))
+      np.testing.assert_allclose(got[2], ref[2], rtol=1e-5)
+  for f in (pyjax.numpy.linalg.eigh, pyjax.jit(pyjax.numpy.linalg.eigh)):
+    w, v = f(stack[:1])
+    assert np.isnan(np.asarray(w)).all() and np.isnan(np.asarray(v)).all()
+  for f in (pyjax.numpy.linalg.svd, pyjax.jit(pyjax.numpy.linalg.svd)):
+    assert all(np.isnan(np.asarray(o)).all() for o in f(stack[:1]))
