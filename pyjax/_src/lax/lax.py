@@ -174,18 +174,87 @@ def _keep_zero(rule):
   return keep
 
 
+def _pio2_parts():
+  """pi/2 as three float64s: the first two of 21 significant bits (so k * part is exact
+  for integers k < 2**32), the third the rest, rounded."""
+  from fractions import Fraction
+  pio2 = Fraction(
+      "1.57079632679489661923132169163975144209858469968755291048747229615390820314")
+  parts = []
+  for _ in range(2):
+    m, e = np.frexp(float(pio2))  # keep the top 21 bits
+    p = float(np.ldexp(np.floor(np.ldexp(m, 21)), e - 21))
+    parts.append(p)
+    pio2 -= Fraction(p)
+  return parts + [float(pio2)]
+
+
+_PIO2 = _pio2_parts()
+# Taylor coefficients (in r**2) of sin(r)/r and cos(r): on |r| <= pi/4 the terms left
+# out are below 1e-11, far under a float32 rounding.
+_SIN_TAYLOR = [(-1) ** n / math.factorial(2 * n + 1) for n in range(7)]
+_COS_TAYLOR = [(-1) ** n / math.factorial(2 * n) for n in range(7)]
+
+
 def _trig_lower(name):
-  """sin/cos/tan: IREE's float32 kernels reduce the argument in float32 (wrong from
-  |x| >= 256: sin(3.4e38) is -inf); float32 and half compute in float64, whose kernels
-  reduce exactly."""
+  """sin/cos/tan of float32 and half types. IREE's float32 kernels reduce the argument
+  in float32 (wrong from |x| >= 256: sin(3.4e38) is -inf), and its float64 kernels call
+  libm one element at a time (40x slower). So the reduction x = k pi/2 + r is done in
+  float64 arithmetic (three-part pi/2: exact for |x| < 2**31, |r| <= pi/4), sin(r) and
+  cos(r) are float64 polynomials (IREE's float32 kernels are off by up to 2e-7 on
+  [-pi/4, pi/4]), and the quadrant k mod 4 chooses the sign and the function. Arrays
+  holding some |x| >= 2**31 take those elements from the float64 kernels."""
   f64 = np.dtype(np.float64)
 
   def rule(ctx, x):
     dt = ctx.aval_out.dtype
     if dt.kind == "c" or dt == f64:
       return mlir.elementwise(name)(ctx, x)
-    r = ctx.op(f"stablehlo.{name}", [ctx.convert(x, f64)], x.aval.update(dtype=f64))
-    return ctx.convert(r, dt)
+    shape = x.aval.shape
+    c64 = lambda v: ctx.full(v, shape, f64)  # noqa: E731
+    x64 = ctx.convert(x, f64)
+    k = ctx.unary("round_nearest_even", ctx.binary("multiply", x64, c64(2 / np.pi)))
+    r = x64
+    for part in _PIO2:
+      r = ctx.binary("subtract", r, ctx.binary("multiply", k, c64(part)))
+    q = ctx.binary("subtract", k, ctx.binary(
+        "multiply", c64(4.0), ctx.unary("floor", ctx.binary("multiply", k, c64(0.25)))))
+    r2 = ctx.binary("multiply", r, r)
+
+    def poly(coeffs):  # Horner in r2
+      acc = c64(coeffs[-1])
+      for co in coeffs[-2::-1]:
+        acc = ctx.binary("add", ctx.binary("multiply", acc, r2), c64(co))
+      return acc
+    s = ctx.binary("multiply", r, poly(_SIN_TAYLOR))
+    c = poly(_COS_TAYLOR)
+    odd = ctx.compare("EQ", ctx.binary("remainder", q, c64(2.0)), c64(1.0))
+    if name == "tan":
+      out = ctx.select(odd, ctx.unary("negate", ctx.binary("divide", c, s)),
+                       ctx.binary("divide", s, c))
+    else:
+      if name == "cosine":  # cos(k pi/2 + r) = sin((k + 1) pi/2 + r)
+        q = ctx.binary("remainder", ctx.binary("add", q, c64(1.0)), c64(4.0))
+        odd = ctx.unary("not", odd)
+      mag = ctx.select(odd, c, s)
+      out = ctx.select(ctx.compare("GE", q, c64(2.0)), ctx.unary("negate", mag), mag)
+    out = ctx.convert(out, dt)
+    # |x| >= 2**31 (rare): those elements from IREE's float64 (libm) kernel, run only
+    # when the array has any.
+    big = ctx.compare("GE", ctx.unary("abs", x64), c64(2.0 ** 31))
+    if shape:
+      false = ctx.full(False, (), np.bool_)
+      big_any = ctx.reduce([big], [false], range(len(shape)),
+                           lambda b, acc, v: [b.binary("or", acc, v)])[0]
+    else:
+      big_any = big
+
+    def slow(b):
+      exact = b.convert(b.op(f"stablehlo.{name}", [x64], x64.aval), dt)
+      return [b.select(big, exact, out)]
+    regions = [ctx.region([], lambda b: [out]), ctx.region([], slow)]
+    return ctx.op("stablehlo.case", [ctx.convert(big_any, np.int32)], out.aval, "",
+                  regions)
   return rule
 
 

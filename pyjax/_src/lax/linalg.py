@@ -261,40 +261,38 @@ def _any(b, pred):
                   lambda c, u, w: [c.binary("or", u, w)])[0]
 
 
-def _nan_where_nonfinite(b, x, outs, nan_outs, all_outs):
-  """LAPACK's answers for a matrix with a NaN (every output NaN) or an inf (``nan_outs``,
-  the eigen/singular values, NaN): ``outs`` with those matrices' entries replaced.
-  ``x`` is the input stack; the first ``len(batch)`` axes of each output are its batch."""
+def _nonfinite_poisons(b, x):
+  """Per matrix of the input stack ``x``: (NaN where it holds a NaN else 0, NaN where it
+  holds a NaN or an inf else 0). Emitted before the Jacobi loops and added to their
+  outputs by ``_poisoned``: computed after them, or applied with a select, this trips
+  IREE's compiler in programs with two decompositions."""
   nb = x.aval.ndim - 2
   rdt = np.finfo(x.aval.dtype).dtype
   mag = _abs2(b, x)  # NaN stays NaN, inf stays inf
 
-  def per_matrix(pred):  # (a float sum: a bool "or" reduce here trips IREE's compiler)
-    ones = b.select(pred, b.full(1, pred.aval.shape, rdt), b.full(0, pred.aval.shape, rdt))
-    return b.compare("GT", _reduce_sum(b, ones, (nb, nb + 1)), b.full(0, (), rdt))
+  def poison(bad):
+    v = b.select(bad, b.full(np.nan, bad.aval.shape, rdt), b.full(0, bad.aval.shape, rdt))
+    return _reduce_sum(b, _reduce_sum(b, v, (nb + 1,)), (nb,))
 
-  has_nan = per_matrix(b.compare("NE", mag, mag))
-  nonfinite = per_matrix(b.unary("not", b.compare("LT", mag, b.full(np.inf, (), rdt))))
+  return (poison(b.compare("NE", mag, mag)),
+          poison(b.unary("not", b.compare("LT", mag, b.full(np.inf, (), rdt)))))
+
+
+def _poisoned(b, poisons, outs, nan_outs):
+  """LAPACK's answers for a matrix with a NaN (every output NaN) or an inf (``nan_outs``,
+  the eigen/singular values, NaN); the first axes of each output are the batch."""
+  has_nan, nonfinite = poisons
+  nb = has_nan.aval.ndim
   res = []
   for i, o in enumerate(outs):
-    pred = nonfinite if i in nan_outs else has_nan if all_outs else None
-    if pred is None:
-      res.append(o)
-      continue
-    if i in nan_outs:
-      bad = _bcast_dims(b, pred, o.aval.shape, tuple(range(nb)))
-      res.append(b.select(bad, b.full(np.nan, o.aval.shape, o.aval.dtype), o))
-    else:  # NaN or 0 added (a select here trips IREE's compiler after svd)
-      odt = o.aval.dtype
-      poison = b.select(pred, b.full(np.nan, pred.aval.shape, odt),
-                        b.full(0, pred.aval.shape, odt))
-      res.append(b.binary("add", o, _bcast_dims(b, poison, o.aval.shape, tuple(range(nb)))))
+    p = b.convert(nonfinite if i in nan_outs else has_nan, o.aval.dtype)
+    res.append(b.binary("add", o, _bcast_dims(b, p, o.aval.shape, tuple(range(nb)))))
   return res
 
 
 def _nan_matrix_outputs(fn, nan_outs=()):
   """``fn`` on one matrix, except that one with a NaN gets all-NaN outputs and one with
-  an inf NaN in ``nan_outs`` (eager twin of ``_nan_where_nonfinite``)."""
+  an inf NaN in ``nan_outs`` (eager twin of ``_poisoned``)."""
   def one(a):
     if np.isfinite(a).all():
       return fn(a)
@@ -979,6 +977,7 @@ def _eigh_lower(ctx, x, *, lower, sort_eigenvalues):
   # of A stacked over the accumulated rotations V (one column rotation serves both), and
   # A's real diagonal apart, updated by the exact formula of each rotation. Pairs whose
   # |a_pq| is below eps * ||A||_F are left alone; sweeps stop when all are.
+  poisons = _nonfinite_poisons(ctx, x)
   aval = x.aval
   *batch, n, _ = aval.shape
   nb, dt = len(batch), aval.dtype
@@ -1049,7 +1048,7 @@ def _eigh_lower(ctx, x, *, lower, sort_eigenvalues):
   w = _slice(ctx, d, nb, 0, n)
   if sort_eigenvalues:
     w, V = _sort_columns(ctx, w, V)
-  return _nan_where_nonfinite(ctx, x, [V, w], (1,), True)
+  return _poisoned(ctx, poisons, [V, w], (1,))
 
 
 eigh_p.lower = _eigh_lower
@@ -1153,6 +1152,7 @@ def _svd_lower(ctx, x, *, full_matrices, compute_uv):
   # accumulated V until no pair has |a_p^H a_q| > sqrt(m) eps |a_p| |a_q| for a sweep.
   # Singular values are the column norms, U the normalized columns; a Householder QR of
   # U completes it (zero singular values, full_matrices) as an orthonormal basis.
+  poisons = _nonfinite_poisons(ctx, x)
   aval = x.aval
   *batch, m, n = aval.shape
   nb, dt = len(batch), aval.dtype
@@ -1237,7 +1237,7 @@ def _svd_lower(ctx, x, *, full_matrices, compute_uv):
     sign = _concat(ctx, [sign, ctx.full(1, (*batch, qcols - k), rdt)], nb)
   U = ctx.binary("multiply", Q, _bcast_dims(ctx, ctx.convert(sign, dt), Q.aval.shape,
                                             (*bd, nb + 1)))
-  return _nan_where_nonfinite(ctx, x, outputs(s, U, V), (0,), True)
+  return _poisoned(ctx, poisons, outputs(s, U, V), (0,))
 
 
 svd_p.lower = _svd_lower

@@ -216,3 +216,22 @@ def test_trig_large_arguments_jit(dt):
   for got, ref in zip(f(x), (jnp.sin(x), jnp.cos(x), jnp.tan(x))):
     _check("trig", np.asarray(ref), np.asarray(got), dt, (x,))
 
+
+
+def test_trig_float32_within_an_ulp_jit():
+  """jit's float32 sin/cos/tan (float64 argument reduction, float64 polynomials) are
+  within one float32 ulp of float64's, on arrays with no |x| >= 2**31 (the fast path
+  alone) and on one that has some (those elements from the float64 kernels)."""
+  rng = np.random.default_rng(0)
+  small = np.concatenate([rng.uniform(-np.pi / 4, np.pi / 4, 4000),
+                          rng.uniform(-1e4, 1e4, 4000),
+                          rng.uniform(-2.0 ** 31, 2.0 ** 31, 4000),
+                          10.0 ** rng.uniform(-30, 0, 4000)]).astype(np.float32)
+  mixed = np.concatenate([small[:100], [3.4e38, -2.0 ** 40, 2.0 ** 31]]).astype(np.float32)
+  f = pyjax.jit(lambda v: (pjnp.sin(v), pjnp.cos(v), pjnp.tan(v)))
+  for x in (small, mixed):
+    x64 = x.astype(np.float64)
+    for got, ref in zip(f(x), (np.sin(x64), np.cos(x64), np.tan(x64))):
+      ulp = np.spacing(np.abs(ref).astype(np.float32)).astype(np.float64)
+      assert np.all(np.abs(np.asarray(got, np.float64) - ref) <= ulp), \
+          np.max(np.abs(np.asarray(got, np.float64) - ref) / ulp)
