@@ -760,3 +760,23 @@ def test_a_dispatch_over_the_limit_recompiles(monkeypatch, cache_dir):
   assert iree.binding_limit_error(RuntimeError(
       "CUDA executable export[0] binding count 17 exceeds maximum of 16"))
   assert not iree.binding_limit_error(RuntimeError("binding count"))
+
+
+def test_1000_outputs_of_mixed_dtypes_and_shapes(many_cache):
+  """Results of four dtypes and three shapes, interleaved, come back in order."""
+  m = 250
+  a = np.arange(m * 12, dtype=np.float32).reshape(m, 3, 4) / 7
+  b = np.arange(m, dtype=np.int32) * 3 - 100
+
+  def f(a, b):
+    x, y = a * 2 + 1, b * b - 7
+    z, e = y % 5 == 0, pyjax.numpy.zeros((m, 0), np.float16) + a[:, :1, 0].astype(np.float16)
+    return [v for k in range(m) for v in (x[k], y[k], z[k], e[k])]
+
+  got = pyjax.jit(f)(a, b)
+  x, y = a * 2 + 1, b * b - 7
+  want = [v for k in range(m) for v in (x[k], y[k], y[k] % 5 == 0, np.zeros(0, np.float16))]
+  assert len(got) == len(want) == 1000
+  for g, w in zip(got, want):
+    assert (g.dtype, g.shape) == (w.dtype, w.shape)
+    np.testing.assert_array_equal(np.asarray(g), w)
