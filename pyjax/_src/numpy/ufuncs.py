@@ -585,6 +585,16 @@ def nextafter(x1, x2, /):
   return lax.nextafter(x1, x2)
 
 
+def _pow2(e):
+  """2 ** e, exactly, for integral float ``e`` in the normal exponent range of its
+  dtype (built from its bits)."""
+  info = dtypes.finfo(e.dtype)
+  idt = np.dtype(f"int{8 * e.dtype.itemsize}")
+  biased = lax.convert_element_type(lax.add(e, lax._const(e, info.maxexp - 1)), idt)
+  return lax.bitcast_convert_type(lax.shift_left(biased, lax._const(biased, info.nmant)),
+                                  e.dtype)
+
+
 def ldexp(x1, x2, /):
   check_arraylike("ldexp", x1, x2)
   x2 = asarray(x2)
@@ -596,10 +606,12 @@ def ldexp(x1, x2, /):
   # 0 and inf.
   m, e = frexp(x1)
   e = lax.add(lax.convert_element_type(e, x1.dtype), x2)
-  pos = lax.gt(e, lax._const(e, 0))  # the exponent may overflow by 1, finite still
-  m = lax.select(pos, lax.mul(m, lax._const(m, 2)), m)
-  e = lax.select(pos, lax.sub(e, lax._const(e, 1)), e)
-  x = lax.mul(m, lax.exp2(e))
+  info = dtypes.finfo(x1.dtype)
+  # 2**e as two exact powers of two (exp2 is not exact; one power alone under/overflows)
+  e = lax.clamp(lax._const(e, info.minexp - info.nmant - 2), e,
+                lax._const(e, info.maxexp + 1))
+  half = lax.floor(lax.div(e, lax._const(e, 2)))
+  x = lax.mul(lax.mul(m, _pow2(half)), _pow2(lax.sub(e, half)))
   keep = lax.bitwise_or(lax.eq(lax.abs(x1), lax._const(x1, np.inf)),
                         lax.eq(x1, lax._const(x1, 0)))
   return lax.select(keep, x1, x)
@@ -612,7 +624,8 @@ def frexp(x, /):
   finite_nonzero = lax.bitwise_and(isfinite(x), lax.ne(x, lax._const(x, 0)))
   safe = lax.select(finite_nonzero, x, lax.full_like(x, 1))
   e = lax.add(lax.floor(log2(lax.abs(safe))), lax._const(x, 1))
-  m = lax.div(safe, lax.exp2(e))
+  half = lax.floor(lax.div(e, lax._const(e, 2)))  # (2**e alone overflows for the largest)
+  m = lax.div(lax.div(safe, _pow2(half)), _pow2(lax.sub(e, half)))
   # log2 rounding can be off by one: renormalise m into [0.5, 1).
   big = lax.ge(lax.abs(m), lax._const(m, 1))
   m = lax.select(big, lax.div(m, lax._const(m, 2)), m)

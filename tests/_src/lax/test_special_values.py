@@ -235,3 +235,32 @@ def test_trig_float32_within_an_ulp_jit():
       ulp = np.spacing(np.abs(ref).astype(np.float32)).astype(np.float64)
       assert np.all(np.abs(np.asarray(got, np.float64) - ref) <= ulp), \
           np.max(np.abs(np.asarray(got, np.float64) - ref) / ulp)
+
+
+@pytest.mark.parametrize("dt", [np.dtype(np.float32), np.dtype(np.float16)], ids=ids)
+def test_jnp_binary_float_functions_special_values(dt):
+  """jnp's float_power, hypot, heaviside, ldexp and rint (built from lax ops) over the
+  special values, eager and jit, as JAX."""
+  v = float_values(dt)
+  x, y = (a.ravel() for a in np.meshgrid(v, v, indexing="ij"))
+  e = np.resize(np.array([0, 1, -1, 3, -3, 200, -200], np.int32), len(x))
+
+  def fns(m, x, y, e):
+    return (m.float_power(x, y), m.hypot(x, y), m.heaviside(x, y), m.ldexp(x, e),
+            m.rint(x))
+  ref = fns(jnp, x, y, e)
+  for mode, f in (("eager", lambda *a: fns(pjnp, *a)),
+                  ("jit", pyjax.jit(lambda *a: fns(pjnp, *a)))):
+    for k, (r, g) in enumerate(zip(ref, f(x, y, e))):
+      _check(f"{mode} output {k}", np.asarray(r), np.asarray(g), dt, (x, y))
+
+
+@pytest.mark.parametrize("dt", [np.dtype(np.int32), np.dtype(np.int8), np.dtype(np.uint8)],
+                         ids=ids)
+def test_jnp_integer_power(dt):
+  v = int_values(dt)
+  p = np.array([0, 1, 2, 3, 7, 31, 63], dt)
+  x, y = (a.ravel() for a in np.meshgrid(v, p, indexing="ij"))
+  ref = np.asarray(jnp.power(x, y))
+  for mode, f in (("eager", pjnp.power), ("jit", pyjax.jit(pjnp.power))):
+    _check(f"{mode} power", ref, np.asarray(f(x, y)), dt, (x, y))
