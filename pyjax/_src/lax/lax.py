@@ -348,7 +348,42 @@ exp_p = unop("exp", _xla_f32(np.exp, _exp_f32, _exp_f64, _XLA_EXACT_MAX_SIZE), _
 ad.defjvp2(exp_p, lambda t, ans, x: mul(t, ans))
 exp2_p = unop("exp2", _f32_compute(np.exp2), _inexact, lower=_exp2_lower)
 ad.defjvp2(exp2_p, lambda t, ans, x: mul(t, mul(ans, _const(ans, math.log(2)))))
-log_p = unop("log", _xla_f32(np.log, _log_f32, None, _XLA_EXACT_MAX_SIZE), _inexact, lower=_xla_f32_lower(_log_f32_hlo, mlir.elementwise("log")))
+def _complex_log(real_rule):
+  """Complex log as log|z| + i atan2(im z, re z): IREE's complex log has a NaN phase
+  where z is 0 or infinite (JAX: -inf + i(0, +-pi), inf + i(+-pi/4, ...))."""
+  def rule(ctx, z):
+    dt = ctx.aval_out.dtype
+    if dt.kind != "c":
+      return real_rule(ctx, z)
+    shape, rdt = ctx.aval_out.shape, np.finfo(dt).dtype
+    re = ctx.unary("real", z, rdt)
+    im = ctx.unary("imag", z, rdt)
+    # log|z| = log m + log1p((n/m)**2) / 2, m = max(|re|, |im|), n = min(...): no
+    # under/overflow of |z| itself; |z| = inf where either part is infinite (and none
+    # is NaN: NaN then, as XLA)
+    a, b = ctx.unary("abs", re), ctx.unary("abs", im)
+    m, n = ctx.binary("maximum", a, b), ctx.binary("minimum", a, b)
+    c = lambda v: ctx.full(v, shape, rdt)  # noqa: E731
+    inf = ctx.binary("or", ctx.compare("EQ", a, c(np.inf)), ctx.compare("EQ", b, c(np.inf)))
+    ratio = ctx.select(ctx.compare("EQ", m, c(0)), c(0), ctx.binary("divide", n, m))
+    lr = ctx.binary("add", ctx.unary("log", m), ctx.binary(
+        "multiply", c(0.5), ctx.unary("log_plus_one", ctx.binary("multiply", ratio, ratio))))
+    lr = ctx.select(ctx.binary("and", inf, ctx.compare("EQ", m, m)), c(np.inf), lr)
+    return ctx.op("stablehlo.complex", [lr, _atan2_hlo(ctx, im, re, shape, rdt)],
+                  ShapedArray(shape, dt))
+  return rule
+
+
+def _np_log(x):
+  """np.log, with XLA's complex log: log|z| NaN where a part is NaN (C99: inf for an
+  infinite other part)."""
+  r = np.log(x)
+  if x.dtype.kind == "c":
+    r.real[np.isnan(x.real) | np.isnan(x.imag)] = np.nan
+  return r
+
+
+log_p = unop("log", _xla_f32(_np_log, _log_f32, None, _XLA_EXACT_MAX_SIZE), _inexact, lower=_complex_log(_xla_f32_lower(_log_f32_hlo, mlir.elementwise("log"))))
 ad.defjvp(log_p, lambda t, x: div(t, x))
 log1p_p = unop("log1p", _xla_f32(np.log1p, _log1p_f32, _log1p_f64, _XLA_EXACT_MAX_SIZE), _inexact, lower=_keep_zero(_xla_f32_lower(_log1p_f32_hlo, mlir.elementwise("log_plus_one"))))
 ad.defjvp(log1p_p, lambda t, x: div(t, add(x, _const(x, 1))))
@@ -506,7 +541,12 @@ def _atan2_lower(ctx, x, y):
   dt = ctx.aval_out.dtype
   if dt.kind == "c":
     return mlir.elementwise("atan2")(ctx, x, y)
-  shape, cdt = ctx.aval_out.shape, np.dtype(np.float32) if dt.itemsize < 4 else dt
+  return _atan2_hlo(ctx, x, y, ctx.aval_out.shape, dt)
+
+
+def _atan2_hlo(ctx, x, y, shape, dt):
+  """Real atan2(x, y) of ``shape`` and ``dt`` (also complex log's imaginary part)."""
+  cdt = np.dtype(np.float32) if dt.itemsize < 4 else dt
   x, y = (ctx.convert(ctx.broadcast(v, shape), cdt) for v in (x, y))
   c = lambda v: ctx.full(v, shape, cdt)  # noqa: E731
   idt = np.dtype(f"i{cdt.itemsize}")

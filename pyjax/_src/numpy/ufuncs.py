@@ -315,14 +315,24 @@ def cbrt(x, /):
   return lax.cbrt(x)
 
 
+def _log_base(x, base):
+  lx = lax.log(x)
+  if x.dtype.kind != "c":
+    return lax.div(lx, lax.log(lax._const(x, base)))
+  # each part divided by the real log(base) (a complex division by log(base) + 0j
+  # gives NaN phases for infinite log|x|)
+  lb = lax.log(lax._const(lax.real(lx), base))
+  return lax.complex(lax.div(lax.real(lx), lb), lax.div(lax.imag(lx), lb))
+
+
 def log2(x, /):
   x, = promote_args_inexact("log2", x)
-  return lax.div(lax.log(x), lax.log(lax._const(x, 2)))
+  return _log_base(x, 2)
 
 
 def log10(x, /):
   x, = promote_args_inexact("log10", x)
-  return lax.div(lax.log(x), lax.log(lax._const(x, 10)))
+  return _log_base(x, 10)
 
 
 def arctan2(x1, x2, /):

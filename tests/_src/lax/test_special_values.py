@@ -264,3 +264,25 @@ def test_jnp_integer_power(dt):
   ref = np.asarray(jnp.power(x, y))
   for mode, f in (("eager", pjnp.power), ("jit", pyjax.jit(pjnp.power))):
     _check(f"{mode} power", ref, np.asarray(f(x, y)), dt, (x, y))
+
+
+def test_complex_log_special_values():
+  """Complex log (and jnp's log2/log10/angle built on it) at zeros, infinities, NaN and
+  the ends of the range, eager and jit, as JAX (IREE's complex log had NaN phases at 0
+  and infinity, and |z| under/overflowed)."""
+  v = np.array([0., -0., 1., -2., np.inf, -np.inf, np.nan, 1e-30, 3e38, 0.5], np.float32)
+  re, im = (a.ravel() for a in np.meshgrid(v, v, indexing="ij"))
+  z = (re + 1j * im).astype(np.complex64)
+  z.real, z.imag = re, im  # (keep -0 and NaN parts exactly)
+
+  def fns(m, z):
+    return m.log(z), m.log2(z), m.log10(z), m.angle(z)
+  ref = fns(jnp, z)
+  for mode, f in (("eager", lambda z: fns(pjnp, z)), ("jit", pyjax.jit(lambda z:
+                                                                      fns(pjnp, z)))):
+    for k, (r, g) in enumerate(zip(ref, f(z))):
+      r, g = np.asarray(r), np.asarray(g)
+      for part in ((np.real, np.imag) if r.dtype.kind == "c" else (np.real,)):
+        # (atol: XLA flushes subnormal results to zero)
+        np.testing.assert_allclose(part(g), part(r), rtol=1e-6,
+                                   atol=np.finfo(np.float32).tiny, err_msg=f"{mode} {k}")
