@@ -213,12 +213,15 @@ def _trig_lower(name):
     shape = x.aval.shape
     c64 = lambda v: ctx.full(v, shape, f64)  # noqa: E731
     x64 = ctx.convert(x, f64)
-    k = ctx.unary("round_nearest_even", ctx.binary("multiply", x64, c64(2 / np.pi)))
+    # k = round(x 2/pi) through int64 (float64 round/floor/fmod are libm calls here)
+    y = ctx.binary("multiply", x64, c64(2 / np.pi))
+    half = ctx.select(ctx.compare("LT", y, c64(0.0)), c64(-0.5), c64(0.5))
+    i64 = np.dtype(np.int64)
+    ki = ctx.convert(ctx.binary("add", y, half), i64)  # (garbage for |x| >= 2**31)
+    k = ctx.convert(ki, f64)
     r = x64
     for part in _PIO2:
       r = ctx.binary("subtract", r, ctx.binary("multiply", k, c64(part)))
-    q = ctx.binary("subtract", k, ctx.binary(
-        "multiply", c64(4.0), ctx.unary("floor", ctx.binary("multiply", k, c64(0.25)))))
     r2 = ctx.binary("multiply", r, r)
 
     def poly(coeffs):  # Horner in r2
@@ -228,20 +231,24 @@ def _trig_lower(name):
       return acc
     s = ctx.binary("multiply", r, poly(_SIN_TAYLOR))
     c = poly(_COS_TAYLOR)
-    odd = ctx.compare("EQ", ctx.binary("remainder", q, c64(2.0)), c64(1.0))
+    ci = lambda v: ctx.full(v, shape, i64)  # noqa: E731
+    if name == "cosine":  # cos(k pi/2 + r) = sin((k + 1) pi/2 + r)
+      ki = ctx.binary("add", ki, ci(1))
+    q = ctx.binary("and", ki, ci(3))
+    odd = ctx.compare("EQ", ctx.binary("and", q, ci(1)), ci(1))
     if name == "tan":
       out = ctx.select(odd, ctx.unary("negate", ctx.binary("divide", c, s)),
                        ctx.binary("divide", s, c))
     else:
-      if name == "cosine":  # cos(k pi/2 + r) = sin((k + 1) pi/2 + r)
-        q = ctx.binary("remainder", ctx.binary("add", q, c64(1.0)), c64(4.0))
-        odd = ctx.unary("not", odd)
       mag = ctx.select(odd, c, s)
-      out = ctx.select(ctx.compare("GE", q, c64(2.0)), ctx.unary("negate", mag), mag)
+      out = ctx.select(ctx.compare("GE", q, ci(2)), ctx.unary("negate", mag), mag)
     out = ctx.convert(out, dt)
     # |x| >= 2**31 (rare): those elements from IREE's float64 (libm) kernel, run only
-    # when the array has any.
+    # when the array has any (a case: about 4 us a call, so small arrays just select).
     big = ctx.compare("GE", ctx.unary("abs", x64), c64(2.0 ** 31))
+    if math.prod(shape) <= 128:
+      exact = ctx.convert(ctx.op(f"stablehlo.{name}", [x64], x64.aval), dt)
+      return ctx.select(big, exact, out)
     if shape:
       false = ctx.full(False, (), np.bool_)
       big_any = ctx.reduce([big], [false], range(len(shape)),
