@@ -395,18 +395,40 @@ def _match_outs(name, outs, dims, want, size):
   return [batching.matchaxis(o, d, w, size) for o, d, w in zip(outs, dims, want)], want
 
 
-def batch_custom_jvp(trace, fun, jvp, args, symbolic_zeros):
-  """BatchTrace's handling of a custom_jvp call: the same call on the parent trace,
-  with the body batched and the rule batched (tangents batched like their primals,
-  output tangents moved to their primals' dims)."""
+def _batched_body(trace, fun, args):
+  """What a batched custom call starts from: the operands' values and batch dims, the
+  sub-trace spec, a dict ``seen`` of the output dims each batched piece produced, and
+  the batched body ``fun_b`` (its output dims go to ``seen["fun"]``)."""
   vals, dims = _unbox_batched(trace, args)
-  size, name = trace.axis_size, _name(fun)
-  spec = (trace.tag, trace.axis_name, size)
+  spec = (trace.tag, trace.axis_name, trace.axis_size)
   seen = {}
 
   def fun_b(*xs):
     outs, seen["fun"] = _run_batched(spec, fun, xs, dims)
     return outs
+  fun_b.__name__ = _name(fun)
+  return vals, dims, spec, seen, fun_b
+
+
+def _call_on_parent(trace, seen, rule, process, *call_args):
+  """``process(*call_args)`` with ``trace``'s parent current; its outputs boxed at the
+  dims the body gave (or, when only the rule ran, ``seen[rule]``)."""
+  prev, core.trace_ctx.trace = core.trace_ctx.trace, trace.parent
+  try:
+    outs = process(*call_args)
+  finally:
+    core.trace_ctx.trace = prev
+  out_dims = seen["fun"] if "fun" in seen else seen[rule]
+  return [o if d is None else batching.BatchTracer(trace, o, d)
+          for o, d in zip(outs, out_dims)]
+
+
+def batch_custom_jvp(trace, fun, jvp, args, symbolic_zeros):
+  """BatchTrace's handling of a custom_jvp call: the same call on the parent trace,
+  with the body batched and the rule batched (tangents batched like their primals,
+  output tangents moved to their primals' dims)."""
+  vals, dims, spec, seen, fun_b = _batched_body(trace, fun, args)
+  size, name = trace.axis_size, fun_b.__name__
 
   def jvp_b(primals, tangents):
     n = len(primals)
@@ -425,15 +447,8 @@ def batch_custom_jvp(trace, fun, jvp, args, symbolic_zeros):
     to, _ = _match_outs(name, to, td, want, size)
     seen["jvp"] = want
     return po, to
-  fun_b.__name__ = name
-  prev, core.trace_ctx.trace = core.trace_ctx.trace, trace.parent
-  try:
-    outs = trace.parent.process_custom_jvp_call(fun_b, jvp_b, vals, symbolic_zeros)
-  finally:
-    core.trace_ctx.trace = prev
-  out_dims = seen["fun"] if "fun" in seen else seen["jvp"]
-  return [o if d is None else batching.BatchTracer(trace, o, d)
-          for o, d in zip(outs, out_dims)]
+  return _call_on_parent(trace, seen, "jvp", trace.parent.process_custom_jvp_call,
+                         fun_b, jvp_b, vals, symbolic_zeros)
 
 
 def batch_custom_vjp(trace, fun, fwd, bwd, args, out_avals, symbolic_zeros):
@@ -441,14 +456,8 @@ def batch_custom_vjp(trace, fun, fwd, bwd, args, out_avals, symbolic_zeros):
   with fwd and bwd batched. Residuals keep their batch dims; bwd gets cotangents at
   the outputs' dims and its results go to the inputs' dims, summed over the mapped
   axis for inputs that are not mapped."""
-  vals, dims = _unbox_batched(trace, args)
-  size, name = trace.axis_size, _name(fun)
-  spec = (trace.tag, trace.axis_name, size)
-  seen = {}
-
-  def fun_b(*xs):
-    outs, seen["fun"] = _run_batched(spec, fun, xs, dims)
-    return outs
+  vals, dims, spec, seen, fun_b = _batched_body(trace, fun, args)
+  size, name = trace.axis_size, fun_b.__name__
 
   def fwd_b(primals):
     def f(*xs):
@@ -474,16 +483,8 @@ def batch_custom_vjp(trace, fun, fwd, bwd, args, out_avals, symbolic_zeros):
       else:
         cts_in.append(batching.matchaxis(c, d, w, size))
     return cts_in
-  fun_b.__name__ = name
-  prev, core.trace_ctx.trace = core.trace_ctx.trace, trace.parent
-  try:
-    outs = trace.parent.process_custom_vjp_call(fun_b, fwd_b, bwd_b, vals, out_avals,
-                                                symbolic_zeros)
-  finally:
-    core.trace_ctx.trace = prev
-  out_dims = seen["fun"] if "fun" in seen else seen["fwd"]
-  return [o if d is None else batching.BatchTracer(trace, o, d)
-          for o, d in zip(outs, out_dims)]
+  return _call_on_parent(trace, seen, "fwd", trace.parent.process_custom_vjp_call,
+                         fun_b, fwd_b, bwd_b, vals, out_avals, symbolic_zeros)
 
 
 batching.custom_batching_rules["custom_jvp"] = batch_custom_jvp
