@@ -355,6 +355,32 @@ exp_p = unop("exp", _xla_f32(np.exp, _exp_f32, _exp_f64, _XLA_EXACT_MAX_SIZE), _
 ad.defjvp2(exp_p, lambda t, ans, x: mul(t, ans))
 exp2_p = unop("exp2", _f32_compute(np.exp2), _inexact, lower=_exp2_lower)
 ad.defjvp2(exp2_p, lambda t, ans, x: mul(t, mul(ans, _const(ans, math.log(2)))))
+def _complex_magnitude(ctx, z, shape, rdt):
+  """(re z, im z, m = max(|re|, |im|), n/m with n the min (0 where m is 0), where |z|
+  is inf: a part infinite and none NaN, as XLA). |z| = m sqrt(1 + (n/m)**2) without
+  the under/overflow of re**2 + im**2, which IREE's complex abs and log compute."""
+  re, im = ctx.unary("real", z, rdt), ctx.unary("imag", z, rdt)
+  a, b = ctx.unary("abs", re), ctx.unary("abs", im)
+  m, n = ctx.binary("maximum", a, b), ctx.binary("minimum", a, b)
+  c = lambda v: ctx.full(v, shape, rdt)  # noqa: E731
+  inf = ctx.binary("or", ctx.compare("EQ", a, c(np.inf)), ctx.compare("EQ", b, c(np.inf)))
+  inf = ctx.binary("and", inf, ctx.compare("EQ", m, m))
+  ratio = ctx.select(ctx.compare("EQ", m, c(0)), c(0), ctx.binary("divide", n, m))
+  return re, im, m, ratio, inf
+
+
+def _abs_lower(ctx, x):
+  dt = x.aval.dtype
+  if dt.kind != "c":
+    return mlir.elementwise("abs")(ctx, x)
+  shape, rdt = ctx.aval_out.shape, ctx.aval_out.dtype
+  _, _, m, ratio, inf = _complex_magnitude(ctx, x, shape, rdt)
+  one = ctx.full(1, shape, rdt)
+  mag = ctx.binary("multiply", m, ctx.unary(
+      "sqrt", ctx.binary("add", one, ctx.binary("multiply", ratio, ratio))))
+  return ctx.select(inf, ctx.full(np.inf, shape, rdt), mag)
+
+
 def _complex_log(real_rule):
   """Complex log as log|z| + i atan2(im z, re z): IREE's complex log has a NaN phase
   where z is 0 or infinite (JAX: -inf + i(0, +-pi), inf + i(+-pi/4, ...))."""
@@ -363,19 +389,12 @@ def _complex_log(real_rule):
     if dt.kind != "c":
       return real_rule(ctx, z)
     shape, rdt = ctx.aval_out.shape, np.finfo(dt).dtype
-    re = ctx.unary("real", z, rdt)
-    im = ctx.unary("imag", z, rdt)
-    # log|z| = log m + log1p((n/m)**2) / 2, m = max(|re|, |im|), n = min(...): no
-    # under/overflow of |z| itself; |z| = inf where either part is infinite (and none
-    # is NaN: NaN then, as XLA)
-    a, b = ctx.unary("abs", re), ctx.unary("abs", im)
-    m, n = ctx.binary("maximum", a, b), ctx.binary("minimum", a, b)
+    re, im, m, ratio, inf = _complex_magnitude(ctx, z, shape, rdt)
+    # log|z| = log m + log1p((n/m)**2) / 2 (no overflow of |z| itself)
     c = lambda v: ctx.full(v, shape, rdt)  # noqa: E731
-    inf = ctx.binary("or", ctx.compare("EQ", a, c(np.inf)), ctx.compare("EQ", b, c(np.inf)))
-    ratio = ctx.select(ctx.compare("EQ", m, c(0)), c(0), ctx.binary("divide", n, m))
     lr = ctx.binary("add", ctx.unary("log", m), ctx.binary(
         "multiply", c(0.5), ctx.unary("log_plus_one", ctx.binary("multiply", ratio, ratio))))
-    lr = ctx.select(ctx.binary("and", inf, ctx.compare("EQ", m, m)), c(np.inf), lr)
+    lr = ctx.select(inf, c(np.inf), lr)
     return ctx.op("stablehlo.complex", [lr, _atan2_hlo(ctx, im, re, shape, rdt)],
                   ShapedArray(shape, dt))
   return rule
@@ -385,8 +404,9 @@ def _np_log(x):
   """np.log, with XLA's complex log: log|z| NaN where a part is NaN (C99: inf for an
   infinite other part)."""
   r = np.log(x)
-  if x.dtype.kind == "c":
-    r.real[np.isnan(x.real) | np.isnan(x.imag)] = np.nan
+  if x.dtype.kind == "c":  # (np.where: 0-d inputs give NumPy scalars)
+    nan = np.isnan(x.real) | np.isnan(x.imag)
+    r = np.where(nan, np.nan + 1j * r.imag, r).astype(r.dtype)
   return r
 
 
@@ -440,7 +460,16 @@ real_p = unop("real", np.real, _complex, _real_dtype, lower=mlir.elementwise("re
 ad.deflinear(real_p, lambda ct, x: [complex(ct, _const(ct, 0))])
 imag_p = unop("imag", np.imag, _complex, _real_dtype, lower=mlir.elementwise("imag"))
 ad.deflinear(imag_p, lambda ct, x: [complex(_const(ct, 0), neg(ct))])
-abs_p = unop("abs", np.abs, _sint | _inexact, _real_dtype, lower=mlir.elementwise("abs"))
+def _np_abs(x):
+  """np.abs, with XLA's complex abs: NaN where a part is NaN (C's hypot: inf for an
+  infinite other part)."""
+  r = np.abs(x)
+  if x.dtype.kind == "c":  # (np.where: 0-d inputs give NumPy scalars)
+    r = np.where(np.isnan(x.real) | np.isnan(x.imag), np.nan, r).astype(r.dtype)
+  return r
+
+
+abs_p = unop("abs", _np_abs, _sint | _inexact, _real_dtype, lower=_abs_lower)
 def _abs_jvp(t, ans, x):
   if x.dtype.kind != "c":
     return mul(t, sign(x))

@@ -267,16 +267,16 @@ def test_jnp_integer_power(dt):
 
 
 def test_complex_log_special_values():
-  """Complex log (and jnp's log2/log10/angle built on it) at zeros, infinities, NaN and
-  the ends of the range, eager and jit, as JAX (IREE's complex log had NaN phases at 0
-  and infinity, and |z| under/overflowed)."""
+  """Complex log (and jnp's log2/log10/angle built on it) and abs at zeros, infinities,
+  NaN and the ends of the range, eager and jit, as JAX (IREE's complex log had NaN
+  phases at 0 and infinity, and its |z| under/overflowed: abs(1e-30+1e-30j) was 0)."""
   v = np.array([0., -0., 1., -2., np.inf, -np.inf, np.nan, 1e-30, 3e38, 0.5], np.float32)
   re, im = (a.ravel() for a in np.meshgrid(v, v, indexing="ij"))
   z = (re + 1j * im).astype(np.complex64)
   z.real, z.imag = re, im  # (keep -0 and NaN parts exactly)
 
   def fns(m, z):
-    return m.log(z), m.log2(z), m.log10(z), m.angle(z)
+    return m.log(z), m.log2(z), m.log10(z), m.angle(z), m.abs(z)
   ref = fns(jnp, z)
   for mode, f in (("eager", lambda z: fns(pjnp, z)), ("jit", pyjax.jit(lambda z:
                                                                       fns(pjnp, z)))):
@@ -286,3 +286,10 @@ def test_complex_log_special_values():
         # (atol: XLA flushes subnormal results to zero)
         np.testing.assert_allclose(part(g), part(r), rtol=1e-6,
                                    atol=np.finfo(np.float32).tiny, err_msg=f"{mode} {k}")
+
+
+def test_complex_abs_and_log_of_a_scalar():
+  z = np.complex64(complex(np.inf, np.nan))
+  assert np.isnan(pjnp.abs(z)) and np.isnan(np.asarray(jnp.abs(z)))
+  np.testing.assert_allclose(pjnp.log(np.complex64(3 + 4j)), jnp.log(np.complex64(3 + 4j)),
+                             rtol=1e-6)
