@@ -31,6 +31,7 @@ from pyjax._src.lax.reductions import (
     reduce_or_p, reduce_prod_p, reduce_xor_p)
 from pyjax._src.lax.dot import (
     dot, dot_general, Precision, dot_general_p)
+from pyjax._src.lax.fft import FftType, fft, fft_p
 from pyjax._src.lax.sorting import (
     sort, sort_key_val, sort_p)
 from pyjax._src.lax.slicing import (
@@ -68,7 +69,7 @@ __all__ = [
     'dynamic_slice_p', 'dynamic_update_index_in_dim', 'dynamic_update_slice',
     'dynamic_update_slice_in_dim', 'dynamic_update_slice_p', 'eq', 'eq_p', 'erf', 'erf_inv',
     'erf_inv_p', 'erf_p', 'erfc', 'erfc_p', 'exp', 'exp2', 'exp2_p', 'exp_p', 'expand_dims',
-    'expm1', 'expm1_p', 'floor', 'floor_p', 'fori_loop', 'full', 'full_like', 'gather',
+    'expm1', 'expm1_p', 'fft', 'fft_p', 'FftType', 'floor', 'floor_p', 'fori_loop', 'full', 'full_like', 'gather',
     'gather_p', 'ge', 'ge_p', 'gt', 'gt_p', 'igamma', 'igamma_grad_a', 'igamma_p',
     'igammac', 'igammac_p', 'imag', 'imag_p', 'index_in_dim', 'integer_pow',
     'integer_pow_p', 'iota', 'iota_p', 'is_finite', 'is_finite_p', 'le', 'le_p', 'lgamma',
