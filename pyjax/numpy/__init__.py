@@ -88,7 +88,7 @@ printoptions, set_printoptions, get_printoptions = (_np.printoptions, _np.set_pr
                                                     _np.get_printoptions)
 save, savez, load = _np.save, _np.savez, _np.load
 index_exp, s_ = _np.index_exp, _np.s_
-from pyjax.numpy import linalg  # noqa: E402  (after the names linalg builds on)
+from pyjax.numpy import fft, linalg  # noqa: E402  (after the names they build on)
 
 __all__ = [
     'ComplexWarning', 'abs', 'absolute', 'acos', 'acosh', 'add', 'all', 'allclose', 'amax',
@@ -108,7 +108,7 @@ __all__ = [
     'diag_indices_from', 'diagflat', 'diagonal', 'diff', 'digitize', 'divide', 'divmod',
     'dot', 'double', 'dsplit', 'dstack', 'dtype', 'e', 'ediff1d', 'einsum', 'einsum_path',
     'empty', 'empty_like', 'equal', 'euler_gamma', 'exp', 'exp2', 'expand_dims', 'expm1',
-    'extract', 'eye', 'fabs', 'fill_diagonal', 'finfo', 'fix', 'flatnonzero', 'flexible',
+    'extract', 'eye', 'fabs', 'fft', 'fill_diagonal', 'finfo', 'fix', 'flatnonzero', 'flexible',
     'flip', 'fliplr', 'flipud', 'float0', 'float16', 'float32', 'float64', 'float8_e4m3fn',
     'float8_e5m2', 'float_', 'float_power', 'floating', 'floor', 'floor_divide', 'fmax',
     'fmin', 'fmod', 'frexp', 'frombuffer', 'fromfile', 'fromfunction', 'fromiter',

@@ -132,21 +132,30 @@ def _mask(t, n, m, dtype):
   return mask
 
 
+def _scale(z, r):
+  """Complex ``z`` times the real ``r`` part by part (what a multiply by ``r + 0j``
+  gives for finite values): a complex constant mask folds into an attribute IREE's
+  compiler rejects."""
+  r = lax.broadcast_in_dim(r, z.shape, tuple(range(z.ndim - r.ndim, z.ndim)))
+  return lax.complex(lax.mul(lax.real(z), r), lax.mul(lax.imag(z), r))
+
+
 def _rfft_transpose(t, fft_lengths):
   n, m = fft_lengths[-1], t.shape[-1]
-  mask = lax.expand_dims(_mask(t, n, m, _real_dtype(t.dtype)), tuple(range(t.ndim - 1)))
+  rdt = _real_dtype(t.dtype)
+  inv_mask = lax.div(lax.full((m,), 1.0, rdt), _mask(t, n, m, rdt))
   N = math.prod(fft_lengths)
-  out = fft(lax.div(lax.conj(t), lax.convert_element_type(mask, t.dtype)),
-            FftType.IRFFT, fft_lengths)
+  out = fft(_scale(lax.conj(t), inv_mask), FftType.IRFFT, fft_lengths)
   return lax.mul(lax.full((), N, out.dtype), out)
 
 
 def _irfft_transpose(t, fft_lengths):
   x = fft(t, FftType.RFFT, fft_lengths)
   n = x.shape[-1]
-  mask = lax.expand_dims(_mask(t, fft_lengths[-1], n, x.dtype), tuple(range(x.ndim - 1)))
+  rdt = _real_dtype(x.dtype)
+  mask = _mask(t, fft_lengths[-1], n, rdt)
   scale = 1 / math.prod(fft_lengths)
-  out = lax.mul(lax.mul(lax.full((), scale, x.dtype), mask), x)
+  out = _scale(x, lax.mul(lax.full((), scale, rdt), mask))
   return lax.conj(out)   # JAX's convention for complex gradients
 
 
@@ -284,7 +293,9 @@ def _bluestein(x, n):
   batch = x.shape[:-1]
   cx = lax.broadcast_in_dim(_const(c, x.dtype), x.shape, (x.ndim - 1,))
   a = lax.mul(x, cx)
-  a = slicing.concatenate([a, lax.full((*batch, m - n), 0, x.dtype)], x.ndim - 1)
+  # zeros from real parts: IREE cannot splat a complex128 constant (an i128 splat)
+  zero = lax.full((*batch, m - n), 0, _real_dtype(x.dtype))
+  a = slicing.concatenate([a, lax.complex(zero, zero)], x.ndim - 1)
   fa = _c2c(a, False)
   fa = lax.mul(fa, lax.broadcast_in_dim(_const(kern_f, x.dtype), fa.shape, (x.ndim - 1,)))
   y = _c2c(fa, True)
@@ -337,6 +348,10 @@ def _fft_lower(ctx, x, *, fft_type, fft_lengths):
   out = ctx.aval_out
   if out.size == 0 or x.aval.size == 0:
     return ctx.full(0, out.shape, out.dtype)
+  # A barrier: on a constant operand IREE hoists the FFT (its stablehlo.fft, its complex
+  # matmuls) into its constant evaluation, which fails ("global source initialization
+  # order invalid").
+  x = ctx.op("stablehlo.optimization_barrier", [x], x.aval)
   jaxpr, consts = pe.trace_to_jaxpr(lambda a: [_fft_hlo(a, fft_type, fft_lengths)],
                                     [x.aval.update(weak_type=False)])
   cs = [ctx.constant(np.asarray(mlir._host(c)), core.get_aval(c)) for c in consts]

@@ -26,8 +26,8 @@ EXCLUDED = {
     "arange", "eye", "identity", "tri", "tril_indices", "triu_indices", "diag_indices",
     "indices", "mask_indices", "linspace", "logspace", "geomspace", "bartlett", "blackman",
     "hamming", "hanning", "kaiser", "empty", "ones", "zeros", "fromfunction",
-    # a submodule (swept in test_linalg_numpy.py)
-    "linalg",
+    # submodules (swept in test_linalg_numpy.py and test_numpy_fft.py)
+    "linalg", "fft",
 }
 
 _KIND = {
