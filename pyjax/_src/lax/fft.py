@@ -184,6 +184,7 @@ def _fft_batch(vals, dims, *, fft_type, fft_lengths):
 # and Bluestein's chirp-z (a convolution through power-of-two FFTs) for prime n.
 
 _DFT_MAX = 32
+_NATIVE_MIN = 8192
 _CONST_TWIDDLES = 4096   # up to this size, twiddles are constants of the module
 
 _native_fft_p = Primitive("native_fft")
@@ -205,7 +206,11 @@ def _is_pow2(n):
 
 
 def _native_ok(dtype, n):
-  return np.dtype(dtype) in (np.dtype(np.float32), np.dtype(np.complex64)) and _is_pow2(n)
+  """IREE's ``stablehlo.fft`` (radix-2 passes over the whole array) for float32 powers of
+  two up to _DFT_MAX (cheap to compile) and from _NATIVE_MIN (where the four-step's
+  transposes of the whole array cost more); between, the four-step's matmuls are
+  2-5x faster."""
+  return (n <= _DFT_MAX or n >= _NATIVE_MIN) and np.dtype(dtype) in (np.dtype(np.float32), np.dtype(np.complex64)) and _is_pow2(n)
 
 
 def _const(v, dtype):
@@ -221,12 +226,58 @@ def _swap_last(x, axis):
   return lax.transpose(x, perm)
 
 
-def _dft(x, n):
-  """``x @ W`` with the ``n x n`` DFT matrix (angles reduced exactly: ``j k mod n``)."""
+def _dft_matrix(n):
+  """The real ``[2n, 2n]`` matrix taking ``[re x, im x]`` to ``[re X, im X]`` (angles
+  reduced exactly: ``j k mod n``)."""
   jk = np.outer(np.arange(n), np.arange(n)) % n
-  w = np.exp(-2j * np.pi * jk / n)
-  W = _const(w, x.dtype)
-  return lax_dot.dot_general(x, W, (((x.ndim - 1,), (0,)), ((), ())))
+  c, s = np.cos(2 * np.pi * jk / n), -np.sin(2 * np.pi * jk / n)
+  return np.block([[c, s], [-s, c]])
+
+
+_dft_p = Primitive("fft_dft")   # only inside the fft lowering: no transformation rules
+
+
+def _dft_abstract(x):
+  return ShapedArray(x.shape, x.dtype)
+
+
+def _dft_impl(x):
+  v = np.asarray(x._value)
+  return ArrayImpl(np.fft.fft(v, axis=-1).astype(x.dtype), False)
+
+
+def _dft_lower(ctx, x):
+  """One real matmul ``[re x, im x] @ M`` (a complex dot_general is four, and compiles
+  slower), a barrier (the complex epilogue fused into the matmul fails to vectorize)."""
+  aval = x.aval
+  *batch, n = aval.shape
+  nd = aval.ndim
+  rdt = _real_dtype(aval.dtype)
+  ra = aval.update(dtype=rdt)
+  re, im = ctx.unary("real", x, rdt), ctx.unary("imag", x, rdt)
+  both = ctx.op("stablehlo.concatenate", [re, im], ra.update(shape=(*batch, 2 * n)),
+                f"dimension = {nd - 1} : i64")
+  m = ctx.constant(_dft_matrix(n).astype(rdt), ShapedArray((2 * n, 2 * n), rdt))
+  y = ctx.op("stablehlo.dot_general", [both, m], both.aval,
+             f"dot_dimension_numbers = #stablehlo.dot<lhs_contracting_dimensions = "
+             f"[{nd - 1}], rhs_contracting_dimensions = [0]>")
+  y = ctx.op("stablehlo.optimization_barrier", [y], y.aval)
+  parts = []
+  for lo in (0, n):
+    parts.append(ctx.op("stablehlo.slice", [y], ra,
+                        f"start_indices = {mlir._i64_array([0] * (nd - 1) + [lo])}, "
+                        f"limit_indices = {mlir._i64_array([*batch, lo + n])}, "
+                        f"strides = {mlir._i64_array([1] * nd)}"))
+  return ctx.op("stablehlo.complex", parts, aval)
+
+
+_dft_p.def_impl(_dft_impl)
+_dft_p.def_abstract_eval(_dft_abstract)
+_dft_p.lower = _dft_lower
+
+
+def _dft(x, n):
+  return _dft_p.bind(x)
 
 
 def _twiddles(n1, n2, dtype):
