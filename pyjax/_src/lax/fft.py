@@ -16,7 +16,6 @@ from pyjax._src.core import Primitive, ShapedArray
 from pyjax._src.interpreters import ad, batching
 from pyjax._src.interpreters import lowering as mlir
 from pyjax._src.interpreters import partial_eval as pe
-from pyjax._src.lax import dot as lax_dot
 from pyjax._src.lax import lax, slicing
 
 __all__ = ["FftType", "fft", "fft_p"]
