@@ -52,6 +52,15 @@ def _programs(mod, np_mod, inputs):
   return progs
 
 
+def _check(inputs):
+  """pyjax's jitted results vs float64 NumPy (max error relative to the largest value)."""
+  for name, (fn, x) in inputs.items():
+    got = np.asarray(pyjax.jit(getattr(pnp.fft, fn))(x))
+    ref = getattr(np.fft, fn)(x.astype(np.complex128 if fn == "fft" else np.float64))
+    print(f"# {name}: max error / max |X| = "
+          f"{np.max(np.abs(got - ref)) / np.max(np.abs(ref)):.1e}")
+
+
 def _measure(progs, number, rounds):
   best = {k: float("inf") for k in progs}
   for _ in range(rounds):  # interleave, so noise hits every program alike
@@ -68,6 +77,7 @@ def main():
   inputs = _inputs(np.random.default_rng(1701))
   print(f"# fft, {platform.processor() or platform.machine()}, numpy {np.__version__}, "
         f"jax {getattr(jax, '__version__', 'absent')}")
+  _check(inputs)
   results = {"pyjax": _programs(pyjax, pnp, inputs), "numpy": _programs(np, np, inputs)}
   if jax is not None:
     results["jax"] = _programs(jax, jjnp, inputs)

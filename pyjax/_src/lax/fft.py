@@ -184,6 +184,8 @@ def _fft_batch(vals, dims, *, fft_type, fft_lengths):
 
 _DFT_MAX = 32
 _NATIVE_MIN = 8192
+_NATIVE_MAX_ROW = 2 ** 19   # longer rows take radix-2 steps first
+_UNROLL_ROWS = 16           # large FFTs of up to this many rows run row by row
 _CONST_TWIDDLES = 4096   # up to this size, twiddles are constants of the module
 
 _native_fft_p = Primitive("native_fft")
@@ -275,6 +277,36 @@ _dft_p.def_abstract_eval(_dft_abstract)
 _dft_p.lower = _dft_lower
 
 
+_barrier_p = Primitive("fft_barrier")   # only inside the fft lowering
+
+
+def _barrier_lower(ctx, x):
+  return ctx.op("stablehlo.optimization_barrier", [x], x.aval)
+
+
+_barrier_p.def_impl(lambda x: x)
+_barrier_p.def_abstract_eval(lambda x: ShapedArray(x.shape, x.dtype))
+_barrier_p.lower = _barrier_lower
+
+
+def _cos_sin(count, n, dtype):
+  """``cos`` and ``sin`` of ``-2 pi k / n`` for ``k < count``, as products of two small
+  float64-accurate tables (``k = a s + b``: ``W^k = W^(a s) W^b``, within 2 ulps): IREE
+  compiles the trigonometry of a long iota slowly (it folds it at compile time)."""
+  s = 1 << max(0, (count - 1).bit_length() + 1) // 2
+  na = -(-count // s)
+  ta = -2 * np.pi * np.arange(na) * s / n
+  tb = -2 * np.pi * np.arange(s) / n
+  ar, ai = (_barrier_p.bind(_const(f(ta), dtype)) for f in (np.cos, np.sin))
+  br, bi = _const(np.cos(tb), dtype), _const(np.sin(tb), dtype)
+  col = lambda v: lax.broadcast_in_dim(v, (na, s), (0,))
+  row = lambda v: lax.broadcast_in_dim(v, (na, s), (1,))
+  c = lax.sub(lax.mul(col(ar), row(br)), lax.mul(col(ai), row(bi)))
+  si = lax.add(lax.mul(col(ar), row(bi)), lax.mul(col(ai), row(br)))
+  flat = lambda v: slicing.slice(lax.reshape(v, (na * s,)), (0,), (count,))
+  return flat(c), flat(si)
+
+
 def _dft(x, n):
   return _dft_p.bind(x)
 
@@ -287,7 +319,8 @@ def _twiddles(n1, n2, dtype):
     return _const(np.exp(-2j * np.pi * p / n), dtype)
   rdt = _real_dtype(dtype)
   i32 = np.dtype(np.int32)
-  p = lax.mul(lax.broadcasted_iota(i32, (n2, n1), 0), lax.broadcasted_iota(i32, (n2, n1), 1))
+  p = lax.mul(_barrier_p.bind(lax.broadcasted_iota(i32, (n2, n1), 0)),
+              lax.broadcasted_iota(i32, (n2, n1), 1))
   # p in [0, n): fold to (-n/2, n/2] so the angle is in (-pi, pi].
   half = lax.full((n2, n1), n // 2, i32)
   p = lax.select(lax.gt(p, half), lax.sub(p, lax.full((n2, n1), n, i32)), p)
@@ -308,6 +341,12 @@ def _c2c(x, inverse):
   n = x.shape[-1]
   if n <= 1:
     return x
+  big = n >= _NATIVE_MIN and _native_ok(x.dtype, n)
+  if big and math.prod(x.shape[:-1]) <= _UNROLL_ROWS:
+    if inverse:
+      y = lax.conj(_c2c(lax.conj(x), False))
+      return lax.mul(y, lax.full((), 1 / n, y.dtype))
+    return _big_rows(x, n)
   if _native_ok(x.dtype, n):
     return _native_fft_p.bind(x, fft_type=FftType.IFFT if inverse else FftType.FFT,
                               fft_lengths=(n,))
@@ -328,6 +367,38 @@ def _c2c(x, inverse):
   c = _c2c(lax.transpose(b, (*range(nb), nb + 1, nb)), False)   # c[k1, k2]
   c = lax.transpose(c, (*range(nb), nb + 1, nb))                # c[k2, k1]: k = k1 + n1 k2
   return lax.reshape(c, (*batch, n))
+
+
+def _big_rows(x, n):
+  """Large power-of-two FFTs row by row: IREE's kernel is 5-10x slower per element on a
+  batch than on one row, and beyond 2^19 (8 MiB) on one row too, so a longer row takes
+  radix-2 steps (two half-length FFTs of the even and odd entries, combined with
+  twiddles) down to 2^19."""
+  batch = x.shape[:-1]
+  rows = math.prod(batch)
+  flat = lax.reshape(x, (rows, n))
+  outs = [_big_row(lax.reshape(slicing.slice(flat, (r, 0), (r + 1, n)), (n,)), n)
+          for r in range(rows)]
+  out = outs[0] if rows == 1 else slicing.concatenate(
+      [lax.reshape(o, (1, n)) for o in outs], 0)
+  return lax.reshape(out, (*batch, n))
+
+
+def _big_row(x, n):
+  if n <= _NATIVE_MAX_ROW:
+    return _native_fft_p.bind(x, fft_type=FftType.FFT, fft_lengths=(n,))
+  h = n // 2
+  pairs = lax.reshape(x, (h, 2))
+  ev = _big_row(lax.reshape(slicing.slice(pairs, (0, 0), (h, 1)), (h,)), h)
+  od = _big_row(lax.reshape(slicing.slice(pairs, (0, 1), (h, 2)), (h,)), h)
+  rdt = _real_dtype(x.dtype)
+  c, s = _cos_sin(h, n, rdt)
+  orr, oi = lax.real(od), lax.imag(od)
+  tr = lax.sub(lax.mul(c, orr), lax.mul(s, oi))
+  ti = lax.add(lax.mul(c, oi), lax.mul(s, orr))
+  er, ei = lax.real(ev), lax.imag(ev)
+  return slicing.concatenate([lax.complex(lax.add(er, tr), lax.add(ei, ti)),
+                              lax.complex(lax.sub(er, tr), lax.sub(ei, ti))], 0)
 
 
 def _bluestein(x, n):
@@ -353,7 +424,35 @@ def _bluestein(x, n):
   return lax.mul(y, cx)
 
 
+def _r2c_packed(x, n):
+  """A real FFT of even ``n`` from the complex FFT of length n/2 of
+  ``z_j = x_2j + i x_2j+1``: ``X_k = E_k + W^k O_k`` with ``E = (Z_k + conj Z_{h-k}) / 2``,
+  ``O = (Z_k - conj Z_{h-k}) / 2i`` (half the work of IREE's RFFT, a full complex one)."""
+  h, nd, batch = n // 2, x.ndim, x.shape[:-1]
+  pairs = lax.reshape(x, (*batch, h, 2))
+  lo, hi = (0,) * (nd + 1), (*batch, h, 1)
+  ev = lax.reshape(slicing.slice(pairs, lo, hi), (*batch, h))
+  od = lax.reshape(slicing.slice(pairs, (*lo[:-1], 1), (*batch, h, 2)), (*batch, h))
+  Z = _c2c(lax.complex(ev, od), False)
+  Zk = slicing.concatenate([Z, slicing.slice(Z, lo[:-1], (*batch, 1))], nd - 1)
+  Zr = lax.conj(lax.rev(Zk, (nd - 1,)))
+  rdt = x.dtype
+  cos, sin = _cos_sin(h + 1, n, rdt)
+  bc = lambda v: lax.broadcast_in_dim(v, Zk.shape, (nd - 1,))
+  half = lax.full((), 0.5, rdt)
+  sr, si = lax.real(Zk), lax.imag(Zk)
+  rr, ri = lax.real(Zr), lax.imag(Zr)
+  er, ei = lax.mul(half, lax.add(sr, rr)), lax.mul(half, lax.add(si, ri))
+  # O = (S - R) / 2i = ((si - ri) - i (sr - rr)) / 2
+  orr, oi = lax.mul(half, lax.sub(si, ri)), lax.mul(half, lax.sub(rr, sr))
+  c, s = bc(cos), bc(sin)
+  return lax.complex(lax.add(er, lax.sub(lax.mul(c, orr), lax.mul(s, oi))),
+                     lax.add(ei, lax.add(lax.mul(c, oi), lax.mul(s, orr))))
+
+
 def _r2c(x, n):
+  if _native_ok(x.dtype, n) and n >= _NATIVE_MIN:
+    return _r2c_packed(x, n)
   if _native_ok(x.dtype, n):
     return _native_fft_p.bind(x, fft_type=FftType.RFFT, fft_lengths=(n,))
   m = n // 2 + 1
@@ -362,7 +461,8 @@ def _r2c(x, n):
 
 
 def _c2r(x, n):
-  if _native_ok(x.dtype, n):
+  # (IREE's IRFFT of 2^20 fails: its stack allocation limit)
+  if _native_ok(x.dtype, n) and n < _NATIVE_MIN:
     return _native_fft_p.bind(x, fft_type=FftType.IRFFT, fft_lengths=(n,))
   m = x.shape[-1]
   nd = x.ndim

@@ -95,16 +95,21 @@ def test_values_float64_eager_jit():
 
 
 def test_large_lengths_accuracy():
-  """Error grows slowly with n (like a tree of butterflies, as XLA's): 2^14 (IREE's
-  stablehlo.fft), 1031 (prime: Bluestein through a four-step 4096 = 64 x 64)."""
+  """Error grows slowly with n (like a tree of butterflies, as XLA's): 2^14 rows (IREE's
+  stablehlo.fft row by row), 1031 (prime: Bluestein through a four-step 4096 = 64 x 64),
+  rfft 2^14 (packed into a complex 2^13), irfft 2^14. (2^20, whose rows take a radix-2
+  step first, is checked by bench/bench_fft.py: it compiles and runs too long here.)"""
   rng = np.random.default_rng(1)
-  xs = [(rng.standard_normal(n) + 1j * rng.standard_normal(n)).astype(np.complex64)
-        for n in (2 ** 14, 1031)]
-  outs = pyjax.jit(lambda *a: [lax.fft(x, "fft", x.shape) for x in a])(*xs)
-  for x, o in zip(xs, outs):
-    ref = np.fft.fft(x.astype(np.complex128))
+  cx = lambda *s: (rng.standard_normal(s) + 1j * rng.standard_normal(s)).astype(np.complex64)
+  xs = [cx(2, 2 ** 14), cx(1031), rng.standard_normal(2 ** 14).astype(np.float32),
+        cx(2 ** 13 + 1)]
+  kinds = ["fft", "ifft", "rfft", "irfft"]
+  lens = [2 ** 14, 1031, 2 ** 14, 2 ** 14]
+  outs = pyjax.jit(lambda *a: [lax.fft(x, t, (n,)) for x, t, n in zip(a, kinds, lens)])(*xs)
+  for x, t, n, o in zip(xs, kinds, lens, outs):
+    ref = _numpy_ref(t.upper(), x, (n,))
     err = np.max(np.abs(np.asarray(o) - ref)) / np.max(np.abs(ref))
-    assert err < 1e-6, (x.shape, err)
+    assert err < 1e-6, (t, x.shape, err)
 
 
 def test_fft_type_spellings_and_lengths():
