@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import math
+from typing import Any, NamedTuple, Sequence, Union
 
 import numpy as np
 
@@ -25,6 +26,114 @@ class Precision(enum.Enum):
 
   def __str__(self):
     return self.name
+
+
+class DotAlgorithm(NamedTuple):
+  """An algorithm for dot products: the operands' and accumulation's types (XLA's CPU
+  backend accepts the presets listed in ``_CPU_ALGORITHMS`` only)."""
+  lhs_precision_type: Any
+  rhs_precision_type: Any
+  accumulation_type: Any
+  lhs_component_count: int = 1
+  rhs_component_count: int = 1
+  num_primitive_operations: int = 1
+  allow_imprecise_accumulation: bool = False
+
+
+class DotAlgorithmPreset(enum.Enum):
+  """JAX's named dot algorithms; ``precision=`` takes one (or its name)."""
+  DEFAULT = enum.auto()
+  ANY_F8_ANY_F8_F32 = enum.auto()
+  ANY_F8_ANY_F8_F32_FAST_ACCUM = enum.auto()
+  ANY_F8_ANY_F8_ANY = enum.auto()
+  ANY_F8_ANY_F8_ANY_FAST_ACCUM = enum.auto()
+  F16_F16_F16 = enum.auto()
+  F16_F16_F32 = enum.auto()
+  BF16_BF16_BF16 = enum.auto()
+  BF16_BF16_F32 = enum.auto()
+  BF16_BF16_F32_X3 = enum.auto()
+  BF16_BF16_F32_X6 = enum.auto()
+  BF16_BF16_F32_X9 = enum.auto()
+  TF32_TF32_F32 = enum.auto()
+  TF32_TF32_F32_X3 = enum.auto()
+  F32_F32_F32 = enum.auto()
+  F64_F64_F64 = enum.auto()
+
+  def __repr__(self) -> str:
+    return self.name
+
+  def __str__(self) -> str:
+    return self.name
+
+  @property
+  def supported_lhs_types(self):
+    n = self.name
+    if n == "DEFAULT" or n.startswith("ANY_F8"):
+      return None
+    if n.startswith("F16"):
+      return (np.dtype(np.float16),)
+    if n in ("BF16_BF16_BF16", "BF16_BF16_F32"):
+      return (dtypes.bfloat16, np.dtype(np.float32))
+    if n == "F64_F64_F64":
+      return (np.dtype(np.float64),)
+    return (np.dtype(np.float32),)
+
+  @property
+  def supported_rhs_types(self):
+    return self.supported_lhs_types
+
+  @property
+  def accumulation_type(self):
+    n = self.name
+    if n in ("DEFAULT", "ANY_F8_ANY_F8_ANY", "ANY_F8_ANY_F8_ANY_FAST_ACCUM"):
+      return None
+    return {"F16_F16_F16": np.dtype(np.float16), "BF16_BF16_BF16": dtypes.bfloat16,
+            "F64_F64_F64": np.dtype(np.float64)}.get(n, np.dtype(np.float32))
+
+  def supported_output_types(self, lhs_dtype, rhs_dtype):
+    n = self.name
+    if n.startswith("ANY_F8_ANY_F8_F32"):
+      return (np.dtype(np.float32), np.dtype(np.float16), dtypes.bfloat16)
+    if n in ("F16_F16_F32", "BF16_BF16_F32"):
+      half = np.dtype(np.float16) if n.startswith("F16") else dtypes.bfloat16
+      both = dtypes.promote_types(lhs_dtype, rhs_dtype) == half
+      return (np.dtype(np.float32), half) if both else (np.dtype(np.float32),)
+    acc = self.accumulation_type
+    return None if acc is None else (acc,)
+
+
+# The algorithms XLA's CPU backend runs (JAX raises for the others on CPU).
+_CPU_ALGORITHMS = {DotAlgorithmPreset.DEFAULT, DotAlgorithmPreset.F16_F16_F16,
+                   DotAlgorithmPreset.F32_F32_F32, DotAlgorithmPreset.F64_F64_F64,
+                   DotAlgorithmPreset.BF16_BF16_F32, DotAlgorithmPreset.BF16_BF16_F32_X3,
+                   DotAlgorithmPreset.BF16_BF16_F32_X6}
+
+
+def _algorithm_types(precision, xdt, ydt, out_dt):
+  """(lhs, rhs, accumulation) dtypes of a dot run with ``precision``, an algorithm:
+  JAX's get_algorithm_compute_types; ValueError for those CPU does not run."""
+  if precision not in _CPU_ALGORITHMS:
+    raise ValueError(f"The precision '{precision}' is not supported by dot_general on CPU")
+
+  def conv(dt, targets):
+    if targets is None or np.dtype(dt) in targets:
+      return np.dtype(dt)
+    return np.dtype(targets[0])
+
+  ld = conv(xdt, precision.supported_lhs_types)
+  rd = conv(ydt, precision.supported_rhs_types)
+  return ld, rd, conv(out_dt, precision.supported_output_types(ld, rd))
+
+
+def _is_algorithm(precision):
+  return isinstance(precision, (DotAlgorithm, DotAlgorithmPreset))
+
+
+def canonicalize_precision(precision):
+  """A preset's name becomes the preset; everything else is left as it is."""
+  if isinstance(precision, str) and precision in DotAlgorithmPreset.__members__:
+    return DotAlgorithmPreset[precision]
+  return precision
 
 
 dot_general_p = Primitive("dot_general")
@@ -139,6 +248,12 @@ def _dot_general_impl(x, y, *, dimension_numbers, precision=None,
                       preferred_element_type=None, out_sharding=None):
   aval = _dot_general_check(x.aval, y.aval, dimension_numbers=dimension_numbers,
                             preferred_element_type=preferred_element_type)
+  if _is_algorithm(precision):  # operands in the algorithm's types, its accumulation
+    ld, rd, acc = _algorithm_types(precision, x.dtype, y.dtype, aval.dtype)
+    r = _dot_general_impl(_convert_element_type(x, ld, False),
+                          _convert_element_type(y, rd, False),
+                          dimension_numbers=dimension_numbers, preferred_element_type=acc)
+    return _convert_element_type(r, aval.dtype, aval.weak_type)
   _, compute = _dot_general_dtypes(x.dtype, y.dtype, preferred_element_type)
   out = _dot_general_np(np.asarray(x._value), np.asarray(y._value), dimension_numbers,
                         aval.dtype, compute)
@@ -231,6 +346,15 @@ def _dot_general_lower(ctx, x, y, *, dimension_numbers, precision=None,
                        preferred_element_type=None, out_sharding=None):
   (xc, yc), (xb, yb) = dimension_numbers
   out = ctx.aval_out
+  if _is_algorithm(precision):  # as the impl: converted operands, the accumulation type
+    ld, rd, acc = _algorithm_types(precision, x.aval.dtype, y.aval.dtype, out.dtype)
+    saved, ctx.avals_out = ctx.avals_out, [out.update(dtype=acc)]
+    try:
+      r = _dot_general_lower(ctx, ctx.convert(x, ld), ctx.convert(y, rd),
+                             dimension_numbers=dimension_numbers, preferred_element_type=acc)
+    finally:
+      ctx.avals_out = saved
+    return ctx.convert(r, out.dtype)
   # Compute as the impl does: bool via int32, half floats in float32.
   _, compute = _dot_general_dtypes(x.aval.dtype, y.aval.dtype, preferred_element_type)
   cdt = {np.dtype(np.bool_): np.dtype(np.int32), dtypes.bfloat16: np.dtype(np.float32),
@@ -350,7 +474,8 @@ def dot_general(lhs, rhs, dimension_numbers, precision=None, preferred_element_t
         (tuple(int(i) for i in xb), tuple(int(i) for i in yb)))
   pet = None if preferred_element_type is None else \
       dtypes.canonicalize_dtype(preferred_element_type)
-  return dot_general_p.bind(lhs, rhs, dimension_numbers=dn, precision=precision,
+  return dot_general_p.bind(lhs, rhs, dimension_numbers=dn,
+                            precision=canonicalize_precision(precision),
                             preferred_element_type=pet, out_sharding=None)
 
 
@@ -362,3 +487,23 @@ def dot(lhs, rhs, precision=None, preferred_element_type=None):
   raise ValueError(f"jax.lax.dot: dimension_numbers must be specified when not performing "
                    f"simple un-batched matrix-matrix, matrix-vector, or vector-vector "
                    f"products; got lhs_shape={lhs.shape} rhs_shape={rhs.shape}")
+
+
+DotDimensionNumbers = tuple[tuple[Sequence[int], Sequence[int]],
+                            tuple[Sequence[int], Sequence[int]]]
+PrecisionLike = Union[None, str, Precision, tuple[str, str], tuple[Precision, Precision],
+                      DotAlgorithm, DotAlgorithmPreset]
+
+
+def batch_matmul(lhs, rhs, precision=None):
+  """Batch matrix multiplication."""
+  lhs, rhs = _to_array(lhs), _to_array(rhs)
+  if min(lhs.ndim, rhs.ndim) < 2:
+    raise ValueError(f'Arguments to batch_matmul must be at least 2D, got {lhs.ndim}, '
+                     f'{rhs.ndim}')
+  if lhs.ndim != rhs.ndim:
+    raise ValueError(f'Arguments to batch_matmul must have same ndim, got {lhs.ndim}, '
+                     f'{rhs.ndim}')
+  batch = tuple(range(lhs.ndim - 2))
+  return dot_general(lhs, rhs, (((lhs.ndim - 1,), (rhs.ndim - 2,)), (batch, batch)),
+                     precision=precision)
