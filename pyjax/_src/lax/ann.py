@@ -16,8 +16,8 @@ from pyjax._src.core import Primitive, ShapedArray
 from pyjax._src.interpreters import ad
 from pyjax._src.lax import slicing
 from pyjax._src.lax.lax import (_canon_axis, broadcasted_iota, convert_element_type, ne, neg)
-from pyjax._src.lax.sorting import _lower_lax, _take_along_axis, sort_p
-from pyjax._src.lax.utils import _float, _to_array
+from pyjax._src.lax.sorting import _take_along_axis, sort_p
+from pyjax._src.lax.utils import _float, _to_array, lower_lax as _lower_lax
 
 
 def _reduction_output_size(n, rank, k, recall_target, aggregate_to_topk, override):

@@ -5,17 +5,16 @@ import operator
 
 import numpy as np
 
-from pyjax._src import core, dtypes
+from pyjax._src import dtypes
 from pyjax._src.array import ArrayImpl
 from pyjax._src.core import Primitive, ShapedArray
 from pyjax._src.interpreters import ad, batching
-from pyjax._src.interpreters import partial_eval as pe
 from pyjax._src.lax import slicing
 from pyjax._src.lax.lax import (_canon_axis, _const, add_p, bitcast_convert_type, bitwise_and,
                                 bitwise_not, bitwise_xor, broadcast_in_dim_p,
                                 broadcasted_iota, convert_element_type, lt_p, reshape,
                                 select_n_p, shift_right_arithmetic)
-from pyjax._src.lax.utils import _real_dtype, _to_array
+from pyjax._src.lax.utils import _real_dtype, _to_array, lower_lax as _lower_lax
 
 
 sort_p = Primitive("sort")
@@ -207,18 +206,6 @@ def sort_key_val(keys, values, dimension=-1, is_stable=True):
 # The k largest along ``axis`` in XLA's total order (NaN > inf > ... > 0.0 > -0.0 >
 # ... > -NaN), ties by index: one stable sort of the order's integer key, inverted,
 # carrying the values and an iota. Eager and jit run the same lax function.
-
-
-def _lower_lax(fun):
-  """A lowering rule from ``fun(*operands, **params) -> list``, written with lax
-  operations: traced on the operands' avals and lowered in place."""
-  def rule(ctx, *xs, **params):
-    jaxpr, consts = pe.trace_to_jaxpr(lambda *a: list(fun(*a, **params)),
-                                      [x.aval.update(weak_type=False) for x in xs])
-    cs = [ctx.constant(np.asarray(c._value if isinstance(c, ArrayImpl) else c),
-                       core.get_aval(c)) for c in consts]
-    return ctx.lower_jaxpr(jaxpr, cs, xs)
-  return rule
 
 
 def _descending_key(x):
