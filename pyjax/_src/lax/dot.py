@@ -15,7 +15,9 @@ from pyjax._src.interpreters import ad, batching
 from pyjax._src.interpreters import lowering as mlir
 from pyjax._src.lax.cpu_numerics import tree_reduce
 from pyjax._src.lax.conversions import _convert_element_type, _convert_lower, _convert_np
+from pyjax._src.lax import lax
 from pyjax._src.lax.lax import transpose_p
+from pyjax._src.lax.reductions import cumsum
 from pyjax._src.lax.utils import _real_dtype, _to_array
 
 
@@ -507,3 +509,148 @@ def batch_matmul(lhs, rhs, precision=None):
   batch = tuple(range(lhs.ndim - 2))
   return dot_general(lhs, rhs, (((lhs.ndim - 1,), (rhs.ndim - 2,)), (batch, batch)),
                      precision=precision)
+
+
+# ---------------------------------------------------------------- ragged_dot, scaled_dot
+# Functions of dot_general (JAX has primitives for them; pyjax composes what XLA's CPU
+# fallback computes, so jaxprs show the composition).
+
+
+class RaggedDotDimensionNumbers:
+  """Ragged, group and dot dimensions for ragged_dot_general."""
+
+  def __init__(self, dot_dimension_numbers, lhs_ragged_dimensions, rhs_group_dimensions):
+    object.__setattr__(self, 'dot_dimension_numbers',
+                       tuple(tuple(map(tuple, t)) for t in dot_dimension_numbers))
+    object.__setattr__(self, 'lhs_ragged_dimensions', tuple(lhs_ragged_dimensions))
+    object.__setattr__(self, 'rhs_group_dimensions', tuple(rhs_group_dimensions))
+
+  def __setattr__(self, name, value):
+    raise AttributeError(f"cannot assign to field '{name}'")
+
+  def __eq__(self, other):
+    return isinstance(other, RaggedDotDimensionNumbers) and (
+        self.dot_dimension_numbers, self.lhs_ragged_dimensions,
+        self.rhs_group_dimensions) == (other.dot_dimension_numbers,
+                                       other.lhs_ragged_dimensions,
+                                       other.rhs_group_dimensions)
+
+  def __hash__(self):
+    return hash((self.dot_dimension_numbers, self.lhs_ragged_dimensions,
+                 self.rhs_group_dimensions))
+
+  def __repr__(self):
+    return (f"RaggedDotDimensionNumbers(dot_dimension_numbers={self.dot_dimension_numbers}, "
+            f"lhs_ragged_dimensions={self.lhs_ragged_dimensions}, "
+            f"rhs_group_dimensions={self.rhs_group_dimensions})")
+
+
+_RAGGED_DOT_DN = RaggedDotDimensionNumbers((((1,), (1,)), ((), ())), (0,), (0,))
+
+
+def ragged_dot_general(lhs, rhs, group_sizes, ragged_dot_dimension_numbers, precision=None,
+                       preferred_element_type=None, group_offset=None, out_sharding=None):
+  """A dot_general whose ``lhs`` ragged dimension is cut into groups of
+  ``group_sizes``, each multiplied by its group of ``rhs``. pyjax supports the ragged
+  non-contracting mode (ragged_dot's); rows past the groups' total are zero."""
+  lhs, rhs, gs = _to_array(lhs), _to_array(rhs), _to_array(group_sizes)
+  if group_offset is not None:
+    raise NotImplementedError("Unimplemented group_offset support.")
+  dn = ragged_dot_dimension_numbers
+  (lc, rc), (lb, rb) = dn.dot_dimension_numbers
+  if len(dn.lhs_ragged_dimensions) != 1 or len(dn.rhs_group_dimensions) != 1:
+    raise TypeError("ragged_dot_general expects exactly one lhs ragged dimension and one "
+                    "rhs group dimension")
+  ragged, = dn.lhs_ragged_dimensions
+  group, = dn.rhs_group_dimensions
+  if ragged in lc or ragged in lb:
+    raise NotImplementedError("pyjax's ragged_dot_general supports a ragged "
+                              "non-contracting lhs dimension only")
+  if gs.ndim != 1 or gs.shape[0] != rhs.shape[group]:
+    raise TypeError(f"group_sizes must have shape ({rhs.shape[group]},), got {gs.shape}")
+  g = rhs.shape[group]
+  ends = cumsum(gs, 0)
+  starts = ends - gs
+  shape = (g, *lhs.shape)
+  row = lax.broadcasted_iota(gs.dtype, shape, ragged + 1)
+  bst = lax.broadcast_in_dim(starts, shape, (0,))
+  ben = lax.broadcast_in_dim(ends, shape, (0,))
+  mask = lax.bitwise_and(lax.ge(row, bst), lax.lt(row, ben))
+  lhs_g = lax.broadcast_in_dim(lhs, shape, tuple(range(1, lhs.ndim + 1)))
+  lhs_g = lax.select(mask, lhs_g, lax.full_like(lhs_g, 0))
+  dims = (((tuple(c + 1 for c in lc)), tuple(rc)),
+          ((0, *(b + 1 for b in lb)), (group, *rb)))
+  out = dot_general(lhs_g, rhs, dims, precision=precision,
+                    preferred_element_type=preferred_element_type)
+  return lax.reduce_sum(out, (0,))
+
+
+def ragged_dot(lhs, rhs, group_sizes, precision=None, preferred_element_type=None,
+               group_offset=None, out_sharding=None):
+  """``lhs`` [m, k] rows in groups of ``group_sizes`` [g], group i times ``rhs[i]``
+  [k, n]: the [m, n] result."""
+  return ragged_dot_general(lhs, rhs, group_sizes, _RAGGED_DOT_DN, precision=precision,
+                            preferred_element_type=preferred_element_type,
+                            group_offset=group_offset)
+
+
+def _scale_broadcast(scale, shape, contracting):
+  """``scale`` repeated along the contracting dimensions up to ``shape``."""
+  for d in contracting:
+    r = shape[d] // scale.shape[d]
+    if r == 1:
+      continue
+    s = scale.shape
+    big = (*s[:d + 1], r, *s[d + 1:])
+    dims = tuple(i if i <= d else i + 1 for i in range(len(s)))
+    scale = lax.reshape(lax.broadcast_in_dim(scale, big, dims),
+                        (*s[:d], s[d] * r, *s[d + 1:]))
+  return scale
+
+
+def scaled_dot(lhs, rhs, *, lhs_scale=None, rhs_scale=None, dimension_numbers=None,
+               preferred_element_type=None):
+  """A block-scaled dot product: ``lhs * lhs_scale`` and ``rhs * rhs_scale`` (scales
+  repeated along the contracting dimensions) in bfloat16, contracted by dot_general
+  accumulating in ``preferred_element_type`` (bfloat16 by default), as XLA's fallback."""
+  lhs, rhs = _to_array(lhs), _to_array(rhs)
+  if dimension_numbers is None:
+    if lhs.ndim in (0, 1):
+      raise TypeError("scaled_dot does not support 0-rank and 1-rank operands.")
+    n = lhs.ndim
+    dimension_numbers = (((n - 1,), (n - 2,)), (tuple(range(n - 2)), tuple(range(n - 2))))
+  (lc, rc), (lb, rb) = dimension_numbers
+  for side, op, sc, cd in (("LHS", lhs, lhs_scale, lc), ("RHS", rhs, rhs_scale, rc)):
+    if sc is None:
+      continue
+    sc = _to_array(sc)
+    if sc.ndim != op.ndim:
+      raise TypeError(
+          f"All input tensors must have the same rank. Got lhs rank: {lhs.ndim} rhs rank:"
+          f" {rhs.ndim} lhs_scale rank: "
+          f"{_to_array(lhs_scale).ndim if lhs_scale is not None else 'N/A'} rhs_scale rank: "
+          f"{_to_array(rhs_scale).ndim if rhs_scale is not None else 'N/A'}.")
+    for i, size in enumerate(op.shape):
+      if i in cd:
+        if size % sc.shape[i]:
+          raise TypeError(f"{side} contracting dim {i} of size {size} must be divisible by "
+                          f"its scale's dim size {sc.shape[i]}.")
+        if size // sc.shape[i] < 2:
+          raise TypeError(f"The ratio of {side} contracting dim {i} to its scale's dim size"
+                          f" ({size // sc.shape[i]}) must be at least 2.")
+      elif sc.shape[i] != size:
+        raise TypeError(f"{side} dim {i} of size {size} does not match scale dim size "
+                        f"{sc.shape[i]}.")
+  bf16 = dtypes.bfloat16
+
+  def scaled(op, sc, cd):
+    op = _convert_element_type(op, bf16, False)
+    if sc is None:
+      return op
+    sc = _convert_element_type(_scale_broadcast(_to_array(sc), op.shape, cd), bf16, False)
+    return lax.mul(op, sc)
+
+  pet = bf16 if preferred_element_type is None else \
+      dtypes.canonicalize_dtype(preferred_element_type)
+  return dot_general(scaled(lhs, lhs_scale, lc), scaled(rhs, rhs_scale, rc),
+                     dimension_numbers, preferred_element_type=pet)

@@ -1780,3 +1780,39 @@ class Tolerance:
 class AccuracyMode(enum.Enum):
   HIGHEST = 1
   DEFAULT = 2
+
+
+# Tokens (create_token, after_all): XLA tokens order side effects. pyjax has no token
+# type: a token is an empty bool array (shape (0,)) that the identity-like primitives
+# pass along; under jit it lowers to an empty constant.
+_TOKEN_AVAL = ShapedArray((0,), np.dtype(np.bool_))
+
+
+def _token():
+  return ArrayImpl(np.zeros((0,), np.bool_), False)
+
+
+create_token_p = Primitive("create_token")
+create_token_p.def_impl(lambda *_: _token())
+create_token_p.def_abstract_eval(lambda *_: _TOKEN_AVAL)
+create_token_p.lower = lambda ctx, *_: ctx.constant(np.zeros((0,), np.bool_), _TOKEN_AVAL)
+create_token_p.batch = lambda vals, dims: (create_token_p.bind(*vals), None)
+ad.defjvp_zero(create_token_p)
+
+
+def create_token(_=None):
+  """A token with no preconditions for sequencing effects (experimental in JAX)."""
+  return create_token_p.bind()
+
+
+after_all_p = Primitive("after_all")
+after_all_p.def_impl(lambda *_: _token())
+after_all_p.def_abstract_eval(lambda *_: _TOKEN_AVAL)
+after_all_p.lower = lambda ctx, *_: ctx.constant(np.zeros((0,), np.bool_), _TOKEN_AVAL)
+after_all_p.batch = lambda vals, dims: (after_all_p.bind(*vals), None)
+ad.defjvp_zero(after_all_p)
+
+
+def after_all(*operands):
+  """Merges tokens (experimental in JAX)."""
+  return after_all_p.bind(*operands)
