@@ -1575,7 +1575,19 @@ def _mulhi_lax(x, y):
   return hi
 
 
-mulhi_p = binop("mulhi", _mulhi_np, _int, lower=mlir.lower_fun(_mulhi_lax))
+def _mulhi_lower(ctx, x, y):
+  dt = x.aval.dtype
+  bits = dt.itemsize * 8
+  if bits == 64:
+    return mlir.lower_fun(_mulhi_lax)(ctx, x, y)
+  # (in HLO: lax would canonicalize the double-width type away with x64 off)
+  wide = np.dtype(f"{'i' if dt.kind == 'i' else 'u'}{bits * 2 // 8}")
+  prod = ctx.binary("multiply", ctx.convert(x, wide), ctx.convert(y, wide))
+  shift = "shift_right_arithmetic" if dt.kind == "i" else "shift_right_logical"
+  return ctx.convert(ctx.binary(shift, prod, ctx.full(bits, (), wide)), dt)
+
+
+mulhi_p = binop("mulhi", _mulhi_np, _int, lower=_mulhi_lower)
 ad.defjvp_zero(mulhi_p)
 mulhi = _bind2(mulhi_p)
 
@@ -1661,10 +1673,10 @@ optimization_barrier_p.def_abstract_eval(lambda *xs: list(xs))
 
 
 def _optimization_barrier_jvp(primals, tangents):
+  # two barriers (JAX: optimization_barrier(primals), optimization_barrier(tangents)),
+  # so that linearize keeps the primal one known
   tangents = [ad.instantiate(t) for t in tangents]
-  n = len(primals)
-  outs = optimization_barrier_p.bind(*primals, *tangents)
-  return outs[:n], outs[n:]
+  return (optimization_barrier_p.bind(*primals), optimization_barrier_p.bind(*tangents))
 
 
 def _optimization_barrier_transpose(cts, *xs):
