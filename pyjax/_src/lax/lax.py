@@ -1662,8 +1662,9 @@ stage_p = _identity_primitive("stage")
 
 
 def stage(x, /):
-  """Lifts a value into the current trace (the identity)."""
-  return stage_p.bind(_to_array(x))
+  """Lifts a value into the current trace: the identity (JAX folds its stage_p away
+  for constants and its own trace's tracers, so no equation is staged)."""
+  return x if isinstance(x, Tracer) else _to_array(x)
 
 
 optimization_barrier_p = Primitive("optimization_barrier")

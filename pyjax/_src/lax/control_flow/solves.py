@@ -128,10 +128,6 @@ def _linear_solve_lower(ctx, *args, const_lengths, jaxprs):
   return lower_closed(ctx, jaxprs.solve, [*params.solve, *b])
 
 
-def _linear_solve_pp(params):
-  return {"const_lengths": params["const_lengths"], "jaxprs": params["jaxprs"]}
-
-
 linear_solve_p.def_impl(_linear_solve_impl)
 linear_solve_p.def_abstract_eval(_linear_solve_abstract_eval)
 linear_solve_p.jvp = _linear_solve_jvp
@@ -220,12 +216,12 @@ def custom_root(f, initial_guess, solve, tangent_solve, has_aux=False):
   n_sol = len(f_j.out_avals)
 
   @custom_jvp
-  def _root(*args):
+  def _custom_root(*args):
     return eval_closed(solve_j, *args[nf:nf + ns], *args[nf + ns + len(ls_c):])
 
-  @_root.defjvp
+  @_custom_root.defjvp
   def _root_jvp(primals, tangents):
-    sol = _root(*primals)
+    sol = _custom_root(*primals)
     solution, aux = list(sol[:n_sol]), list(sol[n_sol:])
     fp, fd = list(primals[:nf]), list(tangents[:nf])
     ls_params = list(primals[nf + ns:nf + ns + len(ls_c)])
@@ -236,5 +232,5 @@ def custom_root(f, initial_guess, solve, tangent_solve, has_aux=False):
     sol_dot = [lax.neg(s) for s in eval_closed(ls_j, *ls_params, *solution, *rhs)]
     return solution + aux, sol_dot + [lax.zeros_like_array(a) for a in aux]
 
-  out = _root(*f_c, *solve_c, *ls_c, *guess_flat)
+  out = _custom_root(*f_c, *solve_c, *ls_c, *guess_flat)
   return tree_util.tree_unflatten(sol_tree, out)
