@@ -1280,6 +1280,22 @@ def _broadcast_ones(x, y):
                for v in (x, y))
 
 
+def _unary_accuracy_api(p):
+  """A unary lax function taking JAX's ``accuracy=`` (a Tolerance or AccuracyMode). pyjax
+  checks it and computes with its one kernel (XLA's CPU backend picks another log
+  for some accuracies)."""
+  bind = p.bind
+
+  def fn(x, *, accuracy=None):
+    if accuracy is not None and not isinstance(accuracy, (Tolerance, AccuracyMode)):
+      raise NotImplementedError(f"Accuracy {accuracy} not supported")
+    if type(x) is not ArrayImpl and not isinstance(x, Tracer):
+      x = _to_array(x)
+    return bind(x)
+  fn.__name__ = p.name
+  return fn
+
+
 def _unary_api(p):
   bind = p.bind
 
@@ -1296,16 +1312,16 @@ sign = _unary_api(sign_p)
 floor = _unary_api(floor_p)
 ceil = _unary_api(ceil_p)
 is_finite = _unary_api(is_finite_p)
-exp = _unary_api(exp_p)
-exp2 = _unary_api(exp2_p)
-log = _unary_api(log_p)
-log1p = _unary_api(log1p_p)
-expm1 = _unary_api(expm1_p)
-tanh = _unary_api(tanh_p)
-logistic = _unary_api(logistic_p)
-sin = _unary_api(sin_p)
-cos = _unary_api(cos_p)
-tan = _unary_api(tan_p)
+exp = _unary_accuracy_api(exp_p)
+exp2 = _unary_accuracy_api(exp2_p)
+log = _unary_accuracy_api(log_p)
+log1p = _unary_accuracy_api(log1p_p)
+expm1 = _unary_accuracy_api(expm1_p)
+tanh = _unary_accuracy_api(tanh_p)
+logistic = _unary_accuracy_api(logistic_p)
+sin = _unary_accuracy_api(sin_p)
+cos = _unary_accuracy_api(cos_p)
+tan = _unary_accuracy_api(tan_p)
 asin = _unary_api(asin_p)
 acos = _unary_api(acos_p)
 atan = _unary_api(atan_p)
@@ -1314,9 +1330,9 @@ cosh = _unary_api(cosh_p)
 asinh = _unary_api(asinh_p)
 acosh = _unary_api(acosh_p)
 atanh = _unary_api(atanh_p)
-sqrt = _unary_api(sqrt_p)
-rsqrt = _unary_api(rsqrt_p)
-cbrt = _unary_api(cbrt_p)
+sqrt = _unary_accuracy_api(sqrt_p)
+rsqrt = _unary_accuracy_api(rsqrt_p)
+cbrt = _unary_accuracy_api(cbrt_p)
 bitwise_not = _unary_api(not_p)
 population_count = _unary_api(population_count_p)
 clz = _unary_api(clz_p)

@@ -57,11 +57,16 @@ BX = np.array([0.3, 0.9, 0.5, 0.25, 0.5, 0.5], np.float32)
 MX = R.randn(2, 300).astype(np.float32)
 
 
-def _solve(lib):
+def _solve(lib, diagonal=False):
+  """x with A x = b by custom_linear_solve: A a matrix (solved by LU) or, cheaper to
+  compile, a diagonal given as a vector."""
   def f(a, b):
-    mv = lambda x: lib.numpy.dot(a, x)
-    sol = lambda _, y: lib.numpy.linalg.solve(a, y)
-    tsol = lambda _, y: lib.numpy.linalg.solve(a.T, y)
+    if diagonal:
+      mv, sol, tsol = (lambda x: a * x), (lambda _, y: y / a), (lambda _, y: y / a)
+    else:
+      mv = lambda x: lib.numpy.dot(a, x)
+      sol = lambda _, y: lib.numpy.linalg.solve(a, y)
+      tsol = lambda _, y: lib.numpy.linalg.solve(a.T, y)
     return lib.lax.custom_linear_solve(mv, b, sol, tsol)
   return f
 
@@ -75,7 +80,7 @@ def _root(lib):
 
 
 def _composite(lib):
-  return lib.lax.composite(lambda x, *, k: lib.numpy.sin(x) * k, "test.sink")
+  return lib.lax.composite(lambda x, *, k: x * x * k, "test.square")
 
 
 CASES = [  # (name, function of (lib, *args), args)
@@ -113,14 +118,17 @@ CASES = [  # (name, function of (lib, *args), args)
         k, (4, 6), np.uint8, algorithm=l.lax.RandomAlgorithm.RNG_THREE_FRY), (KEY,)),
     ("rng_philox", lambda l, k: l.lax.rng_bit_generator(
         k, (7,), np.uint16, algorithm=l.lax.RandomAlgorithm.RNG_PHILOX), (KEY,)),
-    ("custom_linear_solve", lambda l, a, b: _solve(l)(a, b), (A, B)),
+    ("custom_linear_solve", lambda l, a, b: _solve(l, True)(a, b), (B + 3, B)),
+    ("custom_linear_solve_lu", lambda l, a, b: _solve(l)(a, b), (A, B)),
     ("custom_root", lambda l, c: _root(l)(c), (np.float32(2.0),)),
     ("composite", lambda l, x: _composite(l)(x, k=3.0), (F,)),
+    ("accuracy", lambda l, x: [l.lax.exp(x, accuracy=l.lax.AccuracyMode.HIGHEST),
+                               l.lax.sin(x, accuracy=l.lax.Tolerance(atol=1e-3))], (F,)),
     ("platform_dependent", lambda l, x: l.lax.platform_dependent(
         x, cpu=lambda v: v * 2, default=lambda v: v), (F,)),
 ]
-TOL = {"betainc": 2e-5, "custom_linear_solve": 1e-5, "batch_matmul": 1e-5,
-       "ragged_dot": 1e-5, "scaled_dot": 1e-5, "composite": 1e-6}
+TOL = {"betainc": 2e-5, "custom_linear_solve": 1e-5, "custom_linear_solve_lu": 1e-5, "batch_matmul": 1e-5,
+       "ragged_dot": 1e-5, "scaled_dot": 1e-5, "composite": 1e-6, "accuracy": 1e-6}
 
 
 def _run(lib, name):
@@ -145,7 +153,10 @@ def test_value_vs_jax(name):
 # Compositions of other lax functions, whose lowering is tested where those live.
 NOT_JITTED = {"index_take", "collapse", "broadcast_like", "batch_matmul", "stage",
               "dot_preset_name", "platform_dependent", "custom_root", "scaled_dot",
-              "mulhi_i8", "le_to", "top_k_int"}
+              "mulhi_i8", "le_to", "top_k_int", "accuracy",
+              "custom_linear_solve_lu",
+              # same lowering as a jitted case: rng_default, mulhi_i32, eq_to, approx_max_k
+              "rng_philox", "mulhi_u32", "lt_to", "approx_min_k"}
 JIT_CASES = [c for c in CASES if c[0] not in NOT_JITTED]
 
 
@@ -211,7 +222,8 @@ GRAD_CASES = [
      (np.array([0.2, 0.4, 0.6, 0.8], np.float32),)),
     ("optimization_barrier", lambda l, x: l.lax.optimization_barrier(x * x), (F,)),
     ("ragged_dot", lambda l, x, y: l.lax.ragged_dot(x, y, GS), (L6, RG)),
-    ("custom_linear_solve", lambda l, a, b: _solve(l)(a, b), (A, B)),
+    ("custom_linear_solve", lambda l, a, b: _solve(l, True)(a, b), (B + 3, B)),
+    ("custom_linear_solve_lu", lambda l, a, b: _solve(l)(a, b), (A, B)),
     ("custom_root", lambda l, c: _root(l)(c), (np.float32(2.0),)),
 ]
 
@@ -337,6 +349,7 @@ ERRORS = [
     lambda l: l.lax.pcast(F, "i", to="nope"),
     lambda l: l.lax.scaled_dot(F[0, 0], F[0, 0]),
     lambda l: l.lax.psum(F, "i"),
+    lambda l: l.lax.exp(F, accuracy=3),
 ]
 
 
