@@ -551,38 +551,53 @@ _RAGGED_DOT_DN = RaggedDotDimensionNumbers((((1,), (1,)), ((), ())), (0,), (0,))
 def ragged_dot_general(lhs, rhs, group_sizes, ragged_dot_dimension_numbers, precision=None,
                        preferred_element_type=None, group_offset=None, out_sharding=None):
   """A dot_general whose ``lhs`` ragged dimension is cut into groups of
-  ``group_sizes``, each multiplied by its group of ``rhs``. pyjax supports the ragged
-  non-contracting mode (ragged_dot's); rows past the groups' total are zero."""
+  ``group_sizes`` (JAX's three modes: ragged non-contracting dimension with an rhs group
+  dimension, ragged contracting dimension (a leading group dimension in the result),
+  ragged batch dimension). Each group is a masked dot_general; entries past the groups'
+  total are zero. ``group_sizes`` is [g], or [b..., g] with lhs's batch dimensions."""
   lhs, rhs, gs = _to_array(lhs), _to_array(rhs), _to_array(group_sizes)
   if group_offset is not None:
     raise NotImplementedError("Unimplemented group_offset support.")
   dn = ragged_dot_dimension_numbers
   (lc, rc), (lb, rb) = dn.dot_dimension_numbers
-  if len(dn.lhs_ragged_dimensions) != 1 or len(dn.rhs_group_dimensions) != 1:
-    raise TypeError("ragged_dot_general expects exactly one lhs ragged dimension and one "
-                    "rhs group dimension")
+  if len(dn.lhs_ragged_dimensions) != 1:
+    raise TypeError("ragged_dot_general expects exactly one lhs ragged dimension")
   ragged, = dn.lhs_ragged_dimensions
-  group, = dn.rhs_group_dimensions
-  if ragged in lc or ragged in lb:
-    raise NotImplementedError("pyjax's ragged_dot_general supports a ragged "
-                              "non-contracting lhs dimension only")
-  if gs.ndim != 1 or gs.shape[0] != rhs.shape[group]:
-    raise TypeError(f"group_sizes must have shape ({rhs.shape[group]},), got {gs.shape}")
-  g = rhs.shape[group]
-  ends = cumsum(gs, 0)
+  groups = dn.rhs_group_dimensions
+  mode = 2 if ragged in lc else 3 if ragged in lb else 1
+  if (mode == 1) != (len(groups) == 1):
+    raise TypeError("ragged_dot_general: an rhs group dimension goes with a ragged "
+                    "non-contracting lhs dimension, and only with it")
+  pet = dict(precision=precision, preferred_element_type=preferred_element_type)
+  if mode == 3:  # a ragged batch dimension: every batch row is a dot of its own (JAX's)
+    return dot_general(lhs, rhs, ((lc, rc), (lb, rb)), **pet)
+  prefix = tuple(lhs.shape[d] for d in lb)
+  if gs.ndim == 1:
+    gdims = ()
+  elif gs.shape[:-1] == prefix:
+    gdims = tuple(lb)
+  else:
+    raise NotImplementedError(f"group_sizes of shape {gs.shape} for lhs shape {lhs.shape}")
+  g = gs.shape[-1]
+  if mode == 1 and rhs.shape[groups[0]] != g:
+    raise TypeError(f"group_sizes has {g} groups, rhs group dimension {groups[0]} has "
+                    f"{rhs.shape[groups[0]]}")
+  ends = cumsum(gs, gs.ndim - 1)
   starts = ends - gs
   shape = (g, *lhs.shape)
+  bdims = (*(d + 1 for d in gdims), 0)
   row = lax.broadcasted_iota(gs.dtype, shape, ragged + 1)
-  bst = lax.broadcast_in_dim(starts, shape, (0,))
-  ben = lax.broadcast_in_dim(ends, shape, (0,))
-  mask = lax.bitwise_and(lax.ge(row, bst), lax.lt(row, ben))
+  mask = lax.bitwise_and(lax.ge(row, lax.broadcast_in_dim(starts, shape, bdims)),
+                         lax.lt(row, lax.broadcast_in_dim(ends, shape, bdims)))
   lhs_g = lax.broadcast_in_dim(lhs, shape, tuple(range(1, lhs.ndim + 1)))
   lhs_g = lax.select(mask, lhs_g, lax.full_like(lhs_g, 0))
-  dims = (((tuple(c + 1 for c in lc)), tuple(rc)),
-          ((0, *(b + 1 for b in lb)), (group, *rb)))
-  out = dot_general(lhs_g, rhs, dims, precision=precision,
-                    preferred_element_type=preferred_element_type)
-  return lax.reduce_sum(out, (0,))
+  if mode == 1:
+    dims = ((tuple(c + 1 for c in lc), tuple(rc)),
+            ((0, *(b + 1 for b in lb)), (groups[0], *rb)))
+    return lax.reduce_sum(dot_general(lhs_g, rhs, dims, **pet), (0,))
+  dims = ((tuple(c + 1 for c in lc), tuple(rc)), (tuple(b + 1 for b in lb), tuple(rb)))
+  out = dot_general(lhs_g, rhs, dims, **pet)  # (b..., g, m..., n...)
+  return lax.transpose(out, (len(lb), *range(len(lb)), *range(len(lb) + 1, out.ndim)))
 
 
 def ragged_dot(lhs, rhs, group_sizes, precision=None, preferred_element_type=None,

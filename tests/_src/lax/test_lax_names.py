@@ -107,6 +107,13 @@ CASES = [  # (name, function of (lib, *args), args)
     ("optimization_barrier", lambda l, x: l.lax.optimization_barrier((x, x * 2)), (F,)),
     ("stage", lambda l, x: l.lax.stage(x) + 1, (F,)),
     ("ragged_dot", lambda l, x, y, g: l.lax.ragged_dot(x, y, g), (L6, RG, GS)),
+    ("ragged_dot_general_contracting", lambda l, x, y, g: l.lax.ragged_dot_general(
+        x, y, g, l.lax.RaggedDotDimensionNumbers((((2,), (1,)), ((0,), (0,))), (2,), ())),
+     (F[:2], np.random.RandomState(1).randn(2, 5, 3).astype(np.float32),
+      np.array([[2, 0, 3], [1, 3, 1]], np.int32))),
+    ("ragged_dot_general_batch", lambda l, x, y, g: l.lax.ragged_dot_general(
+        x, y, g, l.lax.RaggedDotDimensionNumbers((((2,), (1,)), ((0,), (0,))), (0,), ())),
+     (F, F.transpose(0, 2, 1), np.array([1, 1], np.int32))),
     ("scaled_dot", lambda l, x, y: l.lax.scaled_dot(
         x, y, preferred_element_type=np.float32), (L6, RG[0])),
     ("dot_preset", lambda l, x, y: l.lax.dot(
@@ -128,7 +135,8 @@ CASES = [  # (name, function of (lib, *args), args)
         x, cpu=lambda v: v * 2, default=lambda v: v), (F,)),
 ]
 TOL = {"betainc": 2e-5, "custom_linear_solve": 1e-5, "custom_linear_solve_lu": 1e-5, "batch_matmul": 1e-5,
-       "ragged_dot": 1e-5, "scaled_dot": 1e-5, "composite": 1e-6, "accuracy": 1e-6}
+       "ragged_dot": 1e-5, "scaled_dot": 1e-5,
+       "ragged_dot_general_contracting": 1e-5, "ragged_dot_general_batch": 1e-5, "composite": 1e-6, "accuracy": 1e-6}
 
 
 def _run(lib, name):
@@ -154,7 +162,8 @@ def test_value_vs_jax(name):
 NOT_JITTED = {"index_take", "collapse", "broadcast_like", "batch_matmul", "stage",
               "dot_preset_name", "platform_dependent", "custom_root", "scaled_dot",
               "mulhi_i8", "le_to", "top_k_int", "accuracy",
-              "custom_linear_solve_lu",
+              "custom_linear_solve_lu", "ragged_dot_general_contracting",
+              "ragged_dot_general_batch",
               # same lowering as a jitted case: rng_default, mulhi_i32, eq_to, approx_max_k
               "rng_philox", "mulhi_u32", "lt_to", "approx_min_k"}
 JIT_CASES = [c for c in CASES if c[0] not in NOT_JITTED]
