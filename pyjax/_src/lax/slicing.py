@@ -1460,8 +1460,8 @@ stack_p.batch = _stack_batch
 
 def stack(operands, axis=0):
   arrays = [_to_array(op) for op in operands]
-  if not arrays:
-    raise ValueError("stack expects at least one operand, got 0.")
+  if not arrays:  # (JAX reads arrays[0])
+    raise IndexError("list index out of range")
   return stack_p.bind(*arrays, axis=_canon_axis(axis, arrays[0].ndim + 1))
 
 
