@@ -48,6 +48,31 @@ from pyjax._src.lax.parallel import (
 from pyjax._src.lax.control_flow.loops import associative_scan, fori_loop, map, scan, scan_p
 from pyjax._src.lax.control_flow.while_loop import while_loop, while_p
 from pyjax._src.lax.control_flow.conditionals import cond, cond_p, switch
+from pyjax._src.lax.lax import (
+    AccuracyMode, Tolerance, after_all, after_all_p, broadcast_like, broadcast_shapes, collapse,
+    copy_p, create_token, create_token_p, dce_sink, dce_sink_p, empty, eq_to_p, le_to_p,
+    lt_to_p, mulhi, mulhi_p, optimization_barrier, optimization_barrier_p, shape_as_value,
+    stage, stage_p, stop_gradient_p)
+from pyjax._src.dtypes import dtype
+from pyjax._src.lax.special import (
+    betainc, igamma_grad_a_p, polygamma_p, regularized_incomplete_beta_p, zeta_p)
+from pyjax._src.lax.dot import (
+    DotAlgorithm, DotAlgorithmPreset, DotDimensionNumbers, PrecisionLike,
+    RaggedDotDimensionNumbers, batch_matmul, ragged_dot, ragged_dot_general, scaled_dot)
+from pyjax._src.lax.sorting import top_k, top_k_p
+from pyjax._src.lax.ann import approx_max_k, approx_min_k, approx_top_k_p
+from pyjax._src.lax.slicing import (
+    index_take, split, split_p, stack, stack_p, tile, tile_p, unstack, unstack_p)
+from pyjax._src.lax.parallel import (
+    pbroadcast, pcast, precv, psend, pswapaxes, ragged_all_to_all, ragged_all_to_all_p)
+from pyjax._src.lax.control_flow.solves import (
+    custom_linear_solve, custom_root, linear_solve_p)
+from pyjax._src.lax.control_flow.conditionals import platform_dependent
+from pyjax._src.lax.composite import composite
+from pyjax._src.lax.rng import (
+    RandomAlgorithm, rng_bit_generator, rng_bit_generator_p, rng_uniform, rng_uniform_p)
+from pyjax._src.lax.sharding_ops import (
+    device_put_p, sharding_constraint_p, with_sharding_constraint)
 from pyjax.lax import linalg  # noqa: E402
 
 __all__ = [
@@ -93,4 +118,23 @@ __all__ = [
     'square_p', 'squeeze', 'squeeze_p', 'stop_gradient', 'sub', 'sub_p', 'switch', 'tan',
     'tan_p', 'tanh', 'tanh_p', 'transpose', 'transpose_p', 'while_loop', 'while_p', 'xor_p',
     'zeros_like_array', 'zeta'
+]
+
+# issue 16 item 5: the remaining public names of jax.lax
+__all__ += [
+    'AccuracyMode', 'DotAlgorithm', 'DotAlgorithmPreset', 'DotDimensionNumbers',
+    'PrecisionLike', 'RaggedDotDimensionNumbers', 'RandomAlgorithm', 'Tolerance',
+    'after_all', 'after_all_p', 'approx_max_k', 'approx_min_k', 'approx_top_k_p',
+    'batch_matmul', 'betainc', 'broadcast_like', 'broadcast_shapes', 'collapse',
+    'composite', 'copy_p', 'create_token', 'create_token_p', 'custom_linear_solve',
+    'custom_root', 'dce_sink', 'dce_sink_p', 'device_put_p', 'dtype', 'empty', 'eq_to_p',
+    'igamma_grad_a_p', 'index_take', 'le_to_p', 'linear_solve_p', 'lt_to_p', 'mulhi',
+    'mulhi_p', 'optimization_barrier', 'optimization_barrier_p', 'pbroadcast', 'pcast',
+    'platform_dependent', 'polygamma_p', 'precv', 'psend', 'pswapaxes', 'ragged_all_to_all',
+    'ragged_all_to_all_p', 'ragged_dot', 'ragged_dot_general',
+    'regularized_incomplete_beta_p', 'rng_bit_generator', 'rng_bit_generator_p',
+    'rng_uniform', 'rng_uniform_p', 'scaled_dot', 'shape_as_value',
+    'sharding_constraint_p', 'split', 'split_p', 'stack', 'stack_p', 'stage', 'stage_p',
+    'stop_gradient_p', 'tile', 'tile_p', 'top_k', 'top_k_p', 'unstack', 'unstack_p',
+    'with_sharding_constraint', 'zeta_p',
 ]

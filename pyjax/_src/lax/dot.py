@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import math
+from typing import Any, NamedTuple, Sequence, Union
 
 import numpy as np
 
@@ -14,7 +15,9 @@ from pyjax._src.interpreters import ad, batching
 from pyjax._src.interpreters import lowering as mlir
 from pyjax._src.lax.cpu_numerics import tree_reduce
 from pyjax._src.lax.conversions import _convert_element_type, _convert_lower, _convert_np
+from pyjax._src.lax import lax
 from pyjax._src.lax.lax import transpose_p
+from pyjax._src.lax.reductions import cumsum
 from pyjax._src.lax.utils import _real_dtype, _to_array
 
 
@@ -25,6 +28,114 @@ class Precision(enum.Enum):
 
   def __str__(self):
     return self.name
+
+
+class DotAlgorithm(NamedTuple):
+  """An algorithm for dot products: the operands' and accumulation's types (XLA's CPU
+  backend accepts the presets listed in ``_CPU_ALGORITHMS`` only)."""
+  lhs_precision_type: Any
+  rhs_precision_type: Any
+  accumulation_type: Any
+  lhs_component_count: int = 1
+  rhs_component_count: int = 1
+  num_primitive_operations: int = 1
+  allow_imprecise_accumulation: bool = False
+
+
+class DotAlgorithmPreset(enum.Enum):
+  """JAX's named dot algorithms; ``precision=`` takes one (or its name)."""
+  DEFAULT = enum.auto()
+  ANY_F8_ANY_F8_F32 = enum.auto()
+  ANY_F8_ANY_F8_F32_FAST_ACCUM = enum.auto()
+  ANY_F8_ANY_F8_ANY = enum.auto()
+  ANY_F8_ANY_F8_ANY_FAST_ACCUM = enum.auto()
+  F16_F16_F16 = enum.auto()
+  F16_F16_F32 = enum.auto()
+  BF16_BF16_BF16 = enum.auto()
+  BF16_BF16_F32 = enum.auto()
+  BF16_BF16_F32_X3 = enum.auto()
+  BF16_BF16_F32_X6 = enum.auto()
+  BF16_BF16_F32_X9 = enum.auto()
+  TF32_TF32_F32 = enum.auto()
+  TF32_TF32_F32_X3 = enum.auto()
+  F32_F32_F32 = enum.auto()
+  F64_F64_F64 = enum.auto()
+
+  def __repr__(self) -> str:
+    return self.name
+
+  def __str__(self) -> str:
+    return self.name
+
+  @property
+  def supported_lhs_types(self):
+    n = self.name
+    if n == "DEFAULT" or n.startswith("ANY_F8"):
+      return None
+    if n.startswith("F16"):
+      return (np.dtype(np.float16),)
+    if n in ("BF16_BF16_BF16", "BF16_BF16_F32"):
+      return (dtypes.bfloat16, np.dtype(np.float32))
+    if n == "F64_F64_F64":
+      return (np.dtype(np.float64),)
+    return (np.dtype(np.float32),)
+
+  @property
+  def supported_rhs_types(self):
+    return self.supported_lhs_types
+
+  @property
+  def accumulation_type(self):
+    n = self.name
+    if n in ("DEFAULT", "ANY_F8_ANY_F8_ANY", "ANY_F8_ANY_F8_ANY_FAST_ACCUM"):
+      return None
+    return {"F16_F16_F16": np.dtype(np.float16), "BF16_BF16_BF16": dtypes.bfloat16,
+            "F64_F64_F64": np.dtype(np.float64)}.get(n, np.dtype(np.float32))
+
+  def supported_output_types(self, lhs_dtype, rhs_dtype):
+    n = self.name
+    if n.startswith("ANY_F8_ANY_F8_F32"):
+      return (np.dtype(np.float32), np.dtype(np.float16), dtypes.bfloat16)
+    if n in ("F16_F16_F32", "BF16_BF16_F32"):
+      half = np.dtype(np.float16) if n.startswith("F16") else dtypes.bfloat16
+      both = dtypes.promote_types(lhs_dtype, rhs_dtype) == half
+      return (np.dtype(np.float32), half) if both else (np.dtype(np.float32),)
+    acc = self.accumulation_type
+    return None if acc is None else (acc,)
+
+
+# The algorithms XLA's CPU backend runs (JAX raises for the others on CPU).
+_CPU_ALGORITHMS = {DotAlgorithmPreset.DEFAULT, DotAlgorithmPreset.F16_F16_F16,
+                   DotAlgorithmPreset.F32_F32_F32, DotAlgorithmPreset.F64_F64_F64,
+                   DotAlgorithmPreset.BF16_BF16_F32, DotAlgorithmPreset.BF16_BF16_F32_X3,
+                   DotAlgorithmPreset.BF16_BF16_F32_X6}
+
+
+def _algorithm_types(precision, xdt, ydt, out_dt):
+  """(lhs, rhs, accumulation) dtypes of a dot run with ``precision``, an algorithm:
+  JAX's get_algorithm_compute_types; ValueError for those CPU does not run."""
+  if precision not in _CPU_ALGORITHMS:
+    raise ValueError(f"The precision '{precision}' is not supported by dot_general on CPU")
+
+  def conv(dt, targets):
+    if targets is None or np.dtype(dt) in targets:
+      return np.dtype(dt)
+    return np.dtype(targets[0])
+
+  ld = conv(xdt, precision.supported_lhs_types)
+  rd = conv(ydt, precision.supported_rhs_types)
+  return ld, rd, conv(out_dt, precision.supported_output_types(ld, rd))
+
+
+def _is_algorithm(precision):
+  return isinstance(precision, (DotAlgorithm, DotAlgorithmPreset))
+
+
+def canonicalize_precision(precision):
+  """A preset's name becomes the preset; everything else is left as it is."""
+  if isinstance(precision, str) and precision in DotAlgorithmPreset.__members__:
+    return DotAlgorithmPreset[precision]
+  return precision
 
 
 dot_general_p = Primitive("dot_general")
@@ -139,6 +250,12 @@ def _dot_general_impl(x, y, *, dimension_numbers, precision=None,
                       preferred_element_type=None, out_sharding=None):
   aval = _dot_general_check(x.aval, y.aval, dimension_numbers=dimension_numbers,
                             preferred_element_type=preferred_element_type)
+  if _is_algorithm(precision):  # operands in the algorithm's types, its accumulation
+    ld, rd, acc = _algorithm_types(precision, x.dtype, y.dtype, aval.dtype)
+    r = _dot_general_impl(_convert_element_type(x, ld, False),
+                          _convert_element_type(y, rd, False),
+                          dimension_numbers=dimension_numbers, preferred_element_type=acc)
+    return _convert_element_type(r, aval.dtype, aval.weak_type)
   _, compute = _dot_general_dtypes(x.dtype, y.dtype, preferred_element_type)
   out = _dot_general_np(np.asarray(x._value), np.asarray(y._value), dimension_numbers,
                         aval.dtype, compute)
@@ -231,6 +348,15 @@ def _dot_general_lower(ctx, x, y, *, dimension_numbers, precision=None,
                        preferred_element_type=None, out_sharding=None):
   (xc, yc), (xb, yb) = dimension_numbers
   out = ctx.aval_out
+  if _is_algorithm(precision):  # as the impl: converted operands, the accumulation type
+    ld, rd, acc = _algorithm_types(precision, x.aval.dtype, y.aval.dtype, out.dtype)
+    saved, ctx.avals_out = ctx.avals_out, [out.update(dtype=acc)]
+    try:
+      r = _dot_general_lower(ctx, ctx.convert(x, ld), ctx.convert(y, rd),
+                             dimension_numbers=dimension_numbers, preferred_element_type=acc)
+    finally:
+      ctx.avals_out = saved
+    return ctx.convert(r, out.dtype)
   # Compute as the impl does: bool via int32, half floats in float32.
   _, compute = _dot_general_dtypes(x.aval.dtype, y.aval.dtype, preferred_element_type)
   cdt = {np.dtype(np.bool_): np.dtype(np.int32), dtypes.bfloat16: np.dtype(np.float32),
@@ -350,7 +476,8 @@ def dot_general(lhs, rhs, dimension_numbers, precision=None, preferred_element_t
         (tuple(int(i) for i in xb), tuple(int(i) for i in yb)))
   pet = None if preferred_element_type is None else \
       dtypes.canonicalize_dtype(preferred_element_type)
-  return dot_general_p.bind(lhs, rhs, dimension_numbers=dn, precision=precision,
+  return dot_general_p.bind(lhs, rhs, dimension_numbers=dn,
+                            precision=canonicalize_precision(precision),
                             preferred_element_type=pet, out_sharding=None)
 
 
@@ -362,3 +489,183 @@ def dot(lhs, rhs, precision=None, preferred_element_type=None):
   raise ValueError(f"jax.lax.dot: dimension_numbers must be specified when not performing "
                    f"simple un-batched matrix-matrix, matrix-vector, or vector-vector "
                    f"products; got lhs_shape={lhs.shape} rhs_shape={rhs.shape}")
+
+
+DotDimensionNumbers = tuple[tuple[Sequence[int], Sequence[int]],
+                            tuple[Sequence[int], Sequence[int]]]
+PrecisionLike = Union[None, str, Precision, tuple[str, str], tuple[Precision, Precision],
+                      DotAlgorithm, DotAlgorithmPreset]
+
+
+def batch_matmul(lhs, rhs, precision=None):
+  """Batch matrix multiplication."""
+  lhs, rhs = _to_array(lhs), _to_array(rhs)
+  if min(lhs.ndim, rhs.ndim) < 2:
+    raise ValueError(f'Arguments to batch_matmul must be at least 2D, got {lhs.ndim}, '
+                     f'{rhs.ndim}')
+  if lhs.ndim != rhs.ndim:
+    raise ValueError(f'Arguments to batch_matmul must have same ndim, got {lhs.ndim}, '
+                     f'{rhs.ndim}')
+  batch = tuple(range(lhs.ndim - 2))
+  return dot_general(lhs, rhs, (((lhs.ndim - 1,), (rhs.ndim - 2,)), (batch, batch)),
+                     precision=precision)
+
+
+# ---------------------------------------------------------------- ragged_dot, scaled_dot
+# Functions of dot_general (JAX has primitives for them; pyjax composes what XLA's CPU
+# fallback computes, so jaxprs show the composition).
+
+
+class RaggedDotDimensionNumbers:
+  """Ragged, group and dot dimensions for ragged_dot_general."""
+
+  def __init__(self, dot_dimension_numbers, lhs_ragged_dimensions, rhs_group_dimensions):
+    object.__setattr__(self, 'dot_dimension_numbers',
+                       tuple(tuple(map(tuple, t)) for t in dot_dimension_numbers))
+    object.__setattr__(self, 'lhs_ragged_dimensions', tuple(lhs_ragged_dimensions))
+    object.__setattr__(self, 'rhs_group_dimensions', tuple(rhs_group_dimensions))
+
+  def __setattr__(self, name, value):
+    raise AttributeError(f"cannot assign to field '{name}'")
+
+  def __eq__(self, other):
+    return isinstance(other, RaggedDotDimensionNumbers) and (
+        self.dot_dimension_numbers, self.lhs_ragged_dimensions,
+        self.rhs_group_dimensions) == (other.dot_dimension_numbers,
+                                       other.lhs_ragged_dimensions,
+                                       other.rhs_group_dimensions)
+
+  def __hash__(self):
+    return hash((self.dot_dimension_numbers, self.lhs_ragged_dimensions,
+                 self.rhs_group_dimensions))
+
+  def __repr__(self):
+    return (f"RaggedDotDimensionNumbers(dot_dimension_numbers={self.dot_dimension_numbers}, "
+            f"lhs_ragged_dimensions={self.lhs_ragged_dimensions}, "
+            f"rhs_group_dimensions={self.rhs_group_dimensions})")
+
+
+_RAGGED_DOT_DN = RaggedDotDimensionNumbers((((1,), (1,)), ((), ())), (0,), (0,))
+
+
+def ragged_dot_general(lhs, rhs, group_sizes, ragged_dot_dimension_numbers, precision=None,
+                       preferred_element_type=None, group_offset=None, out_sharding=None):
+  """A dot_general whose ``lhs`` ragged dimension is cut into groups of
+  ``group_sizes`` (JAX's three modes: ragged non-contracting dimension with an rhs group
+  dimension, ragged contracting dimension (a leading group dimension in the result),
+  ragged batch dimension). Each group is a masked dot_general; entries past the groups'
+  total are zero. ``group_sizes`` is [g], or [b..., g] with lhs's batch dimensions."""
+  lhs, rhs, gs = _to_array(lhs), _to_array(rhs), _to_array(group_sizes)
+  if group_offset is not None:
+    raise NotImplementedError("Unimplemented group_offset support.")
+  dn = ragged_dot_dimension_numbers
+  (lc, rc), (lb, rb) = dn.dot_dimension_numbers
+  if len(dn.lhs_ragged_dimensions) != 1:
+    raise TypeError("ragged_dot_general expects exactly one lhs ragged dimension")
+  ragged, = dn.lhs_ragged_dimensions
+  groups = dn.rhs_group_dimensions
+  mode = 2 if ragged in lc else 3 if ragged in lb else 1
+  if (mode == 1) != (len(groups) == 1):
+    raise TypeError("ragged_dot_general: an rhs group dimension goes with a ragged "
+                    "non-contracting lhs dimension, and only with it")
+  pet = dict(precision=precision, preferred_element_type=preferred_element_type)
+  if mode == 3:  # a ragged batch dimension: every batch row is a dot of its own (JAX's)
+    return dot_general(lhs, rhs, ((lc, rc), (lb, rb)), **pet)
+  prefix = tuple(lhs.shape[d] for d in lb)
+  if gs.ndim == 1:
+    gdims = ()
+  elif gs.shape[:-1] == prefix:
+    gdims = tuple(lb)
+  else:
+    raise NotImplementedError(f"group_sizes of shape {gs.shape} for lhs shape {lhs.shape}")
+  g = gs.shape[-1]
+  if mode == 1 and rhs.shape[groups[0]] != g:
+    raise TypeError(f"group_sizes has {g} groups, rhs group dimension {groups[0]} has "
+                    f"{rhs.shape[groups[0]]}")
+  ends = cumsum(gs, gs.ndim - 1)
+  starts = ends - gs
+  shape = (g, *lhs.shape)
+  bdims = (*(d + 1 for d in gdims), 0)
+  row = lax.broadcasted_iota(gs.dtype, shape, ragged + 1)
+  mask = lax.bitwise_and(lax.ge(row, lax.broadcast_in_dim(starts, shape, bdims)),
+                         lax.lt(row, lax.broadcast_in_dim(ends, shape, bdims)))
+  lhs_g = lax.broadcast_in_dim(lhs, shape, tuple(range(1, lhs.ndim + 1)))
+  lhs_g = lax.select(mask, lhs_g, lax.full_like(lhs_g, 0))
+  if mode == 1:
+    dims = ((tuple(c + 1 for c in lc), tuple(rc)),
+            ((0, *(b + 1 for b in lb)), (groups[0], *rb)))
+    return lax.reduce_sum(dot_general(lhs_g, rhs, dims, **pet), (0,))
+  dims = ((tuple(c + 1 for c in lc), tuple(rc)), (tuple(b + 1 for b in lb), tuple(rb)))
+  out = dot_general(lhs_g, rhs, dims, **pet)  # (b..., g, m..., n...)
+  return lax.transpose(out, (len(lb), *range(len(lb)), *range(len(lb) + 1, out.ndim)))
+
+
+def ragged_dot(lhs, rhs, group_sizes, precision=None, preferred_element_type=None,
+               group_offset=None, out_sharding=None):
+  """``lhs`` [m, k] rows in groups of ``group_sizes`` [g], group i times ``rhs[i]``
+  [k, n]: the [m, n] result."""
+  return ragged_dot_general(lhs, rhs, group_sizes, _RAGGED_DOT_DN, precision=precision,
+                            preferred_element_type=preferred_element_type,
+                            group_offset=group_offset)
+
+
+def _scale_broadcast(scale, shape, contracting):
+  """``scale`` repeated along the contracting dimensions up to ``shape``."""
+  for d in contracting:
+    r = shape[d] // scale.shape[d]
+    if r == 1:
+      continue
+    s = scale.shape
+    big = (*s[:d + 1], r, *s[d + 1:])
+    dims = tuple(i if i <= d else i + 1 for i in range(len(s)))
+    scale = lax.reshape(lax.broadcast_in_dim(scale, big, dims),
+                        (*s[:d], s[d] * r, *s[d + 1:]))
+  return scale
+
+
+def scaled_dot(lhs, rhs, *, lhs_scale=None, rhs_scale=None, dimension_numbers=None,
+               preferred_element_type=None):
+  """A block-scaled dot product: ``lhs * lhs_scale`` and ``rhs * rhs_scale`` (scales
+  repeated along the contracting dimensions) in bfloat16, contracted by dot_general
+  accumulating in ``preferred_element_type`` (bfloat16 by default), as XLA's fallback."""
+  lhs, rhs = _to_array(lhs), _to_array(rhs)
+  if dimension_numbers is None:
+    if lhs.ndim in (0, 1):
+      raise TypeError("scaled_dot does not support 0-rank and 1-rank operands.")
+    n = lhs.ndim
+    dimension_numbers = (((n - 1,), (n - 2,)), (tuple(range(n - 2)), tuple(range(n - 2))))
+  (lc, rc), (lb, rb) = dimension_numbers
+  for side, op, sc, cd in (("LHS", lhs, lhs_scale, lc), ("RHS", rhs, rhs_scale, rc)):
+    if sc is None:
+      continue
+    sc = _to_array(sc)
+    if sc.ndim != op.ndim:
+      raise TypeError(
+          f"All input tensors must have the same rank. Got lhs rank: {lhs.ndim} rhs rank:"
+          f" {rhs.ndim} lhs_scale rank: "
+          f"{_to_array(lhs_scale).ndim if lhs_scale is not None else 'N/A'} rhs_scale rank: "
+          f"{_to_array(rhs_scale).ndim if rhs_scale is not None else 'N/A'}.")
+    for i, size in enumerate(op.shape):
+      if i in cd:
+        if size % sc.shape[i]:
+          raise TypeError(f"{side} contracting dim {i} of size {size} must be divisible by "
+                          f"its scale's dim size {sc.shape[i]}.")
+        if size // sc.shape[i] < 2:
+          raise TypeError(f"The ratio of {side} contracting dim {i} to its scale's dim size"
+                          f" ({size // sc.shape[i]}) must be at least 2.")
+      elif sc.shape[i] != size:
+        raise TypeError(f"{side} dim {i} of size {size} does not match scale dim size "
+                        f"{sc.shape[i]}.")
+  bf16 = dtypes.bfloat16
+
+  def scaled(op, sc, cd):
+    op = _convert_element_type(op, bf16, False)
+    if sc is None:
+      return op
+    sc = _convert_element_type(_scale_broadcast(_to_array(sc), op.shape, cd), bf16, False)
+    return lax.mul(op, sc)
+
+  pet = bf16 if preferred_element_type is None else \
+      dtypes.canonicalize_dtype(preferred_element_type)
+  return dot_general(scaled(lhs, lhs_scale, lc), scaled(rhs, rhs_scale, rc),
+                     dimension_numbers, preferred_element_type=pet)

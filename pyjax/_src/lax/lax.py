@@ -1280,6 +1280,22 @@ def _broadcast_ones(x, y):
                for v in (x, y))
 
 
+def _unary_accuracy_api(p):
+  """A unary lax function taking JAX's ``accuracy=`` (a Tolerance or AccuracyMode). pyjax
+  checks it and computes with its one kernel (XLA's CPU backend picks another log
+  for some accuracies)."""
+  bind = p.bind
+
+  def fn(x, *, accuracy=None):
+    if accuracy is not None and not isinstance(accuracy, (Tolerance, AccuracyMode)):
+      raise NotImplementedError(f"Accuracy {accuracy} not supported")
+    if type(x) is not ArrayImpl and not isinstance(x, Tracer):
+      x = _to_array(x)
+    return bind(x)
+  fn.__name__ = p.name
+  return fn
+
+
 def _unary_api(p):
   bind = p.bind
 
@@ -1296,16 +1312,16 @@ sign = _unary_api(sign_p)
 floor = _unary_api(floor_p)
 ceil = _unary_api(ceil_p)
 is_finite = _unary_api(is_finite_p)
-exp = _unary_api(exp_p)
-exp2 = _unary_api(exp2_p)
-log = _unary_api(log_p)
-log1p = _unary_api(log1p_p)
-expm1 = _unary_api(expm1_p)
-tanh = _unary_api(tanh_p)
-logistic = _unary_api(logistic_p)
-sin = _unary_api(sin_p)
-cos = _unary_api(cos_p)
-tan = _unary_api(tan_p)
+exp = _unary_accuracy_api(exp_p)
+exp2 = _unary_accuracy_api(exp2_p)
+log = _unary_accuracy_api(log_p)
+log1p = _unary_accuracy_api(log1p_p)
+expm1 = _unary_accuracy_api(expm1_p)
+tanh = _unary_accuracy_api(tanh_p)
+logistic = _unary_accuracy_api(logistic_p)
+sin = _unary_accuracy_api(sin_p)
+cos = _unary_accuracy_api(cos_p)
+tan = _unary_accuracy_api(tan_p)
 asin = _unary_api(asin_p)
 acos = _unary_api(acos_p)
 atan = _unary_api(atan_p)
@@ -1314,9 +1330,9 @@ cosh = _unary_api(cosh_p)
 asinh = _unary_api(asinh_p)
 acosh = _unary_api(acosh_p)
 atanh = _unary_api(atanh_p)
-sqrt = _unary_api(sqrt_p)
-rsqrt = _unary_api(rsqrt_p)
-cbrt = _unary_api(cbrt_p)
+sqrt = _unary_accuracy_api(sqrt_p)
+rsqrt = _unary_accuracy_api(rsqrt_p)
+cbrt = _unary_accuracy_api(cbrt_p)
 bitwise_not = _unary_api(not_p)
 population_count = _unary_api(population_count_p)
 clz = _unary_api(clz_p)
@@ -1527,3 +1543,305 @@ def full_like(x, fill_value, dtype=None, shape=None, sharding=None):
   shape = x.shape if shape is None else shape
   fv = _convert_element_type(fill_value, dt, weak)
   return broadcast(fv, tuple(shape))
+
+
+# ================================================================ more of jax.lax's names
+# mulhi, the total-order comparisons, copy/stage (identities), optimization_barrier,
+# dce_sink, empty and the small shape helpers (collapse, broadcast_like,
+# broadcast_shapes, batch_matmul lives in dot.py).
+
+
+def _mulhi_np(x, y):
+  dt = x.dtype
+  bits = dt.itemsize * 8
+  if bits < 64:
+    wide = np.dtype(f"{'i' if dt.kind == 'i' else 'u'}{bits * 2 // 8}")
+    return ((x.astype(wide) * y.astype(wide)) >> bits).astype(dt)
+  x, y = np.broadcast_arrays(x, y)
+  prod = (x.astype(object) * y.astype(object)) >> 64  # exact 128-bit product
+  return np.asarray(prod, dtype=object).astype(dt).reshape(x.shape)
+
+
+def _mulhi_lax(x, y):
+  """JAX's mulhi written with lax operations (its lowering for jaxlibs without
+  chlo.mulhi): a double-width product, or four 32-bit partial products for 64 bits."""
+  dt = x.dtype
+  bits = dt.itemsize * 8
+  signed = dt.kind == "i"
+  if bits < 64:
+    wide = np.dtype(f"{'i' if signed else 'u'}{bits * 2 // 8}")
+    prod = mul(convert_element_type(x, wide), convert_element_type(y, wide))
+    sh = shift_right_arithmetic if signed else shift_right_logical
+    return convert_element_type(sh(prod, _const(prod, bits)), dt)
+  u64 = np.dtype(np.uint64)
+  xu, yu = convert_element_type(x, u64), convert_element_type(y, u64)
+  mask, c32 = _const(xu, np.uint64(0xFFFFFFFF)), _const(xu, 32)
+  x_lo, x_hi = bitwise_and(xu, mask), shift_right_logical(xu, c32)
+  y_lo, y_hi = bitwise_and(yu, mask), shift_right_logical(yu, c32)
+  lo_lo, lo_hi, hi_lo, hi_hi = mul(x_lo, y_lo), mul(x_lo, y_hi), mul(x_hi, y_lo), mul(x_hi, y_hi)
+  cross = add(add(bitwise_and(lo_hi, mask), bitwise_and(hi_lo, mask)),
+              shift_right_logical(lo_lo, c32))
+  hi = add(hi_hi, add(shift_right_logical(lo_hi, c32),
+                      add(shift_right_logical(hi_lo, c32), shift_right_logical(cross, c32))))
+  hi = convert_element_type(hi, dt)
+  if signed:
+    c63 = _const(x, 63)
+    hi = add(hi, add(mul(shift_right_arithmetic(x, c63), y),
+                     mul(shift_right_arithmetic(y, c63), x)))
+  return hi
+
+
+def _mulhi_lower(ctx, x, y):
+  dt = x.aval.dtype
+  bits = dt.itemsize * 8
+  if bits == 64:
+    return mlir.lower_fun(_mulhi_lax)(ctx, x, y)
+  # (in HLO: lax would canonicalize the double-width type away with x64 off)
+  wide = np.dtype(f"{'i' if dt.kind == 'i' else 'u'}{bits * 2 // 8}")
+  prod = ctx.binary("multiply", ctx.convert(x, wide), ctx.convert(y, wide))
+  shift = "shift_right_arithmetic" if dt.kind == "i" else "shift_right_logical"
+  return ctx.convert(ctx.binary(shift, prod, ctx.full(bits, (), wide)), dt)
+
+
+mulhi_p = binop("mulhi", _mulhi_np, _int, lower=_mulhi_lower)
+ad.defjvp_zero(mulhi_p)
+mulhi = _bind2(mulhi_p)
+
+
+def _total_order_key_np(v):
+  """Signed integers ordered as XLA's TOTALORDER orders ``v``'s floats (-NaN < -inf <
+  ... < -0 < +0 < ... < inf < NaN); other dtypes unchanged."""
+  if v.dtype.kind != "f" and v.dtype != dtypes.bfloat16:
+    return v
+  it = np.dtype(f"i{v.dtype.itemsize}")
+  i = v.view(it)
+  return i ^ ((i >> (8 * v.dtype.itemsize - 1)) & np.iinfo(it).max).astype(it)
+
+
+def _total_order_key_hlo(ctx, v):
+  dt = v.aval.dtype
+  if dt.kind != "f" and dt != dtypes.bfloat16:
+    return v
+  it = np.dtype(f"i{dt.itemsize}")
+  i = ctx.op("stablehlo.bitcast_convert", [v], v.aval.update(dtype=it))
+  sign = ctx.binary("shift_right_arithmetic", i, ctx.full(8 * dt.itemsize - 1, (), it))
+  return ctx.binary("xor", i, ctx.binary("and", sign, ctx.full(np.iinfo(it).max, (), it)))
+
+
+def _total_order_np(npfn):
+  def fn(x, y):
+    if x.dtype.kind == "c":
+      kx = [_total_order_key_np(np.ascontiguousarray(p)) for p in (x.real, x.imag)]
+      ky = [_total_order_key_np(np.ascontiguousarray(p)) for p in (y.real, y.imag)]
+      return np.asarray(npfn(kx[0], ky[0]) & npfn(kx[1], ky[1]))
+    return np.asarray(npfn(_total_order_key_np(x), _total_order_key_np(y)))
+  return fn
+
+
+def _total_order_lower(direction):
+  def rule(ctx, x, y):
+    if x.aval.dtype.kind == "c":
+      rdt = _real_dtype(x.aval.dtype)
+      parts = [ctx.compare(direction,
+                           _total_order_key_hlo(ctx, ctx.unary(k, x, rdt)),
+                           _total_order_key_hlo(ctx, ctx.unary(k, y, rdt)))
+               for k in ("real", "imag")]
+      return ctx.binary("and", *parts)
+    return ctx.compare(direction, _total_order_key_hlo(ctx, x), _total_order_key_hlo(ctx, y))
+  return rule
+
+
+# eq_to / le_to / lt_to: comparisons in XLA's total order (-0.0 < 0.0, NaNs ordered).
+eq_to_p = binop("eq_to", _total_order_np(np.equal), _any, _bool_result,
+                lower=_total_order_lower("EQ"))
+le_to_p = binop("le_to", _total_order_np(np.less_equal), _ordered, _bool_result,
+                lower=_total_order_lower("LE"))
+lt_to_p = binop("lt_to", _total_order_np(np.less), _ordered, _bool_result,
+                lower=_total_order_lower("LT"))
+for _p in (eq_to_p, le_to_p, lt_to_p):
+  ad.defjvp_zero(_p)
+
+
+def _identity_primitive(name):
+  """A linear identity (copy_p, stage_p): every rule passes its operand through."""
+  p = Primitive(name)
+  p.def_impl(lambda x: ArrayImpl(np.array(x._value, copy=True), x.weak_type))
+  p.def_abstract_eval(lambda x: x)
+  ad.deflinear(p, lambda ct, x: [None if type(ct) is ad.Zero else p.bind(ct)])
+  p.batch = lambda vals, dims: (p.bind(vals[0]), dims[0])
+  p.lower = lambda ctx, x: x
+  return p
+
+
+copy_p = _identity_primitive("copy")
+stage_p = _identity_primitive("stage")
+
+
+def stage(x, /):
+  """Lifts a value into the current trace: the identity (JAX folds its stage_p away
+  for constants and its own trace's tracers, so no equation is staged)."""
+  return x if isinstance(x, Tracer) else _to_array(x)
+
+
+optimization_barrier_p = Primitive("optimization_barrier")
+optimization_barrier_p.multiple_results = True
+optimization_barrier_p.def_impl(lambda *xs: list(xs))
+optimization_barrier_p.def_abstract_eval(lambda *xs: list(xs))
+
+
+def _optimization_barrier_jvp(primals, tangents):
+  # two barriers (JAX: optimization_barrier(primals), optimization_barrier(tangents)),
+  # so that linearize keeps the primal one known
+  tangents = [ad.instantiate(t) for t in tangents]
+  return (optimization_barrier_p.bind(*primals), optimization_barrier_p.bind(*tangents))
+
+
+def _optimization_barrier_transpose(cts, *xs):
+  cts = [ad.zeros_like_aval(x.aval) if c is None or type(c) is ad.Zero else c
+         for c, x in zip(cts, xs)]
+  return optimization_barrier_p.bind(*cts)
+
+
+optimization_barrier_p.jvp = _optimization_barrier_jvp
+optimization_barrier_p.transpose = _optimization_barrier_transpose
+optimization_barrier_p.batch = lambda vals, dims: (optimization_barrier_p.bind(*vals),
+                                                   list(dims))
+optimization_barrier_p.lower = lambda ctx, *xs: ctx.op(
+    "stablehlo.optimization_barrier", xs, [x.aval for x in xs]) if xs else []
+
+
+def optimization_barrier(operand, /):
+  """Prevents the compiler from moving operations across the barrier (a pytree in, the
+  same pytree out)."""
+  flat, tree = tree_util.tree_flatten(operand)
+  flat = [_to_array(x) for x in flat]
+  return tree_util.tree_unflatten(tree, optimization_barrier_p.bind(*flat))
+
+
+dce_sink_p = Primitive("dce_sink")
+dce_sink_p.multiple_results = True
+dce_sink_p.def_impl(lambda x, **_: [])
+dce_sink_p.def_abstract_eval(lambda x, **_: [])
+dce_sink_p.jvp = lambda primals, tangents, **params: (dce_sink_p.bind(*primals, **params), [])
+dce_sink_p.transpose = lambda cts, x, **_: [None]
+dce_sink_p.batch = lambda vals, dims, **params: (dce_sink_p.bind(*vals, **params), [])
+dce_sink_p.lower = lambda ctx, x, **_: []
+
+
+def dce_sink(val, *, prevent_mlir_dce=False):
+  """Binds ``dce_sink`` on every leaf of ``val`` (a use that no output needs)."""
+  for x in tree_util.tree_leaves(val):
+    dce_sink_p.bind(_to_array(x), prevent_mlir_dce=prevent_mlir_dce)
+
+
+def empty(shape, dtype, *, out_sharding=None):
+  """An array of ``shape`` and ``dtype`` whose values are unspecified (zeros here, as
+  XLA's CPU backend gives)."""
+  return full(shape, 0, dtype)
+
+
+def collapse(operand, start_dimension, stop_dimension=None):
+  operand = _to_array(operand)
+  lo, hi, _ = builtins.slice(start_dimension, stop_dimension).indices(operand.ndim)
+  if hi < lo:
+    raise ValueError(f"Invalid dimension range passed to collapse: {operand.shape}"
+                     f"[{start_dimension}:{stop_dimension}]")
+  size = math.prod(operand.shape[lo:hi])
+  return reshape(operand, operand.shape[:lo] + (size,) + operand.shape[hi:])
+
+
+def broadcast_shapes(*shapes):
+  """The NumPy broadcast of ``shapes`` (JAX's errors)."""
+  if not shapes:
+    raise TypeError("broadcast_shapes() requires at least one positional argument")
+  shapes = [tuple(operator.index(d) for d in s) if isinstance(s, (tuple, list)) else s
+            for s in shapes]
+  for s in shapes:
+    if not isinstance(s, tuple):
+      raise TypeError(f"Shapes must be tuples of integers, got {shapes}.")
+  fst, *rst = shapes
+  if not rst:
+    return fst
+  ndim = builtins.max(len(s) for s in shapes)
+  padded = [(1,) * (ndim - len(s)) + s for s in shapes]
+  out = []
+  for ds in zip(*padded):
+    big = {d for d in ds if d != 1}
+    if len(big) > 1:
+      raise ValueError(f"Incompatible shapes for broadcasting: shapes={list(shapes)}")
+    out.append(big.pop() if big else 1)
+  return tuple(out)
+
+
+def broadcast_like(arr, like_arr):
+  arr = _to_array(arr)
+  shape = tuple(core.get_aval(like_arr).shape) if isinstance(like_arr, (Tracer, ArrayImpl)) \
+      else np.shape(like_arr)
+  shape = tuple(shape)
+  if arr.shape == shape:
+    return arr
+  return broadcast_in_dim(arr, shape, tuple(range(len(shape) - arr.ndim, len(shape))))
+
+
+def shape_as_value(shape):
+  """``shape`` as an int array (JAX: int32, int64 where a dimension needs it)."""
+  shape = tuple(shape)
+  dt = np.int64 if builtins.any(d > np.iinfo(np.int32).max for d in shape) else np.int32
+  if not shape:
+    return full((0,), np.array(0, dtype=dt))
+  return np.asarray(shape, dtype=dt)
+
+
+class Tolerance:
+  """Tolerances for computing unary functions: two at most of (atol, rtol) or (atol,
+  ulps). pyjax accepts the ``accuracy=`` argument's types; its kernels are fixed."""
+
+  def __init__(self, atol: float = 0.0, rtol: float = 0.0, ulps: int = 0):
+    if atol < 0.0 or rtol < 0.0 or ulps < 0.0:
+      raise ValueError('Tolerances must be non-negative.')
+    if atol == 0.0 and rtol == 0.0 and ulps == 0:
+      raise ValueError('At least one of atol, rtol, or ulps must be set.')
+    self.atol = atol
+    self.rtol = rtol
+    self.ulps = ulps
+
+
+class AccuracyMode(enum.Enum):
+  HIGHEST = 1
+  DEFAULT = 2
+
+
+# Tokens (create_token, after_all): XLA tokens order side effects. pyjax has no token
+# type: a token is an empty bool array (shape (0,)) that the identity-like primitives
+# pass along; under jit it lowers to an empty constant.
+_TOKEN_AVAL = ShapedArray((0,), np.dtype(np.bool_))
+
+
+def _token():
+  return ArrayImpl(np.zeros((0,), np.bool_), False)
+
+
+create_token_p = Primitive("create_token")
+create_token_p.def_impl(lambda *_: _token())
+create_token_p.def_abstract_eval(lambda *_: _TOKEN_AVAL)
+create_token_p.lower = lambda ctx, *_: ctx.constant(np.zeros((0,), np.bool_), _TOKEN_AVAL)
+create_token_p.batch = lambda vals, dims: (create_token_p.bind(*vals), None)
+ad.defjvp_zero(create_token_p)
+
+
+def create_token(_=None):
+  """A token with no preconditions for sequencing effects (experimental in JAX)."""
+  return create_token_p.bind()
+
+
+after_all_p = Primitive("after_all")
+after_all_p.def_impl(lambda *_: _token())
+after_all_p.def_abstract_eval(lambda *_: _TOKEN_AVAL)
+after_all_p.lower = lambda ctx, *_: ctx.constant(np.zeros((0,), np.bool_), _TOKEN_AVAL)
+after_all_p.batch = lambda vals, dims: (after_all_p.bind(*vals), None)
+ad.defjvp_zero(after_all_p)
+
+
+def after_all(*operands):
+  """Merges tokens (experimental in JAX)."""
+  return after_all_p.bind(*operands)

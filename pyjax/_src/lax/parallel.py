@@ -346,3 +346,163 @@ def pshuffle(x, axis_name, perm):
   if sorted(perm) != list(range(len(perm))):
     raise ValueError(f"`perm` does not represent a permutation: {perm}")
   return ppermute(x, axis_name, [(s, t) for t, s in enumerate(perm)])
+
+
+# ---------------------------------------------------------------- pswapaxes, pbroadcast, pcast
+
+
+def pswapaxes(x, axis_name, axis, *, axis_index_groups=None):
+  """Swaps the named axis with the unmapped axis ``axis`` (an all_to_all from ``axis``
+  to ``axis``)."""
+  return all_to_all(x, axis_name, axis, axis, axis_index_groups=axis_index_groups)
+
+
+pbroadcast_p = _axis_prim("pbroadcast")
+pbroadcast_p.def_abstract_eval(lambda x, *, axis_name, source: x)
+
+
+def _pbroadcast_named(name, size, vals, dims, /, *, axis_name, source):
+  if len(axis_name) != 1:
+    raise NotImplementedError("pbroadcast batcher only supports a single axis")
+  x = batching.bdim_at_front(vals[0], dims[0], size)
+  return lax.broadcast_in_dim(slicing.index_in_dim(x, source, 0, keepdims=False),
+                              core.get_aval(x).shape,
+                              tuple(range(1, core.get_aval(x).ndim))), 0
+
+
+def _pbroadcast_transpose(ct, x, *, axis_name, source):
+  # every member's cotangent flows back to the source
+  if type(ct) is ad.Zero:
+    return [None]
+  total = psum_p.bind(ct, axes=axis_name, axis_index_groups=None)
+  is_src = lax.eq(axis_index_p.bind(axis_name=axis_name), np.int32(source))
+  return [lax.select(lax.broadcast_in_dim(is_src, core.get_aval(ct).shape, ()), total,
+                     lax.full_like(total, 0))]
+
+
+pbroadcast_p.named_batch = _pbroadcast_named
+pbroadcast_p.batch = lambda vals, dims, **params: (pbroadcast_p.bind(vals[0], **params),
+                                                   dims[0])
+ad.deflinear(pbroadcast_p, _pbroadcast_transpose)
+
+
+def pbroadcast(x, axis_name, source):
+  """Every member of ``axis_name`` receives member ``source``'s ``x``."""
+  names = _single_name(axis_name, "pbroadcast")
+  n = axis_size(names[0])
+  if not 0 <= source < n:
+    raise AssertionError("collective broadcast doesn't fit in the axis size!")
+  return tree_util.tree_map(
+      lambda l: pbroadcast_p.bind(lax._to_array(l), axis_name=names, source=int(source)), x)
+
+
+_ALLOWED_PCAST_TO = {'unreduced', 'reduced', 'varying'}
+
+
+def pcast(x, axis_name, *, to):
+  """Casts ``x``'s varying-ness over ``axis_name`` (shard_map's type system). pyjax has
+  no varying types: after JAX's checks the values pass through."""
+  if isinstance(axis_name, (set, frozenset)):
+    raise TypeError(f"axis_name={axis_name} must be a tuple or a str. Got {axis_name}")
+  if not axis_name:
+    return x
+  if to not in _ALLOWED_PCAST_TO:
+    raise ValueError("Got unexpected `to` value. Allowed `to` values are:"
+                     f" {_ALLOWED_PCAST_TO}")
+  _names(axis_name)
+  return x
+
+
+def psend(x, axis_name, perm):
+  """Collective send (JAX runs it under shard_map on GPU only)."""
+  _names(axis_name)
+  raise NotImplementedError("psend is currently only implemented on GPU")
+
+
+def precv(token, out_shape, axis_name, perm):
+  """Collective receive (JAX runs it under shard_map on GPU only)."""
+  _names(axis_name)
+  raise NotImplementedError("precv is currently only implemented on GPU")
+
+
+# ---------------------------------------------------------------- ragged_all_to_all
+
+
+ragged_all_to_all_p = _axis_prim("ragged_all_to_all")
+
+
+def _ragged_all_to_all_abstract(operand, output, input_offsets, send_sizes, output_offsets,
+                                recv_sizes, *, axis_name, axis_index_groups):
+  if operand.shape[1:] != output.shape[1:]:
+    raise ValueError("ragged_all_to_all input and output shapes must be equal, except "
+                     "for the outermost dimension.")
+  for what, a in (("input_offsets", input_offsets), ("send_sizes", send_sizes),
+                  ("output_offsets", output_offsets), ("recv_sizes", recv_sizes)):
+    if a.dtype.kind not in "iu":
+      raise ValueError(f"ragged_all_to_all {what} must be integer type.")
+  for what, a in (("input_offsets", input_offsets), ("send_sizes", send_sizes),
+                  ("output_offsets", output_offsets), ("recv_sizes", recv_sizes)):
+    if a.ndim != 1 or a.shape[0] < 1:
+      raise ValueError(f"ragged_all_to_all {what} must be rank 1 with positive dimension "
+                       f"size, but got shape {a.shape}")
+  return output
+
+
+def _ragged_all_to_all_named(name, size, vals, dims, /, *, axis_name, axis_index_groups):
+  operand, output, io, ss, oo, _ = [batching.bdim_at_front(v, d, size)
+                                    for v, d in zip(vals, dims)]
+  op_shape = core.get_aval(operand).shape
+  out_shape = core.get_aval(output).shape
+  n, m = op_shape[1], out_shape[1]
+  rest = out_shape[2:]
+  idx_t = np.dtype(np.int32)
+  t = lax.broadcasted_iota(idx_t, (size, m), 1)  # (receiver r, output row t)
+  result = output
+  for s in range(size):  # sender s writes operand[s] rows into every receiver
+    row = lambda a: lax.convert_element_type(slicing.index_in_dim(a, s, 0, False), idx_t)
+    start = lax.broadcast_in_dim(row(oo), (size, m), (0,))
+    length = lax.broadcast_in_dim(row(ss), (size, m), (0,))
+    src = lax.add(lax.broadcast_in_dim(row(io), (size, m), (0,)), lax.sub(t, start))
+    mask = lax.bitwise_and(lax.ge(t, start), lax.lt(t, lax.add(start, length)))
+    src = lax.clamp(np.int32(0), src, np.int32(max(n - 1, 0)))
+    rows = slicing.index_in_dim(operand, s, 0, False)  # (n, *rest)
+    dn = slicing.GatherDimensionNumbers(tuple(range(2, 2 + len(rest))), (0,), (0,))
+    got = slicing.gather(rows, lax.reshape(src, (size, m, 1)), dn, (1, *rest),
+                         mode=slicing.GatherScatterMode.PROMISE_IN_BOUNDS)
+    full_mask = lax.broadcast_in_dim(mask, out_shape, (0, 1))
+    result = lax.select(full_mask, got, result)
+  return result, 0
+
+
+def _ragged_all_to_all_batch(vals, dims, **params):
+  size = batching.batch_size(vals, dims)
+  vals = [batching.bdim_at_front(v, d, size) for v, d in zip(vals, dims)]
+  outs = [ragged_all_to_all_p.bind(*(slicing.index_in_dim(v, i, 0, False) for v in vals),
+                                   **params) for i in range(size)]
+  return slicing.stack(outs), 0
+
+
+def _ragged_all_to_all_jvp(primals, tangents, **params):
+  out = ragged_all_to_all_p.bind(*primals, **params)
+  t_op, t_out = (ad.instantiate(t) if type(t) is not ad.Zero else
+                 lax.full_like(p, 0) for t, p in zip(tangents[:2], primals[:2]))
+  if type(tangents[0]) is ad.Zero and type(tangents[1]) is ad.Zero:
+    return out, ad.Zero(ad.tangent_aval(core.get_aval(out)))
+  return out, ragged_all_to_all_p.bind(t_op, t_out, *primals[2:], **params)
+
+
+ragged_all_to_all_p.def_abstract_eval(_ragged_all_to_all_abstract)
+ragged_all_to_all_p.named_batch = _ragged_all_to_all_named
+ragged_all_to_all_p.batch = _ragged_all_to_all_batch
+ragged_all_to_all_p.jvp = _ragged_all_to_all_jvp
+
+
+def ragged_all_to_all(operand, output, input_offsets, send_sizes, output_offsets,
+                      recv_sizes, *, axis_name, axis_index_groups=None):
+  """Member s sends ``operand[input_offsets[j]:][:send_sizes[j]]`` to member j, which
+  writes it into its ``output`` at row ``output_offsets[j]`` (the sender's)."""
+  _no_groups(axis_index_groups, "ragged_all_to_all")
+  names = _single_name(axis_name, "ragged_all_to_all")
+  args = [lax._to_array(a) for a in (operand, output, input_offsets, send_sizes,
+                                      output_offsets, recv_sizes)]
+  return ragged_all_to_all_p.bind(*args, axis_name=names, axis_index_groups=None)

@@ -1343,3 +1343,244 @@ def scatter_apply(operand, scatter_indices, func, dimension_numbers, *, update_s
 # whole, since the lower layers may not import lax.
 core.register_lax_ops(index_in_dim=index_in_dim, full=lax.full,
                       broadcast_in_dim=lax.broadcast_in_dim, transpose=lax.transpose)
+
+
+# ---------------------------------------------------------------- split, stack, unstack, tile
+# JAX 0.10.2's structural primitives: split (transposed by concatenate), stack and
+# unstack (each other's transposes), tile (transposed by a reshape and a sum).
+
+split_p = Primitive("split")
+split_p.multiple_results = True
+
+
+def _split_check(x: ShapedArray, *, sizes, axis):
+  if any(s < 0 for s in sizes):
+    raise ValueError(f"Sizes passed to split must be nonnegative, got {list(sizes)}")
+  if x.shape[axis] != sum(sizes):
+    raise ValueError(f"Sum of sizes {sum(sizes)} must be equal to dimension {axis} of the "
+                     f"operand shape {list(x.shape)}")
+  return [ShapedArray(x.shape[:axis] + (s,) + x.shape[axis + 1:], x.dtype, x.weak_type)
+          for s in sizes]
+
+
+def _split_impl(x, *, sizes, axis):
+  _split_check(x.aval, sizes=sizes, axis=axis)
+  v = np.asarray(x._value)
+  cuts = np.cumsum(sizes)[:-1] if sizes else []
+  parts = np.split(v, cuts, axis=axis) if sizes else []
+  return [ArrayImpl(np.ascontiguousarray(p), x.weak_type) for p in parts]
+
+
+def _split_transpose(cts, x, *, sizes, axis):
+  aval = x.aval
+  if all(c is None or type(c) is ad.Zero for c in cts):
+    return [None]
+  cts = [lax.full(a.shape, 0, a.dtype) if c is None or type(c) is ad.Zero else c
+         for c, a in zip(cts, _split_check(aval, sizes=sizes, axis=axis))]
+  return [concatenate(cts, axis)]
+
+
+def _split_lower(ctx, x, *, sizes, axis):
+  outs, start = [], 0
+  for a in ctx.avals_out:
+    outs.append(mlir.slice_axis(ctx, x, axis, start, start + a.shape[axis]))
+    start += a.shape[axis]
+  return outs
+
+
+def _split_batch(vals, dims, *, sizes, axis):
+  x, d = vals[0], dims[0]
+  ax = axis + (d <= axis)
+  return split_p.bind(x, sizes=sizes, axis=ax), [d] * len(sizes)
+
+
+split_p.def_impl(_split_impl)
+split_p.def_abstract_eval(_split_check)
+ad.deflinear(split_p, _split_transpose)
+split_p.lower = _split_lower
+split_p.batch = _split_batch
+
+
+def split(operand, sizes, axis=0):
+  operand = _to_array(operand)
+  return split_p.bind(operand, sizes=tuple(int(s) for s in sizes),
+                      axis=_canon_axis(axis, operand.ndim))
+
+
+stack_p = Primitive("stack")
+
+
+def _stack_check(*xs: ShapedArray, axis):
+  if not xs:
+    raise ValueError("stack expects at least one operand, got 0.")
+  if len({x.ndim for x in xs}) != 1:
+    raise ValueError("Cannot stack arrays with different numbers of dimensions: got "
+                     f"{', '.join(str(x.shape) for x in xs)}.")
+  if len({x.shape for x in xs}) != 1:
+    raise ValueError("All input arrays must have the same shape. Got "
+                     f"{', '.join(str(x.shape) for x in xs)}.")
+  _same_dtypes_check("stack", *xs)
+  shape = list(xs[0].shape)
+  shape.insert(axis, len(xs))
+  return ShapedArray(tuple(shape), xs[0].dtype, all(x.weak_type for x in xs))
+
+
+def _stack_impl(*xs, axis):
+  aval = _stack_check(*(x.aval for x in xs), axis=axis)
+  return ArrayImpl(np.stack([np.asarray(x._value) for x in xs], axis=axis), aval.weak_type)
+
+
+def _stack_transpose(ct, *xs, axis):
+  if type(ct) is ad.Zero:
+    return [None] * len(xs)
+  return unstack_p.bind(ct, axis=axis)
+
+
+def _stack_lower(ctx, *xs, axis):
+  out = ctx.aval_out
+  one = out.shape[:axis] + (1,) + out.shape[axis + 1:]
+  parts = [mlir.reshape(ctx, x, one) for x in xs]
+  if len(parts) == 1:
+    return mlir.reshape(ctx, parts[0], out.shape)
+  return ctx.op("stablehlo.concatenate", parts, out, f"dimension = {axis} : i64")
+
+
+def _stack_batch(vals, dims, *, axis):
+  size = batching.batch_size(vals, dims)
+  xs = [batching.bdim_at_front(x, d, size) for x, d in zip(vals, dims)]
+  return stack_p.bind(*xs, axis=axis + 1), 0
+
+
+stack_p.def_impl(_stack_impl)
+stack_p.def_abstract_eval(_stack_check)
+ad.deflinear(stack_p, _stack_transpose)
+stack_p.lower = _stack_lower
+stack_p.batch = _stack_batch
+
+
+def stack(operands, axis=0):
+  arrays = [_to_array(op) for op in operands]
+  if not arrays:  # (JAX reads arrays[0])
+    raise IndexError("list index out of range")
+  return stack_p.bind(*arrays, axis=_canon_axis(axis, arrays[0].ndim + 1))
+
+
+unstack_p = Primitive("unstack")
+unstack_p.multiple_results = True
+
+
+def _unstack_check(x: ShapedArray, *, axis):
+  if x.ndim == 0:
+    raise ValueError("unstack requires arrays with rank > 0, however a scalar array of "
+                     f"shape {x.shape} was passed.")
+  shape = x.shape[:axis] + x.shape[axis + 1:]
+  return [ShapedArray(shape, x.dtype, x.weak_type)] * x.shape[axis]
+
+
+def _unstack_impl(x, *, axis):
+  _unstack_check(x.aval, axis=axis)
+  v = np.asarray(x._value)
+  return [ArrayImpl(np.ascontiguousarray(np.take(v, i, axis=axis)), x.weak_type)
+          for i in range(v.shape[axis])]
+
+
+def _unstack_transpose(cts, x, *, axis):
+  if all(c is None or type(c) is ad.Zero for c in cts):
+    return [None]
+  aval = x.aval
+  shape = aval.shape[:axis] + aval.shape[axis + 1:]
+  cts = [lax.full(shape, 0, aval.dtype) if c is None or type(c) is ad.Zero else c
+         for c in cts]
+  return [stack_p.bind(*cts, axis=axis)]
+
+
+def _unstack_lower(ctx, x, *, axis):
+  return [mlir.reshape(ctx, mlir.slice_axis(ctx, x, axis, i, i + 1), a.shape)
+          for i, a in enumerate(ctx.avals_out)]
+
+
+def _unstack_batch(vals, dims, *, axis):
+  x, d = vals[0], dims[0]
+  ax, od = (axis, d - 1) if axis < d else (axis + 1, d)
+  outs = unstack_p.bind(x, axis=ax)
+  return outs, [od] * len(outs)
+
+
+unstack_p.def_impl(_unstack_impl)
+unstack_p.def_abstract_eval(_unstack_check)
+ad.deflinear(unstack_p, _unstack_transpose)
+unstack_p.lower = _unstack_lower
+unstack_p.batch = _unstack_batch
+
+
+def unstack(x, axis=0):
+  x = _to_array(x)
+  return tuple(unstack_p.bind(x, axis=_canon_axis(axis, x.ndim)))
+
+
+tile_p = Primitive("tile")
+
+
+def _tile_check(x: ShapedArray, *, reps):
+  if x.ndim != len(reps):
+    raise TypeError(f"reps length must be equal to the ndim of x, got len(reps)={len(reps)} "
+                    f"and x.ndim={x.ndim}.")
+  return x.update(shape=tuple(int(d) * int(r) for d, r in zip(x.shape, reps)))
+
+
+def _tile_impl(x, *, reps):
+  _tile_check(x.aval, reps=reps)
+  return ArrayImpl(np.tile(np.asarray(x._value), reps) if reps else np.asarray(x._value),
+                   x.weak_type)
+
+
+def _tile_transpose(ct, x, *, reps):
+  if type(ct) is ad.Zero:
+    return [None]
+  shape = x.aval.shape
+  ct = lax.reshape(ct, tuple(k for pair in zip(reps, shape) for k in pair))
+  return [lax.reduce_sum(ct, tuple(2 * i for i in range(len(shape))))]
+
+
+def _tile_lower(ctx, x, *, reps):
+  shape = x.aval.shape
+  expand = tuple(j for i in shape for j in (1, i))
+  y = mlir.reshape(ctx, x, expand)
+  big = tuple(k for pair in zip(reps, shape) for k in pair)
+  y = ctx.op("stablehlo.broadcast_in_dim", [y], y.aval.update(shape=big),
+             f"broadcast_dimensions = {mlir._i64_array(range(len(big)))}")
+  return mlir.reshape(ctx, y, ctx.aval_out.shape)
+
+
+def _tile_batch(vals, dims, *, reps):
+  r = list(reps)
+  r.insert(dims[0], 1)
+  return tile_p.bind(vals[0], reps=tuple(r)), dims[0]
+
+
+tile_p.def_impl(_tile_impl)
+tile_p.def_abstract_eval(_tile_check)
+ad.deflinear(tile_p, _tile_transpose)
+tile_p.lower = _tile_lower
+tile_p.batch = _tile_batch
+
+
+def tile(operand, reps):
+  return tile_p.bind(_to_array(operand), reps=tuple(int(r) for r in reps))
+
+
+def index_take(src, idxs, axes):
+  """JAX's lax.index_take: ``src`` gathered at the index arrays ``idxs`` (one per axis
+  of ``axes``, taken modulo that axis' size)."""
+  src = _to_array(src)
+  indices = concatenate([lax.expand_dims(_to_array(i), (1,)) for i in idxs], 1)
+  max_idx = lax.expand_dims(np.array([src.shape[ax] for ax in axes]),
+                            tuple(range(indices.ndim - 1)))
+  indices = indices % max_idx
+  slice_sizes = list(src.shape)
+  for ax in axes:
+    slice_sizes[ax] = 1
+  offset_dims = tuple(range(1, src.ndim - indices.shape[1] + 1))
+  dnums = GatherDimensionNumbers(offset_dims=offset_dims, collapsed_slice_dims=tuple(axes),
+                                 start_index_map=tuple(axes))
+  return gather(src, indices, dimension_numbers=dnums, slice_sizes=tuple(slice_sizes))

@@ -1,5 +1,7 @@
-"""sort, one block with all its rules, and the lax functions sort and sort_key_val."""
+"""sort and top_k, one block each with all its rules, and their lax functions."""
 from __future__ import annotations
+
+import operator
 
 import numpy as np
 
@@ -8,9 +10,11 @@ from pyjax._src.array import ArrayImpl
 from pyjax._src.core import Primitive, ShapedArray
 from pyjax._src.interpreters import ad, batching
 from pyjax._src.lax import slicing
-from pyjax._src.lax.lax import (_canon_axis, add_p, broadcast_in_dim_p, broadcasted_iota,
-                                lt_p, reshape, select_n_p)
-from pyjax._src.lax.utils import _real_dtype, _to_array
+from pyjax._src.lax.lax import (_canon_axis, _const, add_p, bitcast_convert_type, bitwise_and,
+                                bitwise_not, bitwise_xor, broadcast_in_dim_p,
+                                broadcasted_iota, convert_element_type, lt_p, reshape,
+                                select_n_p, shift_right_arithmetic)
+from pyjax._src.lax.utils import _real_dtype, _to_array, lower_lax as _lower_lax
 
 
 sort_p = Primitive("sort")
@@ -68,22 +72,23 @@ def _sort_jvp(primals, tangents, *, dimension, is_stable, num_keys):
 
 
 def _take_along_axis(t, perm, axis):
-  """``t`` reordered by ``perm`` (int32, t's shape) along ``axis``: the gather, with
-  the same operations, that ``jnp.take_along_axis(t, perm, axis)`` binds."""
-  shape = t.shape
+  """``t`` reordered by ``perm`` (int32, t's shape but along ``axis``) along ``axis``: the
+  gather, with the same operations, that ``jnp.take_along_axis(t, perm, axis)`` binds."""
+  shape, ishape = t.shape, perm.shape
   cols = []
   for d, n in enumerate(shape):
     if d == axis:  # normalized as a possibly negative index: perm < 0 ? perm + n : perm
       i = select_n_p.bind(lt_p.bind(perm, ArrayImpl(np.asarray(0, np.int32)[()], True)),
                           perm, add_p.bind(perm, ArrayImpl(np.asarray(n, np.int32)[()])))
-    else:  # arange(n) along d, broadcast to shape
-      i = ArrayImpl(np.arange(n, dtype=np.int32).reshape([n if k == d else 1
+    else:  # arange along d, broadcast to perm's shape
+      m = ishape[d]
+      i = ArrayImpl(np.arange(m, dtype=np.int32).reshape([m if k == d else 1
                                                            for k in range(len(shape))]))
-      keep = tuple(k for k, m in enumerate(i.shape) if m == shape[k])
+      keep = tuple(k for k, c in enumerate(i.shape) if c == ishape[k])
       if len(keep) != len(shape):
         i = broadcast_in_dim_p.bind(reshape(i, tuple(i.shape[k] for k in keep)),
-                                    shape=shape, broadcast_dimensions=keep, sharding=None)
-    cols.append(broadcast_in_dim_p.bind(i, shape=(*shape, 1), broadcast_dimensions=tuple(
+                                    shape=ishape, broadcast_dimensions=keep, sharding=None)
+    cols.append(broadcast_in_dim_p.bind(i, shape=(*ishape, 1), broadcast_dimensions=tuple(
         range(len(shape))), sharding=None))
   indices = cols[0] if len(cols) == 1 else slicing.concatenate_p.bind(*cols, dimension=len(shape))
   dims = tuple(range(len(shape)))
@@ -195,3 +200,88 @@ def sort(operand, dimension=-1, is_stable=True, num_keys=1):
 def sort_key_val(keys, values, dimension=-1, is_stable=True):
   k, v = sort((keys, values), dimension, is_stable, num_keys=1)
   return k, v
+
+
+# ---------------------------------------------------------------- top_k
+# The k largest along ``axis`` in XLA's total order (NaN > inf > ... > 0.0 > -0.0 >
+# ... > -NaN), ties by index: one stable sort of the order's integer key, inverted,
+# carrying the values and an iota. Eager and jit run the same lax function.
+
+
+def _descending_key(x):
+  """An integer (or bool-as-uint8) key whose ascending order is ``x``'s descending total
+  order."""
+  dt = x.dtype
+  if dt == np.bool_:
+    x = convert_element_type(x, np.uint8)
+  elif dt.kind == "f" or dt == dtypes.bfloat16:
+    it = np.dtype(f"i{dt.itemsize}")
+    i = bitcast_convert_type(x, it)
+    sign = shift_right_arithmetic(i, _const(i, 8 * dt.itemsize - 1))
+    x = bitwise_xor(i, bitwise_and(sign, _const(i, np.iinfo(it).max)))
+  return bitwise_not(x)
+
+
+def _top_k_lax(x, *, k, axis):
+  iota_ = broadcasted_iota(np.int32, x.shape, axis)
+  _, vals, idx = sort_p.bind(_descending_key(x), x, iota_, dimension=axis, is_stable=True,
+                             num_keys=1)
+  return [slicing.slice_in_dim(vals, 0, k, axis=axis),
+          slicing.slice_in_dim(idx, 0, k, axis=axis)]
+
+
+top_k_p = Primitive("top_k")
+top_k_p.multiple_results = True
+
+
+def _top_k_check(x: ShapedArray, *, k, axis):
+  if x.dtype.kind == "c":
+    raise ValueError("top_k is not compatible with complex inputs.")
+  if k < 0:
+    raise ValueError(f"k argument to top_k must be nonnegative, got {k}")
+  if x.ndim == 0:
+    raise TypeError(f"top_k operand must have >= 1 dimension, got {x.shape}")
+  if not 0 <= axis < x.ndim:
+    raise ValueError(f"axis argument out of range: axis={axis} for operand.shape={x.shape}")
+  shape = list(x.shape)
+  if shape[axis] < k:
+    raise ValueError("k argument to top_k must be no larger than size along axis;"
+                     f" got k={k} with shape={shape} and axis={axis}")
+  shape[axis] = k
+  return [ShapedArray(tuple(shape), x.dtype, x.weak_type),
+          ShapedArray(tuple(shape), np.dtype(np.int32))]
+
+
+def _top_k_impl(x, *, k, axis):
+  _top_k_check(x.aval, k=k, axis=axis)
+  return _top_k_lax(x, k=k, axis=axis)
+
+
+def _top_k_jvp(primals, tangents, *, k, axis):
+  x, = primals
+  t, = tangents
+  vals, idx = top_k_p.bind(x, k=k, axis=axis)
+  tout = _take_along_axis(t, idx, axis) if type(t) is not ad.Zero else \
+      ad.Zero(ad.tangent_aval(vals.aval))
+  return [vals, idx], [tout, ad.Zero(ad.tangent_aval(idx.aval))]
+
+
+def _top_k_batch(vals, dims, *, k, axis):
+  x, d = vals[0], dims[0]
+  return top_k_p.bind(x, k=k, axis=axis + (d <= axis)), [d, d]
+
+
+top_k_p.def_impl(_top_k_impl)
+top_k_p.def_abstract_eval(_top_k_check)
+top_k_p.jvp = _top_k_jvp
+top_k_p.batch = _top_k_batch
+top_k_p.lower = _lower_lax(_top_k_lax)
+
+
+def top_k(operand, k, *, axis=-1):
+  """The ``k`` largest entries along ``axis`` and their int32 indices, largest first."""
+  operand = _to_array(operand)
+  if operand.ndim == 0:
+    raise ValueError(f"axis {axis} is out of bounds for array of dimension 0")
+  k = operator.index(k)
+  return top_k_p.bind(operand, k=k, axis=_canon_axis(axis, operand.ndim))

@@ -8,10 +8,11 @@ import warnings
 
 import numpy as np
 
-from pyjax._src import dtypes
+from pyjax._src import core, dtypes
 from pyjax._src.array import ArrayImpl, asarray_value, from_python_scalar
 from pyjax._src.core import Primitive, ShapedArray, Tracer
 from pyjax._src.interpreters import batching
+from pyjax._src.interpreters import partial_eval as pe
 
 # NumPy reports floating-point exceptions (overflow, divide by zero, invalid) as
 # RuntimeWarnings; JAX does not. Silence them for NumPy calls made from our
@@ -217,3 +218,15 @@ def _real_dtype(dt):
 
 def _complex_dtype(dt):
   return np.dtype(np.complex128) if dt == np.float64 else np.dtype(np.complex64)
+
+
+def lower_lax(fun):
+  """A lowering rule from ``fun(*operands, **params) -> list``, written with lax
+  operations: traced on the operands' avals and lowered in place."""
+  def rule(ctx, *xs, **params):
+    jaxpr, consts = pe.trace_to_jaxpr(lambda *a: list(fun(*a, **params)),
+                                      [x.aval.update(weak_type=False) for x in xs])
+    cs = [ctx.constant(np.asarray(c._value if isinstance(c, ArrayImpl) else c),
+                       core.get_aval(c)) for c in consts]
+    return ctx.lower_jaxpr(jaxpr, cs, xs)
+  return rule

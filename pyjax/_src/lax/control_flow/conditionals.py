@@ -16,7 +16,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from pyjax._src import core, dtypes, tree_util
+from pyjax._src import core, devices, dtypes, tree_util
 from pyjax._src.array import ArrayImpl, asarray_value
 from pyjax._src.config import config
 from pyjax._src.core import ClosedJaxpr, Jaxpr, Primitive, ShapedArray, Tracer, Var
@@ -486,3 +486,37 @@ def switch(index, branches: Sequence[Callable], *operands, operand=_NO_OPERAND):
     index = ArrayImpl(np.int32(np.clip(_concrete_value(index), 0, n - 1)), False)
   return _bind_branches("switch", index, branches,
                         ("branch 0",) + tuple(f"branch{i}" for i in range(1, n)), operands)
+
+
+def platform_dependent(*args, default=None, **per_platform):
+  """``per_platform[platform](*args)`` for the platform pyjax runs on ('cpu', or 'cuda'
+  with a GPU), else ``default(*args)``. pyjax picks the branch when tracing (JAX stages
+  a ``platform_index`` and a cond over the branches, lowered for each platform)."""
+  branches = []
+  for pname, pbranch in per_platform.items():
+    if not callable(pbranch):
+      raise TypeError(f"lax.platform_dependent: the '{pname}' branch must be a callable.")
+    if pname == "gpu":
+      raise ValueError("Use 'cuda' or 'rocm' for lax.platform_dependent.")
+    for ps, b in branches:
+      if b == pbranch:
+        ps.append(pname)
+        break
+    else:
+      branches.append(([pname], pbranch))
+  platforms = tuple(tuple(ps) for ps, _ in branches)
+  if default is not None:
+    if not callable(default):
+      raise TypeError("lax.platform_dependent: the 'default' branch must be a callable.")
+    branches.append((None, default))
+    platforms = platforms + (None,)
+  platform = "cuda" if devices.default_backend() == "gpu" else "cpu"
+  for ps, b in branches:
+    if ps is None or platform in ps:
+      return b(*args)
+  staged = not isinstance(core.trace_ctx.trace, core.EvalTrace)
+  if staged and len(branches) == 1:  # JAX: a one-branch switch is its branch
+    return branches[0][1](*args)
+  raise NotImplementedError(f"MLIR translation rule for primitive "
+                            f"'platform_index(platforms={platforms})' not found for "
+                            f"platform {platform}")
