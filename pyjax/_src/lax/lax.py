@@ -1142,8 +1142,18 @@ def _rev_impl(x, *, dimensions):
 rev_p.def_impl(_rev_impl)
 rev_p.def_abstract_eval(_rev_check)
 ad.deflinear(rev_p, lambda ct, x, *, dimensions: [rev_p.bind(ct, dimensions=dimensions)])
-rev_p.lower = lambda ctx, x, *, dimensions: ctx.op(
-    "stablehlo.reverse", [x], x.aval, f"dimensions = {mlir._i64_array(dimensions)}")
+def _rev_lower(ctx, x, *, dimensions):
+  dt = x.aval.dtype
+  attrs = f"dimensions = {mlir._i64_array(dimensions)}"
+  if dt.kind != "u":
+    return ctx.op("stablehlo.reverse", [x], x.aval, attrs)
+  # IREE cannot compile a reverse of unsigned integers: reverse their signed bits
+  s = ctx.op("stablehlo.bitcast_convert", [x], x.aval.update(dtype=np.dtype(f"i{dt.itemsize}")))
+  s = ctx.op("stablehlo.reverse", [s], s.aval, attrs)
+  return ctx.op("stablehlo.bitcast_convert", [s], x.aval)
+
+
+rev_p.lower = _rev_lower
 
 
 def _rev_batch(vals, dims, *, dimensions):

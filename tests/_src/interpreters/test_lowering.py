@@ -191,6 +191,10 @@ def test_shape_ops(rng):
       (lax.transpose_p, [b], {"permutation": (2, 0, 1)}),
       (lax.squeeze_p, [rand((1, 3, 1), np.int8, rng)], {"dimensions": (0, 2)}),
       (lax.rev_p, [i8], {"dimensions": (0, 2)}),
+      # IREE cannot reverse unsigned integers: the lowering reverses their signed bits
+      (lax.rev_p, [rand((2, 3, 4), np.uint8, rng)], {"dimensions": (1,)}),
+      (lax.rev_p, [rand((2, 3, 4), np.uint16, rng)], {"dimensions": (0, 2)}),
+      (lax.rev_p, [rand((2, 3, 4), np.uint32, rng)], {"dimensions": (2,)}),
       (lax.concatenate_p, [x, x], {"dimension": 1}),
       (lax.pad_p, [x, np.float32(-1)], {"padding_config": ((1, 2, 0), (-1, 1, 2), (0, 0, 1))}),
       (lax.pad_p, [b, np.bool_(True)], {"padding_config": ((0, 1, 1), (1, 0, 0), (0, 0, 0))}),
