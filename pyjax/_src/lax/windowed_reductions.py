@@ -226,12 +226,13 @@ def _np_window_reduce(kind):
     if kind == "sum" and dt in _HALF:
       v = v.astype(np.float32)
     view = _window_view(v, _identity(kind, v.dtype), **win)
-    axes = tuple(range(v.ndim, 2 * v.ndim))
-    if view.size == 0:
-      out = np.full(view.shape[:v.ndim], _identity(kind, v.dtype), v.dtype)
-    else:
-      out = ufunc.reduce(view, axis=axes) if axes else view
-    return np.asarray(out).astype(dt, copy=False)
+    nd = v.ndim
+    out = np.full(view.shape[:nd], _identity(kind, v.dtype), v.dtype)
+    if out.size:
+      # one pass per window element over the output (in window order, as XLA folds)
+      for off in np.ndindex(*view.shape[nd:]):
+        ufunc(out, view[(Ellipsis, *off)], out=out)
+    return out.astype(dt, copy=False)
   return fn
 
 
@@ -256,13 +257,44 @@ def _rw_lower(kind):
     init = ctx.constant(_identity(kind, cdt), ShapedArray((), cdt))
     op = {"sum": "add", "max": "max", "min": "min"}[kind]
     out_aval = ShapedArray(ctx.aval_out.shape, cdt)
-    out, = _emit_reduce_window(ctx, [x], [init], [out_aval],
-                               lambda b, a, c: [mlir.scalar_op(b, op, a, c)], **win)
+    if math.prod(win["window_dimensions"]) <= _SLICE_WINDOW and out_aval.size:
+      out = _slices_reduce(ctx, x, init, op, out_aval, **win)
+    else:
+      out, = _emit_reduce_window(ctx, [x], [init], [out_aval],
+                                 lambda b, a, c: [mlir.scalar_op(b, op, a, c)], **win)
     if dt.kind == "u":
       out = ctx.op("stablehlo.bitcast_convert", [out], out.aval.update(dtype=dt))
       return ctx.binary("xor", out, flip) if flip is not None else out
     return ctx.convert(out, dt) if wide else out
   return rule
+
+
+# Windows of up to this many elements reduce as that many strided slices of the padded
+# operand folded elementwise (one fused dispatch): IREE's reduce_window of a padded
+# operand ran 2.7x slower than XLA's (3x3 stride-2 max pool).
+_SLICE_WINDOW = 16
+
+
+def _slices_reduce(b, x, init, op, out_aval, *, window_dimensions, window_strides,
+                   padding, base_dilation, window_dilation):
+  nd = len(window_dimensions)
+  if any(lo or hi for lo, hi in padding) or any(d != 1 for d in base_dilation):
+    shape = tuple(lo + hi + (0 if n == 0 else (n - 1) * d + 1)
+                  for n, (lo, hi), d in zip(x.aval.shape, padding, base_dilation))
+    x = b.op("stablehlo.pad", [x, init], x.aval.update(shape=shape),
+             f"edge_padding_low = {mlir._i64_array([lo for lo, _ in padding])}, "
+             f"edge_padding_high = {mlir._i64_array([hi for _, hi in padding])}, "
+             f"interior_padding = {mlir._i64_array([d - 1 for d in base_dilation])}")
+  out = None
+  for off in np.ndindex(*window_dimensions):
+    start = [o * d for o, d in zip(off, window_dilation)]
+    limit = [st + (n - 1) * s + 1 for st, n, s in zip(start, out_aval.shape, window_strides)]
+    v = b.op("stablehlo.slice", [x], out_aval,
+             f"start_indices = {mlir._i64_array(start)}, limit_indices = "
+             f"{mlir._i64_array(limit)}, strides = {mlir._i64_array(window_strides)}")
+    out = v if out is None else mlir.scalar_op(b, op, out, v)
+  del nd
+  return out
 
 
 def _insert_window_dim(win, bdim):
