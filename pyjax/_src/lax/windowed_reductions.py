@@ -484,7 +484,7 @@ ad.defjvp(reduce_window_min_p, _chooser_jvp(lax.le_p))
 def _select_and_gather_add(tangents, operand, select_prim, window_dimensions,
                            window_strides, padding, base_dilation, window_dilation):
   return select_and_gather_add_p.bind(
-      tangents, operand, select_prim=select_prim,
+      _to_array(tangents), _to_array(operand), select_prim=select_prim,
       window_dimensions=tuple(window_dimensions), window_strides=tuple(window_strides),
       padding=tuple(padding), base_dilation=tuple(base_dilation),
       window_dilation=tuple(window_dilation))
@@ -593,13 +593,16 @@ def _window_slice(a, offset, window_strides, out_shape):
 
 
 def _scatter_by_slices(operand, source, init_value, select_fn, scatter_fn,
-                       window_dimensions, window_strides, padding, ident=None):
+                       window_dimensions, window_strides, padding, ident=None,
+                       scatter_jaxpr=None):
   """select_and_scatter written with strided slices and pads (IREE cannot compile
   ``stablehlo.select_and_scatter``): each window's selected offset is found by folding
   the window's K strided slices of the padded operand in order (XLA's rule: the first
   element, replaced by a later one the select rejects it for; padding never selected),
   then each offset's chosen source values are placed back with an interior-padded pad
-  (non-overlapping windows: interleaved by a reshape) and combined by ``scatter_fn``.
+  (non-overlapping windows: interleaved by a reshape) and added; a general
+  ``scatter_jaxpr`` goes through one scatter of the selected positions instead (a chain
+  of K pads and selects took IREE seconds to compile).
   ``ident``: the select's identity, used to pad instead of tracking validity."""
   nd = operand.ndim
   out_shape = source.shape
@@ -651,6 +654,30 @@ def _scatter_by_slices(operand, source, init_value, select_fn, scatter_fn,
     else:
       acc = lax.full(padded_shape, 0, source.dtype) if init_value is None else \
           lax.broadcast_in_dim(init_value, padded_shape, ())
+      if scatter_jaxpr is not None:
+        # a general scatter computation: one scatter of the windows' selected flat
+        # positions, in window order (as XLA applies them)
+        size = math.prod(padded_shape)
+        idx = lax.full(out_shape, 0, np.int32)
+        step = 1
+        for d in reversed(range(nd)):
+          inner = math.prod(window_dimensions[d + 1:])
+          w = lax.rem(lax.div(sel_k, lax.full(out_shape, inner, np.int32)),
+                      lax.full(out_shape, window_dimensions[d], np.int32))
+          pos = lax.add(lax.mul(lax.broadcasted_iota(np.int32, out_shape, d),
+                                lax.full(out_shape, window_strides[d], np.int32)), w)
+          idx = lax.add(idx, lax.mul(pos, lax.full(out_shape, step, np.int32)))
+          step *= padded_shape[d]
+        if have is not None:  # windows wholly in the padding select nothing
+          idx = lax.select(have, idx, lax.full(out_shape, size, np.int32))
+        m = math.prod(out_shape)
+        dn = slicing.ScatterDimensionNumbers((), (0,), (0,))
+        acc = slicing._scatter_bind(
+            slicing.scatter_p, lax.reshape(acc, (size,)), lax.reshape(idx, (m, 1)),
+            lax.reshape(source, (m,)), dn, False, False, slicing.GatherScatterMode.FILL_OR_DROP,
+            scatter_jaxpr.jaxpr, scatter_jaxpr.consts)
+        acc = lax.reshape(acc, padded_shape)
+        offsets = []
       for c, off in zip(chosen, offsets):
         cfg = [(o, p_ - o - (n - 1) * s - 1, s - 1) for o, p_, n, s in
                zip(off, padded_shape, out_shape, window_strides)]
@@ -699,7 +726,7 @@ select_and_scatter_add_p.lower = _ssa_lower
 def _select_and_scatter_add(source, operand, select_prim, window_dimensions,
                             window_strides, padding):
   return select_and_scatter_add_p.bind(
-      source, operand, select_prim=select_prim, window_dimensions=tuple(window_dimensions),
+      _to_array(source), _to_array(operand), select_prim=select_prim, window_dimensions=tuple(window_dimensions),
       window_strides=tuple(window_strides), padding=tuple(padding))
 
 
@@ -787,7 +814,7 @@ def _sas_fun(operand, source, init_value, *, select_jaxpr, select_consts, scatte
 
   return _scatter_by_slices(operand, source, init_value, elementwise(select),
                             elementwise(scatter), window_dimensions, window_strides,
-                            padding)
+                            padding, scatter_jaxpr=scatter)
 
 
 def _sas_lower(ctx, operand, source, init_value, **params):
@@ -810,6 +837,7 @@ def _reduction_jaxpr(computation, aval):
 
 def _select_and_scatter(operand, select, window_dimensions, window_strides, padding,
                         source, init_value, scatter):
+  operand, source, init_value = map(_to_array, (operand, source, init_value))
   aval = ShapedArray((), core.get_aval(init_value).dtype)
   sj, sc = _reduction_jaxpr(select, aval)
   tj, tc = _reduction_jaxpr(scatter, aval)
