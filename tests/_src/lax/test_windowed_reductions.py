@@ -355,3 +355,14 @@ def test_select_and_scatter_vs_jax():
     check_close(run(pwr, plax, pnp), ref, rtol=1e-6, err_msg=str(wd))
     if wd == (1, 3, 3):  # jit: one case (IREE takes seconds over the generic form)
       check_close(pyjax.jit(lambda: run(pwr, plax, pnp))(), ref, rtol=1e-6, err_msg=str(wd))
+
+
+def test_jaxpr_text_matches_jax():
+  from tests.util import norm_jaxpr
+  x = np.ones((4, 4), np.float32)
+  for f in (lambda lax: lambda x: lax.reduce_window(x, -np.inf, lax.max, (2, 2), (1, 1), "SAME"),
+            lambda lax: lambda x: lax.reduce_window(x, 1., lax.mul, (2, 2), (1, 1), "VALID"),
+            lambda lax: lambda x: lax.reduce_window(x, 0., lax.add, (2, 1), (1, 1), "VALID",
+                                                    (2, 1), (1, 1))):
+    assert norm_jaxpr(str(pyjax.make_jaxpr(f(plax))(x))) == \
+        norm_jaxpr(str(jax.make_jaxpr(f(jlax))(x)))
