@@ -29,6 +29,10 @@ from pyjax._src.lax.reductions import (
     reduce_min, reduce_or, reduce_prod, reduce_xor, argmax_p, argmin_p, cumlogsumexp_p,
     cummax_p, cummin_p, cumprod_p, cumsum_p, reduce_and_p, reduce_max_p, reduce_min_p,
     reduce_or_p, reduce_prod_p, reduce_xor_p)
+from pyjax._src.lax.windowed_reductions import (
+    padtype_to_pads, reduce, reduce_p, reduce_window, reduce_window_max_p,
+    reduce_window_min_p, reduce_window_p, reduce_window_shape_tuple, reduce_window_sum_p,
+    select_and_gather_add_p, select_and_scatter_add_p, select_and_scatter_p)
 from pyjax._src.lax.dot import (
     dot, dot_general, Precision, dot_general_p)
 from pyjax._src.lax.fft import FftType, fft, fft_p
@@ -100,18 +104,18 @@ __all__ = [
     'integer_pow_p', 'iota', 'iota_p', 'is_finite', 'is_finite_p', 'le', 'le_p', 'lgamma',
     'lgamma_p', 'linalg', 'log', 'log1p', 'log1p_p', 'log_p', 'logistic', 'logistic_p',
     'lt', 'lt_p', 'map', 'max', 'max_p', 'min', 'min_p', 'mul', 'mul_p', 'ne', 'ne_p',
-    'neg', 'neg_p', 'nextafter', 'nextafter_p', 'not_p', 'or_p', 'pad', 'pad_p', 'pmax',
+    'neg', 'neg_p', 'nextafter', 'nextafter_p', 'not_p', 'or_p', 'pad', 'pad_p', 'padtype_to_pads', 'pmax',
     'pmax_p', 'pmean', 'pmin', 'pmin_p', 'polygamma', 'population_count',
     'population_count_p', 'pow', 'pow_p', 'ppermute', 'ppermute_p', 'pshuffle', 'psum',
-    'psum_p', 'psum_scatter', 'random_gamma_grad', 'real', 'real_p', 'reciprocal',
+    'psum_p', 'psum_scatter', 'random_gamma_grad', 'real', 'real_p', 'reciprocal', 'reduce',
     'reduce_and', 'reduce_and_p', 'reduce_max', 'reduce_max_p', 'reduce_min',
-    'reduce_min_p', 'reduce_or', 'reduce_or_p', 'reduce_precision', 'reduce_precision_p',
-    'reduce_prod', 'reduce_prod_p', 'reduce_scatter_p', 'reduce_sum', 'reduce_sum_p',
+    'reduce_min_p', 'reduce_or', 'reduce_or_p', 'reduce_p', 'reduce_precision', 'reduce_precision_p',
+    'reduce_prod', 'reduce_prod_p', 'reduce_scatter_p', 'reduce_sum', 'reduce_sum_p', 'reduce_window', 'reduce_window_max_p', 'reduce_window_min_p', 'reduce_window_p', 'reduce_window_shape_tuple', 'reduce_window_sum_p',
     'reduce_xor', 'reduce_xor_p', 'rem', 'rem_p', 'reshape', 'reshape_p', 'rev', 'rev_p',
     'round', 'round_p', 'rsqrt', 'rsqrt_p', 'scan', 'scan_p', 'scatter', 'scatter_add',
     'scatter_add_p', 'scatter_apply', 'scatter_max', 'scatter_max_p', 'scatter_min',
     'scatter_min_p', 'scatter_mul', 'scatter_mul_p', 'scatter_p', 'scatter_sub',
-    'scatter_sub_p', 'select', 'select_n', 'select_n_p', 'shift_left', 'shift_left_p',
+    'scatter_sub_p', 'select', 'select_and_gather_add_p', 'select_and_scatter_add_p', 'select_and_scatter_p', 'select_n', 'select_n_p', 'shift_left', 'shift_left_p',
     'shift_right_arithmetic', 'shift_right_arithmetic_p', 'shift_right_logical',
     'shift_right_logical_p', 'sign', 'sign_p', 'sin', 'sin_p', 'sinh', 'sinh_p', 'slice',
     'slice_in_dim', 'slice_p', 'sort', 'sort_key_val', 'sort_p', 'sqrt', 'sqrt_p', 'square',

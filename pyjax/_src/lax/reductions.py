@@ -19,8 +19,8 @@ from pyjax._src.lax import slicing
 from pyjax._src.lax.cpu_numerics import blocked_scan, tree_reduce
 from pyjax._src.lax.lax import (
     _const, _reduce_api, _reduce_batch, _zeros, add, broadcast_in_dim, complex,
-    _convert_element_type, div, eq, exp, full, imag, is_finite, log, log1p, lt, max, min,
-    mul, real, reduction, rem, reshape, rev, select, sub, transpose, reduce_sum)
+    _convert_element_type, div, eq, exp, full, imag, is_finite, log, log1p, lt, max,
+    mul, real, reduction, rem, reshape, select, sub, transpose, reduce_sum)
 from pyjax._src.lax.utils import _any, _check_dtype, _int_bool, _number, _ordered, _to_array
 
 def _np_prod(v, axis):
@@ -263,22 +263,6 @@ cummax_p = _cumulative("cummax", lambda v, a: np.maximum.accumulate(v, axis=a), 
 cummin_p = _cumulative("cummin", lambda v, a: np.minimum.accumulate(v, axis=a), _number, mlir.cumulative("min"))
 cumlogsumexp_p = _cumulative("cumlogsumexp", _np_logaddexp_accumulate, _number,
                              _cumlogsumexp_lower)
-def _scan_by_doubling(combine, identity, x, axis, reverse):
-  """Inclusive prefix scan in log2(n) shifted combines, built from differentiable ops;
-  the JVP of cumprod/cummax/cummin/cumlogsumexp differentiates it."""
-  if reverse:
-    x = rev(x, (axis,))
-  n, s = x.shape[axis], 1
-  while s < n:
-    cfg = [(0, 0, 0)] * x.ndim
-    cfg[axis] = (s, 0, 0)
-    shifted = slicing.pad(slicing.slice_in_dim(x, 0, n - s, axis=axis), _const(x, identity),
-                          cfg)
-    x = combine(x, shifted)
-    s *= 2
-  return rev(x, (axis,)) if reverse else x
-
-
 def _logaddexp(a, b):
   if a.dtype.kind == "c":  # as _np_logaddexp_complex
     m = max(a, b)
@@ -291,20 +275,8 @@ def _logaddexp(a, b):
   return add(safe_m, log(add(exp(sub(a, safe_m)), exp(sub(b, safe_m)))))
 
 
-def _cumulative_jvp(p, combine, identity):
-  def jvp(primals, tangents, *, axis, reverse):
-    out = p.bind(primals[0], axis=axis, reverse=reverse)
-    _, (t,) = ad.jvp_flat(
-        lambda x: [_scan_by_doubling(combine, identity, x, axis, reverse)],
-        primals, tangents)
-    return out, t
-  p.jvp = jvp
-
-
-_cumulative_jvp(cumprod_p, lambda a, b: mul(a, b), 1)
-_cumulative_jvp(cummax_p, lambda a, b: max(a, b), -np.inf)
-_cumulative_jvp(cummin_p, lambda a, b: min(a, b), np.inf)
-_cumulative_jvp(cumlogsumexp_p, _logaddexp, -np.inf)
+# cumprod/cummax/cummin/cumlogsumexp's JVPs differentiate lax.associative_scan, as
+# JAX's: they are registered in control_flow/loops.py (which defines it).
 
 
 def argmax(operand, axis: int, index_dtype):

@@ -22,7 +22,7 @@ from pyjax._src.core import (ClosedJaxpr, Jaxpr, JaxprEqn, Literal, Primitive, S
 from pyjax._src.interpreters import ad, batching
 from pyjax._src.interpreters import partial_eval as pe
 from pyjax._src.interpreters.lowering import _i64_array
-from pyjax._src.lax import lax, slicing
+from pyjax._src.lax import lax, reductions, slicing
 from pyjax._src.lax.control_flow.common import (avals_of, check_carry, eval_closed, jvp_jaxpr,
                                                 lower_closed, trace_fun)
 from pyjax._src.lax.control_flow.while_loop import while_loop
@@ -727,3 +727,25 @@ def associative_scan(fn: Callable, elems, reverse: bool = False, axis: int = 0):
   if reverse:
     out = [lax.rev(x, (axis,)) for x in out]
   return tree_util.tree_unflatten(tree, out)
+
+
+# ---------------------------------------------------------------- cumulative ops' JVPs
+# As JAX's: cumprod/cummax/cummin/cumlogsumexp differentiate associative_scan (the same
+# combine tree, so ties among cummax/cummin inputs share the gradient as in JAX,
+# reverse= included). The primitives live in lax/reductions.py.
+
+
+def _cumulative_jvp(p, combine):
+  def jvp(primals, tangents, *, axis, reverse):
+    out = p.bind(primals[0], axis=axis, reverse=reverse)
+    _, (t,) = ad.jvp_flat(
+        lambda x: [associative_scan(combine, x, axis=axis, reverse=reverse)],
+        primals, tangents)
+    return out, t
+  p.jvp = jvp
+
+
+_cumulative_jvp(reductions.cumprod_p, lax.mul)
+_cumulative_jvp(reductions.cummax_p, lax.max)
+_cumulative_jvp(reductions.cummin_p, lax.min)
+_cumulative_jvp(reductions.cumlogsumexp_p, reductions._logaddexp)
