@@ -105,6 +105,8 @@ def is_valid_jaxtype(x) -> bool:
 class Primitive:
   """A primitive operation. Rules are attributes set beside its definition."""
   multiple_results = False
+  # Effectful primitives (debug_callback, io_callback) are never dropped as dead code.
+  effectful = False
 
   def __init__(self, name: str):
     self.name = name

@@ -106,6 +106,8 @@ class ModuleBuilder:
     self.funcs: list[str] = []
     self._fn_names = itertools.count()
     self._memo: dict = {}
+    # Host callbacks: the k-th is imported as ``@pyjax_host.cb<k>`` (see ``host_call``).
+    self.callbacks: list[HostCallback] = []
 
   def text(self) -> str:
     body = "\n".join(self.funcs)
@@ -126,6 +128,27 @@ class ModuleBuilder:
                                   for c in consts], args)
     self.funcs.append(fb.finish(sym, args, outs, private=True))
     return sym
+
+
+class HostCallback:
+  """A Python function the compiled program calls: ``fn(*numpy arrays)`` returns a list
+  of NumPy arrays of ``out_avals``. Imported by the module as ``@pyjax_host.cb<k>``."""
+  __slots__ = ("fn", "in_avals", "out_avals")
+
+  def __init__(self, fn, in_avals, out_avals):
+    self.fn = fn
+    self.in_avals = tuple(in_avals)
+    self.out_avals = tuple(out_avals)
+
+
+class ModuleText(str):
+  """A module's text and the ``HostCallback``s it imports (``callbacks``, by index).
+  The text names a callback only by its index, so it (and its compiled module) is the
+  same in every process: the functions are bound when the module is loaded."""
+  callbacks: tuple = ()
+
+
+HOST_MODULE = "pyjax_host"
 
 
 def _sym(name: str) -> str:
@@ -234,6 +257,26 @@ class FnBuilder:
     if len(outs) == 1:
       return [Val(res, outs[0])]
     return [Val(f"{res}#{i}", a) for i, a in enumerate(outs)]
+
+  def host_call(self, fn, operands: Sequence[Val], out_avals) -> list[Val]:
+    """Calls the Python function ``fn(*numpy arrays) -> list of numpy arrays`` (of
+    ``out_avals``) from the compiled program, in program order."""
+    mb = self.module
+    k = len(mb.callbacks)
+    mb.callbacks.append(HostCallback(fn, [o.aval for o in operands], out_avals))
+    sym = f"{HOST_MODULE}.cb{k}"
+    in_types = ", ".join(o.type for o in operands)
+    out_types = ", ".join(tensor_type(a) for a in out_avals)
+    mb.funcs.append(f"  func.func private @{sym}({in_types}) -> ({out_types})\n")
+    res = self._fresh()
+    n = len(out_avals)
+    lhs = f"{res}:{n} = " if n > 1 else (f"{res} = " if n else "")
+    self.lines.append(f"{self.indent}{lhs}func.call @{sym}"
+                      f"({', '.join(o.name for o in operands)}) : ({in_types}) -> "
+                      f"({out_types})")
+    if n == 1:
+      return [Val(res, out_avals[0])]
+    return [Val(f"{res}#{i}", a) for i, a in enumerate(out_avals)]
 
   # -------------------------------------------------------------- helpers for rules
   @property
@@ -677,9 +720,10 @@ def hoisted_consts(closed: ClosedJaxpr) -> list:
   return [c for c in closed.consts if core.get_aval(c).size > INLINE_CONST_LIMIT]
 
 
-def lower_jaxpr(closed: ClosedJaxpr, name: str) -> str:
+def lower_jaxpr(closed: ClosedJaxpr, name: str) -> ModuleText:
   """The module text of ``closed``; ``@main``'s parameters are the hoisted consts
-  (see ``hoisted_consts``) followed by the jaxpr's inputs."""
+  (see ``hoisted_consts``) followed by the jaxpr's inputs. Its ``callbacks`` are the
+  host functions it imports."""
   jaxpr, consts = closed.jaxpr, closed.consts
   mb = ModuleBuilder(f"jit_{name}")
   fb = FnBuilder(mb)
@@ -692,7 +736,9 @@ def lower_jaxpr(closed: ClosedJaxpr, name: str) -> str:
            for v, c in zip(jaxpr.constvars, consts)]
   outs = fb.lower_jaxpr(jaxpr, cvals, args)
   mb.funcs.insert(0, fb.finish("main", params + args, outs))
-  return mb.text()
+  text = ModuleText(mb.text())
+  text.callbacks = tuple(mb.callbacks)
+  return text
 
 
 # ---------------------------------------------------------------- fusion width

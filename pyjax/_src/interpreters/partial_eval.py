@@ -244,11 +244,11 @@ def convert_constvars_jaxpr(jaxpr: Jaxpr) -> Jaxpr:
 
 
 def dce_jaxpr(jaxpr: Jaxpr) -> Jaxpr:
-  """Drops equations whose outputs are unused (primitives here are pure)."""
+  """Drops equations whose outputs are unused (but for effectful primitives)."""
   live = {v for v in jaxpr.outvars if type(v) is Var}
   kept = []
   for eqn in reversed(jaxpr.eqns):
-    if any(v in live for v in eqn.outvars):
+    if eqn.primitive.effectful or any(v in live for v in eqn.outvars):
       kept.append(eqn)
       live.update(v for v in eqn.invars if type(v) is not Literal)
   kept.reverse()
