@@ -14,7 +14,7 @@ from typing import Any, Callable
 import numpy as np
 
 from pyjax._src import dtypes, tree_util
-from pyjax._src.array import ArrayImpl
+from pyjax._src.array import ArrayImpl, asarray_value
 from pyjax._src.core import Primitive, ShapedArray
 from pyjax._src.errors import JaxRuntimeError, callback_error
 from pyjax._src.interpreters import batching
@@ -86,6 +86,7 @@ class FlatCallback:
 
 def run_eagerly(callback: FlatCallback, args):
   """Calls ``callback`` on eager Arrays; an error is JAX's (a JaxRuntimeError)."""
+  args = [x if isinstance(x, ArrayImpl) else asarray_value(x) for x in args]
   try:
     outs = callback(*args)
   except JaxRuntimeError:

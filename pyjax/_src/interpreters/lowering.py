@@ -149,6 +149,7 @@ class ModuleText(str):
 
 
 HOST_MODULE = "pyjax_host"
+_TOKEN = np.zeros((), np.int32)
 
 
 def _sym(name: str) -> str:
@@ -171,6 +172,7 @@ class FnBuilder:
     self._nargs = 0
     self.avals_out: list[ShapedArray] = []
     self.indent = "    "
+    self._token: Val | None = None  # the last host call's token (see ``host_call``)
 
   # -------------------------------------------------------------- emission
   def arg(self, aval: ShapedArray) -> Val:
@@ -205,6 +207,7 @@ class FnBuilder:
     sub = FnBuilder(self.module)
     sub._ids = self._ids  # SSA names are unique across nested regions
     sub.indent = self.indent + "  "
+    sub._token = self._token  # (captured: the region's calls come after ours)
     args = [Val(f"%r{next(self._ids)}", a) for a in arg_avals]
     outs = body(sub, *args)
     ret = (f'{sub.indent}"stablehlo.return"({", ".join(o.name for o in outs)}) : '
@@ -261,9 +264,18 @@ class FnBuilder:
   def host_call(self, fn, operands: Sequence[Val], out_avals) -> list[Val]:
     """Calls the Python function ``fn(*numpy arrays) -> list of numpy arrays`` (of
     ``out_avals``) from the compiled program, in program order."""
+    # IREE's scheduler moves a call that waits on computed tensors past later calls:
+    # a token (an i32 the host returns) chains the calls of one block in order.
+    tok = self._token if self._token is not None else self.full(0, (), np.int32)
+    operands = [tok, *operands]
+    out_avals = [*out_avals, tok.aval]
+
+    def with_token(_tok, *xs):
+      return [*fn(*xs), _TOKEN]
+
     mb = self.module
     k = len(mb.callbacks)
-    mb.callbacks.append(HostCallback(fn, [o.aval for o in operands], out_avals))
+    mb.callbacks.append(HostCallback(with_token, [o.aval for o in operands], out_avals))
     sym = f"{HOST_MODULE}.cb{k}"
     in_types = ", ".join(o.type for o in operands)
     out_types = ", ".join(tensor_type(a) for a in out_avals)
@@ -274,9 +286,10 @@ class FnBuilder:
     self.lines.append(f"{self.indent}{lhs}func.call @{sym}"
                       f"({', '.join(o.name for o in operands)}) : ({in_types}) -> "
                       f"({out_types})")
-    if n == 1:
-      return [Val(res, out_avals[0])]
-    return [Val(f"{res}#{i}", a) for i, a in enumerate(out_avals)]
+    outs = [Val(f"{res}#{i}", a) for i, a in enumerate(out_avals)] if n > 1 else \
+        [Val(res, out_avals[0])]
+    self._token = outs[-1]
+    return outs[:-1]
 
   # -------------------------------------------------------------- helpers for rules
   @property

@@ -161,7 +161,8 @@ def _scan_partial_eval(trace, args, params):
   inv = _invariant_outputs(known.jaxpr, n_kc)[n_known_out:]
   known_args = [a for a, u in zip(args, unk) if not u]
   with core.set_current_trace(trace.parent):
-    inv_jaxpr = _select_outputs(known, [n_known_out + i for i, v in enumerate(inv) if v])
+    inv_jaxpr = _select_outputs(known, [n_known_out + i for i, v in enumerate(inv) if v],
+                                keep_effects=False)  # (effects run in the loop)
     inv_res = eval_closed(_prefix_inputs(inv_jaxpr, n_kc), *known_args[:n_kc])
   # Variant residuals that are known xs slices are the xs themselves: not re-stacked.
   xs_in = {v: k for k, v in enumerate(known.jaxpr.invars[n_kc + n_kcarry:])}
@@ -200,10 +201,10 @@ def _scan_partial_eval(trace, args, params):
   return out
 
 
-def _select_outputs(closed: ClosedJaxpr, idx) -> ClosedJaxpr:
+def _select_outputs(closed: ClosedJaxpr, idx, keep_effects=True) -> ClosedJaxpr:
   j = closed.jaxpr
   new = Jaxpr(j.constvars, j.invars, [j.outvars[i] for i in idx], j.eqns, j.debug_info)
-  return ClosedJaxpr(pe.dce_jaxpr(new), closed.consts)
+  return ClosedJaxpr(pe.dce_jaxpr(new, keep_effects), closed.consts)
 
 
 def _prefix_inputs(closed: ClosedJaxpr, n: int) -> ClosedJaxpr:
