@@ -883,7 +883,7 @@ def _host_export(cb, dev, err: _CallbackError):
       res = cb.fn(*args)
       views = []
       for r, a in zip(res, outs):
-        v = np.ascontiguousarray(np.asarray(r, a.dtype).reshape(a.shape))
+        v = np.array(r, a.dtype, order="C").reshape(a.shape)  # (0-d stays 0-d)
         if a.dtype == dtypes.bfloat16:
           v = v.view(np.uint16)
         views.append(dev.allocator.allocate_buffer_copy(
