@@ -8,7 +8,6 @@ order, inside loops too.
 """
 from __future__ import annotations
 
-import warnings
 from typing import Any, Callable
 
 import numpy as np
@@ -18,7 +17,7 @@ from pyjax._src.array import ArrayImpl, asarray_value
 from pyjax._src.core import Primitive, ShapedArray
 from pyjax._src.errors import JaxRuntimeError, callback_error
 from pyjax._src.interpreters import batching
-from pyjax._src.lax import lax, slicing
+from pyjax._src.lax import lax
 from pyjax._src.lax.control_flow import loops
 
 
@@ -39,7 +38,11 @@ def _result_avals(result_shape_dtypes):
     if shape is None or dtype is None:
       raise ValueError(f"result_shape_dtypes must be a pytree of objects with shape and "
                        f"dtype attributes (such as jax.ShapeDtypeStruct), got {x!r}")
-    avals.append(ShapedArray(tuple(shape), dtypes.canonicalize_dtype(dtype)))
+    dt = np.dtype(dtype)
+    if dtypes.canonicalize_dtype(dt) != dt:
+      raise ValueError("result_shape_dtypes cannot specify 64-bit types when "
+                       "`jax_enable_x64` is disabled")
+    avals.append(ShapedArray(tuple(shape), dt))
   return avals, tree
 
 
@@ -107,22 +110,16 @@ def lower_callback(ctx, args, callback, result_avals):
 
 
 def _sequential(prim, vals, dims, params, unrolled=False):
-  """The batch rule that calls the callback once per element (``lax.map``)."""
-  size = next(x.shape[d] for x, d in zip(vals, dims) if d is not None)
+  """The batch rule that calls the callback once per element: a scan over the mapped
+  arguments (unrolled for ``sequential_unrolled``), as JAX's."""
   mapped = [batching.moveaxis(x, d, 0) for x, d in zip(vals, dims) if d is not None]
 
-  def one(xs):
+  def one(_, xs):
     it = iter(xs)
     args = [next(it) if d is not None else x for x, d in zip(vals, dims)]
-    return prim.bind(*args, **params)
+    return (), prim.bind(*args, **params)
 
-  if unrolled and size:
-    per = [one([slicing.index_in_dim(m, i, 0, keepdims=False) for m in mapped])
-           for i in range(size)]
-    outs = [slicing.concatenate([lax.expand_dims(o, (0,)) for o in os_], 0)
-            for os_ in zip(*per)]
-  else:
-    outs = loops.map(one, mapped)
+  _, outs = loops.scan(one, (), mapped, unroll=unrolled)
   return list(outs), [0] * len(outs)
 
 
@@ -130,10 +127,6 @@ def _sequential(prim, vals, dims, params, unrolled=False):
 
 pure_callback_p = Primitive("pure_callback")
 pure_callback_p.multiple_results = True
-
-_VMAP_METHODS = ("sequential", "sequential_unrolled", "expand_dims", "broadcast_all",
-                 "legacy_vectorized")
-
 
 def _pure_callback_abstract(*avals, callback, result_avals, vmap_method, sharding=None):
   return list(result_avals)
@@ -191,24 +184,14 @@ pure_callback_p.lower = _pure_callback_lower
 
 
 def pure_callback(callback: Callable[..., Any], result_shape_dtypes: Any, *args: Any,
-                  sharding=None, vmap_method: str | None = None,
-                  vectorized: bool | None = None, **kwargs: Any):
+                  sharding=None, vmap_method: str | None = None, **kwargs: Any):
   """Calls a pure Python function from JAX code (``jax.pure_callback``): it may be
   called any number of times, or not at all if its results are unused."""
-  if not callable(callback):
-    raise TypeError(f"pure_callback: the callback must be callable, got {callback!r}")
-  if vectorized is not None:
-    if vmap_method is not None:
-      raise ValueError("the vectorized and vmap_method arguments of "
-                       "jax.pure_callback cannot be used together. Please use the "
-                       "vmap_method argument.")
-    warnings.warn("The vectorized argument of jax.pure_callback is deprecated and will "
-                  "be removed in a future release. Use vmap_method instead.",
-                  DeprecationWarning, stacklevel=2)
-    vmap_method = "legacy_vectorized" if vectorized else "sequential"
-  if vmap_method is not None and vmap_method not in _VMAP_METHODS[:-1]:
-    raise ValueError(f"Invalid vmap_method: {vmap_method}. Valid options are: "
-                     f"{_VMAP_METHODS[:-1]}")
+  allowed = ["sequential", "sequential_unrolled", "expand_dims", "broadcast_all",
+             "legacy_vectorized", None]
+  if vmap_method not in allowed:
+    raise ValueError(f"vmap_method must be on of the allowed methods {allowed}, "
+                     f"but got: {vmap_method}")
   flat_args, in_tree = tree_util.tree_flatten((args, kwargs))
   result_avals, result_tree = _result_avals(result_shape_dtypes)
   flat_cb = FlatCallback(callback, in_tree, result_avals, result_tree)

@@ -155,3 +155,26 @@ def test_unused_pure_callback_may_be_dropped_but_values_right():
   finally:
     sys.stdout = old
   assert float(r) == 2.0
+
+
+def test_same_program_text_binds_its_own_callbacks():
+  # Two programs whose text is the same (callbacks are named by index) each call their
+  # own Python function, also when the second one's module comes from the cache.
+  def make(k):
+    return pyjax.jit(lambda x: pyjax.pure_callback(
+        lambda a: np.asarray(a) + np.float32(k), pyjax.ShapeDtypeStruct((), np.float32),
+        x))
+  f1, f2 = make(1), make(2)
+  assert float(f1(np.float32(0))) == 1.0
+  assert float(f2(np.float32(0))) == 2.0
+  assert f1.lower(np.float32(0)).as_text() == f2.lower(np.float32(0)).as_text()
+
+
+def test_callback_calling_jax_inside_jit():
+  # A callback may itself run eager and jitted pyjax code.
+  g = pyjax.jit(lambda a: a * 3)
+  f = pyjax.jit(lambda x: pyjax.pure_callback(
+      lambda a: np.asarray(g(a) + pnp.sin(a)), pyjax.ShapeDtypeStruct((2,), np.float32),
+      x))
+  x = np.array([0.5, 1.0], np.float32)
+  check_close(f(x), x * 3 + np.sin(x))

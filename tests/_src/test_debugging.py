@@ -106,6 +106,12 @@ def test_ordered_prints_in_program_order():
         j.debug.print("loop {} {}", i, c, ordered=True)
         return c + y
       z = j.lax.fori_loop(0, 3, body, y)
+
+      @j.jit
+      def inner(v):
+        j.debug.print("inner {}", v * 5, ordered=True)
+        return v - 1
+      z = inner(z + 1)
       j.debug.print("c {}", z + 1, ordered=True)
       return z
     return g

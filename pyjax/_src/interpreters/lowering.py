@@ -116,18 +116,28 @@ class ModuleBuilder:
 
   def private_func(self, jaxpr: Jaxpr, consts: Sequence, name: str) -> str:
     """Defines ``jaxpr`` (consts inlined as constants) as a private function once."""
+    return self.private_func_tokened(jaxpr, consts, name)[0]
+
+  def private_func_tokened(self, jaxpr: Jaxpr, consts: Sequence, name: str):
+    """(symbol, tokened): a function making host calls takes the caller's token as its
+    first parameter and returns its last token as its last result."""
     key = (id(jaxpr), tuple(id(c) for c in consts))
     hit = self._memo.get(key)
     if hit is not None:
-      return hit[0]
+      return hit[0], hit[3]
     sym = f"{_sym(name)}_{next(self._fn_names)}" if name != "main" else "main"
-    self._memo[key] = (sym, jaxpr, consts)  # keep jaxpr alive: its id is the key
     fb = FnBuilder(self)
+    tok = fb._token = Val("%tok", _TOKEN_AVAL)
+    n_calls = len(self.callbacks)
     args = [fb.arg(v.aval) for v in jaxpr.invars]
     outs = fb.lower_jaxpr(jaxpr, [fb.constant(np.asarray(_host(c)), core.get_aval(c))
                                   for c in consts], args)
+    tokened = len(self.callbacks) > n_calls
+    if tokened:
+      args, outs = [tok, *args], [*outs, fb._token]
+    self._memo[key] = (sym, jaxpr, consts, tokened)  # keep jaxpr alive: its id is the key
     self.funcs.append(fb.finish(sym, args, outs, private=True))
-    return sym
+    return sym, tokened
 
 
 class HostCallback:
@@ -150,6 +160,7 @@ class ModuleText(str):
 
 HOST_MODULE = "pyjax_host"
 _TOKEN = np.zeros((), np.int32)
+_TOKEN_AVAL = ShapedArray((), np.dtype(np.int32))
 
 
 def _sym(name: str) -> str:
@@ -250,16 +261,21 @@ class FnBuilder:
 
   def call(self, jaxpr: Jaxpr, consts: Sequence, args: Sequence[Val], name: str) -> list[Val]:
     """Calls ``jaxpr`` as a private function of the module."""
-    sym = self.module.private_func(jaxpr, consts, name)
+    sym, tokened = self.module.private_func_tokened(jaxpr, consts, name)
     outs = [v.aval for v in jaxpr.outvars]
+    if tokened:  # the callee's host calls come after ours
+      tok = self._token if self._token is not None else self.full(0, (), np.int32)
+      args, outs = [tok, *args], [*outs, _TOKEN_AVAL]
     res = self._fresh()
     types = ", ".join(tensor_type(a) for a in outs)
     lhs = f"{res}:{len(outs)} = " if len(outs) > 1 else (f"{res} = " if outs else "")
     self.lines.append(f"{self.indent}{lhs}func.call @{sym}({', '.join(a.name for a in args)})"
                       f" : ({', '.join(a.type for a in args)}) -> ({types})")
-    if len(outs) == 1:
-      return [Val(res, outs[0])]
-    return [Val(f"{res}#{i}", a) for i, a in enumerate(outs)]
+    vals = [Val(res, outs[0])] if len(outs) == 1 else \
+        [Val(f"{res}#{i}", a) for i, a in enumerate(outs)]
+    if tokened:
+      self._token = vals.pop()
+    return vals
 
   def host_call(self, fn, operands: Sequence[Val], out_avals) -> list[Val]:
     """Calls the Python function ``fn(*numpy arrays) -> list of numpy arrays`` (of
