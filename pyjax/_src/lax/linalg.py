@@ -21,6 +21,7 @@ from pyjax._src.interpreters import ad, batching
 from pyjax._src.interpreters import lowering as mlir
 from pyjax._src.lax import dot as lax_dot
 from pyjax._src.lax import lax, slicing
+from pyjax._src.lax import reductions as lax_reductions
 from pyjax._src.lax import sorting as lax_sorting
 
 _INT32 = np.dtype(np.int32)
@@ -1106,26 +1107,56 @@ def _eig_impl(x, *, compute_left_eigenvectors, compute_right_eigenvectors,
       np.asarray(x), compute_left_eigenvectors, compute_right_eigenvectors)]
 
 
+def _eig_vec_jvp(w, v, u, da):
+  """(dw, dv) for eigenpairs (w, v) with dual eigenvectors u (u_i^H v_j = 0 for i != j),
+  JAX's nondegenerate perturbation rule under LAPACK's normalisation (unit columns,
+  largest component real). v^-1 dA is diag(1 / u_j^H v_j) u^H dA: no solve."""
+  nd = v.ndim
+  den = lax.reduce_sum(lax.mul(lax.conj(u), v), (nd - 2,))                 # [..., n]
+  P = lax.div(_mm(_H(u), _mm(da, v)),
+              lax.broadcast_in_dim(den, v.shape, tuple(range(nd - 1))))    # row j / den_j
+  dw = _diag(P)
+  wr = lax.broadcast_in_dim(w, v.shape, (*range(nd - 2), nd - 1))          # w_j at [i, j]
+  wc = lax.broadcast_in_dim(w, v.shape, tuple(range(nd - 1)))              # w_i at [i, j]
+  eye = _eye_like(v)
+  F = lax.sub(lax.div(lax.full((), 1, v.dtype), lax.add(eye, lax.sub(wr, wc))), eye)
+  U = _mm(v, lax.mul(F, P))
+  k = lax_reductions.argmax(lax.abs(v), nd - 2, _INT32)                    # [..., n]
+  rows = lax.broadcasted_iota(_INT32, v.shape, nd - 2)
+  mask = _indicator(lax.eq(rows, lax.broadcast_in_dim(k, v.shape, (*range(nd - 2),
+                                                                    nd - 1))), v.dtype)
+  re = lax.neg(lax.real(lax.reduce_sum(lax.mul(lax.conj(v), U), (nd - 2,))))
+  im = lax.neg(lax.div(lax.imag(lax.reduce_sum(lax.mul(mask, U), (nd - 2,))),
+                       lax.real(lax.reduce_sum(lax.mul(mask, v), (nd - 2,)))))
+  c = lax.complex(re, im)
+  return dw, lax.add(U, lax.mul(v, lax.broadcast_in_dim(c, v.shape,
+                                                        (*range(nd - 2), nd - 1))))
+
+
 def _eig_jvp(primals, tangents, *, compute_left_eigenvectors, compute_right_eigenvectors,
              enable_eigvec_derivs=False):
-  if compute_left_eigenvectors or compute_right_eigenvectors:
-    if not enable_eigvec_derivs:
-      raise NotImplementedError(
-          'Derivatives of non-symmetric eigenvectors are only valid under assumptions on '
-          'the input that JAX cannot check (see the enable_eigvec_derivs argument to '
-          'jax.lax.linalg.eig). Pass enable_eigvec_derivs=True to jax.lax.linalg.eig to '
-          'opt in. See https://github.com/jax-ml/jax/issues/2748 for discussion.')
-    raise NotImplementedError("pyjax: eig's eigenvector derivatives "
-                              "(enable_eigvec_derivs=True) are not implemented.")
+  if (compute_left_eigenvectors or compute_right_eigenvectors) and \
+      not enable_eigvec_derivs:
+    raise NotImplementedError(
+        'Derivatives of non-symmetric eigenvectors are only valid under assumptions on '
+        'the input that JAX cannot check (see the enable_eigvec_derivs argument to '
+        'jax.lax.linalg.eig). Pass enable_eigvec_derivs=True to jax.lax.linalg.eig to '
+        'opt in. See https://github.com/jax-ml/jax/issues/2748 for discussion.')
   x, = primals
   w, vl, vr = eig_p.bind(x, compute_left_eigenvectors=True,
-                         compute_right_eigenvectors=True)
+                         compute_right_eigenvectors=True,
+                         enable_eigvec_derivs=enable_eigvec_derivs)
   da = _cast(ad.instantiate(tangents[0]), vr.dtype)
-  # dw_j = u_j^H dA v_j / (u_j^H v_j) (u, v: left and right eigenvectors)
-  nd = x.ndim
-  num = lax.reduce_sum(lax.mul(lax.conj(vl), _mm(da, vr)), (nd - 2,))
-  den = lax.reduce_sum(lax.mul(lax.conj(vl), vr), (nd - 2,))
-  return [w], [lax.div(num, den)]
+  dw, dvr = _eig_vec_jvp(w, vr, vl, da)
+  primal_out, tangent_out = [w], [dw]
+  if compute_left_eigenvectors:
+    _, dvl = _eig_vec_jvp(lax.conj(w), vl, vr, _H(da))
+    primal_out.append(vl)
+    tangent_out.append(dvl)
+  if compute_right_eigenvectors:
+    primal_out.append(vr)
+    tangent_out.append(dvr)
+  return primal_out, tangent_out
 
 
 def _eig_lower(ctx, x, *, compute_left_eigenvectors, compute_right_eigenvectors,

@@ -87,6 +87,33 @@ def test_eigenvalue_jvp_vs_jax():
   check_close(dw[order], jdw[jorder], rtol=1e-6, atol=1e-6)
 
 
+def test_eigenvector_jvp_vs_jax():
+  a = A32[0].astype(np.float64)
+  t = RNG.standard_normal((4, 4))
+
+  def f(lin):
+    return lambda x: lin.eig(x, enable_eigvec_derivs=True)
+
+  with jax.enable_x64(True) if hasattr(jax, "enable_x64") else jax.experimental.enable_x64():
+    jp, jt = jax.jvp(f(jax.lax.linalg), (a,), (t,))
+    jp, jt = [np.asarray(o) for o in jp], [np.asarray(o) for o in jt]
+  with enable_x64():
+    p, tt = pyjax.jvp(f(plinalg), (a,), (t,))
+    p, tt = [np.asarray(o) for o in p], [np.asarray(o) for o in tt]
+  # Both from geev: the same eigenvalue order and normalisation.
+  check_close(p, jp, rtol=1e-9, atol=1e-9)
+  check_close(tt, jt, rtol=1e-6, atol=1e-6)
+  # And vs finite differences (right eigenvectors of real eigenvalues: a complex pair
+  # may swap places or phases between the two evaluations).
+  eps = 1e-6
+  with enable_x64():
+    hi = np.asarray(plinalg.eig(a + eps * t)[2])
+    lo = np.asarray(plinalg.eig(a - eps * t)[2])
+  real = np.abs(p[0].imag) < 1e-12
+  assert real.any()
+  check_close(tt[2][:, real], ((hi - lo) / (2 * eps))[:, real], rtol=1e-5, atol=1e-5)
+
+
 def test_errors():
   with pytest.raises(NotImplementedError, match="enable_eigvec_derivs"):
     pyjax.jvp(lambda x: plinalg.eig(x)[2], (A32[0],), (A32[1],))
