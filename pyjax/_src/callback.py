@@ -83,8 +83,7 @@ class FlatCallback:
     return _check_results(res, self.result_avals, self.result_tree)
 
   def __repr__(self):
-    name = getattr(self.callback, "__qualname__", None) or repr(self.callback)
-    return f"<callback {name}>"
+    return f"_FlatCallback(callback_func={self.callback!r}, in_tree={self.in_tree!r})"
 
 
 def run_eagerly(callback: FlatCallback, args):

@@ -13,6 +13,7 @@ the eager path's hook (``set_eval_hook``, by dispatch), the concrete array type
 from __future__ import annotations
 
 import itertools
+import types
 import threading
 from contextlib import contextmanager
 from typing import Any, Callable, Sequence
@@ -587,6 +588,8 @@ def _pp_param_value(v, names, indent) -> str:
   if isinstance(v, tuple) and v and all(isinstance(x, (Jaxpr, ClosedJaxpr)) for x in v):
     return "(\n" + "".join(" " * (indent + 2) + _pp_param_value(x, names, indent + 2) + "\n"
                            for x in v) + " " * indent + ")"
+  if isinstance(v, types.FunctionType):  # as JAX: the address masked (stable text)
+    return f"<function {v.__qualname__} at 0xXXXXXXXXXXXX>"
   return str(v)
 
 
@@ -594,7 +597,7 @@ def _pp_eqn(eqn: JaxprEqn, names: _Names, indent: int) -> str:
   args = " ".join(names(v) for v in eqn.invars)
   outs = " ".join(_binder(names, v) for v in eqn.outvars)
   pad = " " * indent
-  head = f"{pad}{outs} = {eqn.primitive.name}"
+  head = f"{pad}{outs} = {eqn.primitive.name}" if outs else f"{pad}{eqn.primitive.name}"
   params = eqn.params
   seed = getattr(eqn.primitive, "pp_seed_names", None)
   if seed is not None:  # e.g. jit: inner binders reuse the names of the outer ones

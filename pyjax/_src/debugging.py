@@ -39,21 +39,6 @@ debug_effect = DebugEffect()
 ordered_debug_effect = OrderedDebugEffect()
 
 
-class _NoResults:
-  """A flat debug callback: returns no results (``run_eagerly``/``lower_callback``)."""
-  __slots__ = ("fn", "__weakref__")
-
-  def __init__(self, fn):
-    self.fn = fn
-
-  def __call__(self, *arrays):
-    self.fn(*arrays)
-    return []
-
-  def __repr__(self):
-    return f"<debug callback {getattr(self.fn, '__qualname__', self.fn)!r}>"
-
-
 def _unrolled_batch(prim):
   """JAX's batch rule for debug callbacks: one call per element of the mapped axis
   (unmapped arguments passed whole)."""
@@ -135,11 +120,12 @@ def debug_callback(callback: Callable[..., None] | None = None, *args: Any,
                       f"an object of type {type(callback)}")
     tree, dyn, static = _split_callback_args(c_args, c_kwargs)
 
-    def flat(*arrays):
+    def _flat_callback(*arrays):
       a, kw = _merge(tree, arrays, static)
       callback(*a, **kw)
+      return ()
 
-    debug_callback_p.bind(*dyn, callback=_NoResults(flat),
+    debug_callback_p.bind(*dyn, callback=_flat_callback,
                           effect=ordered_debug_effect if ordered else debug_effect,
                           partitioned=partitioned)
 
@@ -173,10 +159,11 @@ def _print_callback(params):
   opts = dict(params["np_printoptions"])
   fmt, has = params["fmt"], params["has_placeholders"]
 
-  def flat(*arrays):
+  def _print_callback(*arrays):
     a, kw = _merge(tree, arrays, static)
     _format_print(fmt, opts, has, *a, **kw)
-  return _NoResults(flat)
+    return ()
+  return _print_callback
 
 
 def _debug_print_abstract(*avals, **params):

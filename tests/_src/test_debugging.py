@@ -7,6 +7,7 @@ import pytest
 
 import pyjax
 import pyjax.numpy as pnp
+from pyjax.experimental import io_callback
 
 jax = pytest.importorskip("jax")
 jnp = jax.numpy
@@ -208,3 +209,15 @@ def test_inspect_sharding(capsys):
   pyjax.debug.visualize_array_sharding(x)
   out = capsys.readouterr().out
   assert "CPU 0" in out and out.count("\n") >= 3
+
+
+def test_jaxpr_text_matches_jax():
+  def progs(j, io_cb):
+    sds = j.ShapeDtypeStruct((), np.float32)
+    return [lambda x: j.debug.callback(print, x),
+            lambda x: j.debug.print("v={v} {}", x * 2, v=x),
+            lambda x: j.pure_callback(print, sds, x),
+            lambda x: io_cb(print, sds, x, ordered=True)]
+  jax_io = pytest.importorskip("jax.experimental").io_callback
+  for ours, theirs in zip(progs(pyjax, io_callback), progs(jax, jax_io)):
+    assert str(pyjax.make_jaxpr(ours)(1.0)) == str(jax.make_jaxpr(theirs)(1.0))
