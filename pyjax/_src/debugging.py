@@ -8,6 +8,9 @@ differentiation they see the primal values only, in the forward pass.
 """
 from __future__ import annotations
 
+import copy
+import functools
+import logging
 import pdb
 import string
 import sys
@@ -34,6 +37,8 @@ class OrderedDebugEffect:
   def __repr__(self):
     return "OrderedDebug"
 
+
+logger = logging.getLogger(__name__)
 
 debug_effect = DebugEffect()
 ordered_debug_effect = OrderedDebugEffect()
@@ -145,23 +150,39 @@ debug_print_p.multiple_results = True
 debug_print_p.effectful = True
 
 
-def _format_print(fmt, np_printoptions, has_placeholders, *args, **kwargs):
+def _format_print(fmt, np_printoptions, has_placeholders, logging_record, *args,
+                  **kwargs):
   if has_placeholders:
     with np.printoptions(**np_printoptions):
       msg = fmt.format(*args, **kwargs)
   else:
     msg = " ".join((fmt, *(str(a) for a in args)))
-  sys.stdout.write(msg + "\n")
+  if logging_record is not None:
+    record = copy.copy(logging_record)
+    record.msg = msg
+    logger.handle(record)
+  else:
+    sys.stdout.write(msg + "\n")
+
+
+def _make_logging_record(level):
+  """A log record naming the user's line that called ``jax.debug.log``."""
+  f = sys._getframe(1)
+  while f is not None and f.f_globals.get("__name__", "").startswith("pyjax"):
+    f = f.f_back
+  file_name, line_no = ("(unknown file)", 0) if f is None else \
+      (f.f_code.co_filename, f.f_lineno)
+  return logger.makeRecord(logger.name, level, file_name, line_no, "", (), None)
 
 
 def _print_callback(params):
   tree, static = params["in_tree"], dict(params["static_args"])
   opts = dict(params["np_printoptions"])
-  fmt, has = params["fmt"], params["has_placeholders"]
+  fmt, has, rec = params["fmt"], params["has_placeholders"], params["logging_record"]
 
   def _print_callback(*arrays):
     a, kw = _merge(tree, arrays, static)
-    _format_print(fmt, opts, has, *a, **kw)
+    _format_print(fmt, opts, has, rec, *a, **kw)
     return ()
   return _print_callback
 
@@ -210,7 +231,8 @@ _formatter = _FormatChecker()
 
 
 def debug_print(fmt: str | None = None, *args, ordered: bool = False,
-                partitioned: bool = False, skip_format_check: bool = False, **kwargs):
+                partitioned: bool = False, skip_format_check: bool = False,
+                _use_logging: bool = False, **kwargs):
   """Prints ``fmt.format(*args, **kwargs)`` with the values of the arguments when the
   computation runs (``jax.debug.print``). With no format: the two-call form."""
   def _debug_print(fmt: str, *c_args, **c_kwargs):
@@ -224,7 +246,9 @@ def debug_print(fmt: str | None = None, *args, ordered: bool = False,
     debug_print_p.bind(*dyn, fmt=fmt, ordered=ordered, partitioned=partitioned,
                        in_tree=tree, static_args=tuple(static.items()),
                        np_printoptions=tuple(np.get_printoptions().items()),
-                       has_placeholders=has_placeholders, logging_record=None)
+                       has_placeholders=has_placeholders,
+                       logging_record=(_make_logging_record(logging.INFO)
+                                       if _use_logging else None))
 
   if fmt is not None:
     _debug_print(fmt, *args, **kwargs)
@@ -233,6 +257,9 @@ def debug_print(fmt: str | None = None, *args, ordered: bool = False,
     raise TypeError("debug_print received unexpected arguments in the two-call form:"
                     f" args={args!r} kwargs={kwargs!r}")
   return _debug_print
+
+
+debug_log = functools.partial(debug_print, _use_logging=True)
 
 
 # ---------------------------------------------------------------- breakpoint

@@ -221,3 +221,14 @@ def test_jaxpr_text_matches_jax():
   jax_io = pytest.importorskip("jax.experimental").io_callback
   for ours, theirs in zip(progs(pyjax, io_callback), progs(jax, jax_io)):
     assert str(pyjax.make_jaxpr(ours)(1.0)) == str(jax.make_jaxpr(theirs)(1.0))
+
+
+def test_log_eager_and_jit(caplog):
+  import logging
+  with caplog.at_level(logging.INFO, logger="pyjax._src.debugging"):
+    pyjax.debug.log("hi {}", pnp.float32(2))
+    pyjax.jit(lambda x: pyjax.debug.log("jit {x}", x=x))(1.0)
+  msgs = [(r.getMessage(), r.levelno, r.filename) for r in caplog.records
+          if r.name == "pyjax._src.debugging"]
+  assert msgs == [("hi 2.0", logging.INFO, "test_debugging.py"),
+                  ("jit 1.0", logging.INFO, "test_debugging.py")]
