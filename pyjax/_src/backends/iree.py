@@ -857,11 +857,16 @@ LONG_CALL_S = 0.05
 # order on the invoking thread, synchronously (such modules are never compiled for the
 # asynchronous model, whose imports would take fences).
 
-def _host_array(ref, aval) -> np.ndarray:
+def _host_array(ref, aval, dev) -> np.ndarray:
   bv = ref.deref(_rt.HalBufferView)
   dt = aval.dtype
   raw = np.uint16 if dt == dtypes.bfloat16 else dt
-  a = np.frombuffer(bv.map(), raw) if aval.size else np.empty(0, raw)
+  if not aval.size:
+    return np.empty(aval.shape, dt)
+  try:
+    a = np.frombuffer(bv.map(), raw)
+  except RuntimeError:  # device memory the host cannot map (a GPU): copied
+    a = np.asarray(_rt.DeviceArray(dev, bv, override_dtype=raw).to_host()).ravel()
   return np.array(a.view(dt).reshape(aval.shape), copy=True)
 
 
@@ -879,7 +884,7 @@ def _host_export(cb, dev, err: _CallbackError):
 
   def run(_state, *refs):
     try:
-      args = [_host_array(r, a) for r, a in zip(refs, cb.in_avals)]
+      args = [_host_array(r, a, dev) for r, a in zip(refs, cb.in_avals)]
       res = cb.fn(*args)
       views = []
       for r, a in zip(res, outs):
