@@ -593,6 +593,21 @@ def _pp_param_value(v, names, indent) -> str:
   return str(v)
 
 
+def jaxpr_has_effects(jaxpr) -> bool:
+  """Whether ``jaxpr`` (a Jaxpr or ClosedJaxpr) or a jaxpr in its equations' params
+  applies an effectful primitive (one that must run though its results are unused)."""
+  j = getattr(jaxpr, "jaxpr", jaxpr)
+  for eqn in j.eqns:
+    if eqn.primitive.effectful:
+      return True
+    for v in eqn.params.values():
+      subs = v if isinstance(v, tuple) else (v,)
+      for sub in subs:
+        if isinstance(sub, (Jaxpr, ClosedJaxpr)) and jaxpr_has_effects(sub):
+          return True
+  return False
+
+
 def _pp_eqn(eqn: JaxprEqn, names: _Names, indent: int) -> str:
   args = " ".join(names(v) for v in eqn.invars)
   outs = " ".join(_binder(names, v) for v in eqn.outvars)

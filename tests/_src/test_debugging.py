@@ -232,3 +232,30 @@ def test_log_eager_and_jit(caplog):
           if r.name == "pyjax._src.debugging"]
   assert msgs == [("hi 2.0", logging.INFO, "test_debugging.py"),
                   ("jit 1.0", logging.INFO, "test_debugging.py")]
+
+
+def test_ordered_prints_around_loops_and_forwarding_cond():
+  # Prints after a loop or cond that do not depend on it stay after it; a cond whose
+  # outputs all forward its operands still runs for its effect.
+  def f(j):
+    def g(x, n):
+      j.debug.print("before {}", x, ordered=True)
+
+      def body(c):
+        j.debug.print("loop {}", c, ordered=True)
+        return c + 1
+      w = j.lax.while_loop(lambda c: c < n, body, 0)
+      j.debug.print("after {}", x * 3, ordered=True)
+      r = j.lax.cond(n > 1, lambda v: (j.debug.print("br {}", v, ordered=True), v)[1],
+                     lambda v: v, x)
+      j.debug.print("after2 {}", x + 1, ordered=True)
+      s = j.lax.scan(lambda c, xi: (j.debug.print("sc {}", xi, ordered=True), (c, xi))[1],
+                     0., x)
+      j.debug.print("end {}", x - 1, ordered=True)
+      return w, r, s
+    return g
+  x = np.arange(3.0, dtype=np.float32)
+  theirs = _capture(lambda: jax.jit(f(jax))(x, 2))
+  ours = _capture(lambda: pyjax.jit(f(pyjax))(x, 2))
+  assert ours == theirs
+  assert _capture(lambda: f(pyjax)(x, 2)) == theirs  # eagerly too

@@ -399,8 +399,9 @@ def _bind_branches(what, index, funs, names, operands, reverse=False):
         b.jaxpr.constvars, b.jaxpr.invars, [b.jaxpr.outvars[i] for i in keep], b.jaxpr.eqns,
         b.jaxpr.debug_info)), b.consts) for b in branches]
   all_ins = consts + ops_flat
+  effects = any(core.jaxpr_has_effects(b) for b in branches)  # (run though all forward)
   outs = iter(cond_p.bind(index, *all_ins, branches=tuple(branches))
-              if any(f is None for f in fwd) else ())
+              if effects or any(f is None for f in fwd) else ())
   out = [next(outs) if f is None else all_ins[f] for f in fwd]
   return tree_util.tree_unflatten(tree0, out)
 
