@@ -26,8 +26,11 @@ from pyjax._src.lax.control_flow import loops
 
 def to_arrays(xs, avals):
   """NumPy values (from the compiled program) as the Arrays a callback receives."""
-  return [ArrayImpl(np.asarray(x, a.dtype) if np.ndim(x) else np.asarray(x, a.dtype)[()],
-                    a.weak_type) for x, a in zip(xs, avals)]
+  out = []
+  for x, a in zip(xs, avals):
+    v = np.asarray(x, a.dtype)
+    out.append(ArrayImpl(v if v.ndim else v[()], a.weak_type))
+  return out
 
 
 def _result_avals(result_shape_dtypes):
