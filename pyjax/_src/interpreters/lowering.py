@@ -411,6 +411,32 @@ class FnBuilder:
 # ---------------------------------------------------------------- rule factories
 
 
+def while_op(ctx: FnBuilder, state: Sequence[Val], avals, cond, body,
+             token: bool = False) -> list[Val]:
+  """A ``stablehlo.while`` over ``state`` (``cond``/``body`` as ``FnBuilder.region``
+  bodies). ``token``: the body makes host calls, which a host-call token carried
+  along keeps in order with the calls before and after the loop."""
+  if not token:
+    outs = ctx.op("stablehlo.while", list(state), list(avals), "",
+                  [ctx.region(avals, cond), ctx.region(avals, body)])
+    return [outs] if isinstance(outs, Val) else outs
+  tok = ctx._token if ctx._token is not None else ctx.full(0, (), np.int32)
+  avals2 = [*avals, tok.aval]
+
+  def cond2(b, *s):
+    return cond(b, *s[:-1])
+
+  def body2(b, *s):
+    b._token = s[-1]
+    outs = list(body(b, *s[:-1]))
+    return [*outs, b._token]
+
+  outs = ctx.op("stablehlo.while", [*state, tok], avals2, "",
+                [ctx.region(avals2, cond2), ctx.region(avals2, body2)])
+  ctx._token = outs[-1]
+  return outs[:-1]
+
+
 def elementwise(name: str, compute_f32=False, bool_name=None):
   """Rule for an elementwise op ``stablehlo.name`` / ``chlo.name`` (scalar operands are
   broadcast). ``compute_f32`` computes half-precision inputs in float32, as the impls do;

@@ -20,6 +20,7 @@ from pyjax._src.array import ArrayImpl, asarray_value
 from pyjax._src.core import (ClosedJaxpr, Jaxpr, JaxprEqn, Literal, Primitive, ShapedArray,
                              Tracer, Var)
 from pyjax._src.interpreters import ad, batching
+from pyjax._src.interpreters import lowering as mlir
 from pyjax._src.interpreters import partial_eval as pe
 from pyjax._src.interpreters.lowering import _i64_array
 from pyjax._src.lax import lax, slicing
@@ -438,8 +439,8 @@ def _scan_lower_blocks(ctx, consts, carry, xs, reverse, length, jaxpr, num_carry
       cr, yv = block(b, cs, cr, xv, yv, start, u)
       return [b.binary("add", k, const(b, 1))] + cs + cr + xv + yv
 
-    outs = ctx.op("stablehlo.while", state, avals, "",
-                  [ctx.region(avals, cond), ctx.region(avals, body)])
+    outs = mlir.while_op(ctx, state, avals, cond, body,
+                         token=core.jaxpr_has_effects(jaxpr))
     carry = list(outs[1 + nc:1 + nc + nk])
     ys = list(outs[1 + nc + nk + nx:])
     done = q
