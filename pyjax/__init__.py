@@ -14,10 +14,12 @@ from pyjax._src.api import (grad, hessian, jacfwd, jacobian, jacrev, jvp, linear
                             linearize, value_and_grad, vjp)
 from pyjax._src.custom_derivatives import closure_convert, custom_jvp, custom_vjp
 from pyjax._src.ad_checkpoint import checkpoint, checkpoint_policies, remat
+from pyjax._src.callback import pure_callback
 from pyjax._src.numpy import array_methods as _array_methods
 _array_methods.install()  # Array and Tracer operators and methods, before any use
 from pyjax import dtypes, errors, lax, numpy, random, tree, tree_util  # noqa: E402
 from pyjax import scipy  # noqa: E402
+from pyjax import debug, experimental  # noqa: E402
 
 __version__ = "0.1.0"
 
@@ -38,10 +40,11 @@ def host_id():
 __all__ = [
     "Array", "Device", "ShapeDtypeStruct", "block_until_ready", "checkpoint",
     "checkpoint_policies", "closure_convert", "config", "custom_jvp", "custom_vjp",
-    "default_backend", "device_count", "device_get", "device_put", "devices", "dtypes",
-    "ensure_compile_time_eval", "errors", "eval_shape", "float0", "grad", "hessian",
-    "host_count", "host_id", "jacfwd", "jacobian", "jacrev", "jit", "jvp", "lax",
-    "linear_transpose", "linearize", "local_device_count", "local_devices", "make_jaxpr",
-    "numpy", "process_count", "process_index", "random", "remat", "scipy", "tree",
-    "tree_util", "typeof", "value_and_grad", "vjp", "vmap",
+    "debug", "default_backend", "device_count", "device_get", "device_put", "devices",
+    "dtypes", "ensure_compile_time_eval", "errors", "eval_shape", "experimental",
+    "float0", "grad", "hessian", "host_count", "host_id", "jacfwd", "jacobian",
+    "jacrev", "jit", "jvp", "lax", "linear_transpose", "linearize",
+    "local_device_count", "local_devices", "make_jaxpr", "numpy", "process_count",
+    "process_index", "pure_callback", "random", "remat", "scipy", "tree", "tree_util",
+    "typeof", "value_and_grad", "vjp", "vmap",
 ]

@@ -13,6 +13,7 @@ the eager path's hook (``set_eval_hook``, by dispatch), the concrete array type
 from __future__ import annotations
 
 import itertools
+import types
 import threading
 from contextlib import contextmanager
 from typing import Any, Callable, Sequence
@@ -105,6 +106,8 @@ def is_valid_jaxtype(x) -> bool:
 class Primitive:
   """A primitive operation. Rules are attributes set beside its definition."""
   multiple_results = False
+  # Effectful primitives (debug_callback, io_callback) are never dropped as dead code.
+  effectful = False
 
   def __init__(self, name: str):
     self.name = name
@@ -585,14 +588,31 @@ def _pp_param_value(v, names, indent) -> str:
   if isinstance(v, tuple) and v and all(isinstance(x, (Jaxpr, ClosedJaxpr)) for x in v):
     return "(\n" + "".join(" " * (indent + 2) + _pp_param_value(x, names, indent + 2) + "\n"
                            for x in v) + " " * indent + ")"
+  if isinstance(v, types.FunctionType):  # as JAX: the address masked (stable text)
+    return f"<function {v.__qualname__} at 0xXXXXXXXXXXXX>"
   return str(v)
+
+
+def jaxpr_has_effects(jaxpr) -> bool:
+  """Whether ``jaxpr`` (a Jaxpr or ClosedJaxpr) or a jaxpr in its equations' params
+  applies an effectful primitive (one that must run though its results are unused)."""
+  j = getattr(jaxpr, "jaxpr", jaxpr)
+  for eqn in j.eqns:
+    if eqn.primitive.effectful:
+      return True
+    for v in eqn.params.values():
+      subs = v if isinstance(v, tuple) else (v,)
+      for sub in subs:
+        if isinstance(sub, (Jaxpr, ClosedJaxpr)) and jaxpr_has_effects(sub):
+          return True
+  return False
 
 
 def _pp_eqn(eqn: JaxprEqn, names: _Names, indent: int) -> str:
   args = " ".join(names(v) for v in eqn.invars)
   outs = " ".join(_binder(names, v) for v in eqn.outvars)
   pad = " " * indent
-  head = f"{pad}{outs} = {eqn.primitive.name}"
+  head = f"{pad}{outs} = {eqn.primitive.name}" if outs else f"{pad}{eqn.primitive.name}"
   params = eqn.params
   seed = getattr(eqn.primitive, "pp_seed_names", None)
   if seed is not None:  # e.g. jit: inner binders reuse the names of the outer ones

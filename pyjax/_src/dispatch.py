@@ -143,6 +143,7 @@ class CompiledCall:
     consts = lowering.hoisted_consts(closed)
     in_avals = [core.get_aval(c) for c in consts] + list(closed.in_avals)
     out_avals = closed.out_avals
+    callbacks = getattr(text, "callbacks", ())
     self.driver = iree.pick_driver(in_avals, out_avals, platform)
     self.n_consts = len(consts)
     self.aliases = _alias_map(closed.in_avals, out_avals, donated) if any(donated) else {}
@@ -166,8 +167,10 @@ class CompiledCall:
       self.exe = _OutOfMemory(need)
     else:
       try:
+        # (a program calling Python runs synchronously: see iree.host_module)
         self.exe = iree.load_module(text, platform, self.driver, len(out_avals),
-                                    asynchronous=self.driver == "local-task")
+                                    asynchronous=self.driver == "local-task"
+                                    and not callbacks, callbacks=callbacks)
       except RuntimeError as e:  # IREE's own text stays as the cause
         raise _compile_error(closed, name, e) from e
     self.out_meta = [(tuple(a.shape), a.dtype, a.weak_type) for a in out_avals]

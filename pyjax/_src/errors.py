@@ -1,6 +1,8 @@
 """JAX's error classes, with messages that say which value and how to fix it."""
 from __future__ import annotations
 
+import traceback
+
 _URL = "https://docs.jax.dev/en/latest/errors.html#jax.errors."
 
 
@@ -93,3 +95,10 @@ del _cls
 
 def out_of_memory(nbytes: int) -> JaxRuntimeError:
   return JaxRuntimeError(f"RESOURCE_EXHAUSTED: Out of memory allocating {nbytes} bytes.")
+
+
+def callback_error(e: BaseException) -> "JaxRuntimeError":
+  """JAX's error for a host callback (pure_callback, io_callback, debug callbacks) that
+  raised ``e``: its traceback follows JAX's words."""
+  tb = "".join(traceback.format_exception(type(e), e, e.__traceback__))
+  return JaxRuntimeError(f"INTERNAL: CpuCallback error calling callback: {tb}")

@@ -1,14 +1,14 @@
 """``jax.numpy.linalg``."""
 from pyjax._src.numpy.linalg import (
-    EighResult, QRResult, SVDResult, SlogdetResult, cholesky, cond, cross, det, diagonal,
-    eigh, eigvalsh, inv, lstsq, matmul, matrix_norm, matrix_power, matrix_rank,
+    EigResult, EighResult, QRResult, SVDResult, SlogdetResult, cholesky, cond, cross, det,
+    diagonal, eig, eigh, eigvals, eigvalsh, inv, lstsq, matmul, matrix_norm, matrix_power, matrix_rank,
     matrix_transpose, multi_dot, norm, outer, pinv, qr, slogdet, solve, svd, svdvals,
     tensordot, tensorinv, tensorsolve, trace, vecdot, vector_norm
 )
 
 __all__ = [
-    'EighResult', 'QRResult', 'SVDResult', 'SlogdetResult', 'cholesky', 'cond', 'cross',
-    'det', 'diagonal', 'eigh', 'eigvalsh', 'inv', 'lstsq', 'matmul', 'matrix_norm',
+    'EigResult', 'EighResult', 'QRResult', 'SVDResult', 'SlogdetResult', 'cholesky', 'cond', 'cross',
+    'det', 'diagonal', 'eig', 'eigh', 'eigvals', 'eigvalsh', 'inv', 'lstsq', 'matmul', 'matrix_norm',
     'matrix_power', 'matrix_rank', 'matrix_transpose', 'multi_dot', 'norm', 'outer', 'pinv',
     'qr', 'slogdet', 'solve', 'svd', 'svdvals', 'tensordot', 'tensorinv', 'tensorsolve',
     'trace', 'vecdot', 'vector_norm'

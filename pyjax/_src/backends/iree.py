@@ -35,6 +35,7 @@ import warnings
 import numpy as np
 
 from pyjax._src import devices as _devices_mod, dtypes
+from pyjax._src.errors import JaxRuntimeError, callback_error
 from pyjax._src.caches import LRUCache
 from pyjax._src.config import config
 from pyjax._src.interpreters import lowering
@@ -417,7 +418,7 @@ def compile_module(text: str, platform: str = "cpu", asynchronous: bool = False,
 
 
 def load_module(text: str, platform: str, driver: str, n_out: int,
-                asynchronous: bool = False) -> "Executable":
+                asynchronous: bool = False, callbacks=()) -> "Executable":
   """``text`` compiled (or cached) and loaded on ``driver``. A cached module the
   runtime refuses (made by another IREE, damaged) is reported once, recompiled and
   replaced; one with a dispatch over the runtime's binding limit (wider than
@@ -426,18 +427,18 @@ def load_module(text: str, platform: str, driver: str, n_out: int,
   loops = "stablehlo.while" in text
   vmfb = compile_module(text, platform, asynchronous, shared_constants=shared)
   try:
-    return Executable(vmfb, driver, n_out, loops)
+    return Executable(vmfb, driver, n_out, loops, callbacks)
   except (IndexError, RuntimeError, ValueError) as e:
     if binding_limit_error(e):
       vmfb = compile_module(text, platform, asynchronous, bounded=True,
                             shared_constants=shared)
-      return Executable(vmfb, driver, n_out, loops)
+      return Executable(vmfb, driver, n_out, loops, callbacks)
     stats["load_failures"] += 1
     _warn_once("load", f"pyjax: IREE's runtime refused a cached compiled module ({e}). "
                        "Recompiling it and replacing the cache entry.")
   vmfb = compile_module(text, platform, asynchronous, shared_constants=shared,
                         cached=False)
-  return Executable(vmfb, driver, n_out, loops)
+  return Executable(vmfb, driver, n_out, loops, callbacks)
 
 
 # ---------------------------------------------------------------- runtime
@@ -845,16 +846,89 @@ def stream(driver: str) -> Stream:
 LONG_CALL_S = 0.05
 
 
+# ---------------------------------------------------------------- host callbacks
+#
+# A module that calls Python (``lowering.FnBuilder.host_call``: jax.debug.print,
+# pure_callback, io_callback, eig) imports ``@pyjax_host.cb<k>``; tensors cross as HAL
+# buffer views (IREE's ABI for imported functions). Each loaded module gets its own
+# ``pyjax_host`` module, a ``PyModuleInterface`` whose export ``cb<k>`` runs the k-th
+# ``HostCallback`` of the lowered text: the callables are bound at load time, never
+# written into the compiled (disk-cached) module. The VM runs the calls in program
+# order on the invoking thread, synchronously (such modules are never compiled for the
+# asynchronous model, whose imports would take fences).
+
+def _host_array(ref, aval, dev) -> np.ndarray:
+  bv = ref.deref(_rt.HalBufferView)
+  dt = aval.dtype
+  raw = np.uint16 if dt == dtypes.bfloat16 else dt
+  if not aval.size:
+    return np.empty(aval.shape, dt)
+  try:
+    a = np.frombuffer(bv.map(), raw)
+  except RuntimeError:  # device memory the host cannot map (a GPU): copied
+    a = np.asarray(_rt.DeviceArray(dev, bv, override_dtype=raw).to_host()).ravel()
+  return np.array(a.view(dt).reshape(aval.shape), copy=True)
+
+
+class _CallbackError:
+  """The first error a host callback raised during the current call."""
+  __slots__ = ("error",)
+
+  def __init__(self):
+    self.error = None
+
+
+def _host_export(cb, dev, err: _CallbackError):
+  rt = _rt
+  outs = cb.out_avals
+
+  def run(_state, *refs):
+    try:
+      args = [_host_array(r, a, dev) for r, a in zip(refs, cb.in_avals)]
+      res = cb.fn(*args)
+      views = []
+      for r, a in zip(res, outs):
+        v = np.array(r, a.dtype, order="C").reshape(a.shape)  # (0-d stays 0-d)
+        if a.dtype == dtypes.bfloat16:
+          v = v.view(np.uint16)
+        views.append(dev.allocator.allocate_buffer_copy(
+            memory_type=rt.MemoryType.DEVICE_LOCAL, allowed_usage=rt.BufferUsage.DEFAULT,
+            device=dev, buffer=v, element_type=element_type(a.dtype)).ref)
+    except BaseException as e:
+      if err.error is None:
+        err.error = e
+      raise
+    if not views:
+      return None
+    return views[0] if len(views) == 1 else tuple(views)
+
+  sig = "0" + "r" * len(cb.in_avals) + "_" + ("r" * len(outs) or "v")
+  return sig, run
+
+
+def host_module(callbacks, dev, err: _CallbackError):
+  rt = _runtime()
+  iface = rt.PyModuleInterface(lowering.HOST_MODULE, lambda _iface: None)
+  for k, cb in enumerate(callbacks):
+    sig, fn = _host_export(cb, dev, err)
+    iface.export(f"cb{k}", sig, fn)
+  return iface.create()
+
+
 class Executable:
   """One compiled module. ``call(views) -> output HAL buffer views`` runs it to the
   end; an asynchronous module (``is_async``) is started with ``submit``. ``loops``: its
-  control flow reads device values (``invoke`` may run long before it returns)."""
+  control flow reads device values (``invoke`` may run long before it returns).
+  ``callbacks``: the ``HostCallback``s it imports (see ``host_module``)."""
 
-  def __init__(self, vmfb: bytes, driver: str, n_out: int, loops: bool = False):
+  def __init__(self, vmfb: bytes, driver: str, n_out: int, loops: bool = False,
+               callbacks=()):
     self.driver = driver
     self.vmfb = vmfb
     self.n_out = n_out
     self.loops = loops
+    self.callbacks = tuple(callbacks)
+    self._cb_error = _CallbackError()
     self._bind()
     # A synchronous program called again on the same buffers reuses its argument list
     # (a loop feeding the same parameters); it keeps those buffers alive, so only
@@ -868,7 +942,10 @@ class Executable:
     dev = device(self.driver)
     hal = rt.create_hal_module(_instance, dev)
     self.module = rt.VmModule.copy_buffer(_instance, self.vmfb)
-    self.context = rt.VmContext(_instance, [hal, self.module])
+    mods = [hal]
+    if self.callbacks:
+      mods.append(host_module(self.callbacks, dev, self._cb_error))
+    self.context = rt.VmContext(_instance, [*mods, self.module])
     self.fn = self.module.lookup_function("main")
     self.is_async = self.fn.reflection.get("iree.abi.model") == "coarse-fences"
     self.stream = stream(self.driver) if self.is_async else None
@@ -876,6 +953,21 @@ class Executable:
     self._List = rt.VmVariantList
     self._BV = rt.HalBufferView
     self._invoke = self._invoke_timed if self.loops else self.context.invoke
+    if self.callbacks:
+      self._invoke = self._invoke_with_callbacks
+
+  def _invoke_with_callbacks(self, fn, args, ret):
+    err = self._cb_error
+    err.error = None
+    try:  # on this thread: callbacks run where the caller is (pdb, thread-locals)
+      self.context.invoke(fn, args, ret)
+    except RuntimeError:
+      e, err.error = err.error, None
+      if e is None:
+        raise
+      if isinstance(e, (KeyboardInterrupt, JaxRuntimeError)):
+        raise e from None
+      raise callback_error(e) from None
 
   def _invoke_timed(self, fn, args, ret):
     t = time.perf_counter()

@@ -106,6 +106,8 @@ class ModuleBuilder:
     self.funcs: list[str] = []
     self._fn_names = itertools.count()
     self._memo: dict = {}
+    # Host callbacks: the k-th is imported as ``@pyjax_host.cb<k>`` (see ``host_call``).
+    self.callbacks: list[HostCallback] = []
 
   def text(self) -> str:
     body = "\n".join(self.funcs)
@@ -114,18 +116,51 @@ class ModuleBuilder:
 
   def private_func(self, jaxpr: Jaxpr, consts: Sequence, name: str) -> str:
     """Defines ``jaxpr`` (consts inlined as constants) as a private function once."""
+    return self.private_func_tokened(jaxpr, consts, name)[0]
+
+  def private_func_tokened(self, jaxpr: Jaxpr, consts: Sequence, name: str):
+    """(symbol, tokened): a function making host calls takes the caller's token as its
+    first parameter and returns its last token as its last result."""
     key = (id(jaxpr), tuple(id(c) for c in consts))
     hit = self._memo.get(key)
     if hit is not None:
-      return hit[0]
+      return hit[0], hit[3]
     sym = f"{_sym(name)}_{next(self._fn_names)}" if name != "main" else "main"
-    self._memo[key] = (sym, jaxpr, consts)  # keep jaxpr alive: its id is the key
     fb = FnBuilder(self)
+    tok = fb._token = Val("%tok", _TOKEN_AVAL)
+    n_calls = len(self.callbacks)
     args = [fb.arg(v.aval) for v in jaxpr.invars]
     outs = fb.lower_jaxpr(jaxpr, [fb.constant(np.asarray(_host(c)), core.get_aval(c))
                                   for c in consts], args)
+    tokened = len(self.callbacks) > n_calls
+    if tokened:
+      args, outs = [tok, *args], [*outs, fb._token]
+    self._memo[key] = (sym, jaxpr, consts, tokened)  # keep jaxpr alive: its id is the key
     self.funcs.append(fb.finish(sym, args, outs, private=True))
-    return sym
+    return sym, tokened
+
+
+class HostCallback:
+  """A Python function the compiled program calls: ``fn(*numpy arrays)`` returns a list
+  of NumPy arrays of ``out_avals``. Imported by the module as ``@pyjax_host.cb<k>``."""
+  __slots__ = ("fn", "in_avals", "out_avals")
+
+  def __init__(self, fn, in_avals, out_avals):
+    self.fn = fn
+    self.in_avals = tuple(in_avals)
+    self.out_avals = tuple(out_avals)
+
+
+class ModuleText(str):
+  """A module's text and the ``HostCallback``s it imports (``callbacks``, by index).
+  The text names a callback only by its index, so it (and its compiled module) is the
+  same in every process: the functions are bound when the module is loaded."""
+  callbacks: tuple = ()
+
+
+HOST_MODULE = "pyjax_host"
+_TOKEN = np.zeros((), np.int32)
+_TOKEN_AVAL = ShapedArray((), np.dtype(np.int32))
 
 
 def _sym(name: str) -> str:
@@ -148,6 +183,7 @@ class FnBuilder:
     self._nargs = 0
     self.avals_out: list[ShapedArray] = []
     self.indent = "    "
+    self._token: Val | None = None  # the last host call's token (see ``host_call``)
 
   # -------------------------------------------------------------- emission
   def arg(self, aval: ShapedArray) -> Val:
@@ -182,6 +218,7 @@ class FnBuilder:
     sub = FnBuilder(self.module)
     sub._ids = self._ids  # SSA names are unique across nested regions
     sub.indent = self.indent + "  "
+    sub._token = self._token  # (captured: the region's calls come after ours)
     args = [Val(f"%r{next(self._ids)}", a) for a in arg_avals]
     outs = body(sub, *args)
     ret = (f'{sub.indent}"stablehlo.return"({", ".join(o.name for o in outs)}) : '
@@ -224,16 +261,51 @@ class FnBuilder:
 
   def call(self, jaxpr: Jaxpr, consts: Sequence, args: Sequence[Val], name: str) -> list[Val]:
     """Calls ``jaxpr`` as a private function of the module."""
-    sym = self.module.private_func(jaxpr, consts, name)
+    sym, tokened = self.module.private_func_tokened(jaxpr, consts, name)
     outs = [v.aval for v in jaxpr.outvars]
+    if tokened:  # the callee's host calls come after ours
+      tok = self._token if self._token is not None else self.full(0, (), np.int32)
+      args, outs = [tok, *args], [*outs, _TOKEN_AVAL]
     res = self._fresh()
     types = ", ".join(tensor_type(a) for a in outs)
     lhs = f"{res}:{len(outs)} = " if len(outs) > 1 else (f"{res} = " if outs else "")
     self.lines.append(f"{self.indent}{lhs}func.call @{sym}({', '.join(a.name for a in args)})"
                       f" : ({', '.join(a.type for a in args)}) -> ({types})")
-    if len(outs) == 1:
-      return [Val(res, outs[0])]
-    return [Val(f"{res}#{i}", a) for i, a in enumerate(outs)]
+    vals = [Val(res, outs[0])] if len(outs) == 1 else \
+        [Val(f"{res}#{i}", a) for i, a in enumerate(outs)]
+    if tokened:
+      self._token = vals.pop()
+    return vals
+
+  def host_call(self, fn, operands: Sequence[Val], out_avals) -> list[Val]:
+    """Calls the Python function ``fn(*numpy arrays) -> list of numpy arrays`` (of
+    ``out_avals``) from the compiled program, in program order."""
+    # IREE's scheduler moves a call that waits on computed tensors past later calls:
+    # a token (an i32 the host returns) chains the calls of one block in order.
+    tok = self._token if self._token is not None else self.full(0, (), np.int32)
+    operands = [tok, *operands]
+    out_avals = [*out_avals, tok.aval]
+
+    def with_token(_tok, *xs):
+      return [*fn(*xs), _TOKEN]
+
+    mb = self.module
+    k = len(mb.callbacks)
+    mb.callbacks.append(HostCallback(with_token, [o.aval for o in operands], out_avals))
+    sym = f"{HOST_MODULE}.cb{k}"
+    in_types = ", ".join(o.type for o in operands)
+    out_types = ", ".join(tensor_type(a) for a in out_avals)
+    mb.funcs.append(f"  func.func private @{sym}({in_types}) -> ({out_types})\n")
+    res = self._fresh()
+    n = len(out_avals)
+    lhs = f"{res}:{n} = " if n > 1 else (f"{res} = " if n else "")
+    self.lines.append(f"{self.indent}{lhs}func.call @{sym}"
+                      f"({', '.join(o.name for o in operands)}) : ({in_types}) -> "
+                      f"({out_types})")
+    outs = [Val(f"{res}#{i}", a) for i, a in enumerate(out_avals)] if n > 1 else \
+        [Val(res, out_avals[0])]
+    self._token = outs[-1]
+    return outs[:-1]
 
   # -------------------------------------------------------------- helpers for rules
   @property
@@ -337,6 +409,32 @@ class FnBuilder:
 
 
 # ---------------------------------------------------------------- rule factories
+
+
+def while_op(ctx: FnBuilder, state: Sequence[Val], avals, cond, body,
+             token: bool = False) -> list[Val]:
+  """A ``stablehlo.while`` over ``state`` (``cond``/``body`` as ``FnBuilder.region``
+  bodies). ``token``: the body makes host calls, which a host-call token carried
+  along keeps in order with the calls before and after the loop."""
+  if not token:
+    outs = ctx.op("stablehlo.while", list(state), list(avals), "",
+                  [ctx.region(avals, cond), ctx.region(avals, body)])
+    return [outs] if isinstance(outs, Val) else outs
+  tok = ctx._token if ctx._token is not None else ctx.full(0, (), np.int32)
+  avals2 = [*avals, tok.aval]
+
+  def cond2(b, *s):
+    return cond(b, *s[:-1])
+
+  def body2(b, *s):
+    b._token = s[-1]
+    outs = list(body(b, *s[:-1]))
+    return [*outs, b._token]
+
+  outs = ctx.op("stablehlo.while", [*state, tok], avals2, "",
+                [ctx.region(avals2, cond2), ctx.region(avals2, body2)])
+  ctx._token = outs[-1]
+  return outs[:-1]
 
 
 def elementwise(name: str, compute_f32=False, bool_name=None):
@@ -677,9 +775,10 @@ def hoisted_consts(closed: ClosedJaxpr) -> list:
   return [c for c in closed.consts if core.get_aval(c).size > INLINE_CONST_LIMIT]
 
 
-def lower_jaxpr(closed: ClosedJaxpr, name: str) -> str:
+def lower_jaxpr(closed: ClosedJaxpr, name: str) -> ModuleText:
   """The module text of ``closed``; ``@main``'s parameters are the hoisted consts
-  (see ``hoisted_consts``) followed by the jaxpr's inputs."""
+  (see ``hoisted_consts``) followed by the jaxpr's inputs. Its ``callbacks`` are the
+  host functions it imports."""
   jaxpr, consts = closed.jaxpr, closed.consts
   mb = ModuleBuilder(f"jit_{name}")
   fb = FnBuilder(mb)
@@ -692,7 +791,9 @@ def lower_jaxpr(closed: ClosedJaxpr, name: str) -> str:
            for v, c in zip(jaxpr.constvars, consts)]
   outs = fb.lower_jaxpr(jaxpr, cvals, args)
   mb.funcs.insert(0, fb.finish("main", params + args, outs))
-  return mb.text()
+  text = ModuleText(mb.text())
+  text.callbacks = tuple(mb.callbacks)
+  return text
 
 
 # ---------------------------------------------------------------- fusion width

@@ -243,12 +243,13 @@ def convert_constvars_jaxpr(jaxpr: Jaxpr) -> Jaxpr:
                jaxpr.debug_info)
 
 
-def dce_jaxpr(jaxpr: Jaxpr) -> Jaxpr:
-  """Drops equations whose outputs are unused (primitives here are pure)."""
+def dce_jaxpr(jaxpr: Jaxpr, keep_effects: bool = True) -> Jaxpr:
+  """Drops equations whose outputs are unused (but for effectful primitives, unless
+  ``keep_effects`` is False: a part computed for its values only)."""
   live = {v for v in jaxpr.outvars if type(v) is Var}
   kept = []
   for eqn in reversed(jaxpr.eqns):
-    if any(v in live for v in eqn.outvars):
+    if (keep_effects and eqn.primitive.effectful) or any(v in live for v in eqn.outvars):
       kept.append(eqn)
       live.update(v for v in eqn.invars if type(v) is not Literal)
   kept.reverse()

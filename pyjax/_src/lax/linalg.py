@@ -21,6 +21,7 @@ from pyjax._src.interpreters import ad, batching
 from pyjax._src.interpreters import lowering as mlir
 from pyjax._src.lax import dot as lax_dot
 from pyjax._src.lax import lax, slicing
+from pyjax._src.lax import reductions as lax_reductions
 from pyjax._src.lax import sorting as lax_sorting
 
 _INT32 = np.dtype(np.int32)
@@ -1052,6 +1053,134 @@ def _eigh_lower(ctx, x, *, lower, sort_eigenvalues):
 
 
 eigh_p.lower = _eigh_lower
+
+
+# ---------------------------------------------------------------- eig (general matrices)
+#
+# LAPACK's geev (SciPy's, the routine jaxlib's CPU kernel calls). Under jit the compiled
+# program calls it on the host (``FnBuilder.host_call``), as XLA's CPU program calls
+# LAPACK: there is no StableHLO op for it.
+
+eig_p = Primitive("eig")
+eig_p.multiple_results = True
+
+
+def _eig_abstract(x, *, compute_left_eigenvectors, compute_right_eigenvectors,
+                  enable_eigvec_derivs=False):
+  if x.ndim < 2 or x.shape[-1] != x.shape[-2]:
+    raise ValueError(f"The input to eig must be a square matrix. Got shape {x.shape[-2:]}.")
+  if not (x.dtype.kind in "fc" and x.dtype.itemsize >= 4):
+    raise TypeError(f"eig: argument must be float32, float64, complex64 or complex128, "
+                    f"got {x.dtype.name}")
+  cdt = np.result_type(x.dtype, np.complex64)
+  n = 1 + compute_left_eigenvectors + compute_right_eigenvectors
+  return [ShapedArray(x.shape[:-1], cdt)] + [ShapedArray(x.shape, cdt)] * (n - 1)
+
+
+def _eig_numpy(a, left, right):
+  """geev on a stack of matrices: [w] + [vl] + [vr] as asked (NaN where it fails)."""
+  import scipy.linalg
+  cdt = np.result_type(a.dtype, np.complex64)
+  n = a.shape[-1]
+
+  def one(m):
+    if not np.all(np.isfinite(m)):
+      nan = np.full((n, n), np.nan, cdt)
+      return (np.full(n, np.nan, cdt), nan, nan)
+    w, vl, vr = scipy.linalg.eig(m, left=True, right=True)
+    return (w, vl, vr)
+
+  w, vl, vr = _per_matrix(one, np.asarray(a), (n,), (n, n), (n, n))
+  outs = [w.astype(cdt)]
+  if left:
+    outs.append(vl.astype(cdt))
+  if right:
+    outs.append(vr.astype(cdt))
+  return outs
+
+
+def _eig_impl(x, *, compute_left_eigenvectors, compute_right_eigenvectors,
+              enable_eigvec_derivs=False):
+  _eig_abstract(core.get_aval(x), compute_left_eigenvectors=compute_left_eigenvectors,
+                compute_right_eigenvectors=compute_right_eigenvectors)
+  return [ArrayImpl(o, False) for o in _eig_numpy(
+      np.asarray(x), compute_left_eigenvectors, compute_right_eigenvectors)]
+
+
+def _eig_vec_jvp(w, v, u, da):
+  """(dw, dv) for eigenpairs (w, v) with dual eigenvectors u (u_i^H v_j = 0 for i != j),
+  JAX's nondegenerate perturbation rule under LAPACK's normalisation (unit columns,
+  largest component real). v^-1 dA is diag(1 / u_j^H v_j) u^H dA: no solve."""
+  nd = v.ndim
+  den = lax.reduce_sum(lax.mul(lax.conj(u), v), (nd - 2,))                 # [..., n]
+  P = lax.div(_mm(_H(u), _mm(da, v)),
+              lax.broadcast_in_dim(den, v.shape, tuple(range(nd - 1))))    # row j / den_j
+  dw = _diag(P)
+  wr = lax.broadcast_in_dim(w, v.shape, (*range(nd - 2), nd - 1))          # w_j at [i, j]
+  wc = lax.broadcast_in_dim(w, v.shape, tuple(range(nd - 1)))              # w_i at [i, j]
+  eye = _eye_like(v)
+  F = lax.sub(lax.div(lax.full((), 1, v.dtype), lax.add(eye, lax.sub(wr, wc))), eye)
+  U = _mm(v, lax.mul(F, P))
+  k = lax_reductions.argmax(lax.abs(v), nd - 2, _INT32)                    # [..., n]
+  rows = lax.broadcasted_iota(_INT32, v.shape, nd - 2)
+  mask = _indicator(lax.eq(rows, lax.broadcast_in_dim(k, v.shape, (*range(nd - 2),
+                                                                    nd - 1))), v.dtype)
+  re = lax.neg(lax.real(lax.reduce_sum(lax.mul(lax.conj(v), U), (nd - 2,))))
+  im = lax.neg(lax.div(lax.imag(lax.reduce_sum(lax.mul(mask, U), (nd - 2,))),
+                       lax.real(lax.reduce_sum(lax.mul(mask, v), (nd - 2,)))))
+  c = lax.complex(re, im)
+  return dw, lax.add(U, lax.mul(v, lax.broadcast_in_dim(c, v.shape,
+                                                        (*range(nd - 2), nd - 1))))
+
+
+def _eig_jvp(primals, tangents, *, compute_left_eigenvectors, compute_right_eigenvectors,
+             enable_eigvec_derivs=False):
+  if (compute_left_eigenvectors or compute_right_eigenvectors) and \
+      not enable_eigvec_derivs:
+    raise NotImplementedError(
+        'Derivatives of non-symmetric eigenvectors are only valid under assumptions on '
+        'the input that JAX cannot check (see the enable_eigvec_derivs argument to '
+        'jax.lax.linalg.eig). Pass enable_eigvec_derivs=True to jax.lax.linalg.eig to '
+        'opt in. See https://github.com/jax-ml/jax/issues/2748 for discussion.')
+  x, = primals
+  w, vl, vr = eig_p.bind(x, compute_left_eigenvectors=True,
+                         compute_right_eigenvectors=True,
+                         enable_eigvec_derivs=enable_eigvec_derivs)
+  da = _cast(ad.instantiate(tangents[0]), vr.dtype)
+  dw, dvr = _eig_vec_jvp(w, vr, vl, da)
+  primal_out, tangent_out = [w], [dw]
+  if compute_left_eigenvectors:
+    _, dvl = _eig_vec_jvp(lax.conj(w), vl, vr, _H(da))
+    primal_out.append(vl)
+    tangent_out.append(dvl)
+  if compute_right_eigenvectors:
+    primal_out.append(vr)
+    tangent_out.append(dvr)
+  return primal_out, tangent_out
+
+
+def _eig_lower(ctx, x, *, compute_left_eigenvectors, compute_right_eigenvectors,
+               enable_eigvec_derivs=False):
+  def host(a):
+    return _eig_numpy(a, compute_left_eigenvectors, compute_right_eigenvectors)
+  return ctx.host_call(host, [x], list(ctx.avals_out))
+
+
+eig_p.def_impl(_eig_impl)
+eig_p.def_abstract_eval(_eig_abstract)
+eig_p.jvp = _eig_jvp
+eig_p.batch = _batch_front(eig_p)
+eig_p.lower = _eig_lower
+
+
+def eig(x, *, compute_left_eigenvectors: bool = True,
+        compute_right_eigenvectors: bool = True, enable_eigvec_derivs: bool = False,
+        implementation=None, use_magma=None):
+  """Eigenvalues (complex) and, as asked, left and right eigenvectors of general square
+  matrices: ``[w] + [vl] + [vr]``."""
+  return eig_p.bind(x, compute_left_eigenvectors=bool(compute_left_eigenvectors),
+                    compute_right_eigenvectors=bool(compute_right_eigenvectors),
+                    enable_eigvec_derivs=bool(enable_eigvec_derivs))
 
 
 def eigh(x, *, lower: bool = True, symmetrize_input: bool = True,

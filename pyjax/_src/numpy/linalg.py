@@ -17,11 +17,16 @@ from pyjax._src.numpy.lax_numpy import matrix_transpose
 from pyjax._src.numpy.tensor_contractions import vecdot
 from pyjax._src.numpy.util import canonicalize_axis, ensure_arraylike, promote_dtypes_inexact
 
-__all__ = ["EighResult", "QRResult", "SVDResult", "SlogdetResult", "cholesky", "cond",
-           "cross", "det", "diagonal", "eigh", "eigvalsh", "inv", "lstsq", "matmul",
+__all__ = ["EigResult", "EighResult", "QRResult", "SVDResult", "SlogdetResult", "cholesky", "cond",
+           "cross", "det", "diagonal", "eig", "eigh", "eigvals", "eigvalsh", "inv", "lstsq", "matmul",
            "matrix_norm", "matrix_power", "matrix_rank", "matrix_transpose", "multi_dot",
            "norm", "outer", "pinv", "qr", "slogdet", "solve", "svd", "svdvals",
            "tensordot", "tensorinv", "tensorsolve", "trace", "vecdot", "vector_norm"]
+
+
+class EigResult(NamedTuple):
+  eigenvalues: Array
+  eigenvectors: Array
 
 
 class EighResult(NamedTuple):
@@ -81,6 +86,20 @@ def qr(a, mode: str = "reduced"):
                      f"'complete' or 'r'")
   q, r = lax_linalg.qr(a, full_matrices=mode == "complete")
   return r if mode == "r" else QRResult(q, r)
+
+
+def eig(a):
+  """Eigenvalues and right eigenvectors of general square matrices (complex)."""
+  a = _inexact("eig", a)
+  w, v = lax_linalg.eig(a, compute_left_eigenvectors=False)
+  return EigResult(w, v)
+
+
+def eigvals(a):
+  """Eigenvalues of general square matrices (complex)."""
+  a = _inexact("eigvals", a)
+  return lax_linalg.eig(a, compute_left_eigenvectors=False,
+                        compute_right_eigenvectors=False)[0]
 
 
 def eigh(a, UPLO: str | None = None, symmetrize_input: bool = True):

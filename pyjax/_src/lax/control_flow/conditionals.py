@@ -53,11 +53,26 @@ def _cond_lower(ctx, index, *args, branches):
   if index.aval.dtype != np.int32:
     index = ctx.convert(index, np.int32)
 
+  out_avals = list(ctx.avals_out)
+  # Branches making host calls also yield the host-call token, so that calls after the
+  # cond come after theirs (see ``lowering.FnBuilder.host_call``).
+  token = any(core.jaxpr_has_effects(br) for br in branches)
+  if token:
+    if ctx._token is None:
+      ctx._token = ctx.full(0, (), np.int32)
+    out_avals.append(ctx._token.aval)
+
   def region(b, br):
-    return _fresh(b, lower_closed(b, br, list(args)))
+    outs = lower_closed(b, br, list(args))
+    return _fresh(b, [*outs, b._token] if token else outs)
 
   regions = [ctx.region([], lambda b, br=br: region(b, br)) for br in branches]
-  return ctx.op("stablehlo.case", [index], list(ctx.avals_out), "", regions)
+  outs = ctx.op("stablehlo.case", [index], out_avals, "", regions)
+  if not token:
+    return outs
+  outs = [outs] if not isinstance(outs, list) else outs
+  ctx._token = outs[-1]
+  return outs[:-1]
 
 
 def _fresh(b, outs):
@@ -399,8 +414,9 @@ def _bind_branches(what, index, funs, names, operands, reverse=False):
         b.jaxpr.constvars, b.jaxpr.invars, [b.jaxpr.outvars[i] for i in keep], b.jaxpr.eqns,
         b.jaxpr.debug_info)), b.consts) for b in branches]
   all_ins = consts + ops_flat
+  effects = any(core.jaxpr_has_effects(b) for b in branches)  # (run though all forward)
   outs = iter(cond_p.bind(index, *all_ins, branches=tuple(branches))
-              if any(f is None for f in fwd) else ())
+              if effects or any(f is None for f in fwd) else ())
   out = [next(outs) if f is None else all_ins[f] for f in fwd]
   return tree_util.tree_unflatten(tree0, out)
 

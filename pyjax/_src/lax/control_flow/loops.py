@@ -20,6 +20,7 @@ from pyjax._src.array import ArrayImpl, asarray_value
 from pyjax._src.core import (ClosedJaxpr, Jaxpr, JaxprEqn, Literal, Primitive, ShapedArray,
                              Tracer, Var)
 from pyjax._src.interpreters import ad, batching
+from pyjax._src.interpreters import lowering as mlir
 from pyjax._src.interpreters import partial_eval as pe
 from pyjax._src.interpreters.lowering import _i64_array
 from pyjax._src.lax import lax, reductions, slicing
@@ -161,7 +162,8 @@ def _scan_partial_eval(trace, args, params):
   inv = _invariant_outputs(known.jaxpr, n_kc)[n_known_out:]
   known_args = [a for a, u in zip(args, unk) if not u]
   with core.set_current_trace(trace.parent):
-    inv_jaxpr = _select_outputs(known, [n_known_out + i for i, v in enumerate(inv) if v])
+    inv_jaxpr = _select_outputs(known, [n_known_out + i for i, v in enumerate(inv) if v],
+                                keep_effects=False)  # (effects run in the loop)
     inv_res = eval_closed(_prefix_inputs(inv_jaxpr, n_kc), *known_args[:n_kc])
   # Variant residuals that are known xs slices are the xs themselves: not re-stacked.
   xs_in = {v: k for k, v in enumerate(known.jaxpr.invars[n_kc + n_kcarry:])}
@@ -200,10 +202,10 @@ def _scan_partial_eval(trace, args, params):
   return out
 
 
-def _select_outputs(closed: ClosedJaxpr, idx) -> ClosedJaxpr:
+def _select_outputs(closed: ClosedJaxpr, idx, keep_effects=True) -> ClosedJaxpr:
   j = closed.jaxpr
   new = Jaxpr(j.constvars, j.invars, [j.outvars[i] for i in idx], j.eqns, j.debug_info)
-  return ClosedJaxpr(pe.dce_jaxpr(new), closed.consts)
+  return ClosedJaxpr(pe.dce_jaxpr(new, keep_effects), closed.consts)
 
 
 def _prefix_inputs(closed: ClosedJaxpr, n: int) -> ClosedJaxpr:
@@ -437,8 +439,8 @@ def _scan_lower_blocks(ctx, consts, carry, xs, reverse, length, jaxpr, num_carry
       cr, yv = block(b, cs, cr, xv, yv, start, u)
       return [b.binary("add", k, const(b, 1))] + cs + cr + xv + yv
 
-    outs = ctx.op("stablehlo.while", state, avals, "",
-                  [ctx.region(avals, cond), ctx.region(avals, body)])
+    outs = mlir.while_op(ctx, state, avals, cond, body,
+                         token=core.jaxpr_has_effects(jaxpr))
     carry = list(outs[1 + nc:1 + nc + nk])
     ys = list(outs[1 + nc + nk + nx:])
     done = q

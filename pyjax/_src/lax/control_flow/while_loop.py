@@ -18,6 +18,7 @@ from pyjax._src.array import ArrayImpl, asarray_value
 from pyjax._src.config import config
 from pyjax._src.core import ClosedJaxpr, Jaxpr, Primitive, Tracer, Var
 from pyjax._src.interpreters import ad, batching
+from pyjax._src.interpreters import lowering as mlir
 from pyjax._src.interpreters import partial_eval as pe
 from pyjax._src.lax import lax
 from pyjax._src.lax import reductions as lax_reductions
@@ -73,8 +74,8 @@ def _while_lower(ctx, *args, cond_jaxpr, body_jaxpr, cond_nconsts, body_nconsts)
       outs = [b.select(pred, o, x) if i else o for o, x, i in zip(outs, carry, ignored)]
     return consts + outs
 
-  outs = ctx.op("stablehlo.while", list(args), avals, "",
-                [ctx.region(avals, cond), ctx.region(avals, body)])
+  effects = core.jaxpr_has_effects(body_jaxpr) or core.jaxpr_has_effects(cond_jaxpr)
+  outs = mlir.while_op(ctx, list(args), avals, cond, body, token=effects)
   return list(outs[nc + nb:])
 
 
