@@ -31,6 +31,12 @@ from pyjax._src.lax.reductions import (
     reduce_or_p, reduce_prod_p, reduce_xor_p)
 from pyjax._src.lax.dot import (
     dot, dot_general, Precision, dot_general_p)
+from pyjax._src.lax.convolution import (
+    ConvDimensionNumbers, ConvGeneralDilatedDimensionNumbers, conv, conv_dimension_numbers,
+    conv_general_dilated, conv_general_dilated_local, conv_general_dilated_p,
+    conv_general_dilated_patches, conv_general_permutations, conv_general_shape_tuple,
+    conv_shape_tuple, conv_transpose, conv_transpose_shape_tuple, conv_with_general_padding,
+    padtype_to_pads)
 from pyjax._src.lax.sorting import (
     sort, sort_key_val, sort_p)
 from pyjax._src.lax.slicing import (
@@ -50,6 +56,7 @@ from pyjax._src.lax.control_flow.conditionals import cond, cond_p, switch
 from pyjax.lax import linalg  # noqa: E402
 
 __all__ = [
+    'ConvDimensionNumbers', 'ConvGeneralDilatedDimensionNumbers',
     'GatherDimensionNumbers', 'GatherScatterMode', 'Precision', 'RoundingMethod',
     'ScatterDimensionNumbers', 'abs', 'abs_p', 'acos', 'acos_p', 'acosh', 'acosh_p', 'add',
     'add_p', 'all_gather', 'all_gather_p', 'all_to_all', 'all_to_all_p', 'and_p', 'argmax',
@@ -60,7 +67,11 @@ __all__ = [
     'bitwise_not', 'bitwise_or', 'bitwise_xor', 'broadcast', 'broadcast_in_dim',
     'broadcast_in_dim_p', 'broadcast_to_rank', 'broadcasted_iota', 'cbrt', 'cbrt_p', 'ceil',
     'ceil_p', 'clamp', 'clamp_p', 'clz', 'clz_p', 'complex', 'complex_p', 'concatenate',
-    'concatenate_p', 'cond', 'cond_p', 'conj', 'conj_p', 'convert_element_type',
+    'concatenate_p', 'cond', 'cond_p', 'conj', 'conj_p', 'conv', 'conv_dimension_numbers',
+    'conv_general_dilated', 'conv_general_dilated_local', 'conv_general_dilated_p',
+    'conv_general_dilated_patches', 'conv_general_permutations', 'conv_general_shape_tuple',
+    'conv_shape_tuple', 'conv_transpose', 'conv_transpose_shape_tuple',
+    'conv_with_general_padding', 'convert_element_type',
     'convert_element_type_p', 'cos', 'cos_p', 'cosh', 'cosh_p', 'cumlogsumexp',
     'cumlogsumexp_p', 'cummax', 'cummax_p', 'cummin', 'cummin_p', 'cumprod', 'cumprod_p',
     'cumsum', 'cumsum_p', 'digamma', 'digamma_p', 'div', 'div_p', 'dot', 'dot_general',
