@@ -372,3 +372,36 @@ def test_float64_x64_jit():
     assert out.dtype == np.float64
     check_close(out, ref, rtol=1e-12, atol=1e-12)
     check_close(c[3](plax, x, w), ref, rtol=1e-12, atol=1e-12)
+
+
+LOWERING_CASES = ["1d_same_stride", "2d_explicit_neg", "2d_both_dil", "2d_groups",
+                  "2d_batch_groups", "2d_mixed_dn", "3d_ndhwc_groups", "transpose_valid_kernel"]
+
+
+@pytest.mark.parametrize("strategy", ["im2col", "col2im"])
+def test_jit_each_lowering(strategy, monkeypatch):
+  """Large float convolutions lower as dot_generals over the window's taps (small ones,
+  as all the cases above, as stablehlo.convolution): each way, forced, on a spread of
+  cases and two grads in one program."""
+  from pyjax._src.lax import convolution
+  monkeypatch.setattr(convolution, "_FORCE_STRATEGY", strategy)
+  cases = [c for c in CASES if c[0] in LOWERING_CASES]
+  gcases = [c for c in cases if c[0] in ("2d_both_dil", "2d_batch_groups")]
+  args, gargs = [_args(c) for c in cases], [_args(c, 1) for c in gcases]
+
+  def f(args, gargs):
+    return ([c[3](plax, x, w) for c, (x, w) in zip(cases, args)],
+            [pyjax.grad(_loss(c, plax), (0, 1))(x, w) for c, (x, w) in zip(gcases, gargs)])
+  outs = pyjax.jit(f)(args, gargs)
+  monkeypatch.setattr(convolution, "_FORCE_STRATEGY", None)
+  check_close(outs, f(args, gargs), rtol=2e-5, atol=2e-5)
+
+
+def test_large_conv_lowering_choice():
+  from pyjax._src.lax import convolution
+  x, w = np.ones((16, 3, 64, 64), F32), np.ones((32, 3, 3, 3), F32)
+  conv = lambda x, w: plax.conv(x, w, (1, 1), "SAME")
+  text = pyjax.jit(pyjax.grad(lambda x, w: conv(x, w).sum(), (0, 1))).lower(x, w).as_text()
+  # forward by im2col, input gradient by col2im (dot_generals), kernel gradient native
+  assert text.count("stablehlo.dot_general") == 2 and text.count("stablehlo.convolution") == 1
+  assert convolution._conv_strategy(np.dtype(F32), 2, 3, 4, (3, 3), (9, 8), 1, 1) == "native"
