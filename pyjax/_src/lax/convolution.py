@@ -621,8 +621,11 @@ def _conv_general_dilated_lower(ctx, lhs, rhs, *, window_strides, padding, lhs_d
     # (convolutions: IREE fails to compile three im2col expansions of the parts)
     rdt = np.dtype(np.float32 if acc == np.complex64 else np.float64)
     x, y = operand(lhs), operand(rhs)
-    (xr, xi), (yr, yi) = ([ctx.op(f"stablehlo.{p}", [v], v.aval.update(dtype=rdt))
-                           for p in ("real", "imag")] for v in (x, y))
+    parts = [ctx.op(f"stablehlo.{p}", [v], v.aval.update(dtype=rdt))
+             for v in (x, y) for p in ("real", "imag")]
+    # (a barrier: IREE fails to compile a convolution whose operand extracts a part of
+    # a complex argument, "write affecting operations on global resources")
+    xr, xi, yr, yi = ctx.op("stablehlo.optimization_barrier", parts, [p.aval for p in parts])
     k1 = conv(ctx.binary("add", xr, xi), yr, rdt, True)
     k2 = conv(xr, ctx.binary("subtract", yi, yr), rdt, True)
     k3 = conv(xi, ctx.binary("add", yr, yi), rdt, True)
