@@ -369,7 +369,10 @@ def test_jaxpr_text_and_weak_type():
   assert o.dtype == np.float32
 
 
-def test_float64_x64_jit():
+@pytest.mark.parametrize("strategy", [None, "im2col", "col2im"])
+def test_float64_x64_jit(strategy, monkeypatch):
+  from pyjax._src.lax import convolution
+  monkeypatch.setattr(convolution, "_FORCE_STRATEGY", strategy)
   with enable_x64():
     c = next(c for c in CASES if c[0] == "2d_groups")
     x, w = (v.astype(np.float64) for v in _args(c))
