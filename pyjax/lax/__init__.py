@@ -30,12 +30,17 @@ from pyjax._src.lax.reductions import (
     cummax_p, cummin_p, cumprod_p, cumsum_p, reduce_and_p, reduce_max_p, reduce_min_p,
     reduce_or_p, reduce_prod_p, reduce_xor_p)
 from pyjax._src.lax.windowed_reductions import (
-    padtype_to_pads, reduce, reduce_p, reduce_window, reduce_window_max_p,
+    reduce, reduce_p, reduce_window, reduce_window_max_p,
     reduce_window_min_p, reduce_window_p, reduce_window_shape_tuple, reduce_window_sum_p,
     select_and_gather_add_p, select_and_scatter_add_p, select_and_scatter_p)
 from pyjax._src.lax.dot import (
     dot, dot_general, Precision, dot_general_p)
 from pyjax._src.lax.fft import FftType, fft, fft_p
+from pyjax._src.lax.convolution import (
+    ConvDimensionNumbers, ConvGeneralDilatedDimensionNumbers, conv, conv_dimension_numbers,
+    conv_general_dilated, conv_general_dilated_local, conv_general_dilated_p,
+    conv_general_dilated_patches, conv_general_permutations, conv_general_shape_tuple,
+    conv_shape_tuple, conv_transpose, conv_transpose_shape_tuple, conv_with_general_padding)
 from pyjax._src.lax.sorting import (
     sort, sort_key_val, sort_p)
 from pyjax._src.lax.slicing import (
@@ -55,7 +60,8 @@ from pyjax._src.lax.control_flow.conditionals import cond, cond_p, switch
 from pyjax._src.lax.lax import (
     AccuracyMode, Tolerance, after_all, after_all_p, broadcast_like, broadcast_shapes, collapse,
     copy_p, create_token, create_token_p, dce_sink, dce_sink_p, empty, eq_to_p, le_to_p,
-    lt_to_p, mulhi, mulhi_p, optimization_barrier, optimization_barrier_p, shape_as_value,
+    lt_to_p, mulhi, mulhi_p, optimization_barrier, optimization_barrier_p, padtype_to_pads,
+    shape_as_value,
     stage, stage_p, stop_gradient_p)
 from pyjax._src.dtypes import dtype
 from pyjax._src.lax.special import (
@@ -80,6 +86,7 @@ from pyjax._src.lax.sharding_ops import (
 from pyjax.lax import linalg  # noqa: E402
 
 __all__ = [
+    'ConvDimensionNumbers', 'ConvGeneralDilatedDimensionNumbers',
     'GatherDimensionNumbers', 'GatherScatterMode', 'Precision', 'RoundingMethod',
     'ScatterDimensionNumbers', 'abs', 'abs_p', 'acos', 'acos_p', 'acosh', 'acosh_p', 'add',
     'add_p', 'all_gather', 'all_gather_p', 'all_to_all', 'all_to_all_p', 'and_p', 'argmax',
@@ -90,7 +97,11 @@ __all__ = [
     'bitwise_not', 'bitwise_or', 'bitwise_xor', 'broadcast', 'broadcast_in_dim',
     'broadcast_in_dim_p', 'broadcast_to_rank', 'broadcasted_iota', 'cbrt', 'cbrt_p', 'ceil',
     'ceil_p', 'clamp', 'clamp_p', 'clz', 'clz_p', 'complex', 'complex_p', 'concatenate',
-    'concatenate_p', 'cond', 'cond_p', 'conj', 'conj_p', 'convert_element_type',
+    'concatenate_p', 'cond', 'cond_p', 'conj', 'conj_p', 'conv', 'conv_dimension_numbers',
+    'conv_general_dilated', 'conv_general_dilated_local', 'conv_general_dilated_p',
+    'conv_general_dilated_patches', 'conv_general_permutations', 'conv_general_shape_tuple',
+    'conv_shape_tuple', 'conv_transpose', 'conv_transpose_shape_tuple',
+    'conv_with_general_padding', 'convert_element_type',
     'convert_element_type_p', 'cos', 'cos_p', 'cosh', 'cosh_p', 'cumlogsumexp',
     'cumlogsumexp_p', 'cummax', 'cummax_p', 'cummin', 'cummin_p', 'cumprod', 'cumprod_p',
     'cumsum', 'cumsum_p', 'digamma', 'digamma_p', 'div', 'div_p', 'dot', 'dot_general',
@@ -104,7 +115,8 @@ __all__ = [
     'integer_pow_p', 'iota', 'iota_p', 'is_finite', 'is_finite_p', 'le', 'le_p', 'lgamma',
     'lgamma_p', 'linalg', 'log', 'log1p', 'log1p_p', 'log_p', 'logistic', 'logistic_p',
     'lt', 'lt_p', 'map', 'max', 'max_p', 'min', 'min_p', 'mul', 'mul_p', 'ne', 'ne_p',
-    'neg', 'neg_p', 'nextafter', 'nextafter_p', 'not_p', 'or_p', 'pad', 'pad_p', 'padtype_to_pads', 'pmax',
+    'neg', 'neg_p', 'nextafter', 'nextafter_p', 'not_p', 'or_p', 'pad', 'pad_p',
+    'padtype_to_pads', 'pmax',
     'pmax_p', 'pmean', 'pmin', 'pmin_p', 'polygamma', 'population_count',
     'population_count_p', 'pow', 'pow_p', 'ppermute', 'ppermute_p', 'pshuffle', 'psum',
     'psum_p', 'psum_scatter', 'random_gamma_grad', 'real', 'real_p', 'reciprocal', 'reduce',

@@ -1855,3 +1855,25 @@ ad.defjvp_zero(after_all_p)
 def after_all(*operands):
   """Merges tokens (experimental in JAX)."""
   return after_all_p.bind(*operands)
+
+
+def padtype_to_pads(in_shape, window_shape, window_strides, padding):
+  """Converts 'SAME' / 'SAME_LOWER' / 'VALID' to a list of (low, high) pad pairs."""
+  if isinstance(padding, str):
+    kind = padding.upper()
+    if kind not in ("SAME", "SAME_LOWER", "VALID"):
+      raise RuntimeError(f"Unrecognized padding type: expected 'VALID', 'SAME', or "
+                         f"'SAME_LOWER', got {padding}.")
+  else:
+    kind = getattr(padding, "name", None)
+    if kind not in ("SAME", "SAME_LOWER", "VALID"):
+      raise TypeError(f"Unknown padding type: {padding}.")
+  if kind == "VALID":
+    return [(0, 0)] * len(in_shape)
+  pads = []
+  for d, k, s in zip(in_shape, window_shape, window_strides):
+    d, k, s = int(d), int(k), int(s)
+    size = builtins.max(0, (-(-d // s) - 1) * s + k - d)
+    pads.append((size // 2, size - size // 2) if kind == "SAME" else
+                (size - size // 2, size // 2))
+  return pads

@@ -24,6 +24,7 @@ from pyjax._src.interpreters import ad, batching
 from pyjax._src.interpreters import lowering as mlir
 from pyjax._src.interpreters import partial_eval as pe
 from pyjax._src.lax import lax, reductions, slicing
+from pyjax._src.lax.lax import padtype_to_pads
 from pyjax._src.lax.control_flow.common import jvp_jaxpr
 from pyjax._src.lax.utils import _to_array
 
@@ -85,26 +86,6 @@ def _common_shape_rule(operand, window_dimensions, window_strides, padding, base
                       f"got {name} {v} and window_dimensions {window_dimensions}.")
   return reduce_window_shape_tuple(operand.shape, window_dimensions, window_strides,
                                    padding, base_dilation, window_dilation)
-
-
-def padtype_to_pads(in_shape, window_shape, window_strides, padding):
-  """(lo, hi) pads for 'SAME' / 'SAME_LOWER' / 'VALID', as JAX's."""
-  if isinstance(padding, str):
-    p = padding.upper()
-    if p not in ("SAME", "SAME_LOWER", "VALID"):
-      raise RuntimeError("Unrecognized padding type: expected 'VALID', 'SAME', or "
-                         f"'SAME_LOWER', got {padding}.")
-    padding = p
-  else:
-    raise TypeError(f"Unknown padding type: {padding}.")
-  if padding == "VALID":
-    return [(0, 0)] * len(in_shape)
-  out = [-(-d // s) for d, s in zip(in_shape, window_strides)]
-  sizes = [builtins.max((o - 1) * s + w - d, 0)
-           for o, s, w, d in zip(out, window_strides, window_shape, in_shape)]
-  if padding == "SAME":
-    return [(p // 2, p - p // 2) for p in sizes]
-  return [(p - p // 2, p // 2) for p in sizes]
 
 
 # ---------------------------------------------------------------- eager helpers

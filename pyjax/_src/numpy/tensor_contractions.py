@@ -9,11 +9,12 @@ import numpy as np
 
 from pyjax._src.array import ArrayImpl
 from pyjax._src.core import Tracer
+from pyjax._src.lax import convolution as lax_conv
 from pyjax._src.lax import dot as lax_dot
 from pyjax._src.lax import lax
 from pyjax._src.numpy import reductions, ufuncs
 from pyjax._src.numpy.array_creation import zeros_like
-from pyjax._src.numpy.lax_numpy import (_pad_const, _slice_axis, _take_static,
+from pyjax._src.numpy.lax_numpy import (_slice_axis,
                                         broadcast_arrays, broadcast_shapes, broadcast_to,
                                         expand_dims, moveaxis, ravel, squeeze)
 from pyjax._src.numpy.util import stack
@@ -177,37 +178,42 @@ def kron(a, b):
 
 
 def _conv(name, a, v, mode, flip_v, precision, preferred_element_type):
-  """Full correlation as one dot_general over static windows, then NumPy's slice of it."""
+  """One 1-D conv_general_dilated, as JAX (the longer input is the lhs)."""
   check_arraylike(name, a, v)
-  a, v = _conv_promote(a, v)
+  a, v = _asarray(a), _asarray(v)
   if a.ndim != 1 or v.ndim != 1:
     raise ValueError(f"{name}() only support 1-dimensional inputs.")
+  if preferred_element_type is None:
+    a, v = promote_dtypes_inexact(a, v)
+  else:
+    a, v = promote_dtypes(a, v)
   if a.shape[0] == 0 or v.shape[0] == 0:
     raise ValueError(f"{name}: inputs cannot be empty, got shapes {a.shape} and {v.shape}.")
-  if mode not in ("full", "same", "valid"):
-    raise ValueError("mode must be one of ['full', 'same', 'valid']")
-  if flip_v:
+  reverse = False
+  if not flip_v:
+    if v.dtype.kind == "c":
+      v = lax.conj(v)
+    if a.shape[0] < v.shape[0]:
+      a, v, reverse = v, a, True
+  else:
+    if a.shape[0] < v.shape[0]:
+      a, v = v, a
     v = lax.rev(v, (0,))
-  elif v.dtype.kind == "c":
-    v = lax.conj(v)
-  n, m = a.shape[0], v.shape[0]
-  ap = _pad_const(a, 0, [(m - 1, m - 1)])
-  L = n + m - 1
-  idx = np.arange(L)[:, None] + np.arange(m)[None, :]
-  win = lax.reshape(_take_static(ap, idx.ravel(), 0), (L, m))
-  full = lax_dot.dot_general(win, v, (((1,), (0,)), ((), ())), precision,
-                             preferred_element_type=preferred_element_type)
-  lo, hi = builtins.min(n, m), builtins.max(n, m)
-  if mode == "full":
-    return full
+  m = v.shape[0]
   if mode == "valid":
-    return _slice_axis(full, lo - 1, lo - 1 + hi - lo + 1, 0)
-  off = (lo - 1) // 2 if (flip_v or m <= n) else lo // 2
-  return _slice_axis(full, off, off + hi, 0)
-
-
-def _conv_promote(a, v):
-  return promote_dtypes_inexact(a, v)
+    padding = [(0, 0)]
+  elif mode == "same":
+    padding = [(m // 2, m - m // 2 - 1)]
+  elif mode == "full":
+    padding = [(m - 1, m - 1)]
+  else:
+    raise ValueError("mode must be one of ['full', 'same', 'valid']")
+  out = lax_conv.conv_general_dilated(lax.reshape(a, (1, 1, a.shape[0])),
+                                      lax.reshape(v, (1, 1, m)), (1,), padding,
+                                      precision=precision,
+                                      preferred_element_type=preferred_element_type)
+  out = lax.reshape(out, (out.shape[2],))
+  return lax.rev(out, (0,)) if reverse else out
 
 
 def convolve(a, v, mode: str = "full", *, precision=None, preferred_element_type=None):

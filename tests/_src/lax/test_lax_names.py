@@ -14,24 +14,9 @@ jax = pytest.importorskip("jax")
 jlax = jax.lax
 jjnp = jax.numpy
 
-# Public names of jax.lax that other issue-16 work adds (owned by issue-16
-# conv/window/fft/callback work): not required here.
-OWNED_ELSEWHERE = {
-    "ConvDimensionNumbers", "ConvGeneralDilatedDimensionNumbers", "FftType", "conv",
-    "conv_dimension_numbers", "conv_general_dilated", "conv_general_dilated_local",
-    "conv_general_dilated_p", "conv_general_dilated_patches", "conv_general_permutations",
-    "conv_general_shape_tuple", "conv_shape_tuple", "conv_transpose",
-    "conv_transpose_shape_tuple", "conv_with_general_padding", "fft", "fft_p",
-    "padtype_to_pads", "reduce", "reduce_p", "reduce_window", "reduce_window_max_p",
-    "reduce_window_min_p", "reduce_window_p", "reduce_window_shape_tuple",
-    "reduce_window_sum_p", "select_and_gather_add_p", "select_and_scatter_add_p",
-    "select_and_scatter_p",
-}
-
-
 def test_every_public_jax_lax_name_exists():
   public = {n for n in dir(jlax) if not n.startswith("_")}
-  missing = sorted(n for n in public - OWNED_ELSEWHERE if not hasattr(lax, n))
+  missing = sorted(n for n in public if not hasattr(lax, n))
   assert not missing, missing
   assert set(lax.__all__) <= set(dir(lax))
 
