@@ -404,9 +404,12 @@ def compile_module(text: str, platform: str = "cpu", asynchronous: bool = False,
         raise
       else:
         # float64 math calls libm, which IREE's embedded (self-contained) executables
-        # cannot link: link a system shared library instead.
+        # cannot link: link a system shared library instead. IREE's compile-time
+        # evaluation of constants (e.g. sin of an iota) builds embedded executables of
+        # its own, whatever the flags say: leave those constants to run time.
         payload = compile_str(text, input_type="stablehlo",
-                              extra_args=[*flags, "--iree-llvmcpu-link-embedded=false"])
+                              extra_args=[*flags, "--iree-llvmcpu-link-embedded=false",
+                                          "--iree-opt-const-eval=false"])
   except CompilerToolError as e:
     raise RuntimeError(f"IREE failed to compile the lowered module:\n{e}\n"
                        f"Module:\n{text}") from None

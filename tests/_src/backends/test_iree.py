@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 
 import pyjax
+import pyjax.numpy as jnp
 from pyjax._src.backends import iree
+from util import enable_x64
 
 MODULE = """module @m {
   func.func public @main(%arg0: tensor<4xf32>, %arg1: tensor<4xf32>) -> (tensor<4xf32>) {
@@ -323,6 +325,28 @@ def test_driver_choice_by_size():
   many = small * (iree.MANY_RESULTS + 1)  # IREE's synchronous scheduling is cubic in them
   assert iree.pick_driver(small, many[:-1]) == "local-sync"
   assert iree.pick_driver(small, many) == "local-task"
+
+
+def test_float64_math_of_constants_links_libm():
+  """float64 sin/cos/atan2/tanh call libm, which IREE's compile-time evaluation of
+  constants could not link ("undefined symbol: sin"): jnp.sin of a small iota failed to
+  compile, in float32 too (its float32 sin evaluates float64 kernels)."""
+  x = pyjax.jit(lambda s: s * jnp.sin(jnp.arange(4, dtype=np.float32)))(np.float32(2))
+  np.testing.assert_allclose(np.asarray(x), 2 * np.sin(np.arange(4, dtype=np.float32)),
+                             rtol=1e-6)
+  with enable_x64():
+    c = np.arange(1, 5) / 8
+
+    def f(s):
+      k = jnp.arange(1, 5, dtype=np.float64) / 8
+      return [s * g(k) for g in (jnp.sin, jnp.cos, jnp.tan, jnp.tanh, jnp.arcsin)] + \
+          [s * jnp.arctan2(k, 1.5)]
+
+    got = pyjax.jit(f)(np.float64(1))
+    want = [g(c) for g in (np.sin, np.cos, np.tan, np.tanh, np.arcsin)] + \
+        [np.arctan2(c, 1.5)]
+    for g, w in zip(got, want):
+      np.testing.assert_allclose(np.asarray(g), w, rtol=1e-14)
 
 
 def test_compile_error_is_clear():
