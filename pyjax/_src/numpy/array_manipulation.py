@@ -700,8 +700,9 @@ def packbits(a, axis=None, bitorder="big"):
     raise TypeError("Expected an input array of integer or boolean data type")
   if bitorder not in ("little", "big"):
     raise ValueError("'order' must be either 'little' or 'big'")
-  arr = lax.convert_element_type(lax.ne(arr, lax._const(arr, 0)), np.uint8)
-  bits = lax.iota(np.uint8, 8)
+  # (in int32: IREE's CPU compiler fails on uint8 shifts and sums)
+  arr = lax.convert_element_type(lax.ne(arr, lax._const(arr, 0)), np.int32)
+  bits = lax.iota(np.int32, 8)
   if bitorder == "big":
     bits = lax.rev(bits, (0,))
   if axis is None:
@@ -713,7 +714,7 @@ def packbits(a, axis=None, bitorder="big"):
   arr = reshape(arr, arr.shape[:-1] + (arr.shape[-1] // 8, 8))
   bits = lax.broadcast_in_dim(bits, arr.shape, (arr.ndim - 1,))
   packed = lax.convert_element_type(
-      reductions.sum(lax.shift_left(arr, bits), axis=-1), np.uint8)
+      lax.reduce_sum(lax.shift_left(arr, bits), (arr.ndim - 1,)), np.uint8)
   return swapaxes(packed, axis, -1)
 
 
@@ -725,14 +726,15 @@ def unpackbits(a, axis=None, count=None, bitorder="big"):
     raise TypeError("Expected an input array of unsigned byte data type")
   if bitorder not in ("little", "big"):
     raise ValueError("'order' must be either 'little' or 'big'")
-  bits = lax.shift_left(lax.full((8,), 1, np.uint8), lax.iota(np.uint8, 8))
+  bits = lax.shift_left(lax.full((8,), 1, np.int32), lax.iota(np.int32, 8))
   if bitorder == "big":
     bits = lax.rev(bits, (0,))
   if axis is None:
     arr, axis = ravel(arr), 0
   arr = swapaxes(arr, axis, -1)
   shape = arr.shape + (8,)
-  arr = lax.broadcast_in_dim(arr, shape, tuple(range(arr.ndim)))
+  arr = lax.broadcast_in_dim(lax.convert_element_type(arr, np.int32), shape,
+                             tuple(range(arr.ndim)))
   bits = lax.broadcast_in_dim(bits, shape, (len(shape) - 1,))
   unpacked = lax.convert_element_type(
       lax.gt(lax.bitwise_and(arr, bits), lax._const(arr, 0)), np.uint8)

@@ -170,15 +170,14 @@ class ufunc:
     axis = canonicalize_axis(axis, arr.ndim)
     if arr.size == 0:
       return lax.full(arr.shape, 0, dtype)
-    arr = moveaxis(arr, axis, 0)
-    first = lax._convert_element_type(arr[0], dtype)
+    arr = lax._convert_element_type(moveaxis(arr, axis, 0), dtype)
+    first = arr[0:1]
 
-    def step(carry, _):
-      i, x = carry
-      y = _where(i == 0, first, self(lax._convert_element_type(x, dtype),
-                                     lax._convert_element_type(arr[i], dtype)))
-      return (i + 1, y), y
-    _, result = loops.scan(step, (0, first), None, length=arr.shape[0])
+    def step(acc, x):
+      y = self(acc, x)
+      return y, y
+    _, rest = loops.scan(step, arr[0], arr[1:])
+    result = slicing.concatenate([first, rest], 0)
     return moveaxis(result, 0, axis)
 
   # ---------------------------------------------------------------- at
