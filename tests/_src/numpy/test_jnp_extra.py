@@ -261,6 +261,14 @@ def test_new_functions_under_jit():
     _same(got[k], f(jnp), f"jit {k}")
 
 
+def test_polyfit_under_jit():
+  """Alone: in one program with other loops IREE fails to compile svd's while loop (an
+  issue outside jnp.polyfit)."""
+  got = pyjax.jit(lambda x, y: (pjnp.polyfit(x, y, 2), pjnp.polyfit(x, y, 1, cov=True)))(
+      XS, YS)
+  _same(got, (VALUES["polyfit"](jnp), VALUES["polyfit_cov"](jnp)), "jit polyfit")
+
+
 def test_roots():
   if not hasattr(pjnp.linalg, "eigvals"):
     with pytest.raises(NotImplementedError, match="eigvals"):
