@@ -259,7 +259,8 @@ def from_python_scalar(x, dtype=None) -> ArrayImpl:
     dtype = dtypes.canonicalize_dtype(dtypes.python_scalar_dtypes[type(x)])
   if type(x) is int:
     _check_int_range(x, dtype)
-  return ArrayImpl(np.asarray(x, dtype)[()] if dtype.kind != "V" else np.zeros((), dtype),
+  # (float0 holds no value; the ml_dtypes types, also of kind "V", convert as NumPy's)
+  return ArrayImpl(np.asarray(x, dtype)[()] if dtype != dtypes.float0 else np.zeros((), dtype),
                    type(x) is not bool)
 
 

@@ -23,6 +23,9 @@ from pyjax._src.interpreters import partial_eval as pe
 # ---------------------------------------------------------------- types
 
 
+_IEEE_FLOATS = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
+
+
 def _elem_type(dt: np.dtype) -> str:
   dt = np.dtype(dt)
   if dt == np.bool_:
@@ -33,16 +36,17 @@ def _elem_type(dt: np.dtype) -> str:
     return f"ui{dt.itemsize * 8}"
   if dt == dtypes.bfloat16:
     return "bf16"
-  if dt.kind == "f":
+  if dt in _IEEE_FLOATS:
     return f"f{dt.itemsize * 8}"
   if dt.kind == "c":
     return f"complex<f{dt.itemsize * 4}>"
-  name = {"float8_e4m3fn": "f8E4M3FN", "float8_e5m2": "f8E5M2", "float8_e4m3fnuz": "f8E4M3FNUZ",
-          "float8_e5m2fnuz": "f8E5M2FNUZ", "float8_e4m3b11fnuz": "f8E4M3B11FNUZ",
-          "float8_e4m3": "f8E4M3", "float8_e3m4": "f8E3M4", "int4": "i4", "uint4": "ui4"}
-  if dt.name in name:
-    return name[dt.name]
-  raise NotImplementedError(f"jit: dtype {dt.name} has no StableHLO type")
+  # The narrow ml_dtypes types (float8_*, float4/6, int1/2/4, uint1/2/4): IREE's CPU
+  # compiler does not take them (it fails to parse f8 tensor types, its runtime has no
+  # buffer element type for sub-byte integers), so jit stops here with a clear error.
+  raise NotImplementedError(
+      f"jit: dtype {dt.name} is not supported by pyjax's compiled (IREE) backend; "
+      f"operations on {dt.name} arrays run eagerly: convert to a supported dtype (e.g. "
+      "with .astype(jnp.float32)) outside jit")
 
 
 def tensor_type(aval: ShapedArray) -> str:

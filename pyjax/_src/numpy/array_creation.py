@@ -402,6 +402,17 @@ r_ = _IndexGrid(np.r_)
 c_ = _IndexGrid(np.c_)
 
 
+def from_dlpack(x, /, *, device=None, copy=None):
+  """An Array from an object with ``__dlpack__`` (a NumPy array, a JAX or pyjax array):
+  the values are read through NumPy's DLPack import and canonicalized as by jnp.asarray."""
+  if isinstance(x, (ArrayImpl, core.Tracer)):
+    return asarray(x, copy=copy)
+  if not (hasattr(x, "__dlpack__") and hasattr(x, "__dlpack_device__")):
+    raise TypeError("The array passed to from_dlpack must have __dlpack__ and "
+                    "__dlpack_device__ methods.")
+  return asarray(np.from_dlpack(x), copy=copy)
+
+
 __all__ = [_n for _n, _v in list(globals().items())
            if not _n.startswith("_") and callable(_v) and getattr(_v, "__module__", None) == __name__]
 

@@ -12,13 +12,14 @@ from pyjax._src.array import ArrayImpl
 from pyjax._src.core import Tracer
 from pyjax._src.lax import lax, slicing
 from pyjax._src.numpy import reductions, ufuncs
-from pyjax._src.numpy.array_creation import _tri_mask, eye, zeros
+from pyjax._src.numpy.array_creation import _tri_mask, eye, unravel_index, zeros
 from pyjax._src.numpy.lax_numpy import (_pad_axis_const, _pad_const, _shape_arg,
                                         _slice_axis, _static_int, _take_static,
-                                        broadcast_to, concatenate, moveaxis, ravel, reshape,
-                                        where)
+                                        broadcast_to, clip, concatenate, moveaxis, ravel,
+                                        reshape, swapaxes, where)
 from pyjax._src.numpy.util import array
-from pyjax._src.numpy.util import asarray as _asarray, canonicalize_axis, check_arraylike
+from pyjax._src.numpy.util import (_broadcast_to, asarray as _asarray, canonicalize_axis,
+                                   check_arraylike)
 
 
 def _split(name, ary, indices_or_sections, axis, equal):
@@ -599,6 +600,153 @@ def trim_zeros(filt, trim="fb"):
   lo = nz[0] if "f" in trim.lower() else 0
   hi = nz[-1] + 1 if "b" in trim.lower() else f.shape[0]
   return _slice_axis(_asarray(filt), int(lo), int(hi), 0)
+
+
+# ------------------------------------------------------------ place, put, bits
+
+def _tile_to_size(arr, size):
+  """The 1-D ``arr`` repeated (and cut) to ``size`` elements."""
+  if arr.shape[0] < size:
+    arr = tile(arr, -(-size // arr.shape[0]))
+  return _slice_axis(arr, 0, size, 0) if arr.shape[0] > size else arr
+
+
+def place(arr, mask, vals, *, inplace=True):
+  """``arr`` with the elements where ``mask`` holds set to ``vals`` in order (repeated)."""
+  check_arraylike("place", arr, mask, vals)
+  data, mask, vals = _asarray(arr), _asarray(mask), ravel(_asarray(vals))
+  if inplace:
+    raise ValueError(
+        "jax.numpy.place cannot modify arrays in-place, because JAX arrays are immutable. "
+        "Pass inplace=False to instead return an updated array.")
+  if data.size != mask.size:
+    raise ValueError("place: arr and mask must be the same size")
+  if not vals.size:
+    raise ValueError("Cannot place values from an empty array")
+  if not data.size:
+    return data
+  indices = where(ravel(mask), size=mask.size, fill_value=mask.size)[0]
+  vals = _tile_to_size(vals, indices.shape[0])
+  return reshape(ravel(data).at[indices].set(vals, mode="drop"), data.shape)
+
+
+def put(a, ind, v, mode=None, *, inplace=True):
+  """``a`` with the flat positions ``ind`` set to ``v`` (repeated)."""
+  if inplace:
+    raise ValueError(
+        "jax.numpy.put cannot modify arrays in-place, because JAX arrays are immutable. "
+        "Pass inplace=False to instead return an updated array.")
+  check_arraylike("put", a, ind, v)
+  arr, ind, v = _asarray(a), ravel(_asarray(ind)), ravel(_asarray(v))
+  if not arr.size or not ind.size or not v.size:
+    return arr
+  v = _tile_to_size(v, ind.shape[0])
+  if mode is None:
+    scatter_mode = "drop"
+  elif mode == "clip":
+    ind = clip(ind, 0, arr.size - 1)
+    scatter_mode = "promise_in_bounds"
+  elif mode == "wrap":
+    ind = ufuncs.remainder(ind, arr.size)
+    scatter_mode = "promise_in_bounds"
+  elif mode == "raise":
+    raise NotImplementedError("The 'raise' mode to jnp.put is not supported.")
+  else:
+    raise ValueError(f"mode should be one of 'wrap' or 'clip'; got mode={mode!r}")
+  return arr.at[unravel_index(ind, arr.shape)].set(v, mode=scatter_mode)
+
+
+def put_along_axis(arr, indices, values, axis, inplace=True, *, mode=None):
+  """``arr`` with ``values`` written at ``indices`` along ``axis`` (the inverse of
+  take_along_axis)."""
+  if inplace:
+    raise ValueError(
+        "jax.numpy.put_along_axis cannot modify arrays in-place, because JAX arrays"
+        "are immutable. Pass inplace=False to instead return an updated array.")
+  check_arraylike("put_along_axis", arr, indices, values)
+  arr, indices, values = _asarray(arr), _asarray(indices), _asarray(values)
+  original_axis, original_shape = axis, arr.shape
+  if axis is None:
+    arr, axis = ravel(arr), 0
+  if arr.ndim != indices.ndim:
+    raise ValueError("put_along_axis arguments 'arr' and 'indices' must have same ndim. "
+                     f"Got arr.ndim={arr.ndim} and indices.ndim={indices.ndim}.")
+  try:
+    values = _broadcast_to(values, indices.shape)
+  except ValueError:
+    raise ValueError("put_along_axis argument 'values' must be broadcastable to 'indices'. "
+                     f"Got values.shape={values.shape} and indices.shape={indices.shape}.")
+  axis = canonicalize_axis(axis, arr.ndim)
+  idx = []
+  for d in range(arr.ndim):
+    if d == axis:
+      i = indices
+      if i.dtype.kind == "i":  # negative indices count from the end, as in indexing
+        i = where(ufuncs.less(i, 0), ufuncs.add(i, arr.shape[d]), i)
+      idx.append(i)
+    else:
+      shape = [1] * arr.ndim
+      shape[d] = indices.shape[d]
+      idx.append(lax.broadcasted_iota(np.int32, tuple(shape), d))
+  result = arr.at[tuple(idx)].set(values, mode=mode)
+  return reshape(result, original_shape) if original_axis is None else result
+
+
+def packbits(a, axis=None, bitorder="big"):
+  """Packs the truth of the elements into the bits of uint8s (8 a byte, zero-padded)."""
+  check_arraylike("packbits", a)
+  arr = _asarray(a)
+  if arr.dtype.kind not in "iub":
+    raise TypeError("Expected an input array of integer or boolean data type")
+  if bitorder not in ("little", "big"):
+    raise ValueError("'order' must be either 'little' or 'big'")
+  # (in int32: IREE's CPU compiler fails on uint8 shifts and sums)
+  arr = lax.convert_element_type(lax.ne(arr, lax._const(arr, 0)), np.int32)
+  bits = lax.iota(np.int32, 8)
+  if bitorder == "big":
+    bits = lax.rev(bits, (0,))
+  if axis is None:
+    arr, axis = ravel(arr), 0
+  arr = swapaxes(arr, axis, -1)
+  rem = arr.shape[-1] % 8
+  if rem:
+    arr = _pad_const(arr, 0, [(0, 0)] * (arr.ndim - 1) + [(0, 8 - rem)])
+  arr = reshape(arr, arr.shape[:-1] + (arr.shape[-1] // 8, 8))
+  bits = lax.broadcast_in_dim(bits, arr.shape, (arr.ndim - 1,))
+  packed = lax.convert_element_type(
+      lax.reduce_sum(lax.shift_left(arr, bits), (arr.ndim - 1,)), np.uint8)
+  return swapaxes(packed, axis, -1)
+
+
+def unpackbits(a, axis=None, count=None, bitorder="big"):
+  """The bits of uint8s as 0/1 uint8s (the inverse of packbits)."""
+  check_arraylike("unpackbits", a)
+  arr = _asarray(a)
+  if arr.dtype != np.uint8:
+    raise TypeError("Expected an input array of unsigned byte data type")
+  if bitorder not in ("little", "big"):
+    raise ValueError("'order' must be either 'little' or 'big'")
+  bits = lax.shift_left(lax.full((8,), 1, np.int32), lax.iota(np.int32, 8))
+  if bitorder == "big":
+    bits = lax.rev(bits, (0,))
+  if axis is None:
+    arr, axis = ravel(arr), 0
+  arr = swapaxes(arr, axis, -1)
+  shape = arr.shape + (8,)
+  arr = lax.broadcast_in_dim(lax.convert_element_type(arr, np.int32), shape,
+                             tuple(range(arr.ndim)))
+  bits = lax.broadcast_in_dim(bits, shape, (len(shape) - 1,))
+  unpacked = lax.convert_element_type(
+      lax.gt(lax.bitwise_and(arr, bits), lax._const(arr, 0)), np.uint8)
+  unpacked = reshape(unpacked, unpacked.shape[:-2] + (-1,))
+  if count is not None:
+    count = _static_int(count, "count argument of jnp.unpackbits")
+    if count > unpacked.shape[-1]:
+      unpacked = _pad_const(unpacked, 0, [(0, 0)] * (unpacked.ndim - 1)
+                            + [(0, count - unpacked.shape[-1])])
+    else:
+      unpacked = _slice_axis(unpacked, 0, count, unpacked.ndim - 1)
+  return swapaxes(unpacked, axis, -1)
 
 
 __all__ = [_n for _n, _v in list(globals().items())

@@ -10,14 +10,17 @@ import numpy as np
 from pyjax._src import core, dtypes
 from pyjax._src.lax import lax, slicing
 from pyjax._src.numpy import reductions, sorting, ufuncs
-from pyjax._src.numpy.array_creation import linspace, ones_like, zeros_like
+from pyjax._src.numpy.array_creation import (ix_, linspace, ones_like, ravel_multi_index,
+                                             zeros_like)
 from pyjax._src.numpy.array_manipulation import atleast_2d, diagonal
 from pyjax._src.numpy.lax_numpy import (_slice_axis, _static_int, broadcast_to, clip,
                                         concatenate, expand_dims, ravel, squeeze,
                                         transpose, where)
 from pyjax._src.numpy.sorting import _onehot_take
 from pyjax._src.numpy.tensor_contractions import dot
-from pyjax._src.numpy.util import asarray as _asarray, canonicalize_axis, check_arraylike
+from pyjax._src.numpy.util import (asarray as _asarray, canonicalize_axis, check_arraylike,
+                                   promote_dtypes_inexact)
+from pyjax._src.numpy.util import stack
 
 
 def interp(x, xp, fp, left=None, right=None, period=None):
@@ -294,6 +297,66 @@ def unwrap(p, discont=None, axis: int = -1, period=2 * np.pi):
   first = _slice_axis(p, 0, 1, axis)
   rest = ufuncs.add(_slice_axis(p, 1, p.shape[axis], axis), corr)
   return concatenate([first, rest], axis)
+
+
+def histogramdd(sample, bins=10, range=None, weights=None, density=None):
+  """Multidimensional histogram of the (N, D) ``sample`` (JAX's: bin indices from
+  searchsorted, counts from bincount)."""
+  check_arraylike("histogramdd", sample)
+  if weights is None:
+    sample, = promote_dtypes_inexact(_asarray(sample))
+  else:
+    check_arraylike("histogramdd", weights)
+    if np.shape(weights) != np.shape(sample)[:1]:
+      raise ValueError("should have one weight for each sample.")
+    sample, weights = promote_dtypes_inexact(_asarray(sample), _asarray(weights))
+  N, D = np.shape(sample)
+  if range is not None and (len(range) != D or builtins.any(
+      r is not None and np.shape(r)[0] != 2 for r in range)):
+    raise ValueError(f"For sample.shape={(N, D)}, range must be a sequence of {D} pairs "
+                     f"or Nones; got range={range}")
+  try:
+    bins_per_dim = list(bins)
+  except TypeError:
+    bins_per_dim = D * [bins]
+  else:
+    if len(bins_per_dim) != D:
+      raise ValueError("should be a bin for each dimension.")
+  idx_by_dim, edges_by_dim = [], []
+  for i in builtins.range(D):
+    col = lax.reshape(_slice_axis(sample, i, i + 1, 1), (N,))
+    edges = histogram_bin_edges(col, bins_per_dim[i], None if range is None else range[i],
+                                weights)
+    idx = sorting.searchsorted(edges, col, side="right")
+    last = lax.reshape(_slice_axis(edges, edges.shape[0] - 1, edges.shape[0], 0), ())
+    idx = where(ufuncs.equal(col, last), ufuncs.subtract(idx, 1), idx)
+    idx_by_dim.append(idx)
+    edges_by_dim.append(edges)
+  nbins = tuple(e.shape[0] + 1 for e in edges_by_dim)
+  xy = ravel_multi_index(tuple(idx_by_dim), nbins, mode="clip")
+  hist = lax.reshape(bincount(xy, weights, length=int(np.prod(nbins))), nbins)
+  hist = hist[D * (slice(1, -1),)]
+  if density:
+    hist = lax._convert_element_type(hist, sample.dtype)
+    hist = ufuncs.true_divide(hist, reductions.sum(hist))
+    for norm in ix_(*[diff(e) for e in edges_by_dim]):
+      hist = ufuncs.true_divide(hist, norm)
+  return hist, edges_by_dim
+
+
+def histogram2d(x, y, bins=10, range=None, weights=None, density=None):
+  """Two-dimensional histogram of the points (x, y)."""
+  check_arraylike("histogram2d", x, y)
+  try:
+    n = len(bins)
+  except TypeError:
+    n = 1
+  if n != 1 and n != 2:
+    edges = _asarray(bins)
+    bins = [edges, edges]
+  sample = transpose(stack([_asarray(x), _asarray(y)]))
+  hist, edges = histogramdd(sample, bins, range, weights, density)
+  return hist, edges[0], edges[1]
 
 
 __all__ = [_n for _n, _v in list(globals().items())

@@ -147,8 +147,9 @@ mod = remainder
 
 def fmod(x1, x2, /):
   """Elementwise C-style remainder (sign of the dividend)."""
+  was_bool = dtypes.result_type(x1, x2) == np.bool_  # (JAX: True fmod False is 1)
   x1, x2 = promote_args_numeric("fmod", x1, x2)
-  if x1.dtype.kind in "iu":  # x fmod 0 is 0, as JAX
+  if x1.dtype.kind in "iu" and not was_bool:  # x fmod 0 is 0, as JAX
     x2 = lax.select(lax.eq(x2, lax._const(x2, 0)), lax.full_like(x2, 1), x2)
   return lax.rem(x1, x2)
 
@@ -242,7 +243,8 @@ def sign(x, /):
   check_arraylike("sign", x)
   x = asarray(x)
   if x.dtype == np.bool_:
-    return x
+    raise TypeError("sign does not accept dtype bool. Accepted dtypes are subtypes of "
+                    "integer, floating, complexfloating.")
   return lax.sign(x)
 
 
@@ -345,6 +347,9 @@ atan2 = arctan2
 
 def hypot(x1, x2, /):
   x1, x2 = promote_args_inexact("hypot", x1, x2)
+  if x1.dtype.kind == "c":
+    raise ValueError("jnp.hypot is not well defined for complex-valued inputs. Please "
+                     "convert to real values first, such as by using abs(x)")
   x1, x2 = lax.abs(x1), lax.abs(x2)
   big, small = lax.max(x1, x2), lax.min(x1, x2)
   zero = lax._const(big, 0)
@@ -457,17 +462,19 @@ invert = bitwise_not
 def bitwise_count(x, /):
   check_arraylike("bitwise_count", x)
   x = asarray(x)
+  if x.dtype == np.bool_:
+    return lax.convert_element_type(x, np.uint8)
   return lax.convert_element_type(lax.population_count(lax.abs(x) if x.dtype.kind == "i"
                                                        else x), np.uint8)
 
 
 def left_shift(x1, x2, /):
-  x1, x2 = promote_args("left_shift", x1, x2)
+  x1, x2 = promote_args_numeric("left_shift", x1, x2)
   return lax.shift_left(x1, x2)
 
 
 def right_shift(x1, x2, /):
-  x1, x2 = promote_args("right_shift", x1, x2)
+  x1, x2 = promote_args_numeric("right_shift", x1, x2)
   return (lax.shift_right_logical if x1.dtype.kind == "u" else lax.shift_right_arithmetic)(x1, x2)
 
 
@@ -515,17 +522,21 @@ def minimum(x, y, /):
 
 
 def fmax(x1, x2, /):
+  """x1 where x1 > x2 or x2 is NaN, else x2 (JAX's: fmax(0, -0) is -0)."""
   x1, x2 = promote_args("fmax", x1, x2)
   if x1.dtype.kind not in "fc":
     return lax.max(x1, x2)
-  return lax.select(isnan(x2), x1, lax.select(isnan(x1), x2, lax.max(x1, x2)))
+  x1, x2 = _same_shape(x1, x2)
+  return lax.select(lax.bitwise_or(greater(x1, x2), isnan(x2)), x1, x2)
 
 
 def fmin(x1, x2, /):
+  """x1 where x1 < x2 or x2 is NaN, else x2."""
   x1, x2 = promote_args("fmin", x1, x2)
   if x1.dtype.kind not in "fc":
     return lax.min(x1, x2)
-  return lax.select(isnan(x2), x1, lax.select(isnan(x1), x2, lax.min(x1, x2)))
+  x1, x2 = _same_shape(x1, x2)
+  return lax.select(lax.bitwise_or(less(x1, x2), isnan(x2)), x1, x2)
 
 
 def isfinite(x, /):
@@ -558,6 +569,8 @@ def isnan(x, /):
 
 def isposinf(x, /):
   x = asarray(x)
+  if x.dtype.kind == "c":
+    raise ValueError("isposinf/isneginf are not well defined for complex types")
   if not dtypes.issubdtype(x.dtype, np.floating):
     return lax.full(x.shape, False, np.bool_)
   return lax.eq(x, lax._const(x, np.inf))
@@ -565,6 +578,8 @@ def isposinf(x, /):
 
 def isneginf(x, /):
   x = asarray(x)
+  if x.dtype.kind == "c":
+    raise ValueError("isposinf/isneginf are not well defined for complex types")
   if not dtypes.issubdtype(x.dtype, np.floating):
     return lax.full(x.shape, False, np.bool_)
   return lax.eq(x, lax._const(x, -np.inf))
@@ -611,6 +626,8 @@ def ldexp(x1, x2, /):
   if x2.dtype.kind not in "iub":
     raise ValueError(f"ldexp x2 must be of integer dtype: got {x2.dtype}")
   x1, = promote_dtypes_inexact(x1)
+  if x1.dtype.kind == "c":
+    raise ValueError(f"ldexp not supported for input types {(x1.dtype, x2.dtype)}")
   x1, x2 = _same_shape(x1, lax.convert_element_type(x2, x1.dtype))
   # JAX's: the exponent split off first (2 ** x2 alone under/overflows), x1 kept for
   # 0 and inf.
@@ -691,6 +708,9 @@ def angle(z, deg=False):
 
 
 def gcd(x1, x2, /):
+  check_arraylike("gcd", x1, x2)
+  if dtypes.result_type(x1, x2) == np.bool_:
+    raise ValueError("Arguments to jax.numpy.gcd must be integers.")
   x1, x2 = promote_args_numeric("gcd", x1, x2)
   if x1.dtype.kind not in "iu":
     raise ValueError("Arguments to jax.numpy.gcd must be integers.")
@@ -707,7 +727,12 @@ def gcd(x1, x2, /):
 
 
 def lcm(x1, x2, /):
+  check_arraylike("lcm", x1, x2)
+  if dtypes.result_type(x1, x2) == np.bool_:
+    raise ValueError("Arguments to jax.numpy.lcm must be integers.")
   x1, x2 = promote_args_numeric("lcm", x1, x2)
+  if x1.dtype.kind not in "iu":
+    raise ValueError("Arguments to jax.numpy.lcm must be integers.")
   d = gcd(x1, x2)
   zero = lax.full_like(d, 0)
   safe = lax.select(lax.eq(d, zero), lax.full_like(d, 1), d)
@@ -716,12 +741,23 @@ def lcm(x1, x2, /):
 
 
 def spacing(x, /):
+  """The distance to the next representable number away from zero (JAX's: toward
+  +inf for float16; the smallest subnormal with x's sign where that difference is 0)."""
   x, = promote_args_inexact("spacing", x)
-  return lax.sub(lax.nextafter(x, lax.full_like(x, np.inf)), x)
+  if x.dtype.kind == "c":
+    raise ValueError("jnp.spacing is not defined for complex inputs.")
+  inf = lax.full_like(x, np.inf)
+  if x.dtype == np.float16:
+    return lax.sub(lax.nextafter(x, inf), x)
+  result = lax.sub(lax.nextafter(x, copysign(inf, x)), x)
+  tiny = copysign(lax.full_like(x, dtypes.finfo(x.dtype).smallest_subnormal), x)
+  return lax.select(lax.eq(result, lax._const(result, 0)), tiny, result)
 
 
 def i0(x):
   x, = promote_args_inexact("i0", x)
+  if x.dtype.kind == "c":
+    raise ValueError(f"Unsupported input type to jax.numpy.i0: {x.dtype}")
   return lax.mul(lax.exp(lax.abs(x)), lax_special.bessel_i0e(x))
 
 
