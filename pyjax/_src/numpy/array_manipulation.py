@@ -157,11 +157,14 @@ def flipud(m):
 
 
 def roll(a, shift, axis=None):
-  """Rolls elements along axes; shifts must be static."""
+  """Rolls elements along axes (static shifts slice and concatenate; traced ones take a
+  dynamic slice of the axis repeated twice, as JAX's)."""
   check_arraylike("roll", a)
   a = _asarray(a)
-  shifts = core.concrete_or_error(np.asarray, shift, "The shift argument of jnp.roll() must "
-                                  "be static in pyjax.")
+  if isinstance(shift, Tracer) or (isinstance(shift, (list, tuple)) and
+                                   builtins.any(isinstance(s, Tracer) for s in shift)):
+    return _roll_dynamic(a, shift, axis)
+  shifts = np.asarray(shift._value if isinstance(shift, ArrayImpl) else shift)
   if axis is None:
     return reshape(roll(ravel(a), shifts, 0), a.shape)
   axes = np.atleast_1d(np.asarray(axis))
@@ -174,6 +177,29 @@ def roll(a, shift, axis=None):
     s = int(s) % n
     if s:
       a = slicing.concatenate([_slice_axis(a, n - s, n, ax), _slice_axis(a, 0, n - s, ax)], ax)
+  return a
+
+
+def _roll_dynamic(a, shift, axis):
+  if axis is None:
+    return reshape(_roll_dynamic(ravel(a), shift, 0), a.shape)
+  shift = _asarray(shift)
+  if not dtypes.issubdtype(shift.dtype, np.integer):
+    raise TypeError(f"jnp.roll: shift must be an integer, got {shift.dtype}")
+  axes = np.atleast_1d(np.asarray(axis))
+  shape = np.broadcast_shapes(shift.shape, axes.shape, (1,))
+  if len(shape) != 1:
+    raise ValueError("'shift' and 'axis' arguments to roll must be scalars or 1D arrays")
+  shifts = _broadcast_to(shift, shape)
+  for k, ax in enumerate(np.broadcast_to(axes, shape).tolist()):
+    ax = canonicalize_axis(ax, a.ndim)
+    n = a.shape[ax]
+    if n == 0:
+      continue
+    s = ufuncs.remainder(lax._convert_element_type(shifts[k], np.dtype(np.int32)),
+                         np.int32(n))
+    a = slicing.dynamic_slice_in_dim(slicing.concatenate([a, a], ax),
+                                     ufuncs.subtract(np.int32(n), s), n, ax)
   return a
 
 

@@ -79,23 +79,13 @@ def polyint(p, m: int = 1, k=None):
   return p
 
 
-def _eigvals(a):
-  # jnp.linalg.eigvals (general eigenvalues) is looked up when called: it comes with
-  # jnp.linalg.eig.
-  eigvals = getattr(linalg, "eigvals", None)
-  if eigvals is None:
-    raise NotImplementedError("jnp.roots and jnp.poly of a matrix need "
-                              "jnp.linalg.eigvals, which pyjax does not have yet")
-  return eigvals(a)
-
-
 def _roots_no_zeros(p):
   if p.shape[0] < 2:
     return array([], dtype=dtypes.to_complex_dtype(p.dtype))
   n = p.shape[0]
   a = diag(ones((n - 2,), p.dtype), -1)
   a = a.at[0, :].set(ufuncs.negative(ufuncs.true_divide(p[1:], p[0])))
-  return _eigvals(a)
+  return linalg.eigvals(a)
 
 
 def _roots_with_zeros(p, num_leading_zeros):
@@ -137,7 +127,7 @@ def poly(seq_of_zeros):
   z = atleast_1d(z)
   sh = z.shape
   if len(sh) == 2 and sh[0] == sh[1] and sh[0] != 0:
-    z = _eigvals(z)
+    z = linalg.eigvals(z)
   if z.ndim != 1:
     raise ValueError("input must be 1d or non-empty square 2d array.")
   dt = z.dtype

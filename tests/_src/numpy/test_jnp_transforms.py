@@ -30,9 +30,6 @@ EXCLUDED = {
     "linalg", "fft",
     # takes a DLPack-capable object (a NumPy array), not traced arrays
     "from_dlpack",
-    # the eigenvalues of a companion matrix: needs jnp.linalg.eigvals (value tests in
-    # test_jnp_extra.py run once it is there)
-    "roots",
 }
 
 _KIND = {
@@ -234,6 +231,7 @@ CASES = {
     "polyfit": (lambda x, y: jnp.polyfit(x, y, 2), "f6 f6", "j-"),
     "polyadd": (None, "f3 f4", "g"), "polyder": (None, "f5", "g"),
     "polyint": (None, "f4", "g"),
+    "roots": (lambda p: jnp.sort_complex(jnp.roots(p, strip_zeros=False)), "p4", ""),
     "polymul": (None, "f3 f4", "g"), "polysub": (None, "f4 f3", "g"),
     "polyval": (None, "f4 f34", "g"), "positive": (None, "f34", "g"),
     "pow": (None, "p34 f34", "g"), "power": (None, "p34 f34", "g"),
@@ -255,6 +253,7 @@ CASES = {
     "resize": (lambda x: jnp.resize(x, (5, 3)), "f34", "g"),
     "right_shift": (None, "i34 n34", ""), "rint": (None, "f34", ""),
     "roll": (lambda x: jnp.roll(x, 2, axis=1), "f34", "g"),
+    "roll:traced": (lambda x, s: jnp.roll(x, s[0] - 5, axis=1), "f34 i1", ""),
     "rollaxis": (lambda x: jnp.rollaxis(x, 2), "f234", "g"),
     "rot90": (None, "f34", "g"), "round": (lambda x: jnp.round(x, 1), "f34", ""),
     "round_": (None, "f34", ""),
