@@ -2,7 +2,7 @@
 import numpy as _np
 
 from pyjax._src.array import Array as ndarray
-from pyjax._src.dtypes import (finfo, iinfo, issubdtype, float0, isdtype)
+from pyjax._src.dtypes import (finfo, iinfo, issubdtype, isdtype)
 from pyjax._src.numpy.scalar_types import (
     bfloat16, bool, bool_, cdouble, complex128, complex64, complex_, csingle, double,
     float16, float32, float4_e2m1fn, float64, float6_e2m3fn, float6_e3m2fn, float8_e3m4,
@@ -15,7 +15,7 @@ from pyjax._src.numpy.lax_numpy import (
     broadcast_arrays, broadcast_shapes, broadcast_to, can_cast, choose, clip, compress,
     concat, concatenate, copy, expand_dims, extract, isclose, iscomplex, iscomplexobj,
     isreal, isrealobj, isscalar, iterable, matrix_transpose, moveaxis, nan_to_num, ndim,
-    permute_dims, promote_types, ravel, reshape, result_type, round, round_, select,
+    permute_dims, promote_types, ravel, reshape, result_type, round, select,
     shape, size, squeeze, swapaxes, transpose, where
 )
 from pyjax._src.numpy.util import array, stack
@@ -30,7 +30,7 @@ from pyjax._src.numpy.array_manipulation import (
     append, array_split, atleast_1d, atleast_2d, atleast_3d, block, column_stack, delete,
     diag, diagflat, diagonal, dsplit, dstack, fill_diagonal, flip, fliplr, flipud, hsplit,
     hstack, insert, packbits, pad, place, put, put_along_axis, repeat, resize, roll,
-    rollaxis, rot90, row_stack, split, tile, trace, tril, trim_zeros, triu, unpackbits,
+    rollaxis, rot90, split, tile, trace, tril, trim_zeros, triu, unpackbits,
     unstack, vsplit, vstack
 )
 from pyjax._src.numpy.tensor_contractions import (
@@ -58,7 +58,7 @@ from pyjax._src.numpy.ufuncs import (
     arctan2, arctanh, asin, asinh, atan, atan2, atanh, bitwise_count,
     bitwise_left_shift, bitwise_not, bitwise_right_shift, cbrt, ceil, conj, conjugate,
     copysign, cos, cosh, deg2rad, degrees, divide, divmod, equal, exp, exp2, expm1,
-    fabs, fix, float_power, floor, floor_divide, fmax, fmin, fmod, frexp, gcd, greater,
+    fabs, float_power, floor, floor_divide, fmax, fmin, fmod, frexp, gcd, greater,
     greater_equal, heaviside, hypot, i0, imag, invert, isfinite, isinf, isnan, isneginf,
     isposinf, lcm, ldexp, left_shift, less, less_equal, log, log10, log1p, log2,
     logical_not, mod, modf, nextafter, not_equal, positive, power, rad2deg, radians,
@@ -66,10 +66,10 @@ from pyjax._src.numpy.ufuncs import (
     spacing, sqrt, square, tan, tanh, true_divide, trunc
 )
 from pyjax._src.numpy.sorting import (
-    argpartition, argsort, lexsort, msort, partition, searchsorted, sort, sort_complex
+    argpartition, argsort, lexsort, partition, searchsorted, sort, sort_complex
 )
 from pyjax._src.numpy.setops import (
-    in1d, intersect1d, isin, setdiff1d, setxor1d, union1d, unique, unique_all,
+    intersect1d, isin, setdiff1d, setxor1d, union1d, unique, unique_all,
     unique_counts, unique_inverse, unique_values
 )
 from pyjax._src.numpy.indexing import (
@@ -118,8 +118,8 @@ __all__ = [
     'diag_indices', 'diag_indices_from', 'diagflat', 'diagonal', 'diff', 'digitize',
     'divide', 'divmod', 'dot', 'double', 'dsplit', 'dstack', 'dtype', 'e', 'ediff1d',
     'einsum', 'einsum_path', 'empty', 'empty_like', 'equal', 'euler_gamma', 'exp', 'exp2',
-    'expand_dims', 'expm1', 'extract', 'eye', 'fabs', 'fft', 'fill_diagonal', 'finfo', 'fix',
-    'flatnonzero', 'flexible', 'flip', 'fliplr', 'flipud', 'float0', 'float16', 'float32',
+    'expand_dims', 'expm1', 'extract', 'eye', 'fabs', 'fft', 'fill_diagonal', 'finfo',
+    'flatnonzero', 'flexible', 'flip', 'fliplr', 'flipud', 'float16', 'float32',
     'float4_e2m1fn', 'float64', 'float6_e2m3fn', 'float6_e3m2fn', 'float8_e3m4',
     'float8_e4m3', 'float8_e4m3b11fnuz', 'float8_e4m3fn', 'float8_e4m3fnuz', 'float8_e5m2',
     'float8_e5m2fnuz', 'float8_e8m0fnu', 'float_', 'float_power', 'floating', 'floor',
@@ -128,7 +128,7 @@ __all__ = [
     'full_like', 'gcd', 'generic', 'geomspace', 'get_printoptions', 'gradient', 'greater',
     'greater_equal', 'hamming', 'hanning', 'heaviside', 'histogram', 'histogram2d',
     'histogram_bin_edges', 'histogramdd', 'hsplit', 'hstack', 'hypot', 'i0', 'identity',
-    'iinfo', 'imag', 'in1d', 'index_exp', 'indices', 'inexact', 'inf', 'inner', 'insert',
+    'iinfo', 'imag', 'index_exp', 'indices', 'inexact', 'inf', 'inner', 'insert',
     'int1', 'int16', 'int2', 'int32', 'int4', 'int64', 'int8', 'int_', 'integer', 'interp',
     'intersect1d', 'invert', 'isclose', 'iscomplex', 'iscomplexobj', 'isdtype', 'isfinite',
     'isin', 'isinf', 'isnan', 'isneginf', 'isposinf', 'isreal', 'isrealobj', 'isscalar',
@@ -137,7 +137,7 @@ __all__ = [
     'log2', 'logaddexp', 'logaddexp2', 'logical_and', 'logical_not', 'logical_or',
     'logical_xor', 'logspace', 'mask_indices', 'matmul', 'matrix_transpose', 'matvec',
     'max', 'maximum', 'mean', 'median', 'meshgrid', 'mgrid', 'min', 'minimum', 'mod',
-    'modf', 'moveaxis', 'msort', 'multiply', 'nan', 'nan_to_num', 'nanargmax', 'nanargmin',
+    'modf', 'moveaxis', 'multiply', 'nan', 'nan_to_num', 'nanargmax', 'nanargmin',
     'nancumprod', 'nancumsum', 'nanmax', 'nanmean', 'nanmedian', 'nanmin', 'nanpercentile',
     'nanprod', 'nanquantile', 'nanstd', 'nansum', 'nanvar', 'ndarray', 'ndim', 'negative',
     'newaxis', 'nextafter', 'nonzero', 'not_equal', 'number', 'object_', 'ogrid', 'ones',
@@ -147,7 +147,7 @@ __all__ = [
     'prod', 'promote_types', 'ptp', 'put', 'put_along_axis', 'quantile', 'r_', 'rad2deg',
     'radians', 'ravel', 'ravel_multi_index', 'real', 'reciprocal', 'remainder', 'repeat',
     'reshape', 'resize', 'result_type', 'right_shift', 'rint', 'roll', 'rollaxis', 'roots',
-    'rot90', 'round', 'round_', 'row_stack', 's_', 'save', 'savez', 'searchsorted',
+    'rot90', 'round', 's_', 'save', 'savez', 'searchsorted',
     'select', 'set_printoptions', 'setdiff1d', 'setxor1d', 'shape', 'sign', 'signbit',
     'signedinteger', 'sin', 'sinc', 'single', 'sinh', 'size', 'sort', 'sort_complex',
     'spacing', 'split', 'sqrt', 'square', 'squeeze', 'stack', 'std', 'subtract', 'sum',

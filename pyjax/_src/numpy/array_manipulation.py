@@ -270,9 +270,6 @@ def vstack(tup, dtype=None):
   return concatenate([atleast_2d(a) for a in _seq(tup)], 0, dtype=dtype)
 
 
-row_stack = vstack
-
-
 def dstack(tup, dtype=None):
   return concatenate([atleast_3d(a) for a in _seq(tup)], 2, dtype=dtype)
 

@@ -336,7 +336,6 @@ def round(a, decimals=0, out=None):
 
 
 around = round
-round_ = round
 
 
 def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan: bool = False):

@@ -192,10 +192,6 @@ def isin(element, test_elements, assume_unique: bool = False, invert: bool = Fal
   return lax.bitwise_not(out) if invert else out
 
 
-def in1d(ar1, ar2, assume_unique=False, invert=False, *, method="auto"):
-  return isin(ravel_(ar1), ar2, assume_unique, invert)
-
-
 def _setop_traced(name, a, b, size, fill_value):
   """A set operation on traced 1-D operands with a static size (sorted, padded)."""
   dt = dtypes.result_type(a, b)

@@ -144,9 +144,5 @@ def searchsorted(a, v, side: str = "left", sorter=None, *, method: str = "scan")
   return lax.reduce_sum(lax._convert_element_type(hit, idt), (v.ndim,))
 
 
-def msort(a):
-  return sort(a, axis=0)
-
-
 __all__ = [_n for _n, _v in list(globals().items())
            if not _n.startswith("_") and callable(_v) and getattr(_v, "__module__", None) == __name__]

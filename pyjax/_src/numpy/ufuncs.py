@@ -265,7 +265,8 @@ floor = _keep_int("floor", lax.floor)
 ceil = _keep_int("ceil", lax.ceil)
 trunc = _keep_int("trunc", lambda x: lax.select(lax.lt(x, lax._const(x, 0)), lax.ceil(x),
                                                   lax.floor(x)))
-fix = trunc
+
+
 def rint(x, /):
   """Rounds to the nearest integer, half to even; integers and bools become floats and
   complex numbers round both parts, as JAX's."""
