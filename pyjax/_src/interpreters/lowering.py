@@ -689,6 +689,25 @@ def blocked_scan(b, x: Val, init: Val, axis: int, kind: str) -> Val:
   return slice_axis(b, out, axis, 0, n)
 
 
+def to_signed(ctx, x, ordered: bool):
+  """Unsigned ``x`` as the signed integers of its bits, for the reductions IREE cannot
+  compile on unsigned types; ``ordered`` (max/min) flips the top bit first, which keeps
+  the order. Returns the value and the flip (None) for ``from_signed``."""
+  dt = x.aval.dtype
+  flip = None
+  if ordered:
+    flip = ctx.full(np.array(1 << (dt.itemsize * 8 - 1)).astype(dt), (), dt)
+    x = ctx.binary("xor", x, flip)
+  return ctx.op("stablehlo.bitcast_convert", [x],
+                x.aval.update(dtype=np.dtype(f"i{dt.itemsize}"))), flip
+
+
+def from_signed(ctx, out, dt, flip):
+  """Undoes ``to_signed`` on a result of the reduction."""
+  out = ctx.op("stablehlo.bitcast_convert", [out], out.aval.update(dtype=dt))
+  return ctx.binary("xor", out, flip) if flip is not None else out
+
+
 def cumulative(kind: str):
   """Rule for a cumulative primitive: float sums, products and logaddexps as a blocked
   scan (``blocked_scan``), the rest as a ``reduce_window`` whose window spans the
@@ -706,11 +725,7 @@ def cumulative(kind: str):
       out = cumulative(k)(ctx, x8, axis=axis, reverse=reverse)
       return ctx.compare("NE", out, ctx.full(0, (), np.int8))
     if dt.kind == "u":  # IREE cannot reduce_window unsigned types: go through signed
-      sdt = np.dtype(f"i{dt.itemsize}")
-      if kind in ("max", "min"):  # flipping the top bit keeps the order
-        flip = ctx.full(np.array(1 << (dt.itemsize * 8 - 1)).astype(dt), (), dt)
-        x = ctx.binary("xor", x, flip)
-      x = ctx.op("stablehlo.bitcast_convert", [x], x.aval.update(dtype=sdt))
+      x, flip = to_signed(ctx, x, kind in ("max", "min"))
     cdt = x.aval.dtype
     init = np.array(-np.inf, cdt) if kind == "logaddexp" else identity(kind, cdt)
     init = ctx.constant(init, ShapedArray((), cdt))
@@ -725,8 +740,7 @@ def cumulative(kind: str):
     else:
       out = _window_scan(ctx, x, init, axis, kind, reverse)
     if dt.kind == "u":
-      out = ctx.op("stablehlo.bitcast_convert", [out], out.aval.update(dtype=dt))
-      return ctx.binary("xor", out, flip) if flip is not None else out
+      return from_signed(ctx, out, dt, flip)
     return ctx.convert(out, dt) if wide else out
   return rule
 

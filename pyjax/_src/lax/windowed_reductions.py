@@ -226,11 +226,7 @@ def _rw_lower(kind):
       return ctx.compare("NE", out, ctx.full(0, (), np.int8))
     flip = None
     if dt.kind == "u":  # IREE cannot reduce_window unsigned types: go through signed
-      sdt = np.dtype(f"i{dt.itemsize}")
-      if kind in ("max", "min"):  # flipping the top bit keeps the order
-        flip = ctx.full(np.array(1 << (dt.itemsize * 8 - 1)).astype(dt), (), dt)
-        x = ctx.binary("xor", x, flip)
-      x = ctx.op("stablehlo.bitcast_convert", [x], x.aval.update(dtype=sdt))
+      x, flip = mlir.to_signed(ctx, x, kind in ("max", "min"))
     wide = kind == "sum" and dt in _HALF
     if wide:
       x = ctx.convert(x, np.float32)
@@ -244,8 +240,7 @@ def _rw_lower(kind):
       out, = _emit_reduce_window(ctx, [x], [init], [out_aval],
                                  lambda b, a, c: [mlir.scalar_op(b, op, a, c)], **win)
     if dt.kind == "u":
-      out = ctx.op("stablehlo.bitcast_convert", [out], out.aval.update(dtype=dt))
-      return ctx.binary("xor", out, flip) if flip is not None else out
+      return mlir.from_signed(ctx, out, dt, flip)
     return ctx.convert(out, dt) if wide else out
   return rule
 
@@ -1106,17 +1101,24 @@ def _abstract_scalar(x):
   return ShapedArray(a.shape, a.dtype, a.weak_type)
 
 
-def _reduce_window(operand, init_value, computation, window_dimensions,
-                   window_strides=None, padding="VALID", base_dilation=None,
-                   window_dilation=None):
-  flat_operands, operand_tree = tree_util.tree_flatten(operand)
-  flat_inits, init_tree = tree_util.tree_flatten(init_value)
+def _flatten_operands(operands, init_values):
+  """The leaves of (pytrees of) operands and init values, with JAX's errors when their
+  structures differ; and the operands' tree."""
+  flat_operands, operand_tree = tree_util.tree_flatten(operands)
+  flat_inits, init_tree = tree_util.tree_flatten(init_values)
   if operand_tree != init_tree:
     raise ValueError(f"Operands must have the same tree structure as init_values: "
                      f"{operand_tree} vs. {init_tree}")
   if len(flat_operands) != len(flat_inits):
     raise ValueError(f"Must have same total number of operands as init_values:  "
                      f"{len(flat_operands)} vs. {len(flat_inits)}")
+  return flat_operands, flat_inits, operand_tree
+
+
+def _reduce_window(operand, init_value, computation, window_dimensions,
+                   window_strides=None, padding="VALID", base_dilation=None,
+                   window_dilation=None):
+  flat_operands, flat_inits, operand_tree = _flatten_operands(operand, init_value)
   if not flat_operands:
     raise ValueError("reduce_window must have at least one operand.")
   flat_operands = [_to_array(x) for x in flat_operands]
@@ -1141,7 +1143,7 @@ def _reduce_window(operand, init_value, computation, window_dimensions,
     x, = flat_operands
     return tree_util.tree_unflatten(operand_tree, [p.bind(x, **win)])
   closed, out_tree = _variadic_reduction_jaxpr(
-      computation, [_abstract_scalar(i) for i in flat_inits], init_tree)
+      computation, [_abstract_scalar(i) for i in flat_inits], operand_tree)
   if operand_tree != out_tree:
     raise ValueError(f"reduce_window output must have the same tree structure as the "
                      f"operands {operand_tree} vs. {out_tree}")
@@ -1187,14 +1189,7 @@ def _get_monoid_reducer(monoid_op, xs):
 def reduce(operands, init_values, computation, dimensions, out_sharding=None):
   """XLA's Reduce: ``computation`` folds ``dimensions`` of the (pytree of) operands,
   from the scalar ``init_values``."""
-  flat_operands, operand_tree = tree_util.tree_flatten(operands)
-  flat_inits, init_tree = tree_util.tree_flatten(init_values)
-  if operand_tree != init_tree:
-    raise ValueError(f"Operands must have the same tree structure as init_values: "
-                     f"{operand_tree} vs. {init_tree}")
-  if len(flat_operands) != len(flat_inits):
-    raise ValueError(f"Must have same total number of operands as init_values:  "
-                     f"{len(flat_operands)} vs. {len(flat_inits)}")
+  flat_operands, flat_inits, operand_tree = _flatten_operands(operands, init_values)
   flat_operands = [_to_array(x) for x in flat_operands]
   flat_inits = [_to_array(x) for x in flat_inits]
   dimensions = tuple(operator.index(d) for d in dimensions)
@@ -1204,7 +1199,7 @@ def reduce(operands, init_values, computation, dimensions, out_sharding=None):
     out = monoid(*flat_operands, dimensions)
     return lax._convert_element_type(out, out.dtype, weak)
   closed, out_tree = _variadic_reduction_jaxpr(
-      computation, [_abstract_scalar(i) for i in flat_inits], init_tree)
+      computation, [_abstract_scalar(i) for i in flat_inits], operand_tree)
   outs = reduce_p.bind(*flat_operands, *flat_inits, computation=computation,
                        jaxpr=closed, dimensions=dimensions)
   return tree_util.tree_unflatten(out_tree, outs)
