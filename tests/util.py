@@ -56,6 +56,32 @@ def check_close(a, b, dtype=None, *, scale=1.0, rtol=None, atol=None, check_dtyp
     np.testing.assert_array_equal(a, b, err_msg=err_msg)
 
 
+def special_mismatches(ref, got, rtol):
+  """Flat indices where ``got`` differs from JAX's ``ref`` (same dtype and shape):
+  integers exactly; complex numbers part by part; floats with NaN-ness, infinities and
+  signs of zero exact and finite values within ``rtol`` (values below the smallest
+  normal, which XLA flushes, count as zero)."""
+  ref, got = np.asarray(ref), np.asarray(got)
+  if ref.dtype.kind in "biu":
+    return np.nonzero(np.ravel(ref != got))[0]
+  if ref.dtype.kind == "c":
+    return np.union1d(special_mismatches(ref.real.copy(), got.real.copy(), rtol),
+                      special_mismatches(ref.imag.copy(), got.imag.copy(), rtol))
+  r, g = ref.astype(np.float64).ravel(), got.astype(np.float64).ravel()
+  tiny = float(ml_dtypes.finfo(ref.dtype).tiny)
+  r = np.where(np.abs(r) < tiny, 0 * r, r)
+  g = np.where(np.abs(g) < tiny, 0 * g, g)
+  bad = np.isnan(r) != np.isnan(g)
+  num = ~np.isnan(r) & ~np.isnan(g)
+  inf = num & (np.isinf(r) | np.isinf(g))
+  bad |= inf & (r != g)
+  zero = num & (r == 0) & (g == 0)
+  bad |= zero & (np.signbit(r) != np.signbit(g))
+  fin = num & ~inf & ~zero
+  bad |= fin & ~(np.abs(r - g) <= rtol * np.maximum(np.abs(r), 1))
+  return np.nonzero(bad)[0]
+
+
 def same_error_class(ours: type, theirs: type) -> bool:
   """Whether pyjax's exception class stands for JAX's: the same class, or NumPy's
   AxisError (both a ValueError and an IndexError) for an axis out of bounds, where JAX

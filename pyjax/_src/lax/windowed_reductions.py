@@ -418,15 +418,6 @@ def _sga_impl(tangents, operand, *, select_prim, **win):
   return ArrayImpl(acc_t.reshape(aval.shape), tangents.weak_type)
 
 
-def _sga_jvp(primals, tangents, **params):
-  t, x = primals
-  out = select_and_gather_add_p.bind(t, x, **params)
-  g = tangents[0]
-  if type(g) is ad.Zero:
-    return out, ad.Zero(ad.tangent_aval(out.aval))
-  return out, select_and_gather_add_p.bind(g, x, **params)
-
-
 def _sga_transpose(ct, tangents, operand, *, select_prim, window_dimensions,
                    window_strides, padding, base_dilation, window_dilation):
   assert ad.is_undefined_primal(tangents) and not ad.is_undefined_primal(operand)
@@ -479,7 +470,8 @@ def _sga_lower(ctx, tangents, operand, *, select_prim, **win):
 
 select_and_gather_add_p.def_impl(_sga_impl)
 select_and_gather_add_p.def_abstract_eval(_sga_abstract)
-select_and_gather_add_p.jvp = _sga_jvp
+ad.defjvp(select_and_gather_add_p,  # linear in its first operand
+          lambda g, _, x, **params: select_and_gather_add_p.bind(g, x, **params), None)
 select_and_gather_add_p.transpose = _sga_transpose
 select_and_gather_add_p.batch = _sga_batch
 select_and_gather_add_p.lower = _sga_lower
@@ -562,15 +554,6 @@ def _ssa_impl(source, operand, *, select_prim, window_dimensions, window_strides
     acc = acc.astype(s.dtype)
   out = _crop(acc.reshape(padded_shape), padding, x.shape)
   return ArrayImpl(np.ascontiguousarray(out), source.weak_type)
-
-
-def _ssa_jvp(primals, tangents, **params):
-  s, x = primals
-  out = select_and_scatter_add_p.bind(s, x, **params)
-  g = tangents[0]
-  if type(g) is ad.Zero:
-    return out, ad.Zero(ad.tangent_aval(out.aval))
-  return out, select_and_scatter_add_p.bind(g, x, **params)
 
 
 def _ssa_transpose(ct, source, operand, *, select_prim, window_dimensions, window_strides,
@@ -723,7 +706,8 @@ def _ssa_lower(ctx, source, operand, **params):
 
 select_and_scatter_add_p.def_impl(_ssa_impl)
 select_and_scatter_add_p.def_abstract_eval(_ssa_abstract)
-select_and_scatter_add_p.jvp = _ssa_jvp
+ad.defjvp(select_and_scatter_add_p,  # linear in its first operand
+          lambda g, _, x, **params: select_and_scatter_add_p.bind(g, x, **params), None)
 select_and_scatter_add_p.transpose = _ssa_transpose
 select_and_scatter_add_p.batch = _ssa_batch
 select_and_scatter_add_p.lower = _ssa_lower

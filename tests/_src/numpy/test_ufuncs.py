@@ -13,7 +13,7 @@ import pytest
 import pyjax
 import pyjax.numpy as pjnp
 from pyjax._src.numpy import ufuncs as pufuncs
-from util import same_error_class
+from util import same_error_class, special_mismatches
 
 jax = pytest.importorskip("jax")
 jnp = jax.numpy
@@ -100,25 +100,7 @@ def _mismatches(ref, got):
   """Indices where ``got`` differs from JAX's ``ref``."""
   if got.dtype != ref.dtype or got.shape != ref.shape:
     return f"dtype/shape {got.dtype}{got.shape}, JAX {ref.dtype}{ref.shape}"
-  if ref.dtype.kind in "biu":
-    return np.nonzero(np.ravel(ref != got))[0]
-  if ref.dtype.kind == "c":
-    a = _mismatches(ref.real.copy(), got.real.copy())
-    b = _mismatches(ref.imag.copy(), got.imag.copy())
-    return np.union1d(a, b)
-  r, g = ref.astype(np.float64).ravel(), got.astype(np.float64).ravel()
-  tiny = float(np.finfo(ref.dtype).tiny)
-  r = np.where(np.abs(r) < tiny, 0 * r, r)
-  g = np.where(np.abs(g) < tiny, 0 * g, g)
-  bad = np.isnan(r) != np.isnan(g)
-  num = ~np.isnan(r) & ~np.isnan(g)
-  inf = num & (np.isinf(r) | np.isinf(g))
-  bad |= inf & (r != g)
-  zero = num & (r == 0) & (g == 0)
-  bad |= zero & (np.signbit(r) != np.signbit(g))
-  fin = num & ~inf & ~zero
-  bad |= fin & ~(np.abs(r - g) <= 4e-6 * np.maximum(np.abs(r), 1))
-  return np.nonzero(bad)[0]
+  return special_mismatches(ref, got, 4e-6)
 
 
 def _report(name, dt, mode, args, refs, gots):
