@@ -111,6 +111,21 @@ def lower_callback(ctx, args, callback, result_avals):
   return ctx.host_call(host, list(args), list(result_avals))
 
 
+# The rules pure_callback_p and io_callback_p share (their other params: vmap_method,
+# ordered, sharding, matter only to batching).
+
+def _callback_abstract(*avals, result_avals, **_):
+  return list(result_avals)
+
+
+def _callback_impl(*args, callback, **_):
+  return run_eagerly(callback, args)
+
+
+def _callback_lower(ctx, *args, callback, result_avals, **_):
+  return lower_callback(ctx, args, callback, result_avals)
+
+
 def _sequential(prim, vals, dims, params, unrolled=False):
   """The batch rule that calls the callback once per element: a scan over the mapped
   arguments (unrolled for ``sequential_unrolled``), as JAX's."""
@@ -129,14 +144,6 @@ def _sequential(prim, vals, dims, params, unrolled=False):
 
 pure_callback_p = Primitive("pure_callback")
 pure_callback_p.multiple_results = True
-
-def _pure_callback_abstract(*avals, callback, result_avals, vmap_method, sharding=None):
-  return list(result_avals)
-
-
-def _pure_callback_impl(*args, callback, result_avals, vmap_method, sharding=None):
-  return run_eagerly(callback, args)
-
 
 def _pure_callback_jvp(primals, tangents, **params):
   raise ValueError("Pure callbacks do not support JVP. Please use `jax.custom_jvp` to "
@@ -174,15 +181,11 @@ def _pure_callback_batch(vals, dims, *, callback, result_avals, vmap_method,
   return outs, [0] * len(outs)
 
 
-def _pure_callback_lower(ctx, *args, callback, result_avals, vmap_method, sharding=None):
-  return lower_callback(ctx, args, callback, result_avals)
-
-
-pure_callback_p.def_impl(_pure_callback_impl)
-pure_callback_p.def_abstract_eval(_pure_callback_abstract)
+pure_callback_p.def_impl(_callback_impl)
+pure_callback_p.def_abstract_eval(_callback_abstract)
 pure_callback_p.jvp = _pure_callback_jvp
 pure_callback_p.batch = _pure_callback_batch
-pure_callback_p.lower = _pure_callback_lower
+pure_callback_p.lower = _callback_lower
 
 
 def pure_callback(callback: Callable[..., Any], result_shape_dtypes: Any, *args: Any,
@@ -210,14 +213,6 @@ io_callback_p.multiple_results = True
 io_callback_p.effectful = True
 
 
-def _io_callback_abstract(*avals, callback, result_avals, ordered, sharding=None):
-  return list(result_avals)
-
-
-def _io_callback_impl(*args, callback, result_avals, ordered, sharding=None):
-  return run_eagerly(callback, args)
-
-
 def _io_callback_jvp(primals, tangents, **params):
   raise ValueError("IO callbacks do not support JVP.")
 
@@ -230,15 +225,11 @@ def _io_callback_batch(vals, dims, *, callback, result_avals, ordered, sharding=
   return _sequential(io_callback_p, vals, dims, params)
 
 
-def _io_callback_lower(ctx, *args, callback, result_avals, ordered, sharding=None):
-  return lower_callback(ctx, args, callback, result_avals)
-
-
-io_callback_p.def_impl(_io_callback_impl)
-io_callback_p.def_abstract_eval(_io_callback_abstract)
+io_callback_p.def_impl(_callback_impl)
+io_callback_p.def_abstract_eval(_callback_abstract)
 io_callback_p.jvp = _io_callback_jvp
 io_callback_p.batch = _io_callback_batch
-io_callback_p.lower = _io_callback_lower
+io_callback_p.lower = _callback_lower
 
 
 def io_callback(callback: Callable[..., Any], result_shape_dtypes: Any, *args: Any,
