@@ -268,7 +268,7 @@ class FnBuilder:
     sym, tokened = self.module.private_func_tokened(jaxpr, consts, name)
     outs = [v.aval for v in jaxpr.outvars]
     if tokened:  # the callee's host calls come after ours
-      tok = self._token if self._token is not None else self.full(0, (), np.int32)
+      tok = self.token()
       args, outs = [tok, *args], [*outs, _TOKEN_AVAL]
     res = self._fresh()
     types = ", ".join(tensor_type(a) for a in outs)
@@ -281,12 +281,18 @@ class FnBuilder:
       self._token = vals.pop()
     return vals
 
+  def token(self) -> Val:
+    """The last host call's token in this block, or a fresh one when none was made."""
+    if self._token is None:
+      self._token = self.full(0, (), np.int32)
+    return self._token
+
   def host_call(self, fn, operands: Sequence[Val], out_avals) -> list[Val]:
     """Calls the Python function ``fn(*numpy arrays) -> list of numpy arrays`` (of
     ``out_avals``) from the compiled program, in program order."""
     # IREE's scheduler moves a call that waits on computed tensors past later calls:
     # a token (an i32 the host returns) chains the calls of one block in order.
-    tok = self._token if self._token is not None else self.full(0, (), np.int32)
+    tok = self.token()
     operands = [tok, *operands]
     out_avals = [*out_avals, tok.aval]
 
@@ -424,7 +430,7 @@ def while_op(ctx: FnBuilder, state: Sequence[Val], avals, cond, body,
     outs = ctx.op("stablehlo.while", list(state), list(avals), "",
                   [ctx.region(avals, cond), ctx.region(avals, body)])
     return [outs] if isinstance(outs, Val) else outs
-  tok = ctx._token if ctx._token is not None else ctx.full(0, (), np.int32)
+  tok = ctx.token()
   avals2 = [*avals, tok.aval]
 
   def cond2(b, *s):

@@ -58,9 +58,7 @@ def _cond_lower(ctx, index, *args, branches):
   # cond come after theirs (see ``lowering.FnBuilder.host_call``).
   token = any(core.jaxpr_has_effects(br) for br in branches)
   if token:
-    if ctx._token is None:
-      ctx._token = ctx.full(0, (), np.int32)
-    out_avals.append(ctx._token.aval)
+    out_avals.append(ctx.token().aval)
 
   def region(b, br):
     outs = lower_closed(b, br, list(args))
