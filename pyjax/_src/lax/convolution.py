@@ -22,7 +22,8 @@ from pyjax._src.interpreters import ad
 from pyjax._src.interpreters import lowering as mlir
 from pyjax._src.lax.conversions import _convert_element_type, _convert_lower, _convert_np
 from pyjax._src.lax.dot import Precision, dot_general
-from pyjax._src.lax.lax import full, padtype_to_pads, reshape, rev, transpose
+from pyjax._src.lax.lax import (_dilate_dim, _dilate_shape, full, padtype_to_pads, reshape,
+                                 rev, transpose)
 from pyjax._src.lax.utils import _to_array
 
 
@@ -43,17 +44,6 @@ ConvGeneralDilatedDimensionNumbers = Union[tuple[str, str, str], ConvDimensionNu
 
 
 # ------------------------------------------------------------------ shape helpers
-
-def _dilate_dim(d, r):
-  return d if r == 1 else max(0, 1 + r * (d - 1))
-
-
-def _dilate_shape(shape, dilation):
-  if not all(d > 0 for d in dilation):
-    raise TypeError(f"All dilations must be positive, got {tuple(dilation)}.")
-  dilation = (1,) * (len(shape) - len(dilation)) + tuple(dilation)
-  return tuple(map(_dilate_dim, shape, dilation))
-
 
 def conv_general_permutations(dimension_numbers):
   """Utility for convolution dimension permutations relative to Conv HLO."""
@@ -390,8 +380,8 @@ def _reshape_axis_out_of(src, size1, x):
   return reshape(x, shape)
 
 
-def _vjp_lhs_padding(in_shape, window_dimensions, window_strides, out_shape, padding,
-                     lhs_dilation, rhs_dilation):
+def _conv_general_vjp_lhs_padding(in_shape, window_dimensions, window_strides, out_shape,
+                                  padding, lhs_dilation, rhs_dilation):
   lhs_d = _dilate_shape(in_shape, lhs_dilation)
   rhs_d = _dilate_shape(window_dimensions, rhs_dilation)
   out_d = _dilate_shape(out_shape, window_strides)
@@ -426,7 +416,7 @@ def _conv_transpose_lhs(g, lhs_aval, rhs, *, window_strides, padding, lhs_dilati
     rhs = _reshape_axis_into(rhs_spec[0], rhs_spec[1], rhs)
     feature_group_count = batch_group_count
   trans_dn = ConvDimensionNumbers(out_spec, _spec_t(rhs_spec), lhs_spec)
-  pads = _vjp_lhs_padding([lhs_aval.shape[d] for d in lhs_spec[2:]],
+  pads = _conv_general_vjp_lhs_padding([lhs_aval.shape[d] for d in lhs_spec[2:]],
                           [rhs_shape[d] for d in rhs_spec[2:]], window_strides,
                           [g.shape[d] for d in out_spec[2:]], padding, lhs_dilation,
                           rhs_dilation)

@@ -1877,3 +1877,14 @@ def padtype_to_pads(in_shape, window_shape, window_strides, padding):
     pads.append((size // 2, size - size // 2) if kind == "SAME" else
                 (size - size // 2, size // 2))
   return pads
+
+
+def _dilate_dim(d, r):
+  return d if r == 1 else builtins.max(0, 1 + r * (d - 1))
+
+
+def _dilate_shape(shape, dilation):
+  if not all(d > 0 for d in dilation):
+    raise TypeError(f"All dilations must be positive, got {tuple(dilation)}.")
+  dilation = (1,) * (len(shape) - len(dilation)) + tuple(dilation)
+  return tuple(map(_dilate_dim, shape, dilation))

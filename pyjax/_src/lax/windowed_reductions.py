@@ -24,18 +24,12 @@ from pyjax._src.interpreters import ad, batching
 from pyjax._src.interpreters import lowering as mlir
 from pyjax._src.interpreters import partial_eval as pe
 from pyjax._src.lax import lax, reductions, slicing
-from pyjax._src.lax.lax import padtype_to_pads
+from pyjax._src.lax.convolution import _conv_general_vjp_lhs_padding
+from pyjax._src.lax.lax import _dilate_shape, padtype_to_pads
 from pyjax._src.lax.control_flow.common import jvp_jaxpr
 from pyjax._src.lax.utils import _to_array
 
 # ---------------------------------------------------------------- shapes and checks
-
-
-def _dilate_shape(shape, dilation):
-  if not all(d > 0 for d in dilation):
-    raise TypeError(f"All dilations must be positive, got {dilation}.")
-  dilation = (1,) * (len(shape) - len(dilation)) + tuple(dilation)
-  return tuple(0 if d == 0 else 1 + r * (d - 1) for d, r in zip(shape, dilation))
 
 
 def _check_shapelike(fun_name, arg_name, obj, non_zero_shape=False):
@@ -338,16 +332,6 @@ def _rw_primitive(kind):
 
 
 reduce_window_sum_p = _rw_primitive("sum")
-
-
-def _conv_general_vjp_lhs_padding(in_shape, window_dimensions, window_strides, out_shape,
-                                  padding, lhs_dilation, rhs_dilation):
-  lhs = _dilate_shape(in_shape, lhs_dilation)
-  rhs = _dilate_shape(window_dimensions, rhs_dilation)
-  out = _dilate_shape(out_shape, window_strides)
-  before = [r - lo - 1 for r, (lo, _) in zip(rhs, padding)]
-  after = [l + r - 1 - o - b for l, r, o, b in zip(lhs, rhs, out, before)]
-  return list(zip(before, after))
 
 
 def _reduce_window_sum_transpose(ct, x, *, window_dimensions, window_strides, padding,
