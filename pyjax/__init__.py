@@ -18,7 +18,7 @@ from pyjax._src.callback import pure_callback
 from pyjax._src.numpy import array_methods as _array_methods
 _array_methods.install()  # Array and Tracer operators and methods, before any use
 from pyjax import dtypes, errors, lax, numpy, random, tree, tree_util  # noqa: E402
-from pyjax import scipy  # noqa: E402
+from pyjax import nn, scipy  # noqa: E402
 from pyjax import debug, experimental  # noqa: E402
 
 __version__ = "0.1.0"
@@ -44,7 +44,7 @@ __all__ = [
     "dtypes", "ensure_compile_time_eval", "errors", "eval_shape", "experimental",
     "float0", "grad", "hessian", "host_count", "host_id", "jacfwd", "jacobian",
     "jacrev", "jit", "jvp", "lax", "linear_transpose", "linearize",
-    "local_device_count", "local_devices", "make_jaxpr", "numpy", "process_count",
+    "local_device_count", "local_devices", "make_jaxpr", "nn", "numpy", "process_count",
     "process_index", "pure_callback", "random", "remat", "scipy", "tree", "tree_util",
     "typeof", "value_and_grad", "vjp", "vmap",
 ]

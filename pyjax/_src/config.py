@@ -49,6 +49,7 @@ class Config:
                  _env_int("jax_compilation_cache_max_size", 1 << 30))
     self._define("jax_debug_nans", _env_bool("jax_debug_nans", False))
     self._define("jax_debug_infs", _env_bool("jax_debug_infs", False))
+    self._define("jax_softmax_custom_jvp", _env_bool("jax_softmax_custom_jvp", False))
     self._define("jax_log_compiles", _env_bool("jax_log_compiles", False))
     self._define("jax_traceback_filtering", "auto")
 

@@ -1,0 +1,1 @@
+"""jax.nn's implementation: activations and attention (functions), initializers."""

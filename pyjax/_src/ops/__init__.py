@@ -1,0 +1,1 @@
+"""Functions shared by jax.nn and jax.scipy (as JAX's ``jax._src.ops``)."""
