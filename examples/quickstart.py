@@ -1,7 +1,8 @@
 """The JAX quickstart flow on pyjax, end to end, with the time each step took.
 
 Run: python examples/quickstart.py
-It grows as capabilities land (jit, grad, vmap, random, then a stax training run).
+It grows as capabilities land (jit, grad, vmap, random). The training runs are
+examples/mnist_classifier_fromscratch.py and examples/mnist_classifier.py (stax).
 """
 import time
 
