@@ -5,21 +5,17 @@ Run: python examples/mnist_classifier.py
 Prints one line per epoch (time, train and test accuracy) and the final test accuracy.
 """
 import itertools
-import os
-import sys
 import time
 
 import numpy.random as npr
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-import pyjax.numpy as jnp  # noqa: E402
-from pyjax import grad, jit, random  # noqa: E402
-from pyjax.example_libraries import optimizers, stax  # noqa: E402
-from pyjax.example_libraries.stax import (Conv, Dense, Flatten, LogSoftmax,  # noqa: E402
+import pyjax.numpy as jnp
+from pyjax import grad, jit, random
+from pyjax.example_libraries import optimizers, stax
+from pyjax.example_libraries.stax import (Conv, Dense, Flatten, LogSoftmax,
                                           MaxPool, Relu)
 
-import datasets  # noqa: E402
+import datasets
 
 # (max pooling before the Relu: the same function as after it. IREE fails to compile
 # some training steps with "exceeded stack allocation limit" (Relu then MaxPool after

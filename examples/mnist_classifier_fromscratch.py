@@ -4,19 +4,15 @@
 Run: python examples/mnist_classifier_fromscratch.py
 Prints one line per epoch (time, train and test accuracy).
 """
-import os
-import sys
 import time
 
 import numpy.random as npr
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pyjax.numpy as jnp
+from pyjax import grad, jit
+from pyjax.nn import logsumexp
 
-import pyjax.numpy as jnp  # noqa: E402
-from pyjax import grad, jit  # noqa: E402
-from pyjax.nn import logsumexp  # noqa: E402
-
-import datasets  # noqa: E402
+import datasets
 
 
 def init_random_params(scale, layer_sizes, rng=npr.RandomState(0)):
