@@ -239,7 +239,7 @@ def softmax(x, axis=-1, where=None):
   """``exp(x) / sum(exp(x))`` over ``axis`` (int, tuple or None); 0 where ``where`` is
   False. With ``jax_softmax_custom_jvp`` on, JAX's custom JVP formulation."""
   if config.jax_softmax_custom_jvp:
-    return _softmax(x, axis, where)
+    return _softmax(x, axis, where, -np.inf)
   return _softmax_deprecated(x, axis, where)
 
 
@@ -263,7 +263,7 @@ _softmax = custom_jvp(_softmax_impl, nondiff_argnums=(1,))
 @_softmax.defjvp
 def _softmax_jvp(axis, primals, tangents):
   (x, where, initial), (x_dot, _, _) = primals, tangents
-  y = _softmax(x, axis, where, initial)
+  y = _softmax(x, axis, where, initial)  # (JAX's rule: tangent of where/initial unused)
   return y, y * (x_dot - (y * x_dot).sum(axis, where=where, keepdims=True))
 
 
