@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from pyjax._src import dtypes
+from pyjax._src import core, dtypes
 from pyjax._src.lax import lax, slicing
 from pyjax._src.numpy import array_creation, array_manipulation, ufuncs
 from pyjax._src.numpy import fft as jnp_fft
@@ -42,14 +42,21 @@ def _others(ndim, axis):
   return [a for a in range(ndim) if a != axis]
 
 
-def _W4(N, k):
-  N_arr, k = promote_dtypes_complex(N, k)
-  return ufuncs.exp(-.5j * np.pi * k / N_arr)
+def _W4(N, ndim, axis, dtype, negate=False):
+  """The twiddles exp(-i pi k / 2N), k = 0..N-1 along ``axis`` (``-k`` if ``negate``),
+  computed now even under a trace: a constant of the compiled program (IREE compiles a
+  complex exp slowly)."""
+  with core.ensure_compile_time_eval():
+    k = lax.expand_dims(array_creation.arange(N, dtype=dtype), _others(ndim, axis))
+    N_arr, k = promote_dtypes_complex(N, -k if negate else k)
+    return ufuncs.exp(-.5j * np.pi * k / N_arr)
 
 
 def _interleave(x, axis):
+  """The even entries, then the odd ones reversed (JAX reverses a strided slice; IREE
+  fails to compile that concatenated, so this slices the reversed array)."""
   v0 = slicing.slice_in_dim(x, None, None, 2, axis)
-  v1 = lax.rev(slicing.slice_in_dim(x, 1, None, 2, axis), (axis,))
+  v1 = slicing.slice_in_dim(lax.rev(x, (axis,)), x.shape[axis] % 2, None, 2, axis)
   return slicing.concatenate([v0, v1], axis)
 
 
@@ -67,10 +74,12 @@ def _deinterleave(x, axis):
 
 
 def _ortho_norm(out, axis):
-  factor = slicing.concatenate([lax.full((1,), 4, out.dtype),
-                                lax.full((out.shape[axis] - 1,), 2, out.dtype)], 0)
-  factor = lax.expand_dims(factor, _others(out.ndim, axis))
-  return out / lax.sqrt(factor * out.shape[axis])
+  with core.ensure_compile_time_eval():   # a constant of the compiled program
+    factor = slicing.concatenate([lax.full((1,), 4, out.dtype),
+                                  lax.full((out.shape[axis] - 1,), 2, out.dtype)], 0)
+    factor = lax.expand_dims(factor, _others(out.ndim, axis))
+    factor = lax.sqrt(factor * out.shape[axis])
+  return out / factor
 
 
 def _check(name, type, norm):
@@ -98,8 +107,7 @@ def dct(x, type: int = 2, n: int | None = None, axis: int = -1, norm: str | None
     x = _resize(x, axis, n)
   N = x.shape[axis]
   V = jnp_fft.fft(_interleave(x, axis), axis=axis)
-  k = lax.expand_dims(array_creation.arange(N, dtype=V.real.dtype), _others(x.ndim, axis))
-  out = 2 * (V * _W4(N, k)).real
+  out = 2 * (V * _W4(N, x.ndim, axis, V.real.dtype)).real
   return _ortho_norm(out, axis) if norm == 'ortho' else out
 
 
@@ -107,11 +115,11 @@ def _dct2(x, axes, norm):
   axis1, axis2 = (_canonicalize_axis(a, x.ndim) for a in axes)
   N1, N2 = x.shape[axis1], x.shape[axis2]
   V = jnp_fft.fftn(_interleave(_interleave(x, axis1), axis2), axes=axes)
-  k1 = lax.expand_dims(array_creation.arange(N1, dtype=V.dtype), _others(x.ndim, axis1))
-  k2 = lax.expand_dims(array_creation.arange(N2, dtype=V.dtype), _others(x.ndim, axis2))
   flipped = array_manipulation.roll(array_manipulation.flip(V, axis=axis2), shift=1,
                                     axis=axis2)
-  out = _W4(N1, k1) * (_W4(N2, k2) * V + _W4(N2, -k2) * flipped)
+  w1, w2 = _W4(N1, x.ndim, axis1, V.dtype), _W4(N2, x.ndim, axis2, V.dtype)
+  w2n = _W4(N2, x.ndim, axis2, V.dtype, negate=True)
+  out = w1 * (w2 * V + w2n * flipped)
   out = 2 * out.real
   if norm == 'ortho':
     return _ortho_norm(_ortho_norm(out, axis1), axis2)
@@ -174,10 +182,10 @@ def idct(x, type: int = 2, n: int | None = None, axis: int = -1, norm: str | Non
   if norm is None or norm == 'backward':
     x = _ortho_norm(x, axis)
   x = _ortho_norm(x, axis)
-  k = lax.expand_dims(array_creation.arange(N, dtype=x.dtype), _others(x.ndim, axis))
-  w4 = _W4(N, k)
+  w4 = _W4(N, x.ndim, axis, x.dtype)
   x = x.astype(w4.dtype)
-  x = x / _W4(N, k)
+  # (the barrier: IREE fails to compile a complex division by a constant)
+  x = x / lax.optimization_barrier(w4)
   x = x * 2 * N
   x = jnp_fft.ifft(x, axis=axis)
   return _deinterleave(x.real, axis)
