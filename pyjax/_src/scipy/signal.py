@@ -281,7 +281,8 @@ def _fft_helper(x, win, detrend_func, nperseg, noverlap, nfft, sides):
     result = x[..., np.newaxis]
   else:
     step = nperseg - noverlap
-    starts = array_creation.arange(signal_length - nperseg + 1, step=step)
+    # (int32: pyjax's batched dynamic_slice fails on int64 starts under x64)
+    starts = array_creation.arange(signal_length - nperseg + 1, step=step, dtype=np.int32)
     slice_func = partial(slicing.dynamic_slice_in_dim, x, slice_size=nperseg, axis=-1)
     result = batching.vmap(slice_func, out_axes=-2)(starts)
   result = detrend_func(result)
@@ -465,8 +466,12 @@ def _spectral_helper(x, y, fs=1.0, window='hann', nperseg=None, noverlap=None, n
   result *= scale
 
   if sides == 'onesided' and mode == 'psd':
+    # JAX's result.at[..., 1:end].mul(2) as a select (IREE crashes compiling a complex
+    # scatter-multiply)
     end = None if nfft_int % 2 else -1
-    result = result.at[..., 1:end].mul(2)
+    mask = np.zeros(result.shape[-1], bool)
+    mask[1:end] = True
+    result = jnp.where(mask, result * 2, result)
 
   time = array_creation.arange(nperseg_int / 2, x.shape[-1] - nperseg_int / 2 + 1,
                                nperseg_int - noverlap_int, dtype=freq_dtype) / fs
