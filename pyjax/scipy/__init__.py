@@ -1,4 +1,4 @@
 """``jax.scipy``."""
-from pyjax.scipy import linalg
+from pyjax.scipy import cluster, fft, integrate, interpolate, linalg, ndimage, signal
 
-__all__ = ["linalg"]
+__all__ = ["cluster", "fft", "integrate", "interpolate", "linalg", "ndimage", "signal"]

@@ -1,0 +1,1 @@
+"""jax.scipy's implementations (layer 6: built on lax and jax.numpy)."""
