@@ -54,10 +54,18 @@ CPU_FLAGS = (
     "--iree-llvmcpu-enable-ukernels=all",
     "--iree-input-demote-f64-to-f32=false",
     "--iree-input-demote-i64-to-i32=false",
+    # No compile-time evaluation of constant expressions: IREE JIT-compiles and runs
+    # each one while compiling (a VAE's evaluation over a closed-over test set, whose
+    # Bernoulli draws from a constant key fold entirely: 143 s of a 155 s compile, 50 s
+    # without), fails on some (complex division by a constant: "jit global source
+    # initialization order invalid"), and cannot link libm. Such expressions run per
+    # call instead, as XLA runs what it does not fold.
+    "--iree-opt-const-eval=false",
 )
 CUDA_FLAGS = (
     "--iree-hal-target-device=cuda",
     "--iree-opt-level=O3",
+    "--iree-opt-const-eval=false",  # (as CPU_FLAGS: constants fold on the host)
     "--iree-input-demote-f64-to-f32=false",
     "--iree-input-demote-i64-to-i32=false",
 )
@@ -404,12 +412,9 @@ def compile_module(text: str, platform: str = "cpu", asynchronous: bool = False,
         raise
       else:
         # float64 math calls libm, which IREE's embedded (self-contained) executables
-        # cannot link: link a system shared library instead. IREE's compile-time
-        # evaluation of constants (e.g. sin of an iota) builds embedded executables of
-        # its own, whatever the flags say: leave those constants to run time.
+        # cannot link: link a system shared library instead.
         payload = compile_str(text, input_type="stablehlo",
-                              extra_args=[*flags, "--iree-llvmcpu-link-embedded=false",
-                                          "--iree-opt-const-eval=false"])
+                              extra_args=[*flags, "--iree-llvmcpu-link-embedded=false"])
   except CompilerToolError as e:
     raise RuntimeError(f"IREE failed to compile the lowered module:\n{e}\n"
                        f"Module:\n{text}") from None
