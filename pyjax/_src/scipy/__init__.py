@@ -1,0 +1,1 @@
+"""``jax.scipy`` implementations (layer 6); the public modules live in ``pyjax/scipy``."""
