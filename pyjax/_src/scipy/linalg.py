@@ -30,7 +30,7 @@ from pyjax._src.numpy import linalg as jnp_linalg
 from pyjax._src.numpy import indexing, reductions, sorting, ufuncs
 from pyjax._src.numpy.util import (check_arraylike, ensure_arraylike, promote_args_inexact,
                                    promote_dtypes, promote_dtypes_complex,
-                                   promote_dtypes_inexact)
+                                   promote_dtypes_inexact, stack)
 from pyjax._src.numpy.vectorize import vectorize
 
 __all__ = [
@@ -664,10 +664,10 @@ def _rsf2csf_2d(T, Z):
 
   def update(m, T, Z):
     mu = jnp_linalg.eigvals(slicing.dynamic_slice(T, (m - 1, m - 1), (2, 2))) - T[m, m]
-    r = jnp_linalg.norm(jnp.stack([mu[0], T[m, m - 1]])).astype(T.dtype)
+    r = jnp_linalg.norm(stack([mu[0], T[m, m - 1]])).astype(T.dtype)
     c = mu[0] / r
     s = T[m, m - 1] / r
-    G = jnp.stack([jnp.stack([ufuncs.conj(c), s]), jnp.stack([-s, c])]).astype(T.dtype)
+    G = stack([stack([ufuncs.conj(c), s]), stack([-s, c])]).astype(T.dtype)
     rows = slicing.dynamic_slice_in_dim(T, m - 1, 2, axis=0)
     col_mask = array_creation.arange(N) >= m - 1
     rows_new = jnp.where(~col_mask, rows, G @ jnp.where(col_mask, rows, 0))
@@ -746,7 +746,7 @@ def funm(A, func, disp: bool = True):
 
 
 def _solve_sylvester_triangular(R, S, F):
-  R, S, F = promote_args_inexact("solve_sylvester", R, S, F)
+  R, S, F = promote_dtypes_inexact(R, S, F)
   m, n = F.shape
 
   def step(Y_flat, idx):
