@@ -247,6 +247,9 @@ def _kth_arnoldi_iteration(k, A, M, V, H):
   v = M(A(tree_map(lambda x: x[..., k], V)))
   _, v_norm_0 = _safe_normalize(v)
   v, h = _iterative_classical_gram_schmidt(V, v, v_norm_0, max_iterations=2)
+  # IREE fails to schedule ("cyclic dependencies") a value from before the inner loops
+  # compared with one from after them, unless a barrier joins them.
+  v, h, v_norm_0 = lax.optimization_barrier((v, h, v_norm_0))
   unit_v, v_norm_1 = _safe_normalize(v, thresh=eps * v_norm_0)
   V = tree_map(lambda X, y: X.at[..., k + 1].set(y), V, unit_v)
   h = h.at[k + 1].set(v_norm_1.astype(dtype))
