@@ -1,4 +1,6 @@
 """``jax.scipy``."""
-from pyjax.scipy import cluster, fft, integrate, interpolate, linalg, ndimage, signal
+from pyjax.scipy import (cluster, fft, integrate, interpolate, linalg, ndimage, signal,
+                         sparse)
 
-__all__ = ["cluster", "fft", "integrate", "interpolate", "linalg", "ndimage", "signal"]
+__all__ = ["cluster", "fft", "integrate", "interpolate", "linalg", "ndimage", "signal",
+           "sparse"]

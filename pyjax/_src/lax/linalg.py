@@ -1383,3 +1383,123 @@ def svd(x, *, full_matrices: bool = True, compute_uv: bool = True, subset_by_ind
     return outs[0]
   s, u, vh = outs
   return u, s, vh
+
+
+# ---------------------------------------------------------------- schur, hessenberg
+#
+# LAPACK's gees and gehrd/orghr (SciPy's; jaxlib's CPU kernels call the same routines).
+# As JAX's, CPU only and without derivatives; under jit a host call, as eig.
+
+schur_p = Primitive("schur")
+schur_p.multiple_results = True
+
+
+def _schur_abstract(x, *, compute_schur_vectors, sort_eig_vals):
+  if x.ndim < 2 or x.shape[-1] != x.shape[-2]:
+    raise ValueError(f"The input to schur must be a square matrix. Got shape "
+                     f"{x.shape[-2:]}.")
+  _check_matrix("schur", x, square=True)
+  return [ShapedArray(x.shape, x.dtype)] * (2 if compute_schur_vectors else 1)
+
+
+def _schur_numpy(a, compute_schur_vectors):
+  import scipy.linalg
+  n = a.shape[-1]
+  out = "complex" if a.dtype.kind == "c" else "real"
+
+  def one(m):
+    t, z = scipy.linalg.schur(m, output=out, check_finite=False)
+    return t, z
+  t, z = _per_matrix(_nan_matrix_outputs(one, nan_outs=(0, 1)), np.asarray(a), (n, n),
+                     (n, n))
+  outs = [t.astype(a.dtype), z.astype(a.dtype)]
+  return outs if compute_schur_vectors else outs[:1]
+
+
+def _schur_impl(x, *, compute_schur_vectors, sort_eig_vals):
+  _schur_abstract(core.get_aval(x), compute_schur_vectors=compute_schur_vectors,
+                  sort_eig_vals=sort_eig_vals)
+  return [ArrayImpl(o, False) for o in _schur_numpy(np.asarray(x), compute_schur_vectors)]
+
+
+def _schur_jvp(primals, tangents, **params):
+  raise NotImplementedError("Differentiation of schur is not implemented (JAX's schur has "
+                            "no derivative rule either)")
+
+
+def _schur_lower(ctx, x, *, compute_schur_vectors, sort_eig_vals):
+  return ctx.host_call(lambda a: _schur_numpy(a, compute_schur_vectors), [x],
+                       list(ctx.avals_out))
+
+
+schur_p.def_impl(_schur_impl)
+schur_p.def_abstract_eval(_schur_abstract)
+schur_p.jvp = _schur_jvp
+schur_p.batch = _batch_front(schur_p)
+schur_p.lower = _schur_lower
+
+
+def schur(x, *, compute_schur_vectors: bool = True, sort_eig_vals: bool = False,
+          select_callable=None):
+  """``(T, Q)`` with ``x == Q T Q^H``: real (quasi-triangular T) for real ``x``, complex
+  for complex ``x``. ``sort_eig_vals`` and ``select_callable`` are not implemented."""
+  if sort_eig_vals:
+    raise NotImplementedError("The sort feature of LAPACK's gees routine is not "
+                              "implemented.")
+  outs = schur_p.bind(lax._to_array(x), compute_schur_vectors=bool(compute_schur_vectors),
+                      sort_eig_vals=False)
+  return tuple(outs) if compute_schur_vectors else outs[0]
+
+
+hessenberg_p = Primitive("hessenberg")
+hessenberg_p.multiple_results = True
+
+
+def _hessenberg_abstract(x, *, calc_q):
+  if x.ndim < 2 or x.shape[-1] != x.shape[-2]:
+    raise ValueError(f"Argument to Hessenberg reduction must have shape [..., n, n], got "
+                     f"shape {x.shape}")
+  _check_matrix("hessenberg", x, square=True)
+  return [ShapedArray(x.shape, x.dtype)] * (2 if calc_q else 1)
+
+
+def _hessenberg_numpy(a, calc_q):
+  import scipy.linalg
+  n = a.shape[-1]
+
+  def one(m):
+    if n == 0:
+      return m, m
+    h, q = scipy.linalg.hessenberg(m, calc_q=True, check_finite=False)
+    return h, q
+  h, q = _per_matrix(_nan_matrix_outputs(one, nan_outs=(0, 1)), np.asarray(a), (n, n),
+                     (n, n))
+  outs = [h.astype(a.dtype), q.astype(a.dtype)]
+  return outs if calc_q else outs[:1]
+
+
+def _hessenberg_impl(x, *, calc_q):
+  _hessenberg_abstract(core.get_aval(x), calc_q=calc_q)
+  return [ArrayImpl(o, False) for o in _hessenberg_numpy(np.asarray(x), calc_q)]
+
+
+def _hessenberg_jvp(primals, tangents, **params):
+  raise NotImplementedError("Differentiation of hessenberg is not implemented (JAX's "
+                            "hessenberg has no derivative rule either)")
+
+
+def _hessenberg_lower(ctx, x, *, calc_q):
+  return ctx.host_call(lambda a: _hessenberg_numpy(a, calc_q), [x], list(ctx.avals_out))
+
+
+hessenberg_p.def_impl(_hessenberg_impl)
+hessenberg_p.def_abstract_eval(_hessenberg_abstract)
+hessenberg_p.jvp = _hessenberg_jvp
+hessenberg_p.batch = _batch_front(hessenberg_p)
+hessenberg_p.lower = _hessenberg_lower
+
+
+def hessenberg_q(x, *, calc_q: bool = True):
+  """``(H, Q)`` (``[H]`` unless ``calc_q``) with ``x == Q H Q^H``, H upper Hessenberg.
+  Not JAX's ``lax.linalg.hessenberg`` (which returns LAPACK's packed reflectors)."""
+  return hessenberg_p.bind(lax._to_array(x), calc_q=bool(calc_q))

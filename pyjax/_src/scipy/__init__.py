@@ -1,1 +1,1 @@
-"""jax.scipy's implementations (layer 6: built on lax and jax.numpy)."""
+"""``jax.scipy`` implementations (layer 6); the public modules live in ``pyjax/scipy``."""
