@@ -82,10 +82,10 @@ def _convert_lower(ctx, x, *, new_dtype, weak_type, sharding=None):
   if new.kind in "iu" and (old.kind == "f" or old == dtypes.bfloat16):
     # XLA saturates: NaN -> 0, out-of-range -> the integer range ends.
     info, shape = np.iinfo(new), x.aval.shape
-    top = np.array(2.0 ** (info.bits - (new.kind == "i"))).astype(old)
+    with np.errstate(over="ignore"):  # (float16's range ends below 2**31: top is inf)
+      top = np.array(2.0 ** (info.bits - (new.kind == "i"))).astype(old)
+      hi = np.array(np.nextafter(top.astype(np.float64), 0)).astype(old)
     bot = -top if new.kind == "i" else np.zeros((), old)
-    hi = np.nextafter(top.astype(np.float64), 0)
-    hi = np.array(hi).astype(old)
     hi = hi if hi < top else np.nextafter(hi, np.array(0, old))
     nan = ctx.compare("NE", x, x)
     v = ctx.select(nan, ctx.full(0, shape, old), x)
