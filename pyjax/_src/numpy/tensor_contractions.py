@@ -33,9 +33,7 @@ def dot(a, b, *, precision=None, preferred_element_type=None):
   pet = preferred_element_type or a.dtype
   if a.ndim == 0 or b.ndim == 0:
     return ufuncs.multiply(a, b)
-  contract_b = 0 if b.ndim == 1 else b.ndim - 2
-  if a.shape[-1] != b.shape[contract_b]:
-    raise TypeError(f"Incompatible shapes for dot: got {a.shape} and {b.shape}.")
+  contract_b = 0 if b.ndim == 1 else b.ndim - 2  # (dot_general checks the shapes)
   return lax_dot.dot_general(a, b, (((a.ndim - 1,), (contract_b,)), ((), ())), precision,
                              preferred_element_type=pet)
 
