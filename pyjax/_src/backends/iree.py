@@ -54,6 +54,7 @@ CPU_FLAGS = (
     "--iree-llvmcpu-enable-ukernels=all",
     "--iree-input-demote-f64-to-f32=false",
     "--iree-input-demote-i64-to-i32=false",
+    "--iree-llvmcpu-stack-allocation-limit=262144",
 )
 CUDA_FLAGS = (
     "--iree-hal-target-device=cuda",
@@ -478,7 +479,8 @@ def _worker_flags() -> list[str]:
         cores.add(f.read().strip())
     except OSError:
       cores.add(str(c))
-  return [f"--task_topology_group_count={max(len(cores), 1)}"]
+  return [f"--task_topology_group_count={max(len(cores), 1)}",
+          "--task_worker_stack_size=1048576"]
 
 
 # Device buffers on the CPU come from malloc. glibc serves a block over its mmap
