@@ -607,25 +607,33 @@ def _conv_general_dilated_lower(ctx, lhs, rhs, *, window_strides, padding, lhs_d
 
 # None: chosen per convolution by _conv_strategy; tests force each in turn.
 _FORCE_STRATEGY = None
+_CL_MIN_CHANNELS = 2
 
 
 def _conv_strategy(dtype, n, c, o, ksp, osp, feature_group_count, batch_group_count):
-  """How a float convolution is lowered. IREE's own convolution kernels (llvm-cpu) run
-  a (16,3,64,64) x (32,3,3,3) convolution ~5-9x slower than XLA; as dot_generals over
-  the window's taps they beat it: "im2col" (the taps of the input side by side, one
-  contraction over channels x taps) when each group has no more input than output
-  channels, else "col2im" (one contraction over the input channels giving every tap's
-  output, then the taps' shifted slices summed: the input is read once). im2col costs
-  IREE ~1 s more compile time a convolution, so small convolutions (under 2**20
-  multiply-adds) stay ``stablehlo.convolution``, as do windows of over 64 taps (the
-  kernel gradient, whose window is the image)."""
+  """How a float convolution is lowered. IREE's own convolution kernels (llvm-cpu) are
+  fast on a channels-last input, (N, H, W, C) x (H, W, I, O) (a (128,24,24,32) x
+  (3,3,32,64) NHWC convolution: 2-3x faster than XLA and than im2col), and 5-35x slower
+  than that on NCHW/OIHW or on one input channel. So an ungrouped 2-D convolution with
+  two or more input channels is one "channels_last" ``stablehlo.convolution`` (the
+  operands transposed to that layout behind an optimization barrier, without which IREE
+  folds the transposes back into a slow convolution). Others are dot_generals over the
+  window's taps: "im2col" (the taps of the input side by side, one contraction over
+  channels x taps) when each group has no more input than output channels, else
+  "col2im" (one contraction over the input channels giving every tap's output, then the
+  taps' shifted slices summed: the input is read once). im2col costs IREE ~1 s more
+  compile time a convolution, so small convolutions (under 2**20 multiply-adds) stay
+  ``stablehlo.convolution``. A window of over 64 taps (the kernel gradient, whose window
+  is the image) with at most 64 output positions is "outer" (one contraction over the
+  windows of each output position: IREE's convolution took 12x longer); other large
+  windows stay native."""
   taps = math.prod(ksp)
   ungrouped = feature_group_count == batch_group_count == 1
   if dtype.kind != "f":
     return "native"
   if _FORCE_STRATEGY is not None:
-    if _FORCE_STRATEGY == "outer":
-      return "outer" if ungrouped else "native"
+    if _FORCE_STRATEGY in ("outer", "channels_last"):
+      return _FORCE_STRATEGY if ungrouped else "native"
     return "native" if taps > 64 else _FORCE_STRATEGY
   if batch_group_count > 1:
     ig, og = c, o // batch_group_count
@@ -636,6 +644,8 @@ def _conv_strategy(dtype, n, c, o, ksp, osp, feature_group_count, batch_group_co
     return "native"
   if taps > 64:
     return "outer" if ungrouped and math.prod(osp) <= 64 else "native"
+  if ungrouped and len(ksp) == 2 and c >= _CL_MIN_CHANNELS:
+    return "channels_last"
   return "im2col" if ig <= og else "col2im"
 
 
@@ -674,6 +684,22 @@ def _conv_lower_real(ctx, lhs, rhs, out, *, window_strides, padding, lhs_dilatio
   o = rhs.aval.shape[rspec[0]]
   strategy = "native" if native else _conv_strategy(
       out.dtype, n, c, o, ksp, osp, feature_group_count, batch_group_count)
+  if strategy == "channels_last":
+    x = _tr(ctx, lhs, (lspec[0], *lspec[2:], lspec[1]))  # (N, *S, C)
+    w = _tr(ctx, rhs, (*rspec[2:], rspec[1], rspec[0]))  # (*K, I, O)
+    moved = [v for v, u in ((x, lhs), (w, rhs)) if v is not u]
+    if moved:  # (else IREE folds the transposes into a slow convolution)
+      moved = ctx.op("stablehlo.optimization_barrier", moved, [v.aval for v in moved])
+      x = moved.pop(0) if x is not lhs else x
+      w = moved.pop(0) if w is not rhs else w
+    sp = tuple(range(1, nsp + 1))
+    dn = ((0, nsp + 1, *sp), (nsp + 1, nsp, *range(nsp)), (0, nsp + 1, *sp))
+    attrs = _conv_attrs(nsp, window_strides, padding, lhs_dilation, rhs_dilation, dn, 1, 1)
+    r = ctx.op("stablehlo.convolution", [x, w], out.update(shape=(n, *osp, o)), attrs)
+    perm = np.argsort((ospec[0], *ospec[2:], ospec[1]))
+    if list(perm) != list(range(nsp + 2)):
+      r, = ctx.op("stablehlo.optimization_barrier", [r], [r.aval])
+    return _tr(ctx, r, perm)
   if strategy == "native" or out.size == 0 or lhs.aval.size == 0 or rhs.aval.size == 0:
     attrs = _conv_attrs(nsp, window_strides, padding, lhs_dilation, rhs_dilation,
                         dimension_numbers, feature_group_count, batch_group_count)
