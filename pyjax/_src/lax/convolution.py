@@ -607,15 +607,16 @@ def _conv_general_dilated_lower(ctx, lhs, rhs, *, window_strides, padding, lhs_d
 
 # None: chosen per convolution by _conv_strategy; tests force each in turn.
 _FORCE_STRATEGY = None
-_CL_MIN_CHANNELS = 2
+_CL_MIN_CHANNELS = (2, 8)  # (input, output) channels of a "channels_last" convolution
 
 
 def _conv_strategy(dtype, n, c, o, ksp, osp, feature_group_count, batch_group_count):
   """How a float convolution is lowered. IREE's own convolution kernels (llvm-cpu) are
   fast on a channels-last input, (N, H, W, C) x (H, W, I, O) (a (128,24,24,32) x
   (3,3,32,64) NHWC convolution: 2-3x faster than XLA and than im2col), and 5-35x slower
-  than that on NCHW/OIHW or on one input channel. So an ungrouped 2-D convolution with
-  two or more input channels is one "channels_last" ``stablehlo.convolution`` (the
+  than that on NCHW/OIHW, on one input channel or on three output channels. So an
+  ungrouped 2-D convolution with two or more input and eight or more output channels
+  is one "channels_last" ``stablehlo.convolution`` (the
   operands transposed to that layout behind an optimization barrier, without which IREE
   folds the transposes back into a slow convolution). Others are dot_generals over the
   window's taps: "im2col" (the taps of the input side by side, one contraction over
@@ -644,7 +645,7 @@ def _conv_strategy(dtype, n, c, o, ksp, osp, feature_group_count, batch_group_co
     return "native"
   if taps > 64:
     return "outer" if ungrouped and math.prod(osp) <= 64 else "native"
-  if ungrouped and len(ksp) == 2 and c >= _CL_MIN_CHANNELS:
+  if ungrouped and len(ksp) == 2 and c >= _CL_MIN_CHANNELS[0] and o >= _CL_MIN_CHANNELS[1]:
     return "channels_last"
   return "im2col" if ig <= og else "col2im"
 

@@ -411,9 +411,9 @@ def test_large_conv_lowering_choice():
   x, w = np.ones((16, 3, 64, 64), F32), np.ones((32, 3, 3, 3), F32)
   conv = lambda x, w: plax.conv(x, w, (1, 1), "SAME")
   text = pyjax.jit(pyjax.grad(lambda x, w: conv(x, w).sum(), (0, 1))).lower(x, w).as_text()
-  # forward and input gradient: channels-last convolutions; the kernel gradient by its
-  # output positions (a dot_general)
-  assert text.count("stablehlo.dot_general") == 1 and text.count("stablehlo.convolution") == 2
+  # forward: a channels-last convolution; input gradient (3 output channels) by col2im,
+  # the kernel gradient by its output positions (dot_generals)
+  assert text.count("stablehlo.dot_general") == 2 and text.count("stablehlo.convolution") == 1
   assert convolution._conv_strategy(np.dtype(F32), 2, 3, 4, (3, 3), (9, 8), 1, 1) == "native"
   big = lambda c, ksp, g=1: convolution._conv_strategy(np.dtype(F32), 128, c, 64, ksp,
                                                        (24,) * len(ksp), g, 1)
