@@ -916,7 +916,6 @@ def _conv_lower_outer(ctx, lhs, rhs, out, window_strides, padding, lhs_dilation,
   concatenated along the input's batch dimension, contracted with the kernel over
   the input features and the window."""
   lspec, rspec, ospec = dimension_numbers
-  nsp = len(window_strides)
   ksp = tuple(rhs.aval.shape[d] for d in rspec[2:])
   osp = tuple(out.shape[d] for d in ospec[2:])
   n, o = lhs.aval.shape[lspec[0]], rhs.aval.shape[rspec[0]]
