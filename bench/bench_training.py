@@ -200,7 +200,8 @@ def main():
     for which in ("pyjax", "jax"):
       with tempfile.TemporaryDirectory() as d:
         r = _child(names, which == "jax", d, args.scale)
-      version = r.pop("version", version) if which == "jax" else version
+      v = r.pop("version", None)
+      version = v if which == "jax" and v else version
       for k, (ms, first) in r.items():
         old = best[which].get(k, (float("inf"), float("inf")))
         best[which][k] = (min(old[0], ms), min(old[1], first))
