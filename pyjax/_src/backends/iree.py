@@ -61,6 +61,9 @@ CPU_FLAGS = (
     # initialization order invalid"), and cannot link libm. Such expressions run per
     # call instead, as XLA runs what it does not fold.
     "--iree-opt-const-eval=false",
+    # (IREE's default 32 KiB failed matmuls of (73728, 288) x (288, 64) fused with an
+    # epilogue writing two results, the bias add and its relu; see WORKER_STACK_BYTES)
+    "--iree-llvmcpu-stack-allocation-limit=262144",
 )
 CUDA_FLAGS = (
     "--iree-hal-target-device=cuda",
@@ -464,14 +467,23 @@ _devices: dict[str, object] = {}
 _fork_generation = 0  # one more in each forked child (see ``_after_fork_in_child``)
 
 
+# Worker thread stacks: IREE's default is 128 KiB, and ``CPU_FLAGS`` let a dispatch
+# keep up to 256 KiB of tiles on its stack.
+WORKER_STACK_BYTES = 1 << 20
+
+
 def _worker_flags() -> list[str]:
   """local-task's worker pool: one unpinned worker per physical core this process may
-  use, unless the user set IREE's topology flags (``IREE_PY_RUNTIME_FLAGS``). IREE's
-  default pins one worker per physical core; beside the Python thread, a pinned worker
-  descheduled mid-dispatch stalls the whole dispatch for a scheduler tick (a 1 ms MLP
-  forward took 3-5 ms on one call in ten on 2 cores); unpinned workers migrate."""
-  if "task_topology" in os.environ.get("IREE_PY_RUNTIME_FLAGS", ""):
-    return []
+  use, unless the user set IREE's topology flags (``IREE_PY_RUNTIME_FLAGS``), each with
+  a ``WORKER_STACK_BYTES`` stack unless the user set its size. IREE's default pins one
+  worker per physical core; beside the Python thread, a pinned worker descheduled
+  mid-dispatch stalls the whole dispatch for a scheduler tick (a 1 ms MLP forward took
+  3-5 ms on one call in ten on 2 cores); unpinned workers migrate."""
+  user = os.environ.get("IREE_PY_RUNTIME_FLAGS", "")
+  flags = [] if "task_worker_stack_size" in user else [
+      f"--task_worker_stack_size={WORKER_STACK_BYTES}"]
+  if "task_topology" in user:
+    return flags
   try:
     cpus = os.sched_getaffinity(0)
   except (AttributeError, OSError):
@@ -483,7 +495,7 @@ def _worker_flags() -> list[str]:
         cores.add(f.read().strip())
     except OSError:
       cores.add(str(c))
-  return [f"--task_topology_group_count={max(len(cores), 1)}"]
+  return [f"--task_topology_group_count={max(len(cores), 1)}", *flags]
 
 
 # Device buffers on the CPU come from malloc. glibc serves a block over its mmap

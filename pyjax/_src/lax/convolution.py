@@ -607,23 +607,35 @@ def _conv_general_dilated_lower(ctx, lhs, rhs, *, window_strides, padding, lhs_d
 
 # None: chosen per convolution by _conv_strategy; tests force each in turn.
 _FORCE_STRATEGY = None
+_CL_MIN_CHANNELS = (2, 8)  # (input, output) channels of a "channels_last" convolution
 
 
 def _conv_strategy(dtype, n, c, o, ksp, osp, feature_group_count, batch_group_count):
-  """How a float convolution is lowered. IREE's own convolution kernels (llvm-cpu) run
-  a (16,3,64,64) x (32,3,3,3) convolution ~5-9x slower than XLA; as dot_generals over
-  the window's taps they beat it: "im2col" (the taps of the input side by side, one
-  contraction over channels x taps) when each group has no more input than output
-  channels, else "col2im" (one contraction over the input channels giving every tap's
-  output, then the taps' shifted slices summed: the input is read once). im2col costs
-  IREE ~1 s more compile time a convolution, so small convolutions (under 2**20
-  multiply-adds) stay ``stablehlo.convolution``, as do windows of over 64 taps (the
-  kernel gradient, whose window is the image)."""
+  """How a float convolution is lowered. IREE's own convolution kernels (llvm-cpu) are
+  fast on a channels-last input, (N, H, W, C) x (H, W, I, O) (a (128,24,24,32) x
+  (3,3,32,64) NHWC convolution: 2-3x faster than XLA and than im2col), and 5-35x slower
+  than that on NCHW/OIHW, on one input channel or on three output channels. So an
+  ungrouped 2-D convolution with two or more input and eight or more output channels
+  is one "channels_last" ``stablehlo.convolution`` (the
+  operands transposed to that layout behind an optimization barrier, without which IREE
+  folds the transposes back into a slow convolution). Others are dot_generals over the
+  window's taps: "im2col" (the taps of the input side by side, one contraction over
+  channels x taps) when each group has no more input than output channels, else
+  "col2im" (one contraction over the input channels giving every tap's output, then the
+  taps' shifted slices summed: the input is read once). im2col costs IREE ~1 s more
+  compile time a convolution, so small convolutions (under 2**20 multiply-adds) stay
+  ``stablehlo.convolution``. A window of over 64 taps (the kernel gradient, whose window
+  is the image) with at most 64 output positions is "outer" (one contraction over the
+  windows of each output position: IREE's convolution took 12x longer); other large
+  windows stay native."""
   taps = math.prod(ksp)
-  if dtype.kind != "f" or taps > 64:
+  ungrouped = feature_group_count == batch_group_count == 1
+  if dtype.kind != "f":
     return "native"
   if _FORCE_STRATEGY is not None:
-    return _FORCE_STRATEGY
+    if _FORCE_STRATEGY in ("outer", "channels_last"):
+      return _FORCE_STRATEGY if ungrouped else "native"
+    return "native" if taps > 64 else _FORCE_STRATEGY
   if batch_group_count > 1:
     ig, og = c, o // batch_group_count
   else:
@@ -631,6 +643,10 @@ def _conv_strategy(dtype, n, c, o, ksp, osp, feature_group_count, batch_group_co
   macs = n // batch_group_count * o * math.prod(osp) * ig * taps
   if macs < (1 << 20):
     return "native"
+  if taps > 64:
+    return "outer" if ungrouped and math.prod(osp) <= 64 else "native"
+  if ungrouped and len(ksp) == 2 and c >= _CL_MIN_CHANNELS[0] and o >= _CL_MIN_CHANNELS[1]:
+    return "channels_last"
   return "im2col" if ig <= og else "col2im"
 
 
@@ -669,11 +685,34 @@ def _conv_lower_real(ctx, lhs, rhs, out, *, window_strides, padding, lhs_dilatio
   o = rhs.aval.shape[rspec[0]]
   strategy = "native" if native else _conv_strategy(
       out.dtype, n, c, o, ksp, osp, feature_group_count, batch_group_count)
+  if strategy == "channels_last":
+    x = _tr(ctx, lhs, (lspec[0], *lspec[2:], lspec[1]))  # (N, *S, C)
+    w = _tr(ctx, rhs, (*rspec[2:], rspec[1], rspec[0]))  # (*K, I, O)
+    moved = [v for v, u in ((x, lhs), (w, rhs)) if v is not u]
+    if moved:  # (else IREE folds the transposes into a slow convolution)
+      moved = ctx.op("stablehlo.optimization_barrier", moved, [v.aval for v in moved])
+      x = moved.pop(0) if x is not lhs else x
+      w = moved.pop(0) if w is not rhs else w
+    sp = tuple(range(1, nsp + 1))
+    dn = ((0, nsp + 1, *sp), (nsp + 1, nsp, *range(nsp)), (0, nsp + 1, *sp))
+    attrs = _conv_attrs(nsp, window_strides, padding, lhs_dilation, rhs_dilation, dn, 1, 1)
+    r = ctx.op("stablehlo.convolution", [x, w], out.update(shape=(n, *osp, o)), attrs)
+    perm = np.argsort((ospec[0], *ospec[2:], ospec[1]))
+    if list(perm) != list(range(nsp + 2)):
+      r, = ctx.op("stablehlo.optimization_barrier", [r], [r.aval])
+    return _tr(ctx, r, perm)
   if strategy == "native" or out.size == 0 or lhs.aval.size == 0 or rhs.aval.size == 0:
     attrs = _conv_attrs(nsp, window_strides, padding, lhs_dilation, rhs_dilation,
                         dimension_numbers, feature_group_count, batch_group_count)
     return ctx.op("stablehlo.convolution", [lhs, rhs], out, attrs)
   dt = out.dtype
+  if strategy == "outer":
+    return _conv_lower_outer(ctx, lhs, rhs, out, window_strides, padding, lhs_dilation,
+                             rhs_dilation, dimension_numbers)
+  if feature_group_count == batch_group_count == 1:
+    return _conv_lower_channels_last(ctx, lhs, rhs, out, strategy, window_strides,
+                                     padding, lhs_dilation, rhs_dilation,
+                                     dimension_numbers)
   x = _tr(ctx, lhs, lspec)  # (N, C, *S)
   w = _tr(ctx, rhs, rspec)  # (O, I, *K)
   zero = ctx.constant(np.zeros((), dt), ShapedArray((), dt))
@@ -793,6 +832,112 @@ def _conv_lower_real(ctx, lhs, rhs, out, *, window_strides, padding, lhs_dilatio
     r = _tr(ctx, parts[0], (2, 0, 1, 3))
     res = mlir.reshape(ctx, r, ((n // b) if b > 1 else n, o, *osp))
   return _tr(ctx, res, np.argsort(ospec))
+
+
+def _pad_spatial(ctx, x, dims, padding, lhs_dilation):
+  """``x`` zero-padded (and interior-padded by ``lhs_dilation``) along its dimensions
+  ``dims``, the spatial dimensions of the convolution."""
+  nd = x.aval.ndim
+  lo, hi, interior = [0] * nd, [0] * nd, [0] * nd
+  for i, d in enumerate(dims):
+    lo[d], hi[d] = padding[i]
+    interior[d] = lhs_dilation[i] - 1
+  if not (any(lo) or any(hi) or any(interior)):
+    return x
+  shp = tuple(d + lo[i] + hi[i] + interior[i] * max(d - 1, 0)
+              for i, d in enumerate(x.aval.shape))
+  zero = ctx.constant(np.zeros((), x.aval.dtype), ShapedArray((), x.aval.dtype))
+  return ctx.op("stablehlo.pad", [x, zero], x.aval.update(shape=shp),
+                f"edge_padding_low = {mlir._i64_array(lo)}, "
+                f"edge_padding_high = {mlir._i64_array(hi)}, "
+                f"interior_padding = {mlir._i64_array(interior)}")
+
+
+def _window_slice(ctx, x, start, count, strides):
+  """``x[start[d] : ... : strides[d]]`` taking ``count[d]`` elements along each d."""
+  limit = [s + (c - 1) * st + 1 for s, c, st in zip(start, count, strides)]
+  return ctx.op("stablehlo.slice", [x], x.aval.update(shape=tuple(count)),
+                f"start_indices = {mlir._i64_array(start)}, "
+                f"limit_indices = {mlir._i64_array(limit)}, "
+                f"strides = {mlir._i64_array(strides)}")
+
+
+def _conv_lower_channels_last(ctx, lhs, rhs, out, strategy, window_strides, padding,
+                              lhs_dilation, rhs_dilation, dimension_numbers):
+  """An ungrouped convolution as plain (unbatched) dot_generals in the channels-last
+  layout (N, *S, C) x (*K, I, O) -> (N, *S', O): stax's NHWC/HWIO/NHWC needs no
+  transposes, and IREE's matmul kernels take the contraction as one [M, K] x [K, N]
+  (a batched dot with a unit batch dimension between others overflowed IREE's stack
+  limit on a (128, 32, 26, 26) input). im2col: the taps' strided slices concatenated
+  along the channels, one contraction over taps x channels; col2im: one contraction
+  over the channels giving every tap's output, then the taps' shifted slices summed."""
+  lspec, rspec, ospec = dimension_numbers
+  nsp = len(window_strides)
+  ksp = tuple(rhs.aval.shape[d] for d in rspec[2:])
+  osp = tuple(out.shape[d] for d in ospec[2:])
+  n, c = (lhs.aval.shape[d] for d in lspec[:2])
+  o = rhs.aval.shape[rspec[0]]
+  kk = math.prod(ksp)
+  x = _tr(ctx, lhs, (lspec[0], *lspec[2:], lspec[1]))  # (N, *S, C)
+  w = _tr(ctx, rhs, (*rspec[2:], rspec[1], rspec[0]))  # (*K, I, O)
+  if strategy == "im2col":
+    x = _pad_spatial(ctx, x, range(1, 1 + nsp), padding, lhs_dilation)
+    cols = [_window_slice(ctx, x, [0, *(t[i] * rhs_dilation[i] for i in range(nsp)), 0],
+                          [n, *osp, c], [1, *window_strides, 1])
+            for t in np.ndindex(*ksp)]
+    pat = cols[0] if kk == 1 else ctx.op(
+        "stablehlo.concatenate", cols, cols[0].aval.update(shape=(n, *osp, kk * c)),
+        f"dimension = {nsp + 1} : i64")
+    wk = mlir.reshape(ctx, w, (kk * c, o))
+    res = _dot(ctx, pat, wk, ([], []), ([nsp + 1], [0]), (n, *osp, o))
+  else:
+    sp = x.aval.shape[1:1 + nsp]
+    wk = mlir.reshape(ctx, _tr(ctx, w, (nsp, *range(nsp), nsp + 1)), (c, kk * o))
+    z = _dot(ctx, x, wk, ([], []), ([nsp + 1], [0]), (n, *sp, kk * o))
+    z = _pad_spatial(ctx, mlir.reshape(ctx, z, (n, *sp, kk, o)), range(1, 1 + nsp),
+                     padding, lhs_dilation)
+    parts = []
+    for ti, t in enumerate(np.ndindex(*ksp)):
+      v = _window_slice(ctx, z, [0, *(t[i] * rhs_dilation[i] for i in range(nsp)), ti, 0],
+                        [n, *osp, 1, o], [1, *window_strides, 1, 1])
+      parts.append(mlir.reshape(ctx, v, (n, *osp, o)))
+    while len(parts) > 1:  # a tree of sums
+      parts = [ctx.binary("add", parts[i], parts[i + 1]) if i + 1 < len(parts) else parts[i]
+               for i in range(0, len(parts), 2)]
+    res = parts[0]
+  return _tr(ctx, res, np.argsort((ospec[0], *ospec[2:], ospec[1])))
+
+
+def _conv_lower_outer(ctx, lhs, rhs, out, window_strides, padding, lhs_dilation,
+                      rhs_dilation, dimension_numbers):
+  """An ungrouped convolution with a large window and few output positions (a kernel
+  gradient: the window is the image) as one dot_general in the operands' own layouts:
+  for each output position the input's window (a strided slice), the windows
+  concatenated along the input's batch dimension, contracted with the kernel over
+  the input features and the window."""
+  lspec, rspec, ospec = dimension_numbers
+  ksp = tuple(rhs.aval.shape[d] for d in rspec[2:])
+  osp = tuple(out.shape[d] for d in ospec[2:])
+  n, o = lhs.aval.shape[lspec[0]], rhs.aval.shape[rspec[0]]
+  x = _pad_spatial(ctx, lhs, lspec[2:], padding, lhs_dilation)
+  count, strides = list(x.aval.shape), [1] * x.aval.ndim
+  for i, d in enumerate(lspec[2:]):
+    count[d], strides[d] = ksp[i], rhs_dilation[i]
+  wins = []
+  for p in np.ndindex(*osp):
+    start = [0] * x.aval.ndim
+    for i, d in enumerate(lspec[2:]):
+      start[d] = p[i] * window_strides[i]
+    wins.append(_window_slice(ctx, x, start, count, strides))
+  shp = list(count)
+  shp[lspec[0]] = len(wins) * n
+  pat = wins[0] if len(wins) == 1 else ctx.op(
+      "stablehlo.concatenate", wins, wins[0].aval.update(shape=tuple(shp)),
+      f"dimension = {lspec[0]} : i64")
+  res = _dot(ctx, pat, rhs, ([], []), ([lspec[1], *lspec[2:]], [rspec[1], *rspec[2:]]),
+             (len(wins) * n, o))
+  res = mlir.reshape(ctx, res, (*osp, n, o))
+  return _tr(ctx, res, np.argsort((*ospec[2:], ospec[0], ospec[1])))
 
 
 conv_general_dilated_p.lower = _conv_general_dilated_lower

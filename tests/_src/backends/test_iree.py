@@ -432,15 +432,18 @@ def test_worker_pool_is_unpinned_one_per_core(monkeypatch):
   process are free to migrate."""
   monkeypatch.delenv("IREE_PY_RUNTIME_FLAGS", raising=False)
   cpus = os.sched_getaffinity(0)
-  flag, = iree._worker_flags()
+  flag, stack = iree._worker_flags()
   n = int(flag.split("=")[1])
   assert flag.startswith("--task_topology_group_count=") and 1 <= n <= len(cpus)
+  assert stack == f"--task_worker_stack_size={iree.WORKER_STACK_BYTES}"
   siblings = {open(f"/sys/devices/system/cpu/cpu{c}/topology/thread_siblings_list").read()
               for c in cpus} if os.path.exists("/sys/devices/system/cpu/cpu0/topology") else None
   if siblings is not None:
     assert n == len(siblings)
   monkeypatch.setenv("IREE_PY_RUNTIME_FLAGS", "--task_topology_mode=physical_cores")
-  assert iree._worker_flags() == []
+  assert iree._worker_flags() == [stack]
+  monkeypatch.setenv("IREE_PY_RUNTIME_FLAGS", "--task_worker_stack_size=65536")
+  assert iree._worker_flags() == [flag]
   f = pyjax.jit(lambda x: x * 2.0)
   f(pyjax.numpy.ones(1_000_000)).block_until_ready()  # a local-task program
   workers = [t for t in os.listdir("/proc/self/task")

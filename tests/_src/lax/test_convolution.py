@@ -387,7 +387,7 @@ LOWERING_CASES = ["1d_same_stride", "2d_explicit_neg", "2d_both_dil", "2d_groups
                   "2d_batch_groups", "2d_mixed_dn", "3d_ndhwc_groups", "transpose_valid_kernel"]
 
 
-@pytest.mark.parametrize("strategy", ["im2col", "col2im"])
+@pytest.mark.parametrize("strategy", ["im2col", "col2im", "outer", "channels_last"])
 def test_jit_each_lowering(strategy, monkeypatch):
   """Large float convolutions lower as dot_generals over the window's taps (small ones,
   as all the cases above, as stablehlo.convolution): each way, forced, on a spread of
@@ -411,6 +411,11 @@ def test_large_conv_lowering_choice():
   x, w = np.ones((16, 3, 64, 64), F32), np.ones((32, 3, 3, 3), F32)
   conv = lambda x, w: plax.conv(x, w, (1, 1), "SAME")
   text = pyjax.jit(pyjax.grad(lambda x, w: conv(x, w).sum(), (0, 1))).lower(x, w).as_text()
-  # forward by im2col, input gradient by col2im (dot_generals), kernel gradient native
+  # forward: a channels-last convolution; input gradient (3 output channels) by col2im,
+  # the kernel gradient by its output positions (dot_generals)
   assert text.count("stablehlo.dot_general") == 2 and text.count("stablehlo.convolution") == 1
   assert convolution._conv_strategy(np.dtype(F32), 2, 3, 4, (3, 3), (9, 8), 1, 1) == "native"
+  big = lambda c, ksp, g=1: convolution._conv_strategy(np.dtype(F32), 128, c, 64, ksp,
+                                                       (24,) * len(ksp), g, 1)
+  assert big(32, (3, 3)) == "channels_last" and big(1, (3, 3)) == "im2col"
+  assert big(32, (5,)) == "im2col" and big(128, (3, 3), 2) == "col2im"
