@@ -17,12 +17,9 @@ from pyjax.example_libraries.stax import (Conv, Dense, Flatten, LogSoftmax,
 
 import datasets
 
-# (max pooling before the Relu: the same function as after it. IREE fails to compile
-# some training steps with "exceeded stack allocation limit" (Relu then MaxPool after
-# Conv(16); Dense(64) after the flatten): this is a shape that compiles)
 init_random_params, predict = stax.serial(
-    Conv(8, (3, 3), padding="SAME"),
-    MaxPool((2, 2), strides=(2, 2)), Relu,
+    Conv(16, (3, 3), padding="SAME"), Relu,
+    MaxPool((2, 2), strides=(2, 2)),
     Flatten,
     Dense(128), Relu,
     Dense(10), LogSoftmax)
