@@ -1,4 +1,4 @@
 """``jax.scipy``."""
-from pyjax.scipy import linalg
+from pyjax.scipy import linalg, optimize, spatial
 
-__all__ = ["linalg"]
+__all__ = ["linalg", "optimize", "spatial"]
