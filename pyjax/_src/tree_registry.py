@@ -104,7 +104,8 @@ def _check_to_iterable_output(out):
 
 def _check_namedtuple_fields(x):
   fields = getattr(x, "_fields")
-  if not isinstance(fields, tuple) or len(fields) != len(x):
+  # tuple's own length: a namedtuple may define __len__ (JAX's Rotation does).
+  if not isinstance(fields, tuple) or len(fields) != tuple.__len__(x):
     raise ValueError("A namedtuple's _fields attribute should have the "
                      "same size as the tuple.")
   return fields
@@ -308,8 +309,8 @@ class _NamedTupleKind(NodeKind):
   def match(self, x, data, n):
     if not isinstance(x, tuple) or not hasattr(x, "_fields"):
       raise StructureMismatch(f"Expected named tuple, got {x!r}.")
-    if len(x) != n:
-      raise StructureMismatch(f"Named tuple arity mismatch: {len(x)} != "
+    if tuple.__len__(x) != n:
+      raise StructureMismatch(f"Named tuple arity mismatch: {tuple.__len__(x)} != "
                               f"{n}; tuple: {x!r}.")
     if type(x) != data:
       raise StructureMismatch(f"Named tuple type mismatch: expected type: "

@@ -1,6 +1,6 @@
 """``jax.scipy``."""
-from pyjax.scipy import (cluster, fft, integrate, interpolate, linalg, ndimage, signal,
-                         sparse)
+from pyjax.scipy import (cluster, fft, integrate, interpolate, linalg, ndimage, optimize,
+                         signal, sparse, spatial)
 
-__all__ = ["cluster", "fft", "integrate", "interpolate", "linalg", "ndimage", "signal",
-           "sparse"]
+__all__ = ["cluster", "fft", "integrate", "interpolate", "linalg", "ndimage", "optimize",
+           "signal", "sparse", "spatial"]

@@ -1,0 +1,1 @@
+"""``jax.scipy.optimize``: BFGS and L-BFGS with JAX's strong-Wolfe line search."""

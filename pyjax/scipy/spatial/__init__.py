@@ -1,0 +1,4 @@
+"""``jax.scipy.spatial``."""
+from pyjax.scipy.spatial import transform
+
+__all__ = ["transform"]

@@ -1,0 +1,4 @@
+"""``jax.scipy.spatial.transform``."""
+from pyjax._src.scipy.spatial.transform import Rotation, Slerp
+
+__all__ = ["Rotation", "Slerp"]
