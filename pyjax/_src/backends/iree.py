@@ -334,6 +334,8 @@ ASYNC_FLAGS = ("--iree-execution-model=async-external",)
 # consumers (an Adam update ran 1.6x slower).
 BOUNDED_FLAGS = ("--iree-dispatch-creation-fuse-multi-use=false",)
 MAX_FUSION_WIDTH = {"cpu": 24, "gpu": 12}
+# What IREE says of a dispatch that multi-use fusion made and code generation refuses.
+_MULTI_USE_FAILURE = "restricted to workgroup distributed contexts"
 
 # Constants read as buffers, not written into each dispatch: dispatches that differ only
 # in a constant (``[x + i for i in range(1000)]``) become one executable, where IREE's
@@ -406,7 +408,13 @@ def compile_module(text: str, platform: str = "cpu", asynchronous: bool = False,
       payload = compile_str(text, input_type="stablehlo", extra_args=list(flags))
     except CompilerToolError as e:
       missing = re.findall(r"undefined symbol: (\S+)", str(e))
-      if _crashed(str(e)) and "--iree-opt-data-tiling" in flags:
+      if _MULTI_USE_FAILURE in str(e) and BOUNDED_FLAGS[0] not in flags:
+        # IREE's multi-use fusion builds dispatches it then cannot code-generate (a
+        # reduction's result used both in a fused consumer and directly, as in
+        # logsumexp with a broadcast b): compile those without it.
+        flags = flags + BOUNDED_FLAGS
+        payload = compile_str(text, input_type="stablehlo", extra_args=list(flags))
+      elif _crashed(str(e)) and "--iree-opt-data-tiling" in flags:
         # IREE's data-tiling encoding pass crashes on some modules (seen with
         # unrolled loops of small dots): compile those without data tiling.
         flags = tuple(f for f in flags if f != "--iree-opt-data-tiling")

@@ -247,11 +247,30 @@ def _pad_transpose(ct, x, pv, *, padding_config):
 
 
 ad.deflinear(pad_p, _pad_transpose)
-pad_p.lower = lambda ctx, x, pv, *, padding_config: ctx.op(
-    "stablehlo.pad", [x, pv], ctx.aval_out,
-    f"edge_padding_low = {mlir._i64_array([c[0] for c in padding_config])}, "
-    f"edge_padding_high = {mlir._i64_array([c[1] for c in padding_config])}, "
-    f"interior_padding = {mlir._i64_array([c[2] for c in padding_config])}")
+def _pad_lower(ctx, x, pv, *, padding_config):
+  if any(it or lo < 0 or hi < 0 for lo, hi, it in padding_config):
+    return ctx.op(
+        "stablehlo.pad", [x, pv], ctx.aval_out,
+        f"edge_padding_low = {mlir._i64_array([c[0] for c in padding_config])}, "
+        f"edge_padding_high = {mlir._i64_array([c[1] for c in padding_config])}, "
+        f"interior_padding = {mlir._i64_array([c[2] for c in padding_config])}")
+  # Edge padding as concatenations with the padding value: IREE fails to compile two
+  # pads of values with a common producer that are then added (the transpose of
+  # overlapping slices: jit(grad) of sum((x[1:] - x[:-1]**2)**2)); see
+  # repro/pad_pad_add.mlir.
+  shape = list(x.aval.shape)
+  for d, (lo, hi, _) in enumerate(padding_config):
+    if lo == 0 and hi == 0:
+      continue
+    edge = lambda n: ctx.broadcast(pv, shape[:d] + [n] + shape[d + 1:])
+    parts = ([edge(lo)] if lo else []) + [x] + ([edge(hi)] if hi else [])
+    shape[d] += lo + hi
+    x = ctx.op("stablehlo.concatenate", parts, x.aval.update(shape=tuple(shape)),
+               f"dimension = {d} : i64")
+  return x
+
+
+pad_p.lower = _pad_lower
 
 
 def _pad_batch(vals, dims, *, padding_config):

@@ -807,3 +807,32 @@ def test_1000_outputs_of_mixed_dtypes_and_shapes(many_cache):
   for g, w in zip(got, want):
     assert (g.dtype, g.shape) == (w.dtype, w.shape)
     np.testing.assert_array_equal(np.asarray(g), w)
+
+
+def test_multi_use_fusion_failure_recompiles_without_it():
+  """IREE's multi-use fusion makes a dispatch its code generation refuses ("restricted
+  to workgroup distributed contexts") for a reduction used fused and directly; the
+  backend compiles such a module again without that fusion."""
+  f = pyjax.jit(lambda a, b: (lambda m: ((a - m[:, None]) * b).sum(1) + m)(a.max(1)))
+  a = np.arange(12.0, dtype=np.float32).reshape(3, 4)
+  b = np.array([1.0, 2.0, 3.0, 4.0], np.float32)
+  m = a.max(1)
+  np.testing.assert_allclose(np.asarray(f(a, b)), ((a - m[:, None]) * b).sum(1) + m)
+
+
+def test_edge_pads_compile_as_concatenations():
+  """Two edge pads of values with a common producer, added (the transpose of
+  overlapping slices), fail IREE's compiler as stablehlo.pad (repro/pad_pad_add.mlir);
+  edge pads lower as concatenations."""
+  def rosen(x):
+    return jnp.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2)
+  x = jnp.arange(5.0)
+  np.testing.assert_allclose(np.asarray(pyjax.jit(pyjax.grad(rosen))(x)),
+                             np.asarray(pyjax.grad(rosen)(x)), rtol=1e-6)
+  text = pyjax.jit(lambda x: jnp.pad(x, ((1, 2), (0, 3)), constant_values=7.0)).lower(
+      jnp.ones((2, 2))).as_text()
+  assert "stablehlo.pad" not in text and "stablehlo.concatenate" in text
+  got = pyjax.jit(lambda x: jnp.pad(x, ((1, 2), (0, 3)), constant_values=7.0))(
+      jnp.ones((2, 2)))
+  np.testing.assert_array_equal(np.asarray(got), np.pad(np.ones((2, 2)), ((1, 2), (0, 3)),
+                                                        constant_values=7.0))
