@@ -102,9 +102,11 @@ def _item_access(name):
 
 
 def _reshape_method(self, *args, order="C", **kwargs):
+  if not args:
+    return lax_numpy.reshape(self, kwargs.pop("shape"), order, **kwargs)
   if len(args) == 1 and not isinstance(args[0], (int, np.integer)):
-    args = args[0]
-  return lax_numpy.reshape(self, args if args != () else kwargs.pop("shape"), order, **kwargs)
+    args = args[0]  # x.reshape(()) too: a 0-d result
+  return lax_numpy.reshape(self, args, order, **kwargs)
 
 
 def _transpose_method(self, *args):
