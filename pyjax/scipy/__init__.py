@@ -1,4 +1,4 @@
 """``jax.scipy``."""
-from pyjax.scipy import linalg
+from pyjax.scipy import linalg, special
 
-__all__ = ["linalg"]
+__all__ = ["linalg", "special"]
