@@ -1,4 +1,4 @@
 """``jax.scipy``."""
-from pyjax.scipy import linalg, stats
+from pyjax.scipy import linalg, special, stats
 
-__all__ = ["linalg", "stats"]
+__all__ = ["linalg", "special", "stats"]

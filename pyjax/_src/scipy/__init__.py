@@ -1,0 +1,1 @@
+"""``jax.scipy``'s implementations (the public modules live in ``pyjax/scipy``)."""
