@@ -14,7 +14,6 @@ import numpy as np
 
 from pyjax._src import dtypes, random
 from pyjax._src.interpreters.batching import vmap
-from pyjax._src.lax import lax
 from pyjax._src.lax import linalg as lax_linalg
 from pyjax._src.numpy import (array_creation, array_manipulation, numerical, reductions,
                               tensor_contractions, ufuncs)
