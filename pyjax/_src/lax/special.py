@@ -255,12 +255,26 @@ def _random_gamma_grad_lax(a, x):
   return select(bad, full_like(a, np.nan), out)
 
 
-igamma_p = binop("igamma", lambda a, x: _sp2("gammainc", a, x), _float,
+def _igamma_eager(name, upper):
+  """SciPy's P or Q; where a = inf (SciPy: 0 or 1, XLA: NaN for some x), the lowering's
+  algorithm."""
+  lax_impl = _lax_impl(partial(_igamma_lax, upper=upper))
+
+  def impl(a, x):
+    out = _sp2(name, a, x)
+    edge = np.isinf(a)
+    if edge.any():
+      out = np.where(edge, lax_impl(a, x), out).astype(out.dtype)
+    return out
+  return impl
+
+
+igamma_p = binop("igamma", _igamma_eager("gammainc", False), _float,
                  lower=mlir.lower_fun(_igamma_lax, compute_f32=True))
 ad.defjvp(igamma_p, lambda t, a, x: mul(t, igamma_grad_a(a, x)),
           lambda t, a, x: mul(t, exp(sub(sub(mul(sub(a, _const(a, 1)), log(x)), x),
                                          lgamma(a)))))
-igammac_p = binop("igammac", lambda a, x: _sp2("gammaincc", a, x), _float,
+igammac_p = binop("igammac", _igamma_eager("gammaincc", True), _float,
                   lower=mlir.lower_fun(partial(_igamma_lax, upper=True), compute_f32=True))
 ad.defjvp(igammac_p, lambda t, a, x: neg(mul(t, igamma_grad_a(a, x))),
           lambda t, a, x: neg(mul(t, exp(sub(sub(mul(sub(a, _const(a, 1)), log(x)), x),

@@ -166,9 +166,31 @@ def trapezoid(y, x=None, dx=1.0, axis: int = -1):
   return reductions.sum(ufuncs.multiply(avg, d), axis=axis)
 
 
+def _cov_weights(n, fweights, aweights):
+  """JAX's checks of cov's weights and their product (None without weights)."""
+  w = None
+  if fweights is not None:
+    fweights = _asarray(fweights)
+    if np.ndim(fweights) > 1:
+      raise RuntimeError("cannot handle multidimensional fweights")
+    if np.shape(fweights)[0] != n:
+      raise RuntimeError("incompatible numbers of samples and fweights")
+    if not dtypes.issubdtype(fweights.dtype, np.integer):
+      raise TypeError("fweights must be integer.")
+    w = abs(fweights)
+  if aweights is not None:
+    aweights = _asarray(aweights)
+    if np.ndim(aweights) > 1:
+      raise RuntimeError("cannot handle multidimensional aweights")
+    if np.shape(aweights)[0] != n:
+      raise RuntimeError("incompatible numbers of samples and aweights")
+    aweights = abs(aweights)
+    w = aweights if w is None else w * aweights
+  return w, aweights
+
+
 def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=None):
-  if fweights is not None or aweights is not None:
-    raise NotImplementedError("cov weights are not implemented in pyjax")
+  """Weights (``fweights``, ``aweights``) as JAX: their absolute values are used."""
   m = atleast_2d(_asarray(m))
   dt = dtypes.to_inexact_dtype(m.dtype)
   if not rowvar and m.shape[0] != 1:
@@ -182,6 +204,19 @@ def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=N
   if ddof is None:
     ddof = 0 if bias else 1
   n = m.shape[1]
+  if fweights is not None or aweights is not None:
+    w, aw = _cov_weights(n, fweights, aweights)
+    avg, w_sum = reductions.average(m, axis=1, weights=w, returned=True)
+    w_sum = w_sum[0]
+    if ddof == 0:
+      f = w_sum
+    elif aw is None:
+      f = w_sum - ddof
+    else:
+      f = w_sum - ddof * reductions.sum(w * aw) / w_sum
+    x = m - avg[:, None]
+    x_t = transpose(x * lax.broadcast_in_dim(w, x.shape, (x.ndim - 1,)))
+    return squeeze(ufuncs.true_divide(dot(x, ufuncs.conj(x_t)), f))
   x = ufuncs.subtract(m, reductions.mean(m, axis=1, keepdims=True))
   c = dot(x, ufuncs.conj(transpose(x)))
   return squeeze(ufuncs.true_divide(c, builtins.max(n - ddof, 0)))

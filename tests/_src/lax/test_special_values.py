@@ -143,6 +143,18 @@ def test_atan2_zeros_and_infinities_jit():
                                 np.asarray(jnp.angle(c)))
 
 
+def test_igamma_infinite_a_eager_and_jit():
+  # SciPy (the eager path) gives P(inf, x) = 0 where XLA's algorithm gives NaN.
+  # (a = 0 still differs from JAX, eagerly and under jit: JAX gives NaN for x > 0.)
+  a = np.array([np.inf, -np.inf, 2.0], np.float32)
+  x = np.array([0., 0.5, 1., 3., np.inf, np.nan], np.float32)
+  a, x = (t.ravel() for t in np.meshgrid(a, x, indexing="ij"))
+  for f in ("igamma", "igammac"):
+    ref = np.asarray(getattr(jax.lax, f)(a, x))
+    for got in (getattr(lax, f)(a, x), pyjax.jit(getattr(lax, f))(a, x)):
+      assert not len(special_mismatches(ref, np.asarray(got), 1e-6)), (f, got, ref)
+
+
 _INT_FUNCS = ["floor_divide", "remainder", "fmod", "divmod"]
 
 

@@ -629,18 +629,27 @@ def map(f: Callable, xs, *, batch_size: int | None = None):
 def fori_loop(lower, upper, body_fun: Callable, init_val, *, unroll=None):
   """``body_fun(i, val)`` for ``i`` in ``[lower, upper)``. With concrete bounds this is a
   scan (so it is reverse-differentiable); otherwise a while_loop."""
-  lower_dt, upper_dt = dtypes.dtype(lower), dtypes.dtype(upper)
-  if lower_dt.kind not in "iu" or upper_dt.kind not in "iu":
-    raise TypeError(f"lower and upper arguments to fori_loop must have integer dtypes, "
-                    f"got {lower_dt.name} and {upper_dt.name}.")
-  dt = dtypes.result_type(lower, upper)
+  # JAX's rule: equal dtypes (floats too), or signed integers one of them weak
+  lower_dt = dtypes.dtype(lower, canonicalize=True)
+  upper_dt = dtypes.dtype(upper, canonicalize=True)
+  dt = lower_dt if lower_dt == upper_dt else None
+  if dt is None and lower_dt.kind == "i" and upper_dt.kind == "i":
+    lower_weak, upper_weak = dtypes.is_weakly_typed(lower), dtypes.is_weakly_typed(upper)
+    if lower_weak != upper_weak:
+      dt = upper_dt if lower_weak else lower_dt
+  if dt is None:
+    raise TypeError(f"lower and upper arguments to fori_loop must have equal types, got "
+                    f"{lower_dt.name} and {upper_dt.name}")
   lo_c, up_c = _concrete_int(lower), _concrete_int(upper)
   if lo_c is not None and up_c is not None:
-    i0 = lax.convert_element_type(lower, dt)
+    if dt.kind in "iu":
+      i0, one = lax.convert_element_type(lower, dt), lax.convert_element_type(1, dt)
+    else:  # (as JAX: float bounds count from int(lower) in Python ints)
+      i0, one = lo_c, 1
 
     def step(carry, _):
       i, x = carry
-      return (lax.add(i, lax.convert_element_type(1, dt)), body_fun(i, x)), None
+      return (lax.add(i, one), body_fun(i, x)), None
 
     (_, out), _ = scan(step, (i0, init_val), None, length=max(up_c - lo_c, 0),
                        unroll=1 if unroll is None else unroll)

@@ -333,8 +333,14 @@ def test_fori_loop_static_is_scan_and_differentiable():
 def test_fori_loop_pytree_and_index_dtype():
   out = lax.fori_loop(2, 6, lambda i, c: (c[0] + i, c[1] * 2), (jnp.int32(0), 1.0))
   assert int(out[0]) == 2 + 3 + 4 + 5 and float(out[1]) == 16.0
-  with pytest.raises(TypeError, match="must have integer dtypes"):
+  with pytest.raises(TypeError, match="must have equal types, got float32 and int32"):
     lax.fori_loop(0.0, 3, lambda i, c: c, 1.0)
+  # float bounds of one dtype loop as JAX's: concrete ones count from int(lower)
+  assert float(lax.fori_loop(jnp.float32(0.5), jnp.float32(3.0), lambda i, c: c + i,
+                             0.0)) == 0.0 + 1.0 + 2.0
+  n = jnp.float32(3.5)
+  assert float(jax.jit(lambda n: lax.fori_loop(jnp.float32(0.5), n, lambda i, c: c + i,
+                                               0.0))(n)) == 0.5 + 1.5 + 2.5
 
 
 def test_fori_loop_dynamic_bounds_forward_only():

@@ -1,0 +1,11 @@
+"""``jax.scipy.stats.chi2``."""
+from pyjax._src.scipy.stats.chi2 import (
+    cdf as cdf,
+    logcdf as logcdf,
+    logpdf as logpdf,
+    logsf as logsf,
+    pdf as pdf,
+    sf as sf,
+)
+
+__all__ = ["cdf", "logcdf", "logpdf", "logsf", "pdf", "sf"]
