@@ -12,7 +12,6 @@ import numpy as np
 from pyjax._src import dtypes
 from pyjax._src.array import Array
 from pyjax._src.interpreters.batching import vmap
-from pyjax._src.lax import lax
 from pyjax._src.lax import sorting as lax_sorting
 from pyjax._src.lax.control_flow import cond
 from pyjax._src.numpy import (array_creation, array_manipulation, indexing, reductions,
@@ -128,25 +127,3 @@ def sem(a, axis: int | None = 0, ddof: int = 1, nan_policy: str = "propagate", *
     return (reductions.nanstd(b, axis, ddof=ddof, keepdims=keepdims)
             / ufuncs.sqrt(count).astype(b.dtype))
   raise ValueError(f"{nan_policy} is not supported")
-
-
-# TODO lead: replace with pyjax._src.ops.special.logsumexp
-def _logsumexp(a, axis, b=None):
-  """``logsumexp`` over one int axis (JAX's ops), for truncnorm and gaussian_kde."""
-  if b is not None:
-    a_arr, b_arr = promote_args_inexact("logsumexp", a, b)
-    a_arr = jnp.where(b_arr != 0, a_arr, -np.inf)
-  else:
-    a_arr, = promote_args_inexact("logsumexp", a)
-  axis = canonicalize_axis(axis, a_arr.ndim)
-  amax = reductions.max(a_arr, axis=axis, initial=-np.inf)
-  amax = lax.stop_gradient(lax.select(ufuncs.isfinite(amax), amax, lax.full_like(amax, 0)))
-  exp_a = lax.exp(lax.sub(a_arr, lax.expand_dims(amax, (axis,))))
-  if b is not None:
-    exp_a = lax.mul(exp_a, b_arr)
-  sumexp = exp_a.sum(axis=axis)
-  sign = lax.sign(sumexp)
-  out = lax.add(lax.log(abs(sumexp)), amax)
-  if b is not None:
-    out = jnp.where(sign < 0, array(np.nan, dtype=out.dtype), out)
-  return out

@@ -6,27 +6,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from pyjax._src.custom_derivatives import custom_jvp
 from pyjax._src.lax import lax
 from pyjax._src.lax.lax import _const as _lax_const
 from pyjax._src.numpy import lax_numpy as jnp
-from pyjax._src.numpy import ufuncs
-from pyjax._src.numpy.util import ensure_arraylike, promote_args_inexact
+from pyjax._src.nn.functions import log1mexp
+from pyjax._src.numpy.util import promote_args_inexact
 from pyjax._src.scipy.special import xlogy
 
 __all__ = ["cdf", "logcdf", "logpdf", "logsf", "pdf", "ppf", "sf"]
-
-
-# TODO lead: replace with pyjax._src.nn.functions.log1mexp
-@custom_jvp
-def _log1mexp(x):
-  """log(1 - exp(-x)), as jax.nn.log1mexp (JAX's ops and custom JVP)."""
-  x = ensure_arraylike("log1mexp", x)
-  c = ufuncs.log(2.0)
-  return jnp.where(x < c, ufuncs.log(-ufuncs.expm1(-x)), ufuncs.log1p(-ufuncs.exp(-x)))
-
-
-_log1mexp.defjvps(lambda g, ans, x: g / ufuncs.expm1(x))
 
 
 def logpdf(x, loc=0, scale=1):
@@ -73,4 +60,4 @@ def logsf(x, loc=0, scale=1):
   x, loc, scale = promote_args_inexact("gumbel_r.logsf", x, loc, scale)
   ok = lax.gt(scale, _lax_const(scale, 0))
   neg_z = lax.div(lax.sub(loc, x), scale)
-  return jnp.where(ok, _log1mexp(lax.exp(neg_z)), np.nan)
+  return jnp.where(ok, log1mexp(lax.exp(neg_z)), np.nan)

@@ -20,25 +20,12 @@ from pyjax._src.numpy import (array_creation, array_manipulation, numerical, red
 from pyjax._src.numpy import lax_numpy as jnp
 from pyjax._src.numpy import linalg as jnp_linalg
 from pyjax._src.numpy.util import check_arraylike, promote_dtypes_inexact
+from pyjax._src.ops.special import logsumexp
+from pyjax._src.scipy import linalg as scipy_linalg
 from pyjax._src.scipy import special
-from pyjax._src.scipy.stats._core import _logsumexp
 from pyjax._src.tree_util import register_pytree_node_class
 
 __all__ = ["gaussian_kde"]
-
-
-def _cho_factor_upper(a):
-  """``jax.scipy.linalg.cho_factor(a)`` for a real matrix: (upper factor, False)."""
-  return jnp.matrix_transpose(lax_linalg.cholesky(jnp.matrix_transpose(a),
-                                                  symmetrize_input=False)), False
-
-
-def _cho_solve_upper(c, b):
-  """``jax.scipy.linalg.cho_solve((c, False), b)`` for a real matrix ``b``."""
-  b = lax_linalg.triangular_solve(c, b, left_side=True, lower=False, transpose_a=True,
-                                  conjugate_a=True)
-  return lax_linalg.triangular_solve(c, b, left_side=True, lower=False, transpose_a=False,
-                                     conjugate_a=False)
 
 
 @register_pytree_node_class
@@ -135,7 +122,7 @@ class gaussian_kde:
       raise ValueError(f"mean does not have dimension {self.d}")
     if cov.shape != (self.d, self.d):
       raise ValueError(f"covariance does not have dimension {self.d}")
-    chol = _cho_factor_upper(self.covariance + cov)
+    chol = scipy_linalg.cho_factor(self.covariance + cov)
     norm = (ufuncs.sqrt(2 * np.pi)**self.d
             * reductions.prod(array_manipulation.diag(chol[0])))
     norm = 1.0 / norm
@@ -154,7 +141,7 @@ class gaussian_kde:
   def integrate_kde(self, other):
     if other.d != self.d:
       raise ValueError("KDEs are not the same dimensionality")
-    chol = _cho_factor_upper(self.covariance + other.covariance)
+    chol = scipy_linalg.cho_factor(self.covariance + other.covariance)
     norm = (ufuncs.sqrt(2 * np.pi)**self.d
             * reductions.prod(array_manipulation.diag(chol[0])))
     norm = 1.0 / norm
@@ -206,7 +193,7 @@ class gaussian_kde:
 
 def _gaussian_kernel_convolve(chol, norm, target, weights, mean):
   diff = target - mean[:, None]
-  alpha = _cho_solve_upper(chol[0], diff)
+  alpha = scipy_linalg.cho_solve(chol, diff)
   arg = 0.5 * reductions.sum(diff * alpha, axis=0)
   return norm * reductions.sum(ufuncs.exp(-arg) * weights)
 
@@ -230,7 +217,7 @@ def _gaussian_kernel_eval(in_log, points, values, xi, precision):
       return ufuncs.log(y_train) + arg
     return y_train * ufuncs.exp(arg)
 
-  reduce = _logsumexp if in_log else reductions.sum
+  reduce = logsumexp if in_log else reductions.sum
 
   def reduced_kernel(x):
     return reduce(vmap(kernel, in_axes=(None, 0, 0))(x, points, values), axis=0)

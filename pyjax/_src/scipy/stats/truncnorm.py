@@ -10,16 +10,16 @@ from pyjax._src.lax import lax
 from pyjax._src.numpy import array_creation, ufuncs
 from pyjax._src.numpy import lax_numpy as jnp
 from pyjax._src.numpy.util import array, promote_args_inexact
+from pyjax._src.ops.special import logsumexp
 from pyjax._src.scipy.special import log_ndtr, ndtr
 from pyjax._src.scipy.stats import norm
-from pyjax._src.scipy.stats._core import _logsumexp
 
 __all__ = ["cdf", "logcdf", "logpdf", "logsf", "pdf", "sf"]
 
 
 def _log_diff(x, y):
-  return _logsumexp(array([x, y]), axis=0,
-                    b=array([array_creation.ones_like(x), -array_creation.ones_like(y)]))
+  return logsumexp(array([x, y]), axis=0,
+                   b=array([array_creation.ones_like(x), -array_creation.ones_like(y)]))
 
 
 def _log_gauss_mass(a, b):
