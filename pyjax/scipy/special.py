@@ -1,8 +1,9 @@
 """``jax.scipy.special``.
 
 ``logsumexp``, ``softmax`` and ``log_softmax`` come from ``jax.nn``'s implementation.
-``lpmn`` and ``lpmn_values`` are deprecated (a DeprecationWarning on access), as in JAX.
+``lpmn`` and ``lpmn_values`` are deprecated (a DeprecationWarning on first access), as in JAX.
 """
+import functools as _functools
 import warnings as _warnings
 
 from pyjax._src.scipy.special import (
@@ -33,6 +34,7 @@ _deprecations = {
 }
 
 
+@_functools.cache  # (as JAX's: a deprecated name warns on its first access only)
 def __getattr__(name):
   if name in _deprecations:
     message, fn = _deprecations[name]
