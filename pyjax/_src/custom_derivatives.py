@@ -18,9 +18,28 @@ from pyjax._src.interpreters import partial_eval as pe
 from pyjax._src.lax import lax as lax_mod
 
 
+@functools.lru_cache(maxsize=1024)
+def _n_positional(fun):
+  """How many positional parameters ``fun`` has (None: *args, or no signature)."""
+  try:
+    params = inspect.signature(fun).parameters.values()
+  except (TypeError, ValueError):
+    return None
+  if any(p.kind is p.VAR_POSITIONAL for p in params):
+    return None
+  return sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params)
+
+
 def _resolve_kwargs(fun, args, kwargs):
+  """``args`` with ``kwargs`` and the defaults of omitted parameters placed by position
+  (as JAX: the rules see every argument)."""
   if not kwargs:
-    return tuple(args)
+    try:
+      n = _n_positional(fun)
+    except TypeError:  # (an unhashable callable)
+      n = None
+    if n is None or n <= len(args):
+      return tuple(args)
   try:
     ba = inspect.signature(fun).bind(*args, **kwargs)
   except TypeError as e:

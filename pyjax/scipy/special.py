@@ -6,6 +6,9 @@
 import functools as _functools
 import warnings as _warnings
 
+from pyjax._src.nn.functions import log_softmax, softmax
+from pyjax._src.ops.special import logsumexp
+
 from pyjax._src.scipy.special import (
     bernoulli, bessel_jn, beta, betainc, betaln, boxcox, boxcox1p, comb, dawsn, digamma,
     entr, erf, erfc, erfcx, erfinv, exp1, expi, expit, expn, factorial, fresnel, gamma,
@@ -19,9 +22,9 @@ __all__ = [
     "dawsn", "digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "exp1", "expi",
     "expit", "expn", "factorial", "fresnel", "gamma", "gammainc", "gammaincc",
     "gammaln", "gammasgn", "hyp1f1", "hyp2f1", "i0", "i0e", "i1", "i1e", "kl_div",
-    "log_ndtr", "loggamma", "logit", "multigammaln", "ndtr", "ndtri", "owens_t", "poch",
-    "polygamma", "rel_entr", "sici", "spence", "sph_harm_y", "wofz", "xlog1py", "xlogy",
-    "zeta",
+    "log_ndtr", "log_softmax", "loggamma", "logit", "logsumexp", "multigammaln", "ndtr",
+    "ndtri", "owens_t", "poch", "polygamma", "rel_entr", "sici", "softmax", "spence",
+    "sph_harm_y", "wofz", "xlog1py", "xlogy", "zeta",
 ]
 
 _deprecations = {

@@ -352,3 +352,28 @@ def test_rule_varying_where_the_body_does_not():
   with pytest.raises(ValueError, match="custom rule of only_y under vmap returned an "
                      "output that varies along the mapped axis"):
     grad(lambda a: jnp.sum(pyjax.jit(f)(a, 2.0)))(x)
+
+
+def test_rules_see_omitted_defaults():
+  """As JAX: a custom_jvp/custom_vjp call fills in omitted defaulted parameters, so the
+  rules get every argument by position."""
+  seen = []
+
+  @pyjax.custom_jvp
+  def f(x, scale=2.0):
+    return x * scale
+
+  @f.defjvp
+  def f_jvp(primals, tangents):
+    seen.append(len(primals))
+    x, scale = primals
+    return f(x, scale), tangents[0] * scale
+
+  @pyjax.custom_vjp
+  def g(x, scale=3.0):
+    return x * scale
+
+  g.defvjp(lambda x, scale: (g(x, scale), scale), lambda s, ct: (ct * s, None))
+  assert float(pyjax.grad(f)(1.0)) == 2.0 and seen == [2]
+  assert float(pyjax.grad(g)(1.0)) == 3.0
+  assert float(pyjax.grad(lambda x: f(x, 5.0))(1.0)) == 5.0
