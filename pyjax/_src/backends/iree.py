@@ -334,8 +334,9 @@ ASYNC_FLAGS = ("--iree-execution-model=async-external",)
 # consumers (an Adam update ran 1.6x slower).
 BOUNDED_FLAGS = ("--iree-dispatch-creation-fuse-multi-use=false",)
 MAX_FUSION_WIDTH = {"cpu": 24, "gpu": 12}
-# What IREE says of a dispatch that multi-use fusion made and code generation refuses.
-_MULTI_USE_FAILURE = "restricted to workgroup distributed contexts"
+# What IREE says of modules that compile only with the other multi-use fusion setting.
+_FUSION_FAILURES = ("restricted to workgroup distributed contexts",
+                    "circular dependency", "failed to solve for timepoint coverage")
 
 # Constants read as buffers, not written into each dispatch: dispatches that differ only
 # in a constant (``[x + i for i in range(1000)]``) become one executable, where IREE's
@@ -408,11 +409,14 @@ def compile_module(text: str, platform: str = "cpu", asynchronous: bool = False,
       payload = compile_str(text, input_type="stablehlo", extra_args=list(flags))
     except CompilerToolError as e:
       missing = re.findall(r"undefined symbol: (\S+)", str(e))
-      if _MULTI_USE_FAILURE in str(e) and BOUNDED_FLAGS[0] not in flags:
-        # IREE's multi-use fusion builds dispatches it then cannot code-generate (a
-        # reduction's result used both in a fused consumer and directly, as in
-        # logsumexp with a broadcast b): compile those without it.
-        flags = flags + BOUNDED_FLAGS
+      if any(m in str(e) for m in _FUSION_FAILURES):
+        # IREE fails some modules with multi-use fusion (a reduction's result used both
+        # by a fused consumer and directly, as in logsumexp with a broadcast b; the
+        # loops of scipy's exp1) and others without it (bessel_jn's loops, given it for
+        # their width): the other setting compiles them.
+        bounded_now = BOUNDED_FLAGS[0] in flags
+        flags = tuple(f for f in flags if f not in BOUNDED_FLAGS) if bounded_now \
+            else flags + BOUNDED_FLAGS
         payload = compile_str(text, input_type="stablehlo", extra_args=list(flags))
       elif _crashed(str(e)) and "--iree-opt-data-tiling" in flags:
         # IREE's data-tiling encoding pass crashes on some modules (seen with

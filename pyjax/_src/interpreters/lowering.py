@@ -330,24 +330,22 @@ class FnBuilder:
       return self.full(v.reshape(-1)[0], aval.shape, aval.dtype)
     if v.shape != aval.shape:
       v = np.broadcast_to(v, aval.shape)
-    if v.dtype == np.complex128 and v.ndim:
-      # IREE's compiler crashes (SIGFPE) on complex128 array constants: real and
-      # imaginary float64 constants, combined.
+    if v.dtype == np.complex128:
+      # IREE's compiler crashes (SIGFPE) on complex128 array constants, and cannot
+      # materialize a complex128 splat (a broadcast scalar: it asks for a 128-bit
+      # integer splat, e.g. a loop carry starting at zeros): real and imaginary float64
+      # constants, combined behind a barrier so IREE does not fold them back.
       f64 = aval.update(dtype=np.dtype(np.float64))
-      return self.op("stablehlo.complex", [self.constant(v.real, f64),
-                                           self.constant(v.imag, f64)], aval)
+      parts = self.op("stablehlo.optimization_barrier", [self.constant(v.real, f64),
+                                                         self.constant(v.imag, f64)],
+                      [f64, f64])
+      return self.op("stablehlo.complex", parts, aval)
     return self.op("stablehlo.constant", [], aval, f"value = {_dense(v)} : {tensor_type(aval)}")
 
   def full(self, value, shape, dtype) -> Val:
     """``value`` broadcast to ``shape`` in ``dtype`` (a scalar constant and a broadcast,
     so the module text does not grow with the shape)."""
     dtype = np.dtype(dtype)
-    if dtype == np.complex128 and tuple(shape):
-      # IREE cannot materialize a complex128 splat (it asks for a 128-bit integer
-      # splat): build it from its real and imaginary float64 fills.
-      v = complex(np.asarray(value).astype(dtype))
-      parts = [self.full(v.real, shape, np.float64), self.full(v.imag, shape, np.float64)]
-      return self.op("stablehlo.complex", parts, ShapedArray(tuple(shape), dtype))
     c = self.constant(np.asarray(value).astype(dtype), ShapedArray((), dtype))
     return self.broadcast(c, shape)
 

@@ -1621,8 +1621,7 @@ def _fresnel_jvp(primals, tangents):
 def _bessel_jn_scan_body_fun(carry, k):
   f0, f1, bs, z = carry
   f = 2.0 * (k + 1.0) * f1 / z - f0
-  bs = cond(ufuncs.mod(k, 2) == 0, lambda u: u[0] + 2.0 * u[1], lambda u: u[0],
-            operand=(bs, f))
+  bs = lnp.where(ufuncs.mod(k, 2) == 0, bs + 2.0 * f, bs)  # (JAX: a cond; vmap selects)
   return (f1, f, bs, z), f
 
 

@@ -836,3 +836,20 @@ def test_edge_pads_compile_as_concatenations():
       jnp.ones((2, 2)))
   np.testing.assert_array_equal(np.asarray(got), np.pad(np.ones((2, 2)), ((1, 2), (0, 3)),
                                                         constant_values=7.0))
+
+
+def test_complex128_fills_in_loop_carries(x64):
+  """IREE cannot splat a complex128 constant (a 128-bit integer fill): a loop carry
+  that starts at complex zeros compiles (constants are float64 parts, combined)."""
+  z = jnp.ones(4, jnp.complex128) * (1 + 2j)
+
+  def f(z):
+    return pyjax.lax.fori_loop(0, 3, lambda i, s: s + z, jnp.zeros_like(z))
+
+  def g(z):
+    body = lambda s: (s[0] + 1, s[1] + z * (0.5 - 1j))
+    return pyjax.lax.while_loop(lambda s: s[0] < 2, body, (0, jnp.full_like(z, 1j)))[1]
+
+  np.testing.assert_allclose(np.asarray(pyjax.jit(f)(z)), 3 * np.asarray(z))
+  np.testing.assert_allclose(np.asarray(pyjax.jit(g)(z)),
+                             1j + 2 * np.asarray(z) * (0.5 - 1j))
