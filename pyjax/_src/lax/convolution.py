@@ -671,18 +671,24 @@ def _dot(ctx, a, b, batch, contract, shape):
                 f"dot_dimension_numbers = #stablehlo.dot<{dn}>")
 
 
+def _geometry(lhs, rhs, out, dimension_numbers):
+  """(lspec, rspec, ospec, kernel spatial shape, output spatial shape, batch, input
+  features, output features) of a convolution's operands."""
+  lspec, rspec, ospec = dimension_numbers
+  ksp = tuple(rhs.aval.shape[d] for d in rspec[2:])
+  osp = tuple(out.shape[d] for d in ospec[2:])
+  n, c = (lhs.aval.shape[d] for d in lspec[:2])
+  return lspec, rspec, ospec, ksp, osp, n, c, rhs.aval.shape[rspec[0]]
+
+
 def _conv_lower_real(ctx, lhs, rhs, out, *, window_strides, padding, lhs_dilation,
                      rhs_dilation, dimension_numbers, feature_group_count,
                      batch_group_count, native=False):
   """One real/integer convolution: a ``stablehlo.convolution``, or, where IREE's
   convolution kernels are slow, the window's taps as strided slices of the padded input
   contracted by ``dot_general``s (all taps in one, im2col; or one per tap, summed)."""
-  lspec, rspec, ospec = dimension_numbers
+  lspec, rspec, ospec, ksp, osp, n, c, o = _geometry(lhs, rhs, out, dimension_numbers)
   nsp = len(window_strides)
-  ksp = tuple(rhs.aval.shape[d] for d in rspec[2:])
-  osp = tuple(out.shape[d] for d in ospec[2:])
-  n, c = (lhs.aval.shape[d] for d in lspec[:2])
-  o = rhs.aval.shape[rspec[0]]
   strategy = "native" if native else _conv_strategy(
       out.dtype, n, c, o, ksp, osp, feature_group_count, batch_group_count)
   if strategy == "channels_last":
@@ -871,12 +877,8 @@ def _conv_lower_channels_last(ctx, lhs, rhs, out, strategy, window_strides, padd
   limit on a (128, 32, 26, 26) input). im2col: the taps' strided slices concatenated
   along the channels, one contraction over taps x channels; col2im: one contraction
   over the channels giving every tap's output, then the taps' shifted slices summed."""
-  lspec, rspec, ospec = dimension_numbers
+  lspec, rspec, ospec, ksp, osp, n, c, o = _geometry(lhs, rhs, out, dimension_numbers)
   nsp = len(window_strides)
-  ksp = tuple(rhs.aval.shape[d] for d in rspec[2:])
-  osp = tuple(out.shape[d] for d in ospec[2:])
-  n, c = (lhs.aval.shape[d] for d in lspec[:2])
-  o = rhs.aval.shape[rspec[0]]
   kk = math.prod(ksp)
   x = _tr(ctx, lhs, (lspec[0], *lspec[2:], lspec[1]))  # (N, *S, C)
   w = _tr(ctx, rhs, (*rspec[2:], rspec[1], rspec[0]))  # (*K, I, O)
@@ -915,10 +917,7 @@ def _conv_lower_outer(ctx, lhs, rhs, out, window_strides, padding, lhs_dilation,
   for each output position the input's window (a strided slice), the windows
   concatenated along the input's batch dimension, contracted with the kernel over
   the input features and the window."""
-  lspec, rspec, ospec = dimension_numbers
-  ksp = tuple(rhs.aval.shape[d] for d in rspec[2:])
-  osp = tuple(out.shape[d] for d in ospec[2:])
-  n, o = lhs.aval.shape[lspec[0]], rhs.aval.shape[rspec[0]]
+  lspec, rspec, ospec, ksp, osp, n, _, o = _geometry(lhs, rhs, out, dimension_numbers)
   x = _pad_spatial(ctx, lhs, lspec[2:], padding, lhs_dilation)
   count, strides = list(x.aval.shape), [1] * x.aval.ndim
   for i, d in enumerate(lspec[2:]):
