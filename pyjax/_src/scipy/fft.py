@@ -184,8 +184,7 @@ def idct(x, type: int = 2, n: int | None = None, axis: int = -1, norm: str | Non
   x = _ortho_norm(x, axis)
   w4 = _W4(N, x.ndim, axis, x.dtype)
   x = x.astype(w4.dtype)
-  # (the barrier: IREE fails to compile a complex division by a constant)
-  x = x / lax.optimization_barrier(w4)
+  x = x / w4
   x = x * 2 * N
   x = jnp_fft.ifft(x, axis=axis)
   return _deinterleave(x.real, axis)

@@ -591,12 +591,8 @@ def dft(n: int, scale: str | None = None, *, dtype=None):
     dtype = dtypes.check_and_canonicalize_user_dtype(dtype, "dft")
     if dtype.kind != "c":
       raise ValueError(f"dtype must be a complex floating-point type; got {dtype}.")
-  # exp(-2j pi k l / n) as cos + i sin of the real phase: what XLA's complex exp computes
-  # (the real part is 0), and IREE fails to compile a complex exp of this constant.
-  rdt = np.finfo(dtype).dtype
-  a = array_creation.arange(n, dtype=rdt)
-  t = -2 * np.pi * (a[:, None] * a[None, :]) / n
-  omegas = lax.complex(ufuncs.cos(t), ufuncs.sin(t))
+  a = array_creation.arange(n, dtype=dtype)
+  omegas = ufuncs.exp(-2j * np.pi * a[:, None] * a[None, :] / n)
   if scale == "sqrtn":
     omegas = omegas / ufuncs.sqrt(n)
   elif scale == "n":
