@@ -484,13 +484,11 @@ def _complex_loggamma(z):
   """log Gamma(z) by Lanczos' approximation, reflected for Re z < 1/2."""
   needs_reflection = ufuncs.real(z) < 0.5
   zz = where(needs_reflection, 1.0 - z, z) - 1.0
-  # c_0 + sum_k c_k / (zz + k), summed in order (JAX broadcasts the terms on a new axis
-  # and sums it; IREE failed to compile that broadcast of constants in complex64)
-  terms = [float(_LANCZOS_COEFFS[k]) / (zz + k) for k in range(1, 9)]
-  total = terms[0]
-  for t in terms[1:]:
-    total = total + t
-  ag = float(_LANCZOS_COEFFS[0]) + total
+  # c_0 + sum_k c_k / (zz + k), the terms on a new trailing axis
+  coeffs = asarray(_LANCZOS_COEFFS, dtype=z.dtype)
+  ks = lax.expand_dims(arange(1, 9, dtype=z.dtype), tuple(range(zz.ndim)))
+  ag = coeffs[0] + jnp_sum(lax.expand_dims(coeffs[1:], tuple(range(zz.ndim)))
+                           / (lax.expand_dims(zz, (zz.ndim,)) + ks), axis=-1)
   t = zz + _LANCZOS_G + 0.5
   half_log2pi = asarray(0.5 * np.log(2.0 * np.pi), dtype=z.dtype)
   log_gamma_lanczos = half_log2pi + (zz + 0.5) * ufuncs.log(t) - t + ufuncs.log(ag)
