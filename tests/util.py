@@ -188,3 +188,13 @@ def traced(f, *args):
 
   closed, shapes = pyjax.make_jaxpr(flat_f, return_shape=True)(*flat)
   return tu.tree_unflatten(tu.tree_structure(shapes), closed(*flat))
+
+
+def square_sum_loss(f, m):
+  """``sum(y * y) + sum(y)`` of ``y = f(m, *args)``, as a function of the args: a
+  scalar with a non-uniform cotangent, for gradient tests of library functions (``m``:
+  the module the function comes from, ours or JAX's)."""
+  def loss(*args):
+    y = f(m, *args)
+    return (y * y).sum() + y.sum()
+  return loss

@@ -13,7 +13,7 @@ import scipy.ndimage as snd
 import pyjax
 import pyjax.scipy as psp
 from pyjax.test_util import check_grads
-from util import check_close, enable_x64, same_error_class
+from util import check_close, enable_x64, same_error_class, square_sum_loss
 
 jax = pytest.importorskip("jax")
 import jax.scipy as jsp  # noqa: E402
@@ -82,19 +82,13 @@ IDS = [c[0] for c in CASES]
 GRADS = [c for c in CASES if c[4]]
 
 
-def _loss(f, m):
-  def loss(*a):
-    y = f(m, *a)
-    return (y * y).sum() + y.sum()
-  return loss
-
-
 @pytest.fixture(scope="module")
 def jax_ref():
   """JAX's values and gradients (w.r.t. the first array) of every case, one jax.jit."""
   def prog(args):
     vals = [f(jsp, *a) for (_, f, _, _, _), a in zip(CASES, args)]
-    grads = [jax.grad(_loss(f, jsp))(*a) for (_, f, _, _, d), a in zip(CASES, args) if d]
+    grads = [jax.grad(square_sum_loss(f, jsp))(*a)
+             for (_, f, _, _, d), a in zip(CASES, args) if d]
     return vals, grads
   return jax.jit(prog)([a for _, _, a, _, _ in CASES])
 
@@ -126,7 +120,7 @@ def test_jit_vs_eager_one_program():
 
 def test_grad_vs_jax(jax_ref):
   for (name, f, args, _, _), theirs in zip(GRADS, jax_ref[1]):
-    check_close(pyjax.grad(_loss(f, psp))(*args), theirs, rtol=1e-5, atol=1e-5,
+    check_close(pyjax.grad(square_sum_loss(f, psp))(*args), theirs, rtol=1e-5, atol=1e-5,
                 err_msg=name)
 
 

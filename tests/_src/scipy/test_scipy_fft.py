@@ -8,7 +8,7 @@ import scipy.fft as sfft
 import pyjax
 import pyjax.scipy.fft as pfft
 from pyjax.test_util import check_grads
-from util import check_close, enable_x64, same_error_class
+from util import check_close, enable_x64, same_error_class, square_sum_loss
 
 jax = pytest.importorskip("jax")
 import jax.scipy.fft as jfft  # noqa: E402
@@ -56,17 +56,13 @@ IDS = [c[0] for c in CASES]
 GRADS = [c for c in CASES if c[2].dtype == np.float32]
 
 
-def _loss(f, m):
-  return lambda x: (f(m, x) ** 2).sum() + f(m, x).sum()
-
-
 @pytest.fixture(scope="module")
 def jax_ref():
   """JAX's values and gradients of every case, from one jax.jit program (JAX's eager
   op-by-op dispatch costs seconds a case here)."""
   def prog(*xs):
     vals = [f(jfft, x) for (_, f, _, _), x in zip(CASES, xs)]
-    grads = [jax.grad(_loss(f, jfft))(x) for (_, f, x0, _), x in zip(CASES, xs)
+    grads = [jax.grad(square_sum_loss(f, jfft))(x) for (_, f, x0, _), x in zip(CASES, xs)
              if x0.dtype == np.float32]
     return vals, grads
   return jax.jit(prog)(*[x for _, _, x, _ in CASES])
@@ -101,7 +97,7 @@ def test_jit_vs_eager_one_program():
 
 def test_grad_vs_jax(jax_ref):
   for (name, f, x, _), theirs in zip(GRADS, jax_ref[1]):
-    ours = pyjax.grad(_loss(f, pfft))(x)
+    ours = pyjax.grad(square_sum_loss(f, pfft))(x)
     check_close(ours, theirs, rtol=1e-5, atol=1e-4, err_msg=name)
 
 

@@ -10,7 +10,7 @@ import scipy.signal as ss
 import pyjax
 import pyjax.scipy.signal as psig
 from pyjax.test_util import check_grads
-from util import check_close, enable_x64, same_error_class
+from util import check_close, enable_x64, same_error_class, square_sum_loss
 
 jax = pytest.importorskip("jax")
 import jax.scipy.signal as jsig  # noqa: E402
@@ -92,20 +92,13 @@ GRADS = [c for c in CASES if c[0] not in ("correlate_complex", "stft", "stft_eve
                                           "welch_median_spectrum")]
 
 
-def _loss(f, m):
-  def loss(*a):
-    y = f(m, *a)
-    return (y * y).sum() + y.sum()
-  return loss
-
-
 @pytest.fixture(scope="module")
 def jax_ref():
   """JAX's values and gradients of every case from one jax.jit program (JAX's eager
   dispatch costs seconds a case here)."""
   def prog(args):
     vals = [f(jsig, *a) for (_, f, _, _), a in zip(CASES, args)]
-    grads = [jax.grad(_loss(f, jsig))(*a) for (n, f, _, _), a in zip(CASES, args)
+    grads = [jax.grad(square_sum_loss(f, jsig))(*a) for (n, f, _, _), a in zip(CASES, args)
              if n in {g[0] for g in GRADS}]
     return vals, grads
   with warnings.catch_warnings():
@@ -167,7 +160,7 @@ def test_jit_vs_eager_one_program():
 
 def test_grad_vs_jax(jax_ref):
   for (name, f, args, _), theirs in zip(GRADS, jax_ref[1]):
-    ours = pyjax.grad(_loss(f, psig))(*args)
+    ours = pyjax.grad(square_sum_loss(f, psig))(*args)
     check_close(ours, theirs, rtol=1e-4, atol=1e-4, err_msg=name)
 
 
