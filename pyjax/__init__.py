@@ -1,10 +1,12 @@
 """pyjax: JAX, written again in Python (NumPy eager backend, IREE for jit)."""
 from pyjax._src.config import config
-from pyjax._src.array import Array
+from pyjax._src.array import Array, Shard
 from pyjax._src.devices import (Device, default_backend, device_count, devices,
                                 local_device_count, local_devices, process_count,
                                 process_index)
 from pyjax._src.core import ensure_compile_time_eval
+from pyjax._src.mesh import make_mesh, set_mesh
+from pyjax._src.sharding import NamedSharding, PartitionSpec as P
 from pyjax._src.core import get_aval as _get_aval
 from pyjax._src.dtypes import float0
 from pyjax._src.api import (ShapeDtypeStruct, block_until_ready, device_get, device_put,
@@ -19,7 +21,7 @@ from pyjax._src.numpy import array_methods as _array_methods
 _array_methods.install()  # Array and Tracer operators and methods, before any use
 from pyjax import dtypes, errors, lax, numpy, random, tree, tree_util  # noqa: E402
 from pyjax import nn, scipy  # noqa: E402
-from pyjax import debug, experimental  # noqa: E402
+from pyjax import debug, experimental, sharding  # noqa: E402
 
 __version__ = "0.1.0"
 
@@ -38,13 +40,13 @@ def host_id():
 
 
 __all__ = [
-    "Array", "Device", "ShapeDtypeStruct", "block_until_ready", "checkpoint",
+    "Array", "Device", "NamedSharding", "P", "Shard", "ShapeDtypeStruct", "block_until_ready", "checkpoint",
     "checkpoint_policies", "closure_convert", "config", "custom_jvp", "custom_vjp",
     "debug", "default_backend", "device_count", "device_get", "device_put", "devices",
     "dtypes", "ensure_compile_time_eval", "errors", "eval_shape", "experimental",
     "float0", "grad", "hessian", "host_count", "host_id", "jacfwd", "jacobian",
     "jacrev", "jit", "jvp", "lax", "linear_transpose", "linearize",
-    "local_device_count", "local_devices", "make_jaxpr", "nn", "numpy", "process_count",
-    "process_index", "pure_callback", "random", "remat", "scipy", "tree", "tree_util",
+    "local_device_count", "local_devices", "make_jaxpr", "make_mesh", "nn", "numpy", "process_count",
+    "process_index", "pure_callback", "random", "remat", "scipy", "set_mesh", "sharding", "tree", "tree_util",
     "typeof", "value_and_grad", "vjp", "vmap",
 ]
