@@ -101,14 +101,15 @@ def _top_module(pyjax: types.ModuleType, loader) -> types.ModuleType:
            __spec__=importlib.machinery.ModuleSpec("jax", loader, is_package=True))
 
   def __getattr__(name):
-    try:
-      return getattr(pyjax, name)
-    except AttributeError:
-      pass
+    if name not in _OWN:
+      try:
+        return getattr(pyjax, name)
+      except AttributeError:
+        pass
     raise _missing_attribute("jax", "jax", name)
 
   def __dir__():
-    return sorted(set(d) | set(dir(pyjax)))
+    return sorted(set(d) | (set(dir(pyjax)) - _OWN))
 
   setattr(__getattr__, _HOOK, True)
   d["__getattr__"] = __getattr__
