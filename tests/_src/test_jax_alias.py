@@ -32,6 +32,12 @@ PROBE = textwrap.dedent("""
     import pyjax, pyjax.numpy, pyjax.scipy.special, pyjax._src.core
     import pyjax.tree_util
     import jax.tree_util  # after pyjax.tree_util: the same object
+    # modules pyjax's __init__ does not import: jax's name first, then pyjax's, and back
+    import jax.example_libraries.stax as stax
+    import pyjax.example_libraries.stax
+    import pyjax.example_libraries.optimizers
+    from jax.example_libraries import optimizers
+    import jax.example_libraries.optimizers  # registers the jax name too
 
     def err(f):
       try:
@@ -52,7 +58,9 @@ PROBE = textwrap.dedent("""
                special is pyjax.scipy.special, jax._src.core is pyjax._src.core,
                jax.tree_util is pyjax.tree_util, sys.modules["jax.numpy"] is jnp,
                sys.modules["jax._src.core"] is pyjax._src.core, jax.jit is pyjax.jit,
-               jax.config is pyjax.config],
+               jax.config is pyjax.config, stax is pyjax.example_libraries.stax,
+               optimizers is pyjax.example_libraries.optimizers,
+               sys.modules["jax.example_libraries.optimizers"] is optimizers],
       "specs": [jnp.__spec__.name, jnp.__name__, jax.__spec__.name, jax.__name__],
       "jax_is_pyjax": jax is pyjax, "has_install": hasattr(jax, "install_as_jax"),
       "internals": [callable(traceback_util.api_boundary),
