@@ -21,17 +21,17 @@ It cannot: undo itself, alias into a process where the real jax is already impor
 """
 from __future__ import annotations
 
-import dis
 import importlib
 import importlib.abc
 import importlib.machinery
 import importlib.util
+import opcode
 import sys
 import types
 
 __all__ = ["install_as_jax"]
 
-_IMPORT_FROM = dis.opmap["IMPORT_FROM"]
+_IMPORT_FROM = opcode.opmap["IMPORT_FROM"]
 _ROOTS = ("jax", "jaxlib")
 _HOOK = "__pyjax_alias_getattr__"  # marks a module __getattr__ installed here
 # Attributes of the pyjax package the thin `jax` module does not take.
