@@ -8,6 +8,7 @@ or an interactive session.
 """
 from __future__ import annotations
 
+import importlib.util
 import os
 import runpy
 import sys
@@ -31,6 +32,19 @@ def _strip_runner_frames(tb):
   return tb
 
 
+def _module_found(name: str) -> bool:
+  """Whether module ``name`` can be run; if not, python's message on stderr."""
+  try:
+    found = importlib.util.find_spec(name) is not None
+  except (ImportError, ValueError) as e:
+    print(f"{sys.executable}: Error while finding module specification for {name!r} "
+          f"({type(e).__name__}: {e})", file=sys.stderr)
+    return False
+  if not found:
+    print(f"{sys.executable}: No module named {name}", file=sys.stderr)
+  return found
+
+
 def main(argv: list[str] | None = None) -> int:
   """Runs the program ``argv`` names (``sys.argv[1:]`` by default); returns the exit
   status of a run that ends without an exception."""
@@ -50,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
           "[Errno 2] No such file or directory", file=sys.stderr)
     return 2
   pyjax.install_as_jax()
+  if argv[0] == "-m" and not _module_found(argv[1]):
+    return 1
   try:
     if argv[0] == "-m":
       sys.argv = argv[1:]

@@ -180,6 +180,9 @@ def test_exit_status_and_traceback_are_python_s(tmp_path):
   mod.write_text(FAIL)
   r = _run(["-m", "pyjax", "-m", "failmod", "exit"], env=dict(os.environ, PYTHONPATH=str(tmp_path)))
   assert r.returncode == 3 and r.stderr == ""
+  r = _run(["-m", "pyjax", "-m", "no_such_module_e1"])
+  assert r.returncode == 1
+  assert r.stderr == f"{sys.executable}: No module named no_such_module_e1\n"
 
 
 def test_install_as_jax_in_a_program(tmp_path):
