@@ -39,6 +39,14 @@ PROBE = textwrap.dedent("""
     from jax.example_libraries import optimizers
     import jax.example_libraries.optimizers  # registers the jax name too
 
+    # a submodule `import jax` gives in JAX, which pyjax imports on first use
+    from pyjax._src import jax_alias
+    jax_alias.JAX_SUBMODULES.update({"test_util", "no_such_submodule"})
+    lazy = ["pyjax.test_util" in sys.modules,
+            jax.test_util is sys.modules["pyjax.test_util"],
+            sys.modules["jax.test_util"] is jax.test_util,
+            hasattr(jax, "no_such_submodule")]
+
     def err(f):
       try:
         f()
@@ -62,7 +70,8 @@ PROBE = textwrap.dedent("""
                optimizers is pyjax.example_libraries.optimizers,
                sys.modules["jax.example_libraries.optimizers"] is optimizers],
       "specs": [jnp.__spec__.name, jnp.__name__, jax.__spec__.name, jax.__name__],
-      "jax_is_pyjax": jax is pyjax, "has_install": hasattr(jax, "install_as_jax"),
+      "lazy": lazy, "jax_is_pyjax": jax is pyjax,
+      "has_install": hasattr(jax, "install_as_jax"),
       "internals": [callable(traceback_util.api_boundary),
                     util.safe_zip([1], [2]) == [(1, 2)], tuple in _registry,
                     callable(compiler.backend_compile_and_load)],
@@ -76,6 +85,7 @@ PROBE = textwrap.dedent("""
         "from_top": err(imp("from jax import no_such_name")),
         "attribute": err(lambda: jax.lax.no_such_name),
         "top_attribute": err(lambda: jax.no_such_name),
+        "top_submodule": err(lambda: jax.no_such_submodule),
         "jaxlib": err(imp("import jaxlib.xla_client")),
       },
     }
@@ -122,6 +132,7 @@ def test_one_module_object_per_name(probe):
   assert not out["jax_is_pyjax"] and not out["has_install"]
   assert out["internals"] == [True, True, True, True]
   assert out["hasattr"] == [False, False, True]
+  assert out["lazy"] == [False, True, True, False]
 
 
 def test_missing_modules_and_names_are_named_as_gaps(probe):
@@ -149,6 +160,8 @@ def test_missing_modules_and_names_are_named_as_gaps(probe):
     jax.no_such_name
   except AttributeError as theirs:
     assert e["top_attribute"][1].startswith(str(theirs))
+  assert e["top_submodule"][0] == "AttributeError"
+  assert gap.format("jax.no_such_submodule") in e["top_submodule"][1]
   assert e["jaxlib"][0] == "ModuleNotFoundError"
   assert "pyjax has no jaxlib" in e["jaxlib"][1]
 
@@ -178,7 +191,8 @@ def test_exit_status_and_traceback_are_python_s(tmp_path):
   assert 'in inner\n    raise ValueError(f"boom {n}")' in ours.stderr
   mod = tmp_path / "failmod.py"
   mod.write_text(FAIL)
-  r = _run(["-m", "pyjax", "-m", "failmod", "exit"], env=dict(os.environ, PYTHONPATH=str(tmp_path)))
+  r = _run(["-m", "pyjax", "-m", "failmod", "exit"],
+           env=dict(os.environ, PYTHONPATH=str(tmp_path)))
   assert r.returncode == 3 and r.stderr == ""
   r = _run(["-m", "pyjax", "-m", "no_such_module_e1"])
   assert r.returncode == 1
