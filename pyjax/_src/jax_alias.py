@@ -239,3 +239,9 @@ def install_as_jax() -> None:
   sys.meta_path.insert(0, finder)
   for name in ("jax", "jax.version", "jaxlib", "jaxlib.version"):
     sys.modules[name] = finder.prebuilt.modules[name]
+  # pyjax's modules imported so far are jax's now; later ones when imported as jax.X
+  for name, mod in list(sys.modules.items()):
+    if name.startswith("pyjax.") and mod is not None:
+      jax_name = "jax" + name[5:]
+      sys.modules.setdefault(jax_name, mod)
+      _install_getattr(mod, jax_name)

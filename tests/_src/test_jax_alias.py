@@ -22,6 +22,9 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 PROBE = textwrap.dedent("""
     import json, os, sys
     import jax
+    # pyjax's modules imported before the program are registered under jax names
+    eager = [sys.modules.get("jax.random") is sys.modules["pyjax.random"],
+             sys.modules.get("jax._src.api") is sys.modules["pyjax._src.api"]]
     import jax.numpy as jnp
     from jax import lax
     from jax.scipy import special
@@ -70,7 +73,7 @@ PROBE = textwrap.dedent("""
                optimizers is pyjax.example_libraries.optimizers,
                sys.modules["jax.example_libraries.optimizers"] is optimizers],
       "specs": [jnp.__spec__.name, jnp.__name__, jax.__spec__.name, jax.__name__],
-      "lazy": lazy, "jax_is_pyjax": jax is pyjax,
+      "lazy": lazy, "eager": eager, "jax_is_pyjax": jax is pyjax,
       "has_install": hasattr(jax, "install_as_jax"),
       "internals": [callable(traceback_util.api_boundary),
                     util.safe_zip([1], [2]) == [(1, 2)], tuple in _registry,
@@ -86,6 +89,7 @@ PROBE = textwrap.dedent("""
         "attribute": err(lambda: jax.lax.no_such_name),
         "top_attribute": err(lambda: jax.no_such_name),
         "top_submodule": err(lambda: jax.no_such_submodule),
+        "eager_attribute": err(lambda: jax.random.no_such_name),
         "jaxlib": err(imp("import jaxlib.xla_client")),
       },
     }
@@ -133,6 +137,7 @@ def test_one_module_object_per_name(probe):
   assert out["internals"] == [True, True, True, True]
   assert out["hasattr"] == [False, False, True]
   assert out["lazy"] == [False, True, True, False]
+  assert out["eager"] == [True, True]
 
 
 def test_missing_modules_and_names_are_named_as_gaps(probe):
@@ -160,6 +165,8 @@ def test_missing_modules_and_names_are_named_as_gaps(probe):
     jax.no_such_name
   except AttributeError as theirs:
     assert e["top_attribute"][1].startswith(str(theirs))
+  assert e["eager_attribute"][0] == "AttributeError"
+  assert gap.format("jax.random.no_such_name") in e["eager_attribute"][1]
   assert e["top_submodule"][0] == "AttributeError"
   assert gap.format("jax.no_such_submodule") in e["top_submodule"][1]
   assert e["jaxlib"][0] == "ModuleNotFoundError"
