@@ -5,7 +5,6 @@ traceback as python's own, and the errors for what pyjax lacks."""
 from __future__ import annotations
 
 import json
-import os
 import pathlib
 import subprocess
 import sys
@@ -196,14 +195,22 @@ def test_exit_status_and_traceback_are_python_s(tmp_path):
   assert ours.returncode == theirs.returncode == 1
   assert ours.stderr == theirs.stderr
   assert 'in inner\n    raise ValueError(f"boom {n}")' in ours.stderr
-  mod = tmp_path / "failmod.py"
-  mod.write_text(FAIL)
-  r = _run(["-m", "pyjax", "-m", "failmod", "exit"],
-           env=dict(os.environ, PYTHONPATH=str(tmp_path)))
-  assert r.returncode == 3 and r.stderr == ""
-  r = _run(["-m", "pyjax", "-m", "no_such_module_e1"])
-  assert r.returncode == 1
-  assert r.stderr == f"{sys.executable}: No module named no_such_module_e1\n"
+
+
+def test_run_module(tmp_path, monkeypatch, capsys):
+  """`-m module`: run as __main__ with its argv, SystemExit passes through; a missing
+  module gets python's message and status 1 (here in this process: the alias itself,
+  which cannot be installed beside the real jax, is left out)."""
+  monkeypatch.setattr(pyjax, "install_as_jax", lambda: None)
+  monkeypatch.setattr(sys, "argv", list(sys.argv))
+  monkeypatch.syspath_prepend(str(tmp_path))
+  (tmp_path / "failmod_e1.py").write_text(FAIL)
+  with pytest.raises(SystemExit) as info:
+    main(["-m", "failmod_e1", "exit"])
+  assert info.value.code == 3
+  assert sys.argv[1:] == ["exit"]
+  assert main(["-m", "no_such_module_e1"]) == 1
+  assert capsys.readouterr().err == f"{sys.executable}: No module named no_such_module_e1\n"
 
 
 def test_install_as_jax_in_a_program(tmp_path):
