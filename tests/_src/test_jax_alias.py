@@ -255,3 +255,21 @@ def test_command_line_errors(capsys, tmp_path):
   assert main([str(missing)]) == 2
   assert capsys.readouterr().err == (f"python -m pyjax: can't open file '{missing}': "
                                      "[Errno 2] No such file or directory\n")
+
+
+def test_run_code(monkeypatch, capsys):
+  """`-c code`: run in a fresh __main__ with python's argv, path and traceback."""
+  monkeypatch.setattr(pyjax, "install_as_jax", lambda: None)
+  monkeypatch.setattr(sys, "argv", list(sys.argv))
+  monkeypatch.setattr(sys, "path", list(sys.path))
+  main_module = sys.modules["__main__"]
+  code = "import sys; print(sys.argv, __name__, repr(sys.path[0])); x = 1"
+  assert main(["-c", code, "a", "--b"]) == 0
+  assert capsys.readouterr().out == "['-c', 'a', '--b'] __main__ ''\n"
+  assert sys.modules["__main__"] is main_module and not hasattr(main_module, "x")
+  assert main(["-c", "1/0"]) == 1
+  assert capsys.readouterr().err == ('Traceback (most recent call last):\n'
+                                     '  File "<string>", line 1, in <module>\n'
+                                     'ZeroDivisionError: division by zero\n')
+  assert main(["-c"]) == 2
+  assert "argument -c: expected the code to run" in capsys.readouterr().err
