@@ -12,7 +12,9 @@ from pyjax._src.api import (ShapeDtypeStruct, block_until_ready, device_get, dev
 from pyjax._src.api import jit
 from pyjax._src.api import (grad, hessian, jacfwd, jacobian, jacrev, jvp, linear_transpose,
                             linearize, value_and_grad, vjp)
-from pyjax._src.custom_derivatives import closure_convert, custom_jvp, custom_vjp
+from pyjax._src.api import named_call, named_scope
+from pyjax._src.custom_derivatives import (closure_convert, custom_gradient, custom_jvp,
+                                           custom_vjp)
 from pyjax._src.ad_checkpoint import checkpoint, checkpoint_policies, remat
 from pyjax._src.callback import pure_callback
 from pyjax._src.numpy import array_methods as _array_methods
@@ -20,6 +22,7 @@ _array_methods.install()  # Array and Tracer operators and methods, before any u
 from pyjax import dtypes, errors, lax, numpy, random, tree, tree_util  # noqa: E402
 from pyjax import nn, scipy  # noqa: E402
 from pyjax import debug, experimental  # noqa: E402
+from pyjax import api_util, core, custom_derivatives, interpreters, stages  # noqa: E402
 
 __version__ = "0.1.0"
 
@@ -38,13 +41,16 @@ def host_id():
 
 
 __all__ = [
+    "api_util", "core", "custom_derivatives", "interpreters", "stages",
     "Array", "Device", "ShapeDtypeStruct", "block_until_ready", "checkpoint",
-    "checkpoint_policies", "closure_convert", "config", "custom_jvp", "custom_vjp",
+    "checkpoint_policies", "closure_convert", "config", "custom_gradient", "custom_jvp",
+    "custom_vjp",
     "debug", "default_backend", "device_count", "device_get", "device_put", "devices",
     "dtypes", "ensure_compile_time_eval", "errors", "eval_shape", "experimental",
     "float0", "grad", "hessian", "host_count", "host_id", "jacfwd", "jacobian",
     "jacrev", "jit", "jvp", "lax", "linear_transpose", "linearize",
-    "local_device_count", "local_devices", "make_jaxpr", "nn", "numpy", "process_count",
+    "local_device_count", "local_devices", "make_jaxpr", "named_call", "named_scope", "nn",
+    "numpy", "process_count",
     "process_index", "pure_callback", "random", "remat", "scipy", "tree", "tree_util",
     "typeof", "value_and_grad", "vjp", "vmap",
 ]

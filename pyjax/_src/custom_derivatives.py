@@ -636,3 +636,106 @@ def stage_custom_vjp_call(trace, fun, fwd, bwd, args, symbolic_zeros):
 
 pe.custom_staging_rules["custom_jvp"] = stage_custom_jvp_call
 pe.custom_staging_rules["custom_vjp"] = stage_custom_vjp_call
+
+
+# ---------------------------------------------------------------- linear_call
+#
+# ``linear_call(fun, fun_transpose, residual_args, linear_args)``: one equation holding
+# both functions as jaxprs (their closed-over values as leading operands: the callee's,
+# then the transpose's, then the residuals, then the linear arguments). Transposing it
+# swaps the two jaxprs; vmap batches every operand at axis 0.
+
+
+def _trace_open(fun, avals, in_tree):
+  closed, _, out_tree = api_util.trace_to_jaxpr(fun, avals, in_tree=in_tree, kwargs=False,
+                                                hoist=False)
+  return (core.ClosedJaxpr(pe.convert_constvars_jaxpr(closed.jaxpr), []),
+          list(closed.consts), out_tree)
+
+
+def linear_call(fun, fun_transpose, residual_args, linear_args):
+  """``fun(residual_args, linear_args)``, a function linear in ``linear_args``, whose
+  transpose is ``fun_transpose(residual_args, output_cotangents)`` (used by reverse-mode
+  differentiation instead of transposing ``fun``)."""
+  res_flat, res_tree = tree_util.tree_flatten(residual_args)
+  lin_flat, lin_tree = tree_util.tree_flatten(linear_args)
+  res_avals = [core.get_aval(x) for x in res_flat]
+  lin_avals = [core.get_aval(x) for x in lin_flat]
+  pair = lambda a, b: tree_util.tree_structure((a, b))
+  callee, c_consts, out_tree = _trace_open(
+      fun, res_avals + lin_avals,
+      pair(tree_util.tree_unflatten(res_tree, res_flat),
+           tree_util.tree_unflatten(lin_tree, lin_flat)))
+  out_avals = callee.out_avals
+  ct_example = tree_util.tree_unflatten(out_tree, [
+      ad.zeros_like_aval(a) for a in out_avals])
+  transpose, t_consts, t_out_tree = _trace_open(
+      fun_transpose, res_avals + list(out_avals),
+      pair(tree_util.tree_unflatten(res_tree, res_flat), ct_example))
+  if t_out_tree != lin_tree or [a.shape for a in transpose.out_avals] != \
+      [a.shape for a in lin_avals]:
+    raise TypeError(
+        f"transpose output pytree structure must match that of linear inputs, got "
+        f"output structure {t_out_tree} and input structure {lin_tree}.")
+  outs = linear_call_p.bind(*c_consts, *t_consts, *res_flat, *lin_flat, callee=callee,
+                            transpose=transpose, num_callee_consts=len(c_consts),
+                            num_transpose_consts=len(t_consts), num_res=len(res_flat))
+  return tree_util.tree_unflatten(out_tree, outs)
+
+
+def _lc_split(args, num_callee_consts, num_transpose_consts, num_res):
+  nc, nt = num_callee_consts, num_transpose_consts
+  return args[:nc], args[nc:nc + nt], args[nc + nt:nc + nt + num_res], \
+      args[nc + nt + num_res:]
+
+
+def _linear_call_impl(*args, callee, transpose, **counts):
+  cc, _, res, lin = _lc_split(args, **counts)
+  return core.eval_jaxpr(callee.jaxpr, [], *cc, *res, *lin)
+
+
+def _linear_call_jvp(primals, tangents, **params):
+  k = params["num_callee_consts"] + params["num_transpose_consts"] + params["num_res"]
+  outs = linear_call_p.bind(*primals, **params)
+  touts = linear_call_p.bind(*primals[:k], *map(ad.instantiate, tangents[k:]), **params)
+  return outs, touts
+
+
+def _linear_call_transpose(cts, *args, callee, transpose, num_callee_consts,
+                           num_transpose_consts, num_res):
+  cc, tc, res, lin = _lc_split(args, num_callee_consts, num_transpose_consts, num_res)
+  if any(ad.is_undefined_primal(x) for x in [*cc, *tc, *res]):
+    raise ValueError("linear_call: only the linear arguments can be transposed")
+  cts = ad.instantiate_cts(cts, callee.out_avals)
+  cts_in = linear_call_p.bind(*tc, *cc, *res, *cts, callee=transpose, transpose=callee,
+                              num_callee_consts=num_transpose_consts,
+                              num_transpose_consts=num_callee_consts, num_res=num_res)
+  return [None] * (len(args) - len(lin)) + list(cts_in)
+
+
+def _linear_call_batch(vals, dims, *, callee, transpose, axis_name=None, **counts):
+  size = batching.batch_size(vals, dims)
+  vals = [batching.bdim_at_front(v, d, size) for v, d in zip(vals, dims)]
+  cc, tc, res, lin = _lc_split(vals, **counts)
+  callee_b, _ = batching.batch_jaxpr(callee, size, [0] * len(callee.in_avals), axis_name,
+                                     instantiate=True)
+  transpose_b, _ = batching.batch_jaxpr(transpose, size, [0] * len(transpose.in_avals),
+                                        axis_name, instantiate=True)
+  outs = linear_call_p.bind(*vals, callee=callee_b, transpose=transpose_b, **counts)
+  return outs, [0] * len(outs)
+
+
+def _linear_call_lower(ctx, *args, callee, transpose, **counts):
+  cc, _, res, lin = _lc_split(args, **counts)
+  return ctx.call(callee.jaxpr, callee.consts, [*cc, *res, *lin], "linear_call")
+
+
+linear_call_p = core.Primitive("linear_call")
+linear_call_p.multiple_results = True
+linear_call_p.def_impl(_linear_call_impl)
+linear_call_p.def_abstract_eval(lambda *a, callee, **_: list(callee.out_avals))
+linear_call_p.jvp = _linear_call_jvp
+linear_call_p.transpose = _linear_call_transpose
+linear_call_p.batch = _linear_call_batch
+linear_call_p.batch_with_axis_name = True
+linear_call_p.lower = _linear_call_lower
