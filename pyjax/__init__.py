@@ -22,7 +22,8 @@ _array_methods.install()  # Array and Tracer operators and methods, before any u
 from pyjax import dtypes, errors, lax, numpy, random, tree, tree_util  # noqa: E402
 from pyjax import nn, scipy  # noqa: E402
 from pyjax import debug, experimental  # noqa: E402
-from pyjax import api_util, core, custom_derivatives, interpreters, stages  # noqa: E402
+from pyjax import api_util, core, custom_batching, custom_derivatives  # noqa: E402
+from pyjax import interpreters, stages  # noqa: E402
 
 __version__ = "0.1.0"
 
@@ -41,7 +42,7 @@ def host_id():
 
 
 __all__ = [
-    "api_util", "core", "custom_derivatives", "interpreters", "stages",
+    "api_util", "core", "custom_batching", "custom_derivatives", "interpreters", "stages",
     "Array", "Device", "ShapeDtypeStruct", "block_until_ready", "checkpoint",
     "checkpoint_policies", "closure_convert", "config", "custom_gradient", "custom_jvp",
     "custom_vjp",

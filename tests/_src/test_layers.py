@@ -30,6 +30,7 @@ LAYERS = [
     (2, "array", ["pyjax._src.devices", "pyjax._src.array"]),
     (3, "interp", ["pyjax._src.interpreters.*", "pyjax._src.api_util"]),
     (4, "lax", ["pyjax._src.lax.*", "pyjax._src.custom_derivatives",
+                "pyjax._src.custom_batching",
                 "pyjax._src.ad_checkpoint", "pyjax._src.prng", "pyjax._src.callback",
                 "pyjax._src.debugging"]),
     (5, "dispatch", ["pyjax._src.backends.*", "pyjax._src.dispatch", "pyjax._src.pjit"]),
