@@ -304,6 +304,8 @@ eval_trace = EvalTrace()
 
 class _TraceCtx(threading.local):
   trace: Trace = eval_trace
+  # inside ensure_compile_time_eval: staging evaluates operations on constants now
+  fold_constants: bool = False
 
 
 trace_ctx = _TraceCtx()
@@ -378,9 +380,16 @@ def unsafe_get_axis_names() -> list:
           if getattr(t, "axis_name", None) is not None][::-1]
 
 
+@contextmanager
 def ensure_compile_time_eval():
-  """Context in which operations run eagerly on concrete values."""
-  return set_current_trace(eval_trace)
+  """Context in which staging (jit, make_jaxpr, ...) evaluates operations whose operands
+  are all concrete values now, as JAX's; operations on tracers are staged as usual."""
+  prev = trace_ctx.fold_constants
+  trace_ctx.fold_constants = True
+  try:
+    yield
+  finally:
+    trace_ctx.fold_constants = prev
 
 
 class Tracer:

@@ -308,3 +308,25 @@ def test_stages_names():
   assert isinstance(lowered.compile(), pyjax.stages.Compiled)
   info = pyjax.stages.ArgInfo(pyjax.core.ShapedArray((2,), np.float32), False)
   assert info.shape == (2,) and info.dtype == np.float32 and not info.donated
+
+
+def test_ensure_compile_time_eval_matches_jax():
+  def run(top):
+    jnp_ = importlib.import_module(f"{top.__name__}.numpy")
+    kinds = []
+
+    def f(x):
+      with top.ensure_compile_time_eval():
+        y = jnp_.sin(2.0)  # constant: evaluated now
+        k = int(jnp_.argmax(jnp_.array([1, 3, 2])))  # so it can be a Python int
+        z = x + 1  # on a tracer: staged
+        g = top.grad(lambda a: a * y)(x)  # transformations still see their tracers
+        kinds.append((isinstance(y, top.core.Tracer), isinstance(z, top.core.Tracer)))
+      return z * y + k + g
+    return top.jit(f)(np.float32(3.0)), top.make_jaxpr(f)(1.0), kinds
+  jv, jj, jk = run(jax)
+  pv, pj, pk = run(pyjax)
+  check_close(pv, jv)
+  assert pk == jk == [(False, True), (False, True)]
+  folded = lambda j: not {e.primitive.name for e in j.eqns} & {"sin", "argmax", "iota"}
+  assert folded(pj) and folded(jj)
