@@ -41,13 +41,16 @@ class custom_vmap:
     if kwargs:
       try:
         ba = inspect.signature(self.fun).bind(*args, **kwargs)
+        ba.apply_defaults()
+        if ba.kwargs:
+          raise TypeError(f"The following keyword arguments could not be resolved to "
+                          f"positions: {', '.join(ba.kwargs)}")
       except TypeError as e:
         raise TypeError(
             f"The input arguments to the custom_vmap-decorated function "
             f"{_name(self.fun)} could not be resolved to positional-only arguments. "
             f"Binding failed with the error:\n{e}") from e
-      ba.apply_defaults()
-      args = ba.args + tuple(ba.kwargs.values())
+      args = ba.args
     if self.vmap_rule is None:
       raise AttributeError(f"No batching rule defined for custom_vmap function "
                            f"{_name(self.fun)} using def_vmap.")

@@ -71,6 +71,13 @@ def test_custom_vmap_errors():
   with pytest.raises(TypeError, match="could not be resolved to positional-only"):
     f(1.0, z=2)
 
+  @custom_vmap
+  def h(x, *, k=1.0):
+    return x * k
+  with pytest.raises(TypeError, match="keyword arguments could not be resolved to "
+                     "positions: k"):
+    h(1.0, k=2.0)
+
 
 def test_closed_over_batched_value_batches_the_body():
   def outer(c):
