@@ -151,6 +151,7 @@ class Primitive:
   multiple_results = False
   # Effectful primitives (debug_callback, io_callback) are never dropped as dead code.
   effectful = False
+  call_primitive = map_primitive = ref_primitive = False  # (JAX's flags, read by libraries)
 
   def __init__(self, name: str):
     self.name = name
@@ -570,9 +571,15 @@ class JaxprEqn:
     self.params = params
     self.source_info = source_info
 
+  # JAX's typed effects and equation context: pyjax has neither (``effectful`` flags)
+  effects = frozenset()
+  ctx = None
+
   def replace(self, **kw):
     d = dict(invars=self.invars, outvars=self.outvars, primitive=self.primitive,
              params=self.params, source_info=self.source_info)
+    kw.pop("effects", None)
+    kw.pop("ctx", None)
     d.update(kw)
     return JaxprEqn(**d)
 
@@ -604,6 +611,14 @@ class Jaxpr:
 
   in_avals = property(lambda self: [v.aval for v in self.invars])
   out_avals = property(lambda self: [v.aval for v in self.outvars])
+  effects = frozenset()
+
+  def replace(self, **kw):
+    d = dict(constvars=self.constvars, invars=self.invars, outvars=self.outvars,
+             eqns=self.eqns, debug_info=self.debug_info)
+    kw.pop("effects", None)
+    d.update(kw)
+    return Jaxpr(**d)
 
   def __str__(self):
     return pp_jaxpr(self)
@@ -625,6 +640,11 @@ class ClosedJaxpr:
   in_avals = property(lambda self: self.jaxpr.in_avals)
   out_avals = property(lambda self: self.jaxpr.out_avals)
   eqns = property(lambda self: self.jaxpr.eqns)
+  effects = frozenset()
+
+  def replace(self, *, jaxpr=None, consts=None):
+    return ClosedJaxpr(self.jaxpr if jaxpr is None else jaxpr,
+                       self.consts if consts is None else consts)
   literals = property(lambda self: self.consts)
 
   def __str__(self):

@@ -178,6 +178,12 @@ def test_traces_and_jaxpr_helpers():
                          pyjax.lax.mul_p, {}, ec.no_effects)
   with pytest.raises(ec.JaxprTypeError, match="output type"):
     ec.check_jaxpr(ec.Jaxpr([], [x], [], [bad]))
+  # JAX-style rewriting: replace(), effects, ctx
+  j2 = j.replace(eqns=[eqn.replace(params={}, effects=eqn.effects, ctx=eqn.ctx)])
+  assert j2.eqns[0].primitive is pyjax.lax.mul_p and j2.effects == ec.no_effects
+  c2 = closed.replace(jaxpr=closed.jaxpr)
+  assert c2.jaxpr is closed.jaxpr and ec.jaxpr_as_fun(c2, 3.0)[0] == 6.0
+  assert not ec.Primitive("x").call_primitive and ec.CallPrimitive("y").call_primitive
   assert pyjax.core.max_dim(2, 5) == 5 and pyjax.core.min_dim(2, 5) == 2
   with pyjax.core.eval_context():
     assert not isinstance(jnp.ones(2) + 1, pyjax.core.Tracer)
