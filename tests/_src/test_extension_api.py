@@ -36,6 +36,7 @@ LEFT_OUT = {
         "hessenberg_p": "(LAPACK-only)", "schur_p": "(LAPACK-only)",
     },
     "extend.linear_util": {},
+    "extend.backend": {"ifrt_proxy": "no IFRT (pyjax compiles with IREE)"},
     "extend.source_info_util": {},
     "interpreters.ad": {},
     "interpreters.batching": {
@@ -336,3 +337,17 @@ def test_ensure_compile_time_eval_matches_jax():
   assert pk == jk == [(False, True), (False, True)]
   folded = lambda j: not {e.primitive.name for e in j.eqns} & {"sin", "argmax", "iota"}
   assert folded(pj) and folded(jj)
+
+
+def test_extend_backend():
+  eb = pyjax.extend.backend
+  b = eb.get_backend()
+  assert b.platform == jax.extend.backend.get_backend().platform == "cpu"
+  assert b.devices() == pyjax.devices() and b.device_count() == 1
+  assert eb.get_backend("cpu") is b and list(eb.backends()) == ["cpu"]
+  assert eb.get_default_device() == pyjax.devices()[0]
+  assert eb.backend_xla_version() is None
+  with pytest.raises(RuntimeError, match="tpu"):
+    eb.get_backend("tpu")
+  with pytest.raises(NotImplementedError, match="IREE, not XLA"):
+    eb.get_compile_options(1, 1)
