@@ -36,11 +36,15 @@ class AbstractValue:
 
 
 class ShapedArray(AbstractValue):
-  """The abstract value of an array: shape, dtype and weak_type."""
+  """The abstract value of an array: shape, dtype and weak_type. JAX's ``sharding``,
+  ``manual_axis_type`` and ``memory_space`` are accepted and not kept (pyjax's avals
+  carry no sharding: ``sharding`` reads None)."""
   __slots__ = ("shape", "dtype", "weak_type")
   array_abstraction_level = 1
+  sharding = None
 
-  def __init__(self, shape, dtype, weak_type=False):
+  def __init__(self, shape, dtype, weak_type=False, *, sharding=None,
+               manual_axis_type=None, memory_space=None):
     self.shape = tuple(shape)
     self.dtype = np.dtype(dtype)
     self.weak_type = bool(weak_type)
@@ -48,7 +52,7 @@ class ShapedArray(AbstractValue):
   ndim = property(lambda self: len(self.shape))
   size = property(lambda self: int(np.prod(self.shape, dtype=np.int64)))
 
-  def update(self, shape=None, dtype=None, weak_type=None):
+  def update(self, shape=None, dtype=None, weak_type=None, **_sharding_etc):
     return ShapedArray(self.shape if shape is None else shape,
                        self.dtype if dtype is None else dtype,
                        self.weak_type if weak_type is None else weak_type)

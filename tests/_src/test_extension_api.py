@@ -142,6 +142,9 @@ def test_abstract_values_and_avals():
   assert ec.primal_dtype_to_tangent_dtype(np.int32) == jax.dtypes.float0
   assert ec.primal_dtype_to_tangent_dtype(np.float16) == np.float16
   assert ec.valid_jaxtype(1.0) and not ec.valid_jaxtype("a")
+  # flax builds avals with JAX's keywords (nn.scan): accepted, no sharding kept
+  s = pyjax.core.ShapedArray(shape=(2,), dtype=np.float32, sharding=None, weak_type=True)
+  assert s.sharding is None and s.weak_type and s.update(sharding=None) == s
 
 
 def test_traces_and_jaxpr_helpers():
