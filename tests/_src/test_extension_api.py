@@ -354,3 +354,17 @@ def test_extend_backend():
     eb.get_backend("tpu")
   with pytest.raises(NotImplementedError, match="IREE, not XLA"):
     eb.get_compile_options(1, 1)
+
+
+def test_ad_jvp_and_linearize_flat_forms():
+  ad = pyjax.interpreters.ad
+  f = lambda x, y: (x * y, jnp.sin(x), 3.0)
+  outs, touts = ad.jvp(f, [2.0, 3.0], [1.0, None])
+  check_close(touts, [3.0, np.cos(2.0), 0.0], np.float32)
+  outs, touts, aux = ad.jvp(lambda x: (x * 2, "aux"), [1.0], [1.0], has_aux=True,
+                            instantiate=False)
+  assert aux == "aux" and float(touts[0]) == 2.0
+  out, zeros, jaxpr, consts = ad.linearize(f, [2.0, 3.0])
+  assert zeros == [False, False, True] and len(jaxpr.invars) == 2
+  lin = pyjax.core.eval_jaxpr(jaxpr, consts, 1.0, 0.0)
+  check_close(lin, [3.0, np.cos(2.0)], np.float32)
