@@ -37,6 +37,9 @@ LEFT_OUT = {
     },
     "extend.linear_util": {},
     "extend.backend": {"ifrt_proxy": "no IFRT (pyjax compiles with IREE)"},
+    "extend.random": {n: "only threefry2x32: no user-defined or rbg implementations"
+                      for n in ["define_prng_impl", "rbg_prng_impl",
+                                "unsafe_rbg_prng_impl"]},
     "extend.source_info_util": {},
     "interpreters.ad": {},
     "interpreters.batching": {
@@ -368,3 +371,12 @@ def test_ad_jvp_and_linearize_flat_forms():
   assert zeros == [False, False, True] and len(jaxpr.invars) == 2
   lin = pyjax.core.eval_jaxpr(jaxpr, consts, 1.0, 0.0)
   check_close(lin, [3.0, np.cos(2.0)], np.float32)
+
+
+def test_extend_random_threefry_matches_jax():
+  key = np.array([1, 2], np.uint32)
+  count = np.arange(6, dtype=np.uint32)
+  want = jax.extend.random.threefry_2x32(key, count)
+  check_close(pyjax.extend.random.threefry_2x32(key, count), want)
+  k = pyjax.extend.random.seed_with_impl(pyjax.extend.random.threefry_prng_impl, 42)
+  check_close(pyjax.random.key_data(k), jax.random.key_data(jax.random.key(42)))
