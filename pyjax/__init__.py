@@ -14,7 +14,9 @@ from pyjax._src.api import (ShapeDtypeStruct, block_until_ready, device_get, dev
 from pyjax._src.api import jit
 from pyjax._src.api import (grad, hessian, jacfwd, jacobian, jacrev, jvp, linear_transpose,
                             linearize, value_and_grad, vjp)
-from pyjax._src.custom_derivatives import closure_convert, custom_jvp, custom_vjp
+from pyjax._src.api import named_call, named_scope
+from pyjax._src.custom_derivatives import (closure_convert, custom_gradient, custom_jvp,
+                                           custom_vjp)
 from pyjax._src.ad_checkpoint import checkpoint, checkpoint_policies, remat
 from pyjax._src.callback import pure_callback
 from pyjax._src.jax_alias import install_as_jax
@@ -23,6 +25,8 @@ _array_methods.install()  # Array and Tracer operators and methods, before any u
 from pyjax import dtypes, errors, lax, numpy, random, tree, tree_util  # noqa: E402
 from pyjax import nn, scipy  # noqa: E402
 from pyjax import debug, experimental, sharding  # noqa: E402
+from pyjax import api_util, core, custom_batching, custom_derivatives  # noqa: E402
+from pyjax import interpreters, stages  # noqa: E402
 
 __version__ = "0.1.0"
 # The JAX API version pyjax implements: what `jax.__version__` reads after
@@ -44,14 +48,16 @@ def host_id():
 
 
 __all__ = [
-    "Array", "block_until_ready", "checkpoint", "checkpoint_policies",
-    "closure_convert", "config", "custom_jvp", "custom_vjp", "debug", "default_backend",
-    "Device", "device_count", "device_get", "device_put", "devices", "dtypes",
+    "api_util", "Array", "block_until_ready", "checkpoint", "checkpoint_policies",
+    "closure_convert", "config", "core", "custom_batching", "custom_derivatives",
+    "custom_gradient", "custom_jvp", "custom_vjp", "debug", "default_backend", "Device",
+    "device_count", "device_get", "device_put", "devices", "dtypes",
     "ensure_compile_time_eval", "errors", "eval_shape", "experimental", "float0",
-    "grad", "hessian", "host_count", "host_id", "install_as_jax", "jacfwd", "jacobian",
-    "jacrev", "jit", "jvp", "lax", "linear_transpose", "linearize",
-    "local_device_count", "local_devices", "make_jaxpr", "make_mesh", "NamedSharding",
-    "nn", "numpy", "P", "process_count", "process_index", "pure_callback", "random",
-    "remat", "scipy", "set_mesh", "ShapeDtypeStruct", "Shard", "sharding", "tree",
-    "tree_util", "typeof", "value_and_grad", "vjp", "vmap",
+    "grad", "hessian", "host_count", "host_id", "install_as_jax", "interpreters",
+    "jacfwd", "jacobian", "jacrev", "jit", "jvp", "lax", "linear_transpose",
+    "linearize", "local_device_count", "local_devices", "make_jaxpr", "make_mesh",
+    "named_call", "named_scope", "NamedSharding", "nn", "numpy", "P", "process_count",
+    "process_index", "pure_callback", "random", "remat", "scipy", "set_mesh",
+    "ShapeDtypeStruct", "Shard", "sharding", "stages", "tree", "tree_util", "typeof",
+    "value_and_grad", "vjp", "vmap",
 ]
