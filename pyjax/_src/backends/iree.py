@@ -336,7 +336,8 @@ BOUNDED_FLAGS = ("--iree-dispatch-creation-fuse-multi-use=false",)
 MAX_FUSION_WIDTH = {"cpu": 24, "gpu": 12}
 # What IREE says of modules that compile only with the other multi-use fusion setting.
 _FUSION_FAILURES = ("restricted to workgroup distributed contexts",
-                    "circular dependency", "failed to solve for timepoint coverage")
+                    "circular dependency", "failed to solve for timepoint coverage",
+                    "does not dominate this use")
 
 # Constants read as buffers, not written into each dispatch: dispatches that differ only
 # in a constant (``[x + i for i in range(1000)]``) become one executable, where IREE's
@@ -375,6 +376,31 @@ def entry_key(text: str, platform: str = "cpu", asynchronous: bool = False,
   return _keys(text, flags + (("auto-bounded",) if bounded is None else ()))
 
 
+def _remedy(message: str, flags: tuple, base, tried: set):
+  """(name, flags) to compile again with after IREE failed with ``message``, or None.
+  Each remedy is tried once; they combine (a module may need two)."""
+  if "fusion" not in tried and any(m in message for m in _FUSION_FAILURES):
+    # IREE fails some modules with multi-use fusion (a reduction's result used both
+    # by a fused consumer and directly, as in logsumexp with a broadcast b; the loops
+    # of scipy's exp1; values of sin and cos used across fused products) and others
+    # without it (bessel_jn's loops, given it for their width): the other setting
+    # compiles them.
+    if BOUNDED_FLAGS[0] in flags:
+      return "fusion", tuple(f for f in flags if f not in BOUNDED_FLAGS)
+    return "fusion", flags + BOUNDED_FLAGS
+  if "tiling" not in tried and _crashed(message) and "--iree-opt-data-tiling" in flags:
+    # IREE's data-tiling encoding pass crashes on some modules (seen with unrolled
+    # loops of small dots): compile those without data tiling.
+    return "tiling", tuple(f for f in flags if f != "--iree-opt-data-tiling")
+  missing = re.findall(r"undefined symbol: (\S+)", message)
+  if "libm" not in tried and base is not CUDA_FLAGS and missing and \
+      not any(m.startswith("_") for m in missing):
+    # float64 math calls libm, which IREE's embedded (self-contained) executables
+    # cannot link: link a system shared library instead.
+    return "libm", flags + ("--iree-llvmcpu-link-embedded=false",)
+  return None
+
+
 def compile_module(text: str, platform: str = "cpu", asynchronous: bool = False,
                    bounded: bool | None = None, shared_constants: bool = False,
                    cached: bool = True) -> bytes:
@@ -404,35 +430,18 @@ def compile_module(text: str, platform: str = "cpu", asynchronous: bool = False,
     flags = flags + BOUNDED_FLAGS
   from iree.compiler import compile_str
   from iree.compiler.tools.core import CompilerToolError
-  try:
+  tried = set()
+  while True:
     try:
       payload = compile_str(text, input_type="stablehlo", extra_args=list(flags))
+      break
     except CompilerToolError as e:
-      missing = re.findall(r"undefined symbol: (\S+)", str(e))
-      if any(m in str(e) for m in _FUSION_FAILURES):
-        # IREE fails some modules with multi-use fusion (a reduction's result used both
-        # by a fused consumer and directly, as in logsumexp with a broadcast b; the
-        # loops of scipy's exp1) and others without it (bessel_jn's loops, given it for
-        # their width): the other setting compiles them.
-        bounded_now = BOUNDED_FLAGS[0] in flags
-        flags = tuple(f for f in flags if f not in BOUNDED_FLAGS) if bounded_now \
-            else flags + BOUNDED_FLAGS
-        payload = compile_str(text, input_type="stablehlo", extra_args=list(flags))
-      elif _crashed(str(e)) and "--iree-opt-data-tiling" in flags:
-        # IREE's data-tiling encoding pass crashes on some modules (seen with
-        # unrolled loops of small dots): compile those without data tiling.
-        flags = tuple(f for f in flags if f != "--iree-opt-data-tiling")
-        payload = compile_str(text, input_type="stablehlo", extra_args=list(flags))
-      elif base is CUDA_FLAGS or not missing or any(m.startswith("_") for m in missing):
-        raise
-      else:
-        # float64 math calls libm, which IREE's embedded (self-contained) executables
-        # cannot link: link a system shared library instead.
-        payload = compile_str(text, input_type="stablehlo",
-                              extra_args=[*flags, "--iree-llvmcpu-link-embedded=false"])
-  except CompilerToolError as e:
-    raise RuntimeError(f"IREE failed to compile the lowered module:\n{e}\n"
-                       f"Module:\n{text}") from None
+      remedy = _remedy(str(e), flags, base, tried)
+      if remedy is None:
+        raise RuntimeError(f"IREE failed to compile the lowered module:\n{e}\n"
+                           f"Module:\n{text}") from None
+      tried.add(remedy[0])
+      flags = remedy[1]
   stats["compiles"] += 1
   if use_disk:
     _write_disk(path, key, text_hash, payload)

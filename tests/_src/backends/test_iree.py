@@ -9,6 +9,7 @@ import pytest
 
 import pyjax
 import pyjax.numpy as jnp
+from pyjax import lax
 from pyjax._src.backends import iree
 from util import enable_x64
 
@@ -818,6 +819,19 @@ def test_multi_use_fusion_failure_recompiles_without_it():
   b = np.array([1.0, 2.0, 3.0, 4.0], np.float32)
   m = a.max(1)
   np.testing.assert_allclose(np.asarray(f(a, b)), ((a - m[:, None]) * b).sum(1) + m)
+
+
+def test_compile_remedies_combine():
+  """sin and cos values used across fused products fail multi-use fusion ("operand
+  does not dominate this use"); the module compiled without it then needs libm: the
+  remedies apply one after the other."""
+  def g(a, b):
+    c, d, k = lax.sin(a), lax.cos(a), lax.sin(a)
+    f = c * b
+    return jnp.sum(f * d), jnp.sum(f * -(b * k) + (b * d * b + c * a) * d)
+  x = np.linspace(-1.0, 1.0, 6, dtype=np.float32).reshape(2, 3)
+  for got, want in zip(pyjax.jit(g)(x, x), g(x, x)):
+    np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=1e-5)
 
 
 def test_edge_pads_compile_as_concatenations():
