@@ -420,7 +420,7 @@ def _rank_error(prefix, f, fails):
   name = api_util.fun_name(f)
   base = "the passed args" if prefix == "in" else f"{name}(*args)"
   msgs = [f"* {prefix}_specs{tree_util.keystr(sk)} is {spec} which has length {len(spec)}, "
-          f"but {base}{tree_util.keystr(vk)}{where} has shape {aval.str_short()}, which has "
+          f"but {base}{tree_util.keystr(vk)}{where} has shape {aval.str_short(short_dtypes=False)}, which has "
           f"rank {aval.ndim} (and {aval.ndim} < {len(spec)})"
           for sk, spec, vk, aval, where in fails]
   msg = (f"shard_map applied to the function '{name}' was given an {prefix}_specs entry "
@@ -459,7 +459,7 @@ def _check_args(f, mesh, args, in_specs, manual, leaf_paths, spec_paths, avals):
         axis = f"axes {ns}" if len(ns) > 1 else f"axis '{ns[0]}'"
         total = "total " if len(ns) > 1 else ""
         msgs.append(
-            f"* the passed args{tree_util.keystr(vk)} of shape {a.str_short()}"
+            f"* the passed args{tree_util.keystr(vk)} of shape {a.str_short(short_dtypes=False)}"
             f"{_arg_where(f, params, vk)} corresponds to in_specs{tree_util.keystr(sk)} of "
             f"value {s}, which maps array axis {d} (of size {a.shape[d]}) to mesh {axis} "
             f"(of {total}size {sz}), but {sz} does not evenly divide {a.shape[d]}")
@@ -614,9 +614,11 @@ def _shard_map(f, *, out_specs, in_specs, mesh, axis_names, check_vma):
         if g - mentioned:
           bad.append((sk, s, g))
       if bad:
-        eager = core.trace_ctx.trace is core.eval_trace
-        name = "_rem_singleton" if eager else api_util.fun_name(f)
-        raise _vma_error(name, m, bad)
+        if core.trace_ctx.trace is core.eval_trace:
+          # JAX 0.10.2 reports an eager call's failure from the inner shard_map that
+          # places one output: its function, its single spec, the first failure
+          raise _vma_error("_rem_singleton", m, [((),) + bad[0][1:]])
+        raise _vma_error(api_util.fun_name(f), m, bad)
     outs = shard_map_p.bind(*tracer_consts, *dyn_args, jaxpr=closed, mesh=m,
                             in_specs=specs_all, out_specs=o_specs, check_vma=check_vma,
                             newly_manual_axes=manual)

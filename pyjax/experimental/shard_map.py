@@ -4,7 +4,7 @@ import warnings
 
 from pyjax._src import shard_map as _shmap
 
-__all__ = ["shard_map"]
+__all__: list = []  # shard_map: the deprecated name, through __getattr__
 
 
 def _legacy_shard_map(f, mesh, in_specs, out_specs, check_rep=True):
