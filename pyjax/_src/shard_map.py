@@ -27,7 +27,7 @@ import numpy as np
 
 from pyjax._src import api_util, core, dispatch, tree_util
 from pyjax._src.array import ArrayImpl, asarray_value
-from pyjax._src.caches import LRUCache
+from pyjax._src.caches import LRUCache, put_bounded
 from pyjax._src.core import ClosedJaxpr, Primitive, Tracer
 from pyjax._src.interpreters import ad, batching
 from pyjax._src.interpreters import partial_eval as pe
@@ -323,7 +323,7 @@ def _check_mesh(mesh, axis_names, in_specs, out_specs):
     raise TypeError("shard_map in_specs argument must be a pytree of "
                     "`jax.sharding.PartitionSpec` instances, but it was `None` when "
                     f"axis_names={_fs(axis_names, mesh)} are of type {kinds}")
-  if in_specs is not Infer:
+  if in_specs is not Infer and in_specs is not None:  # None: every argument static
     _check_specs("in", in_specs, axis_names, mesh)
   _check_specs("out", out_specs, axis_names, mesh)
   return mesh, axis_names
@@ -339,11 +339,6 @@ def _spec_leaves(specs):
 
 
 def _check_specs(prefix, specs, manual, mesh):
-  if prefix == "in" and specs is None:
-    raise TypeError("shard_map in_specs argument must be a pytree of "
-                    "`jax.sharding.PartitionSpec` instances, but it was None.\n"
-                    "Instead of `in_specs=None`, did you mean `in_specs=P()`, "
-                    "where `P = jax.sharding.PartitionSpec`?")
   leaves = [(k, p) for k, p in _spec_leaves(specs) if not (prefix == "in" and p is None)]
   bad = [f"  {prefix}_specs{tree_util.keystr(k)} is {p} of type {type(p).__name__}, "
          for k, p in leaves if not isinstance(p, PartitionSpec)]
@@ -518,6 +513,9 @@ def _manual_spec(spec, manual):
 
 # ---------------------------------------------------------------- shard_map
 
+# Signatures one shard_mapped function keeps traced for eager calls (as jit's cache).
+_MAX_SIGNATURES = 64
+
 
 def shard_map(f=None, /, *, out_specs, in_specs=Infer, mesh=None, axis_names=frozenset(),
               check_vma=True):
@@ -536,6 +534,7 @@ def _shard_map(f, *, out_specs, in_specs, mesh, axis_names, check_vma):
     raise TypeError("shard_map requires a callable for its first argument, but got "
                     f"{f} of type {type(f)}.")
   check_vma = bool(check_vma)
+  cache: dict = {}  # eager calls: (mesh, specs, signature) -> traced body
 
   def wrapped(*args):
     m, manual = _check_mesh(mesh, axis_names, in_specs, out_specs)
@@ -574,51 +573,70 @@ def _shard_map(f, *, out_specs, in_specs, mesh, axis_names, check_vma):
     dyn_args = [x if isinstance(x, (ArrayImpl, Tracer)) else asarray_value(x)
                 for x, d in zip(leaves, dyn) if d]
     local = [_local_aval(a, s, m, manual) for a, s in zip(avals, specs_flat) if s is not None]
-    out_box = {}
+    def trace_and_check():
+      out_box = {}
 
-    def flat_fun(*xs):
-      it = iter(xs)
-      full = [next(it) if d else x for x, d in zip(leaves, dyn)]
-      ans = f(*tree_util.tree_unflatten(in_tree, full))
-      out_flat, out_tree = tree_util.tree_flatten(ans)
+      def flat_fun(*xs):
+        it = iter(xs)
+        full = [next(it) if d else x for x, d in zip(leaves, dyn)]
+        ans = f(*tree_util.tree_unflatten(in_tree, full))
+        out_flat, out_tree = tree_util.tree_flatten(ans)
+        try:
+          specs = tree_util.broadcast_prefix(out_specs, ans, is_leaf=lambda x: x is None)
+        except ValueError:
+          e, *_ = tree_util.prefix_errors(out_specs, ans, is_leaf=lambda x: x is None)
+          raise e("shard_map out_specs") from None
+        out_box.update(tree=out_tree, specs=specs, ans=ans)
+        return out_flat
+
+      closed, tracer_consts = _trace_body(flat_fun, local, dbg, m, manual)
+      out_tree, o_specs = out_box["tree"], tuple(out_box["specs"])
+      o_avals = closed.out_avals
+      o_paths = [p for p, _ in tree_util.tree_flatten_with_path(out_box["ans"])[0]]
+      o_spec_paths = _spec_paths(out_specs, out_box["ans"])
+      fails = [(sk, s, vk, a, "") for s, a, vk, sk in zip(o_specs, o_avals, o_paths, o_spec_paths)
+               if len(s) > a.ndim]
+      if fails:
+        err = _rank_error("out", f, fails)
+        if any(not a.ndim for *_, a, _ in fails):
+          err = ValueError(str(err) + " In particular, for rank 0 outputs which are not "
+                           "constant over the mesh, add at least one (singleton) axis to them "
+                           "so that they can be concatenated using out_specs.")
+        raise err
+      specs_all = (PartitionSpec(),) * len(tracer_consts) + dyn_specs
+      if check_vma:
+        in_vma = [frozenset(a for e in s.partitions for a in spec_axes(e) if a in manual)
+                  for s in specs_all]
+        got = _infer_vma(closed.jaxpr, in_vma)
+        bad = []
+        for g, s, sk in zip(got, o_specs, o_spec_paths):
+          mentioned = {a for e in s.partitions for a in spec_axes(e)}
+          if g - mentioned:
+            bad.append((sk, s, g))
+        if bad:
+          if core.trace_ctx.trace is core.eval_trace:
+            # JAX 0.10.2 reports an eager call's failure from the inner shard_map that
+            # places one output: its function, its single spec, the first failure
+            raise _vma_error("_rem_singleton", m, [((),) + bad[0][1:]])
+          raise _vma_error(api_util.fun_name(f), m, bad)
+      return closed, tracer_consts, out_tree, o_specs, specs_all
+
+    eager = core.trace_ctx.trace is core.eval_trace
+    key = None
+    if eager:
       try:
-        specs = tree_util.broadcast_prefix(out_specs, ans, is_leaf=lambda x: x is None)
-      except ValueError:
-        e, *_ = tree_util.prefix_errors(out_specs, ans, is_leaf=lambda x: x is None)
-        raise e("shard_map out_specs") from None
-      out_box.update(tree=out_tree, specs=specs, ans=ans)
-      return out_flat
-
-    closed, tracer_consts = _trace_body(flat_fun, local, dbg, m, manual)
-    out_tree, o_specs = out_box["tree"], tuple(out_box["specs"])
-    o_avals = closed.out_avals
-    o_paths = [p for p, _ in tree_util.tree_flatten_with_path(out_box["ans"])[0]]
-    o_spec_paths = _spec_paths(out_specs, out_box["ans"])
-    fails = [(sk, s, vk, a, "") for s, a, vk, sk in zip(o_specs, o_avals, o_paths, o_spec_paths)
-             if len(s) > a.ndim]
-    if fails:
-      err = _rank_error("out", f, fails)
-      if any(not a.ndim for *_, a, _ in fails):
-        err = ValueError(str(err) + " In particular, for rank 0 outputs which are not "
-                         "constant over the mesh, add at least one (singleton) axis to them "
-                         "so that they can be concatenated using out_specs.")
-      raise err
-    specs_all = (PartitionSpec(),) * len(tracer_consts) + dyn_specs
-    if check_vma:
-      in_vma = [frozenset(a for e in s.partitions for a in spec_axes(e) if a in manual)
-                for s in specs_all]
-      got = _infer_vma(closed.jaxpr, in_vma)
-      bad = []
-      for g, s, sk in zip(got, o_specs, o_spec_paths):
-        mentioned = {a for e in s.partitions for a in spec_axes(e)}
-        if g - mentioned:
-          bad.append((sk, s, g))
-      if bad:
-        if core.trace_ctx.trace is core.eval_trace:
-          # JAX 0.10.2 reports an eager call's failure from the inner shard_map that
-          # places one output: its function, its single spec, the first failure
-          raise _vma_error("_rem_singleton", m, [((),) + bad[0][1:]])
-        raise _vma_error(api_util.fun_name(f), m, bad)
+        key = (m, manual, in_tree, tuple(specs_flat),
+               tuple((a.shape, a.dtype, a.weak_type) for a in avals),
+               tuple(x for x, d in zip(leaves, dyn) if not d))
+        hash(key)
+      except TypeError:
+        key = None
+    hit = cache.get(key) if key is not None else None
+    if hit is None:
+      hit = trace_and_check()
+      if key is not None and not hit[1]:
+        put_bounded(cache, key, hit, _MAX_SIGNATURES)
+    closed, tracer_consts, out_tree, o_specs, specs_all = hit
     outs = shard_map_p.bind(*tracer_consts, *dyn_args, jaxpr=closed, mesh=m,
                             in_specs=specs_all, out_specs=o_specs, check_vma=check_vma,
                             newly_manual_axes=manual)

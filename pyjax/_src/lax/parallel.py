@@ -240,6 +240,16 @@ def _check_split(op, what, shape, axis, n, tiled, name):
                      f"size {n} of axis {name!r}.")
 
 
+def _check_scatter(m, n, tiled):
+  """JAX's errors for a scattered dimension of size ``m`` over ``n`` members."""
+  if tiled and m % n:
+    raise ValueError(f"tiled reduce_scatter operand scatter dimension size {m} must be "
+                     f"divisible by shard_count {n}")
+  if not tiled and m != n:
+    raise ValueError(f"reduce_scatter operand scatter dimension size {m} must match shard "
+                     f"count {n}")
+
+
 def psum_scatter(x, axis_name, *, scatter_dimension=0, axis_index_groups=None, tiled=False):
   """psum, with member ``k`` keeping only the ``k``-th piece along ``scatter_dimension``."""
   _no_groups(axis_index_groups, "psum_scatter")
@@ -248,8 +258,7 @@ def psum_scatter(x, axis_name, *, scatter_dimension=0, axis_index_groups=None, t
     def scatter_multi(l):
       l = lax._to_array(l)
       sd = lax._canon_axis(scatter_dimension, l.ndim)
-      _check_split("psum_scatter", f"dimension {sd}", l.shape, sd, _size(names), tiled,
-                   names)
+      _check_scatter(l.shape[sd], _size(names), tiled)
       if not tiled:
         l = lax.reshape(l, (*l.shape[:sd], *(axis_size(n) for n in names),
                             *l.shape[sd + 1:]))
@@ -262,7 +271,7 @@ def psum_scatter(x, axis_name, *, scatter_dimension=0, axis_index_groups=None, t
   def leaf(l):
     l = lax._to_array(l)
     sd = lax._canon_axis(scatter_dimension, l.ndim)
-    _check_split("psum_scatter", f"dimension {sd}", l.shape, sd, n, tiled, names[0])
+    _check_scatter(l.shape[sd], n, tiled)
     return reduce_scatter_p.bind(l, scatter_dimension=sd, axis_name=names,
                                  axis_index_groups=None, axis_size=n, tiled=bool(tiled))
   return tree_util.tree_map(leaf, x)
