@@ -564,7 +564,7 @@ def _shard_map(f, *, out_specs, in_specs, mesh, axis_names, check_vma):
         if got != s:
           raise ValueError(
               f"in_specs passed to shard_map: {s} does not match the specs of the input: "
-              f"{got} for arg: {a.str_short()}. `in_specs` is an optional argument so you "
+              f"{got} for arg: {a.str_short(short_dtypes=False)}. `in_specs` is an optional argument so you "
               "can omit specifying it and shard_map will infer the in_specs from the "
               "arguments. If you want to reshard your inputs, you can use `jax.reshard` on "
               "the arguments and then pass those args to shard_map.")

@@ -38,6 +38,10 @@ def loss_dp(w, x):
   return sm1(lambda w, x: lax.pmean(((x @ w) ** 2).sum(), "i"), i=(P(), P("i")), o=P())(w, x)
 
 
+def closure(x, y):
+  return sm1(lambda a: lax.psum(a * y, "i"), o=P())(x)
+
+
 # name -> f(a8, a16, b43): run inside two jits, one per mesh ("m2_" cases on the 2-D
 # mesh: JAX 0.10.2 fails one program mixing shard_maps over the two meshes)
 VALUES = {
@@ -130,6 +134,10 @@ VALUES = {
         a16.reshape(8, 2)),
     "of_grad_unchecked": lambda a8, a16, b: sm1(
         jax.grad(lambda x: lax.psum((x ** 2).sum(), "i")), check_vma=False)(a8),
+    "closure": lambda a8, a16, b: closure(a8, b[0, 1]),
+    "closure_grad": lambda a8, a16, b: jax.grad(lambda x, y: closure(x, y).sum(),
+                                                argnums=(0, 1))(a8, b[0, 1]),
+    "closure_vmap": lambda a8, a16, b: jax.vmap(closure, in_axes=(None, 0))(a8, b[0]),
     "scan_inside": lambda a8, a16, b: sm1(
         lambda x: lax.scan(lambda c, y: (c + lax.psum(y, "i"), c), 0.0, x)[1])(a8),
 }
@@ -145,7 +153,16 @@ def eager_cases():
   r1 = sm1(lambda x: x + 1)(np.arange(8, dtype=np.float32))
   r2 = g2(a16, b)
   r3 = sm2(lambda a: a, P("x", "y"), P("x", "y"))(a16)
+  me = jax.make_mesh((2, 2), ("x", "y"))  # Explicit axes: in_specs inferred
+  xs = jax.device_put(a16, jax.sharding.NamedSharding(me, P("x", "y")))
+  r4 = smap(lambda a: a * 2, mesh=me, out_specs=P("x", "y"))(xs)
+  with jax.set_mesh(me):
+    r5 = smap(lambda a: a.sum(keepdims=True), out_specs=P("x", "y"))(xs)
   return {
+      "explicit_inferred": r4, "explicit_sharding": str(r4.sharding),
+      "explicit_given": smap(lambda a: a * 2, mesh=me, in_specs=P("x", "y"),
+                             out_specs=P("x", "y"))(xs),
+      "context_mesh": r5,
       "eager_numpy_in": r1, "eager_matmul_psum": r2,
       "eager_grad": jax.grad(lambda a: (g2(a, b) ** 2).sum())(a16),
       "eager_vmap": jax.vmap(sm1(lambda x: lax.psum(x, "i"), o=P()))(a16.reshape(2, 8)),
@@ -204,6 +221,9 @@ def error_cases():
                                      axis_names={"q"})(a16),
       "not_callable": lambda: smap(3, mesh=m2, in_specs=P("x"), out_specs=P("x")),
       "psum_scatter_size": lambda: sm1(lambda x: lax.psum_scatter(x, "i", tiled=True))(a8),
+      "explicit_mismatch": lambda: smap(
+          lambda a: a, mesh=jax.make_mesh((2, 2), ("x", "y")), in_specs=P("x", "y"),
+          out_specs=P("x", "y"))(a16),
       "unbound_outside": lambda: lax.psum(a8, "i"),
   }
   return {k: _err(v) for k, v in E.items()}
