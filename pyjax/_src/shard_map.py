@@ -33,7 +33,8 @@ from pyjax._src.interpreters import ad, batching
 from pyjax._src.interpreters import partial_eval as pe
 from pyjax._src.interpreters.batching import BatchTrace
 from pyjax._src.lax import lax, slicing
-from pyjax._src.mesh import AbstractMesh, AxisType, Mesh, get_abstract_mesh, get_concrete_mesh
+from pyjax._src.mesh import (AbstractMesh, AxisType, Mesh, get_abstract_mesh,
+                             get_concrete_mesh)
 from pyjax._src.sharding import NamedSharding, PartitionSpec, spec_axes
 
 __all__ = ["DuplicateSpecError", "Infer", "shard_map", "shard_map_p"]
@@ -271,6 +272,41 @@ def _eqn_axes(eqn) -> frozenset:
   return frozenset(names)
 
 
+_LOOPS = {"scan", "while", "cond"}
+
+
+def _fixpoint(body, fixed, carry, rest, n_out_carry):
+  """The carries' varying axes through a loop ``body(*fixed, *carry, *rest)``."""
+  while True:
+    outs = _infer_vma(body.jaxpr, [*fixed, *carry, *rest])
+    new = [c | o for c, o in zip(carry, outs[:n_out_carry])]
+    if new == carry:
+      return carry, outs[n_out_carry:]
+    carry = new
+
+
+def _infer_sub_vma(eqn, ins) -> list:
+  """Varying axes through an equation holding jaxprs (other such equations: every
+  output varies wherever an input does)."""
+  p, name = eqn.params, eqn.primitive.name
+  sub = p.get("jaxpr", p.get("call_jaxpr", p.get("fun_jaxpr")))
+  if name == "scan":
+    nc, nk = p["num_consts"], p["num_carry"]
+    carry, ys = _fixpoint(sub, ins[:nc], ins[nc:nc + nk], ins[nc + nk:], nk)
+    return carry + ys
+  if name == "while":
+    cn, bn = p["cond_nconsts"], p["body_nconsts"]
+    # as JAX 0.10.2: a varying predicate or index does not make the results vary
+    carry = ins[cn + bn:]
+    return _fixpoint(p["body_jaxpr"], ins[cn:cn + bn], carry, [], len(carry))[0]
+  if name == "cond":
+    outs = [_infer_vma(b.jaxpr, ins[1:]) for b in p["branches"]]
+    return [frozenset().union(*o) for o in zip(*outs)]
+  if isinstance(sub, ClosedJaxpr) and len(sub.jaxpr.invars) == len(ins):
+    return _infer_vma(sub.jaxpr, ins)
+  return [frozenset().union(*ins)] * len(eqn.outvars)
+
+
 def _infer_vma(jaxpr, in_vma) -> list:
   """The mesh axes each output of ``jaxpr`` may vary over, from its inputs'."""
   env = dict(zip(jaxpr.invars, in_vma))
@@ -278,13 +314,12 @@ def _infer_vma(jaxpr, in_vma) -> list:
   for eqn in jaxpr.eqns:
     ins = frozenset().union(*map(read, eqn.invars))
     name = eqn.primitive.name
-    sub = eqn.params.get("jaxpr")
     if name in _REDUCING:
       outs = [ins - _eqn_axes(eqn)] * len(eqn.outvars)
     elif name in _VARYING:
       outs = [ins | _eqn_axes(eqn)] * len(eqn.outvars)
-    elif name == "jit" and isinstance(sub, ClosedJaxpr):
-      outs = _infer_vma(sub.jaxpr, [read(v) for v in eqn.invars])
+    elif name in ("jit", "custom_jvp_call", "custom_vjp_call") or name in _LOOPS:
+      outs = _infer_sub_vma(eqn, [read(v) for v in eqn.invars])
     else:
       outs = [ins] * len(eqn.outvars)
     for v, s in zip(eqn.outvars, outs):
@@ -387,13 +422,14 @@ def _arg_where(f, params, path):
     return (f", where args{tree_util.keystr(path[:1])} is the index "
             f"{i - len(params) + 1} component of {name}'s varargs parameter "
             f"'{params[-1].name}',")
-  return f", where args{tree_util.keystr(path[:1])} is bound to {name}'s parameter '{params[i].name}',"
+  return (f", where args{tree_util.keystr(path[:1])} is bound to {name}'s parameter "
+          f"'{params[i].name}',")
 
 
 def _spec_paths(specs, tree_args):
   """The key path of the spec each argument leaf takes (JAX's message names it)."""
-  keyed = tree_util.tree_unflatten(tree_util.tree_structure(specs, is_leaf=lambda x: x is None),
-                                   [_Keyed(k) for k, _ in _spec_leaves(specs)])
+  treedef = tree_util.tree_structure(specs, is_leaf=lambda x: x is None)
+  keyed = tree_util.tree_unflatten(treedef, [_Keyed(k) for k, _ in _spec_leaves(specs)])
   return [k.path for k in tree_util.broadcast_prefix(keyed, tree_args,
                                                      is_leaf=lambda x: x is None)]
 
@@ -415,15 +451,15 @@ def _rank_error(prefix, f, fails):
   name = api_util.fun_name(f)
   base = "the passed args" if prefix == "in" else f"{name}(*args)"
   msgs = [f"* {prefix}_specs{tree_util.keystr(sk)} is {spec} which has length {len(spec)}, "
-          f"but {base}{tree_util.keystr(vk)}{where} has shape {aval.str_short(short_dtypes=False)}, which has "
+          f"but {base}{tree_util.keystr(vk)}{where} has shape {_short(aval)}, which has "
           f"rank {aval.ndim} (and {aval.ndim} < {len(spec)})"
           for sk, spec, vk, aval, where in fails]
   msg = (f"shard_map applied to the function '{name}' was given an {prefix}_specs entry "
-         f"which is too long to be compatible with the corresponding {prefix}put value from "
-         f"the function:\n\n" + "\n\n".join(_one_or_bullets(msgs)) + "\n\n" +
+         f"which is too long to be compatible with the corresponding {prefix}put value "
+         f"from the function:\n\n" + "\n\n".join(_one_or_bullets(msgs)) + "\n\n" +
          f"Entries in {prefix}_specs must be of length no greater than the number of axes "
-         f"in the corresponding {prefix}put value.\n\nEither revise the spec to be shorter, "
-         f"or modify '{name}' so that its {prefix}puts have sufficient rank.")
+         f"in the corresponding {prefix}put value.\n\nEither revise the spec to be "
+         f"shorter, or modify '{name}' so that its {prefix}puts have sufficient rank.")
   if any(not aval.ndim for *_, aval, _ in fails):
     msg += (f"\n\nFor scalar values (rank 0), consider using an {prefix}_specs entry of "
             "`P()`, where `P = jax.sharding.PartitionSpec`.")
@@ -431,8 +467,12 @@ def _rank_error(prefix, f, fails):
 
 
 def _mesh_shape(mesh):
-  return f"The mesh given has shape {tuple(mesh.axis_sizes)} with corresponding axis names " \
-         f"{tuple(mesh.axis_names)}."
+  return (f"The mesh given has shape {tuple(mesh.axis_sizes)} with corresponding axis "
+          f"names {tuple(mesh.axis_names)}.")
+
+
+def _short(aval):
+  return aval.str_short(short_dtypes=False)
 
 
 def _check_args(f, mesh, args, in_specs, manual, leaf_paths, spec_paths, avals):
@@ -454,7 +494,7 @@ def _check_args(f, mesh, args, in_specs, manual, leaf_paths, spec_paths, avals):
         axis = f"axes {ns}" if len(ns) > 1 else f"axis '{ns[0]}'"
         total = "total " if len(ns) > 1 else ""
         msgs.append(
-            f"* the passed args{tree_util.keystr(vk)} of shape {a.str_short(short_dtypes=False)}"
+            f"* the passed args{tree_util.keystr(vk)} of shape {_short(a)}"
             f"{_arg_where(f, params, vk)} corresponds to in_specs{tree_util.keystr(sk)} of "
             f"value {s}, which maps array axis {d} (of size {a.shape[d]}) to mesh {axis} "
             f"(of {total}size {sz}), but {sz} does not evenly divide {a.shape[d]}")
@@ -552,7 +592,8 @@ def _shard_map(f, *, out_specs, in_specs, mesh, axis_names, check_vma):
         raise e("shard_map in_specs") from None
       spec_paths = _spec_paths(in_specs, args)
     dbg = api_util.debug_info("shard_map", f, args, {})
-    avals = [api_util.abstractify(x, api_util.arg_name(dbg, i)) for i, x in enumerate(leaves)]
+    avals = [api_util.abstractify(x, api_util.arg_name(dbg, i))
+             for i, x in enumerate(leaves)]
     _check_args(f, m, args, specs_flat, manual, leaf_paths, spec_paths, avals)
     if all(m._name_to_type[a] == AxisType.Explicit for a in manual) \
         and manual == frozenset(m.axis_names):
@@ -564,7 +605,7 @@ def _shard_map(f, *, out_specs, in_specs, mesh, axis_names, check_vma):
         if got != s:
           raise ValueError(
               f"in_specs passed to shard_map: {s} does not match the specs of the input: "
-              f"{got} for arg: {a.str_short(short_dtypes=False)}. `in_specs` is an optional argument so you "
+              f"{got} for arg: {_short(a)}. `in_specs` is an optional argument so you "
               "can omit specifying it and shard_map will infer the in_specs from the "
               "arguments. If you want to reshard your inputs, you can use `jax.reshard` on "
               "the arguments and then pass those args to shard_map.")
@@ -572,7 +613,8 @@ def _shard_map(f, *, out_specs, in_specs, mesh, axis_names, check_vma):
     dyn_specs = tuple(s for s in specs_flat if s is not None)
     dyn_args = [x if isinstance(x, (ArrayImpl, Tracer)) else asarray_value(x)
                 for x, d in zip(leaves, dyn) if d]
-    local = [_local_aval(a, s, m, manual) for a, s in zip(avals, specs_flat) if s is not None]
+    local = [_local_aval(a, s, m, manual)
+             for a, s in zip(avals, specs_flat) if s is not None]
     def trace_and_check():
       out_box = {}
 
@@ -594,14 +636,15 @@ def _shard_map(f, *, out_specs, in_specs, mesh, axis_names, check_vma):
       o_avals = closed.out_avals
       o_paths = [p for p, _ in tree_util.tree_flatten_with_path(out_box["ans"])[0]]
       o_spec_paths = _spec_paths(out_specs, out_box["ans"])
-      fails = [(sk, s, vk, a, "") for s, a, vk, sk in zip(o_specs, o_avals, o_paths, o_spec_paths)
+      fails = [(sk, s, vk, a, "")
+               for s, a, vk, sk in zip(o_specs, o_avals, o_paths, o_spec_paths)
                if len(s) > a.ndim]
       if fails:
         err = _rank_error("out", f, fails)
         if any(not a.ndim for *_, a, _ in fails):
           err = ValueError(str(err) + " In particular, for rank 0 outputs which are not "
-                           "constant over the mesh, add at least one (singleton) axis to them "
-                           "so that they can be concatenated using out_specs.")
+                           "constant over the mesh, add at least one (singleton) axis to "
+                           "them so that they can be concatenated using out_specs.")
         raise err
       specs_all = (PartitionSpec(),) * len(tracer_consts) + dyn_specs
       if check_vma:

@@ -69,10 +69,18 @@ def test_eager_calls_and_shardings(results):
 _UNBOUND = {"error": "NameError", "msg": "unbound axis name: z"}
 
 
+# A scan carry that becomes device-varying: JAX's scan sees the carry's varying type
+# change (TypeError); pyjax has no such types and the out_specs check catches it.
+_OTHER_CLASS = {"vma_scan_carry": ("ValueError", "TypeError")}
+
+
 def test_errors(results):
   ours, theirs = results
   for k, v in theirs["errors"].items():
     assert v["error"] is not None or k == "in_specs_none", k
+    if k in _OTHER_CLASS:
+      assert (ours["errors"][k]["error"], v["error"]) == _OTHER_CLASS[k], k
+      continue
     assert ours["errors"][k] == v, k
   assert theirs["errors"]["unbound_outside"]["error"] == "NameError"
 
