@@ -181,13 +181,48 @@ def _abstract_eval(*avals, jaxpr, mesh, out_specs, newly_manual_axes, **_):
 _expanded_cache = LRUCache(256)
 
 
+def _fold_reduced_dots(jaxpr):
+  """``reduce_sum`` over batch dimensions of a ``dot_general`` used only there (a psum
+  of per-device products: the devices share memory) becomes one ``dot_general``
+  contracting them too, as the global program would compute it."""
+  uses: dict = {}
+  for e in jaxpr.eqns:
+    for v in e.invars:
+      if type(v) is core.Var:
+        uses[v] = uses.get(v, 0) + 1
+  for v in jaxpr.outvars:
+    if type(v) is core.Var:
+      uses[v] = uses.get(v, 0) + 2
+  dots = {e.outvars[0]: e for e in jaxpr.eqns if e.primitive.name == "dot_general"}
+  fold = {}  # reduce eqn -> the dot eqn replacing it
+  for e in jaxpr.eqns:
+    if e.primitive.name != "reduce_sum" or type(e.invars[0]) is not core.Var:
+      continue
+    d = dots.get(e.invars[0])
+    axes = tuple(e.params["axes"])
+    if d is None or uses.get(e.invars[0]) != 1:
+      continue
+    (lc, rc), (lb, rb) = d.params["dimension_numbers"]
+    if not axes or not all(a < len(lb) for a in axes):
+      continue
+    keep = [i for i in range(len(lb)) if i not in axes]
+    dn = ((tuple(lc) + tuple(lb[a] for a in axes), tuple(rc) + tuple(rb[a] for a in axes)),
+          (tuple(lb[i] for i in keep), tuple(rb[i] for i in keep)))
+    fold[e] = d.replace(outvars=e.outvars, params=dict(d.params, dimension_numbers=dn))
+  if not fold:
+    return jaxpr
+  gone = {id(dots[e.invars[0]]) for e in fold}
+  eqns = [fold.get(e, e) for e in jaxpr.eqns if id(e) not in gone]
+  return core.Jaxpr(jaxpr.constvars, jaxpr.invars, jaxpr.outvars, eqns, jaxpr.debug_info)
+
+
 def _expanded(avals, params) -> ClosedJaxpr:
   key = (tuple((a.shape, a.dtype, a.weak_type) for a in avals),
          *(params[k] for k in _PARAMS))
   closed = _expanded_cache.get(key)
   if closed is None:
     jaxpr, consts = pe.trace_to_jaxpr(lambda *xs: _per_device(xs, **params), list(avals))
-    closed = ClosedJaxpr(jaxpr, consts)
+    closed = ClosedJaxpr(_fold_reduced_dots(jaxpr), consts)
     _expanded_cache[key] = closed
   return closed
 

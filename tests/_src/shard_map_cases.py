@@ -273,6 +273,16 @@ def jaxpr_cases():
   }
 
 
+def internal_cases():
+  """pyjax only: the primitives of the global program of a contraction split over the
+  devices and psum'd (the psum of per-device products is folded into one dot)."""
+  from pyjax._src import shard_map as impl
+  f = sm1(lambda x, w: lax.psum(x @ w, "i"), i=(P(None, "i"), P("i", None)), o=P())
+  x = np.ones((8, 8), np.float32)
+  closed = impl._expanded([jax.typeof(x)] * 2, jax.make_jaxpr(f)(x, x).eqns[0].params)
+  return [e.primitive.name for e in closed.jaxpr.eqns]
+
+
 def encode(v):
   if isinstance(v, (list, tuple)):
     return [encode(x) for x in v]
@@ -292,6 +302,8 @@ def main():
     vals.update(jax.jit(lambda *xs: {k: fn(*xs) for k, fn in sub.items()})(*inputs()))
   out = {"values": encode(vals), "eager": encode(eager_cases()), "errors": error_cases(),
          "jaxprs": jaxpr_cases()}
+  if sys.argv[1] == "pyjax":
+    out["internal"] = internal_cases()
   print(json.dumps(out))
 
 

@@ -124,3 +124,8 @@ def test_unbound_axis_inside_and_outer_vmap_axis():
                       in_specs=P("i"), out_specs=P())
   x = np.arange(8.).reshape(2, 4)
   np.testing.assert_allclose(pyjax.vmap(g, axis_name="b")(x), np.stack([x.sum(0)] * 2))
+
+
+def test_psum_of_products_is_one_dot(results):
+  ours, _ = results
+  assert ours["internal"] == ["reshape", "transpose", "reshape", "dot_general"]
