@@ -119,11 +119,11 @@ def axis_index(axis_name):
   position in their product (the first axis major)."""
   names = _names(axis_name)
   if len(names) == 1:
-    return axis_index_p.bind(axis_name=names)
-  idx = None
-  for n in names:
-    i = axis_index_p.bind(axis_name=(n,))
-    idx = i if idx is None else lax.add(lax.mul(idx, np.int32(axis_size(n))), i)
+    return axis_index_p.bind(axis_name=names[0])
+  idx, stride = np.int32(0), 1  # JAX's sum, from the last (minor) axis
+  for n in reversed(names):
+    idx = lax.add(idx, lax.mul(axis_index_p.bind(axis_name=n), np.int32(stride)))
+    stride *= axis_size(n)
   return idx
 
 
@@ -284,7 +284,8 @@ all_to_all_p = _axis_prim("all_to_all")
 
 
 def _all_to_all_abstract(x, *, split_axis, concat_axis, axis_name, axis_index_groups,
-                         axis_size, tiled):
+                         tiled):
+  axis_size = _size(axis_name if isinstance(axis_name, tuple) else (axis_name,))
   shape = list(x.shape)
   if tiled:
     shape[split_axis] //= axis_size
@@ -337,8 +338,8 @@ def all_to_all(x, axis_name, split_axis, concat_axis, *, axis_index_groups=None,
     sa = lax._canon_axis(split_axis, l.ndim)
     ca = lax._canon_axis(concat_axis, l.ndim)
     _check_split("all_to_all", f"split_axis {sa}", l.shape, sa, n, tiled, names[0])
-    return all_to_all_p.bind(l, split_axis=sa, concat_axis=ca, axis_name=names,
-                             axis_index_groups=None, axis_size=n, tiled=bool(tiled))
+    return all_to_all_p.bind(l, split_axis=sa, concat_axis=ca, axis_name=names[0],
+                             axis_index_groups=None, tiled=bool(tiled))
   return tree_util.tree_map(leaf, x)
 
 
