@@ -37,14 +37,14 @@ from pyjax._src.mesh import (AbstractMesh, AxisType, Mesh, get_abstract_mesh,
                              get_concrete_mesh)
 from pyjax._src.sharding import NamedSharding, PartitionSpec, spec_axes
 
-__all__ = ["DuplicateSpecError", "Infer", "shard_map", "shard_map_p"]
+__all__ = ["DuplicateSpecError", "Infer", "shard_map", "shard_map_p", "smap"]
 
 
 class _InferType:
   """``in_specs``' default: infer them from the arguments (Explicit mesh axes only)."""
 
   def __repr__(self):
-    return "Infer"
+    return "jax.sharding.Infer"
 
 
 Infer = _InferType()
@@ -365,7 +365,7 @@ def _infer_vma(jaxpr, in_vma) -> list:
 # ---------------------------------------------------------------- checks and JAX's errors
 
 
-def _check_mesh(mesh, axis_names, in_specs, out_specs):
+def _check_mesh(mesh, axis_names, in_specs, out_specs, is_smap=False):
   if mesh is None:
     mesh = get_concrete_mesh()
     if mesh is None or mesh.empty:
@@ -390,6 +390,9 @@ def _check_mesh(mesh, axis_names, in_specs, out_specs):
   types = mesh._name_to_type
   if in_specs is Infer and not all(types[a] == AxisType.Explicit for a in axis_names):
     kinds = ", ".join(str(types[a]) for a in _manual_names(mesh, axis_names))
+    if is_smap:
+      raise TypeError(f"in_axes was not specified when axis_name={_fs(axis_names, mesh)} "
+                      f"was of type {kinds}")
     raise TypeError("shard_map in_specs argument must be a pytree of "
                     "`jax.sharding.PartitionSpec` instances, but it was `None` when "
                     f"axis_names={_fs(axis_names, mesh)} are of type {kinds}")
@@ -604,7 +607,43 @@ def shard_map(f=None, /, *, out_specs, in_specs=Infer, mesh=None, axis_names=fro
   return _shard_map(f, **kwargs)
 
 
-def _shard_map(f, *, out_specs, in_specs, mesh, axis_names, check_vma):
+def smap(f=None, /, *, in_axes=Infer, out_axes, axis_name):
+  """A shard_map over the one mesh axis ``axis_name`` of the context mesh, with vmap-style
+  ``in_axes``/``out_axes`` (JAX's ``jax.smap``)."""
+  kwargs = dict(in_axes=in_axes, out_axes=out_axes, axis_name=axis_name)
+  if f is None:
+    return lambda g: _smap(g, **kwargs)
+  return _smap(f, **kwargs)
+
+
+def _axes_to_spec(axis_name, axis):
+  return PartitionSpec() if axis is None else PartitionSpec(*[None] * axis, axis_name)
+
+
+def _smap(f, *, in_axes, out_axes, axis_name):
+  if isinstance(axis_name, (list, tuple)):
+    raise TypeError(
+        f"smap axis_name should be a `str` or a `Hashable`, but got {axis_name}")
+  if in_axes is not None and in_axes is not Infer and not isinstance(in_axes, (int, tuple)):
+    raise TypeError("smap in_axes must be an int, None, jax.sharding.Infer, or a tuple of "
+                    "entries corresponding to the positional arguments passed to the "
+                    f"function, but got {in_axes}.")
+  if in_axes is not Infer and not all(isinstance(l, int)
+                                      for l in tree_util.tree_leaves(in_axes)):
+    raise TypeError("smap in_axes must be an int, None, jax.sharding.Infer, or (nested) "
+                    f"container with those types as leaves, but got {in_axes}.")
+  if not all(isinstance(l, int) for l in tree_util.tree_leaves(out_axes)):
+    raise TypeError("smap out_axes must be an int, None, or (nested) container with those "
+                    f"types as leaves, but got {out_axes}.")
+  spec = lambda a: _axes_to_spec(axis_name, a)
+  in_specs = (Infer if in_axes is Infer else
+              tree_util.tree_map(spec, in_axes, is_leaf=lambda x: x is None))
+  out_specs = tree_util.tree_map(spec, out_axes, is_leaf=lambda x: x is None)
+  return _shard_map(f, out_specs=out_specs, in_specs=in_specs, mesh=None,
+                    axis_names={axis_name}, check_vma=True, _smap=True)
+
+
+def _shard_map(f, *, out_specs, in_specs, mesh, axis_names, check_vma, _smap=False):
   if not callable(f):
     raise TypeError("shard_map requires a callable for its first argument, but got "
                     f"{f} of type {type(f)}.")
@@ -612,7 +651,7 @@ def _shard_map(f, *, out_specs, in_specs, mesh, axis_names, check_vma):
   cache: dict = {}  # eager calls: (mesh, specs, signature) -> traced body
 
   def wrapped(*args):
-    m, manual = _check_mesh(mesh, axis_names, in_specs, out_specs)
+    m, manual = _check_mesh(mesh, axis_names, in_specs, out_specs, _smap)
     leaves_p, in_tree = tree_util.tree_flatten_with_path(args)
     leaf_paths = [p for p, _ in leaves_p]
     leaves = [x for _, x in leaves_p]

@@ -185,11 +185,14 @@ def eager_cases():
   r4 = smap(lambda a: a * 2, mesh=me, out_specs=P("x", "y"))(xs)
   with jax.set_mesh(me):
     r5 = smap(lambda a: a.sum(keepdims=True), out_specs=P("x", "y"))(xs)
+  with jax.set_mesh(m2):
+    r6 = jax.smap(lambda a: lax.psum(a, "x") + a, in_axes=1, out_axes=1, axis_name="x")(m)
+    r7 = jax.smap(lambda a, s: a * s, in_axes=(0, None), out_axes=0, axis_name="y")(m, 2.0)
   return {
       "explicit_inferred": r4, "explicit_sharding": str(r4.sharding),
       "explicit_given": smap(lambda a: a * 2, mesh=me, in_specs=P("x", "y"),
                              out_specs=P("x", "y"))(xs),
-      "context_mesh": r5,
+      "context_mesh": r5, "smap": r6, "smap_none_axis": r7,
       "eager_numpy_in": r1, "eager_matmul_psum": r2,
       "eager_grad": jax.grad(lambda a: (g2(a, b) ** 2).sum())(m),
       "eager_vmap": jax.vmap(sm1(lambda x: lax.psum(x, "i"), o=P()))(m.reshape(2, 8)),
@@ -201,6 +204,11 @@ def eager_cases():
 
 def f(x):
   return x
+
+
+def _with_mesh(mesh, fn):
+  with jax.set_mesh(mesh):
+    return fn()
 
 
 def _err(fn):
@@ -255,6 +263,10 @@ def error_cases():
       "explicit_mismatch": lambda: smap(
           lambda a: a, mesh=jax.make_mesh((2, 2), ("x", "y")), in_specs=P("x", "y"),
           out_specs=P("x", "y"))(m),
+      "smap_no_in_axes": lambda: jax.smap(f, out_axes=0, axis_name="x"),
+      "smap_in_axes_auto": lambda: _with_mesh(
+          m2, lambda: jax.smap(f, out_axes=0, axis_name="x")(m)),
+      "smap_tuple_name": lambda: jax.smap(f, in_axes=0, out_axes=0, axis_name=("x",)),
       "unbound_outside": lambda: lax.psum(v, "i"),
   }
   return {k: _err(v) for k, v in E.items()}
