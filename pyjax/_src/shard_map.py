@@ -13,10 +13,14 @@ vmap and linearization process it inline under their trace (so ``grad`` and
 
 What it cannot do: the varying-manual-axes types of ``check_vma`` are not part of
 the avals (the jaxpr prints no ``{V:x}`` and no ``pvary`` / ``psum_invariant``);
-the check itself is an inference over the per-device jaxpr after tracing, which is
-conservative for loops and conditionals (their outputs vary wherever any input
-does). ``in_specs`` inferred from arguments needs Explicit mesh axes and reads the
-arguments' NamedShardings (a traced argument's sharding is not known: replicated).
+the check is an inference over the per-device jaxpr after tracing (JAX's errors;
+primitives holding jaxprs other than jit, scan, while, cond and custom derivatives
+are taken to vary wherever an input does). Without those types, a ``grad`` taken
+*inside* the body follows JAX's ``check_vma=False`` rules (psum transposes to psum;
+the cotangents of values invariant over an axis are not psum'd over it), whatever
+``check_vma`` says; ``grad`` of a shard_map is exact. ``in_specs`` inferred from
+arguments needs Explicit mesh axes and reads the arguments' NamedShardings (a traced
+argument's sharding is not known: replicated).
 """
 from __future__ import annotations
 
