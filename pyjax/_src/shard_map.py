@@ -16,9 +16,10 @@ the avals (the jaxpr prints no ``{V:x}`` and no ``pvary`` / ``psum_invariant``);
 the check is an inference over the per-device jaxpr after tracing (JAX's errors;
 primitives holding jaxprs other than jit, scan, while, cond and custom derivatives
 are taken to vary wherever an input does). Without those types, a ``grad`` taken
-*inside* the body follows JAX's ``check_vma=False`` rules (psum transposes to psum;
-the cotangents of values invariant over an axis are not psum'd over it), whatever
-``check_vma`` says; ``grad`` of a shard_map is exact. ``in_specs`` inferred from
+*inside* the body differs from JAX where JAX inserts ``pvary``: the cotangent of a
+value invariant over an axis (an input with ``P()``, say) is not psum'd over it, and
+``psum_invariant`` (what ``psum`` binds under ``check_vma``) transposes to a copy even
+for an invariant operand; ``grad`` of a shard_map is exact. ``in_specs`` inferred from
 arguments needs Explicit mesh axes and reads the arguments' NamedShardings (a traced
 argument's sharding is not known: replicated).
 """
@@ -300,7 +301,7 @@ shard_map_p.pp_keep_order = True
 
 # ---------------------------------------------------------------- varying axes (check_vma)
 
-_REDUCING = {"psum", "pmax", "pmin"}
+_REDUCING = {"psum", "psum_invariant", "pmax", "pmin"}
 _VARYING = {"all_gather", "reduce_scatter", "all_to_all", "ppermute", "pbroadcast",
             "axis_index", "ragged_all_to_all"}
 
@@ -709,7 +710,7 @@ def _shard_map(f, *, out_specs, in_specs, mesh, axis_names, check_vma, _smap=Fal
         out_box.update(tree=out_tree, specs=specs, ans=ans)
         return out_flat
 
-      closed, tracer_consts = _trace_body(flat_fun, local, dbg, m, manual)
+      closed, tracer_consts = _trace_body(flat_fun, local, dbg, m, manual, check_vma)
       out_tree, o_specs = out_box["tree"], tuple(out_box["specs"])
       o_avals = closed.out_avals
       o_paths = [p for p, _ in tree_util.tree_flatten_with_path(out_box["ans"])[0]]
@@ -777,13 +778,23 @@ def _shard_map(f, *, out_specs, in_specs, mesh, axis_names, check_vma, _smap=Fal
   return wrapped
 
 
-def _trace_body(fun, avals, dbg, mesh, manual):
+class _AxisFrame(BatchTrace):
+  """A manual mesh axis while the body is staged: only ``axis_size`` lookups (and
+  ``psum``, which binds ``psum_invariant`` under ``check_vma``) read it."""
+  __slots__ = ("vma_checked",)
+
+  def __init__(self, parent, name, size, vma_checked):
+    super().__init__(parent, name, size)
+    self.vma_checked = vma_checked
+
+
+def _trace_body(fun, avals, dbg, mesh, manual, check_vma):
   """Stages the per-device ``fun`` with the manual mesh axes bound (collectives over
   them find their sizes): axis frames between the current trace and the staging."""
   frames = []
   t = core.trace_ctx.trace
   for name in _manual_names(mesh, manual):
-    t = BatchTrace(t, name, mesh.shape[name])
+    t = _AxisFrame(t, name, mesh.shape[name], check_vma)
     frames.append(t)
   try:
     with core.set_current_trace(t):

@@ -146,6 +146,10 @@ VALUES = {
     "of_jit": lambda v, m, b: sm1(jax.jit(lambda x: lax.psum(x * 2, "i")), o=P())(v),
     "of_vmap": lambda v, m, b: sm1(jax.vmap(lambda x: lax.psum(x, "i")), o=P())(
         m.reshape(8, 2)),
+    "of_grad_checked": lambda v, m, b: sm1(
+        jax.grad(lambda x: lax.psum((x ** 2).sum(), "i")))(v),
+    "of_grad_pmean_sharded_param": lambda v, m, b: sm1(
+        jax.grad(lambda w, x: lax.pmean((x * w).sum(), "i")), i=(P("i"), P("i")))(v, v + 1),
     "of_grad_unchecked": lambda v, m, b: sm1(
         jax.grad(lambda x: lax.psum((x ** 2).sum(), "i")), check_vma=False)(v),
     "closure": lambda v, m, b: closure(v, b[0, 1]),

@@ -99,8 +99,8 @@ def test_jaxpr_text(results):
   ours, theirs = results
   for k in ("unchecked", "partial_manual", "jit_unchecked"):
     assert _sets(ours["jaxprs"][k]) == _sets(theirs["jaxprs"][k]), k
-  # check_vma=True: JAX types the inner jaxpr with varying axes ({V:x}, pvary,
-  # psum_invariant); pyjax has no such types and prints the plain jaxpr.
+  # check_vma=True: JAX types the inner jaxpr with varying axes ({V:x}, pvary); pyjax
+  # has no such types: the same jaxpr without them.
   assert ours["jaxprs"]["checked_matmul"] == """\
 { lambda ; a:f32[4,4] b:f32[4,3]. let
     c:f32[4,3] = shard_map[
@@ -111,7 +111,7 @@ def test_jaxpr_text(results):
             dimension_numbers=(([1], [0]), ([], []))
             preferred_element_type=float32
           ] d e
-          g:f32[2,3] = psum[axes=('y',) axis_index_groups=None] f
+          g:f32[2,3] = psum_invariant[axes=('y',)] f
         in (g,) }
       mesh=Mesh('x': 2, 'y': 2, axis_types=(Auto, Auto))
       newly_manual_axes=frozenset({'x', 'y'})

@@ -87,10 +87,44 @@ def _allreduce_api(p):
   def fn(x, axis_name, *, axis_index_groups=None):
     _no_groups(axis_index_groups, p.name)
     names = _names(axis_name)
+    if p is psum_p and all(_vma_checked(n) for n in names):
+      return tree_util.tree_map(
+          lambda l: psum_invariant_p.bind(lax._to_array(l), axes=names), x)
     return tree_util.tree_map(
         lambda l: p.bind(lax._to_array(l), axes=names, axis_index_groups=None), x)
   fn.__name__ = p.name
   return fn
+
+
+def _vma_checked(name) -> bool:
+  """Whether ``name`` is a mesh axis of a shard_map body traced with check_vma (its
+  axis frame says so)."""
+  t = core.trace_ctx.trace
+  while t is not None:
+    if getattr(t, "axis_name", None) == name:
+      return getattr(t, "vma_checked", False)
+    t = t.parent if t.parent is not None else getattr(t, "outer", None)
+  return False
+
+
+# psum in a shard_map body with check_vma (JAX's name): the same reduction, but its
+# operand is taken to vary over the axes, so its transpose copies the cotangent to every
+# member (JAX's pvary) instead of summing it again.
+psum_invariant_p = _axis_prim("psum_invariant", "axes")
+psum_invariant_p.def_abstract_eval(lambda x, *, axes: x)
+
+
+def _psum_invariant_named(name, size, vals, dims, /, *, axes):
+  x, d = vals[0], dims[0]
+  x = lax.mul(x, lax._const(x, size)) if d is None else lax.reduce_sum(x, (d,))
+  rest = tuple(a for a in axes if a != name)
+  return (psum_invariant_p.bind(x, axes=rest) if rest else x), None
+
+
+psum_invariant_p.named_batch = _psum_invariant_named
+psum_invariant_p.batch = lambda vals, dims, **params: (
+    psum_invariant_p.bind(vals[0], **params), dims[0])
+ad.deflinear(psum_invariant_p, lambda ct, x, **params: [ct])
 
 
 psum = _allreduce_api(psum_p)
