@@ -20,6 +20,7 @@ from pyjax._src.custom_derivatives import (closure_convert, custom_gradient, cus
 from pyjax._src.ad_checkpoint import checkpoint, checkpoint_policies, remat
 from pyjax._src.callback import pure_callback
 from pyjax._src.jax_alias import install_as_jax
+from pyjax._src.shard_map import shard_map, smap
 from pyjax._src.numpy import array_methods as _array_methods
 _array_methods.install()  # Array and Tracer operators and methods, before any use
 from pyjax import dtypes, errors, lax, numpy, random, tree, tree_util  # noqa: E402
@@ -58,6 +59,6 @@ __all__ = [
     "linearize", "local_device_count", "local_devices", "make_jaxpr", "make_mesh",
     "named_call", "named_scope", "NamedSharding", "nn", "numpy", "P", "process_count",
     "process_index", "pure_callback", "random", "remat", "scipy", "set_mesh",
-    "ShapeDtypeStruct", "Shard", "sharding", "stages", "tree", "tree_util", "typeof",
-    "value_and_grad", "vjp", "vmap",
+    "ShapeDtypeStruct", "Shard", "shard_map", "sharding", "smap", "stages", "tree",
+    "tree_util", "typeof", "value_and_grad", "vjp", "vmap",
 ]

@@ -87,10 +87,44 @@ def _allreduce_api(p):
   def fn(x, axis_name, *, axis_index_groups=None):
     _no_groups(axis_index_groups, p.name)
     names = _names(axis_name)
+    if p is psum_p and all(_vma_checked(n) for n in names):
+      return tree_util.tree_map(
+          lambda l: psum_invariant_p.bind(lax._to_array(l), axes=names), x)
     return tree_util.tree_map(
         lambda l: p.bind(lax._to_array(l), axes=names, axis_index_groups=None), x)
   fn.__name__ = p.name
   return fn
+
+
+def _vma_checked(name) -> bool:
+  """Whether ``name`` is a mesh axis of a shard_map body traced with check_vma (its
+  axis frame says so)."""
+  t = core.trace_ctx.trace
+  while t is not None:
+    if getattr(t, "axis_name", None) == name:
+      return getattr(t, "vma_checked", False)
+    t = t.parent if t.parent is not None else getattr(t, "outer", None)
+  return False
+
+
+# psum in a shard_map body with check_vma (JAX's name): the same reduction, but its
+# operand is taken to vary over the axes, so its transpose copies the cotangent to every
+# member (JAX's pvary) instead of summing it again.
+psum_invariant_p = _axis_prim("psum_invariant", "axes")
+psum_invariant_p.def_abstract_eval(lambda x, *, axes: x)
+
+
+def _psum_invariant_named(name, size, vals, dims, /, *, axes):
+  x, d = vals[0], dims[0]
+  x = lax.mul(x, lax._const(x, size)) if d is None else lax.reduce_sum(x, (d,))
+  rest = tuple(a for a in axes if a != name)
+  return (psum_invariant_p.bind(x, axes=rest) if rest else x), None
+
+
+psum_invariant_p.named_batch = _psum_invariant_named
+psum_invariant_p.batch = lambda vals, dims, **params: (
+    psum_invariant_p.bind(vals[0], **params), dims[0])
+ad.deflinear(psum_invariant_p, lambda ct, x, **params: [ct])
 
 
 psum = _allreduce_api(psum_p)
@@ -115,8 +149,20 @@ axis_index_p.named_batch = lambda name, size, vals, dims, /, **params: (
 
 
 def axis_index(axis_name):
-  """This member's position along the named axis (int32)."""
-  return axis_index_p.bind(axis_name=_single_name(axis_name, "axis_index"))
+  """This member's position along the named axis (int32); over a tuple of axes, the
+  position in their product (the first axis major)."""
+  names = _names(axis_name)
+  if len(names) == 1:
+    return axis_index_p.bind(axis_name=names[0])
+  idx, stride = np.int32(0), 1  # JAX's sum, from the last (minor) axis
+  for n in reversed(names):
+    idx = lax.add(idx, lax.mul(axis_index_p.bind(axis_name=n), np.int32(stride)))
+    stride *= axis_size(n)
+  return idx
+
+
+def _size(names) -> int:
+  return math.prod(axis_size(n) for n in names)
 
 
 # ---------------------------------------------------------------- all_gather
@@ -162,7 +208,15 @@ ad.deflinear(all_gather_p, lambda ct, x, *, all_gather_dimension, **params: [
 def all_gather(x, axis_name, *, axis_index_groups=None, axis=0, tiled=False):
   """Every member's ``x`` stacked along a new ``axis`` (or concatenated if ``tiled``)."""
   _no_groups(axis_index_groups, "all_gather")
-  names = _single_name(axis_name, "all_gather")
+  names = _names(axis_name)
+  if len(names) > 1:  # the last axis first, then tiled gathers: the first axis is major
+    def gather_multi(l):
+      l = lax._to_array(l)
+      a = lax._canon_axis(axis, l.ndim + (not tiled))
+      for k, n in enumerate(reversed(names)):
+        l = all_gather(l, n, axis=a, tiled=tiled or k > 0)
+      return l
+    return tree_util.tree_map(gather_multi, x)
   n = axis_size(names[0])
 
   def gather_leaf(l):
@@ -220,16 +274,38 @@ def _check_split(op, what, shape, axis, n, tiled, name):
                      f"size {n} of axis {name!r}.")
 
 
+def _check_scatter(m, n, tiled):
+  """JAX's errors for a scattered dimension of size ``m`` over ``n`` members."""
+  if tiled and m % n:
+    raise ValueError(f"tiled reduce_scatter operand scatter dimension size {m} must be "
+                     f"divisible by shard_count {n}")
+  if not tiled and m != n:
+    raise ValueError(f"reduce_scatter operand scatter dimension size {m} must match shard "
+                     f"count {n}")
+
+
 def psum_scatter(x, axis_name, *, scatter_dimension=0, axis_index_groups=None, tiled=False):
   """psum, with member ``k`` keeping only the ``k``-th piece along ``scatter_dimension``."""
   _no_groups(axis_index_groups, "psum_scatter")
-  names = _single_name(axis_name, "psum_scatter")
+  names = _names(axis_name)
+  if len(names) > 1:  # scatter over the first axis, then within its piece, ...
+    def scatter_multi(l):
+      l = lax._to_array(l)
+      sd = lax._canon_axis(scatter_dimension, l.ndim)
+      _check_scatter(l.shape[sd], _size(names), tiled)
+      if not tiled:
+        l = lax.reshape(l, (*l.shape[:sd], *(axis_size(n) for n in names),
+                            *l.shape[sd + 1:]))
+      for n in names:
+        l = psum_scatter(l, n, scatter_dimension=sd, tiled=tiled)
+      return l
+    return tree_util.tree_map(scatter_multi, x)
   n = axis_size(names[0])
 
   def leaf(l):
     l = lax._to_array(l)
     sd = lax._canon_axis(scatter_dimension, l.ndim)
-    _check_split("psum_scatter", f"dimension {sd}", l.shape, sd, n, tiled, names[0])
+    _check_scatter(l.shape[sd], n, tiled)
     return reduce_scatter_p.bind(l, scatter_dimension=sd, axis_name=names,
                                  axis_index_groups=None, axis_size=n, tiled=bool(tiled))
   return tree_util.tree_map(leaf, x)
@@ -242,7 +318,8 @@ all_to_all_p = _axis_prim("all_to_all")
 
 
 def _all_to_all_abstract(x, *, split_axis, concat_axis, axis_name, axis_index_groups,
-                         axis_size, tiled):
+                         tiled):
+  axis_size = _size(axis_name if isinstance(axis_name, tuple) else (axis_name,))
   shape = list(x.shape)
   if tiled:
     shape[split_axis] //= axis_size
@@ -283,7 +360,11 @@ def all_to_all(x, axis_name, split_axis, concat_axis, *, axis_index_groups=None,
   """Member ``k`` receives piece ``k`` (along ``split_axis``) of every member's ``x``,
   stacked (or, if ``tiled``, concatenated) along ``concat_axis`` in member order."""
   _no_groups(axis_index_groups, "all_to_all")
-  names = _single_name(axis_name, "all_to_all")
+  names = _names(axis_name)
+  if len(names) > 1:
+    return tree_util.tree_map(
+        lambda l: _all_to_all_multi(lax._to_array(l), names, split_axis, concat_axis,
+                                    tiled), x)
   n = axis_size(names[0])
 
   def leaf(l):
@@ -291,9 +372,25 @@ def all_to_all(x, axis_name, split_axis, concat_axis, *, axis_index_groups=None,
     sa = lax._canon_axis(split_axis, l.ndim)
     ca = lax._canon_axis(concat_axis, l.ndim)
     _check_split("all_to_all", f"split_axis {sa}", l.shape, sa, n, tiled, names[0])
-    return all_to_all_p.bind(l, split_axis=sa, concat_axis=ca, axis_name=names,
-                             axis_index_groups=None, axis_size=n, tiled=bool(tiled))
+    return all_to_all_p.bind(l, split_axis=sa, concat_axis=ca, axis_name=names[0],
+                             axis_index_groups=None, tiled=bool(tiled))
   return tree_util.tree_map(leaf, x)
+
+
+def _all_to_all_multi(l, names, split_axis, concat_axis, tiled):
+  """all_to_all over several axes: every member's ``l`` gathered, then this member's
+  piece of each."""
+  n = _size(names)
+  sa = lax._canon_axis(split_axis, l.ndim)
+  ca = lax._canon_axis(concat_axis, l.ndim)
+  _check_split("all_to_all", f"split_axis {sa}", l.shape, sa, n, tiled, names)
+  chunk = l.shape[sa] // n if tiled else 1
+  g = all_gather(l, names, axis=0)  # (member, *shape)
+  start = lax.mul(axis_index(names), np.int32(chunk))
+  piece = slicing.dynamic_slice_in_dim(g, start, chunk, sa + 1)
+  if not tiled:
+    return batching.moveaxis(lax.squeeze(piece, (sa + 1,)), 0, ca)
+  return _merge(batching.moveaxis(piece, 0, ca), ca)
 
 
 # ---------------------------------------------------------------- ppermute
@@ -327,17 +424,37 @@ ad.deflinear(ppermute_p, lambda ct, x, *, axis_name, perm: [
 def ppermute(x, axis_name, perm):
   """Sends member ``src``'s ``x`` to member ``dst`` for each ``(src, dst)`` in ``perm``;
   members that receive nothing get zeros."""
-  names = _single_name(axis_name, "ppermute")
-  n = axis_size(names[0])
+  names = _names(axis_name)
+  n = _size(names)
   perm = tuple((int(s), int(t)) for s, t in perm)
   srcs, dsts = [s for s, _ in perm], [t for _, t in perm]
   if len(set(srcs)) != len(srcs) or len(set(dsts)) != len(dsts):
     raise ValueError(f"ppermute sources and destinations must be unique, got {perm}.")
   if any(not 0 <= i < n for i in srcs + dsts):
-    raise ValueError(f"ppermute perm {perm} has indices outside the axis {names[0]!r} of "
+    where = repr(names[0]) if len(names) == 1 else str(names)
+    raise ValueError(f"ppermute perm {perm} has indices outside the axis {where} of "
                      f"size {n}.")
+  if len(names) > 1:
+    return tree_util.tree_map(lambda l: _ppermute_multi(lax._to_array(l), names, perm, n),
+                              x)
   return tree_util.tree_map(
       lambda l: ppermute_p.bind(lax._to_array(l), axis_name=names, perm=perm), x)
+
+
+def _ppermute_multi(l, names, perm, n):
+  """ppermute over several axes (members numbered in their product): every member's
+  ``l`` gathered, then the sender's taken."""
+  src = np.full(n, -1, np.int32)
+  for s, t in perm:
+    src[t] = s
+  me = axis_index(names)
+  g = all_gather(l, names, axis=0)
+  who = slicing.dynamic_index_in_dim(lax._to_array(np.maximum(src, 0)), me, 0, False)
+  out = slicing.dynamic_index_in_dim(g, who, 0, False)
+  if (src < 0).any():  # members nobody sends to receive zeros
+    keep = slicing.dynamic_index_in_dim(lax._to_array(src >= 0), me, 0, False)
+    out = lax.select(lax.broadcast_in_dim(keep, l.shape, ()), out, lax.full_like(out, 0))
+  return out
 
 
 def pshuffle(x, axis_name, perm):
