@@ -24,7 +24,7 @@ LAYERS = [
     (0, "base", ["pyjax._src.config", "pyjax._src.errors", "pyjax._src.dtypes",
                  "pyjax._src.tree_util", "pyjax._src.tree_keys",
                  "pyjax._src.tree_registry", "pyjax._src.util",
-                 "pyjax._src.caches"]),
+                 "pyjax._src.caches", "pyjax._src.traceback_util"]),
     (1, "core", ["pyjax._src.core"]),
     (2, "array", ["pyjax._src.devices", "pyjax._src.mesh", "pyjax._src.sharding",
                "pyjax._src.array"]),
@@ -32,11 +32,13 @@ LAYERS = [
     (4, "lax", ["pyjax._src.lax.*", "pyjax._src.custom_derivatives",
                 "pyjax._src.ad_checkpoint", "pyjax._src.prng", "pyjax._src.callback",
                 "pyjax._src.debugging"]),
-    (5, "dispatch", ["pyjax._src.backends.*", "pyjax._src.dispatch", "pyjax._src.pjit"]),
+    (5, "dispatch", ["pyjax._src.backends.*", "pyjax._src.compiler", "pyjax._src.dispatch",
+                     "pyjax._src.pjit"]),
     (6, "libs", ["pyjax._src.numpy.*", "pyjax._src.random", "pyjax._src.scipy.*",
                  "pyjax._src.ops.*",
                  "pyjax._src.nn.*", "pyjax._src.flatten_util"]),
     (7, "api", ["pyjax._src.api", "pyjax._src.public_test_util", "pyjax._src",
+                "pyjax._src.jax_alias",
                 "pyjax"]),
 ]
 # The public namespace modules (pyjax/numpy, pyjax/lax, pyjax/tree_util, ...): every
