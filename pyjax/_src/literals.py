@@ -126,8 +126,9 @@ class TypedNdArray(np.ndarray):
     sep = " " * len(prefix) if last_line_len + len(dtype_str) + 1 > width else " "
     return f"{prefix}{s},{sep}{dtype_str}"
 
+  # (JAX's passes the weak type where the aval goes, so its copies break: here the aval.)
   def __reduce__(self):
-    return (TypedNdArray, (np.asarray(self), self.aval.weak_type))
+    return (TypedNdArray, (np.asarray(self), self.aval))
 
   def __getnewargs__(self):
-    return (np.asarray(self), self.aval.weak_type)
+    return (np.asarray(self), self.aval)

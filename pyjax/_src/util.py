@@ -9,7 +9,7 @@ import itertools
 import operator
 import os
 import weakref
-from collections import OrderedDict, namedtuple
+from collections import OrderedDict
 from typing import Any, Callable, Iterable, Sequence, TypeVar
 
 from pyjax._src.config import config
@@ -259,8 +259,13 @@ def cache(max_size: int | None = 4096, trace_context_in_key=True):
 memoize = cache(max_size=None)
 
 
-class WeakrefLRUCacheInfo(namedtuple("WeakrefLRUCacheInfo",
-                                     "hits misses maxsize currsize")):
+class WeakrefLRUCacheInfo:
+  """The counts of a `WeakrefLRUCache` (attributes, not a tuple: as JAX's)."""
+  __slots__ = ("hits", "misses", "maxsize", "currsize")
+
+  def __init__(self, hits, misses, maxsize, currsize):
+    self.hits, self.misses, self.maxsize, self.currsize = hits, misses, maxsize, currsize
+
   def __repr__(self):
     return (f"WeakrefLRUCache(hits={self.hits}, misses={self.misses}, "
             f"maxsize={self.maxsize}, currsize={self.currsize})")
