@@ -18,15 +18,11 @@ from pyjax._src.custom_derivatives import closure_convert, custom_jvp, custom_vj
 from pyjax._src.ad_checkpoint import checkpoint, checkpoint_policies, remat
 from pyjax._src.callback import pure_callback
 from pyjax._src.jax_alias import install_as_jax
-# jax._src.xla_bridge must be an attribute of jax._src after `import jax` (Chex reads it).
-from pyjax._src import xla_bridge as _xla_bridge
 from pyjax._src.numpy import array_methods as _array_methods
 _array_methods.install()  # Array and Tracer operators and methods, before any use
 from pyjax import dtypes, errors, lax, numpy, random, tree, tree_util  # noqa: E402
 from pyjax import nn, scipy  # noqa: E402
 from pyjax import debug, experimental, sharding  # noqa: E402
-
-del _xla_bridge
 
 __version__ = "0.1.0"
 # The JAX API version pyjax implements: what `jax.__version__` reads after
@@ -59,3 +55,7 @@ __all__ = [
     "set_mesh", "sharding", "tree", "tree_util",
     "typeof", "value_and_grad", "vjp", "vmap",
 ]
+
+# jax._src.xla_bridge must be an attribute of jax._src after `import jax` (Chex reads it).
+from pyjax._src import xla_bridge as _xla_bridge  # noqa: E402
+del _xla_bridge
