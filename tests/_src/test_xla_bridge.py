@@ -156,3 +156,28 @@ def test_clear_backends_reads_the_device_count_again(monkeypatch):
     monkeypatch.undo()
     xb._clear_backends()
     assert pyjax.devices() == before
+
+
+def test_gpu_backend_is_cuda():
+  """With a GPU (IREE's CPU driver standing in for CUDA, as in test_devices), the
+  default backend is "cuda" (platform "gpu"), and "gpu" names it."""
+  from pyjax._src import devices as devices_mod
+  from pyjax._src.backends import iree
+  old_driver, old_platforms = iree.gpu_driver, pyjax.config.jax_platforms
+  iree.gpu_driver = "local-sync"
+  pyjax.config.update("jax_platforms", "")
+  devices_mod._reset_gpu_devices()
+  try:
+    gpu = xb.get_backend()
+    assert list(xb.backends()) == ["cpu", "cuda"] and xb._backends["cuda"] is gpu
+    assert gpu.platform == "gpu" == xb.default_backend()
+    assert xb.get_backend("gpu") is gpu is xb.get_backend("cuda")
+    assert xb.canonicalize_platform("gpu") == "cuda"
+    assert xb.devices("gpu") == devices_mod.gpu_devices() == gpu.devices()
+    assert xb.get_device_backend(gpu.devices()[0]) is gpu
+    assert xb.get_backend("cpu").platform == "cpu"
+  finally:
+    iree.gpu_driver = old_driver
+    pyjax.config.update("jax_platforms", old_platforms)
+    devices_mod._reset_gpu_devices()
+  assert "cuda" not in xb._backends
