@@ -123,7 +123,7 @@ def _init_devices() -> list[Device]:
     if not n or n < 0:
       n = _xla_flags_device_count()
     _devices = [Device(i) for i in range(n if n and n > 0 else 1)]
-    _backends["cpu"] = Client("cpu", lambda: _devices)
+    _backends["cpu"] = Client("cpu", _init_devices)
   return _devices
 
 
@@ -167,7 +167,7 @@ def gpu_devices() -> list[GpuDevice]:
       return []
     _gpus = [GpuDevice(0)] if "gpu" in _platforms_allowed() and _gpu_probe() else []
     if _gpus:
-      _backends["cuda"] = Client("gpu", lambda: _gpus or [])
+      _backends["cuda"] = Client("gpu", gpu_devices)
       for listener in _gpu_listeners:
         listener(True)
   return _gpus
