@@ -62,3 +62,7 @@ __all__ = [
     "ShapeDtypeStruct", "Shard", "shard_map", "sharding", "smap", "stages", "tree",
     "tree_util", "typeof", "value_and_grad", "vjp", "vmap",
 ]
+
+# jax._src.xla_bridge must be an attribute of jax._src after `import jax` (Chex reads it).
+from pyjax._src import xla_bridge as _xla_bridge  # noqa: E402
+del _xla_bridge

@@ -45,8 +45,47 @@ class GpuDevice(Device):
     return f"CudaDevice(id={self.id})"
 
 
+class Client:
+  """A backend (JAX's ``xla_client.Client``): the devices of one platform, as
+  ``jax._src.xla_bridge.get_backend()`` returns it. It cannot compile or hold buffers:
+  pyjax compiles through ``compiler`` and keeps buffers on its arrays."""
+  runtime_type = "pyjax_iree"
+
+  def __init__(self, platform: str, devices_of):
+    self.platform = platform
+    self.platform_version = platform
+    self._devices_of = devices_of
+
+  def devices(self) -> list[Device]:
+    return list(self._devices_of())
+
+  def local_devices(self) -> list[Device]:
+    return list(self._devices_of())
+
+  def _get_all_devices(self) -> list[Device]:
+    return list(self._devices_of())
+
+  def device_count(self) -> int:
+    return len(self._devices_of())
+
+  def local_device_count(self) -> int:
+    return len(self._devices_of())
+
+  def process_index(self) -> int:
+    return 0
+
+  host_id = task_id = process_index
+
+  def live_arrays(self) -> list:
+    return []
+
+
 _devices: list[Device] | None = None
 _gpus: list[GpuDevice] | None = None
+# The initialized backends by name ("cpu", "cuda"), entered when their devices are first
+# asked for: what `jax._src.xla_bridge._backends` is (Chex reads it to learn whether the
+# CPU device count can still change).
+_backends: dict[str, Client] = {}
 
 # What the higher layers provide, registered once at their import: the GPU backend
 # (backends/iree.py) how to look for a GPU, and the eager path (dispatch.py) what to do
@@ -84,7 +123,16 @@ def _init_devices() -> list[Device]:
     if not n or n < 0:
       n = _xla_flags_device_count()
     _devices = [Device(i) for i in range(n if n and n > 0 else 1)]
+    _backends["cpu"] = Client("cpu", _init_devices)
   return _devices
+
+
+def _clear_cpu_devices():
+  """Forgets the CPU devices and the backends made (``xla_bridge._clear_backends``):
+  the next use reads ``jax_num_cpu_devices`` / ``XLA_FLAGS`` again."""
+  global _devices
+  _devices = None
+  _backends.clear()
 
 
 def _check_num_devices(_value):
@@ -119,6 +167,7 @@ def gpu_devices() -> list[GpuDevice]:
       return []
     _gpus = [GpuDevice(0)] if "gpu" in _platforms_allowed() and _gpu_probe() else []
     if _gpus:
+      _backends["cuda"] = Client("gpu", gpu_devices)
       for listener in _gpu_listeners:
         listener(True)
   return _gpus
@@ -128,6 +177,7 @@ def _reset_gpu_devices():
   """Forgets the GPUs found (tests that swap IREE's GPU driver)."""
   global _gpus
   _gpus = None
+  _backends.pop("cuda", None)
   for listener in _gpu_listeners:
     listener(False)
 
@@ -137,13 +187,22 @@ def _platforms_present() -> list[str]:
       (["gpu"] if gpu_devices() else [])
 
 
+def _backend_names() -> list[str]:
+  """The names of the backends present, as JAX's keys: "cpu", "cuda"."""
+  return ["cuda" if p == "gpu" else p for p in _platforms_present()]
+
+
 def _check_backend(backend):
   if backend is None:
     return
   if _platform(backend) not in _platforms_present():
+    if backend == "gpu":  # JAX's platform alias (for cuda, rocm, oneapi)
+      raise RuntimeError(
+          f"Unknown backend: '{backend}' requested, but no platforms that are instances "
+          f"of {backend} are present. Platforms present are: "
+          f"{','.join(_backend_names())}")
     raise RuntimeError(
-        f"Unknown backend: '{backend}' requested, but no platforms that are instances of "
-        f"{backend} are present. Platforms present are: {','.join(_platforms_present())}")
+        f"Unknown backend {backend}. Available backends are {_backend_names()}")
 
 
 def devices(backend=None) -> list[Device]:

@@ -12,6 +12,7 @@ its shape and dtype (``iree.abi.output``), so IREE writes that result in place.
 """
 from __future__ import annotations
 
+import atexit
 import sys
 
 import numpy as np
@@ -29,6 +30,13 @@ from pyjax._src.util import host_memory_limit
 
 
 DeviceBuffer = iree.DeviceBuffer
+
+
+@atexit.register
+def wait_for_tokens():
+  """Waits for the effects of launched programs (JAX's runtime tokens; registered to run
+  at exit, as in JAX: Equinox swaps it for its own). A program with callbacks runs
+  synchronously and its callbacks within the call, so there is nothing to wait for."""
 
 
 def _deleted_error(x):

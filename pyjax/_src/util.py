@@ -1,13 +1,15 @@
 """Small helpers below core: the host memory an array may take, and the list and
 function helpers of JAX's `jax._src.util` that libraries import (safe_zip, safe_map,
-unzip2, split_list, ...). Not here: JAX's weakref_lru_cache, toposort and the jaxlib
-C++ helpers (Mutex, use_cpp_class)."""
+unzip2, split_list, ...), `cache`/`memoize` and `weakref_lru_cache`. Not here: the
+jaxlib C++ helpers (Mutex, use_cpp_class)."""
 from __future__ import annotations
 
 import functools
 import itertools
 import operator
 import os
+import weakref
+from collections import OrderedDict
 from typing import Any, Callable, Iterable, Sequence, TypeVar
 
 from pyjax._src.config import config
@@ -255,6 +257,81 @@ def cache(max_size: int | None = 4096, trace_context_in_key=True):
 
 
 memoize = cache(max_size=None)
+
+
+class WeakrefLRUCacheInfo:
+  """The counts of a `WeakrefLRUCache` (attributes, not a tuple: as JAX's)."""
+  __slots__ = ("hits", "misses", "maxsize", "currsize")
+
+  def __init__(self, hits, misses, maxsize, currsize):
+    self.hits, self.misses, self.maxsize, self.currsize = hits, misses, maxsize, currsize
+
+  def __repr__(self):
+    return (f"WeakrefLRUCache(hits={self.hits}, misses={self.misses}, "
+            f"maxsize={self.maxsize}, currsize={self.currsize})")
+
+
+class WeakrefLRUCache:
+  """``f`` cached on (its first argument, held weakly and matched by ``==``, the trace
+  context, the other arguments): an entry goes when the first argument it was made
+  with dies, or as the least recently used beyond ``maxsize``. Unlike JAX's, one cache
+  serves all threads."""
+
+  def __init__(self, f, maxsize, trace_context_in_key):
+    self._f, self._maxsize = f, maxsize
+    self._context = ((lambda: (config.jax_enable_x64,)) if trace_context_in_key
+                     else (lambda: ()))
+    self._d: OrderedDict = OrderedDict()
+    self._hits = self._misses = 0
+    functools.update_wrapper(self, f)
+
+  def __call__(self, weak_arg, *args, **kwargs):
+    ref = weakref.ref(weak_arg)  # raises JAX's TypeError for int, str, ...
+    key = (ref, self._context(), args, tuple(sorted(kwargs.items())))
+    d = self._d
+    try:
+      out = d[key]
+    except KeyError:
+      pass
+    else:
+      self._hits += 1
+      d.move_to_end(key)
+      return out
+    self._misses += 1
+    out = self._f(weak_arg, *args, **kwargs)
+    key = (weakref.ref(weak_arg, self._drop),) + key[1:]
+    d[key] = out
+    if self._maxsize is not None and len(d) > self._maxsize:
+      d.popitem(last=False)
+    return out
+
+  def _drop(self, dead):
+    for k in [k for k in self._d if k[0] is dead]:
+      del self._d[k]
+
+  def evict_weakref(self, obj) -> None:
+    ref = weakref.ref(obj)
+    for k in [k for k in self._d if k[0] == ref]:
+      del self._d[k]
+
+  def cache_keys(self) -> list:
+    return [(k[0], k[1], k[2], dict(k[3])) for k in self._d]
+
+  def cache_info(self) -> WeakrefLRUCacheInfo:
+    return WeakrefLRUCacheInfo(self._hits, self._misses, self._maxsize, len(self._d))
+
+  def cache_clear(self) -> None:
+    self._d.clear()
+    self._hits = self._misses = 0
+
+
+def weakref_lru_cache(f=None, *, maxsize: int | None = 2048,
+                      trace_context_in_key: bool = True, explain=None):
+  """JAX's LRU cache keyed weakly on the first argument (see `WeakrefLRUCache`);
+  ``explain`` (cache-miss explanations) is accepted and unused."""
+  if f is None:
+    return lambda g: WeakrefLRUCache(g, maxsize, trace_context_in_key)
+  return WeakrefLRUCache(f, maxsize, trace_context_in_key)
 
 
 class HashableFunction:

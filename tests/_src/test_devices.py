@@ -49,7 +49,7 @@ def test_cpu_only_devices():
                        "platforms that are instances of gpu are present. Platforms "
                        "present are: cpu"):
       pyjax.devices("gpu")
-  with pytest.raises(RuntimeError, match="Unknown backend: 'tpu'"):
+  with pytest.raises(RuntimeError, match="Unknown backend tpu. Available backends are"):
     pyjax.devices("tpu")
 
 

@@ -84,3 +84,20 @@ def test_jit_signature_cache_is_bounded(monkeypatch):
   assert len(f._cache) == 4
   assert float(f(jnp.ones(11))) == 11.0  # the call path's insertion is bounded too
   assert len(f._cache) == 4
+
+
+def test_wait_for_tokens_is_registered_at_exit_as_jax():
+  """Equinox swaps `jax._src.dispatch.wait_for_tokens` for its own at-exit function:
+  it must be callable and registered to run at exit (as in JAX)."""
+  import pathlib
+  import subprocess
+  import sys
+  assert dispatch.wait_for_tokens() is None
+  code = ("import atexit, sys, jax._src.dispatch as d\n"
+          "d.wait_for_tokens.__code__ = (lambda: print('waited')).__code__\n"
+          "if sys.argv[1] == 'off': atexit.unregister(d.wait_for_tokens)\n")
+  root = pathlib.Path(__file__).resolve().parents[2]
+  for arg, out in (("on", "waited\n"), ("off", "")):
+    r = subprocess.run([sys.executable, "-m", "pyjax", "-c", code, arg], cwd=root,
+                       capture_output=True, text=True, timeout=120)
+    assert (r.returncode, r.stdout) == (0, out), r.stderr

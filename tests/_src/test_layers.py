@@ -29,7 +29,7 @@ LAYERS = [
                  "pyjax._src.source_info_util"]),
     (1, "core", ["pyjax._src.core"]),
     (2, "array", ["pyjax._src.devices", "pyjax._src.mesh", "pyjax._src.sharding",
-               "pyjax._src.array"]),
+               "pyjax._src.array", "pyjax._src.xla_bridge", "pyjax._src.literals"]),
     (3, "interp", ["pyjax._src.interpreters.*", "pyjax._src.api_util"]),
     (4, "lax", ["pyjax._src.lax.*", "pyjax._src.custom_derivatives",
                 "pyjax._src.custom_batching",

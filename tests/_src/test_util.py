@@ -127,3 +127,78 @@ def test_hashable_helpers_and_cache():
   with enable_x64(not pyjax.config.jax_enable_x64):
     sq(3)  # another trace context: computed again
   assert calls == [3, 3]
+
+
+def _weakref_cache_run(weakref_lru_cache):
+  """One sequence of uses of weakref_lru_cache; what it observed."""
+  import gc
+
+  class K:
+    def __init__(self, v):
+      self.v = v
+
+    def __eq__(self, other):
+      return isinstance(other, K) and other.v == self.v
+
+    def __hash__(self):
+      return hash(self.v)
+
+  calls, seen = [], []
+
+  @weakref_lru_cache
+  def f(k, x, y=0):
+    calls.append((k.v, x, y))
+    return k.v + x + y
+
+  a, b = K(1), K(1)
+  seen.append([f(a, 2), f(b, 2), f(a, 2, y=1), f(a, 2, 1)])
+  seen.append(repr(f.cache_info()))
+  seen.append(len(f.cache_keys()))
+  del a
+  gc.collect()  # the entries made with `a` go with it, though an equal `b` lives
+  seen.append(repr(f.cache_info()))
+  try:
+    f(3, 1)
+  except TypeError as e:
+    seen.append(str(e))
+  c = K(5)
+  f(c, 1)
+  f.evict_weakref(c)
+  seen.append(f.cache_info().currsize)
+  f.cache_clear()
+  info = f.cache_info()
+  seen.append((info.hits, info.misses, info.maxsize, info.currsize))
+  g = weakref_lru_cache(maxsize=2)(lambda k, x: x)
+  ks = [K(i) for i in range(4)]
+  for k in ks:
+    g(k, 1)
+  g(ks[3], 1)
+  seen.append(repr(g.cache_info()))
+  seen.append(type(f.cache_info()).__name__)
+  seen.append(calls)
+  return seen
+
+
+def test_weakref_lru_cache_as_jax():
+  jax_util = pytest.importorskip("jax._src.util")
+  assert _weakref_cache_run(util.weakref_lru_cache) == \
+      _weakref_cache_run(jax_util.weakref_lru_cache)
+
+
+def test_weakref_lru_cache_keys_the_x64_flag():
+  calls = []
+
+  @util.weakref_lru_cache
+  def f(k):
+    calls.append(1)
+    return pnp.zeros(()).dtype
+
+  key = type("Key", (), {})()
+  assert f(key) == np.float32
+  with enable_x64():
+    assert f(key) == np.float64
+  assert f(key) == np.float32 and len(calls) == 2
+  g = util.weakref_lru_cache(lambda k: pnp.zeros(()).dtype, trace_context_in_key=False)
+  assert g(key) == np.float32
+  with enable_x64():
+    assert g(key) == np.float32
