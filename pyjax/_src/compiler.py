@@ -2,36 +2,25 @@
 code patching it (Chex's `restrict_backends`) sees each compile.
 
 `backend_compile_and_load(backend, module, ...)` compiles StableHLO text with IREE and
-loads it; `backend` is a `Backend` naming the platform ("cpu" or "gpu"). It cannot
+loads it; `backend` is the platform's Client ("cpu" or "gpu"). It cannot
 take XLA's compile options or host callbacks objects: pyjax passes its own.
 """
 from __future__ import annotations
 
+from pyjax._src import xla_bridge
 from pyjax._src.backends import iree
+from pyjax._src.devices import Client
 
-__all__ = ["Backend", "backend", "backend_compile_and_load", "is_iree_failure"]
-
-
-class Backend:
-  """The platform a program is compiled for (JAX's backend client, name only)."""
-  __slots__ = ("platform",)
-
-  def __init__(self, platform: str):
-    self.platform = platform
-
-  def __repr__(self):
-    return f"Backend({self.platform!r})"
+__all__ = ["backend", "backend_compile_and_load", "is_iree_failure"]
 
 
-_BACKENDS = {"cpu": Backend("cpu"), "gpu": Backend("gpu")}
+def backend(platform: str) -> Client:
+  """The backend (``xla_bridge``'s one Client per platform) of a platform name ("cpu",
+  "gpu"; "cuda" is "gpu")."""
+  return xla_bridge.get_backend("cuda" if platform in ("gpu", "cuda") else platform)
 
 
-def backend(platform: str) -> Backend:
-  """The Backend of a platform name ("cpu", "gpu"; "cuda" is "gpu")."""
-  return _BACKENDS["gpu" if platform == "cuda" else platform]
-
-
-def backend_compile_and_load(backend: Backend, module: str, executable_devices=None,
+def backend_compile_and_load(backend: Client, module: str, executable_devices=None,
                              options=None, host_callbacks=(), *, driver: str,
                              n_out: int, asynchronous: bool = False):
   """``module`` (StableHLO text) compiled (or read from the cache) and loaded on

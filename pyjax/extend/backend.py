@@ -7,61 +7,17 @@ do not exist here; they raise NotImplementedError naming the gap.
 """
 from __future__ import annotations
 
-from pyjax._src import devices as _devices
+from pyjax._src import devices as _devices, xla_bridge
+from pyjax._src.devices import Client as Backend
 
 __all__ = ["Backend", "backend_xla_version", "backends", "clear_backends",
            "clear_in_memory_compilation_cache", "get_backend", "get_compile_options",
            "get_default_device", "register_backend_cache", "register_backend_factory"]
 
-
-class Backend:
-  """One platform's devices (JAX's ``xla_client.Client`` surface that libraries read)."""
-
-  def __init__(self, platform: str):
-    self.platform = platform
-    self.platform_version = f"pyjax {platform} (IREE)"
-
-  def devices(self):
-    return _devices.devices(self.platform)
-
-  local_devices = devices
-
-  def device_count(self) -> int:
-    return len(self.devices())
-
-  local_device_count = device_count
-
-  def process_index(self) -> int:
-    return 0
-
-  def __repr__(self):
-    return f"Backend({self.platform!r})"
-
-
-_backends: dict = {}
-
-
-def get_backend(platform=None) -> Backend:
-  """The backend of ``platform`` (a name or a backend; the default one for None)."""
-  if isinstance(platform, Backend):
-    return platform
-  name = _devices.default_backend() if platform is None else platform
-  _devices.devices(name)  # JAX's error for an unknown or absent platform
-  name = "gpu" if name in ("gpu", "cuda") else name
-  b = _backends.get(name)
-  if b is None:
-    b = _backends[name] = Backend(name)
-  return b
-
-
-def backends() -> dict:
-  """Every platform present, by name."""
-  names = ["cpu"] + (["gpu"] if _devices.gpu_devices() else [])
-  return {n: get_backend(n) for n in names}
-
-
-def clear_backends() -> None:
-  _backends.clear()
+# One backend object per platform: xla_bridge's (JAX's jax.extend.backend re-exports it).
+get_backend = xla_bridge.get_backend
+backends = xla_bridge.backends
+clear_backends = xla_bridge._clear_backends
 
 
 def get_default_device():
