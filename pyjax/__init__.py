@@ -17,6 +17,7 @@ from pyjax._src.api import (grad, hessian, jacfwd, jacobian, jacrev, jvp, linear
 from pyjax._src.custom_derivatives import closure_convert, custom_jvp, custom_vjp
 from pyjax._src.ad_checkpoint import checkpoint, checkpoint_policies, remat
 from pyjax._src.callback import pure_callback
+from pyjax._src.shard_map import shard_map
 from pyjax._src.pmap import device_put_replicated, device_put_sharded, pmap
 from pyjax._src.numpy import array_methods as _array_methods
 _array_methods.install()  # Array and Tracer operators and methods, before any use
@@ -48,7 +49,7 @@ __all__ = [
     "float0", "grad", "hessian", "host_count", "host_id", "jacfwd", "jacobian",
     "jacrev", "jit", "jvp", "lax", "linear_transpose", "linearize",
     "local_device_count", "local_devices", "make_jaxpr", "make_mesh", "nn", "numpy", "process_count",
-    "process_index", "pure_callback", "random", "remat", "scipy", "set_mesh", "sharding", "tree", "tree_util",
+    "process_index", "pure_callback", "random", "remat", "scipy", "set_mesh", "shard_map", "sharding", "tree", "tree_util",
     "typeof", "value_and_grad", "vjp", "vmap",
 ]
 __all__ += ["device_put_replicated", "device_put_sharded", "pmap"]
