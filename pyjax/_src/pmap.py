@@ -23,8 +23,9 @@ from pyjax._src.array import ArrayImpl, PendingArray, asarray_value
 from pyjax._src.caches import put_bounded
 from pyjax._src.config import config
 from pyjax._src.interpreters import batching
-from pyjax._src.lax import slicing
+from pyjax._src.lax import lax, slicing
 from pyjax._src.mesh import Mesh
+from pyjax._src.shard_map import shard_map
 from pyjax._src.sharding import NamedSharding, PartitionSpec
 
 __all__ = ["pmap", "device_put_sharded", "device_put_replicated"]
@@ -176,9 +177,60 @@ class _Program:
     self.entry = None  # the jit's compiled entry, for the fast path
 
 
+def _axes_to_spec(axis_name, axis):
+  return PartitionSpec() if axis is None else PartitionSpec(*[None] * axis, axis_name)
+
+
+def _out_axes_prefix(out_axes, out):
+  try:
+    return tree_util.broadcast_prefix(out_axes, out, is_leaf=lambda x: x is None)
+  except ValueError:
+    errs = tree_util.prefix_errors(out_axes, out, is_leaf=lambda x: x is None)
+    detail = str(errs[0]("pmap out_axes")) if errs else ""
+    raise ValueError(f"pmap out_axes specification must be a tree prefix of the "
+                     f"corresponding value; \n{detail}") from None
+
+
+def _shard_mapped(fun, in_tree, in_axes, out_axes, size, axis_name, mesh, box):
+  """The flat function the jit traces, as JAX 0.10.2's: a shard_map over the 1-D mesh
+  whose per-device function squeezes the mapped axes, calls ``fun`` and puts the
+  mapped axis back into the outputs (out_axes None: the first device's value)."""
+
+  def _fun(*flat):
+    xs = [x if a is None else lax.squeeze(x, (a,)) for x, a in zip(flat, in_axes)]
+    args, kwargs = tree_util.tree_unflatten(in_tree, xs)
+    _nesting.sizes.append(size)
+    try:
+      out = fun(*args, **kwargs)
+    finally:
+      _nesting.sizes.pop()
+    out_flat, out_tree = tree_util.tree_flatten(out)
+    oaxes = _out_axes_prefix(out_axes, out)
+    outs, ndims = [], []
+    for o, oa in zip(out_flat, oaxes):
+      if oa is None:
+        outs.append(o)
+        ndims.append(None)
+        continue
+      nd = core.get_aval(o).ndim + 1
+      if not 0 <= oa < nd:
+        raise ValueError(f"axis {oa} is out of bounds for array of dimension {nd}")
+      outs.append(lax.expand_dims(o, (oa,)))
+      ndims.append(nd)
+    box[:] = [list(oaxes), ndims]
+    return tree_util.tree_unflatten(out_tree, outs)
+
+  in_specs = tuple(_axes_to_spec(axis_name, a) for a in in_axes)
+  out_specs = tree_util.tree_map(lambda a: _axes_to_spec(axis_name, a), out_axes,
+                                 is_leaf=lambda x: x is None)
+  return shard_map(_fun, mesh=mesh, in_specs=in_specs, out_specs=out_specs,
+                   check_vma=False, axis_names=frozenset({axis_name}))
+
+
 def _device_mapped(fun, in_tree, in_axes, out_axes, size, axis_name, box):
-  """The flat function the jit traces: ``fun`` over the device axis (a named vmap);
-  outputs whose out_axes is None keep the first device's value."""
+  """The flat function the jit traces for a nested pmap or negative out_axes: ``fun``
+  over the device axis (a named vmap); outputs whose out_axes is None keep the first
+  device's value."""
 
   def _fun(*flat):
     trace = batching.BatchTrace(core.trace_ctx.trace, axis_name, size)
@@ -189,13 +241,7 @@ def _device_mapped(fun, in_tree, in_axes, out_axes, size, axis_name, box):
         return fun(*a, **kw)
       out = trace.call(body, list(flat), in_axes)
       out_flat, out_tree = tree_util.tree_flatten(out)
-      try:
-        oaxes = tree_util.broadcast_prefix(out_axes, out, is_leaf=lambda x: x is None)
-      except ValueError:
-        errs = tree_util.prefix_errors(out_axes, out, is_leaf=lambda x: x is None)
-        detail = str(errs[0]("pmap out_axes")) if errs else ""
-        raise ValueError(f"pmap out_axes specification must be a tree prefix of the "
-                         f"corresponding value; \n{detail}") from None
+      oaxes = _out_axes_prefix(out_axes, out)
       outs, ndims = [], []
       for o, oa in zip(out_flat, oaxes):
         v, d = trace.to_batch_info(o)
@@ -284,7 +330,11 @@ class _Pmap:
         flags += [i in self.donate_nums] * len(tree_util.tree_leaves(a))
       donate = tuple(i for i, f in enumerate(flags) if f)
     box = []
-    mapped = _device_mapped(fun, in_tree, axes, self.out_axes, size, self.axis_name, box)
+    if _nesting.sizes or any(a < 0 for a in tree_util.tree_leaves(self.out_axes)):
+      mapped = _device_mapped(fun, in_tree, axes, self.out_axes, size, self.axis_name, box)
+    else:
+      mapped = _shard_mapped(fun, in_tree, axes, self.out_axes, size, self.axis_name,
+                             mesh, box)
     # As JAX, a donated argument is given up only when it is already laid out as the
     # program's input (a pmap result fed to the next pmap); otherwise it is copied in.
     in_shardings = [_out_sharding(mesh, self.axis_name, a, 1 if a is None else a + 1)

@@ -69,7 +69,11 @@ def _():
 
 @case("jaxpr")
 def _():
-  return str(jax.make_jaxpr(jax.pmap(lambda a: a * 2))(x))
+  return [str(jax.make_jaxpr(jax.pmap(lambda a: a * 2))(x)),
+          str(jax.make_jaxpr(jax.pmap(lambda a: lax.psum(a, "i"), axis_name="i",
+                                      in_axes=1))(x.T)),
+          str(jax.make_jaxpr(jax.pmap(lambda a, b: (a * b, b), in_axes=(0, None),
+                                      out_axes=(1, None)))(x, 2.0))]
 
 
 @case("in_out_axes")
