@@ -22,8 +22,9 @@ SEED_F = [[0., -0.7170853], [-3.1085174, -0.4824318], [10.366636, 13.135289],
           [0.22163185, -0.52112055]]
 SEED_GRAD = [[-3.2369726, -1.6356447], [4.7572474, 11.606951], [-98.524414, 42.76499],
              [-1.6007166, -1.2568436]]
-PMAP_SHARDING = ("NamedSharding(mesh=Mesh('_internal_pmap_axis_name': 4, axis_types=(Auto,)),"
-                 " spec=P('_internal_pmap_axis_name',), memory_kind=device)")
+PMAP_SHARDING = ("NamedSharding(mesh=Mesh('_internal_pmap_axis_name': 4, "
+                 "axis_types=(Auto,)), spec=P('_internal_pmap_axis_name',), "
+                 "memory_kind=device)")
 
 
 def _start(lib):
@@ -75,8 +76,8 @@ def _same(a, b, rtol=1e-6, atol=1e-6, shardings=True):
 
 
 @pytest.mark.parametrize("name", [
-    "basic", "named", "in_out_axes", "in_axes_none", "out_axes_none", "pytree", "kwargs",
-    "static", "psum_normalize", "collectives", "pmap_of_vmap_jit", "device_put_sharded",
+    "basic", "named", "axes", "pytree_kwargs", "static", "psum_normalize", "collectives",
+    "numpy_int_bool_keys", "pmap_of_vmap_jit", "device_put_sharded",
     "device_put_replicated", "chain_and_donate"])
 def test_matches_jax(runs, name):
   _same(_ok(runs, name), _ok(runs, name, "jax"))
@@ -126,6 +127,10 @@ def test_composed_values(runs, name):
   _same(_ok(runs, name), _ok(runs, name, "jax"), shardings=False)
 
 
+def test_pbroadcast(runs):
+  assert _ok(runs, "pbroadcast")["value"] == [[4., 5.]] * 4
+
+
 def test_no_copy_and_one_trace(runs):
   traces, uploads, y3, sharding = _ok(runs, "no_copy_and_fast_path")
   assert traces == 1 and uploads == 0 and sharding == PMAP_SHARDING
@@ -173,7 +178,7 @@ def test_errors_as_jax(runs, name):
   assert "error" in runs["pyjax"]["err_" + name]
 
 
-# ---------------------------------------------------------------- in this process (1 device)
+# ---------------------------------------------------------------- in process (1 device)
 
 
 def test_single_device_in_process():
