@@ -63,6 +63,12 @@ def _():
           "devices": sorted(d.id for d in y.devices()), "replicated": y.is_fully_replicated}
 
 
+@case("devices_subset")
+def _():
+  y = jax.pmap(lambda a: a - 1, devices=jax.devices()[5:7])(jnp.ones((2, 3)))
+  return [y, [repr(s.device) for s in y.addressable_shards]]
+
+
 @case("named")
 def _():
   return jax.pmap(lambda a: a + 1, axis_name="i")(x)

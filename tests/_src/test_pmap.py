@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import pyjax
-from pyjax._src import pmap as pmap_mod
+from pyjax._src import devices as devices_mod, pmap as pmap_mod
 
 SCRIPT = pathlib.Path(__file__).with_name("pmap_cases.py")
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -76,7 +76,7 @@ def _same(a, b, rtol=1e-6, atol=1e-6, shardings=True):
 
 
 @pytest.mark.parametrize("name", [
-    "basic", "named", "axes", "pytree_kwargs", "static", "psum_normalize", "collectives",
+    "basic", "devices_subset", "named", "axes", "pytree_kwargs", "static", "psum_normalize", "collectives",
     "numpy_int_bool_keys", "pmap_of_vmap_jit", "device_put_sharded",
     "device_put_replicated", "chain_and_donate"])
 def test_matches_jax(runs, name):
@@ -193,3 +193,5 @@ def test_single_device_in_process():
     f(jnp.ones((2, 3)))
   with pytest.raises(ValueError, match="empty NamedSharding"):
     f(jnp.ones((0, 3)))
+  with pytest.raises(ValueError, match=r"pmap: device CpuDevice\(id=5\) does not exist"):
+    pyjax.pmap(lambda a: a, devices=[devices_mod.Device(5)])
