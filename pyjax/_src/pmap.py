@@ -182,13 +182,8 @@ def _axes_to_spec(axis_name, axis):
 
 
 def _out_axes_prefix(out_axes, out):
-  try:
-    return tree_util.broadcast_prefix(out_axes, out, is_leaf=lambda x: x is None)
-  except ValueError:
-    errs = tree_util.prefix_errors(out_axes, out, is_leaf=lambda x: x is None)
-    detail = str(errs[0]("pmap out_axes")) if errs else ""
-    raise ValueError(f"pmap out_axes specification must be a tree prefix of the "
-                     f"corresponding value; \n{detail}") from None
+  """One out_axes entry per output leaf (JAX's pytree error when not a prefix)."""
+  return tree_util.broadcast_prefix(out_axes, out, is_leaf=lambda x: x is None)
 
 
 def _shard_mapped(fun, in_tree, in_axes, out_axes, size, axis_name, mesh, box):
@@ -294,7 +289,7 @@ class _Pmap:
             f"pmapped function has static_broadcasted_argnums={self.static_nums} but was "
             f"called with only {n} positional argument{'s' if n > 1 else ''}. All static "
             f"broadcasted arguments must be passed positionally.")
-      statics = tuple(pjit._hash_static(args[i]) for i in self.static_nums)
+      statics = tuple(_hash_static(self.fun, i, args[i]) for i in self.static_nums)
       dyn_nums = [i for i in range(n) if i not in self.static_nums]
       dyn_args = tuple(args[i] for i in dyn_nums)
     else:
@@ -368,6 +363,17 @@ class _Pmap:
     return out
 
 
+def _hash_static(fun, i, v):
+  try:
+    hash(v)
+  except TypeError:
+    raise ValueError(
+        f"Non-hashable static arguments are not supported, as this can lead to unexpected "
+        f"cache-misses. Static argument (index {i}) of type {type(v)} for function "
+        f"{api_util.fun_name(fun)} is non-hashable.") from None
+  return v
+
+
 def _with_statics(fun, static_nums, statics, n):
   """``fun`` of the dynamic positional arguments, the static ones bound."""
   def f(*dyn, **kwargs):
@@ -405,11 +411,11 @@ def pmap(fun: Callable, axis_name=None, *, in_axes=0, out_axes=0,
   axis_name = DEFAULT_AXIS_NAME if axis_name is None else axis_name
   static_nums = _index_tuple(static_broadcasted_argnums, "static_broadcasted_argnums")
   donate = _index_tuple(donate_argnums, "donate_argnums")
+  if set(static_nums) & set(donate):
+    raise ValueError(f"`static_argnums` {sorted(set(static_nums))} and `donate_argnums` "
+                     f"{sorted(set(donate))} cannot intersect.")
   # donated positions count among the dynamic (non-static) arguments
-  donate_nums = tuple(sorted(d - sum(s < d for s in static_nums) for d in donate
-                             if d not in static_nums))
-  if isinstance(in_axes, list):
-    in_axes = tuple(in_axes)
+  donate_nums = tuple(sorted(d - sum(s < d for s in static_nums) for d in donate))
   _check_axes_spec(in_axes, "in_axes")
   _check_axes_spec(out_axes, "out_axes")
   p = _Pmap(fun, axis_name, in_axes, out_axes, static_nums, devices, backend, axis_size,

@@ -244,6 +244,12 @@ ERRORS = {
     "backend": lambda: jax.pmap(lambda a: a, backend="gpu")(x),
     "static_missing": lambda: jax.pmap(lambda a, s: a, static_broadcasted_argnums=1)(x),
     "not_callable": lambda: jax.pmap(3),
+    "static_unhashable": lambda: jax.pmap(lambda a, s: a, static_broadcasted_argnums=1)(
+        x, [1, 2]),
+    "static_donate": lambda: jax.pmap(lambda a, b: a, donate_argnums=(0, 1),
+                                      static_broadcasted_argnums=1),
+    "out_axes_prefix": lambda: jax.pmap(lambda a: a, out_axes=(0, 1))(x),
+    "in_axes_list": lambda: jax.pmap(lambda a: a, in_axes=[0])(x),
     "nested_too_many": lambda: jax.pmap(jax.pmap(lambda a: a))(jnp.ones((4, 4))),
     "dps_inconsistent": lambda: device_put_sharded([jnp.ones(2), jnp.ones(3)],
                                                    jax.devices()[:2]),
