@@ -348,7 +348,16 @@ class _Pmap:
     return s
 
   def call(self, args, kwargs):
+    """(the outputs, the program run)."""
     prog, flat = self.program(args, kwargs)
+    at_top = (core.trace_ctx.trace is core.eval_trace and not config.jax_disable_jit
+              and not pjit.dispatch.gpu_found)
+    e = prog.entry
+    if at_top and e is not None and prog.donating is None:  # the compiled call directly
+      outs = e.compiled(flat, ())
+      for a, s in zip(outs, prog.shardings):
+        a._device = s
+      return (outs[0] if e.one_leaf else tree_util.tree_unflatten(e.out_tree, outs)), prog
     jitted = prog.jitted
     if prog.donating is not None and all(
         getattr(flat[i], "_device", None) == prog.in_shardings[i]
@@ -357,10 +366,16 @@ class _Pmap:
     out = jitted(*flat)
     if core.trace_ctx.trace is core.eval_trace:
       leaves = tree_util.tree_leaves(out)
-      for a, s in zip(leaves, self.shardings(prog)):
+      shardings = self.shardings(prog)
+      for a, s in zip(leaves, shardings):
         if type(a) is ArrayImpl or type(a) is PendingArray:
           a._device = s
-    return out
+      if at_top and jitted is prog.jitted and shardings is not None:
+        _, e, _ = jitted._entry(tuple(flat), {})  # (a cache hit: traced just now)
+        if e.compiled is not None and not e.tracer_consts and \
+            all(type(a) is ArrayImpl or type(a) is PendingArray for a in leaves):
+          prog.entry = e
+    return out, prog
 
 
 def _hash_static(fun, i, v):
@@ -447,14 +462,11 @@ def pmap(fun: Callable, axis_name=None, *, in_axes=0, out_axes=0,
               a._device = s
             e = fast.entry
             return outs[0] if e.one_leaf else tree_util.tree_unflatten(e.out_tree, outs)
-        out = p.call(args, kwargs)
-        prog, _ = p.program(args, kwargs)
-        entry = prog.jitted._cache.get(tuple(pjit._sig(x) for x in args))
-        if entry is not None and prog.shardings is not None and not entry.tracer_consts:
-          prog.entry = entry
+        out, prog = p.call(args, kwargs)
+        if prog.entry is not None:
           put_bounded(cache, key, prog, MAX_SIGNATURES)
         return out
-    return p.call(args, kwargs)
+    return p.call(args, kwargs)[0]
 
   pmapped.lower = lambda *args, **kwargs: _lower(p, args, kwargs)
   return pmapped
