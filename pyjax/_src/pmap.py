@@ -1,14 +1,18 @@
-"""``pmap``: a parallel map over devices, as JAX 0.10.2 builds it (a jit of a map over a
-1-D mesh of the devices), and ``device_put_sharded`` / ``device_put_replicated``.
+"""``pmap``: a parallel map over devices, as JAX 0.10.2 builds it (a jit of a
+``shard_map`` over a 1-D mesh of the devices), and ``device_put_sharded`` /
+``device_put_replicated``.
 
-The per-device function runs vmapped over the device axis (named ``axis_name``, so the
-collectives of ``lax/parallel.py`` reduce over it) inside one jit: all the devices' work
-is one compiled program over the global arrays. Results are Arrays sharded over a
-``Mesh`` of the devices used, as JAX's. A pmap called while another is traced (nested
-pmap) maps inside it: its devices count against the product of the enclosing sizes.
+The per-device function squeezes the mapped axes of its shards; shard_map runs it
+vmapped over the device axis (named ``axis_name``, so the collectives of
+``lax/parallel.py`` reduce over it) inside one jit: all the devices' work is one compiled
+program over the global arrays. Results are Arrays sharded over a ``Mesh`` of the devices
+used, as JAX's. A pmap called while another is traced (nested pmap, which JAX 0.10.2
+rejects on CPU) maps inside it with a named vmap: its devices count against the product
+of the enclosing sizes.
 
-Not built: several processes (``axis_size`` is the local size), ``.lower()`` gives
-the jitted program's Lowered (not one for the per-device program).
+Not built: several processes (``axis_size`` is the local size); ``.lower()`` gives the
+jitted program's Lowered; results of grad/vmap/jit of a pmap are not sharded (JAX's
+are); typed PRNG key results carry no sharding.
 """
 from __future__ import annotations
 
@@ -295,12 +299,13 @@ class _Pmap:
     else:
       statics, dyn_nums, dyn_args = (), None, args
     flat, in_tree = tree_util.tree_flatten((dyn_args, kwargs))
-    key = (in_tree, statics, tuple(pjit._sig(x) for x in flat))
+    nested = bool(_nesting.sizes)
+    key = (in_tree, statics, nested, tuple(pjit._sig(x) for x in flat))
     prog = self.cache.get(key)
     if prog is None:
       prog = self._make(args, kwargs, statics, dyn_nums, dyn_args, flat, in_tree)
       put_bounded(self.cache, key, prog, MAX_SIGNATURES)
-    elif _nesting.sizes:  # a nested pmap: its devices count against the enclosing ones
+    elif nested:  # a nested pmap: its devices count against the enclosing ones
       _mesh_devices(self.devices, self.backend, prog.mesh.axis_sizes[0])
     return prog, flat
 

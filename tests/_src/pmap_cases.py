@@ -171,6 +171,17 @@ def _():
   return list(f(x))
 
 
+@case("nested_reused")
+def _():
+  # one pmapped function called at the top level and inside another pmap
+  g = jax.pmap(lambda w: w * 10 + lax.psum(w, "j"), axis_name="j")
+  top = g(x[0])
+  pm = jax.pmap if LIB == "pyjax" else jax.vmap
+  inner = g if LIB == "pyjax" else jax.vmap(lambda w: w * 10 + lax.psum(w, "j"),
+                                            axis_name="j")
+  return [top, pm(lambda v: inner(v))(x)]
+
+
 @case("grad_psum")
 def _():
   f = jax.pmap(lambda b: lax.psum(b * b, "i"), axis_name="i")

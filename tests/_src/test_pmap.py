@@ -117,8 +117,9 @@ def test_nested_seed_program(runs):
   assert f["sharding"] == PMAP_SHARDING
 
 
-def test_nested_collectives(runs):
-  _same(_ok(runs, "nested_psum"), _ok(runs, "nested_psum", "jax"), shardings=False)
+@pytest.mark.parametrize("name", ["nested_psum", "nested_reused"])
+def test_nested_collectives(runs, name):
+  _same(_ok(runs, name), _ok(runs, name, "jax"), shardings=False)
 
 
 @pytest.mark.parametrize("name", ["grad_psum", "vmap_of_pmap", "jit_of_pmap"])
