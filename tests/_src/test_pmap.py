@@ -132,6 +132,13 @@ def test_pbroadcast(runs):
   assert _ok(runs, "pbroadcast")["value"] == [[4., 5.]] * 4
 
 
+def test_negative_axes(runs):
+  r = _ok(runs, "negative_axes")
+  assert r["value"] == (np.arange(8.).reshape(4, 2).T * 2).tolist()
+  assert r["sharding"].endswith("spec=P(None, '_internal_pmap_axis_name'), "
+                                "memory_kind=device)")
+
+
 def test_no_copy_and_one_trace(runs):
   traces, uploads, y3, sharding = _ok(runs, "no_copy_and_fast_path")
   assert traces == 1 and uploads == 0 and sharding == PMAP_SHARDING
