@@ -22,7 +22,7 @@ from typing import Callable
 
 import numpy as np
 
-from pyjax._src import api_util, core, devices as devices_mod, pjit, tree_util
+from pyjax._src import api_util, core, devices as devices_mod, dispatch, pjit, tree_util
 from pyjax._src.array import ArrayImpl, PendingArray, asarray_value
 from pyjax._src.caches import put_bounded
 from pyjax._src.config import config
@@ -356,7 +356,7 @@ class _Pmap:
     """(the outputs, the program run)."""
     prog, flat = self.program(args, kwargs)
     at_top = (core.trace_ctx.trace is core.eval_trace and not config.jax_disable_jit
-              and not pjit.dispatch.gpu_found)
+              and not dispatch.gpu_found)
     e = prog.entry
     if at_top and e is not None and prog.donating is None:  # the compiled call directly
       outs = e.compiled(flat, ())
@@ -461,7 +461,7 @@ def pmap(fun: Callable, axis_name=None, *, in_axes=0, out_axes=0,
         fast = cache.get(key)
         if fast is not None:
           c = fast.entry.compiled
-          if c is not None and not pjit.dispatch.gpu_found:
+          if c is not None and not dispatch.gpu_found:
             outs = c(args, ())
             for a, s in zip(outs, fast.shardings):
               a._device = s
