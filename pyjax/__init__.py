@@ -21,6 +21,7 @@ from pyjax._src.ad_checkpoint import checkpoint, checkpoint_policies, remat
 from pyjax._src.callback import pure_callback
 from pyjax._src.jax_alias import install_as_jax
 from pyjax._src.shard_map import shard_map, smap
+from pyjax._src.pmap import device_put_replicated, device_put_sharded, pmap
 from pyjax._src.numpy import array_methods as _array_methods
 _array_methods.install()  # Array and Tracer operators and methods, before any use
 from pyjax import dtypes, errors, lax, numpy, random, tree, tree_util  # noqa: E402
@@ -52,15 +53,15 @@ __all__ = [
     "api_util", "Array", "block_until_ready", "checkpoint", "checkpoint_policies",
     "closure_convert", "config", "core", "custom_batching", "custom_derivatives",
     "custom_gradient", "custom_jvp", "custom_vjp", "debug", "default_backend", "Device",
-    "device_count", "device_get", "device_put", "devices", "dtypes",
-    "ensure_compile_time_eval", "errors", "eval_shape", "experimental", "float0",
-    "grad", "hessian", "host_count", "host_id", "install_as_jax", "interpreters",
-    "jacfwd", "jacobian", "jacrev", "jit", "jvp", "lax", "linear_transpose",
-    "linearize", "local_device_count", "local_devices", "make_jaxpr", "make_mesh",
-    "named_call", "named_scope", "NamedSharding", "nn", "numpy", "P", "process_count",
-    "process_index", "pure_callback", "random", "remat", "scipy", "set_mesh",
-    "ShapeDtypeStruct", "Shard", "shard_map", "sharding", "smap", "stages", "tree",
-    "tree_util", "typeof", "value_and_grad", "vjp", "vmap",
+    "device_count", "device_get", "device_put", "device_put_replicated",
+    "device_put_sharded", "devices", "dtypes", "ensure_compile_time_eval", "errors",
+    "eval_shape", "experimental", "float0", "grad", "hessian", "host_count", "host_id",
+    "install_as_jax", "interpreters", "jacfwd", "jacobian", "jacrev", "jit", "jvp",
+    "lax", "linear_transpose", "linearize", "local_device_count", "local_devices",
+    "make_jaxpr", "make_mesh", "named_call", "named_scope", "NamedSharding", "nn",
+    "numpy", "P", "pmap", "process_count", "process_index", "pure_callback", "random",
+    "remat", "scipy", "set_mesh", "ShapeDtypeStruct", "Shard", "shard_map", "sharding",
+    "smap", "stages", "tree", "tree_util", "typeof", "value_and_grad", "vjp", "vmap",
 ]
 
 # jax._src.xla_bridge must be an attribute of jax._src after `import jax` (Chex reads it).
