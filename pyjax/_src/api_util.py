@@ -27,7 +27,8 @@ class ShapeDtypeStruct:
 
   def __init__(self, shape, dtype, *, sharding=None, weak_type=False):
     self.shape = tuple(shape)
-    self.dtype = dtypes.canonicalize_dtype(dtype)
+    self.dtype = (dtype if isinstance(dtype, dtypes.ExtendedDType)
+                  else dtypes.canonicalize_dtype(dtype))
     self.sharding = sharding
     self.weak_type = weak_type
 
