@@ -241,6 +241,9 @@ def abstractify(x, argname: str, for_jit: bool = False) -> ShapedArray:
     return core.get_aval(x)
   except TypeError:
     pass
+  msg = getattr(type(x), "_not_a_jax_type_message", None)  # a Ref says what it is
+  if msg is not None:
+    raise TypeError(msg(x, argname)) from None
   if for_jit:
     raise TypeError(f"Error interpreting argument to {argname} as an abstract array. "
                     f"The problematic value is of type {type(x)} and was passed to the "

@@ -89,7 +89,9 @@ def get_aval(x) -> ShapedArray:
                        weak_type=type(x) is not bool)
   if isinstance(x, (np.ndarray, np.generic)):
     return ShapedArray(x.shape, dtypes.canonicalize_dtype(x.dtype))
-  raise TypeError(f"Value {x!r} of type {type(x)} is not a valid JAX type")
+  msg = getattr(type(x), "_not_a_jax_type_message", None)  # a Ref says what it is
+  raise TypeError(msg(x) if msg is not None else
+                  f"Value {x!r} of type {type(x)} is not a valid JAX type")
 
 
 def is_valid_jaxtype(x) -> bool:

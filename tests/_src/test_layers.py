@@ -30,6 +30,7 @@ LAYERS = [
     (3, "interp", ["pyjax._src.interpreters.*", "pyjax._src.api_util"]),
     (4, "lax", ["pyjax._src.lax.*", "pyjax._src.custom_derivatives",
                 "pyjax._src.ad_checkpoint", "pyjax._src.prng", "pyjax._src.callback",
+                "pyjax._src.ref",
                 "pyjax._src.debugging"]),
     (5, "dispatch", ["pyjax._src.backends.*", "pyjax._src.dispatch", "pyjax._src.pjit"]),
     (6, "libs", ["pyjax._src.numpy.*", "pyjax._src.random", "pyjax._src.scipy.*",
