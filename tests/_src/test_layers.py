@@ -35,6 +35,7 @@ LAYERS = [
                 "pyjax._src.debugging"]),
     (5, "dispatch", ["pyjax._src.backends.*", "pyjax._src.dispatch", "pyjax._src.pjit"]),
     (6, "libs", ["pyjax._src.numpy.*", "pyjax._src.random", "pyjax._src.scipy.*",
+                 "pyjax._src.checkify",
                  "pyjax._src.ops.*",
                  "pyjax._src.nn.*", "pyjax._src.flatten_util"]),
     (7, "api", ["pyjax._src.api", "pyjax._src.public_test_util", "pyjax._src",
