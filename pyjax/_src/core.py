@@ -35,7 +35,12 @@ class ShapedArray:
 
   def __init__(self, shape, dtype, weak_type=False):
     self.shape = tuple(shape)
-    self.dtype = dtype if isinstance(dtype, dtypes.ExtendedDType) else np.dtype(dtype)
+    try:
+      self.dtype = np.dtype(dtype)
+    except TypeError:
+      if not isinstance(dtype, dtypes.ExtendedDType):  # a typed key's key<fry> stays
+        raise
+      self.dtype = dtype
     self.weak_type = bool(weak_type)
 
   ndim = property(lambda self: len(self.shape))
