@@ -18,17 +18,16 @@ from pyjax._src.callback import pure_callback
 from pyjax._src.ref import Ref, empty_ref, free_ref, freeze, new_ref
 from pyjax._src.api import (clear_caches, copy_to_host_async, effects_barrier,
                             live_arrays, make_user_context, print_environment_info)
-from pyjax._src.config import (check_tracer_leaks, checking_leaks, debug_infs,
-                               debug_key_reuse, debug_nans, default_device,
-                               default_matmul_precision, default_prng_impl, disable_jit,
-                               enable_checks, enable_custom_prng, enable_x64,
-                               explain_cache_misses, legacy_prng_key, log_compiles,
-                               no_execution, no_tracing, numpy_dtype_promotion,
-                               numpy_rank_promotion, softmax_custom_jvp,
-                               threefry_partitionable, transfer_guard,
-                               transfer_guard_device_to_device,
-                               transfer_guard_device_to_host,
-                               transfer_guard_host_to_device)
+from pyjax._src.config import (array_garbage_collection_guard, check_tracer_leaks,
+                               checking_leaks, debug_infs, debug_key_reuse, debug_nans,
+                               default_device, default_matmul_precision, default_prng_impl,
+                               disable_jit, enable_checks, enable_custom_prng, enable_x64,
+                               explain_cache_misses, jax2tf_associative_scan_reductions,
+                               legacy_prng_key, log_compiles, no_execution, no_tracing,
+                               numpy_dtype_promotion, numpy_rank_promotion,
+                               softmax_custom_jvp, thread_guard, threefry_partitionable,
+                               transfer_guard, transfer_guard_device_to_device,
+                               transfer_guard_device_to_host, transfer_guard_host_to_device)
 from pyjax._src import ref as _ref
 from pyjax._src.numpy import array_methods as _array_methods
 _array_methods.install()  # Array and Tracer operators and methods, before any use
@@ -58,22 +57,23 @@ def host_id():
 
 
 __all__ = [
-    "Array", "block_until_ready", "check_tracer_leaks", "checking_leaks", "checkpoint",
-    "checkpoint_policies", "clear_caches", "closure_convert", "config",
-    "copy_to_host_async", "custom_jvp", "custom_vjp", "debug", "debug_infs",
-    "debug_key_reuse", "debug_nans", "default_backend", "default_device",
-    "default_matmul_precision", "default_prng_impl", "Device", "device_count",
-    "device_get", "device_put", "devices", "disable_jit", "dlpack", "dtypes",
-    "effects_barrier", "empty_ref", "enable_checks", "enable_custom_prng", "enable_x64",
-    "ensure_compile_time_eval", "errors", "eval_shape", "experimental",
-    "explain_cache_misses", "float0", "free_ref", "freeze", "grad", "hessian",
-    "host_count", "host_id", "jacfwd", "jacobian", "jacrev", "jit", "jvp", "lax",
+    "Array", "array_garbage_collection_guard", "block_until_ready",
+    "check_tracer_leaks", "checking_leaks", "checkpoint", "checkpoint_policies",
+    "clear_caches", "closure_convert", "config", "copy_to_host_async", "custom_jvp",
+    "custom_vjp", "debug", "debug_infs", "debug_key_reuse", "debug_nans",
+    "default_backend", "default_device", "default_matmul_precision",
+    "default_prng_impl", "Device", "device_count", "device_get", "device_put",
+    "devices", "disable_jit", "dlpack", "dtypes", "effects_barrier", "empty_ref",
+    "enable_checks", "enable_custom_prng", "enable_x64", "ensure_compile_time_eval",
+    "errors", "eval_shape", "experimental", "explain_cache_misses", "float0",
+    "free_ref", "freeze", "grad", "hessian", "host_count", "host_id", "jacfwd",
+    "jacobian", "jacrev", "jax2tf_associative_scan_reductions", "jit", "jvp", "lax",
     "legacy_prng_key", "linear_transpose", "linearize", "live_arrays",
     "local_device_count", "local_devices", "log_compiles", "make_jaxpr",
     "make_user_context", "monitoring", "new_ref", "nn", "no_execution", "no_tracing",
     "numpy", "numpy_dtype_promotion", "numpy_rank_promotion", "print_environment_info",
     "process_count", "process_index", "profiler", "pure_callback", "random", "Ref",
-    "ref", "remat", "scipy", "ShapeDtypeStruct", "softmax_custom_jvp",
+    "ref", "remat", "scipy", "ShapeDtypeStruct", "softmax_custom_jvp", "thread_guard",
     "threefry_partitionable", "transfer_guard", "transfer_guard_device_to_device",
     "transfer_guard_device_to_host", "transfer_guard_host_to_device", "tree",
     "tree_util", "typeof", "typing", "value_and_grad", "version", "vjp", "vmap",
