@@ -179,11 +179,15 @@ def _hash_static(v):
 
 class _Entry:
   """One traced signature: its jaxpr, output tree and compiled call."""
-  __slots__ = ("closed", "out_tree", "compiled", "tracer_consts", "on_gpu", "one_leaf")
+  __slots__ = ("closed", "out_tree", "compiled", "tracer_consts", "on_gpu", "one_leaf",
+               "ref_pos")
 
-  def __init__(self, closed, out_tree, tracer_consts):
+  def __init__(self, closed, out_tree, tracer_consts, ref_pos=()):
     self.closed = closed
     self.out_tree = out_tree
+    # The argument leaves that are Refs: the jaxpr takes their values and returns their
+    # final values after its outputs (see ``_trace_with_refs``).
+    self.ref_pos = ref_pos
     # The result is the single output itself (not None, whose tree is one node too).
     self.one_leaf = out_tree.num_nodes == 1 and out_tree.num_leaves == 1
     self.tracer_consts = tracer_consts
@@ -245,14 +249,51 @@ class JitWrapped:
     snums = static_key[0]
     leaves, in_tree = tree_util.tree_flatten((dyn, dkw))
     dbg = api_util.debug_info("jit", self._fun, args, kwargs, snums, self._static_names)
-    in_avals = api_util.abstractify_args(leaves, dbg, for_jit=True)
     fun, _ = api_util.static_partial(self._fun, args, snums, {
         k: v for k, v in kwargs.items() if k in self._static_names})
+    ref_pos = tuple(i for i, x in enumerate(leaves) if isinstance(x, ref.Ref))
+    if ref_pos:
+      return leaves, self._trace_with_refs(fun, leaves, in_tree, dbg, ref_pos)
+    in_avals = api_util.abstractify_args(leaves, dbg, for_jit=True)
     with monitoring.timed_event(monitoring.JAXPR_TRACE_EVENT, self._name):
       closed, tracer_consts, out_tree = api_util.trace_to_jaxpr(
           fun, in_avals, dbg, in_tree=in_tree, check_out=functools.partial(_check_out, dbg))
     closed = ClosedJaxpr(closed.jaxpr, [_as_array(c) for c in closed.consts])
     return leaves, _Entry(closed, out_tree, tracer_consts)
+
+  def _trace_with_refs(self, fun, leaves, in_tree, dbg, ref_pos):
+    """Traces ``fun`` with Ref arguments functionalized: the jaxpr takes each Ref's
+    value, the function sees a Ref of it made on the staging trace, and the Refs' final
+    values are returned after the outputs (written back by ``_call_with_refs``)."""
+    in_avals = [x._aval.inner_aval if i in ref_pos else
+                api_util.abstractify(x, api_util.arg_name(dbg, i), for_jit=True)
+                for i, x in enumerate(leaves)]
+    flat_fun, store = api_util.flatten_fun(fun, in_tree,
+                                           check_out=functools.partial(_check_out, dbg))
+
+    def with_refs(*vals):
+      vals = list(vals)
+      cells = [ref.local_ref(vals[i], leaves[i]._aval) for i in ref_pos]
+      for i, cell in zip(ref_pos, cells):
+        vals[i] = cell
+      return list(flat_fun(*vals)) + [cell._value for cell in cells]
+    with monitoring.timed_event(monitoring.JAXPR_TRACE_EVENT, self._name):
+      closed, tracer_consts, _ = api_util.trace_to_jaxpr(with_refs, in_avals, dbg)
+    closed = ClosedJaxpr(closed.jaxpr, [_as_array(c) for c in closed.consts])
+    return _Entry(closed, store.out_tree, tracer_consts, ref_pos)
+
+  def _call_with_refs(self, leaves, entry, outs_of):
+    """Runs ``entry`` on the Refs' values (``outs_of(leaves)``) and writes the Refs'
+    final values back, with Ref.set's checks."""
+    refs = [leaves[i] for i in entry.ref_pos]
+    leaves = list(leaves)
+    for i, r in zip(entry.ref_pos, refs):
+      leaves[i] = ref.get(r)
+    outs = outs_of(leaves)
+    n = len(outs) - len(refs)
+    for r, v in zip(refs, outs[n:]):
+      ref.set(r, ..., v)
+    return tree_util.tree_unflatten(entry.out_tree, outs[:n])
 
   def _donated(self, args, kwargs, static_key):
     if not (self._donate_nums or self._donate_names):
@@ -307,18 +348,27 @@ class JitWrapped:
         return outs[0] if entry.one_leaf else tree_util.tree_unflatten(entry.out_tree, outs)
     leaves, entry, static_key = self._entry(args, kwargs)
     donated = self._donated(args, kwargs, static_key)
-    if trace is core.eval_trace and not entry.tracer_consts:
+    if entry.ref_pos:
+      return self._call_with_refs(
+          leaves, entry, lambda vals: self._outs(trace, entry, vals, donated))
+    if trace is core.eval_trace and not entry.tracer_consts:  # (``_outs``, inlined)
       outs = _run(entry, leaves, donated, self._device)
-    elif self._inline:
-      outs = core.eval_jaxpr(entry.closed.jaxpr, entry.closed.consts,
-                             *entry.tracer_consts, *leaves)
     else:
-      nt = len(entry.tracer_consts)
-      outs = jit_p.bind(*entry.tracer_consts, *leaves, jaxpr=entry.closed, name=self._name,
-                        donated_invars=(False,) * nt + tuple(donated or
-                                                             (False,) * len(leaves)),
-                        keep_unused=self._keep_unused, inline=self._inline)
+      outs = self._outs(trace, entry, leaves, donated)
     return tree_util.tree_unflatten(entry.out_tree, outs)
+
+  def _outs(self, trace, entry, leaves, donated):
+    """The flat outputs of ``entry`` on ``leaves``: run, inlined or bound on ``trace``."""
+    if trace is core.eval_trace and not entry.tracer_consts:
+      return _run(entry, leaves, donated, self._device)
+    if self._inline:
+      return core.eval_jaxpr(entry.closed.jaxpr, entry.closed.consts,
+                             *entry.tracer_consts, *leaves)
+    nt = len(entry.tracer_consts)
+    return jit_p.bind(*entry.tracer_consts, *leaves, jaxpr=entry.closed, name=self._name,
+                      donated_invars=(False,) * nt + tuple(donated or
+                                                           (False,) * len(leaves)),
+                      keep_unused=self._keep_unused, inline=self._inline)
 
   # ------------------------------------------------------------ AOT
   def trace(self, *args, **kwargs) -> "Traced":
@@ -330,7 +380,8 @@ class JitWrapped:
 
   def eval_shape(self, *args, **kwargs):
     _, entry, _ = self._entry(args, kwargs)
-    outs = api_util.shape_dtype_structs(entry.closed.out_avals)
+    avals = entry.closed.out_avals
+    outs = api_util.shape_dtype_structs(avals[:len(avals) - len(entry.ref_pos)])
     return tree_util.tree_unflatten(entry.out_tree, outs)
 
   def clear_cache(self):
@@ -370,7 +421,12 @@ def _sig(x):
     return (v.shape, v.dtype, x.weak_type)
   if type(x) in (int, float, bool, complex):
     return type(x)
-  a = core.get_aval(x)
+  try:
+    a = core.get_aval(x)
+  except TypeError:
+    if isinstance(x, ref.Ref):  # a Ref argument: traced on its value's type
+      return ("Ref", x._aval)
+    raise
   return (a.shape, a.dtype, a.weak_type)
 
 

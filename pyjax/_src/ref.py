@@ -6,14 +6,17 @@ JAX's strict checks (the value's shape and dtype must be exactly those of ``ref[
 
 What works as in JAX: everything eagerly; a Ref created inside a transformed function
 and used there (its operations are then ordinary traced array operations, jit
-included); reading a closed-over Ref under ``vmap``/``grad``/``jvp`` (its value is a
-constant there); writing a closed-over Ref a vmapped or differentiated value raises
-JAX's error. What cannot work here: a closed-over Ref read or written inside a staged
-function (``jit``, ``make_jaxpr``, the bodies of ``scan``/``while_loop``/``cond``/
-``fori_loop``, ``checkpoint``) raises NotImplementedError (pyjax has no state effects in
-jaxprs: the value would be baked in at trace time), and so does a Ref passed as an
-argument to a transformed function. ``empty_ref`` gives a zero-filled Ref (JAX leaves its
-contents undefined and has no eager rule for it); ``free_ref`` does nothing.
+included); a Ref passed to a ``jit``'d function (jit traces it as its value, hands the
+function a Ref of that value and writes the final value back after the call); reading a
+closed-over Ref under ``vmap``/``grad``/``jvp`` (its value is a constant there); writing
+a closed-over Ref a vmapped or differentiated value raises JAX's error. What cannot work
+here: a closed-over Ref read or written inside a staged function (``jit``,
+``make_jaxpr``, the bodies of ``scan``/``while_loop``/``cond``/``fori_loop``) raises
+NotImplementedError (pyjax has no state effects in jaxprs: the value would be baked in at
+trace time), and a Ref passed as an argument to another transformation (``vmap``,
+``grad``, ``make_jaxpr``, ...) raises TypeError. ``empty_ref`` gives a zero-filled Ref
+(JAX leaves its contents undefined and has no eager rule for it); ``free_ref`` does
+nothing.
 """
 from __future__ import annotations
 
@@ -107,7 +110,7 @@ class Ref:
     """What core.get_aval and argument abstraction say of a Ref (the TypeError's)."""
     where = "" if argname is None else f" as argument {argname}"
     return (f"pyjax does not support passing a mutable array reference ({self._aval})"
-            f"{where} into a transformed function (jit, vmap, grad, ...); pass its value "
+            f"{where} into this transformation (only jit takes Refs); pass its value "
             "(ref[...]) and write the result back outside, or create the Ref inside the "
             "function.")
 
@@ -265,6 +268,11 @@ def new_ref(init_val, *, memory_space=None, kind=None) -> Ref:
                     "new_ref at position 0.\n")
   value = _asarray(init_val)  # arrays are immutable: writes replace it
   aval = AbstractRef(core.get_aval(value), memory_space, kind)
+  return Ref(value, aval, core.find_cur_trace())
+
+
+def local_ref(value, aval: AbstractRef) -> Ref:
+  """A Ref of type ``aval`` over ``value`` on the current trace (jit's Ref arguments)."""
   return Ref(value, aval, core.find_cur_trace())
 
 

@@ -152,7 +152,32 @@ def test_staged_uses_raise_not_implemented():
     with pytest.raises(NotImplementedError, match="no state effects"):
       call()
   with pytest.raises(TypeError, match="mutable array reference"):
-    pyjax.jit(lambda ref: ref[...])(r)
+    pyjax.make_jaxpr(lambda ref: ref[...])(r)
   with pytest.raises(TypeError, match="mutable array reference"):
     pyjax.vmap(lambda ref: ref[...])(r)
   np.testing.assert_array_equal(np.asarray(r[...]), np.zeros(3))  # nothing was written
+
+
+def test_jit_with_ref_arguments():
+  def run(j, m):
+    r = j.new_ref(m.zeros(3))
+    w = j.new_ref(1.0)
+
+    @j.jit
+    def f(x_ref, y, scale):
+      x_ref[...] += y * scale
+      x_ref[0] = 5.0
+      return x_ref[...].sum()
+
+    @j.jit
+    def bump(cell):
+      cell[...] += 1.0
+    out = [float(f(r, m.ones(3), 2.0)), repr(r), float(f(r, m.ones(3), 1.0)), repr(r),
+           bump(w), repr(w), float(j.jit(lambda c: c[...] * 2)(w)),
+           repr(f.eval_shape(r, m.ones(3), 1.0))]
+    with pytest.raises(Exception) as e:  # a vmapped value into an unbatched Ref
+      j.vmap(lambda x: f(r, x, 1.0))(m.ones((2, 3)))
+    out.append(str(e.value))
+    return out
+  ours, theirs = _both(run)
+  assert ours == theirs
