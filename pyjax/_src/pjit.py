@@ -180,14 +180,17 @@ def _hash_static(v):
 class _Entry:
   """One traced signature: its jaxpr, output tree and compiled call."""
   __slots__ = ("closed", "out_tree", "compiled", "tracer_consts", "on_gpu", "one_leaf",
-               "ref_pos")
+               "ref_pos", "closed_refs", "has_refs")
 
-  def __init__(self, closed, out_tree, tracer_consts, ref_pos=()):
+  def __init__(self, closed, out_tree, tracer_consts, ref_pos=(), closed_refs=()):
     self.closed = closed
     self.out_tree = out_tree
-    # The argument leaves that are Refs: the jaxpr takes their values and returns their
-    # final values after its outputs (see ``_trace_with_refs``).
+    # The argument leaves that are Refs and the Refs the function closes over: the jaxpr
+    # takes their values (the closed-over ones after the arguments) and returns their
+    # final values after its outputs (see ``_trace``, ``_call_with_refs``).
     self.ref_pos = ref_pos
+    self.closed_refs = closed_refs
+    self.has_refs = bool(ref_pos or closed_refs)
     # The result is the single output itself (not None, whose tree is one node too).
     self.one_leaf = out_tree.num_nodes == 1 and out_tree.num_leaves == 1
     self.tracer_consts = tracer_consts
@@ -253,43 +256,42 @@ class JitWrapped:
         k: v for k, v in kwargs.items() if k in self._static_names})
     ref_pos = tuple(i for i, x in enumerate(leaves) if isinstance(x, ref.Ref))
     if ref_pos:
-      return leaves, self._trace_with_refs(fun, leaves, in_tree, dbg, ref_pos)
-    in_avals = api_util.abstractify_args(leaves, dbg, for_jit=True)
-    with monitoring.timed_event(monitoring.JAXPR_TRACE_EVENT, self._name):
-      closed, tracer_consts, out_tree = api_util.trace_to_jaxpr(
-          fun, in_avals, dbg, in_tree=in_tree, check_out=functools.partial(_check_out, dbg))
-    closed = ClosedJaxpr(closed.jaxpr, [_as_array(c) for c in closed.consts])
-    return leaves, _Entry(closed, out_tree, tracer_consts)
-
-  def _trace_with_refs(self, fun, leaves, in_tree, dbg, ref_pos):
-    """Traces ``fun`` with Ref arguments functionalized: the jaxpr takes each Ref's
-    value, the function sees a Ref of it made on the staging trace, and the Refs' final
-    values are returned after the outputs (written back by ``_call_with_refs``)."""
-    in_avals = [x._aval.inner_aval if i in ref_pos else
-                api_util.abstractify(x, api_util.arg_name(dbg, i), for_jit=True)
-                for i, x in enumerate(leaves)]
+      in_avals = [x._aval.inner_aval if i in ref_pos else
+                  api_util.abstractify(x, api_util.arg_name(dbg, i), for_jit=True)
+                  for i, x in enumerate(leaves)]
+    else:
+      in_avals = api_util.abstractify_args(leaves, dbg, for_jit=True)
     flat_fun, store = api_util.flatten_fun(fun, in_tree,
                                            check_out=functools.partial(_check_out, dbg))
+    closed_refs = []
 
-    def with_refs(*vals):
+    def traced(*vals):
+      """Ref arguments: the function gets a Ref over the value on this trace; Refs it
+      closes over become inputs after the arguments (ref.functionalize_closed_refs).
+      The final values of both follow the outputs."""
       vals = list(vals)
       cells = [ref.local_ref(vals[i], leaves[i]._aval) for i in ref_pos]
       for i, cell in zip(ref_pos, cells):
         vals[i] = cell
-      return list(flat_fun(*vals)) + [cell._value for cell in cells]
+      with ref.functionalize_closed_refs(core.find_cur_trace()) as env:
+        outs = list(flat_fun(*vals))
+      closed_refs.extend(env.pairs())
+      return (outs + [cell._value for cell in cells]
+              + [proxy._value for _, proxy in closed_refs])
     with monitoring.timed_event(monitoring.JAXPR_TRACE_EVENT, self._name):
-      closed, tracer_consts, _ = api_util.trace_to_jaxpr(with_refs, in_avals, dbg)
+      closed, tracer_consts, _ = api_util.trace_to_jaxpr(traced, in_avals, dbg)
     closed = ClosedJaxpr(closed.jaxpr, [_as_array(c) for c in closed.consts])
-    return _Entry(closed, store.out_tree, tracer_consts, ref_pos)
+    return leaves, _Entry(closed, store.out_tree, tracer_consts, ref_pos,
+                          tuple(r for r, _ in closed_refs))
 
   def _call_with_refs(self, leaves, entry, outs_of):
-    """Runs ``entry`` on the Refs' values (``outs_of(leaves)``) and writes the Refs'
-    final values back, with Ref.set's checks."""
-    refs = [leaves[i] for i in entry.ref_pos]
+    """Runs ``entry`` (``outs_of(inputs)``) on the values of its Ref arguments and of
+    the Refs it closed over, and writes their final values back (Ref.set's checks)."""
+    refs = [leaves[i] for i in entry.ref_pos] + list(entry.closed_refs)
     leaves = list(leaves)
-    for i, r in zip(entry.ref_pos, refs):
-      leaves[i] = ref.get(r)
-    outs = outs_of(leaves)
+    for i in entry.ref_pos:
+      leaves[i] = ref.get(leaves[i])
+    outs = outs_of(leaves + [ref.get(r) for r in entry.closed_refs])
     n = len(outs) - len(refs)
     for r, v in zip(refs, outs[n:]):
       ref.set(r, ..., v)
@@ -339,6 +341,9 @@ class JitWrapped:
         entry = self._cache.get(key)
         if entry is None:
           _, entry, _ = self._entry(args, kwargs)
+          if entry.has_refs:  # never cached here: Refs go through _call_with_refs
+            return self._call_with_refs(
+                list(args), entry, lambda vals: _run(entry, vals, (), self._device))
           put_bounded(self._cache, key, entry, MAX_SIGNATURES)
         c = entry.compiled
         if c is None or self._device is not None or dispatch.gpu_found:
@@ -348,7 +353,7 @@ class JitWrapped:
         return outs[0] if entry.one_leaf else tree_util.tree_unflatten(entry.out_tree, outs)
     leaves, entry, static_key = self._entry(args, kwargs)
     donated = self._donated(args, kwargs, static_key)
-    if entry.ref_pos:
+    if entry.has_refs:
       return self._call_with_refs(
           leaves, entry, lambda vals: self._outs(trace, entry, vals, donated))
     if trace is core.eval_trace and not entry.tracer_consts:  # (``_outs``, inlined)
@@ -381,7 +386,8 @@ class JitWrapped:
   def eval_shape(self, *args, **kwargs):
     _, entry, _ = self._entry(args, kwargs)
     avals = entry.closed.out_avals
-    outs = api_util.shape_dtype_structs(avals[:len(avals) - len(entry.ref_pos)])
+    n_refs = len(entry.ref_pos) + len(entry.closed_refs)
+    outs = api_util.shape_dtype_structs(avals[:len(avals) - n_refs])
     return tree_util.tree_unflatten(entry.out_tree, outs)
 
   def clear_cache(self):

@@ -6,19 +6,22 @@ JAX's strict checks (the value's shape and dtype must be exactly those of ``ref[
 
 What works as in JAX: everything eagerly; a Ref created inside a transformed function
 and used there (its operations are then ordinary traced array operations, jit
-included); a Ref passed to a ``jit``'d function (jit traces it as its value, hands the
-function a Ref of that value and writes the final value back after the call); reading a
-closed-over Ref under ``vmap``/``grad``/``jvp`` (its value is a constant there); writing
-a closed-over Ref a vmapped or differentiated value raises JAX's error. What cannot work
-here: a closed-over Ref read or written inside a staged function (``jit``,
-``make_jaxpr``, the bodies of ``scan``/``while_loop``/``cond``/``fori_loop``) raises
-NotImplementedError (pyjax has no state effects in jaxprs: the value would be baked in at
-trace time), and a Ref passed as an argument to another transformation (``vmap``,
+included); a Ref passed to a ``jit``'d function or closed over by one (jit traces it
+as its value, an input of the jaxpr; the function works on a Ref of that value and jit
+writes the final value back after the call); reading a closed-over Ref under
+``vmap``/``grad``/``jvp`` (its value is a constant there); writing a closed-over Ref a
+vmapped or differentiated value raises JAX's error. What cannot work here: a closed-over
+Ref read or written inside another staged function (``make_jaxpr``, the bodies of
+``scan``/``while_loop``/``cond``/``fori_loop``) raises NotImplementedError (pyjax has no
+state effects in jaxprs: the value would be baked in at trace time), and a Ref passed as
+an argument to another transformation (``vmap``,
 ``grad``, ``make_jaxpr``, ...) raises TypeError. ``empty_ref`` gives a zero-filled Ref
 (JAX leaves its contents undefined and has no eager rule for it); ``free_ref`` does
 nothing.
 """
 from __future__ import annotations
+
+import contextlib
 
 from pyjax._src import core, dtypes
 from pyjax._src.array import asarray_value
@@ -142,14 +145,49 @@ def _staging_between(trace, outer) -> core.Trace | None:
   return None
 
 
-def _check_trace(ref: Ref, op: str):
-  if _staging_between(core.find_cur_trace(), ref._trace) is not None:
+class ClosedRefs:
+  """The Refs a jit trace closed over: each became an input of the trace (its value at
+  call time) and a proxy Ref on the trace that the function's reads and writes use."""
+
+  def __init__(self, trace):
+    self.trace = trace
+    self.proxies: dict = {}  # id(Ref) -> (Ref, proxy Ref)
+
+  def pairs(self) -> list:
+    return list(self.proxies.values())
+
+
+_closed_refs: dict = {}  # staging trace -> its ClosedRefs (while jit traces on it)
+
+
+@contextlib.contextmanager
+def functionalize_closed_refs(trace):
+  """While jit traces on ``trace``: closed-over Refs become inputs (see ClosedRefs)."""
+  env = _closed_refs[trace] = ClosedRefs(trace)
+  try:
+    yield env
+  finally:
+    del _closed_refs[trace]
+
+
+def _resolve(ref: Ref, op: str) -> Ref:
+  """The Ref to operate on: ``ref``, or its proxy on the jit trace that closes over it."""
+  staging = _staging_between(core.find_cur_trace(), ref._trace)
+  if staging is None:
+    return ref
+  env = _closed_refs.get(staging)
+  if env is None:
     raise NotImplementedError(
         f"pyjax cannot {op} a mutable array reference ({ref._aval}) created outside the "
-        "function being staged (jit, make_jaxpr, scan/while_loop/cond/fori_loop bodies, "
-        "checkpoint): pyjax's jaxprs have no state effects. Pass its value (ref[...]) "
-        "in as an argument and write the result back outside, or create the Ref inside "
-        "the function.")
+        "function being staged (make_jaxpr, scan/while_loop/cond/fori_loop bodies): "
+        "pyjax's jaxprs have no state effects (jit alone passes closed-over Refs in and "
+        "out). Pass its value (ref[...]) in as an argument and write the result back "
+        "outside, or create the Ref inside the function.")
+  hit = env.proxies.get(id(ref))
+  if hit is None:
+    proxy = Ref(staging.new_arg(ref._aval.inner_aval), ref._aval, staging)
+    hit = env.proxies[id(ref)] = (ref, proxy)
+  return hit[1]
 
 
 def _is_inner(x, ref: Ref) -> bool:
@@ -231,14 +269,13 @@ def _check_ref(ref, fn):
 def get(ref: Ref, idx=None):
   """``ref[idx]``: a copy of the indexed part of the held array."""
   _check_ref(ref, "ref_get")
-  _check_trace(ref, "read")
-  return _read(ref, idx)
+  return _read(_resolve(ref, "read"), idx)
 
 
 def swap(ref: Ref, idx, value, _function_name: str = "ref_swap"):
   """Stores ``value`` at ``ref[idx]`` and returns what was there."""
   _check_ref(ref, _function_name)
-  _check_trace(ref, "write")
+  ref = _resolve(ref, "write")
   value = _checked_value(ref, idx, value, "swap")
   value = _strip_inner(value, ref, "a set/swap")
   old = _read(ref, idx)
@@ -254,7 +291,7 @@ def set(ref: Ref, idx, value) -> None:  # noqa: A001 (JAX's name, jax.ref.set)
 def addupdate(ref: Ref, idx, x) -> None:
   """``ref[idx] += x``."""
   _check_ref(ref, "ref_addupdate")
-  _check_trace(ref, "write")
+  ref = _resolve(ref, "write")
   x = _checked_value(ref, idx, x, "addupdate")
   x = _strip_inner(x, ref, "an addupdate")
   _write(ref, idx, _read(ref, idx) + x)
@@ -289,8 +326,7 @@ def empty_ref(ty, memory_space=None) -> Ref:
 def freeze(ref: Ref):
   """The held array (the Ref stays readable, as in JAX's eager mode)."""
   _check_ref(ref, "freeze")
-  _check_trace(ref, "read")
-  return ref._value
+  return _resolve(ref, "read")._value
 
 
 def free_ref(ref: Ref):

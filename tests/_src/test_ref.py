@@ -137,15 +137,33 @@ def test_jit_returning_a_ref_raises_as_jax():
   assert msgs[0] == msgs[1]
 
 
+def test_jit_closed_over_refs():
+  def run(j, m):
+    x_ref = j.new_ref(m.zeros(3))
+
+    @j.jit
+    def f():
+      x_ref[1] += 1.0
+
+    @j.jit
+    def g(y):
+      x_ref[...] += y
+      return x_ref[...].sum()
+    f()
+    f()
+    out = [repr(x_ref), float(g(m.ones(3))), float(g(m.ones(3))), repr(x_ref)]
+    out += [float(j.jit(lambda: g(m.ones(3)) * 2)()), repr(x_ref)]  # nested jit
+    with pytest.raises(Exception) as e:
+      j.vmap(g)(m.ones((2, 3)))
+    out += [str(e.value), repr(x_ref)]
+    return out
+  ours, theirs = _both(run)
+  assert ours == theirs
+
+
 def test_staged_uses_raise_not_implemented():
   r = pyjax.new_ref(jnp.zeros(3))
-
-  def write(x):
-    r[...] = x
-    return x
-  for call in (lambda: pyjax.jit(lambda x: r[...] + x)(1.0),
-               lambda: pyjax.jit(write)(jnp.ones(3)),
-               lambda: pyjax.make_jaxpr(lambda x: r[...] * x)(1.0),
+  for call in (lambda: pyjax.make_jaxpr(lambda x: r[...] * x)(1.0),
                lambda: pyjax.lax.scan(lambda c, x: (c + r[...], None), jnp.zeros(3),
                                       jnp.arange(2.0)),
                lambda: pyjax.lax.cond(True, lambda: r[...], lambda: r[...] + 1)):
