@@ -8,13 +8,16 @@ What works as in JAX: everything eagerly; a Ref created inside a transformed fun
 and used there (its operations are then ordinary traced array operations, jit
 included); a Ref passed to a ``jit``'d function or closed over by one (jit traces it
 as its value, an input of the jaxpr; the function works on a Ref of that value and jit
-writes the final value back after the call); reading a closed-over Ref under
+writes the final value back after the call); a Ref closed over by the body of a
+``scan``/``fori_loop``/``while_loop``/``map`` or a ``cond``/``switch`` branch (its value
+rides in the carry or the operands and is written back: the loop is traced once to find
+its Refs, then again with them carried); reading a closed-over Ref under
 ``vmap``/``grad``/``jvp`` (its value is a constant there); writing a closed-over Ref a
 vmapped or differentiated value raises JAX's error. What cannot work here: a closed-over
-Ref read or written inside another staged function (``make_jaxpr``, the bodies of
-``scan``/``while_loop``/``cond``/``fori_loop``) raises NotImplementedError (pyjax has no
-state effects in jaxprs: the value would be baked in at trace time), and a Ref passed as
-an argument to another transformation (``vmap``,
+Ref used inside ``make_jaxpr`` (or another staging that is not jit, a loop or a branch)
+raises NotImplementedError (pyjax has no state effects in jaxprs: the value would be
+baked in at trace time), and a Ref passed as an argument to another transformation
+(``vmap``,
 ``grad``, ``make_jaxpr``, ...) raises TypeError. ``empty_ref`` gives a zero-filled Ref
 (JAX leaves its contents undefined and has no eager rule for it); ``free_ref`` does
 nothing.
@@ -161,13 +164,52 @@ _closed_refs: dict = {}  # staging trace -> its ClosedRefs (while jit traces on 
 
 
 @contextlib.contextmanager
-def functionalize_closed_refs(trace):
-  """While jit traces on ``trace``: closed-over Refs become inputs (see ClosedRefs)."""
+def functionalize_closed_refs(trace, preset=()):
+  """While a function is traced on ``trace``: the Refs it closes over become inputs (see
+  ClosedRefs), or use the given ``preset`` (Ref, proxy) pairs."""
+  prev = _closed_refs.get(trace)  # (a loop's carried Refs nest inside its probe)
   env = _closed_refs[trace] = ClosedRefs(trace)
+  for r, proxy in preset:
+    env.proxies[id(r)] = (r, proxy)
   try:
     yield env
   finally:
-    del _closed_refs[trace]
+    if prev is None:
+      del _closed_refs[trace]
+    else:
+      _closed_refs[trace] = prev
+
+
+def probe_closed_refs(fun):
+  """``(probed, found)``: ``probed`` is ``fun`` noting in ``found`` the Refs it closes over
+  when a loop or branch traces it (their uses then go to throwaway proxies)."""
+  found: list = []
+
+  def probed(*args):
+    with functionalize_closed_refs(core.find_cur_trace()) as env:
+      out = fun(*args)
+    for r, _ in env.pairs():
+      if not any(r is f for f in found):
+        found.append(r)
+    return out
+  return probed, found
+
+
+def with_ref_values(fun, refs):
+  """``fun`` taking the values of the closed-over ``refs`` as an extra last argument and
+  returning ``(output, their final values)``: its reads and writes of them go to Refs
+  over those values (how loops and branches carry Refs)."""
+  def wrapped(*args):
+    *args, vals = args
+    trace = core.find_cur_trace()
+    proxies = [Ref(v, r._aval, trace) for r, v in zip(refs, vals)]
+    with functionalize_closed_refs(trace, zip(refs, proxies)) as env:
+      out = fun(*args)
+    if len(env.proxies) != len(refs):
+      raise NotImplementedError("pyjax: a loop or branch body closed over different Refs "
+                                "when traced again.")
+    return out, [p._value for p in proxies]
+  return wrapped
 
 
 def _resolve(ref: Ref, op: str) -> Ref:
@@ -179,10 +221,10 @@ def _resolve(ref: Ref, op: str) -> Ref:
   if env is None:
     raise NotImplementedError(
         f"pyjax cannot {op} a mutable array reference ({ref._aval}) created outside the "
-        "function being staged (make_jaxpr, scan/while_loop/cond/fori_loop bodies): "
-        "pyjax's jaxprs have no state effects (jit alone passes closed-over Refs in and "
-        "out). Pass its value (ref[...]) in as an argument and write the result back "
-        "outside, or create the Ref inside the function.")
+        "function being staged (make_jaxpr, ...): pyjax's jaxprs have no state effects "
+        "(jit, loops and branches pass closed-over Refs in and out). Pass its value "
+        "(ref[...]) in as an argument and write the result back outside, or create the "
+        "Ref inside the function.")
   hit = env.proxies.get(id(ref))
   if hit is None:
     proxy = Ref(staging.new_arg(ref._aval.inner_aval), ref._aval, staging)

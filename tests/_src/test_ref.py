@@ -160,12 +160,37 @@ def test_jit_closed_over_refs():
   assert ours == theirs
 
 
+def test_loops_and_branches_carry_closed_over_refs():
+  def run(j, m):
+    r = j.new_ref(m.zeros(3))
+
+    def body(i, c):
+      r[i] += 1.0
+      return c + r[...].sum()
+
+    def sbody(c, x):
+      r[...] = r[...] * x
+      return c + 1, r[...]
+    out = [j.lax.fori_loop(0, 3, body, 0.0), repr(r),
+           j.lax.scan(sbody, 0, m.array([2.0, 3.0])), repr(r),
+           j.lax.fori_loop(0, m.int32(2), body, 0.0), repr(r)]  # a while_loop
+    c = j.new_ref(m.ones(2))
+
+    def tb(x):
+      c[...] = c[...] * x
+      return x + 1
+    out += [j.lax.cond(m.float32(3.0) > 2, tb, lambda x: x - 1, m.float32(3.0)), repr(c),
+            j.lax.switch(1, [lambda x: x, tb], m.float32(5.0)), repr(c)]
+    return [repr(o) for o in out]
+  ours, theirs = _both(run)
+  assert ours == theirs
+
+
 def test_staged_uses_raise_not_implemented():
   r = pyjax.new_ref(jnp.zeros(3))
   for call in (lambda: pyjax.make_jaxpr(lambda x: r[...] * x)(1.0),
-               lambda: pyjax.lax.scan(lambda c, x: (c + r[...], None), jnp.zeros(3),
-                                      jnp.arange(2.0)),
-               lambda: pyjax.lax.cond(True, lambda: r[...], lambda: r[...] + 1)):
+               lambda: pyjax.make_jaxpr(lambda: pyjax.lax.cond(
+                   True, lambda: r[...], lambda: r[...] + 1))()):
     with pytest.raises(NotImplementedError, match="no state effects"):
       call()
   with pytest.raises(TypeError, match="mutable array reference"):
