@@ -22,6 +22,20 @@ from pyjax._src.callback import pure_callback
 from pyjax._src.jax_alias import install_as_jax
 from pyjax._src.shard_map import shard_map, smap
 from pyjax._src.pmap import device_put_replicated, device_put_sharded, pmap
+from pyjax._src.ref import Ref, empty_ref, free_ref, freeze, new_ref
+from pyjax._src.api import (clear_caches, copy_to_host_async, effects_barrier,
+                            live_arrays, make_user_context, print_environment_info)
+from pyjax._src.config import (array_garbage_collection_guard, check_tracer_leaks,
+                               checking_leaks, debug_infs, debug_key_reuse, debug_nans,
+                               default_device, default_matmul_precision, default_prng_impl,
+                               disable_jit, enable_checks, enable_custom_prng, enable_x64,
+                               explain_cache_misses, jax2tf_associative_scan_reductions,
+                               legacy_prng_key, log_compiles, no_execution, no_tracing,
+                               numpy_dtype_promotion, numpy_rank_promotion,
+                               softmax_custom_jvp, thread_guard, threefry_partitionable,
+                               transfer_guard, transfer_guard_device_to_device,
+                               transfer_guard_device_to_host, transfer_guard_host_to_device)
+from pyjax._src import ref as _ref
 from pyjax._src.numpy import array_methods as _array_methods
 _array_methods.install()  # Array and Tracer operators and methods, before any use
 from pyjax import dtypes, errors, lax, numpy, random, tree, tree_util  # noqa: E402
@@ -29,15 +43,20 @@ from pyjax import nn, scipy  # noqa: E402
 from pyjax import debug, experimental, sharding  # noqa: E402
 from pyjax import api_util, core, custom_batching, custom_derivatives  # noqa: E402
 from pyjax import interpreters, stages  # noqa: E402
+from pyjax import dlpack, monitoring, profiler, ref, typing, version  # noqa: E402
 
-__version__ = "0.1.0"
+from pyjax._src import version as _version  # noqa: E402
+__version__ = _version.__version__
 # The JAX API version pyjax implements: what `jax.__version__` reads after
-# install_as_jax() (the one place it is written).
-__jax_version__ = "0.10.2"
+# install_as_jax() (written once, in _src/version.py).
+__jax_version__ = _version._jax_api_version
 
 
 def typeof(x):
-  """The abstract value (ShapedArray) of ``x``."""
+  """The abstract value of ``x``: a ShapedArray (key arrays' with a key dtype), or an
+  AbstractRef for a Ref."""
+  if isinstance(x, _ref.Ref):
+    return x._aval
   return _get_aval(x)
 
 
@@ -50,18 +69,30 @@ def host_id():
 
 
 __all__ = [
-    "api_util", "Array", "block_until_ready", "checkpoint", "checkpoint_policies",
-    "closure_convert", "config", "core", "custom_batching", "custom_derivatives",
-    "custom_gradient", "custom_jvp", "custom_vjp", "debug", "default_backend", "Device",
-    "device_count", "device_get", "device_put", "device_put_replicated",
-    "device_put_sharded", "devices", "dtypes", "ensure_compile_time_eval", "errors",
-    "eval_shape", "experimental", "float0", "grad", "hessian", "host_count", "host_id",
-    "install_as_jax", "interpreters", "jacfwd", "jacobian", "jacrev", "jit", "jvp",
-    "lax", "linear_transpose", "linearize", "local_device_count", "local_devices",
-    "make_jaxpr", "make_mesh", "named_call", "named_scope", "NamedSharding", "nn",
-    "numpy", "P", "pmap", "process_count", "process_index", "pure_callback", "random",
-    "remat", "scipy", "set_mesh", "ShapeDtypeStruct", "Shard", "shard_map", "sharding",
-    "smap", "stages", "tree", "tree_util", "typeof", "value_and_grad", "vjp", "vmap",
+    "api_util", "Array", "array_garbage_collection_guard", "block_until_ready",
+    "check_tracer_leaks", "checking_leaks", "checkpoint", "checkpoint_policies",
+    "clear_caches", "closure_convert", "config", "copy_to_host_async", "core",
+    "custom_batching", "custom_derivatives", "custom_gradient", "custom_jvp",
+    "custom_vjp", "debug", "debug_infs", "debug_key_reuse", "debug_nans",
+    "default_backend", "default_device", "default_matmul_precision",
+    "default_prng_impl", "Device", "device_count", "device_get", "device_put",
+    "device_put_replicated", "device_put_sharded", "devices", "disable_jit", "dlpack",
+    "dtypes", "effects_barrier", "empty_ref", "enable_checks", "enable_custom_prng",
+    "enable_x64", "ensure_compile_time_eval", "errors", "eval_shape", "experimental",
+    "explain_cache_misses", "float0", "free_ref", "freeze", "grad", "hessian",
+    "host_count", "host_id", "install_as_jax", "interpreters", "jacfwd", "jacobian",
+    "jacrev", "jax2tf_associative_scan_reductions", "jit", "jvp", "lax",
+    "legacy_prng_key", "linear_transpose", "linearize", "live_arrays",
+    "local_device_count", "local_devices", "log_compiles", "make_jaxpr", "make_mesh",
+    "make_user_context", "monitoring", "named_call", "named_scope", "NamedSharding",
+    "new_ref", "nn", "no_execution", "no_tracing", "numpy", "numpy_dtype_promotion",
+    "numpy_rank_promotion", "P", "pmap", "print_environment_info", "process_count",
+    "process_index", "profiler", "pure_callback", "random", "Ref", "ref", "remat",
+    "scipy", "set_mesh", "ShapeDtypeStruct", "Shard", "shard_map", "sharding", "smap",
+    "softmax_custom_jvp", "stages", "thread_guard", "threefry_partitionable",
+    "transfer_guard", "transfer_guard_device_to_device",
+    "transfer_guard_device_to_host", "transfer_guard_host_to_device", "tree",
+    "tree_util", "typeof", "typing", "value_and_grad", "version", "vjp", "vmap",
 ]
 
 # jax._src.xla_bridge must be an attribute of jax._src after `import jax` (Chex reads it).

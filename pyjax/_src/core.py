@@ -46,7 +46,12 @@ class ShapedArray(AbstractValue):
   def __init__(self, shape, dtype, weak_type=False, *, sharding=None,
                manual_axis_type=None, memory_space=None):
     self.shape = tuple(shape)
-    self.dtype = np.dtype(dtype)
+    try:
+      self.dtype = np.dtype(dtype)
+    except TypeError:
+      if not isinstance(dtype, dtypes.ExtendedDType):  # a typed key's key<fry> stays
+        raise
+      self.dtype = dtype
     self.weak_type = bool(weak_type)
 
   ndim = property(lambda self: len(self.shape))
@@ -110,7 +115,9 @@ def get_aval(x) -> ShapedArray:
                        weak_type=type(x) is not bool)
   if isinstance(x, (np.ndarray, np.generic)):
     return ShapedArray(x.shape, dtypes.canonicalize_dtype(x.dtype))
-  raise TypeError(f"Value {x!r} of type {type(x)} is not a valid JAX type")
+  msg = getattr(type(x), "_not_a_jax_type_message", None)  # a Ref says what it is
+  raise TypeError(msg(x) if msg is not None else
+                  f"Value {x!r} of type {type(x)} is not a valid JAX type")
 
 
 def is_valid_jaxtype(x) -> bool:
