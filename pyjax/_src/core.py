@@ -211,6 +211,8 @@ def shard_avals(prim, avals, out, params):
     return out
   rule = prim.sharding_rule
   if rule is None:
+    if any(_holds_jaxpr(v) for v in params.values()):
+      return out  # control flow, calls: their abstract eval typed the body's outputs
     raise ShardingTypeError(
         f"sharding rule for {prim.name} is not implemented. Please file an issue at "
         f"https://github.com/jax-ml/jax/issues. You can work around this error by "
@@ -220,6 +222,12 @@ def shard_avals(prim, avals, out, params):
   if not prim.multiple_results:
     return out if out.sharding is shardings else _with_sharding(out, shardings)
   return [_with_sharding(o, s) for o, s in zip(out, shardings)]
+
+
+def _holds_jaxpr(v):
+  if isinstance(v, (tuple, list)):
+    return any(_holds_jaxpr(x) for x in v)
+  return isinstance(v, (Jaxpr, ClosedJaxpr))
 
 
 def _with_sharding(aval, sharding):

@@ -4,6 +4,7 @@ primitive itself."""
 from __future__ import annotations
 
 import builtins
+import math
 import warnings
 
 import numpy as np
@@ -13,7 +14,8 @@ from pyjax._src.array import ArrayImpl, asarray_value, from_python_scalar
 from pyjax._src.core import Primitive, ShapedArray, ShardingTypeError, Tracer
 from pyjax._src.interpreters import batching
 from pyjax._src.interpreters import partial_eval as pe
-from pyjax._src.sharding import NamedSharding, PartitionSpec, spec_axes
+from pyjax._src.sharding import (NamedSharding, PartitionSpec, aval_sharding,
+                                 canonicalize_sharding, spec_axes)
 
 # NumPy reports floating-point exceptions (overflow, divide by zero, invalid) as
 # RuntimeWarnings; JAX does not. Silence them for NumPy calls made from our
@@ -133,6 +135,50 @@ def make_sharding(mesh, parts, unreduced=frozenset(), reduced=frozenset()):
   if mesh is None or (all(p is None for p in parts) and not unreduced and not reduced):
     return None
   return NamedSharding(mesh, PartitionSpec(*parts, unreduced=unreduced, reduced=reduced))
+
+
+def canon_out_sharding(s, what="out_sharding"):
+  """An ``out_sharding``/``sharding`` argument as a primitive parameter: None, or a
+  NamedSharding (a bare PartitionSpec takes the mesh in context, as JAX's)."""
+  if s is None:
+    return None
+  s = canonicalize_sharding(s, what)
+  if not isinstance(s, NamedSharding):
+    return None  # one device: nothing to split
+  core.note_sharded()
+  return s
+
+
+def typed(aval, sharding):
+  """``aval`` typed with the parameter ``sharding`` (None: unchanged)."""
+  if sharding is None:
+    return aval
+  ts = aval_sharding(sharding, len(aval.shape))
+  if ts is not None:
+    sharding.shard_shape(aval.shape)  # the divisibility error
+  return ShapedArray(aval.shape, aval.dtype, aval.weak_type, sharding=ts)
+
+
+def param_sharding(sharding, ndim):
+  """The type sharding of a NamedSharding parameter (None stays None)."""
+  return None if sharding is None else aval_sharding(sharding, ndim)
+
+
+def sub_spec_size(mesh, entry) -> int:
+  return math.prod(mesh.shape[a] for a in spec_axes(entry))
+
+
+def varying_shape_sharding(out_shape, x, name):
+  """JAX's rule for ops whose output shape differs from the operand's (slicing,
+  padding): the operand's sharding, if each changed sharded dimension still divides."""
+  mesh = x.sharding.mesh
+  for n, m, e in zip(x.shape, out_shape, spec_of(x)):
+    if n != m and e is not None and m % sub_spec_size(mesh, e):
+      raise ShardingTypeError(
+          f"{name} on sharded dims where out dim ({m}) is not divisible by mesh axes "
+          f"({sub_spec_size(mesh, e)}) with spec ({e}) is not implemented. Got input "
+          f"type={x.str_short(True)} and output shape={tuple(out_shape)}")
+  return x.sharding
 
 
 def spec_str(parts) -> str:
