@@ -417,8 +417,12 @@ def _eval_sharded(prim, args, params):
     out = core.shard_avals(prim, avals, out, params)
     out_avals = out if prim.multiple_results else (out,)
   outs = _eval_plain(prim, args, params)
-  place_sharded(outs if prim.multiple_results else (outs,), out_avals, mesh, params, args)
-  return outs
+  flat = list(outs) if prim.multiple_results else [outs]
+  for i, o in enumerate(flat):
+    if any(o is a for a in args):  # an identity's operand: the result is a new array
+      flat[i] = ArrayImpl(o._value, o.weak_type, o._device)
+  place_sharded(flat, out_avals, mesh, params, args)
+  return flat if prim.multiple_results else flat[0]
 
 
 def _eval_plain(prim, args, params):
@@ -461,7 +465,7 @@ def place_sharded(outs, out_avals, mesh=None, params=None, args=()):
     if not isinstance(o, ArrayImpl):
       continue
     s = getattr(av, "sharding", None)
-    spec = s.spec if s is not None else PartitionSpec()
+    spec = s.spec if s is not None else PartitionSpec(*[None] * len(av.shape))
     if s is not None and s.mesh.axis_names != mesh.axis_names:
       continue
     o._device = NamedSharding(mesh, spec)

@@ -21,6 +21,7 @@ from pyjax._src.lax.reductions import cumsum
 from pyjax._src.lax.utils import _real_dtype, _to_array
 from pyjax._src.lax.utils import (ShardingTypeError, canon_out_sharding, make_sharding,
                                   mesh_of, param_sharding, spec_of, typed)
+from pyjax._src.sharding import NamedSharding, PartitionSpec
 
 
 class Precision(enum.Enum):
@@ -267,7 +268,7 @@ def _dot_general_impl(x, y, *, dimension_numbers, precision=None,
 def _dot_general_pp(params):
   (xc, yc), (xb, yb) = params["dimension_numbers"]
   out = {"dimension_numbers": _DimNums(f"(({list(xc)}, {list(yc)}), ({list(xb)}, {list(yb)}))")}
-  for k in ("precision", "preferred_element_type", "out_sharding"):
+  for k in ("precision", "preferred_element_type"):  # out_sharding: in the type
     if params.get(k) is not None:
       out[k] = params[k]
   return out
@@ -352,9 +353,16 @@ def _dot_general_transpose_lhs(ct, x, y, *, dimension_numbers, precision=None,
     ans_batch, _, ans_y = _ranges_like(xb, x_kept, y_kept)
   dims = ((tuple(ans_y), tuple(y_kept)), (tuple(ans_batch), tuple(yb)))
   xc_sorted_by_y = [xc[i] for i in np.argsort(yc)]
-  out_axes = tuple(int(i) for i in np.argsort(list(xb) + x_kept + xc_sorted_by_y))
+  unsorted = list(xb) + x_kept + xc_sorted_by_y
+  out_axes = tuple(int(i) for i in np.argsort(unsorted))
+  ds = None  # JAX's: the cotangent comes out split as the operand
+  if core.sharded_types:
+    mesh = mesh_of(core.get_aval(ct), core.get_aval(y), x.aval)
+    if mesh is not None:
+      xs = spec_of(x.aval)
+      ds = NamedSharding(mesh, PartitionSpec(*(xs[o] for o in unsorted)))
   r = dot_general_p.bind(ct, y, dimension_numbers=dims, precision=precision,
-                         preferred_element_type=preferred_element_type, out_sharding=None)
+                         preferred_element_type=preferred_element_type, out_sharding=ds)
   r = transpose_p.bind(r, permutation=out_axes)
   if r.dtype != x.aval.dtype:
     r = _convert_element_type(r, x.aval.dtype, x.aval.weak_type)
