@@ -1613,10 +1613,10 @@ def _const(like, val):
 
 def full(shape, fill_value, dtype=None, *, sharding=None):
   shape = _canon_shape(shape)
+  weak = dtype is None and dtypes.is_weakly_typed(fill_value)  # JAX's: a Python scalar
   if dtype is None:
     dtype = dtypes.dtype(fill_value)
   dt = dtypes.canonicalize_dtype(dtype)
-  weak = dtype is None and dtypes.is_weakly_typed(fill_value)
   fv = _convert_element_type(fill_value, dt, weak)
   if getattr(fv, "ndim", 0) != 0:
     raise TypeError(f"full must be called with scalar fill_value, got fill_value.shape "
