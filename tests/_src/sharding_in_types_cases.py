@@ -134,6 +134,22 @@ with jax.set_mesh(mesh):  # (JAX's grad of a sharded function needs the mesh set
   out("jaxpr_auto_axes", lambda: " ".join(str(jax.make_jaxpr(jax.sharding.auto_axes(
       lambda z: z * 2, out_sharding=P("x", None)))(x)).split()))
   out("auto_axes_missing", lambda: jax.sharding.auto_axes(lambda z: z)(x))
+  sq = jax.device_put(jnp.eye(4) * 2, ns("x", None))
+  out("dup_axis", lambda: jnp.linalg.cholesky(sq))
+  out("fft", lambda: jnp.fft.fft(x, axis=1))
+  out("reduce_window", lambda: jax.lax.reduce_window(x, 0.0, jax.lax.add, (1, 2), (1, 1),
+                                                     "VALID"))
+  out("gather", lambda: x[jnp.array([0, 1])])
+  out("rev", lambda: x[::-1])
+  out("pad", lambda: jnp.pad(x, ((0, 0), (1, 1))))
+  out("clip", lambda: jnp.clip(x, 1.0, 5.0))
+  out("softmax", lambda: jax.nn.softmax(x, axis=1))
+  out("logsumexp", lambda: jax.nn.logsumexp(x, axis=1))
+  out("top_k", lambda: jax.lax.top_k(x, 2)[0])
+  out("plain_plus_sharded", lambda: jnp.ones((8, 4)) + x)
+  out("scan_xs", lambda: jax.lax.scan(lambda c, r: (c + r, c), jnp.zeros(4), x)[0])
+  out("cond", lambda: jax.lax.cond(True, lambda v: v * 2, lambda v: v, x))
+  out("vmap", lambda: jax.vmap(lambda r: r * 2)(x))
 # a mesh with Auto axes: the types carry no sharding, eager results keep it
 amesh = jax.make_mesh((2, 2), ("x", "y"), axis_types=(AxisType.Auto,) * 2)
 xa = jax.device_put(jnp.arange(32.0).reshape(8, 4), NamedSharding(amesh, P("x", None)))

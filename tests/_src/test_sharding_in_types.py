@@ -94,6 +94,12 @@ def test_out_sharding_arguments(results):
                    "matmul_out", "einsum_out", "dot_general_out"])
 
 
+def test_more_primitives(results):
+  _check(results, ["dup_axis", "fft", "reduce_window", "gather", "rev", "pad", "clip",
+                   "softmax", "logsumexp", "top_k", "plain_plus_sharded", "scan_xs", "cond",
+                   "vmap"])
+
+
 def test_auto_and_explicit_axes(results):
   _check(results, ["auto_axes", "auto_axes_missing", "auto_mul", "explicit_axes_no_mesh"])
   ours, theirs = results
@@ -119,7 +125,9 @@ def test_every_case_compared(results):
               "grad_dot", "grad_sum", "grad_reshard", "grad_dot_out", "zeros", "ones",
               "full", "arange", "zeros_plain", "dot_out", "matmul_out", "einsum_out",
               "dot_general_out", "auto_axes", "auto_axes_missing", "auto_mul",
-              "explicit_axes_no_mesh", "explicit_axes"}
+              "explicit_axes_no_mesh", "explicit_axes", "dup_axis", "fft",
+              "reduce_window", "gather", "rev", "pad", "clip", "softmax", "logsumexp",
+              "top_k", "plain_plus_sharded", "scan_xs", "cond", "vmap"}
   assert set(ours) == compared
 
 

@@ -778,6 +778,18 @@ gather_p.def_impl(_gather_impl)
 gather_p.def_abstract_eval(_gather_check)
 
 
+def _gather_sharding_rule(operand, indices, **params):
+  """JAX's error for the common case (its finer rules for batched gathers are not
+  here): a gather from or by sharded arrays needs its output sharding spelled out."""
+  raise ShardingTypeError(
+      f"Use `.at[...].get(out_sharding=)` to provide output PartitionSpec for the gather "
+      f"indexing as out sharding could not be resolved unambiguously (or would require "
+      f"collectives on inputs). Got operand={operand!r}, indices={indices!r}")
+
+
+gather_p.sharding_rule = _gather_sharding_rule
+
+
 def _index_columns(ctx, idx, start_map, op_shape, sizes):
   """Per index-vector entry: (column of indices, its in-bounds mask), and the indices with
   every column clamped into [0, dim - size]."""

@@ -134,6 +134,9 @@ def make_sharding(mesh, parts, unreduced=frozenset(), reduced=frozenset()):
   """The type sharding of ``parts`` on ``mesh`` (None when nothing is split)."""
   if mesh is None or (all(p is None for p in parts) and not unreduced and not reduced):
     return None
+  used = [a for p in parts for a in spec_axes(p)]
+  if len(used) != len(set(used)):
+    raise core.DuplicateSpecError(tuple(parts))
   return NamedSharding(mesh, PartitionSpec(*parts, unreduced=unreduced, reduced=reduced))
 
 
