@@ -150,6 +150,16 @@ with jax.set_mesh(mesh):  # (JAX's grad of a sharded function needs the mesh set
   out("scan_xs", lambda: jax.lax.scan(lambda c, r: (c + r, c), jnp.zeros(4), x)[0])
   out("cond", lambda: jax.lax.cond(True, lambda v: v * 2, lambda v: v, x))
   out("vmap", lambda: jax.vmap(lambda r: r * 2)(x))
+  out("zeros_like", lambda: jnp.zeros_like(x))
+  out("array_copy", lambda: jnp.array(x))
+  out("at_set_row", lambda: x.at[0].set(1.0))
+  out("at_set_col", lambda: x.at[:, 0].set(1.0))
+  out("stack", lambda: jnp.stack([x, x]))
+  out("jit_device_put", lambda: jax.jit(lambda v: jax.device_put(v, P(None, "y")))(x))
+  out("jit_constraint", lambda: jax.jit(
+      lambda v: jax.lax.with_sharding_constraint(v * 2, P("x", None)))(x))
+  out("grad_remat", lambda: jax.grad(lambda v: jnp.sum(jax.checkpoint(jnp.sin)(v)))(x))
+  out("jit_grad", lambda: jax.jit(jax.grad(lambda v: jnp.sum(jnp.tanh(v / 32))))(x))
 # a mesh with Auto axes: the types carry no sharding, eager results keep it
 amesh = jax.make_mesh((2, 2), ("x", "y"), axis_types=(AxisType.Auto,) * 2)
 xa = jax.device_put(jnp.arange(32.0).reshape(8, 4), NamedSharding(amesh, P("x", None)))

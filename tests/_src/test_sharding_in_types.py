@@ -97,7 +97,8 @@ def test_out_sharding_arguments(results):
 def test_more_primitives(results):
   _check(results, ["dup_axis", "fft", "reduce_window", "gather", "rev", "pad", "clip",
                    "softmax", "logsumexp", "top_k", "plain_plus_sharded", "scan_xs", "cond",
-                   "vmap"])
+                   "vmap", "zeros_like", "array_copy", "at_set_row", "at_set_col", "stack",
+                   "jit_device_put", "jit_constraint", "grad_remat", "jit_grad"])
 
 
 def test_auto_and_explicit_axes(results):
@@ -127,7 +128,9 @@ def test_every_case_compared(results):
               "dot_general_out", "auto_axes", "auto_axes_missing", "auto_mul",
               "explicit_axes_no_mesh", "explicit_axes", "dup_axis", "fft",
               "reduce_window", "gather", "rev", "pad", "clip", "softmax", "logsumexp",
-              "top_k", "plain_plus_sharded", "scan_xs", "cond", "vmap"}
+              "top_k", "plain_plus_sharded", "scan_xs", "cond", "vmap", "zeros_like",
+              "array_copy", "at_set_row", "at_set_col", "stack", "jit_device_put",
+              "jit_constraint", "grad_remat", "jit_grad"}
   assert set(ours) == compared
 
 
