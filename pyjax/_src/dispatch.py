@@ -26,7 +26,8 @@ from pyjax._src.errors import JaxRuntimeError, out_of_memory
 from pyjax._src.interpreters import lowering
 from pyjax._src.interpreters import partial_eval as pe
 from pyjax._src.mesh import AxisType, Mesh, get_concrete_mesh
-from pyjax._src.sharding import NamedSharding, PartitionSpec, typed_sharding
+from pyjax._src.sharding import (NamedSharding, PartitionSpec, concrete_meshes,
+                                 typed_sharding)
 from pyjax._src.util import host_memory_limit
 
 
@@ -474,8 +475,10 @@ def place_sharded(outs, out_avals, mesh=None, params=None, args=()):
 def _concrete_mesh(params, args):
   for k in _SHARDING_PARAMS:
     s = (params or {}).get(k)
-    if isinstance(s, NamedSharding) and isinstance(s.mesh, Mesh):
-      return s.mesh
+    if isinstance(s, NamedSharding):
+      m = s.mesh if isinstance(s.mesh, Mesh) else concrete_meshes.get(s.mesh)
+      if m is not None:
+        return m
   for a in args:
     d = getattr(a, "_device", None)
     if isinstance(d, NamedSharding):

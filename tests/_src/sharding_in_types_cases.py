@@ -160,6 +160,15 @@ with jax.set_mesh(mesh):  # (JAX's grad of a sharded function needs the mesh set
       lambda v: jax.lax.with_sharding_constraint(v * 2, P("x", None)))(x))
   out("grad_remat", lambda: jax.grad(lambda v: jnp.sum(jax.checkpoint(jnp.sin)(v)))(x))
   out("jit_grad", lambda: jax.jit(jax.grad(lambda v: jnp.sum(jnp.tanh(v / 32))))(x))
+  out("reshape_out", lambda: jnp.reshape(x, (4, 8), out_sharding=P("x")))
+  out("method_reshape_out", lambda: x.reshape(4, 8, out_sharding=P(None, "x")))
+  out("ravel_out", lambda: jnp.ravel(x.T, out_sharding=P("x")))
+  out("broadcast_out", lambda: jax.lax.broadcast_in_dim(x, (8, 4, 2), (0, 1),
+                                                        out_sharding=P("x", None, "y")))
+  out("jaxpr_reshape_out", lambda: " ".join(str(jax.make_jaxpr(
+      lambda v: jnp.reshape(v, (4, 8), out_sharding=P("x")))(x)).split()))
+  out("jaxpr_arange", lambda: " ".join(str(jax.make_jaxpr(
+      lambda: jnp.arange(8, out_sharding=ns("x")))()).split()))
 # a mesh with Auto axes: the types carry no sharding, eager results keep it
 amesh = jax.make_mesh((2, 2), ("x", "y"), axis_types=(AxisType.Auto,) * 2)
 xa = jax.device_put(jnp.arange(32.0).reshape(8, 4), NamedSharding(amesh, P("x", None)))

@@ -91,7 +91,9 @@ def test_grad_cotangent_shardings(results):
 
 def test_out_sharding_arguments(results):
   _check(results, ["zeros", "ones", "full", "arange", "zeros_plain", "dot_out",
-                   "matmul_out", "einsum_out", "dot_general_out"])
+                   "matmul_out", "einsum_out", "dot_general_out", "reshape_out",
+                   "method_reshape_out", "ravel_out", "broadcast_out", "jaxpr_reshape_out",
+                   "jaxpr_arange"])
 
 
 def test_more_primitives(results):
@@ -130,7 +132,9 @@ def test_every_case_compared(results):
               "reduce_window", "gather", "rev", "pad", "clip", "softmax", "logsumexp",
               "top_k", "plain_plus_sharded", "scan_xs", "cond", "vmap", "zeros_like",
               "array_copy", "at_set_row", "at_set_col", "stack", "jit_device_put",
-              "jit_constraint", "grad_remat", "jit_grad"}
+              "jit_constraint", "grad_remat", "jit_grad", "reshape_out",
+              "method_reshape_out", "ravel_out", "broadcast_out", "jaxpr_reshape_out",
+              "jaxpr_arange"}
   assert set(ours) == compared
 
 

@@ -14,8 +14,8 @@ from pyjax._src.array import ArrayImpl, asarray_value, from_python_scalar
 from pyjax._src.core import Primitive, ShapedArray, ShardingTypeError, Tracer
 from pyjax._src.interpreters import batching
 from pyjax._src.interpreters import partial_eval as pe
-from pyjax._src.sharding import (NamedSharding, PartitionSpec, aval_sharding,
-                                 canonicalize_sharding, spec_axes)
+from pyjax._src.sharding import (NamedSharding, PartitionSpec, abstract_sharding,
+                                 aval_sharding, canonicalize_sharding, spec_axes)
 
 # NumPy reports floating-point exceptions (overflow, divide by zero, invalid) as
 # RuntimeWarnings; JAX does not. Silence them for NumPy calls made from our
@@ -149,7 +149,7 @@ def canon_out_sharding(s, what="out_sharding"):
   if not isinstance(s, NamedSharding):
     return None  # one device: nothing to split
   core.note_sharded()
-  return s
+  return abstract_sharding(s)
 
 
 def typed(aval, sharding):

@@ -96,16 +96,12 @@ def full_like(a, fill_value, dtype=None, shape=None, *, device=None):
 
 def arange(start, stop=None, step=None, dtype=None, *, device=None, out_sharding=None):
   """Evenly spaced values; arguments must be concrete."""
-  out = _arange(start, stop, step, dtype)
   sharding = _out_sharding(device, out_sharding)
-  if sharding is None:
-    return out
-  if stop is None and step is None and out.dtype.kind in "iu":  # an iota: typed so
-    return lax.broadcasted_iota(out.dtype, out.shape, 0, out_sharding=sharding)
-  return reshard(out, sharding)
+  out, placed = _arange(start, stop, step, dtype, sharding)
+  return out if sharding is None or placed else reshard(out, sharding)
 
 
-def _arange(start, stop, step, dtype):
+def _arange(start, stop, step, dtype, sharding=None):
   if dtype is not None:
     dtypes.check_user_dtype_supported(dtype, "arange")
   ctx = "It arose in the jnp.arange argument '{}'."
@@ -124,13 +120,13 @@ def _arange(start, stop, step, dtype):
           for a in (start, stop, step)]
   if stop is None and step is None:
     n = vals[0]
-    if dtype.kind in "iu" and n == int(n) and n >= 0:
-      return lax.iota(dtype, int(np.ceil(n)))
+    if dtype.kind in "iu" and n == int(n) and n >= 0:  # an iota, typed as asked
+      return lax.broadcasted_iota(dtype, (int(np.ceil(n)),), 0, out_sharding=sharding), True
     vals = vals[:1]
   elif step is None:
     vals = vals[:2]
   try:
-    return _asarray(np.arange(*vals, dtype=dtype))
+    return _asarray(np.arange(*vals, dtype=dtype)), False
   except MemoryError as e:
     raise out_of_memory(getattr(e, "_total_size", 0)) from None
 
