@@ -105,6 +105,8 @@ out("reshard_spec_no_mesh", lambda: jax.sharding.reshard(x, P("x")))
 jf = jax.jit(lambda u, v: (jnp.tanh(u @ v), jnp.sum(u, axis=0)))
 out("jit", lambda: list(jf(x, b2)))
 out("jit_again", lambda: list(jf(x * 1, b2)))
+out("jit_unsharded", lambda: list(jf(jnp.ones((8, 4)), jnp.ones((4, 6)))))
+out("jit_resharded", lambda: list(jf(w, b2)))
 with jax.set_mesh(mesh):  # (JAX's grad of a sharded function needs the mesh set)
   # grad: the cotangents are split as their primals
   g = jax.grad(lambda u, v: jnp.sum(jnp.tanh(u @ v / 64)), argnums=(0, 1))

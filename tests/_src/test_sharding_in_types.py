@@ -82,7 +82,7 @@ def test_reshard(results):
 
 
 def test_jit_results_and_mesh_in_jit(results):
-  _check(results, ["jit", "jit_again", "mesh_in_jit"])
+  _check(results, ["jit", "jit_again", "jit_unsharded", "jit_resharded", "mesh_in_jit"])
 
 
 def test_grad_cotangent_shardings(results):
@@ -125,6 +125,7 @@ def test_every_case_compared(results):
               "jaxpr_dot", "jaxpr_reshard", "jaxpr_zeros", "jaxpr_auto_axes",
               "jaxpr_explicit_axes", "reshard", "reshard_pytree", "reshard_none",
               "reshard_spec_no_mesh", "reshard_spec", "jit", "jit_again", "mesh_in_jit",
+              "jit_unsharded", "jit_resharded",
               "grad_dot", "grad_sum", "grad_reshard", "grad_dot_out", "zeros", "ones",
               "full", "arange", "zeros_plain", "dot_out", "matmul_out", "einsum_out",
               "dot_general_out", "auto_axes", "auto_axes_missing", "auto_mul",
