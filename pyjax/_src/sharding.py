@@ -457,6 +457,15 @@ def abstract_sharding(s: NamedSharding) -> NamedSharding:
   return s
 
 
+def sharding_without_dim(s: NamedSharding, d: int):
+  """A type sharding with dimension ``d`` removed (None when nothing stays split)."""
+  parts = list(s.spec.partitions)
+  del parts[d]
+  if all(p is None for p in parts) and not s.spec.unreduced and not s.spec.reduced:
+    return None
+  return NamedSharding(s.mesh, s.spec.update(partitions=parts))
+
+
 def typed_sharding(mesh, spec, ndim: int):
   """``aval_sharding`` of ``NamedSharding(mesh, spec)`` (mesh concrete or abstract)."""
   return aval_sharding(NamedSharding(mesh, spec), ndim)

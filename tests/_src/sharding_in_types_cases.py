@@ -171,6 +171,16 @@ with jax.set_mesh(mesh):  # (JAX's grad of a sharded function needs the mesh set
       lambda v: jnp.reshape(v, (4, 8), out_sharding=P("x")))(x)).split()))
   out("jaxpr_arange", lambda: " ".join(str(jax.make_jaxpr(
       lambda: jnp.arange(8, out_sharding=ns("x")))()).split()))
+  seen = []
+
+  def body(r):
+    seen.append(str(jax.typeof(r)))
+    return r * 2
+  out("vmap_types", lambda: [jax.vmap(body)(x), jax.vmap(body, in_axes=1)(x),
+                             jax.vmap(body)(xy), " ".join(seen)])
+  out("jit_vmap", lambda: jax.jit(jax.vmap(lambda r: jnp.sum(r * 2)))(xy))
+  out("jaxpr_vmap", lambda: " ".join(str(jax.make_jaxpr(
+      jax.vmap(lambda r: jnp.sin(r) + 1))(xy)).split()))
 # a mesh with Auto axes: the types carry no sharding, eager results keep it
 amesh = jax.make_mesh((2, 2), ("x", "y"), axis_types=(AxisType.Auto,) * 2)
 xa = jax.device_put(jnp.arange(32.0).reshape(8, 4), NamedSharding(amesh, P("x", None)))

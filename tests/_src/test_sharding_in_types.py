@@ -100,7 +100,8 @@ def test_more_primitives(results):
   _check(results, ["dup_axis", "fft", "reduce_window", "gather", "rev", "pad", "clip",
                    "softmax", "logsumexp", "top_k", "plain_plus_sharded", "scan_xs", "cond",
                    "vmap", "zeros_like", "array_copy", "at_set_row", "at_set_col", "stack",
-                   "jit_device_put", "jit_constraint", "grad_remat", "jit_grad"])
+                   "jit_device_put", "jit_constraint", "grad_remat", "jit_grad",
+                   "vmap_types", "jit_vmap", "jaxpr_vmap"])
 
 
 def test_auto_and_explicit_axes(results):
@@ -135,7 +136,7 @@ def test_every_case_compared(results):
               "array_copy", "at_set_row", "at_set_col", "stack", "jit_device_put",
               "jit_constraint", "grad_remat", "jit_grad", "reshape_out",
               "method_reshape_out", "ravel_out", "broadcast_out", "jaxpr_reshape_out",
-              "jaxpr_arange"}
+              "jaxpr_arange", "vmap_types", "jit_vmap", "jaxpr_vmap"}
   assert set(ours) == compared
 
 
