@@ -181,6 +181,11 @@ with jax.set_mesh(mesh):  # (JAX's grad of a sharded function needs the mesh set
   out("jit_vmap", lambda: jax.jit(jax.vmap(lambda r: jnp.sum(r * 2)))(xy))
   out("jaxpr_vmap", lambda: " ".join(str(jax.make_jaxpr(
       jax.vmap(lambda r: jnp.sin(r) + 1))(xy)).split()))
+  out("at_set_out", lambda: x.at[0].set(1.0, out_sharding=P("x")))
+  out("at_add_out", lambda: x.at[1, 2].add(5.0, out_sharding=P(None, "y")))
+  out("at_get_out", lambda: x.at[jnp.array([0, 3, 5, 7])].get(out_sharding=P("x")))
+  out("jit_at_set_out", lambda: jax.jit(
+      lambda v: v.at[0].set(1.0, out_sharding=P("x")))(x))
 # a mesh with Auto axes: the types carry no sharding, eager results keep it
 amesh = jax.make_mesh((2, 2), ("x", "y"), axis_types=(AxisType.Auto,) * 2)
 xa = jax.device_put(jnp.arange(32.0).reshape(8, 4), NamedSharding(amesh, P("x", None)))

@@ -101,7 +101,8 @@ def test_more_primitives(results):
                    "softmax", "logsumexp", "top_k", "plain_plus_sharded", "scan_xs", "cond",
                    "vmap", "zeros_like", "array_copy", "at_set_row", "at_set_col", "stack",
                    "jit_device_put", "jit_constraint", "grad_remat", "jit_grad",
-                   "vmap_types", "jit_vmap", "jaxpr_vmap"])
+                   "vmap_types", "jit_vmap", "jaxpr_vmap", "at_set_out", "at_add_out",
+                   "at_get_out", "jit_at_set_out"])
 
 
 def test_auto_and_explicit_axes(results):
@@ -136,7 +137,8 @@ def test_every_case_compared(results):
               "array_copy", "at_set_row", "at_set_col", "stack", "jit_device_put",
               "jit_constraint", "grad_remat", "jit_grad", "reshape_out",
               "method_reshape_out", "ravel_out", "broadcast_out", "jaxpr_reshape_out",
-              "jaxpr_arange", "vmap_types", "jit_vmap", "jaxpr_vmap"}
+              "jaxpr_arange", "vmap_types", "jit_vmap", "jaxpr_vmap", "at_set_out",
+              "at_add_out", "at_get_out", "jit_at_set_out"}
   assert set(ours) == compared
 
 
