@@ -367,7 +367,7 @@ def _eval_first(prim, args, params):
 
 gpu_found = False  # a GPU was found: jit calls and eager operations may run there
 _probed = False  # the first eager operation has looked for a GPU
-_sharded = False  # a multi-device sharded array exists: eager results carry shardings
+_sharded = False  # a sharded array or type exists: eager results carry shardings
 
 
 def _install_hook():
@@ -409,6 +409,8 @@ def _eval_sharded(prim, args, params):
         break
     else:
       return _eval_plain(prim, args, params)
+  if prim.abstract_eval is None:  # nothing to type the results with
+    return _eval_plain(prim, args, params)
   avals = [core.get_aval(a) for a in args]
   mesh = None if named is None else named.mesh
   if mesh is not None and not mesh.are_all_axes_explicit:
@@ -423,7 +425,9 @@ def _eval_sharded(prim, args, params):
     if any(o is a for a in args):  # an identity's operand: the result is a new array
       flat[i] = ArrayImpl(o._value, o.weak_type, o._device)
   place_sharded(flat, out_avals, mesh, params, args)
-  return flat if prim.multiple_results else flat[0]
+  if not prim.multiple_results:
+    return flat[0]
+  return flat if isinstance(outs, list) else tuple(flat)
 
 
 def _eval_plain(prim, args, params):
