@@ -101,6 +101,9 @@ out("reshard", lambda: jax.sharding.reshard(x, ns(None, "y")))
 out("reshard_pytree", lambda: list(jax.sharding.reshard((x, w), ns("y"))))
 out("reshard_none", lambda: jax.sharding.reshard(x, None))
 out("reshard_spec_no_mesh", lambda: jax.sharding.reshard(x, P("x")))
+out("eval_shape", lambda: repr(jax.eval_shape(lambda v: v * 2, x)))
+out("jaxpr_shape_dtype_struct", lambda: " ".join(str(jax.make_jaxpr(lambda v: v + 1)(
+    jax.ShapeDtypeStruct((8, 4), jnp.float32, sharding=ns("x")))).split()))
 # jit
 jf = jax.jit(lambda u, v: (jnp.tanh(u @ v), jnp.sum(u, axis=0)))
 out("jit", lambda: list(jf(x, b2)))

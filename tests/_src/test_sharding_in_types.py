@@ -73,7 +73,8 @@ def test_dot_general_rules(results):
 
 def test_jaxpr_texts(results):
   _check(results, ["jaxpr_elementwise", "jaxpr_dot", "jaxpr_reshard", "jaxpr_zeros",
-                   "jaxpr_auto_axes", "jaxpr_explicit_axes"])
+                   "jaxpr_auto_axes", "jaxpr_explicit_axes", "eval_shape",
+                   "jaxpr_shape_dtype_struct"])
 
 
 def test_reshard(results):
@@ -138,7 +139,8 @@ def test_every_case_compared(results):
               "jit_constraint", "grad_remat", "jit_grad", "reshape_out",
               "method_reshape_out", "ravel_out", "broadcast_out", "jaxpr_reshape_out",
               "jaxpr_arange", "vmap_types", "jit_vmap", "jaxpr_vmap", "at_set_out",
-              "at_add_out", "at_get_out", "jit_at_set_out"}
+              "at_add_out", "at_get_out", "jit_at_set_out", "eval_shape",
+              "jaxpr_shape_dtype_struct"}
   assert set(ours) == compared
 
 
