@@ -189,6 +189,9 @@ with jax.set_mesh(mesh):  # (JAX's grad of a sharded function needs the mesh set
   out("at_get_out", lambda: x.at[jnp.array([0, 3, 5, 7])].get(out_sharding=P("x")))
   out("jit_at_set_out", lambda: jax.jit(
       lambda v: v.at[0].set(1.0, out_sharding=P("x")))(x))
+  out("lax_dot_out", lambda: jax.lax.dot(xy, b, out_sharding=P("x", None)))
+  out("reduce_sum_out", lambda: jax.lax.reduce_sum(xy, (1,), out_sharding=P("y")))
+  out("lax_broadcast_out", lambda: jax.lax.broadcast(xy, (2,), out_sharding=P(None, "x")))
 # a mesh with Auto axes: the types carry no sharding, eager results keep it
 amesh = jax.make_mesh((2, 2), ("x", "y"), axis_types=(AxisType.Auto,) * 2)
 xa = jax.device_put(jnp.arange(32.0).reshape(8, 4), NamedSharding(amesh, P("x", None)))

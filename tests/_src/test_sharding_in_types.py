@@ -94,7 +94,7 @@ def test_out_sharding_arguments(results):
   _check(results, ["zeros", "ones", "full", "arange", "zeros_plain", "dot_out",
                    "matmul_out", "einsum_out", "dot_general_out", "reshape_out",
                    "method_reshape_out", "ravel_out", "broadcast_out", "jaxpr_reshape_out",
-                   "jaxpr_arange"])
+                   "jaxpr_arange", "lax_dot_out", "reduce_sum_out", "lax_broadcast_out"])
 
 
 def test_more_primitives(results):
@@ -140,7 +140,8 @@ def test_every_case_compared(results):
               "method_reshape_out", "ravel_out", "broadcast_out", "jaxpr_reshape_out",
               "jaxpr_arange", "vmap_types", "jit_vmap", "jaxpr_vmap", "at_set_out",
               "at_add_out", "at_get_out", "jit_at_set_out", "eval_shape",
-              "jaxpr_shape_dtype_struct"}
+              "jaxpr_shape_dtype_struct", "lax_dot_out", "reduce_sum_out",
+              "lax_broadcast_out"}
   assert set(ours) == compared
 
 

@@ -533,11 +533,11 @@ def dot_general(lhs, rhs, dimension_numbers, precision=None, preferred_element_t
                             out_sharding=canon_out_sharding(out_sharding))
 
 
-def dot(lhs, rhs, precision=None, preferred_element_type=None):
+def dot(lhs, rhs, precision=None, preferred_element_type=None, *, out_sharding=None):
   lhs, rhs = _to_array(lhs), _to_array(rhs)
   if 1 <= lhs.ndim <= 2 and 1 <= rhs.ndim <= 2 and lhs.shape[-1] == rhs.shape[0]:
     return dot_general(lhs, rhs, (((lhs.ndim - 1,), (0,)), ((), ())), precision,
-                       preferred_element_type)
+                       preferred_element_type, out_sharding=out_sharding)
   raise ValueError(f"jax.lax.dot: dimension_numbers must be specified when not performing "
                    f"simple un-batched matrix-matrix, matrix-vector, or vector-vector "
                    f"products; got lhs_shape={lhs.shape} rhs_shape={rhs.shape}")
