@@ -192,6 +192,17 @@ with jax.set_mesh(mesh):  # (JAX's grad of a sharded function needs the mesh set
   out("lax_dot_out", lambda: jax.lax.dot(xy, b, out_sharding=P("x", None)))
   out("reduce_sum_out", lambda: jax.lax.reduce_sum(xy, (1,), out_sharding=P("y")))
   out("lax_broadcast_out", lambda: jax.lax.broadcast(xy, (2,), out_sharding=P(None, "x")))
+  sq2 = jax.device_put(jnp.eye(4) * 2 + 1, ns("x", None))
+  out("qr_sharded", lambda: jnp.linalg.qr(sq2)[0])
+  out("svd_sharded", lambda: jnp.linalg.svd(sq2)[1])
+  out("conv", lambda: jax.lax.conv(x[None, None], jnp.ones((1, 1, 3, 3)), (1, 1), "SAME"))
+  out("random_out", lambda: jax.random.normal(jax.random.key(0), (8, 4), out_sharding=P("x")))
+  out("zeros_indivisible", lambda: jnp.zeros((3, 4), out_sharding=P("x")))
+  out("where_conflict", lambda: jnp.where(x > 1, x, wy))
+  out("concat_conflict", lambda: jnp.concatenate([x, wy]))
+  out("dynamic_slice", lambda: jax.lax.dynamic_slice(x, (2, 0), (4, 2)))
+  out("dynamic_update_conflict", lambda: jax.lax.dynamic_update_slice(
+      x, jnp.zeros((2, 2)), (0, 0)))
 # a mesh with Auto axes: the types carry no sharding, eager results keep it
 amesh = jax.make_mesh((2, 2), ("x", "y"), axis_types=(AxisType.Auto,) * 2)
 xa = jax.device_put(jnp.arange(32.0).reshape(8, 4), NamedSharding(amesh, P("x", None)))

@@ -106,6 +106,12 @@ def test_more_primitives(results):
                    "at_get_out", "jit_at_set_out"])
 
 
+def test_more_rules_and_errors(results):
+  _check(results, ["qr_sharded", "svd_sharded", "conv", "random_out", "zeros_indivisible",
+                   "where_conflict", "concat_conflict", "dynamic_slice",
+                   "dynamic_update_conflict"])
+
+
 def test_auto_and_explicit_axes(results):
   _check(results, ["auto_axes", "auto_axes_missing", "auto_mul", "explicit_axes_no_mesh"])
   ours, theirs = results
@@ -141,7 +147,9 @@ def test_every_case_compared(results):
               "jaxpr_arange", "vmap_types", "jit_vmap", "jaxpr_vmap", "at_set_out",
               "at_add_out", "at_get_out", "jit_at_set_out", "eval_shape",
               "jaxpr_shape_dtype_struct", "lax_dot_out", "reduce_sum_out",
-              "lax_broadcast_out"}
+              "lax_broadcast_out", "qr_sharded", "svd_sharded", "conv", "random_out",
+              "zeros_indivisible", "where_conflict", "concat_conflict", "dynamic_slice",
+              "dynamic_update_conflict"}
   assert set(ours) == compared
 
 

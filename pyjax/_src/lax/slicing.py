@@ -17,7 +17,7 @@ from pyjax._src.interpreters import partial_eval as pe
 from pyjax._src.lax import lax
 from pyjax._src.lax.lax import _canon_axis, _to_array
 from pyjax._src.lax.utils import _same_dtypes_check
-from pyjax._src.lax.utils import (ShardingTypeError, same_sharding_rule, spec_of,
+from pyjax._src.lax.utils import (ShardingTypeError, mesh_of, spec_of,
                                   varying_shape_sharding)
 
 # ---------------------------------------------------------------- slice
@@ -519,7 +519,24 @@ def _dynamic_update_slice_impl(x, u, *idxs):
 
 dynamic_update_slice_p.def_impl(_dynamic_update_slice_impl)
 dynamic_update_slice_p.def_abstract_eval(_dynamic_update_slice_check)
-dynamic_update_slice_p.sharding_rule = same_sharding_rule
+
+
+def _dynamic_update_slice_sharding_rule(operand, update, *start_indices):
+  """JAX's: the update is split as the operand."""
+  if operand.sharding != update.sharding:
+    mesh = mesh_of(operand, update)
+    by_type: dict = {}
+    for n, t in zip(mesh.axis_names, mesh.axis_types):
+      by_type.setdefault(t, []).append(n)
+    types = "({" + ", ".join(f"{t!r}: {tuple(ns)}" for t, ns in by_type.items()) + "})"
+    raise ShardingTypeError(
+        f"dynamic_update_slice operand sharding must be equal to update sharding, got "
+        f"operand sharding {operand.str_short(short_dtypes=False)}{types} and update "
+        f"sharding {update.str_short(short_dtypes=False)}{types}.")
+  return operand.sharding
+
+
+dynamic_update_slice_p.sharding_rule = _dynamic_update_slice_sharding_rule
 dynamic_update_slice_p.lower = lambda ctx, x, u, *idxs: ctx.op(
     "stablehlo.dynamic_update_slice", [x, u, *idxs], x.aval)
 

@@ -157,8 +157,14 @@ def typed(aval, sharding):
   if sharding is None:
     return aval
   ts = aval_sharding(sharding, len(aval.shape))
-  if ts is not None:
-    sharding.shard_shape(aval.shape)  # the divisibility error
+  if ts is not None:  # JAX's divisibility error
+    for d, (n, e) in enumerate(zip(aval.shape, ts.spec.partitions)):
+      k = sub_spec_size(ts.mesh, e)
+      if n % k:
+        raise ValueError(
+            f"Sharding spec {spec_axes(e)} implies that array axis {d} is partitioned {k} "
+            f"times, but does not evenly divide the dimension size {n}. Got shape: "
+            f"{tuple(aval.shape)} and sharding {ts}")
   return ShapedArray(aval.shape, aval.dtype, aval.weak_type, sharding=ts)
 
 
