@@ -384,7 +384,7 @@ def _gpus_changed(found: bool):
   _install_hook()
 
 
-# ---------------------------------------------------------------- eager ops on sharded arrays
+# ---------------------------------------------------------------- eager ops, sharded arrays
 #
 # JAX runs an operation on committed sharded arrays as a jitted program whose output
 # shardings are those of the types (Explicit axes) or GSPMD's choice (Auto axes). Here the

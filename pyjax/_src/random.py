@@ -1028,8 +1028,8 @@ def _takes_out_sharding(fn):
 
 
 for _name in ("bits", "uniform", "randint", "permutation", "normal", "truncated_normal",
-              "bernoulli", "beta", "cauchy", "dirichlet", "exponential", "gamma", "loggamma",
-              "poisson", "gumbel", "categorical", "laplace", "logistic", "pareto", "t",
+              "bernoulli", "beta", "cauchy", "dirichlet", "exponential", "gamma",
+              "loggamma", "poisson", "gumbel", "categorical", "laplace", "logistic", "pareto", "t",
               "chisquare", "f", "rademacher", "maxwell", "orthogonal", "generalized_normal",
               "ball", "rayleigh", "wald", "geometric", "triangular", "lognormal",
               "multivariate_normal"):

@@ -196,7 +196,8 @@ with jax.set_mesh(mesh):  # (JAX's grad of a sharded function needs the mesh set
   out("qr_sharded", lambda: jnp.linalg.qr(sq2)[0])
   out("svd_sharded", lambda: jnp.linalg.svd(sq2)[1])
   out("conv", lambda: jax.lax.conv(x[None, None], jnp.ones((1, 1, 3, 3)), (1, 1), "SAME"))
-  out("random_out", lambda: jax.random.normal(jax.random.key(0), (8, 4), out_sharding=P("x")))
+  out("random_out", lambda: jax.random.normal(jax.random.key(0), (8, 4),
+                                               out_sharding=P("x")))
   out("zeros_indivisible", lambda: jnp.zeros((3, 4), out_sharding=P("x")))
   out("where_conflict", lambda: jnp.where(x > 1, x, wy))
   out("concat_conflict", lambda: jnp.concatenate([x, wy]))

@@ -1646,7 +1646,8 @@ def broadcast(operand, sizes, *, out_sharding=None):
   sizes = tuple(sizes)
   nd = operand.ndim
   return broadcast_in_dim(operand, sizes + tuple(operand.shape),
-                          tuple(range(len(sizes), len(sizes) + nd)), out_sharding=out_sharding)
+                          tuple(range(len(sizes), len(sizes) + nd)),
+                          out_sharding=out_sharding)
 
 
 def broadcast_to_rank(x, rank):
@@ -1733,7 +1734,8 @@ def _reduce_api(p, name):
 def reduce_sum(operand, axes, *, out_sharding=None):
   operand = _to_array(operand)
   axes = tuple(sorted(operator.index(a) for a in axes))  # negative: JAX's error
-  return reduce_sum_p.bind(operand, axes=axes, out_sharding=canon_out_sharding(out_sharding))
+  return reduce_sum_p.bind(operand, axes=axes,
+                           out_sharding=canon_out_sharding(out_sharding))
 
 
 def zeros_like_array(x):
