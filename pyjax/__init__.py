@@ -44,6 +44,7 @@ from pyjax import debug, experimental, sharding  # noqa: E402
 from pyjax import api_util, core, custom_batching, custom_derivatives  # noqa: E402
 from pyjax import interpreters, stages  # noqa: E402
 from pyjax import dlpack, monitoring, profiler, ref, typing, version  # noqa: E402
+from pyjax._src.lax.sharding_ops import reshard  # noqa: E402
 
 from pyjax._src import version as _version  # noqa: E402
 __version__ = _version.__version__
@@ -88,9 +89,9 @@ __all__ = [
     "new_ref", "nn", "no_execution", "no_tracing", "numpy", "numpy_dtype_promotion",
     "numpy_rank_promotion", "P", "pmap", "print_environment_info", "process_count",
     "process_index", "profiler", "pure_callback", "random", "Ref", "ref", "remat",
-    "scipy", "set_mesh", "ShapeDtypeStruct", "Shard", "shard_map", "sharding", "smap",
-    "softmax_custom_jvp", "stages", "thread_guard", "threefry_partitionable",
-    "transfer_guard", "transfer_guard_device_to_device",
+    "reshard", "scipy", "set_mesh", "ShapeDtypeStruct", "Shard", "shard_map",
+    "sharding", "smap", "softmax_custom_jvp", "stages", "thread_guard",
+    "threefry_partitionable", "transfer_guard", "transfer_guard_device_to_device",
     "transfer_guard_device_to_host", "transfer_guard_host_to_device", "tree",
     "tree_util", "typeof", "typing", "value_and_grad", "version", "vjp", "vmap",
 ]

@@ -24,6 +24,7 @@ from pyjax._src.array import ArrayImpl, asarray_value
 from pyjax._src.core import Tracer
 from pyjax._src.interpreters import ad, batching
 from pyjax._src.lax import lax, slicing
+from pyjax._src.lax.sharding_ops import device_put_p
 
 jit = pjit.jit
 
@@ -109,6 +110,9 @@ def device_put(x, device=None, *, src=None, donate=False, may_alias=None):
 
   def put(leaf):
     if isinstance(leaf, Tracer):
+      if isinstance(dev, sharding_mod.NamedSharding):  # the type takes the sharding
+        return device_put_p.bind(leaf, devices=(dev,), srcs=(None,),
+                                 copy_semantics=(None,))[0]
       return leaf
     if isinstance(leaf, ArrayImpl):
       if dev is None:
@@ -122,6 +126,8 @@ def device_put(x, device=None, *, src=None, donate=False, may_alias=None):
         return arr
     if isinstance(dev, sharding_mod.Sharding):
       dev.shard_shape(arr.shape)  # JAX's errors: rank, divisibility
+      if isinstance(dev, sharding_mod.NamedSharding):
+        core.note_sharded()  # eager results take shardings from now on
     return ArrayImpl(arr._value, arr.weak_type, dev)
   return tree_util.tree_map(put, x)
 

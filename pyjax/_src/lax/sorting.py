@@ -60,6 +60,7 @@ def _sort_impl(*xs, dimension, is_stable, num_keys):
 
 sort_p.def_impl(_sort_impl)
 sort_p.def_abstract_eval(_sort_check)
+sort_p.sharding_rule = lambda *xs, **_: [x.sharding for x in xs]  # JAX's: as the operands
 def _sort_jvp(primals, tangents, *, dimension, is_stable, num_keys):
   shape = primals[0].shape
   idx_dtype = np.dtype(np.int32)
@@ -273,6 +274,7 @@ def _top_k_batch(vals, dims, *, k, axis):
 
 top_k_p.def_impl(_top_k_impl)
 top_k_p.def_abstract_eval(_top_k_check)
+top_k_p.sharding_rule = lambda x, **_: [x.sharding, x.sharding]  # JAX's
 top_k_p.jvp = _top_k_jvp
 top_k_p.batch = _top_k_batch
 top_k_p.lower = _lower_lax(_top_k_lax)
