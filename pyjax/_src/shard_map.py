@@ -37,7 +37,7 @@ from pyjax._src.core import ClosedJaxpr, Primitive, Tracer
 from pyjax._src.interpreters import ad, batching
 from pyjax._src.interpreters import partial_eval as pe
 from pyjax._src.interpreters.batching import BatchTrace
-from pyjax._src.lax import lax, slicing
+from pyjax._src.lax import lax, sharding_ops, slicing
 from pyjax._src.mesh import (AbstractMesh, AxisType, Mesh, get_abstract_mesh,
                              get_concrete_mesh)
 from pyjax._src.sharding import NamedSharding, PartitionSpec, spec_axes
@@ -130,6 +130,9 @@ def _per_device(args, *, jaxpr, mesh, in_specs, out_specs, check_vma, newly_manu
   sizes = dict(mesh.shape)
   vals, used_in = [], []
   for x, spec in zip(args, in_specs):
+    s = core.get_aval(x).sharding
+    if s is not None:  # an Explicit-axes type: the split below works on the global value
+      x = sharding_ops.reshard_p.bind(x, dst_sharding=NamedSharding(s.mesh, PartitionSpec()))
     v, used = _split_input(x, spec, names, sizes, manual)
     vals.append(v)
     used_in.append(used)
