@@ -12,6 +12,8 @@ from pyjax._src.dtypes import float0
 from pyjax._src.api import (ShapeDtypeStruct, block_until_ready, device_get, device_put,
                             eval_shape, make_jaxpr, vmap)
 from pyjax._src.api import jit
+from pyjax._src.api import (make_array_from_callback, make_array_from_process_local_data,
+                            make_array_from_single_device_arrays)
 from pyjax._src.api import (grad, hessian, jacfwd, jacobian, jacrev, jvp, linear_transpose,
                             linearize, value_and_grad, vjp)
 from pyjax._src.custom_derivatives import closure_convert, custom_jvp, custom_vjp
@@ -46,7 +48,9 @@ __all__ = [
     "dtypes", "ensure_compile_time_eval", "errors", "eval_shape", "experimental",
     "float0", "grad", "hessian", "host_count", "host_id", "jacfwd", "jacobian",
     "jacrev", "jit", "jvp", "lax", "linear_transpose", "linearize",
-    "local_device_count", "local_devices", "make_jaxpr", "make_mesh", "nn", "numpy", "process_count",
+    "local_device_count", "local_devices", "make_array_from_callback",
+    "make_array_from_process_local_data", "make_array_from_single_device_arrays",
+    "make_jaxpr", "make_mesh", "nn", "numpy", "process_count",
     "process_index", "pure_callback", "random", "remat", "scipy", "set_mesh", "sharding", "tree", "tree_util",
     "typeof", "value_and_grad", "vjp", "vmap",
 ]

@@ -2,9 +2,10 @@
 from pyjax._src.mesh import (AbstractMesh, AxisType, Mesh, get_abstract_mesh, get_mesh,
                              set_mesh, use_mesh)
 from pyjax._src.sharding import (NamedSharding, PartitionSpec, Sharding,
-                                 SingleDeviceSharding)
+                                 SingleDeviceSharding, make_single_device_sharding)
 
 __all__ = [
     "AbstractMesh", "AxisType", "Mesh", "NamedSharding", "PartitionSpec", "Sharding",
-    "SingleDeviceSharding", "get_abstract_mesh", "get_mesh", "set_mesh", "use_mesh",
+    "SingleDeviceSharding", "get_abstract_mesh", "get_mesh", "make_single_device_sharding",
+    "set_mesh", "use_mesh",
 ]

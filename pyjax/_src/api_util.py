@@ -39,15 +39,17 @@ class ShapeDtypeStruct:
     return ShapedArray(self.shape, self.dtype, self.weak_type)
 
   def __repr__(self):
+    sh = f", sharding={self.sharding}" if self.sharding is not None else ""
     w = ", weak_type=True" if self.weak_type else ""
-    return f"ShapeDtypeStruct(shape={self.shape}, dtype={self.dtype.name}{w})"
+    return f"ShapeDtypeStruct(shape={self.shape}, dtype={self.dtype.name}{sh}{w})"
 
   def __eq__(self, other):
     return (isinstance(other, ShapeDtypeStruct) and self.shape == other.shape
-            and self.dtype == other.dtype and self.weak_type == other.weak_type)
+            and self.dtype == other.dtype and self.weak_type == other.weak_type
+            and self.sharding == other.sharding)
 
   def __hash__(self):
-    return hash((self.shape, self.dtype, self.weak_type))
+    return hash((self.shape, self.dtype, self.weak_type, self.sharding))
 
 
 def shape_dtype_structs(avals) -> list[ShapeDtypeStruct]:
