@@ -9,6 +9,7 @@ arguments, look the signature up, call the compiled executable (dispatch.py).
 from __future__ import annotations
 
 import functools
+import math
 from typing import Callable, Sequence
 
 from pyjax._src import api_util, core, devices as devices_mod, dispatch, tree_util
@@ -323,7 +324,7 @@ def _out_placements(entry, placements, out_sh):
   if mesh is not None and not all(outs):
     shardings = [_as_sharding(p) if p is not None else None for p in placements]
     in_dims = [_dims_of(s, v.aval.ndim) for s, v in zip(shardings, entry.closed.jaxpr.invars)]
-    dims = _propagate(entry.closed.jaxpr, in_dims)
+    dims = _propagate(entry.closed.jaxpr, in_dims, mesh.shape)
     outs = [o if o is not None else _named_from_dims(mesh, d, v.aval)
             for o, d, v in zip(outs, dims, entry.closed.jaxpr.outvars)]
   result = []
@@ -376,8 +377,9 @@ def _named_from_dims(mesh, dims, aval):
   return NamedSharding(mesh, PartitionSpec(*parts))
 
 
-def _propagate(jaxpr, in_dims):
-  """The dims (``_dims_of``) of ``jaxpr``'s results, given those of its inputs."""
+def _propagate(jaxpr, in_dims, sizes):
+  """The dims (``_dims_of``) of ``jaxpr``'s results, given those of its inputs
+  (``sizes``: the mesh's axis sizes)."""
   env = {}
   for v, d in zip(jaxpr.invars, in_dims):
     env[v] = d
@@ -387,7 +389,7 @@ def _propagate(jaxpr, in_dims):
     if all(d is None for d in ins) and eqn.primitive.name != "sharding_constraint" \
         and _inner_jaxpr(eqn) is None:
       continue
-    for v, d in zip(eqn.outvars, _eqn_dims(eqn, ins)):
+    for v, d in zip(eqn.outvars, _eqn_dims(eqn, ins, sizes)):
       env[v] = d
   return [read(v) for v in jaxpr.outvars]
 
@@ -418,13 +420,15 @@ def _inner_jaxpr(eqn):
   return None
 
 
-def _eqn_dims(eqn, ins):
+def _eqn_dims(eqn, ins, sizes):
+  if eqn.primitive.name == "reshape":
+    return _dims_reshape(eqn, ins, sizes)
   rule = _dims_rules.get(eqn.primitive.name)
   if rule is not None:
     return rule(eqn, ins)
   inner = _inner_jaxpr(eqn)
   if isinstance(inner, core.Jaxpr) and len(inner.invars) == len(ins):
-    return _propagate(inner, ins)
+    return _propagate(inner, ins, sizes)
   if all(d is None for d in ins):
     return [None] * len(eqn.outvars)
   if len(eqn.outvars) == 1:  # elementwise: operands of the result's shape, or scalars
@@ -438,7 +442,7 @@ def _eqn_dims(eqn, ins):
 
 
 def _dims_broadcast(eqn, ins):
-  (d, *_), x, out = ins, eqn.invars[0], eqn.outvars[0]
+  (d, *_), x = ins, eqn.invars[0]
   shape, bdims = eqn.params["shape"], eqn.params["broadcast_dimensions"]
   res = [()] * len(shape)
   if d is not None:
@@ -462,18 +466,22 @@ def _dims_squeeze(eqn, ins):
   return [tuple(a for i, a in enumerate(ins[0]) if i not in drop)]
 
 
-def _dims_reshape(eqn, ins):
-  """Dimensions kept whole (same size after the same number of elements) keep their
-  axes; the others are replicated."""
+def _dims_reshape(eqn, ins, sizes):
+  """A dimension starting after as many elements as one of the operand's keeps that
+  dimension's axes when it is that dimension or its shards tile it (a split or merge of
+  the major dimension); the others are replicated."""
   d, old, new = ins[0], eqn.invars[0].aval.shape, eqn.outvars[0].aval.shape
   starts, p = {}, 1
   for i, n in enumerate(old):
-    starts[(p, n)] = d[i]
+    starts[p] = (n, d[i])
     p *= n
   res, p = [], 1
-  for n in new:
-    res.append(starts.get((p, n), ()))
-    p *= n
+  for m in new:
+    n, axes = starts.get(p, (None, ()))
+    k = math.prod(sizes[a] for a in axes)
+    res.append(axes if n is not None and (n == m or (n % k == 0 and m % k == 0))
+               else ())
+    p *= m
   return [tuple(res)]
 
 
@@ -515,7 +523,7 @@ def _dims_constraint(eqn, ins):
 
 _dims_rules = {
     "broadcast_in_dim": _dims_broadcast, "transpose": _dims_transpose,
-    "squeeze": _dims_squeeze, "reshape": _dims_reshape, "dot_general": _dims_dot,
+    "squeeze": _dims_squeeze, "dot_general": _dims_dot,
     "slice": _dims_slice, "dynamic_slice": lambda e, ins: _dims_slice(e, ins[:1]),
     "concatenate": _dims_concatenate, "sharding_constraint": _dims_constraint,
     "device_put": lambda e, ins: list(ins),
