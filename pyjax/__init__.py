@@ -24,6 +24,7 @@ _array_methods.install()  # Array and Tracer operators and methods, before any u
 from pyjax import dtypes, errors, lax, numpy, random, tree, tree_util  # noqa: E402
 from pyjax import nn, scipy  # noqa: E402
 from pyjax import debug, experimental, sharding  # noqa: E402
+from pyjax._src.lax.sharding_ops import reshard  # noqa: E402
 
 __version__ = "0.1.0"
 
@@ -51,6 +52,6 @@ __all__ = [
     "local_device_count", "local_devices", "make_array_from_callback",
     "make_array_from_process_local_data", "make_array_from_single_device_arrays",
     "make_jaxpr", "make_mesh", "nn", "numpy", "process_count",
-    "process_index", "pure_callback", "random", "remat", "scipy", "set_mesh", "sharding", "tree", "tree_util",
+    "process_index", "pure_callback", "random", "remat", "reshard", "scipy", "set_mesh", "sharding", "tree", "tree_util",
     "typeof", "value_and_grad", "vjp", "vmap",
 ]

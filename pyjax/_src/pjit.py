@@ -637,7 +637,8 @@ class JitWrapped:
             a._device is not None:  # (committed: the results are too)
           break
         b = a._buf
-        key.append((b.shape, b.dtype, a.weak_type) if b is not None else _sig(a))
+        key.append((b.shape, b.dtype, a.weak_type) if b is not None and a._device is None
+                   else _sig(a))
       else:
         key = tuple(key)
         entry = self._cache.get(key)
@@ -709,6 +710,9 @@ class JitWrapped:
 def _sig(x):
   """Cache key of one argument: its abstract signature."""
   if type(x) is ArrayImpl or type(x) is PendingArray:
+    d = x._device
+    if d is not None and isinstance(d, NamedSharding):  # its type may be sharded
+      return (x.aval, d.mesh.abstract_mesh)
     b = x._buf
     if b is not None:
       return (b.shape, b.dtype, x.weak_type)
@@ -740,6 +744,9 @@ def _run(entry: _Entry, leaves, donated, device=None):
   if c is None:
     c = entry.compiled = dispatch.compile_closed_jaxpr(entry.closed, _entry_name(entry),
                                                        donated=donated)
+    if core.sharded_types and any(isinstance(getattr(a, "_device", None), NamedSharding)
+                                  for a in leaves):
+      c = entry.compiled = dispatch.ShardedCall(c, entry.closed.out_avals)
   outs = c(leaves, donated)
   if committed:
     dispatch.commit(outs, device)
