@@ -637,8 +637,7 @@ class JitWrapped:
             a._device is not None:  # (committed: the results are too)
           break
         b = a._buf
-        key.append((b.shape, b.dtype, a.weak_type) if b is not None and a._device is None
-                   else _sig(a))
+        key.append((b.shape, b.dtype, a.weak_type) if b is not None else _sig(a))
       else:
         key = tuple(key)
         entry = self._cache.get(key)
