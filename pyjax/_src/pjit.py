@@ -232,12 +232,14 @@ def _as_sharding(p):
   return sharding_mod.SingleDeviceSharding(p) if isinstance(p, devices_mod.Device) else p
 
 
-def _in_placements(in_sh, dyn, dkw, leaves):
+def _in_placements(in_sh, split, leaves):
   """Each flat argument's placement: in_shardings' (checked against a committed
-  argument's own), else a committed argument's, else None."""
+  argument's own), else a committed argument's, else None. ``split()``: the dynamic
+  positional and keyword arguments."""
   owns = [x._device if isinstance(x, ArrayImpl) else None for x in leaves]
   if in_sh is None:
     return owns
+  dyn, dkw = split()
   if dkw:
     raise ValueError("pjit does not support kwargs when in_shardings is specified.")
   prefix = tuple(in_sh) if isinstance(in_sh, list) else in_sh
@@ -275,6 +277,9 @@ def _in_placements(in_sh, dyn, dkw, leaves):
 def _check_same_devices(fun, dbg, leaves, placements):
   """JAX's error when two arguments are committed to different sets of devices."""
   first = None
+  one = next((p for p in placements if p is not None), None)
+  if all(p is None or p is one for p in placements):
+    return
   for i, p in enumerate(placements):
     if p is None:
       continue
@@ -313,9 +318,16 @@ def _out_shardings_flat(out_sh, out_tree):
 def _out_placements(entry, placements, out_sh):
   """Each result's placement (None: as without shardings), cached on the entry by the
   arguments' placements."""
-  key = tuple(placements)
+  # keyed by identity (the same sharding objects recur from call to call); the
+  # placements are kept with the result, so a reused id cannot match a dead object
+  key = tuple(map(id, placements))
   cached = entry.placements.get(key)
+  if cached is not None and all(a is b for a, b in zip(cached[0], placements)):
+    return cached[1]
+  eq_key = ("eq", *placements)  # equal shardings, new objects
+  cached = entry.placements.get(eq_key)
   if cached is not None:
+    put_bounded(entry.placements, key, (tuple(placements), cached), 64)
     return cached
   avals = entry.closed.out_avals
   outs = _out_shardings_flat(out_sh, entry.out_tree)
@@ -333,7 +345,8 @@ def _out_placements(entry, placements, out_sh):
       o.shard_shape(a.shape)  # JAX's IndivisibleError
       o = _placement(o)
     result.append(o)
-  put_bounded(entry.placements, key, result, 64)
+  put_bounded(entry.placements, key, (tuple(placements), result), 64)
+  put_bounded(entry.placements, eq_key, result, 64)
   return result
 
 
@@ -658,7 +671,7 @@ class JitWrapped:
     leaves, entry, static_key = self._entry(args, kwargs)
     donated = self._donated(args, kwargs, static_key)
     if trace is core.eval_trace and not entry.tracer_consts:
-      places = _in_placements(self._in_sh, *self._split(args, kwargs)[1:], leaves)
+      places = _in_placements(self._in_sh, lambda: self._split(args, kwargs)[1:], leaves)
       dbg = entry.closed.jaxpr.debug_info
       if self._out_sh is None and entry.constraint_mesh is None and \
           not any(isinstance(p, Sharding) for p in places):
