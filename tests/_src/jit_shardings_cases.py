@@ -137,3 +137,22 @@ show("sharding names", lambda: sorted(
     if hasattr(pyjax.sharding, n)))
 show("single device sharding", lambda: pyjax.sharding.make_single_device_sharding(
     pyjax.devices()[2]))
+
+
+def drawn(a):
+  import contextlib
+  import io
+  buf = io.StringIO()
+  with contextlib.redirect_stdout(buf):
+    pyjax.debug.visualize_array_sharding(a)
+  return buf.getvalue()
+
+
+mesh1 = pyjax.make_mesh((4,), ("x",), axis_types=(AxisType.Auto,))
+for shape, m, spec in [((8, 4), mesh2, P("x", "y")), ((8, 4), mesh2, P("x")),
+                       ((8,), mesh1, P("x")), ((3,), mesh1, P()), ((128, 8), mesh2, P(("x", "y"))),
+                       ((16, 16), mesh2, P(None, "y")), ((4, 4), mesh2, P())]:
+  show(f"visualize {shape} {spec}", lambda: drawn(
+      pyjax.device_put(np.zeros(shape, np.float32), NamedSharding(m, spec))))
+show("visualize one device", lambda: drawn(jnp.ones((4, 4))))
+show("visualize 3-d", lambda: drawn(jnp.ones((2, 2, 2))))
