@@ -20,7 +20,7 @@ from pyjax._src.config import config
 from pyjax._src.core import ClosedJaxpr, Primitive
 from pyjax._src.interpreters import ad, batching, lowering
 from pyjax._src.interpreters import partial_eval as pe
-from pyjax._src.mesh import AxisType
+from pyjax._src.mesh import AxisType, Mesh, get_concrete_mesh
 from pyjax._src.sharding import NamedSharding, PartitionSpec, Sharding, spec_axes
 
 # ---------------------------------------------------------------- the primitive
@@ -30,7 +30,7 @@ jit_p.multiple_results = True
 
 
 def _jit_impl(*args, jaxpr: ClosedJaxpr, name: str, donated_invars=(), keep_unused=False,
-              inline=False):
+              inline=False, **_):
   return dispatch.run_closed_jaxpr(jaxpr, name, args, donated_invars)
 
 
@@ -46,11 +46,25 @@ class _Name(str):
   """A name printed bare (``name=f``), not quoted."""
 
 
+class _Unspecified:
+  """An argument or result of a jit with shardings whose sharding is not given."""
+
+  def __repr__(self):
+    return "UnspecifiedValue"
+
+
+UNSPECIFIED = _Unspecified()
+
+
 def _jit_pp_params(params):
   out = {"name": _Name(params["name"])}
   if any(params.get("donated_invars", ())):
     out["donated_invars"] = params["donated_invars"]
+  if "in_shardings" in params:  # (present only when some sharding is given)
+    out["in_shardings"] = params["in_shardings"]
   out["jaxpr"] = params["jaxpr"]
+  if "out_shardings" in params:
+    out["out_shardings"] = params["out_shardings"]
   return out
 
 
@@ -101,8 +115,11 @@ def _jit_jvp(primals, tangents, *, jaxpr: ClosedJaxpr, name: str, **params):
 
 
 def _jit_params_for(params, n_in):
-  """Params of a derived jit (jvp/transpose/partial eval): nothing donated."""
+  """Params of a derived jit (jvp/transpose/partial eval/vmap): nothing donated, no
+  shardings (its arguments and results are not the original ones)."""
   out = dict(params)
+  out.pop("in_shardings", None)
+  out.pop("out_shardings", None)
   if "donated_invars" in out:
     out["donated_invars"] = (False,) * n_in
   return out
@@ -155,6 +172,8 @@ def _jit_transpose(cts, *args, jaxpr: ClosedJaxpr, name: str, **params):
 def _jit_batch(vals, dims, *, jaxpr: ClosedJaxpr, axis_name=None, **params):
   new, out_dims = batching.batch_jaxpr(jaxpr, batching.batch_size(vals, dims), dims,
                                        axis_name)
+  params.pop("in_shardings", None)  # (they were for the unbatched shapes)
+  params.pop("out_shardings", None)
   return jit_p.bind(*vals, jaxpr=new, **params), out_dims
 
 
@@ -232,14 +251,9 @@ def _as_sharding(p):
   return sharding_mod.SingleDeviceSharding(p) if isinstance(p, devices_mod.Device) else p
 
 
-def _in_placements(in_sh, split, leaves):
-  """Each flat argument's placement: in_shardings' (checked against a committed
-  argument's own), else a committed argument's, else None. ``split()``: the dynamic
-  positional and keyword arguments."""
-  owns = [x._device if isinstance(x, ArrayImpl) else None for x in leaves]
-  if in_sh is None:
-    return owns
-  dyn, dkw = split()
+def _flat_in_shardings(in_sh, dyn, dkw):
+  """in_shardings broadcast over the flat dynamic arguments (None: unspecified), with
+  JAX's errors for a prefix that does not fit and for keyword arguments."""
   if dkw:
     raise ValueError("pjit does not support kwargs when in_shardings is specified.")
   prefix = tuple(in_sh) if isinstance(in_sh, list) else in_sh
@@ -255,12 +269,23 @@ def _in_placements(in_sh, split, leaves):
           f"length {len(prefix)} for an args tuple of length {len(dyn)}.") from None
     raise ValueError(f"pjit in_shardings specification must be a tree prefix of the "
                      f"positional arguments tuple. {e}") from None
+  return [None if s is None else sharding_mod.sharding_from_spec(s, "jit", "in_shardings")
+          for s in flat]
+
+
+def _in_placements(in_sh, split, leaves):
+  """Each flat argument's placement: in_shardings' (checked against a committed
+  argument's own), else a committed argument's, else None. ``split()``: the dynamic
+  positional and keyword arguments."""
+  owns = [x._device if isinstance(x, ArrayImpl) else None for x in leaves]
+  if in_sh is None:
+    return owns
+  flat = _flat_in_shardings(in_sh, *split())
   out = []
   for x, s, own in zip(leaves, flat, owns):
     if s is None:
       out.append(own)
       continue
-    s = sharding_mod.sharding_from_spec(s, "jit", "in_shardings")
     aval = core.get_aval(x)
     if own is not None:
       cur = _as_sharding(own)
@@ -351,12 +376,19 @@ def _out_placements(entry, placements, out_sh):
 
 
 def _constraint_mesh(jaxpr):
-  """The mesh of ``jaxpr``'s first sharding constraint to a NamedSharding (inner jaxprs
-  included); None when it has none."""
+  """The mesh of ``jaxpr``'s first sharding constraint or nested jit's sharding (inner
+  jaxprs included); None when it has none."""
   for eqn in jaxpr.eqns:
     if eqn.primitive.name == "sharding_constraint":
       s = eqn.params.get("sharding")
-      if isinstance(s, NamedSharding) and s.num_devices > 1:
+      if isinstance(s, NamedSharding) and not isinstance(s.mesh, Mesh):
+        m = get_concrete_mesh()  # (a spec traced under set_mesh: its mesh is this one)
+        if m is not None and not m.empty and m.size > 1:
+          return m
+      elif isinstance(s, NamedSharding) and s.num_devices > 1:
+        return s.mesh
+    for s in (*eqn.params.get("in_shardings", ()), *eqn.params.get("out_shardings", ())):
+      if isinstance(s, NamedSharding) and s.num_devices > 1:  # a nested jit's
         return s.mesh
     for v in eqn.params.values():
       for j in (v if isinstance(v, (tuple, list)) else (v,)):
@@ -441,7 +473,13 @@ def _eqn_dims(eqn, ins, sizes):
     return rule(eqn, ins)
   inner = _inner_jaxpr(eqn)
   if isinstance(inner, core.Jaxpr) and len(inner.invars) == len(ins):
-    return _propagate(inner, ins, sizes)
+    given = eqn.params.get("in_shardings", ())
+    ins = [_dims_of(g, v.aval.ndim) or d for g, d, v in zip(given, ins, eqn.invars)] + \
+        ins[len(given):]
+    outs = _propagate(inner, ins, sizes)
+    given = eqn.params.get("out_shardings", ())  # (a nested jit's own)
+    return [_dims_of(g, v.aval.ndim) or d for g, d, v in zip(given, outs, eqn.outvars)] + \
+        outs[len(given):]
   if all(d is None for d in ins):
     return [None] * len(eqn.outvars)
   if len(eqn.outvars) == 1:  # elementwise: operands of the result's shape, or scalars
@@ -696,8 +734,21 @@ class JitWrapped:
       outs = jit_p.bind(*entry.tracer_consts, *leaves, jaxpr=entry.closed, name=self._name,
                         donated_invars=(False,) * nt + tuple(donated or
                                                              (False,) * len(leaves)),
-                        keep_unused=self._keep_unused, inline=self._inline)
+                        keep_unused=self._keep_unused, inline=self._inline,
+                        **self._sharding_params(args, kwargs, entry))
     return tree_util.tree_unflatten(entry.out_tree, outs)
+
+  def _sharding_params(self, args, kwargs, entry):
+    """The jit equation's in_shardings/out_shardings (flat; absent when not given)."""
+    out = {}
+    if self._in_sh is not None:
+      flat = _flat_in_shardings(self._in_sh, *self._split(args, kwargs)[1:])
+      out["in_shardings"] = (UNSPECIFIED,) * len(entry.tracer_consts) + tuple(
+          UNSPECIFIED if s is None else s for s in flat)
+    if self._out_sh is not None:
+      out["out_shardings"] = tuple(UNSPECIFIED if s is None else s for s in
+                                   _out_shardings_flat(self._out_sh, entry.out_tree))
+    return out
 
   # ------------------------------------------------------------ AOT
   def trace(self, *args, **kwargs) -> "Traced":

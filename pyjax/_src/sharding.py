@@ -305,6 +305,8 @@ class NamedSharding(Sharding):
     return hash(self._key())
 
   def __repr__(self):
+    if self._memory_kind is None and isinstance(self.mesh, AbstractMesh):
+      return f"NamedSharding(mesh={self.mesh}, spec={self.spec})"  # (JAX's: no kind)
     return (f"NamedSharding(mesh={self.mesh}, spec={self.spec}, "
             f"memory_kind={self.memory_kind})")
 

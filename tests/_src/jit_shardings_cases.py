@@ -156,3 +156,14 @@ for shape, m, spec in [((8, 4), mesh2, P("x", "y")), ((8, 4), mesh2, P("x")),
       pyjax.device_put(np.zeros(shape, np.float32), NamedSharding(m, spec))))
 show("visualize one device", lambda: drawn(jnp.ones((4, 4))))
 show("visualize 3-d", lambda: drawn(jnp.ones((2, 2, 2))))
+
+fs = pyjax.jit(lambda a: a * 2, in_shardings=s, out_shardings=s)
+show("jaxpr jit shardings", lambda: pyjax.make_jaxpr(fs)(np.arange(8.)))
+show("jaxpr jit some shardings", lambda: pyjax.make_jaxpr(pyjax.jit(
+    lambda a, b: (a * b, a), in_shardings=(s, None), out_shardings=(None, s)))(
+        np.arange(8.), 2.))
+show("jaxpr wsc", lambda: pyjax.make_jaxpr(lambda a: wsc(a, s))(np.arange(8.)))
+with pyjax.set_mesh(mesh):
+  show("jaxpr wsc mesh", lambda: pyjax.make_jaxpr(lambda a: wsc(a, P("x")))(np.arange(8.)))
+show("nested jit shardings", lambda: info(pyjax.jit(lambda a: fs(a) + 1)(np.arange(8.))))
+show("nested jit reduced", lambda: info(pyjax.jit(lambda a: fs(a).sum())(np.arange(8.))))

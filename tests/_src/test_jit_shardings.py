@@ -43,7 +43,7 @@ def both():
 GROUPS = ["auto propagate", "auto reshape", "auto grad", "explicit propagate", "in ", "out ",
           "committed", "incompatible", "sharded plus", "scalar out", "wsc", "sds",
           "eval_shape", "jit eval_shape", "mesh ", "donate", "callback", "single", "local data",
-          "shards", "sharding names", "single device sharding", "visualize"]
+          "shards", "sharding names", "single device sharding", "visualize", "jaxpr", "nested"]
 
 
 @pytest.mark.parametrize("group", GROUPS)

@@ -16,7 +16,7 @@ from pyjax._src.array import ArrayImpl
 from pyjax._src.core import Primitive, ShapedArray
 from pyjax._src.interpreters import ad
 from pyjax._src.lax.utils import _to_array, canon_out_sharding
-from pyjax._src.mesh import AxisType, Mesh, get_concrete_mesh, set_mesh
+from pyjax._src.mesh import AxisType, Mesh, get_abstract_mesh, get_concrete_mesh, set_mesh
 from pyjax._src.sharding import (NamedSharding, PartitionSpec as P, Sharding,
                                  SingleDeviceSharding, aval_sharding, sharding_from_spec,
                                  spec_axes)
@@ -28,6 +28,11 @@ def _constraint_impl(x, *, sharding, **_):
   """The value unchanged, with the sharding set (a new Array: ``x`` is left alone)."""
   if not isinstance(x, ArrayImpl) or not isinstance(sharding, Sharding):
     return x
+  if isinstance(sharding, NamedSharding) and not isinstance(sharding.mesh, Mesh):
+    mesh = get_concrete_mesh()  # (a spec traced under set_mesh, run eagerly here)
+    if mesh is None or mesh.empty:
+      return x
+    sharding = NamedSharding(mesh, sharding.spec)
   if isinstance(sharding, SingleDeviceSharding):
     place = sharding._device
   else:
@@ -42,6 +47,24 @@ ad.deflinear(sharding_constraint_p, lambda ct, x, **params: [
 sharding_constraint_p.batch = lambda vals, dims, **params: (
     sharding_constraint_p.bind(vals[0], **params), dims[0])
 sharding_constraint_p.lower = lambda ctx, x, **_: x
+
+
+def _constraint_pp_params(params):
+  """As JAX prints them: the mesh in context when it was bound (``Mesh()``: none)."""
+  out = dict(params)
+  mesh = out.get("context_mesh")
+  out["context_mesh"] = "Mesh()" if mesh is None else repr(mesh)
+  dims = out.get("unconstrained_dims", frozenset())
+  out["unconstrained_dims"] = "frozenset({" + ", ".join(map(str, sorted(dims))) + "})"
+  return out
+
+
+sharding_constraint_p.pp_params = _constraint_pp_params
+
+
+def _context_mesh():
+  m = get_abstract_mesh()
+  return None if m.empty else m
 
 
 def _constraint_sharding(s, x):
@@ -79,9 +102,13 @@ def with_sharding_constraint(x, shardings):
     if s is None:
       outs.append(v)
       continue
+    spec_given = isinstance(s, P)
     s = _constraint_sharding(s, v)
+    if spec_given and isinstance(v, core.Tracer):  # traced: over the abstract mesh
+      s = NamedSharding(get_abstract_mesh(), s.spec)
     out = sharding_constraint_p.bind(v, sharding=s, layout=None,
-                                     unconstrained_dims=frozenset())
+                                     unconstrained_dims=frozenset(),
+                                     context_mesh=_context_mesh())
     if isinstance(out, ArrayImpl) and out is not v:  # eager: the sharding asked for
       out._device = _constraint_impl(out, sharding=s)._device
     outs.append(out)
