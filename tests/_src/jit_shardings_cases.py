@@ -167,3 +167,5 @@ with pyjax.set_mesh(mesh):
   show("jaxpr wsc mesh", lambda: pyjax.make_jaxpr(lambda a: wsc(a, P("x")))(np.arange(8.)))
 show("nested jit shardings", lambda: info(pyjax.jit(lambda a: fs(a) + 1)(np.arange(8.))))
 show("nested jit reduced", lambda: info(pyjax.jit(lambda a: fs(a).sum())(np.arange(8.))))
+with pyjax.set_mesh(mesh):
+  show("mesh wsc jit", lambda: info(pyjax.jit(lambda a: wsc(a * 2, P("x")))(np.arange(8.))))
