@@ -179,7 +179,8 @@ def row_dp_vmap(scale):
   params, x, y = _mlp_data()
   shape = (N_DEVICES, GLOBAL_BATCH // N_DEVICES)
   params = jax.tree_util.tree_map(jnp.asarray, params)
-  xs, ys = jnp.asarray(x.reshape(shape + x.shape[1:])), jnp.asarray(y.reshape(shape + (10,)))
+  xs = jnp.asarray(x.reshape(shape + x.shape[1:]))
+  ys = jnp.asarray(y.reshape(shape + (10,)))
   f = jax.jit(_vmap_step, donate_argnums=0)
   return _steps("dp_vmap", lambda p: f(p, xs, ys), params, int(20 * scale))
 
@@ -189,7 +190,7 @@ def row_dp_threads(scale):
   params, x, y = _mlp_data()
   devs = jax.devices()[:N_DEVICES]
   k = GLOBAL_BATCH // N_DEVICES
-  shards = [(jax.device_put(x[i * k:(i + 1) * k], d), jax.device_put(y[i * k:(i + 1) * k], d))
+  shards = [jax.device_put((x[i * k:(i + 1) * k], y[i * k:(i + 1) * k]), d)
             for i, d in enumerate(devs)]
   grad = jax.jit(jax.grad(_loss))
   pool = ThreadPoolExecutor(N_DEVICES)

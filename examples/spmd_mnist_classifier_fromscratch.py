@@ -98,8 +98,8 @@ def train(num_epochs=30, data=None, layer_sizes=(64, 512, 512, 10), param_scale=
       test_acc = accuracy(params, test_set)
       log(f"Epoch {epoch} in {epoch_time:0.2f} sec: training set accuracy "
           f"{train_acc:.4f}, test set accuracy {test_acc:.4f}")
-    log(f"Batch sharding {batch[0].sharding.spec}, parameters {params[0][0].sharding.spec}, "
-        f"accuracy {test_acc.sharding.spec}")
+    log(f"Batch sharding {batch[0].sharding.spec}, parameters "
+        f"{params[0][0].sharding.spec}, accuracy {test_acc.sharding.spec}")
   return params, float(test_acc)
 
 

@@ -358,7 +358,8 @@ def visualize_sharding(shape, sharding, *, use_color: bool = True, scale: float 
       entry, top, right, _, left = cells[i, j]
       inner = col_w[j] - left - right
       lpad = (inner - len(entry)) // 2
-      text = " " * left + " " * lpad + entry + " " * (inner - len(entry) - lpad) + " " * right
+      rpad = inner - len(entry) - lpad
+      text = " " * (left + lpad) + entry + " " * (rpad + right)
       drawn.append([" " * col_w[j]] * top + [text] + [" " * col_w[j]] * (height - top - 1))
     lines += ["│" + "│".join(c[k] for c in drawn) + "│" for k in range(height)]
     lines.append(("├" + "┼".join("─" * w for w in col_w) + "┤") if i < rows - 1 else

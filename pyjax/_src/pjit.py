@@ -360,7 +360,8 @@ def _out_placements(entry, placements, out_sh):
               entry.constraint_mesh)
   if mesh is not None and not all(outs):
     shardings = [_as_sharding(p) if p is not None else None for p in placements]
-    in_dims = [_dims_of(s, v.aval.ndim) for s, v in zip(shardings, entry.closed.jaxpr.invars)]
+    invars = entry.closed.jaxpr.invars
+    in_dims = [_dims_of(s, v.aval.ndim) for s, v in zip(shardings, invars)]
     dims = _propagate(entry.closed.jaxpr, in_dims, mesh.shape)
     outs = [o if o is not None else _named_from_dims(mesh, d, v.aval)
             for o, d, v in zip(outs, dims, entry.closed.jaxpr.outvars)]
@@ -387,7 +388,7 @@ def _constraint_mesh(jaxpr):
           return m
       elif isinstance(s, NamedSharding) and s.num_devices > 1:
         return s.mesh
-    for s in (*eqn.params.get("in_shardings", ()), *eqn.params.get("out_shardings", ())):
+    for s in (*_given(eqn, "in_shardings"), *_given(eqn, "out_shardings")):
       if isinstance(s, NamedSharding) and s.num_devices > 1:  # a nested jit's
         return s.mesh
     for v in eqn.params.values():
@@ -397,6 +398,12 @@ def _constraint_mesh(jaxpr):
           if m is not None:
             return m
   return None
+
+
+def _given(eqn, name):
+  """A jit equation's in_shardings/out_shardings (a tuple; empty when absent)."""
+  v = eqn.params.get(name) if eqn.primitive is jit_p else None
+  return v if isinstance(v, tuple) else ()
 
 
 def _dims_of(s, ndim):
@@ -473,11 +480,11 @@ def _eqn_dims(eqn, ins, sizes):
     return rule(eqn, ins)
   inner = _inner_jaxpr(eqn)
   if isinstance(inner, core.Jaxpr) and len(inner.invars) == len(ins):
-    given = eqn.params.get("in_shardings", ())
+    given = _given(eqn, "in_shardings")
     ins = [_dims_of(g, v.aval.ndim) or d for g, d, v in zip(given, ins, eqn.invars)] + \
         ins[len(given):]
     outs = _propagate(inner, ins, sizes)
-    given = eqn.params.get("out_shardings", ())  # (a nested jit's own)
+    given = _given(eqn, "out_shardings")  # (a nested jit's own)
     return [_dims_of(g, v.aval.ndim) or d for g, d, v in zip(given, outs, eqn.outvars)] + \
         outs[len(given):]
   if all(d is None for d in ins):

@@ -57,8 +57,8 @@ show("in prefix", lambda: [info(o) for o in pyjax.jit(lambda t: t, in_shardings=
     (np.arange(8.), np.arange(3.)))])
 show("in kwargs", lambda: pyjax.jit(ident, in_shardings=s)(a=np.arange(8.)))
 show("in bad leaf", lambda: pyjax.jit(ident, in_shardings=3))
-show("out tuple", lambda: [info(o) for o in pyjax.jit(lambda a: (a, a * 2), out_shardings=(r, s))(
-    np.arange(8.))])
+show("out tuple", lambda: [info(o) for o in pyjax.jit(
+    lambda a: (a, a * 2), out_shardings=(r, s))(np.arange(8.))])
 show("out prefix mismatch", lambda: pyjax.jit(lambda a: (a, a), out_shardings=(r, s, s))(
     np.arange(8.)))
 show("out indivisible", lambda: pyjax.jit(ident, out_shardings=s)(np.arange(6.)))
@@ -82,7 +82,8 @@ show("wsc keeps input", lambda: info(x) + " / " + info(wsc(x, r)) + " / " + info
 show("sds", lambda: pyjax.ShapeDtypeStruct((8,), jnp.float32, sharding=s))
 show("eval_shape sharded", lambda: pyjax.eval_shape(lambda a: a * 2, x))
 show("jit eval_shape", lambda: pyjax.jit(lambda a: a * 2).eval_shape(x))
-show("jit eval_shape out", lambda: pyjax.jit(lambda a: a * 2, out_shardings=r).eval_shape(x))
+show("jit eval_shape out", lambda: pyjax.jit(lambda a: a * 2,
+                                             out_shardings=r).eval_shape(x))
 with pyjax.set_mesh(mesh):
   show("mesh in spec", lambda: info(pyjax.jit(ident, in_shardings=P("x"))(np.arange(8.))))
   show("mesh out spec", lambda: info(pyjax.jit(ident, out_shardings=P())(np.arange(8.))))
@@ -113,7 +114,8 @@ arrs = [pyjax.device_put(g[i], d) for d, i in idx.items()]
 show("single", lambda: info(pyjax.make_array_from_single_device_arrays((8, 4), s2, arrs)))
 show("single reversed", lambda: info(pyjax.make_array_from_single_device_arrays(
     (8, 4), s2, arrs[::-1])))
-show("single count", lambda: pyjax.make_array_from_single_device_arrays((8, 4), s2, arrs[:3]))
+show("single count", lambda: pyjax.make_array_from_single_device_arrays(
+    (8, 4), s2, arrs[:3]))
 show("single same device", lambda: pyjax.make_array_from_single_device_arrays(
     (8, 4), s2, [pyjax.device_put(g[i], pyjax.devices()[0]) for i in idx.values()]))
 show("single shape", lambda: pyjax.make_array_from_single_device_arrays(
@@ -124,8 +126,10 @@ show("single dtype", lambda: pyjax.make_array_from_single_device_arrays(
     (8, 4), s2, arrs, dtype=jnp.int32))
 show("local data", lambda: info(pyjax.make_array_from_process_local_data(
     NamedSharding(mesh2, P(("x", "y"))), g)))
-show("local data shape", lambda: info(pyjax.make_array_from_process_local_data(s2, g, (8, 4))))
-show("local data bad shape", lambda: pyjax.make_array_from_process_local_data(s2, g, (16, 4)))
+show("local data shape", lambda: info(pyjax.make_array_from_process_local_data(
+    s2, g, (8, 4))))
+show("local data bad shape", lambda: pyjax.make_array_from_process_local_data(
+    s2, g, (16, 4)))
 for spec in [P(), P("x"), P(None, "y"), P(("x", "y")), P("y", "x"), P("y")]:
   z = pyjax.device_put(g, NamedSharding(mesh2, spec))
   show(f"shards {spec}", lambda: (
@@ -152,8 +156,9 @@ def drawn(a):
 
 mesh1 = pyjax.make_mesh((4,), ("x",), axis_types=(AxisType.Auto,))
 for shape, m, spec in [((8, 4), mesh2, P("x", "y")), ((8, 4), mesh2, P("x")),
-                       ((8,), mesh1, P("x")), ((3,), mesh1, P()), ((128, 8), mesh2, P(("x", "y"))),
-                       ((16, 16), mesh2, P(None, "y")), ((4, 4), mesh2, P())]:
+                       ((8,), mesh1, P("x")), ((3,), mesh1, P()),
+                       ((128, 8), mesh2, P(("x", "y"))), ((16, 16), mesh2, P(None, "y")),
+                       ((4, 4), mesh2, P())]:
   show(f"visualize {shape} {spec}", lambda: drawn(
       pyjax.device_put(np.zeros(shape, np.float32), NamedSharding(m, spec))))
 show("visualize one device", lambda: drawn(jnp.ones((4, 4))))

@@ -1,5 +1,6 @@
-"""jit with in_shardings/out_shardings, propagated result shardings, with_sharding_constraint,
-ShapeDtypeStruct shardings and the arrays-from-shards constructors, against JAX.
+"""jit with in_shardings/out_shardings, propagated result shardings,
+with_sharding_constraint, ShapeDtypeStruct shardings, the arrays-from-shards constructors
+and visualize_sharding, against JAX.
 
 The multi-device cases (jit_shardings_cases.py) run in two subprocesses with 4 CPU
 devices, one on pyjax and one on JAX from the same text; each line they print is compared.
@@ -40,10 +41,11 @@ def both():
   return _lines(ours), _lines(theirs)
 
 
-GROUPS = ["auto propagate", "auto reshape", "auto grad", "explicit propagate", "in ", "out ",
-          "committed", "incompatible", "sharded plus", "scalar out", "wsc", "sds",
-          "eval_shape", "jit eval_shape", "mesh ", "donate", "callback", "single", "local data",
-          "shards", "sharding names", "single device sharding", "visualize", "jaxpr", "nested"]
+GROUPS = ["auto propagate", "auto reshape", "auto grad", "explicit propagate", "in ",
+          "out ", "committed", "incompatible", "sharded plus", "scalar out", "wsc", "sds",
+          "eval_shape", "jit eval_shape", "mesh ", "donate", "callback", "single",
+          "local data", "shards", "sharding names", "single device sharding", "visualize",
+          "jaxpr", "nested"]
 
 
 @pytest.mark.parametrize("group", GROUPS)

@@ -123,7 +123,8 @@ def test_spmd_mnist_matches_jax(tmp_path):
     code = f"import sys; sys.path.insert(0, {first!r})\n" + _SPMD_RUN.format(
         examples=_EXAMPLES)
     procs.append(subprocess.Popen([sys.executable, "-c", code], cwd=root, env=env,
-                                  text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE))
+                                  text=True, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE))
   outs = []
   for p in procs:
     out, err = p.communicate(timeout=300)
