@@ -770,7 +770,7 @@ class JitWrapped:
     outs = api_util.shape_dtype_structs(entry.closed.out_avals)
     if self._out_sh is not None:  # (propagated shardings are not reported, as JAX's)
       for o, s in zip(outs, _out_shardings_flat(self._out_sh, entry.out_tree)):
-        o.sharding = s
+        o._sharding = s
     return tree_util.tree_unflatten(entry.out_tree, outs)
 
   def clear_cache(self):

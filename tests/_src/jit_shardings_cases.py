@@ -176,3 +176,7 @@ show("nested jit shardings", lambda: info(pyjax.jit(lambda a: fs(a))(np.arange(8
 show("nested jit reduced", lambda: info(pyjax.jit(lambda a: fs(a).sum())(np.arange(8.))))
 with pyjax.set_mesh(mesh):
   show("mesh wsc jit", lambda: info(pyjax.jit(lambda a: wsc(a * 2, P("x")))(np.arange(8.))))
+sds_spec = pyjax.ShapeDtypeStruct((8,), jnp.float32, sharding=P("x"))  # (read lazily)
+show("sds spec no mesh", lambda: repr(sds_spec))
+with pyjax.set_mesh(mesh):
+  show("sds spec", lambda: repr(sds_spec))

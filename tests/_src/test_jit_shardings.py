@@ -120,6 +120,13 @@ def test_shape_dtype_struct_sharding():
   assert pyjax.jit(lambda t: t.sum(), out_shardings=s).eval_shape(a).sharding is s
 
 
+def test_shape_dtype_struct_bad_sharding():
+  with pytest.raises(ValueError, match="sharding should be an instance of "
+                     "`jax.sharding.Sharding`, `jax.sharding.PartitionSpec` or "
+                     "`jax.experimental.layout.Format`. Got cpu:0 of type"):
+    pyjax.ShapeDtypeStruct((8,), jnp.float32, sharding=pyjax.devices()[0])
+
+
 def test_make_array_from_callback_wants_a_sharding():
   with pytest.raises(TypeError, match="sharding should be an instance of `jax.sharding`. "
                      r"Got P\('x',\) of type"):
