@@ -97,7 +97,7 @@ def row_pmap_psum(scale):
 
 
 def row_pmap_tree(scale):
-  f = jax.pmap(lambda t: {"a": t["a"] + 1, "b": t["b"] * 1, "c": t["c"] - 1})
+  f = jax.pmap(lambda t: {"a": t["a"] + 1, "b": t["b"] * 2, "c": t["c"] - 1})
   x = _x()
   y = jax.block_until_ready(f({"a": x, "b": x, "c": x}))
   return _chained(f, y, int(2000 * scale))
