@@ -35,7 +35,7 @@ def make_jaxpr(fun: Callable, static_argnums: int | Sequence[int] = (),
     closed, _, out_tree = api_util.trace_to_jaxpr(f, in_avals, dbg, in_tree=in_tree,
                                                   hoist=False)
     if return_shape:
-      shapes = api_util.shape_dtype_structs(closed.out_avals)
+      shapes = api_util.shape_dtype_structs(closed.out_avals, closed.in_avals)
       return closed, tree_util.tree_unflatten(out_tree, shapes)
     return closed
 

@@ -71,8 +71,17 @@ class ShapeDtypeStruct:
     return hash((self.shape, self.dtype, self.weak_type, self._sharding))
 
 
-def shape_dtype_structs(avals) -> list[ShapeDtypeStruct]:
-  return [ShapeDtypeStruct(a.shape, a.dtype, weak_type=a.weak_type) for a in avals]
+def shape_dtype_structs(avals, in_avals=()) -> list[ShapeDtypeStruct]:
+  """ShapeDtypeStructs of ``avals``; when some aval (``in_avals`` included) is sharded
+  (Explicit axes in types), each gets its sharding over that abstract mesh, replicated
+  where it has none (as JAX's)."""
+  mesh = next((a.sharding.mesh for a in (*in_avals, *avals)
+               if getattr(a, "sharding", None) is not None), None)
+  if mesh is None:
+    return [ShapeDtypeStruct(a.shape, a.dtype, weak_type=a.weak_type) for a in avals]
+  return [ShapeDtypeStruct(a.shape, a.dtype, weak_type=a.weak_type, sharding=(
+      a.sharding if getattr(a, "sharding", None) is not None
+      else NamedSharding(mesh, PartitionSpec(*[None] * len(a.shape))))) for a in avals]
 
 
 # ---------------------------------------------------------------- argnums

@@ -767,7 +767,7 @@ class JitWrapped:
 
   def eval_shape(self, *args, **kwargs):
     _, entry, _ = self._entry(args, kwargs)
-    outs = api_util.shape_dtype_structs(entry.closed.out_avals)
+    outs = api_util.shape_dtype_structs(entry.closed.out_avals, entry.closed.in_avals)
     if self._out_sh is not None:  # (propagated shardings are not reported, as JAX's)
       for o, s in zip(outs, _out_shardings_flat(self._out_sh, entry.out_tree)):
         o._sharding = s
@@ -872,15 +872,16 @@ class Traced:
   out_info = property(lambda self: self._wrapped.eval_shape)
 
   def lower(self) -> "Lowered":
-    return Lowered(self._entry, self._wrapped._name)
+    return Lowered(self._entry, self._wrapped._name, self._wrapped._out_sh)
 
 
 class Lowered:
   """A lowered computation: ``as_text()`` is its StableHLO; ``compile()`` compiles it."""
 
-  def __init__(self, entry, name):
+  def __init__(self, entry, name, out_shardings=None):
     self._entry = entry
     self._name = name
+    self._out_sh = out_shardings
     self._text = None
 
   def as_text(self, dialect: str | None = None, **_) -> str:
@@ -895,14 +896,15 @@ class Lowered:
     e = self._entry
     if e.compiled is None:
       e.compiled = dispatch.compile_closed_jaxpr(e.closed, self._name, self.as_text())
-    return Compiled(e)
+    return Compiled(e, self._out_sh)
 
 
 class Compiled:
   """A compiled computation, callable on arguments of the lowered signature."""
 
-  def __init__(self, entry):
+  def __init__(self, entry, out_shardings=None):
     self._entry = entry
+    self._out_sh = out_shardings
 
   def __call__(self, *args, **kwargs):
     leaves = tree_util.tree_leaves((args, kwargs))
@@ -916,8 +918,14 @@ class Compiled:
         raise TypeError(f"Argument types differ from the types for which this computation "
                         f"was compiled. Argument {i}: expected {a.str_short()}, got "
                         f"{got.str_short()}.")
-    return tree_util.tree_unflatten(self._entry.out_tree,
-                                    self._entry.compiled(leaves, ()))
+    outs = self._entry.compiled(leaves, ())
+    places = [x._device if isinstance(x, ArrayImpl) else None for x in leaves]
+    if self._out_sh is not None or self._entry.constraint_mesh is not None or \
+        any(isinstance(p, Sharding) for p in places):  # results placed as jit's
+      for o, p in zip(outs, _out_placements(self._entry, places, self._out_sh)):
+        if p is not None:
+          o._device = p
+    return tree_util.tree_unflatten(self._entry.out_tree, outs)
 
   def as_text(self) -> str:
     return self._entry.compiled.text

@@ -180,3 +180,10 @@ sds_spec = pyjax.ShapeDtypeStruct((8,), jnp.float32, sharding=P("x"))  # (read l
 show("sds spec no mesh", lambda: repr(sds_spec))
 with pyjax.set_mesh(mesh):
   show("sds spec", lambda: repr(sds_spec))
+
+mesh_e = pyjax.make_mesh((4,), ("x",), axis_types=(AxisType.Explicit,))
+xe = pyjax.device_put(np.arange(8.), NamedSharding(mesh_e, P("x")))
+show("eval_shape explicit", lambda: pyjax.eval_shape(lambda a: a * 2, xe))
+show("eval_shape explicit jit sum", lambda: pyjax.jit(lambda a: a.sum()).eval_shape(xe))
+show("aot explicit", lambda: info(pyjax.jit(lambda a: a * 2).lower(xe).compile()(xe)))
+show("aot auto", lambda: info(pyjax.jit(lambda a: a * 2).lower(x).compile()(x)))

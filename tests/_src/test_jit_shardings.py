@@ -45,7 +45,7 @@ GROUPS = ["auto propagate", "auto reshape", "auto grad", "explicit propagate", "
           "out ", "committed", "incompatible", "sharded plus", "scalar out", "wsc", "sds",
           "eval_shape", "jit eval_shape", "mesh ", "donate", "callback", "single",
           "local data", "shards", "sharding names", "single device sharding", "visualize",
-          "jaxpr", "nested"]
+          "jaxpr", "nested", "aot"]
 
 
 @pytest.mark.parametrize("group", GROUPS)
