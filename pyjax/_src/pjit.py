@@ -690,10 +690,15 @@ class JitWrapped:
     if self._simple and not kwargs and trace is core.eval_trace:
       # Fast path: all-array positional arguments, one cache lookup.
       key = []
+      dev = None  # the one device committed arguments are on (the results are too)
       for a in args:
-        if type(a) is not ArrayImpl and type(a) is not PendingArray or \
-            a._device is not None:  # (committed: the results are too)
+        if type(a) is not ArrayImpl and type(a) is not PendingArray:
           break
+        d = a._device
+        if d is not None:  # (sharded, or on several devices: the general path)
+          if type(d) is not devices_mod.Device or (dev is not None and d is not dev):
+            break
+          dev = d
         b = a._buf
         key.append((b.shape, b.dtype, a.weak_type) if b is not None else _sig(a))
       else:
@@ -707,8 +712,9 @@ class JitWrapped:
             entry = None
         if entry is not None:
           c = entry.compiled
-          if c is None or self._device is not None or dispatch.gpu_found:
-            outs = _run(entry, args, (), self._device)
+          if c is None or self._device is not None or dispatch.gpu_found or \
+              dev is not None:
+            outs = _run(entry, args, (), self._device or dev)
           else:
             outs = c(args, ())
           return outs[0] if entry.one_leaf else tree_util.tree_unflatten(entry.out_tree,
