@@ -12,6 +12,8 @@ from pyjax._src.dtypes import float0
 from pyjax._src.api import (ShapeDtypeStruct, block_until_ready, device_get, device_put,
                             eval_shape, make_jaxpr, vmap)
 from pyjax._src.api import jit
+from pyjax._src.api import (make_array_from_callback, make_array_from_process_local_data,
+                            make_array_from_single_device_arrays)
 from pyjax._src.api import (grad, hessian, jacfwd, jacobian, jacrev, jvp, linear_transpose,
                             linearize, value_and_grad, vjp)
 from pyjax._src.api import named_call, named_scope
@@ -84,16 +86,18 @@ __all__ = [
     "host_count", "host_id", "install_as_jax", "interpreters", "jacfwd", "jacobian",
     "jacrev", "jax2tf_associative_scan_reductions", "jit", "jvp", "lax",
     "legacy_prng_key", "linear_transpose", "linearize", "live_arrays",
-    "local_device_count", "local_devices", "log_compiles", "make_jaxpr", "make_mesh",
-    "make_user_context", "monitoring", "named_call", "named_scope", "NamedSharding",
-    "new_ref", "nn", "no_execution", "no_tracing", "numpy", "numpy_dtype_promotion",
-    "numpy_rank_promotion", "P", "pmap", "print_environment_info", "process_count",
-    "process_index", "profiler", "pure_callback", "random", "Ref", "ref", "remat",
-    "reshard", "scipy", "set_mesh", "ShapeDtypeStruct", "Shard", "shard_map",
-    "sharding", "smap", "softmax_custom_jvp", "stages", "thread_guard",
-    "threefry_partitionable", "transfer_guard", "transfer_guard_device_to_device",
-    "transfer_guard_device_to_host", "transfer_guard_host_to_device", "tree",
-    "tree_util", "typeof", "typing", "value_and_grad", "version", "vjp", "vmap",
+    "local_device_count", "local_devices", "log_compiles", "make_array_from_callback",
+    "make_array_from_process_local_data", "make_array_from_single_device_arrays",
+    "make_jaxpr", "make_mesh", "make_user_context", "monitoring", "named_call",
+    "named_scope", "NamedSharding", "new_ref", "nn", "no_execution", "no_tracing",
+    "numpy", "numpy_dtype_promotion", "numpy_rank_promotion", "P", "pmap",
+    "print_environment_info", "process_count", "process_index", "profiler",
+    "pure_callback", "random", "Ref", "ref", "remat", "reshard", "scipy", "set_mesh",
+    "ShapeDtypeStruct", "Shard", "shard_map", "sharding", "smap", "softmax_custom_jvp",
+    "stages", "thread_guard", "threefry_partitionable", "transfer_guard",
+    "transfer_guard_device_to_device", "transfer_guard_device_to_host",
+    "transfer_guard_host_to_device", "tree", "tree_util", "typeof", "typing",
+    "value_and_grad", "version", "vjp", "vmap",
 ]
 
 # jax._src.xla_bridge must be an attribute of jax._src after `import jax` (Chex reads it).

@@ -22,6 +22,7 @@ from pyjax._src import source_info_util
 from pyjax._src.api_util import ShapeDtypeStruct
 from pyjax._src.array import ArrayImpl, asarray_value
 from pyjax._src.core import Tracer
+from pyjax._src.errors import UnexpectedTracerError
 from pyjax._src.interpreters import ad, batching
 from pyjax._src.lax import lax, slicing
 from pyjax._src.lax.sharding_ops import device_put_p
@@ -43,7 +44,7 @@ def make_jaxpr(fun: Callable, static_argnums: int | Sequence[int] = (),
     closed, _, out_tree = api_util.trace_to_jaxpr(f, in_avals, dbg, in_tree=in_tree,
                                                   hoist=False)
     if return_shape:
-      shapes = api_util.shape_dtype_structs(closed.out_avals)
+      shapes = api_util.shape_dtype_structs(closed.out_avals, closed.in_avals)
       return closed, tree_util.tree_unflatten(out_tree, shapes)
     return closed
 
@@ -130,6 +131,125 @@ def device_put(x, device=None, *, src=None, donate=False, may_alias=None):
         core.note_sharded()  # eager results take shardings from now on
     return ArrayImpl(arr._value, arr.weak_type, dev)
   return tree_util.tree_map(put, x)
+
+
+# ---------------------------------------------------------------- arrays from shards
+# One process holds every device here, so an array built from per-device pieces is one
+# global host buffer the pieces are copied into, plus the sharding.
+
+
+def _check_dtype(pieces, dtype, fname):
+  if dtype is None:
+    if not pieces:
+      raise ValueError(f"If the Array has no addressable shards, `dtype` must be provided "
+                       f"via the `dtype` argument to `jax.{fname}`.")
+    return pieces[0].dtype
+  dtype = dtypes.canonicalize_dtype(dtype)
+  if pieces and pieces[0].dtype != dtype:
+    raise ValueError(
+        f"If `dtype` is provided to `jax.{fname}`, it must match the dtype of the "
+        f"addressable shards. Got dtype={dtype} and shard dtype={pieces[0].dtype}`.")
+  return dtype
+
+
+def _assemble(shape, sharding, pieces, indices, dtype):
+  """The global array of ``pieces`` (one per index of ``indices``) with ``sharding``."""
+  expected = sharding.shard_shape(shape)
+  full = core.ShapedArray(shape, dtype).str_short(short_dtypes=False)
+  for p in pieces:
+    if p.dtype != dtype:
+      raise ValueError(f"Input buffers to `Array` must have matching dtypes. Got "
+                       f"{p.dtype}, expected {dtype} for buffer: {p}")
+    if tuple(p.shape) != tuple(expected):
+      raise ValueError(
+          f"Expected shard shape {tuple(expected)} doesn't match the single device array "
+          f"shape {tuple(p.shape)}. Shape of Array is {full} with sharding {sharding}")
+  out = np.empty(shape, dtype)
+  for p, idx in zip(pieces, indices):
+    out[idx] = p
+  out.flags.writeable = False
+  return ArrayImpl(out, False, pjit._placement(sharding))
+
+
+def _piece(x):
+  """A callback's or caller's piece as a NumPy value of a canonical dtype."""
+  if isinstance(x, ArrayImpl):
+    return np.asarray(x)
+  if isinstance(x, bool):
+    return np.asarray(x, np.bool_)
+  v = np.asarray(x)
+  if isinstance(x, (int, float, complex)):
+    v = v.astype(dtypes.canonicalize_dtype(dtypes.python_scalar_dtypes[type(x)]))
+  return v.astype(dtypes.canonicalize_dtype(v.dtype), copy=False)
+
+
+def make_array_from_callback(shape, sharding, data_callback, dtype=None) -> ArrayImpl:
+  """An Array of ``shape`` and ``sharding`` whose shards are ``data_callback(index)``
+  (index: a tuple of slices into the global array). Not under a transformation."""
+  if not isinstance(sharding, sharding_mod.Sharding):
+    raise TypeError(f"sharding should be an instance of `jax.sharding`. Got {sharding} of "
+                    f"type {type(sharding)}")
+  shape = tuple(shape)
+
+  def get(index):
+    r = data_callback(index)
+    if isinstance(r, Tracer):
+      raise UnexpectedTracerError(
+          "jax.make_array_from_callback cannot be called within a traced context.")
+    return _piece(r)
+  if sharding.is_fully_replicated:
+    indices = [tuple(slice(None) for _ in shape)]
+  else:
+    indices = list(sharding.addressable_devices_indices_map(shape).values())
+  pieces = [get(i) for i in indices]
+  dtype = _check_dtype(pieces, dtype, "make_array_from_callback")
+  return _assemble(shape, sharding, pieces, indices, dtype)
+
+
+def make_array_from_single_device_arrays(shape, sharding, arrays, *, dtype=None
+                                         ) -> ArrayImpl:
+  """An Array of ``shape`` and ``sharding`` from one single-device Array per device
+  (each on its own device, in any order)."""
+  if not isinstance(arrays, (list, tuple)):
+    raise TypeError(f"jax.make_array_from_single_device_arrays `arrays` argument must be "
+                    f"a list or tuple, but got {type(arrays)}.")
+  if any(isinstance(a, Tracer) for a in arrays):
+    raise ValueError(f"jax.make_array_from_single_device_arrays requires a list of "
+                     f"concrete arrays as input, but got types {set(map(type, arrays))}")
+  dtype = _check_dtype(arrays, dtype, "make_array_from_single_device_arrays")
+  shape = tuple(shape)
+  index_map = sharding.addressable_devices_indices_map(shape)
+  if len(arrays) != len(index_map):
+    raise ValueError(f"Expected {len(index_map)} per-device arrays (this is how many "
+                     f"devices are addressable by the sharding), but got {len(arrays)}")
+  devs = [a.device if isinstance(a, ArrayImpl) else _devices.default_device()
+          for a in arrays]
+  if len(set(devs)) != len(devs):
+    raise ValueError(f"When making an array from single-device arrays, the input arrays "
+                     f"must be from distinct devices, but got device IDs "
+                     f"{[d.id for d in devs]}")
+  missing = [d for d in devs if d not in index_map]
+  if missing:
+    raise ValueError(f"When making an array from single-device arrays, the input arrays "
+                     f"must be on the sharding's devices {list(index_map)}, but got "
+                     f"device IDs {[d.id for d in devs]}")
+  pieces = [_piece(a) for a in arrays]
+  return _assemble(shape, sharding, pieces, [index_map[d] for d in devs], dtype)
+
+
+def make_array_from_process_local_data(sharding, local_data, global_shape=None):
+  """``device_put(local_data, sharding)``: one process holds all the data (pytrees of
+  shardings, data and shapes as JAX's)."""
+  datas = tree_util.tree_leaves(local_data)
+  shapes = tree_util.broadcast_prefix(global_shape, local_data,
+                                      is_leaf=lambda x: x is None or isinstance(x, tuple))
+  for s, d in zip(shapes, datas):
+    if s is not None and tuple(s) != np.shape(d):
+      raise ValueError(
+          f"When calling `make_array_from_process_local_data` on a single process, "
+          f"global_shape should be None or equal to local_data.shape.Got "
+          f"global_shape={tuple(s)} and local_data.shape={np.shape(d)}.")
+  return device_put(local_data, sharding)
 
 
 def device_get(x):

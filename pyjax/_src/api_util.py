@@ -19,22 +19,40 @@ from pyjax._src import core, dtypes, tree_util
 from pyjax._src.array import ArrayImpl
 from pyjax._src.core import ClosedJaxpr, DebugInfo, Jaxpr, ShapedArray, Tracer
 from pyjax._src.interpreters import partial_eval as pe
-from pyjax._src.sharding import NamedSharding, aval_sharding
+from pyjax._src.mesh import get_concrete_mesh
+from pyjax._src.sharding import NamedSharding, PartitionSpec, Sharding, aval_sharding
 
 
 class ShapeDtypeStruct:
   """A shape/dtype placeholder accepted wherever an abstract argument is."""
-  __slots__ = ("shape", "dtype", "sharding", "weak_type")
+  __slots__ = ("shape", "dtype", "_sharding", "weak_type")
 
   def __init__(self, shape, dtype, *, sharding=None, weak_type=False):
     self.shape = tuple(shape)
     self.dtype = (dtype if isinstance(dtype, dtypes.ExtendedDType)
                   else dtypes.canonicalize_dtype(dtype))
-    self.sharding = sharding
+    if sharding is not None and not isinstance(sharding, (Sharding, PartitionSpec)):
+      raise ValueError(f"sharding should be an instance of `jax.sharding.Sharding`, "
+                       f"`jax.sharding.PartitionSpec` or `jax.experimental.layout.Format`. "
+                       f"Got {sharding} of type {type(sharding)}.")
+    self._sharding = sharding
     self.weak_type = weak_type
 
   ndim = property(lambda self: len(self.shape))
   size = property(lambda self: int(np.prod(self.shape)))
+
+  @property
+  def sharding(self):
+    """The sharding; a PartitionSpec is read on the mesh set when this is asked."""
+    s = self._sharding
+    if not isinstance(s, PartitionSpec):
+      return s
+    mesh = get_concrete_mesh()
+    if mesh is None or mesh.empty:
+      raise TypeError("When specifying PartitionSpec to `ShapeDtypeStruct`, the context "
+                      "mesh cannot be empty. Please use `jax.set_mesh` to set the mesh "
+                      "context.")
+    return NamedSharding(mesh, s)
 
   @property
   def aval(self):
@@ -44,21 +62,30 @@ class ShapeDtypeStruct:
                        if isinstance(s, NamedSharding) else None)
 
   def __repr__(self):
+    sh = f", sharding={self.sharding}" if self.sharding is not None else ""
     w = ", weak_type=True" if self.weak_type else ""
-    s = "" if self.sharding is None else f", sharding={self.sharding}"
-    return f"ShapeDtypeStruct(shape={self.shape}, dtype={self.dtype.name}{s}{w})"
+    return f"ShapeDtypeStruct(shape={self.shape}, dtype={self.dtype.name}{sh}{w})"
 
   def __eq__(self, other):
     return (isinstance(other, ShapeDtypeStruct) and self.shape == other.shape
-            and self.dtype == other.dtype and self.weak_type == other.weak_type)
+            and self.dtype == other.dtype and self.weak_type == other.weak_type
+            and self._sharding == other._sharding)
 
   def __hash__(self):
-    return hash((self.shape, self.dtype, self.weak_type))
+    return hash((self.shape, self.dtype, self.weak_type, self._sharding))
 
 
-def shape_dtype_structs(avals) -> list[ShapeDtypeStruct]:
-  return [ShapeDtypeStruct(a.shape, a.dtype, weak_type=a.weak_type,
-                           sharding=getattr(a, "sharding", None)) for a in avals]
+def shape_dtype_structs(avals, in_avals=()) -> list[ShapeDtypeStruct]:
+  """ShapeDtypeStructs of ``avals``; when some aval (``in_avals`` included) is sharded
+  (Explicit axes in types), each gets its sharding over that abstract mesh, replicated
+  where it has none (as JAX's)."""
+  mesh = next((a.sharding.mesh for a in (*in_avals, *avals)
+               if getattr(a, "sharding", None) is not None), None)
+  if mesh is None:
+    return [ShapeDtypeStruct(a.shape, a.dtype, weak_type=a.weak_type) for a in avals]
+  return [ShapeDtypeStruct(a.shape, a.dtype, weak_type=a.weak_type, sharding=(
+      a.sharding if getattr(a, "sharding", None) is not None
+      else NamedSharding(mesh, PartitionSpec(*[None] * len(a.shape))))) for a in avals]
 
 
 # ---------------------------------------------------------------- argnums

@@ -307,26 +307,63 @@ def inspect_array_sharding(value, *, callback: Callable[[Any], None]) -> None:
   tree_util.tree_map(one, value)
 
 
+def _chunk_index(size, idx):
+  """Which piece of its dimension the slice ``idx`` is (JAX's chunk index)."""
+  if idx.start is None and idx.stop is None:
+    return 0
+  return idx.start // (idx.stop - idx.start)
+
+
 def visualize_sharding(shape, sharding, *, use_color: bool = True, scale: float = 1.0,
                        min_width: int = 9, max_width: int = 80, color_map=None):
-  """Prints the device layout of an array of ``shape`` (one device: one box)."""
-  dev = sharding._device_assignment[0] if hasattr(sharding, "_device_assignment") \
-      else next(iter(sharding.device_set))
-  label = f"{dev.platform.upper()} {dev.id}"
-  if len(shape) == 0:
-    width = max(min_width, len(label) + 2)
-  else:
-    width = max(min_width, min(max_width, int(round(scale * 80))))
-  inner = width - 2
-  pad = inner - len(label)
-  left = pad // 2
-  rows = 3 if len(shape) >= 2 else 1
-  lines = ["┌" + "─" * inner + "┐"]
-  mid = rows // 2
-  for r in range(rows):
-    text = " " * left + label + " " * (pad - left) if r == mid else " " * inner
-    lines.append("│" + text + "│")
-  lines.append("└" + "─" * inner + "┘")
+  """Prints the device layout of an array of ``shape`` (1-D or 2-D) as JAX's table
+  without colors (what JAX prints when its output is not a terminal). Not done: colors,
+  and rich's narrowing of a table wider than ``max_width`` (drawn at full width here)."""
+  shape = tuple(shape)
+  if len(shape) > 2 or len(shape) < 1:
+    raise ValueError("`visualize_sharding` only works for shapes with 1 and 2 dimensions.")
+  base_height = int(10 * scale)
+  base_width = int(base_height * (shape[1] if len(shape) == 2 else 1) / shape[0])
+  kind = next(iter(sharding.device_set)).platform.upper()
+  slices, heights, widths = {}, {}, {}
+  for dev, idx in sharding.devices_indices_map(shape).items():
+    idx = tuple(i if isinstance(i, slice) else slice(i, i + 1) for i in idx)
+    sizes = [(i.stop if i.stop is not None else n) - (i.start or 0)
+             for n, i in zip(shape, idx)]
+    chunk = tuple(_chunk_index(n, i) for n, i in zip(shape, idx))
+    if len(shape) == 2:
+      heights[chunk], widths[chunk] = sizes[0] / shape[0], sizes[1] / shape[1]
+    else:
+      chunk = (0, *chunk)
+      heights[chunk], widths[chunk] = None, sizes[0] / shape[0]
+    slices.setdefault(chunk, set()).add(dev.id)
+  rows, cols = max(c[0] for c in slices) + 1, max(c[1] for c in slices) + 1
+  cells = {}
+  for i in range(rows):
+    for j in range(cols):
+      entry = f"{kind} " + ",".join(str(d) for d in sorted(slices[i, j]))
+      width = min(max(int(widths[i, j] * base_width * 2.5), min_width), max_width)
+      height = 1 if heights[i, j] is None else int(heights[i, j] * base_height)
+      left, rem = divmod(width - len(entry) - 2, 2)
+      top, vrem = divmod(height - 2, 2)
+      cells[i, j] = (entry, max(top, 0), max(left + rem, 0), max(top + vrem, 0),
+                     max(left, 0))
+  col_w = [max(len(cells[i, j][0]) + cells[i, j][2] + cells[i, j][4] for i in range(rows))
+           for j in range(cols)]
+  lines = ["┌" + "┬".join("─" * w for w in col_w) + "┐"]
+  for i in range(rows):
+    height = max(cells[i, j][1] + 1 + cells[i, j][3] for j in range(cols))
+    drawn = []
+    for j in range(cols):
+      entry, top, right, _, left = cells[i, j]
+      inner = col_w[j] - left - right
+      lpad = (inner - len(entry)) // 2
+      rpad = inner - len(entry) - lpad
+      text = " " * (left + lpad) + entry + " " * (rpad + right)
+      drawn.append([" " * col_w[j]] * top + [text] + [" " * col_w[j]] * (height - top - 1))
+    lines += ["│" + "│".join(c[k] for c in drawn) + "│" for k in range(height)]
+    lines.append(("├" + "┼".join("─" * w for w in col_w) + "┤") if i < rows - 1 else
+                 ("└" + "┴".join("─" * w for w in col_w) + "┘"))
   sys.stdout.write("\n".join(lines) + "\n")
 
 

@@ -14,6 +14,10 @@ from pyjax._src import core, devices as devices_mod
 from pyjax._src.mesh import AbstractMesh, AxisType, Mesh, get_concrete_mesh
 
 
+class IndivisibleError(ValueError):
+  """A sharding splits a dimension into pieces that do not divide it."""
+
+
 # ---------------------------------------------------------------- PartitionSpec
 
 
@@ -207,6 +211,8 @@ class SingleDeviceSharding(Sharding):
 
   def __init__(self, device, *, memory_kind: str | None = None):
     self._device = device
+    # The seeds print `memory_kind=unpinned_host` for a CPU array (JAX 0.10.2 prints
+    # `device`): where the two differ, the seed is followed.
     self._memory_kind = memory_kind or "unpinned_host"
 
   device_set = property(lambda self: {self._device})
@@ -333,7 +339,7 @@ class NamedSharding(Sharding):
     out = []
     for d, (n, k) in enumerate(zip(global_shape, self._dim_splits(len(global_shape)))):
       if n % k:
-        raise ValueError(
+        raise IndivisibleError(
             f"Sharding {self} implies that array axis {d} is partitioned {k} times, but "
             f"the dimension size is {n} (full shape: {global_shape}, per-dimension tiling "
             f"factors: {self._dim_splits(len(global_shape))} should evenly divide the "
@@ -384,6 +390,10 @@ class NamedSharding(Sharding):
     return out
 
 
+def make_single_device_sharding(device, *, memory_kind: str | None = None):
+  return SingleDeviceSharding(device, memory_kind=memory_kind)
+
+
 def _make_named(mesh, spec, memory_kind):
   return NamedSharding(mesh, spec, memory_kind=memory_kind)
 
@@ -404,6 +414,22 @@ def canonicalize_sharding(s, what: str = "sharding"):
           f"`jax.set_mesh`. Got {s}")
     return NamedSharding(mesh, s)
   raise TypeError(f"{what} must be a Sharding, a PartitionSpec or a Device, got {s!r}")
+
+
+def sharding_from_spec(s, who: str, what: str):
+  """``s`` (a Sharding or a PartitionSpec) as a Sharding: a PartitionSpec takes the mesh
+  in context, else JAX's error naming ``who`` (jit, with_sharding_constraint) and
+  ``what`` (its parameter)."""
+  if not isinstance(s, PartitionSpec):
+    return s
+  mesh = get_concrete_mesh()
+  if mesh is None or mesh.empty:
+    raise RuntimeError(
+        f"{who} requires a non-empty mesh in context if you are passing `PartitionSpec`s "
+        f"to {what}. You can define a context mesh via `jax.set_mesh(mesh)`. "
+        f"Alternatively, provide `Sharding`s to {what} and then the mesh context manager "
+        f"is not required.")
+  return NamedSharding(mesh, s)
 
 
 # ---------------------------------------------------------------- shardings in types

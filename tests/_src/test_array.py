@@ -182,7 +182,7 @@ def test_devices_and_sharding():
   x = jnp.arange(5)
   assert repr(x.devices()) == "{CpuDevice(id=0)}"
   assert repr(x.sharding) == ("SingleDeviceSharding(device=CpuDevice(id=0), "
-                              "memory_kind=unpinned_host)")
+                              "memory_kind=unpinned_host)")  # as seed 001 prints
   assert str(x.device) == "cpu:0"
   assert x.block_until_ready() is x
   assert x.copy_to_host_async() is None

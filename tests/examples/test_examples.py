@@ -91,3 +91,50 @@ def test_mnist_vae_matches_jax():
   theirs = _load("mnist_vae", "jax").train(num_epochs=2, log=_quiet)
   np.testing.assert_allclose(ours, theirs, rtol=2e-3)
   assert ours[1] > ours[0]
+
+
+_SPMD_RUN = """
+import sys
+sys.path.insert(0, {examples!r})
+import datasets
+import spmd_mnist_classifier_fromscratch as ex
+tr_x, tr_y, te_x, te_y = datasets.digits()
+params, acc = ex.train(num_epochs=4, data=(tr_x[:240], tr_y[:240], te_x[:240], te_y[:240]),
+                       layer_sizes=(64, 32, 10), batch_size=40, step_size=0.5)
+print("final", acc)
+"""
+
+
+def test_spmd_mnist_matches_jax(tmp_path):
+  """The SPMD example on 4 CPU devices, on pyjax and on JAX (each in a subprocess, the
+  device count set by XLA_FLAGS): the same mesh, accuracies and shardings."""
+  import subprocess
+  pytest.importorskip("jax")
+  with open(os.path.join(_EXAMPLES, "spmd_mnist_classifier_fromscratch.py")) as f:
+    src = f.read()
+  jax_dir = tmp_path / "jax"
+  jax_dir.mkdir()
+  (jax_dir / "spmd_mnist_classifier_fromscratch.py").write_text(src.replace("pyjax", "jax"))
+  root = os.path.dirname(_EXAMPLES)
+  env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=4",
+         "PYTHONPATH": root, "JAX_PLATFORMS": "cpu"}
+  procs = []
+  for first in (_EXAMPLES, str(jax_dir)):
+    code = f"import sys; sys.path.insert(0, {first!r})\n" + _SPMD_RUN.format(
+        examples=_EXAMPLES)
+    procs.append(subprocess.Popen([sys.executable, "-c", code], cwd=root, env=env,
+                                  text=True, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE))
+  outs = []
+  for p in procs:
+    out, err = p.communicate(timeout=300)
+    assert p.returncode == 0, err[-3000:]
+    outs.append(out.splitlines())
+  ours, theirs = outs
+  assert ours[0] == theirs[0] == "Mesh Mesh('batch': 4, axis_types=(Explicit,))"
+  assert ours[-2] == theirs[-2] == ("Batch sharding P('batch',), parameters P(None, None), "
+                                    "accuracy P()")
+  accs = [[float(line.rsplit(" ", 1)[1]) for line in lines if line.startswith("Epoch")]
+          + [float(lines[-1].split()[1])] for lines in (ours, theirs)]
+  assert len(accs[0]) == 5 and accs[0][-1] > 0.7
+  np.testing.assert_allclose(accs[0], accs[1], atol=1 / 240 + 1e-6)  # one image may flip

@@ -1,24 +1,46 @@
 """The staged identities of placement: sharding_constraint_p (with_sharding_constraint),
 device_put_p and reshard_p, and ``auto_axes``/``explicit_axes``. Values pass through
-every rule: a sharded array is one host buffer. reshard changes the type (Explicit axes)
-and, eagerly, the array's sharding (the eager hook in dispatch places it). (JAX keeps
-them in pjit.py and dispatch.py; they sit here, below both.)"""
+every rule: a sharded array is one host buffer. An eager with_sharding_constraint
+returns the value with the sharding set, and jit reads the constraint's sharding when it
+propagates its results' shardings; reshard changes the type (Explicit axes) and,
+eagerly, the array's sharding (the eager hook in dispatch places it). (JAX keeps them in
+pjit.py and dispatch.py; they sit here, below both.)"""
 from __future__ import annotations
 
 import functools
 
 import numpy as np
 
-from pyjax._src import core, tree_util
+from pyjax._src import core, devices as devices_mod, tree_util
+from pyjax._src.array import ArrayImpl
 from pyjax._src.core import Primitive, ShapedArray
 from pyjax._src.interpreters import ad
 from pyjax._src.lax.utils import _to_array, canon_out_sharding
-from pyjax._src.mesh import AxisType, Mesh, get_concrete_mesh, set_mesh
+from pyjax._src.mesh import AxisType, Mesh, get_abstract_mesh, get_concrete_mesh, set_mesh
 from pyjax._src.sharding import (NamedSharding, PartitionSpec as P, Sharding,
-                                 aval_sharding, spec_axes)
+                                 SingleDeviceSharding, aval_sharding, sharding_from_spec,
+                                 spec_axes)
 
 sharding_constraint_p = Primitive("sharding_constraint")
-sharding_constraint_p.def_impl(lambda x, **_: x)
+
+
+def _constraint_impl(x, *, sharding, **_):
+  """The value unchanged, with the sharding set (a new Array: ``x`` is left alone)."""
+  if not isinstance(x, ArrayImpl) or not isinstance(sharding, Sharding):
+    return x
+  if isinstance(sharding, NamedSharding) and not isinstance(sharding.mesh, Mesh):
+    mesh = get_concrete_mesh()  # (a spec traced under set_mesh, run eagerly here)
+    if mesh is None or mesh.empty:
+      return x
+    sharding = NamedSharding(mesh, sharding.spec)
+  if isinstance(sharding, SingleDeviceSharding):
+    place = sharding._device
+  else:
+    place = sharding if sharding.num_devices > 1 else sharding._device_assignment[0]
+  return ArrayImpl(x._value, x.weak_type, place)
+
+
+sharding_constraint_p.def_impl(_constraint_impl)
 sharding_constraint_p.def_abstract_eval(lambda x, **_: x)
 sharding_constraint_p.sharding_rule = lambda x, **_: x.sharding  # JAX's: the type's
 ad.deflinear(sharding_constraint_p, lambda ct, x, **params: [
@@ -28,20 +50,69 @@ sharding_constraint_p.batch = lambda vals, dims, **params: (
 sharding_constraint_p.lower = lambda ctx, x, **_: x
 
 
+def _constraint_pp_params(params):
+  """As JAX prints them: the mesh in context when it was bound (``Mesh()``: none)."""
+  out = dict(params)
+  mesh = out.get("context_mesh")
+  out["context_mesh"] = "Mesh()" if mesh is None else repr(mesh)
+  dims = out.get("unconstrained_dims", frozenset())
+  out["unconstrained_dims"] = "frozenset({" + ", ".join(map(str, sorted(dims))) + "})"
+  return out
+
+
+sharding_constraint_p.pp_params = _constraint_pp_params
+
+
+def _context_mesh():
+  m = get_abstract_mesh()
+  return None if m.empty else m
+
+
+def _constraint_sharding(s, x):
+  """``s`` as a Sharding checked against the value ``x`` (JAX's errors)."""
+  s = sharding_from_spec(s, "with_sharding_constraint", "shardings")
+  if isinstance(s, devices_mod.Device):
+    s = SingleDeviceSharding(s)
+  shape = x.shape
+  spec = getattr(s, "spec", None)
+  if spec is not None and len(spec) > len(shape):
+    raise ValueError(
+        f"One of with_sharding_constraint arguments is incompatible with its sharding "
+        f"annotation {s}: Sharding {s} is only valid for values of rank at least "
+        f"{len(spec)}, but was applied to a value of rank {len(shape)}.")
+  s.shard_shape(shape)  # JAX's IndivisibleError
+  return s
+
+
 def with_sharding_constraint(x, shardings):
-  """``x`` (a pytree) constrained to ``shardings`` (a prefix pytree); on one device the
-  values pass through unchanged."""
+  """``x`` (a pytree) constrained to ``shardings`` (a pytree prefix of Shardings, or
+  PartitionSpecs with a mesh set): the values unchanged, the shardings set."""
   flat, tree = tree_util.tree_flatten(x)
-  if isinstance(shardings, (list, tuple)) and not hasattr(shardings, "_fields") and \
-      len(flat) > 1:
-    shard_flat = tree_util.tree_leaves(shardings, is_leaf=lambda s: s is None)
-  else:
-    shard_flat = [shardings] * len(flat)
-  if len(shard_flat) != len(flat):
-    shard_flat = [shardings] * len(flat)
-  outs = [sharding_constraint_p.bind(_to_array(v), sharding=s, layout=None,
-                                     unconstrained_dims=frozenset())
-          for v, s in zip(flat, shard_flat)]
+  try:
+    shard_flat = tree_util.broadcast_prefix(shardings, x, is_leaf=lambda s: s is None)
+  except ValueError as e:
+    raise ValueError(f"with_sharding_constraint shardings must be a tree prefix of the "
+                     f"values: {e}") from None
+  for s in shard_flat:
+    if s is not None and not isinstance(s, (Sharding, P, devices_mod.Device)):
+      raise TypeError(f"shardings leaf specifications are expected to be PartitionSpec "
+                      f"instances or None, but got {s}")
+  outs = []
+  for v, s in zip(flat, shard_flat):
+    v = _to_array(v)
+    if s is None:
+      outs.append(v)
+      continue
+    spec_given = isinstance(s, P)
+    s = _constraint_sharding(s, v)
+    if spec_given and isinstance(v, core.Tracer):  # traced: over the abstract mesh
+      s = NamedSharding(get_abstract_mesh(), s.spec)
+    out = sharding_constraint_p.bind(v, sharding=s, layout=None,
+                                     unconstrained_dims=frozenset(),
+                                     context_mesh=_context_mesh())
+    if isinstance(out, ArrayImpl) and out is not v:  # eager: the sharding asked for
+      out._device = _constraint_impl(out, sharding=s)._device
+    outs.append(out)
   return tree_util.tree_unflatten(tree, outs)
 
 
