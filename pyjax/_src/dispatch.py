@@ -534,6 +534,8 @@ def target_device(args):
   for a in args:
     d = getattr(a, "_device", None)
     if d is not None:
+      if not isinstance(d, _devices.Device):  # sharded over the host devices
+        continue
       if d.platform != "cpu":
         return d, True
       committed = d
