@@ -35,7 +35,7 @@ exact("mlp.tabulate_shapes", *[f"{k}:{v.shape}" for k, v in
 class CNN(nn.Module):
   @nn.compact
   def __call__(self, x, train):
-    x = nn.Conv(8, (3, 3))(x)
+    x = nn.Conv(8, (3, 3), use_bias=False)(x)  # (BatchNorm removes a bias)
     x = nn.BatchNorm(use_running_average=not train, momentum=0.9)(x)
     x = nn.relu(x)
     x = nn.avg_pool(x, (2, 2), strides=(2, 2))
