@@ -15,6 +15,7 @@ from pyjax._src.api import (grad, hessian, jacfwd, jacobian, jacrev, jvp, linear
 from pyjax._src.custom_derivatives import closure_convert, custom_jvp, custom_vjp
 from pyjax._src.ad_checkpoint import checkpoint, checkpoint_policies, remat
 from pyjax._src.callback import pure_callback
+from pyjax._src.jax_alias import install_as_jax
 from pyjax._src.numpy import array_methods as _array_methods
 _array_methods.install()  # Array and Tracer operators and methods, before any use
 from pyjax import dtypes, errors, lax, numpy, random, tree, tree_util  # noqa: E402
@@ -22,6 +23,9 @@ from pyjax import nn, scipy  # noqa: E402
 from pyjax import debug, experimental  # noqa: E402
 
 __version__ = "0.1.0"
+# The JAX API version pyjax implements: what `jax.__version__` reads after
+# install_as_jax() (the one place it is written).
+__jax_version__ = "0.10.2"
 
 
 def typeof(x):
@@ -42,8 +46,8 @@ __all__ = [
     "checkpoint_policies", "closure_convert", "config", "custom_jvp", "custom_vjp",
     "debug", "default_backend", "device_count", "device_get", "device_put", "devices",
     "dtypes", "ensure_compile_time_eval", "errors", "eval_shape", "experimental",
-    "float0", "grad", "hessian", "host_count", "host_id", "jacfwd", "jacobian",
-    "jacrev", "jit", "jvp", "lax", "linear_transpose", "linearize",
+    "float0", "grad", "hessian", "host_count", "host_id", "install_as_jax", "jacfwd",
+    "jacobian", "jacrev", "jit", "jvp", "lax", "linear_transpose", "linearize",
     "local_device_count", "local_devices", "make_jaxpr", "nn", "numpy", "process_count",
     "process_index", "pure_callback", "random", "remat", "scipy", "tree", "tree_util",
     "typeof", "value_and_grad", "vjp", "vmap",

@@ -16,7 +16,7 @@ import sys
 
 import numpy as np
 
-from pyjax._src import core, devices as _devices
+from pyjax._src import compiler, core, devices as _devices
 from pyjax._src.caches import LRUCache, WeakLRUCache
 from pyjax._src.array import ArrayImpl, PendingArray, asarray_value
 from pyjax._src.backends import iree
@@ -167,11 +167,15 @@ class CompiledCall:
       self.exe = _OutOfMemory(need)
     else:
       try:
-        # (a program calling Python runs synchronously: see iree.host_module)
-        self.exe = iree.load_module(text, platform, self.driver, len(out_avals),
-                                    asynchronous=self.driver == "local-task"
-                                    and not callbacks, callbacks=callbacks)
+        # A program calling Python runs synchronously (see iree.host_module). Called
+        # through the module attribute, which code such as Chex's patches.
+        self.exe = compiler.backend_compile_and_load(
+            compiler.backend(platform), text, None, None, callbacks, driver=self.driver,
+            n_out=len(out_avals),
+            asynchronous=self.driver == "local-task" and not callbacks)
       except RuntimeError as e:  # IREE's own text stays as the cause
+        if not compiler.is_iree_failure(e):
+          raise
         raise _compile_error(closed, name, e) from e
     self.out_meta = [(tuple(a.shape), a.dtype, a.weak_type) for a in out_avals]
     self.const_bufs = [self._buffer(c) for c in consts]

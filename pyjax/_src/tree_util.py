@@ -761,3 +761,29 @@ def _ensure_inbounds(allow_invalid: bool, num_args: int,
           f"but got value {i} for len(args) == {num_args}.")
     result.append(i % num_args)
   return tuple(result)
+
+
+# JAX's Python-side registry, which libraries read (Flax asks `type(x) in _registry`):
+# here a read-only view of the default registry's node types, each entry the node's
+# (flatten, unflatten). Writing to it registers nothing (use register_pytree_node).
+_RegistryEntry = collections.namedtuple("_RegistryEntry", ["to_iter", "from_iter"])
+
+
+class _RegistryView(collections.abc.Mapping):
+  """``{node type: _RegistryEntry(to_iter, from_iter)}`` of the default registry."""
+
+  def __getitem__(self, nodetype):
+    node = default_registry._regs[nodetype]
+    return _RegistryEntry(node.flatten, node.unflatten)
+
+  def __contains__(self, nodetype):
+    return nodetype in default_registry._regs
+
+  def __iter__(self):
+    return iter(list(default_registry._regs))
+
+  def __len__(self):
+    return len(default_registry._regs)
+
+
+_registry = _RegistryView()

@@ -1,0 +1,73 @@
+"""`python -m pyjax script.py [args]` / `python -m pyjax -m module [args]`: runs an
+unmodified JAX program on pyjax.
+
+Like `python -m cProfile`: `import jax` (and `jax.X`) resolve to pyjax
+(`pyjax.install_as_jax()`), `sys.argv` is the program's, the script runs as `__main__`
+(runpy), and the exit status and traceback are python's own. It cannot run `-c code`
+or an interactive session.
+"""
+from __future__ import annotations
+
+import os
+import runpy
+import sys
+
+import pyjax
+
+__all__ = ["main"]
+
+USAGE = """\
+usage: python -m pyjax script.py [args ...]
+       python -m pyjax -m module [args ...]
+
+Runs a JAX program on pyjax: `import jax` and every `import jax.X` resolve to pyjax."""
+
+
+def _strip_runner_frames(tb):
+  """The traceback from the first frame that is not this runner's or runpy's."""
+  runner = {__file__, runpy.__file__, "<frozen runpy>"}
+  while tb is not None and tb.tb_frame.f_code.co_filename in runner:
+    tb = tb.tb_next
+  return tb
+
+
+def main(argv: list[str] | None = None) -> int:
+  """Runs the program ``argv`` names (``sys.argv[1:]`` by default); returns the exit
+  status of a run that ends without an exception."""
+  argv = list(sys.argv[1:] if argv is None else argv)
+  if not argv or argv[0] in ("-h", "--help"):
+    print(USAGE, file=sys.stdout if argv else sys.stderr)
+    return 0 if argv else 2
+  if argv[0] == "-m" and len(argv) < 2:
+    print("python -m pyjax: argument -m: expected a module name\n" + USAGE,
+          file=sys.stderr)
+    return 2
+  if argv[0].startswith("-") and argv[0] != "-m":
+    print(f"python -m pyjax: unknown option {argv[0]!r}\n" + USAGE, file=sys.stderr)
+    return 2
+  pyjax.install_as_jax()
+  try:
+    if argv[0] == "-m":
+      sys.argv = argv[1:]
+      runpy.run_module(argv[1], run_name="__main__", alter_sys=True)
+    else:
+      script = argv[0]
+      if not os.path.exists(script):
+        print(f"python -m pyjax: can't open file {os.path.abspath(script)!r}: "
+              "[Errno 2] No such file or directory", file=sys.stderr)
+        return 2
+      sys.argv = argv
+      # As `python script.py`: the script's folder first on the path, __file__ absolute.
+      sys.path[0] = os.path.dirname(os.path.abspath(script))
+      runpy.run_path(os.path.abspath(script), run_name="__main__")
+  except (SystemExit, KeyboardInterrupt):
+    raise
+  except BaseException as e:  # noqa: B036 -- printed as python prints it
+    e = e.with_traceback(_strip_runner_frames(e.__traceback__))
+    sys.excepthook(type(e), e, e.__traceback__)
+    return 1
+  return 0
+
+
+if __name__ == "__main__":
+  sys.exit(main())
