@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 import types
 import threading
+import weakref
 from contextlib import contextmanager
 from typing import Any, Callable, Sequence
 
@@ -28,7 +29,13 @@ from pyjax._src.errors import (ConcretizationTypeError, TracerArrayConversionErr
 # ---------------------------------------------------------------- avals
 
 
-class ShapedArray:
+class AbstractValue:
+  """Base of abstract values (JAX's ``core.AbstractValue``); ShapedArray is the one
+  pyjax uses."""
+  __slots__ = ()
+
+
+class ShapedArray(AbstractValue):
   """The abstract value of an array: shape, dtype and weak_type."""
   __slots__ = ("shape", "dtype", "weak_type")
   array_abstraction_level = 1
@@ -49,6 +56,13 @@ class ShapedArray:
   def strip_weak_type(self):
     return self if not self.weak_type else ShapedArray(self.shape, self.dtype)
 
+  def to_tangent_aval(self):
+    """The aval of this value's tangents: itself for inexact dtypes, else float0."""
+    return ShapedArray(self.shape, primal_dtype_to_tangent_dtype(self.dtype),
+                       self.weak_type)
+
+  to_cotangent_aval = to_tangent_aval
+
   def __eq__(self, other):
     return (type(other) is ShapedArray and self.shape == other.shape
             and self.dtype == other.dtype and self.weak_type == other.weak_type)
@@ -57,7 +71,10 @@ class ShapedArray:
     return hash((self.shape, self.dtype, self.weak_type))
 
   def str_short(self, short_dtypes=True):
-    dt = dtypes.short_dtype_name(self.dtype) if short_dtypes else self.dtype.name
+    if self.dtype == dtypes.float0:
+      dt = "float0"
+    else:
+      dt = dtypes.short_dtype_name(self.dtype) if short_dtypes else self.dtype.name
     return f"{dt}[{','.join(map(str, self.shape))}]"
 
   def __repr__(self):
@@ -100,6 +117,32 @@ def is_valid_jaxtype(x) -> bool:
     return False
 
 
+def primal_dtype_to_tangent_dtype(dtype) -> np.dtype:
+  """The dtype of a tangent of ``dtype`` values: float0 unless inexact."""
+  dtype = np.dtype(dtype)
+  return dtype if dtypes.issubdtype(dtype, np.inexact) else np.dtype(dtypes.float0)
+
+
+def mapped_aval(size: int, axis: int | None, aval: ShapedArray) -> ShapedArray:
+  """``aval`` without its mapped ``axis`` (of ``size``); unchanged for None."""
+  if axis is None:
+    return aval
+  if aval.shape[axis] != size:
+    raise ValueError(f"mapped_aval: axis {axis} of {aval.str_short()} is not of size "
+                     f"{size}")
+  return aval.update(shape=aval.shape[:axis] + aval.shape[axis + 1:])
+
+
+def unmapped_aval(size: int, axis: int | None, aval: ShapedArray,
+                  explicit_mesh_axis=None) -> ShapedArray:
+  """``aval`` with a new axis of ``size`` at ``axis``; unchanged for None."""
+  if axis is None:
+    return aval
+  if type(axis) is not int:
+    raise TypeError(axis)
+  return aval.update(shape=aval.shape[:axis] + (size,) + aval.shape[axis:])
+
+
 # ---------------------------------------------------------------- primitives
 
 
@@ -137,6 +180,22 @@ class Primitive:
   def def_abstract_eval(self, fn):
     self.abstract_eval = fn
     return fn
+
+  def def_effectful_abstract_eval(self, fn):
+    """``fn`` returns (avals, effects); a primitive with effects is never dropped."""
+    def abstract_eval(*avals, **params):
+      out, effects = fn(*avals, **params)
+      if effects:
+        self.effectful = True
+      return out
+    self.abstract_eval = abstract_eval
+    return fn
+
+  def bind_with_trace(self, trace, args, params):
+    return trace.process_primitive(self, args, params)
+
+  def get_bind_params(self, params):
+    return dict(params)
 
   def rule(self, kind: str):
     """Returns the rule ``kind`` or raises naming the primitive and transformation."""
@@ -262,6 +321,61 @@ def set_current_trace(trace: Trace):
 
 def find_cur_trace() -> Trace:
   return trace_ctx.trace
+
+
+def find_top_trace(_=None) -> Trace:
+  """The current trace (JAX's: its argument is ignored since traces are a context)."""
+  return trace_ctx.trace
+
+
+@contextmanager
+def take_current_trace():
+  """Yields the current trace with evaluation current meanwhile."""
+  prev = trace_ctx.trace
+  trace_ctx.trace = eval_trace
+  try:
+    yield prev
+  finally:
+    trace_ctx.trace = prev
+
+
+class OpaqueTraceState:
+  """Which trace is current, compared by identity (for libraries that check whether
+  they are still in the context they were created in)."""
+  __slots__ = ("_trace_ref",)
+
+  def __init__(self, trace_ref):
+    self._trace_ref = trace_ref
+
+  def __eq__(self, other):
+    return isinstance(other, OpaqueTraceState) and self._trace_ref == other._trace_ref
+
+  def __hash__(self):
+    return hash(self._trace_ref)
+
+
+def get_opaque_trace_state(convention=None) -> OpaqueTraceState:
+  del convention
+  return OpaqueTraceState(weakref.ref(trace_ctx.trace))
+
+
+def _trace_chain(trace):
+  while trace is not None:
+    yield trace
+    trace = trace.parent
+
+
+def unsafe_am_i_under_a_jit() -> bool:
+  return any(type(t).__name__ == "DynamicJaxprTrace" for t in _trace_chain(trace_ctx.trace))
+
+
+def unsafe_am_i_under_a_vmap() -> bool:
+  return any(type(t).__name__ == "BatchTrace" for t in _trace_chain(trace_ctx.trace))
+
+
+def unsafe_get_axis_names() -> list:
+  return [t.axis_name for t in _trace_chain(trace_ctx.trace)
+          if getattr(t, "axis_name", None) is not None][::-1]
 
 
 def ensure_compile_time_eval():
@@ -537,6 +651,39 @@ def eval_jaxpr(jaxpr: Jaxpr, consts: Sequence, *args) -> list:
       if type(v) is not DropVar:
         env[v] = o
   return [read(v) for v in jaxpr.outvars]
+
+
+def jaxpr_as_fun(closed: ClosedJaxpr, *args) -> list:
+  return eval_jaxpr(closed.jaxpr, closed.consts, *args)
+
+
+def jaxprs_in_params(params):
+  """The jaxprs among ``params``' values (or in tuples of them), unclosed."""
+  for val in params.values():
+    for v in (val if isinstance(val, tuple) else (val,)):
+      if isinstance(v, Jaxpr):
+        yield v
+      elif isinstance(v, ClosedJaxpr):
+        yield v.jaxpr
+
+
+def subjaxprs(jaxpr: Jaxpr):
+  """The jaxprs in the params of ``jaxpr``'s equations (not recursively)."""
+  for eqn in jaxpr.eqns:
+    yield from jaxprs_in_params(eqn.params)
+
+
+def new_jaxpr_eqn(invars, outvars, primitive, params, effects=frozenset(),
+                  source_info=None, ctx=None) -> JaxprEqn:
+  """A jaxpr equation (``effects`` and ``ctx`` are JAX's; pyjax keeps neither)."""
+  del effects, ctx
+  return JaxprEqn(invars, outvars, primitive, params, source_info)
+
+
+def gensym(suffix: str = ""):
+  """A function making fresh Vars of an aval."""
+  del suffix
+  return Var
 
 
 # ---------------------------------------------------------------- printing
