@@ -16,11 +16,14 @@ from pyjax._src.custom_derivatives import closure_convert, custom_jvp, custom_vj
 from pyjax._src.ad_checkpoint import checkpoint, checkpoint_policies, remat
 from pyjax._src.callback import pure_callback
 from pyjax._src.jax_alias import install_as_jax
+from pyjax._src.ref import Ref, empty_ref, free_ref, freeze, new_ref
+from pyjax._src import ref as _ref
 from pyjax._src.numpy import array_methods as _array_methods
 _array_methods.install()  # Array and Tracer operators and methods, before any use
 from pyjax import dtypes, errors, lax, numpy, random, tree, tree_util  # noqa: E402
 from pyjax import nn, scipy  # noqa: E402
 from pyjax import debug, experimental  # noqa: E402
+from pyjax import ref, typing  # noqa: E402
 
 __version__ = "0.1.0"
 # The JAX API version pyjax implements: what `jax.__version__` reads after
@@ -29,7 +32,10 @@ __jax_version__ = "0.10.2"
 
 
 def typeof(x):
-  """The abstract value (ShapedArray) of ``x``."""
+  """The abstract value of ``x``: a ShapedArray (key arrays' with a key dtype), or an
+  AbstractRef for a Ref."""
+  if isinstance(x, _ref.Ref):
+    return x._aval
   return _get_aval(x)
 
 
@@ -42,13 +48,14 @@ def host_id():
 
 
 __all__ = [
-    "Array", "Device", "ShapeDtypeStruct", "block_until_ready", "checkpoint",
+    "Array", "Device", "Ref", "ShapeDtypeStruct", "block_until_ready", "checkpoint",
     "checkpoint_policies", "closure_convert", "config", "custom_jvp", "custom_vjp",
     "debug", "default_backend", "device_count", "device_get", "device_put", "devices",
-    "dtypes", "ensure_compile_time_eval", "errors", "eval_shape", "experimental",
-    "float0", "grad", "hessian", "host_count", "host_id", "install_as_jax", "jacfwd",
-    "jacobian", "jacrev", "jit", "jvp", "lax", "linear_transpose", "linearize",
-    "local_device_count", "local_devices", "make_jaxpr", "nn", "numpy", "process_count",
-    "process_index", "pure_callback", "random", "remat", "scipy", "tree", "tree_util",
-    "typeof", "value_and_grad", "vjp", "vmap",
+    "dtypes", "empty_ref", "ensure_compile_time_eval", "errors", "eval_shape",
+    "experimental", "float0", "free_ref", "freeze", "grad", "hessian", "host_count",
+    "host_id", "install_as_jax", "jacfwd", "jacobian", "jacrev", "jit", "jvp", "lax",
+    "linear_transpose", "linearize", "local_device_count", "local_devices",
+    "make_jaxpr", "new_ref", "nn", "numpy", "process_count", "process_index",
+    "pure_callback", "random", "ref", "remat", "scipy", "tree", "tree_util", "typeof",
+    "typing", "value_and_grad", "vjp", "vmap",
 ]

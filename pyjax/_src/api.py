@@ -9,7 +9,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from pyjax._src import api_util, core, devices as _devices, dtypes, pjit, tree_util
+from pyjax._src import api_util, core, devices as _devices, dtypes, pjit, prng, tree_util
 from pyjax._src.api_util import ShapeDtypeStruct
 from pyjax._src.array import ArrayImpl, asarray_value
 from pyjax._src.core import Tracer
@@ -43,8 +43,25 @@ def make_jaxpr(fun: Callable, static_argnums: int | Sequence[int] = (),
 
 def eval_shape(fun: Callable, *args, **kwargs):
   """Output shapes/dtypes of ``fun`` without running it (as ShapeDtypeStructs)."""
+  is_key = lambda x: isinstance(x, prng.PRNGKeyArray)
+  args, kwargs = tree_util.tree_map(_key_struct_in, (args, kwargs), is_leaf=is_key)
   _, shapes = make_jaxpr(fun, return_shape=True)(*args, **kwargs)
-  return shapes
+  return tree_util.tree_map(_key_struct_out, shapes, is_leaf=is_key)
+
+
+def _key_struct_in(x):
+  """A typed-key ShapeDtypeStruct as a key array over a uint32 struct (its pytree)."""
+  if isinstance(x, ShapeDtypeStruct) and isinstance(x.dtype, prng.KeyTy):
+    impl = x.dtype._impl
+    return prng.PRNGKeyArray(impl, ShapeDtypeStruct((*x.shape, *impl.key_shape),
+                                                    np.uint32))
+  return x
+
+
+def _key_struct_out(x):
+  if isinstance(x, prng.PRNGKeyArray):
+    return ShapeDtypeStruct(x.shape, x.dtype)
+  return x
 
 
 def device_put(x, device=None, *, src=None, donate=False, may_alias=None):

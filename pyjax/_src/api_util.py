@@ -27,7 +27,8 @@ class ShapeDtypeStruct:
 
   def __init__(self, shape, dtype, *, sharding=None, weak_type=False):
     self.shape = tuple(shape)
-    self.dtype = dtypes.canonicalize_dtype(dtype)
+    self.dtype = (dtype if isinstance(dtype, dtypes.ExtendedDType)
+                  else dtypes.canonicalize_dtype(dtype))
     self.sharding = sharding
     self.weak_type = weak_type
 
@@ -240,6 +241,9 @@ def abstractify(x, argname: str, for_jit: bool = False) -> ShapedArray:
     return core.get_aval(x)
   except TypeError:
     pass
+  msg = getattr(type(x), "_not_a_jax_type_message", None)  # a Ref says what it is
+  if msg is not None:
+    raise TypeError(msg(x, argname)) from None
   if for_jit:
     raise TypeError(f"Error interpreting argument to {argname} as an abstract array. "
                     f"The problematic value is of type {type(x)} and was passed to the "

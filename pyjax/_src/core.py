@@ -42,7 +42,7 @@ class ShapedArray(AbstractValue):
 
   def __init__(self, shape, dtype, weak_type=False):
     self.shape = tuple(shape)
-    self.dtype = np.dtype(dtype)
+    self.dtype = dtype if isinstance(dtype, dtypes.ExtendedDType) else np.dtype(dtype)
     self.weak_type = bool(weak_type)
 
   ndim = property(lambda self: len(self.shape))
@@ -106,7 +106,9 @@ def get_aval(x) -> ShapedArray:
                        weak_type=type(x) is not bool)
   if isinstance(x, (np.ndarray, np.generic)):
     return ShapedArray(x.shape, dtypes.canonicalize_dtype(x.dtype))
-  raise TypeError(f"Value {x!r} of type {type(x)} is not a valid JAX type")
+  msg = getattr(type(x), "_not_a_jax_type_message", None)  # a Ref says what it is
+  raise TypeError(msg(x) if msg is not None else
+                  f"Value {x!r} of type {type(x)} is not a valid JAX type")
 
 
 def is_valid_jaxtype(x) -> bool:

@@ -14,6 +14,7 @@ configuration are cleared when ``jax_enable_x64`` or
 """
 from __future__ import annotations
 
+import abc
 import warnings
 from typing import Any
 
@@ -35,6 +36,25 @@ bfloat16 = np.dtype(ml_dtypes.bfloat16)
 
 # Trivial vector-space dtype for tangents of int/bool primals.
 float0 = np.dtype([("float0", np.void, 0)])
+
+
+class extended(np.generic):
+  """Scalar class of extended dtypes, for ``issubdtype`` only (never instantiated)."""
+
+
+class prng_key(extended):
+  """Scalar class of PRNG key dtypes, for ``issubdtype`` only (never instantiated)."""
+
+
+class ExtendedDType(abc.ABC):
+  """A dtype NumPy does not know (typed PRNG keys' ``key<fry>``): its ``type`` is a
+  subclass of ``extended``, so ``issubdtype`` places it in NumPy's hierarchy."""
+
+  @property
+  @abc.abstractmethod
+  def type(self) -> type: ...
+
+  _rules: Any = None
 
 
 def _ml(name):
@@ -151,6 +171,9 @@ def _np_dtype(x) -> np.dtype:
   try:
     return np.dtype(x)
   except TypeError as e:
+    if isinstance(x, ExtendedDType):
+      raise ValueError(f"Internal: canonicalize_dtype called on extended dtype {x} with "
+                       "allow_extended_dtype=False") from None
     raise TypeError(f"dtype {x!r} not understood") from e
 
 
@@ -307,6 +330,21 @@ def issubdtype(a, b) -> bool:
     return _issubdtype_cache[key]
   except (KeyError, TypeError):
     pass
+  if isinstance(b, type) and issubclass(b, extended):  # extended dtypes: own hierarchy
+    out = issubclass(a.type if isinstance(a, ExtendedDType) else _sctype(a), b)
+  elif isinstance(b, ExtendedDType):
+    out = isinstance(a, ExtendedDType) and a == b
+  else:
+    out = _issubdtype_np(a.type if isinstance(a, ExtendedDType) else a, b)
+  try:
+    if len(_issubdtype_cache) < 4096:
+      _issubdtype_cache[key] = out
+  except TypeError:
+    pass
+  return out
+
+
+def _issubdtype_np(a, b) -> bool:
   a_t, b_t = _sctype(a), _sctype(b)
   if a_t in _custom_float_types:
     out = b_t in (a_t, np.floating, np.inexact, np.number, np.generic)
@@ -316,11 +354,6 @@ def issubdtype(a, b) -> bool:
     out = b_t in (a_t, np.unsignedinteger, np.integer, np.number, np.generic)
   else:
     out = bool(np.issubdtype(a_t, b_t))
-  try:
-    if len(_issubdtype_cache) < 4096:
-      _issubdtype_cache[key] = out
-  except TypeError:
-    pass
   return out
 
 
@@ -363,6 +396,10 @@ def supports_inf(dtype) -> bool:
 
 def itemsize_bits(dtype) -> int:
   """Bits per element (correct for sub-byte types; bool counts as 8)."""
+  if dtype is None:
+    raise ValueError("dtype cannot be None.")
+  if isinstance(dtype, ExtendedDType):
+    raise ValueError(f"unexpected input: dtype={dtype}")
   dt = np.dtype(dtype)
   k = _kind(dt)
   if k == "b":
@@ -723,6 +760,8 @@ def short_dtype_name(dtype) -> str:
     return _short_names[dtype]
   except KeyError:
     pass
+  if isinstance(dtype, ExtendedDType):
+    return dtype.name
   name = (np.dtype(dtype).name.replace("float", "f").replace("uint", "u")
           .replace("int", "i").replace("complex", "c"))
   _short_names[dtype] = name

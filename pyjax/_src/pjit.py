@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 from typing import Callable, Sequence
 
-from pyjax._src import api_util, core, devices as devices_mod, dispatch, tree_util
+from pyjax._src import api_util, core, devices as devices_mod, dispatch, ref, tree_util
 from pyjax._src.array import ArrayImpl, PendingArray, asarray_value
 from pyjax._src.caches import put_bounded
 from pyjax._src.config import config
@@ -245,8 +245,8 @@ class JitWrapped:
     in_avals = api_util.abstractify_args(leaves, dbg, for_jit=True)
     fun, _ = api_util.static_partial(self._fun, args, snums, {
         k: v for k, v in kwargs.items() if k in self._static_names})
-    closed, tracer_consts, out_tree = api_util.trace_to_jaxpr(fun, in_avals, dbg,
-                                                              in_tree=in_tree)
+    closed, tracer_consts, out_tree = api_util.trace_to_jaxpr(
+        fun, in_avals, dbg, in_tree=in_tree, check_out=functools.partial(_check_out, dbg))
     closed = ClosedJaxpr(closed.jaxpr, [_as_array(c) for c in closed.consts])
     return leaves, _Entry(closed, out_tree, tracer_consts)
 
@@ -331,6 +331,13 @@ class JitWrapped:
 
   def clear_cache(self):
     self._cache.clear()
+
+
+def _check_out(dbg, x):
+  """An output of a traced function: a Ref cannot be one (JAX's error)."""
+  err = ref.returned_ref_error(x, dbg)
+  if err is not None:
+    raise err
 
 
 def _sig(x):

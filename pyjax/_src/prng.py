@@ -252,8 +252,9 @@ def resolve_prng_impl(impl=None) -> PRNGImpl:
                    "'threefry2x32'.")
 
 
-class KeyTy:
-  """The dtype of typed key arrays: ``key<fry>``."""
+class KeyTy(dtypes.ExtendedDType):
+  """The dtype of typed key arrays: ``key<fry>``; its scalar ``type`` is ``prng_key``."""
+  type = dtypes.prng_key
 
   def __init__(self, impl: PRNGImpl):
     self._impl = impl
@@ -304,6 +305,8 @@ class PRNGKeyArray:
       consumed[...] = True
 
   dtype = property(lambda self: KeyTy(self._impl))
+  aval = property(lambda self: ShapedArray(self.shape, KeyTy(self._impl)))
+  itemsize = property(lambda self: 8)
   shape = property(lambda self: tuple(self._base_array.shape[:-1]))
   ndim = property(lambda self: len(self._base_array.shape) - 1)
   size = property(lambda self: int(np.prod(self.shape, dtype=np.int64)))
