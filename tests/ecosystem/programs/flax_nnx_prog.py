@@ -10,7 +10,7 @@ from report import close, exact, tree
 
 class Model(nnx.Module):
   def __init__(self, din, dhidden, dout, rngs):
-    self.linear1 = nnx.Linear(din, dhidden, rngs=rngs)
+    self.linear1 = nnx.Linear(din, dhidden, use_bias=False, rngs=rngs)  # BatchNorm next
     self.bn = nnx.BatchNorm(dhidden, rngs=rngs)
     self.dropout = nnx.Dropout(0.2, rngs=rngs)
     self.linear2 = nnx.Linear(dhidden, dout, rngs=rngs)
