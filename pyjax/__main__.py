@@ -45,6 +45,10 @@ def main(argv: list[str] | None = None) -> int:
   if argv[0].startswith("-") and argv[0] != "-m":
     print(f"python -m pyjax: unknown option {argv[0]!r}\n" + USAGE, file=sys.stderr)
     return 2
+  if argv[0] != "-m" and not os.path.exists(argv[0]):
+    print(f"python -m pyjax: can't open file {os.path.abspath(argv[0])!r}: "
+          "[Errno 2] No such file or directory", file=sys.stderr)
+    return 2
   pyjax.install_as_jax()
   try:
     if argv[0] == "-m":
@@ -52,10 +56,6 @@ def main(argv: list[str] | None = None) -> int:
       runpy.run_module(argv[1], run_name="__main__", alter_sys=True)
     else:
       script = argv[0]
-      if not os.path.exists(script):
-        print(f"python -m pyjax: can't open file {os.path.abspath(script)!r}: "
-              "[Errno 2] No such file or directory", file=sys.stderr)
-        return 2
       sys.argv = argv
       # As `python script.py`: the script's folder first on the path, __file__ absolute.
       sys.path[0] = os.path.dirname(os.path.abspath(script))

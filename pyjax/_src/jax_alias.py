@@ -21,17 +21,17 @@ It cannot: undo itself, alias into a process where the real jax is already impor
 """
 from __future__ import annotations
 
-import dis
 import importlib
 import importlib.abc
 import importlib.machinery
 import importlib.util
+import opcode
 import sys
 import types
 
 __all__ = ["install_as_jax"]
 
-_IMPORT_FROM = dis.opmap["IMPORT_FROM"]
+_IMPORT_FROM = opcode.opmap["IMPORT_FROM"]
 _ROOTS = ("jax", "jaxlib")
 _HOOK = "__pyjax_alias_getattr__"  # marks a module __getattr__ installed here
 # Attributes of the pyjax package the thin `jax` module does not take.
@@ -101,14 +101,15 @@ def _top_module(pyjax: types.ModuleType, loader) -> types.ModuleType:
            __spec__=importlib.machinery.ModuleSpec("jax", loader, is_package=True))
 
   def __getattr__(name):
-    try:
-      return getattr(pyjax, name)
-    except AttributeError:
-      pass
+    if name not in _OWN:
+      try:
+        return getattr(pyjax, name)
+      except AttributeError:
+        pass
     raise _missing_attribute("jax", "jax", name)
 
   def __dir__():
-    return sorted(set(d) | set(dir(pyjax)))
+    return sorted(set(d) | (set(dir(pyjax)) - _OWN))
 
   setattr(__getattr__, _HOOK, True)
   d["__getattr__"] = __getattr__

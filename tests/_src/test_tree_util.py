@@ -1129,3 +1129,27 @@ if given is not None:
         _raises_msg(lambda: jtu.tree_structure(t1).flatten_up_to(t2)))
     assert (tu.tree_structure(t1) == tu.tree_structure(t2)) == (
         jtu.tree_structure(t1) == jtu.tree_structure(t2))
+
+
+def test_private_registry_view_matches_jax():
+  """jax._src.tree_util._registry (Flax asks `type(x) in _registry`): the registered node
+  types, each entry the node's (flatten, unflatten) as JAX's."""
+  jax = pytest.importorskip("jax")
+  from jax._src import tree_util as theirs
+  del jax
+  _registry = stu._registry
+
+  class Box:
+    def __init__(self, v):
+      self.v = v
+  for t in (tuple, list, dict, type(None), collections.OrderedDict,
+            collections.defaultdict):
+    assert t in _registry and t in theirs._registry
+  for t in (int, Box, np.ndarray):
+    assert t not in _registry and t not in theirs._registry
+  d = {"b": 1, "a": 2}
+  assert tuple(_registry[dict].to_iter(d)) == tuple(theirs._registry[dict].to_iter(d))
+  assert _registry[tuple].from_iter(None, [1, 2]) == (1, 2)
+  tu.register_pytree_node(Box, lambda b: ((b.v,), None), lambda _, c: Box(*c))
+  assert Box in _registry and _registry[Box].from_iter(None, [3]).v == 3
+  assert len(_registry) == len(list(_registry))

@@ -1,5 +1,6 @@
 """pyjax._src.util: the host memory limit; an array that cannot fit raises JAX's
-RESOURCE_EXHAUSTED error when it is made, eager or jitted (as XLA's allocator does)."""
+RESOURCE_EXHAUSTED error when it is made, eager or jitted (as XLA's allocator does); the
+list and function helpers libraries import from jax._src.util, against JAX's."""
 from __future__ import annotations
 
 import numpy as np
@@ -8,6 +9,7 @@ import pytest
 import pyjax
 import pyjax.numpy as pnp
 from pyjax._src import util
+from util import enable_x64
 
 BIG = (1 << 40,)  # 4 TiB of float32
 
@@ -64,3 +66,64 @@ def test_limit_and_arrays_that_fit():
   np.testing.assert_array_equal(pyjax.jit(lambda: pnp.arange(4.0) + pnp.ones(4))(),
                                 [1.0, 2.0, 3.0, 4.0])
   assert pnp.arange(5.0, step=2).tolist() == [0.0, 2.0, 4.0]
+
+
+# ---------------------------------------------------------------- jax._src.util's helpers
+
+def _outcome(f, *args):
+  try:
+    return ("ok", f(*args))
+  except Exception as e:  # noqa: BLE001 -- the error is the result compared
+    return (type(e).__name__, str(e))
+
+
+def test_list_helpers_match_jax():
+  """The helpers libraries import from jax._src.util: JAX's results and errors."""
+  jax = pytest.importorskip("jax")
+  from jax._src import util as theirs
+  del jax
+  add = lambda *a: sum(a)
+  cases = [
+      ("safe_zip", ([1, 2], (3, 4))), ("safe_zip", ([1], [1, 2])),
+      ("safe_zip", ([1, 2], [3])), ("safe_zip", ()), ("safe_zip", (range(2), [1, 2])),
+      ("safe_map", (add, [1, 2], (3, 4))), ("safe_map", (add, [1], [1, 2])),
+      ("safe_map", (add, [1, 2], [3])), ("safe_map", (add,)),
+      ("unzip2", ([(1, 2), (3, 4)],)), ("unzip3", ([(1, 2, 3)],)),
+      ("subvals", ([1, 2, 3], [(0, 9)])), ("split_list", ([1, 2, 3, 4], [1, 2])),
+      ("split_list_checked", ([1, 2, 3], [1, 2])),
+      ("partition_list", ([True, False, True], [1, 2, 3])),
+      ("merge_lists", ([True, False, True], [2], [1, 3])),
+      ("concatenate", ([[1], [2, 3]],)), ("flatten", ([[1], [2, 3]],)),
+      ("unflatten", ([1, 2, 3], [1, 2])), ("canonicalize_axis", (-1, 3)),
+      ("canonicalize_axis", (3, 3)), ("ceil_of_ratio", (7, 2)),
+      ("tuple_insert", ((1, 2), 1, 9)), ("tuple_delete", ((1, 2), 0)),
+      ("tuple_update", ((1, 2), 1, 9)), ("fun_name", (add,)),
+  ]
+  for name, args in cases:
+    assert _outcome(getattr(util, name), *args) == _outcome(getattr(theirs, name), *args), \
+        (name, args)
+  f = lambda x, y, z: x * 100 + y * 10 + z
+  assert util.curry(f)(1)(2, 3) == theirs.curry(f)(1)(2, 3) == 123
+  assert list(util.stable_unique([3, 1, 3])) == list(theirs.stable_unique([3, 1, 3]))
+
+
+def test_hashable_helpers_and_cache():
+  def make(k):
+    return util.HashableFunction(lambda x: x + k, closure=(k,))
+  assert make(1) == make(1) and hash(make(1)) == hash(make(1)) and make(1) != make(2)
+  assert make(2)(1) == 3
+  p = util.HashablePartial(lambda a, b: a - b, 5)
+  assert p == util.HashablePartial(p.f, 5) and p(2) == 3
+  s = util.OrderedSet()
+  s.update([3, 1, 3])
+  assert list(s) == [3, 1] and 1 in s and len(s) == 2
+  calls = []
+
+  @util.cache()
+  def sq(x):
+    calls.append(x)
+    return x * x
+  assert sq(3) == sq(3) == 9 and calls == [3]
+  with enable_x64(not pyjax.config.jax_enable_x64):
+    sq(3)  # another trace context: computed again
+  assert calls == [3, 3]
