@@ -12,7 +12,9 @@ from pyjax._src.api import (ShapeDtypeStruct, block_until_ready, device_get, dev
 from pyjax._src.api import jit
 from pyjax._src.api import (grad, hessian, jacfwd, jacobian, jacrev, jvp, linear_transpose,
                             linearize, value_and_grad, vjp)
-from pyjax._src.custom_derivatives import closure_convert, custom_jvp, custom_vjp
+from pyjax._src.api import named_call, named_scope
+from pyjax._src.custom_derivatives import (closure_convert, custom_gradient, custom_jvp,
+                                           custom_vjp)
 from pyjax._src.ad_checkpoint import checkpoint, checkpoint_policies, remat
 from pyjax._src.callback import pure_callback
 from pyjax._src.jax_alias import install_as_jax
@@ -24,6 +26,7 @@ from pyjax import dtypes, errors, lax, numpy, random, tree, tree_util  # noqa: E
 from pyjax import nn, scipy  # noqa: E402
 from pyjax import debug, experimental  # noqa: E402
 from pyjax import ref, typing  # noqa: E402
+from pyjax import api_util, core, custom_derivatives, interpreters, stages  # noqa: E402
 
 __version__ = "0.1.0"
 # The JAX API version pyjax implements: what `jax.__version__` reads after
@@ -48,14 +51,16 @@ def host_id():
 
 
 __all__ = [
-    "Array", "Device", "Ref", "ShapeDtypeStruct", "block_until_ready", "checkpoint",
-    "checkpoint_policies", "closure_convert", "config", "custom_jvp", "custom_vjp",
-    "debug", "default_backend", "device_count", "device_get", "device_put", "devices",
-    "dtypes", "empty_ref", "ensure_compile_time_eval", "errors", "eval_shape",
-    "experimental", "float0", "free_ref", "freeze", "grad", "hessian", "host_count",
-    "host_id", "install_as_jax", "jacfwd", "jacobian", "jacrev", "jit", "jvp", "lax",
-    "linear_transpose", "linearize", "local_device_count", "local_devices",
-    "make_jaxpr", "new_ref", "nn", "numpy", "process_count", "process_index",
-    "pure_callback", "random", "ref", "remat", "scipy", "tree", "tree_util", "typeof",
-    "typing", "value_and_grad", "vjp", "vmap",
+    "Array", "Device", "Ref", "ShapeDtypeStruct", "api_util", "block_until_ready",
+    "checkpoint", "checkpoint_policies", "closure_convert", "config", "core",
+    "custom_derivatives", "custom_gradient", "custom_jvp", "custom_vjp", "debug",
+    "default_backend", "device_count", "device_get", "device_put", "devices", "dtypes",
+    "empty_ref", "ensure_compile_time_eval", "errors", "eval_shape", "experimental",
+    "float0", "free_ref", "freeze", "grad", "hessian", "host_count", "host_id",
+    "install_as_jax", "interpreters", "jacfwd", "jacobian", "jacrev", "jit", "jvp",
+    "lax", "linear_transpose", "linearize", "local_device_count", "local_devices",
+    "make_jaxpr", "named_call", "named_scope", "new_ref", "nn", "numpy",
+    "process_count", "process_index", "pure_callback", "random", "ref", "remat",
+    "scipy", "stages", "tree", "tree_util", "typeof", "typing", "value_and_grad", "vjp",
+    "vmap",
 ]

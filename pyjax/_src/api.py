@@ -10,6 +10,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from pyjax._src import api_util, core, devices as _devices, dtypes, pjit, prng, tree_util
+from pyjax._src import source_info_util
 from pyjax._src.api_util import ShapeDtypeStruct
 from pyjax._src.array import ArrayImpl, asarray_value
 from pyjax._src.core import Tracer
@@ -472,3 +473,22 @@ def vmap(fun: Callable, in_axes=0, out_axes=0, axis_name=None, axis_size=None,
   primitive's batch rule (kwargs are mapped over axis 0). ``spmd_axis_name`` is
   accepted and ignored (it only names a sharding)."""
   return batching.vmap(fun, in_axes, out_axes, axis_name, axis_size)
+
+
+# ---------------------------------------------------------------- name scopes
+
+
+def named_scope(name: str):
+  """Context manager (or decorator) adding ``name`` to the name stack. pyjax keeps the
+  stack (``jax.extend.source_info_util.current_name_stack()``) but does not record it
+  in jaxprs or compiled programs."""
+  if not isinstance(name, str):
+    raise TypeError("named_scope name argument must be a string.")
+  return source_info_util.extend_name_stack(name)
+
+
+def named_call(fun: Callable, *, name: str | None = None) -> Callable:
+  """``fun`` run inside ``named_scope(name)`` (``fun.__name__`` by default)."""
+  if name is None:
+    name = fun.__name__
+  return source_info_util.extend_name_stack(name)(fun)

@@ -9,6 +9,7 @@ simply called.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 
@@ -88,6 +89,54 @@ def _zeros_for(x):
   return ad.zeros_like_aval(ad.tangent_aval(core.get_aval(x)))
 
 
+class SymbolicZero:
+  """A zero tangent or cotangent known only by its aval: what a ``custom_jvp`` rule
+  (and a ``custom_vjp`` bwd) defined with ``symbolic_zeros=True`` receives for inputs
+  that are not perturbed, and may return. Attributes other than ``aval`` are the
+  aval's (``shape``, ``dtype``, ...)."""
+
+  def __init__(self, aval):
+    self.aval = aval
+
+  def __repr__(self):
+    return type(self).__name__
+
+  def __getattr__(self, name):
+    if name == "aval":
+      raise AttributeError(name)
+    return getattr(self.aval, name)
+
+  @staticmethod
+  def from_primal_value(val) -> "SymbolicZero":
+    return SymbolicZero(ad.tangent_aval(core.get_aval(val)))
+
+
+def zero_from_primal(val, symbolic_zeros=False):
+  """Zero tangents for the pytree ``val``: SymbolicZeros or arrays of zeros."""
+  def f(x):
+    aval = ad.tangent_aval(core.get_aval(x))
+    return SymbolicZero(aval) if symbolic_zeros else ad.zeros_like_aval(aval)
+  return tree_util.tree_map(f, val)
+
+
+@dataclasses.dataclass
+class CustomVJPPrimal:
+  """A primal argument of a ``custom_vjp`` fwd rule defined with
+  ``symbolic_zeros=True``: its ``value`` and whether it is ``perturbed``."""
+  __slots__ = ("value", "perturbed")
+  value: object
+  perturbed: bool
+
+
+def custom_vjp_primal_tree_values(tree):
+  """``tree`` with each CustomVJPPrimal leaf replaced by its value."""
+  def value(leaf):
+    if type(leaf) is not CustomVJPPrimal:
+      raise TypeError(f"unexpected leaf type {type(leaf)}")
+    return leaf.value
+  return tree_util.tree_map(value, tree)
+
+
 class custom_jvp:
   """A function with a custom JVP rule, set with ``defjvp`` or ``defjvps``."""
 
@@ -127,7 +176,11 @@ class custom_jvp:
     nondiff, diff, flat, in_tree, fun_flat, store = prep
     trace = core.trace_ctx.trace
 
+    symbolic = self.symbolic_zeros
+
     def jvp_flat(primals, tangents):
+      if symbolic:
+        tangents = [SymbolicZero(t.aval) if type(t) is ad.Zero else t for t in tangents]
       p = tuple(tree_util.tree_unflatten(in_tree, list(primals)))
       t = tuple(tree_util.tree_unflatten(in_tree, list(tangents)))
       res = self.jvp(*[nondiff[i] for i in sorted(nondiff)], p, t)
@@ -144,6 +197,8 @@ class custom_jvp:
                         f"{t_tree} respectively.")
       for po, to in zip(p_flat, t_flat):
         pa, ta = core.get_aval(po), core.get_aval(to)
+        if type(to) is SymbolicZero:
+          ta = ta.update(dtype=ad.tangent_aval(pa).dtype)
         expect = ad.tangent_aval(pa)
         if pa.shape != ta.shape or (expect.dtype != ta.dtype and
                                     expect.dtype != dtypes.float0):
@@ -153,7 +208,8 @@ class custom_jvp:
               f"output {pa.str_short()} and tangent output {ta.str_short()} (expected "
               f"tangent type {expect.str_short()}).")
       store.out_tree = p_tree
-      return p_flat, [ad._as_array(x) for x in t_flat]
+      return p_flat, [ad.Zero(x.aval) if type(x) is SymbolicZero else ad._as_array(x)
+                      for x in t_flat]
 
     outs = trace.process_custom_jvp_call(fun_flat, jvp_flat, flat, self.symbolic_zeros)
     return tree_util.tree_unflatten(store.out_tree, outs)
@@ -184,7 +240,13 @@ class custom_vjp:
     fwd, _ = api_util.static_partial(self.fwd, args, self.nondiff_argnums)
     res_store = api_util.OutStore()
 
-    def fwd_flat(primals):
+    symbolic = self.symbolic_zeros
+
+    def fwd_flat(primals, perturbed=None):
+      if symbolic:
+        if perturbed is None:
+          perturbed = [False] * len(primals)
+        primals = [CustomVJPPrimal(p, bool(z)) for p, z in zip(primals, perturbed)]
       res = fwd(*tree_util.tree_unflatten(in_tree, list(primals)))
       if not isinstance(res, (tuple, list)) or len(res) != 2:
         raise TypeError(
@@ -198,6 +260,8 @@ class custom_vjp:
       return out_flat, res_flat
 
     def bwd_flat(res_flat, cts_flat):
+      if symbolic:
+        cts_flat = [SymbolicZero(c.aval) if type(c) is ad.Zero else c for c in cts_flat]
       res = tree_util.tree_unflatten(res_store.out_tree, res_flat)
       cts = tree_util.tree_unflatten(store.out_tree, cts_flat)
       cts_in = self.bwd(*[nondiff[i] for i in sorted(nondiff)], res, cts)
@@ -220,6 +284,8 @@ class custom_vjp:
                            f"{tree_util.tree_structure(ct)} vs "
                            f"{tree_util.tree_structure(arg)}.")
         for p, c in zip(leaves, ct_leaves):
+          if type(c) is SymbolicZero:
+            c = None
           if c is not None:
             pa, ca = core.get_aval(p), core.get_aval(c)
             if pa.shape != ca.shape:
@@ -250,6 +316,45 @@ def closure_convert(fun, *example_args):
     return tree_util.tree_unflatten(out_tree, outs)
 
   return converted, list(consts)
+
+
+class _RuleResiduals:
+  """A custom_gradient rule as custom_vjp residuals: its closed-over values are the
+  pytree's children; its jaxpr and cotangent tree are static."""
+  __slots__ = ("consts", "jaxpr", "out_tree")
+
+  def __init__(self, consts, jaxpr, out_tree):
+    self.consts, self.jaxpr, self.out_tree = consts, jaxpr, out_tree
+
+
+tree_util.register_pytree_node(
+    _RuleResiduals, lambda r: (r.consts, (r.jaxpr, r.out_tree)),
+    lambda aux, consts: _RuleResiduals(list(consts), *aux))
+
+
+def custom_gradient(fun):
+  """``fun(*args) -> (output, vjp)`` as a function returning ``output`` whose reverse
+  derivative is ``vjp(cotangent) -> tuple of cotangents, one per argument`` (as
+  TensorFlow's ``tf.custom_gradient``)."""
+  @custom_vjp
+  def wrapped_fun(*args):
+    ans, _ = fun(*args)
+    return ans
+
+  def fwd(*args):
+    ans, rule = fun(*args)
+    flat, in_tree = tree_util.tree_flatten((ans,))
+    closed, _, out_tree = api_util.trace_to_jaxpr(
+        rule, [core.get_aval(x) for x in flat], in_tree=in_tree, kwargs=False,
+        hoist=False)
+    return ans, _RuleResiduals(list(closed.consts), closed.jaxpr, out_tree)
+
+  def bwd(res, cts):
+    outs = core.eval_jaxpr(res.jaxpr, res.consts, *tree_util.tree_leaves(cts))
+    return tuple(tree_util.tree_unflatten(res.out_tree, outs))
+
+  wrapped_fun.defvjp(fwd, bwd)
+  return wrapped_fun
 
 
 # ---------------------------------------------------------------- staged calls
@@ -317,7 +422,8 @@ def _custom_jvp_call_jvp(primals, tangents, *, call_jaxpr, jvp, num_consts, symb
     # perturbed closed-over values: differentiate the body itself
     return ad.jvp_flat(lambda *xs: core.eval_jaxpr(call_jaxpr.jaxpr, [], *xs),
                        list(primals), list(tangents))
-  return jvp(list(primals[num_consts:]), [ad.instantiate(t) for t in tangents[num_consts:]])
+  return jvp(list(primals[num_consts:]),
+             [t if symbolic_zeros else ad.instantiate(t) for t in tangents[num_consts:]])
 
 
 custom_jvp_call_p.jvp = _custom_jvp_call_jvp
@@ -478,9 +584,9 @@ def batch_custom_vjp(trace, fun, fwd, bwd, args, out_avals, symbolic_zeros):
   vals, dims, spec, seen, fun_b = _batched_body(trace, fun, args)
   size, name = trace.axis_size, fun_b.__name__
 
-  def fwd_b(primals):
+  def fwd_b(primals, perturbed):
     def f(*xs):
-      out, res = fwd(list(xs))
+      out, res = fwd(list(xs), perturbed)
       seen["n_out"] = len(out)
       return [*out, *res]
     outs, ods = _run_batched(spec, f, primals, dims)
@@ -530,3 +636,106 @@ def stage_custom_vjp_call(trace, fun, fwd, bwd, args, symbolic_zeros):
 
 pe.custom_staging_rules["custom_jvp"] = stage_custom_jvp_call
 pe.custom_staging_rules["custom_vjp"] = stage_custom_vjp_call
+
+
+# ---------------------------------------------------------------- linear_call
+#
+# ``linear_call(fun, fun_transpose, residual_args, linear_args)``: one equation holding
+# both functions as jaxprs (their closed-over values as leading operands: the callee's,
+# then the transpose's, then the residuals, then the linear arguments). Transposing it
+# swaps the two jaxprs; vmap batches every operand at axis 0.
+
+
+def _trace_open(fun, avals, in_tree):
+  closed, _, out_tree = api_util.trace_to_jaxpr(fun, avals, in_tree=in_tree, kwargs=False,
+                                                hoist=False)
+  return (core.ClosedJaxpr(pe.convert_constvars_jaxpr(closed.jaxpr), []),
+          list(closed.consts), out_tree)
+
+
+def linear_call(fun, fun_transpose, residual_args, linear_args):
+  """``fun(residual_args, linear_args)``, a function linear in ``linear_args``, whose
+  transpose is ``fun_transpose(residual_args, output_cotangents)`` (used by reverse-mode
+  differentiation instead of transposing ``fun``)."""
+  res_flat, res_tree = tree_util.tree_flatten(residual_args)
+  lin_flat, lin_tree = tree_util.tree_flatten(linear_args)
+  res_avals = [core.get_aval(x) for x in res_flat]
+  lin_avals = [core.get_aval(x) for x in lin_flat]
+  pair = lambda a, b: tree_util.tree_structure((a, b))
+  callee, c_consts, out_tree = _trace_open(
+      fun, res_avals + lin_avals,
+      pair(tree_util.tree_unflatten(res_tree, res_flat),
+           tree_util.tree_unflatten(lin_tree, lin_flat)))
+  out_avals = callee.out_avals
+  ct_example = tree_util.tree_unflatten(out_tree, [
+      ad.zeros_like_aval(a) for a in out_avals])
+  transpose, t_consts, t_out_tree = _trace_open(
+      fun_transpose, res_avals + list(out_avals),
+      pair(tree_util.tree_unflatten(res_tree, res_flat), ct_example))
+  if t_out_tree != lin_tree or [a.shape for a in transpose.out_avals] != \
+      [a.shape for a in lin_avals]:
+    raise TypeError(
+        f"transpose output pytree structure must match that of linear inputs, got "
+        f"output structure {t_out_tree} and input structure {lin_tree}.")
+  outs = linear_call_p.bind(*c_consts, *t_consts, *res_flat, *lin_flat, callee=callee,
+                            transpose=transpose, num_callee_consts=len(c_consts),
+                            num_transpose_consts=len(t_consts), num_res=len(res_flat))
+  return tree_util.tree_unflatten(out_tree, outs)
+
+
+def _lc_split(args, num_callee_consts, num_transpose_consts, num_res):
+  nc, nt = num_callee_consts, num_transpose_consts
+  return args[:nc], args[nc:nc + nt], args[nc + nt:nc + nt + num_res], \
+      args[nc + nt + num_res:]
+
+
+def _linear_call_impl(*args, callee, transpose, **counts):
+  cc, _, res, lin = _lc_split(args, **counts)
+  return core.eval_jaxpr(callee.jaxpr, [], *cc, *res, *lin)
+
+
+def _linear_call_jvp(primals, tangents, **params):
+  k = params["num_callee_consts"] + params["num_transpose_consts"] + params["num_res"]
+  outs = linear_call_p.bind(*primals, **params)
+  touts = linear_call_p.bind(*primals[:k], *map(ad.instantiate, tangents[k:]), **params)
+  return outs, touts
+
+
+def _linear_call_transpose(cts, *args, callee, transpose, num_callee_consts,
+                           num_transpose_consts, num_res):
+  cc, tc, res, lin = _lc_split(args, num_callee_consts, num_transpose_consts, num_res)
+  if any(ad.is_undefined_primal(x) for x in [*cc, *tc, *res]):
+    raise ValueError("linear_call: only the linear arguments can be transposed")
+  cts = ad.instantiate_cts(cts, callee.out_avals)
+  cts_in = linear_call_p.bind(*tc, *cc, *res, *cts, callee=transpose, transpose=callee,
+                              num_callee_consts=num_transpose_consts,
+                              num_transpose_consts=num_callee_consts, num_res=num_res)
+  return [None] * (len(args) - len(lin)) + list(cts_in)
+
+
+def _linear_call_batch(vals, dims, *, callee, transpose, axis_name=None, **counts):
+  size = batching.batch_size(vals, dims)
+  vals = [batching.bdim_at_front(v, d, size) for v, d in zip(vals, dims)]
+  cc, tc, res, lin = _lc_split(vals, **counts)
+  callee_b, _ = batching.batch_jaxpr(callee, size, [0] * len(callee.in_avals), axis_name,
+                                     instantiate=True)
+  transpose_b, _ = batching.batch_jaxpr(transpose, size, [0] * len(transpose.in_avals),
+                                        axis_name, instantiate=True)
+  outs = linear_call_p.bind(*vals, callee=callee_b, transpose=transpose_b, **counts)
+  return outs, [0] * len(outs)
+
+
+def _linear_call_lower(ctx, *args, callee, transpose, **counts):
+  cc, _, res, lin = _lc_split(args, **counts)
+  return ctx.call(callee.jaxpr, callee.consts, [*cc, *res, *lin], "linear_call")
+
+
+linear_call_p = core.Primitive("linear_call")
+linear_call_p.multiple_results = True
+linear_call_p.def_impl(_linear_call_impl)
+linear_call_p.def_abstract_eval(lambda *a, callee, **_: list(callee.out_avals))
+linear_call_p.jvp = _linear_call_jvp
+linear_call_p.transpose = _linear_call_transpose
+linear_call_p.batch = _linear_call_batch
+linear_call_p.batch_with_axis_name = True
+linear_call_p.lower = _linear_call_lower

@@ -256,7 +256,7 @@ class JVPTrace(core.Trace):
       if not isinstance(self.parent, DynamicJaxprTrace):  # staged: linearize or a jit
         raise TypeError("can't apply forward-mode autodiff (jvp) to a custom_vjp "
                         "function.")
-      out, res = fwd(primals)
+      out, res = fwd(primals, [type(t) is not Zero for t in tangents])
       tangents = [instantiate(t) for t in tangents]
       tout = custom_lin_p.bind(*res, *tangents, num_res=len(res), bwd=bwd,
                                out_avals=tuple(tangent_aval(core.get_aval(o)) for o in out),
@@ -290,7 +290,10 @@ def _custom_lin_impl(*args, num_res, bwd, out_avals, symbolic_zeros):
 
 def _custom_lin_transpose(cts, *args, num_res, bwd, out_avals, symbolic_zeros):
   res = args[:num_res]
-  cts = instantiate_cts(cts, out_avals)
+  if symbolic_zeros:  # bwd sees zero cotangents as Zero (its SymbolicZero)
+    cts = [Zero(a) if c is None or type(c) is Zero else c for c, a in zip(cts, out_avals)]
+  else:
+    cts = instantiate_cts(cts, out_avals)
   cts_in = bwd(list(res), cts)
   return [None] * num_res + list(cts_in)
 
