@@ -19,6 +19,19 @@ from pyjax._src.ad_checkpoint import checkpoint, checkpoint_policies, remat
 from pyjax._src.callback import pure_callback
 from pyjax._src.jax_alias import install_as_jax
 from pyjax._src.ref import Ref, empty_ref, free_ref, freeze, new_ref
+from pyjax._src.api import (clear_caches, copy_to_host_async, effects_barrier,
+                            live_arrays, make_user_context, print_environment_info)
+from pyjax._src.config import (check_tracer_leaks, checking_leaks, debug_infs,
+                               debug_key_reuse, debug_nans, default_device,
+                               default_matmul_precision, default_prng_impl, disable_jit,
+                               enable_checks, enable_custom_prng, enable_x64,
+                               explain_cache_misses, legacy_prng_key, log_compiles,
+                               no_execution, no_tracing, numpy_dtype_promotion,
+                               numpy_rank_promotion, softmax_custom_jvp,
+                               threefry_partitionable, transfer_guard,
+                               transfer_guard_device_to_device,
+                               transfer_guard_device_to_host,
+                               transfer_guard_host_to_device)
 from pyjax._src import ref as _ref
 from pyjax._src.numpy import array_methods as _array_methods
 _array_methods.install()  # Array and Tracer operators and methods, before any use
@@ -27,11 +40,13 @@ from pyjax import nn, scipy  # noqa: E402
 from pyjax import debug, experimental  # noqa: E402
 from pyjax import ref, typing  # noqa: E402
 from pyjax import api_util, core, custom_derivatives, interpreters, stages  # noqa: E402
+from pyjax import dlpack, monitoring, profiler, version  # noqa: E402
 
-__version__ = "0.1.0"
+from pyjax._src import version as _version  # noqa: E402
+__version__ = _version.__version__
 # The JAX API version pyjax implements: what `jax.__version__` reads after
-# install_as_jax() (the one place it is written).
-__jax_version__ = "0.10.2"
+# install_as_jax() (written once, in _src/version.py).
+__jax_version__ = _version._jax_api_version
 
 
 def typeof(x):
@@ -52,15 +67,24 @@ def host_id():
 
 __all__ = [
     "Array", "Device", "Ref", "ShapeDtypeStruct", "api_util", "block_until_ready",
-    "checkpoint", "checkpoint_policies", "closure_convert", "config", "core",
+    "check_tracer_leaks", "checking_leaks", "checkpoint", "checkpoint_policies",
+    "clear_caches", "closure_convert", "config", "copy_to_host_async", "core",
     "custom_derivatives", "custom_gradient", "custom_jvp", "custom_vjp", "debug",
-    "default_backend", "device_count", "device_get", "device_put", "devices", "dtypes",
-    "empty_ref", "ensure_compile_time_eval", "errors", "eval_shape", "experimental",
-    "float0", "free_ref", "freeze", "grad", "hessian", "host_count", "host_id",
-    "install_as_jax", "interpreters", "jacfwd", "jacobian", "jacrev", "jit", "jvp",
-    "lax", "linear_transpose", "linearize", "local_device_count", "local_devices",
-    "make_jaxpr", "named_call", "named_scope", "new_ref", "nn", "numpy",
-    "process_count", "process_index", "pure_callback", "random", "ref", "remat",
-    "scipy", "stages", "tree", "tree_util", "typeof", "typing", "value_and_grad", "vjp",
-    "vmap",
+    "debug_infs", "debug_key_reuse", "debug_nans", "default_backend", "default_device",
+    "default_matmul_precision", "default_prng_impl", "device_count", "device_get",
+    "device_put", "devices", "disable_jit", "dlpack", "dtypes", "effects_barrier",
+    "empty_ref", "enable_checks", "enable_custom_prng", "enable_x64",
+    "ensure_compile_time_eval", "errors", "eval_shape", "experimental",
+    "explain_cache_misses", "float0", "free_ref", "freeze", "grad", "hessian",
+    "host_count", "host_id", "install_as_jax", "interpreters", "jacfwd", "jacobian",
+    "jacrev", "jit", "jvp", "lax", "legacy_prng_key", "linear_transpose", "linearize",
+    "live_arrays", "local_device_count", "local_devices", "log_compiles", "make_jaxpr",
+    "make_user_context", "monitoring", "named_call", "named_scope", "new_ref", "nn",
+    "no_execution", "no_tracing", "numpy", "numpy_dtype_promotion",
+    "numpy_rank_promotion", "print_environment_info", "process_count", "process_index",
+    "profiler", "pure_callback", "random", "ref", "remat", "scipy",
+    "softmax_custom_jvp", "stages", "threefry_partitionable", "transfer_guard",
+    "transfer_guard_device_to_device", "transfer_guard_device_to_host",
+    "transfer_guard_host_to_device", "tree", "tree_util", "typeof", "typing",
+    "value_and_grad", "version", "vjp", "vmap",
 ]

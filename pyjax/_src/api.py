@@ -5,11 +5,18 @@ its interpreter (ad.py, batching.py, pjit.py)."""
 from __future__ import annotations
 
 import functools
+import gc
+import importlib.metadata
+import os
+import platform
+import sys
+import textwrap
 from typing import Callable, Sequence
 
 import numpy as np
 
-from pyjax._src import api_util, core, devices as _devices, dtypes, pjit, prng, tree_util
+from pyjax._src import api_util, caches, core, devices as _devices, dtypes, pjit, prng
+from pyjax._src import config as config_mod, tree_util, version as version_mod
 from pyjax._src import source_info_util
 from pyjax._src.api_util import ShapeDtypeStruct
 from pyjax._src.array import ArrayImpl, asarray_value
@@ -492,3 +499,114 @@ def named_call(fun: Callable, *, name: str | None = None) -> Callable:
   if name is None:
     name = fun.__name__
   return source_info_util.extend_name_stack(name)(fun)
+
+
+# ---------------------------------------------------------------- runtime utilities
+
+
+def clear_caches():
+  """Empties pyjax's in-memory caches: jit's traces and compiled programs, eager GPU
+  programs, IREE's in-memory modules. The on-disk compilation cache stays."""
+  caches.clear_all()
+
+
+def live_arrays(platform=None):
+  """The arrays alive in this process on ``platform`` (default: the default backend's).
+  Found by scanning the garbage collector's objects: slow, for debugging only."""
+  plat = platform or _devices.default_backend()
+  return [o for o in gc.get_objects()
+          if isinstance(o, ArrayImpl) and not o._deleted and o.device.platform == plat]
+
+
+def effects_barrier():
+  """Waits until effects (callbacks) of launched computations have run: pyjax runs them
+  during the call, so there is nothing to wait for."""
+
+
+def copy_to_host_async(x):
+  """Starts copying each array leaf of ``x`` to the host (a no-op on host arrays);
+  returns ``x``."""
+  for leaf in tree_util.tree_leaves(x):
+    fn = getattr(leaf, "copy_to_host_async", None)
+    if fn is not None:
+      fn()
+  return x
+
+
+class UserContext(config_mod.State):
+  """A value that jit's caches depend on (``jax.make_user_context``): entering a context
+  with a new value clears jit's traces, so functions are traced again."""
+
+  def __init__(self, default_value=None):
+    self._value = default_value
+    self.__name__ = "user_context"
+    self._name = "user_context"
+    self._default_context_manager_value = config_mod.no_default
+
+  value = property(lambda self: self._value)
+
+  def __call__(self, new_val=config_mod.no_default):
+    return _UserContextManager(self, new_val)
+
+
+class _UserContextManager:
+  __slots__ = ("ctx", "new_val", "prev")
+
+  def __init__(self, ctx, new_val):
+    if new_val is config_mod.no_default:
+      raise TypeError("Context manager for user_context config option requires an "
+                      "argument representing the new value for the config option.")
+    self.ctx, self.new_val = ctx, new_val
+
+  def _set(self, value):
+    if value is not self.ctx._value and value != self.ctx._value:
+      caches.clear_all()
+    self.ctx._value = value
+
+  def __enter__(self):
+    self.prev = self.ctx._value
+    self._set(self.new_val)
+
+  def __exit__(self, exc_type, exc_value, traceback):
+    self._set(self.prev)
+
+  def __call__(self, func):
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+      with _UserContextManager(self.ctx, self.new_val):
+        return func(*args, **kwargs)
+    return wrapper
+
+
+def make_user_context(default_value=None):
+  """A context (``ctx(value)``) whose value jit's caches depend on."""
+  return UserContext(default_value)
+
+
+def print_environment_info(return_string: bool = False):
+  """pyjax's, NumPy's, IREE's and Python's versions, the devices and the JAX_/XLA_
+  environment variables; printed, or returned with ``return_string``."""
+  from_version = version_mod.__version__
+  devs = _devices.devices()
+  info = textwrap.dedent(f"""\
+  pyjax:  {from_version} (JAX {version_mod._jax_api_version} API)
+  iree:   {_iree_version()}
+  numpy:  {np.__version__}
+  python: {sys.version.replace(chr(10), ' ')}
+  device info: {devs[0].device_kind}-{len(devs)}, {_devices.local_device_count()} local devices"
+  process_count: {_devices.process_count()}
+  platform: {platform.uname()}""")
+  for key, value in os.environ.items():
+    if key.startswith(("JAX_", "XLA_")):
+      info += f"\n{key}={value}"
+  if return_string:
+    return info
+  print(info)
+  return None
+
+
+def _iree_version():
+  try:
+    return importlib.metadata.version("iree-base-compiler")
+  except importlib.metadata.PackageNotFoundError:
+    return "unknown"

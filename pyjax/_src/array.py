@@ -8,10 +8,20 @@ The operators and NumPy-style methods are installed on both ``ArrayImpl`` and
 from __future__ import annotations
 
 import abc
+import enum
 
 import numpy as np
 
 from pyjax._src import core, devices as _devices_mod, dtypes
+from pyjax._src import layout as _layout
+
+
+class DLDeviceType(enum.IntEnum):
+  """DLPack's device types (JAX's ``jax._src.typing.DLDeviceType``)."""
+  kDLCPU = 1
+  kDLCUDA = 2
+  kDLCUDAHost = 3
+  kDLROCM = 10
 
 
 class Array(abc.ABC):
@@ -189,6 +199,34 @@ class ArrayImpl(Array):
 
   def copy_to_host_async(self):
     return None
+
+  def on_device_size_in_bytes(self):
+    """Bytes the array's buffer takes (a byte per element for sub-byte dtypes, as JAX's
+    CPU buffers)."""
+    return self.nbytes
+
+  @property
+  def format(self):
+    """The array's ``Format``: row-major layout, its sharding."""
+    if self._deleted:
+      return _layout.Format(None, self.sharding)
+    return _layout.Format(_layout.row_major(self.ndim), self.sharding)
+
+  def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
+    """A DLPack capsule of the host value (read-only; a GPU array is copied to the
+    host). Exported through NumPy's DLPack."""
+    if self._deleted:
+      raise RuntimeError("Array has been deleted.")
+    if dl_device is not None and tuple(dl_device) != (DLDeviceType.kDLCPU, 0):
+      raise BufferError(f"pyjax exports arrays to the host only, not to {dl_device}.")
+    v = np.asarray(self._value)
+    if max_version is None or max_version[0] < 1:
+      v = v.copy() if not v.flags.writeable else v  # DLPack 0.x has no read-only flag
+      return v.__dlpack__(stream=stream)
+    return v.__dlpack__(stream=stream, max_version=max_version, copy=copy)
+
+  def __dlpack_device__(self):
+    return DLDeviceType.kDLCPU, 0
 
   def delete(self):
     self._deleted = True

@@ -24,11 +24,29 @@ def put_bounded(d: dict, key, value, max_size: int) -> None:
       break
 
 
+_all_caches: weakref.WeakSet = weakref.WeakSet()  # every LRUCache, for clear_all
+_clear_fns: list = []
+
+
+def register_clear(fn) -> None:
+  """Registers ``fn()`` to run on ``clear_all`` (for caches that are not LRUCaches)."""
+  _clear_fns.append(fn)
+
+
+def clear_all() -> None:
+  """Empties every in-memory cache (``jax.clear_caches``); the disk cache stays."""
+  for c in list(_all_caches):
+    c.clear()
+  for fn in _clear_fns:
+    fn()
+
+
 class LRUCache:
   """At most ``max_size`` entries, or values whose ``weigh(value)`` sum to at most
   ``max_weight``; the least recently used go first."""
 
   def __init__(self, max_size: int, max_weight: int | None = None, weigh=None):
+    _all_caches.add(self)
     self.max_size = max_size
     self.max_weight = max_weight
     self.weigh = weigh

@@ -5,6 +5,8 @@ them with one attribute lookup (``config.jax_enable_x64``).
 """
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
 
 
@@ -52,6 +54,19 @@ class Config:
     self._define("jax_softmax_custom_jvp", _env_bool("jax_softmax_custom_jvp", False))
     self._define("jax_log_compiles", _env_bool("jax_log_compiles", False))
     self._define("jax_traceback_filtering", "auto")
+    # Accepted so JAX programs that set them run; pyjax does not act on them (yet):
+    # leak checking (pyjax's leaked tracers always raise on use), extra internal checks,
+    # cache-miss explanations, transfer guards (one host memory), the no-tracing and
+    # no-execution guards, custom-PRNG upgrades, and the legacy-key policy.
+    self._define("jax_check_tracer_leaks", _env_bool("jax_check_tracer_leaks", False))
+    self._define("jax_enable_checks", _env_bool("jax_enable_checks", False))
+    self._define("jax_explain_cache_misses", _env_bool("jax_explain_cache_misses", False))
+    for kind in ("", "_host_to_device", "_device_to_device", "_device_to_host"):
+      self._define(f"jax_transfer_guard{kind}", None)
+    self._define("jax_no_tracing", False)
+    self._define("jax_no_execution", False)
+    self._define("jax_enable_custom_prng", False)
+    self._define("jax_legacy_prng_key", "allow")
 
   def _define(self, name, value):
     self._defaults[name] = value
@@ -60,9 +75,7 @@ class Config:
   def update(self, name: str, value) -> None:
     if name not in self._defaults:
       raise AttributeError(f"Unrecognized config option: {name}")
-    if name == "jax_numpy_rank_promotion" and value not in ("allow", "warn", "raise"):
-      raise ValueError(
-          f"jax_numpy_rank_promotion must be one of 'allow', 'warn', 'raise'; got {value!r}")
+    _check_option(name, value)
     object.__setattr__(self, name, value)
     for fn in self._listeners.get(name, ()):
       fn(value)
@@ -87,4 +100,151 @@ class Config:
     return f"Config({self.values})"
 
 
+_MATMUL_PRECISIONS = [
+    "default", "high", "highest", "bfloat16", "tensorfloat32", "float32",
+    "ANY_F8_ANY_F8_F32", "ANY_F8_ANY_F8_F32_FAST_ACCUM", "ANY_F8_ANY_F8_ANY",
+    "ANY_F8_ANY_F8_ANY_FAST_ACCUM", "F16_F16_F16", "F16_F16_F32", "BF16_BF16_BF16",
+    "BF16_BF16_F32", "BF16_BF16_F32_X3", "BF16_BF16_F32_X6", "BF16_BF16_F32_X9",
+    "TF32_TF32_F32", "TF32_TF32_F32_X3", "F32_F32_F32", "F64_F64_F64"]
+_GUARD_LEVELS = ["allow", "log", "disallow", "log_explicit", "disallow_explicit"]
+# name -> (allowed values, None allowed?) for JAX's "new enum value" errors.
+_ENUMS = {
+    "jax_numpy_rank_promotion": (["allow", "warn", "raise"], False),
+    "jax_default_prng_impl": (["threefry2x32", "threefry4x32", "rbg", "unsafe_rbg",
+                               "philox2x32", "philox4x32"], False),
+    "jax_default_matmul_precision": (_MATMUL_PRECISIONS, True),
+    **{f"jax_transfer_guard{k}": (_GUARD_LEVELS, True)
+       for k in ("", "_host_to_device", "_device_to_device", "_device_to_host")},
+}
+# name -> (allowed values, the name of JAX's enum class) for its "not a valid" errors.
+_ENUM_CLASSES = {
+    "jax_numpy_dtype_promotion": (["standard", "strict"], "NumpyDtypePromotion"),
+    "jax_legacy_prng_key": (["allow", "warn", "error"], "LegacyPrngKeyState"),
+}
+
+
+def _check_option(name, value):
+  """JAX's ValueError for a value an enum option does not take."""
+  if name in _ENUMS:
+    values, none_ok = _ENUMS[name]
+    if value in values or (none_ok and value is None):
+      return
+    prefix = "None or in" if none_ok else "in"
+    raise ValueError(f"new enum value must be {prefix} {values}, got {value} of type "
+                     f"{type(value)}.")
+  if name in _ENUM_CLASSES:
+    values, cls = _ENUM_CLASSES[name]
+    if value not in values:
+      raise ValueError(f"{value!r} is not a valid {cls}")
+
+
+class _NoDefault:
+  def __repr__(self):
+    return "<no_default>"
+
+
+no_default = _NoDefault()
+
+
+class State:
+  """One option as JAX exposes it at top level (``jax.debug_nans``): ``.value`` reads
+  it, ``State(new)`` is a context manager (and decorator) that sets it. The setting is
+  process-wide (JAX's is thread-local) and goes through ``config.update``."""
+
+  def __init__(self, name, default_context_manager_value=no_default, doc=""):
+    self._name = name
+    self.__name__ = name[4:] if name.startswith("jax_") else name
+    self._default_context_manager_value = default_context_manager_value
+    self.__doc__ = f"Context manager for `{name}` config option.\n\n{doc}"
+
+  name = property(lambda self: self._name)
+  value = property(lambda self: getattr(config, self._name))
+
+  def __bool__(self):
+    raise TypeError("bool() not supported for instances of type 'State' (did you mean "
+                    "to use 'State.value' instead?)")
+
+  def __call__(self, new_val=no_default):
+    return StateContextManager(self, new_val)
+
+  def __repr__(self):
+    return f"<pyjax State {self._name}={self.value!r}>"
+
+
+class StateContextManager:
+  """Sets a State's option on entry and restores the previous value on exit."""
+  __slots__ = ("state", "new_val", "prev")
+
+  def __init__(self, state, new_val):
+    self.state = state
+    if new_val is no_default:
+      new_val = state._default_context_manager_value
+      if new_val is no_default:
+        raise TypeError(f"Context manager for {state.__name__} config option requires an "
+                        "argument representing the new value for the config option.")
+    _check_option(state._name, new_val)
+    self.new_val = new_val
+
+  def __enter__(self):
+    self.prev = getattr(config, self.state._name)
+    config.update(self.state._name, self.new_val)
+
+  def __exit__(self, exc_type, exc_value, traceback):
+    config.update(self.state._name, self.prev)
+
+  def __call__(self, func):
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+      with StateContextManager(self.state, self.new_val):
+        return func(*args, **kwargs)
+    return wrapper
+
+
 config = Config()
+
+enable_x64 = State("jax_enable_x64", doc="Enable 64-bit types to be used")
+debug_nans = State("jax_debug_nans", doc="Raise on NaNs produced by operations.")
+debug_infs = State("jax_debug_infs", doc="Raise on infs produced by operations.")
+log_compiles = State("jax_log_compiles", doc="Log a message each time jit compiles.")
+default_matmul_precision = State("jax_default_matmul_precision")
+numpy_rank_promotion = State("jax_numpy_rank_promotion")
+numpy_dtype_promotion = State("jax_numpy_dtype_promotion")
+default_device = State("jax_default_device")
+default_prng_impl = State("jax_default_prng_impl")
+threefry_partitionable = State("jax_threefry_partitionable")
+debug_key_reuse = State("jax_debug_key_reuse")
+softmax_custom_jvp = State("jax_softmax_custom_jvp")
+check_tracer_leaks = State("jax_check_tracer_leaks", doc="Accepted; no effect in pyjax.")
+checking_leaks = functools.partial(check_tracer_leaks, True)
+enable_checks = State("jax_enable_checks", doc="Accepted; no effect in pyjax.")
+explain_cache_misses = State("jax_explain_cache_misses", doc="Accepted; no effect.")
+transfer_guard_host_to_device = State("jax_transfer_guard_host_to_device")
+transfer_guard_device_to_device = State("jax_transfer_guard_device_to_device")
+transfer_guard_device_to_host = State("jax_transfer_guard_device_to_host")
+no_tracing = State("jax_no_tracing", doc="Accepted; no effect in pyjax.")
+no_execution = State("jax_no_execution", doc="Accepted; no effect in pyjax.")
+enable_custom_prng = State("jax_enable_custom_prng")
+legacy_prng_key = State("jax_legacy_prng_key")
+
+
+@contextlib.contextmanager
+def transfer_guard(new_val):
+  """Sets all transfer guard levels (accepted; pyjax does not guard transfers)."""
+  _check_option("jax_transfer_guard", new_val)
+  with contextlib.ExitStack() as stack:
+    for st in (transfer_guard_host_to_device, transfer_guard_device_to_device,
+               transfer_guard_device_to_host):
+      stack.enter_context(st(new_val))
+    stack.enter_context(StateContextManager(_transfer_guard, new_val))
+    yield
+
+
+_transfer_guard = State("jax_transfer_guard")
+
+
+def disable_jit(disable: bool = True):
+  """Context manager under which ``jit`` runs its function eagerly."""
+  return StateContextManager(_disable_jit, disable)
+
+
+_disable_jit = State("jax_disable_jit")

@@ -16,7 +16,7 @@ import sys
 
 import numpy as np
 
-from pyjax._src import compiler, core, devices as _devices
+from pyjax._src import compiler, core, devices as _devices, monitoring
 from pyjax._src.caches import LRUCache, WeakLRUCache
 from pyjax._src.array import ArrayImpl, PendingArray, asarray_value
 from pyjax._src.backends import iree
@@ -327,8 +327,10 @@ def _compile_error(closed: ClosedJaxpr, name: str, e: Exception) -> JaxRuntimeEr
 def compile_closed_jaxpr(closed: ClosedJaxpr, name: str, text: str | None = None,
                          platform: str = "cpu", donated=(), device=None) -> CompiledCall:
   if text is None:
-    text = lowering.lower_jaxpr(closed, name)
-  return CompiledCall(closed, name, text, platform, donated, device)
+    with monitoring.timed_event(monitoring.JAXPR_TO_MLIR_MODULE_EVENT, name):
+      text = lowering.lower_jaxpr(closed, name)
+  with monitoring.timed_event(monitoring.BACKEND_COMPILE_EVENT, name):
+    return CompiledCall(closed, name, text, platform, donated, device)
 
 
 # ---------------------------------------------------------------- eager ops on a GPU

@@ -9,11 +9,13 @@ arguments, look the signature up, call the compiled executable (dispatch.py).
 from __future__ import annotations
 
 import functools
+import weakref
 from typing import Callable, Sequence
 
-from pyjax._src import api_util, core, devices as devices_mod, dispatch, ref, tree_util
+from pyjax._src import (api_util, core, devices as devices_mod, dispatch, monitoring, ref,
+                        tree_util)
 from pyjax._src.array import ArrayImpl, PendingArray, asarray_value
-from pyjax._src.caches import put_bounded
+from pyjax._src.caches import put_bounded, register_clear
 from pyjax._src.config import config
 from pyjax._src.core import ClosedJaxpr, Primitive
 from pyjax._src.interpreters import ad, batching, lowering
@@ -215,6 +217,7 @@ class JitWrapped:
     self._keep_unused = keep_unused
     self._name = getattr(fun, "__name__", type(fun).__name__)
     self._cache: dict = {}
+    _jit_functions.add(self)
     self._simple = not (self._static_nums or self._static_names or self._donate_nums
                         or self._donate_names)
 
@@ -245,8 +248,9 @@ class JitWrapped:
     in_avals = api_util.abstractify_args(leaves, dbg, for_jit=True)
     fun, _ = api_util.static_partial(self._fun, args, snums, {
         k: v for k, v in kwargs.items() if k in self._static_names})
-    closed, tracer_consts, out_tree = api_util.trace_to_jaxpr(
-        fun, in_avals, dbg, in_tree=in_tree, check_out=functools.partial(_check_out, dbg))
+    with monitoring.timed_event(monitoring.JAXPR_TRACE_EVENT, self._name):
+      closed, tracer_consts, out_tree = api_util.trace_to_jaxpr(
+          fun, in_avals, dbg, in_tree=in_tree, check_out=functools.partial(_check_out, dbg))
     closed = ClosedJaxpr(closed.jaxpr, [_as_array(c) for c in closed.consts])
     return leaves, _Entry(closed, out_tree, tracer_consts)
 
@@ -331,6 +335,22 @@ class JitWrapped:
 
   def clear_cache(self):
     self._cache.clear()
+
+
+_jit_functions: weakref.WeakSet = weakref.WeakSet()  # every jit wrapper, for clear_caches
+
+
+def _clear_jit_caches():
+  for f in list(_jit_functions):
+    f._cache.clear()
+
+
+register_clear(_clear_jit_caches)
+# Options a trace depends on (JAX keys its jit cache on them): a change retraces.
+for _name in ("jax_enable_x64", "jax_numpy_rank_promotion", "jax_numpy_dtype_promotion",
+              "jax_default_matmul_precision", "jax_default_prng_impl",
+              "jax_threefry_partitionable", "jax_softmax_custom_jvp", "jax_default_device"):
+  config.on_update(_name, lambda _: _clear_jit_caches())
 
 
 def _check_out(dbg, x):

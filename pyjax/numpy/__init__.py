@@ -1,7 +1,10 @@
 """``jax.numpy``: NumPy's API built from lax primitives."""
+import sys as _sys
+
 import numpy as _np
 
 from pyjax._src.array import Array as ndarray
+from pyjax._src.numpy import array_methods as _array_methods
 from pyjax._src.dtypes import (finfo, iinfo, issubdtype, isdtype)
 from pyjax._src.numpy.scalar_types import (
     bfloat16, bool, bool_, cdouble, complex128, complex64, complex_, csingle, double,
@@ -160,3 +163,6 @@ __all__ = [
     'vdot', 'vecdot', 'vecmat', 'vectorize', 'vsplit', 'vstack', 'where', 'zeros',
     'zeros_like'
 ]
+
+__array_api_version__ = _array_methods.ARRAY_API_VERSION
+_array_methods.register_namespace(_sys.modules[__name__])

@@ -189,3 +189,21 @@ def install():
   does, once)."""
   for cls in (ArrayImpl, Tracer):
     _install(cls)
+  for cls in (ArrayImpl, Tracer):
+    cls.__array_namespace__ = _array_namespace
+
+
+ARRAY_API_VERSION = "2024.12"
+_namespace = []  # [pyjax.numpy], registered by that module at its import
+
+
+def register_namespace(module):
+  """The module ``Array.__array_namespace__`` returns (``pyjax.numpy`` registers)."""
+  _namespace[:] = [module]
+
+
+def _array_namespace(self, *, api_version=None):
+  if api_version is not None and api_version != ARRAY_API_VERSION:
+    raise ValueError(f"{api_version=!r} is not available; available versions are: "
+                     f"{[ARRAY_API_VERSION]}")
+  return _namespace[0]
