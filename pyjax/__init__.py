@@ -1,10 +1,12 @@
 """pyjax: JAX, written again in Python (NumPy eager backend, IREE for jit)."""
 from pyjax._src.config import config
-from pyjax._src.array import Array
+from pyjax._src.array import Array, Shard
 from pyjax._src.devices import (Device, default_backend, device_count, devices,
                                 local_device_count, local_devices, process_count,
                                 process_index)
 from pyjax._src.core import ensure_compile_time_eval
+from pyjax._src.mesh import make_mesh, set_mesh
+from pyjax._src.sharding import NamedSharding, PartitionSpec as P
 from pyjax._src.core import get_aval as _get_aval
 from pyjax._src.dtypes import float0
 from pyjax._src.api import (ShapeDtypeStruct, block_until_ready, device_get, device_put,
@@ -33,6 +35,7 @@ from pyjax._src.config import (check_tracer_leaks, checking_leaks, debug_infs,
                                transfer_guard_device_to_host,
                                transfer_guard_host_to_device)
 from pyjax._src import ref as _ref
+from pyjax._src.shard_map import shard_map
 from pyjax._src.numpy import array_methods as _array_methods
 _array_methods.install()  # Array and Tracer operators and methods, before any use
 from pyjax import dtypes, errors, lax, numpy, random, tree, tree_util  # noqa: E402
@@ -41,6 +44,7 @@ from pyjax import debug, experimental  # noqa: E402
 from pyjax import ref, typing  # noqa: E402
 from pyjax import api_util, core, custom_derivatives, interpreters, stages  # noqa: E402
 from pyjax import dlpack, monitoring, profiler, version  # noqa: E402
+from pyjax import sharding  # noqa: E402
 
 from pyjax._src import version as _version  # noqa: E402
 __version__ = _version.__version__
@@ -66,25 +70,26 @@ def host_id():
 
 
 __all__ = [
-    "Array", "Device", "Ref", "ShapeDtypeStruct", "api_util", "block_until_ready",
-    "check_tracer_leaks", "checking_leaks", "checkpoint", "checkpoint_policies",
-    "clear_caches", "closure_convert", "config", "copy_to_host_async", "core",
-    "custom_derivatives", "custom_gradient", "custom_jvp", "custom_vjp", "debug",
-    "debug_infs", "debug_key_reuse", "debug_nans", "default_backend", "default_device",
-    "default_matmul_precision", "default_prng_impl", "device_count", "device_get",
-    "device_put", "devices", "disable_jit", "dlpack", "dtypes", "effects_barrier",
-    "empty_ref", "enable_checks", "enable_custom_prng", "enable_x64",
-    "ensure_compile_time_eval", "errors", "eval_shape", "experimental",
-    "explain_cache_misses", "float0", "free_ref", "freeze", "grad", "hessian",
-    "host_count", "host_id", "install_as_jax", "interpreters", "jacfwd", "jacobian",
-    "jacrev", "jit", "jvp", "lax", "legacy_prng_key", "linear_transpose", "linearize",
-    "live_arrays", "local_device_count", "local_devices", "log_compiles", "make_jaxpr",
+    "Array", "Device", "NamedSharding", "P", "Ref", "ShapeDtypeStruct", "Shard",
+    "api_util", "block_until_ready", "check_tracer_leaks", "checking_leaks",
+    "checkpoint", "checkpoint_policies", "clear_caches", "closure_convert", "config",
+    "copy_to_host_async", "core", "custom_derivatives", "custom_gradient", "custom_jvp",
+    "custom_vjp", "debug", "debug_infs", "debug_key_reuse", "debug_nans",
+    "default_backend", "default_device", "default_matmul_precision",
+    "default_prng_impl", "device_count", "device_get", "device_put", "devices",
+    "disable_jit", "dlpack", "dtypes", "effects_barrier", "empty_ref", "enable_checks",
+    "enable_custom_prng", "enable_x64", "ensure_compile_time_eval", "errors",
+    "eval_shape", "experimental", "explain_cache_misses", "float0", "free_ref",
+    "freeze", "grad", "hessian", "host_count", "host_id", "install_as_jax",
+    "interpreters", "jacfwd", "jacobian", "jacrev", "jit", "jvp", "lax",
+    "legacy_prng_key", "linear_transpose", "linearize", "live_arrays",
+    "local_device_count", "local_devices", "log_compiles", "make_jaxpr", "make_mesh",
     "make_user_context", "monitoring", "named_call", "named_scope", "new_ref", "nn",
     "no_execution", "no_tracing", "numpy", "numpy_dtype_promotion",
     "numpy_rank_promotion", "print_environment_info", "process_count", "process_index",
-    "profiler", "pure_callback", "random", "ref", "remat", "scipy",
-    "softmax_custom_jvp", "stages", "threefry_partitionable", "transfer_guard",
-    "transfer_guard_device_to_device", "transfer_guard_device_to_host",
-    "transfer_guard_host_to_device", "tree", "tree_util", "typeof", "typing",
-    "value_and_grad", "version", "vjp", "vmap",
+    "profiler", "pure_callback", "random", "ref", "remat", "scipy", "set_mesh",
+    "shard_map", "sharding", "softmax_custom_jvp", "stages", "threefry_partitionable",
+    "transfer_guard", "transfer_guard_device_to_device",
+    "transfer_guard_device_to_host", "transfer_guard_host_to_device", "tree",
+    "tree_util", "typeof", "typing", "value_and_grad", "version", "vjp", "vmap",
 ]

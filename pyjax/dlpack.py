@@ -9,7 +9,7 @@ import numpy as np
 from pyjax._src import dtypes
 from pyjax._src.api import device_put
 from pyjax._src.array import DLDeviceType, asarray_value
-from pyjax._src.devices import Sharding
+from pyjax._src.sharding import Sharding
 
 __all__ = ["from_dlpack", "is_supported_dtype"]
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from pyjax._src import api_util, caches, core, devices as _devices, dtypes, pjit, prng
 from pyjax._src import config as config_mod, tree_util, version as version_mod
-from pyjax._src import source_info_util
+from pyjax._src import sharding as sharding_mod, source_info_util
 from pyjax._src.api_util import ShapeDtypeStruct
 from pyjax._src.array import ArrayImpl, asarray_value
 from pyjax._src.core import Tracer
@@ -72,21 +72,56 @@ def _key_struct_out(x):
   return x
 
 
+def _placement(device):
+  """What ``device_put`` stores in an array's ``_device``: None, a Device, or a
+  multi-device Sharding."""
+  if device is None or isinstance(device, _devices.Device):
+    return device
+  s = sharding_mod.canonicalize_sharding(device, "device_put: device")
+  if isinstance(s, sharding_mod.SingleDeviceSharding):
+    return s._device
+  if s.num_devices == 1:
+    return s._device_assignment[0]
+  return s
+
+
+_PLACEMENTS = (_devices.Device, sharding_mod.Sharding, sharding_mod.PartitionSpec)
+
+
 def device_put(x, device=None, *, src=None, donate=False, may_alias=None):
-  """Places a pytree of array-likes on ``device`` (host memory on CPU)."""
-  if device is not None and not isinstance(device, (_devices.Device, _devices.Sharding)):
-    raise TypeError(f"device_put: device must be a Device or Sharding, got {device!r}")
-  dev = device._device if isinstance(device, _devices.SingleDeviceSharding) else device
+  """Places a pytree of array-likes on ``device``: a Device, a Sharding or a
+  PartitionSpec (with a mesh set), or a pytree prefix of those. The values stay in host
+  memory; a sharding says which slice each device holds."""
+  if device is not None and not isinstance(device, _PLACEMENTS):
+    flat, tree = tree_util.tree_flatten(x)
+    try:
+      devs = tree_util.broadcast_prefix(device, x, is_leaf=lambda d: d is None)
+    except ValueError as e:
+      raise ValueError(f"device_put: the devices/shardings must be a pytree prefix of "
+                       f"the values: {e}") from None
+    for d in devs:
+      if d is not None and not isinstance(d, _PLACEMENTS):
+        raise TypeError(f"device_put: device must be a Device, Sharding or PartitionSpec "
+                        f"(or a pytree prefix of them), got {d!r}")
+    return tree_util.tree_unflatten(tree, [device_put(l, d) for l, d in zip(flat, devs)])
+  dev = _placement(device)
 
   def put(leaf):
     if isinstance(leaf, Tracer):
       return leaf
     if isinstance(leaf, ArrayImpl):
-      return leaf if dev is None else ArrayImpl(leaf._value, leaf.weak_type, dev)
-    if isinstance(leaf, ShapeDtypeStruct):
+      if dev is None:
+        return leaf
+      arr = leaf
+    elif isinstance(leaf, ShapeDtypeStruct):
       raise TypeError("device_put: ShapeDtypeStruct is not a concrete value")
-    arr = asarray_value(leaf)
-    return arr if dev is None else ArrayImpl(arr._value, arr.weak_type, dev)
+    else:
+      arr = asarray_value(leaf)
+      if dev is None:
+        return arr
+    if isinstance(dev, sharding_mod.Sharding):
+      dev.shard_shape(arr.shape)  # JAX's errors: rank, divisibility
+    return ArrayImpl(arr._value, arr.weak_type, dev)
   return tree_util.tree_map(put, x)
 
 

@@ -12,7 +12,7 @@ import enum
 
 import numpy as np
 
-from pyjax._src import core, devices as _devices_mod, dtypes
+from pyjax._src import core, devices as _devices_mod, dtypes, sharding as _sharding
 from pyjax._src import layout as _layout
 
 
@@ -171,21 +171,32 @@ class ArrayImpl(Array):
     return str(self._host())
 
   # ------------------------------------------------------------ devices
+  # ``_device``: None (uncommitted, on the default device), a Device, or a multi-device
+  # Sharding (the global value is the host buffer; each device's shard is a slice of it).
   @property
   def device(self):
-    return self._device or _devices_mod.default_device()
+    d = self._device
+    if d is None:
+      return _devices_mod.default_device()
+    return d
 
   def devices(self):
+    d = self._device
+    if isinstance(d, _sharding.Sharding):
+      return d.device_set
     return {self.device}
 
   @property
   def sharding(self):
-    return _devices_mod.SingleDeviceSharding(self.device)
+    d = self._device
+    if isinstance(d, _sharding.Sharding):
+      return d
+    return _sharding.SingleDeviceSharding(self.device)
 
   committed = property(lambda self: self._device is not None)
   is_fully_addressable = property(lambda self: True)
-  is_fully_replicated = property(lambda self: True)
-  platform = property(lambda self: self.device.platform)
+  is_fully_replicated = property(lambda self: self.sharding.is_fully_replicated)
+  platform = property(lambda self: next(iter(self.devices())).platform)
 
   def block_until_ready(self):
     b = self._buf
@@ -239,10 +250,21 @@ class ArrayImpl(Array):
 
   @property
   def addressable_shards(self):
-    return [Shard(self.device, tuple(slice(None) for _ in self.shape), 0, self)]
+    """One ``Shard`` per device: its slice of the global array (a view of the host
+    buffer), in the sharding's device order."""
+    s = self.sharding
+    if isinstance(s, _sharding.SingleDeviceSharding):
+      return [Shard(s._device, tuple(slice(None) for _ in self.shape), 0, self)]
+    index_map = s.devices_indices_map(self.shape)
+    replicas = s.replica_ids(self.shape) if isinstance(s, _sharding.NamedSharding) else {}
+    v, w = self._host(), self.weak_type
+    return [Shard(d, idx, replicas.get(d, 0), ArrayImpl(v[idx], w, d))
+            for d, idx in index_map.items()]
+
+  global_shards = addressable_shards
 
   def addressable_data(self, index):
-    return self
+    return self.addressable_shards[index].data
 
   def to_device(self, device, *, stream=None):
     return ArrayImpl(self._value, self.weak_type, device)

@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from pyjax._src import core, devices, tree_util
+from pyjax._src import core, devices, sharding, tree_util
 from pyjax._src.core import Primitive
 from pyjax._src.lax import slicing
 from pyjax._src.callback import lower_callback, run_eagerly
@@ -303,7 +303,7 @@ def inspect_array_sharding(value, *, callback: Callable[[Any], None]) -> None:
   inspect_array_sharding``): on one device, a SingleDeviceSharding."""
   def one(x):
     s = getattr(x, "sharding", None)
-    callback(s if s is not None else devices.SingleDeviceSharding(devices.default_device()))
+    callback(s if s is not None else sharding.SingleDeviceSharding(devices.default_device()))
   tree_util.tree_map(one, value)
 
 

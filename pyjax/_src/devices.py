@@ -1,5 +1,8 @@
-"""Devices and shardings. Eager values live in host memory on CPU devices."""
+"""Devices: the CPU devices (as many as `jax_num_cpu_devices` or XLA_FLAGS ask for) and
+the GPUs IREE finds. Eager values live in host memory."""
 from __future__ import annotations
+
+import os
 
 from pyjax._src.config import config
 
@@ -61,10 +64,25 @@ def on_gpus_changed(listener):
   _gpu_listeners.append(listener)
 
 
+def _xla_flags_device_count() -> int:
+  """``--xla_force_host_platform_device_count=N`` in ``XLA_FLAGS`` (JAX users' way to ask
+  for N host devices), or 0."""
+  for flag in os.environ.get("XLA_FLAGS", "").split():
+    name, _, value = flag.partition("=")
+    if name == "--xla_force_host_platform_device_count":
+      try:
+        return int(value)
+      except ValueError:
+        raise ValueError(f"XLA_FLAGS: {flag!r} needs an integer device count") from None
+  return 0
+
+
 def _init_devices() -> list[Device]:
   global _devices
   if _devices is None:
     n = config.jax_num_cpu_devices
+    if not n or n < 0:
+      n = _xla_flags_device_count()
     _devices = [Device(i) for i in range(n if n and n > 0 else 1)]
   return _devices
 
@@ -164,28 +182,3 @@ def process_count(backend=None) -> int:
 def default_device() -> Device:
   d = config.jax_default_device
   return d if d is not None else devices()[0]
-
-
-class Sharding:
-  pass
-
-
-class SingleDeviceSharding(Sharding):
-  def __init__(self, device: Device, *, memory_kind: str | None = None):
-    self._device = device
-    self._memory_kind = memory_kind or "unpinned_host"
-
-  device_set = property(lambda self: {self._device})
-  memory_kind = property(lambda self: self._memory_kind)
-  num_devices = property(lambda self: 1)
-  is_fully_replicated = property(lambda self: True)
-  is_fully_addressable = property(lambda self: True)
-
-  def __repr__(self):
-    return f"SingleDeviceSharding(device={self._device!r}, memory_kind={self._memory_kind})"
-
-  def __eq__(self, other):
-    return isinstance(other, SingleDeviceSharding) and other._device == self._device
-
-  def __hash__(self):
-    return hash(self._device)

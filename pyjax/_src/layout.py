@@ -8,7 +8,7 @@ that the layout fits the value.
 """
 from __future__ import annotations
 
-from pyjax._src.devices import Sharding
+from pyjax._src.sharding import Sharding
 
 __all__ = ["Format", "Layout", "with_layout_constraint"]
 

@@ -115,8 +115,20 @@ axis_index_p.named_batch = lambda name, size, vals, dims, /, **params: (
 
 
 def axis_index(axis_name):
-  """This member's position along the named axis (int32)."""
-  return axis_index_p.bind(axis_name=_single_name(axis_name, "axis_index"))
+  """This member's position along the named axis (int32); over a tuple of axes, the
+  position in their product (the first axis major)."""
+  names = _names(axis_name)
+  if len(names) == 1:
+    return axis_index_p.bind(axis_name=names)
+  idx = None
+  for n in names:
+    i = axis_index_p.bind(axis_name=(n,))
+    idx = i if idx is None else lax.add(lax.mul(idx, np.int32(axis_size(n))), i)
+  return idx
+
+
+def _size(names) -> int:
+  return math.prod(axis_size(n) for n in names)
 
 
 # ---------------------------------------------------------------- all_gather
@@ -162,7 +174,15 @@ ad.deflinear(all_gather_p, lambda ct, x, *, all_gather_dimension, **params: [
 def all_gather(x, axis_name, *, axis_index_groups=None, axis=0, tiled=False):
   """Every member's ``x`` stacked along a new ``axis`` (or concatenated if ``tiled``)."""
   _no_groups(axis_index_groups, "all_gather")
-  names = _single_name(axis_name, "all_gather")
+  names = _names(axis_name)
+  if len(names) > 1:  # the last axis first, then tiled gathers: the first axis is major
+    def gather_multi(l):
+      l = lax._to_array(l)
+      a = lax._canon_axis(axis, l.ndim + (not tiled))
+      for k, n in enumerate(reversed(names)):
+        l = all_gather(l, n, axis=a, tiled=tiled or k > 0)
+      return l
+    return tree_util.tree_map(gather_multi, x)
   n = axis_size(names[0])
 
   def gather_leaf(l):
@@ -223,7 +243,20 @@ def _check_split(op, what, shape, axis, n, tiled, name):
 def psum_scatter(x, axis_name, *, scatter_dimension=0, axis_index_groups=None, tiled=False):
   """psum, with member ``k`` keeping only the ``k``-th piece along ``scatter_dimension``."""
   _no_groups(axis_index_groups, "psum_scatter")
-  names = _single_name(axis_name, "psum_scatter")
+  names = _names(axis_name)
+  if len(names) > 1:  # scatter over the first axis, then within its piece, ...
+    def scatter_multi(l):
+      l = lax._to_array(l)
+      sd = lax._canon_axis(scatter_dimension, l.ndim)
+      _check_split("psum_scatter", f"dimension {sd}", l.shape, sd, _size(names), tiled,
+                   names)
+      if not tiled:
+        l = lax.reshape(l, (*l.shape[:sd], *(axis_size(n) for n in names),
+                            *l.shape[sd + 1:]))
+      for n in names:
+        l = psum_scatter(l, n, scatter_dimension=sd, tiled=tiled)
+      return l
+    return tree_util.tree_map(scatter_multi, x)
   n = axis_size(names[0])
 
   def leaf(l):
@@ -283,7 +316,11 @@ def all_to_all(x, axis_name, split_axis, concat_axis, *, axis_index_groups=None,
   """Member ``k`` receives piece ``k`` (along ``split_axis``) of every member's ``x``,
   stacked (or, if ``tiled``, concatenated) along ``concat_axis`` in member order."""
   _no_groups(axis_index_groups, "all_to_all")
-  names = _single_name(axis_name, "all_to_all")
+  names = _names(axis_name)
+  if len(names) > 1:
+    return tree_util.tree_map(
+        lambda l: _all_to_all_multi(lax._to_array(l), names, split_axis, concat_axis,
+                                    tiled), x)
   n = axis_size(names[0])
 
   def leaf(l):
@@ -294,6 +331,22 @@ def all_to_all(x, axis_name, split_axis, concat_axis, *, axis_index_groups=None,
     return all_to_all_p.bind(l, split_axis=sa, concat_axis=ca, axis_name=names,
                              axis_index_groups=None, axis_size=n, tiled=bool(tiled))
   return tree_util.tree_map(leaf, x)
+
+
+def _all_to_all_multi(l, names, split_axis, concat_axis, tiled):
+  """all_to_all over several axes: every member's ``l`` gathered, then this member's
+  piece of each."""
+  n = _size(names)
+  sa = lax._canon_axis(split_axis, l.ndim)
+  ca = lax._canon_axis(concat_axis, l.ndim)
+  _check_split("all_to_all", f"split_axis {sa}", l.shape, sa, n, tiled, names)
+  chunk = l.shape[sa] // n if tiled else 1
+  g = all_gather(l, names, axis=0)  # (member, *shape)
+  start = lax.mul(axis_index(names), np.int32(chunk))
+  piece = slicing.dynamic_slice_in_dim(g, start, chunk, sa + 1)
+  if not tiled:
+    return batching.moveaxis(lax.squeeze(piece, (sa + 1,)), 0, ca)
+  return _merge(batching.moveaxis(piece, 0, ca), ca)
 
 
 # ---------------------------------------------------------------- ppermute
@@ -327,17 +380,37 @@ ad.deflinear(ppermute_p, lambda ct, x, *, axis_name, perm: [
 def ppermute(x, axis_name, perm):
   """Sends member ``src``'s ``x`` to member ``dst`` for each ``(src, dst)`` in ``perm``;
   members that receive nothing get zeros."""
-  names = _single_name(axis_name, "ppermute")
-  n = axis_size(names[0])
+  names = _names(axis_name)
+  n = _size(names)
   perm = tuple((int(s), int(t)) for s, t in perm)
   srcs, dsts = [s for s, _ in perm], [t for _, t in perm]
   if len(set(srcs)) != len(srcs) or len(set(dsts)) != len(dsts):
     raise ValueError(f"ppermute sources and destinations must be unique, got {perm}.")
   if any(not 0 <= i < n for i in srcs + dsts):
-    raise ValueError(f"ppermute perm {perm} has indices outside the axis {names[0]!r} of "
+    where = repr(names[0]) if len(names) == 1 else str(names)
+    raise ValueError(f"ppermute perm {perm} has indices outside the axis {where} of "
                      f"size {n}.")
+  if len(names) > 1:
+    return tree_util.tree_map(lambda l: _ppermute_multi(lax._to_array(l), names, perm, n),
+                              x)
   return tree_util.tree_map(
       lambda l: ppermute_p.bind(lax._to_array(l), axis_name=names, perm=perm), x)
+
+
+def _ppermute_multi(l, names, perm, n):
+  """ppermute over several axes (members numbered in their product): every member's
+  ``l`` gathered, then the sender's taken."""
+  src = np.full(n, -1, np.int32)
+  for s, t in perm:
+    src[t] = s
+  me = axis_index(names)
+  g = all_gather(l, names, axis=0)
+  who = slicing.dynamic_index_in_dim(lax._to_array(np.maximum(src, 0)), me, 0, False)
+  out = slicing.dynamic_index_in_dim(g, who, 0, False)
+  if (src < 0).any():  # members nobody sends to receive zeros
+    keep = slicing.dynamic_index_in_dim(lax._to_array(src >= 0), me, 0, False)
+    out = lax.select(lax.broadcast_in_dim(keep, l.shape, ()), out, lax.full_like(out, 0))
+  return out
 
 
 def pshuffle(x, axis_name, perm):
