@@ -36,6 +36,7 @@ from pyjax._src.config import (check_tracer_leaks, checking_leaks, debug_infs,
                                transfer_guard_host_to_device)
 from pyjax._src import ref as _ref
 from pyjax._src.shard_map import shard_map
+from pyjax._src.pmap import device_put_replicated, device_put_sharded, pmap
 from pyjax._src.numpy import array_methods as _array_methods
 _array_methods.install()  # Array and Tracer operators and methods, before any use
 from pyjax import dtypes, errors, lax, numpy, random, tree, tree_util  # noqa: E402
@@ -93,3 +94,4 @@ __all__ = [
     "transfer_guard_device_to_host", "transfer_guard_host_to_device", "tree",
     "tree_util", "typeof", "typing", "value_and_grad", "version", "vjp", "vmap",
 ]
+__all__ += ["device_put_replicated", "device_put_sharded", "pmap"]
