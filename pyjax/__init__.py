@@ -46,6 +46,7 @@ from pyjax import ref, typing  # noqa: E402
 from pyjax import api_util, core, custom_derivatives, interpreters, stages  # noqa: E402
 from pyjax import dlpack, monitoring, profiler, version  # noqa: E402
 from pyjax import sharding  # noqa: E402
+from pyjax._src.lax.sharding_ops import reshard  # noqa: E402
 
 from pyjax._src import version as _version  # noqa: E402
 __version__ = _version.__version__
@@ -88,9 +89,9 @@ __all__ = [
     "make_user_context", "monitoring", "named_call", "named_scope", "new_ref", "nn",
     "no_execution", "no_tracing", "numpy", "numpy_dtype_promotion",
     "numpy_rank_promotion", "print_environment_info", "process_count", "process_index",
-    "profiler", "pure_callback", "random", "ref", "remat", "scipy", "set_mesh",
-    "shard_map", "sharding", "softmax_custom_jvp", "stages", "threefry_partitionable",
-    "transfer_guard", "transfer_guard_device_to_device",
+    "profiler", "pure_callback", "random", "ref", "remat", "reshard", "scipy",
+    "set_mesh", "shard_map", "sharding", "softmax_custom_jvp", "stages",
+    "threefry_partitionable", "transfer_guard", "transfer_guard_device_to_device",
     "transfer_guard_device_to_host", "transfer_guard_host_to_device", "tree",
     "tree_util", "typeof", "typing", "value_and_grad", "version", "vjp", "vmap",
 ]

@@ -121,6 +121,8 @@ def device_put(x, device=None, *, src=None, donate=False, may_alias=None):
         return arr
     if isinstance(dev, sharding_mod.Sharding):
       dev.shard_shape(arr.shape)  # JAX's errors: rank, divisibility
+      if isinstance(dev, sharding_mod.NamedSharding):
+        core.note_sharded()  # eager results take shardings from now on
     return ArrayImpl(arr._value, arr.weak_type, dev)
   return tree_util.tree_map(put, x)
 

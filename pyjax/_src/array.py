@@ -57,7 +57,10 @@ class ArrayImpl(Array):
   @property
   def aval(self):
     v = self._value
-    return core._shaped_array_fast(v.shape, v.dtype, self.weak_type)
+    a = core._shaped_array_fast(v.shape, v.dtype, self.weak_type)
+    if self._device is not None and isinstance(self._device, _sharding.NamedSharding):
+      a.sharding = _sharding.aval_sharding(self._device, v.ndim)
+    return a
 
   def __len__(self):
     if not self._value.shape:

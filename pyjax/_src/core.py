@@ -36,25 +36,33 @@ class AbstractValue:
 
 
 class ShapedArray(AbstractValue):
-  """The abstract value of an array: shape, dtype and weak_type."""
-  __slots__ = ("shape", "dtype", "weak_type")
+  """The abstract value of an array: shape, dtype, weak_type and, on a mesh with
+  Explicit axes, its sharding (a NamedSharding over an AbstractMesh with one spec entry
+  per dimension; None when no dimension is split: replicated or unmeshed)."""
+  __slots__ = ("shape", "dtype", "weak_type", "sharding")
   array_abstraction_level = 1
 
-  def __init__(self, shape, dtype, weak_type=False):
+  def __init__(self, shape, dtype, weak_type=False, *, sharding=None):
     self.shape = tuple(shape)
     self.dtype = dtype if isinstance(dtype, dtypes.ExtendedDType) else np.dtype(dtype)
     self.weak_type = bool(weak_type)
+    self.sharding = sharding
 
   ndim = property(lambda self: len(self.shape))
   size = property(lambda self: int(np.prod(self.shape, dtype=np.int64)))
 
-  def update(self, shape=None, dtype=None, weak_type=None):
+  def update(self, shape=None, dtype=None, weak_type=None, sharding=None):
+    # A new shape drops the sharding unless one is given (its spec was per dimension).
+    if sharding is None and (shape is None or tuple(shape) == self.shape):
+      sharding = self.sharding
     return ShapedArray(self.shape if shape is None else shape,
                        self.dtype if dtype is None else dtype,
-                       self.weak_type if weak_type is None else weak_type)
+                       self.weak_type if weak_type is None else weak_type,
+                       sharding=sharding)
 
   def strip_weak_type(self):
-    return self if not self.weak_type else ShapedArray(self.shape, self.dtype)
+    return self if not self.weak_type else ShapedArray(self.shape, self.dtype,
+                                                       sharding=self.sharding)
 
   def to_tangent_aval(self):
     """The aval of this value's tangents: itself for inexact dtypes, else float0."""
@@ -65,23 +73,32 @@ class ShapedArray(AbstractValue):
 
   def __eq__(self, other):
     return (type(other) is ShapedArray and self.shape == other.shape
-            and self.dtype == other.dtype and self.weak_type == other.weak_type)
+            and self.dtype == other.dtype and self.weak_type == other.weak_type
+            and self.sharding == other.sharding)
 
   def __hash__(self):
-    return hash((self.shape, self.dtype, self.weak_type))
+    return hash((self.shape, self.dtype, self.weak_type, self.sharding))
 
   def str_short(self, short_dtypes=True):
     if self.dtype == dtypes.float0:
       dt = "float0"
     else:
       dt = dtypes.short_dtype_name(self.dtype) if short_dtypes else self.dtype.name
-    return f"{dt}[{','.join(map(str, self.shape))}]"
+    s = self.sharding
+    if s is None:
+      return f"{dt}[{','.join(map(str, self.shape))}]"
+    dims = []
+    for n, p in zip(self.shape, s.spec.partitions):
+      dims.append(f"{n}" if p is None else
+                  f"{n}@({','.join(p)})" if isinstance(p, tuple) else f"{n}@{p}")
+    return f"{dt}[{','.join(dims)}]"
 
   def __repr__(self):
     w = ", weak_type=True" if self.weak_type else ""
     return f"ShapedArray({self.str_short(short_dtypes=False)}{w})"
 
-  __str__ = __repr__
+  def __str__(self):
+    return f"{'~' if self.weak_type else ''}{self.str_short(short_dtypes=False)}"
 
 
 def _shaped_array_fast(shape: tuple, dtype: np.dtype, weak_type: bool) -> ShapedArray:
@@ -90,6 +107,7 @@ def _shaped_array_fast(shape: tuple, dtype: np.dtype, weak_type: bool) -> Shaped
   a.shape = shape
   a.dtype = dtype
   a.weak_type = weak_type
+  a.sharding = None
   return a
 
 
@@ -168,6 +186,9 @@ class Primitive:
     self.partial_eval: Callable | None = None
     # batch rule also receives the vmap's ``axis_name`` (primitives holding a jaxpr)
     self.batch_with_axis_name = False
+    # sharding_rule(*avals, **params): the output sharding(s) (None: replicated) when an
+    # operand's type is sharded (see ``shard_avals``).
+    self.sharding_rule: Callable | None = None
 
   def __repr__(self):
     return self.name
@@ -209,6 +230,71 @@ class Primitive:
       raise NotImplementedError(
           f"Primitive '{self.name}' has no rule for {what} yet.")
     return r
+
+
+# ---------------------------------------------------------------- sharding in types
+
+
+class ShardingTypeError(Exception):
+  """JAX's error for operand shardings that no rule can combine."""
+
+
+# True once a sharded array or type has existed: tracing then asks each primitive's
+# ``sharding_rule`` for its outputs' shardings; before, nothing pays for it.
+sharded_types = False
+_on_sharded: list = []
+
+
+def on_first_sharded(fn: Callable):
+  """Calls ``fn()`` when the first sharded array or type appears (now if one has)."""
+  _on_sharded.append(fn)
+  if sharded_types:
+    fn()
+
+
+def note_sharded():
+  """Says a sharded array or type exists (cheap after the first call)."""
+  global sharded_types
+  if not sharded_types:
+    sharded_types = True
+    for fn in _on_sharded:
+      fn()
+
+
+def shard_avals(prim, avals, out, params):
+  """``out`` (the abstract eval's result) with the shardings of ``prim``'s sharding rule
+  when an operand is sharded; unchanged when none is (the output types of primitives
+  taking a sharding parameter come from their abstract eval)."""
+  for a in avals:
+    if getattr(a, "sharding", None) is not None:
+      break
+  else:
+    return out
+  rule = prim.sharding_rule
+  if rule is None:
+    if any(_holds_jaxpr(v) for v in params.values()):
+      return out  # control flow, calls: their abstract eval typed the body's outputs
+    raise ShardingTypeError(
+        f"sharding rule for {prim.name} is not implemented. Please file an issue at "
+        f"https://github.com/jax-ml/jax/issues. You can work around this error by "
+        f"dropping that operation into full auto sharding mode via: "
+        f"`jax.sharding.auto_axes(fun, out_shardings=...)`")
+  shardings = rule(*avals, **params)
+  if not prim.multiple_results:
+    return out if out.sharding is shardings else _with_sharding(out, shardings)
+  return [_with_sharding(o, s) for o, s in zip(out, shardings)]
+
+
+def _holds_jaxpr(v):
+  if isinstance(v, (tuple, list)):
+    return any(_holds_jaxpr(x) for x in v)
+  return isinstance(v, (Jaxpr, ClosedJaxpr))
+
+
+def _with_sharding(aval, sharding):
+  if type(aval) is not ShapedArray or aval.sharding is sharding:
+    return aval
+  return ShapedArray(aval.shape, aval.dtype, aval.weak_type, sharding=sharding)
 
 
 # ---------------------------------------------------------------- traces

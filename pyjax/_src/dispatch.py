@@ -25,6 +25,8 @@ from pyjax._src.core import ClosedJaxpr
 from pyjax._src.errors import JaxRuntimeError, out_of_memory
 from pyjax._src.interpreters import lowering
 from pyjax._src.interpreters import partial_eval as pe
+from pyjax._src.mesh import AxisType, Mesh, get_concrete_mesh
+from pyjax._src.sharding import NamedSharding, PartitionSpec, typed_sharding
 from pyjax._src.util import host_memory_limit
 
 
@@ -361,22 +363,153 @@ def commit(arrays, device):
 
 def _eval_first(prim, args, params):
   """The first eager operation looks for a GPU once (cheap without an NVIDIA driver)."""
-  core.set_eval_hook(None)
+  global _probed
+  _probed = True
+  _install_hook()
   _devices.gpu_devices()  # sets the routing hook when it finds one
   return core.eval_trace.process_primitive(prim, args, params)
 
 
 gpu_found = False  # a GPU was found: jit calls and eager operations may run there
+_probed = False  # the first eager operation has looked for a GPU
+_sharded = False  # a multi-device sharded array exists: eager results carry shardings
+
+
+def _install_hook():
+  core.set_eval_hook(_eval_first if not _probed else _eval_sharded if _sharded
+                     else _eval_routed if gpu_found else None)
 
 
 def _gpus_changed(found: bool):
-  global gpu_found
+  global gpu_found, _probed
   gpu_found = found
-  if found:
-    core.set_eval_hook(_eval_routed)
-  else:
-    core.set_eval_hook(_eval_first)
+  if not found:
+    _probed = False
     _on_device.clear()
+  _install_hook()
+
+
+# ---------------------------------------------------------------- eager ops on sharded arrays
+#
+# JAX runs an operation on committed sharded arrays as a jitted program whose output
+# shardings are those of the types (Explicit axes) or GSPMD's choice (Auto axes). Here the
+# values are one host buffer either way: the hook runs the NumPy impl and places each
+# result by the primitive's sharding rule (``core.shard_avals``). It is installed when the
+# first sharded array or type appears (``core.on_first_sharded``), so eager code that never
+# shards pays nothing.
+
+_SHARDING_PARAMS = ("sharding", "out_sharding", "dst_sharding")
+
+
+def _eval_sharded(prim, args, params):
+  named = None
+  for a in args:
+    d = getattr(a, "_device", None)
+    if d is not None and isinstance(d, NamedSharding):
+      named = d
+      break
+  if named is None:
+    for k in _SHARDING_PARAMS:
+      if params.get(k) is not None:
+        break
+    else:
+      return _eval_plain(prim, args, params)
+  avals = [core.get_aval(a) for a in args]
+  mesh = None if named is None else named.mesh
+  if mesh is not None and not mesh.are_all_axes_explicit:
+    out_avals = _gspmd_avals(prim, args, avals, params, mesh)
+  else:
+    out = prim.rule("abstract_eval")(*avals, **params)
+    out = core.shard_avals(prim, avals, out, params)
+    out_avals = out if prim.multiple_results else (out,)
+  outs = _eval_plain(prim, args, params)
+  flat = list(outs) if prim.multiple_results else [outs]
+  for i, o in enumerate(flat):
+    if any(o is a for a in args):  # an identity's operand: the result is a new array
+      flat[i] = ArrayImpl(o._value, o.weak_type, o._device)
+  place_sharded(flat, out_avals, mesh, params, args)
+  return flat if prim.multiple_results else flat[0]
+
+
+def _eval_plain(prim, args, params):
+  if gpu_found and not any(isinstance(getattr(a, "_device", None), NamedSharding)
+                           for a in args):
+    return _eval_routed(prim, args, params)
+  return prim.impl(*args, **params)
+
+
+def _gspmd_avals(prim, args, avals, params, mesh):
+  """Output avals for operands on a mesh with Auto axes: the Explicit rules applied to
+  the operands' full shardings (what GSPMD gives in the common cases), replicated where
+  they raise."""
+  explicit = mesh.abstract_mesh.update(axis_types=(AxisType.Explicit,) * len(
+      mesh.axis_names))
+  full = []
+  for a, av in zip(args, avals):
+    d = getattr(a, "_device", None)
+    if isinstance(d, NamedSharding) and d.mesh.axis_names == mesh.axis_names:
+      av = core.ShapedArray(av.shape, av.dtype, av.weak_type,
+                            sharding=typed_sharding(explicit, d.spec, len(av.shape)))
+    full.append(av)
+  out = prim.rule("abstract_eval")(*avals, **params)
+  try:
+    out = core.shard_avals(prim, full, out, params)
+  except (core.ShardingTypeError, NotImplementedError):
+    pass
+  return out if prim.multiple_results else (out,)
+
+
+def place_sharded(outs, out_avals, mesh=None, params=None, args=()):
+  """Commits each result to ``NamedSharding(mesh, its aval's spec)`` (replicated where
+  the aval has none). ``mesh``: the concrete mesh (None: the first concrete mesh among
+  ``params``' shardings, ``args``' shardings and the mesh in context)."""
+  if mesh is None:
+    mesh = _concrete_mesh(params, args)
+    if mesh is None:
+      return
+  for o, av in zip(outs, out_avals):
+    if not isinstance(o, ArrayImpl):
+      continue
+    s = getattr(av, "sharding", None)
+    spec = s.spec if s is not None else PartitionSpec(*[None] * len(av.shape))
+    if s is not None and s.mesh.axis_names != mesh.axis_names:
+      continue
+    o._device = NamedSharding(mesh, spec)
+
+
+def _concrete_mesh(params, args):
+  for k in _SHARDING_PARAMS:
+    s = (params or {}).get(k)
+    if isinstance(s, NamedSharding) and isinstance(s.mesh, Mesh):
+      return s.mesh
+  for a in args:
+    d = getattr(a, "_device", None)
+    if isinstance(d, NamedSharding):
+      return d.mesh
+  m = get_concrete_mesh()
+  return None if m is None or m.empty else m
+
+
+class ShardedCall:
+  """A compiled call on sharded arguments: its results placed as their types say (the
+  values are global host buffers either way)."""
+
+  def __init__(self, call, out_avals):
+    self._call, self._out_avals = call, out_avals
+
+  def __call__(self, leaves, donated=()):
+    outs = self._call(leaves, donated)
+    place_sharded(outs, self._out_avals, None, None, leaves)
+    return outs
+
+  def __getattr__(self, name):
+    return getattr(self._call, name)
+
+
+def _enable_sharded():
+  global _sharded
+  _sharded = True
+  _install_hook()
 
 
 def target_device(args):
@@ -398,6 +531,7 @@ def target_device(args):
 _on_device = LRUCache(4096)
 _gpus_changed(False)
 _devices.on_gpus_changed(_gpus_changed)
+core.on_first_sharded(_enable_sharded)
 
 
 def _params_key(params):

@@ -121,7 +121,11 @@ class Mesh(BaseMesh):
 
   @property
   def abstract_mesh(self) -> AbstractMesh:
-    return AbstractMesh(self.axis_sizes, self.axis_names, axis_types=self.axis_types)
+    m = AbstractMesh(self.axis_sizes, self.axis_names, axis_types=self.axis_types)
+    if self.devices.size:  # printed as JAX's (not part of equality here)
+      d = self.devices.flat[0]
+      m._device_repr = f"device_kind={d.device_kind}, num_cores=None, platform={d.platform}"
+    return m
 
   def _key(self):
     return (self.axis_names, self.axis_sizes, self.axis_types,
@@ -181,17 +185,22 @@ class AbstractMesh(BaseMesh):
   def __hash__(self):
     return hash(self._key())
 
+  _device_repr = None
+
   def __repr__(self):
     axes = (", ".join(f"'{n}': {v}" for n, v in self.shape_tuple)
             if self.axis_names else "()")
-    return f"AbstractMesh({axes}, axis_types={self.axis_types})"
+    dev = "" if self._device_repr is None else f", {self._device_repr}"
+    return f"AbstractMesh({axes}, axis_types={self.axis_types}{dev})"
 
   __str__ = __repr__
 
   def update(self, axis_sizes=None, axis_names=None, axis_types=None):
-    return AbstractMesh(self.axis_sizes if axis_sizes is None else axis_sizes,
-                        self.axis_names if axis_names is None else axis_names,
-                        self.axis_types if axis_types is None else axis_types)
+    m = AbstractMesh(self.axis_sizes if axis_sizes is None else axis_sizes,
+                     self.axis_names if axis_names is None else axis_names,
+                     self.axis_types if axis_types is None else axis_types)
+    m._device_repr = self._device_repr
+    return m
 
   def update_axis_types(self, name_to_type: dict):
     return self.update(axis_types=tuple(name_to_type.get(n, t) for n, t in

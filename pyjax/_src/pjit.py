@@ -20,6 +20,7 @@ from pyjax._src.config import config
 from pyjax._src.core import ClosedJaxpr, Primitive
 from pyjax._src.interpreters import ad, batching, lowering
 from pyjax._src.interpreters import partial_eval as pe
+from pyjax._src.sharding import NamedSharding
 
 # ---------------------------------------------------------------- the primitive
 
@@ -292,7 +293,8 @@ class JitWrapped:
         if type(a) is not ArrayImpl and type(a) is not PendingArray:
           break
         b = a._buf
-        key.append((b.shape, b.dtype, a.weak_type) if b is not None else _sig(a))
+        key.append((b.shape, b.dtype, a.weak_type) if b is not None and a._device is None
+                   else _sig(a))
       else:
         key = tuple(key)
         entry = self._cache.get(key)
@@ -363,6 +365,9 @@ def _check_out(dbg, x):
 def _sig(x):
   """Cache key of one argument: its abstract signature."""
   if type(x) is ArrayImpl or type(x) is PendingArray:
+    d = x._device
+    if d is not None and isinstance(d, NamedSharding):  # its type may be sharded
+      return (x.aval, d.mesh.abstract_mesh)
     b = x._buf
     if b is not None:
       return (b.shape, b.dtype, x.weak_type)
@@ -394,6 +399,9 @@ def _run(entry: _Entry, leaves, donated, device=None):
   if c is None:
     c = entry.compiled = dispatch.compile_closed_jaxpr(entry.closed, _entry_name(entry),
                                                        donated=donated)
+    if core.sharded_types and any(isinstance(getattr(a, "_device", None), NamedSharding)
+                                  for a in leaves):
+      c = entry.compiled = dispatch.ShardedCall(c, entry.closed.out_avals)
   outs = c(leaves, donated)
   if committed:
     dispatch.commit(outs, device)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import weakref
 
-from pyjax._src import devices as devices_mod
+from pyjax._src import core, devices as devices_mod
 from pyjax._src.mesh import AbstractMesh, AxisType, Mesh, get_concrete_mesh
 
 
@@ -402,3 +402,46 @@ def canonicalize_sharding(s, what: str = "sharding"):
           f"`jax.set_mesh`. Got {s}")
     return NamedSharding(mesh, s)
   raise TypeError(f"{what} must be a Sharding, a PartitionSpec or a Device, got {s!r}")
+
+
+# ---------------------------------------------------------------- shardings in types
+
+_aval_shardings: dict = {}
+
+
+def aval_sharding(s, ndim: int):
+  """The sharding a ShapedArray of rank ``ndim`` carries for an array sharded as ``s``:
+  over the abstract mesh, one spec entry per dimension, only Explicit axes (Auto and
+  Manual ones are not part of the type); None when that splits nothing."""
+  if not isinstance(s, NamedSharding):
+    return None
+  key = (s, ndim)
+  out = _aval_shardings.get(key, False)
+  if out is not False:
+    return out
+  mesh = s.mesh.abstract_mesh
+  types = mesh._name_to_type
+  spec = s.spec
+  if len(spec) > ndim:
+    raise ValueError(f"Length of sharding.spec must be equal to aval's ndim. Got "
+                     f"sharding.spec {spec}, aval.ndim {ndim} and sharding {s}")
+  parts = []
+  for e in spec._normalized_spec_for_aval(ndim).partitions:
+    axes = tuple(a for a in spec_axes(e) if types[a] == AxisType.Explicit)
+    parts.append(None if not axes else axes if isinstance(e, tuple) else axes[0])
+  unreduced = frozenset(u for u in spec.unreduced if types[u] == AxisType.Explicit)
+  reduced = frozenset(u for u in spec.reduced if types[u] == AxisType.Explicit)
+  if all(p is None for p in parts) and not unreduced and not reduced:
+    out = None
+  else:
+    out = NamedSharding(mesh, PartitionSpec(*parts, unreduced=unreduced, reduced=reduced))
+    core.note_sharded()
+  if len(_aval_shardings) > 4096:
+    _aval_shardings.clear()
+  _aval_shardings[key] = out
+  return out
+
+
+def typed_sharding(mesh, spec, ndim: int):
+  """``aval_sharding`` of ``NamedSharding(mesh, spec)`` (mesh concrete or abstract)."""
+  return aval_sharding(NamedSharding(mesh, spec), ndim)

@@ -58,6 +58,8 @@ def tangent_aval(aval: ShapedArray) -> ShapedArray:
 def zeros_like_aval(aval: ShapedArray):
   if aval.dtype == dtypes.float0:
     return ArrayImpl(np.zeros(aval.shape, dtypes.float0), False)
+  if aval.sharding is not None:  # split as the value it is the zero of (JAX's)
+    return core.lax_ops.full(aval.shape, 0, aval.dtype, sharding=aval.sharding)
   return core.lax_ops.full(aval.shape, 0, aval.dtype)
 
 
@@ -89,6 +91,7 @@ def _add_any_impl(x, y):
 
 add_any_p.def_impl(_add_any_impl)
 add_any_p.def_abstract_eval(lambda x, y: x)
+add_any_p.sharding_rule = lambda x, y: x.sharding if x.sharding is not None else y.sharding
 add_any_p.jvp = lambda primals, tangents: (
     add_any_p.bind(*primals), add_tangents(*tangents))
 add_any_p.transpose = lambda ct, x, y: [ct, ct]
@@ -301,6 +304,7 @@ def _custom_lin_transpose(cts, *args, num_res, bwd, out_avals, symbolic_zeros):
 custom_lin_p.def_impl(_custom_lin_impl)
 custom_lin_p.lower = _custom_lin_impl
 custom_lin_p.def_abstract_eval(lambda *args, out_avals, **_: list(out_avals))
+custom_lin_p.sharding_rule = lambda *args, out_avals, **_: [a.sharding for a in out_avals]
 custom_lin_p.transpose = _custom_lin_transpose
 
 
@@ -327,6 +331,7 @@ def _remat_lin_transpose(cts, *args, fun, num_primals, out_avals):
 
 remat_lin_p.def_impl(_remat_lin_impl)
 remat_lin_p.def_abstract_eval(lambda *args, out_avals, **_: list(out_avals))
+remat_lin_p.sharding_rule = lambda *args, out_avals, **_: [a.sharding for a in out_avals]
 remat_lin_p.transpose = _remat_lin_transpose
 
 

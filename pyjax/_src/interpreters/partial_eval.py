@@ -76,6 +76,8 @@ class DynamicJaxprTrace(core.Trace):
     atoms = [self.to_atom(x) for x in args]
     avals = [a.aval for a in atoms]
     out = prim.rule("abstract_eval")(*avals, **params)
+    if core.sharded_types:
+      out = core.shard_avals(prim, avals, out, params)
     out_avals = out if prim.multiple_results else (out,)
     outvars = [Var(a) for a in out_avals]
     eqn = JaxprEqn(atoms, outvars, prim, params)

@@ -10,7 +10,8 @@ from pyjax._src import core, dtypes
 from pyjax._src.array import ArrayImpl, asarray_value
 from pyjax._src.core import Primitive, ShapedArray, Tracer
 from pyjax._src.interpreters import ad, batching
-from pyjax._src.lax.utils import _check_dtype, _float, _real_dtype, _to_array
+from pyjax._src.lax.utils import (_check_dtype, _float, _real_dtype, _to_array,
+                                  param_sharding, same_sharding_rule, typed)
 
 convert_element_type_p = Primitive("convert_element_type")
 
@@ -47,7 +48,11 @@ def _convert_element_type_impl(x, *, new_dtype, weak_type, sharding=None):
 
 convert_element_type_p.def_impl(_convert_element_type_impl)
 convert_element_type_p.def_abstract_eval(
-    lambda x, *, new_dtype, weak_type, sharding=None: ShapedArray(x.shape, new_dtype, weak_type))
+    lambda x, *, new_dtype, weak_type, sharding=None: typed(
+        ShapedArray(x.shape, new_dtype, weak_type), sharding))
+convert_element_type_p.sharding_rule = (
+    lambda x, *, sharding=None, **_: x.sharding if sharding is None
+    else param_sharding(sharding, len(x.shape)))
 convert_element_type_p.pp_params = lambda p: {k: v for k, v in p.items() if k != "sharding"}
 def _convert_element_type_jvp(primals, tangents, *, new_dtype, weak_type, sharding=None):
   out = convert_element_type_p.bind(primals[0], new_dtype=new_dtype, weak_type=weak_type,
@@ -141,6 +146,8 @@ def _bitcast_impl(x, *, new_dtype):
 
 bitcast_convert_type_p.def_impl(_bitcast_impl)
 bitcast_convert_type_p.def_abstract_eval(_bitcast_abstract)
+bitcast_convert_type_p.sharding_rule = lambda x, *, new_dtype: (
+    x.sharding if np.dtype(new_dtype).itemsize == x.dtype.itemsize else None)
 ad.defjvp_zero(bitcast_convert_type_p)
 bitcast_convert_type_p.lower = lambda ctx, x, *, new_dtype: ctx.op(
     "stablehlo.bitcast_convert", [x], ctx.aval_out)
@@ -192,6 +199,7 @@ reduce_precision_p.def_impl(_reduce_precision_impl)
 reduce_precision_p.lower = lambda ctx, x, *, exponent_bits, mantissa_bits: ctx.op(
     "stablehlo.reduce_precision", [x], x.aval,
     f"exponent_bits = {exponent_bits} : i32, mantissa_bits = {mantissa_bits} : i32")
+reduce_precision_p.sharding_rule = same_sharding_rule
 reduce_precision_p.def_abstract_eval(
     lambda x, *, exponent_bits, mantissa_bits: (_check_dtype("reduce_precision", x.dtype, _float), x)[1])
 ad.deflinear(reduce_precision_p, lambda ct, x, **params: [reduce_precision_p.bind(ct, **params)])

@@ -19,6 +19,9 @@ from pyjax._src.lax import lax
 from pyjax._src.lax.lax import transpose_p
 from pyjax._src.lax.reductions import cumsum
 from pyjax._src.lax.utils import _real_dtype, _to_array
+from pyjax._src.lax.utils import (ShardingTypeError, canon_out_sharding, make_sharding,
+                                  mesh_of, param_sharding, spec_of, typed)
+from pyjax._src.sharding import NamedSharding, PartitionSpec
 
 
 class Precision(enum.Enum):
@@ -265,7 +268,7 @@ def _dot_general_impl(x, y, *, dimension_numbers, precision=None,
 def _dot_general_pp(params):
   (xc, yc), (xb, yb) = params["dimension_numbers"]
   out = {"dimension_numbers": _DimNums(f"(({list(xc)}, {list(yc)}), ({list(xb)}, {list(yb)}))")}
-  for k in ("precision", "preferred_element_type", "out_sharding"):
+  for k in ("precision", "preferred_element_type"):  # out_sharding: in the type
     if params.get(k) is not None:
       out[k] = params[k]
   return out
@@ -276,7 +279,60 @@ class _DimNums(str):
 
 
 dot_general_p.def_impl(_dot_general_impl)
-dot_general_p.def_abstract_eval(_dot_general_check)
+dot_general_p.def_abstract_eval(lambda x, y, *, out_sharding=None, **params: typed(
+    _dot_general_check(x, y, **params), out_sharding))
+
+
+def _dot_general_sharding_rule(x, y, *, dimension_numbers, out_sharding=None, **_):
+  """JAX's: batch dimensions, then the lhs's free ones, then the rhs's keep their
+  shardings; a contraction over dimensions sharded on both sides needs
+  ``out_sharding``."""
+  mesh = mesh_of(x, y)
+  if out_sharding is not None:
+    return param_sharding(out_sharding, _dot_out_ndim(x, y, dimension_numbers))
+  (xc, yc), (xb, yb) = dimension_numbers
+  xs, ys = spec_of(x), spec_of(y)
+  xcs, ycs = tuple(xs[i] for i in xc), tuple(ys[i] for i in yc)
+  xbs, ybs = tuple(xs[i] for i in xb), tuple(ys[i] for i in yb)
+  _specs_match(xbs, ybs, f"dot_general requires lhs batch dimensions and rhs batch "
+               f"dimensions to have the consistent sharding, got {xbs} and {ybs}.")
+  _specs_match(xcs, ycs, f"dot_general requires contracting dimensions to have "
+               f"consistent sharding, got {xcs} and {ycs}.")
+  for a, b in zip(xcs, ycs):
+    if a is not None and b is not None:
+      raise ShardingTypeError(
+          f"Contracting dimensions are sharded and it is ambiguous how the output should "
+          f"be sharded. Please specify the output sharding via the `out_sharding` "
+          f"parameter. Got lhs_contracting_spec={xcs} and rhs_contracting_spec={ycs}")
+  parts = [*xbs, *(p for i, p in enumerate(xs) if i not in xc and i not in xb),
+           *(p for i, p in enumerate(ys) if i not in yc and i not in yb)]
+  used = [a for p in parts if p is not None for a in (p if isinstance(p, tuple) else (p,))]
+  if len(used) != len(set(used)):
+    dims = _dot_general_check(x, y, dimension_numbers=dimension_numbers).shape
+    out = ",".join(str(n) if p is None else f"{n}@{p}" if not isinstance(p, tuple)
+                   else f"{n}@({','.join(p)})" for n, p in zip(dims, parts))
+    raise ShardingTypeError(
+        f"dot_general operation with inputs: {x.str_short()}, {y.str_short()} produces "
+        f"an illegally sharded result: {_dot_out_dtype(x, y)}[{out}]")
+  return make_sharding(mesh, parts)
+
+
+def _specs_match(a, b, msg):
+  for p, q in zip(a, b):
+    if p is not None and q is not None and p != q:
+      raise ShardingTypeError(msg)
+
+
+def _dot_out_ndim(x, y, dimension_numbers):
+  (xc, yc), (xb, yb) = dimension_numbers
+  return x.ndim + y.ndim - 2 * len(xc) - len(xb)
+
+
+def _dot_out_dtype(x, y):
+  return dtypes.short_dtype_name(_dot_general_dtypes(x.dtype, y.dtype, None)[0])
+
+
+dot_general_p.sharding_rule = _dot_general_sharding_rule
 dot_general_p.pp_params = _dot_general_pp
 def _ranges_like(*xs):
   start = 0
@@ -297,9 +353,16 @@ def _dot_general_transpose_lhs(ct, x, y, *, dimension_numbers, precision=None,
     ans_batch, _, ans_y = _ranges_like(xb, x_kept, y_kept)
   dims = ((tuple(ans_y), tuple(y_kept)), (tuple(ans_batch), tuple(yb)))
   xc_sorted_by_y = [xc[i] for i in np.argsort(yc)]
-  out_axes = tuple(int(i) for i in np.argsort(list(xb) + x_kept + xc_sorted_by_y))
+  unsorted = list(xb) + x_kept + xc_sorted_by_y
+  out_axes = tuple(int(i) for i in np.argsort(unsorted))
+  ds = None  # JAX's: the cotangent comes out split as the operand
+  if core.sharded_types:
+    mesh = mesh_of(core.get_aval(ct), core.get_aval(y), x.aval)
+    if mesh is not None:
+      xs = spec_of(x.aval)
+      ds = NamedSharding(mesh, PartitionSpec(*(xs[o] for o in unsorted)))
   r = dot_general_p.bind(ct, y, dimension_numbers=dims, precision=precision,
-                         preferred_element_type=preferred_element_type, out_sharding=None)
+                         preferred_element_type=preferred_element_type, out_sharding=ds)
   r = transpose_p.bind(r, permutation=out_axes)
   if r.dtype != x.aval.dtype:
     r = _convert_element_type(r, x.aval.dtype, x.aval.weak_type)
@@ -478,7 +541,8 @@ def dot_general(lhs, rhs, dimension_numbers, precision=None, preferred_element_t
       dtypes.canonicalize_dtype(preferred_element_type)
   return dot_general_p.bind(lhs, rhs, dimension_numbers=dn,
                             precision=canonicalize_precision(precision),
-                            preferred_element_type=pet, out_sharding=None)
+                            preferred_element_type=pet,
+                            out_sharding=canon_out_sharding(out_sharding))
 
 
 def dot(lhs, rhs, precision=None, preferred_element_type=None):

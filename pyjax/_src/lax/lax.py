@@ -37,6 +37,10 @@ from pyjax._src.lax.utils import (
     _any, _args2, _binop_shape, _bool_result, _check_dtype, _complex, _complex_dtype,
     _float, _inexact, _int, _int_bool, _num, _number, _ordered, _real_dtype,
     _same_dtypes_check, _sint, _to_array, binop, unop)
+from pyjax._src.lax.utils import (
+    ShardingTypeError, broadcasting_sharding_rule, canon_out_sharding, make_sharding,
+    param_sharding, same_sharding_rule, spec_of, typed)
+from pyjax._src.sharding import spec_axes
 from pyjax._src.util import check_allocation
 
 
@@ -673,6 +677,7 @@ round_p.lower = lambda ctx, x, *, rounding_method: ctx.unary(
     else "round_nearest_afz", x)
 round_p.def_abstract_eval(
     lambda x, *, rounding_method: (_check_dtype("round", x.dtype, _float), x)[1])
+round_p.sharding_rule = same_sharding_rule
 ad.defjvp_zero(round_p)
 round_p.batch = batching.vectorized_batcher(round_p)
 
@@ -716,6 +721,7 @@ def _integer_pow_abstract(x, *, y):
 
 integer_pow_p.def_impl(_integer_pow_impl)
 integer_pow_p.def_abstract_eval(_integer_pow_abstract)
+integer_pow_p.sharding_rule = same_sharding_rule
 ad.defjvp(integer_pow_p, lambda t, x, *, y: _zeros(t) if y == 0 else
           mul(t, mul(_const(x, y), integer_pow(x, y - 1))))
 
@@ -786,6 +792,28 @@ def _select_n_impl(which, *cases):
 
 select_n_p.def_impl(_select_n_impl)
 select_n_p.def_abstract_eval(_select_n_check)
+
+
+def _select_n_sharding_rule(which, *cases):
+  """JAX's: the cases share one sharding; ``which`` is a scalar or shares it too."""
+  shs = [c.sharding for c in cases if c.sharding is not None]
+  first = shs[0] if shs else None
+  if any(s != first for s in shs[1:]):
+    raise ShardingTypeError(f"select cases must have the same shardings, got "
+                            f"[{', '.join(_sharding_str(c) for c in cases)}].")
+  if which.shape and which.sharding != first:
+    raise ShardingTypeError(
+        f"select `which` must be scalar or have the same sharding as cases, got `which` "
+        f"sharding {_sharding_str(which)} but case sharding {_sharding_str(cases[0])}.")
+  return first
+
+
+def _sharding_str(aval):
+  s = aval.sharding
+  return str(s) if s is not None else f"P({', '.join(['None'] * len(aval.shape))})"
+
+
+select_n_p.sharding_rule = _select_n_sharding_rule
 def _select_n_jvp(primals, tangents):
   which, *cases = primals
   out = select_n_p.bind(which, *cases)
@@ -862,6 +890,7 @@ def _clamp_impl(lo, x, hi):
 
 clamp_p.def_impl(_clamp_impl)
 clamp_p.def_abstract_eval(_clamp_check)
+clamp_p.sharding_rule = lambda lo, x, hi: broadcasting_sharding_rule("clamp", lo, x, hi)
 ad.defjvp(clamp_p,
           lambda t, lo, x, hi: select(bitwise_and(gt(lo, x), lt(lo, hi)),
                                       _brcast_to(t, x.shape), _zeros(x)),
@@ -953,7 +982,22 @@ def _broadcast_in_dim_impl(x, *, shape, broadcast_dimensions, sharding=None):
 
 
 broadcast_in_dim_p.def_impl(_broadcast_in_dim_impl)
-broadcast_in_dim_p.def_abstract_eval(_broadcast_in_dim_check)
+broadcast_in_dim_p.def_abstract_eval(
+    lambda x, *, shape, broadcast_dimensions, sharding=None: typed(
+        _broadcast_in_dim_check(x, shape, broadcast_dimensions), sharding))
+
+
+def _broadcast_in_dim_sharding_rule(x, *, shape, broadcast_dimensions, sharding=None):
+  """JAX's: the operand's dimensions keep their sharding, new ones are replicated."""
+  if sharding is not None:
+    return param_sharding(sharding, len(shape))
+  parts = [None] * len(shape)
+  for p, d in zip(spec_of(x), broadcast_dimensions):
+    parts[d] = p
+  return make_sharding(x.sharding.mesh, parts)
+
+
+broadcast_in_dim_p.sharding_rule = _broadcast_in_dim_sharding_rule
 broadcast_in_dim_p.lower = lambda ctx, x, *, shape, broadcast_dimensions, sharding=None: ctx.op(
     "stablehlo.broadcast_in_dim", [x], ctx.aval_out,
     f"broadcast_dimensions = {mlir._i64_array(broadcast_dimensions)}")
@@ -1012,7 +1056,133 @@ def _reshape_impl(x, *, new_sizes, dimensions=None, sharding=None):
 
 
 reshape_p.def_impl(_reshape_impl)
-reshape_p.def_abstract_eval(_reshape_check)
+reshape_p.def_abstract_eval(
+    lambda x, *, new_sizes, dimensions=None, sharding=None: typed(
+        _reshape_check(x, new_sizes=new_sizes, dimensions=dimensions), sharding))
+
+
+class _ReshapeError(Exception):
+  pass
+
+
+def _reshape_error(x, new_sizes):
+  return ShardingTypeError(
+      f"This reshape is not supported. Please specify the sharding of the output via "
+      f"the `out_sharding` argument of jax.lax.reshape. Got operand type: "
+      f"{x.str_short(short_dtypes=False)}, new sizes: {tuple(new_sizes)}")
+
+
+def _split_on_one_axis(op_shape, new_sizes):
+  """JAX's: does ``new_sizes`` split exactly one of ``op_shape``'s dimensions? Then
+  (True, per operand dimension its size or the list of sizes it splits into)."""
+  if len(new_sizes) <= len(op_shape):
+    return False, []
+  orig = op_shape
+  ones = 0
+  while op_shape[-1] == 1 and new_sizes[-1] == 1:
+    ones += 1
+    op_shape, new_sizes = op_shape[:-1], new_sizes[:-1]
+  i, j, count, out = 0, 0, 0, []
+  while j < len(new_sizes):
+    if op_shape[i] == new_sizes[j]:
+      out.append(op_shape[i])
+    else:
+      count += 1
+      if count > 1:
+        raise _ReshapeError()
+      temp = [new_sizes[j]]
+      next_j, next_i = j + 1, i + 1
+      while (math.prod(temp) != op_shape[i] or
+             (next_j < len(new_sizes) and new_sizes[next_j] == 1)):
+        if math.prod(temp) > op_shape[i]:
+          return False, []
+        if (math.prod(temp) == op_shape[i] and next_i < len(op_shape) and
+            new_sizes[next_j] == op_shape[next_i]):
+          break
+        j += 1
+        if j >= len(new_sizes):
+          return False, []
+        temp.append(new_sizes[j])
+        next_j += 1
+      out.append(temp)
+    i += 1
+    j += 1
+  out.extend([1] * ones)
+  if len(out) != len(orig):
+    return False, []
+  return True, out
+
+
+def _split_partitions(mesh, axes, sizes, x, new_sizes):
+  it = iter(axes)
+  parts = []
+  for o in sizes:
+    dim = []
+    while o > 1:
+      a = next(it, None)
+      if a is None:
+        break
+      o, r = divmod(o, mesh.shape[a])
+      if r:
+        raise _reshape_error(x, new_sizes)
+      dim.append(a)
+    parts.append(tuple(dim))
+  return parts
+
+
+def _reshape_sharding_rule(x, *, new_sizes, dimensions=None, sharding=None):
+  """JAX's: a sharded dimension may be split (its axes go to the leading pieces) or
+  merged with others (when the sharded one leads); other reshapes of sharded
+  dimensions need ``out_sharding``."""
+  if sharding is not None:
+    return param_sharding(sharding, len(new_sizes))
+  mesh, spec = x.sharding.mesh, spec_of(x)
+  new_sizes = tuple(new_sizes)
+  if [s for s in x.shape if s != 1] == [s for s in new_sizes if s != 1]:
+    fs = iter(p for n, p in zip(x.shape, spec) if n != 1)
+    return make_sharding(mesh, [None if n == 1 else next(fs) for n in new_sizes])
+  try:
+    is_split, out_split = _split_on_one_axis(x.shape, new_sizes)
+    if not is_split:
+      is_merge, op_merge = ((False, []) if len(new_sizes) >= len(x.shape) else
+                            _split_on_one_axis(new_sizes, x.shape))
+  except _ReshapeError:
+    raise _reshape_error(x, new_sizes) from None
+  parts = []
+  if is_split:
+    for o, p in zip(out_split, spec):
+      if not isinstance(o, list):
+        parts.append(p)
+      elif p is None:
+        parts.extend([None] * len(o))
+      elif dimensions is None:
+        parts.extend(_split_partitions(mesh, spec_axes(p), o, x, new_sizes))
+      else:
+        raise _reshape_error(x, new_sizes)
+    return make_sharding(mesh, parts)
+  if is_merge:
+    it = iter(spec)
+    for n, m in zip(new_sizes, op_merge):
+      if not isinstance(m, list):
+        parts.append(next(it))
+        continue
+      tup = [next(it) for _ in m]
+      if all(t is None for t in tup):
+        parts.append(None)
+        continue
+      if dimensions is not None:
+        raise _reshape_error(x, new_sizes)
+      flat = [a for t in tup for a in (spec_axes(t) if t is not None else (None,))]
+      while flat[-1] is None:
+        flat.pop()
+      if None in flat:
+        raise _reshape_error(x, new_sizes)
+      parts.extend(_split_partitions(mesh, flat, [n], x, new_sizes))
+    return make_sharding(mesh, parts)
+  raise _reshape_error(x, new_sizes)
+
+
+reshape_p.sharding_rule = _reshape_sharding_rule
 def _reshape_transpose(ct, x, *, new_sizes, dimensions=None, sharding=None):
   if dimensions is None:
     return [reshape_p.bind(ct, new_sizes=tuple(x.aval.shape), dimensions=None, sharding=None)]
@@ -1062,6 +1232,8 @@ def _transpose_impl(x, *, permutation):
 
 transpose_p.def_impl(_transpose_impl)
 transpose_p.def_abstract_eval(_transpose_check)
+transpose_p.sharding_rule = lambda x, *, permutation: make_sharding(
+    x.sharding.mesh, [spec_of(x)[i] for i in permutation])
 ad.deflinear(transpose_p, lambda ct, x, *, permutation: [
     transpose_p.bind(ct, permutation=tuple(int(i) for i in np.argsort(permutation)))])
 
@@ -1103,6 +1275,8 @@ def _squeeze_impl(x, *, dimensions):
 
 squeeze_p.def_impl(_squeeze_impl)
 squeeze_p.def_abstract_eval(_squeeze_check)
+squeeze_p.sharding_rule = lambda x, *, dimensions: make_sharding(
+    x.sharding.mesh, [p for i, p in enumerate(spec_of(x)) if i not in dimensions])
 ad.deflinear(squeeze_p, lambda ct, x, *, dimensions: [
     reshape_p.bind(ct, new_sizes=tuple(x.aval.shape), dimensions=None, sharding=None)])
 squeeze_p.lower = lambda ctx, x, *, dimensions: ctx.op("stablehlo.reshape", [x], ctx.aval_out)
@@ -1141,6 +1315,7 @@ def _rev_impl(x, *, dimensions):
 
 rev_p.def_impl(_rev_impl)
 rev_p.def_abstract_eval(_rev_check)
+rev_p.sharding_rule = same_sharding_rule
 ad.deflinear(rev_p, lambda ct, x, *, dimensions: [rev_p.bind(ct, dimensions=dimensions)])
 def _rev_lower(ctx, x, *, dimensions):
   dt = x.aval.dtype
@@ -1185,7 +1360,8 @@ def _iota_impl(*, dtype, shape, dimension, sharding=None):
 
 
 iota_p.def_impl(_iota_impl)
-iota_p.def_abstract_eval(_iota_check)
+iota_p.def_abstract_eval(lambda *, dtype, shape, dimension, sharding=None: typed(
+    _iota_check(dtype=dtype, shape=shape, dimension=dimension), sharding))
 iota_p.lower = lambda ctx, *, dtype, shape, dimension, sharding=None: ctx.op(
     "stablehlo.iota", [], ctx.aval_out, f"iota_dimension = {dimension} : i64")
 iota_p.batch = lambda vals, dims, **params: (iota_p.bind(**params), None)  # no operands
@@ -1216,6 +1392,13 @@ def reduction(name: str, npfn, accepted, has_sharding=False, lower=None) -> Prim
   def abstract_eval(x, *, axes, out_sharding=None):
     return ShapedArray(_reduce_check(name, accepted, x, axes), x.dtype, x.weak_type)
 
+  def sharding_rule(x, *, axes, out_sharding=None):
+    """JAX's: the reduced dimensions' shardings go; the others stay."""
+    if out_sharding is not None:
+      return param_sharding(out_sharding, x.ndim - len(axes))
+    return make_sharding(x.sharding.mesh,
+                         [p for i, p in enumerate(spec_of(x)) if i not in axes])
+
   def impl(x, *, axes, out_sharding=None):
     _reduce_check(name, accepted, x.aval, axes)
     v = x._value
@@ -1225,6 +1408,7 @@ def reduction(name: str, npfn, accepted, has_sharding=False, lower=None) -> Prim
 
   p.def_impl(impl)
   p.def_abstract_eval(abstract_eval)
+  p.sharding_rule = sharding_rule
   if not has_sharding:
     p.pp_params = lambda params: {"axes": params["axes"]}
   p.batch = partial(_reduce_batch, p)
@@ -1253,11 +1437,12 @@ reduce_sum_p = reduction("reduce_sum", _np_sum, _number, has_sharding=True,
 ad.deflinear(reduce_sum_p, lambda ct, x, *, axes, out_sharding=None: [broadcast_in_dim_p.bind(
     ct, shape=tuple(x.aval.shape),
     broadcast_dimensions=tuple(i for i in range(x.aval.ndim) if i not in axes),
-    sharding=None)])
+    sharding=x.aval.sharding)])  # the cotangent is split as the operand (JAX's)
 # stop_gradient: the identity whose tangent is zero.
 stop_gradient_p = Primitive("stop_gradient")
 stop_gradient_p.def_impl(lambda x: x)
 stop_gradient_p.def_abstract_eval(lambda x: x)
+stop_gradient_p.sharding_rule = same_sharding_rule
 ad.defjvp_zero(stop_gradient_p)
 stop_gradient_p.batch = lambda vals, dims: (stop_gradient_p.bind(vals[0]), dims[0])
 stop_gradient_p.lower = lambda ctx, x: x
@@ -1436,6 +1621,10 @@ def full(shape, fill_value, dtype=None, *, sharding=None):
   if getattr(fv, "ndim", 0) != 0:
     raise TypeError(f"full must be called with scalar fill_value, got fill_value.shape "
                     f"{np.shape(fill_value)}.")
+  sharding = canon_out_sharding(sharding, "sharding")
+  if sharding is not None:
+    return broadcast_in_dim_p.bind(_to_array(fv), shape=shape, broadcast_dimensions=(),
+                                   sharding=sharding)
   return broadcast(fv, shape)
 
 
@@ -1443,10 +1632,13 @@ def broadcast_in_dim(operand, shape, broadcast_dimensions, *, out_sharding=None)
   operand = _to_array(operand)
   shape = _canon_shape(shape)
   broadcast_dimensions = tuple(int(d) for d in broadcast_dimensions)
-  if operand.shape == shape and broadcast_dimensions == tuple(range(len(shape))):
+  out_sharding = canon_out_sharding(out_sharding)
+  if (operand.shape == shape and broadcast_dimensions == tuple(range(len(shape))) and
+      out_sharding is None):
     return operand
   return broadcast_in_dim_p.bind(operand, shape=shape,
-                                 broadcast_dimensions=broadcast_dimensions, sharding=None)
+                                 broadcast_dimensions=broadcast_dimensions,
+                                 sharding=out_sharding)
 
 
 def broadcast(operand, sizes):
@@ -1469,9 +1661,11 @@ def reshape(operand, new_sizes, dimensions=None, *, out_sharding=None):
     dimensions = tuple(int(d) for d in dimensions)
     if dimensions == tuple(range(operand.ndim)):
       dimensions = None
-  if operand.shape == new_sizes and dimensions is None:
+  out_sharding = canon_out_sharding(out_sharding)
+  if operand.shape == new_sizes and dimensions is None and out_sharding is None:
     return operand
-  return reshape_p.bind(operand, new_sizes=new_sizes, dimensions=dimensions, sharding=None)
+  return reshape_p.bind(operand, new_sizes=new_sizes, dimensions=dimensions,
+                        sharding=out_sharding)
 
 
 def transpose(operand, permutation):
@@ -1524,7 +1718,7 @@ def iota(dtype, size):
 def broadcasted_iota(dtype, shape, dimension, *, out_sharding=None):
   shape = _canon_shape(shape, op="iota")
   return iota_p.bind(dtype=dtypes.canonicalize_dtype(dtype), shape=shape,
-                     dimension=int(dimension), sharding=None)
+                     dimension=int(dimension), sharding=canon_out_sharding(out_sharding))
 
 
 def _reduce_api(p, name):
@@ -1552,6 +1746,12 @@ def full_like(x, fill_value, dtype=None, shape=None, sharding=None):
   weak = dtype is None and x.weak_type
   shape = x.shape if shape is None else shape
   fv = _convert_element_type(fill_value, dt, weak)
+  if sharding is None and tuple(shape) == x.shape and x.aval.sharding is not None:
+    sharding = x.aval.sharding  # JAX's: like x, split as x
+  sharding = canon_out_sharding(sharding, "sharding")
+  if sharding is not None:
+    return broadcast_in_dim_p.bind(_to_array(fv), shape=tuple(shape),
+                                   broadcast_dimensions=(), sharding=sharding)
   return broadcast(fv, tuple(shape))
 
 
@@ -1677,6 +1877,7 @@ def _identity_primitive(name):
   p = Primitive(name)
   p.def_impl(lambda x: ArrayImpl(np.array(x._value, copy=True), x.weak_type))
   p.def_abstract_eval(lambda x: x)
+  p.sharding_rule = same_sharding_rule
   ad.deflinear(p, lambda ct, x: [None if type(ct) is ad.Zero else p.bind(ct)])
   p.batch = lambda vals, dims: (p.bind(vals[0]), dims[0])
   p.lower = lambda ctx, x: x
@@ -1697,6 +1898,7 @@ optimization_barrier_p = Primitive("optimization_barrier")
 optimization_barrier_p.multiple_results = True
 optimization_barrier_p.def_impl(lambda *xs: list(xs))
 optimization_barrier_p.def_abstract_eval(lambda *xs: list(xs))
+optimization_barrier_p.sharding_rule = lambda *xs: [x.sharding for x in xs]
 
 
 def _optimization_barrier_jvp(primals, tangents):

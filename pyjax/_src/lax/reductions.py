@@ -22,6 +22,7 @@ from pyjax._src.lax.lax import (
     _convert_element_type, div, eq, exp, full, imag, is_finite, log, log1p, lt, max,
     mul, real, reduction, rem, reshape, select, sub, transpose, reduce_sum)
 from pyjax._src.lax.utils import _any, _check_dtype, _int_bool, _number, _ordered, _to_array
+from pyjax._src.lax.utils import ShardingTypeError, make_sharding, spec_of
 
 def _np_prod(v, axis):
   if v.dtype in (dtypes.bfloat16, np.dtype(np.float16)):
@@ -147,6 +148,8 @@ def _arg_reduction(name, npfn, compare, lower):
 
   p.def_impl(impl)
   p.def_abstract_eval(lambda x, *, axes, index_dtype: check(x, axes, index_dtype))
+  p.sharding_rule = lambda x, *, axes, index_dtype: make_sharding(  # the axis goes
+      x.sharding.mesh, [s for i, s in enumerate(spec_of(x)) if i != axes[0]])
   p.batch = partial(_reduce_batch, p)
   return p
 
@@ -184,6 +187,14 @@ def _cumulative(name, npfn, accepted, lower):
 
   p.def_impl(impl)
   p.def_abstract_eval(lambda x, *, axis, reverse: check(x, axis))
+
+  def sharding_rule(x, *, axis, reverse):
+    """JAX's: the scanned axis must be replicated."""
+    if spec_of(x)[axis] is not None:
+      raise ShardingTypeError(f"Input should be unsharded over the axis being reduced. "
+                              f"Got input type={x} and axis={axis}")
+    return x.sharding
+  p.sharding_rule = sharding_rule
   p.batch = lambda vals, dims, *, axis, reverse: (
       p.bind(vals[0], axis=axis + (axis >= dims[0]), reverse=reverse), dims[0])
   return p

@@ -17,6 +17,8 @@ from pyjax._src.interpreters import partial_eval as pe
 from pyjax._src.lax import lax
 from pyjax._src.lax.lax import _canon_axis, _to_array
 from pyjax._src.lax.utils import _same_dtypes_check
+from pyjax._src.lax.utils import (ShardingTypeError, same_sharding_rule,
+                                  varying_shape_sharding)
 
 # ---------------------------------------------------------------- slice
 
@@ -56,6 +58,8 @@ def _slice_impl(x, *, start_indices, limit_indices, strides):
 
 slice_p.def_impl(_slice_impl)
 slice_p.def_abstract_eval(_slice_check)
+slice_p.sharding_rule = lambda x, **params: varying_shape_sharding(
+    _slice_check(x, **params).shape, x, "slicing")
 slice_p.lower = lambda ctx, x, *, start_indices, limit_indices, strides: ctx.op(
     "stablehlo.slice", [x], ctx.aval_out,
     f"start_indices = {mlir._i64_array(start_indices)}, "
@@ -162,6 +166,19 @@ concatenate_p.def_impl(_concatenate_impl)
 concatenate_p.def_abstract_eval(_concatenate_check)
 
 
+def _concatenate_sharding_rule(*xs, dimension):
+  """JAX's: the sharded operands share one sharding (replicated types are not told
+  apart from unmeshed ones here, which JAX lets through)."""
+  shs = [x.sharding for x in xs if x.sharding is not None]
+  if any(s != shs[0] for s in shs[1:]):
+    raise ShardingTypeError(f"All operands should have the same sharding. Got "
+                            f"shardings {', '.join(str(x.sharding) for x in xs)}")
+  return shs[0]
+
+
+concatenate_p.sharding_rule = _concatenate_sharding_rule
+
+
 def _concatenate_transpose(ct, *xs, dimension):
   out, start = [], 0
   for x in xs:
@@ -234,6 +251,8 @@ def _pad_impl(x, pv, *, padding_config):
 
 pad_p.def_impl(_pad_impl)
 pad_p.def_abstract_eval(_pad_check)
+pad_p.sharding_rule = lambda x, pv, *, padding_config: varying_shape_sharding(
+    _pad_check(x, pv, padding_config=padding_config).shape, x, "padding")
 
 
 def _pad_transpose(ct, x, pv, *, padding_config):
@@ -393,6 +412,8 @@ builtins_slice = builtins.slice
 
 dynamic_slice_p.def_impl(_dynamic_slice_impl)
 dynamic_slice_p.def_abstract_eval(_dynamic_slice_check)
+dynamic_slice_p.sharding_rule = lambda x, *idx, **params: varying_shape_sharding(
+    _dynamic_slice_check(x, *idx, **params).shape, x, "dynamic_slice")
 dynamic_slice_p.lower = lambda ctx, x, *idxs, slice_sizes: ctx.op(
     "stablehlo.dynamic_slice", [x, *idxs], ctx.aval_out,
     f"slice_sizes = {mlir._i64_array(slice_sizes)}")
@@ -498,6 +519,7 @@ def _dynamic_update_slice_impl(x, u, *idxs):
 
 dynamic_update_slice_p.def_impl(_dynamic_update_slice_impl)
 dynamic_update_slice_p.def_abstract_eval(_dynamic_update_slice_check)
+dynamic_update_slice_p.sharding_rule = same_sharding_rule
 dynamic_update_slice_p.lower = lambda ctx, x, u, *idxs: ctx.op(
     "stablehlo.dynamic_update_slice", [x, u, *idxs], x.aval)
 

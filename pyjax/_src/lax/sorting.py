@@ -60,6 +60,7 @@ def _sort_impl(*xs, dimension, is_stable, num_keys):
 
 sort_p.def_impl(_sort_impl)
 sort_p.def_abstract_eval(_sort_check)
+sort_p.sharding_rule = lambda *xs, **_: [x.sharding for x in xs]  # JAX's: as the operands
 def _sort_jvp(primals, tangents, *, dimension, is_stable, num_keys):
   shape = primals[0].shape
   idx_dtype = np.dtype(np.int32)

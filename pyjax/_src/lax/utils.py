@@ -4,15 +4,18 @@ primitive itself."""
 from __future__ import annotations
 
 import builtins
+import math
 import warnings
 
 import numpy as np
 
 from pyjax._src import core, dtypes
 from pyjax._src.array import ArrayImpl, asarray_value, from_python_scalar
-from pyjax._src.core import Primitive, ShapedArray, Tracer
+from pyjax._src.core import Primitive, ShapedArray, ShardingTypeError, Tracer
 from pyjax._src.interpreters import batching
 from pyjax._src.interpreters import partial_eval as pe
+from pyjax._src.sharding import (NamedSharding, PartitionSpec, aval_sharding,
+                                 canonicalize_sharding, spec_axes)
 
 # NumPy reports floating-point exceptions (overflow, divide by zero, invalid) as
 # RuntimeWarnings; JAX does not. Silence them for NumPy calls made from our
@@ -101,6 +104,123 @@ def _args2(x, y):
   return _to_array(x, yd), _to_array(y, xd)
 
 
+# ---------------------------------------------------------------- sharding rules' helpers
+#
+# A primitive's ``sharding_rule(*avals, **params)`` runs when an operand's type is sharded
+# (``core.shard_avals``) and returns each output's sharding: a NamedSharding over the
+# operands' abstract mesh with one spec entry per dimension, or None (replicated).
+
+
+def spec_of(aval) -> tuple:
+  """One partition per dimension of ``aval`` (all None when its type is replicated)."""
+  s = aval.sharding
+  return (None,) * len(aval.shape) if s is None else tuple(s.spec.partitions)
+
+
+def mesh_of(*avals):
+  """The abstract mesh of the sharded operands (JAX's error when they differ)."""
+  mesh = None
+  for a in avals:
+    s = getattr(a, "sharding", None)
+    if s is not None:
+      if mesh is not None and mesh != s.mesh:
+        raise ShardingTypeError(f"Mesh for all inputs should be equal. Got one mesh: "
+                                f"{mesh} and another mesh: {s.mesh}")
+      mesh = s.mesh
+  return mesh
+
+
+def make_sharding(mesh, parts, unreduced=frozenset(), reduced=frozenset()):
+  """The type sharding of ``parts`` on ``mesh`` (None when nothing is split)."""
+  if mesh is None or (all(p is None for p in parts) and not unreduced and not reduced):
+    return None
+  return NamedSharding(mesh, PartitionSpec(*parts, unreduced=unreduced, reduced=reduced))
+
+
+def canon_out_sharding(s, what="out_sharding"):
+  """An ``out_sharding``/``sharding`` argument as a primitive parameter: None, or a
+  NamedSharding (a bare PartitionSpec takes the mesh in context, as JAX's)."""
+  if s is None:
+    return None
+  s = canonicalize_sharding(s, what)
+  if not isinstance(s, NamedSharding):
+    return None  # one device: nothing to split
+  core.note_sharded()
+  return s
+
+
+def typed(aval, sharding):
+  """``aval`` typed with the parameter ``sharding`` (None: unchanged)."""
+  if sharding is None:
+    return aval
+  ts = aval_sharding(sharding, len(aval.shape))
+  if ts is not None:
+    sharding.shard_shape(aval.shape)  # the divisibility error
+  return ShapedArray(aval.shape, aval.dtype, aval.weak_type, sharding=ts)
+
+
+def param_sharding(sharding, ndim):
+  """The type sharding of a NamedSharding parameter (None stays None)."""
+  return None if sharding is None else aval_sharding(sharding, ndim)
+
+
+def sub_spec_size(mesh, entry) -> int:
+  return math.prod(mesh.shape[a] for a in spec_axes(entry))
+
+
+def varying_shape_sharding(out_shape, x, name):
+  """JAX's rule for ops whose output shape differs from the operand's (slicing,
+  padding): the operand's sharding, if each changed sharded dimension still divides."""
+  mesh = x.sharding.mesh
+  for n, m, e in zip(x.shape, out_shape, spec_of(x)):
+    if n != m and e is not None and m % sub_spec_size(mesh, e):
+      raise ShardingTypeError(
+          f"{name} on sharded dims where out dim ({m}) is not divisible by mesh axes "
+          f"({sub_spec_size(mesh, e)}) with spec ({e}) is not implemented. Got input "
+          f"type={x.str_short(True)} and output shape={tuple(out_shape)}")
+  return x.sharding
+
+
+def spec_str(parts) -> str:
+  return str(tuple(parts))
+
+
+def broadcasting_sharding_rule(name, *avals):
+  """JAX's rule for elementwise operands: per dimension the one sharding they agree on,
+  ignoring replicated size-1 dimensions and replicated operands; two different ones
+  raise."""
+  mesh = mesh_of(*avals)
+  shaped = [a for a in avals if a.shape]
+  if not shaped:
+    return None
+  specs = [spec_of(a) for a in shaped]
+  out = []
+  for i, ss in enumerate(zip(*specs)):
+    if all(s == ss[0] for s in ss[1:]):
+      out.append(ss[0])
+      continue
+    r = None
+    for s, a in zip(ss, shaped):
+      if s is None:
+        continue
+      if r is not None and s != r:
+        raise ShardingTypeError(f"{name} got incompatible shardings for broadcasting: "
+                                f"{', '.join(spec_str(sp) for sp in specs)}.")
+      r = s
+    out.append(r)
+  return make_sharding(mesh, out)
+
+
+def nary_sharding_rule(name):
+  """The elementwise rule as a primitive's ``sharding_rule``."""
+  return lambda *avals, **_: broadcasting_sharding_rule(name, *avals)
+
+
+def same_sharding_rule(x, *_, **__):
+  """The output is split as the (first) operand."""
+  return x.sharding
+
+
 # ---------------------------------------------------------------- elementwise factories
 
 
@@ -134,6 +254,7 @@ def unop(name: str, npfn, accepted, result_dtype=None, lower=None) -> Primitive:
 
   p.def_impl(impl)
   p.def_abstract_eval(abstract_eval)
+  p.sharding_rule = same_sharding_rule
   p.batch = batching.vectorized_batcher(p)
   return p
 
@@ -204,6 +325,7 @@ def binop(name: str, npfn, accepted, result_dtype=None, lower=None,
 
   p.def_impl(impl)
   p.def_abstract_eval(abstract_eval)
+  p.sharding_rule = nary_sharding_rule(name)
   p.batch = batching.broadcast_batcher(p)
   return p
 
@@ -225,7 +347,7 @@ def lower_lax(fun):
   operations: traced on the operands' avals and lowered in place."""
   def rule(ctx, *xs, **params):
     jaxpr, consts = pe.trace_to_jaxpr(lambda *a: list(fun(*a, **params)),
-                                      [x.aval.update(weak_type=False) for x in xs])
+                                      [ShapedArray(x.aval.shape, x.aval.dtype) for x in xs])
     cs = [ctx.constant(np.asarray(c._value if isinstance(c, ArrayImpl) else c),
                        core.get_aval(c)) for c in consts]
     return ctx.lower_jaxpr(jaxpr, cs, xs)

@@ -11,6 +11,8 @@ from pyjax._src import core, dtypes
 from pyjax._src.array import ArrayImpl, asarray_value
 from pyjax._src.errors import out_of_memory
 from pyjax._src.lax import lax, slicing
+from pyjax._src.lax.sharding_ops import reshard
+from pyjax._src.sharding import NamedSharding, PartitionSpec
 from pyjax._src.numpy import ufuncs
 from pyjax._src.numpy.lax_numpy import (_dtype_arg, _shape_arg, _static_int, asarray,
                                         broadcast_to, clip, moveaxis, swapaxes, where)
@@ -18,34 +20,45 @@ from pyjax._src.numpy.util import stack
 from pyjax._src.numpy.util import asarray as _asarray, check_arraylike, promote_shapes
 
 
+def _out_sharding(device, out_sharding):
+  """The sharding asked for by ``out_sharding`` or a sharding passed as ``device``."""
+  if out_sharding is not None:
+    return out_sharding
+  return device if isinstance(device, (NamedSharding, PartitionSpec)) else None
+
+
 def zeros(shape, dtype=None, *, device=None, out_sharding=None):
   shape = _shape_arg(shape, "zeros")
   if builtins.any(d < 0 for d in shape):
     raise TypeError(f"negative dimensions are not allowed, got shape {shape}")
-  return lax.full(shape, 0, _dtype_arg(dtype, "zeros"))
+  return lax.full(shape, 0, _dtype_arg(dtype, "zeros"),
+                  sharding=_out_sharding(device, out_sharding))
 
 
 def ones(shape, dtype=None, *, device=None, out_sharding=None):
   shape = _shape_arg(shape, "ones")
   if builtins.any(d < 0 for d in shape):
     raise TypeError(f"negative dimensions are not allowed, got shape {shape}")
-  return lax.full(shape, 1, _dtype_arg(dtype, "ones"))
+  return lax.full(shape, 1, _dtype_arg(dtype, "ones"),
+                  sharding=_out_sharding(device, out_sharding))
 
 
 def empty(shape, dtype=None, *, device=None, out_sharding=None):
-  return zeros(shape, dtype)
+  return zeros(shape, dtype, device=device, out_sharding=out_sharding)
 
 
-def full(shape, fill_value, dtype=None, *, device=None):
+def full(shape, fill_value, dtype=None, *, device=None, out_sharding=None):
   shape = _shape_arg(shape, "full")
   if dtype is not None:
     dtypes.check_user_dtype_supported(dtype, "full")
   fill_value = _asarray(fill_value) if not isinstance(fill_value, (int, float, complex, bool)) \
       else fill_value
+  sharding = _out_sharding(device, out_sharding)
   if getattr(fill_value, "ndim", 0) == 0:
-    return lax.full(shape, fill_value, dtype)
+    return lax.full(shape, fill_value, dtype, sharding=sharding)
   fv = fill_value if dtype is None else lax._convert_element_type(fill_value, dtype)
-  return broadcast_to(fv, shape)
+  out = broadcast_to(fv, shape)
+  return out if sharding is None else reshard(out, sharding)
 
 
 def _like(name, value):
@@ -75,8 +88,15 @@ def full_like(a, fill_value, dtype=None, shape=None, *, device=None):
   return broadcast_to(lax._convert_element_type(fv, dtype or a.dtype), out_shape)
 
 
-def arange(start, stop=None, step=None, dtype=None, *, device=None):
+def arange(start, stop=None, step=None, dtype=None, *, device=None, out_sharding=None):
   """Evenly spaced values; arguments must be concrete."""
+  sharding = _out_sharding(device, out_sharding)
+  if sharding is not None:
+    out = arange(start, stop, step, dtype)
+    if stop is None and step is None and isinstance(out, core.Tracer) is False and \
+        out.dtype.kind in "iu":
+      return lax.broadcasted_iota(out.dtype, out.shape, 0, out_sharding=sharding)
+    return reshard(out, sharding)
   if dtype is not None:
     dtypes.check_user_dtype_supported(dtype, "arange")
   ctx = "It arose in the jnp.arange argument '{}'."

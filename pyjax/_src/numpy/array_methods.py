@@ -46,7 +46,8 @@ def _fast_binop(prim, npfn, slow, swap=False):
           self, other, sv, ov = other, self, ov, sv
         if sv.shape == ov.shape:
           return prim.bind(self, other)
-        if core.trace_ctx.trace is core.eval_trace:
+        if core.trace_ctx.trace is core.eval_trace and (
+            not core.sharded_types or (self._device is None and other._device is None)):
           try:
             return ArrayImpl(np.asarray(npfn(sv, ov)), self.weak_type)
           except ValueError:  # shapes do not broadcast: the slow path raises JAX's error

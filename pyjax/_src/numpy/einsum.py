@@ -6,10 +6,13 @@ import collections
 
 import numpy as np
 
-from pyjax._src import dtypes
+from pyjax._src import core, dtypes
 from pyjax._src.lax import dot as lax_dot
 from pyjax._src.lax import lax
 from pyjax._src.lax import reductions as lax_reductions
+from pyjax._src.lax.sharding_ops import reshard
+from pyjax._src.lax.utils import canon_out_sharding
+from pyjax._src.sharding import PartitionSpec, aval_sharding
 from pyjax._src.numpy.array_manipulation import diagonal
 from pyjax._src.numpy.util import asarray, check_arraylike, promote_dtypes
 
@@ -54,7 +57,9 @@ def einsum(subscripts, /, *operands, out=None, optimize="auto", precision=None,
   if preferred_element_type is not None:
     preferred_element_type = dtypes.canonicalize_dtype(preferred_element_type)
   out_dtype = preferred_element_type
-  for inds, _, einsum_str, _, _ in contractions:
+  out_sharding = canon_out_sharding(out_sharding)
+  for k, (inds, _, einsum_str, _, _) in enumerate(contractions):
+    last_s = out_sharding if k == len(contractions) - 1 else None
     args = [ops.pop(i) for i in inds]  # inds are in opt_einsum's (descending) pop order
     ins, out_names = einsum_str.split("->")
     in_names = ins.split(",")
@@ -62,7 +67,7 @@ def einsum(subscripts, /, *operands, out=None, optimize="auto", precision=None,
       res = _unary(args[0], in_names[0], out_names)
     elif len(args) == 2:
       res = _binary(args[0], in_names[0], args[1], in_names[1], out_names, precision,
-                    preferred_element_type)
+                    preferred_element_type, last_s)
     else:  # pragma: no cover (opt_einsum paths are pairwise)
       res, names = args[0], in_names[0]
       for a, n in zip(args[1:], in_names[1:]):
@@ -74,6 +79,9 @@ def einsum(subscripts, /, *operands, out=None, optimize="auto", precision=None,
   res = ops[0]
   if out_dtype is not None and res.dtype != out_dtype:
     res = lax._convert_element_type(res, out_dtype)
+  if out_sharding is not None and core.get_aval(res).sharding != aval_sharding(
+      out_sharding, res.ndim):
+    res = reshard(res, out_sharding)
   return res
 
 
@@ -115,7 +123,8 @@ def _unary(x, names, out_names):
   return _transpose_to(x, names, out_names)
 
 
-def _binary(x, xn, y, yn, out_names, precision, preferred_element_type):
+def _binary(x, xn, y, yn, out_names, precision, preferred_element_type,
+            out_sharding=None):
   x, xn = _dedup(x, xn)
   y, yn = _dedup(y, yn)
   x, xn = _sum_out(x, xn, set(yn) | set(out_names))
@@ -155,8 +164,16 @@ def _binary(x, xn, y, yn, out_names, precision, preferred_element_type):
     yi = lax._convert_element_type(y, np.int32)
     res = lax.ne(lax_dot.dot_general(xi, yi, dn, precision), lax.full((), 0, np.int32))
   else:
+    names = "".join(batch) + "".join(c for c in xn if c not in shared) + \
+        "".join(c for c in yn if c not in shared)
+    dot_s = None
+    if out_sharding is not None and sorted(names) == sorted(out_names):
+      parts = out_sharding.spec._normalized_spec_for_aval(len(out_names)).partitions
+      dot_s = out_sharding.update(spec=PartitionSpec(*(parts[out_names.index(c)]
+                                                       for c in names)))
     pet = preferred_element_type or x.dtype
-    res = lax_dot.dot_general(x, y, dn, precision, preferred_element_type=pet)
+    res = lax_dot.dot_general(x, y, dn, precision, preferred_element_type=pet,
+                              out_sharding=dot_s)
   names = "".join(batch) + "".join(c for c in xn if c not in shared) + \
       "".join(c for c in yn if c not in shared)
   res, names = _sum_out(res, names, set(out_names))

@@ -51,7 +51,7 @@ def _as_array(x):
 
 def getitem(x, idx):
   """``x[idx]``, with NumPy's semantics (out-of-bounds indices clamp, as in JAX)."""
-  if type(x) is ArrayImpl:
+  if type(x) is ArrayImpl and (x._device is None or not core.sharded_types):
     v = x._value
     t = type(idx)
     if t is int:

@@ -12,6 +12,7 @@ from pyjax._src.core import Tracer
 from pyjax._src.lax import convolution as lax_conv
 from pyjax._src.lax import dot as lax_dot
 from pyjax._src.lax import lax
+from pyjax._src.lax.sharding_ops import reshard
 from pyjax._src.numpy import reductions, ufuncs
 from pyjax._src.numpy.array_creation import zeros_like
 from pyjax._src.numpy.lax_numpy import (_slice_axis,
@@ -22,8 +23,17 @@ from pyjax._src.numpy.util import (asarray as _asarray, canonicalize_axis, check
                                    promote_dtypes, promote_dtypes_inexact)
 
 
-def dot(a, b, *, precision=None, preferred_element_type=None):
+def dot(a, b, *, precision=None, preferred_element_type=None, out_sharding=None):
   """Dot product with NumPy's semantics (scalars, vectors, matrices, N-d)."""
+  if out_sharding is not None:
+    check_arraylike("dot", a, b)
+    a, b = promote_dtypes(a, b)
+    if a.ndim == 0 or b.ndim == 0:
+      return reshard(ufuncs.multiply(a, b), out_sharding)
+    contract_b = 0 if b.ndim == 1 else b.ndim - 2
+    return lax_dot.dot_general(a, b, (((a.ndim - 1,), (contract_b,)), ((), ())), precision,
+                               preferred_element_type=preferred_element_type or a.dtype,
+                               out_sharding=out_sharding)
   if preferred_element_type is None and precision is None:
     out = _dot_2d_fast(a, b)
     if out is not None:
@@ -55,8 +65,17 @@ def _dot_2d_fast(a, b):
   return None
 
 
-def matmul(a, b, *, precision=None, preferred_element_type=None):
+def matmul(a, b, *, precision=None, preferred_element_type=None, out_sharding=None):
   """Matrix product with batch broadcasting (NumPy's ``@``)."""
+  if out_sharding is not None:
+    check_arraylike("matmul", a, b)
+    a, b = promote_dtypes(a, b)
+    if a.ndim == 2 and b.ndim == 2:  # one dot_general producing the asked sharding
+      return lax_dot.dot_general(a, b, (((1,), (0,)), ((), ())), precision,
+                                 preferred_element_type=preferred_element_type or a.dtype,
+                                 out_sharding=out_sharding)
+    return reshard(matmul(a, b, precision=precision,
+                          preferred_element_type=preferred_element_type), out_sharding)
   if preferred_element_type is None and precision is None:
     out = _dot_2d_fast(a, b)
     if out is not None:
