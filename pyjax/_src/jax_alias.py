@@ -40,6 +40,16 @@ _OWN = frozenset(("__name__", "__spec__", "__loader__", "__package__", "__path__
                   "__getattr__", "__dir__", "__jax_version__", "install_as_jax"))
 
 
+# The submodules `import jax` imports in JAX 0.10.2 (attributes of `jax` without an
+# import of their own): here imported on first use, when pyjax has them.
+JAX_SUBMODULES = {
+    "api_util", "core", "custom_batching", "custom_derivatives", "debug", "distributed",
+    "dlpack", "dtypes", "errors", "experimental", "export", "ffi", "image",
+    "interpreters", "lax", "lib", "monitoring", "nn", "numpy", "ops", "profiler",
+    "random", "ref", "scipy", "sharding", "stages", "tree", "tree_util", "typing",
+}
+
+
 def _gap_message(name: str) -> str:
   return (f"pyjax does not implement {name} (yet): a part of JAX that pyjax has not "
           "written; please report it with the program that needs it.")
@@ -106,6 +116,12 @@ def _top_module(pyjax: types.ModuleType, loader) -> types.ModuleType:
         return getattr(pyjax, name)
       except AttributeError:
         pass
+      if name in JAX_SUBMODULES:  # imported by `import jax` in JAX: import it now
+        try:
+          return importlib.import_module("jax." + name)
+        except ModuleNotFoundError as e:
+          if e.name != "jax." + name:
+            raise
     raise _missing_attribute("jax", "jax", name)
 
   def __dir__():
@@ -223,3 +239,9 @@ def install_as_jax() -> None:
   sys.meta_path.insert(0, finder)
   for name in ("jax", "jax.version", "jaxlib", "jaxlib.version"):
     sys.modules[name] = finder.prebuilt.modules[name]
+  # pyjax's modules imported so far are jax's now; later ones when imported as jax.X
+  for name, mod in list(sys.modules.items()):
+    if name.startswith("pyjax.") and mod is not None:
+      jax_name = "jax" + name[5:]
+      sys.modules.setdefault(jax_name, mod)
+      _install_getattr(mod, jax_name)

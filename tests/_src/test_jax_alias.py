@@ -5,7 +5,6 @@ traceback as python's own, and the errors for what pyjax lacks."""
 from __future__ import annotations
 
 import json
-import os
 import pathlib
 import subprocess
 import sys
@@ -22,6 +21,9 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 PROBE = textwrap.dedent("""
     import json, os, sys
     import jax
+    # pyjax's modules imported before the program are registered under jax names
+    eager = [sys.modules.get("jax.random") is sys.modules["pyjax.random"],
+             sys.modules.get("jax._src.api") is sys.modules["pyjax._src.api"]]
     import jax.numpy as jnp
     from jax import lax
     from jax.scipy import special
@@ -38,6 +40,14 @@ PROBE = textwrap.dedent("""
     import pyjax.example_libraries.optimizers
     from jax.example_libraries import optimizers
     import jax.example_libraries.optimizers  # registers the jax name too
+
+    # a submodule `import jax` gives in JAX, which pyjax imports on first use
+    from pyjax._src import jax_alias
+    jax_alias.JAX_SUBMODULES.update({"test_util", "no_such_submodule"})
+    lazy = ["pyjax.test_util" in sys.modules,
+            jax.test_util is sys.modules["pyjax.test_util"],
+            sys.modules["jax.test_util"] is jax.test_util,
+            hasattr(jax, "no_such_submodule")]
 
     def err(f):
       try:
@@ -62,7 +72,8 @@ PROBE = textwrap.dedent("""
                optimizers is pyjax.example_libraries.optimizers,
                sys.modules["jax.example_libraries.optimizers"] is optimizers],
       "specs": [jnp.__spec__.name, jnp.__name__, jax.__spec__.name, jax.__name__],
-      "jax_is_pyjax": jax is pyjax, "has_install": hasattr(jax, "install_as_jax"),
+      "lazy": lazy, "eager": eager, "jax_is_pyjax": jax is pyjax,
+      "has_install": hasattr(jax, "install_as_jax"),
       "internals": [callable(traceback_util.api_boundary),
                     util.safe_zip([1], [2]) == [(1, 2)], tuple in _registry,
                     callable(compiler.backend_compile_and_load)],
@@ -76,6 +87,8 @@ PROBE = textwrap.dedent("""
         "from_top": err(imp("from jax import no_such_name")),
         "attribute": err(lambda: jax.lax.no_such_name),
         "top_attribute": err(lambda: jax.no_such_name),
+        "top_submodule": err(lambda: jax.no_such_submodule),
+        "eager_attribute": err(lambda: jax.random.no_such_name),
         "jaxlib": err(imp("import jaxlib.xla_client")),
       },
     }
@@ -122,6 +135,8 @@ def test_one_module_object_per_name(probe):
   assert not out["jax_is_pyjax"] and not out["has_install"]
   assert out["internals"] == [True, True, True, True]
   assert out["hasattr"] == [False, False, True]
+  assert out["lazy"] == [False, True, True, False]
+  assert out["eager"] == [True, True]
 
 
 def test_missing_modules_and_names_are_named_as_gaps(probe):
@@ -149,6 +164,10 @@ def test_missing_modules_and_names_are_named_as_gaps(probe):
     jax.no_such_name
   except AttributeError as theirs:
     assert e["top_attribute"][1].startswith(str(theirs))
+  assert e["eager_attribute"][0] == "AttributeError"
+  assert gap.format("jax.random.no_such_name") in e["eager_attribute"][1]
+  assert e["top_submodule"][0] == "AttributeError"
+  assert gap.format("jax.no_such_submodule") in e["top_submodule"][1]
   assert e["jaxlib"][0] == "ModuleNotFoundError"
   assert "pyjax has no jaxlib" in e["jaxlib"][1]
 
@@ -176,10 +195,22 @@ def test_exit_status_and_traceback_are_python_s(tmp_path):
   assert ours.returncode == theirs.returncode == 1
   assert ours.stderr == theirs.stderr
   assert 'in inner\n    raise ValueError(f"boom {n}")' in ours.stderr
-  mod = tmp_path / "failmod.py"
-  mod.write_text(FAIL)
-  r = _run(["-m", "pyjax", "-m", "failmod", "exit"], env=dict(os.environ, PYTHONPATH=str(tmp_path)))
-  assert r.returncode == 3 and r.stderr == ""
+
+
+def test_run_module(tmp_path, monkeypatch, capsys):
+  """`-m module`: run as __main__ with its argv, SystemExit passes through; a missing
+  module gets python's message and status 1 (here in this process: the alias itself,
+  which cannot be installed beside the real jax, is left out)."""
+  monkeypatch.setattr(pyjax, "install_as_jax", lambda: None)
+  monkeypatch.setattr(sys, "argv", list(sys.argv))
+  monkeypatch.syspath_prepend(str(tmp_path))
+  (tmp_path / "failmod_e1.py").write_text(FAIL)
+  with pytest.raises(SystemExit) as info:
+    main(["-m", "failmod_e1", "exit"])
+  assert info.value.code == 3
+  assert sys.argv[1:] == ["exit"]
+  assert main(["-m", "no_such_module_e1"]) == 1
+  assert capsys.readouterr().err == f"{sys.executable}: No module named no_such_module_e1\n"
 
 
 def test_install_as_jax_in_a_program(tmp_path):
@@ -224,3 +255,21 @@ def test_command_line_errors(capsys, tmp_path):
   assert main([str(missing)]) == 2
   assert capsys.readouterr().err == (f"python -m pyjax: can't open file '{missing}': "
                                      "[Errno 2] No such file or directory\n")
+
+
+def test_run_code(monkeypatch, capsys):
+  """`-c code`: run in a fresh __main__ with python's argv, path and traceback."""
+  monkeypatch.setattr(pyjax, "install_as_jax", lambda: None)
+  monkeypatch.setattr(sys, "argv", list(sys.argv))
+  monkeypatch.setattr(sys, "path", list(sys.path))
+  main_module = sys.modules["__main__"]
+  code = "import sys; print(sys.argv, __name__, repr(sys.path[0])); x = 1"
+  assert main(["-c", code, "a", "--b"]) == 0
+  assert capsys.readouterr().out == "['-c', 'a', '--b'] __main__ ''\n"
+  assert sys.modules["__main__"] is main_module and not hasattr(main_module, "x")
+  assert main(["-c", "1/0"]) == 1
+  assert capsys.readouterr().err == ('Traceback (most recent call last):\n'
+                                     '  File "<string>", line 1, in <module>\n'
+                                     'ZeroDivisionError: division by zero\n')
+  assert main(["-c"]) == 2
+  assert "argument -c: expected the code to run" in capsys.readouterr().err
