@@ -18,9 +18,10 @@ def safe_map(f, *args) -> list:
   """``list(map(f, *args))`` requiring the argument lists to have equal lengths."""
   args = list(map(list, args))
   n = len(args[0])
-  for arg in args[1:]:
+  for i, arg in enumerate(args[1:], 2):
     if len(arg) != n:
-      raise ValueError(f"length mismatch: {list(map(len, args))}")
+      what = "longer" if len(arg) > n else "shorter"
+      raise ValueError(f"safe_map() argument {i} is {what} than argument 1")
   return list(map(f, *args))
 
 

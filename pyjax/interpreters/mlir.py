@@ -9,9 +9,13 @@ unused (pyjax lowers one rule per primitive for every device).
 """
 from __future__ import annotations
 
+from typing import Callable as _Callable
+
 from pyjax._src.interpreters import registries as _reg
 
-__all__ = ["LoweringRuleContext", "lower_fun", "register_lowering"]
+__all__ = ["LoweringRule", "LoweringRuleContext", "lower_fun", "register_lowering"]
+
+LoweringRule = _Callable
 
 LoweringRuleContext = _reg.LoweringRuleContext
 lower_fun = _reg.lower_fun

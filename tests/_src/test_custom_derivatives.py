@@ -377,3 +377,107 @@ def test_rules_see_omitted_defaults():
   assert float(pyjax.grad(f)(1.0)) == 2.0 and seen == [2]
   assert float(pyjax.grad(g)(1.0)) == 3.0
   assert float(pyjax.grad(lambda x: f(x, 5.0))(1.0)) == 5.0
+
+
+# ---------------------------------------------------------------- the public module
+
+
+def _symbolic_programs(top):
+  """custom_jvp / custom_vjp with symbolic_zeros=True, custom_gradient and linear_call,
+  written against ``top``'s public API; returns (results, what the rules saw)."""
+  import importlib
+  cd = importlib.import_module(f"{top.__name__}.custom_derivatives")
+  J = top
+  seen = []
+
+  @J.custom_jvp
+  def g(x, y):
+    return x * y
+
+  def g_jvp(primals, tangents):
+    (x, y), (tx, ty) = primals, tangents
+    seen.append(("jvp", type(tx) is cd.SymbolicZero, type(ty) is cd.SymbolicZero))
+    tout = 0.0
+    if type(tx) is not cd.SymbolicZero:
+      tout = tout + tx * y
+    if type(ty) is not cd.SymbolicZero:
+      tout = tout + x * ty
+    return g(x, y), tout
+  g.defjvp(g_jvp, symbolic_zeros=True)
+
+  @J.custom_jvp
+  def zero_out(x):
+    return x * 2.0
+  zero_out.defjvp(lambda p, t: (zero_out(*p), cd.SymbolicZero.from_primal_value(p[0])),
+                  symbolic_zeros=True)
+
+  @J.custom_vjp
+  def k(x, y):
+    return x * y
+
+  def k_fwd(x, y):
+    seen.append(("fwd", x.perturbed, y.perturbed))
+    x, y = cd.custom_vjp_primal_tree_values((x, y))
+    return k(x, y), (x, y)
+
+  def k_bwd(res, ct):
+    seen.append(("bwd", type(ct) is cd.SymbolicZero))
+    x, y = res
+    return ct * y * 10.0, None
+  k.defvjp(k_fwd, k_bwd, symbolic_zeros=True)
+
+  @J.custom_vjp
+  def two(x):
+    return x * 2.0, x * 3.0
+  two.defvjp(lambda x: (two(x.value), None),
+             lambda _, cts: (seen.append(("bwd2", [type(c) is cd.SymbolicZero
+                                                    for c in cts])) or
+                             (sum(0.0 if type(c) is cd.SymbolicZero else c for c in cts),)),
+             symbolic_zeros=True)
+
+  @cd.custom_gradient
+  def cg(x, y):
+    return x * y, lambda ct: (ct * y * 5.0, ct * x)
+
+  def lin(x, y):
+    return x + cd.linear_call(lambda r, v: v / r, lambda r, t: 7.0 * t / r, y, x)
+
+  xs = np.arange(1.0, 4.0, dtype=np.float32)
+  out = {
+      "g_grad_x": J.grad(g)(2.0, 5.0),
+      "g_jit_grad_y": J.jit(J.grad(g, 1))(2.0, 5.0),
+      "g_vmap_grad": J.vmap(J.grad(g))(xs, xs),
+      "zero_jvp": J.jvp(zero_out, (2.0,), (1.0,))[1],
+      "k_grad": J.grad(k)(2.0, 3.0),
+      "k_jit_grad": J.jit(J.grad(k))(2.0, 3.0),
+      "two_grad": J.grad(lambda x: two(x)[1])(2.0),
+      "cg_grad": J.grad(cg, (0, 1))(3.0, 4.0),
+      "cg_vmap": J.vmap(J.grad(cg))(xs, xs),
+      "lin": lin(1.0, 2.0),
+      "lin_grad": J.grad(lin)(1.0, 2.0),
+      "lin_jit_grad": J.jit(J.grad(lin))(1.0, 2.0),
+      "zero_from_primal": cd.zero_from_primal((1.0, np.int32(2))),
+  }
+  return out, seen
+
+
+def test_public_module_matches_jax():
+  jax = pytest.importorskip("jax")
+  want, want_seen = _symbolic_programs(jax)
+  got, got_seen = _symbolic_programs(pyjax)
+  assert got_seen == want_seen
+  for key in want:
+    check_close(tree_util.tree_leaves(got[key]), jax.tree_util.tree_leaves(want[key]),
+                err_msg=key)
+  zf = got["zero_from_primal"]
+  assert zf[1].dtype == pyjax.dtypes.float0
+
+
+def test_symbolic_zero_attributes():
+  from pyjax.custom_derivatives import CustomVJPPrimal, SymbolicZero
+  z = SymbolicZero.from_primal_value(np.ones((2, 3), np.int32))
+  assert z.shape == (2, 3) and z.dtype == pyjax.dtypes.float0 and repr(z) == "SymbolicZero"
+  p = CustomVJPPrimal(1.0, True)
+  assert p.value == 1.0 and p.perturbed
+  with pytest.raises(TypeError, match="unexpected leaf type"):
+    pyjax.custom_derivatives.custom_vjp_primal_tree_values([1.0])
