@@ -623,14 +623,13 @@ def make_user_context(default_value=None):
 def print_environment_info(return_string: bool = False):
   """pyjax's, NumPy's, IREE's and Python's versions, the devices and the JAX_/XLA_
   environment variables; printed, or returned with ``return_string``."""
-  from_version = version_mod.__version__
-  devs = _devices.devices()
+  devs, n_local = _devices.devices(), _devices.local_device_count()
   info = textwrap.dedent(f"""\
-  pyjax:  {from_version} (JAX {version_mod._jax_api_version} API)
+  pyjax:  {version_mod.__version__} (JAX {version_mod._jax_api_version} API)
   iree:   {_iree_version()}
   numpy:  {np.__version__}
   python: {sys.version.replace(chr(10), ' ')}
-  device info: {devs[0].device_kind}-{len(devs)}, {_devices.local_device_count()} local devices"
+  device info: {devs[0].device_kind}-{len(devs)}, {n_local} local devices
   process_count: {_devices.process_count()}
   platform: {platform.uname()}""")
   for key, value in os.environ.items():

@@ -202,28 +202,34 @@ class StateContextManager:
 
 config = Config()
 
-enable_x64 = State("jax_enable_x64", doc="Enable 64-bit types to be used")
-debug_nans = State("jax_debug_nans", doc="Raise on NaNs produced by operations.")
-debug_infs = State("jax_debug_infs", doc="Raise on infs produced by operations.")
-log_compiles = State("jax_log_compiles", doc="Log a message each time jit compiles.")
+
+def _bool_state(name, doc=""):
+  """A boolean option's State: ``State()`` with no value turns it on, as in JAX."""
+  return State(name, True, doc)
+
+
+enable_x64 = _bool_state("jax_enable_x64", doc="Enable 64-bit types to be used")
+debug_nans = _bool_state("jax_debug_nans", doc="Raise on NaNs produced by operations.")
+debug_infs = _bool_state("jax_debug_infs", doc="Raise on infs produced by operations.")
+log_compiles = _bool_state("jax_log_compiles", doc="Log each compile of jit.")
 default_matmul_precision = State("jax_default_matmul_precision")
 numpy_rank_promotion = State("jax_numpy_rank_promotion")
 numpy_dtype_promotion = State("jax_numpy_dtype_promotion")
 default_device = State("jax_default_device")
 default_prng_impl = State("jax_default_prng_impl")
-threefry_partitionable = State("jax_threefry_partitionable")
-debug_key_reuse = State("jax_debug_key_reuse")
-softmax_custom_jvp = State("jax_softmax_custom_jvp")
-check_tracer_leaks = State("jax_check_tracer_leaks", doc="Accepted; no effect in pyjax.")
+threefry_partitionable = _bool_state("jax_threefry_partitionable")
+debug_key_reuse = _bool_state("jax_debug_key_reuse")
+softmax_custom_jvp = _bool_state("jax_softmax_custom_jvp")
+check_tracer_leaks = _bool_state("jax_check_tracer_leaks", doc="Accepted; no effect.")
 checking_leaks = functools.partial(check_tracer_leaks, True)
-enable_checks = State("jax_enable_checks", doc="Accepted; no effect in pyjax.")
-explain_cache_misses = State("jax_explain_cache_misses", doc="Accepted; no effect.")
+enable_checks = _bool_state("jax_enable_checks", doc="Accepted; no effect in pyjax.")
+explain_cache_misses = _bool_state("jax_explain_cache_misses", doc="Accepted; no effect.")
 transfer_guard_host_to_device = State("jax_transfer_guard_host_to_device")
 transfer_guard_device_to_device = State("jax_transfer_guard_device_to_device")
 transfer_guard_device_to_host = State("jax_transfer_guard_device_to_host")
-no_tracing = State("jax_no_tracing", doc="Accepted; no effect in pyjax.")
-no_execution = State("jax_no_execution", doc="Accepted; no effect in pyjax.")
-enable_custom_prng = State("jax_enable_custom_prng")
+no_tracing = _bool_state("jax_no_tracing", doc="Accepted; no effect in pyjax.")
+no_execution = _bool_state("jax_no_execution", doc="Accepted; no effect in pyjax.")
+enable_custom_prng = _bool_state("jax_enable_custom_prng")
 legacy_prng_key = State("jax_legacy_prng_key")
 
 

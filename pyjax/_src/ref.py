@@ -262,7 +262,7 @@ def new_ref(init_val, *, memory_space=None, kind=None) -> Ref:
   if isinstance(init_val, Ref) or not core.is_valid_jaxtype(init_val):
     raise TypeError("Error interpreting argument to new_ref as a JAX value. The "
                     f"problematic value is of type {type(init_val)} and was passed to "
-                    "new_ref at position 0.")
+                    "new_ref at position 0.\n")
   value = _asarray(init_val)  # arrays are immutable: writes replace it
   aval = AbstractRef(core.get_aval(value), memory_space, kind)
   return Ref(value, aval, core.find_cur_trace())

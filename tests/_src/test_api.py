@@ -102,3 +102,62 @@ def test_device_get_and_typeof():
 def test_config_update_unknown():
   with pytest.raises(AttributeError):
     pyjax.config.update("jax_not_an_option", 1)
+
+
+# ---------------------------------------------------------------- runtime utilities
+
+
+def test_clear_caches_retraces_jit():
+  traces = []
+
+  @pyjax.jit
+  def f(x):
+    traces.append(1)
+    return x + 1
+  f(jnp.ones(2))
+  f(jnp.ones(2))
+  assert len(traces) == 1
+  pyjax.clear_caches()
+  np.testing.assert_array_equal(np.asarray(f(jnp.ones(2))), [2.0, 2.0])
+  assert len(traces) == 2
+
+
+def test_live_arrays_effects_barrier_copy_to_host_async():
+  x = jnp.arange(5.0)
+  y = pyjax.jit(lambda a: a * 2)(x)
+  live = pyjax.live_arrays()
+  assert any(a is x for a in live) and any(a is y for a in live)
+  assert all(isinstance(a, pyjax.Array) for a in live)
+  assert pyjax.live_arrays("gpu") == [] or pyjax.default_backend() == "gpu"
+  x.delete()
+  assert not any(a is x for a in pyjax.live_arrays())
+  assert pyjax.effects_barrier() is None
+  tree = {"a": y, "b": [1, "s"]}
+  assert pyjax.copy_to_host_async(tree) is tree
+
+
+def test_make_user_context_retraces():
+  ctx = pyjax.make_user_context(default_value=None)
+  traces = []
+
+  @pyjax.jit
+  def f(x):
+    traces.append(ctx.value)
+    return x * 2
+  f(1.0)
+  with ctx(1):
+    f(1.0)
+    f(1.0)
+  with ctx(2):
+    f(1.0)
+  f(1.0)
+  # JAX keeps a trace per value (returning to None would not retrace: [None, 1, 2]);
+  # pyjax drops jit's traces on each change of value.
+  assert traces == [None, 1, 2, None] and ctx.value is None
+  with pytest.raises(TypeError, match="requires an argument"):
+    ctx()
+
+  @ctx(5)
+  def g():
+    return ctx.value
+  assert g() == 5 and ctx.value is None
