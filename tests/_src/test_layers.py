@@ -39,6 +39,7 @@ LAYERS = [
     (5, "dispatch", ["pyjax._src.backends.*", "pyjax._src.compiler", "pyjax._src.dispatch",
                      "pyjax._src.pjit", "pyjax._src.shard_map", "pyjax._src.pmap"]),
     (6, "libs", ["pyjax._src.numpy.*", "pyjax._src.random", "pyjax._src.scipy.*",
+                 "pyjax._src.checkify",
                  "pyjax._src.ops.*",
                  "pyjax._src.nn.*", "pyjax._src.flatten_util"]),
     (7, "api", ["pyjax._src.api", "pyjax._src.public_test_util", "pyjax._src",
