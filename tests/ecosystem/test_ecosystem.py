@@ -24,6 +24,15 @@ LIBRARIES = {"optax_prog": ["optax"], "flax_linen_prog": ["flax", "optax", "skle
              "chex_prog": ["chex"]}
 RTOL, ATOL = 1e-4, 1e-5
 TIMEOUT = 300
+# Lines known to differ from JAX, by program and line name, with the reason. Each must
+# still differ (strict): when the gap closes, the test fails until the entry goes.
+KNOWN = {
+    "flax_nnx_prog": {
+        "init['dropout']['rngs']['key']":
+            "pyjax's typed key arrays are pytree nodes over their uint32 data (JAX's "
+            "are leaves), so tree paths and leaves of key-holding states differ",
+    },
+}
 
 
 def _run(args):
@@ -63,10 +72,11 @@ def _same_value(a, b):
     return a == b
 
 
-def compare(expected, got):
-  """The lines of ``got`` that differ from ``expected`` (JAX's), with both texts."""
+def compare(expected, got, known=()):
+  """The lines of ``got`` that differ from ``expected`` (JAX's), with both texts, and
+  the names in ``known`` whose lines matched (known differences that went away)."""
   exp_lines, got_lines = expected.splitlines(), got.splitlines()
-  bad = []
+  bad, known_left = [], set(known)
   for i in range(max(len(exp_lines), len(got_lines))):
     e = exp_lines[i] if i < len(exp_lines) else "<missing>"
     g = got_lines[i] if i < len(got_lines) else "<missing>"
@@ -75,9 +85,13 @@ def compare(expected, got):
       ok = all(map(_same_value, et[2:], gt[2:]))
     else:
       ok = e == g
+    if len(et) > 1 and et[1] in known:
+      if not ok:
+        known_left.discard(et[1])
+      continue
     if not ok:
       bad.append(f"JAX:   {e}\npyjax: {g}")
-  return bad
+  return bad, sorted(known_left)
 
 
 @pytest.mark.parametrize("name", list(LIBRARIES))
@@ -89,16 +103,21 @@ def test_program_matches_jax(outputs, name):
   assert jax_out.count("\n") > 5
   rc, out, err = outputs[name, "pyjax"]
   assert rc == 0, f"{name} failed under pyjax:\n{out[-1500:]}\n{err[-3000:]}"
-  bad = compare(jax_out, out)
+  bad, fixed = compare(jax_out, out, KNOWN.get(name, {}))
   assert not bad, f"{name}: {len(bad)} lines differ from JAX:\n" + "\n".join(bad[:10])
+  assert not fixed, f"{name}: known differences now match; remove them from KNOWN: {fixed}"
 
 
 def test_compare_catches_differences():
   base = "exact w float32[2]:1.0:0.5\nclose loss 1.0 float32[3]:2.0:4.0\n"
-  assert compare(base, base) == []
-  assert compare(base, base.replace("1.0 ", "1.00001 ")) == []  # within RTOL
-  assert len(compare(base, base.replace("1.0 ", "1.001 "))) == 1
-  assert len(compare(base, base.replace("4.0", "4.01"))) == 1
-  assert len(compare(base, base.replace("0.5", "0.50000001"))) == 1  # exact line
-  assert len(compare(base, base.replace("[3]", "[4]"))) == 1
-  assert len(compare(base, base.splitlines()[0])) == 1  # a missing line
+  n_bad = lambda got, known=(): len(compare(base, got, known)[0])
+  assert compare(base, base) == ([], [])
+  assert n_bad(base.replace("1.0 ", "1.00001 ")) == 0  # within RTOL
+  assert n_bad(base.replace("1.0 ", "1.001 ")) == 1
+  assert n_bad(base.replace("4.0", "4.01")) == 1
+  assert n_bad(base.replace("0.5", "0.50000001")) == 1  # exact line
+  assert n_bad(base.replace("[3]", "[4]")) == 1
+  assert n_bad(base.splitlines()[0]) == 1  # a missing line
+  # a known difference is excused while it differs, and reported once it matches
+  assert compare(base, base.replace("0.5", "0.6"), ["w"]) == ([], [])
+  assert compare(base, base, ["w"]) == ([], ["w"])
