@@ -49,11 +49,20 @@ exact("schedule", *[sched(i) for i in range(0, 20, 3)])
 close("schedule_jit", *jax.jit(jax.vmap(sched))(jnp.arange(20)))
 train("adam_schedule", optax.adam(sched))
 
-# one-hot softmax cross-entropy, its gradient, and l2 loss, under jit
+# one-hot softmax cross-entropy and its gradient, l2 loss and global norm: one jit
 logits = jax.random.normal(jax.random.PRNGKey(3), (5, 4))
 onehot = jax.nn.one_hot(jnp.array([0, 3, 1, 2, 3]), 4)
-ce, ce_grad = jax.jit(jax.value_and_grad(
-    lambda l: optax.softmax_cross_entropy(l, onehot).sum()))(logits)
+
+
+@jax.jit
+def losses(logits):
+  ce, ce_grad = jax.value_and_grad(
+      lambda l: optax.softmax_cross_entropy(l, onehot).sum())(logits)
+  return ce, ce_grad, optax.l2_loss(logits, onehot), optax.global_norm(
+      params | {"x": logits})
+
+
+ce, ce_grad, l2, norm = losses(logits)
 close("softmax_xent", ce, ce_grad)
-close("l2", jax.jit(optax.l2_loss)(logits, onehot))
-close("global_norm", jax.jit(optax.global_norm)(params | {"x": logits}))
+close("l2", l2)
+close("global_norm", norm)
