@@ -27,6 +27,9 @@ import sys
 import tempfile
 import time
 
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)  # this checkout's pyjax, not an installed one
+
 ROWS = {
     "cnn": ("Flax linen CNN value_and_grad+adam", 8),
     "adam": ("Optax adam update, 0.67M params", 40),
@@ -113,8 +116,7 @@ def _child(which, names, scale, cache_dir):
   cmd = [sys.executable, os.path.abspath(__file__), "--child", which, "--rows",
          ",".join(names), "--scale", str(scale)]
   env = dict(os.environ, XDG_CACHE_HOME=cache_dir)  # pyjax's disk cache lives under it
-  r = subprocess.run(cmd, capture_output=True, text=True, env=env,
-                     cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+  r = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
   if r.returncode != 0 or not r.stdout.strip():
     sys.stderr.write(f"{which} child failed:\n{r.stderr[-3000:]}")
     return {}
