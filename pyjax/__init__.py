@@ -43,7 +43,8 @@ from pyjax import dtypes, errors, lax, numpy, random, tree, tree_util  # noqa: E
 from pyjax import nn, scipy  # noqa: E402
 from pyjax import debug, experimental  # noqa: E402
 from pyjax import ref, typing  # noqa: E402
-from pyjax import api_util, core, custom_derivatives, interpreters, stages  # noqa: E402
+from pyjax import api_util, core, custom_batching, custom_derivatives  # noqa: E402
+from pyjax import interpreters, stages  # noqa: E402
 from pyjax import dlpack, monitoring, profiler, version  # noqa: E402
 from pyjax import sharding  # noqa: E402
 from pyjax._src.lax.sharding_ops import reshard  # noqa: E402
@@ -75,19 +76,19 @@ __all__ = [
     "Array", "Device", "NamedSharding", "P", "Ref", "ShapeDtypeStruct", "Shard",
     "api_util", "block_until_ready", "check_tracer_leaks", "checking_leaks",
     "checkpoint", "checkpoint_policies", "clear_caches", "closure_convert", "config",
-    "copy_to_host_async", "core", "custom_derivatives", "custom_gradient", "custom_jvp",
-    "custom_vjp", "debug", "debug_infs", "debug_key_reuse", "debug_nans",
-    "default_backend", "default_device", "default_matmul_precision",
-    "default_prng_impl", "device_count", "device_get", "device_put", "devices",
-    "disable_jit", "dlpack", "dtypes", "effects_barrier", "empty_ref", "enable_checks",
-    "enable_custom_prng", "enable_x64", "ensure_compile_time_eval", "errors",
-    "eval_shape", "experimental", "explain_cache_misses", "float0", "free_ref",
-    "freeze", "grad", "hessian", "host_count", "host_id", "install_as_jax",
-    "interpreters", "jacfwd", "jacobian", "jacrev", "jit", "jvp", "lax",
-    "legacy_prng_key", "linear_transpose", "linearize", "live_arrays",
-    "local_device_count", "local_devices", "log_compiles", "make_jaxpr", "make_mesh",
-    "make_user_context", "monitoring", "named_call", "named_scope", "new_ref", "nn",
-    "no_execution", "no_tracing", "numpy", "numpy_dtype_promotion",
+    "copy_to_host_async", "core", "custom_batching", "custom_derivatives",
+    "custom_gradient", "custom_jvp", "custom_vjp", "debug", "debug_infs",
+    "debug_key_reuse", "debug_nans", "default_backend", "default_device",
+    "default_matmul_precision", "default_prng_impl", "device_count", "device_get",
+    "device_put", "devices", "disable_jit", "dlpack", "dtypes", "effects_barrier",
+    "empty_ref", "enable_checks", "enable_custom_prng", "enable_x64",
+    "ensure_compile_time_eval", "errors", "eval_shape", "experimental",
+    "explain_cache_misses", "float0", "free_ref", "freeze", "grad", "hessian",
+    "host_count", "host_id", "install_as_jax", "interpreters", "jacfwd", "jacobian",
+    "jacrev", "jit", "jvp", "lax", "legacy_prng_key", "linear_transpose", "linearize",
+    "live_arrays", "local_device_count", "local_devices", "log_compiles", "make_jaxpr",
+    "make_mesh", "make_user_context", "monitoring", "named_call", "named_scope",
+    "new_ref", "nn", "no_execution", "no_tracing", "numpy", "numpy_dtype_promotion",
     "numpy_rank_promotion", "print_environment_info", "process_count", "process_index",
     "profiler", "pure_callback", "random", "ref", "remat", "reshard", "scipy",
     "set_mesh", "shard_map", "sharding", "softmax_custom_jvp", "stages",

@@ -38,11 +38,13 @@ class AbstractValue:
 class ShapedArray(AbstractValue):
   """The abstract value of an array: shape, dtype, weak_type and, on a mesh with
   Explicit axes, its sharding (a NamedSharding over an AbstractMesh with one spec entry
-  per dimension; None when no dimension is split: replicated or unmeshed)."""
+  per dimension; None when no dimension is split: replicated or unmeshed). JAX's
+  ``manual_axis_type`` and ``memory_space`` are accepted and not kept."""
   __slots__ = ("shape", "dtype", "weak_type", "sharding")
   array_abstraction_level = 1
 
-  def __init__(self, shape, dtype, weak_type=False, *, sharding=None):
+  def __init__(self, shape, dtype, weak_type=False, *, sharding=None,
+               manual_axis_type=None, memory_space=None):
     self.shape = tuple(shape)
     self.dtype = dtype if isinstance(dtype, dtypes.ExtendedDType) else np.dtype(dtype)
     self.weak_type = bool(weak_type)
@@ -51,7 +53,8 @@ class ShapedArray(AbstractValue):
   ndim = property(lambda self: len(self.shape))
   size = property(lambda self: int(np.prod(self.shape, dtype=np.int64)))
 
-  def update(self, shape=None, dtype=None, weak_type=None, sharding=None):
+  def update(self, shape=None, dtype=None, weak_type=None, sharding=None,
+             **_manual_axis_type_etc):
     # A new shape drops the sharding unless one is given (its spec was per dimension).
     if sharding is None and (shape is None or tuple(shape) == self.shape):
       sharding = self.sharding
@@ -171,6 +174,7 @@ class Primitive:
   multiple_results = False
   # Effectful primitives (debug_callback, io_callback) are never dropped as dead code.
   effectful = False
+  call_primitive = map_primitive = ref_primitive = False  # (JAX's flags, read by libraries)
 
   def __init__(self, name: str):
     self.name = name
@@ -392,6 +396,8 @@ eval_trace = EvalTrace()
 
 class _TraceCtx(threading.local):
   trace: Trace = eval_trace
+  # inside ensure_compile_time_eval: staging evaluates operations on constants now
+  fold_constants: bool = False
 
 
 trace_ctx = _TraceCtx()
@@ -466,9 +472,16 @@ def unsafe_get_axis_names() -> list:
           if getattr(t, "axis_name", None) is not None][::-1]
 
 
+@contextmanager
 def ensure_compile_time_eval():
-  """Context in which operations run eagerly on concrete values."""
-  return set_current_trace(eval_trace)
+  """Context in which staging (jit, make_jaxpr, ...) evaluates operations whose operands
+  are all concrete values now, as JAX's; operations on tracers are staged as usual."""
+  prev = trace_ctx.fold_constants
+  trace_ctx.fold_constants = True
+  try:
+    yield
+  finally:
+    trace_ctx.fold_constants = prev
 
 
 class Tracer:
@@ -649,9 +662,15 @@ class JaxprEqn:
     self.params = params
     self.source_info = source_info
 
+  # JAX's typed effects and equation context: pyjax has neither (``effectful`` flags)
+  effects = frozenset()
+  ctx = None
+
   def replace(self, **kw):
     d = dict(invars=self.invars, outvars=self.outvars, primitive=self.primitive,
              params=self.params, source_info=self.source_info)
+    kw.pop("effects", None)
+    kw.pop("ctx", None)
     d.update(kw)
     return JaxprEqn(**d)
 
@@ -683,6 +702,14 @@ class Jaxpr:
 
   in_avals = property(lambda self: [v.aval for v in self.invars])
   out_avals = property(lambda self: [v.aval for v in self.outvars])
+  effects = frozenset()
+
+  def replace(self, **kw):
+    d = dict(constvars=self.constvars, invars=self.invars, outvars=self.outvars,
+             eqns=self.eqns, debug_info=self.debug_info)
+    kw.pop("effects", None)
+    d.update(kw)
+    return Jaxpr(**d)
 
   def __str__(self):
     return pp_jaxpr(self)
@@ -704,6 +731,11 @@ class ClosedJaxpr:
   in_avals = property(lambda self: self.jaxpr.in_avals)
   out_avals = property(lambda self: self.jaxpr.out_avals)
   eqns = property(lambda self: self.jaxpr.eqns)
+  effects = frozenset()
+
+  def replace(self, *, jaxpr=None, consts=None):
+    return ClosedJaxpr(self.jaxpr if jaxpr is None else jaxpr,
+                       self.consts if consts is None else consts)
   literals = property(lambda self: self.consts)
 
   def __str__(self):

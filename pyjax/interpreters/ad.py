@@ -8,6 +8,7 @@ lists only the primitives assigned through it.
 """
 from __future__ import annotations
 
+from pyjax._src import tree_util as _tree_util
 from pyjax._src.deprecations import deprecation_getattr as _deprecation_getattr
 from pyjax._src.interpreters import ad as _ad
 from pyjax._src.interpreters.ad import (JVPTrace, JVPTracer, UndefinedPrimal, Zero,
@@ -103,42 +104,42 @@ def defbilinear(prim, lhs_rule, rhs_rule):
   primitive_transposes[prim] = transpose
 
 
-def jvp(fun, has_aux=False, instantiate=True, transform_stack=True):
-  """``fun`` (a ``linear_util.WrappedFun`` of flat arguments) as a WrappedFun of
-  ``(primals, tangents) -> (primals_out, tangents_out)``. With ``has_aux`` the result
-  is ``(wrapped, aux_thunk)`` and ``fun`` returns ``(outputs, aux)``."""
-  from_wrapped = fun.call_wrapped  # (the function as it is wrapped now)
-  aux_box = {}
+def jvp(fun, primals, tangents, has_aux=False, instantiate=True, transform_stack=True):
+  """``(out_primals, out_tangents[, aux])``: forward mode of ``fun(*primals)`` with flat
+  lists (JAX 0.10's internal form; its FlatTree arguments are plain sequences here).
+  Output tangents are instantiated where ``instantiate`` says; ``Zero`` otherwise."""
+  del transform_stack
+  box = {}
 
-  def f(primals, tangents):
-    def flat(*xs):
-      out = from_wrapped(*xs)
-      if has_aux:
-        out, aux_box["aux"] = out
-      return list(out)
-    ts = [Zero.from_primal_value(p) if t is None else t
-          for p, t in zip(primals, tangents)]
-    outs, touts = _ad.jvp_flat(flat, list(primals), ts)
-    inst = [instantiate] * len(touts) if isinstance(instantiate, bool) else instantiate
-    touts = [instantiate_zeros(t) if i else t for t, i in zip(touts, inst)]
-    return outs, touts
-
-  wrapped = fun.replace_debug_info(fun.debug_info)
-  wrapped.f_transformed = f
-  if has_aux:
-    return wrapped, lambda: aux_box["aux"]
-  return wrapped
+  def flat(*xs):
+    out = fun(*xs)
+    if has_aux:
+      out, box["aux"] = out
+    leaves, _ = _tree_util.tree_flatten(out)
+    return leaves
+  ts = [Zero.from_primal_value(p) if t is None else t for p, t in zip(primals, tangents)]
+  outs, touts = _ad.jvp_flat(flat, list(primals), ts)
+  inst = [instantiate] * len(touts) if isinstance(instantiate, bool) else instantiate
+  touts = [instantiate_zeros(t) if i else t for t, i in zip(touts, inst)]
+  return (outs, touts, box["aux"]) if has_aux else (outs, touts)
 
 
-def linearize(traceable, *primals, **kwargs):
-  """``(out_primals, jaxpr, consts)``: the outputs of the WrappedFun ``traceable`` at
-  ``primals`` and the jaxpr of its linear tangent map (inputs: every primal's tangent,
-  outputs: the nonzero output tangents)."""
-  if kwargs.pop("has_aux", False):
-    raise NotImplementedError("pyjax's ad.linearize does not take has_aux")
-  out, jaxpr, consts, _ = _ad.linearize_flat(
-      lambda *xs: list(traceable.call_wrapped(*xs)), list(primals))
-  return out, jaxpr, consts
+def linearize(traceable, primals, has_aux=False, is_vjp=False):
+  """``(out_primals, out_zeros, jaxpr, consts[, aux])``: ``traceable(*primals)`` and
+  the jaxpr of its tangent map (inputs: every primal's tangent; outputs: the tangents
+  that are not zero, ``out_zeros`` marking the others)."""
+  del is_vjp
+  box = {}
+
+  def flat(*xs):
+    out = traceable(*xs)
+    if has_aux:
+      out, box["aux"] = out
+    leaves, _ = _tree_util.tree_flatten(out)
+    return leaves
+  out, jaxpr, consts, nonzero = _ad.linearize_flat(flat, list(primals))
+  res = (out, [not nz for nz in nonzero], jaxpr, consts)
+  return res + (box["aux"],) if has_aux else res
 
 
 _deprecations = {

@@ -36,6 +36,10 @@ LEFT_OUT = {
         "hessenberg_p": "(LAPACK-only)", "schur_p": "(LAPACK-only)",
     },
     "extend.linear_util": {},
+    "extend.backend": {"ifrt_proxy": "no IFRT (pyjax compiles with IREE)"},
+    "extend.random": {n: "only threefry2x32: no user-defined or rbg implementations"
+                      for n in ["define_prng_impl", "rbg_prng_impl",
+                                "unsafe_rbg_prng_impl"]},
     "extend.source_info_util": {},
     "interpreters.ad": {},
     "interpreters.batching": {
@@ -62,6 +66,7 @@ LEFT_OUT = {
         "dce_rules", "partial_eval_jaxpr_custom_rules"]},
     "custom_derivatives": {"remat_opt_p": "optimize_remat is accepted and ignored"},
     "stages": {},
+    "custom_batching": {},
     "api_util": {},
 }
 
@@ -90,8 +95,8 @@ def test_lax_exports_jax_primitives():
 
 
 def test_top_level_names():
-  for n in ["core", "custom_derivatives", "interpreters", "stages", "api_util",
-            "named_scope", "named_call", "custom_gradient"]:
+  for n in ["core", "custom_derivatives", "custom_batching", "interpreters", "stages",
+            "api_util", "named_scope", "named_call", "custom_gradient"]:
     assert hasattr(jax, n) and hasattr(pyjax, n), n
 
 
@@ -140,6 +145,9 @@ def test_abstract_values_and_avals():
   assert ec.primal_dtype_to_tangent_dtype(np.int32) == jax.dtypes.float0
   assert ec.primal_dtype_to_tangent_dtype(np.float16) == np.float16
   assert ec.valid_jaxtype(1.0) and not ec.valid_jaxtype("a")
+  # flax builds avals with JAX's keywords (nn.scan): accepted, no sharding kept
+  s = pyjax.core.ShapedArray(shape=(2,), dtype=np.float32, sharding=None, weak_type=True)
+  assert s.sharding is None and s.weak_type and s.update(sharding=None) == s
 
 
 def test_traces_and_jaxpr_helpers():
@@ -177,6 +185,12 @@ def test_traces_and_jaxpr_helpers():
                          pyjax.lax.mul_p, {}, ec.no_effects)
   with pytest.raises(ec.JaxprTypeError, match="output type"):
     ec.check_jaxpr(ec.Jaxpr([], [x], [], [bad]))
+  # JAX-style rewriting: replace(), effects, ctx
+  j2 = j.replace(eqns=[eqn.replace(params={}, effects=eqn.effects, ctx=eqn.ctx)])
+  assert j2.eqns[0].primitive is pyjax.lax.mul_p and j2.effects == ec.no_effects
+  c2 = closed.replace(jaxpr=closed.jaxpr)
+  assert c2.jaxpr is closed.jaxpr and ec.jaxpr_as_fun(c2, 3.0)[0] == 6.0
+  assert not ec.Primitive("x").call_primitive and ec.CallPrimitive("y").call_primitive
   assert pyjax.core.max_dim(2, 5) == 5 and pyjax.core.min_dim(2, 5) == 2
   with pyjax.core.eval_context():
     assert not isinstance(jnp.ones(2) + 1, pyjax.core.Tracer)
@@ -307,3 +321,62 @@ def test_stages_names():
   assert isinstance(lowered.compile(), pyjax.stages.Compiled)
   info = pyjax.stages.ArgInfo(pyjax.core.ShapedArray((2,), np.float32), False)
   assert info.shape == (2,) and info.dtype == np.float32 and not info.donated
+
+
+def test_ensure_compile_time_eval_matches_jax():
+  def run(top):
+    jnp_ = importlib.import_module(f"{top.__name__}.numpy")
+    kinds = []
+
+    def f(x):
+      with top.ensure_compile_time_eval():
+        y = jnp_.sin(2.0)  # constant: evaluated now
+        k = int(jnp_.argmax(jnp_.array([1, 3, 2])))  # so it can be a Python int
+        z = x + 1  # on a tracer: staged
+        g = top.grad(lambda a: a * y)(x)  # transformations still see their tracers
+        kinds.append((isinstance(y, top.core.Tracer), isinstance(z, top.core.Tracer)))
+      return z * y + k + g
+    return top.jit(f)(np.float32(3.0)), top.make_jaxpr(f)(1.0), kinds
+  jv, jj, jk = run(jax)
+  pv, pj, pk = run(pyjax)
+  check_close(pv, jv)
+  assert pk == jk == [(False, True), (False, True)]
+  folded = lambda j: not {e.primitive.name for e in j.eqns} & {"sin", "argmax", "iota"}
+  assert folded(pj) and folded(jj)
+
+
+def test_extend_backend():
+  eb = pyjax.extend.backend
+  b = eb.get_backend()
+  assert b.platform == jax.extend.backend.get_backend().platform == "cpu"
+  assert b.devices() == pyjax.devices() and b.device_count() == 1
+  assert eb.get_backend("cpu") is b and list(eb.backends()) == ["cpu"]
+  assert eb.get_default_device() == pyjax.devices()[0]
+  assert eb.backend_xla_version() is None
+  with pytest.raises(RuntimeError, match="tpu"):
+    eb.get_backend("tpu")
+  with pytest.raises(NotImplementedError, match="IREE, not XLA"):
+    eb.get_compile_options(1, 1)
+
+
+def test_ad_jvp_and_linearize_flat_forms():
+  ad = pyjax.interpreters.ad
+  f = lambda x, y: (x * y, jnp.sin(x), 3.0)
+  outs, touts = ad.jvp(f, [2.0, 3.0], [1.0, None])
+  check_close(touts, [3.0, np.cos(2.0), 0.0], np.float32)
+  outs, touts, aux = ad.jvp(lambda x: (x * 2, "aux"), [1.0], [1.0], has_aux=True,
+                            instantiate=False)
+  assert aux == "aux" and float(touts[0]) == 2.0
+  out, zeros, jaxpr, consts = ad.linearize(f, [2.0, 3.0])
+  assert zeros == [False, False, True] and len(jaxpr.invars) == 2
+  lin = pyjax.core.eval_jaxpr(jaxpr, consts, 1.0, 0.0)
+  check_close(lin, [3.0, np.cos(2.0)], np.float32)
+
+
+def test_extend_random_threefry_matches_jax():
+  key = np.array([1, 2], np.uint32)
+  count = np.arange(6, dtype=np.uint32)
+  want = jax.extend.random.threefry_2x32(key, count)
+  check_close(pyjax.extend.random.threefry_2x32(key, count), want)
+  k = pyjax.extend.random.seed_with_impl(pyjax.extend.random.threefry_prng_impl, 42)
+  check_close(pyjax.random.key_data(k), jax.random.key_data(jax.random.key(42)))

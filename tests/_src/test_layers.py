@@ -33,6 +33,7 @@ LAYERS = [
                   "pyjax._src.array", "pyjax._src.layout"]),
     (3, "interp", ["pyjax._src.interpreters.*", "pyjax._src.api_util"]),
     (4, "lax", ["pyjax._src.lax.*", "pyjax._src.custom_derivatives",
+                "pyjax._src.custom_batching",
                 "pyjax._src.ad_checkpoint", "pyjax._src.prng", "pyjax._src.callback",
                 "pyjax._src.ref", "pyjax._src.state.*",
                 "pyjax._src.debugging"]),

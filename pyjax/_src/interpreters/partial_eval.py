@@ -73,6 +73,8 @@ class DynamicJaxprTrace(core.Trace):
     return entry[0]
 
   def process_primitive(self, prim, args, params):
+    if core.trace_ctx.fold_constants and not any(isinstance(x, Tracer) for x in args):
+      return core.eval_trace.process_primitive(prim, args, params)
     atoms = [self.to_atom(x) for x in args]
     avals = [a.aval for a in atoms]
     out = prim.rule("abstract_eval")(*avals, **params)
@@ -88,9 +90,14 @@ class DynamicJaxprTrace(core.Trace):
     return tracers if prim.multiple_results else tracers[0]
 
   def process_custom_jvp_call(self, fun, jvp, args, symbolic_zeros):
+    if core.trace_ctx.fold_constants and not any(isinstance(x, Tracer) for x in args):
+      return core.eval_trace.process_custom_jvp_call(fun, jvp, args, symbolic_zeros)
     return custom_staging_rules["custom_jvp"](self, fun, jvp, args, symbolic_zeros)
 
   def process_custom_vjp_call(self, fun, fwd, bwd, args, out_avals, symbolic_zeros):
+    if core.trace_ctx.fold_constants and not any(isinstance(x, Tracer) for x in args):
+      return core.eval_trace.process_custom_vjp_call(fun, fwd, bwd, args, out_avals,
+                                                     symbolic_zeros)
     return custom_staging_rules["custom_vjp"](self, fun, fwd, bwd, args, symbolic_zeros)
 
   def to_jaxpr(self, outs) -> tuple[Jaxpr, list]:
