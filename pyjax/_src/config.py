@@ -67,6 +67,9 @@ class Config:
     self._define("jax_no_execution", False)
     self._define("jax_enable_custom_prng", False)
     self._define("jax_legacy_prng_key", "allow")
+    self._define("jax_thread_guard", False)  # multi-process only: pyjax has one process
+    self._define("jax_array_garbage_collection_guard", None)
+    self._define("jax2tf_associative_scan_reductions", False)
 
   def _define(self, name, value):
     self._defaults[name] = value
@@ -113,6 +116,7 @@ _ENUMS = {
     "jax_default_prng_impl": (["threefry2x32", "threefry4x32", "rbg", "unsafe_rbg",
                                "philox2x32", "philox4x32"], False),
     "jax_default_matmul_precision": (_MATMUL_PRECISIONS, True),
+    "jax_array_garbage_collection_guard": (["allow", "log", "fatal"], True),
     **{f"jax_transfer_guard{k}": (_GUARD_LEVELS, True)
        for k in ("", "_host_to_device", "_device_to_device", "_device_to_host")},
 }
@@ -231,6 +235,11 @@ no_tracing = _bool_state("jax_no_tracing", doc="Accepted; no effect in pyjax.")
 no_execution = _bool_state("jax_no_execution", doc="Accepted; no effect in pyjax.")
 enable_custom_prng = _bool_state("jax_enable_custom_prng")
 legacy_prng_key = State("jax_legacy_prng_key")
+thread_guard = _bool_state("jax_thread_guard", doc="Accepted; no effect (one process).")
+array_garbage_collection_guard = State("jax_array_garbage_collection_guard",
+                                       doc="Accepted; no effect in pyjax.")
+jax2tf_associative_scan_reductions = _bool_state("jax2tf_associative_scan_reductions",
+                                                 doc="Accepted; no effect in pyjax.")
 
 
 @contextlib.contextmanager

@@ -46,7 +46,12 @@ class ShapedArray(AbstractValue):
   def __init__(self, shape, dtype, weak_type=False, *, sharding=None,
                manual_axis_type=None, memory_space=None):
     self.shape = tuple(shape)
-    self.dtype = dtype if isinstance(dtype, dtypes.ExtendedDType) else np.dtype(dtype)
+    try:
+      self.dtype = np.dtype(dtype)
+    except TypeError:
+      if not isinstance(dtype, dtypes.ExtendedDType):  # a typed key's key<fry> stays
+        raise
+      self.dtype = dtype
     self.weak_type = bool(weak_type)
     self.sharding = sharding
 

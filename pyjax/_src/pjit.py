@@ -180,11 +180,18 @@ def _hash_static(v):
 
 class _Entry:
   """One traced signature: its jaxpr, output tree and compiled call."""
-  __slots__ = ("closed", "out_tree", "compiled", "tracer_consts", "on_gpu", "one_leaf")
+  __slots__ = ("closed", "out_tree", "compiled", "tracer_consts", "on_gpu", "one_leaf",
+               "ref_pos", "closed_refs", "has_refs")
 
-  def __init__(self, closed, out_tree, tracer_consts):
+  def __init__(self, closed, out_tree, tracer_consts, ref_pos=(), closed_refs=()):
     self.closed = closed
     self.out_tree = out_tree
+    # The argument leaves that are Refs and the Refs the function closes over: the jaxpr
+    # takes their values (the closed-over ones after the arguments) and returns their
+    # final values after its outputs (see ``_trace``, ``_call_with_refs``).
+    self.ref_pos = ref_pos
+    self.closed_refs = closed_refs
+    self.has_refs = bool(ref_pos or closed_refs)
     # The result is the single output itself (not None, whose tree is one node too).
     self.one_leaf = out_tree.num_nodes == 1 and out_tree.num_leaves == 1
     self.tracer_consts = tracer_consts
@@ -246,14 +253,50 @@ class JitWrapped:
     snums = static_key[0]
     leaves, in_tree = tree_util.tree_flatten((dyn, dkw))
     dbg = api_util.debug_info("jit", self._fun, args, kwargs, snums, self._static_names)
-    in_avals = api_util.abstractify_args(leaves, dbg, for_jit=True)
     fun, _ = api_util.static_partial(self._fun, args, snums, {
         k: v for k, v in kwargs.items() if k in self._static_names})
+    ref_pos = tuple(i for i, x in enumerate(leaves) if isinstance(x, ref.Ref))
+    if ref_pos:
+      in_avals = [x._aval.inner_aval if i in ref_pos else
+                  api_util.abstractify(x, api_util.arg_name(dbg, i), for_jit=True)
+                  for i, x in enumerate(leaves)]
+    else:
+      in_avals = api_util.abstractify_args(leaves, dbg, for_jit=True)
+    flat_fun, store = api_util.flatten_fun(fun, in_tree,
+                                           check_out=functools.partial(_check_out, dbg))
+    closed_refs = []
+
+    def traced(*vals):
+      """Ref arguments: the function gets a Ref over the value on this trace; Refs it
+      closes over become inputs after the arguments (ref.functionalize_closed_refs).
+      The final values of both follow the outputs."""
+      vals = list(vals)
+      cells = [ref.local_ref(vals[i], leaves[i]._aval) for i in ref_pos]
+      for i, cell in zip(ref_pos, cells):
+        vals[i] = cell
+      with ref.functionalize_closed_refs(core.find_cur_trace()) as env:
+        outs = list(flat_fun(*vals))
+      closed_refs.extend(env.pairs())
+      return (outs + [cell._value for cell in cells]
+              + [proxy._value for _, proxy in closed_refs])
     with monitoring.timed_event(monitoring.JAXPR_TRACE_EVENT, self._name):
-      closed, tracer_consts, out_tree = api_util.trace_to_jaxpr(
-          fun, in_avals, dbg, in_tree=in_tree, check_out=functools.partial(_check_out, dbg))
+      closed, tracer_consts, _ = api_util.trace_to_jaxpr(traced, in_avals, dbg)
     closed = ClosedJaxpr(closed.jaxpr, [_as_array(c) for c in closed.consts])
-    return leaves, _Entry(closed, out_tree, tracer_consts)
+    return leaves, _Entry(closed, store.out_tree, tracer_consts, ref_pos,
+                          tuple(r for r, _ in closed_refs))
+
+  def _call_with_refs(self, leaves, entry, outs_of):
+    """Runs ``entry`` (``outs_of(inputs)``) on the values of its Ref arguments and of
+    the Refs it closed over, and writes their final values back (Ref.set's checks)."""
+    refs = [leaves[i] for i in entry.ref_pos] + list(entry.closed_refs)
+    leaves = list(leaves)
+    for i in entry.ref_pos:
+      leaves[i] = ref.get(leaves[i])
+    outs = outs_of(leaves + [ref.get(r) for r in entry.closed_refs])
+    n = len(outs) - len(refs)
+    for r, v in zip(refs, outs[n:]):
+      ref.set(r, ..., v)
+    return tree_util.tree_unflatten(entry.out_tree, outs[:n])
 
   def _donated(self, args, kwargs, static_key):
     if not (self._donate_nums or self._donate_names):
@@ -300,6 +343,9 @@ class JitWrapped:
         entry = self._cache.get(key)
         if entry is None:
           _, entry, _ = self._entry(args, kwargs)
+          if entry.has_refs:  # never cached here: Refs go through _call_with_refs
+            return self._call_with_refs(
+                list(args), entry, lambda vals: _run(entry, vals, (), self._device))
           put_bounded(self._cache, key, entry, MAX_SIGNATURES)
         c = entry.compiled
         if c is None or self._device is not None or dispatch.gpu_found:
@@ -309,18 +355,27 @@ class JitWrapped:
         return outs[0] if entry.one_leaf else tree_util.tree_unflatten(entry.out_tree, outs)
     leaves, entry, static_key = self._entry(args, kwargs)
     donated = self._donated(args, kwargs, static_key)
-    if trace is core.eval_trace and not entry.tracer_consts:
+    if entry.has_refs:
+      return self._call_with_refs(
+          leaves, entry, lambda vals: self._outs(trace, entry, vals, donated))
+    if trace is core.eval_trace and not entry.tracer_consts:  # (``_outs``, inlined)
       outs = _run(entry, leaves, donated, self._device)
-    elif self._inline:
-      outs = core.eval_jaxpr(entry.closed.jaxpr, entry.closed.consts,
-                             *entry.tracer_consts, *leaves)
     else:
-      nt = len(entry.tracer_consts)
-      outs = jit_p.bind(*entry.tracer_consts, *leaves, jaxpr=entry.closed, name=self._name,
-                        donated_invars=(False,) * nt + tuple(donated or
-                                                             (False,) * len(leaves)),
-                        keep_unused=self._keep_unused, inline=self._inline)
+      outs = self._outs(trace, entry, leaves, donated)
     return tree_util.tree_unflatten(entry.out_tree, outs)
+
+  def _outs(self, trace, entry, leaves, donated):
+    """The flat outputs of ``entry`` on ``leaves``: run, inlined or bound on ``trace``."""
+    if trace is core.eval_trace and not entry.tracer_consts:
+      return _run(entry, leaves, donated, self._device)
+    if self._inline:
+      return core.eval_jaxpr(entry.closed.jaxpr, entry.closed.consts,
+                             *entry.tracer_consts, *leaves)
+    nt = len(entry.tracer_consts)
+    return jit_p.bind(*entry.tracer_consts, *leaves, jaxpr=entry.closed, name=self._name,
+                      donated_invars=(False,) * nt + tuple(donated or
+                                                           (False,) * len(leaves)),
+                      keep_unused=self._keep_unused, inline=self._inline)
 
   # ------------------------------------------------------------ AOT
   def trace(self, *args, **kwargs) -> "Traced":
@@ -332,7 +387,9 @@ class JitWrapped:
 
   def eval_shape(self, *args, **kwargs):
     _, entry, _ = self._entry(args, kwargs)
-    outs = api_util.shape_dtype_structs(entry.closed.out_avals)
+    avals = entry.closed.out_avals
+    n_refs = len(entry.ref_pos) + len(entry.closed_refs)
+    outs = api_util.shape_dtype_structs(avals[:len(avals) - n_refs])
     return tree_util.tree_unflatten(entry.out_tree, outs)
 
   def clear_cache(self):
@@ -375,7 +432,12 @@ def _sig(x):
     return (v.shape, v.dtype, x.weak_type)
   if type(x) in (int, float, bool, complex):
     return type(x)
-  a = core.get_aval(x)
+  try:
+    a = core.get_aval(x)
+  except TypeError:
+    if isinstance(x, ref.Ref):  # a Ref argument: traced on its value's type
+      return ("Ref", x._aval)
+    raise
   return (a.shape, a.dtype, a.weak_type)
 
 

@@ -6,16 +6,25 @@ JAX's strict checks (the value's shape and dtype must be exactly those of ``ref[
 
 What works as in JAX: everything eagerly; a Ref created inside a transformed function
 and used there (its operations are then ordinary traced array operations, jit
-included); reading a closed-over Ref under ``vmap``/``grad``/``jvp`` (its value is a
-constant there); writing a closed-over Ref a vmapped or differentiated value raises
-JAX's error. What cannot work here: a closed-over Ref read or written inside a staged
-function (``jit``, ``make_jaxpr``, the bodies of ``scan``/``while_loop``/``cond``/
-``fori_loop``, ``checkpoint``) raises NotImplementedError (pyjax has no state effects in
-jaxprs: the value would be baked in at trace time), and so does a Ref passed as an
-argument to a transformed function. ``empty_ref`` gives a zero-filled Ref (JAX leaves its
-contents undefined and has no eager rule for it); ``free_ref`` does nothing.
+included); a Ref passed to a ``jit``'d function or closed over by one (jit traces it
+as its value, an input of the jaxpr; the function works on a Ref of that value and jit
+writes the final value back after the call); a Ref closed over by the body of a
+``scan``/``fori_loop``/``while_loop``/``map`` or a ``cond``/``switch`` branch (its value
+rides in the carry or the operands and is written back: the loop is traced once to find
+its Refs, then again with them carried); reading a closed-over Ref under
+``vmap``/``grad``/``jvp`` (its value is a constant there); writing a closed-over Ref a
+vmapped or differentiated value raises JAX's error. What cannot work here: a closed-over
+Ref used inside ``make_jaxpr`` (or another staging that is not jit, a loop or a branch)
+raises NotImplementedError (pyjax has no state effects in jaxprs: the value would be
+baked in at trace time), and a Ref passed as an argument to another transformation
+(``vmap``,
+``grad``, ``make_jaxpr``, ...) raises TypeError. ``empty_ref`` gives a zero-filled Ref
+(JAX leaves its contents undefined and has no eager rule for it); ``free_ref`` does
+nothing.
 """
 from __future__ import annotations
+
+import contextlib
 
 from pyjax._src import core, dtypes
 from pyjax._src.array import asarray_value
@@ -107,7 +116,7 @@ class Ref:
     """What core.get_aval and argument abstraction say of a Ref (the TypeError's)."""
     where = "" if argname is None else f" as argument {argname}"
     return (f"pyjax does not support passing a mutable array reference ({self._aval})"
-            f"{where} into a transformed function (jit, vmap, grad, ...); pass its value "
+            f"{where} into this transformation (only jit takes Refs); pass its value "
             "(ref[...]) and write the result back outside, or create the Ref inside the "
             "function.")
 
@@ -139,14 +148,88 @@ def _staging_between(trace, outer) -> core.Trace | None:
   return None
 
 
-def _check_trace(ref: Ref, op: str):
-  if _staging_between(core.find_cur_trace(), ref._trace) is not None:
+class ClosedRefs:
+  """The Refs a jit trace closed over: each became an input of the trace (its value at
+  call time) and a proxy Ref on the trace that the function's reads and writes use."""
+
+  def __init__(self, trace):
+    self.trace = trace
+    self.proxies: dict = {}  # id(Ref) -> (Ref, proxy Ref)
+
+  def pairs(self) -> list:
+    return list(self.proxies.values())
+
+
+_closed_refs: dict = {}  # staging trace -> its ClosedRefs (while jit traces on it)
+
+
+@contextlib.contextmanager
+def functionalize_closed_refs(trace, preset=()):
+  """While a function is traced on ``trace``: the Refs it closes over become inputs (see
+  ClosedRefs), or use the given ``preset`` (Ref, proxy) pairs."""
+  prev = _closed_refs.get(trace)  # (a loop's carried Refs nest inside its probe)
+  env = _closed_refs[trace] = ClosedRefs(trace)
+  for r, proxy in preset:
+    env.proxies[id(r)] = (r, proxy)
+  try:
+    yield env
+  finally:
+    if prev is None:
+      del _closed_refs[trace]
+    else:
+      _closed_refs[trace] = prev
+
+
+def probe_closed_refs(fun):
+  """``(probed, found)``: ``probed`` is ``fun`` noting in ``found`` the Refs it closes over
+  when a loop or branch traces it (their uses then go to throwaway proxies)."""
+  found: list = []
+
+  def probed(*args):
+    with functionalize_closed_refs(core.find_cur_trace()) as env:
+      out = fun(*args)
+    for r, _ in env.pairs():
+      if not any(r is f for f in found):
+        found.append(r)
+    return out
+  return probed, found
+
+
+def with_ref_values(fun, refs):
+  """``fun`` taking the values of the closed-over ``refs`` as an extra last argument and
+  returning ``(output, their final values)``: its reads and writes of them go to Refs
+  over those values (how loops and branches carry Refs)."""
+  def wrapped(*args):
+    *args, vals = args
+    trace = core.find_cur_trace()
+    proxies = [Ref(v, r._aval, trace) for r, v in zip(refs, vals)]
+    with functionalize_closed_refs(trace, zip(refs, proxies)) as env:
+      out = fun(*args)
+    if len(env.proxies) != len(refs):
+      raise NotImplementedError("pyjax: a loop or branch body closed over different Refs "
+                                "when traced again.")
+    return out, [p._value for p in proxies]
+  return wrapped
+
+
+def _resolve(ref: Ref, op: str) -> Ref:
+  """The Ref to operate on: ``ref``, or its proxy on the jit trace that closes over it."""
+  staging = _staging_between(core.find_cur_trace(), ref._trace)
+  if staging is None:
+    return ref
+  env = _closed_refs.get(staging)
+  if env is None:
     raise NotImplementedError(
         f"pyjax cannot {op} a mutable array reference ({ref._aval}) created outside the "
-        "function being staged (jit, make_jaxpr, scan/while_loop/cond/fori_loop bodies, "
-        "checkpoint): pyjax's jaxprs have no state effects. Pass its value (ref[...]) "
-        "in as an argument and write the result back outside, or create the Ref inside "
-        "the function.")
+        "function being staged (make_jaxpr, ...): pyjax's jaxprs have no state effects "
+        "(jit, loops and branches pass closed-over Refs in and out). Pass its value "
+        "(ref[...]) in as an argument and write the result back outside, or create the "
+        "Ref inside the function.")
+  hit = env.proxies.get(id(ref))
+  if hit is None:
+    proxy = Ref(staging.new_arg(ref._aval.inner_aval), ref._aval, staging)
+    hit = env.proxies[id(ref)] = (ref, proxy)
+  return hit[1]
 
 
 def _is_inner(x, ref: Ref) -> bool:
@@ -228,14 +311,13 @@ def _check_ref(ref, fn):
 def get(ref: Ref, idx=None):
   """``ref[idx]``: a copy of the indexed part of the held array."""
   _check_ref(ref, "ref_get")
-  _check_trace(ref, "read")
-  return _read(ref, idx)
+  return _read(_resolve(ref, "read"), idx)
 
 
 def swap(ref: Ref, idx, value, _function_name: str = "ref_swap"):
   """Stores ``value`` at ``ref[idx]`` and returns what was there."""
   _check_ref(ref, _function_name)
-  _check_trace(ref, "write")
+  ref = _resolve(ref, "write")
   value = _checked_value(ref, idx, value, "swap")
   value = _strip_inner(value, ref, "a set/swap")
   old = _read(ref, idx)
@@ -251,7 +333,7 @@ def set(ref: Ref, idx, value) -> None:  # noqa: A001 (JAX's name, jax.ref.set)
 def addupdate(ref: Ref, idx, x) -> None:
   """``ref[idx] += x``."""
   _check_ref(ref, "ref_addupdate")
-  _check_trace(ref, "write")
+  ref = _resolve(ref, "write")
   x = _checked_value(ref, idx, x, "addupdate")
   x = _strip_inner(x, ref, "an addupdate")
   _write(ref, idx, _read(ref, idx) + x)
@@ -268,6 +350,11 @@ def new_ref(init_val, *, memory_space=None, kind=None) -> Ref:
   return Ref(value, aval, core.find_cur_trace())
 
 
+def local_ref(value, aval: AbstractRef) -> Ref:
+  """A Ref of type ``aval`` over ``value`` on the current trace (jit's Ref arguments)."""
+  return Ref(value, aval, core.find_cur_trace())
+
+
 def empty_ref(ty, memory_space=None) -> Ref:
   """A Ref of type ``ty`` (a ShapedArray or ShapeDtypeStruct), zero-filled."""
   shape, dtype = tuple(ty.shape), ty.dtype
@@ -281,8 +368,7 @@ def empty_ref(ty, memory_space=None) -> Ref:
 def freeze(ref: Ref):
   """The held array (the Ref stays readable, as in JAX's eager mode)."""
   _check_ref(ref, "freeze")
-  _check_trace(ref, "read")
-  return ref._value
+  return _resolve(ref, "read")._value
 
 
 def free_ref(ref: Ref):

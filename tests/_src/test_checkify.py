@@ -25,17 +25,15 @@ CASES = {  # name -> (function of (jax module, checkify module, numpy module), a
     "eager_pass": (lambda j, c, m: c.checkify(_f(c, m)), 2.0),
     "second_check": (lambda j, c, m: c.checkify(_f(c, m)), 20.0),
     "jit_outside": (lambda j, c, m: j.jit(c.checkify(_f(c, m))), 20.0),
-    "jit_inside": (lambda j, c, m: c.checkify(j.jit(_f(c, m))), -3.0),
+    "jit_cond_inside": (lambda j, c, m: c.checkify(j.jit(
+        lambda x: j.lax.cond(x > 5, _f(c, m), _f(c, m), x))), -3.0),
     "vmap_outside": (lambda j, c, m: j.vmap(c.checkify(_f(c, m))), [1.0, -2.0, 30.0]),
-    "vmap_outside_pass": (lambda j, c, m: j.vmap(c.checkify(_f(c, m))), [1.0, 2.0]),
     "scan_inside": (lambda j, c, m: c.checkify(
         lambda x: j.lax.scan(lambda s, y: (s + _f(c, m)(y), None), 0.0, x)),
         [1.0, -2.0, -3.0]),
     "map_inside": (lambda j, c, m: c.checkify(lambda x: j.lax.map(_f(c, m), x)),
                    [1.0, 2.0, 11.0]),
     "grad_inside": (lambda j, c, m: c.checkify(j.grad(_f(c, m))), -2.0),
-    "cond_inside_jit": (lambda j, c, m: c.checkify(j.jit(
-        lambda x: j.lax.cond(x > 5, _f(c, m), lambda x: x, x))), 12.0),
     "first_of_two": (lambda j, c, m: c.checkify(
         lambda x: (c.check(x > 0, "a"), c.check(x > 1, "b"))), 0.0),
     "array_payload": (lambda j, c, m: c.checkify(

@@ -18,7 +18,8 @@ STATES = {  # top-level name -> a value to set it to
     "explain_cache_misses": True, "transfer_guard_host_to_device": "disallow",
     "transfer_guard_device_to_device": "log", "transfer_guard_device_to_host": "allow",
     "no_tracing": True, "no_execution": True, "enable_custom_prng": True,
-    "legacy_prng_key": "warn",
+    "legacy_prng_key": "warn", "thread_guard": True,
+    "array_garbage_collection_guard": "log", "jax2tf_associative_scan_reductions": True,
 }
 
 

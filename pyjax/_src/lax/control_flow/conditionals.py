@@ -16,7 +16,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from pyjax._src import core, devices, dtypes, tree_util
+from pyjax._src import core, devices, dtypes, ref, tree_util
 from pyjax._src.array import ArrayImpl, asarray_value
 from pyjax._src.config import config
 from pyjax._src.core import ClosedJaxpr, Jaxpr, Primitive, ShapedArray, Tracer, Var
@@ -381,7 +381,18 @@ def _bind_branches(what, index, funs, names, operands, reverse=False):
   ops_flat, in_tree = tree_util.tree_flatten(operands)
   ops_flat = [_as_operand(x) for x in ops_flat]
   args_avals = tree_util.tree_unflatten(in_tree, avals_of(ops_flat))
-  traced = [trace_fun(f, args_avals, what) for f in funs]
+  probes = [ref.probe_closed_refs(f) for f in funs]
+  traced = [trace_fun(p, args_avals, what, debug_fun=f) for (p, _), f in zip(probes, funs)]
+  refs = []
+  for _, found in probes:
+    refs += [r for r in found if not any(r is q for q in refs)]
+  if refs:  # Refs the branches close over: passed in and returned (their values)
+    gs = [ref.with_ref_values(f, refs) for f in funs]
+    out, vals = _bind_branches(what, index, gs, names,
+                               (*operands, [ref.get(r) for r in refs]), reverse)
+    for r, v in zip(refs, vals):
+      ref.set(r, ..., v)
+    return out
   (c0, _, tree0), f0 = traced[0], funs[0]
   for (c, _, tree), f, name in zip(traced[1:], funs[1:], names[1:]):
     _check_outputs(what, names[0], name, f0, f, tree0, c0.out_avals, tree, c.out_avals)

@@ -15,7 +15,7 @@ from typing import Callable
 
 import numpy as np
 
-from pyjax._src import core, dtypes, tree_util
+from pyjax._src import core, dtypes, ref, tree_util
 from pyjax._src.array import ArrayImpl, asarray_value
 from pyjax._src.core import (ClosedJaxpr, Jaxpr, JaxprEqn, Literal, Primitive, ShapedArray,
                              Tracer, Var)
@@ -557,10 +557,13 @@ def scan(f: Callable, init, xs=None, length=None, reverse=False, unroll=1,
       raise TypeError(f"scan body output must be a pair, got {w}{got}.")
     return tuple(out)
 
+  probed, closed_refs = ref.probe_closed_refs(body)
   for attempt in range(2):
     closed, consts, out_tree = trace_fun(
-        body, (tree_util.tree_unflatten(init_tree, carry_avals),
-               tree_util.tree_unflatten(xs_tree, x_avals)), "scan", debug_fun=f)
+        probed, (tree_util.tree_unflatten(init_tree, carry_avals),
+                 tree_util.tree_unflatten(xs_tree, x_avals)), "scan", debug_fun=f)
+    if closed_refs:  # Refs the body closes over: carried (their values) instead
+      return _scan_with_refs(f, init, xs, length, reverse, unroll, closed_refs)
     out_kids = tree_util.treedef_children(out_tree)
     carry_out_tree = out_kids[0]
     n_carry = len(carry_avals)
@@ -581,6 +584,22 @@ def scan(f: Callable, init, xs=None, length=None, reverse=False, unroll=1,
                      unroll=unroll, _split_transpose=_split_transpose)
   carry = tree_util.tree_unflatten(carry_out_tree, outs[:n_carry])
   ys = tree_util.tree_unflatten(out_kids[1], outs[n_carry:])
+  return carry, ys
+
+
+def _scan_with_refs(f, init, xs, length, reverse, unroll, refs):
+  """``scan`` of ``f`` closing over ``refs``: their values ride in the carry, and their
+  final values are written back to them."""
+  g = ref.with_ref_values(f, refs)
+
+  def step(carry_vals, x):
+    carry, vals = carry_vals
+    (carry, y), vals = g(carry, x, vals)
+    return (carry, vals), y
+  (carry, vals), ys = scan(step, (init, [ref.get(r) for r in refs]), xs, length=length,
+                           reverse=reverse, unroll=unroll)
+  for r, v in zip(refs, vals):
+    ref.set(r, ..., v)
   return carry, ys
 
 

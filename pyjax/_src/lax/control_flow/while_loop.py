@@ -13,7 +13,7 @@ from typing import Callable
 
 import numpy as np
 
-from pyjax._src import core, dtypes, tree_util
+from pyjax._src import core, dtypes, ref, tree_util
 from pyjax._src.array import ArrayImpl, asarray_value
 from pyjax._src.config import config
 from pyjax._src.core import ClosedJaxpr, Jaxpr, Primitive, Tracer, Var
@@ -260,6 +260,17 @@ def _as_array(x):
     raise TypeError(f"Value {x!r} of type {type(x)} is not a valid JAX type") from None
 
 
+def _while_with_refs(cond_fun, body_fun, init_val, refs):
+  """``while_loop`` whose functions close over ``refs``: their values ride in the carry,
+  and their final values are written back to them."""
+  cond_g, body_g = ref.with_ref_values(cond_fun, refs), ref.with_ref_values(body_fun, refs)
+  val, vals = while_loop(lambda c: cond_g(c[0], c[1])[0], lambda c: body_g(c[0], c[1]),
+                         (init_val, [ref.get(r) for r in refs]))
+  for r, v in zip(refs, vals):
+    ref.set(r, ..., v)
+  return val
+
+
 def while_loop(cond_fun: Callable, body_fun: Callable, init_val):
   """``val = init_val; while cond_fun(val): val = body_fun(val)``, as one primitive.
 
@@ -274,11 +285,18 @@ def while_loop(cond_fun: Callable, body_fun: Callable, init_val):
     return val
   flat, in_tree = tree_util.tree_flatten(init_val)
   flat = [_as_array(x) for x in flat]
+  cond_probed, cond_refs = ref.probe_closed_refs(cond_fun)
+  body_probed, body_refs = ref.probe_closed_refs(body_fun)
   for _ in range(2):
     avals = avals_of(flat)
     arg = (tree_util.tree_unflatten(in_tree, avals),)
-    cond, cond_consts, cond_tree = trace_fun(cond_fun, arg, "while_cond")
-    body, body_consts, body_tree = trace_fun(body_fun, arg, "while_body")
+    cond, cond_consts, cond_tree = trace_fun(cond_probed, arg, "while_cond",
+                                             debug_fun=cond_fun)
+    body, body_consts, body_tree = trace_fun(body_probed, arg, "while_body",
+                                             debug_fun=body_fun)
+    if cond_refs or body_refs:  # Refs the functions close over: carried instead
+      refs = body_refs + [r for r in cond_refs if not any(r is b for b in body_refs)]
+      return _while_with_refs(cond_fun, body_fun, init_val, refs)
     if not tree_util.treedef_is_leaf(cond_tree) or len(cond.out_avals) != 1:
       raise TypeError(f"cond_fun must return a boolean scalar, but got pytree {cond_tree}.")
     pred = cond.out_avals[0]
