@@ -34,7 +34,7 @@ from pyjax._src.config import (array_garbage_collection_guard, check_tracer_leak
                                transfer_guard, transfer_guard_device_to_device,
                                transfer_guard_device_to_host, transfer_guard_host_to_device)
 from pyjax._src import ref as _ref
-from pyjax._src.shard_map import shard_map
+from pyjax._src.shard_map import shard_map, smap
 from pyjax._src.pmap import device_put_replicated, device_put_sharded, pmap
 from pyjax._src.numpy import array_methods as _array_methods
 _array_methods.install()  # Array and Tracer operators and methods, before any use
@@ -92,7 +92,7 @@ __all__ = [
     "no_tracing", "numpy", "numpy_dtype_promotion", "numpy_rank_promotion",
     "print_environment_info", "process_count", "process_index", "profiler",
     "pure_callback", "random", "ref", "remat", "reshard", "scipy", "set_mesh",
-    "shard_map", "sharding", "softmax_custom_jvp", "stages", "thread_guard",
+    "shard_map", "sharding", "smap", "softmax_custom_jvp", "stages", "thread_guard",
     "threefry_partitionable", "transfer_guard", "transfer_guard_device_to_device",
     "transfer_guard_device_to_host", "transfer_guard_host_to_device", "tree",
     "tree_util", "typeof", "typing", "value_and_grad", "version", "vjp", "vmap",

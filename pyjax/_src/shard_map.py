@@ -13,10 +13,15 @@ vmap and linearization process it inline under their trace (so ``grad`` and
 
 What it cannot do: the varying-manual-axes types of ``check_vma`` are not part of
 the avals (the jaxpr prints no ``{V:x}`` and no ``pvary`` / ``psum_invariant``);
-the check itself is an inference over the per-device jaxpr after tracing, which is
-conservative for loops and conditionals (their outputs vary wherever any input
-does). ``in_specs`` inferred from arguments needs Explicit mesh axes and reads the
-arguments' NamedShardings (a traced argument's sharding is not known: replicated).
+the check is an inference over the per-device jaxpr after tracing (JAX's errors;
+primitives holding jaxprs other than jit, scan, while, cond and custom derivatives
+are taken to vary wherever an input does). Without those types, a ``grad`` taken
+*inside* the body differs from JAX where JAX inserts ``pvary``: the cotangent of a
+value invariant over an axis (an input with ``P()``, say) is not psum'd over it, and
+``psum_invariant`` (what ``psum`` binds under ``check_vma``) transposes to a copy even
+for an invariant operand; ``grad`` of a shard_map is exact. ``in_specs`` inferred from
+arguments needs Explicit mesh axes and reads the arguments' NamedShardings (a traced
+argument's sharding is not known: replicated).
 """
 from __future__ import annotations
 
@@ -27,23 +32,24 @@ import numpy as np
 
 from pyjax._src import api_util, core, dispatch, tree_util
 from pyjax._src.array import ArrayImpl, asarray_value
-from pyjax._src.caches import LRUCache
+from pyjax._src.caches import LRUCache, put_bounded
 from pyjax._src.core import ClosedJaxpr, Primitive, Tracer
 from pyjax._src.interpreters import ad, batching
 from pyjax._src.interpreters import partial_eval as pe
 from pyjax._src.interpreters.batching import BatchTrace
 from pyjax._src.lax import lax, slicing
-from pyjax._src.mesh import AbstractMesh, AxisType, Mesh, get_abstract_mesh, get_concrete_mesh
+from pyjax._src.mesh import (AbstractMesh, AxisType, Mesh, get_abstract_mesh,
+                             get_concrete_mesh)
 from pyjax._src.sharding import NamedSharding, PartitionSpec, spec_axes
 
-__all__ = ["DuplicateSpecError", "Infer", "shard_map", "shard_map_p"]
+__all__ = ["DuplicateSpecError", "Infer", "shard_map", "shard_map_p", "smap"]
 
 
 class _InferType:
   """``in_specs``' default: infer them from the arguments (Explicit mesh axes only)."""
 
   def __repr__(self):
-    return "Infer"
+    return "jax.sharding.Infer"
 
 
 Infer = _InferType()
@@ -180,13 +186,48 @@ def _abstract_eval(*avals, jaxpr, mesh, out_specs, newly_manual_axes, **_):
 _expanded_cache = LRUCache(256)
 
 
+def _fold_reduced_dots(jaxpr):
+  """``reduce_sum`` over batch dimensions of a ``dot_general`` used only there (a psum
+  of per-device products: the devices share memory) becomes one ``dot_general``
+  contracting them too, as the global program would compute it."""
+  uses: dict = {}
+  for e in jaxpr.eqns:
+    for v in e.invars:
+      if type(v) is core.Var:
+        uses[v] = uses.get(v, 0) + 1
+  for v in jaxpr.outvars:
+    if type(v) is core.Var:
+      uses[v] = uses.get(v, 0) + 2
+  dots = {e.outvars[0]: e for e in jaxpr.eqns if e.primitive.name == "dot_general"}
+  fold = {}  # reduce eqn -> the dot eqn replacing it
+  for e in jaxpr.eqns:
+    if e.primitive.name != "reduce_sum" or type(e.invars[0]) is not core.Var:
+      continue
+    d = dots.get(e.invars[0])
+    axes = tuple(e.params["axes"])
+    if d is None or uses.get(e.invars[0]) != 1:
+      continue
+    (lc, rc), (lb, rb) = d.params["dimension_numbers"]
+    if not axes or not all(a < len(lb) for a in axes):
+      continue
+    keep = [i for i in range(len(lb)) if i not in axes]
+    dn = ((tuple(lc) + tuple(lb[a] for a in axes), tuple(rc) + tuple(rb[a] for a in axes)),
+          (tuple(lb[i] for i in keep), tuple(rb[i] for i in keep)))
+    fold[e] = d.replace(outvars=e.outvars, params=dict(d.params, dimension_numbers=dn))
+  if not fold:
+    return jaxpr
+  gone = {id(dots[e.invars[0]]) for e in fold}
+  eqns = [fold.get(e, e) for e in jaxpr.eqns if id(e) not in gone]
+  return core.Jaxpr(jaxpr.constvars, jaxpr.invars, jaxpr.outvars, eqns, jaxpr.debug_info)
+
+
 def _expanded(avals, params) -> ClosedJaxpr:
   key = (tuple((a.shape, a.dtype, a.weak_type) for a in avals),
          *(params[k] for k in _PARAMS))
   closed = _expanded_cache.get(key)
   if closed is None:
     jaxpr, consts = pe.trace_to_jaxpr(lambda *xs: _per_device(xs, **params), list(avals))
-    closed = ClosedJaxpr(jaxpr, consts)
+    closed = ClosedJaxpr(_fold_reduced_dots(jaxpr), consts)
     _expanded_cache[key] = closed
   return closed
 
@@ -260,7 +301,7 @@ shard_map_p.pp_keep_order = True
 
 # ---------------------------------------------------------------- varying axes (check_vma)
 
-_REDUCING = {"psum", "pmax", "pmin"}
+_REDUCING = {"psum", "psum_invariant", "pmax", "pmin"}
 _VARYING = {"all_gather", "reduce_scatter", "all_to_all", "ppermute", "pbroadcast",
             "axis_index", "ragged_all_to_all"}
 
@@ -271,6 +312,41 @@ def _eqn_axes(eqn) -> frozenset:
   return frozenset(names)
 
 
+_LOOPS = {"scan", "while", "cond"}
+
+
+def _fixpoint(body, fixed, carry, rest, n_out_carry):
+  """The carries' varying axes through a loop ``body(*fixed, *carry, *rest)``."""
+  while True:
+    outs = _infer_vma(body.jaxpr, [*fixed, *carry, *rest])
+    new = [c | o for c, o in zip(carry, outs[:n_out_carry])]
+    if new == carry:
+      return carry, outs[n_out_carry:]
+    carry = new
+
+
+def _infer_sub_vma(eqn, ins) -> list:
+  """Varying axes through an equation holding jaxprs (other such equations: every
+  output varies wherever an input does)."""
+  p, name = eqn.params, eqn.primitive.name
+  sub = p.get("jaxpr", p.get("call_jaxpr", p.get("fun_jaxpr")))
+  if name == "scan":
+    nc, nk = p["num_consts"], p["num_carry"]
+    carry, ys = _fixpoint(sub, ins[:nc], ins[nc:nc + nk], ins[nc + nk:], nk)
+    return carry + ys
+  if name == "while":
+    cn, bn = p["cond_nconsts"], p["body_nconsts"]
+    # as JAX 0.10.2: a varying predicate or index does not make the results vary
+    carry = ins[cn + bn:]
+    return _fixpoint(p["body_jaxpr"], ins[cn:cn + bn], carry, [], len(carry))[0]
+  if name == "cond":
+    outs = [_infer_vma(b.jaxpr, ins[1:]) for b in p["branches"]]
+    return [frozenset().union(*o) for o in zip(*outs)]
+  if isinstance(sub, ClosedJaxpr) and len(sub.jaxpr.invars) == len(ins):
+    return _infer_vma(sub.jaxpr, ins)
+  return [frozenset().union(*ins)] * len(eqn.outvars)
+
+
 def _infer_vma(jaxpr, in_vma) -> list:
   """The mesh axes each output of ``jaxpr`` may vary over, from its inputs'."""
   env = dict(zip(jaxpr.invars, in_vma))
@@ -278,13 +354,12 @@ def _infer_vma(jaxpr, in_vma) -> list:
   for eqn in jaxpr.eqns:
     ins = frozenset().union(*map(read, eqn.invars))
     name = eqn.primitive.name
-    sub = eqn.params.get("jaxpr")
     if name in _REDUCING:
       outs = [ins - _eqn_axes(eqn)] * len(eqn.outvars)
     elif name in _VARYING:
       outs = [ins | _eqn_axes(eqn)] * len(eqn.outvars)
-    elif name == "jit" and isinstance(sub, ClosedJaxpr):
-      outs = _infer_vma(sub.jaxpr, [read(v) for v in eqn.invars])
+    elif name in ("jit", "custom_jvp_call", "custom_vjp_call") or name in _LOOPS:
+      outs = _infer_sub_vma(eqn, [read(v) for v in eqn.invars])
     else:
       outs = [ins] * len(eqn.outvars)
     for v, s in zip(eqn.outvars, outs):
@@ -295,7 +370,7 @@ def _infer_vma(jaxpr, in_vma) -> list:
 # ---------------------------------------------------------------- checks and JAX's errors
 
 
-def _check_mesh(mesh, axis_names, in_specs, out_specs):
+def _check_mesh(mesh, axis_names, in_specs, out_specs, is_smap=False):
   if mesh is None:
     mesh = get_concrete_mesh()
     if mesh is None or mesh.empty:
@@ -320,10 +395,13 @@ def _check_mesh(mesh, axis_names, in_specs, out_specs):
   types = mesh._name_to_type
   if in_specs is Infer and not all(types[a] == AxisType.Explicit for a in axis_names):
     kinds = ", ".join(str(types[a]) for a in _manual_names(mesh, axis_names))
+    if is_smap:
+      raise TypeError(f"in_axes was not specified when axis_name={_fs(axis_names, mesh)} "
+                      f"was of type {kinds}")
     raise TypeError("shard_map in_specs argument must be a pytree of "
                     "`jax.sharding.PartitionSpec` instances, but it was `None` when "
                     f"axis_names={_fs(axis_names, mesh)} are of type {kinds}")
-  if in_specs is not Infer:
+  if in_specs is not Infer and in_specs is not None:  # None: every argument static
     _check_specs("in", in_specs, axis_names, mesh)
   _check_specs("out", out_specs, axis_names, mesh)
   return mesh, axis_names
@@ -339,11 +417,6 @@ def _spec_leaves(specs):
 
 
 def _check_specs(prefix, specs, manual, mesh):
-  if prefix == "in" and specs is None:
-    raise TypeError("shard_map in_specs argument must be a pytree of "
-                    "`jax.sharding.PartitionSpec` instances, but it was None.\n"
-                    "Instead of `in_specs=None`, did you mean `in_specs=P()`, "
-                    "where `P = jax.sharding.PartitionSpec`?")
   leaves = [(k, p) for k, p in _spec_leaves(specs) if not (prefix == "in" and p is None)]
   bad = [f"  {prefix}_specs{tree_util.keystr(k)} is {p} of type {type(p).__name__}, "
          for k, p in leaves if not isinstance(p, PartitionSpec)]
@@ -392,13 +465,14 @@ def _arg_where(f, params, path):
     return (f", where args{tree_util.keystr(path[:1])} is the index "
             f"{i - len(params) + 1} component of {name}'s varargs parameter "
             f"'{params[-1].name}',")
-  return f", where args{tree_util.keystr(path[:1])} is bound to {name}'s parameter '{params[i].name}',"
+  return (f", where args{tree_util.keystr(path[:1])} is bound to {name}'s parameter "
+          f"'{params[i].name}',")
 
 
 def _spec_paths(specs, tree_args):
   """The key path of the spec each argument leaf takes (JAX's message names it)."""
-  keyed = tree_util.tree_unflatten(tree_util.tree_structure(specs, is_leaf=lambda x: x is None),
-                                   [_Keyed(k) for k, _ in _spec_leaves(specs)])
+  treedef = tree_util.tree_structure(specs, is_leaf=lambda x: x is None)
+  keyed = tree_util.tree_unflatten(treedef, [_Keyed(k) for k, _ in _spec_leaves(specs)])
   return [k.path for k in tree_util.broadcast_prefix(keyed, tree_args,
                                                      is_leaf=lambda x: x is None)]
 
@@ -420,15 +494,15 @@ def _rank_error(prefix, f, fails):
   name = api_util.fun_name(f)
   base = "the passed args" if prefix == "in" else f"{name}(*args)"
   msgs = [f"* {prefix}_specs{tree_util.keystr(sk)} is {spec} which has length {len(spec)}, "
-          f"but {base}{tree_util.keystr(vk)}{where} has shape {aval.str_short(short_dtypes=False)}, which has "
+          f"but {base}{tree_util.keystr(vk)}{where} has shape {_short(aval)}, which has "
           f"rank {aval.ndim} (and {aval.ndim} < {len(spec)})"
           for sk, spec, vk, aval, where in fails]
   msg = (f"shard_map applied to the function '{name}' was given an {prefix}_specs entry "
-         f"which is too long to be compatible with the corresponding {prefix}put value from "
-         f"the function:\n\n" + "\n\n".join(_one_or_bullets(msgs)) + "\n\n" +
+         f"which is too long to be compatible with the corresponding {prefix}put value "
+         f"from the function:\n\n" + "\n\n".join(_one_or_bullets(msgs)) + "\n\n" +
          f"Entries in {prefix}_specs must be of length no greater than the number of axes "
-         f"in the corresponding {prefix}put value.\n\nEither revise the spec to be shorter, "
-         f"or modify '{name}' so that its {prefix}puts have sufficient rank.")
+         f"in the corresponding {prefix}put value.\n\nEither revise the spec to be "
+         f"shorter, or modify '{name}' so that its {prefix}puts have sufficient rank.")
   if any(not aval.ndim for *_, aval, _ in fails):
     msg += (f"\n\nFor scalar values (rank 0), consider using an {prefix}_specs entry of "
             "`P()`, where `P = jax.sharding.PartitionSpec`.")
@@ -436,8 +510,12 @@ def _rank_error(prefix, f, fails):
 
 
 def _mesh_shape(mesh):
-  return f"The mesh given has shape {tuple(mesh.axis_sizes)} with corresponding axis names " \
-         f"{tuple(mesh.axis_names)}."
+  return (f"The mesh given has shape {tuple(mesh.axis_sizes)} with corresponding axis "
+          f"names {tuple(mesh.axis_names)}.")
+
+
+def _short(aval):
+  return aval.str_short(short_dtypes=False)
 
 
 def _check_args(f, mesh, args, in_specs, manual, leaf_paths, spec_paths, avals):
@@ -459,7 +537,7 @@ def _check_args(f, mesh, args, in_specs, manual, leaf_paths, spec_paths, avals):
         axis = f"axes {ns}" if len(ns) > 1 else f"axis '{ns[0]}'"
         total = "total " if len(ns) > 1 else ""
         msgs.append(
-            f"* the passed args{tree_util.keystr(vk)} of shape {a.str_short(short_dtypes=False)}"
+            f"* the passed args{tree_util.keystr(vk)} of shape {_short(a)}"
             f"{_arg_where(f, params, vk)} corresponds to in_specs{tree_util.keystr(sk)} of "
             f"value {s}, which maps array axis {d} (of size {a.shape[d]}) to mesh {axis} "
             f"(of {total}size {sz}), but {sz} does not evenly divide {a.shape[d]}")
@@ -518,6 +596,9 @@ def _manual_spec(spec, manual):
 
 # ---------------------------------------------------------------- shard_map
 
+# Signatures one shard_mapped function keeps traced for eager calls (as jit's cache).
+_MAX_SIGNATURES = 64
+
 
 def shard_map(f=None, /, *, out_specs, in_specs=Infer, mesh=None, axis_names=frozenset(),
               check_vma=True):
@@ -531,14 +612,51 @@ def shard_map(f=None, /, *, out_specs, in_specs=Infer, mesh=None, axis_names=fro
   return _shard_map(f, **kwargs)
 
 
-def _shard_map(f, *, out_specs, in_specs, mesh, axis_names, check_vma):
+def smap(f=None, /, *, in_axes=Infer, out_axes, axis_name):
+  """A shard_map over the one mesh axis ``axis_name`` of the context mesh, with vmap-style
+  ``in_axes``/``out_axes`` (JAX's ``jax.smap``)."""
+  kwargs = dict(in_axes=in_axes, out_axes=out_axes, axis_name=axis_name)
+  if f is None:
+    return lambda g: _smap(g, **kwargs)
+  return _smap(f, **kwargs)
+
+
+def _axes_to_spec(axis_name, axis):
+  return PartitionSpec() if axis is None else PartitionSpec(*[None] * axis, axis_name)
+
+
+def _smap(f, *, in_axes, out_axes, axis_name):
+  if isinstance(axis_name, (list, tuple)):
+    raise TypeError(
+        f"smap axis_name should be a `str` or a `Hashable`, but got {axis_name}")
+  if in_axes is not None and in_axes is not Infer and not isinstance(in_axes, (int, tuple)):
+    raise TypeError("smap in_axes must be an int, None, jax.sharding.Infer, or a tuple of "
+                    "entries corresponding to the positional arguments passed to the "
+                    f"function, but got {in_axes}.")
+  if in_axes is not Infer and not all(isinstance(l, int)
+                                      for l in tree_util.tree_leaves(in_axes)):
+    raise TypeError("smap in_axes must be an int, None, jax.sharding.Infer, or (nested) "
+                    f"container with those types as leaves, but got {in_axes}.")
+  if not all(isinstance(l, int) for l in tree_util.tree_leaves(out_axes)):
+    raise TypeError("smap out_axes must be an int, None, or (nested) container with those "
+                    f"types as leaves, but got {out_axes}.")
+  spec = lambda a: _axes_to_spec(axis_name, a)
+  in_specs = (Infer if in_axes is Infer else
+              tree_util.tree_map(spec, in_axes, is_leaf=lambda x: x is None))
+  out_specs = tree_util.tree_map(spec, out_axes, is_leaf=lambda x: x is None)
+  return _shard_map(f, out_specs=out_specs, in_specs=in_specs, mesh=None,
+                    axis_names={axis_name}, check_vma=True, _smap=True)
+
+
+def _shard_map(f, *, out_specs, in_specs, mesh, axis_names, check_vma, _smap=False):
   if not callable(f):
     raise TypeError("shard_map requires a callable for its first argument, but got "
                     f"{f} of type {type(f)}.")
   check_vma = bool(check_vma)
+  cache: dict = {}  # eager calls: (mesh, specs, signature) -> traced body
 
   def wrapped(*args):
-    m, manual = _check_mesh(mesh, axis_names, in_specs, out_specs)
+    m, manual = _check_mesh(mesh, axis_names, in_specs, out_specs, _smap)
     leaves_p, in_tree = tree_util.tree_flatten_with_path(args)
     leaf_paths = [p for p, _ in leaves_p]
     leaves = [x for _, x in leaves_p]
@@ -553,7 +671,8 @@ def _shard_map(f, *, out_specs, in_specs, mesh, axis_names, check_vma):
         raise e("shard_map in_specs") from None
       spec_paths = _spec_paths(in_specs, args)
     dbg = api_util.debug_info("shard_map", f, args, {})
-    avals = [api_util.abstractify(x, api_util.arg_name(dbg, i)) for i, x in enumerate(leaves)]
+    avals = [api_util.abstractify(x, api_util.arg_name(dbg, i))
+             for i, x in enumerate(leaves)]
     _check_args(f, m, args, specs_flat, manual, leaf_paths, spec_paths, avals)
     if all(m._name_to_type[a] == AxisType.Explicit for a in manual) \
         and manual == frozenset(m.axis_names):
@@ -565,7 +684,7 @@ def _shard_map(f, *, out_specs, in_specs, mesh, axis_names, check_vma):
         if got != s:
           raise ValueError(
               f"in_specs passed to shard_map: {s} does not match the specs of the input: "
-              f"{got} for arg: {a.str_short()}. `in_specs` is an optional argument so you "
+              f"{got} for arg: {_short(a)}. `in_specs` is an optional argument so you "
               "can omit specifying it and shard_map will infer the in_specs from the "
               "arguments. If you want to reshard your inputs, you can use `jax.reshard` on "
               "the arguments and then pass those args to shard_map.")
@@ -573,52 +692,73 @@ def _shard_map(f, *, out_specs, in_specs, mesh, axis_names, check_vma):
     dyn_specs = tuple(s for s in specs_flat if s is not None)
     dyn_args = [x if isinstance(x, (ArrayImpl, Tracer)) else asarray_value(x)
                 for x, d in zip(leaves, dyn) if d]
-    local = [_local_aval(a, s, m, manual) for a, s in zip(avals, specs_flat) if s is not None]
-    out_box = {}
+    local = [_local_aval(a, s, m, manual)
+             for a, s in zip(avals, specs_flat) if s is not None]
+    def trace_and_check():
+      out_box = {}
 
-    def flat_fun(*xs):
-      it = iter(xs)
-      full = [next(it) if d else x for x, d in zip(leaves, dyn)]
-      ans = f(*tree_util.tree_unflatten(in_tree, full))
-      out_flat, out_tree = tree_util.tree_flatten(ans)
+      def flat_fun(*xs):
+        it = iter(xs)
+        full = [next(it) if d else x for x, d in zip(leaves, dyn)]
+        ans = f(*tree_util.tree_unflatten(in_tree, full))
+        out_flat, out_tree = tree_util.tree_flatten(ans)
+        try:
+          specs = tree_util.broadcast_prefix(out_specs, ans, is_leaf=lambda x: x is None)
+        except ValueError:
+          e, *_ = tree_util.prefix_errors(out_specs, ans, is_leaf=lambda x: x is None)
+          raise e("shard_map out_specs") from None
+        out_box.update(tree=out_tree, specs=specs, ans=ans)
+        return out_flat
+
+      closed, tracer_consts = _trace_body(flat_fun, local, dbg, m, manual, check_vma)
+      out_tree, o_specs = out_box["tree"], tuple(out_box["specs"])
+      o_avals = closed.out_avals
+      o_paths = [p for p, _ in tree_util.tree_flatten_with_path(out_box["ans"])[0]]
+      o_spec_paths = _spec_paths(out_specs, out_box["ans"])
+      fails = [(sk, s, vk, a, "")
+               for s, a, vk, sk in zip(o_specs, o_avals, o_paths, o_spec_paths)
+               if len(s) > a.ndim]
+      if fails:
+        err = _rank_error("out", f, fails)
+        if any(not a.ndim for *_, a, _ in fails):
+          err = ValueError(str(err) + " In particular, for rank 0 outputs which are not "
+                           "constant over the mesh, add at least one (singleton) axis to "
+                           "them so that they can be concatenated using out_specs.")
+        raise err
+      specs_all = (PartitionSpec(),) * len(tracer_consts) + dyn_specs
+      if check_vma:
+        in_vma = [frozenset(a for e in s.partitions for a in spec_axes(e) if a in manual)
+                  for s in specs_all]
+        got = _infer_vma(closed.jaxpr, in_vma)
+        bad = []
+        for g, s, sk in zip(got, o_specs, o_spec_paths):
+          mentioned = {a for e in s.partitions for a in spec_axes(e)}
+          if g - mentioned:
+            bad.append((sk, s, g))
+        if bad:
+          if core.trace_ctx.trace is core.eval_trace:
+            # JAX 0.10.2 reports an eager call's failure from the inner shard_map that
+            # places one output: its function, its single spec, the first failure
+            raise _vma_error("_rem_singleton", m, [((),) + bad[0][1:]])
+          raise _vma_error(api_util.fun_name(f), m, bad)
+      return closed, tracer_consts, out_tree, o_specs, specs_all
+
+    eager = core.trace_ctx.trace is core.eval_trace
+    key = None
+    if eager:
       try:
-        specs = tree_util.broadcast_prefix(out_specs, ans, is_leaf=lambda x: x is None)
-      except ValueError:
-        e, *_ = tree_util.prefix_errors(out_specs, ans, is_leaf=lambda x: x is None)
-        raise e("shard_map out_specs") from None
-      out_box.update(tree=out_tree, specs=specs, ans=ans)
-      return out_flat
-
-    closed, tracer_consts = _trace_body(flat_fun, local, dbg, m, manual)
-    out_tree, o_specs = out_box["tree"], tuple(out_box["specs"])
-    o_avals = closed.out_avals
-    o_paths = [p for p, _ in tree_util.tree_flatten_with_path(out_box["ans"])[0]]
-    o_spec_paths = _spec_paths(out_specs, out_box["ans"])
-    fails = [(sk, s, vk, a, "") for s, a, vk, sk in zip(o_specs, o_avals, o_paths, o_spec_paths)
-             if len(s) > a.ndim]
-    if fails:
-      err = _rank_error("out", f, fails)
-      if any(not a.ndim for *_, a, _ in fails):
-        err = ValueError(str(err) + " In particular, for rank 0 outputs which are not "
-                         "constant over the mesh, add at least one (singleton) axis to them "
-                         "so that they can be concatenated using out_specs.")
-      raise err
-    specs_all = (PartitionSpec(),) * len(tracer_consts) + dyn_specs
-    if check_vma:
-      in_vma = [frozenset(a for e in s.partitions for a in spec_axes(e) if a in manual)
-                for s in specs_all]
-      got = _infer_vma(closed.jaxpr, in_vma)
-      bad = []
-      for g, s, sk in zip(got, o_specs, o_spec_paths):
-        mentioned = {a for e in s.partitions for a in spec_axes(e)}
-        if g - mentioned:
-          bad.append((sk, s, g))
-      if bad:
-        if core.trace_ctx.trace is core.eval_trace:
-          # JAX 0.10.2 reports an eager call's failure from the inner shard_map that
-          # places one output: its function, its single spec, the first failure
-          raise _vma_error("_rem_singleton", m, [((),) + bad[0][1:]])
-        raise _vma_error(api_util.fun_name(f), m, bad)
+        key = (m, manual, in_tree, tuple(specs_flat),
+               tuple((a.shape, a.dtype, a.weak_type) for a in avals),
+               tuple(x for x, d in zip(leaves, dyn) if not d))
+        hash(key)
+      except TypeError:
+        key = None
+    hit = cache.get(key) if key is not None else None
+    if hit is None:
+      hit = trace_and_check()
+      if key is not None and not hit[1]:
+        put_bounded(cache, key, hit, _MAX_SIGNATURES)
+    closed, tracer_consts, out_tree, o_specs, specs_all = hit
     outs = shard_map_p.bind(*tracer_consts, *dyn_args, jaxpr=closed, mesh=m,
                             in_specs=specs_all, out_specs=o_specs, check_vma=check_vma,
                             newly_manual_axes=manual)
@@ -638,13 +778,23 @@ def _shard_map(f, *, out_specs, in_specs, mesh, axis_names, check_vma):
   return wrapped
 
 
-def _trace_body(fun, avals, dbg, mesh, manual):
+class _AxisFrame(BatchTrace):
+  """A manual mesh axis while the body is staged: only ``axis_size`` lookups (and
+  ``psum``, which binds ``psum_invariant`` under ``check_vma``) read it."""
+  __slots__ = ("vma_checked",)
+
+  def __init__(self, parent, name, size, vma_checked):
+    super().__init__(parent, name, size)
+    self.vma_checked = vma_checked
+
+
+def _trace_body(fun, avals, dbg, mesh, manual, check_vma):
   """Stages the per-device ``fun`` with the manual mesh axes bound (collectives over
   them find their sizes): axis frames between the current trace and the staging."""
   frames = []
   t = core.trace_ctx.trace
   for name in _manual_names(mesh, manual):
-    t = BatchTrace(t, name, mesh.shape[name])
+    t = _AxisFrame(t, name, mesh.shape[name], check_vma)
     frames.append(t)
   try:
     with core.set_current_trace(t):

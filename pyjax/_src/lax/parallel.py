@@ -87,10 +87,44 @@ def _allreduce_api(p):
   def fn(x, axis_name, *, axis_index_groups=None):
     _no_groups(axis_index_groups, p.name)
     names = _names(axis_name)
+    if p is psum_p and all(_vma_checked(n) for n in names):
+      return tree_util.tree_map(
+          lambda l: psum_invariant_p.bind(lax._to_array(l), axes=names), x)
     return tree_util.tree_map(
         lambda l: p.bind(lax._to_array(l), axes=names, axis_index_groups=None), x)
   fn.__name__ = p.name
   return fn
+
+
+def _vma_checked(name) -> bool:
+  """Whether ``name`` is a mesh axis of a shard_map body traced with check_vma (its
+  axis frame says so)."""
+  t = core.trace_ctx.trace
+  while t is not None:
+    if getattr(t, "axis_name", None) == name:
+      return getattr(t, "vma_checked", False)
+    t = t.parent if t.parent is not None else getattr(t, "outer", None)
+  return False
+
+
+# psum in a shard_map body with check_vma (JAX's name): the same reduction, but its
+# operand is taken to vary over the axes, so its transpose copies the cotangent to every
+# member (JAX's pvary) instead of summing it again.
+psum_invariant_p = _axis_prim("psum_invariant", "axes")
+psum_invariant_p.def_abstract_eval(lambda x, *, axes: x)
+
+
+def _psum_invariant_named(name, size, vals, dims, /, *, axes):
+  x, d = vals[0], dims[0]
+  x = lax.mul(x, lax._const(x, size)) if d is None else lax.reduce_sum(x, (d,))
+  rest = tuple(a for a in axes if a != name)
+  return (psum_invariant_p.bind(x, axes=rest) if rest else x), None
+
+
+psum_invariant_p.named_batch = _psum_invariant_named
+psum_invariant_p.batch = lambda vals, dims, **params: (
+    psum_invariant_p.bind(vals[0], **params), dims[0])
+ad.deflinear(psum_invariant_p, lambda ct, x, **params: [ct])
 
 
 psum = _allreduce_api(psum_p)
@@ -119,11 +153,11 @@ def axis_index(axis_name):
   position in their product (the first axis major)."""
   names = _names(axis_name)
   if len(names) == 1:
-    return axis_index_p.bind(axis_name=names)
-  idx = None
-  for n in names:
-    i = axis_index_p.bind(axis_name=(n,))
-    idx = i if idx is None else lax.add(lax.mul(idx, np.int32(axis_size(n))), i)
+    return axis_index_p.bind(axis_name=names[0])
+  idx, stride = np.int32(0), 1  # JAX's sum, from the last (minor) axis
+  for n in reversed(names):
+    idx = lax.add(idx, lax.mul(axis_index_p.bind(axis_name=n), np.int32(stride)))
+    stride *= axis_size(n)
   return idx
 
 
@@ -240,6 +274,16 @@ def _check_split(op, what, shape, axis, n, tiled, name):
                      f"size {n} of axis {name!r}.")
 
 
+def _check_scatter(m, n, tiled):
+  """JAX's errors for a scattered dimension of size ``m`` over ``n`` members."""
+  if tiled and m % n:
+    raise ValueError(f"tiled reduce_scatter operand scatter dimension size {m} must be "
+                     f"divisible by shard_count {n}")
+  if not tiled and m != n:
+    raise ValueError(f"reduce_scatter operand scatter dimension size {m} must match shard "
+                     f"count {n}")
+
+
 def psum_scatter(x, axis_name, *, scatter_dimension=0, axis_index_groups=None, tiled=False):
   """psum, with member ``k`` keeping only the ``k``-th piece along ``scatter_dimension``."""
   _no_groups(axis_index_groups, "psum_scatter")
@@ -248,8 +292,7 @@ def psum_scatter(x, axis_name, *, scatter_dimension=0, axis_index_groups=None, t
     def scatter_multi(l):
       l = lax._to_array(l)
       sd = lax._canon_axis(scatter_dimension, l.ndim)
-      _check_split("psum_scatter", f"dimension {sd}", l.shape, sd, _size(names), tiled,
-                   names)
+      _check_scatter(l.shape[sd], _size(names), tiled)
       if not tiled:
         l = lax.reshape(l, (*l.shape[:sd], *(axis_size(n) for n in names),
                             *l.shape[sd + 1:]))
@@ -262,7 +305,7 @@ def psum_scatter(x, axis_name, *, scatter_dimension=0, axis_index_groups=None, t
   def leaf(l):
     l = lax._to_array(l)
     sd = lax._canon_axis(scatter_dimension, l.ndim)
-    _check_split("psum_scatter", f"dimension {sd}", l.shape, sd, n, tiled, names[0])
+    _check_scatter(l.shape[sd], n, tiled)
     return reduce_scatter_p.bind(l, scatter_dimension=sd, axis_name=names,
                                  axis_index_groups=None, axis_size=n, tiled=bool(tiled))
   return tree_util.tree_map(leaf, x)
@@ -275,7 +318,8 @@ all_to_all_p = _axis_prim("all_to_all")
 
 
 def _all_to_all_abstract(x, *, split_axis, concat_axis, axis_name, axis_index_groups,
-                         axis_size, tiled):
+                         tiled):
+  axis_size = _size(axis_name if isinstance(axis_name, tuple) else (axis_name,))
   shape = list(x.shape)
   if tiled:
     shape[split_axis] //= axis_size
@@ -328,8 +372,8 @@ def all_to_all(x, axis_name, split_axis, concat_axis, *, axis_index_groups=None,
     sa = lax._canon_axis(split_axis, l.ndim)
     ca = lax._canon_axis(concat_axis, l.ndim)
     _check_split("all_to_all", f"split_axis {sa}", l.shape, sa, n, tiled, names[0])
-    return all_to_all_p.bind(l, split_axis=sa, concat_axis=ca, axis_name=names,
-                             axis_index_groups=None, axis_size=n, tiled=bool(tiled))
+    return all_to_all_p.bind(l, split_axis=sa, concat_axis=ca, axis_name=names[0],
+                             axis_index_groups=None, tiled=bool(tiled))
   return tree_util.tree_map(leaf, x)
 
 

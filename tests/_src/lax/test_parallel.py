@@ -75,7 +75,7 @@ def test_psum_scatter():
   out = vmap(lambda v: lax.psum_scatter(v, "i", scatter_dimension=1, tiled=True),
              axis_name="i")(y)
   check_close(out, y.sum(0).reshape(3, 4, 1).transpose(1, 0, 2))
-  with pytest.raises(ValueError, match="must be equal to the size 4"):
+  with pytest.raises(ValueError, match="reduce_scatter operand scatter dimension size 3 must match shard count 4"):
     vmap(lambda v: lax.psum_scatter(v, "i"), axis_name="i")(np.ones((4, 3), np.float32))
 
 
