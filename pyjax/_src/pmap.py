@@ -1,14 +1,18 @@
-"""``pmap``: a parallel map over devices, as JAX 0.10.2 builds it (a jit of a map over a
-1-D mesh of the devices), and ``device_put_sharded`` / ``device_put_replicated``.
+"""``pmap``: a parallel map over devices, as JAX 0.10.2 builds it (a jit of a
+``shard_map`` over a 1-D mesh of the devices), and ``device_put_sharded`` /
+``device_put_replicated``.
 
-The per-device function runs vmapped over the device axis (named ``axis_name``, so the
-collectives of ``lax/parallel.py`` reduce over it) inside one jit: all the devices' work
-is one compiled program over the global arrays. Results are Arrays sharded over a
-``Mesh`` of the devices used, as JAX's. A pmap called while another is traced (nested
-pmap) maps inside it: its devices count against the product of the enclosing sizes.
+The per-device function squeezes the mapped axes of its shards; shard_map runs it
+vmapped over the device axis (named ``axis_name``, so the collectives of
+``lax/parallel.py`` reduce over it) inside one jit: all the devices' work is one compiled
+program over the global arrays. Results are Arrays sharded over a ``Mesh`` of the devices
+used, as JAX's. A pmap called while another is traced (nested pmap, which JAX 0.10.2
+rejects on CPU) maps inside it with a named vmap: its devices count against the product
+of the enclosing sizes.
 
-Not built: several processes (``axis_size`` is the local size), ``.lower()`` gives
-the jitted program's Lowered (not one for the per-device program).
+Not built: several processes (``axis_size`` is the local size); ``.lower()`` gives the
+jitted program's Lowered; results of grad/vmap/jit of a pmap are not sharded (JAX's
+are); typed PRNG key results carry no sharding.
 """
 from __future__ import annotations
 
@@ -18,13 +22,14 @@ from typing import Callable
 
 import numpy as np
 
-from pyjax._src import api_util, core, devices as devices_mod, pjit, tree_util
+from pyjax._src import api_util, core, devices as devices_mod, dispatch, pjit, tree_util
 from pyjax._src.array import ArrayImpl, PendingArray, asarray_value
 from pyjax._src.caches import put_bounded
 from pyjax._src.config import config
 from pyjax._src.interpreters import batching
-from pyjax._src.lax import slicing
+from pyjax._src.lax import lax, slicing
 from pyjax._src.mesh import Mesh
+from pyjax._src.shard_map import shard_map
 from pyjax._src.sharding import NamedSharding, PartitionSpec
 
 __all__ = ["pmap", "device_put_sharded", "device_put_replicated"]
@@ -176,9 +181,55 @@ class _Program:
     self.entry = None  # the jit's compiled entry, for the fast path
 
 
+def _axes_to_spec(axis_name, axis):
+  return PartitionSpec() if axis is None else PartitionSpec(*[None] * axis, axis_name)
+
+
+def _out_axes_prefix(out_axes, out):
+  """One out_axes entry per output leaf (JAX's pytree error when not a prefix)."""
+  return tree_util.broadcast_prefix(out_axes, out, is_leaf=lambda x: x is None)
+
+
+def _shard_mapped(fun, in_tree, in_axes, out_axes, size, axis_name, mesh, box):
+  """The flat function the jit traces, as JAX 0.10.2's: a shard_map over the 1-D mesh
+  whose per-device function squeezes the mapped axes, calls ``fun`` and puts the
+  mapped axis back into the outputs (out_axes None: the first device's value)."""
+
+  def _fun(*flat):
+    xs = [x if a is None else lax.squeeze(x, (a,)) for x, a in zip(flat, in_axes)]
+    args, kwargs = tree_util.tree_unflatten(in_tree, xs)
+    _nesting.sizes.append(size)
+    try:
+      out = fun(*args, **kwargs)
+    finally:
+      _nesting.sizes.pop()
+    out_flat, out_tree = tree_util.tree_flatten(out)
+    oaxes = _out_axes_prefix(out_axes, out)
+    outs, ndims = [], []
+    for o, oa in zip(out_flat, oaxes):
+      if oa is None:
+        outs.append(o)
+        ndims.append(None)
+        continue
+      nd = core.get_aval(o).ndim + 1
+      if not 0 <= oa < nd:
+        raise ValueError(f"axis {oa} is out of bounds for array of dimension {nd}")
+      outs.append(lax.expand_dims(o, (oa,)))
+      ndims.append(nd)
+    box[:] = [list(oaxes), ndims]
+    return tree_util.tree_unflatten(out_tree, outs)
+
+  in_specs = tuple(_axes_to_spec(axis_name, a) for a in in_axes)
+  out_specs = tree_util.tree_map(lambda a: _axes_to_spec(axis_name, a), out_axes,
+                                 is_leaf=lambda x: x is None)
+  return shard_map(_fun, mesh=mesh, in_specs=in_specs, out_specs=out_specs,
+                   check_vma=False, axis_names=frozenset({axis_name}))
+
+
 def _device_mapped(fun, in_tree, in_axes, out_axes, size, axis_name, box):
-  """The flat function the jit traces: ``fun`` over the device axis (a named vmap);
-  outputs whose out_axes is None keep the first device's value."""
+  """The flat function the jit traces for a nested pmap or negative out_axes: ``fun``
+  over the device axis (a named vmap); outputs whose out_axes is None keep the first
+  device's value."""
 
   def _fun(*flat):
     trace = batching.BatchTrace(core.trace_ctx.trace, axis_name, size)
@@ -189,13 +240,7 @@ def _device_mapped(fun, in_tree, in_axes, out_axes, size, axis_name, box):
         return fun(*a, **kw)
       out = trace.call(body, list(flat), in_axes)
       out_flat, out_tree = tree_util.tree_flatten(out)
-      try:
-        oaxes = tree_util.broadcast_prefix(out_axes, out, is_leaf=lambda x: x is None)
-      except ValueError:
-        errs = tree_util.prefix_errors(out_axes, out, is_leaf=lambda x: x is None)
-        detail = str(errs[0]("pmap out_axes")) if errs else ""
-        raise ValueError(f"pmap out_axes specification must be a tree prefix of the "
-                         f"corresponding value; \n{detail}") from None
+      oaxes = _out_axes_prefix(out_axes, out)
       outs, ndims = [], []
       for o, oa in zip(out_flat, oaxes):
         v, d = trace.to_batch_info(o)
@@ -248,18 +293,19 @@ class _Pmap:
             f"pmapped function has static_broadcasted_argnums={self.static_nums} but was "
             f"called with only {n} positional argument{'s' if n > 1 else ''}. All static "
             f"broadcasted arguments must be passed positionally.")
-      statics = tuple(pjit._hash_static(args[i]) for i in self.static_nums)
+      statics = tuple(_hash_static(self.fun, i, args[i]) for i in self.static_nums)
       dyn_nums = [i for i in range(n) if i not in self.static_nums]
       dyn_args = tuple(args[i] for i in dyn_nums)
     else:
       statics, dyn_nums, dyn_args = (), None, args
     flat, in_tree = tree_util.tree_flatten((dyn_args, kwargs))
-    key = (in_tree, statics, tuple(pjit._sig(x) for x in flat))
+    nested = bool(_nesting.sizes)
+    key = (in_tree, statics, nested, tuple(pjit._sig(x) for x in flat))
     prog = self.cache.get(key)
     if prog is None:
       prog = self._make(args, kwargs, statics, dyn_nums, dyn_args, flat, in_tree)
       put_bounded(self.cache, key, prog, MAX_SIGNATURES)
-    elif _nesting.sizes:  # a nested pmap: its devices count against the enclosing ones
+    elif nested:  # a nested pmap: its devices count against the enclosing ones
       _mesh_devices(self.devices, self.backend, prog.mesh.axis_sizes[0])
     return prog, flat
 
@@ -284,7 +330,11 @@ class _Pmap:
         flags += [i in self.donate_nums] * len(tree_util.tree_leaves(a))
       donate = tuple(i for i, f in enumerate(flags) if f)
     box = []
-    mapped = _device_mapped(fun, in_tree, axes, self.out_axes, size, self.axis_name, box)
+    if _nesting.sizes or any(a < 0 for a in tree_util.tree_leaves(self.out_axes)):
+      mapped = _device_mapped(fun, in_tree, axes, self.out_axes, size, self.axis_name, box)
+    else:
+      mapped = _shard_mapped(fun, in_tree, axes, self.out_axes, size, self.axis_name,
+                             mesh, box)
     # As JAX, a donated argument is given up only when it is already laid out as the
     # program's input (a pmap result fed to the next pmap); otherwise it is copied in.
     in_shardings = [_out_sharding(mesh, self.axis_name, a, 1 if a is None else a + 1)
@@ -303,7 +353,16 @@ class _Pmap:
     return s
 
   def call(self, args, kwargs):
+    """(the outputs, the program run)."""
     prog, flat = self.program(args, kwargs)
+    at_top = (core.trace_ctx.trace is core.eval_trace and not config.jax_disable_jit
+              and not dispatch.gpu_found)
+    e = prog.entry
+    if at_top and e is not None and prog.donating is None:  # the compiled call directly
+      outs = e.compiled(flat, ())
+      for a, s in zip(outs, prog.shardings):
+        a._device = s
+      return (outs[0] if e.one_leaf else tree_util.tree_unflatten(e.out_tree, outs)), prog
     jitted = prog.jitted
     if prog.donating is not None and all(
         getattr(flat[i], "_device", None) == prog.in_shardings[i]
@@ -312,10 +371,27 @@ class _Pmap:
     out = jitted(*flat)
     if core.trace_ctx.trace is core.eval_trace:
       leaves = tree_util.tree_leaves(out)
-      for a, s in zip(leaves, self.shardings(prog)):
+      shardings = self.shardings(prog)
+      for a, s in zip(leaves, shardings):
         if type(a) is ArrayImpl or type(a) is PendingArray:
           a._device = s
-    return out
+      if at_top and jitted is prog.jitted and shardings is not None:
+        _, e, _ = jitted._entry(tuple(flat), {})  # (a cache hit: traced just now)
+        if e.compiled is not None and not e.tracer_consts and \
+            all(type(a) is ArrayImpl or type(a) is PendingArray for a in leaves):
+          prog.entry = e
+    return out, prog
+
+
+def _hash_static(fun, i, v):
+  try:
+    hash(v)
+  except TypeError:
+    raise ValueError(
+        f"Non-hashable static arguments are not supported, as this can lead to unexpected "
+        f"cache-misses. Static argument (index {i}) of type {type(v)} for function "
+        f"{api_util.fun_name(fun)} is non-hashable.") from None
+  return v
 
 
 def _with_statics(fun, static_nums, statics, n):
@@ -355,11 +431,11 @@ def pmap(fun: Callable, axis_name=None, *, in_axes=0, out_axes=0,
   axis_name = DEFAULT_AXIS_NAME if axis_name is None else axis_name
   static_nums = _index_tuple(static_broadcasted_argnums, "static_broadcasted_argnums")
   donate = _index_tuple(donate_argnums, "donate_argnums")
+  if set(static_nums) & set(donate):
+    raise ValueError(f"`static_argnums` {sorted(set(static_nums))} and `donate_argnums` "
+                     f"{sorted(set(donate))} cannot intersect.")
   # donated positions count among the dynamic (non-static) arguments
-  donate_nums = tuple(sorted(d - sum(s < d for s in static_nums) for d in donate
-                             if d not in static_nums))
-  if isinstance(in_axes, list):
-    in_axes = tuple(in_axes)
+  donate_nums = tuple(sorted(d - sum(s < d for s in static_nums) for d in donate))
   _check_axes_spec(in_axes, "in_axes")
   _check_axes_spec(out_axes, "out_axes")
   p = _Pmap(fun, axis_name, in_axes, out_axes, static_nums, devices, backend, axis_size,
@@ -385,20 +461,17 @@ def pmap(fun: Callable, axis_name=None, *, in_axes=0, out_axes=0,
         fast = cache.get(key)
         if fast is not None:
           c = fast.entry.compiled
-          if c is not None and not pjit.dispatch.gpu_found:
+          if c is not None and not dispatch.gpu_found:
             outs = c(args, ())
             for a, s in zip(outs, fast.shardings):
               a._device = s
             e = fast.entry
             return outs[0] if e.one_leaf else tree_util.tree_unflatten(e.out_tree, outs)
-        out = p.call(args, kwargs)
-        prog, _ = p.program(args, kwargs)
-        entry = prog.jitted._cache.get(tuple(pjit._sig(x) for x in args))
-        if entry is not None and prog.shardings is not None and not entry.tracer_consts:
-          prog.entry = entry
+        out, prog = p.call(args, kwargs)
+        if prog.entry is not None:
           put_bounded(cache, key, prog, MAX_SIGNATURES)
         return out
-    return p.call(args, kwargs)
+    return p.call(args, kwargs)[0]
 
   pmapped.lower = lambda *args, **kwargs: _lower(p, args, kwargs)
   return pmapped
