@@ -23,6 +23,7 @@ from pyjax._src.array import ArrayImpl, asarray_value
 from pyjax._src.core import Tracer
 from pyjax._src.interpreters import ad, batching
 from pyjax._src.lax import lax, slicing
+from pyjax._src.lax.sharding_ops import device_put_p
 
 jit = pjit.jit
 
@@ -108,6 +109,9 @@ def device_put(x, device=None, *, src=None, donate=False, may_alias=None):
 
   def put(leaf):
     if isinstance(leaf, Tracer):
+      if isinstance(dev, sharding_mod.NamedSharding):  # the type takes the sharding
+        return device_put_p.bind(leaf, devices=(dev,), srcs=(None,),
+                                 copy_semantics=(None,))[0]
       return leaf
     if isinstance(leaf, ArrayImpl):
       if dev is None:

@@ -19,6 +19,7 @@ from pyjax._src import core, dtypes, tree_util
 from pyjax._src.array import ArrayImpl
 from pyjax._src.core import ClosedJaxpr, DebugInfo, Jaxpr, ShapedArray, Tracer
 from pyjax._src.interpreters import partial_eval as pe
+from pyjax._src.sharding import NamedSharding, aval_sharding
 
 
 class ShapeDtypeStruct:
@@ -37,11 +38,15 @@ class ShapeDtypeStruct:
 
   @property
   def aval(self):
-    return ShapedArray(self.shape, self.dtype, self.weak_type)
+    s = self.sharding  # a NamedSharding types the value (Explicit axes)
+    return ShapedArray(self.shape, self.dtype, self.weak_type,
+                       sharding=aval_sharding(s, len(self.shape))
+                       if isinstance(s, NamedSharding) else None)
 
   def __repr__(self):
     w = ", weak_type=True" if self.weak_type else ""
-    return f"ShapeDtypeStruct(shape={self.shape}, dtype={self.dtype.name}{w})"
+    s = "" if self.sharding is None else f", sharding={self.sharding}"
+    return f"ShapeDtypeStruct(shape={self.shape}, dtype={self.dtype.name}{s}{w})"
 
   def __eq__(self, other):
     return (isinstance(other, ShapeDtypeStruct) and self.shape == other.shape
@@ -52,7 +57,8 @@ class ShapeDtypeStruct:
 
 
 def shape_dtype_structs(avals) -> list[ShapeDtypeStruct]:
-  return [ShapeDtypeStruct(a.shape, a.dtype, weak_type=a.weak_type) for a in avals]
+  return [ShapeDtypeStruct(a.shape, a.dtype, weak_type=a.weak_type,
+                           sharding=getattr(a, "sharding", None)) for a in avals]
 
 
 # ---------------------------------------------------------------- argnums

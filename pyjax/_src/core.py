@@ -95,11 +95,7 @@ class ShapedArray(AbstractValue):
     s = self.sharding
     if s is None:
       return f"{dt}[{','.join(map(str, self.shape))}]"
-    dims = []
-    for n, p in zip(self.shape, s.spec.partitions):
-      dims.append(f"{n}" if p is None else
-                  f"{n}@({','.join(p)})" if isinstance(p, tuple) else f"{n}@{p}")
-    return f"{dt}[{','.join(dims)}]"
+    return f"{dt}[{_dims_str(self.shape, s.spec.partitions)}]"
 
   def __repr__(self):
     w = ", weak_type=True" if self.weak_type else ""
@@ -107,6 +103,13 @@ class ShapedArray(AbstractValue):
 
   def __str__(self):
     return f"{'~' if self.weak_type else ''}{self.str_short(short_dtypes=False)}"
+
+
+def _dims_str(shape, parts) -> str:
+  """JAX's shape text with shardings: ``8@x,4`` / ``8@(x,y)``."""
+  return ",".join(f"{n}" if p is None else
+                  f"{n}@({','.join(p)})" if isinstance(p, tuple) else f"{n}@{p}"
+                  for n, p in zip(shape, parts))
 
 
 def _shaped_array_fast(shape: tuple, dtype: np.dtype, weak_type: bool) -> ShapedArray:
@@ -248,6 +251,15 @@ class ShardingTypeError(Exception):
   """JAX's error for operand shardings that no rule can combine."""
 
 
+class DuplicateSpecError(Exception):
+  """A sharding rule's result splits two dimensions over one mesh axis (``parts``: its
+  spec); ``shard_avals`` turns it into JAX's ShardingTypeError."""
+
+  def __init__(self, parts):
+    super().__init__(parts)
+    self.parts = parts
+
+
 # True once a sharded array or type has existed: tracing then asks each primitive's
 # ``sharding_rule`` for its outputs' shardings; before, nothing pays for it.
 sharded_types = False
@@ -288,7 +300,14 @@ def shard_avals(prim, avals, out, params):
         f"https://github.com/jax-ml/jax/issues. You can work around this error by "
         f"dropping that operation into full auto sharding mode via: "
         f"`jax.sharding.auto_axes(fun, out_shardings=...)`")
-  shardings = rule(*avals, **params)
+  try:
+    shardings = rule(*avals, **params)
+  except DuplicateSpecError as e:
+    o = out[0] if prim.multiple_results else out
+    ins = ", ".join(a.str_short() for a in avals)
+    raise ShardingTypeError(
+        f"{prim.name} operation with inputs: {ins} produces an illegally sharded result: "
+        f"{dtypes.short_dtype_name(o.dtype)}[{_dims_str(o.shape, e.parts)}]") from None
   if not prim.multiple_results:
     return out if out.sharding is shardings else _with_sharding(out, shardings)
   return [_with_sharding(o, s) for o, s in zip(out, shardings)]

@@ -26,7 +26,8 @@ from pyjax._src.errors import JaxRuntimeError, out_of_memory
 from pyjax._src.interpreters import lowering
 from pyjax._src.interpreters import partial_eval as pe
 from pyjax._src.mesh import AxisType, Mesh, get_concrete_mesh
-from pyjax._src.sharding import NamedSharding, PartitionSpec, typed_sharding
+from pyjax._src.sharding import (NamedSharding, PartitionSpec, concrete_meshes,
+                                 typed_sharding)
 from pyjax._src.util import host_memory_limit
 
 
@@ -372,7 +373,7 @@ def _eval_first(prim, args, params):
 
 gpu_found = False  # a GPU was found: jit calls and eager operations may run there
 _probed = False  # the first eager operation has looked for a GPU
-_sharded = False  # a multi-device sharded array exists: eager results carry shardings
+_sharded = False  # a sharded array or type exists: eager results carry shardings
 
 
 def _install_hook():
@@ -389,7 +390,7 @@ def _gpus_changed(found: bool):
   _install_hook()
 
 
-# ---------------------------------------------------------------- eager ops on sharded arrays
+# ---------------------------------------------------------------- eager ops, sharded arrays
 #
 # JAX runs an operation on committed sharded arrays as a jitted program whose output
 # shardings are those of the types (Explicit axes) or GSPMD's choice (Auto axes). Here the
@@ -414,6 +415,8 @@ def _eval_sharded(prim, args, params):
         break
     else:
       return _eval_plain(prim, args, params)
+  if prim.abstract_eval is None:  # nothing to type the results with
+    return _eval_plain(prim, args, params)
   avals = [core.get_aval(a) for a in args]
   mesh = None if named is None else named.mesh
   if mesh is not None and not mesh.are_all_axes_explicit:
@@ -428,7 +431,9 @@ def _eval_sharded(prim, args, params):
     if any(o is a for a in args):  # an identity's operand: the result is a new array
       flat[i] = ArrayImpl(o._value, o.weak_type, o._device)
   place_sharded(flat, out_avals, mesh, params, args)
-  return flat if prim.multiple_results else flat[0]
+  if not prim.multiple_results:
+    return flat[0]
+  return flat if isinstance(outs, list) else tuple(flat)
 
 
 def _eval_plain(prim, args, params):
@@ -480,8 +485,10 @@ def place_sharded(outs, out_avals, mesh=None, params=None, args=()):
 def _concrete_mesh(params, args):
   for k in _SHARDING_PARAMS:
     s = (params or {}).get(k)
-    if isinstance(s, NamedSharding) and isinstance(s.mesh, Mesh):
-      return s.mesh
+    if isinstance(s, NamedSharding):
+      m = s.mesh if isinstance(s.mesh, Mesh) else concrete_meshes.get(s.mesh)
+      if m is not None:
+        return m
   for a in args:
     d = getattr(a, "_device", None)
     if isinstance(d, NamedSharding):

@@ -20,7 +20,7 @@ from pyjax._src.config import config
 from pyjax._src.core import ClosedJaxpr, Primitive
 from pyjax._src.interpreters import ad, batching, lowering
 from pyjax._src.interpreters import partial_eval as pe
-from pyjax._src.sharding import NamedSharding
+from pyjax._src.sharding import NamedSharding, aval_sharding
 
 # ---------------------------------------------------------------- the primitive
 
@@ -422,14 +422,16 @@ def _check_out(dbg, x):
 def _sig(x):
   """Cache key of one argument: its abstract signature."""
   if type(x) is ArrayImpl or type(x) is PendingArray:
+    b = x._buf
+    if b is not None:  # (a jit result not read yet stays so)
+      key = (b.shape, b.dtype, x.weak_type)
+    else:
+      v = x._value
+      key = (v.shape, v.dtype, x.weak_type)
     d = x._device
     if d is not None and isinstance(d, NamedSharding):  # its type may be sharded
-      return (x.aval, d.mesh.abstract_mesh)
-    b = x._buf
-    if b is not None:
-      return (b.shape, b.dtype, x.weak_type)
-    v = x._value
-    return (v.shape, v.dtype, x.weak_type)
+      key += (aval_sharding(d, len(key[0])), d.mesh.abstract_mesh)
+    return key
   if type(x) in (int, float, bool, complex):
     return type(x)
   try:

@@ -7,6 +7,7 @@ and has no effect.
 """
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 
@@ -20,6 +21,7 @@ from pyjax._src.lax import lax
 from pyjax._src.lax import sorting as lax_sorting
 from pyjax._src.lax import special as lax_special
 from pyjax._src.lax.control_flow import scan, while_loop
+from pyjax._src.lax.sharding_ops import reshard
 from pyjax._src.numpy import (array_creation, array_manipulation, indexing, reductions,
                                sorting, ufuncs)
 from pyjax._src.numpy import lax_numpy as jnp
@@ -1013,3 +1015,27 @@ def orthogonal(key, n, shape=(), dtype=None, m=None, *, out_sharding=None):
   q, r = jnp_linalg.qr(z)
   x = q * jnp.expand_dims(ufuncs.sign(jnp_linalg.diagonal(r)), -2)
   return jnp.matrix_transpose(x) if n < m else x
+
+
+# ---------------------------------------------------------------- out_sharding
+
+
+def _takes_out_sharding(fn):
+  """``fn`` with JAX's ``out_sharding=`` keyword: the sample drawn as without it (JAX
+  draws the same bits), resharded to it."""
+  @functools.wraps(fn)
+  def wrapper(*args, out_sharding=None, **kwargs):
+    out = fn(*args, **kwargs)
+    return out if out_sharding is None else reshard(out, out_sharding)
+  return wrapper
+
+
+for _name in ("bits", "uniform", "randint", "permutation", "normal", "truncated_normal",
+              "bernoulli", "beta", "cauchy", "dirichlet", "exponential", "gamma",
+              "loggamma", "poisson", "gumbel", "categorical", "laplace", "logistic", "pareto", "t",
+              "chisquare", "f", "rademacher", "maxwell", "orthogonal", "generalized_normal",
+              "ball", "rayleigh", "wald", "geometric", "triangular", "lognormal",
+              "multivariate_normal"):
+  if _name in globals():
+    globals()[_name] = _takes_out_sharding(globals()[_name])
+del _name

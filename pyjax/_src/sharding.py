@@ -301,6 +301,8 @@ class NamedSharding(Sharding):
     return hash(self._key())
 
   def __repr__(self):
+    if isinstance(self.mesh, AbstractMesh) and self._memory_kind is None:  # JAX's
+      return f"NamedSharding(mesh={self.mesh}, spec={self.spec})"
     return (f"NamedSharding(mesh={self.mesh}, spec={self.spec}, "
             f"memory_kind={self.memory_kind})")
 
@@ -440,6 +442,28 @@ def aval_sharding(s, ndim: int):
     _aval_shardings.clear()
   _aval_shardings[key] = out
   return out
+
+
+# The concrete mesh each abstract mesh of a sharding parameter came from (eager results of
+# primitives with a sharding parameter are placed on it).
+concrete_meshes: dict = {}
+
+
+def abstract_sharding(s: NamedSharding) -> NamedSharding:
+  """``s`` over its abstract mesh, as JAX keeps shardings in primitive parameters."""
+  if isinstance(s.mesh, Mesh):
+    concrete_meshes[s.mesh.abstract_mesh] = s.mesh
+    return NamedSharding(s.mesh.abstract_mesh, s.spec)
+  return s
+
+
+def sharding_without_dim(s: NamedSharding, d: int):
+  """A type sharding with dimension ``d`` removed (None when nothing stays split)."""
+  parts = list(s.spec.partitions)
+  del parts[d]
+  if all(p is None for p in parts) and not s.spec.unreduced and not s.spec.reduced:
+    return None
+  return NamedSharding(s.mesh, s.spec.update(partitions=parts))
 
 
 def typed_sharding(mesh, spec, ndim: int):

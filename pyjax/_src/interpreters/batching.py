@@ -12,6 +12,7 @@ import functools
 
 from pyjax._src import api_util, core, tree_util
 from pyjax._src.array import ArrayImpl, asarray_value
+from pyjax._src.sharding import sharding_without_dim
 from pyjax._src.core import ShapedArray, Tracer
 from pyjax._src.interpreters import partial_eval as pe
 
@@ -32,7 +33,9 @@ class BatchTracer(Tracer):
       a = core.get_aval(self.val)
       bd = self.batch_dim
       if bd is not None:
-        a = ShapedArray(a.shape[:bd] + a.shape[bd + 1:], a.dtype, a.weak_type)
+        a = ShapedArray(a.shape[:bd] + a.shape[bd + 1:], a.dtype, a.weak_type,
+                        sharding=None if a.sharding is None else
+                        sharding_without_dim(a.sharding, bd))
       self._aval = a
     return a
 

@@ -24,7 +24,8 @@ from pyjax._src.lax.conversions import _convert_element_type, _convert_lower, _c
 from pyjax._src.lax.dot import Precision, dot_general
 from pyjax._src.lax.lax import (_dilate_dim, _dilate_shape, full, padtype_to_pads, reshape,
                                  rev, transpose)
-from pyjax._src.lax.utils import _to_array
+from pyjax._src.lax.utils import (ShardingTypeError, _to_array, spec_of,
+                                  varying_shape_sharding)
 
 
 class ConvDimensionNumbers(NamedTuple):
@@ -349,6 +350,20 @@ def _conv_pp(params):
 
 conv_general_dilated_p.def_impl(_conv_general_dilated_impl)
 conv_general_dilated_p.def_abstract_eval(_conv_general_dilated_abstract)
+
+
+def _conv_general_dilated_sharding_rule(lhs, rhs, *, dimension_numbers, **params):
+  """JAX's: a replicated kernel and an unsplit input feature dimension keep the input's
+  sharding (its split dimensions must still divide); else JAX's error."""
+  if rhs.sharding is None and spec_of(lhs)[dimension_numbers.lhs_spec[1]] is None:
+    out = _conv_general_dilated_abstract(lhs, rhs, dimension_numbers=dimension_numbers,
+                                         **params)
+    return varying_shape_sharding(out.shape, lhs, "conv_general_dilated")
+  raise ShardingTypeError("Please specify the output sharding via `out_sharding` "
+                          "parameter of `conv_general_dilated`")
+
+
+conv_general_dilated_p.sharding_rule = _conv_general_dilated_sharding_rule
 conv_general_dilated_p.pp_params = _conv_pp
 
 

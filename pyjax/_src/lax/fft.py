@@ -511,6 +511,7 @@ def _fft_lower(ctx, x, *, fft_type, fft_lengths):
 
 fft_p.def_impl(_fft_impl)
 fft_p.def_abstract_eval(_fft_abstract)
+fft_p.sharding_rule = lambda x, **_: x.sharding  # JAX's: the operand's spec
 ad.deflinear(fft_p, _fft_transpose)
 fft_p.batch = _fft_batch
 fft_p.lower = _fft_lower

@@ -1613,10 +1613,10 @@ def _const(like, val):
 
 def full(shape, fill_value, dtype=None, *, sharding=None):
   shape = _canon_shape(shape)
+  weak = dtype is None and dtypes.is_weakly_typed(fill_value)  # JAX's: a Python scalar
   if dtype is None:
     dtype = dtypes.dtype(fill_value)
   dt = dtypes.canonicalize_dtype(dtype)
-  weak = dtype is None and dtypes.is_weakly_typed(fill_value)
   fv = _convert_element_type(fill_value, dt, weak)
   if getattr(fv, "ndim", 0) != 0:
     raise TypeError(f"full must be called with scalar fill_value, got fill_value.shape "
@@ -1641,12 +1641,13 @@ def broadcast_in_dim(operand, shape, broadcast_dimensions, *, out_sharding=None)
                                  sharding=out_sharding)
 
 
-def broadcast(operand, sizes):
+def broadcast(operand, sizes, *, out_sharding=None):
   operand = _to_array(operand)
   sizes = tuple(sizes)
   nd = operand.ndim
   return broadcast_in_dim(operand, sizes + tuple(operand.shape),
-                          tuple(range(len(sizes), len(sizes) + nd)))
+                          tuple(range(len(sizes), len(sizes) + nd)),
+                          out_sharding=out_sharding)
 
 
 def broadcast_to_rank(x, rank):
@@ -1725,14 +1726,16 @@ def _reduce_api(p, name):
   def fn(operand, axes):
     operand = _to_array(operand)
     axes = tuple(sorted(operator.index(a) for a in axes))  # negative: JAX's error
-    if p is reduce_sum_p:
-      return p.bind(operand, axes=axes, out_sharding=None)
     return p.bind(operand, axes=axes)
   fn.__name__ = name
   return fn
 
 
-reduce_sum = _reduce_api(reduce_sum_p, "reduce_sum")
+def reduce_sum(operand, axes, *, out_sharding=None):
+  operand = _to_array(operand)
+  axes = tuple(sorted(operator.index(a) for a in axes))  # negative: JAX's error
+  return reduce_sum_p.bind(operand, axes=axes,
+                           out_sharding=canon_out_sharding(out_sharding))
 
 
 def zeros_like_array(x):
@@ -1949,7 +1952,7 @@ def dce_sink(val, *, prevent_mlir_dce=False):
 def empty(shape, dtype, *, out_sharding=None):
   """An array of ``shape`` and ``dtype`` whose values are unspecified (zeros here, as
   XLA's CPU backend gives)."""
-  return full(shape, 0, dtype)
+  return full(shape, 0, dtype, sharding=out_sharding)
 
 
 def collapse(operand, start_dimension, stop_dimension=None):

@@ -23,6 +23,8 @@ from pyjax._src.lax import dot as lax_dot
 from pyjax._src.lax import lax, slicing
 from pyjax._src.lax import reductions as lax_reductions
 from pyjax._src.lax import sorting as lax_sorting
+from pyjax._src.lax.utils import ShardingTypeError, make_sharding, spec_of
+from pyjax._src.sharding import PartitionSpec
 
 _INT32 = np.dtype(np.int32)
 
@@ -390,6 +392,30 @@ def _sort_columns(b, keys, x):
 # ---------------------------------------------------------------- cholesky
 
 
+def _linalg_sharding_rule(prim, ranks):
+  """JAX's rule for the decompositions: the operands' matrix dimensions (the last
+  ``ranks[i]``) replicated, one batch sharding for all, which the outputs keep."""
+  def rule(*avals, **params):
+    batch_specs = []
+    for i, (rank, a) in enumerate(zip(ranks, avals)):
+      spec = spec_of(a)
+      if any(s is not None for s in spec[len(spec) - rank:]):
+        raise ShardingTypeError(f"Input {i} to {prim.name} must be unsharded on non-batch "
+                                f"dimensions, but got {PartitionSpec(*spec)}.")
+      batch_specs.append(spec[:len(spec) - rank])
+    if any(b != batch_specs[0] for b in batch_specs[1:]):
+      raise ShardingTypeError(f"All inputs to {prim.name} must have the same batch "
+                              f"sharding, but got {batch_specs}.")
+    b = batch_specs[0]
+    mesh = avals[0].sharding.mesh if avals[0].sharding is not None else \
+        next(a.sharding.mesh for a in avals if a.sharding is not None)
+    out = prim.abstract_eval(*avals, **params)
+    outs = out if prim.multiple_results else [out]
+    shardings = [make_sharding(mesh, (*b, *[None] * (len(o.shape) - len(b)))) for o in outs]
+    return shardings if prim.multiple_results else shardings[0]
+  return rule
+
+
 cholesky_p = Primitive("cholesky")
 
 
@@ -464,6 +490,7 @@ def _cholesky_lower(ctx, x):
 
 cholesky_p.def_impl(_cholesky_impl)
 cholesky_p.def_abstract_eval(_cholesky_abstract)
+cholesky_p.sharding_rule = _linalg_sharding_rule(cholesky_p, (2,))
 cholesky_p.jvp = _cholesky_jvp
 cholesky_p.batch = _batch_front(cholesky_p)
 cholesky_p.lower = _cholesky_lower
@@ -590,6 +617,7 @@ def _triangular_solve_lower(ctx, a, b, *, left_side, lower, transpose_a, conjuga
 
 triangular_solve_p.def_impl(_triangular_solve_impl)
 triangular_solve_p.def_abstract_eval(_triangular_solve_abstract)
+triangular_solve_p.sharding_rule = _linalg_sharding_rule(triangular_solve_p, (2, 2))
 ad.defjvp2(triangular_solve_p, _triangular_solve_jvp_a, _triangular_solve_jvp_b)
 triangular_solve_p.transpose = _triangular_solve_transpose
 triangular_solve_p.batch = _triangular_solve_batch
@@ -681,6 +709,7 @@ def _lu_jvp(primals, tangents):
 
 lu_p.def_impl(_lu_impl)
 lu_p.def_abstract_eval(_lu_abstract)
+lu_p.sharding_rule = _linalg_sharding_rule(lu_p, (2,))
 lu_p.jvp = _lu_jvp
 lu_p.batch = _batch_front(lu_p)
 def _lu_lower(ctx, x):
@@ -828,6 +857,7 @@ def _qr_jvp(primals, tangents, *, full_matrices):
 
 qr_p.def_impl(_qr_impl)
 qr_p.def_abstract_eval(_qr_abstract)
+qr_p.sharding_rule = _linalg_sharding_rule(qr_p, (2,))
 qr_p.jvp = _qr_jvp
 qr_p.batch = _batch_front(qr_p)
 def _qr_lower(ctx, x, *, full_matrices):
@@ -971,6 +1001,7 @@ def _eigh_jvp(primals, tangents, *, lower, sort_eigenvalues):
 
 eigh_p.def_impl(_eigh_impl)
 eigh_p.def_abstract_eval(_eigh_abstract)
+eigh_p.sharding_rule = _linalg_sharding_rule(eigh_p, (2,))
 eigh_p.jvp = _eigh_jvp
 eigh_p.batch = _batch_front(eigh_p)
 def _eigh_lower(ctx, x, *, lower, sort_eigenvalues):
@@ -1168,6 +1199,7 @@ def _eig_lower(ctx, x, *, compute_left_eigenvectors, compute_right_eigenvectors,
 
 eig_p.def_impl(_eig_impl)
 eig_p.def_abstract_eval(_eig_abstract)
+eig_p.sharding_rule = _linalg_sharding_rule(eig_p, (2,))
 eig_p.jvp = _eig_jvp
 eig_p.batch = _batch_front(eig_p)
 eig_p.lower = _eig_lower
@@ -1273,6 +1305,7 @@ def _svd_jvp(primals, tangents, *, full_matrices, compute_uv):
 
 svd_p.def_impl(_svd_impl)
 svd_p.def_abstract_eval(_svd_abstract)
+svd_p.sharding_rule = _linalg_sharding_rule(svd_p, (2,))
 svd_p.jvp = _svd_jvp
 svd_p.batch = _batch_front(svd_p)
 def _svd_lower(ctx, x, *, full_matrices, compute_uv):
@@ -1434,6 +1467,7 @@ def _schur_lower(ctx, x, *, compute_schur_vectors, sort_eig_vals):
 
 schur_p.def_impl(_schur_impl)
 schur_p.def_abstract_eval(_schur_abstract)
+schur_p.sharding_rule = _linalg_sharding_rule(schur_p, (2,))
 schur_p.jvp = _schur_jvp
 schur_p.batch = _batch_front(schur_p)
 schur_p.lower = _schur_lower
@@ -1494,6 +1528,7 @@ def _hessenberg_lower(ctx, x, *, calc_q):
 
 hessenberg_p.def_impl(_hessenberg_impl)
 hessenberg_p.def_abstract_eval(_hessenberg_abstract)
+hessenberg_p.sharding_rule = _linalg_sharding_rule(hessenberg_p, (2,))
 hessenberg_p.jvp = _hessenberg_jvp
 hessenberg_p.batch = _batch_front(hessenberg_p)
 hessenberg_p.lower = _hessenberg_lower

@@ -20,6 +20,7 @@ from pyjax._src.sharding import (NamedSharding, PartitionSpec as P, Sharding,
 sharding_constraint_p = Primitive("sharding_constraint")
 sharding_constraint_p.def_impl(lambda x, **_: x)
 sharding_constraint_p.def_abstract_eval(lambda x, **_: x)
+sharding_constraint_p.sharding_rule = lambda x, **_: x.sharding  # JAX's: the type's
 ad.deflinear(sharding_constraint_p, lambda ct, x, **params: [
     None if type(ct) is ad.Zero else sharding_constraint_p.bind(ct, **params)])
 sharding_constraint_p.batch = lambda vals, dims, **params: (
@@ -48,6 +49,9 @@ device_put_p = Primitive("device_put")
 device_put_p.multiple_results = True
 device_put_p.def_impl(lambda *xs, **_: list(xs))
 device_put_p.def_abstract_eval(lambda *xs, **_: list(xs))
+device_put_p.sharding_rule = lambda *xs, devices, **_: [  # JAX's: as the target says
+    aval_sharding(d, len(x.shape)) if isinstance(d, NamedSharding) else
+    None if isinstance(d, Sharding) else x.sharding for x, d in zip(xs, devices)]
 
 
 def _device_put_transpose(cts, *xs, devices, srcs, copy_semantics):

@@ -17,7 +17,7 @@ from pyjax._src.interpreters import partial_eval as pe
 from pyjax._src.lax import lax
 from pyjax._src.lax.lax import _canon_axis, _to_array
 from pyjax._src.lax.utils import _same_dtypes_check
-from pyjax._src.lax.utils import (ShardingTypeError, same_sharding_rule,
+from pyjax._src.lax.utils import (ShardingTypeError, mesh_of, spec_of,
                                   varying_shape_sharding)
 
 # ---------------------------------------------------------------- slice
@@ -519,7 +519,24 @@ def _dynamic_update_slice_impl(x, u, *idxs):
 
 dynamic_update_slice_p.def_impl(_dynamic_update_slice_impl)
 dynamic_update_slice_p.def_abstract_eval(_dynamic_update_slice_check)
-dynamic_update_slice_p.sharding_rule = same_sharding_rule
+
+
+def _dynamic_update_slice_sharding_rule(operand, update, *start_indices):
+  """JAX's: the update is split as the operand."""
+  if operand.sharding != update.sharding:
+    mesh = mesh_of(operand, update)
+    by_type: dict = {}
+    for n, t in zip(mesh.axis_names, mesh.axis_types):
+      by_type.setdefault(t, []).append(n)
+    types = "({" + ", ".join(f"{t!r}: {tuple(ns)}" for t, ns in by_type.items()) + "})"
+    raise ShardingTypeError(
+        f"dynamic_update_slice operand sharding must be equal to update sharding, got "
+        f"operand sharding {operand.str_short(short_dtypes=False)}{types} and update "
+        f"sharding {update.str_short(short_dtypes=False)}{types}.")
+  return operand.sharding
+
+
+dynamic_update_slice_p.sharding_rule = _dynamic_update_slice_sharding_rule
 dynamic_update_slice_p.lower = lambda ctx, x, u, *idxs: ctx.op(
     "stablehlo.dynamic_update_slice", [x, u, *idxs], x.aval)
 
@@ -776,6 +793,18 @@ def _gather_impl(operand, indices, **params):
 
 gather_p.def_impl(_gather_impl)
 gather_p.def_abstract_eval(_gather_check)
+
+
+def _gather_sharding_rule(operand, indices, **params):
+  """JAX's error for the common case (its finer rules for batched gathers are not
+  here): a gather from or by sharded arrays needs its output sharding spelled out."""
+  raise ShardingTypeError(
+      f"Use `.at[...].get(out_sharding=)` to provide output PartitionSpec for the gather "
+      f"indexing as out sharding could not be resolved unambiguously (or would require "
+      f"collectives on inputs). Got operand={operand!r}, indices={indices!r}")
+
+
+gather_p.sharding_rule = _gather_sharding_rule
 
 
 def _index_columns(ctx, idx, start_map, op_shape, sizes):
@@ -1055,8 +1084,34 @@ def _scatter_lower(ctx, operand, indices, updates, *, dimension_numbers,
                 f"strides = {mlir._i64_array([1] * len(shape))}")
 
 
+def _scatter_sharding_rule(operand, indices, updates, *, dimension_numbers, **_):
+  """JAX's rule in its common case: the output is split as the operand when the indexed
+  operand dimensions are replicated, the indices are, and each update window dimension
+  is split as its operand dimension (or replicated); else JAX's error. (JAX's finer rules
+  for batched scatters are not here.)"""
+  dn = dimension_numbers
+  ospec, uspec = spec_of(operand), spec_of(updates)
+  window = [d for d in range(operand.ndim) if d not in dn.inserted_window_dims and
+            d not in dn.operand_batching_dims]
+  ok = (not dn.operand_batching_dims and indices.sharding is None and
+        all(ospec[d] is None for d in dn.scatter_dims_to_operand_dims))
+  for d, u in zip(window, dn.update_window_dims):
+    ok = ok and (uspec[u] is None or uspec[u] == ospec[d])
+    ok = ok and (ospec[d] is None or updates.shape[u] == operand.shape[d])
+  scatter_dims = [u for u in range(updates.ndim) if u not in dn.update_window_dims]
+  ok = ok and all(uspec[u] is None for u in scatter_dims)
+  if not ok:
+    raise ShardingTypeError(
+        f"Use `.at[...].set/add/mul/...(out_sharding=)` to provide output PartitionSpec "
+        f"for the scatter update as out sharding could not be resolved unambiguously (or "
+        f"would require collectives on inputs). Got operand={operand!r}, "
+        f"indices={indices!r}, updates={updates!r}")
+  return operand.sharding
+
+
 def _make_scatter(name, combine, accepted):
   p = Primitive(name)
+  p.sharding_rule = _scatter_sharding_rule
 
   def check(operand, indices, updates, *, dimension_numbers, indices_are_sorted=False,
             unique_indices=False, mode=None, update_jaxpr=None, update_consts=()):

@@ -274,6 +274,7 @@ def _top_k_batch(vals, dims, *, k, axis):
 
 top_k_p.def_impl(_top_k_impl)
 top_k_p.def_abstract_eval(_top_k_check)
+top_k_p.sharding_rule = lambda x, **_: [x.sharding, x.sharding]  # JAX's
 top_k_p.jvp = _top_k_jvp
 top_k_p.batch = _top_k_batch
 top_k_p.lower = _lower_lax(_top_k_lax)

@@ -14,8 +14,8 @@ from pyjax._src.array import ArrayImpl, asarray_value, from_python_scalar
 from pyjax._src.core import Primitive, ShapedArray, ShardingTypeError, Tracer
 from pyjax._src.interpreters import batching
 from pyjax._src.interpreters import partial_eval as pe
-from pyjax._src.sharding import (NamedSharding, PartitionSpec, aval_sharding,
-                                 canonicalize_sharding, spec_axes)
+from pyjax._src.sharding import (NamedSharding, PartitionSpec, abstract_sharding,
+                                 aval_sharding, canonicalize_sharding, spec_axes)
 
 # NumPy reports floating-point exceptions (overflow, divide by zero, invalid) as
 # RuntimeWarnings; JAX does not. Silence them for NumPy calls made from our
@@ -134,6 +134,9 @@ def make_sharding(mesh, parts, unreduced=frozenset(), reduced=frozenset()):
   """The type sharding of ``parts`` on ``mesh`` (None when nothing is split)."""
   if mesh is None or (all(p is None for p in parts) and not unreduced and not reduced):
     return None
+  used = [a for p in parts for a in spec_axes(p)]
+  if len(used) != len(set(used)):
+    raise core.DuplicateSpecError(tuple(parts))
   return NamedSharding(mesh, PartitionSpec(*parts, unreduced=unreduced, reduced=reduced))
 
 
@@ -146,7 +149,7 @@ def canon_out_sharding(s, what="out_sharding"):
   if not isinstance(s, NamedSharding):
     return None  # one device: nothing to split
   core.note_sharded()
-  return s
+  return abstract_sharding(s)
 
 
 def typed(aval, sharding):
@@ -154,8 +157,14 @@ def typed(aval, sharding):
   if sharding is None:
     return aval
   ts = aval_sharding(sharding, len(aval.shape))
-  if ts is not None:
-    sharding.shard_shape(aval.shape)  # the divisibility error
+  if ts is not None:  # JAX's divisibility error
+    for d, (n, e) in enumerate(zip(aval.shape, ts.spec.partitions)):
+      k = sub_spec_size(ts.mesh, e)
+      if n % k:
+        raise ValueError(
+            f"Sharding spec {spec_axes(e)} implies that array axis {d} is partitioned {k} "
+            f"times, but does not evenly divide the dimension size {n}. Got shape: "
+            f"{tuple(aval.shape)} and sharding {ts}")
   return ShapedArray(aval.shape, aval.dtype, aval.weak_type, sharding=ts)
 
 

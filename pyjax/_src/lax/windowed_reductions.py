@@ -27,7 +27,7 @@ from pyjax._src.lax import lax, reductions, slicing
 from pyjax._src.lax.convolution import _conv_general_vjp_lhs_padding
 from pyjax._src.lax.lax import _dilate_shape, padtype_to_pads
 from pyjax._src.lax.control_flow.common import jvp_jaxpr
-from pyjax._src.lax.utils import _to_array
+from pyjax._src.lax.utils import _to_array, varying_shape_sharding
 
 # ---------------------------------------------------------------- shapes and checks
 
@@ -326,6 +326,8 @@ def _rw_primitive(kind):
 
   p.def_impl(impl)
   p.def_abstract_eval(abstract)
+  p.sharding_rule = lambda x, **win: varying_shape_sharding(  # JAX's
+      abstract(x, **win).shape, x, "reduce_window")
   p.batch = batch
   p.lower = _rw_lower(kind)
   return p

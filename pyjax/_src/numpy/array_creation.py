@@ -12,6 +12,7 @@ from pyjax._src.array import ArrayImpl, asarray_value
 from pyjax._src.errors import out_of_memory
 from pyjax._src.lax import lax, slicing
 from pyjax._src.lax.sharding_ops import reshard
+from pyjax._src.mesh import get_concrete_mesh
 from pyjax._src.sharding import NamedSharding, PartitionSpec
 from pyjax._src.numpy import ufuncs
 from pyjax._src.numpy.lax_numpy import (_dtype_arg, _shape_arg, _static_int, asarray,
@@ -24,7 +25,12 @@ def _out_sharding(device, out_sharding):
   """The sharding asked for by ``out_sharding`` or a sharding passed as ``device``."""
   if out_sharding is not None:
     return out_sharding
-  return device if isinstance(device, (NamedSharding, PartitionSpec)) else None
+  if isinstance(device, (NamedSharding, PartitionSpec)):
+    return device
+  mesh = get_concrete_mesh()  # JAX's: under set_mesh, replicated over its devices
+  if device is None and mesh is not None and not mesh.empty:
+    return NamedSharding(mesh, PartitionSpec())
+  return None
 
 
 def zeros(shape, dtype=None, *, device=None, out_sharding=None):
@@ -91,12 +97,11 @@ def full_like(a, fill_value, dtype=None, shape=None, *, device=None):
 def arange(start, stop=None, step=None, dtype=None, *, device=None, out_sharding=None):
   """Evenly spaced values; arguments must be concrete."""
   sharding = _out_sharding(device, out_sharding)
-  if sharding is not None:
-    out = arange(start, stop, step, dtype)
-    if stop is None and step is None and isinstance(out, core.Tracer) is False and \
-        out.dtype.kind in "iu":
-      return lax.broadcasted_iota(out.dtype, out.shape, 0, out_sharding=sharding)
-    return reshard(out, sharding)
+  out, placed = _arange(start, stop, step, dtype, sharding)
+  return out if sharding is None or placed else reshard(out, sharding)
+
+
+def _arange(start, stop, step, dtype, sharding=None):
   if dtype is not None:
     dtypes.check_user_dtype_supported(dtype, "arange")
   ctx = "It arose in the jnp.arange argument '{}'."
@@ -115,13 +120,13 @@ def arange(start, stop=None, step=None, dtype=None, *, device=None, out_sharding
           for a in (start, stop, step)]
   if stop is None and step is None:
     n = vals[0]
-    if dtype.kind in "iu" and n == int(n) and n >= 0:
-      return lax.iota(dtype, int(np.ceil(n)))
+    if dtype.kind in "iu" and n == int(n) and n >= 0:  # an iota, typed as asked
+      return lax.broadcasted_iota(dtype, (int(np.ceil(n)),), 0, out_sharding=sharding), True
     vals = vals[:1]
   elif step is None:
     vals = vals[:2]
   try:
-    return _asarray(np.arange(*vals, dtype=dtype))
+    return _asarray(np.arange(*vals, dtype=dtype)), False
   except MemoryError as e:
     raise out_of_memory(getattr(e, "_total_size", 0)) from None
 

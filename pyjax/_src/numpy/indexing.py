@@ -12,7 +12,7 @@ import operator
 
 import numpy as np
 
-from pyjax._src import core, dtypes
+from pyjax._src import core, dtypes, tree_util
 from pyjax._src.array import ArrayImpl, asarray_value
 from pyjax._src.core import Tracer
 from pyjax._src.errors import ConcretizationTypeError, NonConcreteBooleanIndexError
@@ -21,7 +21,9 @@ from pyjax._src.lax import reductions as lax_reductions
 from pyjax._src.lax import slicing
 from pyjax._src.lax.slicing import (GatherDimensionNumbers, GatherScatterMode,
                                     ScatterDimensionNumbers)
+from pyjax._src.lax.sharding_ops import reshard
 from pyjax._src.numpy import ufuncs
+from pyjax._src.sharding import NamedSharding, PartitionSpec
 from pyjax._src.numpy.util import array
 
 _int32 = np.dtype(np.int32)
@@ -553,6 +555,19 @@ class _IndexUpdateHelper:
     return f"_IndexUpdateHelper({self.array!r})"
 
 
+def _resharded(fn, args, out_sharding):
+  """``fn(*args)`` with every sharded array in ``args`` replicated first, its result
+  resharded to ``out_sharding`` (the indexing ops' ``out_sharding=``: JAX passes it to
+  the gather/scatter; the values and the result's type are the same)."""
+  def replicate(v):
+    a = core.get_aval(v) if isinstance(v, (ArrayImpl, Tracer)) else None
+    if a is None or a.sharding is None:
+      return v
+    return reshard(v, NamedSharding(a.sharding.mesh, PartitionSpec()))
+  args = tree_util.tree_map(replicate, args)
+  return reshard(fn(*args), out_sharding)
+
+
 class _IndexUpdateRef:
   """``x.at[idx]``: the operations below return a new array."""
   __slots__ = ("array", "index")
@@ -568,31 +583,41 @@ class _IndexUpdateRef:
           fill_value=None, out_sharding=None):
     if mode is not None:
       mode = GatherScatterMode.from_any(mode)
+    if out_sharding is not None:
+      return _resharded(lambda x, idx: rewriting_take(
+          x, idx, indices_are_sorted, unique_indices, mode, fill_value),
+          (self.array, self.index), out_sharding)
     return rewriting_take(self.array, self.index, indices_are_sorted, unique_indices, mode,
                           fill_value)
 
-  def _scatter(self, p, values, indices_are_sorted, unique_indices, mode):
+  def _scatter(self, p, values, indices_are_sorted, unique_indices, mode,
+               out_sharding=None):
+    if out_sharding is not None:
+      return _resharded(lambda x, idx, v: _scatter_update(
+          x, idx, v, p, indices_are_sorted, unique_indices, mode),
+          (self.array, self.index, values), out_sharding)
     return _scatter_update(self.array, self.index, values, p, indices_are_sorted,
                            unique_indices, mode)
 
   def set(self, values, *, indices_are_sorted=False, unique_indices=False, mode=None,
           out_sharding=None):
-    return self._scatter(slicing.scatter_p, values, indices_are_sorted, unique_indices, mode)
+    return self._scatter(slicing.scatter_p, values, indices_are_sorted, unique_indices,
+                         mode, out_sharding)
 
   def add(self, values, *, indices_are_sorted=False, unique_indices=False, mode=None,
           out_sharding=None):
     return self._scatter(slicing.scatter_add_p, values, indices_are_sorted, unique_indices,
-                         mode)
+                         mode, out_sharding)
 
   def subtract(self, values, *, indices_are_sorted=False, unique_indices=False, mode=None,
                out_sharding=None):
     return self._scatter(slicing.scatter_sub_p, values, indices_are_sorted, unique_indices,
-                         mode)
+                         mode, out_sharding)
 
   def multiply(self, values, *, indices_are_sorted=False, unique_indices=False, mode=None,
                out_sharding=None):
     return self._scatter(slicing.scatter_mul_p, values, indices_are_sorted, unique_indices,
-                         mode)
+                         mode, out_sharding)
 
   mul = multiply
 
@@ -602,7 +627,8 @@ class _IndexUpdateRef:
     ones = lax.full(x.shape, 1, x.dtype)
     factor = _scatter_update(ones, self.index, values, slicing.scatter_mul_p,
                              indices_are_sorted, unique_indices, mode)
-    return ufuncs.divide(x, factor)
+    out = ufuncs.divide(x, factor)
+    return out if out_sharding is None else reshard(out, out_sharding)
 
   div = divide
 
@@ -612,17 +638,18 @@ class _IndexUpdateRef:
     ones = lax.full(x.shape, 1, x.dtype)
     factor = _scatter_update(ones, self.index, values, slicing.scatter_mul_p,
                              indices_are_sorted, unique_indices, mode)
-    return ufuncs.power(x, factor)
+    out = ufuncs.power(x, factor)
+    return out if out_sharding is None else reshard(out, out_sharding)
 
   def min(self, values, *, indices_are_sorted=False, unique_indices=False, mode=None,
           out_sharding=None):
     return self._scatter(slicing.scatter_min_p, values, indices_are_sorted, unique_indices,
-                         mode)
+                         mode, out_sharding)
 
   def max(self, values, *, indices_are_sorted=False, unique_indices=False, mode=None,
           out_sharding=None):
     return self._scatter(slicing.scatter_max_p, values, indices_are_sorted, unique_indices,
-                         mode)
+                         mode, out_sharding)
 
   def apply(self, func, *, indices_are_sorted=False, unique_indices=False, mode=None):
     x = _as_array(self.array)

@@ -94,13 +94,13 @@ def reshape(a, shape=None, order="C", *, copy=None, out_sharding=None, newshape=
   if int(np.prod(shape)) != a.size:
     raise TypeError(f"cannot reshape array of shape {a.shape} (size {a.size}) into shape "
                     f"{shape} (size {int(np.prod(shape))})")
-  return lax.reshape(a, shape)
+  return lax.reshape(a, shape, out_sharding=out_sharding)
 
 
-def ravel(a, order="C"):
+def ravel(a, order="C", *, out_sharding=None):
   check_arraylike("ravel", a)
   a = _asarray(a)
-  return lax.reshape(a, (a.size,))
+  return lax.reshape(a, (a.size,), out_sharding=out_sharding)
 
 
 def transpose(a, axes=None):

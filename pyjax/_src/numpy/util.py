@@ -10,6 +10,7 @@ from pyjax._src.array import ArrayImpl, _check_int_range, asarray_value
 from pyjax._src.config import config
 from pyjax._src.core import Tracer
 from pyjax._src.lax import lax, slicing
+from pyjax._src.sharding import NamedSharding
 
 _scalar_types = (bool, int, float, complex)
 
@@ -246,8 +247,9 @@ def array(object, dtype=None, copy=True, order="K", ndmin=0):
     out = lax._convert_element_type(out, dtypes.canonicalize_dtype(dtype), weak)
   elif not weak and out.weak_type:
     out = lax._convert_element_type(out, out.dtype, False)
-  elif copy and type(out) is ArrayImpl and out is object:
-    out = ArrayImpl(out._value, out.weak_type)
+  elif copy and type(out) is ArrayImpl and out is object:  # a sharded array stays so
+    d = out._device
+    out = ArrayImpl(out._value, out.weak_type, d if isinstance(d, NamedSharding) else None)
   if ndmin > out.ndim:
     out = lax.expand_dims(out, tuple(range(ndmin - out.ndim)))
   return out

@@ -24,6 +24,8 @@ from pyjax._src.interpreters import lowering as mlir
 from pyjax._src.interpreters import partial_eval as pe
 from pyjax._src.interpreters.lowering import _i64_array
 from pyjax._src.lax import lax, reductions, slicing
+from pyjax._src.lax.utils import make_sharding, spec_of
+from pyjax._src.sharding import PartitionSpec
 from pyjax._src.lax.control_flow.common import (avals_of, check_carry, eval_closed, jvp_jaxpr,
                                                 lower_closed, trace_fun)
 from pyjax._src.lax.control_flow.while_loop import while_loop
@@ -546,7 +548,14 @@ def scan(f: Callable, init, xs=None, length=None, reverse=False, unroll=1,
   init_flat = [x if isinstance(x, (ArrayImpl, Tracer)) else _as_array(x) for x in init_flat]
   xs_flat = [x if isinstance(x, (ArrayImpl, Tracer)) else _as_array(x) for x in xs_flat]
   carry_avals = avals_of(init_flat)
-  x_avals = [a.update(shape=a.shape[1:]) for a in avals_of(xs_flat)]
+  xs_avals = avals_of(xs_flat)
+  if any(a.sharding is not None and a.sharding.spec[0] is not None for a in xs_avals):
+    raise ValueError("0th dimension of all xs should be replicated. Got " + ", ".join(
+        str(a.sharding.spec if a.sharding is not None else
+            PartitionSpec(*[None] * len(a.shape))) for a in xs_avals))
+  x_avals = [ShapedArray(a.shape[1:], a.dtype, a.weak_type, sharding=None if a.sharding
+                         is None else make_sharding(a.sharding.mesh, spec_of(a)[1:]))
+             for a in xs_avals]
 
   def body(carry, x):
     out = f(carry, x)
