@@ -2,8 +2,9 @@
 
 Every sampler is written with lax / jax.numpy ops on key data so that it works
 under transformations. Accepts typed keys (``random.key``) and legacy uint32[2]
-keys (``random.PRNGKey``). One device only: the samplers' ``out_sharding`` is accepted
-and has no effect.
+keys (``random.PRNGKey``). Each sampler's keyword-only ``out_sharding`` is handled by
+the wrapper at the end of this module: the sample, drawn as without it (JAX draws the
+same bits), resharded to it.
 """
 from __future__ import annotations
 
