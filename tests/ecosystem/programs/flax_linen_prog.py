@@ -58,7 +58,8 @@ digits = np.loadtxt(os.path.join(data_dir, "digits.csv.gz"), delimiter=",",
 images = (digits[:, :64] / 16.0).astype(np.float32).reshape(-1, 8, 8, 1)
 labels = digits[:, 64].astype(np.int32)
 cnn = CNN()
-variables = cnn.init(jax.random.PRNGKey(2), images[:2], train=False)
+variables = jax.jit(cnn.init, static_argnames="train")(jax.random.PRNGKey(2), images[:2],
+                                                    train=False)
 tree("cnn.init", variables)
 params, batch_stats = variables["params"], variables["batch_stats"]
 tx = optax.adam(3e-3)
