@@ -1,5 +1,6 @@
 """Optax on JAX: adam, sgd with momentum, chain(clip_by_global_norm, adamw), a schedule,
-softmax cross-entropy; every update step inside jit."""
+softmax cross-entropy, inject_hyperparams and MultiSteps (gradient accumulation); every
+update step inside jit."""
 import jax
 import jax.numpy as jnp
 import optax
@@ -66,3 +67,16 @@ ce, ce_grad, l2, norm = losses(logits)
 close("softmax_xent", ce, ce_grad)
 close("l2", l2)
 close("global_norm", norm)
+
+# hyperparameters in the state; gradient accumulation over 2 steps (its state is built
+# from ShapeDtypeStructs: jnp.zeros_like of them)
+opt = optax.inject_hyperparams(optax.adam)(learning_rate=0.1)
+state = opt.init(params)
+updates, state = jax.jit(opt.update)(params | {"w": x[:8, :3]}, state, params)
+close("inject_hyperparams", updates["w"], state.hyperparams["learning_rate"])
+opt = optax.MultiSteps(optax.sgd(0.1), every_k_schedule=2)
+state = opt.init(params)
+update = jax.jit(opt.update)
+for i in range(3):
+  updates, state = update({"w": x[i:i + 8, :3], "b": x[i, :3]}, state, params)
+  close(f"multisteps.{i}", updates["w"], updates["b"], state.mini_step)
