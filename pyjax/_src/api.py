@@ -17,8 +17,7 @@ import numpy as np
 
 from pyjax._src import api_util, caches, core, devices as _devices, dtypes, pjit, prng
 from pyjax._src import config as config_mod, tree_util, version as version_mod
-from pyjax._src import sharding as sharding_mod
-from pyjax._src import source_info_util
+from pyjax._src import sharding as sharding_mod, source_info_util
 from pyjax._src.api_util import ShapeDtypeStruct
 from pyjax._src.array import ArrayImpl, asarray_value
 from pyjax._src.core import Tracer

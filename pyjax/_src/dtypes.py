@@ -37,6 +37,8 @@ bfloat16 = np.dtype(ml_dtypes.bfloat16)
 # Trivial vector-space dtype for tangents of int/bool primals.
 float0 = np.dtype([("float0", np.void, 0)])
 
+DType = np.dtype  # JAX's alias (jax._src.typing.DType); Flax annotates with it
+
 
 class extended(np.generic):
   """Scalar class of extended dtypes, for ``issubdtype`` only (never instantiated)."""

@@ -2,7 +2,9 @@
 
 Every sampler is written with lax / jax.numpy ops on key data so that it works
 under transformations. Accepts typed keys (``random.key``) and legacy uint32[2]
-keys (``random.PRNGKey``).
+keys (``random.PRNGKey``). Each sampler's keyword-only ``out_sharding`` is handled by
+the wrapper at the end of this module: the sample, drawn as without it (JAX draws the
+same bits), resharded to it.
 """
 from __future__ import annotations
 
@@ -197,7 +199,7 @@ def _shape(x):
 # ---------------------------------------------------------------- bits / uniform / normal
 
 
-def bits(key, shape=(), dtype=None):
+def bits(key, shape=(), dtype=None, *, out_sharding=None):
   key = _single_key("bits", key)
   dt = dtypes.canonicalize_dtype(np.uint32 if dtype is None else dtype)
   if dt.kind != "u":
@@ -206,7 +208,7 @@ def bits(key, shape=(), dtype=None):
   return _random_bits(key, dt.itemsize * 8, _canon_shape(shape))
 
 
-def uniform(key, shape=(), dtype=None, minval=0., maxval=1.):
+def uniform(key, shape=(), dtype=None, minval=0., maxval=1., *, out_sharding=None):
   key = _single_key("uniform", key)
   return _uniform(key, _canon_shape(shape), _float_dtype("uniform", dtype), minval, maxval)
 
@@ -227,7 +229,7 @@ def _uniform(key, shape, dtype, minval, maxval):
   return lax.max(minval, lax.reshape(_fma(floats, maxval - minval, minval), shape))
 
 
-def normal(key, shape=(), dtype=None):
+def normal(key, shape=(), dtype=None, *, out_sharding=None):
   key = _single_key("normal", key)
   dt = _float_dtype("normal", dtype, allow_complex=True)
   return _normal(key, _canon_shape(shape), dt)
@@ -248,7 +250,7 @@ def _normal_real(key, shape, dtype):
   return _const(dtype, np.sqrt(2)) * lax_special.erf_inv(u)
 
 
-def truncated_normal(key, lower, upper, shape=None, dtype=None):
+def truncated_normal(key, lower, upper, shape=None, dtype=None, *, out_sharding=None):
   key = _single_key("truncated_normal", key)
   if shape is not None:
     shape = _canon_shape(shape)
@@ -272,7 +274,7 @@ def truncated_normal(key, lower, upper, shape=None, dtype=None):
 # ---------------------------------------------------------------- discrete
 
 
-def bernoulli(key, p=0.5, shape=None, mode="low"):
+def bernoulli(key, p=0.5, shape=None, mode="low", *, out_sharding=None):
   key = _single_key("bernoulli", key)
   if mode not in ("low", "high"):
     raise ValueError(f"got mode={mode!r}, expected 'high' or 'low'")
@@ -302,7 +304,7 @@ def _convert_and_clip_integer(val, dtype):
   return lax.convert_element_type(val, dtype)
 
 
-def randint(key, shape, minval, maxval, dtype=int):
+def randint(key, shape, minval, maxval, dtype=int, *, out_sharding=None):
   key = _single_key("randint", key)
   dt = dtypes.canonicalize_dtype(dtype)
   if not dtypes.issubdtype(dt, np.integer):
@@ -355,7 +357,7 @@ def _shuffle(key, x, axis):
   return x
 
 
-def permutation(key, x, axis=0, independent=False):
+def permutation(key, x, axis=0, independent=False, *, out_sharding=None):
   return _permutation(_single_key("permutation", key), x, axis, independent)
 
 
@@ -374,7 +376,7 @@ def _permutation(key, x, axis=0, independent=False):
   return indexing.take(x, ind, axis, unique_indices=True)
 
 
-def choice(key, a, shape=(), replace=True, p=None, axis=0):
+def choice(key, a, shape=(), replace=True, p=None, axis=0, mode=None):
   key = _single_key("choice", key)
   if not isinstance(shape, Sequence):
     raise TypeError("shape argument of jax.random.choice must be a sequence, got "
@@ -410,14 +412,15 @@ def choice(key, a, shape=(), replace=True, p=None, axis=0):
       r = p_cuml[-1] * (1 - _uniform(key, shape, p_cuml.dtype, 0., 1.))
       ind = sorting.searchsorted(p_cuml, r).astype(int)
     else:
-      g = _gumbel(key, (n_inputs,), p_arr.dtype) + ufuncs.log(p_arr)
+      g = _gumbel(key, (n_inputs,), p_arr.dtype, mode) + ufuncs.log(p_arr)
       ind = sorting.argsort(-g, stable=True)[:n_draws].astype(int)
     result = ind if arr.ndim == 0 else indexing.take(arr, ind, axis)
   return result.reshape(shape if arr.ndim == 0 else
                         arr.shape[:axis] + shape + arr.shape[axis + 1:])
 
 
-def categorical(key, logits, axis=-1, shape=None, replace=True, mode=None):
+def categorical(key, logits, axis=-1, shape=None, replace=True, mode=None,
+                *, out_sharding=None):
   key = _single_key("categorical", key)
   logits = jnp.asarray(logits)
   if axis >= 0:
@@ -446,7 +449,7 @@ def categorical(key, logits, axis=-1, shape=None, replace=True, mode=None):
   return lax.reshape(order, shape, (order.ndim - 1, *range(order.ndim - 1)))
 
 
-def rademacher(key, shape=(), dtype=int):
+def rademacher(key, shape=(), dtype=int, *, out_sharding=None):
   key = _single_key("rademacher", key)
   dt = dtypes.canonicalize_dtype(dtype)
   b = bernoulli(clone(key), 0.5, _canon_shape(shape)).astype(dt)  # consumed above
@@ -478,12 +481,12 @@ def _gumbel_mode(mode):
   return mode
 
 
-def gumbel(key, shape=(), dtype=None, mode=None):
+def gumbel(key, shape=(), dtype=None, mode=None, *, out_sharding=None):
   key = _single_key("gumbel", key)
   return _gumbel(key, _canon_shape(shape), _float_dtype("gumbel", dtype), mode)
 
 
-def exponential(key, shape=(), dtype=None):
+def exponential(key, shape=(), dtype=None, *, out_sharding=None):
   key = _single_key("exponential", key)
   return _exponential(key, _canon_shape(shape), _float_dtype("exponential", dtype))
 
@@ -493,7 +496,7 @@ def _exponential(key, shape, dtype):
   return lax.neg(lax.log1p(lax.neg(u)))
 
 
-def laplace(key, shape=(), dtype=None):
+def laplace(key, shape=(), dtype=None, *, out_sharding=None):
   key = _single_key("laplace", key)
   dt = _float_dtype("laplace", dtype)
   shape = _canon_shape(shape)
@@ -501,14 +504,14 @@ def laplace(key, shape=(), dtype=None):
   return lax.mul(lax.sign(u), lax.log1p(lax.neg(lax.abs(u))))
 
 
-def logistic(key, shape=(), dtype=None):
+def logistic(key, shape=(), dtype=None, *, out_sharding=None):
   key = _single_key("logistic", key)
   dt = _float_dtype("logistic", dtype)
   x = _uniform(key, _canon_shape(shape), dt, dtypes.finfo(dt).tiny, 1.)
   return lax.sub(lax.log(x), lax.log1p(lax.neg(x)))
 
 
-def cauchy(key, shape=(), dtype=None):
+def cauchy(key, shape=(), dtype=None, *, out_sharding=None):
   key = _single_key("cauchy", key)
   dt = _float_dtype("cauchy", dtype)
   u = _uniform(key, _canon_shape(shape), dt, dtypes.finfo(dt).eps, 1.)
@@ -523,14 +526,14 @@ def _param_shape(name, shape, *params):
   return shape
 
 
-def lognormal(key, sigma=1., shape=None, dtype=None):
+def lognormal(key, sigma=1., shape=None, dtype=None, *, out_sharding=None):
   key = _single_key("lognormal", key)
   dt = _float_dtype("lognormal", dtype)
   shape = _param_shape("lognormal", shape, sigma)
   return ufuncs.exp(_normal_real(key, shape, dt) * lax.convert_element_type(sigma, dt))
 
 
-def pareto(key, b, shape=None, dtype=None):
+def pareto(key, b, shape=None, dtype=None, *, out_sharding=None):
   key = _single_key("pareto", key)
   dt = _float_dtype("pareto", dtype)
   shape = _param_shape("pareto", shape, b)
@@ -546,7 +549,7 @@ def weibull_min(key, scale, concentration, shape=(), dtype=None):
   return ufuncs.power(-ufuncs.log1p(-u), 1.0 / concentration) * scale
 
 
-def maxwell(key, shape=(), dtype=None):
+def maxwell(key, shape=(), dtype=None, *, out_sharding=None):
   key = _single_key("maxwell", key)
   dt = _float_dtype("maxwell", dtype)
   x = _normal_real(key, _canon_shape(shape) + (3,), dt)
@@ -643,19 +646,19 @@ def _gamma(key, a, shape, dtype, log_space):
   return sample(a)
 
 
-def gamma(key, a, shape=None, dtype=None):
+def gamma(key, a, shape=None, dtype=None, *, out_sharding=None):
   key = _single_key("gamma", key)
   dt = _float_dtype("gamma", dtype)
   return _gamma(key, a, _param_shape("gamma", shape, a), dt, False)
 
 
-def loggamma(key, a, shape=None, dtype=None):
+def loggamma(key, a, shape=None, dtype=None, *, out_sharding=None):
   key = _single_key("loggamma", key)
   dt = _float_dtype("loggamma", dtype)
   return _gamma(key, a, _param_shape("loggamma", shape, a), dt, True)
 
 
-def beta(key, a, b, shape=None, dtype=None):
+def beta(key, a, b, shape=None, dtype=None, *, out_sharding=None):
   key = _single_key("beta", key)
   dt = _float_dtype("beta", dtype)
   shape = _param_shape("beta", shape, a, b)
@@ -667,7 +670,7 @@ def beta(key, a, b, shape=None, dtype=None):
   return ga / (ga + gb)
 
 
-def dirichlet(key, alpha, shape=None, dtype=None):
+def dirichlet(key, alpha, shape=None, dtype=None, *, out_sharding=None):
   key = _single_key("dirichlet", key)
   dt = _float_dtype("dirichlet", dtype)
   if np.ndim(alpha) < 1:
@@ -683,7 +686,7 @@ def dirichlet(key, alpha, shape=None, dtype=None):
   return e / reductions.sum(e, axis=-1, keepdims=True)
 
 
-def t(key, df, shape=None, dtype=None):
+def t(key, df, shape=None, dtype=None, *, out_sharding=None):
   key = _single_key("t", key)
   dt = _float_dtype("t", dtype)
   shape = _param_shape("t", shape, df)
@@ -695,7 +698,7 @@ def t(key, df, shape=None, dtype=None):
   return n * ufuncs.sqrt(half / g)
 
 
-def chisquare(key, df, shape=None, dtype=None):
+def chisquare(key, df, shape=None, dtype=None, *, out_sharding=None):
   key = _single_key("chisquare", key)
   dt = _float_dtype("chisquare", dtype)
   shape = _param_shape("chisquare", shape, df)
@@ -703,7 +706,7 @@ def chisquare(key, df, shape=None, dtype=None):
   return ufuncs.exp(_gamma(key, half, shape, dt, True)) * _const(dt, 2)
 
 
-def generalized_normal(key, p, shape=(), dtype=None):
+def generalized_normal(key, p, shape=(), dtype=None, *, out_sharding=None):
   key = _single_key("generalized_normal", key)
   dt = _float_dtype("generalized_normal", dtype)
   shape = _canon_shape(shape)
@@ -713,7 +716,7 @@ def generalized_normal(key, p, shape=(), dtype=None):
   return r * g ** (1 / p)
 
 
-def ball(key, d, p=2, shape=(), dtype=None):
+def ball(key, d, p=2, shape=(), dtype=None, *, out_sharding=None):
   key = _single_key("ball", key)
   dt = _float_dtype("ball", dtype)
   d = int(d)
@@ -726,7 +729,7 @@ def ball(key, d, p=2, shape=(), dtype=None):
   return g / (((ufuncs.abs(g) ** p).sum(-1) + e) ** (1 / p))[..., None]
 
 
-def f(key, dfnum, dfden, shape=None, dtype=None):
+def f(key, dfnum, dfden, shape=None, dtype=None, *, out_sharding=None):
   key = _single_key("f", key)
   dt = _float_dtype("f", dtype)
   shape = _param_shape("f", shape, dfnum, dfden)
@@ -741,7 +744,7 @@ def f(key, dfnum, dfden, shape=None, dtype=None):
 # ---------------------------------------------------------------- other families
 
 
-def rayleigh(key, scale, shape=None, dtype=None):
+def rayleigh(key, scale, shape=None, dtype=None, *, out_sharding=None):
   key = _single_key("rayleigh", key)
   dt = _float_dtype("rayleigh", dtype)
   shape = _param_shape("rayleigh", shape, scale)
@@ -750,7 +753,7 @@ def rayleigh(key, scale, shape=None, dtype=None):
   return scale * lax.sqrt(lax.log(u) * _const(dt, -2))
 
 
-def wald(key, mean, shape=None, dtype=None):
+def wald(key, mean, shape=None, dtype=None, *, out_sharding=None):
   key = _single_key("wald", key)
   dt = _float_dtype("wald", dtype)
   shape = _param_shape("wald", shape, mean)
@@ -765,7 +768,7 @@ def wald(key, mean, shape=None, dtype=None):
   return lax.select(lax.le(z, mean / (mean + x)), x, mean_sq / x)
 
 
-def geometric(key, p, shape=None, dtype=int):
+def geometric(key, p, shape=None, dtype=int, *, out_sharding=None):
   key = _single_key("geometric", key)
   shape = _param_shape("geometric", shape, p)
   p = jnp.asarray(p)
@@ -778,7 +781,7 @@ def geometric(key, p, shape=None, dtype=int):
   return g.astype(dtypes.canonicalize_dtype(dtype))
 
 
-def triangular(key, left, mode, right, shape=None, dtype=None):
+def triangular(key, left, mode, right, shape=None, dtype=None, *, out_sharding=None):
   key = _single_key("triangular", key)
   dt = _float_dtype("triangular", dtype)
   shape = _param_shape("triangular", shape, left, mode, right)
@@ -832,7 +835,7 @@ def _poisson_rejection(key, lam, shape, dtype):
   return k_out.astype(dtype)
 
 
-def poisson(key, lam, shape=None, dtype=None):
+def poisson(key, lam, shape=None, dtype=None, *, out_sharding=None):
   key = _single_key("poisson", key)
   dt = dtypes.canonicalize_dtype(int if dtype is None else dtype)
   shape = _shape(lam) if shape is None else _canon_shape(shape)
@@ -964,7 +967,8 @@ def multinomial(key, n, p, *, shape=None, dtype=None, unroll=1):
 # ---------------------------------------------------------------- samplers using linalg
 
 
-def multivariate_normal(key, mean, cov, shape=None, dtype=None, method="cholesky"):
+def multivariate_normal(key, mean, cov, shape=None, dtype=None, method="cholesky",
+                        *, out_sharding=None):
   key = _single_key("multivariate_normal", key)
   mean, cov = promote_dtypes_inexact(mean, cov)
   if method not in {"svd", "eigh", "cholesky"}:
@@ -1000,7 +1004,7 @@ def multivariate_normal(key, mean, cov, shape=None, dtype=None, method="cholesky
   return mean + einsum("...ij,...j->...i", factor, samples)
 
 
-def orthogonal(key, n, shape=(), dtype=None, m=None):
+def orthogonal(key, n, shape=(), dtype=None, m=None, *, out_sharding=None):
   """Haar-random ``(*shape, n, m)`` matrices with orthonormal columns (or rows if n < m):
   QR of a normal matrix, column signs fixed by ``R``'s diagonal."""
   key = _single_key("orthogonal", key)

@@ -461,3 +461,10 @@ if __name__ == "__main__":
     print("wrote", os.path.abspath(TABLE_PATH))
   else:
     sys.exit(pytest.main([__file__, "-q"]))
+
+
+def test_dtype_alias_is_jaxs():
+  """``jax._src.dtypes.DType`` (Flax's fp8 ops annotate with it) is NumPy's dtype class,
+  as JAX's."""
+  jax_dtypes = pytest.importorskip("jax._src.dtypes")
+  assert dtypes.DType is jax_dtypes.DType is np.dtype

@@ -36,7 +36,7 @@ LAYERS = [
     (4, "lax", ["pyjax._src.lax.*", "pyjax._src.custom_derivatives",
                 "pyjax._src.custom_batching",
                 "pyjax._src.ad_checkpoint", "pyjax._src.prng", "pyjax._src.callback",
-                "pyjax._src.ref",
+                "pyjax._src.ref", "pyjax._src.state.*",
                 "pyjax._src.debugging"]),
     (5, "dispatch", ["pyjax._src.backends.*", "pyjax._src.compiler", "pyjax._src.dispatch",
                      "pyjax._src.pjit", "pyjax._src.shard_map", "pyjax._src.pmap"]),

@@ -550,3 +550,31 @@ def test_gamma_family_gradients_match_jax():
   np.testing.assert_allclose(np.asarray(pyjax.jvp(lambda a: random.gamma(random.key(3), a),
                                                   (a,), (np.ones_like(a),))[1]),
                              np.asarray(lax.random_gamma_grad(a, s)), rtol=1e-6)
+
+
+def test_samplers_take_out_sharding_as_jax():
+  """Every sampler JAX gives a keyword-only ``out_sharding`` has it too (one device:
+  accepted, no effect), and choice takes JAX's gumbel ``mode``."""
+  if jax is None:
+    pytest.skip("needs jax")
+  import inspect
+  names = [n for n in dir(jax.random) if not n.startswith("_")
+           and callable(getattr(jax.random, n))
+           and "out_sharding" in inspect.signature(getattr(jax.random, n)).parameters]
+  assert len(names) >= 30
+  for n in names:
+    param = inspect.signature(getattr(random, n)).parameters.get("out_sharding")
+    assert param is not None, n
+    assert param.kind is param.KEYWORD_ONLY and param.default is None, n
+  k = random.key(3)
+  np.testing.assert_array_equal(random.normal(k, (3,), out_sharding=None),
+                                random.normal(k, (3,)))
+  np.testing.assert_array_equal(random.permutation(k, 5, out_sharding=None),
+                                random.permutation(k, 5))
+  p = np.array([0.1, 0.2, 0.3, 0.4], np.float32)
+  for mode in (None, "low", "high"):
+    got = random.choice(k, 4, (3,), replace=False, p=p, mode=mode)
+    want = jax.random.choice(jax.random.key(3), 4, (3,), replace=False, p=p, mode=mode)
+    np.testing.assert_array_equal(np.asarray(got), np.asarray(want), err_msg=str(mode))
+  with pytest.raises(ValueError, match="Must provide valid mode for gumbel"):
+    random.choice(k, 4, (3,), replace=False, p=p, mode="middle")

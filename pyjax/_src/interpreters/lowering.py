@@ -831,6 +831,7 @@ _UNFUSED = frozenset(
 _OP_LINE = re.compile(
     r'^\s*(?:(%[\w]+)(?::\d+)? = )?"(?:stablehlo|chlo)\.(\w+)"\(([^)]*)\)')
 _USES = re.compile(r"%[\w]+")
+_SCALAR_RESULT = re.compile(r"-> tensor<[a-z][\w<>]*>$")
 
 
 def fusion_width(text: str, constants: bool = False) -> int:
@@ -839,7 +840,8 @@ def fusion_width(text: str, constants: bool = False) -> int:
   IREE may form from it (IREE fuses a cluster of any size into one dispatch, but its
   runtime takes at most 32 bindings a dispatch). Repeated ops count once, as after
   IREE's CSE; constants and values made of constants only are ignored (IREE
-  clones them into each dispatch) unless ``constants`` (they are read from buffers)."""
+  clones them into each dispatch) unless ``constants`` (they are read from buffers);
+  a rank-0 result is read by its consumers' clusters without joining them."""
   widest = 0
   for fn in text.split("func.func ")[1:]:  # SSA names are unique within a function
     parent: dict[str, str] = {}  # fusible op result -> union-find parent
@@ -876,7 +878,11 @@ def fusion_width(text: str, constants: bool = False) -> int:
       if res is not None and name not in _UNFUSED and all(u in consts for u in ins):
         consts.add(res)  # a constant, or computed from constants only: cloned
         continue
-      fused = res is not None and name not in _UNFUSED
+      # A rank-0 result (a step count, a bias correction) does not join the clusters
+      # that read it: each reads it as one more binding (an Adam update's shared
+      # scalars joined its independent leaves into one cluster too wide to fuse).
+      scalar = _SCALAR_RESULT.search(line) is not None
+      fused = res is not None and name not in _UNFUSED and not scalar
       if fused:
         parent[res] = res
         for u in ins:

@@ -67,31 +67,49 @@ def full(shape, fill_value, dtype=None, *, device=None, out_sharding=None):
   return out if sharding is None else reshard(out, sharding)
 
 
-def _like(name, value):
-  def fn(a, dtype=None, shape=None, *, device=None):
-    check_arraylike(name, a)
-    if dtype is not None:
-      dtypes.check_user_dtype_supported(dtype, name)
-    a = _asarray(a)
-    return lax.full_like(a, value, dtype, None if shape is None else _shape_arg(shape, name))
-  fn.__name__ = name
-  return fn
+def _duck_typed(a) -> bool:
+  """Whether ``a`` is no array but has ``shape`` and ``dtype`` (a ShapeDtypeStruct):
+  JAX's ``*_like`` functions take those from it (Optax builds states from them)."""
+  return (hasattr(a, "shape") and hasattr(a, "dtype")
+          and not isinstance(a, (ArrayImpl, core.Tracer, np.ndarray, np.generic)))
 
 
-zeros_like = _like("zeros_like", 0)
-ones_like = _like("ones_like", 1)
-empty_like = _like("empty_like", 0)
+def _like_value(name, a, value, dtype, shape, out_sharding=None):
+  if dtype is not None:
+    dtypes.check_user_dtype_supported(dtype, name)
+  shape = None if shape is None else _shape_arg(shape, name)
+  if _duck_typed(a):
+    dt = dtypes.canonicalize_dtype(a.dtype if dtype is None else dtypes.dtype(dtype))
+    weak = dtype is None and bool(getattr(a, "weak_type", False))
+    fv = lax._convert_element_type(value, dt, weak)
+    out = lax.broadcast(fv, tuple(a.shape) if shape is None else tuple(shape))
+    return out if out_sharding is None else reshard(out, out_sharding)
+  check_arraylike(name, a)
+  return lax.full_like(_asarray(a), value, dtype, shape, sharding=out_sharding)
 
 
-def full_like(a, fill_value, dtype=None, shape=None, *, device=None):
-  check_arraylike("full_like", a)
-  a = _asarray(a)
+def zeros_like(a, dtype=None, shape=None, *, device=None, out_sharding=None):
+  return _like_value("zeros_like", a, 0, dtype, shape, out_sharding)
+
+
+def ones_like(a, dtype=None, shape=None, *, device=None, out_sharding=None):
+  return _like_value("ones_like", a, 1, dtype, shape, out_sharding)
+
+
+def empty_like(prototype, dtype=None, shape=None, *, device=None):
+  return _like_value("empty_like", prototype, 0, dtype, shape)
+
+
+def full_like(a, fill_value, dtype=None, shape=None, *, device=None, out_sharding=None):
   fv = _asarray(fill_value)
   if fv.ndim == 0:
-    return lax.full_like(a, fill_value, dtype,
-                         None if shape is None else _shape_arg(shape, "full_like"))
-  out_shape = a.shape if shape is None else _shape_arg(shape, "full_like")
-  return broadcast_to(lax._convert_element_type(fv, dtype or a.dtype), out_shape)
+    return _like_value("full_like", a, fill_value, dtype, shape, out_sharding)
+  if not _duck_typed(a):
+    check_arraylike("full_like", a)
+    a = _asarray(a)
+  out_shape = tuple(a.shape) if shape is None else _shape_arg(shape, "full_like")
+  out = broadcast_to(lax._convert_element_type(fv, dtype or a.dtype), out_shape)
+  return out if out_sharding is None else reshard(out, out_sharding)
 
 
 def arange(start, stop=None, step=None, dtype=None, *, device=None, out_sharding=None):

@@ -437,6 +437,13 @@ def test_fusion_width():
   assert width(lambda a, b: jnp.tanh(a @ b) + jnp.sum(a, 0) + a[0], m, m) == 4
   assert width(lambda *a: jnp.concatenate([v + 1 for v in a]), *[x] * 40) == 2
   assert lowering.fusion_width(MODULE_NESTED) == 3
+  # A scalar shared by independent clusters (an Adam step's bias correction) is one
+  # read of each, not a bridge joining them: p, g, the scalar and the result (leaves of
+  # distinct shapes, as a model's: equal shapes would share one broadcast of it).
+  s = pyjax.ShapeDtypeStruct((), np.float32)
+  vs = [pyjax.ShapeDtypeStruct((n,), np.float32) for n in range(1, 41)]
+  assert width(lambda ps, gs, c: [p - (1 - .9 ** c) * g for p, g in zip(ps, gs)],
+               vs, vs, s) == 4
 
 
 # Two functions that reuse SSA names: each is analysed on its own.

@@ -548,3 +548,32 @@ def test_extras_match_jax(name):
   ours = EXTRA[name](jnp)
   check_close(ours, ref, rtol=1e-4)
   check_jax_dtype(ours, ref)
+
+
+def test_like_functions_take_duck_typed_shapes():
+  """zeros_like/ones_like/empty_like/full_like take anything with shape and dtype (a
+  ShapeDtypeStruct: Optax's MultiSteps builds its state from them), as JAX's; and
+  JAX's keywords (``out_sharding``, empty_like's ``prototype``)."""
+  jax = pytest.importorskip("jax")
+  cases = [((2, 3), np.float32, {}), ((2,), np.int32, {"dtype": np.float32}),
+           ((2,), np.int32, {"shape": (3, 1)})]
+  for shape, dt, kw in cases:
+    for name in ("zeros_like", "ones_like", "empty_like"):
+      got = getattr(jnp, name)(pyjax.ShapeDtypeStruct(shape, dt), **kw)
+      want = getattr(jax.numpy, name)(jax.ShapeDtypeStruct(shape, dt), **kw)
+      assert (got.shape, got.dtype, got.weak_type) == (want.shape, want.dtype,
+                                                       want.weak_type), (name, kw)
+      np.testing.assert_array_equal(got, want)
+    got = jnp.full_like(pyjax.ShapeDtypeStruct(shape, dt), 7, **kw)
+    want = jax.numpy.full_like(jax.ShapeDtypeStruct(shape, dt), 7, **kw)
+    assert (got.shape, got.dtype) == (want.shape, want.dtype)
+    np.testing.assert_array_equal(got, want)
+  sds = pyjax.ShapeDtypeStruct((2, 3), np.float32)
+  np.testing.assert_array_equal(jnp.full_like(sds, jnp.arange(3.)),
+                                np.tile(np.arange(3.), (2, 1)))
+  traced_out = pyjax.jit(lambda: jnp.zeros_like(sds))()
+  assert traced_out.shape == (2, 3) and traced_out.dtype == np.float32
+  np.testing.assert_array_equal(jnp.empty_like(prototype=jnp.ones(2)), np.zeros(2))
+  np.testing.assert_array_equal(jnp.ones_like(jnp.ones(2), out_sharding=None), np.ones(2))
+  with pytest.raises(TypeError, match="zeros_like requires ndarray or scalar arguments"):
+    jnp.zeros_like(object())
