@@ -798,24 +798,56 @@ DOT_DTYPES = [B, np.dtype(np.int8), np.dtype(np.uint8), np.dtype(np.int32), np.d
               bfloat16, np.dtype(np.float32)]
 
 
+def _mixed_dot_operands(xdt, ydt):
+  """The operands of one (xdt, ydt) case, the same for the eager and the jitted check."""
+  def make(dt, shape):
+    rng = np.random.default_rng(DOT_DTYPES.index(dt) + 10 * len(shape) * shape[0])
+    return rand(shape, dt, rng, low=None if dt.kind in "ui" else -30,
+                high=None if dt.kind in "ui" else 30)
+  return make(xdt, (3, 40)), make(ydt, (40, 2))
+
+
+_MIXED_DN = (((1,), (0,)), ((), ()))
+
+
+@pytest.fixture(scope="module")
+def mixed_dot_jit():
+  """Every valid (xdt, ydt, preferred type) dot_general under jit: one program per left
+  dtype (a compile per case cost minutes)."""
+  out = {}
+  for xdt in DOT_DTYPES:
+    cases = []
+    for ydt in DOT_DTYPES:
+      x, y = _mixed_dot_operands(xdt, ydt)
+      for pet in [None] + DOT_DTYPES:
+        try:
+          pyjax.eval_shape(lambda a, b: lax.dot_general(a, b, _MIXED_DN,
+                                                         preferred_element_type=pet), x, y)
+        except TypeError:
+          continue
+        cases.append((ydt, pet, y))
+    x = _mixed_dot_operands(xdt, DOT_DTYPES[0])[0]
+    f = pyjax.jit(lambda a, ys: [lax.dot_general(a, b, _MIXED_DN, preferred_element_type=pet)
+                                 for (_, pet, _), b in zip(cases, ys)])
+    for (ydt, pet, _), r in zip(cases, f(x, [c[2] for c in cases])):
+      out[xdt, ydt, pet] = r
+  return out
+
+
 @pytest.mark.parametrize("pet", [None] + DOT_DTYPES, ids=lambda d: "none" if d is None else ids(d))
 @pytest.mark.parametrize("ydt", DOT_DTYPES, ids=ids)
 @pytest.mark.parametrize("xdt", DOT_DTYPES, ids=ids)
-def test_dot_general_mixed_dtypes(xdt, ydt, pet, rng):
+def test_dot_general_mixed_dtypes(xdt, ydt, pet, mixed_dot_jit):
   """Mixed operand dtypes (the higher one wins; on CPU both become the result type) and
   preferred element types (floats accumulate, then convert with saturation), eagerly
   and under jit, against JAX; a narrowing preferred type is JAX's TypeError."""
-  def make(dt, shape):
-    return rand(shape, dt, rng, low=None if dt.kind in "ui" else -30,
-                high=None if dt.kind in "ui" else 30)
-  x, y = make(xdt, (3, 40)), make(ydt, (40, 2))
-  dn = (((1,), (0,)), ((), ()))
-  res = run_both("dot_general", x, y, dn, preferred_element_type=pet)
+  x, y = _mixed_dot_operands(xdt, ydt)
+  res = run_both("dot_general", x, y, _MIXED_DN, preferred_element_type=pet)
   if res is None:
+    assert (xdt, ydt, pet) not in mixed_dot_jit
     return
   pout, jout = res
-  jit_out = pyjax.jit(lambda a, b: lax.dot_general(a, b, dn, preferred_element_type=pet))(x, y)
-  for out in (pout, jit_out):
+  for out in (pout, mixed_dot_jit[xdt, ydt, pet]):
     assert typeof(out) == (np.dtype(jout.dtype), jout.aval.weak_type)
     o, j = np.asarray(out), np.asarray(jout)
     if j.dtype.kind in "iub" and xdt.kind in "iub" and ydt.kind in "iub":
