@@ -11,10 +11,12 @@ from hypothesis import given, settings, strategies as st
 import pyjax
 from pyjax import lax
 from lax_ops import BINARY, UNARY, binary_operands, unary_operand
+from oracle import Oracle
 from util import bfloat16, check_close, enable_x64, rand
 
 jax = pytest.importorskip("jax")
 jlax = jax.lax
+ORACLE = Oracle("test_lax")
 
 B = np.dtype(np.bool_)
 SINT = [np.dtype(t) for t in (np.int8, np.int16, np.int32)]
@@ -37,7 +39,7 @@ def run_both(name, *args, **kw):
   same exception type with the same message; returns (pyjax_out, jax_out) or None."""
   jfn, pfn = getattr(jlax, name), getattr(lax, name)
   try:
-    jout = jfn(*args, **kw)
+    jout = ORACLE.call(jfn, *args, **kw)
   except (TypeError, ValueError, OverflowError) as e:
     # (OverflowError: JAX's cumlogsumexp of integers, which fails building its -inf start)
     with pytest.raises(type(e)) as pe:

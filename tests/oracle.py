@@ -1,0 +1,125 @@
+"""Recorded JAX results: the oracle's answers, stored per test module.
+
+JAX's eager mode compiles every operation it has not seen (XLA, tens of ms each), so a
+sweep that asks JAX thousands of questions spends most of its time in JAX, not in pyjax.
+``Oracle(name).call(fn, *args, **kwargs)`` answers ``fn(*args, **kwargs)`` from
+``tests/data/oracle/<name>.pkl.gz`` when that question was recorded there (keyed by the
+running test's id, ``fn``'s name, a digest of the arguments and the x64 flag: inputs drawn
+anew, as hypothesis draws them, miss and are asked live), and asks JAX otherwise. Results come back as ``Recorded`` arrays (NumPy arrays with
+JAX's ``aval.weak_type``), tuples and lists of them, scalars, or the exception JAX raised
+(same class, same message).
+
+``PYJAX_ORACLE=record python -m pytest <module>`` asks JAX everything and rewrites the
+module's file (do it when a test's questions change, or its file grows stale: questions
+not found are asked live, which is correct but slow).
+``PYJAX_ORACLE=live`` asks JAX everything and writes nothing. A file recorded with
+another JAX version than the one installed is ignored.
+"""
+from __future__ import annotations
+
+import atexit
+import gzip
+import hashlib
+import os
+import pickle
+
+import numpy as np
+
+_DIR = os.path.join(os.path.dirname(__file__), "data", "oracle")
+MODE = os.environ.get("PYJAX_ORACLE", "use")
+
+
+class _Aval:
+  __slots__ = ("weak_type",)
+
+  def __init__(self, weak_type):
+    self.weak_type = weak_type
+
+
+class Recorded(np.ndarray):
+  """A recorded JAX array: its value, dtype and shape, and ``aval.weak_type``."""
+
+  def __array_finalize__(self, obj):
+    self.aval = getattr(obj, "aval", _Aval(False))
+
+
+def _encode(x):
+  if isinstance(x, (tuple, list)):
+    return ("t" if isinstance(x, tuple) else "l", [_encode(v) for v in x])
+  aval = getattr(x, "aval", None)
+  if aval is not None and hasattr(x, "__array__"):
+    return ("a", np.asarray(x).copy(), bool(aval.weak_type))
+  return ("v", x)
+
+
+def _decode(e):
+  kind = e[0]
+  if kind in ("t", "l"):
+    vals = [_decode(v) for v in e[1]]
+    return tuple(vals) if kind == "t" else vals
+  if kind == "a":
+    r = np.asarray(e[1]).view(Recorded)
+    r.aval = _Aval(e[2])
+    return r
+  return e[1]
+
+
+def _jax_version():
+  try:
+    import jax
+  except ImportError:
+    return None
+  return jax.__version__
+
+
+class Oracle:
+  """The recorded answers of one test module (see the module docstring)."""
+
+  def __init__(self, name: str):
+    self.path = os.path.join(_DIR, name + ".pkl.gz")
+    self.version = _jax_version()
+    self.entries: dict = {}
+    self.dirty = False
+    if MODE == "use" and os.path.exists(self.path):
+      with gzip.open(self.path, "rb") as f:
+        stored = pickle.load(f)
+      if stored.get("jax_version") == self.version:
+        self.entries = stored["entries"]
+    if MODE == "record":
+      atexit.register(self.save)
+
+  def _key(self, fn, args, kwargs):
+    test = os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" (", 1)[0]
+    import jax
+    h = hashlib.sha1(pickle.dumps((getattr(fn, "__qualname__", repr(fn)), args,
+                                   sorted(kwargs.items()), jax.config.jax_enable_x64),
+                                  protocol=4))
+    return f"{test}#{h.hexdigest()[:20]}"
+
+  def call(self, fn, *args, **kwargs):
+    """JAX's answer to ``fn(*args, **kwargs)`` (recorded, or asked now): its result, or
+    its exception raised again."""
+    key = self._key(fn, args, kwargs)
+    entry = self.entries.get(key) if MODE == "use" else None
+    if entry is None:
+      try:
+        entry = ("ok", _encode(fn(*args, **kwargs)))
+      except Exception as e:  # noqa: BLE001 (JAX's exception is the answer)
+        entry = ("err", type(e), str(e))
+      if MODE == "record":
+        self.entries[key] = entry
+        self.dirty = True
+    if entry[0] == "err":
+      exc = entry[1].__new__(entry[1])
+      exc.args = (entry[2],)
+      raise exc
+    return _decode(entry[1])
+
+  def save(self):
+    if not self.dirty:
+      return
+    os.makedirs(_DIR, exist_ok=True)
+    with gzip.open(self.path, "wb", compresslevel=9) as f:
+      pickle.dump({"jax_version": self.version, "entries": self.entries}, f,
+                  protocol=pickle.HIGHEST_PROTOCOL)
+    self.dirty = False
