@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import pyjax
+from oracle import Oracle
 from util import enable_x64, special_mismatches
 
 jax = pytest.importorskip("jax")
@@ -117,13 +118,14 @@ def _x64(dtype):
 
 def define_tests(rows, ns, jit_dtypes=DTYPES):
   """Puts the four table-driven tests and the module's jit fixture into ``ns``."""
+  oracle = Oracle(ns["__name__"].rsplit(".", 1)[-1])
 
   @pytest.mark.parametrize("dtype", DTYPES, ids=_IDS)
   @pytest.mark.parametrize("row", rows, ids=repr)
   def test_value_vs_jax(row, dtype):
     with _x64(dtype):
       args = row.args(dtype)
-      ref = _eval(jsp, row, args)
+      ref = to_np(oracle.call(row.fn(jsp), *args, oracle_tag=row.label))
       got = _eval(psp, row, args)
       assert_match(ref, got, row.tol if dtype == np.float32 else row.tol64, row.label,
                    row.signed_zeros)
@@ -186,7 +188,8 @@ def define_tests(rows, ns, jit_dtypes=DTYPES):
     with _x64(dtype):
       args = row.args(dtype, edges=False)
       for i in row.grad:
-        ref = np.asarray(grad_fn(jsp, jax, row, i)(*args))
+        ref = np.asarray(oracle.call(grad_fn(jsp, jax, row, i), *args,
+                                     oracle_tag=(row.label, i)))
         got = np.asarray(grad_fn(psp, pyjax, row, i)(*args))
         tol = row.gtol if dtype == np.float32 else 1e-10
         assert_match(ref, got, tol, f"{row.label} d/darg{i}")
