@@ -69,8 +69,10 @@ def _fn_name(fn):
   """What names ``fn`` the same in every process (no addresses)."""
   if isinstance(fn, functools.partial):
     return ("partial", _fn_name(fn.func), fn.args, sorted(fn.keywords.items()))
-  return (f"{getattr(fn, '__module__', '')}."
-          f"{getattr(fn, '__qualname__', type(fn).__qualname__)}")
+  name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None)
+  if not isinstance(name, str):  # (callable objects: their class, and a name if any)
+    name = type(fn).__qualname__
+  return f"{getattr(fn, '__module__', '')}.{name}", type(fn).__qualname__
 
 
 def _jax_version():
