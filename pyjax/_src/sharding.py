@@ -347,17 +347,22 @@ class NamedSharding(Sharding):
       out.append(n // k)
     return tuple(out)
 
-  def devices_indices_map(self, global_shape):
-    global_shape = tuple(global_shape)
-    shard = self.shard_shape(global_shape)
-    parts = self.spec._normalized_spec_for_aval(len(global_shape)).partitions
+  def _device_coords(self):
+    """(device, {mesh axis: coordinate}) for each device, in the mesh's order."""
     names, sizes = self.mesh.axis_names, self.mesh.axis_sizes
-    out = {}
     for flat, dev in enumerate(self._device_assignment):
       coord, rest = {}, flat
       for name, size in zip(reversed(names), reversed(sizes)):
         coord[name] = rest % size
         rest //= size
+      yield dev, coord
+
+  def devices_indices_map(self, global_shape):
+    global_shape = tuple(global_shape)
+    shard = self.shard_shape(global_shape)
+    parts = self.spec._normalized_spec_for_aval(len(global_shape)).partitions
+    out = {}
+    for dev, coord in self._device_coords():
       index = []
       for d, entry in enumerate(parts):
         axes = spec_axes(entry)
@@ -375,15 +380,10 @@ class NamedSharding(Sharding):
     """{device: replica id}: the index of the device among those holding its slice."""
     used = {a for e in self.spec._normalized_spec_for_aval(len(global_shape)).partitions
             for a in spec_axes(e)}
-    names, sizes = self.mesh.axis_names, self.mesh.axis_sizes
     out = {}
-    for flat, dev in enumerate(self._device_assignment):
-      coord, rest = {}, flat
-      for name, size in zip(reversed(names), reversed(sizes)):
-        coord[name] = rest % size
-        rest //= size
+    for dev, coord in self._device_coords():
       r = 0
-      for name, size in zip(names, sizes):
+      for name, size in zip(self.mesh.axis_names, self.mesh.axis_sizes):
         if name not in used:
           r = r * size + coord[name]
       out[dev] = r
