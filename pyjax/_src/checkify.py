@@ -27,9 +27,9 @@ from pyjax._src import core, tree_util
 from pyjax._src.array import ArrayImpl, asarray_value
 from pyjax._src.core import Tracer
 from pyjax._src.debugging import debug_callback
-from pyjax._src.interpreters import partial_eval
 from pyjax._src.lax import lax
 from pyjax._src.lax import reductions
+from pyjax._src.ref import _staging_between
 
 __all__ = [
     "DivisionByZeroError", "Error", "ErrorCategory", "FailedCheckError", "JaxException",
@@ -185,19 +185,6 @@ class _Stack(threading.local):
 _stack = _Stack()
 
 
-def _staging_on_path(trace, stop) -> bool:
-  """Is a staging trace (jit, make_jaxpr, a loop body; not linearize) met going out
-  from ``trace`` to ``stop`` (exclusive; None: to the bottom)?"""
-  t = trace
-  while t is not None and t is not stop:
-    if (isinstance(t, partial_eval.DynamicJaxprTrace)
-        and not isinstance(t, partial_eval.LinearizeTrace)):
-      return True
-    t = t.outer if isinstance(t, partial_eval.DynamicJaxprTrace) and t.parent is None \
-        else t.parent
-  return False
-
-
 def _runtime_record(failed, payload, msg, tree):
   """Records a check's values when the computation runs (the callback route)."""
   frames = _stack.frames
@@ -215,7 +202,7 @@ def _record(failed, payload, msg, tree, what):
   cur = core.find_cur_trace()
   frames = _stack.frames
   frame = frames[-1] if frames else None
-  if frame is None and _staging_on_path(cur, None):
+  if frame is None and _staging_between(cur, None) is not None:
     raise ValueError(f"Cannot abstractly evaluate a checkify.{what} which was not "
                      "functionalized. This probably means you tried to stage "
                      f"(jit/scan/pmap/...) a `{what}` without functionalizing it "
@@ -230,7 +217,7 @@ def _record(failed, payload, msg, tree, what):
     return
   # Inside a transformation within checkify (or vmap/grad without it): at run time,
   # which must come while checkify runs, i.e. checkify must not be staged itself.
-  if frame is not None and _staging_on_path(frame.trace, None):
+  if frame is not None and _staging_between(frame.trace, None) is not None:
     raise NotImplementedError(
         f"pyjax cannot functionalize a checkify.{what} made inside a jit, scan, "
         "while_loop or cond that is itself inside a staged checkify'd function (e.g. "
@@ -275,7 +262,7 @@ def _check(pred, msg, fmt_args, fmt_kwargs, what, debug):
     pred = asarray_value(pred)
   if isinstance(pred, (ArrayImpl, np.ndarray, np.generic)) and not _stack.frames \
       and not any(isinstance(x, Tracer) for x in leaves) \
-      and not _staging_on_path(core.find_cur_trace(), None):
+      and _staging_between(core.find_cur_trace(), None) is None:
     if not bool(np.asarray(pred)):  # eager, outside checkify: fail at once
       _runtime_record(np.True_, leaves, msg, tree)
     return
@@ -287,7 +274,7 @@ def check_error(error: Error) -> None:
   if not isinstance(error, Error):
     raise TypeError(f"check_error takes an Error as argument, got type {type(error)} "
                     "instead.")
-  if not _stack.frames and not _staging_on_path(core.find_cur_trace(), None) \
+  if not _stack.frames and _staging_between(core.find_cur_trace(), None) is None \
       and not any(isinstance(x, Tracer) for x in tree_util.tree_leaves(error)):
     error.throw()
     return
