@@ -3,9 +3,8 @@
 ``logsumexp``, ``softmax`` and ``log_softmax`` come from ``jax.nn``'s implementation.
 ``lpmn`` and ``lpmn_values`` are deprecated (a DeprecationWarning on first access), as in JAX.
 """
-import functools as _functools
-import warnings as _warnings
 
+from pyjax._src.deprecations import deprecation_getattr as _deprecation_getattr
 from pyjax._src.nn.functions import log_softmax, softmax
 from pyjax._src.ops.special import logsumexp
 
@@ -37,12 +36,5 @@ _deprecations = {
 }
 
 
-@_functools.cache  # (as JAX's: a deprecated name warns on its first access only)
-def __getattr__(name):
-  if name in _deprecations:
-    message, fn = _deprecations[name]
-    if fn is None:
-      raise AttributeError(message)
-    _warnings.warn(message, DeprecationWarning, stacklevel=2)
-    return fn
-  raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# (as JAX's: a deprecated name warns on its first access only)
+__getattr__ = _deprecation_getattr(__name__, _deprecations)
