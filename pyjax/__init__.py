@@ -46,6 +46,7 @@ from pyjax import debug, experimental, sharding  # noqa: E402
 from pyjax import api_util, core, custom_batching, custom_derivatives  # noqa: E402
 from pyjax import interpreters, stages  # noqa: E402
 from pyjax import dlpack, monitoring, profiler, ref, typing, version  # noqa: E402
+from pyjax import distributed  # noqa: E402
 from pyjax._src.lax.sharding_ops import reshard  # noqa: E402
 
 from pyjax._src import version as _version  # noqa: E402
@@ -79,7 +80,7 @@ __all__ = [
     "custom_vjp", "debug", "debug_infs", "debug_key_reuse", "debug_nans",
     "default_backend", "default_device", "default_matmul_precision",
     "default_prng_impl", "Device", "device_count", "device_get", "device_put",
-    "device_put_replicated", "device_put_sharded", "devices", "disable_jit", "dlpack",
+    "device_put_replicated", "device_put_sharded", "devices", "disable_jit", "distributed", "dlpack",
     "dtypes", "effects_barrier", "empty_ref", "enable_checks", "enable_custom_prng",
     "enable_x64", "ensure_compile_time_eval", "errors", "eval_shape", "experimental",
     "explain_cache_misses", "float0", "free_ref", "freeze", "grad", "hessian",

@@ -15,11 +15,12 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from pyjax._src import api_util, caches, core, devices as _devices, dtypes, pjit, prng
+from pyjax._src import api_util, caches, core, devices as _devices, dtypes, multiprocess, pjit
+from pyjax._src import prng
 from pyjax._src import config as config_mod, tree_util, version as version_mod
 from pyjax._src import sharding as sharding_mod, source_info_util
 from pyjax._src.api_util import ShapeDtypeStruct
-from pyjax._src.array import ArrayImpl, asarray_value
+from pyjax._src.array import ArrayImpl, GlobalArray, asarray_value
 from pyjax._src.core import Tracer
 from pyjax._src.errors import UnexpectedTracerError
 from pyjax._src.interpreters import ad, batching
@@ -128,6 +129,10 @@ def device_put(x, device=None, *, src=None, donate=False, may_alias=None):
       dev.shard_shape(arr.shape)  # JAX's errors: rank, divisibility
       if isinstance(dev, sharding_mod.NamedSharding):
         core.note_sharded()  # eager results take shardings from now on
+        if type(arr) is GlobalArray or not dev.is_fully_addressable:
+          return multiprocess.put(arr, dev)  # this process's block of the whole value
+    elif type(arr) is GlobalArray:
+      return multiprocess.put(arr, sharding_mod.SingleDeviceSharding(dev))
     return ArrayImpl(arr._value, arr.weak_type, dev)
   return tree_util.tree_map(put, x)
 
@@ -163,11 +168,19 @@ def _assemble(shape, sharding, pieces, indices, dtype):
       raise ValueError(
           f"Expected shard shape {tuple(expected)} doesn't match the single device array "
           f"shape {tuple(p.shape)}. Shape of Array is {full} with sharding {sharding}")
+  if not sharding.is_fully_addressable:  # this process's pieces make its block
+    found = dict(zip(map(_index_key, indices), pieces))
+    return multiprocess.from_shards(sharding, shape,
+                                    lambda d, idx: found[_index_key(idx)])
   out = np.empty(shape, dtype)
   for p, idx in zip(pieces, indices):
     out[idx] = p
   out.flags.writeable = False
   return ArrayImpl(out, False, pjit._placement(sharding))
+
+
+def _index_key(idx):
+  return tuple((i.start, i.stop) for i in idx)
 
 
 def _piece(x):
@@ -242,6 +255,12 @@ def make_array_from_process_local_data(sharding, local_data, global_shape=None):
   datas = tree_util.tree_leaves(local_data)
   shapes = tree_util.broadcast_prefix(global_shape, local_data,
                                       is_leaf=lambda x: x is None or isinstance(x, tuple))
+  if multiprocess.active():
+    shards = tree_util.broadcast_prefix(sharding, local_data)
+    flat, tree = tree_util.tree_flatten(local_data)
+    return tree_util.tree_unflatten(tree, [
+        multiprocess.from_process_local(sh, _piece(d), gs)
+        for sh, d, gs in zip(shards, flat, shapes)])
   for s, d in zip(shapes, datas):
     if s is not None and tuple(s) != np.shape(d):
       raise ValueError(

@@ -297,6 +297,137 @@ class PendingArray(ArrayImpl):
     return v
 
 
+class GlobalArray(ArrayImpl):
+  """An Array of a multi-process run whose devices are not all this process's: it holds
+  only this process's block of the global value (``_value``: the box ``_box`` of the
+  global array that this process's shards cover) and ``_gshape``. Reading the value
+  (``np.asarray``, printing its elements, ``float()``) works only when the block is the
+  whole array (every process holds all of it); otherwise JAX's error. Operations on it
+  run through ``multiprocess`` (the dispatch layer), never on ``_value`` directly."""
+  __slots__ = ("_gshape", "_box")
+
+  def __init__(self, block, weak_type, sharding, gshape, box):
+    super().__init__(block, weak_type, sharding)
+    core.note_sharded()  # operations on it go through dispatch's sharded hook
+    self._gshape = tuple(gshape)
+    self._box = box
+
+  shape = property(lambda self: self._gshape)
+  ndim = property(lambda self: len(self._gshape))
+  size = property(lambda self: _prod(self._gshape))
+  nbytes = property(lambda self: _prod(self._gshape) * self._value.itemsize)
+  is_fully_addressable = property(lambda self: False)
+
+  @property
+  def _whole(self) -> bool:
+    return self._value.shape == self._gshape
+
+  @property
+  def aval(self):
+    a = core._shaped_array_fast(self._gshape, self._value.dtype, self.weak_type)
+    a.sharding = _sharding.aval_sharding(self._device, len(self._gshape))
+    return a
+
+  def _host(self):
+    if not self._whole:
+      raise RuntimeError(
+          "Fetching value for `jax.Array` that spans non-addressable (non process local) "
+          "devices is not possible. You can use "
+          "`jax.experimental.multihost_utils.process_allgather` to print the global array "
+          "or use `.addressable_shards` method of jax.Array to inspect the addressable "
+          "(process local) shards.")
+    return ArrayImpl._host(self)
+
+  def __bool__(self):
+    return bool(self._host())
+
+  def __index__(self):
+    return ArrayImpl(self._host(), self.weak_type).__index__()
+
+  def _scalar(self, what):
+    return ArrayImpl(self._host(), self.weak_type)._scalar(what)
+
+  def __iter__(self):
+    return iter(ArrayImpl(self._host(), self.weak_type))
+
+  def __reduce__(self):
+    return (_reconstruct, (np.asarray(self._host()), self.weak_type))
+
+  def __repr__(self):
+    if self._whole:
+      return ArrayImpl.__repr__(self)
+    return f"Array(shape={self._gshape}, dtype={self.dtype.name})"
+
+  def __str__(self):
+    return str(self._host()) if self._whole else repr(self)
+
+  def __format__(self, spec):
+    return format(ArrayImpl(self._host(), self.weak_type), spec)
+
+  def __dlpack__(self, *args, **kwargs):
+    return ArrayImpl(self._host(), self.weak_type).__dlpack__(*args, **kwargs)
+
+  def unsafe_buffer_pointer(self):
+    raise RuntimeError("unsafe_buffer_pointer of an Array spanning several processes: "
+                       "use its addressable_shards.")
+
+  @property
+  def addressable_shards(self):
+    s = self._device
+    index_map = s.addressable_devices_indices_map(self._gshape)
+    replicas = s.replica_ids(self._gshape)
+    v, w = self._value, self.weak_type
+    out = []
+    for d, idx in index_map.items():
+      local = tuple(slice(i.start - b.start if i.start is not None else None,
+                          i.stop - b.start if i.stop is not None else None)
+                    if b.start is not None else i for i, b in zip(idx, self._box))
+      out.append(Shard(d, idx, replicas.get(d, 0), ArrayImpl(v[local], w, d)))
+    return out
+
+  @property
+  def global_shards(self):
+    s = self._device
+    mine = {sh.device: sh for sh in self.addressable_shards}
+    replicas = s.replica_ids(self._gshape)
+    return [mine.get(d) or Shard(d, idx, replicas.get(d, 0), None)
+            for d, idx in s.devices_indices_map(self._gshape).items()]
+
+  def to_device(self, device, *, stream=None):
+    return ArrayImpl(self._host(), self.weak_type, device)
+
+
+def local_box(sharding, gshape) -> tuple:
+  """The box of the global array this process's shards of ``sharding`` cover: a tuple of
+  slices (``slice(None)`` for a whole dimension). NotImplementedError where the shards
+  are not one box (a mesh whose devices of one process are not a block of it)."""
+  idx = list(sharding.addressable_devices_indices_map(tuple(gshape)).values())
+  if not idx:
+    raise ValueError(f"{sharding} has no device in this process.")
+  box, count = [], 1
+  for d, n in enumerate(gshape):
+    lo = min(i[d].start or 0 for i in idx)
+    hi = max(n if i[d].stop is None else i[d].stop for i in idx)
+    box.append(slice(None) if (lo, hi) == (0, n) else slice(lo, hi))
+    count *= hi - lo
+  distinct = {tuple((i[d].start or 0, n if i[d].stop is None else i[d].stop)
+                    for d, n in enumerate(gshape)) for i in idx}
+  covered = sum(_prod(b - a for a, b in r) for r in distinct)
+  if covered != count:
+    raise NotImplementedError(
+        f"{sharding}: this process's devices do not form one block of the mesh; lay the "
+        f"mesh out so that each process's devices are a contiguous block (as "
+        f"jax.make_mesh does).")
+  return tuple(box)
+
+
+def _prod(xs) -> int:
+  n = 1
+  for x in xs:
+    n *= x
+  return n
+
+
 class Shard:
   def __init__(self, device, index, replica_id, data):
     self.device, self.index, self.replica_id, self.data = device, index, replica_id, data
@@ -345,6 +476,10 @@ def asarray_value(x, dtype=None, weak_type=None):
   if type(x) is PendingArray:
     x._value  # a jit result: its value is read here, and x becomes an ArrayImpl
     return asarray_value(x, dtype, weak_type)
+  if type(x) is GlobalArray:
+    if dtype is None or x.dtype == dtype:
+      return x
+    return GlobalArray(x._value.astype(dtype), False, x._device, x._gshape, x._box)
   v = np.asarray(x)
   if v.dtype == object:
     raise TypeError("JAX only supports number and bool dtypes, got dtype object in array")

@@ -60,7 +60,7 @@ class Client:
     return list(self._devices_of())
 
   def local_devices(self) -> list[Device]:
-    return list(self._devices_of())
+    return [d for d in self._devices_of() if d.process_index == _process_index]
 
   def _get_all_devices(self) -> list[Device]:
     return list(self._devices_of())
@@ -69,10 +69,10 @@ class Client:
     return len(self._devices_of())
 
   def local_device_count(self) -> int:
-    return len(self._devices_of())
+    return len(self.local_devices())
 
   def process_index(self) -> int:
-    return 0
+    return _process_index
 
   host_id = task_id = process_index
 
@@ -116,13 +116,34 @@ def _xla_flags_device_count() -> int:
   return 0
 
 
+def local_cpu_count() -> int:
+  """The CPU devices this process asks for (``jax_num_cpu_devices`` or ``XLA_FLAGS``)."""
+  n = config.jax_num_cpu_devices
+  if not n or n < 0:
+    n = _xla_flags_device_count()
+  return n if n and n > 0 else 1
+
+
+# A multi-process run (``distributed.initialize``): this process's index and every
+# process's CPU device count. JAX's CPU client numbers process p's devices from p * 2048.
+_process_index = 0
+_process_counts: list[int] | None = None
+PROCESS_ID_STRIDE = 2048
+
+
+def set_processes(index: int, counts: list[int]):
+  global _process_index, _process_counts
+  _process_index, _process_counts = index, list(counts)
+
+
 def _init_devices() -> list[Device]:
   global _devices
   if _devices is None:
-    n = config.jax_num_cpu_devices
-    if not n or n < 0:
-      n = _xla_flags_device_count()
-    _devices = [Device(i) for i in range(n if n and n > 0 else 1)]
+    if _process_counts is None:
+      _devices = [Device(i) for i in range(local_cpu_count())]
+    else:
+      _devices = [Device(p * PROCESS_ID_STRIDE + i, p)
+                  for p, n in enumerate(_process_counts) for i in range(n)]
     _backends["cpu"] = Client("cpu", _init_devices)
   return _devices
 
@@ -215,7 +236,8 @@ def devices(backend=None) -> list[Device]:
 
 
 def local_devices(process_index=None, backend=None) -> list[Device]:
-  return devices(backend)
+  p = _process_index if process_index is None else process_index
+  return [d for d in devices(backend) if d.process_index == p]
 
 
 def device_count(backend=None) -> int:
@@ -223,7 +245,7 @@ def device_count(backend=None) -> int:
 
 
 def local_device_count(backend=None) -> int:
-  return len(devices(backend))
+  return len(local_devices(None, backend))
 
 
 def default_backend() -> str:
@@ -231,13 +253,16 @@ def default_backend() -> str:
 
 
 def process_index(backend=None) -> int:
-  return 0
+  return _process_index
 
 
 def process_count(backend=None) -> int:
-  return 1
+  return 1 if _process_counts is None else len(_process_counts)
 
 
 def default_device() -> Device:
   d = config.jax_default_device
-  return d if d is not None else devices()[0]
+  if d is not None:
+    return d
+  ds = devices()
+  return ds[0] if _process_counts is None else local_devices()[0]

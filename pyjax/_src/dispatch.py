@@ -19,7 +19,7 @@ import numpy as np
 
 from pyjax._src import compiler, core, devices as _devices, monitoring
 from pyjax._src.caches import LRUCache, WeakLRUCache
-from pyjax._src.array import ArrayImpl, PendingArray, asarray_value
+from pyjax._src.array import ArrayImpl, GlobalArray, PendingArray, asarray_value
 from pyjax._src.backends import iree
 from pyjax._src.config import config
 from pyjax._src.core import ClosedJaxpr
@@ -410,13 +410,25 @@ def _gpus_changed(found: bool):
 _SHARDING_PARAMS = ("sharding", "out_sharding", "dst_sharding")
 
 
+# Operations on Arrays spanning several processes (``array.GlobalArray``): the
+# ``multiprocess`` module (above this one) registers how they run.
+_global_eval = None
+
+
+def register_global_eval(fn):
+  global _global_eval
+  _global_eval = fn
+
+
 def _eval_sharded(prim, args, params):
   named = None
   for a in args:
     d = getattr(a, "_device", None)
     if d is not None and isinstance(d, NamedSharding):
-      named = d
-      break
+      if named is None:
+        named = d
+      if type(a) is GlobalArray:
+        return _global_eval(prim, args, params)
   if named is None:
     for k in _SHARDING_PARAMS:
       if params.get(k) is not None:

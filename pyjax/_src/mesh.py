@@ -115,9 +115,28 @@ class Mesh(BaseMesh):
 
   device_ids = property(lambda self: np.vectorize(lambda d: d.id, otypes=[int])(
       self.devices) if self.devices.size else np.zeros(self.devices.shape, int))
-  local_devices = property(lambda self: list(self.devices.flat))
-  local_mesh = property(lambda self: self)
-  is_multi_process = property(lambda self: False)
+  @property
+  def local_devices(self) -> list:
+    p = devices_mod.process_index()
+    return [d for d in self.devices.flat if d.process_index == p]
+
+  @property
+  def is_multi_process(self) -> bool:
+    return len({d.process_index for d in self.devices.flat}) > 1
+
+  @property
+  def local_mesh(self) -> "Mesh":
+    """The sub-mesh of this process's devices (they must form a block of the mesh)."""
+    if not self.is_multi_process:
+      return self
+    p = devices_mod.process_index()
+    coords = [c for c, d in np.ndenumerate(self.devices) if d.process_index == p]
+    lo = np.min(coords, axis=0)
+    hi = np.max(coords, axis=0) + 1
+    block = self.devices[tuple(slice(a, b) for a, b in zip(lo, hi))]
+    if block.size != len(coords):
+      raise ValueError(f"The devices of process {p} do not form a block of {self}.")
+    return Mesh(block, self.axis_names, self.axis_types)
 
   @property
   def abstract_mesh(self) -> AbstractMesh:

@@ -16,7 +16,8 @@ from typing import Callable, Sequence
 from pyjax._src import (api_util, core, devices as devices_mod, dispatch, monitoring, ref,
                         tree_util)
 from pyjax._src import sharding as sharding_mod
-from pyjax._src.array import ArrayImpl, PendingArray, asarray_value
+from pyjax._src import multiprocess
+from pyjax._src.array import ArrayImpl, GlobalArray, PendingArray, asarray_value
 from pyjax._src.caches import put_bounded, register_clear
 from pyjax._src.config import config
 from pyjax._src.core import ClosedJaxpr, Primitive
@@ -780,6 +781,10 @@ class JitWrapped:
   def _outs(self, trace, entry, leaves, donated, args, kwargs):
     """The flat outputs of ``entry`` on ``leaves``: run (results placed as the
     shardings say), inlined or bound on ``trace``."""
+    if trace is core.eval_trace and not entry.tracer_consts and multiprocess.active() and \
+        any(type(x) is GlobalArray for x in leaves):
+      return multiprocess.run_jit(entry.closed, leaves, None if self._out_sh is None else
+                                  _out_shardings_flat(self._out_sh, entry.out_tree))
     if trace is core.eval_trace and not entry.tracer_consts:
       places = _in_placements(self._in_sh, lambda: self._split(args, kwargs)[1:], leaves)
       dbg = entry.closed.jaxpr.debug_info

@@ -22,8 +22,9 @@ from typing import Callable
 
 import numpy as np
 
-from pyjax._src import api_util, core, devices as devices_mod, dispatch, pjit, tree_util
-from pyjax._src.array import ArrayImpl, PendingArray, asarray_value
+from pyjax._src import api_util, core, devices as devices_mod, dispatch, multiprocess, pjit
+from pyjax._src import tree_util
+from pyjax._src.array import ArrayImpl, GlobalArray, PendingArray, asarray_value
 from pyjax._src.caches import put_bounded
 from pyjax._src.config import config
 from pyjax._src.interpreters import batching
@@ -171,7 +172,7 @@ class _Program:
   """One traced signature: the jit of the device-mapped function and its outputs'
   shardings (found when it is first traced)."""
   __slots__ = ("jitted", "donating", "in_shardings", "mesh", "shardings", "out_axes",
-               "entry")
+               "entry", "flat_axes")
 
   def __init__(self, jitted, donating, in_shardings, mesh):
     self.jitted, self.donating, self.in_shardings = jitted, donating, in_shardings
@@ -319,7 +320,12 @@ class _Pmap:
     if self.axis_size is not None and self.axis_size != size:
       raise ValueError(f"Specified axis_size {self.axis_size} doesn't match received "
                        f"axis_size {size}.")
-    mesh = _mesh(_mesh_devices(self.devices, self.backend, size), self.axis_name)
+    if multiprocess.active() and self.devices is None and not _nesting.sizes:
+      # As JAX: each process maps its own data over its first ``size`` devices; the
+      # axis spans every process's (``size * process_count`` members).
+      mesh = _mesh(_process_devices(self.backend, size), self.axis_name)
+    else:
+      mesh = _mesh(_mesh_devices(self.devices, self.backend, size), self.axis_name)
     fun = self.fun
     if dyn_nums is not None:
       fun = _with_statics(fun, self.static_nums, statics, len(args))
@@ -342,6 +348,7 @@ class _Pmap:
     prog = _Program(pjit.jit(mapped), pjit.jit(mapped, donate_argnums=donate) if donate
                     else None, in_shardings, mesh)
     prog.out_axes = box
+    prog.flat_axes = axes
     return prog
 
   def shardings(self, prog):
@@ -355,6 +362,8 @@ class _Pmap:
   def call(self, args, kwargs):
     """(the outputs, the program run)."""
     prog, flat = self.program(args, kwargs)
+    if prog.mesh.is_multi_process and core.trace_ctx.trace is core.eval_trace:
+      return self._call_processes(prog, flat), prog
     at_top = (core.trace_ctx.trace is core.eval_trace and not config.jax_disable_jit
               and not dispatch.gpu_found)
     e = prog.entry
@@ -381,6 +390,37 @@ class _Pmap:
             all(type(a) is ArrayImpl or type(a) is PendingArray for a in leaves):
           prog.entry = e
     return out, prog
+
+  def _call_processes(self, prog, flat):
+    """A multi-process call (JAX's): this process's mapped data become its block of global
+    Arrays over the mesh of every process's devices, and the results' blocks come back
+    as Arrays over this process's devices."""
+    mesh, name = prog.mesh, self.axis_name
+    ins = [x if a is None else multiprocess.from_process_local(
+        NamedSharding(mesh, _axes_to_spec(name, a)), np.asarray(x))
+        for x, a in zip(flat, prog.flat_axes)]
+    out = prog.jitted(*ins)
+    local = mesh.local_mesh
+
+    def back(o):
+      if type(o) is GlobalArray:
+        return ArrayImpl(o._value, o.weak_type, NamedSharding(local, o._device.spec))
+      return o
+    return tree_util.tree_map(back, out)
+
+
+
+def _process_devices(backend, size):
+  """Every process's first ``size`` devices, process by process."""
+  out = []
+  for p in range(devices_mod.process_count()):
+    local = devices_mod.local_devices(p, backend)
+    if size > len(local):
+      raise ValueError(f"compiling computation that requires {size} logical devices per "
+                       f"process, but process {p} has only {len(local)} devices "
+                       f"(num_replicas={size * devices_mod.process_count()})")
+    out.extend(local[:size])
+  return tuple(out)
 
 
 def _hash_static(fun, i, v):

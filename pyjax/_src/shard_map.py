@@ -92,7 +92,7 @@ def _split_input(x, spec, names, sizes, manual):
     axes = dict(dims).get(d, ())
     for a in axes:
       pos[a] = len(new_shape)
-      new_shape.append(sizes[a])
+      new_shape.append(int(sizes[a]))
     local_pos.append(len(new_shape))
     new_shape.append(n // math.prod(sizes[a] for a in axes))
   x = lax.reshape(x, tuple(new_shape))
@@ -122,12 +122,18 @@ def _join_output(x, spec, used, sizes, manual):
   return lax.reshape(x, tuple(out_shape))
 
 
-def _per_device(args, *, jaxpr, mesh, in_specs, out_specs, check_vma, newly_manual_axes):
+def _per_device(args, *, jaxpr, mesh, in_specs, out_specs, check_vma, newly_manual_axes,
+                local=None):
   """The global computation: ``jaxpr`` on every device's shards, vmapped over the
-  manual mesh axes (named after them), the results assembled per ``out_specs``."""
+  manual mesh axes (named after them), the results assembled per ``out_specs``.
+  ``local`` ({axis: (members here, Span or None)}, from ``multiprocess``): ``args`` are
+  this process's blocks, and the vmaps run over its members only (``SpanSize``)."""
   manual = newly_manual_axes
   names = _manual_names(mesh, manual)
   sizes = dict(mesh.shape)
+  if local is not None:
+    sizes = {a: n if span is None else batching.SpanSize(n, span)
+             for a, (n, span) in local.items()}
   vals, used_in = [], []
   for x, spec in zip(args, in_specs):
     s = core.get_aval(x).sharding

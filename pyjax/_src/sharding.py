@@ -178,19 +178,31 @@ class Sharding:
 
   device_set = property(lambda self: set(self._device_assignment))
   num_devices = property(lambda self: len(self._device_assignment))
-  is_fully_addressable = property(lambda self: True)
   memory_kind = property(lambda self: None)
 
   @property
+  def is_fully_addressable(self) -> bool:
+    """Whether this process holds every device (always, but in multi-process runs)."""
+    if devices_mod.process_count() == 1:
+      return True
+    p = devices_mod.process_index()
+    return all(d.process_index == p for d in self._device_assignment)
+
+  @property
   def addressable_devices(self):
-    return set(self._device_assignment)
+    p = devices_mod.process_index()
+    return {d for d in self._device_assignment if d.process_index == p}
 
   def devices_indices_map(self, global_shape) -> dict:
     """{device: index} where index is a tuple of slices into the global array."""
     raise NotImplementedError
 
   def addressable_devices_indices_map(self, global_shape) -> dict:
-    return self.devices_indices_map(global_shape)
+    m = self.devices_indices_map(global_shape)
+    if devices_mod.process_count() == 1:
+      return m
+    p = devices_mod.process_index()
+    return {d: i for d, i in m.items() if d.process_index == p}
 
   def shard_shape(self, global_shape) -> tuple:
     return tuple(global_shape)

@@ -3,9 +3,8 @@ device and process queries by backend, under JAX's names. Libraries reach into i
 Chex's `set_n_cpu_devices` reads `_backends` to learn whether the CPU devices exist yet
 (after that, `XLA_FLAGS` can no longer change their count).
 
-It cannot: register backend factories or PJRT plugins, make topologies, or run
-several processes (the process index is always 0); `tpu`, `rocm` and `oneapi` are
-never present.
+It cannot register backend factories or PJRT plugins or make topologies; `tpu`, `rocm`
+and `oneapi` are never present. Several processes: `distributed.initialize` (MPI).
 """
 from __future__ import annotations
 

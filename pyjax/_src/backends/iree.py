@@ -23,6 +23,7 @@ from __future__ import annotations
 import atexit
 import ctypes
 import hashlib
+import contextlib
 import os
 import queue
 import re
@@ -626,10 +627,28 @@ def device(driver: str):
         if drv is None:
           # IREE caches one driver per name, and local-task's holds its worker pool:
           # a forked child makes its own (see ``_after_fork_in_child``).
-          drv = _drivers[driver] = (rt._binding.create_hal_driver(driver)
-                                    if _fork_generation else rt.get_driver(driver))
-        d = _devices[driver] = drv.create_default_device(allocators=[_ALLOCATOR_SPEC])
+          with _no_mpi_env():
+            drv = _drivers[driver] = (rt._binding.create_hal_driver(driver)
+                                      if _fork_generation else rt.get_driver(driver))
+        with _no_mpi_env():
+          d = _devices[driver] = drv.create_default_device(allocators=[_ALLOCATOR_SPEC])
   return d
+
+
+# What IREE's HAL reads to give a device an MPI channel provider of its own (which would
+# initialize and finalize MPI itself, and fails unless libmpi.so is on the library path):
+# pyjax runs its collectives between processes through mpi4py, so a device made under
+# mpirun must not see them.
+_MPI_ENV = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MPIEXEC_HOSTNAME")
+
+
+@contextlib.contextmanager
+def _no_mpi_env():
+  saved = {k: os.environ.pop(k) for k in _MPI_ENV if k in os.environ}
+  try:
+    yield
+  finally:
+    os.environ.update(saved)
 
 
 def gpu_available() -> bool:

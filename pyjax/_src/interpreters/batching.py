@@ -137,12 +137,26 @@ class BatchTrace(core.Trace):
 custom_batching_rules: dict = {}
 
 
+class SpanSize(int):
+  """The batch size of a mesh axis split across processes (``multiprocess``): the int is
+  this process's members of the axis; ``span`` (a ``parallel.Span``) says where they
+  sit among all members and how to reach the other processes. ``axis_size`` reports
+  the whole axis; collectives' named rules reduce the local members, then call MPI."""
+
+  def __new__(cls, local: int, span):
+    o = int.__new__(cls, local)
+    o.span = span
+    return o
+
+
 def axis_size(axis_name) -> int:
-  """Size of the named axis bound by an enclosing vmap (or any trace naming one)."""
+  """Size of the named axis bound by an enclosing vmap (or any trace naming one): the
+  whole axis for one split across processes."""
   t = core.trace_ctx.trace
   while t is not None:
     if getattr(t, "axis_name", None) == axis_name:
-      return t.axis_size
+      s = t.axis_size
+      return s if type(s) is not SpanSize else s.span.total
     # a jaxpr being staged (jit inside vmap) sees the axes of where it is traced
     t = t.parent if t.parent is not None else getattr(t, "outer", None)
   raise NameError(f"unbound axis name: {axis_name}")

@@ -15,10 +15,11 @@ import math
 
 import numpy as np
 
-from pyjax._src import core, tree_util
-from pyjax._src.core import ShapedArray
+from pyjax._src import core, distributed, tree_util
+from pyjax._src.array import ArrayImpl
+from pyjax._src.core import Primitive, ShapedArray
 from pyjax._src.interpreters import ad, batching
-from pyjax._src.interpreters.batching import AxisPrimitive, axis_size
+from pyjax._src.interpreters.batching import AxisPrimitive, SpanSize, axis_size
 from pyjax._src.lax import lax, slicing
 from pyjax._src.lax import reductions as lax_reductions
 
@@ -55,6 +56,139 @@ def _axis_prim(name, axis_param="axis_name"):
   return p
 
 
+# ---------------------------------------------------------------- across processes
+
+
+class Span:
+  """A mesh axis split across processes (see ``batching.SpanSize``): ``total`` members,
+  of which this process holds ``local`` consecutive ones from ``offset``; the processes
+  sharing this process's place on the mesh's other axes form MPI group ``key`` (made by
+  ``multiprocess`` when it sets the axis up), ranked along the axis: the group's
+  process ``r`` holds members ``[r * local, (r + 1) * local)``."""
+  __slots__ = ("key", "local", "total", "offset")
+
+  def __init__(self, key, local, total, offset):
+    self.key, self.local, self.total, self.offset = key, local, total, offset
+
+  nproc = property(lambda self: self.total // self.local)
+  rank = property(lambda self: self.offset // self.local)
+  comm = property(lambda self: distributed.global_state.groups[self.key])
+
+  def _id(self):
+    return (self.key, self.local, self.total, self.offset)
+
+  def __eq__(self, other):
+    return type(other) is Span and other._id() == self._id()
+
+  def __hash__(self):
+    return hash(self._id())
+
+  def __repr__(self):
+    return f"Span({self.key!r}, {self.offset}:{self.offset + self.local} of {self.total})"
+
+
+def _span(size):
+  return size.span if type(size) is SpanSize else None
+
+
+# One primitive for every exchange between processes; ``kind`` says which, over the
+# group of ``span``. Shapes: allreduce keeps x; allgather concatenates along ``axis``
+# (process order); reduce_scatter sums, then keeps this process's block along ``axis``;
+# alltoall sends block q along axis 0 to process q and stacks what arrives there;
+# ppermute moves members (axis 0, ``local`` of them here) per ``perm``; bcast sends
+# ``root``'s x. Eagerly NumPy + MPI (``distributed``); compiled, a host call.
+cross_process_p = Primitive("cross_process")
+
+
+def _xp_abstract(x, *, kind, span, **params):
+  shape = list(x.shape)
+  if kind == "allgather":
+    shape[params["axis"]] *= span.nproc
+  elif kind == "reduce_scatter":
+    shape[params["axis"]] //= span.nproc
+  return ShapedArray(tuple(shape), x.dtype, x.weak_type)
+
+
+def _xp_numpy(x, *, kind, span, **params):
+  x = np.asarray(x)
+  comm = span.comm
+  if kind == "allreduce":
+    return distributed.allreduce(x, params["op"], comm)
+  if kind == "allgather":
+    a = params["axis"]
+    g = distributed.allgather(x, comm)  # (process, *x.shape)
+    return np.concatenate(list(g), axis=a) if g.shape[0] > 1 else g[0]
+  if kind == "reduce_scatter":
+    a = params["axis"]
+    y = np.moveaxis(x, a, 0)
+    y = y.reshape((span.nproc, y.shape[0] // span.nproc) + y.shape[1:])
+    return np.moveaxis(distributed.reduce_scatter(y, comm), 0, a)
+  if kind == "alltoall":
+    return distributed.alltoall(x, comm)
+  if kind == "bcast":
+    return distributed.bcast(x, params["root"], comm)
+  if kind == "ppermute":
+    return _xp_ppermute(x, span, params["perm"])
+  raise ValueError(kind)
+
+
+def _xp_ppermute(x, span, perm):
+  """Members ``[offset, offset + local)`` are x's axis 0 here; each (src, dst) of
+  ``perm`` moves member src's slice to member dst (tagged by dst)."""
+  lo, n, out = span.offset, span.local, np.zeros_like(x)
+  sends, recvs = {}, []
+  for src, dst in perm:
+    mine_src, mine_dst = lo <= src < lo + n, lo <= dst < lo + n
+    if mine_src and mine_dst:
+      out[dst - lo] = x[src - lo]
+    elif mine_src:
+      sends[dst // n, dst] = x[src - lo]
+    elif mine_dst:
+      recvs.append((src // n, dst))
+  got = distributed.sendrecv(sends, recvs, x[0], span.comm)
+  for (_, dst), v in got.items():
+    out[dst - lo] = v
+  return out
+
+
+def _xp_impl(x, **params):
+  v = _xp_numpy(x, **params)
+  return ArrayImpl(v if v.ndim else v[()], core.get_aval(x).weak_type)
+
+
+def _xp_lower(ctx, x, **params):
+  return ctx.host_call(lambda v: [_xp_numpy(v, **params)], [x], ctx.avals_out)[0]
+
+
+def _xp_batch(vals, dims, *, kind, span, **params):
+  x, d = vals[0], dims[0]
+  if kind in ("allreduce", "bcast"):
+    return cross_process_p.bind(x, kind=kind, span=span, **params), d
+  x = batching.moveaxis(x, d, 1)  # past the process/member axis 0 of alltoall/ppermute
+  if "axis" in params:
+    a = params["axis"]
+    x = batching.moveaxis(x, 1, 0)
+    return cross_process_p.bind(x, kind=kind, span=span, **dict(params, axis=a + 1)), 0
+  return cross_process_p.bind(x, kind=kind, span=span, **params), 1
+
+
+cross_process_p.def_impl(_xp_impl)
+cross_process_p.def_abstract_eval(_xp_abstract)
+cross_process_p.lower = _xp_lower
+cross_process_p.batch = _xp_batch
+cross_process_p.effectful = True  # every process must run it: never dropped
+
+
+def _xp(x, kind, span, **params):
+  return cross_process_p.bind(x, kind=kind, span=span, **params)
+
+
+def _local_members(x, span, axis):
+  """This process's members ``[offset, offset + local)`` of axis ``axis`` of a value
+  computed for all members."""
+  return slicing.slice_in_dim(x, span.offset, span.offset + span.local, axis=axis)
+
+
 # ---------------------------------------------------------------- psum / pmax / pmin
 
 
@@ -62,10 +196,17 @@ def _reducer(name, reduce, unbatched):
   """An all-reduce; ``unbatched(x, size)`` is its value for a value equal on every member."""
   p = _axis_prim(name, "axes")
   p.def_abstract_eval(lambda x, *, axes, axis_index_groups: x)
+  op = name[1:]  # psum -> sum: the MPI reduction between processes
 
   def named_batch(name, size, vals, dims, /, *, axes, axis_index_groups):
     x, d = vals[0], dims[0]
-    x = unbatched(x, size) if d is None else reduce(x, (d,))
+    span = _span(size)
+    if span is None:
+      x = unbatched(x, size) if d is None else reduce(x, (d,))
+    elif d is None:  # equal on every member, in every process
+      x = unbatched(x, span.total)
+    else:
+      x = _xp(reduce(x, (d,)), "allreduce", span, op=op)
     rest = tuple(a for a in axes if a != name)
     if rest:
       x = p.bind(x, axes=rest, axis_index_groups=axis_index_groups)
@@ -116,7 +257,13 @@ psum_invariant_p.def_abstract_eval(lambda x, *, axes: x)
 
 def _psum_invariant_named(name, size, vals, dims, /, *, axes):
   x, d = vals[0], dims[0]
-  x = lax.mul(x, lax._const(x, size)) if d is None else lax.reduce_sum(x, (d,))
+  span = _span(size)
+  if d is None:
+    x = lax.mul(x, lax._const(x, size if span is None else span.total))
+  else:
+    x = lax.reduce_sum(x, (d,))
+    if span is not None:
+      x = _xp(x, "allreduce", span, op="sum")
   rest = tuple(a for a in axes if a != name)
   return (psum_invariant_p.bind(x, axes=rest) if rest else x), None
 
@@ -144,8 +291,13 @@ def pmean(x, axis_name, *, axis_index_groups=None):
 
 axis_index_p = _axis_prim("axis_index")
 axis_index_p.def_abstract_eval(lambda *, axis_name: ShapedArray((), np.int32))
-axis_index_p.named_batch = lambda name, size, vals, dims, /, **params: (
-    lax.iota(np.int32, size), 0)
+def _axis_index_named(name, size, vals, dims, /, **params):
+  span = _span(size)
+  i = lax.iota(np.int32, int(size))
+  return (i if span is None else lax.add(i, np.int32(span.offset))), 0
+
+
+axis_index_p.named_batch = _axis_index_named
 
 
 def axis_index(axis_name):
@@ -188,8 +340,11 @@ def _merge(x, a):
 
 
 def _all_gather_named(name, size, vals, dims, /, *, all_gather_dimension, tiled, **_):
-  x = batching.moveaxis(batching.bdim_at_front(vals[0], dims[0], size), 0,
-                        all_gather_dimension)
+  x = batching.bdim_at_front(vals[0], dims[0], int(size))
+  span = _span(size)
+  if span is not None:  # every process's members, in member order
+    x = _xp(x, "allgather", span, axis=0)
+  x = batching.moveaxis(x, 0, all_gather_dimension)
   return (_merge(x, all_gather_dimension) if tiled else x), None
 
 
@@ -245,12 +400,19 @@ def _reduce_scatter_abstract(x, *, scatter_dimension, axis_name, axis_index_grou
 
 def _reduce_scatter_named(name, size, vals, dims, /, *, scatter_dimension, tiled, **_):
   x, d = vals[0], dims[0]
-  s = lax.mul(x, lax._const(x, size)) if d is None else lax.reduce_sum(x, (d,))
+  span, sd = _span(size), scatter_dimension
+  total = size if span is None else span.total
+  s = lax.mul(x, lax._const(x, total)) if d is None else lax.reduce_sum(x, (d,))
+  if span is not None:  # the members here keep their consecutive block of the sum
+    if d is None:
+      n = core.get_aval(s).shape[sd] // span.nproc
+      s = slicing.slice_in_dim(s, span.rank * n, (span.rank + 1) * n, axis=sd)
+    else:
+      s = _xp(s, "reduce_scatter", span, axis=sd)
   if tiled:  # split the scattered axis into (members, chunk): members is the batch axis
     shp = core.get_aval(s).shape
-    sd = scatter_dimension
-    s = lax.reshape(s, (*shp[:sd], size, shp[sd] // size, *shp[sd + 1:]))
-  return s, scatter_dimension
+    s = lax.reshape(s, (*shp[:sd], int(size), shp[sd] // int(size), *shp[sd + 1:]))
+  return s, sd
 
 
 def _reduce_scatter_batch(vals, dims, *, scatter_dimension, **params):
@@ -331,10 +493,21 @@ def _all_to_all_abstract(x, *, split_axis, concat_axis, axis_name, axis_index_gr
 
 
 def _all_to_all_named(name, size, vals, dims, /, *, split_axis, concat_axis, tiled, **_):
-  x = batching.bdim_at_front(vals[0], dims[0], size)  # (sender j, *shape)
-  if tiled:
+  x = batching.bdim_at_front(vals[0], dims[0], int(size))  # (sender j, *shape)
+  span, s = _span(size), split_axis + 1
+  if span is not None:
+    # The split axis as (receiving process q, its members, chunk): block q goes to
+    # process q, and what arrives is (sending process, its members, ...): all senders.
     shp = core.get_aval(x).shape
-    s = split_axis + 1
+    p, n = span.nproc, span.local
+    x = lax.reshape(x, (*shp[:s], p, n, shp[s] // (p * n), *shp[s + 1:]))
+    x = _xp(batching.moveaxis(x, s, 0), "alltoall", span)
+    shp = core.get_aval(x).shape
+    x = lax.reshape(x, (p * n, *shp[2:]))  # (sender j, *shape with (n, chunk) at s)
+    if not tiled:
+      x = lax.squeeze(x, (s + 1,))
+  elif tiled:
+    shp = core.get_aval(x).shape
     x = lax.reshape(x, (*shp[:s], size, shp[s] // size, *shp[s + 1:]))
   # Receiver k takes piece k of every sender: k becomes the batch axis, and the
   # sender axis j goes to concat_axis (merged with the axis there if tiled).
@@ -401,6 +574,10 @@ ppermute_p.def_abstract_eval(lambda x, *, axis_name, perm: x)
 
 
 def _ppermute_named(name, size, vals, dims, /, *, perm, **_):
+  span = _span(size)
+  if span is not None:
+    x = batching.bdim_at_front(vals[0], dims[0], int(size))
+    return _xp(x, "ppermute", span, perm=tuple(perm)), 0
   x = batching.bdim_at_front(vals[0], dims[0], size)
   src = np.full(size, -1, np.int32)
   for s, t in perm:
@@ -481,6 +658,14 @@ pbroadcast_p.def_abstract_eval(lambda x, *, axis_name, source: x)
 def _pbroadcast_named(name, size, vals, dims, /, *, axis_name, source):
   if len(axis_name) != 1:
     raise NotImplementedError("pbroadcast batcher only supports a single axis")
+  span = _span(size)
+  if span is not None:
+    if dims[0] is None:
+      return vals[0], None
+    x = batching.moveaxis(vals[0], dims[0], 0)
+    root, here = divmod(source, span.local)
+    mine = slicing.index_in_dim(x, here, 0, keepdims=False)  # the source's on its process
+    return _xp(mine, "bcast", span, root=root), None
   x = batching.bdim_at_front(vals[0], dims[0], size)
   return lax.broadcast_in_dim(slicing.index_in_dim(x, source, 0, keepdims=False),
                               core.get_aval(x).shape,
@@ -566,6 +751,9 @@ def _ragged_all_to_all_abstract(operand, output, input_offsets, send_sizes, outp
 
 
 def _ragged_all_to_all_named(name, size, vals, dims, /, *, axis_name, axis_index_groups):
+  if _span(size) is not None:
+    raise NotImplementedError(f"ragged_all_to_all over axis {name!r}, which spans "
+                              f"several processes, is not supported.")
   operand, output, io, ss, oo, _ = [batching.bdim_at_front(v, d, size)
                                     for v, d in zip(vals, dims)]
   op_shape = core.get_aval(operand).shape

@@ -233,6 +233,12 @@ def same_sharding_rule(x, *_, **__):
 # ---------------------------------------------------------------- elementwise factories
 
 
+# The names of elementwise primitives (each output element depends only on the operands'
+# elements at its index): the factories below add theirs, other modules theirs.
+ELEMENTWISE: set[str] = {"select_n", "convert_element_type", "integer_pow", "clamp", "copy",
+                         "copy_p", "reduce_precision"}
+
+
 def _unop_dtype_rule(name, accepted, result_dtype=None):
   def rule(x: ShapedArray):
     _check_dtype(name, x.dtype, accepted)
@@ -243,6 +249,7 @@ def _unop_dtype_rule(name, accepted, result_dtype=None):
 def unop(name: str, npfn, accepted, result_dtype=None, lower=None) -> Primitive:
   """A unary elementwise primitive computed by ``npfn`` on the buffer."""
   p = Primitive(name)
+  ELEMENTWISE.add(name)
   p.lower = lower
   check = _unop_dtype_rule(name, accepted, result_dtype)
 
@@ -314,6 +321,7 @@ def binop(name: str, npfn, accepted, result_dtype=None, lower=None,
   shape/dtype rule, says otherwise); shapes are equal or one of them is a scalar
   (rank 0); the lax functions broadcast size-1 dimensions first, as JAX's do."""
   p = Primitive(name)
+  ELEMENTWISE.add(name)
   p.lower = lower
   check = check or _binop_check
 
