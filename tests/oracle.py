@@ -6,7 +6,7 @@ sweep that asks JAX thousands of questions spends most of its time in JAX, not i
 ``tests/data/oracle/<name>.pkl.gz`` when that question was recorded there (keyed by the
 running test's id, ``fn``'s name, a digest of the arguments and the x64 flag: inputs drawn
 anew, as hypothesis draws them, miss and are asked live), and asks JAX otherwise. Results come back as ``Recorded`` arrays (NumPy arrays with
-JAX's ``aval.weak_type``), tuples and lists of them, scalars, or the exception JAX raised
+JAX's ``aval.weak_type``), tuples, lists and dicts of them, scalars, or the exception JAX raised
 (same class, same message).
 
 ``PYJAX_ORACLE=record python -m pytest <module>`` asks JAX everything and rewrites the
@@ -59,6 +59,8 @@ class Recorded(np.ndarray):
 def _encode(x):
   if isinstance(x, (tuple, list)):
     return ("t" if isinstance(x, tuple) else "l", [_encode(v) for v in x])
+  if type(x) is dict:
+    return ("d", {k: _encode(v) for k, v in x.items()})
   aval = getattr(x, "aval", None)
   if aval is not None and hasattr(x, "__array__"):
     return ("a", np.asarray(x).copy(), bool(aval.weak_type))
@@ -67,6 +69,8 @@ def _encode(x):
 
 def _decode(e):
   kind = e[0]
+  if kind == "d":
+    return {k: _decode(v) for k, v in e[1].items()}
   if kind in ("t", "l"):
     vals = [_decode(v) for v in e[1]]
     return tuple(vals) if kind == "t" else vals
