@@ -55,6 +55,10 @@ class Recorded(np.ndarray):
   def __array_finalize__(self, obj):
     self.aval = getattr(obj, "aval", _Aval(False))
 
+  @property
+  def weak_type(self):
+    return self.aval.weak_type
+
 
 def _encode(x):
   if isinstance(x, (tuple, list)):
