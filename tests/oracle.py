@@ -152,8 +152,9 @@ class Oracle:
     if MODE == "record":
       atexit.register(self.save)
 
-  def _key(self, fn, args, kwargs, tag):
-    test = os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" (", 1)[0]
+  def _key(self, fn, args, kwargs, tag, test):
+    if test is None:
+      test = os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" (", 1)[0]
     try:
       blob = pickle.dumps((_fn_name(fn), tag, args, sorted(kwargs.items()),
                            pyjax.config.jax_enable_x64), protocol=4)
@@ -161,11 +162,13 @@ class Oracle:
       return None
     return f"{test}#{hashlib.sha1(blob).hexdigest()[:20]}"
 
-  def call(self, fn, *args, oracle_tag=None, **kwargs):
+  def call(self, fn, *args, oracle_tag=None, oracle_test=None, **kwargs):
     """JAX's answer to ``fn(*args, **kwargs)`` (recorded, or asked now): its result, or
     its exception raised again. ``oracle_tag`` tells apart questions whose function
-    names and arguments are the same (lambdas, ``grad`` with different argnums)."""
-    key = self._key(fn, args, kwargs, oracle_tag)
+    names and arguments are the same (lambdas, ``grad`` with different argnums);
+    ``oracle_test`` replaces the running test's id in the key, for an answer that
+    whichever test comes first asks (module caches, module-scoped fixtures)."""
+    key = self._key(fn, args, kwargs, oracle_tag, oracle_test)
     entry = self.entries.get(key) if MODE == "use" and key is not None else None
     if entry is None:
       try:
