@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import sys
 
 import ml_dtypes
 import numpy as np
@@ -123,12 +124,10 @@ def rand(shape, dtype, rng, *, low=None, high=None, special=False):
 
 @contextlib.contextmanager
 def enable_x64(on=True):
-  """Turns jax_enable_x64 on (or off) in pyjax and, when installed, real JAX."""
+  """Turns jax_enable_x64 on (or off) in pyjax and, when imported, real JAX (a JAX
+  imported inside, by the oracle, starts with pyjax's flag and leaves with pyjax's)."""
   import pyjax
-  try:
-    import jax
-  except ImportError:
-    jax = None
+  jax = sys.modules.get("jax")
   old = pyjax.config.jax_enable_x64
   pyjax.config.update("jax_enable_x64", on)
   if jax is not None:
@@ -140,6 +139,8 @@ def enable_x64(on=True):
     pyjax.config.update("jax_enable_x64", old)
     if jax is not None:
       jax.config.update("jax_enable_x64", jold)
+    elif "jax" in sys.modules:
+      sys.modules["jax"].config.update("jax_enable_x64", old)
 
 
 def norm_jaxpr(text: str) -> str:

@@ -8,10 +8,18 @@ import pyjax
 import pyjax.lax as plax
 from pyjax._src import dtypes
 from pyjax.test_util import check_grads
+from tests.oracle import Oracle, lazy
 from tests.util import check_close, enable_x64, norm_jaxpr, same_error_class
 
-jax = pytest.importorskip("jax")
-jlax = jax.lax
+jax = lazy("jax")
+jlax = lazy("jax.lax")
+ORACLE = Oracle("test_convolution")
+
+
+def _jlax(name, *args, **kw):
+  """JAX's ``lax.<name>(*args, **kw)``, from the oracle."""
+  return ORACLE.call(lambda *a, **k: getattr(jlax, name)(*a, **k), *args, oracle_tag=name,
+                     **kw)
 
 F32 = np.float32
 
@@ -133,7 +141,7 @@ def _tol(dt):
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_eager_vs_jax(case):
   x, w = _args(case)
-  ref = case[3](jlax, x, w)
+  ref = ORACLE.call(lambda x, w: case[3](jlax, x, w), x, w)
   out = case[3](plax, x, w)
   assert out.dtype == ref.dtype and out.shape == ref.shape
   tol = _tol(ref.dtype)
@@ -174,7 +182,8 @@ def test_grad_vs_jax_eager_and_jit():
                               for c, (x, w) in zip(cases, args)]
   eager = ours(GRAD_CASES, args)
   for c, (x, w), e in zip(GRAD_CASES, args, eager):
-    ref = jax.grad(_loss(c, jlax), (0, 1))(x, w)
+    ref = ORACLE.call(lambda x, w: jax.grad(_loss(c, jlax), (0, 1))(x, w), x, w,
+                      oracle_tag=c[0])
     check_close(e, ref, rtol=2e-5, atol=2e-5, err_msg=c[0])
   some = [i for i, c in enumerate(GRAD_CASES) if c[0] in JIT_GRAD_CASES]
   jitted = pyjax.jit(lambda a: ours([GRAD_CASES[i] for i in some], a))(
@@ -237,7 +246,8 @@ def test_vmap_jit_and_grad_of_vmap():
   check_close(pyjax.jit(pyjax.vmap(f))(xs, ws), pyjax.vmap(f)(xs, ws), rtol=1e-5, atol=1e-5)
   g = pyjax.grad(lambda x, w: pyjax.vmap(f)(x, w).sum(), (0, 1))(xs, ws)
   jf = lambda x, w: c[3](jlax, x, w)
-  ref = jax.grad(lambda x, w: jax.vmap(jf)(x, w).sum(), (0, 1))(xs, ws)
+  ref = ORACLE.call(lambda xs, ws: jax.grad(lambda x, w: jax.vmap(jf)(x, w).sum(), (0, 1))(
+      xs, ws), xs, ws)
   check_close(g, ref, rtol=2e-5, atol=2e-5)
 
 
@@ -294,7 +304,7 @@ ERRORS = [
 @pytest.mark.parametrize("i", range(len(ERRORS)))
 def test_errors_vs_jax(i):
   with pytest.raises(Exception) as theirs:
-    ERRORS[i](jlax)
+    ORACLE.call(lambda: ERRORS[i](jlax))
   with pytest.raises(Exception) as ours:
     ERRORS[i](plax)
   assert same_error_class(ours.type, theirs.type), (ours.value, theirs.value)
@@ -308,29 +318,29 @@ def test_non_positive_stride():
     with pytest.raises(ValueError, match="expects window to have positive stride"):
       plax.conv(X, W, s, "VALID")
     with pytest.raises(ValueError, match="expects window to have positive stride"):
-      jlax.conv(X, W, s, "VALID")
+      _jlax("conv", X, W, s, "VALID")
 
 
 def test_helpers_vs_jax():
   for dn in [("NHWC", "HWIO", "NHWC"), ("NCHW", "OIHW", "NCHW"), ("HCNW", "WOIH", "CWNH")]:
     assert plax.conv_dimension_numbers((1,) * 4, (1,) * 4, dn) == \
-        tuple(jlax.conv_dimension_numbers((1,) * 4, (1,) * 4, dn))
-    assert plax.conv_general_permutations(dn) == jlax.conv_general_permutations(dn)
+        tuple(_jlax("conv_dimension_numbers", (1,) * 4, (1,) * 4, dn))
+    assert plax.conv_general_permutations(dn) == _jlax("conv_general_permutations", dn)
     for pad in ("SAME", "VALID", [(1, 2), (0, 1)]):
       args = ((2, 9, 8, 3) if dn[0] == "NHWC" else (2, 3, 9, 8), (3, 2, 3, 4), (2, 1), pad, dn)
-      assert plax.conv_general_shape_tuple(*args) == jlax.conv_general_shape_tuple(*args)
+      assert plax.conv_general_shape_tuple(*args) == _jlax("conv_general_shape_tuple", *args)
       assert plax.conv_transpose_shape_tuple(*args) == \
-          tuple(jlax.conv_transpose_shape_tuple(*args))
+          tuple(_jlax("conv_transpose_shape_tuple", *args))
   assert plax.conv_dimension_numbers((1, 2, 3), (1, 2, 3), None) == \
-      jlax.conv_dimension_numbers((1, 2, 3), (1, 2, 3), None)
+      _jlax("conv_dimension_numbers", (1, 2, 3), (1, 2, 3), None)
   for pad in ("SAME", "SAME_LOWER", "VALID", "same"):
     for shapes in [((5, 6), (3, 2), (2, 1)), ((7,), (4,), (3,)), ((4, 4), (5, 1), (1, 3))]:
-      assert plax.padtype_to_pads(*shapes, pad) == jlax.padtype_to_pads(*shapes, pad)
+      assert plax.padtype_to_pads(*shapes, pad) == _jlax("padtype_to_pads", *shapes, pad)
   for pads in ("SAME", [(1, 1), (0, 2)]):
     assert plax.conv_shape_tuple((2, 3, 9, 8), (4, 3, 3, 2), (2, 1), pads) == \
-        jlax.conv_shape_tuple((2, 3, 9, 8), (4, 3, 3, 2), (2, 1), pads)
+        _jlax("conv_shape_tuple", (2, 3, 9, 8), (4, 3, 3, 2), (2, 1), pads)
   assert plax.conv_shape_tuple((6, 3, 9, 8), (4, 3, 3, 2), (1, 1), "VALID", 2) == \
-      jlax.conv_shape_tuple((6, 3, 9, 8), (4, 3, 3, 2), (1, 1), "VALID", 2)
+      _jlax("conv_shape_tuple", (6, 3, 9, 8), (4, 3, 3, 2), (1, 1), "VALID", 2)
   assert plax.ConvGeneralDilatedDimensionNumbers is not None
 
 
@@ -341,11 +351,11 @@ def test_patches_and_local_vs_jax(dn):
   x = r.uniform(-1, 1, ls).astype(F32)
   kw = dict(filter_shape=(3, 2), window_strides=(2, 1), padding="SAME",
             rhs_dilation=(1, 2), dimension_numbers=dn)
-  ref = jlax.conv_general_dilated_patches(x, **kw)
+  ref = _jlax("conv_general_dilated_patches", x, **kw)
   out = plax.conv_general_dilated_patches(x, **kw)
   check_close(out, ref, rtol=1e-6, atol=1e-6)
   # the local kernel's shape follows the dimension numbers
-  lspec, rspec, ospec = jlax.conv_dimension_numbers(x.shape, (1, 1, 3, 2), dn)
+  lspec, rspec, ospec = _jlax("conv_dimension_numbers", x.shape, (1, 1, 3, 2), dn)
   oshape = ref.shape
   rshape = [0] * 4
   rshape[rspec[0]] = 5
@@ -354,7 +364,7 @@ def test_patches_and_local_vs_jax(dn):
     rshape[rspec[2 + i]] = oshape[ospec[2 + i]]
   w = r.uniform(-1, 1, rshape).astype(F32)
   kw.pop("filter_shape")
-  ref = jlax.conv_general_dilated_local(x, w, filter_shape=(3, 2), **kw)
+  ref = _jlax("conv_general_dilated_local", x, w, filter_shape=(3, 2), **kw)
   out = plax.conv_general_dilated_local(x, w, filter_shape=(3, 2), **kw)
   check_close(out, ref, rtol=1e-5, atol=1e-5)
 
@@ -363,7 +373,7 @@ def test_jaxpr_text_and_weak_type():
   x, w = _args(CASES[3])
   f = lambda lax: (lambda x, w: lax.conv(x, w, (1, 1), "SAME", precision="highest"))
   ours = norm_jaxpr(str(pyjax.make_jaxpr(f(plax))(x, w)))
-  theirs = norm_jaxpr(str(jax.make_jaxpr(f(jlax))(x, w)))
+  theirs = norm_jaxpr(ORACLE.call(lambda x, w: str(jax.make_jaxpr(f(jlax))(x, w)), x, w))
   assert ours == theirs
   o = plax.conv(np.ones((1, 1, 3, 3)), np.ones((1, 1, 2, 2)), (1, 1), "VALID")
   assert o.dtype == np.float32
@@ -376,7 +386,7 @@ def test_float64_x64_jit(strategy, monkeypatch):
   with enable_x64():
     c = next(c for c in CASES if c[0] == "2d_groups")
     x, w = (v.astype(np.float64) for v in _args(c))
-    ref = c[3](jlax, x, w)
+    ref = ORACLE.call(lambda x, w: c[3](jlax, x, w), x, w)
     out = pyjax.jit(lambda x, w: c[3](plax, x, w))(x, w)
     assert out.dtype == np.float64
     check_close(out, ref, rtol=1e-12, atol=1e-12)
