@@ -12,9 +12,9 @@ compiler is installed::
 The artifact is one file: ``MAGIC``, the format version (u32), the header's length
 (u32), a SHA-256 of everything after it, the header (JSON: the function's name, target,
 input and output shapes, dtypes and pytree structures, and where the payload's parts
-lie, from the payload's start), then the payload: IREE's VM flatbuffer and the constants the program takes as
-leading inputs, each 64-byte aligned. A truncated, damaged or foreign file raises
-``ArtifactError``; a newer format version names the pyjax that can read it.
+lie, counted from the payload's start), then the payload: IREE's VM flatbuffer and the
+constants the program takes as leading inputs, each 64-byte aligned. A truncated,
+damaged or foreign file, or one of another format version, raises ``ArtifactError``.
 
 What it cannot do: pytrees are rebuilt from tuples, lists, dicts (string or integer
 keys), ``OrderedDict``s, namedtuples (a new class of the same name and fields) and
@@ -113,7 +113,7 @@ def _mismatch(path, x, spec, why=""):
   got = ("None" if x is None else f"a {type(x).__name__}")
   return ValueError(f"The invocation args and kwargs must have the same pytree structure "
                     f"as when the function was saved: {path} is {got} in the invocation "
-                    f"and {_describe(spec)} when saved{why}.")
+                    f"and {_describe(spec)}{why} when saved.")
 
 
 def flatten(spec, x, path: str, out: list) -> None:
@@ -133,7 +133,7 @@ def flatten(spec, x, path: str, out: list) -> None:
       raise _mismatch(path, x, spec)
     kids = spec[k]
     if len(x) != len(kids):
-      raise _mismatch(path, x, spec, f" of {len(kids)} elements, not {len(x)}")
+      raise _mismatch(path, x, spec, f" of {len(kids)} elements (called with {len(x)})")
     for i, (c, s) in enumerate(zip(x, kids)):
       flatten(s, c, f"{path}[{i}]", out)
   elif k in ("dict", "odict"):
@@ -141,8 +141,8 @@ def flatten(spec, x, path: str, out: list) -> None:
       raise _mismatch(path, x, spec)
     keys = [key for key, _ in spec[k]]
     if set(x) != set(keys):
-      raise _mismatch(path, x, spec, f" with keys {sorted(map(repr, keys))}, not "
-                                     f"{sorted(map(repr, x))}")
+      raise _mismatch(path, x, spec, f" with keys {sorted(keys, key=repr)} (called with "
+                                     f"{sorted(x, key=repr)})")
     for key, s in spec[k]:
       flatten(s, x[key], f"{path}[{key!r}]", out)
   else:  # namedtuple
