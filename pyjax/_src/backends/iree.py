@@ -16,7 +16,10 @@ compiler and runtime versions and the flags, with ``host`` resolved to this CPU'
 and features (an entry made on another CPU could die of an illegal instruction). A disk
 entry carries its key and a SHA-256 of its bytes; one that does not match, or that the
 runtime refuses, is reported once, recompiled and replaced. The disk cache keeps the
-least recently used entries within ``jax_compilation_cache_max_size`` bytes.
+least recently used entries within ``jax_compilation_cache_max_size`` bytes; modules
+that compiled faster than ``jax_persistent_cache_min_compile_time_secs`` or are smaller
+than ``jax_persistent_cache_min_entry_size_bytes`` are not written, and
+``jax_enable_compilation_cache=False`` turns it off.
 """
 from __future__ import annotations
 
@@ -179,6 +182,14 @@ def cache_dir() -> str:
     d = os.path.join(os.environ.get("XDG_CACHE_HOME") or
                      os.path.join(os.path.expanduser("~"), ".cache"), "pyjax")
   return d
+
+
+def reset_disk_state() -> None:
+  """Forgets the directories' known sizes, the unwritable ones and the reported errors
+  (``compilation_cache.reset_cache``)."""
+  _warned.clear()
+  _unwritable.clear()
+  _disk_usage.clear()
 
 
 def _keys(text: str, flags) -> tuple[str, bytes]:
