@@ -299,9 +299,10 @@ class Artifact:
       driver = driver or "cuda"
     else:
       _check_cpu(header, where)
-      if driver is None:
+      if driver is None:  # (the constants are inputs too)
+        consts = [(c["shape"], _dtype(c["dtype"])) for c in header["consts"]]
         nbytes = sum(int(np.prod(s)) * d.itemsize for s, d in
-                     [*self.in_avals, *self.out_avals])
+                     [*consts, *self.in_avals, *self.out_avals])
         driver = "local-sync" if nbytes < SMALL_PROGRAM_BYTES else "local-task"
     self.driver = driver
     rt = _runtime()
