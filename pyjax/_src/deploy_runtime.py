@@ -320,6 +320,17 @@ class Artifact:
       a = np.frombuffer(blob[c["offset"]:c["offset"] + c["nbytes"]], _dtype(c["dtype"]))
       self._consts.append(self._upload(a.reshape(c["shape"]), c["dtype"]))
     self._lock = threading.Lock()
+    # The call path's constants: each input's (shape, dtype, dtype name), whether the
+    # arguments are plain positional arrays (no pytree to walk), the allocator's call.
+    self._ins = [(s, d, n) for (s, d), (_, n) in zip(self.in_avals, header["in_avals"])]
+    self._outs = [(s, d, n) for (s, d), (_, n) in zip(self.out_avals,
+                                                      header["out_avals"])]
+    args_spec, kwargs_spec = self.in_tree["tuple"]
+    self._flat = kwargs_spec == {"dict": []} and all(
+        c == "*" for c in args_spec["tuple"])
+    self._alloc = dev.allocator.allocate_buffer_copy
+    self._mem, self._usage = rt.MemoryType.DEVICE_LOCAL, rt.BufferUsage.DEFAULT
+    self._host_memory = driver in ("local-sync", "local-task")
 
   def __repr__(self):
     ins = ", ".join(f"{d.name}{list(s)}" for s, d in self.in_avals)
@@ -328,7 +339,7 @@ class Artifact:
 
   def _upload(self, a: np.ndarray, dtype_name: str):
     if not a.flags.c_contiguous:
-      a = np.ascontiguousarray(a)
+      a = np.asarray(a, order="C")  # (ascontiguousarray makes 0-d arrays 1-d)
     if dtype_name == "bfloat16":
       a = a.view(np.uint16)
     rt = self._rt
@@ -368,37 +379,61 @@ class Artifact:
     return a
 
   def __call__(self, *args, **kwargs):
-    leaves = []
-    args_spec, kwargs_spec = self.in_tree["tuple"]
-    if len(args) != len(args_spec["tuple"]):
-      raise TypeError(f"{self.fun_name} was saved for {len(args_spec['tuple'])} positional "
-                      f"arguments and called with {len(args)}.")
-    flatten(args_spec, tuple(args), "args", leaves)
-    flatten(kwargs_spec, kwargs, "kwargs", leaves)
-    rt = self._rt
+    ins = self._ins
+    if self._flat and not kwargs and len(args) == len(ins):
+      leaves = args
+    else:
+      pairs = []
+      args_spec, kwargs_spec = self.in_tree["tuple"]
+      if len(args) != len(args_spec["tuple"]):
+        raise TypeError(f"{self.fun_name} was saved for {len(args_spec['tuple'])} "
+                        f"positional arguments and called with {len(args)}.")
+      flatten(args_spec, tuple(args), "args", pairs)
+      flatten(kwargs_spec, kwargs, "kwargs", pairs)
+      leaves = [x for _, x in pairs]
+    rt, alloc, dev, E = self._rt, self._alloc, self._dev, self._E
     arg_list = rt.VmVariantList(len(self._consts) + len(leaves))
     for bv in self._consts:
       arg_list.push_ref(bv)
-    for (path, x), (shape, dtype), (_, name) in zip(leaves, self.in_avals,
-                                                    self.header["in_avals"]):
-      arg_list.push_ref(self._upload(self._convert(path, x, shape, dtype), name))
-    ret = rt.VmVariantList(len(self.out_avals))
+    for i, (x, (shape, dtype, name)) in enumerate(zip(leaves, ins)):
+      if type(x) is not np.ndarray or x.dtype != dtype or x.shape != shape or \
+          not x.flags.c_contiguous:
+        x = self._convert(self._path(i, args, kwargs), x, shape, dtype)
+        x = np.asarray(x, order="C")  # (ascontiguousarray makes 0-d arrays 1-d)
+      if name == "bfloat16":
+        x = x.view(np.uint16)
+      arg_list.push_ref(alloc(memory_type=self._mem, allowed_usage=self._usage,
+                              device=dev, buffer=x, element_type=E[name]))
+    ret = rt.VmVariantList(len(self._outs))
     with self._lock:
       self._context.invoke(self._fn, arg_list, ret)
-    outs = [self._host(ret.get_as_object(i, rt.HalBufferView), shape, dtype, name)
-            for i, ((shape, dtype), (_, name)) in
-            enumerate(zip(self.out_avals, self.header["out_avals"]))]
+    get, BV = ret.get_as_object, rt.HalBufferView
+    outs = [self._host(get(i, BV), *o) for i, o in enumerate(self._outs)]
+    if self.out_tree == "*":
+      return outs[0]
     return unflatten(self.out_tree, iter(outs))
+
+  def _path(self, i, args, kwargs) -> str:
+    """The path of the ``i``-th input leaf in the call's arguments (for errors)."""
+    if self._flat and not kwargs:
+      return f"args[{i}]"
+    pairs = []
+    args_spec, kwargs_spec = self.in_tree["tuple"]
+    flatten(args_spec, tuple(args), "args", pairs)
+    flatten(kwargs_spec, kwargs, "kwargs", pairs)
+    return pairs[i][0]
 
   def _host(self, bv, shape, dtype, name):
     if not all(shape):
       return np.empty(shape, dtype)
     raw = np.uint16 if name == "bfloat16" else dtype
-    if self.driver in ("local-sync", "local-task"):
+    if self._host_memory:
       a = np.frombuffer(bv.map(), raw)  # (the mapping stays alive as the array's base)
     else:
       a = np.asarray(self._rt.DeviceArray(self._dev, bv, override_dtype=raw).to_host())
-    a = a.view(dtype).reshape(shape)
+    if raw is not dtype:
+      a = a.view(dtype)
+    a = a.reshape(shape)
     a.flags.writeable = False
     return a
 

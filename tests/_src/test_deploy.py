@@ -204,6 +204,28 @@ def test_call_errors_name_the_argument(saved):
     f(p, "x", temperature=1.0)
 
 
+def test_plain_positional_arrays(tmp_path):
+  """The call path without a pytree: conversions and errors as with one."""
+  f = pyjax.jit(lambda x, s: (x * s + 1, s))
+  x = np.arange(12, dtype=np.float32).reshape(3, 4)
+  a = deploy.load(deploy.save(f.lower(x, np.float32(2)), tmp_path / "flat.pyjax"))
+  y, s = a(np.asfortranarray(x), np.float32(2))  # (copied to C order)
+  np.testing.assert_array_equal(y, x * 2 + 1)
+  assert s.shape == () and s == 2 and isinstance(a(x, 2.0), tuple)
+  with pytest.raises(ValueError, match=r"Dtype mismatch for args\[1\]: expected float32 "
+                                       "and called with int8"):
+    a(x, np.int8(2))
+  with pytest.raises(ValueError, match=r"Rank mismatch for args\[0\]: expected \(3, 4\) "
+                                       r"and called with \(12,\)"):
+    a(x.ravel(), 2.0)
+  with pytest.raises(ValueError, match=r"kwargs is a dict in the invocation and a dict "
+                                       r"with keys \[\] \(called with \['t'\]\)"):
+    a(x, 2.0, t=2.0)
+  with pytest.raises(TypeError, match="<lambda> was saved for 2 positional arguments "
+                                      "and called with 1"):
+    a(x, s=2.0)
+
+
 def _rewrite(src, dst, edit_header=None, version=None):
   """A copy of artifact ``src`` with its header edited, checksum made valid again."""
   import hashlib
