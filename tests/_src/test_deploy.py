@@ -224,6 +224,20 @@ def test_plain_positional_arrays(tmp_path):
   with pytest.raises(TypeError, match="<lambda> was saved for 2 positional arguments "
                                       "and called with 1"):
     a(x, s=2.0)
+  # Anything shaped like jax.export's Exported saves the same (its module takes no
+  # hoisted constants).
+  lowered = f.lower(x, np.float32(2))
+
+  class Exported:
+    fun_name = "scaled"
+    in_avals, out_avals = lowered._entry.closed.in_avals, lowered._entry.closed.out_avals
+    in_tree, out_tree = lowered.in_tree, lowered.out_tree
+
+    def mlir_module(self):
+      return lowered.as_text()
+  b = deploy.load(deploy.save(Exported(), tmp_path / "exp.pyjax"))
+  assert b.fun_name == "scaled"
+  np.testing.assert_array_equal(b(x, 3.0)[0], x * 3 + 1)
 
 
 def _rewrite(src, dst, edit_header=None, version=None):
