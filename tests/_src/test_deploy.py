@@ -53,9 +53,9 @@ def _params(rng, sizes):
 RUNNER = textwrap.dedent("""
     import importlib.abc, importlib.util, json, sys, time
     class Block(importlib.abc.MetaPathFinder):
+      prefixes = ("pyjax", "jax", "iree.compiler")
       def find_spec(self, name, path, target=None):
-        if name.split(".")[0] in ("pyjax", "jax", "jaxlib") or \\
-            name.startswith("iree.compiler"):
+        if name.startswith(self.prefixes):
           raise ImportError(f"{name} is blocked")
     sys.meta_path.insert(0, Block())
     import numpy as np
@@ -82,6 +82,17 @@ RUNNER = textwrap.dedent("""
         out[name + ".logits"], out[name + ".aux"] = res.logits, res.aux["mean"]
     blocked = [m for m in sys.modules if m.startswith(("pyjax", "iree.compiler"))]
     assert not blocked, blocked
+    # Where pyjax is installed but IREE's compiler is not: pyjax.deploy.load.
+    Block.prefixes = ("iree.compiler",)
+    sys.path.insert(0, sys.argv[4])
+    import pyjax.deploy
+    assert pyjax.deploy.__file__.startswith(sys.argv[4])
+    f = pyjax.deploy.load(jobs["generic"][0])
+    d = np.load(jobs["generic"][1])
+    args = [d[k] for k in sorted(d.files)]
+    res = f([(args[0], args[1]), (args[2], args[3])], args[4])
+    assert (res.logits == out["generic.logits"]).all()
+    assert not [m for m in sys.modules if m.startswith("iree.compiler")]
     np.savez(sys.argv[3], **out)
     print(json.dumps(times))
 """)
@@ -123,8 +134,9 @@ def test_artifacts_run_with_only_the_runtime(saved):
   (d / "jobs.json").write_text(json.dumps(jobs))
   (d / "run.py").write_text(RUNNER)
   env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+  root = os.path.dirname(os.path.dirname(pyjax.__file__))
   p = subprocess.run([sys.executable, str(d / "run.py"), deploy.RUNTIME_FILE,
-                      str(d / "jobs.json"), str(d / "out.npz")], cwd=d, env=env,
+                      str(d / "jobs.json"), str(d / "out.npz"), root], cwd=d, env=env,
                      capture_output=True, text=True, timeout=120)
   assert p.returncode == 0, p.stderr
   times = json.loads(p.stdout.strip().splitlines()[-1])
