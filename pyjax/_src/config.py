@@ -19,7 +19,18 @@ def _env_bool(name: str, default: bool) -> bool:
 
 def _env_int(name: str, default: int) -> int:
   v = os.environ.get(name.upper())
-  return default if v is None else int(v)
+  try:
+    return default if v is None else int(v)
+  except ValueError:
+    raise ValueError(f'Invalid value "{v}" for JAX flag {name}') from None
+
+
+def _env_float(name: str, default: float) -> float:
+  v = os.environ.get(name.upper())
+  try:
+    return default if v is None else float(v)
+  except ValueError:
+    raise ValueError(f'Invalid value "{v}" for JAX flag {name}') from None
 
 
 class Config:
@@ -49,6 +60,17 @@ class Config:
     # first. -1: no limit; 0: no disk cache (JAX's meanings; JAX's default is -1).
     self._define("jax_compilation_cache_max_size",
                  _env_int("jax_compilation_cache_max_size", 1 << 30))
+    # False: no disk cache at all (JAX's meaning; on by default, as JAX's).
+    self._define("jax_enable_compilation_cache",
+                 _env_bool("jax_enable_compilation_cache", True))
+    # Modules compiled faster than this are not written to the disk cache. JAX's default
+    # is 1.0 s (XLA compiles small CPU programs in milliseconds); IREE takes 0.1-1 s for
+    # most programs and a cache read ~1 ms, so pyjax's default, 0, caches every module.
+    self._define("jax_persistent_cache_min_compile_time_secs",
+                 _env_float("jax_persistent_cache_min_compile_time_secs", 0.0))
+    # Modules of fewer bytes are not written to the disk cache (0 or -1: any size).
+    self._define("jax_persistent_cache_min_entry_size_bytes",
+                 _env_int("jax_persistent_cache_min_entry_size_bytes", 0))
     self._define("jax_debug_nans", _env_bool("jax_debug_nans", False))
     self._define("jax_debug_infs", _env_bool("jax_debug_infs", False))
     self._define("jax_softmax_custom_jvp", _env_bool("jax_softmax_custom_jvp", False))
@@ -127,8 +149,20 @@ _ENUM_CLASSES = {
 }
 
 
+# Numeric options: JAX's ValueError for a value of another type.
+_INTS = frozenset(("jax_compilation_cache_max_size",
+                   "jax_persistent_cache_min_entry_size_bytes", "jax_num_cpu_devices"))
+_FLOATS = frozenset(("jax_persistent_cache_min_compile_time_secs",))
+
+
 def _check_option(name, value):
-  """JAX's ValueError for a value an enum option does not take."""
+  """JAX's ValueError for a value an enum or numeric option does not take."""
+  if name in _INTS and value is not None and not isinstance(value, int):
+    raise ValueError(f"new int config value must be None or of type int, got {value} of "
+                     f"type {type(value)}")
+  if name in _FLOATS and value is not None and not isinstance(value, (float, int)):
+    raise ValueError(f"new float config value must be None or of type float, got {value} "
+                     f"of type {type(value)}")
   if name in _ENUMS:
     values, none_ok = _ENUMS[name]
     if value in values or (none_ok and value is None):

@@ -205,7 +205,8 @@ def _hash_static(v):
 class _Entry:
   """One traced signature: its jaxpr, output tree and compiled call."""
   __slots__ = ("closed", "out_tree", "compiled", "tracer_consts", "on_gpu", "one_leaf",
-               "ref_pos", "closed_refs", "has_refs", "placements", "constraint_mesh")
+               "ref_pos", "closed_refs", "has_refs", "placements", "constraint_mesh",
+               "in_tree")
 
   def __init__(self, closed, out_tree, tracer_consts, ref_pos=(), closed_refs=()):
     self.closed = closed
@@ -225,6 +226,7 @@ class _Entry:
     # The mesh of the jaxpr's first multi-device sharding constraint (None: none): its
     # results get shardings even from unsharded arguments.
     self.constraint_mesh = _constraint_mesh(closed.jaxpr)
+    self.in_tree = None  # the (args, kwargs) structure it was traced for (``_trace``)
 
 
 # ---------------------------------------------------------------- jit with shardings
@@ -688,8 +690,10 @@ class JitWrapped:
     with monitoring.timed_event(monitoring.JAXPR_TRACE_EVENT, self._name):
       closed, tracer_consts, _ = api_util.trace_to_jaxpr(traced, in_avals, dbg)
     closed = ClosedJaxpr(closed.jaxpr, [_as_array(c) for c in closed.consts])
-    return leaves, _Entry(closed, store.out_tree, tracer_consts, ref_pos,
-                          tuple(r for r, _ in closed_refs))
+    entry = _Entry(closed, store.out_tree, tracer_consts, ref_pos,
+                   tuple(r for r, _ in closed_refs))
+    entry.in_tree = in_tree
+    return leaves, entry
 
   def _call_with_refs(self, leaves, entry, outs_of):
     """Runs ``entry`` (``outs_of(inputs)``) on the values of its Ref arguments and of
@@ -992,6 +996,9 @@ class Lowered:
   def compiler_ir(self, dialect: str | None = None):
     return self.as_text()
 
+  in_tree = property(lambda self: self._entry.in_tree)
+  out_tree = property(lambda self: self._entry.out_tree)
+
   def compile(self, compiler_options=None) -> "Compiled":
     e = self._entry
     if e.compiled is None:
@@ -1029,6 +1036,9 @@ class Compiled:
 
   def as_text(self) -> str:
     return self._entry.compiled.text
+
+  in_tree = property(lambda self: self._entry.in_tree)
+  out_tree = property(lambda self: self._entry.out_tree)
 
   def cost_analysis(self):
     return None

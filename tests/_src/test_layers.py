@@ -27,7 +27,8 @@ LAYERS = [
                  "pyjax._src.caches", "pyjax._src.traceback_util",
                  "pyjax._src.deprecations", "pyjax._src.linear_util",
                  "pyjax._src.source_info_util", "pyjax._src.monitoring",
-                 "pyjax._src.version", "pyjax._src.profiler"]),
+                 "pyjax._src.version", "pyjax._src.profiler",
+                 "pyjax._src.deploy_runtime"]),
     (1, "core", ["pyjax._src.core"]),
     (2, "array", ["pyjax._src.devices", "pyjax._src.mesh", "pyjax._src.sharding",
                "pyjax._src.array", "pyjax._src.xla_bridge", "pyjax._src.literals",
@@ -47,6 +48,7 @@ LAYERS = [
                  "pyjax._src.nn.*", "pyjax._src.flatten_util"]),
     (7, "api", ["pyjax._src.api", "pyjax._src.public_test_util", "pyjax._src",
                 "pyjax._src.multihost_utils",
+                "pyjax._src.deploy",
                 "pyjax._src.jax_alias",
                 "pyjax"]),
 ]

@@ -267,6 +267,22 @@ def test_aot_lower_compile():
   assert f.trace(jnp.ones(2), 1.0).jaxpr.eqns[0].primitive.name == "sin"
 
 
+def test_aot_stages_have_jax_trees():
+  """Lowered/Compiled.in_tree is the (args, kwargs) structure without static
+  arguments, out_tree the result's, as JAX prints them."""
+  real = pytest.importorskip("jax")
+  f = lambda p, x, *, scale=1.0: {"y": x * scale, "s": (p["w"], None)}
+  args, kw = ({"w": 1.0, "b": 2.0}, np.ones(3)), {"scale": 2.0}
+  for j in (jit, real.jit):
+    lowered = j(f).lower(*args, **kw)
+    got = [str(t) for t in (lowered.in_tree, lowered.out_tree,
+                            lowered.compile().in_tree, lowered.compile().out_tree)]
+    static = str(j(lambda a, n: a * n, static_argnums=1).lower(np.ones(3), 2).in_tree)
+    if j is jit:
+      ours = got, static
+  assert ours == (got, static)
+
+
 def test_donation_deletes_input():
   f = jit(lambda x: x + 1, donate_argnums=0)
   x = jnp.ones(3)

@@ -138,3 +138,25 @@ def test_spmd_mnist_matches_jax(tmp_path):
           + [float(lines[-1].split()[1])] for lines in (ours, theirs)]
   assert len(accs[0]) == 5 and accs[0][-1] > 0.7
   np.testing.assert_allclose(accs[0], accs[1], atol=1 / 240 + 1e-6)  # one image may flip
+
+
+def test_deploy_mlp_serves_with_the_runtime_alone(tmp_path):
+  """The artifact and loader deploy_mlp writes score the test set in a process that
+  cannot import pyjax or IREE's compiler, as pyjax does."""
+  import subprocess
+  mod = _load("deploy_mlp")
+  acc = mod.build(str(tmp_path), num_epochs=1, data=_subset(True), log=_quiet,
+                  layer_sizes=(64, 32, 10), batch_size=20)
+  block = ("import sys, importlib.abc\n"
+           "class B(importlib.abc.MetaPathFinder):\n"
+           "  def find_spec(self, name, path, target=None):\n"
+           "    if name.startswith(('pyjax', 'jax', 'iree.compiler')):\n"
+           "      raise ImportError(name + ' is blocked')\n"
+           "sys.meta_path.insert(0, B())\n"
+           "sys.argv = ['serve.py']\n"
+           "exec(compile(open('serve.py').read(), 'serve.py', 'exec'))\n")
+  env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+  p = subprocess.run([sys.executable, "-c", block], cwd=tmp_path, env=env,
+                     capture_output=True, text=True, timeout=120)
+  assert p.returncode == 0, p.stderr
+  assert p.stdout.splitlines()[-1] == f"test accuracy {acc:.4f}", p.stdout

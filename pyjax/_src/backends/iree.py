@@ -16,7 +16,10 @@ compiler and runtime versions and the flags, with ``host`` resolved to this CPU'
 and features (an entry made on another CPU could die of an illegal instruction). A disk
 entry carries its key and a SHA-256 of its bytes; one that does not match, or that the
 runtime refuses, is reported once, recompiled and replaced. The disk cache keeps the
-least recently used entries within ``jax_compilation_cache_max_size`` bytes.
+least recently used entries within ``jax_compilation_cache_max_size`` bytes; modules
+that compiled faster than ``jax_persistent_cache_min_compile_time_secs`` or are smaller
+than ``jax_persistent_cache_min_entry_size_bytes`` are not written, and
+``jax_enable_compilation_cache=False`` turns it off.
 """
 from __future__ import annotations
 
@@ -162,7 +165,8 @@ def _compiler_host_target() -> str:
 # Compiled modules by key; the least recently used go beyond 256 MiB.
 _mem_cache = LRUCache(4096, max_weight=256 << 20, weigh=len)
 stats = {"compiles": 0, "disk_hits": 0, "mem_hits": 0, "corrupt": 0, "mismatched": 0,
-         "load_failures": 0, "write_failures": 0, "evicted": 0}
+         "load_failures": 0, "write_failures": 0, "evicted": 0, "skipped_fast": 0,
+         "skipped_small": 0}
 # An entry: magic, SHA-256 of the rest, the entry's key, SHA-256 of the module text, the
 # VM flatbuffer.
 _MAGIC = b"PYJAXVMFB2"
@@ -179,6 +183,14 @@ def cache_dir() -> str:
     d = os.path.join(os.environ.get("XDG_CACHE_HOME") or
                      os.path.join(os.path.expanduser("~"), ".cache"), "pyjax")
   return d
+
+
+def reset_disk_state() -> None:
+  """Forgets the directories' known sizes, the unwritable ones and the reported errors
+  (``compilation_cache.reset_cache``)."""
+  _warned.clear()
+  _unwritable.clear()
+  _disk_usage.clear()
 
 
 def _keys(text: str, flags) -> tuple[str, bytes]:
@@ -358,8 +370,12 @@ def _crashed(message: str) -> bool:
           or re.search(r"Error code: -\d+", message) is not None)
 
 
-def _module_flags(platform, asynchronous, bounded, shared_constants) -> tuple:
-  flags = platform_flags(platform)
+def _is_cuda(base) -> bool:
+  return "--iree-hal-target-device=cuda" in base
+
+
+def _module_flags(platform, asynchronous, bounded, shared_constants, base=None) -> tuple:
+  flags = platform_flags(platform) if base is None else tuple(base)
   if bounded:
     flags = flags + BOUNDED_FLAGS
   if shared_constants:
@@ -370,10 +386,10 @@ def _module_flags(platform, asynchronous, bounded, shared_constants) -> tuple:
 
 
 def entry_key(text: str, platform: str = "cpu", asynchronous: bool = False,
-              bounded: bool | None = None, shared_constants: bool = False):
+              bounded: bool | None = None, shared_constants: bool = False, base=None):
   """(cache key, text hash) of ``compile_module``'s arguments. ``bounded=None`` (the
   fusion width, measured only when compiling, decides) is marked in the key."""
-  flags = _module_flags(platform, asynchronous, bounded, shared_constants)
+  flags = _module_flags(platform, asynchronous, bounded, shared_constants, base)
   return _keys(text, flags + (("auto-bounded",) if bounded is None else ()))
 
 
@@ -394,7 +410,7 @@ def _remedy(message: str, flags: tuple, base, tried: set):
     # loops of small dots): compile those without data tiling.
     return "tiling", tuple(f for f in flags if f != "--iree-opt-data-tiling")
   missing = re.findall(r"undefined symbol: (\S+)", message)
-  if "libm" not in tried and base is not CUDA_FLAGS and missing and \
+  if "libm" not in tried and not _is_cuda(base) and missing and \
       not any(m.startswith("_") for m in missing):
     # float64 math calls libm, which IREE's embedded (self-contained) executables
     # cannot link: link a system shared library instead.
@@ -404,34 +420,38 @@ def _remedy(message: str, flags: tuple, base, tried: set):
 
 def compile_module(text: str, platform: str = "cpu", asynchronous: bool = False,
                    bounded: bool | None = None, shared_constants: bool = False,
-                   cached: bool = True) -> bytes:
+                   cached: bool = True, base=None) -> bytes:
   """The VM flatbuffer for ``text``, from the memory cache, the disk cache or IREE;
   ``asynchronous``: ``main`` takes wait/signal fences (for ``Stream``); ``bounded``:
   with ``BOUNDED_FLAGS`` (None: when ``text``'s fusion width asks for them);
   ``shared_constants``: with ``SHARED_CONSTANTS_FLAGS``; ``cached=False`` compiles anew
-  and replaces the cached module."""
-  base = platform_flags(platform)
-  flags = _module_flags(platform, asynchronous, bounded, shared_constants)
-  key, text_hash = entry_key(text, platform, asynchronous, bounded, shared_constants)
+  and replaces the cached module; ``base``: compiler flags in place of the platform's
+  (``CPU_FLAGS``/``CUDA_FLAGS``: other targets, as ``pyjax.deploy`` compiles for)."""
+  base = platform_flags(platform) if base is None else tuple(base)
+  flags = _module_flags(platform, asynchronous, bounded, shared_constants, base)
+  key, text_hash = entry_key(text, platform, asynchronous, bounded, shared_constants,
+                             base)
   if cached:
     hit = _mem_cache.get(key)
     if hit is not None:
       stats["mem_hits"] += 1
       return hit
-  use_disk = config.jax_compilation_cache_max_size != 0
+  use_disk = config.jax_enable_compilation_cache and \
+      config.jax_compilation_cache_max_size != 0
   path = os.path.join(cache_dir(), key[:2], key + ".vmfb")
   payload = _read_disk(path, key, text_hash) if cached and use_disk else None
   if payload is not None:
     stats["disk_hits"] += 1
     _mem_cache[key] = payload
     return payload
-  limit = MAX_FUSION_WIDTH["cpu" if base is CPU_FLAGS else "gpu"]
+  limit = MAX_FUSION_WIDTH["gpu" if _is_cuda(base) else "cpu"]
   if bounded is None and text.count("%") > limit and \
       lowering.fusion_width(text, shared_constants) > limit:
     flags = flags + BOUNDED_FLAGS
   from iree.compiler import compile_str
   from iree.compiler.tools.core import CompilerToolError
   tried = set()
+  t0 = time.perf_counter()
   while True:
     try:
       payload = compile_str(text, input_type="stablehlo", extra_args=list(flags))
@@ -444,10 +464,23 @@ def compile_module(text: str, platform: str = "cpu", asynchronous: bool = False,
       tried.add(remedy[0])
       flags = remedy[1]
   stats["compiles"] += 1
-  if use_disk:
+  if use_disk and _worth_writing(time.perf_counter() - t0, len(payload)):
     _write_disk(path, key, text_hash, payload)
   _mem_cache[key] = payload
   return payload
+
+
+def _worth_writing(seconds: float, size: int) -> bool:
+  """Whether a module that took ``seconds`` to compile and has ``size`` bytes goes to
+  the disk cache: ``jax_persistent_cache_min_compile_time_secs`` and
+  ``jax_persistent_cache_min_entry_size_bytes`` (-1: no size limit), as JAX's."""
+  if seconds < (config.jax_persistent_cache_min_compile_time_secs or 0):
+    stats["skipped_fast"] += 1
+    return False
+  if size < (config.jax_persistent_cache_min_entry_size_bytes or 0):
+    stats["skipped_small"] += 1
+    return False
+  return True
 
 
 def load_module(text: str, platform: str, driver: str, n_out: int,

@@ -867,3 +867,58 @@ def test_complex128_fills_in_loop_carries(x64):
   np.testing.assert_allclose(np.asarray(pyjax.jit(f)(z)), 3 * np.asarray(z))
   np.testing.assert_allclose(np.asarray(pyjax.jit(g)(z)),
                              1j + 2 * np.asarray(z) * (0.5 - 1j))
+
+
+def test_cache_knobs_min_time_min_size_and_off(cache_dir, request, vmfbs, monkeypatch):
+  """JAX's options: modules that compiled faster than the minimum time, or are smaller
+  than the minimum size, are not written; jax_enable_compilation_cache=False neither
+  reads nor writes the disk cache."""
+  texts = [MODULE + f"// knobs {i} {cache_dir}\n" for i in range(3)]
+  assert pyjax.config.jax_enable_compilation_cache is True
+  assert pyjax.config.jax_persistent_cache_min_compile_time_secs == 0.0  # JAX: 1.0
+  assert pyjax.config.jax_persistent_cache_min_entry_size_bytes == 0
+  _option(request, "jax_persistent_cache_min_compile_time_secs", 1e6)
+  s0 = dict(iree.stats)
+  iree.compile_module(texts[0])
+  assert not os.path.exists(_path(texts[0])[0])
+  assert iree.stats["skipped_fast"] == s0["skipped_fast"] + 1
+  _option(request, "jax_persistent_cache_min_compile_time_secs", 0)
+  _option(request, "jax_persistent_cache_min_entry_size_bytes", 1 << 30)
+  iree.compile_module(texts[1])
+  assert not os.path.exists(_path(texts[1])[0])
+  assert iree.stats["skipped_small"] == s0["skipped_small"] + 1
+  _option(request, "jax_persistent_cache_min_entry_size_bytes", -1)  # any size
+  assert iree._worth_writing(0.0, 1)
+  # Off: an entry on disk is not read, and the module compiled is not written.
+  iree._write_disk(*_path(texts[2]), vmfbs[1])  # (a module that multiplies)
+  _option(request, "jax_enable_compilation_cache", False)
+  np.testing.assert_array_equal(_run(iree.compile_module(texts[2])), [0, 2, 4, 6])
+  assert iree.stats["disk_hits"] == s0["disk_hits"]
+  assert iree.stats["compiles"] == s0["compiles"] + 3
+  pyjax.config.update("jax_enable_compilation_cache", True)
+  iree._mem_cache.clear()
+  np.testing.assert_array_equal(_run(iree.compile_module(texts[2])), [0, 1, 4, 9])
+  assert iree.stats["disk_hits"] == s0["disk_hits"] + 1
+  # clear_caches empties the in-memory modules, not the disk.
+  pyjax.clear_caches()
+  assert len(iree._mem_cache) == 0 and os.path.exists(_path(texts[2])[0])
+
+
+def test_cache_options_checked_as_jax(request, tmp_path):
+  jax = pytest.importorskip("jax")
+  for name, bad in (("jax_persistent_cache_min_compile_time_secs", "1"),
+                    ("jax_persistent_cache_min_entry_size_bytes", 1.5),
+                    ("jax_compilation_cache_max_size", "big")):
+    with pytest.raises(ValueError) as theirs:
+      jax.config.update(name, bad)
+    with pytest.raises(ValueError) as ours:
+      pyjax.config.update(name, bad)
+    assert str(ours.value) == str(theirs.value)
+  from pyjax.experimental.compilation_cache import compilation_cache as cc
+  old = pyjax.config.jax_compilation_cache_dir
+  request.addfinalizer(lambda: pyjax.config.update("jax_compilation_cache_dir", old))
+  cc.set_cache_dir(str(tmp_path))
+  assert iree.cache_dir() == str(tmp_path)
+  iree._unwritable.add("/nowhere")
+  cc.reset_cache()
+  assert not iree._unwritable
