@@ -45,7 +45,7 @@ LAYERS = [
                  "pyjax._src.ops.*",
                  "pyjax._src.nn.*", "pyjax._src.flatten_util"]),
     (7, "api", ["pyjax._src.api", "pyjax._src.public_test_util", "pyjax._src",
-                "pyjax._src.jax_alias",
+                "pyjax._src.jax_alias", "pyjax._src.export.*",
                 "pyjax"]),
 ]
 # The public namespace modules (pyjax/numpy, pyjax/lax, pyjax/tree_util, ...): every
