@@ -40,7 +40,7 @@ from pyjax._src import api, api_util, core, dispatch, dtypes, tree_util
 from pyjax._src import pjit
 from pyjax._src.api_util import ShapeDtypeStruct
 from pyjax._src.array import ArrayImpl, PendingArray, asarray_value
-from pyjax._src.core import ClosedJaxpr, Primitive, ShapedArray
+from pyjax._src.core import Primitive, ShapedArray
 from pyjax._src.custom_derivatives import custom_vjp
 from pyjax._src.export import shape_poly
 from pyjax._src.export.shape_poly import _DimExpr
@@ -330,21 +330,32 @@ def _export_symbolic(fun_jit, args, kwargs, platforms, disabled) -> Exported:
       _get_vjp=lambda exp: _export_vjp(exp, primal_flat), _fun=fun_jit)
 
 
+def _has_tangent(a) -> bool:
+  return core.primal_dtype_to_tangent_dtype(a.dtype) != dtypes.float0
+
+
 def _export_vjp(exp: Exported, primal_flat) -> Exported:
   """The VJP of ``exp`` exported: (flat primals, output cotangents) -> input
-  cotangents, as JAX's."""
+  cotangents, as JAX's, except that integer outputs take no cotangent and integer
+  inputs get none (JAX passes float0 arrays there; pyjax's jit cannot lower them)."""
   n = len(exp.in_avals)
+  ct_idx = [j for j, a in enumerate(exp.out_avals) if _has_tangent(a)]
+  in_idx = [i for i, a in enumerate(exp.in_avals) if _has_tangent(a)]
 
   def fun_vjp(*args_and_cts):
-    primals, cts = args_and_cts[:n], args_and_cts[n:]
-    _, pullback = api.vjp(primal_flat, *primals)
-    return pullback(list(cts))
+    primals, given = args_and_cts[:n], args_and_cts[n:]
+    outs, pullback = api.vjp(primal_flat, *primals)
+    cts = [np.zeros(np.shape(o), dtypes.float0) for o in outs]
+    for j, ct in zip(ct_idx, given):
+      cts[j] = ct
+    res = pullback(cts)
+    return tuple(res[i] for i in in_idx)
 
   fun_vjp.__name__ = f"vjp_{exp.fun_name}"
   specs = [ShapeDtypeStruct(a.shape, a.dtype, weak_type=a.weak_type)
            for a in exp.in_avals]
-  specs += [ShapeDtypeStruct(a.shape, core.primal_dtype_to_tangent_dtype(a.dtype))
-            for a in exp.out_avals]
+  specs += [ShapeDtypeStruct(exp.out_avals[j].shape, exp.out_avals[j].dtype)
+            for j in ct_idx]
   return export(pjit.jit(fun_vjp), platforms=exp.platforms,
                 disabled_checks=exp.disabled_safety_checks)(*specs)
 
@@ -370,9 +381,10 @@ def call_exported(exported: Exported) -> Callable:
 
   def f_flat_vjp_bwd(residual, ct_res_flat):
     exp_vjp = exported.vjp()
-    cts = [np.zeros(np.shape(ct), dtypes.float0) if a.dtype == dtypes.float0 else ct
-           for ct, a in zip(ct_res_flat, exp_vjp.in_avals[len(residual):])]
-    return tuple(call_exported(exp_vjp)(*residual, *cts))
+    cts = [ct for ct, a in zip(ct_res_flat, exported.out_avals) if _has_tangent(a)]
+    got = iter(call_exported(exp_vjp)(*residual, *cts))
+    return tuple(next(got) if _has_tangent(a) else np.zeros(np.shape(x), dtypes.float0)
+                 for x, a in zip(residual, exported.in_avals))
 
   f_flat.defvjp(f_flat_vjp_fwd, f_flat_vjp_bwd)
   fast = not exported.uses_global_constants and not exported.in_tree.num_leaves == 0
@@ -384,7 +396,7 @@ def call_exported(exported: Exported) -> Callable:
       # primitive would run), keeping the call as cheap as a jitted function's.
       leaves, in_tree = tree_util.tree_flatten((args, {}))
       if in_tree == exported.in_tree and all(
-          (type(x) is ArrayImpl or type(x) is PendingArray)
+          (type(x) is ArrayImpl or type(x) is PendingArray or type(x) is np.ndarray)
           and (x.shape, x.dtype) == s for x, s in zip(leaves, exp_avals)):
         return tree_util.tree_unflatten(exported.out_tree, _run(exported, leaves))
     args_flat, in_tree = tree_util.tree_flatten((args, kwargs))

@@ -372,7 +372,11 @@ def all_dim_vars(avals) -> list[str]:
 
 # ---------------------------------------------------------------- parsing
 
-_TOKEN = re.compile(r"\s*(?:(?P<num>\d+)|(?P<name>[A-Za-z_][\w.]*)|(?P<op>\.\.\.|[-+*^(),]))")
+_TOKEN = re.compile(r"\s*(?:(?P<num>\d+)|(?P<name>[A-Za-z_]\w*)|(?P<op>\.\.\.|[-+*^(),]))")
+
+
+_OP_NAMES = {",": "COMMA", "(": "LPAR", ")": "RPAR", "*": "STAR", "+": "PLUS",
+             "-": "MINUS", "^": "CIRCUMFLEX", "...": "ELLIPSIS"}
 
 
 class _Parser:
@@ -399,11 +403,14 @@ class _Parser:
 
   def error(self, expected: str):
     kind, val, at = self.peek()
-    found = {"end": "ENDMARKER", "num": "NUMBER", "name": "NAME"}.get(kind, val)
+    found = {"end": "ENDMARKER", "num": "NUMBER", "name": "NAME"}.get(kind) or \
+        _OP_NAMES.get(val, val)
+    if kind == "end":  # (JAX's tokenizer places the end marker on a line of its own)
+      at = 0
     raise ValueError(
         f"syntax error in symbolic shape '{self.spec}' in dimension {self.dim}: "
         f"expecting one of {{{expected}}} but found {found}. Parsed "
-        f"'{self.spec[:at].strip()}', remaining '{self.spec[at:].strip()}'.")
+        f"'{self.spec[:at]}', remaining '{self.spec[at:] if kind != 'end' else ''}'.")
 
   def take(self, val):
     if self.peek()[1] == val and self.peek()[0] == "op":
@@ -419,7 +426,7 @@ class _Parser:
     else:
       out = self.dims()
     if self.peek()[0] != "end":
-      self.error("COMMA" if self.peek()[0] != "op" else "STAR")
+      self.error("ENDMARKER")
     return tuple(out)
 
   def dims(self):
@@ -438,17 +445,25 @@ class _Parser:
       e = -e
     while True:
       if self.take("+"):
-        e = e + self.term()
+        e = e + self.signed_term()
       elif self.take("-"):
-        e = e - self.term()
+        e = e - self.signed_term()
       else:
         return e
+
+  def signed_term(self):
+    if self.take("-"):  # (JAX's grammar: only a number may follow a second sign)
+      if self.peek()[0] != "num":
+        self.error("NUMBER")
+      return -self.term()
+    return self.term()
 
   def term(self):
     e = self.power()
     while self.take("*"):
       e = e * self.power()
-    if self.peek()[0] in ("name", "num"):
+    kind, val, _ = self.peek()
+    if kind in ("name", "num") or (kind == "op" and val not in ",+-)^"):
       self.error("STAR")
     return e
 
@@ -480,11 +495,6 @@ class _Parser:
       if val in ("max", "min", "non_negative"):
         raise NotImplementedError(f"pyjax's symbolic shapes do not support {val}(...)")
       return _DimExpr._from_var(val, self.scope)
-    if self.take("("):
-      e = self.expr()
-      if not self.take(")"):
-        self.error("RPAR")
-      return e
     self.error("NAME, MINUS, NUMBER")
 
 
