@@ -202,6 +202,9 @@ def test_symbolic_export():
       pyjax.ShapeDtypeStruct(export.symbolic_shape("a"), np.float32)))[0] == "ValueError"
   with pytest.raises(NotImplementedError, match="shape-polymorphic"):
     ours.serialize()
+  xs = np.stack([x3, x3])
+  assert _outcome(lambda: pyjax.vmap(ours.call, in_axes=(0, None))(xs, y)) == \
+      _outcome(lambda: jax.vmap(theirs.call, in_axes=(0, None))(xs, y))
 
 
 # ---------------------------------------------------------------- serialization
