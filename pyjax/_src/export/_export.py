@@ -121,11 +121,17 @@ class Exported:
   module_kept_var_idx: tuple[int, ...]
   uses_global_constants: bool
   _get_vjp: Callable[["Exported"], "Exported"] | None
-  # pyjax: the jitted function a shape-polymorphic export specializes (None otherwise).
+  # pyjax: (the jitted function a shape-polymorphic export specializes, the map from
+  # its exported (args, kwargs) to the jitted function's); None when shapes are fixed.
   _fun: Any = dataclasses.field(default=None, repr=False)
 
   def mlir_module(self, serialized: bool = True) -> str:
-    """The StableHLO text of the module."""
+    """The StableHLO text of the module (``@main`` takes the flat ``in_avals``)."""
+    if self._fun is not None:
+      raise NotImplementedError(
+          f"pyjax has no module for the shape-polymorphic export of '{self.fun_name}': "
+          "its lowering is shape-specific (the Exported specializes the jitted function "
+          "per call). Export with concrete shapes to get a module.")
     return self.mlir_module_serialized.decode("utf-8")
 
   def __str__(self):
@@ -277,14 +283,22 @@ def _concrete_specs(tree, avals, env):
 def _export_symbolic(fun_jit, args, kwargs, platforms, disabled) -> Exported:
   """A shape-polymorphic export: the jitted function, specialized per call's shapes;
   output shapes fitted as affine expressions of the dimension variables."""
-  leaves, tree = tree_util.tree_flatten((args, kwargs))
+  static_key, dyn, dkw = fun_jit._split(args, kwargs)
+  leaves, dyn_tree = tree_util.tree_flatten((dyn, dkw))
   in_avals = tuple(_spec_aval(x) for x in leaves)
-  dyn_tree = _dyn_tree(fun_jit, args, kwargs)
   dim_vars = shape_poly.all_dim_vars(in_avals)
   scope = next(d.scope for a in in_avals for d in a.shape if isinstance(d, _DimExpr))
+  snums = set(static_key[0])
+  skw = {k: v for k, v in kwargs.items() if k not in dkw}
+
+  def with_statics(d_args, d_kwargs):
+    """The full (args, kwargs) of a call: the dynamic ones given, the static kept."""
+    it = iter(d_args)
+    full = [args[i] if i in snums else next(it) for i in range(len(args))]
+    return full, {**d_kwargs, **skw}
 
   def trace_at(env):
-    a, k = _concrete_specs(tree, in_avals, env)
+    a, k = with_statics(*_concrete_specs(dyn_tree, in_avals, env))
     tr = fun_jit.trace(*a, **k)
     return tr._entry.closed.out_avals, tr._entry.out_tree
 
@@ -315,8 +329,12 @@ def _export_symbolic(fun_jit, args, kwargs, platforms, disabled) -> Exported:
   n_in, n_out = len(in_avals), len(out_avals)
 
   def primal_flat(*xs):
-    a, k = tree_util.tree_unflatten(dyn_tree, xs)
+    a, k = with_statics(*tree_util.tree_unflatten(dyn_tree, xs))
     return tree_util.tree_leaves(fun_jit(*a, **k))
+
+  def specialized(in_tree_args):
+    """The jitted function's (full args, kwargs) for the exported ones."""
+    return with_statics(*in_tree_args)
 
   return Exported(
       fun_name=fun_jit._name, in_tree=dyn_tree, in_avals=in_avals, out_tree=out_tree,
@@ -327,7 +345,7 @@ def _export_symbolic(fun_jit, args, kwargs, platforms, disabled) -> Exported:
       disabled_safety_checks=disabled, mlir_module_serialized=b"",
       calling_convention_version=CALLING_CONVENTION_VERSION,
       module_kept_var_idx=tuple(range(n_in)), uses_global_constants=True,
-      _get_vjp=lambda exp: _export_vjp(exp, primal_flat), _fun=fun_jit)
+      _get_vjp=lambda exp: _export_vjp(exp, primal_flat), _fun=(fun_jit, specialized))
 
 
 def _has_tangent(a) -> bool:
@@ -544,8 +562,9 @@ def _run(exported: Exported, leaves):
 def _call_exported_impl(*args, exported: Exported):
   _call_exported_abstract_eval(*(core.get_aval(x) for x in args), exported=exported)
   if exported._fun is not None:  # symbolic: the jitted function on these shapes
-    a, k = tree_util.tree_unflatten(exported.in_tree, args)
-    return tree_util.tree_leaves(exported._fun(*a, **k))
+    fun, full = exported._fun
+    a, k = full(tree_util.tree_unflatten(exported.in_tree, args))
+    return tree_util.tree_leaves(fun(*a, **k))
   leaves = [x if isinstance(x, ArrayImpl) else
             asarray_value(np.asarray(x, dtype=a.dtype))
             for x, a in zip(args, exported.in_avals)]
@@ -560,9 +579,10 @@ def _call_exported_lower(ctx, *args, exported: Exported):
   _check_platform(exported, "cpu")
   avals_in = [a.aval for a in args]
   if exported._fun is not None:  # symbolic: lower the function at these shapes
-    specs = _concrete_specs(exported.in_tree, exported.in_avals,
-                            _solve_dim_vars(exported, [a.shape for a in avals_in]))
-    closed = exported._fun.trace(*specs[0], **specs[1]).jaxpr
+    fun, full = exported._fun
+    a, k = full(_concrete_specs(exported.in_tree, exported.in_avals,
+                                _solve_dim_vars(exported, [a.shape for a in avals_in])))
+    closed = fun.trace(*a, **k).jaxpr
     return ctx.call(closed.jaxpr, closed.consts, list(args), exported.fun_name)
   mb = ctx.module
   key = ("call_exported", id(exported))
@@ -739,7 +759,7 @@ def _aval_from_json(j) -> ShapedArray:
 
 
 def _to_json(exp: Exported, vjp_order: int) -> dict:
-  if exp.uses_global_constants:
+  if exp._fun is not None:
     raise NotImplementedError(
         f"pyjax cannot serialize the shape-polymorphic export of '{exp.fun_name}': its "
         "lowering is shape-specific, so such an Exported specializes the jitted function "

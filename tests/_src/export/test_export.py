@@ -110,6 +110,16 @@ def test_exported_fields(mlp):
   weak = export.export(pyjax.jit(lambda x, s: x * s))(np.float32(1), 2.0)
   jweak = jexport.export(jax.jit(lambda x, s: x * s))(np.float32(1), 2.0)
   assert _fields(weak) == _fields(jweak)
+  for t, e in ((pyjax, export), (jax, jexport)):  # static arguments: not in in_tree
+    f = t.jit(lambda x, n, mode="a": x * n if mode == "a" else x + n,
+              static_argnums=1, static_argnames="mode")
+    spec = t.ShapeDtypeStruct(e.symbolic_shape("b, 3"), np.float32)
+    if t is pyjax:
+      ours_st = (e.export(f)(X[:2, :3], 3, mode="b"), e.export(f)(spec, 3, mode="b"))
+    else:
+      theirs_st = (e.export(f)(X[:2, :3], 3, mode="b"), e.export(f)(spec, 3, mode="b"))
+  for o, t in zip(ours_st, theirs_st):
+    assert _fields(o) == _fields(t)
   assert sorted(export.__all__) == sorted(jexport.__all__)
   assert export.default_export_platform() == "cpu"
   assert export.maximum_supported_calling_convention_version == \
@@ -202,6 +212,8 @@ def test_symbolic_export():
       pyjax.ShapeDtypeStruct(export.symbolic_shape("a"), np.float32)))[0] == "ValueError"
   with pytest.raises(NotImplementedError, match="shape-polymorphic"):
     ours.serialize()
+  with pytest.raises(NotImplementedError, match="shape-polymorphic"):
+    ours.mlir_module()
   xs = np.stack([x3, x3])
   assert _outcome(lambda: pyjax.vmap(ours.call, in_axes=(0, None))(xs, y)) == \
       _outcome(lambda: jax.vmap(theirs.call, in_axes=(0, None))(xs, y))
