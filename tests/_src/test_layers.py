@@ -49,7 +49,7 @@ LAYERS = [
     (7, "api", ["pyjax._src.api", "pyjax._src.public_test_util", "pyjax._src",
                 "pyjax._src.multihost_utils",
                 "pyjax._src.deploy",
-                "pyjax._src.jax_alias",
+                "pyjax._src.jax_alias", "pyjax._src.export.*",
                 "pyjax"]),
 ]
 # The public namespace modules (pyjax/numpy, pyjax/lax, pyjax/tree_util, ...): every

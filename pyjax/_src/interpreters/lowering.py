@@ -797,15 +797,16 @@ def hoisted_consts(closed: ClosedJaxpr) -> list:
   return [c for c in closed.consts if core.get_aval(c).size > INLINE_CONST_LIMIT]
 
 
-def lower_jaxpr(closed: ClosedJaxpr, name: str) -> ModuleText:
+def lower_jaxpr(closed: ClosedJaxpr, name: str, hoist: bool = True) -> ModuleText:
   """The module text of ``closed``; ``@main``'s parameters are the hoisted consts
-  (see ``hoisted_consts``) followed by the jaxpr's inputs. Its ``callbacks`` are the
-  host functions it imports."""
+  (see ``hoisted_consts``; none without ``hoist``: every const is written into the
+  text, as ``jax.export`` needs) followed by the jaxpr's inputs. Its ``callbacks`` are
+  the host functions it imports."""
   jaxpr, consts = closed.jaxpr, closed.consts
   mb = ModuleBuilder(f"jit_{name}")
   fb = FnBuilder(mb)
   hoisted = [(v, c) for v, c in zip(jaxpr.constvars, consts)
-             if core.get_aval(c).size > INLINE_CONST_LIMIT]
+             if hoist and core.get_aval(c).size > INLINE_CONST_LIMIT]
   params = [fb.arg(v.aval) for v, _ in hoisted]
   env = {v: p for (v, _), p in zip(hoisted, params)}
   args = [fb.arg(v.aval) for v in jaxpr.invars]
