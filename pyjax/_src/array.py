@@ -27,6 +27,7 @@ class DLDeviceType(enum.IntEnum):
 class Array(abc.ABC):
   """The JAX array type (abstract; see ``ArrayImpl``)."""
   __slots__ = ()
+  __module__ = "jax.jaxlib._jax"  # printed as JAX prints it (no pickle names it)
 
 
 Array.register(core.Tracer)
@@ -37,6 +38,9 @@ class ArrayImpl(Array):
   # eager arrays). A jit result starts as a ``PendingArray``, with ``_value`` unset.
   __slots__ = ("_value", "weak_type", "_device", "_deleted", "_buf", "__weakref__")
   __array_priority__ = 100
+  # ``type(x)`` prints JAX's class path, ``<class 'jaxlib._jax.ArrayImpl'>``. Pickles
+  # name ``_reconstruct`` (``__reduce__``), never the class, so they load in pyjax.
+  __module__ = "jaxlib._jax"
 
   def __init__(self, value, weak_type=False, device=None):
     # ``value`` is an np.ndarray or np.generic of a canonical dtype; callers own it.
@@ -277,8 +281,11 @@ class PendingArray(ArrayImpl):
   """A jit result not read yet (it may still be computing: asynchronous dispatch), or a
   donated array. The first read of ``_value`` waits for the device buffer, views it and
   turns the object into a plain ``ArrayImpl``. A subclass, so that ``ArrayImpl`` has no
-  ``__getattr__`` (which would slow every attribute read of eager arrays)."""
+  ``__getattr__`` (which would slow every attribute read of eager arrays). Printed as
+  ``ArrayImpl`` (``type(jit(f)(x))`` is JAX's class too)."""
   __slots__ = ()
+  __module__ = "jaxlib._jax"
+  __qualname__ = "ArrayImpl"
 
   def __getattr__(self, name):
     # Reached only for an unset slot, i.e. ``_value``.
