@@ -106,16 +106,16 @@ class ArrayImpl(Array):
   def __bool__(self):
     return bool(self._value)
 
-  def __index__(self):
-    if self._value.dtype.kind not in "iub":
-      raise TypeError("only integer scalar arrays can be converted to a scalar index")
+  def __index__(self):  # (JAX's checks: a scalar of an integer type)
+    if self._value.dtype.kind not in "iu" or self._value.ndim:
+      raise TypeError("Only integer scalar arrays can be converted to a scalar index.")
     return int(self._value)
 
   def _scalar(self, what):
-    if self._value.size != 1:
-      raise TypeError(f"only length-1 arrays can be converted to Python scalars "
-                      f"(got shape {self.shape} in {what}())")
-    return self._value.reshape(())[()]
+    if self._value.ndim:  # (JAX's check: NumPy's size-1 arrays are refused too)
+      raise TypeError(f"Only scalar arrays can be converted to Python scalars; got "
+                      f"arr.ndim={self._value.ndim}")
+    return self._value[()]
 
   def item(self, *args):
     return self._host().item(*args)

@@ -668,10 +668,10 @@ class JitWrapped:
     ref_pos = tuple(i for i, x in enumerate(leaves) if isinstance(x, ref.Ref))
     if ref_pos:
       in_avals = [x._aval.inner_aval if i in ref_pos else
-                  api_util.abstractify(x, api_util.arg_name(dbg, i), for_jit=True)
+                  api_util.abstractify(x, api_util.arg_name(dbg, i), True, self._fun)
                   for i, x in enumerate(leaves)]
     else:
-      in_avals = api_util.abstractify_args(leaves, dbg, for_jit=True)
+      in_avals = api_util.abstractify_args(leaves, dbg, True, self._fun)
     flat_fun, store = api_util.flatten_fun(fun, in_tree,
                                            check_out=functools.partial(_check_out, dbg))
     closed_refs = []
@@ -969,7 +969,7 @@ def _sig(x):
   except TypeError:
     if isinstance(x, ref.Ref):  # a Ref argument: traced on its value's type
       return ("Ref", x._aval)
-    raise
+    return ("not a JAX type", type(x))  # (tracing it raises JAX's error, naming it)
   return (a.shape, a.dtype, a.weak_type)
 
 
