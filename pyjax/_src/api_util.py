@@ -265,9 +265,9 @@ def arg_name(dbg: DebugInfo | None, i: int) -> str:
 # ---------------------------------------------------------------- abstractification
 
 
-def abstractify(x, argname: str, for_jit: bool = False) -> ShapedArray:
+def abstractify(x, argname: str, for_jit: bool = False, fun=None) -> ShapedArray:
   """The aval of argument leaf ``x``; a non-JAX type raises JAX's error: jit's
-  ("Error interpreting argument ...") with ``for_jit``, else make_jaxpr's."""
+  ("Error interpreting argument to ``fun`` ...") with ``for_jit``, else make_jaxpr's."""
   if type(x) is ArrayImpl:
     return x.aval
   try:
@@ -278,7 +278,8 @@ def abstractify(x, argname: str, for_jit: bool = False) -> ShapedArray:
   if msg is not None:
     raise TypeError(msg(x, argname)) from None
   if for_jit:
-    raise TypeError(f"Error interpreting argument to {argname} as an abstract array. "
+    raise TypeError(f"Error interpreting argument to {argname if fun is None else fun} "
+                    f"as an abstract array. "
                     f"The problematic value is of type {type(x)} and was passed to the "
                     f"function at path {argname}.\nThis typically means that a "
                     f"jit-wrapped function was called with a non-array argument, and this "
@@ -289,9 +290,10 @@ def abstractify(x, argname: str, for_jit: bool = False) -> ShapedArray:
                   f"be passed to transformed functions.") from None
 
 
-def abstractify_args(leaves, dbg: DebugInfo | None, for_jit: bool = False) -> list:
-  """``abstractify`` of each flat argument, named by ``dbg``."""
-  return [abstractify(x, arg_name(dbg, i), for_jit) for i, x in enumerate(leaves)]
+def abstractify_args(leaves, dbg: DebugInfo | None, for_jit: bool = False,
+                     fun=None) -> list:
+  """``abstractify`` of each flat argument, named by ``dbg`` (jit's errors name ``fun``)."""
+  return [abstractify(x, arg_name(dbg, i), for_jit, fun) for i, x in enumerate(leaves)]
 
 
 # ---------------------------------------------------------------- tracing

@@ -27,6 +27,7 @@ class DLDeviceType(enum.IntEnum):
 class Array(abc.ABC):
   """The JAX array type (abstract; see ``ArrayImpl``)."""
   __slots__ = ()
+  __module__ = "jax.jaxlib._jax"  # printed as JAX prints it (no pickle names it)
 
 
 Array.register(core.Tracer)
@@ -37,6 +38,9 @@ class ArrayImpl(Array):
   # eager arrays). A jit result starts as a ``PendingArray``, with ``_value`` unset.
   __slots__ = ("_value", "weak_type", "_device", "_deleted", "_buf", "__weakref__")
   __array_priority__ = 100
+  # ``type(x)`` prints JAX's class path, ``<class 'jaxlib._jax.ArrayImpl'>``. Pickles
+  # name ``_reconstruct`` (``__reduce__``), never the class, so they load in pyjax.
+  __module__ = "jaxlib._jax"
 
   def __init__(self, value, weak_type=False, device=None):
     # ``value`` is an np.ndarray or np.generic of a canonical dtype; callers own it.
@@ -102,16 +106,16 @@ class ArrayImpl(Array):
   def __bool__(self):
     return bool(self._value)
 
-  def __index__(self):
-    if self._value.dtype.kind not in "iub":
-      raise TypeError("only integer scalar arrays can be converted to a scalar index")
+  def __index__(self):  # (JAX's checks: a scalar of an integer type)
+    if self._value.dtype.kind not in "iu" or self._value.ndim:
+      raise TypeError("Only integer scalar arrays can be converted to a scalar index.")
     return int(self._value)
 
   def _scalar(self, what):
-    if self._value.size != 1:
-      raise TypeError(f"only length-1 arrays can be converted to Python scalars "
-                      f"(got shape {self.shape} in {what}())")
-    return self._value.reshape(())[()]
+    if self._value.ndim:  # (JAX's check: NumPy's size-1 arrays are refused too)
+      raise TypeError(f"Only scalar arrays can be converted to Python scalars; got "
+                      f"arr.ndim={self._value.ndim}")
+    return self._value[()]
 
   def item(self, *args):
     return self._host().item(*args)
@@ -277,8 +281,11 @@ class PendingArray(ArrayImpl):
   """A jit result not read yet (it may still be computing: asynchronous dispatch), or a
   donated array. The first read of ``_value`` waits for the device buffer, views it and
   turns the object into a plain ``ArrayImpl``. A subclass, so that ``ArrayImpl`` has no
-  ``__getattr__`` (which would slow every attribute read of eager arrays)."""
+  ``__getattr__`` (which would slow every attribute read of eager arrays). Printed as
+  ``ArrayImpl`` (``type(jit(f)(x))`` is JAX's class too)."""
   __slots__ = ()
+  __module__ = "jaxlib._jax"
+  __qualname__ = "ArrayImpl"
 
   def __getattr__(self, name):
     # Reached only for an unset slot, i.e. ``_value``.

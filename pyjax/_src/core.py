@@ -13,6 +13,7 @@ the eager path's hook (``set_eval_hook``, by dispatch), the concrete array type
 from __future__ import annotations
 
 import itertools
+import operator
 import types
 import threading
 import weakref
@@ -24,7 +25,7 @@ import numpy as np
 from pyjax._src import dtypes
 from pyjax._src.errors import (ConcretizationTypeError, TracerArrayConversionError,
                                TracerBoolConversionError, TracerIntegerConversionError,
-                               UnexpectedTracerError, out_of_memory)
+                               UnexpectedTracerError, error_repr, out_of_memory)
 
 # ---------------------------------------------------------------- avals
 
@@ -564,15 +565,15 @@ class Tracer:
 
   def __int__(self):
     return int(self._concrete_or_raise(
-        lambda t: ConcretizationTypeError(t, "The problem arose with the `int` function.")))
+        lambda t: ConcretizationTypeError(t, _conversion_context("int"))))
 
   def __float__(self):
     return float(self._concrete_or_raise(
-        lambda t: ConcretizationTypeError(t, "The problem arose with the `float` function.")))
+        lambda t: ConcretizationTypeError(t, _conversion_context("float"))))
 
   def __complex__(self):
     return complex(self._concrete_or_raise(
-        lambda t: ConcretizationTypeError(t, "The problem arose with the `complex` function.")))
+        lambda t: ConcretizationTypeError(t, _conversion_context("complex"))))
 
   def __array__(self, dtype=None, copy=None):
     v = self.to_concrete_value()
@@ -582,12 +583,12 @@ class Tracer:
 
   def item(self, *args):
     return self._concrete_or_raise(
-        lambda t: ConcretizationTypeError(t, "The problem arose with the `item` method.")
+        lambda t: ConcretizationTypeError(t, "This occurred in the item() method of jax.Array")
     ).item(*args)
 
   def tolist(self):
-    return np.asarray(self._concrete_or_raise(
-        lambda t: ConcretizationTypeError(t, "The problem arose with `tolist`."))).tolist()
+    return np.asarray(self._concrete_or_raise(lambda t: ConcretizationTypeError(
+        t, f"The tolist() method was called on {error_repr(t)}.{_origin_line(t)}"))).tolist()
 
   def __hash__(self):
     raise TypeError(f"unhashable type: {type(self).__name__}")
@@ -621,17 +622,44 @@ class Tracer:
 
 
 def _leak_message(tracer) -> str:
-  return (f"Encountered an unexpected tracer. A function transformed by JAX had a "
-          f"side effect, allowing for a reference to an intermediate value with "
-          f"type {tracer.aval.str_short()} wrapped in a {type(tracer).__name__} to "
-          f"escape the scope of the transformation.\nJAX transformations require "
-          f"that functions explicitly return their outputs, and disallow saving "
-          f"intermediate values to global state.")
+  """JAX's message (without the lines where the value was made: pyjax keeps none)."""
+  name = type(tracer).__name__
+  msg = (f"Encountered an unexpected tracer. A function transformed by JAX had a "
+         f"side effect, allowing for a reference to an intermediate value with "
+         f"type {tracer.aval.str_short(short_dtypes=False)} wrapped in a "
+         f"{_TRACER_CLASS_NAMES.get(name, name)} to escape the scope of the "
+         f"transformation.\nJAX transformations require that functions explicitly "
+         f"return their outputs, and disallow saving intermediate values to global "
+         f"state.")
+  dbg = getattr(tracer._trace, "debug_info", None)
+  if isinstance(dbg, DebugInfo):
+    msg += (f"\nThe function being traced when the value leaked was "
+            f"{dbg.func_src_info} traced for {dbg.traced_for}.")
+  return msg + ("\nTo catch the leak earlier, try setting the environment variable "
+                "JAX_CHECK_TRACER_LEAKS or using the `jax.checking_leaks` context "
+                "manager.")
+
+
+# JAX's class names where pyjax's differ (its messages name the class).
+_TRACER_CLASS_NAMES = {"JitTracer": "DynamicJaxprTracer"}
 
 
 def check_valid(tracer):
   if not tracer._trace._valid:
     raise UnexpectedTracerError(_leak_message(tracer))
+
+
+def _conversion_context(name: str) -> str:
+  """JAX's context for ``int(x)``, ``float(x)``, ``complex(x)`` of a tracer."""
+  return (f"The problem arose with the `{name}` function. If trying to convert the data "
+          f"type of a value, try using `x.astype({name})` or `jnp.array(x, {name})` "
+          f"instead.")
+
+
+def _origin_line(t) -> str:
+  fn = getattr(t, "_origin_msg", None)
+  msg = fn() if fn is not None else ""
+  return f"\n{msg}" if msg else ""
 
 
 def concrete_or_error(force, val, context=""):
@@ -646,6 +674,42 @@ def concrete_or_error(force, val, context=""):
 
 def concrete_dim(d, context=""):
   return concrete_or_error(int, d, context)
+
+
+def canonicalize_shape(shape, context: str = "") -> tuple:
+  """A shape (an int or a sequence of them) as a tuple of Python ints; anything else,
+  a traced dimension included, raises JAX's TypeError (``context`` ends its first
+  line)."""
+  if isinstance(shape, int):
+    shape = (shape,)
+  try:
+    return tuple(operator.index(d) for d in shape)
+  except TypeError:
+    pass
+  raise invalid_shape_error(shape, context)
+
+
+def canonicalize_dim(d, context: str = "") -> int:
+  return canonicalize_shape((d,), context)[0]
+
+
+def invalid_shape_error(shape, context: str = "") -> TypeError:
+  msg = f"Shapes must be 1D sequences of concrete values of integer type, got {shape}."
+  if context:
+    msg += f" {context}."
+  try:
+    dims = tuple(shape)
+  except TypeError:
+    dims = ()
+  if any(isinstance(d, Tracer) and d.to_concrete_value() is None for d in dims):
+    msg += ("\nIf using `jit`, try using `static_argnums` or applying `jit` to smaller "
+            "subfunctions.")
+    for d in dims:
+      origin = getattr(d, "_origin_msg", None) if isinstance(d, Tracer) else None
+      origin = origin() if origin is not None else ""
+      if origin:
+        msg += "\n" + origin
+  return TypeError(msg)
 
 
 # ---------------------------------------------------------------- jaxpr IR

@@ -27,35 +27,38 @@ def _origin(tracer) -> str:
   return f"\n{msg}" if msg else ""
 
 
+def error_repr(tracer) -> str:
+  """How JAX's errors name a tracer: ``traced array with shape float32[3]``."""
+  aval = getattr(tracer, "aval", None)
+  if aval is None or not hasattr(aval, "str_short"):
+    return f"traced array with aval {aval}"
+  return f"traced array with shape {aval.str_short(short_dtypes=False)}"
+
+
 class ConcretizationTypeError(JAXTypeError):
   def __init__(self, tracer, context: str = ""):
     super().__init__(
         f"Abstract tracer value encountered where concrete value is expected: "
-        f"{tracer}\n{context}{_origin(tracer)}")
+        f"{error_repr(tracer)}\n{context}{_origin(tracer)}\n")
 
 
 class TracerBoolConversionError(ConcretizationTypeError):
   def __init__(self, tracer):
     JAXTypeError.__init__(
-        self,
-        f"Attempted boolean conversion of traced array with shape "
-        f"{tracer.aval.str_short()}.{_origin(tracer)}\n"
-        f"To branch on a traced value use jax.lax.cond (or jnp.where); to loop while a "
-        f"traced condition holds use jax.lax.while_loop.")
+        self, f"Attempted boolean conversion of {error_repr(tracer)}.{_origin(tracer)}")
 
 
 class TracerIntegerConversionError(JAXTypeError):
   def __init__(self, tracer):
     super().__init__(
-        f"The __index__() method was called on traced array with shape "
-        f"{tracer.aval.str_short()}.{_origin(tracer)}")
+        f"The __index__() method was called on {error_repr(tracer)}{_origin(tracer)}")
 
 
 class TracerArrayConversionError(JAXTypeError):
   def __init__(self, tracer):
     super().__init__(
-        f"The numpy.ndarray conversion method __array__() was called on traced "
-        f"array with shape {tracer.aval.str_short()}.{_origin(tracer)}")
+        f"The numpy.ndarray conversion method __array__() was called on "
+        f"{error_repr(tracer)}{_origin(tracer)}")
 
 
 class NonConcreteBooleanIndexError(JAXIndexError):

@@ -18,7 +18,7 @@ from pyjax._src import (api_util, core, devices as devices_mod, dispatch, monito
 from pyjax._src import sharding as sharding_mod
 from pyjax._src import multiprocess
 from pyjax._src.array import ArrayImpl, GlobalArray, PendingArray, asarray_value
-from pyjax._src.caches import put_bounded, register_clear
+from pyjax._src.caches import LRUCache, put_bounded, register_clear
 from pyjax._src.config import config
 from pyjax._src.core import ClosedJaxpr, Primitive
 from pyjax._src.interpreters import ad, batching, lowering
@@ -633,6 +633,10 @@ class JitWrapped:
     _jit_functions.add(self)
     self._in_sh = _check_spec_leaves(in_shardings, "in_shardings")
     self._out_sh = _check_spec_leaves(out_shardings, "out_shardings")
+    # What a compiled program of this wrapper depends on besides the trace: wrappers
+    # that agree share their traces' compiled programs (``_TraceCache``).
+    self._options = ((self._donate_nums, self._donate_names, self._device)
+                     if in_shardings is None and out_shardings is None else object())
     self._simple = not (self._static_nums or self._static_names or self._donate_nums
                         or self._donate_names or in_shardings is not None
                         or out_shardings is not None)
@@ -650,8 +654,9 @@ class JitWrapped:
     """(static key, dynamic positional args, dynamic kwargs, donated flags per arg)."""
     n = len(args)
     snums = tuple(i % n for i in self._static_nums if -n <= i < n)
-    statics = tuple(_hash_static(args[i]) for i in snums)
-    skw = tuple(sorted((k, _hash_static(v)) for k, v in kwargs.items()
+    # (by type and value, as JAX's: 2 and 2.0 trace apart)
+    statics = tuple((type(args[i]), _hash_static(args[i])) for i in snums)
+    skw = tuple(sorted((k, type(v), _hash_static(v)) for k, v in kwargs.items()
                        if k in self._static_names))
     dyn = tuple(a for i, a in enumerate(args) if i not in snums)
     dkw = {k: v for k, v in kwargs.items() if k not in self._static_names}
@@ -666,10 +671,10 @@ class JitWrapped:
     ref_pos = tuple(i for i, x in enumerate(leaves) if isinstance(x, ref.Ref))
     if ref_pos:
       in_avals = [x._aval.inner_aval if i in ref_pos else
-                  api_util.abstractify(x, api_util.arg_name(dbg, i), for_jit=True)
+                  api_util.abstractify(x, api_util.arg_name(dbg, i), True, self._fun)
                   for i, x in enumerate(leaves)]
     else:
-      in_avals = api_util.abstractify_args(leaves, dbg, for_jit=True)
+      in_avals = api_util.abstractify_args(leaves, dbg, True, self._fun)
     flat_fun, store = api_util.flatten_fun(fun, in_tree,
                                            check_out=functools.partial(_check_out, dbg))
     closed_refs = []
@@ -729,7 +734,11 @@ class JitWrapped:
     key = (in_tree, static_key, tuple(_sig(x) for x in leaves))
     entry = self._cache.get(key)
     if entry is None:
-      leaves, entry = self._trace(static_key, dyn, dkw, args, kwargs)
+      entry = _traces.get(self, key)  # another wrapper's trace of this function
+      if entry is None:
+        leaves, entry = self._trace(static_key, dyn, dkw, args, kwargs)
+        if not entry.tracer_consts:
+          _traces.put(self, key, entry)
       if not entry.tracer_consts:
         put_bounded(self._cache, key, entry, MAX_SIGNATURES)
     return leaves, entry, static_key
@@ -849,9 +858,84 @@ class JitWrapped:
 
   def clear_cache(self):
     self._cache.clear()
+    _traces.evict(self._fun)
 
 
 _jit_functions: weakref.WeakSet = weakref.WeakSet()  # every jit wrapper, for clear_caches
+
+# The options JAX keeps in its trace context (a trace made under other values is not
+# reused); pyjax's subset of them.
+TRACE_CONTEXT_OPTIONS = (
+    "jax_enable_x64", "jax_numpy_rank_promotion", "jax_numpy_dtype_promotion",
+    "jax_default_matmul_precision", "jax_threefry_partitionable", "jax_softmax_custom_jvp",
+    "jax_default_device", "jax_debug_key_reuse", "jax_disable_jit", "jax_enable_checks",
+    "jax_no_tracing")
+
+
+class _TraceCache:
+  """Traces shared by every ``jit`` of one function, as JAX's (its ``trace_to_jaxpr``
+  cache): keyed by the function, held weakly and matched by ``==`` (two bound methods of
+  one object match), the call's signature (argument tree, static arguments by hash and
+  ``==``, avals with weak types) and the trace context (``TRACE_CONTEXT_OPTIONS`` and
+  the mesh in context). So ``jit(f)`` made twice traces ``f`` once: a global changed in
+  between is not seen, side effects of tracing run once. A value is ``(options, entry)``:
+  a wrapper whose donation, device or shardings differ gets a fresh ``_Entry`` over the
+  same trace (its compiled program depends on them). Functions that cannot be weakly
+  referenced or hashed are not shared."""
+
+  def __init__(self, max_size: int):
+    self._lru = LRUCache(max_size)
+
+  @staticmethod
+  def _key(wrapped, key):
+    try:
+      ref = weakref.ref(wrapped._fun)
+      hash(ref)
+    except TypeError:
+      return None
+    ctx = tuple(getattr(config, n) for n in TRACE_CONTEXT_OPTIONS)
+    in_tree, static_key, sigs = key  # a Python scalar's key is its type: its aval here
+    sigs = tuple(_scalar_sig(s) if type(s) is type else s for s in sigs)
+    return (ref, (in_tree, static_key, sigs), ctx, get_concrete_mesh())
+
+  def get(self, wrapped, key):
+    k = self._key(wrapped, key)
+    if k is None:
+      return None
+    hit = self._lru.get(k)
+    if hit is None:
+      return None
+    opts, entry = hit
+    if opts == wrapped._options:
+      return entry
+    return _Entry(entry.closed, entry.out_tree, entry.tracer_consts, entry.ref_pos,
+                  entry.closed_refs)
+
+  def put(self, wrapped, key, entry):
+    k = self._key(wrapped, key)
+    if k is None:
+      return
+    d = self._lru._d
+
+    def drop(ref):  # the function died: its traces go
+      for dead in [x for x in list(d) if x[0] is ref]:
+        d.pop(dead, None)
+    k = (weakref.ref(wrapped._fun, drop),) + k[1:]
+    self._lru[k] = (wrapped._options, entry)
+
+  def evict(self, fun):
+    try:
+      ref = weakref.ref(fun)
+      for k in [k for k in list(self._lru._d) if k[0] == ref]:
+        self._lru.pop(k)
+    except TypeError:
+      pass
+
+  def clear(self):
+    self._lru.clear()
+
+
+_traces = _TraceCache(4 * MAX_SIGNATURES)
 
 
 def _clear_jit_caches():
@@ -894,7 +978,13 @@ def _sig(x):
   except TypeError:
     if isinstance(x, ref.Ref):  # a Ref argument: traced on its value's type
       return ("Ref", x._aval)
-    raise
+    return ("not a JAX type", type(x))  # (tracing it raises JAX's error, naming it)
+  return (a.shape, a.dtype, a.weak_type)
+
+
+def _scalar_sig(t):
+  """The ``_sig`` of a tracer of the aval of a Python scalar of type ``t``."""
+  a = core.get_aval(t())
   return (a.shape, a.dtype, a.weak_type)
 
 

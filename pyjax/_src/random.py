@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from pyjax._src import dtypes, prng
+from pyjax._src import core, dtypes, prng
 from pyjax._src.interpreters.batching import vmap
 from pyjax._src.custom_derivatives import custom_jvp
 from pyjax._src.lax import cpu_numerics
@@ -38,6 +38,9 @@ def _check_prng_key(name, key):
   """Returns (typed key, whether it was legacy uint32 data)."""
   if isinstance(key, PRNGKeyArray):
     return key, False
+  if not all(hasattr(key, a) for a in ("ndim", "shape", "dtype")):
+    raise TypeError("JAX encountered invalid PRNG key data: expected key_data to have "
+                    f"ndim, shape, and dtype attributes. Got {key}")
   arr = lax._to_array(key)
   if arr.dtype != np.dtype(np.uint32):
     raise TypeError("JAX encountered invalid PRNG key data: expected key_data.dtype = "
@@ -106,11 +109,7 @@ def clone(key):
 def _canon_shape(shape, name="shape"):
   if isinstance(shape, (int, np.integer)):
     shape = (shape,)
-  try:
-    return tuple(int(d) for d in shape)
-  except TypeError:
-    raise TypeError(f"{name} argument must be a sequence of integers, got {shape!r}") \
-        from None
+  return core.canonicalize_shape(shape)
 
 
 def split(key, num=2):

@@ -252,3 +252,21 @@ def test_weak_type_promotion_examples():
   w = jnp.add(1, 2)
   assert w.dtype == np.int32 and w.weak_type
   assert repr(jnp.sin(1)) .endswith("dtype=float32, weak_type=True)")
+
+
+def test_type_prints_as_jax():
+  """Issue 22 item 5: ``type(x)`` prints JAX's class path (seed 001 shows
+  ``jaxlib._jax.ArrayImpl``), for jit results not read yet too; pickles still load."""
+  jax = pytest.importorskip("jax")
+  want = repr(type(jax.numpy.ones(3)))
+  assert want == "<class 'jaxlib._jax.ArrayImpl'>"
+  x = jnp.ones(3)
+  y = pyjax.jit(lambda v: v * 2)(x)  # a PendingArray until read
+  assert repr(type(x)) == repr(type(y)) == want
+  assert repr(pyjax.Array) == repr(jax.Array)
+  assert isinstance(x, pyjax.Array) and isinstance(y, pyjax.Array)
+  assert type(x) is ArrayImpl
+  for a in (x, y, jnp.arange(3), jnp.float32(2.5)):
+    b = pickle.loads(pickle.dumps(a))
+    assert type(b) is ArrayImpl and b.weak_type == a.weak_type
+    np.testing.assert_array_equal(np.asarray(b), np.asarray(a))

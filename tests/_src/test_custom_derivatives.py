@@ -481,3 +481,44 @@ def test_symbolic_zero_attributes():
   assert p.value == 1.0 and p.perturbed
   with pytest.raises(TypeError, match="unexpected leaf type"):
     pyjax.custom_derivatives.custom_vjp_primal_tree_values([1.0])
+
+
+def _custom_vjp_jvp_log(jax, jnp):
+  """The order in which fwd, the function and the error come under jvp (and jacfwd)."""
+  log = []
+
+  @jax.custom_vjp
+  def f(x):
+    log.append("f")
+    return jnp.sin(x)
+
+  def f_fwd(x):
+    log.append("fwd")
+    return f(x), jnp.cos(x)
+
+  def f_bwd(res, g):
+    log.append("bwd")
+    return (res * g,)
+  f.defvjp(f_fwd, f_bwd)
+  for name, run in [("jvp", lambda: jax.jvp(f, (1.,), (1.,))),
+                    ("jacfwd", lambda: jax.jacfwd(f)(1.)),
+                    ("jvp in make_jaxpr",
+                     lambda: jax.make_jaxpr(lambda x: jax.jvp(f, (x,), (1.,)))(1.)),
+                    ("grad", lambda: jax.grad(f)(1.))]:
+    log.append(name)
+    try:
+      run()
+    except TypeError as e:
+      log.append(str(e).splitlines()[0])
+  return log
+
+
+def test_custom_vjp_under_jvp_runs_fwd_before_raising():
+  """Issue 22 item 5: as in JAX, fwd (and the function it calls) run, then the error."""
+  err = "can't apply forward-mode autodiff (jvp) to a custom_vjp function."
+  want = ["jvp", "fwd", "f", err, "jacfwd", "fwd", "f", err,
+          "jvp in make_jaxpr", "fwd", "f",  # (staged: no error until it runs)
+          "grad", "fwd", "f", "bwd"]
+  assert _custom_vjp_jvp_log(pyjax, jnp) == want
+  jax = pytest.importorskip("jax")
+  assert _custom_vjp_jvp_log(jax, jax.numpy) == want

@@ -391,6 +391,7 @@ def test_async_results_equal_sync_and_block(monkeypatch):
   sync = fs(x, y)
   assert next(iter(fs._cache.values())).compiled.driver == "local-sync"
   monkeypatch.setattr(iree, "SMALL_PROGRAM_BYTES", 0)
+  fs.clear_cache()  # (jit(f) again would share fs's trace and its compiled program)
   fa = jit(f)
   out = fa(x, y)
   assert next(iter(fa._cache.values())).compiled.driver == "local-task"
@@ -481,3 +482,93 @@ def test_pending_results_in_eager_ops(async_driver):
   v = jit(lambda x: x + 1)(jnp.arange(3))
   np.testing.assert_allclose(np.asarray(jnp.sin(v)), np.sin(np.arange(1.0, 4.0)), rtol=1e-6)
   assert jnp.asarray(jit(lambda x: -x)(jnp.arange(3))).tolist() == [0, -1, -2]
+
+
+# ---------------------------------------------------------------- traces shared by wrappers
+
+
+def _sharing_log(jax, jnp):
+  """What a program sees of JAX's trace cache: which calls trace (side effects run) and
+  the values (a global read when tracing)."""
+  log = []
+  state = {"g": 1.}
+
+  def f(x):
+    log.append("trace f")
+    return x + state["g"]
+  log.append(float(jax.jit(f)(1.)))
+  state["g"] = 2.
+  log.append(float(jax.jit(f)(1.)))  # another wrapper: f's trace is shared (g was 1)
+  jax.jit(f).eval_shape(jnp.float32(1.))  # not weak typed: traced again
+  jax.jit(f).eval_shape(1)  # an int
+  jax.jit(f).eval_shape(1.)
+  jax.jit(f).lower(1.)
+  jax.config.update("jax_enable_x64", True)
+  try:
+    jax.jit(f).eval_shape(1.)  # x64 is in the trace context: traced again
+  finally:
+    jax.config.update("jax_enable_x64", False)
+  jax.jit(f).eval_shape(1.)  # back: the first trace again
+  with jax.default_matmul_precision("float32"):
+    jax.jit(f).eval_shape(1.)
+  jax.jit(f).clear_cache()  # evicts f's traces
+  jax.jit(f).eval_shape(1.)
+
+  def h(x, n):
+    log.append(f"trace h {n!r}")
+    return x * n
+  jax.jit(h, static_argnums=1).eval_shape(1., 2)
+  jax.jit(h, static_argnums=(1,)).eval_shape(1., 2)
+  jax.jit(h, static_argnames="n").eval_shape(1., 2)
+  jax.jit(h, static_argnums=1).eval_shape(1., 2.0)  # 2 == 2.0, but of another type
+  jax.jit(h, static_argnums=1).eval_shape(1., True)
+  jax.jit(h, static_argnums=1, donate_argnums=0).eval_shape(1., 2)
+  jax.jit(h, static_argnums=1, inline=True).eval_shape(1., 2)
+  hs = jax.jit(h, static_argnums=1)
+  jax.make_jaxpr(lambda x: jax.grad(hs)(x, 2))(1.)  # the same avals under grad
+  jax.make_jaxpr(lambda x: jax.vmap(hs, in_axes=(0, None))(x, 2))(jnp.ones(2))
+  jax.make_jaxpr(lambda x: jax.jit(h, static_argnums=1)(x, 2))(1.)
+  p = partial(h, n=3)
+  jax.jit(p).eval_shape(1.)
+  jax.jit(p).eval_shape(1.)
+  jax.jit(partial(h, n=3)).eval_shape(1.)  # a new partial: another function
+
+  class M:
+    def m(self, x):
+      log.append("trace m")
+      return x
+  obj = M()
+  a = jax.jit(obj.m)
+  a.eval_shape(1.)
+  b = jax.jit(obj.m)  # equal bound methods: one function
+  b.eval_shape(1.)
+  return log
+
+
+_SHARING = ["trace f", 2.0, 2.0, "trace f", "trace f", "trace f", "trace f",
+            "trace f", "trace h 2", "trace h 2.0", "trace h True", "trace h 2", "trace h 3",
+            "trace h 3", "trace m"]
+
+
+def test_jit_wrappers_of_one_function_share_traces():
+  """Issue 22 item 3: JAX's trace cache is keyed on the function, not on the wrapper."""
+  assert _sharing_log(pyjax, jnp) == _SHARING
+
+
+def test_trace_sharing_matches_jax():
+  real = pytest.importorskip("jax")
+  assert _sharing_log(real, real.numpy) == _SHARING
+
+
+def test_shared_traces_go_with_their_function():
+  import gc
+  from pyjax._src import pjit
+
+  def make():
+    def g(x):
+      return x * 2
+    jit(g).eval_shape(1.)
+    return len(pjit._traces._lru)
+  n = make()
+  gc.collect()
+  assert len(pjit._traces._lru) == n - 1

@@ -256,10 +256,11 @@ class JVPTrace(core.Trace):
       if not nonzero:
         return self.parent.process_custom_vjp_call(fun, fwd, bwd, primals, out_avals,
                                                    symbolic_zeros)
-      if not isinstance(self.parent, DynamicJaxprTrace):  # staged: linearize or a jit
+      out, res = fwd(primals, [type(t) is not Zero for t in tangents])
+      # Not staged (linearize or a jit): JAX's error, after fwd ran (as JAX's order).
+      if not isinstance(self.parent, DynamicJaxprTrace):
         raise TypeError("can't apply forward-mode autodiff (jvp) to a custom_vjp "
                         "function.")
-      out, res = fwd(primals, [type(t) is not Zero for t in tangents])
       tangents = [instantiate(t) for t in tangents]
       tout = custom_lin_p.bind(*res, *tangents, num_res=len(res), bwd=bwd,
                                out_avals=tuple(tangent_aval(core.get_aval(o)) for o in out),

@@ -134,9 +134,10 @@ class DynamicJaxprTrace(core.Trace):
     if len(names) == 1:
       return (f"{where} This concrete value was not available in Python because it "
               f"depends on the value of the argument {names[0]}.")
+    args = (f"{names[0]} and {names[1]}" if len(names) == 2
+            else f"{', '.join(names[:-1])}, and {names[-1]}")
     return (f"{where} This concrete value was not available in Python because it "
-            f"depends on the values of the arguments {', '.join(names[:-1])} and "
-            f"{names[-1]}.")
+            f"depends on the values of the arguments {args}.")
 
 
 # How a DynamicJaxprTrace stages a custom_jvp / custom_vjp call (as one equation keeping

@@ -926,12 +926,7 @@ clamp_p.batch = _clamp_batch
 
 
 def _canon_shape(shape, what="shape", op="broadcast_in_dim") -> tuple:
-  try:
-    out = tuple(core.concrete_dim(d, f"The {what} argument must be static.") for d in shape)
-  except TypeError as e:
-    if isinstance(e, core.ConcretizationTypeError):
-      raise
-    raise TypeError(f"{what} must be a sequence of integers, got {shape!r}") from None
+  out = core.canonicalize_shape(shape)  # JAX's TypeError for a traced or float dimension
   if any(d < 0 for d in out):
     if what == "new_sizes":
       raise TypeError(f"reshape new_sizes must all be positive, got {out}.")

@@ -464,7 +464,7 @@ def dynamic_slice(operand, start_indices, slice_sizes, *, allow_negative_indices
   if hasattr(start_indices, "ndim") and getattr(start_indices, "ndim", 0) == 1:
     start_indices = [start_indices[i] for i in range(start_indices.shape[0])]
   idxs = _dynamic_slice_indices(operand, list(start_indices), allow_negative_indices)
-  sizes = tuple(int(s) for s in slice_sizes)
+  sizes = core.canonicalize_shape(slice_sizes)
   return dynamic_slice_p.bind(operand, *idxs, slice_sizes=sizes)
 
 

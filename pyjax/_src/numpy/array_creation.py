@@ -122,8 +122,9 @@ def arange(start, stop=None, step=None, dtype=None, *, device=None, out_sharding
 def _arange(start, stop, step, dtype, sharding=None):
   if dtype is not None:
     dtypes.check_user_dtype_supported(dtype, "arange")
-  ctx = "It arose in the jnp.arange argument '{}'."
-  start = core.concrete_or_error(None, start, ctx.format("start"))
+  ctx = "It arose in the jnp.arange argument '{}'"
+  start = core.concrete_or_error(
+      None, start, ctx.format("stop" if stop is None and step is None else "start"))
   stop = None if stop is None else core.concrete_or_error(None, stop, ctx.format("stop"))
   step = None if step is None else core.concrete_or_error(None, step, ctx.format("step"))
   args = [a for a in (start, stop, step) if a is not None]
@@ -194,8 +195,8 @@ def _set_last(out, last):
 
 
 def eye(N, M=None, k=0, dtype=None, *, device=None):
-  N = core.concrete_or_error(operator.index, N, "'N' argument of jnp.eye()")
-  M = N if M is None else core.concrete_or_error(operator.index, M, "'M' argument of jnp.eye()")
+  N = core.canonicalize_dim(N, "argument of 'N' jnp.eye()")
+  M = N if M is None else core.canonicalize_dim(M, "argument 'M' of jnp.eye()")
   if N < 0 or M < 0:
     raise ValueError(f"negative dimensions are not allowed, got {N} and {M}")
   k = operator.index(k)

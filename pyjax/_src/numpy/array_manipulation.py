@@ -30,7 +30,7 @@ def _split(name, ary, indices_or_sections, axis, equal):
   axis = canonicalize_axis(axis, ary.ndim)
   ios = indices_or_sections
   if isinstance(ios, (ArrayImpl, Tracer, np.ndarray)) and np.ndim(ios) == 0:
-    ios = _static_int(ios, f"indices_or_sections argument of jnp.{name}()")
+    ios = core.concrete_or_error(operator.index, ios, f"in jax.numpy.{name} argument 1")
   if isinstance(ios, (int, np.integer)):
     k = operator.index(ios)
     q, r = divmod(n, k)  # (zero sections: JAX's ZeroDivisionError)
@@ -41,8 +41,7 @@ def _split(name, ary, indices_or_sections, axis, equal):
     sizes = [q + 1] * r + [q] * (k - r)
     bounds = np.cumsum([0] + sizes).tolist()
   else:
-    ios = core.concrete_or_error(np.asarray, ios,
-                                 f"indices_or_sections argument of jnp.{name}() must be static")
+    ios = core.concrete_or_error(np.asarray, ios, f"in jax.numpy.{name} argument 1")
     if ios.ndim != 1:
       raise ValueError(f"jnp.{name}: indices_or_sections must be an integer or a 1D "
                        f"sequence of integers")
@@ -289,7 +288,7 @@ def append(arr, values, axis=None):
 
 
 def _pad_pairs(pad_width, ndim, name="pad_width"):
-  pw = core.concrete_or_error(np.asarray, pad_width, f"jnp.pad: {name} must be static")
+  pw = core.concrete_or_error(np.asarray, pad_width, f"{name} argument of jnp.pad")
   if pw.dtype.kind not in "iu" and pw.size and not np.all(pw == np.round(pw)):
     raise TypeError(f"`{name}` must be of integral type.")
   if pw.size == 0 and ndim:

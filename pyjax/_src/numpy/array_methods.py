@@ -105,8 +105,8 @@ def _item_access(name):
 def _reshape_method(self, *args, order="C", **kwargs):
   if not args:
     return lax_numpy.reshape(self, kwargs.pop("shape"), order, **kwargs)
-  if len(args) == 1 and not isinstance(args[0], (int, np.integer)):
-    args = args[0]  # x.reshape((2, 3)), and x.reshape(()) to a scalar
+  if len(args) == 1:
+    args = args[0]  # x.reshape((2, 3)), x.reshape(3), and x.reshape(()) to a scalar
   return lax_numpy.reshape(self, args, order, **kwargs)
 
 

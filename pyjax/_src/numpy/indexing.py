@@ -113,7 +113,7 @@ def _parse_index(arr, idx):
       ell += 1
       out.append(("ellipsis", None))
     elif type(i) is slice:
-      out.append(("slice", _concrete_slice(i)))
+      out.append(("slice", _concrete_slice(i, pos)))
     elif isinstance(i, (bool, np.bool_)):
       out.append(("bool", np.asarray(i)))
     elif isinstance(i, (int, np.integer)):
@@ -211,10 +211,10 @@ def _split_adjacent(entries, dims):
 def _bad_index_type(i, pos):
   dt = np.dtype(getattr(i, "dtype", None) or np.asarray(i).dtype)
   raise TypeError(f"Indexer must have integer or boolean type, got indexer with type "
-                  f"{dt.name} at position {pos}, indexer value {i}")
+                  f"{dt.name}")
 
 
-def _concrete_slice(s):
+def _concrete_slice(s, position):
   def c(v):
     if v is None:
       return None
@@ -222,12 +222,8 @@ def _concrete_slice(s):
       return operator.index(v)
     except TypeError:
       if isinstance(v, Tracer):
-        raise IndexError("Array slice indices must have static start/stop/step to be used "
-                         "with NumPy indexing syntax. Found slice("
-                         f"{s.start}, {s.stop}, {s.step}). To index a statically sized "
-                         "array at a dynamic position, try lax.dynamic_slice/"
-                         "dynamic_update_slice (JAX does not support dynamically sized "
-                         "arrays within JIT compiled functions).") from None
+        raise IndexError(f"Slice entries must be static integers. Got {s} at position "
+                         f"{position}") from None
       raise
   out = slice(c(s.start), c(s.stop), c(s.step))
   if out.step == 0:
@@ -751,10 +747,13 @@ def nonzero(a, *, size=None, fill_value=None):
     raise ValueError("Calling nonzero on 0d arrays is not allowed. Use "
                      "jnp.atleast_1d(scalar).nonzero() instead.")
   if size is None:
-    if isinstance(a, Tracer):
+    if isinstance(a, Tracer):  # (JAX's error names the traced count of nonzeros)
+      flat = lax.reshape(a, (a.size,))
+      mask = _bin(lax.ne_p, flat, ArrayImpl(np.zeros((), a.dtype))) \
+          if a.dtype != np.bool_ else flat
+      count = lax.reduce_sum(lax._convert_element_type(mask, _int32, False), (0,))
       raise ConcretizationTypeError(
-          core.get_aval(a) if False else _TracerShape(a),
-          "The size argument of jnp.nonzero must be statically specified to use "
+          count, "The size argument of jnp.nonzero must be statically specified to use "
           "jnp.nonzero within JAX transformations.")
     return tuple(ArrayImpl(np.asarray(i, _int32)) for i in np.nonzero(a._host()))
   size = core.concrete_or_error(operator.index, size,
@@ -784,18 +783,6 @@ def nonzero(a, *, size=None, fill_value=None):
     out.append(lax.select_n_p.bind(valid, lax._convert_element_type(
         lax.full((size,), fv, _int32), _int32, False), c))
   return tuple(out)
-
-
-class _TracerShape:
-  def __init__(self, t):
-    self.t = t
-
-  def __str__(self):
-    return f"traced array with shape {self.t.aval.str_short()}"
-
-  def _origin_msg(self):
-    fn = getattr(self.t, "_origin_msg", None)
-    return fn() if fn else ""
 
 
 def flatnonzero(a, *, size=None, fill_value=None):

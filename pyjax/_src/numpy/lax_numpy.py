@@ -32,15 +32,7 @@ def _shape_arg(shape, name):
   if isinstance(shape, (int, np.integer)) or (hasattr(shape, "ndim") and shape.ndim == 0
                                              and not isinstance(shape, (list, tuple))):
     shape = (shape,)
-  try:
-    return tuple(core.concrete_or_error(operator.index, d,
-                                        f"The shape argument to jnp.{name} must be static.")
-                 for d in shape)
-  except TypeError as e:
-    if isinstance(e, core.ConcretizationTypeError):
-      raise
-    raise TypeError(f"Shapes must be 1D sequences of concrete values of integer type, "
-                    f"got {shape}.") from None
+  return core.canonicalize_shape(shape)
 
 
 def _dtype_arg(dtype, name, default=None):
@@ -75,12 +67,11 @@ def reshape(a, shape=None, order="C", *, copy=None, out_sharding=None, newshape=
     raise ValueError(f"Unexpected value for 'order' argument: {order}.")
   if order != "C":
     raise NotImplementedError("jnp.reshape only supports order='C'")
+  given = shape  # (JAX's messages show the shape as given)
   if isinstance(shape, (int, np.integer)) or isinstance(shape, (ArrayImpl, Tracer)) and \
       not shape.shape:
     shape = (shape,)
-  shape = tuple(core.concrete_or_error(operator.index, d,
-                                       "The shape argument to jnp.reshape must be static.")
-                for d in shape)
+  shape = core.canonicalize_shape(shape)
   neg = [i for i, d in enumerate(shape) if d == -1]
   if len(neg) > 1:
     raise TypeError(f"can only specify one unknown axis size with a `-1` value, got "
@@ -93,7 +84,7 @@ def reshape(a, shape=None, order="C", *, copy=None, out_sharding=None, newshape=
     shape = tuple(a.size // rest if d == -1 else d for d in shape)
   if int(np.prod(shape)) != a.size:
     raise TypeError(f"cannot reshape array of shape {a.shape} (size {a.size}) into shape "
-                    f"{shape} (size {int(np.prod(shape))})")
+                    f"{given} (size {int(np.prod(shape))})")
   return lax.reshape(a, shape, out_sharding=out_sharding)
 
 
@@ -148,6 +139,7 @@ def moveaxis(a, source, destination):
 def expand_dims(a, axis):
   check_arraylike("expand_dims", a)
   a = _asarray(a)
+  axis = core.concrete_or_error(None, axis, "expected a static index or sequence of indices.")
   axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
   nd = a.ndim + len(axes)
   axes = tuple(canonicalize_axis(ax, nd) for ax in axes)

@@ -24,7 +24,7 @@ def _axes(axis, ndim, name):
       raise ValueError(f"duplicate value in 'axis': {axis}")
     return axes
   return (canonicalize_axis(core.concrete_or_error(
-      operator.index, axis, f"axis argument of jnp.{name}() must be static"), ndim),)
+      operator.index, axis, "The axis argument must be known statically."), ndim),)
 
 
 def _keepdims(out, shape, axes, keepdims):

@@ -108,7 +108,10 @@ def unique(ar, return_index: bool = False, return_inverse: bool = False,
     if isinstance(a, core.Tracer) and axis is None and a.size:
       return _unique_traced(a, size, fill_value, equal_nan, return_index, return_inverse,
                             return_counts)
-  v = _concrete(a, "unique")
+  v = _concrete(a, "unique") if size is not None else core.concrete_or_error(
+      np.asarray, a, "The error arose for the first argument of jnp.unique(). To make "
+      "jnp.unique() compatible with JIT and other transforms, you can specify a concrete "
+      "value for the size argument, which will determine the output size.")
   idt = dtypes.default_int_dtype()
   if axis is not None:
     axis = canonicalize_axis(axis, v.ndim)

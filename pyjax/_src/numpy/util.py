@@ -174,6 +174,8 @@ def canonicalize_axis(axis, ndim: int) -> int:
   try:
     axis = operator.index(axis)
   except TypeError:
+    if isinstance(axis, Tracer):  # JAX's TracerIntegerConversionError
+      raise
     raise TypeError(f"axis must be an integer, got {axis!r}") from None
   if not -ndim <= axis < max(ndim, 1) or (ndim == 0 and axis not in (0, -1)):
     raise np.exceptions.AxisError(axis, ndim)  # a ValueError and an IndexError, as NumPy's
