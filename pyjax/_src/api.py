@@ -489,7 +489,7 @@ def _value_and_grad(fun, argnums, has_aux, holomorphic, allow_int, name):
       raise TypeError(f"Gradient only defined for scalar-output functions. Output had "
                       f"shape: {aval.shape}.")
     _check_output_dtype("grad", aval.dtype, holomorphic)
-    g = pullback(lax.full((), 1, aval.dtype))
+    g = pullback(lax._convert_element_type(1, aval.dtype, aval.weak_type))  # JAX's _one
     g = g[0] if isinstance(argnums, int) else g
     if has_aux:
       return (ans, res[2]), g
