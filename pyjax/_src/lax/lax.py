@@ -81,9 +81,9 @@ def _mul_transpose(ct, x, y):
 
 def _balanced_eq(x, z, y):
   """1 where x alone attains z, 1/2 where x and y tie, else 0 (for max/min JVPs)."""
-  ex = _convert_element_type(eq(x, z), z.dtype)
-  ey = _convert_element_type(eq(y, z), z.dtype)
-  return div(ex, add(_const(z, 1), ey))
+  ones = full_like(z, 1)  # JAX's: like z, so weak where z is
+  return div(select(eq(x, z), ones, full_like(z, 0)),
+             select(eq(y, z), full_like(z, 2), ones))
 
 
 # ---------------------------------------------------------------- integer helpers
