@@ -637,8 +637,10 @@ def hessian(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool =
 
 def linear_transpose(fun: Callable, *primals, reduce_axes=()):
   """Transpose of the linear function ``fun`` at (shape/dtype of) ``primals``."""
+  # stand-ins typed as the primals (weak ones weak; Python scalars too, as JAX's)
   zeros = tree_util.tree_map(lambda x: ad.zeros_like_aval(core.ShapedArray(
-      np.shape(x), dtypes.canonicalize_dtype(x.dtype))), primals)
+      np.shape(x), dtypes.canonicalize_dtype(dtypes.dtype(x)), dtypes.is_weakly_typed(x))),
+      primals)
   p_flat, in_tree, out_p, out_tree, jaxpr, consts, nonzero, _ = _linearize(
       fun, zeros, False, "linear_transpose")
   return _VJP(fun, p_flat, in_tree, out_p, out_tree, jaxpr, consts, nonzero)
