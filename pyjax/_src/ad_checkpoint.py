@@ -10,7 +10,10 @@ from __future__ import annotations
 import functools
 import types
 
+import numpy as np
+
 from pyjax._src import api_util, core, tree_util
+from pyjax._src.array import asarray_value
 
 
 def _nothing_saveable(*_, **__):
@@ -60,8 +63,11 @@ def checkpoint(fun=None, *, prevent_cse: bool = True, policy=None, static_argnum
   @functools.wraps(fun)
   def fun_remat(*args, **kwargs):
     trace = core.trace_ctx.trace
-    if trace is core.eval_trace:
-      return fun(*args, **kwargs)
+    if trace is core.eval_trace:  # JAX evaluates on arrays (Python scalars weakly typed)
+      n = len(args)
+      args = [a if i in static or i - n in static else tree_util.tree_map(_host_to_array, a)
+              for i, a in enumerate(args)]
+      return fun(*args, **tree_util.tree_map(_host_to_array, kwargs))
     n = len(args)
     f, dyn = api_util.static_partial(fun, args, {i % n: args[i] for i in static})
     flat, in_tree = tree_util.tree_flatten((dyn, kwargs))
@@ -73,6 +79,12 @@ def checkpoint(fun=None, *, prevent_cse: bool = True, policy=None, static_argnum
 
 
 remat = checkpoint
+
+
+def _host_to_array(x):
+  if type(x) in (int, float, complex, bool) or isinstance(x, (np.ndarray, np.generic)):
+    return asarray_value(x)
+  return x
 
 
 def checkpoint_name(x, name):

@@ -508,7 +508,7 @@ def _value_and_grad(fun, argnums, has_aux, holomorphic, allow_int, name):
       raise TypeError(f"Gradient only defined for scalar-output functions. Output had "
                       f"shape: {aval.shape}.")
     _check_output_dtype("grad", aval.dtype, holomorphic)
-    g = pullback(lax.full((), 1, aval.dtype))
+    g = pullback(lax._convert_element_type(1, aval.dtype, aval.weak_type))  # JAX's _one
     g = g[0] if isinstance(argnums, int) else g
     if has_aux:
       return (ans, res[2]), g
@@ -542,20 +542,32 @@ def _std_basis(flat_leaves):
   for l, sz in zip(flat_leaves, sizes):
     aval = core.get_aval(l)
     out.append(ArrayImpl(eye[:, start:start + sz].reshape((n, *aval.shape)).astype(
-        aval.dtype), False))
+        aval.dtype), aval.weak_type))  # JAX's _possible_downcast: like the leaf
     start += sz
   return out
 
 
-def _unravel(pytree_leaves, axis, arr, n_total):
-  """Splits ``arr``'s ``axis`` (of length n_total) into pieces shaped like the leaves."""
+def _possible_downcast(x, example):
+  """``x`` as ``example``'s dtype and weak type (its real part for a real example)."""
+  ex = core.get_aval(example)
+  if x.dtype == dtypes.float0:  # an integer input's cotangent: zeros of its dtype
+    return lax.full(x.shape, lax._convert_element_type(0, ex.dtype, ex.weak_type))
+  if x.dtype.kind == "c" and ex.dtype.kind != "c":
+    x = lax.real(x)
+  return lax._convert_element_type(x, ex.dtype, ex.weak_type)
+
+
+def _unravel(pytree_leaves, axis, arr, n_total, example=None):
+  """Splits ``arr``'s ``axis`` (of length n_total) into pieces shaped like the leaves,
+  each of ``example``'s dtype and weak type (the leaf's when None), as JAX's."""
   out, start = [], 0
   for leaf in pytree_leaves:
     shape = core.get_aval(leaf).shape
     sz = int(np.prod(shape))
     ax = axis % arr.ndim
     piece = slicing.slice_in_dim(arr, start, start + sz, axis=ax)
-    out.append(lax.reshape(piece, (*arr.shape[:ax], *shape, *arr.shape[ax + 1:])))
+    piece = lax.reshape(piece, (*arr.shape[:ax], *shape, *arr.shape[ax + 1:]))
+    out.append(_possible_downcast(piece, leaf if example is None else example))
     start += sz
   return out
 
@@ -592,8 +604,8 @@ def jacfwd(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = 
           _check_output_dtype("jacfwd", core.get_aval(leaf).dtype, False)
     n = len(basis[0]) if basis else 0
     jac_flat = tree_util.tree_leaves(jac)
-    per_out = [tree_util.tree_unflatten(in_tree, _unravel(in_flat, -1, j, n))
-               for j in jac_flat]
+    per_out = [tree_util.tree_unflatten(in_tree, _unravel(in_flat, -1, j, n, y_leaf))
+               for j, y_leaf in zip(jac_flat, y_flat)]
     if isinstance(argnums, int):
       per_out = [p[0] for p in per_out]
     out = tree_util.tree_unflatten(y_tree, per_out)
@@ -622,7 +634,8 @@ def jacrev(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = 
     # jac: tuple (per dyn arg) of pytrees with leaves (M, *in_shape).
     jac_in_flat = tree_util.tree_leaves(jac)
     m = sum(int(np.prod(core.get_aval(l).shape)) for l in y_flat)
-    per_in = [_unravel(y_flat, 0, j, m) for j in jac_in_flat]  # [in][out]
+    per_in = [_unravel(y_flat, 0, j, m, x_leaf)
+              for j, x_leaf in zip(jac_in_flat, in_flat)]  # [in][out]
     per_out = [tree_util.tree_unflatten(in_tree, [per_in[i][o] for i in range(len(per_in))])
                for o in range(len(y_flat))]
     if isinstance(argnums, int):
@@ -643,8 +656,10 @@ def hessian(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool =
 
 def linear_transpose(fun: Callable, *primals, reduce_axes=()):
   """Transpose of the linear function ``fun`` at (shape/dtype of) ``primals``."""
+  # stand-ins typed as the primals (weak ones weak; Python scalars too, as JAX's)
   zeros = tree_util.tree_map(lambda x: ad.zeros_like_aval(core.ShapedArray(
-      np.shape(x), dtypes.canonicalize_dtype(x.dtype))), primals)
+      np.shape(x), dtypes.canonicalize_dtype(dtypes.dtype(x)), dtypes.is_weakly_typed(x))),
+      primals)
   p_flat, in_tree, out_p, out_tree, jaxpr, consts, nonzero, _ = _linearize(
       fun, zeros, False, "linear_transpose")
   return _VJP(fun, p_flat, in_tree, out_p, out_tree, jaxpr, consts, nonzero)

@@ -56,11 +56,13 @@ def tangent_aval(aval: ShapedArray) -> ShapedArray:
 
 
 def zeros_like_aval(aval: ShapedArray):
+  """Zeros of ``aval``: its dtype, weak type and (when split) sharding, as JAX's."""
   if aval.dtype == dtypes.float0:
     return ArrayImpl(np.zeros(aval.shape, dtypes.float0), False)
+  zero = ArrayImpl(np.zeros((), aval.dtype)[()], aval.weak_type)
   if aval.sharding is not None:  # split as the value it is the zero of (JAX's)
-    return core.lax_ops.full(aval.shape, 0, aval.dtype, sharding=aval.sharding)
-  return core.lax_ops.full(aval.shape, 0, aval.dtype)
+    return core.lax_ops.full(aval.shape, zero, sharding=aval.sharding)
+  return core.lax_ops.full(aval.shape, zero)
 
 
 def instantiate(t):

@@ -81,9 +81,9 @@ def _mul_transpose(ct, x, y):
 
 def _balanced_eq(x, z, y):
   """1 where x alone attains z, 1/2 where x and y tie, else 0 (for max/min JVPs)."""
-  ex = _convert_element_type(eq(x, z), z.dtype)
-  ey = _convert_element_type(eq(y, z), z.dtype)
-  return div(ex, add(_const(z, 1), ey))
+  ones = full_like(z, 1)  # JAX's: like z, so weak where z is
+  return div(select(eq(x, z), ones, full_like(z, 0)),
+             select(eq(y, z), full_like(z, 2), ones))
 
 
 # ---------------------------------------------------------------- integer helpers
@@ -475,11 +475,12 @@ def _np_abs(x):
 
 abs_p = unop("abs", _np_abs, _sint | _inexact, _real_dtype, lower=_abs_lower)
 def _abs_jvp(t, ans, x):
+  """JAX's rule: t's sign flipped where x < 0 (so 1 at 0); complex, the real part of
+  t * conj(x) / |x| (with |x| = 0 replaced by 1)."""
   if x.dtype.kind != "c":
-    return mul(t, sign(x))
-  zero = eq(ans, _const(ans, 0))
-  safe = select(zero, full_like(ans, 1), ans)
-  return select(zero, _zeros(ans), div(real(mul(conj(x), t)), safe))
+    return select(ge(x, _const(x, 0)), t, neg(t))
+  a = convert_element_type(ans, x.dtype)
+  return real(mul(t, div(conj(x), select(eq(a, _const(a, 0)), full_like(a, 1), a))))
 
 
 ad.defjvp2(abs_p, _abs_jvp)
@@ -722,8 +723,18 @@ def _integer_pow_abstract(x, *, y):
 integer_pow_p.def_impl(_integer_pow_impl)
 integer_pow_p.def_abstract_eval(_integer_pow_abstract)
 integer_pow_p.sharding_rule = same_sharding_rule
-ad.defjvp(integer_pow_p, lambda t, x, *, y: _zeros(t) if y == 0 else
-          mul(t, mul(_const(x, y), integer_pow(x, y - 1))))
+def _integer_pow_jvp(t, x, *, y):
+  """JAX's rule (y = 1 and 2 without a power)."""
+  if y == 0:
+    return _zeros(t)
+  if y == 1:
+    return t
+  if y == 2:
+    return mul(t, mul(_const(x, y), x))
+  return mul(t, mul(_const(x, y), integer_pow(x, y - 1)))
+
+
+ad.defjvp(integer_pow_p, _integer_pow_jvp)
 
 
 def _integer_pow_lower(ctx, x, *, y):

@@ -56,6 +56,8 @@ def _reduction(a, name, prim_fn, identity, axis, dtype, out, keepdims, initial, 
     a = lax._convert_element_type(
         a, dtypes.default_uint_dtype() if a.dtype.kind == "u" else dtypes.default_int_dtype(),
         a.weak_type)
+  if a.weak_type:  # JAX's: reduced strongly typed (its transpose makes it weak again)
+    a = lax._convert_element_type(a, a.dtype, False)
   if where is not None:
     if identity is None:
       if initial is None:
@@ -77,8 +79,6 @@ def _reduction(a, name, prim_fn, identity, axis, dtype, out, keepdims, initial, 
   res = prim_fn(a, axes)
   if initial is not None:
     res = combine(res, lax._convert_element_type(initial, res.dtype))
-  if res.weak_type:  # reductions of Python scalars are strongly typed in JAX
-    res = lax._convert_element_type(res, res.dtype, False)
   return _keepdims(res, a.shape, axes, keepdims)
 
 
@@ -242,6 +242,8 @@ def _cum(name, prim_fn, upcast=True):
       # JAX promotes only bool here; a bool result accumulates in int, then converts back
       out = prim_fn(lax._convert_element_type(a, dtypes.default_int_dtype()), axis)
       return out if dtype is None else lax._convert_element_type(out, np.bool_)
+    if a.weak_type:  # JAX's: accumulated strongly typed (its transpose makes it weak)
+      a = lax._convert_element_type(a, a.dtype, False)
     return prim_fn(a, axis)
   fn.__name__ = name
   return fn

@@ -60,14 +60,17 @@ def _scan_impl(*args, reverse, length, jaxpr, num_consts, num_carry, linear, unr
       acc.reverse()
     v = np.stack(acc) if acc else np.zeros((0, *a.shape), a.dtype)
     stacked.append(ArrayImpl(v.astype(a.dtype, copy=False), a.weak_type))
-  return list(carry) + stacked
+  # the carry typed as abstract evaluation says (also when the body never ran)
+  carry = [x if x.weak_type == a.weak_type else ArrayImpl(x._value, a.weak_type)
+           for x, a in zip(carry, jaxpr.out_avals)]
+  return carry + stacked
 
 
 def _scan_abstract_eval(*avals, length, jaxpr, num_consts, num_carry, **_):
-  """The carry keeps its input types (a weak output carry is as good as a strong one)."""
-  carry = jaxpr.in_avals[num_consts:num_consts + num_carry]
-  return list(carry) + [a.update(shape=(length, *a.shape))
-                        for a in jaxpr.out_avals[num_carry:]]
+  """The carry leaves typed as the body makes it (JAX's: a weak input carry may leave
+  strong), the ys stacked."""
+  return list(jaxpr.out_avals[:num_carry]) + [a.update(shape=(length, *a.shape))
+                                              for a in jaxpr.out_avals[num_carry:]]
 
 
 def _permute(closed: ClosedJaxpr, in_order=None, out_order=None) -> ClosedJaxpr:
@@ -577,16 +580,19 @@ def scan(f: Callable, init, xs=None, length=None, reverse=False, unroll=1,
     carry_out_tree = out_kids[0]
     n_carry = len(carry_avals)
     out_avals = closed.out_avals
-    check_carry("scan body", f, init_tree, carry_avals, carry_out_tree,
-                out_avals[:carry_out_tree.num_leaves])
-    # A weakly typed carry input whose output is strongly typed: re-trace with the input
-    # made strong (as JAX promotes weak carries).
-    weak_fix = [a.weak_type and not b.weak_type for a, b in zip(carry_avals, out_avals)]
-    if not any(weak_fix):
+    if carry_out_tree != init_tree:
       break
-    carry_avals = [a.update(weak_type=False) if w else a for a, w in zip(carry_avals, weak_fix)]
-    init_flat = [_strip_weak(x) if w else x for x, w in zip(init_flat, weak_fix)]
-  # carry outputs keep the input's weak type
+    # JAX's: a weakly typed carry whose output has another dtype is promoted, and traced
+    # again; one that differs only in weak type stays (the output carry is the body's)
+    promoted = [dtypes.result_type(x, b) if a.weak_type and a.dtype != b.dtype else None
+                for x, a, b in zip(init_flat, carry_avals, out_avals)]
+    if all(d is None or d == a.dtype for d, a in zip(promoted, carry_avals)):
+      break
+    init_flat = [x if d is None else lax.convert_element_type(x, d)
+                 for x, d in zip(init_flat, promoted)]
+    carry_avals = avals_of(init_flat)
+  check_carry("scan body", f, init_tree, carry_avals, carry_out_tree,
+              out_avals[:carry_out_tree.num_leaves])
   outs = scan_p.bind(*consts, *init_flat, *xs_flat, reverse=bool(reverse), length=length,
                      jaxpr=closed, num_consts=len(consts), num_carry=n_carry,
                      linear=(False,) * (len(consts) + n_carry + len(xs_flat)),
@@ -618,10 +624,6 @@ def _as_array(x):
   except TypeError:
     raise TypeError(f"scan: value {x!r} of type {type(x).__name__} is not a valid JAX "
                     f"type.") from None
-
-
-def _strip_weak(x):
-  return lax.convert_element_type(x, core.get_aval(x).dtype)
 
 
 # ---------------------------------------------------------------- map, fori_loop
@@ -670,25 +672,23 @@ def fori_loop(lower, upper, body_fun: Callable, init_val, *, unroll=None):
                     f"{lower_dt.name} and {upper_dt.name}")
   lo_c, up_c = _concrete_int(lower), _concrete_int(upper)
   if lo_c is not None and up_c is not None:
-    if dt.kind in "iu":
-      i0, one = lax.convert_element_type(lower, dt), lax.convert_element_type(1, dt)
-    else:  # (as JAX: float bounds count from int(lower) in Python ints)
-      i0, one = lo_c, 1
-
     def step(carry, _):
       i, x = carry
-      return (lax.add(i, one), body_fun(i, x)), None
+      return (lax.add(i, 1), body_fun(i, x)), None
 
-    (_, out), _ = scan(step, (i0, init_val), None, length=max(up_c - lo_c, 0),
+    # JAX's: the index counts from int(lower), a Python int (weak int), whatever the
+    # bounds' dtype
+    (_, out), _ = scan(step, (lo_c, init_val), None, length=max(up_c - lo_c, 0),
                        unroll=1 if unroll is None else unroll)
     return out
   if unroll is not None and unroll is not False and unroll != 1:
     raise ValueError("Can only use `unroll` in `fori_loop` if the loop bounds are statically "
                      "known.")
-  lo = lax.convert_element_type(lower, dt)
-  up = lax.convert_element_type(upper, dt)
+  # JAX's: a bound is converted only when its dtype differs (a weak one stays weak)
+  lo = lower if lower_dt == dt else lax.convert_element_type(lower, dt)
+  up = upper if upper_dt == dt else lax.convert_element_type(upper, dt)
   _, _, out = while_loop(lambda c: lax.lt(c[0], c[1]),
-                         lambda c: (lax.add(c[0], lax.convert_element_type(1, dt)), c[1],
+                         lambda c: (lax.add(c[0], lax._const(c[0], 1)), c[1],
                                     body_fun(c[0], c[2])),
                          (lo, up, init_val))
   return out
