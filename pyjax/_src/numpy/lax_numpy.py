@@ -14,7 +14,7 @@ from pyjax._src.core import Tracer
 from pyjax._src.lax import lax, slicing
 from pyjax._src.lax import sorting as lax_sorting
 from pyjax._src.numpy import indexing, reductions, ufuncs
-from pyjax._src.numpy.util import (array, asarray as _asarray,
+from pyjax._src.numpy.util import (staged_jit, array, asarray as _asarray,
                                    broadcast_shapes as _broadcast_shapes, canonicalize_axis,
                                    check_arraylike, promote_dtypes, _broadcast_to)
 
@@ -222,6 +222,11 @@ def where(condition, x=None, y=None, /, *, size=None, fill_value=None):
     raise ValueError("Either both or neither of the x and y arguments should be provided "
                      "to jax.numpy.where, got {} and {}.".format(x, y))
   check_arraylike("where", condition, x, y)
+  return _where(condition, x, y)
+
+
+@staged_jit
+def _where(condition, x, y):
   cond = _asarray(condition)
   if cond.dtype != np.bool_:
     cond = lax.ne(cond, lax._const(cond, 0))

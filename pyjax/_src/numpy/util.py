@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import builtins
+import functools
 
 import numpy as np
 
-from pyjax._src import dtypes
+from pyjax._src import core, dtypes
+from pyjax._src import pjit
 from pyjax._src.array import ArrayImpl, _check_int_range, asarray_value
 from pyjax._src.config import config
 from pyjax._src.core import Tracer
@@ -13,6 +15,26 @@ from pyjax._src.lax import lax, slicing
 from pyjax._src.sharding import NamedSharding
 
 _scalar_types = (bool, int, float, complex)
+
+
+def staged_jit(fun=None, *, static_argnums=(), static_argnames=()):
+  """JAX's ``@jit`` on a jnp function, for the jaxpr only: under a staging trace
+  (``jit``, ``make_jaxpr``) a call is a nested ``jit[name=...]`` equation as in JAX's
+  jaxprs; outside one the function runs directly (the eager path stays one NumPy call
+  per op, and vmap/grad see its primitives)."""
+  if fun is None:
+    return functools.partial(staged_jit, static_argnums=static_argnums,
+                             static_argnames=static_argnames)
+  jitted = pjit.jit(fun, static_argnums=static_argnums, static_argnames=static_argnames)
+  eval_trace, trace_ctx, staging = core.eval_trace, core.trace_ctx, core.unsafe_am_i_under_a_jit
+
+  @functools.wraps(fun)
+  def call(*args, **kwargs):
+    if trace_ctx.trace is eval_trace or not staging():
+      return fun(*args, **kwargs)
+    return jitted(*args, **kwargs)
+  call.__wrapped__ = fun
+  return call
 
 
 def _arraylike(x) -> bool:
