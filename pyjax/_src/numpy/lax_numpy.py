@@ -304,6 +304,7 @@ def _static_int(x, what):
 # ------------------------------------------------------------ elementwise helpers
 
 
+@staged_jit
 def clip(arr=None, /, min=None, max=None):
   """Clips values to ``[min, max]`` (either bound may be None)."""
   check_arraylike("clip", arr)
@@ -314,6 +315,7 @@ def clip(arr=None, /, min=None, max=None):
   return _asarray(arr)
 
 
+@staged_jit(static_argnames=('decimals',))
 def round(a, decimals=0, out=None):
   """Rounds half to even, to the given number of decimals."""
   if out is not None:
@@ -343,6 +345,7 @@ def round(a, decimals=0, out=None):
 around = round
 
 
+@staged_jit(static_argnames=('equal_nan',))
 def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan: bool = False):
   check_arraylike("isclose", a, b)
   a, b = promote_dtypes(a, b)
@@ -392,6 +395,7 @@ def array_equiv(a1, a2):
   return reductions.all(eq)
 
 
+@staged_jit
 def nan_to_num(x, copy: bool = True, nan=0.0, posinf=None, neginf=None):
   check_arraylike("nan_to_num", x)
   x = _asarray(x)

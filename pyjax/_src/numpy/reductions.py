@@ -11,7 +11,7 @@ from pyjax._src import core, dtypes
 from pyjax._src.lax import lax, slicing
 from pyjax._src.lax import reductions as lax_reductions
 from pyjax._src.numpy import sorting, ufuncs
-from pyjax._src.numpy.util import (asarray, canonicalize_axis, check_arraylike,
+from pyjax._src.numpy.util import (staged_jit, asarray, canonicalize_axis, check_arraylike,
                                    promote_dtypes_inexact, promote_shapes)
 
 
@@ -243,8 +243,8 @@ def _cum(name, prim_fn, upcast=True):
       out = prim_fn(lax._convert_element_type(a, dtypes.default_int_dtype()), axis)
       return out if dtype is None else lax._convert_element_type(out, np.bool_)
     return prim_fn(a, axis)
-  fn.__name__ = name
-  return fn
+  fn.__name__ = fn.__qualname__ = name
+  return staged_jit(fn, static_argnames=("axis", "dtype"))
 
 
 cumsum = _cum("cumsum", lax_reductions.cumsum)

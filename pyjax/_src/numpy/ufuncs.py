@@ -11,7 +11,7 @@ from pyjax._src import dtypes
 from pyjax._src.array import ArrayImpl
 from pyjax._src.lax import lax
 from pyjax._src.lax import special as lax_special
-from pyjax._src.numpy.util import (check_arraylike, promote_args, promote_args_inexact,
+from pyjax._src.numpy.util import (staged_jit, check_arraylike, promote_args, promote_args_inexact,
                                    promote_args_numeric, promote_dtypes_inexact,
                                    promote_shapes, asarray, broadcast_shapes,
                                    _broadcast_to)
@@ -96,6 +96,7 @@ def _same_shape(x1, x2):
   return tuple(v if v.shape == shape else _broadcast_to(v, shape) for v in (x1, x2))
 
 
+@staged_jit
 def floor_divide(x1, x2, /):
   """Elementwise division rounded toward negative infinity."""
   x1, x2 = promote_args_numeric("floor_divide", x1, x2)
@@ -126,6 +127,7 @@ def _float_divmod(x1, x2):
   return lax.round(div), mod
 
 
+@staged_jit
 def remainder(x1, x2, /):
   """Elementwise remainder with the sign of the divisor (Python's %); x % 0 is 0 for
   integers, as JAX."""
