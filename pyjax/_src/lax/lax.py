@@ -722,8 +722,15 @@ def _integer_pow_abstract(x, *, y):
 integer_pow_p.def_impl(_integer_pow_impl)
 integer_pow_p.def_abstract_eval(_integer_pow_abstract)
 integer_pow_p.sharding_rule = same_sharding_rule
-ad.defjvp(integer_pow_p, lambda t, x, *, y: _zeros(t) if y == 0 else
-          mul(t, mul(_const(x, y), integer_pow(x, y - 1))))
+def _integer_pow_jvp(t, x, *, y):
+  if y == 0:
+    return _zeros(t)
+  if y == 1:
+    return t
+  return mul(t, mul(_const(x, y), x if y == 2 else integer_pow(x, y - 1)))
+
+
+ad.defjvp(integer_pow_p, _integer_pow_jvp)
 
 
 def _integer_pow_lower(ctx, x, *, y):

@@ -25,7 +25,8 @@ from pyjax._src.lax import parallel as lax_parallel
 from pyjax._src.lax import special as lax_special
 from pyjax._src.numpy import array_creation, array_manipulation, reductions, ufuncs
 from pyjax._src.numpy import lax_numpy as jnp
-from pyjax._src.numpy.util import (staged_jit, canonicalize_axis, check_arraylike, ensure_arraylike,
+from pyjax._src.numpy.util import staged_jit
+from pyjax._src.numpy.util import (canonicalize_axis, check_arraylike, ensure_arraylike,
                                    promote_args_inexact)
 from pyjax._src.ops.special import logsumexp
 

@@ -18,7 +18,8 @@ from pyjax._src.numpy.lax_numpy import (_pad_axis_const, _pad_const, _shape_arg,
                                         broadcast_to, clip, concatenate, moveaxis, ravel,
                                         reshape, swapaxes, where)
 from pyjax._src.numpy.util import array
-from pyjax._src.numpy.util import (staged_jit, _broadcast_to, asarray as _asarray, canonicalize_axis,
+from pyjax._src.numpy.util import staged_jit
+from pyjax._src.numpy.util import (_broadcast_to, asarray as _asarray, canonicalize_axis,
                                    check_arraylike)
 
 

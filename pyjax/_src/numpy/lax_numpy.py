@@ -14,7 +14,8 @@ from pyjax._src.core import Tracer
 from pyjax._src.lax import lax, slicing
 from pyjax._src.lax import sorting as lax_sorting
 from pyjax._src.numpy import indexing, reductions, ufuncs
-from pyjax._src.numpy.util import (staged_jit, array, asarray as _asarray,
+from pyjax._src.numpy.util import staged_jit
+from pyjax._src.numpy.util import (array, asarray as _asarray,
                                    broadcast_shapes as _broadcast_shapes, canonicalize_axis,
                                    check_arraylike, promote_dtypes, _broadcast_to)
 

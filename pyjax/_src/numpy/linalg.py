@@ -15,7 +15,8 @@ from pyjax._src.numpy import indexing, reductions, sorting, ufuncs
 from pyjax._src.numpy.einsum import einsum
 from pyjax._src.numpy.lax_numpy import matrix_transpose
 from pyjax._src.numpy.tensor_contractions import vecdot
-from pyjax._src.numpy.util import staged_jit, canonicalize_axis, ensure_arraylike, promote_dtypes_inexact
+from pyjax._src.numpy.util import staged_jit
+from pyjax._src.numpy.util import canonicalize_axis, ensure_arraylike, promote_dtypes_inexact
 
 __all__ = ["EigResult", "EighResult", "QRResult", "SVDResult", "SlogdetResult", "cholesky", "cond",
            "cross", "det", "diagonal", "eig", "eigh", "eigvals", "eigvalsh", "inv", "lstsq", "matmul",

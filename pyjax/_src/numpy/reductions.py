@@ -11,7 +11,8 @@ from pyjax._src import core, dtypes
 from pyjax._src.lax import lax, slicing
 from pyjax._src.lax import reductions as lax_reductions
 from pyjax._src.numpy import sorting, ufuncs
-from pyjax._src.numpy.util import (staged_jit, asarray, canonicalize_axis, check_arraylike,
+from pyjax._src.numpy.util import staged_jit
+from pyjax._src.numpy.util import (asarray, canonicalize_axis, check_arraylike,
                                    promote_dtypes_inexact, promote_shapes)
 
 

@@ -11,7 +11,8 @@ from pyjax._src.lax import lax
 from pyjax._src.lax import reductions as lax_reductions
 from pyjax._src.lax import sorting as lax_sorting
 from pyjax._src.numpy import ufuncs
-from pyjax._src.numpy.util import staged_jit, asarray, canonicalize_axis, check_arraylike, promote_dtypes
+from pyjax._src.numpy.util import staged_jit
+from pyjax._src.numpy.util import asarray, canonicalize_axis, check_arraylike, promote_dtypes
 
 
 def _sort_axis(a, axis, name):

@@ -11,7 +11,8 @@ from pyjax._src import dtypes
 from pyjax._src.array import ArrayImpl
 from pyjax._src.lax import lax
 from pyjax._src.lax import special as lax_special
-from pyjax._src.numpy.util import (staged_jit, check_arraylike, promote_args, promote_args_inexact,
+from pyjax._src.numpy.util import staged_jit
+from pyjax._src.numpy.util import (check_arraylike, promote_args, promote_args_inexact,
                                    promote_args_numeric, promote_dtypes_inexact,
                                    promote_shapes, asarray, broadcast_shapes,
                                    _broadcast_to)

@@ -26,7 +26,8 @@ def staged_jit(fun=None, *, static_argnums=(), static_argnames=()):
     return functools.partial(staged_jit, static_argnums=static_argnums,
                              static_argnames=static_argnames)
   jitted = pjit.jit(fun, static_argnums=static_argnums, static_argnames=static_argnames)
-  eval_trace, trace_ctx, staging = core.eval_trace, core.trace_ctx, core.unsafe_am_i_under_a_jit
+  eval_trace, trace_ctx = core.eval_trace, core.trace_ctx
+  staging = core.unsafe_am_i_under_a_jit
 
   @functools.wraps(fun)
   def call(*args, **kwargs):

@@ -64,8 +64,8 @@ def _scan_impl(*args, reverse, length, jaxpr, num_consts, num_carry, linear, unr
 
 
 def _scan_abstract_eval(*avals, length, jaxpr, num_consts, num_carry, **_):
-  """The carry keeps its input types (a weak output carry is as good as a strong one)."""
-  carry = jaxpr.in_avals[num_consts:num_consts + num_carry]
+  """As JAX: the carry's types are the body's output carry types."""
+  carry = jaxpr.out_avals[:num_carry]
   return list(carry) + [a.update(shape=(length, *a.shape))
                         for a in jaxpr.out_avals[num_carry:]]
 
@@ -227,7 +227,8 @@ def _scan_transpose(cts, *args, reverse, length, jaxpr, num_consts, num_carry, l
   c_lin, carry_lin, x_lin = _split(undef, num_consts, num_carry)
   consts, carry, xs = _split(args, num_consts, num_carry)
   in_avals = jaxpr.in_avals
-  c_avals, carry_avals, x_avals = _split(in_avals, num_consts, num_carry)
+  c_avals, _, x_avals = _split(in_avals, num_consts, num_carry)
+  carry_avals = jaxpr.out_avals[:num_carry]  # (a weak carry input's cotangent is strong)
   out_avals = _scan_abstract_eval(length=length, jaxpr=jaxpr, num_consts=num_consts,
                                   num_carry=num_carry)
   cts = ad.instantiate_cts(cts, out_avals)
@@ -579,9 +580,9 @@ def scan(f: Callable, init, xs=None, length=None, reverse=False, unroll=1,
     out_avals = closed.out_avals
     check_carry("scan body", f, init_tree, carry_avals, carry_out_tree,
                 out_avals[:carry_out_tree.num_leaves])
-    # A weakly typed carry input whose output is strongly typed: re-trace with the input
-    # made strong (as JAX promotes weak carries).
-    weak_fix = [a.weak_type and not b.weak_type for a, b in zip(carry_avals, out_avals)]
+    # As JAX: a weakly typed carry input stays weak in the body (which converts it where
+    # it meets strong values) unless the body's output carry has another dtype.
+    weak_fix = [a.weak_type and a.dtype != b.dtype for a, b in zip(carry_avals, out_avals)]
     if not any(weak_fix):
       break
     carry_avals = [a.update(weak_type=False) if w else a for a, w in zip(carry_avals, weak_fix)]
