@@ -264,6 +264,11 @@ def int_literals(jx):
   return lambda n: n * 2 + 1 - n // 2
 
 
+@case(np.int32(7))
+def int_remainder(jx):
+  return lambda n: (n % 3, jx.numpy.remainder(n, -2))
+
+
 @case(f32(1.), f32(2.), f32(3.))
 def sum_of_list(jx):
   return lambda x, y, z: sum([x, y, z])
@@ -390,7 +395,6 @@ KNOWN_DIFFERENT = {
     "grad_cond": "JAX's cond partial-eval leaves empty2 residual placeholders",
     "grad_fori": "weak carry: JAX converts inside the linearized body",
     "grad_scan": "weak carry: the transposed body converts the cotangent back to weak",
-    "int_literals": "the // operator does not go through jnp.floor_divide's jit",
     "relu_softmax": "softmax: JAX broadcasts with broadcast_in_dim, not reshape",
     "vmap_grad": "tanh's JVP: JAX's rule is t * (1 - y) + t * (1 - y) * y",
     "vmap_while": "vmap of while: JAX's while takes the batched predicate itself",

@@ -14,7 +14,7 @@ from pyjax._src.core import Tracer
 from pyjax._src.lax import lax, slicing
 from pyjax._src.lax import sorting as lax_sorting
 from pyjax._src.numpy import indexing, reductions, ufuncs
-from pyjax._src.numpy.util import staged_jit
+from pyjax._src.numpy.util import _where, staged_jit
 from pyjax._src.numpy.util import (array, asarray as _asarray,
                                    broadcast_shapes as _broadcast_shapes, canonicalize_axis,
                                    check_arraylike, promote_dtypes, _broadcast_to)
@@ -224,17 +224,6 @@ def where(condition, x=None, y=None, /, *, size=None, fill_value=None):
                      "to jax.numpy.where, got {} and {}.".format(x, y))
   check_arraylike("where", condition, x, y)
   return _where(condition, x, y)
-
-
-@staged_jit
-def _where(condition, x, y):
-  cond = _asarray(condition)
-  if cond.dtype != np.bool_:
-    cond = lax.ne(cond, lax._const(cond, 0))
-  x, y = promote_dtypes(x, y)
-  shape = broadcast_shapes(cond.shape, x.shape, y.shape)
-  cond, x, y = [v if v.shape == shape else _broadcast_to(v, shape) for v in (cond, x, y)]
-  return lax.select(cond, x, y)
 
 
 def astype(x, dtype, /, *, copy=False, device=None):

@@ -291,3 +291,16 @@ def stack(arrays, axis=0, out=None, dtype=None):
   if dtype is not None:
     arrays = [lax._convert_element_type(a, dtype) for a in arrays]
   return slicing.concatenate(arrays, axis)
+
+
+@staged_jit
+def _where(condition, x, y):
+  """``jnp.where(condition, x, y)`` (a ``jit[name=_where]`` in jaxprs, as JAX's)."""
+  cond = asarray(condition)
+  if cond.dtype != np.bool_:
+    cond = lax.ne(cond, lax._const(cond, 0))
+  x, y = promote_dtypes(x, y)
+  shape = broadcast_shapes(cond.shape, x.shape, y.shape)
+  cond, x, y = [v if v.shape == shape else _broadcast_to(v, shape) for v in (cond, x, y)]
+  return lax.select(cond, x, y)
+
