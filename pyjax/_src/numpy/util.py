@@ -266,7 +266,17 @@ def array(object, dtype=None, copy=True, order="K", ndmin=0):
       if isinstance(object, (np.ndarray, np.generic)) and object.dtype == np.dtype("O"):
         raise TypeError("JAX only supports number and bool dtypes, got dtype object in array")
       out = asarray_value(np.asarray(object))
-  if dtype is not None:
+  if dtype is not None and type(out) is ArrayImpl and (
+      type(object) in _scalar_types or isinstance(object, (np.ndarray, np.generic))):
+    # A host value: converted here, as JAX folds the conversion of a constant (no
+    # convert_element_type equation when staged).
+    dt = dtypes.canonicalize_dtype(dtype)
+    if out.dtype != dt or out.weak_type != weak:
+      v = np.asarray(out._value)
+      if v.dtype.kind == "c" and dt.kind != "c":
+        v = v.real
+      out = ArrayImpl(v.astype(dt), weak)
+  elif dtype is not None:
     out = lax._convert_element_type(out, dtypes.canonicalize_dtype(dtype), weak)
   elif not weak and out.weak_type:
     out = lax._convert_element_type(out, out.dtype, False)
