@@ -104,6 +104,18 @@ def while_tuple_carry(jx):
 
 
 @case(f32(1.))
+def while_weak_carry(jx):
+  lax = jx.lax
+  return lambda x: lax.while_loop(lambda c: c < 10., lambda c: c + x, 0.)
+
+
+@case(X3)
+def fori_weak_carry(jx):
+  lax = jx.lax
+  return lambda xs: lax.fori_loop(0, 3, lambda i, c: c + xs[i], 0.)
+
+
+@case(f32(1.))
 def fori_static(jx):
   lax = jx.lax
   return lambda x: lax.fori_loop(0, 5, lambda i, c: c + i, x)
@@ -274,6 +286,11 @@ def sum_of_list(jx):
   return lambda x, y, z: sum([x, y, z])
 
 
+@case(X3, X3)
+def sum_of_list_arrays(jx):
+  return lambda x, y: sum([x * 2, y, x])
+
+
 @case(X23)
 def jnp_reductions(jx):
   jnp = jx.numpy
@@ -396,9 +413,7 @@ KNOWN_DIFFERENT = {
     "grad_fori": "weak carry: JAX converts inside the linearized body",
     "grad_scan": "weak carry: the transposed body converts the cotangent back to weak",
     "relu_softmax": "softmax: JAX broadcasts with broadcast_in_dim, not reshape",
-    "vmap_grad": "tanh's JVP: JAX's rule is t * (1 - y) + t * (1 - y) * y",
     "vmap_while": "vmap of while: JAX's while takes the batched predicate itself",
-    "x64_int": "jnp.float64(0.5) under a trace is converted (JAX folds the constant)",
 }
 
 

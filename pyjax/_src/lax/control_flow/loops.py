@@ -671,10 +671,8 @@ def fori_loop(lower, upper, body_fun: Callable, init_val, *, unroll=None):
                     f"{lower_dt.name} and {upper_dt.name}")
   lo_c, up_c = _concrete_int(lower), _concrete_int(upper)
   if lo_c is not None and up_c is not None:
-    if dt.kind in "iu":
-      i0, one = lax.convert_element_type(lower, dt), lax.convert_element_type(1, dt)
-    else:  # (as JAX: float bounds count from int(lower) in Python ints)
-      i0, one = lo_c, 1
+    # As JAX: the index counts from int(lower), a Python int (weakly typed in the body)
+    i0, one = lo_c, 1
 
     def step(carry, _):
       i, x = carry
