@@ -389,6 +389,94 @@ def long_jaxpr_shared(jx):
   return jx.jit(lambda x: jx.jit(inner)(x) * 2)
 
 
+# The examples of JAX's tutorials (key concepts, thinking in JAX, jaxprs).
+@case(X3)
+def tut_selu(jx):
+  jnp = jx.numpy
+
+  def selu(x, alpha=1.67, lmbda=1.05):
+    return lmbda * jnp.where(x > 0, x, alpha * jnp.exp(x) - alpha)
+  return selu
+
+
+@case(f32(1.))
+def tut_log1pexp(jx):
+  return lambda x: jx.numpy.log(1. + jx.numpy.exp(x))
+
+
+@case(np.zeros(8, f32), np.ones(8, f32))
+def tut_func1(jx):
+  jnp = jx.numpy
+  return lambda first, second: jnp.sum(first + jnp.sin(second) * 3.)
+
+
+@case(np.int32(1), f32(5.))
+def tut_one_of_three(jx):
+  lax = jx.lax
+  return lambda index, arg: lax.switch(index, [lambda x: x + 1., lambda x: x - 2.,
+                                               lambda x: x + 3.], arg)
+
+
+@case(f32(5.))
+def tut_func7(jx):
+  lax = jx.lax
+  return lambda arg: lax.cond(arg >= 0., lambda xtrue: xtrue + 3., lambda xfalse: xfalse - 3.,
+                              arg)
+
+
+@case(f32(5.), np.zeros(1, np.int32))
+def tut_func8(jx):
+  lax, jnp = jx.lax, jx.numpy
+  return lambda arg1, arg2: lax.cond(arg1 >= 0., lambda xtrue: xtrue[1],
+                                     lambda xfalse: jnp.array([1]) + xfalse[1], (arg1, arg2))
+
+
+@case(np.ones(16, f32), 5)
+def tut_func10(jx):
+  lax, jnp = jx.lax, jx.numpy
+
+  def func10(arg, n):
+    ones = jnp.ones(arg.shape)
+    return lax.fori_loop(0, n, lambda i, carry: carry + ones * 3. + arg, arg + ones)
+  return func10
+
+
+@case(np.ones(16, f32), f32(5.))
+def tut_func11(jx):
+  lax, jnp = jx.lax, jx.numpy
+
+  def func11(arr, extra):
+    ones = jnp.ones(arr.shape)
+
+    def body(carry, aelems):
+      ae1, ae2 = aelems
+      return (carry + ae1 * ae2 + extra, carry)
+    return lax.scan(body, 0., (arr, ones))
+  return func11
+
+
+@case(f32(5.))
+def tut_func12(jx):
+  jnp = jx.numpy
+
+  def func12(arg):
+    @jx.jit
+    def inner(x):
+      return x + arg * jnp.ones(1)
+    return arg + inner(arg - 2.)
+  return func12
+
+
+@case(np.arange(5, dtype=f32))
+def tut_norm(jx):
+  jnp = jx.numpy
+
+  def norm(X):
+    X = X - X.mean(0)
+    return X / X.std(0)
+  return norm
+
+
 def _jaxpr_texts(name):
   fn, args, x64 = CASES[name]
   out = []

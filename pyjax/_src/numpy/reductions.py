@@ -31,7 +31,7 @@ def _axes(axis, ndim, name):
 def _keepdims(out, shape, axes, keepdims):
   if not keepdims:
     return out
-  return lax.reshape(out, tuple(1 if i in axes else d for i, d in enumerate(shape)))
+  return lax.expand_dims(out, tuple(sorted(axes)))  # (a broadcast_in_dim, as JAX's)
 
 
 # How ``initial`` joins a reduction's result; for bool sums and products (as JAX: or, and)

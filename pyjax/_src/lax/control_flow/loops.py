@@ -684,8 +684,9 @@ def fori_loop(lower, upper, body_fun: Callable, init_val, *, unroll=None):
   if unroll is not None and unroll is not False and unroll != 1:
     raise ValueError("Can only use `unroll` in `fori_loop` if the loop bounds are statically "
                      "known.")
-  lo = lax.convert_element_type(lower, dt)
-  up = lax.convert_element_type(upper, dt)
+  # (as JAX: a bound already of the index dtype is passed as is, weak or not)
+  lo = lower if lower_dt == dt else lax.convert_element_type(lower, dt)
+  up = upper if upper_dt == dt else lax.convert_element_type(upper, dt)
   _, _, out = while_loop(lambda c: lax.lt(c[0], c[1]),
                          lambda c: (lax.add(c[0], lax.convert_element_type(1, dt)), c[1],
                                     body_fun(c[0], c[2])),
