@@ -12,8 +12,10 @@ the eager path's hook (``set_eval_hook``, by dispatch), the concrete array type
 """
 from __future__ import annotations
 
+import collections
 import itertools
 import operator
+import re
 import types
 import threading
 import weakref
@@ -23,6 +25,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from pyjax._src import dtypes
+from pyjax._src import pretty_printer as pp
 from pyjax._src.errors import (ConcretizationTypeError, TracerArrayConversionError,
                                TracerBoolConversionError, TracerIntegerConversionError,
                                UnexpectedTracerError, error_repr, out_of_memory)
@@ -201,6 +204,9 @@ class Primitive:
     self.batch: Callable | None = None
     self.lower: Callable | None = None
     self.pp_params: Callable | None = None  # custom param formatting
+    self.pp_keep_order = False  # params printed in pp_params' order, not sorted
+    # pp_seed_names(eqn, context): names a sub-jaxpr's binders before printing it
+    self.pp_seed_names: Callable | None = None
     # partial_eval(trace, args, params): how a LinearizeTrace splits an application
     # with both known and unknown inputs (primitives carrying sub-jaxprs).
     self.partial_eval: Callable | None = None
@@ -737,14 +743,21 @@ class Literal:
     self.aval = aval
 
   def __repr__(self):
-    return f"{_literal_str(self.val)}:{self.aval.str_short()}"
+    return f"{_literal_str(self.val, self.aval)}:{self.aval.str_short()}"
 
 
-def _literal_str(val) -> str:
+def _literal_str(val, aval) -> str:
+  """As JAX: a float32 constant prints its float64 value (``1.6699999570846558``); a
+  weak-typed scalar of the default dtype prints as the Python scalar it came from."""
   v = np.asarray(val)
-  if v.dtype == np.bool_:
-    return str(bool(v))
-  return str(v[()]) if v.ndim == 0 else np.array2string(v, separator=", ")
+  if v.ndim:
+    return "[...]"
+  k = v.dtype.kind
+  if aval.weak_type and (k == "b" or k == "i" and v.dtype == dtypes.default_int_dtype()
+                         or k == "f" and v.dtype == dtypes.default_float_dtype()
+                         or k == "c" and v.dtype == dtypes.default_complex_dtype()):
+    return str(v[()])
+  return str(v.item())
 
 
 class JaxprEqn:
@@ -770,7 +783,7 @@ class JaxprEqn:
     return JaxprEqn(**d)
 
   def __repr__(self):
-    return _pp_eqn(self, _Names(), 0).rstrip()
+    return pp_eqn(self, JaxprPpContext()).format().rstrip()
 
 
 class DebugInfo:
@@ -807,12 +820,12 @@ class Jaxpr:
     return Jaxpr(**d)
 
   def __str__(self):
-    return pp_jaxpr(self)
+    return pp_jaxpr_text(self)
 
   __repr__ = __str__
 
   def pretty_print(self, **_):
-    return pp_jaxpr(self)
+    return pp_jaxpr_text(self)
 
 
 class ClosedJaxpr:
@@ -834,12 +847,12 @@ class ClosedJaxpr:
   literals = property(lambda self: self.consts)
 
   def __str__(self):
-    return pp_jaxpr(self.jaxpr)
+    return pp_jaxpr_text(self.jaxpr)
 
   __repr__ = __str__
 
   def pretty_print(self, **_):
-    return pp_jaxpr(self.jaxpr)
+    return pp_jaxpr_text(self.jaxpr)
 
   def __call__(self, *args):
     return eval_jaxpr(self.jaxpr, self.consts, *args)
@@ -902,24 +915,10 @@ def gensym(suffix: str = ""):
 
 
 # ---------------------------------------------------------------- printing
-
-
-class _Names:
-  """Names variables a, b, ..., z, ba, bb, ... in order of first appearance."""
-
-  def __init__(self):
-    self.names: dict[Var, str] = {}
-    self.counter = itertools.count()
-
-  def __call__(self, v) -> str:
-    if type(v) is Literal:
-      return repr(v)
-    if type(v) is DropVar:
-      return "_"
-    n = self.names.get(v)
-    if n is None:
-      n = self.names[v] = _encode(next(self.counter))
-    return n
+# As JAX's printer: a pretty-printer document per jaxpr (so lines wrap where JAX's do),
+# variables named a, b, ..., z, ba, ... in order of first printing, results that nothing
+# reads printed ``_``, and a sub-jaxpr used twice (or of more than 10 equations) printed
+# once before the jaxpr as ``let name = { ... } in``.
 
 
 def _encode(i: int) -> str:
@@ -931,28 +930,193 @@ def _encode(i: int) -> str:
       return s
 
 
-def _binder(names, v) -> str:
-  return f"{names(v)}:{v.aval.str_short()}"
+class JaxprPpContext:
+  """Names of the variables printed so far (shared by all jaxprs of one text)."""
+
+  def __init__(self, var_names: dict | None = None):
+    self.var_names: dict = dict(var_names or {})
+    self.shared_jaxprs: dict = {}  # Jaxpr -> its name
+    self.shared_jaxpr_names: set = set()
+    self._counter = itertools.count()
+
+  def name(self, v) -> str:
+    n = self.var_names.get(v)
+    if n is None:
+      while True:
+        n = _encode(next(self._counter))
+        if n not in self.shared_jaxpr_names:
+          break
+      self.var_names[v] = n
+    return n
+
+  def suggest_same_var_names(self, for_vars, like_vars):
+    """``for_vars`` (a sub-jaxpr's binders) take the names of ``like_vars``."""
+    if len(for_vars) != len(like_vars):
+      return
+    used = set()
+    for f, l in zip(for_vars, like_vars):
+      if (isinstance(l, Var) and l not in used and isinstance(f, Var)
+          and f not in self.var_names):
+        used.add(l)
+        self.var_names[f] = var_str(l, self)
 
 
-_WIDTH = 80
+def var_str(v, context: JaxprPpContext, print_dtype: bool = True) -> str:
+  if type(v) is Literal:
+    s = _literal_str(v.val, v.aval)
+    return f"{s}:{v.aval.str_short()}" if print_dtype else s
+  if type(v) is DropVar:
+    return "_"
+  return context.name(v)
 
 
-def _pp_param_value(v, names, indent) -> str:
-  if isinstance(v, ClosedJaxpr):
-    v = v.jaxpr
-  if isinstance(v, Jaxpr):
-    return _pp_jaxpr(v, names, indent)
+def pp_vars(vs, context: JaxprPpContext, *, separator: str = "",
+            print_shapes: bool = False) -> pp.Doc:
+  if print_shapes:
+    docs = [pp.text(f"{var_str(v, context)}:{v.aval.str_short()}") for v in vs]
+  else:
+    docs = [pp.text(var_str(v, context)) for v in vs]
+  return pp.nest(2, pp.group(pp.join(pp.text(separator) + pp.group(pp.brk()), docs)))
+
+
+_ADDRESS = re.compile(r" at 0x([0-9a-fA-F]+)")
+
+
+def _param_str(v) -> str:
   if isinstance(v, np.dtype):
     return v.name
   if isinstance(v, type) and issubclass(v, np.generic):
     return np.dtype(v).name
-  if isinstance(v, tuple) and v and all(isinstance(x, (Jaxpr, ClosedJaxpr)) for x in v):
-    return "(\n" + "".join(" " * (indent + 2) + _pp_param_value(x, names, indent + 2) + "\n"
-                           for x in v) + " " * indent + ")"
-  if isinstance(v, types.FunctionType):  # as JAX: the address masked (stable text)
+  if isinstance(v, frozenset):
+    return f"frozenset({{{', '.join(repr(e) for e in sorted(v))}}})"
+  if isinstance(v, types.FunctionType):
     return f"<function {v.__qualname__} at 0xXXXXXXXXXXXX>"
-  return str(v)
+  return _ADDRESS.sub(lambda m: " at 0x" + "X" * len(m.group(1)), str(v))
+
+
+def pp_kv_pair(k: str, v, context: JaxprPpContext) -> pp.Doc:
+  if type(v) is tuple and v and all(isinstance(j, (Jaxpr, ClosedJaxpr)) for j in v):
+    pv = pp_jaxprs(v, context)
+  elif isinstance(v, Jaxpr):
+    pv = pp_jaxpr(v, context)
+  elif isinstance(v, ClosedJaxpr):
+    pv = pp_jaxpr(v.jaxpr, context)
+  else:
+    pv = pp.text(_param_str(v))
+  return pp.text(f"{k}=") + pv
+
+
+def pp_kv_pairs(kv_pairs, context: JaxprPpContext) -> pp.Doc:
+  if not kv_pairs:
+    return pp.nil()
+  return pp.group(pp.concat([
+      pp.nest(2, pp.concat([
+          pp.text("["), pp.brk(""),
+          pp.join(pp.brk(), [pp_kv_pair(k, v, context) for k, v in kv_pairs])])),
+      pp.brk(""), pp.text("]")]))
+
+
+def pp_eqn(eqn: JaxprEqn, context: JaxprPpContext) -> pp.Doc:
+  """One equation: ``outs = prim[params] ins`` (the primitive's ``pp_params`` picks
+  and orders the params; ``pp_seed_names`` names a sub-jaxpr's binders first)."""
+  prim = eqn.primitive
+  lhs = pp_vars(eqn.outvars, context, print_shapes=True)
+  seed = prim.pp_seed_names
+  if seed is not None:
+    seed(eqn, context)
+  params = eqn.params if prim.pp_params is None else prim.pp_params(eqn.params)
+  keys = params if prim.pp_keep_order else sorted(params)
+  rhs = [pp.text(prim.name), pp_kv_pairs([(k, params[k]) for k in keys], context),
+         pp.text(" ") + pp_vars(eqn.invars, context)]
+  if eqn.outvars:
+    return pp.concat([lhs, pp.text(" = "), *rhs])
+  return pp.concat(rhs)
+
+
+def pp_eqns(eqns, context: JaxprPpContext) -> pp.Doc:
+  return pp.join(pp.brk("; "), [pp_eqn(e, context) for e in eqns])
+
+
+def _pp_skeleton(jaxpr: Jaxpr, context: JaxprPpContext) -> pp.Doc:
+  constvars = pp_vars(jaxpr.constvars, context, print_shapes=True)
+  invars = pp_vars(jaxpr.invars, context, print_shapes=True)
+  eqns = pp_eqns(jaxpr.eqns, context)
+  outvars = pp.concat([pp.text("("), pp_vars(jaxpr.outvars, context, separator=","),
+                       pp.text(")" if len(jaxpr.outvars) != 1 else ",)")])
+  return pp.group(pp.nest(2, pp.concat([
+      pp.text("{ "), pp.text("lambda "), constvars, pp.text("; "), invars,
+      pp.text(". "), pp.text("let"), pp.nest(2, pp.brk() + eqns), pp.brk(),
+      pp.text("in "), outvars])) + pp.text(" }"))
+
+
+def pp_jaxpr(jaxpr: Jaxpr, context: JaxprPpContext) -> pp.Doc:
+  name = context.shared_jaxprs.get(jaxpr)
+  if name is not None:
+    return pp.text(name)
+  return _pp_skeleton(jaxpr, context)
+
+
+def pp_jaxprs(jaxprs, context: JaxprPpContext) -> pp.Doc:
+  jaxprs = [j.jaxpr if isinstance(j, ClosedJaxpr) else j for j in jaxprs]
+  return pp.group(pp.concat([
+      pp.nest(2, pp.concat([
+          pp.text("("), pp.brk(""),
+          pp.join(pp.brk(), [pp_jaxpr(j, context) for j in jaxprs])])),
+      pp.brk(""), pp.text(")")]))
+
+
+def _dropvars(jaxpr: Jaxpr) -> dict:
+  """The top-level results that nothing reads: printed ``_``."""
+  names = {}
+  used = {v for v in jaxpr.outvars if isinstance(v, Var)}
+  for eqn in reversed(jaxpr.eqns):
+    for v in eqn.outvars:
+      if v not in used:
+        names[v] = "_"
+    used.update(v for v in eqn.invars if isinstance(v, Var))
+  return names
+
+
+def pp_toplevel_jaxpr(top: Jaxpr) -> pp.Doc:
+  context = JaxprPpContext(_dropvars(top))
+  names: dict = {}
+  counts: dict = {}
+  queue = collections.deque([top])
+  while queue:
+    jaxpr = queue.popleft()
+    counts[jaxpr] = counts.get(jaxpr, 0) + (2 if jaxpr is not top and len(jaxpr.eqns) > 10
+                                            else 1)
+    for eqn in jaxpr.eqns:
+      name = eqn.params.get("name")
+      subs = list(jaxprs_in_params(eqn.params))
+      queue.extend(subs)
+      if name is not None:
+        name = str(name).strip("<>")
+        for sub in subs:
+          names.setdefault(sub, name)
+  name_counts: dict = {}
+  docs = []
+  for jaxpr, c in counts.items():
+    if c == 1:
+      continue
+    name = names.get(jaxpr, "jaxpr")
+    count = name_counts.get(name, 0)
+    if count > 0:
+      name_counts[name] = count + 1
+      name += str(count)
+    name_counts[name] = name_counts.get(name, 0) + 1
+    context.shared_jaxpr_names.add(name)
+    context.shared_jaxprs[jaxpr] = name
+    docs.append((name, jaxpr))
+  out = [pp.concat([pp.text(f"let {name} = "), _pp_skeleton(jaxpr, context),
+                    pp.text(" in"), pp.brk()]) for name, jaxpr in docs]
+  out.append(pp_jaxpr(top, context))
+  return pp.concat(out)
+
+
+def pp_jaxpr_text(jaxpr: Jaxpr) -> str:
+  """``jaxpr``'s text, as JAX prints it (``str(make_jaxpr(f)(x))``)."""
+  return pp_toplevel_jaxpr(jaxpr).format()
 
 
 def jaxpr_has_effects(jaxpr) -> bool:
@@ -968,45 +1132,3 @@ def jaxpr_has_effects(jaxpr) -> bool:
         if isinstance(sub, (Jaxpr, ClosedJaxpr)) and jaxpr_has_effects(sub):
           return True
   return False
-
-
-def _pp_eqn(eqn: JaxprEqn, names: _Names, indent: int) -> str:
-  args = " ".join(names(v) for v in eqn.invars)
-  outs = " ".join(_binder(names, v) for v in eqn.outvars)
-  pad = " " * indent
-  head = f"{pad}{outs} = {eqn.primitive.name}" if outs else f"{pad}{eqn.primitive.name}"
-  params = eqn.params
-  seed = getattr(eqn.primitive, "pp_seed_names", None)
-  if seed is not None:  # e.g. jit: inner binders reuse the names of the outer ones
-    seed(eqn, names)
-  if eqn.primitive.pp_params is not None:
-    params = eqn.primitive.pp_params(params)
-  if params:
-    keys = params if getattr(eqn.primitive, "pp_keep_order", False) else sorted(params)
-    items = [(k, _pp_param_value(params[k], names, indent + 2)) for k in keys]
-    flat = " ".join(f"{k}={v}" for k, v in items)
-    if "\n" not in flat and len(head) + len(flat) + 2 <= _WIDTH:
-      head = f"{head}[{flat}]"
-    else:
-      body = "".join(f"{pad}  {k}={v}\n" for k, v in items)
-      head = f"{head}[\n{body}{pad}]"
-  return f"{head} {args}" if args else f"{head} "
-
-
-def _pp_jaxpr(jaxpr: Jaxpr, names: _Names, indent: int) -> str:
-  consts = " ".join(_binder(names, v) for v in jaxpr.constvars)
-  ins = " ".join(_binder(names, v) for v in jaxpr.invars)
-  head = f"{{ lambda {consts}; {ins}. let"
-  lines = [_pp_eqn(e, names, indent + 4) for e in jaxpr.eqns]
-  outs = ", ".join(names(v) for v in jaxpr.outvars)
-  outs = f"({outs},)" if len(jaxpr.outvars) == 1 else f"({outs})"
-  if not any("\n" in l for l in lines):
-    # Like JAX's pretty printer: the whole jaxpr on one line when it fits.
-    flat = f"{head} {'; '.join(l.strip() for l in lines)} in {outs} }}"
-    if indent + len(flat) <= _WIDTH:
-      return flat
-  return "\n".join([head, *lines, " " * (indent + 2) + f"in {outs} }}"])
-
-
-def pp_jaxpr(jaxpr: Jaxpr) -> str:
-  return _pp_jaxpr(jaxpr, _Names(), 0)

@@ -211,6 +211,7 @@ class custom_jvp:
       return p_flat, [ad.Zero(x.aval) if type(x) is SymbolicZero else ad._as_array(x)
                       for x in t_flat]
 
+    jvp_flat.rule_name = _name(self.jvp)  # (printed in jaxprs: jvp=f_jvp)
     outs = trace.process_custom_jvp_call(fun_flat, jvp_flat, flat, self.symbolic_zeros)
     return tree_util.tree_unflatten(store.out_tree, outs)
 
@@ -296,6 +297,7 @@ class custom_vjp:
           out.append(c)
       return out
 
+    fwd_flat.rule_name, bwd_flat.rule_name = _name(self.fwd), _name(self.bwd)
     outs = trace.process_custom_vjp_call(fun_flat, fwd_flat, bwd_flat, flat, None,
                                          self.symbolic_zeros)
     return tree_util.tree_unflatten(store.out_tree, outs)
@@ -395,9 +397,24 @@ def _call_batch(vals, dims, call_jaxpr, num_consts, name, axis_name, batch_call)
     trace.invalidate()
 
 
+class _FunName(str):
+  """A rule function printed by its name (``jvp=f_jvp``), as JAX prints it."""
+
+
+def _fun_name(f) -> _FunName:
+  return _FunName(getattr(f, "rule_name", None) or _name(f))
+
+
 def _pp_call(params):
-  return {"name": params["name"], "call_jaxpr": params["call_jaxpr"],
-          "num_consts": params["num_consts"], "symbolic_zeros": params["symbolic_zeros"]}
+  """As JAX: ``name`` first, then the rules by function name, sorted; no zero
+  ``num_consts``."""
+  out = {"call_jaxpr": params["call_jaxpr"], "symbolic_zeros": params["symbolic_zeros"]}
+  if params["num_consts"]:
+    out["num_consts"] = params["num_consts"]
+  for k in ("jvp", "fwd", "bwd"):
+    if k in params:
+      out[k] = _fun_name(params[k])
+  return {"name": _FunName(params["name"]), **{k: out[k] for k in sorted(out)}}
 
 
 def _staged_call_primitive(name):
@@ -409,6 +426,7 @@ def _staged_call_primitive(name):
   p.def_abstract_eval(lambda *a, call_jaxpr, **_: list(call_jaxpr.out_avals))
   p.lower = _call_lower
   p.pp_params = _pp_call
+  p.pp_keep_order = True
   p.batch_with_axis_name = True
   return p
 

@@ -72,12 +72,12 @@ def _jit_pp_params(params):
   return out
 
 
-def _jit_pp_seed_names(eqn, names):
+def _jit_pp_seed_names(eqn, context):
   """The inner jaxpr's binders take the names of the equation's operands and results."""
   inner = eqn.params["jaxpr"].jaxpr
-  for outer, v in (*zip(eqn.invars, inner.invars), *zip(eqn.outvars, inner.outvars)):
-    if type(outer) is core.Var and type(v) is core.Var and v not in names.names:
-      names.names[v] = names(outer)
+  if inner not in context.shared_jaxprs:
+    context.suggest_same_var_names(inner.invars, eqn.invars)
+    context.suggest_same_var_names(inner.outvars, eqn.outvars)
 
 
 jit_p.def_impl(_jit_impl)

@@ -28,7 +28,7 @@ LAYERS = [
                  "pyjax._src.deprecations", "pyjax._src.linear_util",
                  "pyjax._src.source_info_util", "pyjax._src.monitoring",
                  "pyjax._src.version", "pyjax._src.profiler",
-                 "pyjax._src.deploy_runtime"]),
+                 "pyjax._src.deploy_runtime", "pyjax._src.pretty_printer"]),
     (1, "core", ["pyjax._src.core"]),
     (2, "array", ["pyjax._src.devices", "pyjax._src.mesh", "pyjax._src.sharding",
                "pyjax._src.array", "pyjax._src.xla_bridge", "pyjax._src.literals",

@@ -25,6 +25,7 @@ from pyjax._src.lax import parallel as lax_parallel
 from pyjax._src.lax import special as lax_special
 from pyjax._src.numpy import array_creation, array_manipulation, reductions, ufuncs
 from pyjax._src.numpy import lax_numpy as jnp
+from pyjax._src.numpy.util import staged_jit
 from pyjax._src.numpy.util import (canonicalize_axis, check_arraylike, ensure_arraylike,
                                    promote_args_inexact)
 from pyjax._src.ops.special import logsumexp
@@ -48,6 +49,7 @@ def identity(x):
 
 
 @custom_jvp
+@staged_jit
 def relu(x):
   """``max(x, 0)``; its derivative at 0 is 0 (JAX's custom JVP)."""
   return ufuncs.maximum(x, 0)
@@ -63,6 +65,7 @@ def squareplus(x, b=4):
   return y / 2
 
 
+@staged_jit
 def softplus(x):
   """``log(1 + exp(x))``, as ``logaddexp(x, 0)``."""
   return ufuncs.logaddexp(x, 0)
@@ -90,6 +93,7 @@ def sparse_sigmoid(x):
   return 0.5 * jnp.clip(x + 1.0, 0.0, 2.0)
 
 
+@staged_jit
 def silu(x):
   """``x * sigmoid(x)`` (also called swish)."""
   x = ensure_arraylike("silu", x)
@@ -105,18 +109,21 @@ def mish(x):
   return x * ufuncs.tanh(softplus(x))
 
 
+@staged_jit
 def log_sigmoid(x):
   """``log(sigmoid(x)) = -softplus(-x)``."""
   x = ensure_arraylike("log_sigmoid", x)
   return -softplus(-x)
 
 
+@staged_jit
 def elu(x, alpha=1.0):
   """``x`` above 0, else ``alpha * (exp(x) - 1)``."""
   x = ensure_arraylike("elu", x)
   return jnp.where(x > 0, x, alpha * ufuncs.expm1(jnp.where(x > 0, 0., x)))
 
 
+@staged_jit
 def leaky_relu(x, negative_slope=1e-2):
   """``x`` from 0, else ``negative_slope * x``."""
   x = ensure_arraylike("leaky_relu", x)
@@ -163,6 +170,7 @@ def glu(x, axis: int = -1):
 
 
 @custom_jvp
+@staged_jit
 def relu6(x):
   """``min(max(x, 0), 6)``; its derivative at 0 and 6 is 0."""
   return ufuncs.minimum(ufuncs.maximum(x, 0), 6.)
@@ -219,6 +227,7 @@ def logmeanexp(x, axis=None, where=None, keepdims: bool = False):
   return lse - ufuncs.log(count)
 
 
+@staged_jit(static_argnames=('axis',))
 def log_softmax(x, axis=-1, where=None):
   """``x - logsumexp(x)`` over ``axis`` (int, tuple or None); -inf where ``where`` is
   False."""

@@ -18,6 +18,7 @@ from pyjax._src.numpy.lax_numpy import (_pad_axis_const, _pad_const, _shape_arg,
                                         broadcast_to, clip, concatenate, moveaxis, ravel,
                                         reshape, swapaxes, where)
 from pyjax._src.numpy.util import array
+from pyjax._src.numpy.util import staged_jit
 from pyjax._src.numpy.util import (_broadcast_to, asarray as _asarray, canonicalize_axis,
                                    check_arraylike)
 
@@ -473,10 +474,12 @@ def _tri_select(name, m, k, lower):
   return lax.select(mask, m, lax.full_like(m, 0))
 
 
+@staged_jit(static_argnames=('k',))
 def tril(m, k=0):
   return _tri_select("tril", m, k, True)
 
 
+@staged_jit(static_argnames=('k',))
 def triu(m, k=0):
   return _tri_select("triu", m, k, False)
 

@@ -274,10 +274,13 @@ def _normalize_scalar(i, n):
   """JAX's index normalization, i < 0 ? i + n : i, on an int32 scalar."""
   if type(i) is int:
     i = _i32(i)
-  elif i.dtype != _int32 or i.weak_type:
+  elif i.dtype != _int32 and (i.dtype.itemsize < 4 or not i.weak_type):
     i = lax._convert_element_type(i, _int32 if i.dtype.itemsize <= 4 else i.dtype, False)
   neg = _bin(lax.lt_p, i, 0)
-  return lax.select_n_p.bind(neg, i, _bin(lax.add_p, i, ArrayImpl(np.asarray(n, i.dtype)[()])))
+  # (as JAX: a weak index is made strong only for the sum)
+  base = lax._convert_element_type(i, i.dtype, False) if i.weak_type else i
+  return lax.select_n_p.bind(neg, i, _bin(lax.add_p, base,
+                                          ArrayImpl(np.asarray(n, i.dtype)[()])))
 
 
 def _basic_take(arr, entries):

@@ -14,6 +14,7 @@ from pyjax._src.core import Tracer
 from pyjax._src.lax import lax, slicing
 from pyjax._src.lax import sorting as lax_sorting
 from pyjax._src.numpy import indexing, reductions, ufuncs
+from pyjax._src.numpy.util import _where, staged_jit
 from pyjax._src.numpy.util import (array, asarray as _asarray,
                                    broadcast_shapes as _broadcast_shapes, canonicalize_axis,
                                    check_arraylike, promote_dtypes, _broadcast_to)
@@ -214,13 +215,7 @@ def where(condition, x=None, y=None, /, *, size=None, fill_value=None):
     raise ValueError("Either both or neither of the x and y arguments should be provided "
                      "to jax.numpy.where, got {} and {}.".format(x, y))
   check_arraylike("where", condition, x, y)
-  cond = _asarray(condition)
-  if cond.dtype != np.bool_:
-    cond = lax.ne(cond, lax._const(cond, 0))
-  x, y = promote_dtypes(x, y)
-  shape = broadcast_shapes(cond.shape, x.shape, y.shape)
-  cond, x, y = [v if v.shape == shape else _broadcast_to(v, shape) for v in (cond, x, y)]
-  return lax.select(cond, x, y)
+  return _where(condition, x, y)
 
 
 def astype(x, dtype, /, *, copy=False, device=None):
@@ -291,6 +286,7 @@ def _static_int(x, what):
 # ------------------------------------------------------------ elementwise helpers
 
 
+@staged_jit
 def clip(arr=None, /, min=None, max=None):
   """Clips values to ``[min, max]`` (either bound may be None)."""
   check_arraylike("clip", arr)
@@ -301,6 +297,7 @@ def clip(arr=None, /, min=None, max=None):
   return _asarray(arr)
 
 
+@staged_jit(static_argnames=('decimals',))
 def round(a, decimals=0, out=None):
   """Rounds half to even, to the given number of decimals."""
   if out is not None:
@@ -330,6 +327,7 @@ def round(a, decimals=0, out=None):
 around = round
 
 
+@staged_jit(static_argnames=('equal_nan',))
 def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan: bool = False):
   check_arraylike("isclose", a, b)
   a, b = promote_dtypes(a, b)
@@ -379,6 +377,7 @@ def array_equiv(a1, a2):
   return reductions.all(eq)
 
 
+@staged_jit
 def nan_to_num(x, copy: bool = True, nan=0.0, posinf=None, neginf=None):
   check_arraylike("nan_to_num", x)
   x = _asarray(x)

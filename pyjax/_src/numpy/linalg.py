@@ -15,6 +15,7 @@ from pyjax._src.numpy import indexing, reductions, sorting, ufuncs
 from pyjax._src.numpy.einsum import einsum
 from pyjax._src.numpy.lax_numpy import matrix_transpose
 from pyjax._src.numpy.tensor_contractions import vecdot
+from pyjax._src.numpy.util import staged_jit
 from pyjax._src.numpy.util import canonicalize_axis, ensure_arraylike, promote_dtypes_inexact
 
 __all__ = ["EigResult", "EighResult", "QRResult", "SVDResult", "SlogdetResult", "cholesky", "cond",
@@ -149,6 +150,7 @@ def _lu_solve(lu, perm, b):
   return lax_linalg.triangular_solve(lu, x, left_side=True, lower=False)
 
 
+@staged_jit
 def solve(a, b):
   a, b = promote_dtypes_inexact(*ensure_arraylike("solve", a, b))
   _check_matrix("solve", a, square=True)
@@ -167,6 +169,7 @@ def solve(a, b):
   return x[..., 0] if vec else x
 
 
+@staged_jit
 def inv(a):
   a = _inexact("inv", a)
   _check_matrix("inv", a, square=True)
@@ -196,6 +199,7 @@ def slogdet(a, *, method: str | None = None):
   return SlogdetResult(sign, logdet)
 
 
+@staged_jit
 def det(a):
   """Determinant from the LU factors (its gradient is the LU's: NaN where ``a`` is
   singular, where JAX's cofactor rule stays finite)."""
@@ -371,6 +375,7 @@ def _matrix_norm(x, ord, axis, keepdims):
   raise ValueError(f"Invalid order '{ord}' for matrix norm.")
 
 
+@staged_jit(static_argnames=('ord', 'axis', 'keepdims'))
 def norm(x, ord=None, axis=None, keepdims: bool = False):
   x = _inexact("norm", x)
   if axis is None:

@@ -11,6 +11,7 @@ from pyjax._src import core, dtypes
 from pyjax._src.lax import lax, slicing
 from pyjax._src.lax import reductions as lax_reductions
 from pyjax._src.numpy import sorting, ufuncs
+from pyjax._src.numpy.util import staged_jit
 from pyjax._src.numpy.util import (asarray, canonicalize_axis, check_arraylike,
                                    promote_dtypes_inexact, promote_shapes)
 
@@ -30,7 +31,7 @@ def _axes(axis, ndim, name):
 def _keepdims(out, shape, axes, keepdims):
   if not keepdims:
     return out
-  return lax.reshape(out, tuple(1 if i in axes else d for i, d in enumerate(shape)))
+  return lax.expand_dims(out, tuple(sorted(axes)))  # (a broadcast_in_dim, as JAX's)
 
 
 # How ``initial`` joins a reduction's result; for bool sums and products (as JAX: or, and)
@@ -245,8 +246,8 @@ def _cum(name, prim_fn, upcast=True):
     if a.weak_type:  # JAX's: accumulated strongly typed (its transpose makes it weak)
       a = lax._convert_element_type(a, a.dtype, False)
     return prim_fn(a, axis)
-  fn.__name__ = name
-  return fn
+  fn.__name__ = fn.__qualname__ = name
+  return staged_jit(fn, static_argnames=("axis", "dtype"))
 
 
 cumsum = _cum("cumsum", lax_reductions.cumsum)

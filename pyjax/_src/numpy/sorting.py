@@ -11,6 +11,7 @@ from pyjax._src.lax import lax
 from pyjax._src.lax import reductions as lax_reductions
 from pyjax._src.lax import sorting as lax_sorting
 from pyjax._src.numpy import ufuncs
+from pyjax._src.numpy.util import staged_jit
 from pyjax._src.numpy.util import asarray, canonicalize_axis, check_arraylike, promote_dtypes
 
 
@@ -23,6 +24,7 @@ def _sort_axis(a, axis, name):
   return a, canonicalize_axis(axis, a.ndim)
 
 
+@staged_jit(static_argnames=('axis', 'kind', 'order', 'stable', 'descending'))
 def sort(a, axis=-1, *, kind=None, order=None, stable: bool = True, descending: bool = False):
   """Sorted copy (NaNs last), ascending or descending along ``axis``."""
   check_arraylike("sort", a)
@@ -34,6 +36,7 @@ def sort(a, axis=-1, *, kind=None, order=None, stable: bool = True, descending: 
   return lax.rev(out, (axis,)) if descending else out
 
 
+@staged_jit(static_argnames=('axis', 'kind', 'order', 'stable', 'descending', 'dtype'))
 def argsort(a, axis=-1, *, kind=None, order=None, stable: bool = True,
             descending: bool = False, dtype=None):
   """Indices that sort ``a``; stable (ties keep their order) in both directions."""

@@ -11,6 +11,7 @@ from pyjax._src import dtypes
 from pyjax._src.array import ArrayImpl
 from pyjax._src.lax import lax
 from pyjax._src.lax import special as lax_special
+from pyjax._src.numpy.util import _where, staged_jit
 from pyjax._src.numpy.util import (check_arraylike, promote_args, promote_args_inexact,
                                    promote_args_numeric, promote_dtypes_inexact,
                                    promote_shapes, asarray, broadcast_shapes,
@@ -96,6 +97,7 @@ def _same_shape(x1, x2):
   return tuple(v if v.shape == shape else _broadcast_to(v, shape) for v in (x1, x2))
 
 
+@staged_jit
 def floor_divide(x1, x2, /):
   """Elementwise division rounded toward negative infinity."""
   x1, x2 = promote_args_numeric("floor_divide", x1, x2)
@@ -108,7 +110,7 @@ def floor_divide(x1, x2, /):
     # x // 0 is -1 - 1 = -2 for x != 0, as JAX) and r != 0.
     fix = lax.bitwise_and(lax.ne(lax.sign(x1), lax.sign(x2)),
                           lax.ne(lax.rem(x1, x2), lax._const(x1, 0)))
-    return lax.select(fix, lax.sub(q, lax._const(q, 1)), q)
+    return _where(fix, lax.sub(q, lax._const(q, 1)), q)
   if dt.kind == "c":
     raise TypeError("floor_divide does not support complex-valued inputs")
   return _float_divmod(x1, x2)[0]
@@ -126,6 +128,7 @@ def _float_divmod(x1, x2):
   return lax.round(div), mod
 
 
+@staged_jit
 def remainder(x1, x2, /):
   """Elementwise remainder with the sign of the divisor (Python's %); x % 0 is 0 for
   integers, as JAX."""
@@ -133,12 +136,13 @@ def remainder(x1, x2, /):
   if x1.dtype.kind == "c":
     raise TypeError("remainder does not support complex-valued inputs")
   if x1.dtype.kind in "iu":
-    x2 = lax.select(lax.eq(x2, lax._const(x2, 0)), lax.full_like(x2, 1), x2)
+    x2 = _where(lax.eq(x2, lax._const(x2, 0)), lax.full_like(x2, 1), x2)
   r = lax.rem(x1, x2)
   if x1.dtype.kind == "u":
     return r
   zero = lax._const(r, 0)
-  fix = lax.bitwise_and(lax.ne(r, zero), lax.ne(lax.lt(r, zero), lax.lt(x2, zero)))
+  nonzero = lax.ne(r, zero)
+  fix = lax.bitwise_and(lax.ne(lax.lt(r, zero), lax.lt(x2, zero)), nonzero)
   return lax.select(fix, lax.add(r, x2), r)
 
 

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import builtins
+import functools
 
 import numpy as np
 
-from pyjax._src import dtypes
+from pyjax._src import core, dtypes
+from pyjax._src import pjit
 from pyjax._src.array import ArrayImpl, _check_int_range, asarray_value
 from pyjax._src.config import config
 from pyjax._src.core import Tracer
@@ -13,6 +15,27 @@ from pyjax._src.lax import lax, slicing
 from pyjax._src.sharding import NamedSharding
 
 _scalar_types = (bool, int, float, complex)
+
+
+def staged_jit(fun=None, *, static_argnums=(), static_argnames=()):
+  """JAX's ``@jit`` on a jnp function, for the jaxpr only: under a staging trace
+  (``jit``, ``make_jaxpr``) a call is a nested ``jit[name=...]`` equation as in JAX's
+  jaxprs; outside one the function runs directly (the eager path stays one NumPy call
+  per op, and vmap/grad see its primitives)."""
+  if fun is None:
+    return functools.partial(staged_jit, static_argnums=static_argnums,
+                             static_argnames=static_argnames)
+  jitted = pjit.jit(fun, static_argnums=static_argnums, static_argnames=static_argnames)
+  eval_trace, trace_ctx = core.eval_trace, core.trace_ctx
+  staging = core.unsafe_am_i_under_a_jit
+
+  @functools.wraps(fun)
+  def call(*args, **kwargs):
+    if trace_ctx.trace is eval_trace or not staging():
+      return fun(*args, **kwargs)
+    return jitted(*args, **kwargs)
+  call.__wrapped__ = fun
+  return call
 
 
 def _arraylike(x) -> bool:
@@ -245,7 +268,17 @@ def array(object, dtype=None, copy=True, order="K", ndmin=0):
       if isinstance(object, (np.ndarray, np.generic)) and object.dtype == np.dtype("O"):
         raise TypeError("JAX only supports number and bool dtypes, got dtype object in array")
       out = asarray_value(np.asarray(object))
-  if dtype is not None:
+  if dtype is not None and type(out) is ArrayImpl and (
+      type(object) in _scalar_types or isinstance(object, (np.ndarray, np.generic))):
+    # A host value: converted here, as JAX folds the conversion of a constant (no
+    # convert_element_type equation when staged).
+    dt = dtypes.canonicalize_dtype(dtype)
+    if out.dtype != dt or out.weak_type != weak:
+      v = np.asarray(out._value)
+      if v.dtype.kind == "c" and dt.kind != "c":
+        v = v.real
+      out = ArrayImpl(v.astype(dt), weak)
+  elif dtype is not None:
     out = lax._convert_element_type(out, dtypes.canonicalize_dtype(dtype), weak)
   elif not weak and out.weak_type:
     out = lax._convert_element_type(out, out.dtype, False)
@@ -270,3 +303,16 @@ def stack(arrays, axis=0, out=None, dtype=None):
   if dtype is not None:
     arrays = [lax._convert_element_type(a, dtype) for a in arrays]
   return slicing.concatenate(arrays, axis)
+
+
+@staged_jit
+def _where(condition, x, y):
+  """``jnp.where(condition, x, y)`` (a ``jit[name=_where]`` in jaxprs, as JAX's)."""
+  cond = asarray(condition)
+  if cond.dtype != np.bool_:
+    cond = lax.ne(cond, lax._const(cond, 0))
+  x, y = promote_dtypes(x, y)
+  shape = broadcast_shapes(cond.shape, x.shape, y.shape)
+  cond, x, y = [v if v.shape == shape else _broadcast_to(v, shape) for v in (cond, x, y)]
+  return lax.select(cond, x, y)
+

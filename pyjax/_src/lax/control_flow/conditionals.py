@@ -393,6 +393,8 @@ def _bind_branches(what, index, funs, names, operands, reverse=False):
     for r, v in zip(refs, vals):
       ref.set(r, ..., v)
     return out
+  # As JAX: a branch's constants become operands (constvars of the enclosing jaxpr).
+  traced = [(_consts_as_invars(c), [*c.consts, *cs], t) for c, cs, t in traced]
   (c0, _, tree0), f0 = traced[0], funs[0]
   for (c, _, tree), f, name in zip(traced[1:], funs[1:], names[1:]):
     _check_outputs(what, names[0], name, f0, f, tree0, c0.out_avals, tree, c.out_avals)
@@ -428,6 +430,14 @@ def _bind_branches(what, index, funs, names, operands, reverse=False):
               if effects or any(f is None for f in fwd) else ())
   out = [next(outs) if f is None else all_ins[f] for f in fwd]
   return tree_util.tree_unflatten(tree0, out)
+
+
+def _consts_as_invars(closed: ClosedJaxpr) -> ClosedJaxpr:
+  j = closed.jaxpr
+  if not j.constvars:
+    return closed
+  return ClosedJaxpr(Jaxpr([], [*j.constvars, *j.invars], j.outvars, j.eqns, j.debug_info),
+                     [])
 
 
 _NO_OPERAND = object()

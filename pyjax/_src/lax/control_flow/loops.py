@@ -230,7 +230,8 @@ def _scan_transpose(cts, *args, reverse, length, jaxpr, num_consts, num_carry, l
   c_lin, carry_lin, x_lin = _split(undef, num_consts, num_carry)
   consts, carry, xs = _split(args, num_consts, num_carry)
   in_avals = jaxpr.in_avals
-  c_avals, carry_avals, x_avals = _split(in_avals, num_consts, num_carry)
+  c_avals, _, x_avals = _split(in_avals, num_consts, num_carry)
+  carry_avals = jaxpr.out_avals[:num_carry]  # (a weak carry input's cotangent is strong)
   out_avals = _scan_abstract_eval(length=length, jaxpr=jaxpr, num_consts=num_consts,
                                   num_carry=num_carry)
   cts = ad.instantiate_cts(cts, out_avals)
