@@ -449,8 +449,11 @@ def _dot_general_lower(ctx, x, y, *, dimension_numbers, precision=None,
          np.dtype(np.float16): np.dtype(np.float32)}.get(compute, compute)
 
   def operand(v):
-    if v.aval.dtype == np.bool_:  # IREE folds i1 -> i32 into the matmul and fails: select
-      return ctx.select(v, ctx.full(1, v.aval.shape, cdt), ctx.full(0, v.aval.shape, cdt))
+    if v.aval.dtype == np.bool_:
+      # IREE folds i1 -> i32 (or a select of 0 and 1, as i8) into a matrix-vector
+      # product and fails: a select behind a barrier.
+      v = ctx.select(v, ctx.full(1, v.aval.shape, cdt), ctx.full(0, v.aval.shape, cdt))
+      return ctx.op("stablehlo.optimization_barrier", [v], [v.aval])[0]
     unsigned = v.aval.dtype.kind == "u" and v.aval.dtype != cdt
     if v.aval.dtype != compute:  # (saturating, when a float becomes an integer)
       v = _convert_lower(ctx, v, new_dtype=compute, weak_type=False)
