@@ -395,10 +395,45 @@ def _k_block(k: int, out_size: int):
   return None
 
 
+def _collapse(ctx, v, groups):
+  """``v`` transposed to the dimension ``groups`` in order and each group merged into
+  one dimension, size-1 dimensions dropped (a transpose of the dimensions longer than
+  1, when their order changes, between two reshapes)."""
+  shape = v.aval.shape
+  order = [d for g in groups for d in g if shape[d] != 1]
+  kept = sorted(order)
+  if order != kept:
+    v = mlir.reshape(ctx, v, [shape[d] for d in kept])
+    perm = [kept.index(d) for d in order]
+    v = ctx.op("stablehlo.transpose", [v], v.aval.update(shape=[shape[d] for d in order]),
+               f"permutation = {mlir._i64_array(perm)}")
+  sizes = [math.prod(shape[d] for d in g) for g in groups]
+  return mlir.reshape(ctx, v, [n for n in sizes if n != 1]), [n != 1 for n in sizes]
+
+
+def _canonical_operands(ctx, x, y, dimension_numbers):
+  """The operands of a dot_general as XLA's dot decomposer leaves them: (B, M, K) and
+  (B, K, N), the batch, free and contracting dimensions each merged into one and those of
+  size 1 dropped; with their dimension numbers and the product's shape (B, M, N), which
+  reshapes to the dot_general's result. IREE fails on some other forms (a size-1 free
+  dimension beside a batch one: "exceeded stack allocation limit")."""
+  (xc, yc), (xb, yb) = dimension_numbers
+  xf = [d for d in range(x.aval.ndim) if d not in xb and d not in xc]
+  yf = [d for d in range(y.aval.ndim) if d not in yb and d not in yc]
+  x, (hb, hm, hk) = _collapse(ctx, x, (xb, xf, xc))
+  y, (_, _, hn) = _collapse(ctx, y, (yb, yc, yf))
+  b = [0] if hb else []
+  dims = (b, [len(b) + hm] if hk else [], b, [len(b)] if hk else [])
+  shape = (*x.aval.shape[:len(b) + hm], *y.aval.shape[y.aval.ndim - hn:])
+  return x, y, dims, shape
+
+
 def _dot_general_lower(ctx, x, y, *, dimension_numbers, precision=None,
                        preferred_element_type=None, out_sharding=None):
-  (xc, yc), (xb, yb) = dimension_numbers
   out = ctx.aval_out
+  (xc, _), _ = dimension_numbers
+  if out.size == 0 or not math.prod(x.aval.shape[d] for d in xc):
+    return ctx.full(0, out.shape, out.dtype)  # (empty sums: zeros)
   if _is_algorithm(precision):  # as the impl: converted operands, the accumulation type
     ld, rd, acc = _algorithm_types(precision, x.aval.dtype, y.aval.dtype, out.dtype)
     saved, ctx.avals_out = ctx.avals_out, [out.update(dtype=acc)]
@@ -414,8 +449,11 @@ def _dot_general_lower(ctx, x, y, *, dimension_numbers, precision=None,
          np.dtype(np.float16): np.dtype(np.float32)}.get(compute, compute)
 
   def operand(v):
-    if v.aval.dtype == np.bool_:  # IREE folds i1 -> i32 into the matmul and fails: select
-      return ctx.select(v, ctx.full(1, v.aval.shape, cdt), ctx.full(0, v.aval.shape, cdt))
+    if v.aval.dtype == np.bool_:
+      # IREE folds i1 -> i32 (or a select of 0 and 1, as i8) into a matrix-vector
+      # product and fails: a select behind a barrier.
+      v = ctx.select(v, ctx.full(1, v.aval.shape, cdt), ctx.full(0, v.aval.shape, cdt))
+      return ctx.op("stablehlo.optimization_barrier", [v], [v.aval])[0]
     unsigned = v.aval.dtype.kind == "u" and v.aval.dtype != cdt
     if v.aval.dtype != compute:  # (saturating, when a float becomes an integer)
       v = _convert_lower(ctx, v, new_dtype=compute, weak_type=False)
@@ -425,13 +463,20 @@ def _dot_general_lower(ctx, x, y, *, dimension_numbers, precision=None,
     return ctx.op("stablehlo.optimization_barrier", [v], [v.aval])[0] if unsigned else v
 
   x, y = operand(x), operand(y)
-  fields = [(n, v) for n, v in (("lhs_batching_dimensions", xb), ("rhs_batching_dimensions", yb),
-                                ("lhs_contracting_dimensions", xc),
-                                ("rhs_contracting_dimensions", yc)) if v]
-  dn = ", ".join(f"{n} = [{', '.join(map(str, v))}]" for n, v in fields)
+  x, y, (xb, xc, yb, yc), shape = _canonical_operands(ctx, x, y, dimension_numbers)
 
   def plain_dot(a, b, dt):
-    return ctx.op("stablehlo.dot_general", [a, b], out.update(dtype=dt),
+    if not xc:  # one-term sums: a broadcast product
+      return ctx.binary("multiply", *(ctx.op("stablehlo.broadcast_in_dim", [v], ShapedArray(
+          shape, dt), f"broadcast_dimensions = {mlir._i64_array(ds)}") for v, ds in (
+              (a, range(a.aval.ndim)),
+              (b, [*range(len(xb)), *range(len(shape) - b.aval.ndim + len(xb), len(shape))]))))
+    fields = [(n, v) for n, v in (("lhs_batching_dimensions", xb),
+                                  ("rhs_batching_dimensions", yb),
+                                  ("lhs_contracting_dimensions", xc),
+                                  ("rhs_contracting_dimensions", yc)) if v]
+    dn = ", ".join(f"{n} = [{', '.join(map(str, v))}]" for n, v in fields)
+    return ctx.op("stablehlo.dot_general", [a, b], ShapedArray(shape, dt),
                   f"dot_dimension_numbers = #stablehlo.dot<{dn}>")
 
   def dot(a, b, dt):
@@ -439,30 +484,22 @@ def _dot_general_lower(ctx, x, y, *, dimension_numbers, precision=None,
     # into blocks, a batch dimension of the product, whose sums add as a tree.
     zero = ctx.constant(np.zeros((), dt), ShapedArray((), dt))
     add = lambda r, u, w: [r.binary("add", u, w)]
-    if (dt.kind in "fc" and a.aval.ndim == len(xb) + len(xc) and b.aval.ndim == a.aval.ndim
-        and math.prod(a.aval.shape[c] for c in xc) > 16 * _K_BLOCK):
+    k = a.aval.shape[xc[0]] if xc else 1
+    if dt.kind in "fc" and a.aval.ndim == b.aval.ndim == len(xb) + 1 and k > 16 * _K_BLOCK:
       # no free dimensions (vector dots): a product summed as a tree, fused by IREE
-      a, b = (v if list(o) == list(range(v.aval.ndim)) else
-              ctx.op("stablehlo.transpose", [v], v.aval.update(
-                  shape=tuple(v.aval.shape[d] for d in o)),
-                  f"permutation = {mlir._i64_array(o)}")
-              for v, o in ((a, [*xb, *xc]), (b, [*yb, *yc])))
-      return mlir.tree_reduce(ctx, ctx.binary("multiply", a, b), zero,
-                              tuple(range(len(xb), a.aval.ndim)), add)
-    kb = len(xc) == 1 and dt.kind in "fc" and _k_block(a.aval.shape[xc[0]], out.size)
+      return mlir.tree_reduce(ctx, ctx.binary("multiply", a, b), zero, (len(xb),), add)
+    kb = xc and dt.kind in "fc" and _k_block(k, math.prod(shape))
     if not kb:
       return plain_dot(a, b, dt)
-    nb = a.aval.shape[xc[0]] // kb
+    nb = k // kb
     a, b = (mlir.reshape(ctx, v, (*v.aval.shape[:c], nb, kb, *v.aval.shape[c + 1:]))
             for v, c in ((a, xc[0]), (b, yc[0])))
-    shift = lambda ds, c: [d + (d > c) for d in ds]
-    fs = [("lhs_batching_dimensions", [*shift(xb, xc[0]), xc[0]]),
-          ("rhs_batching_dimensions", [*shift(yb, yc[0]), yc[0]]),
+    fs = [("lhs_batching_dimensions", [*xb, xc[0]]),
+          ("rhs_batching_dimensions", [*yb, yc[0]]),
           ("lhs_contracting_dimensions", [xc[0] + 1]),
           ("rhs_contracting_dimensions", [yc[0] + 1])]
     parts = ctx.op("stablehlo.dot_general", [a, b],
-                   out.update(shape=(*out.shape[:len(xb)], nb, *out.shape[len(xb):]),
-                              dtype=dt),
+                   ShapedArray((*shape[:len(xb)], nb, *shape[len(xb):]), dt),
                    "dot_dimension_numbers = #stablehlo.dot<" +
                    ", ".join(f"{n} = [{', '.join(map(str, v))}]" for n, v in fs) + ">")
     return mlir.tree_reduce(ctx, parts, zero, (len(xb),), add)
@@ -476,9 +513,14 @@ def _dot_general_lower(ctx, x, y, *, dimension_numbers, precision=None,
     im = ctx.binary("add", dot(xr, yi, rdt), dot(xi, yr, rdt))
     # (a barrier: fused into the matmuls, the complex epilogue fails to vectorize)
     re, im = ctx.op("stablehlo.optimization_barrier", [re, im], [re.aval, im.aval])
-    r = ctx.op("stablehlo.complex", [re, im], out.update(dtype=cdt))
+    r = ctx.op("stablehlo.complex", [re, im], ShapedArray(shape, cdt))
   else:
     r = dot(x, y, cdt)
+  if r.aval.ndim != out.ndim and 1 in out.shape:
+    # IREE fuses the size-1 dimensions' return into the matmul and its consumers and then
+    # fails ("exceeded stack allocation limit"): a barrier keeps them apart.
+    r = ctx.op("stablehlo.optimization_barrier", [r], [r.aval])[0]
+  r = mlir.reshape(ctx, r, out.shape)
   if cdt != compute and compute != np.bool_:
     r = ctx.convert(r, compute)  # half floats round before any conversion
   return _convert_lower(ctx, r, new_dtype=out.dtype, weak_type=False)
