@@ -65,7 +65,27 @@ def set_enabled(on: bool) -> bool:
 
 
 def _signless(dt: np.dtype) -> np.dtype:
+  """The dtype a loop scalar of ``dt`` is stored as: unsigned integers as signless ones
+  (IREE's scalars are signless), bools as int8 (IREE stores ``tensor<i1>`` as i8 and
+  then rejects an i1 ``tensor.from_elements``)."""
+  if dt == np.bool_:
+    return np.dtype(np.int8)
   return np.dtype(f"i{dt.itemsize}") if dt.kind == "u" else dt
+
+
+def _to_storage(b: FnBuilder, v: Val) -> Val:
+  dt = v.aval.dtype
+  st = v.aval.update(dtype=_signless(dt))
+  if dt == np.bool_:
+    return b.op("stablehlo.convert", [v], st)
+  return b.op("stablehlo.bitcast_convert", [v], st) if dt.kind == "u" else v
+
+
+def _from_storage(b: FnBuilder, v: Val, dt: np.dtype) -> Val:
+  if dt == np.bool_:
+    return b.compare("NE", v, b.full(0, (), v.aval.dtype))
+  return b.op("stablehlo.bitcast_convert", [v], v.aval.update(dtype=dt)) \
+      if dt.kind == "u" else v
 
 
 def _scalar_type(dt: np.dtype) -> str:
@@ -96,6 +116,19 @@ class _NativeBuilder(FnBuilder):
       shape = aval.shape
       vals = np.arange(shape[dim]).reshape([-1 if i == dim else 1 for i in range(len(shape))])
       return self.constant(np.broadcast_to(vals, shape).astype(aval.dtype), aval)
+    if name == "stablehlo.convert" and out_avals.dtype.kind == "u" and \
+        operands[0].aval.dtype.kind in "iub":
+      # (IREE fails on an integer -> unsigned convert here: its folded scalar keeps the
+      # unsigned type) the same bits through the signed type of the result's width
+      src = operands[0]
+      if src.aval.dtype.kind == "u":
+        src = super().op("stablehlo.bitcast_convert", [src], src.aval.update(
+            dtype=_signless(src.aval.dtype)))
+        wide = out_avals.dtype.itemsize > src.aval.dtype.itemsize
+        if wide:  # zero-extended: through the next wider signed type, masked
+          raise NotNative("a widening unsigned convert")
+      mid = super().op(name, [src], out_avals.update(dtype=_signless(out_avals.dtype)))
+      return super().op("stablehlo.bitcast_convert", [mid], out_avals)
     return super().op(name, operands, out_avals, attrs, regions)
 
 
@@ -115,9 +148,7 @@ def _index(b: FnBuilder, i: int) -> str:
 
 def _extract(b: FnBuilder, v: Val) -> list[str]:
   """The scalars (row-major, signless) of the small tensor ``v``."""
-  dt = v.aval.dtype
-  if dt.kind == "u":
-    v = b.op("stablehlo.bitcast_convert", [v], v.aval.update(dtype=_signless(dt)))
+  v = _to_storage(b, v)
   shape = v.aval.shape
   idx: dict[int, str] = {}
   out = []
@@ -140,10 +171,7 @@ def _rebuild(b: FnBuilder, names: Sequence[str], aval: ShapedArray) -> Val:
   name = f"%n{next(b._ids)}"
   b.lines.append(f"{b.indent}{name} = tensor.from_elements {', '.join(names)} : "
                  f"{tensor_type(sl)}")
-  v = Val(name, sl)
-  if sl.dtype != aval.dtype:
-    v = b.op("stablehlo.bitcast_convert", [v], aval)
-  return v
+  return _from_storage(b, Val(name, sl), aval.dtype)
 
 
 def _split_names(names: Sequence[str], avals: Sequence[ShapedArray]) -> list[list[str]]:
@@ -157,6 +185,8 @@ def _split_names(names: Sequence[str], avals: Sequence[ShapedArray]) -> list[lis
 def _scf_while(b: FnBuilder, consts: list[Val], init: list[Val], cond, body) -> list[Val]:
   """An ``scf.while`` in the native block ``b`` over the small tensors ``init``."""
   avals = [v.aval for v in init]
+  if any(a.size == 0 for a in avals):
+    raise NotNative("an empty carry")
   scal = [s for v in init for s in _extract(b, v)]
   if not scal:
     raise NotNative("a loop without carries")
@@ -169,7 +199,9 @@ def _scf_while(b: FnBuilder, consts: list[Val], init: list[Val], cond, body) -> 
   cb = _sub(b)
   vals = [_rebuild(cb, ns, a) for ns, a in zip(_split_names(before, avals), avals)]
   pred = cond(cb, consts, vals)
-  p, = _extract(cb, pred)
+  p8, = _extract(cb, pred)
+  p = f"%n{next(b._ids)}"
+  cb.lines.append(f"{cb.indent}{p} = arith.trunci {p8} : i8 to i1")
   cb.lines.append(f"{cb.indent}scf.condition({p}) {', '.join(before)} : {types}")
   after = [f"%n{next(b._ids)}" for _ in scal]
   bb = _sub(b)
@@ -236,12 +268,11 @@ def _lower_generic(ctx, consts, carry, cond, body, lanes, batched):
   for v, bt in zip(vals, batched):
     _check_dtype(v.aval.dtype)
     a = v.aval.update(shape=v.aval.shape[1:]) if bt else v.aval
-    if a.size > MAX_ELEMS or (bt and v.aval.shape[0] != lanes):
+    if not 0 < a.size <= MAX_ELEMS or (bt and v.aval.shape[0] != lanes) or lanes == 0:
       raise NotNative("a big loop input")
     lane_avals.append(a)
   # Inputs reach the generic's body as captured signless tensors read with tensor.extract.
-  ins = [ctx.op("stablehlo.bitcast_convert", [v], v.aval.update(dtype=_signless(
-      v.aval.dtype))) if v.aval.dtype.kind == "u" else v for v in vals]
+  ins = [_to_storage(ctx, v) for v in vals]
   gb = _sub(ctx, "    ")
   lane = None
   if lanes is not None:
@@ -290,8 +321,7 @@ def _lower_generic(ctx, consts, carry, cond, body, lanes, batched):
   ctx.lines.append(f"{ctx.indent}}} -> ({', '.join(otypes)})")
   # Each result element is one output of the generic: stacked back into the carries.
   flat = [Val(f"{res}#{i}", ShapedArray(shape, _signless(a.dtype)))
-          for a in c_avals for i in [None] * a.size]
-  flat = [Val(f"{res}#{i}", v.aval) for i, v in enumerate(flat)]
+          for i, a in enumerate(a for a in c_avals for _ in range(a.size))]
   result, k = [], 0
   for a in c_avals:
     parts = flat[k:k + a.size]
@@ -306,7 +336,5 @@ def _lower_generic(ctx, consts, carry, cond, body, lanes, batched):
           "stablehlo.concatenate", parts, full.update(shape=shape + (a.size,)),
           f"dimension = {len(shape)} : i64")
       v = ctx.op("stablehlo.reshape", [v], full)
-    if a.dtype != full.dtype:
-      v = ctx.op("stablehlo.bitcast_convert", [v], full.update(dtype=a.dtype))
-    result.append(v)
+    result.append(_from_storage(ctx, v, a.dtype))
   return result
