@@ -177,8 +177,16 @@ def _host(x):
   return x if v is None else v
 
 
+class NotNative(Exception):
+  """A loop cannot be lowered as native code (``native_loops``): it keeps its
+  ``stablehlo.while``."""
+
+
 class FnBuilder:
-  """Writes the body of one ``func.func``: ``op`` emits an op and returns its Vals."""
+  """Writes the body of one ``func.func``: ``op`` emits an op and returns its Vals.
+  ``native``: the block is inside a native loop (``native_loops``), where calls are
+  inlined and host calls are not allowed."""
+  native = False
 
   def __init__(self, module: ModuleBuilder):
     self.module = module
@@ -223,6 +231,7 @@ class FnBuilder:
     sub._ids = self._ids  # SSA names are unique across nested regions
     sub.indent = self.indent + "  "
     sub._token = self._token  # (captured: the region's calls come after ours)
+    sub.native = self.native
     args = [Val(f"%r{next(self._ids)}", a) for a in arg_avals]
     outs = body(sub, *args)
     ret = (f'{sub.indent}"stablehlo.return"({", ".join(o.name for o in outs)}) : '
@@ -264,7 +273,10 @@ class FnBuilder:
     return [read(v) for v in jaxpr.outvars]
 
   def call(self, jaxpr: Jaxpr, consts: Sequence, args: Sequence[Val], name: str) -> list[Val]:
-    """Calls ``jaxpr`` as a private function of the module."""
+    """Calls ``jaxpr`` as a private function of the module (inline in a native loop)."""
+    if self.native:
+      return self.lower_jaxpr(jaxpr, [self.constant(np.asarray(_host(c)), core.get_aval(c))
+                                      for c in consts], args)
     sym, tokened = self.module.private_func_tokened(jaxpr, consts, name)
     outs = [v.aval for v in jaxpr.outvars]
     if tokened:  # the callee's host calls come after ours
@@ -290,6 +302,8 @@ class FnBuilder:
   def host_call(self, fn, operands: Sequence[Val], out_avals) -> list[Val]:
     """Calls the Python function ``fn(*numpy arrays) -> list of numpy arrays`` (of
     ``out_avals``) from the compiled program, in program order."""
+    if self.native:
+      raise NotNative("a host call")
     # IREE's scheduler moves a call that waits on computed tensors past later calls:
     # a token (an i32 the host returns) chains the calls of one block in order.
     tok = self.token()

@@ -21,6 +21,7 @@ from pyjax._src.core import (ClosedJaxpr, Jaxpr, JaxprEqn, Literal, Primitive, S
                              Tracer, Var)
 from pyjax._src.interpreters import ad, batching
 from pyjax._src.interpreters import lowering as mlir
+from pyjax._src.interpreters import native_loops
 from pyjax._src.interpreters import partial_eval as pe
 from pyjax._src.interpreters.lowering import _i64_array
 from pyjax._src.lax import lax, reductions, slicing
@@ -336,6 +337,9 @@ def _scan_lower(ctx, *args, reverse, length, jaxpr, num_consts, num_carry, unrol
   O(iterations x |ys|). Each chunk is a call of one private function (a scan of
   ``chunk`` steps producing its own slice of ``ys``), and the slices are concatenated."""
   consts, carry, xs = _split(args, num_consts, num_carry)
+  native = _scan_native(ctx, consts, carry, xs, length, jaxpr, num_carry)
+  if native is not None:
+    return native
   u = _unroll_factor(unroll, length, jaxpr)
   q = length // u
   y_bytes = length * sum(a.size * a.dtype.itemsize for a in jaxpr.out_avals[num_carry:])
@@ -366,6 +370,28 @@ def _scan_lower(ctx, *args, reverse, length, jaxpr, num_consts, num_carry, unrol
         "stablehlo.concatenate", parts, ShapedArray((length, *a.shape), a.dtype),
         "dimension = 0 : i64"))
   return carry + ys
+
+
+def _scan_native(ctx, consts, carry, xs, length, jaxpr, num_carry):
+  """A scan without xs and ys (a ``fori_loop`` with static bounds) whose body qualifies,
+  as a native loop (``native_loops``) counting its steps; else None."""
+  if xs or len(jaxpr.out_avals) != num_carry or core.jaxpr_has_effects(jaxpr) or \
+      any(v.aval.size > native_loops.MAX_ELEMS for v in consts + carry):
+    return None
+  i32 = np.dtype(np.int32)
+  idx = ShapedArray((), i32)
+  n = ctx.constant(np.array(length, i32), idx)
+
+  def cond(b, cs, c):
+    return b.compare("LT", c[0], cs[0])
+
+  def body(b, cs, c):
+    step = b.binary("add", c[0], b.constant(np.array(1, i32), idx))
+    return [step, *lower_closed(b, jaxpr, cs[1:] + c[1:])]
+
+  outs = native_loops.lower_while(ctx, [n, *consts],
+                                  [ctx.constant(np.array(0, i32), idx), *carry], cond, body)
+  return None if outs is None else outs[1:]
 
 
 def _chunk_jaxpr(jaxpr, num_consts, num_carry, steps, reverse, u, params) -> ClosedJaxpr:

@@ -9,6 +9,7 @@ their carry (the body's result is merged with ``select``).
 """
 from __future__ import annotations
 
+import weakref
 from typing import Callable
 
 import numpy as np
@@ -19,6 +20,7 @@ from pyjax._src.config import config
 from pyjax._src.core import ClosedJaxpr, Jaxpr, Primitive, Tracer, Var
 from pyjax._src.interpreters import ad, batching
 from pyjax._src.interpreters import lowering as mlir
+from pyjax._src.interpreters import native_loops
 from pyjax._src.interpreters import partial_eval as pe
 from pyjax._src.lax import lax
 from pyjax._src.lax import reductions as lax_reductions
@@ -60,6 +62,9 @@ def _while_lower(ctx, *args, cond_jaxpr, body_jaxpr, cond_nconsts, body_nconsts)
   loop forever. So the body keeps such a carry used: it re-evaluates the predicate
   (true inside the body) and selects the new value with it."""
   nc, nb = cond_nconsts, body_nconsts
+  native = _native_lower(ctx, args, cond_jaxpr, body_jaxpr, nc, nb)
+  if native is not None:
+    return native
   avals = [a.aval for a in args]
   ignored = [not u for u in _used_inputs(body_jaxpr.jaxpr)[nb:]]
 
@@ -77,6 +82,38 @@ def _while_lower(ctx, *args, cond_jaxpr, body_jaxpr, cond_nconsts, body_nconsts)
   effects = core.jaxpr_has_effects(body_jaxpr) or core.jaxpr_has_effects(cond_jaxpr)
   outs = mlir.while_op(ctx, list(args), avals, cond, body, token=effects)
   return list(outs[nc + nb:])
+
+
+# A vmapped while whose predicate is batched, by its body: (the per-lane cond and body
+# jaxprs, which of the per-lane cond / body consts are batched). Its lowering may run
+# each lane's loop on its own (``native_loops`` lane mode).
+_LANE_FORMS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _native_lower(ctx, args, cond_jaxpr, body_jaxpr, nc, nb):
+  """The loop as native code (``native_loops``), or None where it does not qualify."""
+  if core.jaxpr_has_effects(body_jaxpr) or core.jaxpr_has_effects(cond_jaxpr):
+    return None
+  lane = _LANE_FORMS.get(body_jaxpr)
+  if lane is not None and not ctx.native:
+    cond1, body1, cc_b, bc_b = lane
+    # operands: (cc, cc, bc, carry) of the batched loop (see ``_while_batch``)
+    cc, bc, carry = args[:len(cc_b)], args[2 * len(cc_b):nb + nc], args[nb + nc:]
+    lanes = carry[0].aval.shape[0] if carry else None
+    n1 = len(cc)
+    out = native_loops.lower_while(
+        ctx, [*cc, *bc], carry,
+        lambda b, cs, c: lower_closed(b, cond1, cs[:n1] + c)[0],
+        lambda b, cs, c: lower_closed(b, body1, cs[n1:] + c),
+        lanes=lanes, batched=[*cc_b, *bc_b] + [True] * len(carry))
+    if out is not None:
+      return out
+  if any(a.aval.size > native_loops.MAX_ELEMS for a in args):
+    return None
+  return native_loops.lower_while(
+      ctx, args[:nc + nb], args[nc + nb:],
+      lambda b, cs, c: lower_closed(b, cond_jaxpr, cs[:nc] + c)[0],
+      lambda b, cs, c: lower_closed(b, body_jaxpr, cs[nc:] + c))
 
 
 def _used_inputs(jaxpr: Jaxpr) -> list[bool]:
@@ -232,9 +269,11 @@ def _while_batch(vals, dims, *, axis_name=None, cond_jaxpr, body_jaxpr, cond_nco
   k_avals = avals_of(carry)
   cj, cconsts = pe.trace_to_jaxpr(any_cond, c_avals + k_avals)
   bj, bconsts = pe.trace_to_jaxpr(masked_body, c_avals + b_avals + k_avals)
+  body_closed = ClosedJaxpr(bj, bconsts)
+  if axis_name is None:  # each lane's loop is the unbatched loop on that lane's values
+    _LANE_FORMS[body_closed] = (cond_jaxpr, body_jaxpr, cc_b, bc_b)
   outs = while_p.bind(*cc, *cc, *bc, *carry, cond_jaxpr=ClosedJaxpr(cj, cconsts),
-                      body_jaxpr=ClosedJaxpr(bj, bconsts), cond_nconsts=nc,
-                      body_nconsts=nc + nb)
+                      body_jaxpr=body_closed, cond_nconsts=nc, body_nconsts=nc + nb)
   return outs, [0] * len(outs)
 
 

@@ -1,0 +1,102 @@
+"""Loops compiled to native code (issue 21 item 2), pyjax side by side with real JAX.
+
+1. ``fori_loop`` with dynamic bounds (a ``while``) of 10^5 scalar steps under jit:
+   nanoseconds per iteration, and the pyjax/JAX ratio (goal <= 20).
+2. ``jax.random.gamma``, ``poisson`` and ``binomial`` under jit, 10^6 samples: the
+   steady-state time of a call and the pyjax/JAX ratio (goal <= 1.5), and each one's
+   first-call (compile) time.
+
+Run: python bench/bench_loops.py [--quick]
+Timings are the best of interleaved repeats (the machine is shared).
+"""
+from __future__ import annotations
+
+import argparse
+import platform
+import time
+
+import numpy as np
+
+import pyjax
+
+try:
+  import jax
+  jax.config.update("jax_platforms", "cpu")
+except Exception:  # real JAX is optional here
+  jax = None
+
+
+def _block(x):
+  if hasattr(x, "block_until_ready"):
+    x.block_until_ready()
+  return x
+
+
+def _cases(mod, n_samples):
+  lax, random, jnp = mod.lax, mod.random, mod.numpy
+
+  def fori(n, x):
+    return lax.fori_loop(0, n, lambda i, c: c * 0.999999 + 1e-6, x)
+
+  def gamma(key):
+    return random.gamma(key, 2.5, (n_samples,))
+
+  def poisson(key):
+    return random.poisson(key, 4.0, (n_samples,))
+
+  def poisson_big(key):
+    return random.poisson(key, 30.0, (n_samples,))
+
+  def binomial(key):
+    return random.binomial(key, 20.0, 0.3, (n_samples,))
+
+  key = random.key(0)
+  return {"fori_loop (per iteration)": (mod.jit(fori), (jnp.int32(100_000),
+                                                        jnp.float32(0.5))),
+          "gamma(2.5)": (mod.jit(gamma), (key,)),
+          "poisson(4)": (mod.jit(poisson), (key,)),
+          "poisson(30)": (mod.jit(poisson_big), (key,)),
+          "binomial(20, 0.3)": (mod.jit(binomial), (key,))}
+
+
+def _time(fn, args, reps):
+  best = float("inf")
+  for _ in range(reps):
+    t = time.perf_counter()
+    _block(fn(*args))
+    best = min(best, time.perf_counter() - t)
+  return best
+
+
+def main():
+  ap = argparse.ArgumentParser()
+  ap.add_argument("--quick", action="store_true")
+  ap.add_argument("--only", default="")
+  a = ap.parse_args()
+  n = 100_000 if a.quick else 1_000_000
+  reps = 3 if a.quick else 5
+  mods = [("pyjax", pyjax)] + ([("jax", jax)] if jax is not None else [])
+  cases = {name: _cases(m, n) for name, m in mods}
+  print(f"{platform.node()} {platform.machine()}, {n} samples")
+  print(f"{'case':28s} {'pyjax':>10s} {'jax':>10s} {'ratio':>7s}   first call pyjax / jax")
+  for case in cases["pyjax"]:
+    if a.only and a.only not in case:
+      continue
+    row, first = {}, {}
+    for name, _ in mods:
+      fn, args = cases[name][case]
+      t = time.perf_counter()
+      _block(fn(*args))
+      first[name] = time.perf_counter() - t
+    for name, _ in mods:
+      fn, args = cases[name][case]
+      row[name] = _time(fn, args, reps)
+    scale = 1e9 / 100_000 if case.startswith("fori") else 1e3
+    unit = "ns" if case.startswith("fori") else "ms"
+    pj, jx = row["pyjax"] * scale, row.get("jax", float("nan")) * scale
+    print(f"{case:28s} {pj:8.2f}{unit} {jx:8.2f}{unit} {pj / jx:7.2f}   "
+          f"{first['pyjax']:.2f}s / {first.get('jax', float('nan')):.2f}s")
+
+
+if __name__ == "__main__":
+  main()

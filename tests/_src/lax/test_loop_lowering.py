@@ -1,0 +1,258 @@
+"""Loops lowered to native code (``native_loops``): an ``scf.while`` in one
+``linalg.generic`` for scalar and per-lane loops, ``stablehlo.while`` for the rest.
+
+Each op runs inside a per-lane loop (a vmapped ``while_loop`` with per-lane trip
+counts: lane mode), all in one jitted program, against eager evaluation and real JAX;
+scalar loops, static-bound ``fori_loop`` (a scan), nested loops, int/float/bool carries
+and x64 likewise; loops that do not qualify keep their ``stablehlo.while``.
+"""
+import numpy as np
+import pytest
+
+import pyjax
+import pyjax.numpy as jnp
+from pyjax import lax
+from pyjax._src.interpreters import native_loops
+from util import check_close
+
+F32_SPECIAL = np.array([0.0, -0.0, 1.0, -1.0, 0.5, -2.5, 3.0, 1e-30, -1e-30, 1e-37, 88.0,
+                        -88.0, 100.0, 1e10, -1e10, 3e38, -3e38, np.inf, -np.inf, np.nan,
+                        2.0 ** 31, -2.0 ** 31, 4e9, 255.5, -0.5, 1.5, 2.5, 7.25, 1e5, 0.1,
+                        np.pi, 1e-7], np.float32)
+I32_A = np.array([7, -7, 0, 1, -1, 2 ** 31 - 1, -2 ** 31, -2 ** 31, 100, -100, 13, 5, 255,
+                  -256, 65536, 3], np.int32)
+I32_B = np.array([2, 2, 0, 0, -1, -1, -1, 1, 33, 40, -3, 31, 32, 0, 17, 7], np.int32)
+
+
+def _ops(mod):
+  """name -> (op, input names): each run inside a per-lane loop."""
+  lax_, jnp_ = mod.lax, mod.numpy
+  f32, i32, u32 = jnp_.float32, jnp_.int32, jnp_.uint32
+  return {
+      "exp": (lax_.exp, "x"), "log": (lax_.log, "x"), "sin": (lax_.sin, "x"),
+      "cos": (lax_.cos, "x"), "tan": (lax_.tan, "x"), "tanh": (lax_.tanh, "x"),
+      "sqrt": (lax_.sqrt, "x"), "rsqrt": (lax_.rsqrt, "x"), "floor": (lax_.floor, "x"),
+      "ceil": (lax_.ceil, "x"), "round_even": (lambda x: lax_.round(x, 1), "x"),
+      "round_afz": (lambda x: lax_.round(x, 0), "x"), "abs": (lax_.abs, "x"),
+      "neg": (lax_.neg, "x"), "sign": (lax_.sign, "x"), "expm1": (lax_.expm1, "x"),
+      "log1p": (lax_.log1p, "x"), "erf": (lax_.erf, "x"), "logistic": (lax_.logistic, "x"),
+      "atan": (lax_.atan, "x"), "is_finite": (lax_.is_finite, "x"),
+      "cbrt": (lax_.cbrt, "x"), "lgamma": (lax_.lgamma, "x"),
+      "atan2": (lax_.atan2, "xy"), "pow": (lax_.pow, "xy"), "max": (lax_.max, "xy"),
+      "min": (lax_.min, "xy"), "div": (lax_.div, "xy"), "rem": (lax_.rem, "xy"),
+      "add_mul": (lambda x, y: x * y + x, "xy"), "lt": (lax_.lt, "xy"),
+      "ne": (lax_.ne, "xy"), "select": (lambda x, y: lax_.select(x < y, x, y), "xy"),
+      "clamp": (lambda x, y: lax_.clamp(f32(-1.5), x, f32(2.0)), "xy"),
+      "integer_pow": (lambda x: lax_.integer_pow(x, 3), "x"),
+      "to_i32": (lambda x: x.astype(i32), "x"), "to_u8": (lambda x: x.astype(jnp_.uint8), "x"),
+      "to_bool": (lambda x: x.astype(bool), "x"),
+      "to_f16": (lambda x: x.astype(jnp_.float16), "x"),
+      "to_bf16": (lambda x: x.astype(jnp_.bfloat16), "x"),
+      "idiv": (lax_.div, "ab"), "irem": (lax_.rem, "ab"), "imax": (lax_.max, "ab"),
+      "imul": (lax_.mul, "ab"), "shl": (lax_.shift_left, "ab"),
+      "sar": (lax_.shift_right_arithmetic, "ab"), "shr": (lax_.shift_right_logical, "ab"),
+      "i_to_f": (lambda a: a.astype(f32), "a"), "popcnt": (lax_.population_count, "a"),
+      "clz": (lax_.clz, "a"), "not": (lax_.bitwise_not, "a"),
+      "u32": (lambda a, b: (a.astype(u32) // (b.astype(u32) | u32(1))) ^
+              lax_.shift_right_logical(a.astype(u32), u32(3)), "ab"),
+      "u32_to_f": (lambda a: a.astype(u32).astype(f32), "a"),
+      "bool_ops": (lambda a, b: ((a > b) & (a != 0)) | ~(b < 0), "ab"),
+      "f16_arith": (lambda x, y: (x.astype(jnp_.float16) * y.astype(jnp_.float16) +
+                                  jnp_.float16(1)), "xy"),
+  }
+
+
+def _program(mod):
+  """A function of (x, y, a, b, n) running every op of ``_ops`` in a per-lane loop."""
+  ops = _ops(mod)
+
+  def in_loop(op):
+    def lane(n, *args):
+      out = mod.eval_shape(op, *args)
+      init = (0, args, mod.numpy.zeros(out.shape, out.dtype))
+
+      def body(s):
+        return s[0] + 1, s[1], op(*s[1])
+      return mod.lax.while_loop(lambda s: s[0] < n, body, init)[2]
+    return mod.vmap(lane)
+
+  def program(x, y, a, b, nf, ni):
+    env = {"x": x, "y": y, "a": a, "b": b}
+    return {name: in_loop(op)(nf if names[0] in "xy" else ni, *(env[c] for c in names))
+            for name, (op, names) in ops.items()}
+  return program
+
+
+def _inputs():
+  x = F32_SPECIAL
+  y = np.roll(F32_SPECIAL, 5)
+  nf = (np.arange(len(x)) % 3 + 1).astype(np.int32)
+  ni = (np.arange(len(I32_A)) % 3 + 1).astype(np.int32)
+  return x, y, I32_A, I32_B, nf, ni
+
+
+@pytest.fixture(scope="module")
+def ops_results():
+  fn = pyjax.jit(_program(pyjax))
+  args = _inputs()
+  text = fn.lower(*args).as_text()
+  return text, fn(*args)
+
+
+def test_ops_lower_natively(ops_results):
+  text, _ = ops_results
+  assert "stablehlo.while" not in text
+  assert text.count("scf.while") == len(_ops(pyjax))
+
+
+def test_ops_in_lane_loops_vs_eager(ops_results):
+  _, got = ops_results
+  with np.errstate(all="ignore"):
+    ref = _program(pyjax)(*_inputs())
+  for name in got:
+    # (jit and eager differ by an ulp where IREE fuses a multiply-add; transcendental
+    # functions by the documented few ulps)
+    check_close(got[name], ref[name], scale=4, err_msg=name)
+
+
+def test_ops_in_lane_loops_vs_jax(ops_results):
+  jax = pytest.importorskip("jax")
+  _, got = ops_results
+  ref = jax.jit(_program(jax))(*_inputs())
+  for name in got:
+    check_close(got[name], np.asarray(ref[name]), scale=4, err_msg=name)
+
+
+# ---------------------------------------------------------------- scalar loops
+
+
+def _scalar_program(mod):
+  lax_, jnp_ = mod.lax, mod.numpy
+
+  def program(n, x, k):
+    # dynamic-bound fori_loop (a while): float, int and bool carries
+    def body(i, c):
+      f, m, b = c
+      return f * jnp_.float32(0.999) + lax_.sin(i.astype(jnp_.float32)), m * 3 + i, b ^ (m > i)
+    dyn = lax_.fori_loop(0, n, body, (x, k, False))
+    # static-bound fori_loop (a scan without xs)
+    stat = lax_.fori_loop(0, 50, body, (x, k, True))
+
+    # nested loops: an inner while whose trip count depends on the outer carry
+    def outer(c):
+      i, acc = c
+      _, inner = lax_.while_loop(lambda s: s[0] < i % 4, lambda s: (s[0] + 1, s[1] * 1.5),
+                                 (0, acc))
+      return i + 1, inner - jnp_.floor(inner)
+    nested = lax_.while_loop(lambda c: c[0] < n, outer, (0, x))[1]
+    # a small vector carry (elementwise on 3 elements)
+    vec = lax_.fori_loop(0, n, lambda i, v: v * 0.5 + jnp_.array([1., 2., 3.], jnp_.float32),
+                         jnp_.zeros(3, jnp_.float32))
+    return dyn, stat, nested, vec
+  return program
+
+
+@pytest.fixture(scope="module")
+def scalar_results():
+  args = (np.int32(37), np.float32(0.25), np.int32(3))
+  fn = pyjax.jit(_scalar_program(pyjax))
+  return fn.lower(*args).as_text(), fn(*args), args
+
+
+def test_scalar_loops_lower_natively(scalar_results):
+  text, _, _ = scalar_results
+  assert "stablehlo.while" not in text
+  assert text.count("linalg.generic") == 4  # the nested loop is inside its outer one
+  assert text.count("scf.while") == 5
+
+
+def test_scalar_loops_vs_eager_and_jax(scalar_results):
+  _, got, args = scalar_results
+  ref = _scalar_program(pyjax)(*args)
+  check_close(got, ref, scale=4)
+  jax = pytest.importorskip("jax")
+  check_close(got, [np.asarray(r) for r in jax.tree_util.tree_leaves(
+      jax.jit(_scalar_program(jax))(*args))] and
+      list(map(lambda t: tuple(np.asarray(v) for v in t) if isinstance(t, tuple)
+               else np.asarray(t), jax.jit(_scalar_program(jax))(*args))), scale=4)
+
+
+def test_random_keys_in_lane_loops():
+  """A per-lane loop splitting its key and drawing: threefry's uint32 arithmetic and
+  small (2,) key values inside the native loop; the same bits as real JAX."""
+  def per_lane(mod):
+    def two(k):
+      def body(c):
+        k, t = c
+        k, s = mod.random.split(k)
+        return k, t + mod.random.uniform(s)
+      return mod.lax.while_loop(lambda c: c[1] < 3.0, body, (k, 0.0))[1]
+    return mod.vmap(two)
+  keys = pyjax.random.split(pyjax.random.key(0), 8)
+  fn = pyjax.jit(per_lane(pyjax))
+  assert "stablehlo.while" not in fn.lower(keys).as_text()
+  got = fn(keys)
+  check_close(got, per_lane(pyjax)(keys))
+  jax = pytest.importorskip("jax")
+  check_close(got, np.asarray(jax.jit(per_lane(jax))(jax.random.split(jax.random.key(0), 8))))
+
+
+def test_x64_carries(x64):
+  def f(n, x, k):
+    return lax.fori_loop(0, n, lambda i, c: (c[0] * 1.0000001 + 1e-9, c[1] * 3 + i), (x, k))
+  args = (np.int64(1000), np.float64(0.5), np.int64(2 ** 40))
+  fn = pyjax.jit(f)
+  text = fn.lower(*args).as_text()
+  assert "stablehlo.while" not in text and "f64" in text and "i64" in text
+  got = fn(*args)
+  assert got[0].dtype == np.float64 and got[1].dtype == np.int64
+  check_close(got, f(*args))
+  jax = pytest.importorskip("jax")
+  with jax.enable_x64(True) if hasattr(jax, "enable_x64") else _jax_x64(jax):
+    ref = jax.jit(f.__wrapped__ if hasattr(f, "__wrapped__") else _jax_f(jax))(*args)
+  check_close(got, tuple(np.asarray(r) for r in ref))
+
+
+def _jax_f(jax):
+  def f(n, x, k):
+    return jax.lax.fori_loop(0, n, lambda i, c: (c[0] * 1.0000001 + 1e-9, c[1] * 3 + i),
+                             (x, k))
+  return f
+
+
+class _jax_x64:
+  def __init__(self, jax):
+    self.jax = jax
+
+  def __enter__(self):
+    self.old = self.jax.config.jax_enable_x64
+    self.jax.config.update("jax_enable_x64", True)
+
+  def __exit__(self, *_):
+    self.jax.config.update("jax_enable_x64", self.old)
+
+
+# ---------------------------------------------------------------- loops kept as while
+
+
+@pytest.mark.parametrize("name", ["dot", "gather", "reduce", "big_carry", "callback",
+                                  "disabled"])
+def test_non_qualifying_loops_keep_stablehlo_while(name):
+  big = jnp.arange(100.0, dtype=jnp.float32)
+  m = jnp.eye(2, dtype=jnp.float32) * 0.5
+  loops = {
+      "dot": lambda n: lax.fori_loop(0, n, lambda i, c: c @ m, jnp.ones((2, 2))),
+      "gather": lambda n: lax.fori_loop(0, n, lambda i, c: c + big[i], 0.0),
+      "reduce": lambda n: lax.fori_loop(0, n, lambda i, c: c + jnp.sum(c), jnp.ones(4)),
+      "big_carry": lambda n: lax.fori_loop(0, n, lambda i, c: c * 0.5, big),
+      "callback": lambda n: lax.fori_loop(
+          0, n, lambda i, c: (pyjax.debug.callback(lambda v: None, c), c + 1)[1], 0.0),
+      "disabled": lambda n: lax.fori_loop(0, n, lambda i, c: c * 0.5 + 1, 1.0),
+  }
+  old = native_loops.set_enabled(name != "disabled")
+  try:
+    text = pyjax.jit(loops[name]).lower(np.int32(3)).as_text()
+  finally:
+    native_loops.set_enabled(old)
+  assert "stablehlo.while" in text
+  assert "scf.while" not in text
