@@ -17,10 +17,7 @@ PROGS = pathlib.Path(__file__).resolve().parent / "mpi_programs"
 
 
 def _mpirun():
-  try:
-    import mpi4py  # noqa: F401  (only whether it is installed)
-  except ImportError:
-    pytest.skip("mpi4py is not installed (pip install 'pyjax[mpi]')")
+  pytest.importorskip("mpi4py", reason="mpi4py is not installed (pip install 'pyjax[mpi]')")
   exe = shutil.which("mpirun", path=os.path.dirname(sys.executable)) or shutil.which("mpirun")
   if exe is None:
     pytest.skip("no mpirun on PATH or beside the Python executable")
