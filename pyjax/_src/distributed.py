@@ -242,18 +242,24 @@ def _failure_error(what: str) -> JaxRuntimeError:
 
 
 def wait(req, what: str, timeout: float | None = None):
-  """Waits for MPI request ``req``, watching for failure notices."""
+  """Waits for MPI request ``req``, watching for failure notices. It polls without
+  sleeping, as MPI's blocking calls do: MPI progresses a non-blocking collective only
+  inside its calls, so a sleep between polls would stall a large one."""
+  if req.Test():
+    return
   st = global_state
-  spins = 0
   seen = None
-  start = time.monotonic()
+  start = last = time.monotonic()
+  spins = 0
   while not req.Test():
     spins += 1
-    if spins < 200:
+    if spins & 255:
       continue
-    if spins % 64 == 0 or seen is None:
-      _read_notices()
     now = time.monotonic()
+    if now - last < 0.01:
+      continue
+    last = now
+    _read_notices()
     if st.failed:
       if seen is None:
         seen = now
@@ -262,7 +268,6 @@ def wait(req, what: str, timeout: float | None = None):
     if timeout is not None and now - start > timeout:
       raise JaxRuntimeError(f"DEADLINE_EXCEEDED: {what} in process {st.process_id} did "
                             f"not complete within {timeout} s.")
-    time.sleep(min(0.001, 0.00002 * spins))
 
 
 def _comm(group):

@@ -193,6 +193,9 @@ def layout(mesh) -> _Layout:
 
 
 _programs = LRUCache(256)
+# A per-process program made only of these (views and exchanges) runs eagerly.
+_MOVES = frozenset({"reshape", "squeeze", "expand_dims", "broadcast_in_dim", "transpose",
+                    "cross_process", "convert_element_type", "copy", "copy_p", "slice"})
 
 
 def _block_for(x, sharding):
@@ -219,14 +222,19 @@ def run_shard_map(args, params):
   avals = [core.ShapedArray(b.shape, b.dtype, w) for b, w in zip(blocks, weak)]
   key = (tuple((a.shape, a.dtype, a.weak_type) for a in avals),
          *(params[k] for k in shard_map_mod._PARAMS))
-  closed = _programs.get(key)
-  if closed is None:
+  prog = _programs.get(key)
+  if prog is None:
     local = {a: (lay.local[a], lay.spans.get(a)) for a in mesh.axis_names}
     jaxpr, consts = pe.trace_to_jaxpr(
         lambda *xs: shard_map_mod._per_device(xs, **params, local=local), avals)
-    closed = _programs[key] = ClosedJaxpr(jaxpr, consts)
-  outs = dispatch.run_closed_jaxpr(closed, "shard_map",
-                                   [ArrayImpl(b, w) for b, w in zip(blocks, weak)])
+    closed = ClosedJaxpr(jaxpr, consts)
+    prog = _programs[key] = (closed, all(e.primitive.name in _MOVES for e in jaxpr.eqns))
+  closed, moves_only = prog
+  ins = [ArrayImpl(b, w) for b, w in zip(blocks, weak)]
+  if moves_only:  # views and MPI on NumPy: compiling would copy into and out of IREE
+    outs = core.eval_jaxpr(closed.jaxpr, closed.consts, *ins)
+  else:
+    outs = dispatch.run_closed_jaxpr(closed, "shard_map", ins)
   res = []
   for o, spec, aval in zip(outs, params["out_specs"], shard_map_mod._abstract_eval(**params)):
     s = NamedSharding(mesh, _manual_only(spec, params["newly_manual_axes"]))

@@ -205,8 +205,9 @@ def _reducer(name, reduce, unbatched):
       x = unbatched(x, size) if d is None else reduce(x, (d,))
     elif d is None:  # equal on every member, in every process
       x = unbatched(x, span.total)
-    else:
-      x = _xp(reduce(x, (d,)), "allreduce", span, op=op)
+    else:  # (one member here: a squeeze, no copy)
+      x = lax.squeeze(x, (d,)) if core.get_aval(x).shape[d] == 1 else reduce(x, (d,))
+      x = _xp(x, "allreduce", span, op=op)
     rest = tuple(a for a in axes if a != name)
     if rest:
       x = p.bind(x, axes=rest, axis_index_groups=axis_index_groups)
@@ -260,10 +261,11 @@ def _psum_invariant_named(name, size, vals, dims, /, *, axes):
   span = _span(size)
   if d is None:
     x = lax.mul(x, lax._const(x, size if span is None else span.total))
+  elif span is not None:
+    x = lax.squeeze(x, (d,)) if core.get_aval(x).shape[d] == 1 else lax.reduce_sum(x, (d,))
+    x = _xp(x, "allreduce", span, op="sum")
   else:
     x = lax.reduce_sum(x, (d,))
-    if span is not None:
-      x = _xp(x, "allreduce", span, op="sum")
   rest = tuple(a for a in axes if a != name)
   return (psum_invariant_p.bind(x, axes=rest) if rest else x), None
 
