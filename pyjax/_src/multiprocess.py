@@ -33,7 +33,7 @@ from pyjax._src.core import ClosedJaxpr
 from pyjax._src.interpreters import partial_eval as pe
 from pyjax._src.lax import lax as lax_mod
 from pyjax._src.lax.utils import ELEMENTWISE
-from pyjax._src.lax.parallel import Span
+from pyjax._src.lax.parallel import Span, allreduce_many_p, cross_process_p
 from pyjax._src.mesh import Mesh
 from pyjax._src.sharding import NamedSharding, PartitionSpec, spec_axes
 from pyjax._src import shard_map as shard_map_mod
@@ -227,7 +227,7 @@ def run_shard_map(args, params):
     local = {a: (lay.local[a], lay.spans.get(a)) for a in mesh.axis_names}
     jaxpr, consts = pe.trace_to_jaxpr(
         lambda *xs: shard_map_mod._per_device(xs, **params, local=local), avals)
-    closed = ClosedJaxpr(jaxpr, consts)
+    closed = ClosedJaxpr(_combine_allreduces(jaxpr), consts)
     prog = _programs[key] = (closed, all(e.primitive.name in _MOVES for e in jaxpr.eqns))
   closed, moves_only = prog
   ins = [ArrayImpl(b, w) for b, w in zip(blocks, weak)]
@@ -240,6 +240,62 @@ def run_shard_map(args, params):
     s = NamedSharding(mesh, _manual_only(spec, params["newly_manual_axes"]))
     res.append(make_global(s, aval.shape, np.asarray(o), o.weak_type))
   return res
+
+
+def _combine_allreduces(jaxpr):
+  """One exchange for the program's independent all-reduces over one group (XLA's
+  all-reduce combiner): a data-parallel step's per-parameter gradient psums become one
+  MPI all-reduce, one wait for the slowest process instead of one per parameter.
+
+  Greedy, in program order: an all-reduce joins the group of its (span, op) unless its
+  operand depends on the group's results. The combined equation goes where the group's
+  last member was, and every equation depending on a member's result moves after it
+  (their order kept); nothing they depend on moves, so the order stays valid."""
+  eqns = jaxpr.eqns
+  def is_ar(e):
+    return e.primitive is cross_process_p and e.params["kind"] == "allreduce"
+  if sum(map(is_ar, eqns)) < 2:
+    return jaxpr
+  groups: dict = {}  # (span, op) -> [eqn]
+  tainted: dict = {}  # var -> set of group keys whose results it depends on
+  for e in eqns:
+    deps = set()
+    for v in e.invars:
+      if type(v) is core.Var:
+        deps |= tainted.get(v, set())
+    if is_ar(e):
+      k = (e.params["span"], e.params["op"])
+      if k not in deps:
+        groups.setdefault(k, []).append(e)
+        deps = deps | {k}
+    for v in e.outvars:
+      if deps:
+        tainted[v] = deps
+  groups = {k: g for k, g in groups.items() if len(g) > 1}
+  if not groups:
+    return jaxpr
+  out = list(eqns)
+  for (span, op), mem_eqns in groups.items():
+    members_set = {id(m) for m in mem_eqns}
+    last = max(j for j, e in enumerate(out) if id(e) in members_set)
+    combined = core.new_jaxpr_eqn([m.invars[0] for m in mem_eqns],
+                                  [m.outvars[0] for m in mem_eqns], allreduce_many_p,
+                                  dict(span=span, op=op))
+    produced = {m.outvars[0] for m in mem_eqns}
+    before, after = [], []
+    for j, e in enumerate(out):
+      if id(e) in members_set:
+        continue
+      uses = any(type(v) is core.Var and v in produced for v in e.invars)
+      if j < last and uses:
+        after.append(e)
+        produced |= set(e.outvars)
+      elif j < last:
+        before.append(e)
+      else:
+        after.append(e)
+    out = before + [combined] + after
+  return core.Jaxpr(jaxpr.constvars, jaxpr.invars, jaxpr.outvars, out, jaxpr.debug_info)
 
 
 def _manual_only(spec, manual):

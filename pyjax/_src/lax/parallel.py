@@ -179,6 +179,37 @@ cross_process_p.batch = _xp_batch
 cross_process_p.effectful = True  # every process must run it: never dropped
 
 
+# Several all-reduces over one group in one exchange (``multiprocess`` combines a
+# program's independent ones, as XLA's all-reduce combiner does): the operands are
+# raveled into one buffer per dtype, reduced, and split again.
+allreduce_many_p = Primitive("cross_process_allreduce")
+allreduce_many_p.multiple_results = True
+allreduce_many_p.effectful = True
+
+
+def _many_numpy(*xs, span, op):
+  xs = [np.asarray(x) for x in xs]
+  out = [None] * len(xs)
+  for dt in dict.fromkeys(x.dtype for x in xs):  # (an order every process shares)
+    idx = [i for i, x in enumerate(xs) if x.dtype == dt]
+    flat = np.concatenate([xs[i].reshape(-1) for i in idx])
+    red = distributed.allreduce(flat, op, span.comm)
+    at = 0
+    for i in idx:
+      n = xs[i].size
+      out[i] = red[at:at + n].reshape(xs[i].shape)
+      at += n
+  return out
+
+
+allreduce_many_p.def_impl(lambda *xs, **params: [
+    ArrayImpl(v if v.ndim else v[()], core.get_aval(x).weak_type)
+    for v, x in zip(_many_numpy(*xs, **params), xs)])
+allreduce_many_p.def_abstract_eval(lambda *avals, **_: list(avals))
+allreduce_many_p.lower = lambda ctx, *xs, **params: ctx.host_call(
+    lambda *vs: _many_numpy(*vs, **params), list(xs), ctx.avals_out)
+
+
 def _xp(x, kind, span, **params):
   return cross_process_p.bind(x, kind=kind, span=span, **params)
 

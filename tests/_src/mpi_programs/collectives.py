@@ -61,6 +61,12 @@ def smap(f, out_specs=P()):
 
 
 check("psum", smap(lambda a: lax.psum(a, "x"))(x), blocks.sum(0))
+check("psum_chain", smap(lambda a: lax.psum(lax.psum(a, "x") * 2 + a, "x"))(x),
+      9 * blocks.sum(0))
+tup = smap(lambda a: lax.psum((a, a[0] * 3, (a > 10).astype(jnp.int32)), "x"))(x)
+check("psum_tree_combined", jnp.concatenate([tup[0].ravel(), tup[1], tup[2].ravel()]),
+      np.concatenate([blocks.sum(0).ravel(), 3 * blocks[:, 0].sum(0),
+                      (blocks > 10).sum(0).ravel()]))
 check("pmax", smap(lambda a: lax.pmax(a, "x"))(x), blocks.max(0))
 check("pmin", smap(lambda a: lax.pmin(a, "x"))(x), blocks.min(0))
 check("pmean", smap(lambda a: lax.pmean(a, "x"))(x), blocks.mean(0))
