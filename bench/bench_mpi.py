@@ -3,7 +3,8 @@
 1. a 100 MB float32 psum across 2 processes (pmap over one device each) vs a raw
    mpi4py Allreduce of the same buffer;
 2. the data-parallel MLP step (examples/mpi_data_parallel.py's, a wider MLP) on 2
-   processes vs 1 process, same global batch.
+   processes vs 1 process, same global batch: with pmap, and as a jit of the gradient
+   step over a batch-split global array (partitioned across the processes).
 
   python bench/bench_mpi.py      (it starts `mpirun -n 2` itself)
 """
@@ -71,14 +72,28 @@ def worker_step():
 
   per = batch // nproc
   xs, ys = x[me * per:(me + 1) * per][None], y[me * per:(me + 1) * per][None]
-  jax.block_until_ready(step(params, xs, ys))
-  times = []
-  for _ in range(20):
-    t = time.perf_counter()
-    jax.block_until_ready(step(params, xs, ys))
-    times.append(time.perf_counter() - t)
+
+  # the same step as jit over a batch-split global array (partitioned across processes)
+  mesh = jax.make_mesh((jax.device_count(),), ("b",))
+  split = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("b"))
+  xg = jax.make_array_from_process_local_data(split, x[me * per:(me + 1) * per])
+  yg = jax.make_array_from_process_local_data(split, y[me * per:(me + 1) * per])
+  jstep = jax.jit(lambda p, x, y: jax.tree.map(lambda a, d: a - 0.01 * d, p,
+                                                jax.grad(loss)(p, x, y)))
+
+  def timed(f, *args):
+    jax.block_until_ready(f(*args))
+    times = []
+    for _ in range(20):
+      t = time.perf_counter()
+      jax.block_until_ready(f(*args))
+      times.append(time.perf_counter() - t)
+    return np.median(times) * 1e3
+
+  a, b = timed(step, params, xs, ys), timed(jstep, params, xg, yg)
   if me == 0:
-    print(f"RESULT step{nproc} {np.median(times) * 1e3:.2f}")
+    print(f"RESULT step{nproc} {a:.2f}")
+    print(f"RESULT jit{nproc} {b:.2f}")
 
 
 def main():
@@ -91,14 +106,18 @@ def main():
     return re.findall(r"RESULT (\S+) (.*)", out)
 
   psum = dict(run([mpirun, "-n", "2", sys.executable, me, "psum"]))["psum"].split()
-  one = float(dict(run([sys.executable, me, "step"]))["step1"])
-  two = float(dict(run([mpirun, "-n", "2", sys.executable, me, "step"]))["step2"])
+  r1 = dict(run([sys.executable, me, "step"]))
+  r2 = dict(run([mpirun, "-n", "2", sys.executable, me, "step"]))
+  one, two = float(r1["step1"]), float(r2["step2"])
+  jone, jtwo = float(r1["jit1"]), float(r2["jit2"])
   ours, raw = map(float, psum)
   print(f"{'case':58s} {'pyjax':>9s} {'reference':>10s} {'ratio':>6s}")
   print(f"{'100 MB f32 psum, 2 processes (ms) vs raw mpi4py Allreduce':58s} "
         f"{ours:9.1f} {raw:10.1f} {raw / ours:6.2f}x bandwidth")
   print(f"{'DP MLP step, batch 512: 2 processes vs 1 process (ms)':58s} "
         f"{two:9.2f} {one:10.2f} {two / one:6.2f}x time")
+  print(f"{'the same step as jit on a batch-split array: 2 vs 1 process':58s} "
+        f"{jtwo:9.2f} {jone:10.2f} {jtwo / jone:6.2f}x time")
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ import math
 
 import numpy as np
 
-from pyjax._src import core, devices as devices_mod, dispatch, distributed
+from pyjax._src import core, devices as devices_mod, dispatch, distributed, partition
 from pyjax._src.array import ArrayImpl, GlobalArray, PendingArray, local_box
 from pyjax._src.caches import LRUCache
 from pyjax._src.core import ClosedJaxpr
@@ -372,10 +372,43 @@ def run_jaxpr(jaxpr, consts, args):
   return [read(v) for v in jaxpr.outvars]
 
 
+_partitioned = LRUCache(256)
+
+
+def _common_mesh(args):
+  mesh = None
+  for a in args:
+    if type(a) is GlobalArray:
+      m = a._device.mesh
+      if mesh is not None and m != mesh:
+        return None
+      mesh = m
+  return mesh
+
+
+def run_partitioned(closed: ClosedJaxpr, args):
+  """``closed`` on its arguments' shards (``partition``: GSPMD's common cases), as a
+  shard_map over their mesh; None where that does not apply (several meshes, or a
+  shard_map inside, which ``run_jaxpr`` runs as it is)."""
+  mesh = _common_mesh(args)
+  if mesh is None or partition.has_shard_map(closed.jaxpr):
+    return None
+  in_dims = tuple(
+      partition.dims_of(a._device.spec, len(a._gshape)) if type(a) is GlobalArray
+      else tuple(() for _ in core.get_aval(a).shape) for a in args)
+  key = (closed, in_dims, mesh)
+  params = _partitioned.get(key)
+  if params is None:
+    params = _partitioned[key] = partition.partition(closed, in_dims, mesh)
+  return run_shard_map(args, params)
+
+
 def run_jit(closed: ClosedJaxpr, leaves, out_shardings=None):
   """A jitted function on arguments some of which are GlobalArrays; results placed per
   ``out_shardings`` (a Sharding or None per result)."""
-  outs = run_jaxpr(closed.jaxpr, closed.consts, leaves)
+  outs = run_partitioned(closed, leaves)
+  if outs is None:
+    outs = run_jaxpr(closed.jaxpr, closed.consts, leaves)
   outs = [o if isinstance(o, ArrayImpl) else lax_mod._to_array(o) for o in outs]
   if out_shardings is not None:
     outs = [o if s is None or not isinstance(s, NamedSharding) else put(o, s)

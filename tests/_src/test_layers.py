@@ -41,7 +41,7 @@ LAYERS = [
                 "pyjax._src.debugging"]),
     (5, "dispatch", ["pyjax._src.backends.*", "pyjax._src.compiler", "pyjax._src.dispatch",
                      "pyjax._src.pjit", "pyjax._src.shard_map", "pyjax._src.pmap",
-                     "pyjax._src.multiprocess"]),
+                     "pyjax._src.multiprocess", "pyjax._src.partition"]),
     (6, "libs", ["pyjax._src.numpy.*", "pyjax._src.random", "pyjax._src.scipy.*",
                  "pyjax._src.checkify",
                  "pyjax._src.ops.*",

@@ -52,6 +52,23 @@ check("eager_sum", jnp.sum(x), G.sum())
 check("eager_elementwise", mh.process_allgather(jnp.sin(x) * 2, tiled=True), np.sin(G) * 2)
 check("jit_global", mh.process_allgather(jax.jit(lambda a: jnp.sum(a ** 2, axis=1) + 1)(x), tiled=True), (G ** 2).sum(1) + 1)
 
+# jit over the sharded batch, partitioned (GSPMD's way): a loss and its gradient
+W = (np.arange(15, dtype=np.float32).reshape(3, 5) - 7) / 10
+
+
+def loss(w, a):
+  h = jnp.tanh(a @ w)
+  return jnp.mean(h ** 2) + 0.1 * jnp.sum(jnp.maximum(h, 0).reshape(8, 5)[:, :2])
+
+
+lj, gj = jax.jit(jax.value_and_grad(loss))(W, x)
+lw, gw = jax.value_and_grad(loss)(W, jnp.asarray(G))  # one process, the whole batch
+check("jit_partitioned_loss", lj, np.asarray(lw))
+check("jit_partitioned_grad", gj, np.asarray(gw))
+bx = jax.jit(lambda a, w: jnp.tanh(a @ w) * 2)(x, W)
+assert bx.sharding.spec == P("x", None), bx.sharding
+check("jit_partitioned_batch", mh.process_allgather(bx, tiled=True), np.tanh(G @ W) * 2)
+
 blocks = G.reshape(4, 2, 3)  # per member
 
 
