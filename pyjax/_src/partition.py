@@ -192,11 +192,11 @@ class _Part:
 
   def _transpose(self, eqn, vals, dims, avals):
     perm = eqn.params["permutation"]
-    return [(lax.transpose(vals[0], perm), tuple(dims[0][i] for i in perm))]
+    return [(eqn.primitive.bind(vals[0], **eqn.params), tuple(dims[0][i] for i in perm))]
 
   def _squeeze(self, eqn, vals, dims, avals):
     drop = set(eqn.params["dimensions"])
-    return [(lax.squeeze(vals[0], tuple(drop)),
+    return [(eqn.primitive.bind(vals[0], **eqn.params),
              tuple(d for i, d in enumerate(dims[0]) if i not in drop))]
 
   def _reshape(self, eqn, vals, dims, avals):
@@ -207,7 +207,8 @@ class _Part:
     if any(d for d in dims[0][k:]) or eqn.params.get("dimensions") is not None:
       return None
     out = tuple(dims[0][:k]) + tuple(() for _ in new[k:])
-    return [(lax.reshape(vals[0], self.local_shape(new, out)), out)]
+    local = dict(_local_params(eqn.params), new_sizes=self.local_shape(new, out))
+    return [(eqn.primitive.bind(vals[0], **local), out)]
 
   def _slice(self, eqn, vals, dims, avals):
     p = eqn.params
@@ -218,14 +219,14 @@ class _Part:
         return None
     local = self.local_shape(shape, d)
     lim = tuple(local[i] if ax else limit[i] for i, ax in enumerate(d))
-    return [(slicing.slice(vals[0], start, lim, strides), d)]
+    return [(eqn.primitive.bind(vals[0], **dict(p, limit_indices=lim)), d)]
 
   def _concatenate(self, eqn, vals, dims, avals):
     dim = eqn.params["dimension"]
     first = dims[0]
     if first[dim] or any(d != first for d in dims[1:]):
       return None
-    return [(lax.concatenate(vals, dim), first)]
+    return [(eqn.primitive.bind(*vals, **eqn.params), first)]
 
   def _reduce(self, eqn, vals, dims, avals):
     axes = tuple(eqn.params["axes"])

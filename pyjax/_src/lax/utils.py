@@ -236,7 +236,7 @@ def same_sharding_rule(x, *_, **__):
 # The names of elementwise primitives (each output element depends only on the operands'
 # elements at its index): the factories below add theirs, other modules theirs.
 ELEMENTWISE: set[str] = {"select_n", "convert_element_type", "integer_pow", "clamp", "copy",
-                         "copy_p", "reduce_precision", "add_any"}
+                         "copy_p", "reduce_precision", "add_any", "stop_gradient"}
 
 
 def _unop_dtype_rule(name, accepted, result_dtype=None):
