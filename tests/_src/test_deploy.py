@@ -310,6 +310,17 @@ def test_damaged_foreign_and_newer_files(saved, tmp_path):
   with pytest.raises(deploy.ArtifactError, match="outside the file"):
     deploy.load(tmp_path / "bad")
 
+  blob = bytearray(blob)  # a module IREE's runtime refuses (checksum made valid)
+  header, _ = deploy.read(src)
+  start = header["vmfb"]["offset"]
+  blob[start:start + 64] = bytes(64)
+  (tmp_path / "vm").write_bytes(bytes(blob))
+  _rewrite(tmp_path / "vm", tmp_path / "vm")
+  with pytest.raises(RuntimeError, match="IREE's runtime .* refused the module in .*vm'"
+                                         ", compiled by IREE .* for 'local-sync'.*Install "
+                                         "the iree-base-runtime release"):
+    deploy.load(tmp_path / "vm")
+
   def other_cpu(h):
     h["cpu_features"] = ["avx512_nonexistent", *h["cpu_features"][:2]]
   _rewrite(src, tmp_path / "cpu", other_cpu)
