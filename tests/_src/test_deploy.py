@@ -173,6 +173,9 @@ def test_header_and_in_process_load(saved):
   res = f(saved["params"], saved["x"])
   assert isinstance(res, tuple) and res._fields == ("logits", "aux")
   check_close(res.logits, saved["ours"]["generic"].logits, scale=4)
+  on_pool = deploy.load(saved["generic"], driver="local-task")  # IREE's worker pool
+  assert on_pool.driver == "local-task"
+  np.testing.assert_array_equal(on_pool(saved["params"], saved["x"]).logits, res.logits)
   h = deploy.load(saved["host"])
   assert h.header["cpu_features"] is not None and h.header["x64"] is False
   # 64-bit NumPy inputs are read as 32-bit ones (x64 off, as jit does); Python scalars
