@@ -98,6 +98,12 @@ def _program(obj):
     return (text, consts, closed.in_avals, closed.out_avals, entry.in_tree,
             entry.out_tree, name)
   if callable(getattr(obj, "mlir_module", None)) and hasattr(obj, "in_avals"):
+    for a in obj.in_avals:  # (before asking for a module a symbolic export lacks)
+      _aval_json(a, "arguments")
+    kept = getattr(obj, "module_kept_var_idx", None)
+    if kept is not None and tuple(kept) != tuple(range(len(obj.in_avals))):
+      raise ValueError("pyjax.deploy.save: the exported module dropped unused "
+                       "arguments (module_kept_var_idx); export with keep_unused=True.")
     text = obj.mlir_module()
     name = getattr(obj, "fun_name", None) or "fn"
     return text, [], obj.in_avals, obj.out_avals, obj.in_tree, obj.out_tree, name

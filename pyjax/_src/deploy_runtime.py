@@ -310,8 +310,18 @@ class Artifact:
     self._E = _element_types(rt)
     self._rt = rt
     v = header["vmfb"]
-    module = rt.VmModule.copy_buffer(_instance, blob[v["offset"]:v["offset"] + v["nbytes"]])
-    self._context = rt.VmContext(_instance, [rt.create_hal_module(_instance, dev), module])
+    vmfb = blob[v["offset"]:v["offset"] + v["nbytes"]]
+    try:
+      module = rt.VmModule.copy_buffer(_instance, vmfb)
+      self._context = rt.VmContext(_instance, [rt.create_hal_module(_instance, dev),
+                                               module])
+    except (RuntimeError, ValueError, IndexError) as e:
+      from iree.runtime import version
+      raise RuntimeError(
+          f"IREE's runtime {version.VERSION} refused the module in {where}, compiled by "
+          f"IREE {header.get('compiler', '(unknown)').split('-')[0]} for {driver!r}: {e}. "
+          "Install the iree-base-runtime release of that compiler, or save the artifact "
+          "again with this runtime's compiler.") from None
     self._fn = module.lookup_function(header["entry"])
     if self._fn is None:
       raise ArtifactError(f"{where} has no function {header['entry']!r}.")

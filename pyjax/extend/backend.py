@@ -8,6 +8,7 @@ do not exist here; they raise NotImplementedError naming the gap.
 from __future__ import annotations
 
 from pyjax._src import devices as _devices, xla_bridge
+from pyjax._src.backends import iree as _iree
 from pyjax._src.devices import Client as Backend
 
 __all__ = ["Backend", "backend_xla_version", "backends", "clear_backends",
@@ -31,7 +32,10 @@ def backend_xla_version(platform=None):
 
 
 def clear_in_memory_compilation_cache() -> None:
-  """pyjax keeps compiled programs with the jitted functions (``clear_cache()``)."""
+  """Forgets the compiled modules kept in memory (by module text), as JAX's forgets its
+  executables: the next compile of one reads the disk cache or compiles again. Programs
+  already loaded by jitted functions stay (``clear_cache()``, ``jax.clear_caches()``)."""
+  _iree._mem_cache.clear()
 
 
 def register_backend_cache(cache, for_what: str) -> None:

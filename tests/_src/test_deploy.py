@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import types
 
 import numpy as np
 import pytest
@@ -172,6 +173,9 @@ def test_header_and_in_process_load(saved):
   res = f(saved["params"], saved["x"])
   assert isinstance(res, tuple) and res._fields == ("logits", "aux")
   check_close(res.logits, saved["ours"]["generic"].logits, scale=4)
+  on_pool = deploy.load(saved["generic"], driver="local-task")  # IREE's worker pool
+  assert on_pool.driver == "local-task"
+  np.testing.assert_array_equal(on_pool(saved["params"], saved["x"]).logits, res.logits)
   h = deploy.load(saved["host"])
   assert h.header["cpu_features"] is not None and h.header["x64"] is False
   # 64-bit NumPy inputs are read as 32-bit ones (x64 off, as jit does); Python scalars
@@ -251,6 +255,21 @@ def test_plain_positional_arrays(tmp_path):
   assert b.fun_name == "scaled"
   np.testing.assert_array_equal(b(x, 3.0)[0], x * 3 + 1)
 
+  class Symbolic(Exported):  # a batch-polymorphic export: refused before its module
+    in_avals = (pyjax.ShapeDtypeStruct((3, 4), np.float32), types.SimpleNamespace(
+        shape=("b", 4), dtype=np.dtype(np.float32)))
+
+    def mlir_module(self):
+      raise AssertionError("not asked for")
+  with pytest.raises(ValueError, match=r"the arguments have a symbolic shape \('b', 4\); "
+                                       "an artifact needs concrete shapes"):
+    deploy.save(Symbolic(), tmp_path / "sym.pyjax")
+
+  class Dropped(Exported):
+    module_kept_var_idx = (1,)
+  with pytest.raises(ValueError, match="dropped unused arguments"):
+    deploy.save(Dropped(), tmp_path / "drop.pyjax")
+
 
 def _rewrite(src, dst, edit_header=None, version=None):
   """A copy of artifact ``src`` with its header edited, checksum made valid again."""
@@ -293,6 +312,17 @@ def test_damaged_foreign_and_newer_files(saved, tmp_path):
                                              h.update(compiler="")))
   with pytest.raises(deploy.ArtifactError, match="outside the file"):
     deploy.load(tmp_path / "bad")
+
+  blob = bytearray(blob)  # a module IREE's runtime refuses (checksum made valid)
+  header, _ = deploy.read(src)
+  start = header["vmfb"]["offset"]
+  blob[start:start + 64] = bytes(64)
+  (tmp_path / "vm").write_bytes(bytes(blob))
+  _rewrite(tmp_path / "vm", tmp_path / "vm")
+  with pytest.raises(RuntimeError, match="IREE's runtime .* refused the module in .*vm'"
+                                         ", compiled by IREE .* for 'local-sync'.*Install "
+                                         "the iree-base-runtime release"):
+    deploy.load(tmp_path / "vm")
 
   def other_cpu(h):
     h["cpu_features"] = ["avx512_nonexistent", *h["cpu_features"][:2]]
@@ -345,3 +375,19 @@ def test_cuda_artifact_compiles_without_a_gpu(saved, tmp_path):
       not os.path.exists("/dev/nvidiactl"):
     with pytest.raises(RuntimeError, match="'cuda'"):
       deploy.load(path)
+
+
+def test_save_a_jax_export(tmp_path):
+  """jax.export's Exported (fresh and deserialized) saves as jit's stages do."""
+  export = pytest.importorskip("pyjax.export")  # (issue 23 part 1: merged from wt-x1)
+  w = np.linspace(-1, 1, 64 * 16, dtype=np.float32).reshape(64, 16)
+
+  def f(p, x):
+    return {"y": jnp.tanh(x @ w + p["b"])}
+  p, x = {"b": np.full(16, 0.5, np.float32)}, np.ones((4, 64), np.float32)
+  exp = export.export(pyjax.jit(f))(p, x)
+  want = np.asarray(pyjax.jit(f)(p, x)["y"])
+  for i, e in enumerate((exp, export.deserialize(exp.serialize()))):
+    a = deploy.load(deploy.save(e, tmp_path / f"{i}.pyjax"))
+    assert a.fun_name == "f"
+    np.testing.assert_array_equal(a(p, x)["y"], want)

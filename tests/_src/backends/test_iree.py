@@ -11,6 +11,7 @@ import pyjax
 import pyjax.numpy as jnp
 from pyjax import lax
 from pyjax._src.backends import iree
+from pyjax.extend import backend as extend_backend
 from util import enable_x64
 
 MODULE = """module @m {
@@ -899,8 +900,13 @@ def test_cache_knobs_min_time_min_size_and_off(cache_dir, request, vmfbs, monkey
   iree._mem_cache.clear()
   np.testing.assert_array_equal(_run(iree.compile_module(texts[2])), [0, 1, 4, 9])
   assert iree.stats["disk_hits"] == s0["disk_hits"] + 1
-  # clear_caches empties the in-memory modules, not the disk.
+  # clear_caches and jax.extend's clear_in_memory_compilation_cache empty the
+  # in-memory modules, not the disk.
   pyjax.clear_caches()
+  assert len(iree._mem_cache) == 0 and os.path.exists(_path(texts[2])[0])
+  iree.compile_module(texts[2])
+  assert len(iree._mem_cache) == 1
+  extend_backend.clear_in_memory_compilation_cache()
   assert len(iree._mem_cache) == 0 and os.path.exists(_path(texts[2])[0])
 
 
