@@ -299,6 +299,30 @@ def _op(name):
   return {"sum": MPI.SUM, "max": MPI.MAX, "min": MPI.MIN}[name]
 
 
+# Receive buffers of large exchanges, reused once nothing else holds them (a result the
+# caller dropped): a fresh 100 MB buffer costs its page faults (~20 ms) on every call.
+_POOL: list = []
+_POOL_MIN = 1 << 20
+_POOL_SIZE = 4
+
+
+def _buffer(shape, dtype) -> np.ndarray:
+  dtype = np.dtype(dtype)
+  n = int(np.prod(shape)) * dtype.itemsize
+  if n < _POOL_MIN:
+    return np.empty(shape, dtype)
+  for i, b in enumerate(_POOL):
+    # only the pool, this loop and getrefcount's argument hold it: no array views it
+    if b.nbytes == n and sys.getrefcount(b) <= 3:
+      _POOL.append(_POOL.pop(i))
+      return b.view(dtype).reshape(shape)
+  b = np.empty(n, np.uint8)
+  _POOL.append(b)
+  if len(_POOL) > _POOL_SIZE:
+    _POOL.pop(0)
+  return b.view(dtype).reshape(shape)
+
+
 def allreduce(x: np.ndarray, op: str = "sum", group=None) -> np.ndarray:
   """Every process's ``x`` reduced (``op``: sum, max or min), on every process."""
   c = _comm(group)
@@ -306,7 +330,7 @@ def allreduce(x: np.ndarray, op: str = "sum", group=None) -> np.ndarray:
   if x.dtype.char not in _NATIVE:  # float16, bfloat16, bool, ...: reduced in float32/int
     wide = np.float32 if x.dtype.kind == "f" or x.dtype.kind == "V" else np.int64
     return allreduce(x.astype(wide), op, group).astype(x.dtype)
-  out = np.empty_like(x)
+  out = _buffer(x.shape, x.dtype)
   wait(c.Iallreduce(x, out, op=_op(op)), f"all-reduce ({op}) of {x.dtype}{list(x.shape)}")
   return out
 
