@@ -302,12 +302,17 @@ def _export_symbolic(fun_jit, args, kwargs, platforms, disabled) -> Exported:
     tr = fun_jit.trace(*a, **k)
     return tr._entry.closed.out_avals, tr._entry.out_tree
 
-  base = {v: 7 + 4 * i for i, v in enumerate(dim_vars)}
+  def inside(v, n):  # (a value of v within its constrained range)
+    lo, hi = scope.bounds(v)
+    return int(min(max(n, lo), hi))
+
+  base = {v: inside(v, 7 + 4 * i) for i, v in enumerate(dim_vars)}
   outs0, out_tree = trace_at(base)
   slopes = {}
   for v in dim_vars:
-    outs_v, _ = trace_at({**base, v: base[v] + 6})
-    slopes[v] = [[(b - a) // 6 for a, b in zip(o0.shape, o1.shape)]
+    step = inside(v, base[v] + 6) - base[v] or inside(v, base[v] - 6) - base[v]
+    outs_v, _ = trace_at({**base, v: base[v] + step}) if step else (outs0, None)
+    slopes[v] = [[(b - a) // step if step else 0 for a, b in zip(o0.shape, o1.shape)]
                  for o0, o1 in zip(outs0, outs_v)]
   out_avals = []
   for j, o in enumerate(outs0):
@@ -319,7 +324,7 @@ def _export_symbolic(fun_jit, args, kwargs, platforms, disabled) -> Exported:
           e = e + slopes[v][j][d] * _DimExpr._from_var(v, scope)
       dims.append(e)
     out_avals.append(ShapedArray(tuple(dims), o.dtype, o.weak_type))
-  check = {v: 2 * base[v] + 1 + 3 * i for i, v in enumerate(dim_vars)}
+  check = {v: inside(v, 2 * base[v] + 1 + 3 * i) for i, v in enumerate(dim_vars)}
   outs2, _ = trace_at(check)
   for o, want in zip(outs2, out_avals):
     if tuple(o.shape) != tuple(shape_poly._evaluate(d, check) for d in want.shape):
@@ -405,7 +410,7 @@ def call_exported(exported: Exported) -> Callable:
                  for x, a in zip(residual, exported.in_avals))
 
   f_flat.defvjp(f_flat_vjp_fwd, f_flat_vjp_bwd)
-  fast = not exported.uses_global_constants and not exported.in_tree.num_leaves == 0
+  fast = exported._fun is None
   exp_avals = [(tuple(a.shape), a.dtype) for a in exported.in_avals]
 
   def f_imported(*args, **kwargs):
@@ -460,11 +465,12 @@ def _solve_dim_vars(exported: Exported, shapes) -> dict:
   env: dict = {}
   obtained: list = []
 
-  def fail(detail):
+  def fail(detail, head="Input shapes do not match the polymorphic shapes "
+           "specification. ", sep=". "):
     got = "".join(obtained)
     raise ValueError(
-        "Input shapes do not match the polymorphic shapes specification. "
-        f"{detail}. Using the following polymorphic shapes specifications: {specs}. "
+        f"{head}{detail}{sep}Using the following polymorphic shapes specifications: "
+        f"{specs}. "
         f"Obtained dimension variables: {got}. Please see "
         "https://docs.jax.dev/en/latest/export/shape_poly.html#shape-assertion-errors "
         "for more details.")
@@ -508,6 +514,12 @@ def _solve_dim_vars(exported: Exported, shapes) -> dict:
     if shapes[i][d] != want:
       fail(f"Found inconsistency between dimension size {_arg_descr(exported, i, d)} "
            f"(= {shapes[i][d]}) and the specification '{e}' (= {want})")
+  if exprs:
+    for text, g in exprs[0][2].scope._ge:
+      val = shape_poly._evaluate(g, env)
+      if val < 0:
+        fail(f"Expected '{g}' to be greater or equal to 0, but found {val}.",
+             f"Input shapes do not match the symbolic shape constraint {text}. ", "  ")
   return env
 
 
