@@ -414,14 +414,18 @@ def call_exported(exported: Exported) -> Callable:
   exp_avals = [(tuple(a.shape), a.dtype) for a in exported.in_avals]
 
   def f_imported(*args, **kwargs):
-    if fast and not kwargs and core.trace_ctx.trace is core.eval_trace:
-      # Eagerly on arrays: the compiled module directly (what the custom_vjp and the
-      # primitive would run), keeping the call as cheap as a jitted function's.
-      leaves, in_tree = tree_util.tree_flatten((args, {}))
-      if in_tree == exported.in_tree and all(
-          (type(x) is ArrayImpl or type(x) is PendingArray or type(x) is np.ndarray)
-          and (x.shape, x.dtype) == s for x, s in zip(leaves, exp_avals)):
-        return tree_util.tree_unflatten(exported.out_tree, _run(exported, leaves))
+    if core.trace_ctx.trace is core.eval_trace:
+      # Eagerly: what the custom_vjp and the primitive would run, without them (on
+      # arrays of the exported signature, the compiled module directly), keeping the
+      # call as cheap as a jitted function's.
+      leaves, in_tree = tree_util.tree_flatten((args, kwargs))
+      if in_tree == exported.in_tree:
+        if fast and all(
+            (type(x) is ArrayImpl or type(x) is PendingArray or type(x) is np.ndarray)
+            and (x.shape, x.dtype) == s for x, s in zip(leaves, exp_avals)):
+          return tree_util.tree_unflatten(exported.out_tree, _run(exported, leaves))
+        return tree_util.tree_unflatten(exported.out_tree,
+                                        _call_exported_impl(*leaves, exported=exported))
     args_flat, in_tree = tree_util.tree_flatten((args, kwargs))
     if in_tree != exported.in_tree:
       in_args = tree_util.tree_unflatten(in_tree, [0] * in_tree.num_leaves)
