@@ -805,6 +805,13 @@ def _check_field(j: dict, name: str, typ):
   return v
 
 
+def _check_module(text: str) -> bytes:
+  if not text.startswith("module @") or "func.func public @main(" not in text or \
+      "@pyjax_host." in text:
+    raise ValueError("the module is not a StableHLO module pyjax exported")
+  return text.encode("utf-8")
+
+
 def _from_json(j: dict) -> Exported:
   if not isinstance(j, dict):
     raise ValueError("the payload is not an object")
@@ -833,7 +840,7 @@ def _from_json(j: dict) -> Exported:
       ordered_effects=(), unordered_effects=(),
       disabled_safety_checks=tuple(DisabledSafetyCheck(str(c)) for c in
                                    _check_field(j, "disabled_checks", list)),
-      mlir_module_serialized=_check_field(j, "module", str).encode("utf-8"),
+      mlir_module_serialized=_check_module(_check_field(j, "module", str)),
       calling_convention_version=version,
       module_kept_var_idx=tuple(_check_field(j, "module_kept_var_idx", list)),
       uses_global_constants=False,

@@ -3,7 +3,10 @@ errors), Exported's fields and reprs, calling (eagerly, under jit and grad; JAX'
 errors), shape-polymorphic exports, and pyjax's own serialization (JAX's needs
 flatbuffers, absent here): round trip, damaged bytes, a call in a fresh process."""
 import collections
+import hashlib
+import json
 import re
+import struct
 import subprocess
 import sys
 
@@ -279,6 +282,20 @@ def test_damaged_bytes(mlp):
       export.deserialize(bad)
   with pytest.raises(TypeError):
     export.deserialize("text")
+  # well-formed envelopes (right length and checksum) around bad payloads
+  payload = json.loads(blob[18:-32])
+
+  def pack(p):
+    data = p if isinstance(p, bytes) else json.dumps(p).encode()
+    return blob[:10] + struct.pack("<Q", len(data)) + data + hashlib.sha256(data).digest()
+  assert export.deserialize(pack(payload)).fun_name == "predict"
+  for bad in [b"{not json", b"[]", {**payload, "module": "func.func @evil"},
+              {**payload, "in_avals": [[[-1], "float32", False]]},
+              {**payload, "in_avals": [[[2], "no_such_dtype", False]]},
+              {**payload, "in_tree": ["weird"]},
+              {**payload, "calling_convention_version": 99}]:
+    with pytest.raises(ValueError, match="not a valid pyjax serialized Exported"):
+      export.deserialize(pack(bad))
 
 
 def test_call_in_fresh_process(mlp, tmp_path):
