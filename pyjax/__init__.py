@@ -46,7 +46,7 @@ from pyjax import debug, experimental, sharding  # noqa: E402
 from pyjax import api_util, core, custom_batching, custom_derivatives  # noqa: E402
 from pyjax import interpreters, stages  # noqa: E402
 from pyjax import dlpack, monitoring, profiler, ref, typing, version  # noqa: E402
-from pyjax import export  # noqa: E402
+from pyjax import export as export  # noqa: E402
 from pyjax._src.lax.sharding_ops import reshard  # noqa: E402
 
 from pyjax._src import version as _version  # noqa: E402
