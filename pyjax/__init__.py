@@ -83,7 +83,7 @@ __all__ = [
     "device_put_replicated", "device_put_sharded", "devices", "disable_jit", "dlpack",
     "dtypes", "effects_barrier", "empty_ref", "enable_checks", "enable_custom_prng",
     "enable_x64", "ensure_compile_time_eval", "errors", "eval_shape", "experimental",
-    "explain_cache_misses", "float0", "free_ref", "freeze", "grad", "hessian",
+    "explain_cache_misses", "export", "float0", "free_ref", "freeze", "grad", "hessian",
     "host_count", "host_id", "install_as_jax", "interpreters", "jacfwd", "jacobian",
     "jacrev", "jax2tf_associative_scan_reductions", "jit", "jvp", "lax",
     "legacy_prng_key", "linear_transpose", "linearize", "live_arrays",
