@@ -137,8 +137,6 @@ class Exported:
   def __str__(self):
     return f"Exported(fun_name={self.fun_name}, ...)"
 
-  __repr__ = __str__
-
   def in_shardings_jax(self, mesh) -> Sequence[Any]:
     """The input shardings for ``mesh``: None each (pyjax exports replicated code)."""
     return tuple(None for _ in self.in_avals)
