@@ -224,6 +224,8 @@ class _DimExpr:
       return other._coeffs()
     if isinstance(other, (int, np.integer)) and not isinstance(other, bool):
       return {(): int(other)}
+    if isinstance(other, (float, complex, np.inexact)):
+      _as_value()
     return None
 
   def _combine(self, other, k):
@@ -285,6 +287,11 @@ class _DimExpr:
     elif isinstance(other, _DimExpr) and other._terms == self._terms:
       return 1 if op == "floordiv" else 0
     return _DimExpr({(((op, self, other), 1),): 1}, self.scope)
+
+  def __truediv__(self, other):
+    _as_value()
+
+  __rtruediv__ = __truediv__
 
   def __floordiv__(self, other):
     return self._divmod(other, "floordiv")
@@ -406,6 +413,14 @@ class _DimExpr:
 
 
 DimSize = Any  # an int or a _DimExpr
+
+
+def _as_value():
+  """JAX's error for a symbolic dimension used as an array value (``b * 1.5``, ``b / 2``):
+  outside an export's tracing it has no value."""
+  raise NotImplementedError(
+      "Evaluation rule for 'dim_as_value' is not implemented. It seems that you are "
+      "using shape polymorphism outside jax.export.")
 
 
 def _as_expr(x, like: _DimExpr) -> _DimExpr:

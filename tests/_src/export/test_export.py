@@ -46,6 +46,8 @@ _EXPRS = [
     lambda a, b, c: b > 3, lambda a, b, c: b < 3, lambda a, b, c: 3 > b,
     lambda a, b, c: a < c, lambda a, b, c: a + c == c + a, lambda a, b, c: int(b),
     lambda a, b, c: b - 1 >= 0, lambda a, b, c: 2 * a - a > 0,
+    lambda a, b, c: b * 1.5, lambda a, b, c: b + 1.5, lambda a, b, c: b / 2,
+    lambda a, b, c: 1.5 * b, lambda a, b, c: 2 / b,
 ]
 
 
