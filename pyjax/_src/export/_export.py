@@ -36,7 +36,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from pyjax._src import api, api_util, core, dispatch, dtypes, tree_util
+from pyjax._src import api, api_util, core, dispatch, dtypes, prng, tree_util
 from pyjax._src import pjit
 from pyjax._src.api_util import ShapeDtypeStruct
 from pyjax._src.array import ArrayImpl, PendingArray, asarray_value
@@ -696,6 +696,14 @@ register_pytree_node_serialization(
     collections.OrderedDict, serialized_name="collections.OrderedDict",
     serialize_auxdata=_ordereddict_keys,
     deserialize_auxdata=lambda b: tuple(json.loads(b.decode("utf-8"))))
+
+
+# Typed PRNG keys are pytrees over their uint32 data in pyjax (leaves in JAX): their
+# node (aux data: the implementation's name) serializes so key-taking exports do.
+register_pytree_node_serialization(
+    prng.PRNGKeyArray, serialized_name="pyjax.PRNGKeyArray",
+    serialize_auxdata=lambda impl: prng.resolve_prng_impl(impl).name.encode("utf-8"),
+    deserialize_auxdata=lambda b: prng.resolve_prng_impl(b.decode("utf-8")))
 
 
 def _tree_to_json(t: tree_util.PyTreeDef):

@@ -339,5 +339,9 @@ def test_pytree_serialization():
   e = export.export(pyjax.jit(lambda t, d: (NT(t.b, t.a), d)))(NT(x, x[:1]), od)
   back = export.deserialize(e.serialize())
   assert back.in_tree == e.in_tree and back.out_tree == e.out_tree
+  key = pyjax.random.key(0)  # (a pytree node in pyjax: its node serializes)
+  e = export.export(pyjax.jit(lambda k: pyjax.random.split(k)))(key)
+  back_key = export.deserialize(e.serialize())
+  assert back_key.in_tree == e.in_tree and back_key.out_tree == e.out_tree
   t, d = pyjax.tree.unflatten(back.out_tree, [1, 2, 3, 4])
   assert t == NT(1, 2) and d == collections.OrderedDict(z=3, a=4) and list(d) == ["z", "a"]
