@@ -47,6 +47,7 @@ from pyjax import api_util, core, custom_batching, custom_derivatives  # noqa: E
 from pyjax import interpreters, stages  # noqa: E402
 from pyjax import dlpack, monitoring, profiler, ref, typing, version  # noqa: E402
 from pyjax import distributed  # noqa: E402
+from pyjax import export as export  # noqa: E402
 from pyjax._src.lax.sharding_ops import reshard  # noqa: E402
 
 from pyjax._src import version as _version  # noqa: E402
@@ -80,14 +81,15 @@ __all__ = [
     "custom_vjp", "debug", "debug_infs", "debug_key_reuse", "debug_nans",
     "default_backend", "default_device", "default_matmul_precision",
     "default_prng_impl", "Device", "device_count", "device_get", "device_put",
-    "device_put_replicated", "device_put_sharded", "devices", "disable_jit", "distributed", "dlpack",
-    "dtypes", "effects_barrier", "empty_ref", "enable_checks", "enable_custom_prng",
-    "enable_x64", "ensure_compile_time_eval", "errors", "eval_shape", "experimental",
-    "explain_cache_misses", "float0", "free_ref", "freeze", "grad", "hessian",
-    "host_count", "host_id", "install_as_jax", "interpreters", "jacfwd", "jacobian",
-    "jacrev", "jax2tf_associative_scan_reductions", "jit", "jvp", "lax",
-    "legacy_prng_key", "linear_transpose", "linearize", "live_arrays",
-    "local_device_count", "local_devices", "log_compiles", "make_array_from_callback",
+    "device_put_replicated", "device_put_sharded", "devices", "disable_jit",
+    "distributed", "dlpack", "dtypes", "effects_barrier", "empty_ref", "enable_checks",
+    "enable_custom_prng", "enable_x64", "ensure_compile_time_eval", "errors",
+    "eval_shape", "experimental", "explain_cache_misses", "export", "float0",
+    "free_ref", "freeze", "grad", "hessian", "host_count", "host_id", "install_as_jax",
+    "interpreters", "jacfwd", "jacobian", "jacrev",
+    "jax2tf_associative_scan_reductions", "jit", "jvp", "lax", "legacy_prng_key",
+    "linear_transpose", "linearize", "live_arrays", "local_device_count",
+    "local_devices", "log_compiles", "make_array_from_callback",
     "make_array_from_process_local_data", "make_array_from_single_device_arrays",
     "make_jaxpr", "make_mesh", "make_user_context", "monitoring", "named_call",
     "named_scope", "NamedSharding", "new_ref", "nn", "no_execution", "no_tracing",

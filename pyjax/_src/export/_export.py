@@ -36,7 +36,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from pyjax._src import api, api_util, core, dispatch, dtypes, tree_util
+from pyjax._src import api, api_util, core, dispatch, dtypes, prng, tree_util
 from pyjax._src import pjit
 from pyjax._src.api_util import ShapeDtypeStruct
 from pyjax._src.array import ArrayImpl, PendingArray, asarray_value
@@ -136,8 +136,6 @@ class Exported:
 
   def __str__(self):
     return f"Exported(fun_name={self.fun_name}, ...)"
-
-  __repr__ = __str__
 
   def in_shardings_jax(self, mesh) -> Sequence[Any]:
     """The input shardings for ``mesh``: None each (pyjax exports replicated code)."""
@@ -302,12 +300,17 @@ def _export_symbolic(fun_jit, args, kwargs, platforms, disabled) -> Exported:
     tr = fun_jit.trace(*a, **k)
     return tr._entry.closed.out_avals, tr._entry.out_tree
 
-  base = {v: 7 + 4 * i for i, v in enumerate(dim_vars)}
+  def inside(v, n):  # (a value of v within its constrained range)
+    lo, hi = scope.bounds(v)
+    return int(min(max(n, lo), hi))
+
+  base = {v: inside(v, 7 + 4 * i) for i, v in enumerate(dim_vars)}
   outs0, out_tree = trace_at(base)
   slopes = {}
   for v in dim_vars:
-    outs_v, _ = trace_at({**base, v: base[v] + 6})
-    slopes[v] = [[(b - a) // 6 for a, b in zip(o0.shape, o1.shape)]
+    step = inside(v, base[v] + 6) - base[v] or inside(v, base[v] - 6) - base[v]
+    outs_v, _ = trace_at({**base, v: base[v] + step}) if step else (outs0, None)
+    slopes[v] = [[(b - a) // step if step else 0 for a, b in zip(o0.shape, o1.shape)]
                  for o0, o1 in zip(outs0, outs_v)]
   out_avals = []
   for j, o in enumerate(outs0):
@@ -319,7 +322,7 @@ def _export_symbolic(fun_jit, args, kwargs, platforms, disabled) -> Exported:
           e = e + slopes[v][j][d] * _DimExpr._from_var(v, scope)
       dims.append(e)
     out_avals.append(ShapedArray(tuple(dims), o.dtype, o.weak_type))
-  check = {v: 2 * base[v] + 1 + 3 * i for i, v in enumerate(dim_vars)}
+  check = {v: inside(v, 2 * base[v] + 1 + 3 * i) for i, v in enumerate(dim_vars)}
   outs2, _ = trace_at(check)
   for o, want in zip(outs2, out_avals):
     if tuple(o.shape) != tuple(shape_poly._evaluate(d, check) for d in want.shape):
@@ -405,18 +408,22 @@ def call_exported(exported: Exported) -> Callable:
                  for x, a in zip(residual, exported.in_avals))
 
   f_flat.defvjp(f_flat_vjp_fwd, f_flat_vjp_bwd)
-  fast = not exported.uses_global_constants and not exported.in_tree.num_leaves == 0
+  fast = exported._fun is None
   exp_avals = [(tuple(a.shape), a.dtype) for a in exported.in_avals]
 
   def f_imported(*args, **kwargs):
-    if fast and not kwargs and core.trace_ctx.trace is core.eval_trace:
-      # Eagerly on arrays: the compiled module directly (what the custom_vjp and the
-      # primitive would run), keeping the call as cheap as a jitted function's.
-      leaves, in_tree = tree_util.tree_flatten((args, {}))
-      if in_tree == exported.in_tree and all(
-          (type(x) is ArrayImpl or type(x) is PendingArray or type(x) is np.ndarray)
-          and (x.shape, x.dtype) == s for x, s in zip(leaves, exp_avals)):
-        return tree_util.tree_unflatten(exported.out_tree, _run(exported, leaves))
+    if core.trace_ctx.trace is core.eval_trace:
+      # Eagerly: what the custom_vjp and the primitive would run, without them (on
+      # arrays of the exported signature, the compiled module directly), keeping the
+      # call as cheap as a jitted function's.
+      leaves, in_tree = tree_util.tree_flatten((args, kwargs))
+      if in_tree == exported.in_tree:
+        if fast and all(
+            (type(x) is ArrayImpl or type(x) is PendingArray or type(x) is np.ndarray)
+            and (x.shape, x.dtype) == s for x, s in zip(leaves, exp_avals)):
+          return tree_util.tree_unflatten(exported.out_tree, _run(exported, leaves))
+        return tree_util.tree_unflatten(exported.out_tree,
+                                        _call_exported_impl(*leaves, exported=exported))
     args_flat, in_tree = tree_util.tree_flatten((args, kwargs))
     if in_tree != exported.in_tree:
       in_args = tree_util.tree_unflatten(in_tree, [0] * in_tree.num_leaves)
@@ -460,11 +467,12 @@ def _solve_dim_vars(exported: Exported, shapes) -> dict:
   env: dict = {}
   obtained: list = []
 
-  def fail(detail):
+  def fail(detail, head="Input shapes do not match the polymorphic shapes "
+           "specification. ", sep=". "):
     got = "".join(obtained)
     raise ValueError(
-        "Input shapes do not match the polymorphic shapes specification. "
-        f"{detail}. Using the following polymorphic shapes specifications: {specs}. "
+        f"{head}{detail}{sep}Using the following polymorphic shapes specifications: "
+        f"{specs}. "
         f"Obtained dimension variables: {got}. Please see "
         "https://docs.jax.dev/en/latest/export/shape_poly.html#shape-assertion-errors "
         "for more details.")
@@ -508,6 +516,12 @@ def _solve_dim_vars(exported: Exported, shapes) -> dict:
     if shapes[i][d] != want:
       fail(f"Found inconsistency between dimension size {_arg_descr(exported, i, d)} "
            f"(= {shapes[i][d]}) and the specification '{e}' (= {want})")
+  if exprs:
+    for text, g in exprs[0][2].scope._ge:
+      val = shape_poly._evaluate(g, env)
+      if val < 0:
+        fail(f"Expected '{g}' to be greater or equal to 0, but found {val}.",
+             f"Input shapes do not match the symbolic shape constraint {text}. ", "  ")
   return env
 
 
@@ -684,6 +698,14 @@ register_pytree_node_serialization(
     deserialize_auxdata=lambda b: tuple(json.loads(b.decode("utf-8"))))
 
 
+# Typed PRNG keys are pytrees over their uint32 data in pyjax (leaves in JAX): their
+# node (aux data: the implementation's name) serializes so key-taking exports do.
+register_pytree_node_serialization(
+    prng.PRNGKeyArray, serialized_name="pyjax.PRNGKeyArray",
+    serialize_auxdata=lambda impl: prng.resolve_prng_impl(impl).name.encode("utf-8"),
+    deserialize_auxdata=lambda b: prng.resolve_prng_impl(b.decode("utf-8")))
+
+
 def _tree_to_json(t: tree_util.PyTreeDef):
   nd = t.node_data()
   if nd is None:
@@ -789,6 +811,13 @@ def _check_field(j: dict, name: str, typ):
   return v
 
 
+def _check_module(text: str) -> bytes:
+  if not text.startswith("module @") or "func.func public @main(" not in text or \
+      "@pyjax_host." in text:
+    raise ValueError("the module is not a StableHLO module pyjax exported")
+  return text.encode("utf-8")
+
+
 def _from_json(j: dict) -> Exported:
   if not isinstance(j, dict):
     raise ValueError("the payload is not an object")
@@ -817,7 +846,7 @@ def _from_json(j: dict) -> Exported:
       ordered_effects=(), unordered_effects=(),
       disabled_safety_checks=tuple(DisabledSafetyCheck(str(c)) for c in
                                    _check_field(j, "disabled_checks", list)),
-      mlir_module_serialized=_check_field(j, "module", str).encode("utf-8"),
+      mlir_module_serialized=_check_module(_check_field(j, "module", str)),
       calling_convention_version=version,
       module_kept_var_idx=tuple(_check_field(j, "module_kept_var_idx", list)),
       uses_global_constants=False,

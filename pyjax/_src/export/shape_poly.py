@@ -6,8 +6,10 @@ A ``_DimExpr`` is a polynomial with integer coefficients over dimension variable
 ``==`` compares the normal forms; ``>=``/``>``/``<=``/``<`` are decided from the bounds
 every variable >= 1 gives, else raise JAX's ``InconclusiveDimensionOperation``.
 ``//`` and ``%`` give opaque ``floordiv(..)``/``mod(..)`` factors unless exact.
-Cannot: user constraints (``constraints=``), ``max``/``min``/``non_negative``
-factors, or deciding comparisons that need more than those bounds.
+Constraints (``constraints=``): ``>=``/``<=`` ones narrow one variable's range or are
+used as they stand in decisions; ``v == e`` replaces ``v`` by ``e``. Cannot:
+``max``/``min``/``non_negative`` factors, equalities of other forms, or decisions that
+need more than those bounds (JAX's procedure combines constraints further).
 """
 from __future__ import annotations
 
@@ -48,11 +50,57 @@ class SymbolicScope:
     if isinstance(constraints_str, str):
       raise ValueError("The symbolic constraints should be a sequence of strings. "
                        f"Got {constraints_str!r}")
-    if constraints_str:
-      raise NotImplementedError(
-          "pyjax's jax.export does not support symbolic constraints (constraints=...)")
     frame = traceback.extract_stack(limit=4)[0]
-    self._location = f"{frame.filename}:{frame.lineno} ({frame.name})"
+    col = getattr(frame, "colno", None)
+    self._location = (f"{frame.filename}:{frame.lineno}"
+                      f"{'' if col is None else f':{col}'} ({frame.name})")
+    self._constraints_str = tuple(c.strip() for c in constraints_str)
+    self._eq: dict = {}  # variable -> the expression an equality constraint gives it
+    self._ge: list = []  # (constraint text, expression >= 0)
+    self._var_bounds: dict = {}  # variable -> (lower, upper) from one-variable ones
+    for c in constraints_str:
+      self._add_constraint(c)
+
+  def _add_constraint(self, c: str):
+    """``e1 >= e2``, ``e1 <= e2`` (bounds and decisions) or ``v == e`` (``v`` is
+    replaced by ``e``)."""
+    for op in ("==", ">=", "<="):
+      if op in c:
+        lhs, rhs = c.split(op, 1)
+        break
+    else:
+      raise ValueError("Constraint parsing error: must contain one of '==' or '>=' or "
+                       "'<='")
+    left = _Parser(lhs, self).expr_only()
+    right = _Parser(rhs, self).expr_only()
+    if op == "==":
+      var = left._single_var() if isinstance(left, _DimExpr) else None
+      if var is None:
+        raise NotImplementedError(
+            f"pyjax supports equality constraints only of the form 'var == expr': {c}")
+      self._eq[var] = right
+      return
+    g = left - right if op == ">=" else right - left
+    if not isinstance(g, _DimExpr):
+      if g < 0:
+        raise ValueError(f"Unsatisfiable explicit constraint: {c}")
+      return
+    self._ge.append((c.strip(), g))
+    coeffs = g._coeffs()
+    lin = [t for t in coeffs if t != ()]
+    if len(lin) == 1 and len(lin[0]) == 1 and lin[0][0][1] == 1 and \
+        isinstance(lin[0][0][0], str):
+      v, k, c0 = lin[0][0][0], coeffs[lin[0]], coeffs.get((), 0)
+      lo, hi = self._var_bounds.get(v, (1, np.inf))
+      if k > 0:
+        lo = max(lo, -(c0 // k))  # k*v + c0 >= 0: v >= ceil(-c0 / k)
+      else:
+        hi = min(hi, c0 // -k)
+      self._var_bounds[v] = (lo, hi)
+
+  def bounds(self, v: str):
+    """(lower, upper) of variable ``v``: 1 and no upper bound unless constrained."""
+    return self._var_bounds.get(v, (1, np.inf))
 
   def __str__(self):
     return f"scope {id(self)} created at {self._location}"
@@ -176,6 +224,8 @@ class _DimExpr:
       return other._coeffs()
     if isinstance(other, (int, np.integer)) and not isinstance(other, bool):
       return {(): int(other)}
+    if isinstance(other, (float, complex, np.inexact)):
+      _as_value()
     return None
 
   def _combine(self, other, k):
@@ -238,6 +288,11 @@ class _DimExpr:
       return 1 if op == "floordiv" else 0
     return _DimExpr({(((op, self, other), 1),): 1}, self.scope)
 
+  def __truediv__(self, other):
+    _as_value()
+
+  __rtruediv__ = __truediv__
+
   def __floordiv__(self, other):
     return self._divmod(other, "floordiv")
 
@@ -271,23 +326,31 @@ class _DimExpr:
     r = self.__eq__(other)
     return r if r is NotImplemented else not r
 
+  def _single_var(self) -> str | None:
+    if len(self._terms) == 1 and self._terms[0][1] == 1:
+      t = self._terms[0][0]
+      if len(t) == 1 and t[0][1] == 1 and isinstance(t[0][0], str):
+        return t[0][0]
+    return None
+
   def _bounds(self):
-    """(lower, upper) over all variables >= 1 (opaque factors: any integer)."""
+    """(lower, upper) over the variables' ranges (>= 1, narrowed by one-variable
+    constraints; opaque factors: any integer)."""
     lo = hi = 0.0
     for t, k in self._terms:
-      if t == ():
-        lo += k
-        hi += k
-        continue
-      positive = all(isinstance(f, str) for f, _ in t)  # products of variables >= 1
-      if positive and k > 0:
-        lo += k
-        hi = np.inf
-      elif positive:
-        hi += k
-        lo = -np.inf
-      else:
+      t_lo = t_hi = 1.0
+      for f, e in t:
+        if not isinstance(f, str):
+          t_lo, t_hi = -np.inf, np.inf
+          break
+        f_lo, f_hi = self.scope.bounds(f)
+        t_lo, t_hi = t_lo * f_lo ** e, t_hi * f_hi ** e
+      if t_lo == -np.inf:
         lo, hi = -np.inf, np.inf
+      elif k > 0:
+        lo, hi = lo + k * t_lo, hi + k * t_hi
+      else:
+        lo, hi = lo + k * t_hi, hi + k * t_lo
     return lo, hi
 
   def _ge(self, other, op, left, right) -> bool:
@@ -299,8 +362,16 @@ class _DimExpr:
       return True
     if hi < 0:
       return False
+    for _, g in self.scope._ge:  # diff = g + (something >= 0) and g >= 0
+      d = diff - g
+      if (d._bounds()[0] if isinstance(d, _DimExpr) else d) >= 0:
+        return True
+    scope = ""
+    if self.scope._constraints_str:
+      scope = (f"\nUsing symbolic {self.scope} with constraints:\n" +
+               "\n".join(f"  {c}" for c in self.scope._constraints_str))
     raise InconclusiveDimensionOperation(
-        f"Symbolic dimension comparison '{left}' {op} '{right}' is inconclusive.")
+        f"Symbolic dimension comparison '{left}' {op} '{right}' is inconclusive.{scope}")
 
   def __ge__(self, other):
     return self._ge(other, ">=", self, other)
@@ -342,6 +413,14 @@ class _DimExpr:
 
 
 DimSize = Any  # an int or a _DimExpr
+
+
+def _as_value():
+  """JAX's error for a symbolic dimension used as an array value (``b * 1.5``, ``b / 2``):
+  outside an export's tracing it has no value."""
+  raise NotImplementedError(
+      "Evaluation rule for 'dim_as_value' is not implemented. It seems that you are "
+      "using shape polymorphism outside jax.export.")
 
 
 def _as_expr(x, like: _DimExpr) -> _DimExpr:
@@ -429,6 +508,12 @@ class _Parser:
       self.error("ENDMARKER")
     return tuple(out)
 
+  def expr_only(self):
+    e = self.expr()
+    if self.peek()[0] != "end":
+      self.error("ENDMARKER")
+    return e
+
   def dims(self):
     out = []
     while self.peek()[0] != "end" and self.peek()[1] != ")":
@@ -494,6 +579,8 @@ class _Parser:
         return a // b if val == "floordiv" else a % b
       if val in ("max", "min", "non_negative"):
         raise NotImplementedError(f"pyjax's symbolic shapes do not support {val}(...)")
+      if val in self.scope._eq:
+        return self.scope._eq[val]
       return _DimExpr._from_var(val, self.scope)
     self.error("NAME, MINUS, NUMBER")
 

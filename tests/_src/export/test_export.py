@@ -3,6 +3,10 @@ errors), Exported's fields and reprs, calling (eagerly, under jit and grad; JAX'
 errors), shape-polymorphic exports, and pyjax's own serialization (JAX's needs
 flatbuffers, absent here): round trip, damaged bytes, a call in a fresh process."""
 import collections
+import hashlib
+import json
+import re
+import struct
 import subprocess
 import sys
 
@@ -23,7 +27,7 @@ def _outcome(fn):
   try:
     return ("ok", str(fn()))
   except Exception as e:  # the class name and message must match JAX's
-    return (type(e).__name__, str(e).split(" at ")[0])
+    return (type(e).__name__, re.sub(r"scope \d+", "scope N", str(e).split(" at ")[0]))
 
 
 # ---------------------------------------------------------------- symbolic shapes
@@ -42,6 +46,8 @@ _EXPRS = [
     lambda a, b, c: b > 3, lambda a, b, c: b < 3, lambda a, b, c: 3 > b,
     lambda a, b, c: a < c, lambda a, b, c: a + c == c + a, lambda a, b, c: int(b),
     lambda a, b, c: b - 1 >= 0, lambda a, b, c: 2 * a - a > 0,
+    lambda a, b, c: b * 1.5, lambda a, b, c: b + 1.5, lambda a, b, c: b / 2,
+    lambda a, b, c: 1.5 * b, lambda a, b, c: 2 / b,
 ]
 
 
@@ -53,6 +59,28 @@ def test_symbolic_dims_as_jax():
   assert export.is_symbolic_dim(ours[0]) and not export.is_symbolic_dim(3)
   b1, b2 = export.symbolic_shape("b")[0], export.symbolic_shape("b")[0]
   assert b1 != b2 and hash(ours[1]) == hash(ours[1])  # other scope: another variable
+
+
+_CONSTRAINED = [
+    lambda b, c: b >= 16, lambda b, c: b >= 10, lambda b, c: b > 16, lambda b, c: b < 16,
+    lambda b, c: c <= 9, lambda b, c: c < 8, lambda b, c: c >= 1, lambda b, c: b - c >= 8,
+    lambda b, c: b <= 2000, lambda b, c: b < 1000, lambda b, c: 2 * b >= 32,
+    lambda b, c: b * c >= 16, lambda b, c: b + c >= 17]
+
+
+def test_symbolic_constraints_as_jax():
+  cs = ("b >= 16", "c <= 8", "b <= 1024")
+  ours, theirs = export.symbolic_shape("b, c", constraints=cs), \
+      jexport.symbolic_shape("b, c", constraints=cs)
+  for i, fn in enumerate(_CONSTRAINED):
+    assert _outcome(lambda: fn(*ours)) == _outcome(lambda: fn(*theirs)), i
+  for cs in [("b == 3",), ("b >= c",), ("b > 3",), ("c == 2*b",), ("b",)]:
+    assert _outcome(lambda: export.symbolic_shape("b, c", constraints=cs)) == \
+        _outcome(lambda: jexport.symbolic_shape("b, c", constraints=cs))
+  ours, theirs = (t.symbolic_shape("b, c", constraints=("b >= c",))
+                  for t in (export, jexport))
+  for fn in (lambda b, c: b >= c, lambda b, c: b + 1 > c, lambda b, c: c >= b):
+    assert _outcome(lambda: fn(*ours)) == _outcome(lambda: fn(*theirs))
 
 
 @pytest.mark.parametrize("spec", [
@@ -176,34 +204,41 @@ def test_symbolic_export():
   def g(np_):
     return lambda x, y: (np_.sin(x).sum(0), np_.concatenate([x, x]), y["k"] * 2,
                          x.reshape(-1))
-  x3, x5 = (np.linspace(0, 1, n * 3).reshape(n, 3).astype(np.float32) for n in (3, 5))
   y = {"k": np.int32(1)}
   ours = export.export(pyjax.jit(g(jnp)))(
       pyjax.ShapeDtypeStruct(export.symbolic_shape("b, 3"), np.float32), y)
   theirs = jexport.export(jax.jit(g(jjnp)))(
       jax.ShapeDtypeStruct(jexport.symbolic_shape("b, 3"), np.float32), y)
   assert _fields(ours) == _fields(theirs)
-  check_close(list(pyjax.tree.leaves(ours.call(x5, y))),
-              list(jax.tree.leaves(theirs.call(x5, y))), scale=4)
-  # at another size: jit of the call and of its gradient (the exported VJP), one program
-  out, g = pyjax.jit(lambda x: (ours.call(x, y), pyjax.grad(
-      lambda x: ours.call(x, y)[0].sum())(x)))(x3)
-  check_close(list(pyjax.tree.leaves(out)), list(jax.tree.leaves(theirs.call(x3, y))),
-              scale=4)
-  check_close(g, jax.grad(lambda x: theirs.call(x, y)[0].sum())(x3), scale=4)
+  # The MLP with a symbolic batch: eagerly at the batch of `mlp` (the same program as
+  # that export's, from the cache), under jit with its gradient at another batch.
+  mlp, jmlp = (e.export(t.jit(_mlp(n)))(P, t.ShapeDtypeStruct(
+      e.symbolic_shape("b, 12"), np.float32)) for e, t, n in
+      ((export, pyjax, jnp), (jexport, jax, jjnp)))
+  assert _fields(mlp) == _fields(jmlp)
+  check_close(mlp.call(P, X)["y"], jmlp.call(P, X)["y"], scale=4)
+
+  def loss(call):
+    return lambda x: call(P, x)["y"].sum()
+  out, gx = pyjax.jit(lambda x: (mlp.call(P, x), pyjax.grad(loss(mlp.call))(x)))(X[:3])
+  check_close(out["y"], jmlp.call(P, X[:3])["y"], scale=4)
+  check_close(gx, jax.grad(loss(jmlp.call))(X[:3]), scale=4)
 
   def two(np_, t):
     a, = t.export.symbolic_shape("a")
     return t.export.export(t.jit(lambda u, v: u[:, None] + v))(
         t.ShapeDtypeStruct((a,), np.float32), t.ShapeDtypeStruct((a,), np.float32))
   pairs = [(two(jnp, pyjax), two(jjnp, jax))]
-  for spec in ["2*b, 3", "b + 2, 3"]:
+  for spec, cs in [("2*b, 3", ()), ("b + 2, 3", ()), ("b, 3", ("b >= 4",)),
+                   ("b, 3", ("b <= 4",))]:
     pairs.append(tuple(t.export.export(t.jit(lambda x: x * 2))(
-        t.ShapeDtypeStruct(t.export.symbolic_shape(spec), np.float32))
+        t.ShapeDtypeStruct(t.export.symbolic_shape(spec, constraints=cs), np.float32))
         for t in (pyjax, jax)))
   calls = [lambda e: e.call(np.zeros(3, np.float32), np.zeros(4, np.float32)),
            lambda e: e.call(np.zeros((3, 3), np.float32)),
-           lambda e: e.call(np.zeros((2, 3), np.float32))]
+           lambda e: e.call(np.zeros((2, 3), np.float32)),
+           lambda e: e.call(np.zeros((3, 3), np.float32)),
+           lambda e: e.call(np.zeros((5, 3), np.float32))]
   for (o, t), c in zip(pairs, calls):
     assert repr(o.in_avals) == repr(t.in_avals)
     assert _outcome(lambda: c(o)) == _outcome(lambda: c(t))
@@ -214,7 +249,7 @@ def test_symbolic_export():
     ours.serialize()
   with pytest.raises(NotImplementedError, match="shape-polymorphic"):
     ours.mlir_module()
-  xs = np.stack([x3, x3])
+  xs = np.zeros((2, 3, 3), np.float32)
   assert _outcome(lambda: pyjax.vmap(ours.call, in_axes=(0, None))(xs, y)) == \
       _outcome(lambda: jax.vmap(theirs.call, in_axes=(0, None))(xs, y))
 
@@ -249,6 +284,20 @@ def test_damaged_bytes(mlp):
       export.deserialize(bad)
   with pytest.raises(TypeError):
     export.deserialize("text")
+  # well-formed envelopes (right length and checksum) around bad payloads
+  payload = json.loads(blob[18:-32])
+
+  def pack(p):
+    data = p if isinstance(p, bytes) else json.dumps(p).encode()
+    return blob[:10] + struct.pack("<Q", len(data)) + data + hashlib.sha256(data).digest()
+  assert export.deserialize(pack(payload)).fun_name == "predict"
+  for bad in [b"{not json", b"[]", {**payload, "module": "func.func @evil"},
+              {**payload, "in_avals": [[[-1], "float32", False]]},
+              {**payload, "in_avals": [[[2], "no_such_dtype", False]]},
+              {**payload, "in_tree": ["weird"]},
+              {**payload, "calling_convention_version": 99}]:
+    with pytest.raises(ValueError, match="not a valid pyjax serialized Exported"):
+      export.deserialize(pack(bad))
 
 
 def test_call_in_fresh_process(mlp, tmp_path):
@@ -290,5 +339,9 @@ def test_pytree_serialization():
   e = export.export(pyjax.jit(lambda t, d: (NT(t.b, t.a), d)))(NT(x, x[:1]), od)
   back = export.deserialize(e.serialize())
   assert back.in_tree == e.in_tree and back.out_tree == e.out_tree
+  key = pyjax.random.key(0)  # (a pytree node in pyjax: its node serializes)
+  e = export.export(pyjax.jit(lambda k: pyjax.random.split(k)))(key)
+  back_key = export.deserialize(e.serialize())
+  assert back_key.in_tree == e.in_tree and back_key.out_tree == e.out_tree
   t, d = pyjax.tree.unflatten(back.out_tree, [1, 2, 3, 4])
   assert t == NT(1, 2) and d == collections.OrderedDict(z=3, a=4) and list(d) == ["z", "a"]
