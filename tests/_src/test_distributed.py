@@ -43,7 +43,7 @@ def test_collectives_across_two_processes():
   p, _ = run([str(PROGS / "collectives.py")])
   assert p.returncode == 0 and "DONE" in p.stdout, p.stdout[-3000:] + p.stderr[-3000:]
   oks = [l for l in p.stdout.splitlines() if l.startswith("OK ")]
-  assert len(oks) == 32, p.stdout
+  assert len(oks) == 33, p.stdout
 
 
 def test_data_parallel_example_matches_one_process():

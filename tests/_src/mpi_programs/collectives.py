@@ -108,6 +108,9 @@ tiles = np.tile(blocks, (1, 2, 1))  # (member, 4, 3)
 check("all_to_all", mh.process_allgather(a2a, tiled=True),
       np.concatenate([tiles[:, k] for k in range(4)]))
 
+pb = smap(lambda a: lax.pbroadcast(a, "x", source=2), P("x"))(x)
+check("pbroadcast", mh.process_allgather(pb, tiled=True), np.tile(blocks[2], (4, 1)))
+
 # a 2-d mesh: 'p' spans the processes, 'd' is local
 mesh2 = jax.make_mesh((2, 2), ("p", "d"))
 H = np.arange(8 * 4, dtype=np.float32).reshape(8, 4)
@@ -136,6 +139,11 @@ try:
   raise AssertionError("no error")
 except AssertionError as e:
   assert "differs" in str(e)
+try:
+  jax.distributed.initialize()
+  raise AssertionError("no error")
+except RuntimeError as e:
+  assert "should only be called once" in str(e), e
 if me == 0:
   print("OK multihost_utils")
   print("DONE", flush=True)
