@@ -68,31 +68,36 @@ CASES = [
      (None, P(("a", "b")), P(("a", "b"))), True),
 ]
 
-bad = 0
-for name, f, args, specs, local in CASES:
-  flat, tree = jax.tree.flatten(args)
-  spec_leaves = jax.tree.flatten(
-      jax.tree.map(lambda _, s: s, args, specs, is_leaf=lambda s: s is None or
-                   isinstance(s, P)) if False else specs, is_leaf=lambda s: s is None or
-      isinstance(s, P))[0]
-  per_leaf = []
-  for a, s in zip(args, spec_leaves):
-    per_leaf += [s] * len(jax.tree.leaves(a))
-  closed = jax.make_jaxpr(lambda *xs: f(*jax.tree.unflatten(tree, xs)))(*flat)
-  in_dims = [partition.dims_of(s or P(), np.ndim(x)) for x, s in zip(flat, per_leaf)]
-  params_ = partition.partition(closed, in_dims, mesh)
-  placed = [jax.device_put(x, NamedSharding(mesh, s or P())) for x, s in zip(flat, per_leaf)]
-  got = shard_map_mod.shard_map_p.bind(*placed, **params_)
-  want = jax.tree.leaves(f(*args))
-  for g, w in zip(got, want):
-    if np.shape(g) != np.shape(w) or not np.allclose(np.asarray(g), np.asarray(w),
-                                                      rtol=2e-5, atol=2e-5):
-      print(f"FAIL {name}: got {np.asarray(g)!r} want {np.asarray(w)!r}")
+def main():
+  bad = 0
+  for name, f, args, specs, local in CASES:
+    flat, tree = jax.tree.flatten(args)
+    spec_leaves = jax.tree.flatten(
+        jax.tree.map(lambda _, s: s, args, specs, is_leaf=lambda s: s is None or
+                     isinstance(s, P)) if False else specs, is_leaf=lambda s: s is None or
+        isinstance(s, P))[0]
+    per_leaf = []
+    for a, s in zip(args, spec_leaves):
+      per_leaf += [s] * len(jax.tree.leaves(a))
+    closed = jax.make_jaxpr(lambda *xs: f(*jax.tree.unflatten(tree, xs)))(*flat)
+    in_dims = [partition.dims_of(s or P(), np.ndim(x)) for x, s in zip(flat, per_leaf)]
+    params_ = partition.partition(closed, in_dims, mesh)
+    placed = [jax.device_put(x, NamedSharding(mesh, s or P())) for x, s in zip(flat, per_leaf)]
+    got = shard_map_mod.shard_map_p.bind(*placed, **params_)
+    want = jax.tree.leaves(f(*args))
+    for g, w in zip(got, want):
+      if np.shape(g) != np.shape(w) or not np.allclose(np.asarray(g), np.asarray(w),
+                                                        rtol=2e-5, atol=2e-5):
+        print(f"FAIL {name}: got {np.asarray(g)!r} want {np.asarray(w)!r}")
+        bad += 1
+    moves = str(params_["jaxpr"]).count("all_gather")
+    if local and moves:
+      print(f"FAIL {name}: {moves} all_gather in the partitioned body:\n{params_['jaxpr']}")
       bad += 1
-  moves = str(params_["jaxpr"]).count("all_gather")
-  if local and moves:
-    print(f"FAIL {name}: {moves} all_gather in the partitioned body:\n{params_['jaxpr']}")
-    bad += 1
-  print(f"OK {name} ({moves} all_gather)")
-print("ALL OK" if not bad else f"{bad} FAILED")
-sys.exit(1 if bad else 0)
+    print(f"OK {name} ({moves} all_gather)")
+  print("ALL OK" if not bad else f"{bad} FAILED")
+  sys.exit(1 if bad else 0)
+
+
+if __name__ == "__main__":
+  main()
