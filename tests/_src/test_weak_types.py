@@ -1057,6 +1057,36 @@ def grad_jnp_max_min(jax):
       jax.grad(lambda x: jax.numpy.minimum(x, 1.))(1.)
 
 
+@case
+def jnp_predicates_scalars(jax):
+  jnp = jax.numpy
+  return (jnp.isinf(1.5), jnp.isposinf(1.5), jnp.isneginf(1.5), jnp.isnan(2),
+          jnp.isnan(1.5), jnp.signbit(2), jnp.signbit(1.5), jnp.isfinite(1.5))
+
+
+@case
+def jnp_logs_angle_scalars(jax):
+  jnp = jax.numpy
+  return (jnp.log2(8.), jnp.log10(1000.), jnp.log10(2), jnp.angle(1.5), jnp.angle(2),
+          jnp.angle(0.5j), jnp.spacing(1.5), jnp.nan_to_num(1.5))
+
+
+@case
+def jnp_sets_scalars(jax):
+  jnp = jax.numpy
+  w = jnp.stack([2., 1., 2.])
+  return (jnp.unique(w), jnp.union1d(1.5, 2.5), jnp.intersect1d(1.5, 1.5),
+          jnp.setdiff1d(1.5, 2), jnp.isin(1.5, 2.5), jnp.unique(jnp.stack([1j, 1j])))
+
+
+@case
+def jnp_shapes_scalars(jax):
+  jnp = jax.numpy
+  w = jnp.stack([2., 1.])
+  return (jnp.diagflat(1.5), jnp.ediff1d(w, to_end=2.5), jnp.ediff1d(w), jnp.cumsum(w),
+          jnp.max(w), jnp.sum(w), jnp.sort(w), jnp.histogram(jnp.asarray([1, 2, 3]), 2)[0])
+
+
 # --------------------------------------------------------------------------------------
 
 _TYPED = {float: (np.float32, True), int: (np.int32, True), complex: (np.complex64, True),
