@@ -1058,6 +1058,13 @@ def grad_jnp_max_min(jax):
 
 
 @case
+def grad_pow_float(jax):
+  return (jax.grad(lambda x: x ** 2.5)(3.), jax.grad(lambda x: 2. ** x)(3.),
+          jax.jvp(lambda x: x ** 2.5, (3.,), (1.,))[1], jax.grad(lambda x: x ** x)(3.),
+          jax.grad(lambda x: x ** np.int32(3))(3.), jax.numpy.power(True, 2))
+
+
+@case
 def jnp_predicates_scalars(jax):
   jnp = jax.numpy
   return (jnp.isinf(1.5), jnp.isposinf(1.5), jnp.isneginf(1.5), jnp.isnan(2),
@@ -1137,6 +1144,7 @@ REPR_DIFFS = {
     "jnp_sin_scalar": "eager float32 sin(1) differs from XLA's by one ulp",
     "nn_softplus_grad": "jnp.logaddexp is not JAX's custom_jvp (one ulp)",
     "grad_sigmoid": "jax.nn.gelu's gradient differs by one ulp",
+    "grad_pow_float": "eager float32 pow(3, 1.5) differs from XLA's by one ulp",
 }
 TYPE_DIFFS = {"jvp_mixed_tangent": REPR_DIFFS["jvp_mixed_tangent"]}
 

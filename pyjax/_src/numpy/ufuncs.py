@@ -5,14 +5,18 @@ to the primitive; everything else goes through promotion and broadcasting.
 """
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from pyjax._src import dtypes
 from pyjax._src.array import ArrayImpl
+from pyjax._src.core import Tracer
 from pyjax._src.lax import lax
 from pyjax._src.lax import special as lax_special
 from pyjax._src.numpy.util import (check_arraylike, promote_args, promote_args_inexact,
                                    promote_args_numeric, promote_dtypes_inexact,
+                                   promote_dtypes_numeric,
                                    promote_shapes, asarray, broadcast_shapes,
                                    _broadcast_to)
 
@@ -164,15 +168,17 @@ def divmod(x1, x2, /):
 
 
 def power(x1, x2, /):
-  """Elementwise power. Integer exponents given as Python ints use integer_pow."""
+  """Elementwise power. A concrete integer exponent (anything ``operator.index`` takes)
+  uses integer_pow, as JAX's."""
   check_arraylike("power", x1, x2)
-  if type(x2) is int and not isinstance(x1, (int, float, complex)):
-    x1 = asarray(x1)
-    dt, weak = dtypes.result_type(x1, x2, return_weak_type_flag=True)
-    x1 = lax._convert_element_type(x1, dt, weak)
-    if x2 < 0 and dt.kind in "iu":
-      raise ValueError("Integers to negative integer powers are not allowed.")
-    return lax.integer_pow(x1, x2)
+  if not isinstance(x2, Tracer):
+    try:
+      n = operator.index(x2)
+    except TypeError:
+      pass
+    else:
+      x1, = promote_dtypes_numeric(x1)
+      return lax.integer_pow(x1, n)
   x1, x2 = promote_args_numeric("power", x1, x2)
   dt = x1.dtype
   if dt.kind in "iub":
