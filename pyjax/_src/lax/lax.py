@@ -557,15 +557,28 @@ def _pow_lower(ctx, x, y):
 
 _pow_elementwise_lower = mlir.elementwise("power")
 pow_p = binop("pow", _np_pow, _inexact, lower=_pow_lower, check=_pow_check)
+def _replace_zero(x):
+  return select(eq(x, _const(x, 0)), full_like(x, 1), x)
+
+
 def _pow_jvp_lhs(t, ans, x, y):
-  yf = y if y.dtype == x.dtype else convert_element_type(y, x.dtype)  # integer exponent
-  jac = mul(yf, pow(x, sub(y, _const(y, 1))))
-  return mul(t, select(_brcast_to(eq(y, _const(y, 0)), jac.shape), _zeros(jac), jac))
+  """JAX's rule: x and y in their result dtype (strongly typed); y * x ** (y - 1), and 0
+  where an integer y is 0."""
+  y_int = y.dtype.kind in "iub"
+  dt = dtypes.result_type(x, y)
+  dt = np.dtype(np.int32) if dt == np.bool_ else dt
+  x, y = convert_element_type(x, dt), convert_element_type(y, dt)
+  if not y_int:
+    return mul(t, mul(y, pow(x, sub(y, full_like(y, 1)))))
+  shape = np.broadcast_shapes(x.shape, y.shape)
+  x, y = _brcast_to(x, shape), _brcast_to(y, shape)
+  return mul(t, select(eq(y, _const(y, 0)), _zeros(y),
+                       mul(_replace_zero(y), pow(x, sub(y, full_like(y, 1))))))
 
 
 def _pow_jvp_rhs(t, ans, x, y):
-  safe_x = select(eq(x, _const(x, 0)), full_like(x, 1), x)
-  return mul(t, mul(log(safe_x), ans))
+  """JAX's rule: t * log(x) * x ** y (log(1) where x is 0), in y's dtype, strongly typed."""
+  return convert_element_type(mul(t, mul(log(_replace_zero(x)), ans)), y.dtype)
 
 
 ad.defjvp2(pow_p, _pow_jvp_lhs, _pow_jvp_rhs)
@@ -708,6 +721,8 @@ def _integer_pow_np(v, y):
 def _integer_pow_impl(x, *, y):
   v = x._value
   _check_dtype("integer_pow", v.dtype, _num)
+  if y < 0 and v.dtype.kind in "iu":  # (the message shows a weak operand as JAX's: ~)
+    _integer_pow_abstract(ShapedArray(v.shape, v.dtype, x.weak_type), y=y)
   out = _integer_pow_np(v, y)
   return ArrayImpl(np.asarray(out, v.dtype) if v.ndim else out.astype(v.dtype), x.weak_type)
 

@@ -451,7 +451,8 @@ def diag(v, k=0):
 
 def diagflat(v, k=0):
   check_arraylike("diagflat", v)
-  return diag(ravel(v), k)
+  v = ravel(v)  # JAX's: scattered into strongly typed zeros
+  return diag(lax._convert_element_type(v, v.dtype, False), k)
 
 
 def trace(a, offset=0, axis1: int = 0, axis2: int = 1, dtype=None, out=None):

@@ -392,7 +392,7 @@ def nan_to_num(x, copy: bool = True, nan=0.0, posinf=None, neginf=None):
   out = where(ufuncs.isnan(x), lax._convert_element_type(nan, x.dtype), x)
   out = where(ufuncs.isposinf(out), lax._convert_element_type(posinf, x.dtype), out)
   out = where(ufuncs.isneginf(out), lax._convert_element_type(neginf, x.dtype), out)
-  return lax._convert_element_type(out, x.dtype, x.weak_type)
+  return out  # JAX's: strongly typed (the replacements are)
 
 
 # ------------------------------------------------------------ dtype utilities

@@ -110,10 +110,10 @@ def ediff1d(ary, to_end=None, to_begin=None):
   out = diff(a) if a.shape[0] else a
   parts = []
   if to_begin is not None:
-    parts.append(lax._convert_element_type(ravel(to_begin), a.dtype, a.weak_type))
+    parts.append(lax._convert_element_type(ravel(to_begin), a.dtype))  # strong: JAX's
   parts.append(out)
   if to_end is not None:
-    parts.append(lax._convert_element_type(ravel(to_end), a.dtype, a.weak_type))
+    parts.append(lax._convert_element_type(ravel(to_end), a.dtype))
   return slicing.concatenate(parts, 0) if len(parts) > 1 else out
 
 
@@ -266,12 +266,17 @@ def histogram_bin_edges(a, bins=10, range=None, weights=None):
 
 def histogram(a, bins=10, range=None, weights=None, density=None):
   a = ravel(a)
+  # JAX's: the values (and weights) promoted to inexact, counts of the weights' dtype
+  if weights is None:
+    a, = promote_dtypes_inexact(a)
+    w = ones_like(a)
+  else:
+    a, w = promote_dtypes_inexact(a, ravel(weights))
   edges = histogram_bin_edges(a, bins, range, weights)
   nb = edges.shape[0] - 1
   idx = ufuncs.subtract(digitize(a, edges), 1)
   last = lax.reshape(_slice_axis(edges, nb, nb + 1, 0), ())
   idx = where(ufuncs.equal(a, last), nb - 1, idx)
-  w = ones_like(a) if weights is None else ravel(weights)
   valid = ufuncs.logical_and(ufuncs.greater_equal(idx, 0), ufuncs.less(idx, nb))
   iota = lax.broadcasted_iota(idx.dtype, (a.shape[0], nb), 1)
   mask = ufuncs.logical_and(ufuncs.equal(expand_dims(idx, 1), iota), expand_dims(valid, 1))

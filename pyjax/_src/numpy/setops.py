@@ -139,7 +139,8 @@ def unique(ar, return_index: bool = False, return_inverse: bool = False,
       vals = _pad_to(vals, size, np.asarray(fill_value).astype(vals.dtype), ax)
     idx = _pad_to(idx, size, idx[0] if idx.size else 0)  # (JAX: the smallest's index)
     cnt = _pad_to(cnt, size, 0)
-  out = [asarray_value(vals)]
+  # JAX's: a gather of the input (complex ones pass a strongly typed where)
+  out = [asarray_value(vals, weak_type=a.weak_type and vals.dtype.kind != "c")]
   if return_index:
     out.append(_wrap(idx, idt))
   if return_inverse:
@@ -191,7 +192,8 @@ def isin(element, test_elements, assume_unique: bool = False, invert: bool = Fal
   else:
     eb = lax.broadcast_in_dim(e, (*e.shape, n), tuple(range(e.ndim)))
     tb = lax.broadcast_in_dim(t, (*e.shape, n), (e.ndim,))
-    out = lax_reductions.reduce_or(lax.eq(eb, tb), (e.ndim,))
+    m = lax.eq(eb, tb)  # JAX's jnp.any: reduced strongly typed
+    out = lax_reductions.reduce_or(lax._convert_element_type(m, m.dtype, False), (e.ndim,))
   return lax.bitwise_not(out) if invert else out
 
 
@@ -221,13 +223,13 @@ def _setop(name, fn, *arrs, size=None, fill_value=None):
       return _setop_traced(name, a, b, operator.index(size), fill_value)
   vals = [_concrete(asarray(a), name) for a in arrs]
   out = fn(*vals)
-  dt = dtypes.result_type(*[asarray(a) for a in arrs])
+  dt, weak = dtypes.result_type(*[asarray(a) for a in arrs], return_weak_type_flag=True)
   out = np.asarray(out).astype(dt)
   if size is not None:
     fill = (out.min() if out.size and name != "setdiff1d" else 0) if fill_value is None \
         else fill_value  # (JAX pads setdiff1d with 0, the others with their smallest)
     out = _pad_to(out, size, fill)
-  return asarray_value(out)
+  return asarray_value(out, weak_type=weak)  # JAX's: typed as the promoted inputs
 
 
 def union1d(ar1, ar2, *, size=None, fill_value=None):

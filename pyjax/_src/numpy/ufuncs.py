@@ -5,15 +5,19 @@ to the primitive; everything else goes through promotion and broadcasting.
 """
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from pyjax._src import dtypes
 from pyjax._src.array import ArrayImpl
+from pyjax._src.core import Tracer
 from pyjax._src.lax import lax
 from pyjax._src.lax import special as lax_special
 from pyjax._src.numpy.util import _where, staged_jit
 from pyjax._src.numpy.util import (check_arraylike, promote_args, promote_args_inexact,
                                    promote_args_numeric, promote_dtypes_inexact,
+                                   promote_dtypes_numeric,
                                    promote_shapes, asarray, broadcast_shapes,
                                    _broadcast_to)
 
@@ -168,15 +172,17 @@ def divmod(x1, x2, /):
 
 
 def power(x1, x2, /):
-  """Elementwise power. Integer exponents given as Python ints use integer_pow."""
+  """Elementwise power. A concrete integer exponent (anything ``operator.index`` takes)
+  uses integer_pow, as JAX's."""
   check_arraylike("power", x1, x2)
-  if type(x2) is int and not isinstance(x1, (int, float, complex)):
-    x1 = asarray(x1)
-    dt, weak = dtypes.result_type(x1, x2, return_weak_type_flag=True)
-    x1 = lax._convert_element_type(x1, dt, weak)
-    if x2 < 0 and dt.kind in "iu":
-      raise ValueError("Integers to negative integer powers are not allowed.")
-    return lax.integer_pow(x1, x2)
+  if not isinstance(x2, Tracer):
+    try:
+      n = operator.index(x2)
+    except TypeError:
+      pass
+    else:
+      x1, = promote_dtypes_numeric(x1)
+      return lax.integer_pow(x1, n)
   x1, x2 = promote_args_numeric("power", x1, x2)
   dt = x1.dtype
   if dt.kind in "iub":
@@ -322,24 +328,30 @@ def cbrt(x, /):
   return lax.cbrt(x)
 
 
-def _log_base(x, base):
-  lx = lax.log(x)
-  if x.dtype.kind != "c":
-    return lax.div(lx, lax.log(lax._const(x, base)))
-  # each part divided by the real log(base) (a complex division by log(base) + 0j
-  # gives NaN phases for infinite log|x|)
-  lb = lax.log(lax._const(lax.real(lx), base))
-  return lax.complex(lax.div(lax.real(lx), lb), lax.div(lax.imag(lx), lb))
+def _constant_like(x, val):
+  """JAX's: a strongly typed scalar of ``x``'s dtype (results with it are strong)."""
+  return ArrayImpl(np.asarray(val, x.dtype)[()], False)
 
 
 def log2(x, /):
+  """JAX's: each part divided by log(2) (strongly typed)."""
   x, = promote_args_inexact("log2", x)
-  return _log_base(x, 2)
+  lx = lax.log(x)
+  if x.dtype.kind != "c":
+    return lax.div(lx, lax.log(_constant_like(x, 2)))
+  re, im = lax.real(lx), lax.imag(lx)
+  ln2 = lax.log(_constant_like(re, 2))
+  return lax.complex(lax.div(re, ln2), lax.div(im, ln2))
 
 
 def log10(x, /):
+  """JAX's: each part multiplied by 1/log(10) (strongly typed)."""
   x, = promote_args_inexact("log10", x)
-  return _log_base(x, 10)
+  lx = lax.log(x)
+  if x.dtype.kind != "c":
+    return lax.mul(lx, _constant_like(x, 0.4342944819032518))
+  c = _constant_like(lax.real(lx), 0.4342944819032518)
+  return lax.complex(lax.mul(lax.real(lx), c), lax.mul(lax.imag(lx), c))
 
 
 def arctan2(x1, x2, /):
@@ -561,15 +573,13 @@ def isinf(x, /):
     return lax.bitwise_or(isinf(lax.real(x)), isinf(lax.imag(x)))
   if not dtypes.issubdtype(x.dtype, np.floating):
     return lax.full(x.shape, False, np.bool_)
-  return lax.eq(lax.abs(x), lax._const(x, np.inf))
+  return lax.eq(lax.abs(x), _constant_like(x, np.inf))
 
 
 def isnan(x, /):
   check_arraylike("isnan", x)
   x = asarray(x)
-  if not dtypes.issubdtype(x.dtype, np.inexact):
-    return lax.full(x.shape, False, np.bool_)
-  return lax.ne(x, x)
+  return lax.ne(x, x)  # JAX's: also for integers (False, weak for a Python int)
 
 
 def isposinf(x, /):
@@ -578,7 +588,7 @@ def isposinf(x, /):
     raise ValueError("isposinf/isneginf are not well defined for complex types")
   if not dtypes.issubdtype(x.dtype, np.floating):
     return lax.full(x.shape, False, np.bool_)
-  return lax.eq(x, lax._const(x, np.inf))
+  return lax.eq(x, _constant_like(x, np.inf))
 
 
 def isneginf(x, /):
@@ -587,14 +597,14 @@ def isneginf(x, /):
     raise ValueError("isposinf/isneginf are not well defined for complex types")
   if not dtypes.issubdtype(x.dtype, np.floating):
     return lax.full(x.shape, False, np.bool_)
-  return lax.eq(x, lax._const(x, -np.inf))
+  return lax.eq(x, _constant_like(x, -np.inf))
 
 
 def signbit(x, /):
   check_arraylike("signbit", x)
   x = asarray(x)
   if x.dtype.kind in "iu":
-    return lax.lt(x, lax._const(x, 0))
+    return lax.lt(x, _constant_like(x, 0))
   if x.dtype == np.bool_:
     return lax.full(x.shape, False, np.bool_)
   if x.dtype.kind == "c":
@@ -706,8 +716,15 @@ conj = conjugate
 
 
 def angle(z, deg=False):
-  z, = promote_args_inexact("angle", z)
-  re, im = (lax.real(z), lax.imag(z)) if z.dtype.kind == "c" else (z, lax.full_like(z, 0))
+  check_arraylike("angle", z)
+  z = asarray(z)
+  re, im = real(z), imag(z)
+  # JAX's: integers and bools, and real scalars (weak ones made strong), in the default
+  # float type
+  if not dtypes.issubdtype(re.dtype, np.inexact) or (
+      dtypes.issubdtype(z.dtype, np.floating) and z.ndim == 0):
+    dt = dtypes.default_float_dtype()
+    re, im = lax.convert_element_type(re, dt), lax.convert_element_type(im, dt)
   out = lax.atan2(im, re)
   return rad2deg(out) if deg else out
 
@@ -751,7 +768,7 @@ def spacing(x, /):
   x, = promote_args_inexact("spacing", x)
   if x.dtype.kind == "c":
     raise ValueError("jnp.spacing is not defined for complex inputs.")
-  inf = lax.full_like(x, np.inf)
+  inf = lax.full(x.shape, _constant_like(x, np.inf))  # strongly typed, as JAX's
   if x.dtype == np.float16:
     return lax.sub(lax.nextafter(x, inf), x)
   result = lax.sub(lax.nextafter(x, copysign(inf, x)), x)
