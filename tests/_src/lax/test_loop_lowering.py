@@ -277,3 +277,26 @@ def test_non_qualifying_loops_keep_stablehlo_while(name):
     native_loops.set_enabled(old)
   assert "stablehlo.while" in text
   assert "scf.while" not in text
+
+
+def test_iree_failure_on_a_native_loop_falls_back(monkeypatch):
+  """A module whose native loop IREE fails to compile is compiled again with its loops
+  as ``stablehlo.while``: the user gets the result, not IREE's error."""
+  from pyjax._src import compiler
+  real = compiler.backend_compile_and_load
+  seen = []
+
+  def fail_native(backend, text, *args, **kwargs):
+    seen.append("scf.while" in text)
+    if "scf.while" in text:
+      e = RuntimeError("IREE failed to compile the lowered module: (simulated)")
+      e._pyjax_iree_failure = True
+      raise e
+    return real(backend, text, *args, **kwargs)
+  monkeypatch.setattr(compiler, "backend_compile_and_load", fail_native)
+  f = pyjax.jit(lambda n, x: lax.fori_loop(0, n, lambda i, c: c * 0.5 + 1.0, x),
+                donate_argnums=1)
+  out = f(np.int32(4), jnp.float32(0.0))
+  assert seen == [True, False]
+  check_close(out, np.float32(1.875))
+  assert native_loops.enabled()
