@@ -32,7 +32,7 @@ import numpy as np
 from pyjax._src.core import ShapedArray
 from pyjax._src.interpreters.lowering import FnBuilder, NotNative, Val, tensor_type
 
-__all__ = ["MAX_ELEMS", "lower_while", "enabled", "set_enabled"]
+__all__ = ["MAX_ELEMS", "lower_while", "lower_switch", "enabled", "set_enabled"]
 
 # Values in a native loop (inputs, carries, intermediates) have at most this many
 # elements: each carry element is a scalar of the loop.
@@ -217,6 +217,34 @@ def _scf_while(b: FnBuilder, consts: list[Val], init: list[Val], cond, body) -> 
       [f"{b.indent}}}"]
   names = [f"{res}#{i}" for i in range(len(scal))]
   return [_rebuild(b, ns, a) for ns, a in zip(_split_names(names, avals), avals)]
+
+
+def lower_switch(b: FnBuilder, index: Val, branches: Sequence[Callable],
+                 out_avals: Sequence[ShapedArray]) -> list[Val]:
+  """A ``cond`` inside a native loop (``b.native``): an ``scf.index_switch`` yielding
+  scalars; ``branches[k](builder) -> Vals``. An index out of range takes the last branch,
+  as ``stablehlo.case``."""
+  if not out_avals:
+    raise NotNative("a cond without results")
+  for a in out_avals:
+    _check_dtype(a.dtype)
+  i32, = _extract(b, b.convert(index, np.int32))
+  idx = f"%n{next(b._ids)}"
+  b.lines.append(f"{b.indent}{idx} = arith.index_cast {i32} : i32 to index")
+  types = ", ".join(_scalar_type(a.dtype) for a in out_avals for _ in range(a.size))
+  n = sum(a.size for a in out_avals)
+  res = f"%n{next(b._ids)}"
+  b.lines.append(f"{b.indent}{res}:{n} = scf.index_switch {idx} -> {types}")
+  for k, br in enumerate(branches):
+    head = f"case {k} {{" if k < len(branches) - 1 else "default {"
+    b.lines.append(f"{b.indent}{head}")
+    sb = _sub(b)
+    outs = br(sb)
+    ys = [s for o in outs for s in _extract(sb, o)]
+    sb.lines.append(f"{sb.indent}scf.yield {', '.join(ys)} : {types}")
+    b.lines += sb.lines + [f"{b.indent}}}"]
+  names = [f"{res}#{i}" for i in range(n)]
+  return [_rebuild(b, ns, a) for ns, a in zip(_split_names(names, out_avals), out_avals)]
 
 
 def _check_lines(lines: Sequence[str]):

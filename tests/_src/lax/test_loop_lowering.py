@@ -3,8 +3,8 @@
 
 Each op runs inside a per-lane loop (a vmapped ``while_loop`` with per-lane trip
 counts: lane mode), all in one jitted program, against eager evaluation and real JAX;
-scalar loops, static-bound ``fori_loop`` (a scan), nested loops, int/float/bool carries
-and x64 likewise; loops that do not qualify keep their ``stablehlo.while``.
+scalar loops, static-bound ``fori_loop`` (a scan), nested loops, cond in a loop,
+int/float/bool carries and x64 likewise; loops that do not qualify keep their ``stablehlo.while``.
 """
 import numpy as np
 import pytest
@@ -171,7 +171,12 @@ def _scalar_program(mod):
     # a small vector carry (elementwise on 3 elements)
     vec = lax_.fori_loop(0, n, lambda i, v: v * 0.5 + jnp_.array([1., 2., 3.], jnp_.float32),
                          jnp_.zeros(3, jnp_.float32))
-    return dyn, stat, nested, vec
+    # cond and switch in the body (an scf.index_switch)
+    def branchy(i, c):
+      c = lax_.cond(i % 3 == 0, lambda v: v * 0.5, lambda v: v + 1.0, c)
+      return lax_.switch(i % 4, [lambda v: v, lambda v: v * 2, lambda v: v - 3.0], c)
+    conds = lax_.fori_loop(0, n, branchy, x)
+    return dyn, stat, nested, vec, conds
   return program
 
 
@@ -185,8 +190,8 @@ def scalar_results():
 def test_scalar_loops_lower_natively(scalar_results):
   text, _, _ = scalar_results
   assert "stablehlo.while" not in text
-  assert text.count("linalg.generic") == 4  # the nested loop is inside its outer one
-  assert text.count("scf.while") == 5
+  assert text.count("linalg.generic") == 5  # the nested loop is inside its outer one
+  assert text.count("scf.while") == 6 and text.count("scf.index_switch") == 2
 
 
 def test_scalar_loops_vs_eager_and_jax(scalar_results):
