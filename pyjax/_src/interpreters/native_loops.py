@@ -114,7 +114,8 @@ class _NativeBuilder(FnBuilder):
       aval = out_avals
       dim = int(re.search(r"iota_dimension = (\d+)", attrs).group(1))
       shape = aval.shape
-      vals = np.arange(shape[dim]).reshape([-1 if i == dim else 1 for i in range(len(shape))])
+      vals = np.arange(shape[dim]).reshape([-1 if i == dim else 1
+                                            for i in range(len(shape))])
       return self.constant(np.broadcast_to(vals, shape).astype(aval.dtype), aval)
     if name == "stablehlo.convert" and out_avals.dtype.kind == "u" and \
         operands[0].aval.dtype.kind in "iub":

@@ -4,7 +4,8 @@
 Each op runs inside a per-lane loop (a vmapped ``while_loop`` with per-lane trip
 counts: lane mode), all in one jitted program, against eager evaluation and real JAX;
 scalar loops, static-bound ``fori_loop`` (a scan), nested loops, cond in a loop,
-int/float/bool carries and x64 likewise; loops that do not qualify keep their ``stablehlo.while``.
+int/float/bool carries and x64 likewise; loops that do not qualify keep their
+``stablehlo.while``.
 """
 import numpy as np
 import pytest
@@ -44,7 +45,8 @@ def _ops(mod):
       "ne": (lax_.ne, "xy"), "select": (lambda x, y: lax_.select(x < y, x, y), "xy"),
       "clamp": (lambda x, y: lax_.clamp(f32(-1.5), x, f32(2.0)), "xy"),
       "integer_pow": (lambda x: lax_.integer_pow(x, 3), "x"),
-      "to_i32": (lambda x: x.astype(i32), "x"), "to_u8": (lambda x: x.astype(jnp_.uint8), "x"),
+      "to_i32": (lambda x: x.astype(i32), "x"),
+      "to_u8": (lambda x: x.astype(jnp_.uint8), "x"),
       "to_bool": (lambda x: x.astype(bool), "x"),
       "to_f16": (lambda x: x.astype(jnp_.float16), "x"),
       "to_bf16": (lambda x: x.astype(jnp_.bfloat16), "x"),
@@ -156,7 +158,8 @@ def _scalar_program(mod):
     # dynamic-bound fori_loop (a while): float, int and bool carries
     def body(i, c):
       f, m, b = c
-      return f * jnp_.float32(0.999) + lax_.sin(i.astype(jnp_.float32)), m * 3 + i, b ^ (m > i)
+      f = f * jnp_.float32(0.999) + lax_.sin(i.astype(jnp_.float32))
+      return f, m * 3 + i, b ^ (m > i)
     dyn = lax_.fori_loop(0, n, body, (x, k, False))
     # static-bound fori_loop (a scan without xs)
     stat = lax_.fori_loop(0, 50, body, (x, k, True))
@@ -169,7 +172,8 @@ def _scalar_program(mod):
       return i + 1, inner - jnp_.floor(inner)
     nested = lax_.while_loop(lambda c: c[0] < n, outer, (0, x))[1]
     # a small vector carry (elementwise on 3 elements)
-    vec = lax_.fori_loop(0, n, lambda i, v: v * 0.5 + jnp_.array([1., 2., 3.], jnp_.float32),
+    three = jnp_.array([1., 2., 3.], jnp_.float32)
+    vec = lax_.fori_loop(0, n, lambda i, v: v * 0.5 + three,
                          jnp_.zeros(3, jnp_.float32))
     # cond and switch in the body (an scf.index_switch)
     def branchy(i, c):
