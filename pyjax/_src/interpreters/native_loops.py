@@ -37,6 +37,10 @@ __all__ = ["MAX_ELEMS", "lower_while", "lower_switch", "enabled", "set_enabled"]
 # Values in a native loop (inputs, carries, intermediates) have at most this many
 # elements: each carry element is a scalar of the loop.
 MAX_ELEMS = 64
+# The generic reads each loop input and writes each carry element as a buffer binding:
+# IREE's runtime takes at most 64 a dispatch ("dispatch requiring 200 bindings exceeds
+# limit of 64" when loading the module), and it may fuse producers in: at most this many.
+MAX_BINDINGS = 32
 
 # StableHLO / CHLO ops a native loop body may hold (elementwise and shape ops).
 _ALLOWED = frozenset("""
@@ -300,6 +304,8 @@ def _lower_generic(ctx, consts, carry, cond, body, lanes, batched):
     if not 0 < a.size <= MAX_ELEMS or (bt and v.aval.shape[0] != lanes) or lanes == 0:
       raise NotNative("a big loop input")
     lane_avals.append(a)
+  if len(vals) + sum(a.size for a in lane_avals[len(consts):]) > MAX_BINDINGS:
+    raise NotNative("too many buffer bindings")
   # Inputs reach the generic's body as captured signless tensors read with tensor.extract.
   ins = [_to_storage(ctx, v) for v in vals]
   gb = _sub(ctx, "    ")
