@@ -64,13 +64,20 @@ def _ops(mod):
   }
 
 
+def _groups(mod):
+  """[(input names, [(name, op)])]: ops of the same inputs, 12 to a loop (a native loop
+  has at most ``native_loops.MAX_BINDINGS`` inputs and carry elements)."""
+  by_inputs = {}
+  for name, (op, names) in _ops(mod).items():
+    by_inputs.setdefault(names, []).append((name, op))
+  return [(names, fns[i:i + 12]) for names, fns in by_inputs.items()
+          for i in range(0, len(fns), 12)]
+
+
 def _program(mod):
   """A function of (x, y, a, b, nf, ni) running every op of ``_ops`` in per-lane loops
-  (one loop per kind of inputs: few dispatches to compile)."""
-  ops = _ops(mod)
-  groups = {}
-  for name, (op, names) in ops.items():
-    groups.setdefault(names, []).append((name, op))
+  (a loop per dozen ops of the same inputs: few dispatches to compile)."""
+  groups = _groups(mod)
 
   def in_loop(fns):
     def all_ops(*args):
@@ -88,7 +95,7 @@ def _program(mod):
   def program(x, y, a, b, nf, ni):
     env = {"x": x, "y": y, "a": a, "b": b}
     out = {}
-    for names, fns in groups.items():
+    for names, fns in groups:
       res = in_loop(fns)(nf if names[0] in "xy" else ni, *(env[c] for c in names))
       out.update((name, r) for (name, _), r in zip(fns, res))
     return out
@@ -114,7 +121,7 @@ def ops_results():
 def test_ops_lower_natively(ops_results):
   text, _ = ops_results
   assert "stablehlo.while" not in text
-  assert text.count("scf.while") == len({names for _, names in _ops(pyjax).values()})
+  assert text.count("scf.while") == len(_groups(pyjax))
 
 
 def test_ops_in_lane_loops_vs_eager(ops_results):
