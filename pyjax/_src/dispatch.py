@@ -24,7 +24,7 @@ from pyjax._src.backends import iree
 from pyjax._src.config import config
 from pyjax._src.core import ClosedJaxpr
 from pyjax._src.errors import JaxRuntimeError, out_of_memory
-from pyjax._src.interpreters import lowering
+from pyjax._src.interpreters import lowering, native_loops
 from pyjax._src.interpreters import partial_eval as pe
 from pyjax._src.mesh import AxisType, Mesh, get_concrete_mesh
 from pyjax._src.sharding import (NamedSharding, PartitionSpec, concrete_meshes,
@@ -146,6 +146,26 @@ class _OutOfMemory:
     raise out_of_memory(self.nbytes)
 
 
+def _without_native_loops(closed, name, text, n_consts, aliases):
+  """``closed``'s module with its loops as ``stablehlo.while`` (no native loops), for a
+  module with native loops that IREE failed to compile; None if it had none."""
+  if "scf.while" not in text:
+    return None
+  old = native_loops.set_enabled(False)
+  try:
+    plain = lowering.lower_jaxpr(closed, name)
+  finally:
+    native_loops.set_enabled(old)
+  if aliases:
+    marked = _mark_outputs(plain, n_consts, aliases)
+    if marked is None:
+      return None
+    marked = lowering.ModuleText(marked)
+    marked.callbacks = plain.callbacks
+    plain = marked
+  return plain
+
+
 class CompiledCall:
   """A compiled jaxpr: ``call(leaves, donated) -> list of ArrayImpl``."""
 
@@ -177,17 +197,28 @@ class CompiledCall:
     if need > host_memory_limit():  # JAX's error when it runs (IREE's compiler may fail)
       self.exe = _OutOfMemory(need)
     else:
-      try:
+      def load(text, callbacks):
         # A program calling Python runs synchronously (see iree.host_module). Called
         # through the module attribute, which code such as Chex's patches.
-        self.exe = compiler.backend_compile_and_load(
+        return compiler.backend_compile_and_load(
             compiler.backend(platform), text, None, None, callbacks, driver=self.driver,
             n_out=len(out_avals),
             asynchronous=self.driver == "local-task" and not callbacks)
+      try:
+        self.exe = load(text, callbacks)
       except RuntimeError as e:  # IREE's own text stays as the cause
         if not compiler.is_iree_failure(e):
           raise
-        raise _compile_error(closed, name, e) from e
+        plain = _without_native_loops(closed, name, text, self.n_consts, self.aliases)
+        if plain is None:
+          raise _compile_error(closed, name, e) from e
+        try:
+          self.exe = load(plain, getattr(plain, "callbacks", ()))
+        except RuntimeError as e2:
+          if not compiler.is_iree_failure(e2):
+            raise
+          raise _compile_error(closed, name, e) from e
+        self.text = plain
     self.out_meta = [(tuple(a.shape), a.dtype, a.weak_type) for a in out_avals]
     self.const_bufs = [self._buffer(c) for c in consts]
     self.const_views = [b.view for b in self.const_bufs]

@@ -32,11 +32,15 @@ import numpy as np
 from pyjax._src.core import ShapedArray
 from pyjax._src.interpreters.lowering import FnBuilder, NotNative, Val, tensor_type
 
-__all__ = ["MAX_ELEMS", "lower_while", "enabled", "set_enabled"]
+__all__ = ["MAX_ELEMS", "lower_while", "lower_switch", "enabled", "set_enabled"]
 
 # Values in a native loop (inputs, carries, intermediates) have at most this many
 # elements: each carry element is a scalar of the loop.
 MAX_ELEMS = 64
+# The generic reads each loop input and writes each carry element as a buffer binding:
+# IREE's runtime takes at most 64 a dispatch ("dispatch requiring 200 bindings exceeds
+# limit of 64" when loading the module), and it may fuse producers in: at most this many.
+MAX_BINDINGS = 32
 
 # StableHLO / CHLO ops a native loop body may hold (elementwise and shape ops).
 _ALLOWED = frozenset("""
@@ -114,7 +118,8 @@ class _NativeBuilder(FnBuilder):
       aval = out_avals
       dim = int(re.search(r"iota_dimension = (\d+)", attrs).group(1))
       shape = aval.shape
-      vals = np.arange(shape[dim]).reshape([-1 if i == dim else 1 for i in range(len(shape))])
+      vals = np.arange(shape[dim]).reshape([-1 if i == dim else 1
+                                            for i in range(len(shape))])
       return self.constant(np.broadcast_to(vals, shape).astype(aval.dtype), aval)
     if name == "stablehlo.convert" and out_avals.dtype.kind == "u" and \
         operands[0].aval.dtype.kind in "iub":
@@ -219,6 +224,34 @@ def _scf_while(b: FnBuilder, consts: list[Val], init: list[Val], cond, body) -> 
   return [_rebuild(b, ns, a) for ns, a in zip(_split_names(names, avals), avals)]
 
 
+def lower_switch(b: FnBuilder, index: Val, branches: Sequence[Callable],
+                 out_avals: Sequence[ShapedArray]) -> list[Val]:
+  """A ``cond`` inside a native loop (``b.native``): an ``scf.index_switch`` yielding
+  scalars; ``branches[k](builder) -> Vals``. An index out of range takes the last branch,
+  as ``stablehlo.case``."""
+  if not out_avals:
+    raise NotNative("a cond without results")
+  for a in out_avals:
+    _check_dtype(a.dtype)
+  i32, = _extract(b, b.convert(index, np.int32))
+  idx = f"%n{next(b._ids)}"
+  b.lines.append(f"{b.indent}{idx} = arith.index_cast {i32} : i32 to index")
+  types = ", ".join(_scalar_type(a.dtype) for a in out_avals for _ in range(a.size))
+  n = sum(a.size for a in out_avals)
+  res = f"%n{next(b._ids)}"
+  b.lines.append(f"{b.indent}{res}:{n} = scf.index_switch {idx} -> {types}")
+  for k, br in enumerate(branches):
+    head = f"case {k} {{" if k < len(branches) - 1 else "default {"
+    b.lines.append(f"{b.indent}{head}")
+    sb = _sub(b)
+    outs = br(sb)
+    ys = [s for o in outs for s in _extract(sb, o)]
+    sb.lines.append(f"{sb.indent}scf.yield {', '.join(ys)} : {types}")
+    b.lines += sb.lines + [f"{b.indent}}}"]
+  names = [f"{res}#{i}" for i in range(n)]
+  return [_rebuild(b, ns, a) for ns, a in zip(_split_names(names, out_avals), out_avals)]
+
+
 def _check_lines(lines: Sequence[str]):
   """Raises ``NotNative`` on an op or a tensor a native loop must not hold."""
   for line in lines:
@@ -271,6 +304,8 @@ def _lower_generic(ctx, consts, carry, cond, body, lanes, batched):
     if not 0 < a.size <= MAX_ELEMS or (bt and v.aval.shape[0] != lanes) or lanes == 0:
       raise NotNative("a big loop input")
     lane_avals.append(a)
+  if len(vals) + sum(a.size for a in lane_avals[len(consts):]) > MAX_BINDINGS:
+    raise NotNative("too many buffer bindings")
   # Inputs reach the generic's body as captured signless tensors read with tensor.extract.
   ins = [_to_storage(ctx, v) for v in vals]
   gb = _sub(ctx, "    ")

@@ -595,6 +595,10 @@ def test_exit_is_clean_with_jax_aliased_and_dataclass_pytrees(tmp_path):
 
 _LONG_LOOPS = """
 import pyjax, pyjax.numpy as jnp
+from pyjax._src.interpreters import native_loops
+# (loops as stablehlo.while: a native loop is one dispatch, which runs to its end and
+# holds the process's exit until then; see docs/architecture.md, "Native loops")
+native_loops.set_enabled(False)
 f = pyjax.jit(lambda x, n: pyjax.lax.fori_loop(0, n, lambda i, x: jnp.sin(x) + 0.5, x))
 x = jnp.ones(1_000_000)  # a local-task (asynchronous) program
 assert abs(float(f(x, 1)[0]) - 1.3414710) < 1e-6

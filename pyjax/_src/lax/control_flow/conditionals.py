@@ -21,6 +21,7 @@ from pyjax._src.array import ArrayImpl, asarray_value
 from pyjax._src.config import config
 from pyjax._src.core import ClosedJaxpr, Jaxpr, Primitive, ShapedArray, Tracer, Var
 from pyjax._src.interpreters import ad, batching
+from pyjax._src.interpreters import native_loops
 from pyjax._src.interpreters import partial_eval as pe
 from pyjax._src.lax import lax
 from pyjax._src.lax.control_flow.common import (avals_of, eval_closed, jvp_jaxpr, lower_closed,
@@ -54,6 +55,10 @@ def _cond_lower(ctx, index, *args, branches):
     index = ctx.convert(index, np.int32)
 
   out_avals = list(ctx.avals_out)
+  if ctx.native and not any(core.jaxpr_has_effects(br) for br in branches):
+    return native_loops.lower_switch(
+        ctx, index, [lambda b, br=br: lower_closed(b, br, list(args)) for br in branches],
+        out_avals)
   # Branches making host calls also yield the host-call token, so that calls after the
   # cond come after theirs (see ``lowering.FnBuilder.host_call``).
   token = any(core.jaxpr_has_effects(br) for br in branches)
