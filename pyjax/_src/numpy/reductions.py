@@ -288,6 +288,7 @@ def ptp(a, axis=None, out=None, keepdims=False):
   return lax.sub(max(a, axis, keepdims=keepdims), min(a, axis, keepdims=keepdims))
 
 
+@staged_jit(static_argnames=('axis', 'keepdims'))
 def count_nonzero(a, axis=None, keepdims=False):
   return sum(lax.ne(asarray(a), lax._const(asarray(a), 0)), axis=axis,
              dtype=dtypes.default_int_dtype(), keepdims=keepdims)
@@ -310,6 +311,7 @@ def _nan_replaced(name, a, fill):
   return lax.select(isn, lax.full_like(a, fill), a), isn
 
 
+@staged_jit(static_argnames=('axis', 'dtype', 'keepdims'))
 def nansum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
   a, _ = _nan_replaced("nansum", a, 0)
   return sum(a, axis, dtype, out, keepdims, initial, where)
@@ -339,6 +341,7 @@ nanmax = _nan_extremum("nanmax", max, -np.inf)
 nanmin = _nan_extremum("nanmin", min, np.inf)
 
 
+@staged_jit(static_argnames=('axis', 'dtype', 'keepdims'))
 def nanmean(a, axis=None, dtype=None, out=None, keepdims=False, where=None):
   check_arraylike("nanmean", a)
   a = asarray(a)
@@ -356,6 +359,7 @@ def nanmean(a, axis=None, dtype=None, out=None, keepdims=False, where=None):
   return lax.div(total, lax._convert_element_type(n, total.dtype))
 
 
+@staged_jit(static_argnames=('axis', 'dtype', 'keepdims'))
 def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None, mean=None):
   check_arraylike("nanvar", a)
   a = asarray(a)
@@ -377,6 +381,7 @@ def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=Non
   return lax.select(lax.le(denom, lax.full_like(denom, 0)), lax.full_like(out, np.nan), out)
 
 
+@staged_jit(static_argnames=('axis', 'dtype', 'keepdims'))
 def nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None, mean=None):
   return lax.sqrt(nanvar(a, axis, dtype, out, ddof, keepdims, where=where, mean=mean))
 

@@ -149,6 +149,7 @@ def remainder(x1, x2, /):
 mod = remainder
 
 
+@staged_jit
 def fmod(x1, x2, /):
   """Elementwise C-style remainder (sign of the dividend)."""
   was_bool = dtypes.result_type(x1, x2) == np.bool_  # (JAX: True fmod False is 1)
@@ -158,6 +159,7 @@ def fmod(x1, x2, /):
   return lax.rem(x1, x2)
 
 
+@staged_jit
 def divmod(x1, x2, /):
   x1, x2 = promote_args_numeric("divmod", x1, x2)
   if x1.dtype.kind in "iu":
@@ -271,6 +273,7 @@ trunc = _keep_int("trunc", lambda x: lax.select(lax.lt(x, lax._const(x, 0)), lax
                                                   lax.floor(x)))
 
 
+@staged_jit
 def rint(x, /):
   """Rounds to the nearest integer, half to even; integers and bools become floats and
   complex numbers round both parts, as JAX's."""
@@ -350,6 +353,7 @@ def arctan2(x1, x2, /):
 atan2 = arctan2
 
 
+@staged_jit
 def hypot(x1, x2, /):
   x1, x2 = promote_args_inexact("hypot", x1, x2)
   if x1.dtype.kind == "c":
@@ -394,6 +398,7 @@ def logaddexp2(x1, x2, /):
   return lax.div(logaddexp(lax.mul(x1, ln2), lax.mul(x2, ln2)), ln2)
 
 
+@staged_jit
 def sinc(x, /):
   x, = promote_args_inexact("sinc", x)
   zero = lax.eq(x, lax._const(x, 0))
@@ -526,6 +531,7 @@ def minimum(x, y, /):
   return lax.min(x, y)
 
 
+@staged_jit
 def fmax(x1, x2, /):
   """x1 where x1 > x2 or x2 is NaN, else x2 (JAX's: fmax(0, -0) is -0)."""
   x1, x2 = promote_args("fmax", x1, x2)
@@ -535,6 +541,7 @@ def fmax(x1, x2, /):
   return lax.select(lax.bitwise_or(greater(x1, x2), isnan(x2)), x1, x2)
 
 
+@staged_jit
 def fmin(x1, x2, /):
   """x1 where x1 < x2 or x2 is NaN, else x2."""
   x1, x2 = promote_args("fmin", x1, x2)
@@ -554,6 +561,7 @@ def isfinite(x, /):
   return lax.is_finite(x)
 
 
+@staged_jit
 def isinf(x, /):
   check_arraylike("isinf", x)
   x = asarray(x)
@@ -590,6 +598,7 @@ def isneginf(x, /):
   return lax.eq(x, lax._const(x, -np.inf))
 
 
+@staged_jit
 def signbit(x, /):
   check_arraylike("signbit", x)
   x = asarray(x)
@@ -603,6 +612,7 @@ def signbit(x, /):
   return lax.lt(lax.bitcast_convert_type(x, idt), lax._const(ArrayImpl(np.zeros((), idt)), 0))
 
 
+@staged_jit
 def copysign(x1, x2, /):
   x1, x2 = promote_args_inexact("copysign", x1, x2)
   if x1.dtype.kind == "c":
@@ -625,6 +635,7 @@ def _pow2(e):
                                   e.dtype)
 
 
+@staged_jit
 def ldexp(x1, x2, /):
   check_arraylike("ldexp", x1, x2)
   x2 = asarray(x2)
@@ -649,6 +660,7 @@ def ldexp(x1, x2, /):
   return lax.select(keep, x1, x)
 
 
+@staged_jit
 def frexp(x, /):
   x, = promote_args_inexact("frexp", x)
   if x.dtype.kind == "c":
@@ -670,12 +682,14 @@ def frexp(x, /):
   return m, lax.convert_element_type(e, dtypes.default_int_dtype())
 
 
+@staged_jit
 def modf(x, /):
   x, = promote_args_inexact("modf", x)
   whole = trunc(x)
   return lax.sub(x, whole), whole
 
 
+@staged_jit
 def heaviside(x1, x2, /):
   x1, x2 = _same_shape(*promote_args_inexact("heaviside", x1, x2))
   zero = lax._const(x1, 0)
@@ -705,6 +719,7 @@ def conjugate(x, /):
 conj = conjugate
 
 
+@staged_jit(static_argnames=('deg',))
 def angle(z, deg=False):
   z, = promote_args_inexact("angle", z)
   re, im = (lax.real(z), lax.imag(z)) if z.dtype.kind == "c" else (z, lax.full_like(z, 0))
@@ -712,6 +727,7 @@ def angle(z, deg=False):
   return rad2deg(out) if deg else out
 
 
+@staged_jit
 def gcd(x1, x2, /):
   check_arraylike("gcd", x1, x2)
   if dtypes.result_type(x1, x2) == np.bool_:
@@ -731,6 +747,7 @@ def gcd(x1, x2, /):
   return a
 
 
+@staged_jit
 def lcm(x1, x2, /):
   check_arraylike("lcm", x1, x2)
   if dtypes.result_type(x1, x2) == np.bool_:
@@ -759,6 +776,7 @@ def spacing(x, /):
   return lax.select(lax.eq(result, lax._const(result, 0)), tiny, result)
 
 
+@staged_jit
 def i0(x):
   x, = promote_args_inexact("i0", x)
   if x.dtype.kind == "c":
