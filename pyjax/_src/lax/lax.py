@@ -56,10 +56,14 @@ def _brcast_to(t, shape):
 
 
 def _unbroadcast(aval, ct):
-  """Cotangent of a rank-0 operand that was broadcast against an array operand."""
+  """Cotangent of an operand that was broadcast against the other (rank 0, or size-1
+  dimensions: summed over those, as JAX's)."""
   if ct.shape == aval.shape:
     return ct
-  return reduce_sum(ct, tuple(range(ct.ndim)))
+  if not aval.shape:
+    return reduce_sum(ct, tuple(range(ct.ndim)))
+  dims = tuple(i for i, (a, b) in enumerate(zip(ct.shape, aval.shape)) if a != b)
+  return reshape(reduce_sum(ct, dims), aval.shape)
 
 
 def _linear_binop_transpose(sign_y):
@@ -1460,26 +1464,9 @@ def _bind2(p):
   def fn(x, y):
     if type(x) is not ArrayImpl or type(y) is not ArrayImpl:
       x, y = _args2(x, y)
-    xs, ys = x.shape, y.shape
-    if xs != ys and xs and ys and len(xs) == len(ys):
-      x, y = _broadcast_ones(x, y)
-    return p.bind(x, y)
+    return p.bind(x, y)  # (size-1 dimensions broadcast in the primitive, as JAX's)
   fn.__name__ = p.name
   return fn
-
-
-def _broadcast_ones(x, y):
-  """Operands of equal rank whose dimensions differ only where one of them is 1, each
-  broadcast to the common shape (JAX's lax binary ops broadcast those); others are
-  left for the primitive's shape rule to reject."""
-  shape = []
-  for a, b in zip(x.shape, y.shape):
-    if a != b and a != 1 and b != 1:
-      return x, y
-    shape.append(b if a == 1 else a)
-  dims = tuple(range(len(shape)))
-  return tuple(v if v.shape == tuple(shape) else broadcast_in_dim(v, tuple(shape), dims)
-               for v in (x, y))
 
 
 def _unary_accuracy_api(p):

@@ -77,7 +77,7 @@ def _reduction(a, name, prim_fn, identity, axis, dtype, out, keepdims, initial, 
     prim_fn, combine = _BOOL_REDUCTIONS[name]
   res = prim_fn(a, axes)
   if initial is not None:
-    res = combine(res, lax._convert_element_type(initial, res.dtype))
+    res = combine(lax._convert_element_type(initial, res.dtype), res)  # (JAX: initial first)
   if res.weak_type:  # reductions of Python scalars are strongly typed in JAX
     res = lax._convert_element_type(res, res.dtype, False)
   return _keepdims(res, a.shape, axes, keepdims)

@@ -53,7 +53,7 @@ def multiply(x, y, /):
   """Elementwise product (logical and for booleans)."""
   if _fast2(x, y) and x._value.dtype != np.bool_:
     return lax.mul_p.bind(x, y)
-  x, y = promote_args("multiply", x, y)
+  x, y = promote_args("multiply", x, y, rank_only=True)
   return lax.and_p.bind(x, y) if x.dtype == np.bool_ else lax.mul_p.bind(x, y)
 
 
@@ -65,7 +65,7 @@ def add(x, y, /):
   """Elementwise sum (logical or for booleans)."""
   if _fast2(x, y) and x._value.dtype != np.bool_:
     return lax.add_p.bind(x, y)
-  x, y = promote_args("add", x, y)
+  x, y = promote_args("add", x, y, rank_only=True)
   return _add_bool_aware(x, y)
 
 
@@ -73,7 +73,7 @@ def subtract(x, y, /):
   """Elementwise difference."""
   if _fast2(x, y) and x._value.dtype != np.bool_:
     return lax.sub_p.bind(x, y)
-  x, y = promote_args("subtract", x, y)
+  x, y = promote_args("subtract", x, y, rank_only=True)
   if x.dtype == np.bool_:
     raise TypeError("numpy boolean subtract, the `-` operator, is not supported, use the "
                     "bitwise_xor, the `^` operator, or the logical_xor function instead.")
@@ -84,7 +84,7 @@ def true_divide(x1, x2, /):
   """Elementwise true division: integers are promoted to float."""
   if _fast2(x1, x2) and x1._value.dtype.kind in _float_kinds:
     return lax.div_p.bind(x1, x2)
-  x1, x2 = promote_args_inexact("true_divide", x1, x2)
+  x1, x2 = promote_args_inexact("true_divide", x1, x2, rank_only=True)
   return lax.div_p.bind(x1, x2)
 
 
@@ -206,7 +206,7 @@ def _int_power(x1, x2):
 
 def float_power(x1, x2, /):
   """x1 ** x2 in the promoted inexact dtype (JAX's: no widening to float64)."""
-  return lax.pow(*promote_args_inexact("float_power", x1, x2))
+  return lax.pow(*promote_args_inexact("float_power", x1, x2, rank_only=True))
 
 
 def negative(x, /):
@@ -346,7 +346,7 @@ def log10(x, /):
 
 
 def arctan2(x1, x2, /):
-  x1, x2 = promote_args_inexact("arctan2", x1, x2)
+  x1, x2 = promote_args_inexact("arctan2", x1, x2, rank_only=True)
   return lax.atan2(x1, x2)
 
 
@@ -414,7 +414,7 @@ def _compare(name, prim):
   def fn(x, y, /):
     if _fast2(x, y):
       return bind(x, y)
-    return bind(*promote_args(name, x, y))
+    return bind(*promote_args(name, x, y, rank_only=True))
   fn.__name__ = fn.__qualname__ = name
   return fn
 
@@ -426,7 +426,7 @@ not_equal = _compare("not_equal", lax.ne_p)
 def _complex_compare(name, prim):
   # NumPy orders complex numbers lexicographically (real, then imag).
   def fn(x, y, /):
-    x, y = promote_args(name, x, y)
+    x, y = promote_args(name, x, y, rank_only=True)
     if x.dtype.kind != "c":
       return prim.bind(x, y)
     xr, yr = lax.real(x), lax.real(y)
@@ -448,7 +448,7 @@ def _int_bool_binary(name, prim):
   def fn(x, y, /):
     if _fast2(x, y):
       return prim.bind(x, y)
-    x, y = promote_args(name, x, y)
+    x, y = promote_args(name, x, y, rank_only=True)
     if x.dtype.kind not in "iub":
       raise TypeError(f"{name} only accepts integer or boolean dtypes, got {x.dtype.name}")
     return prim.bind(x, y)
@@ -479,12 +479,12 @@ def bitwise_count(x, /):
 
 
 def left_shift(x1, x2, /):
-  x1, x2 = promote_args_numeric("left_shift", x1, x2)
+  x1, x2 = promote_args_numeric("left_shift", x1, x2, rank_only=True)
   return lax.shift_left(x1, x2)
 
 
 def right_shift(x1, x2, /):
-  x1, x2 = promote_args_numeric("right_shift", x1, x2)
+  x1, x2 = promote_args_numeric("right_shift", x1, x2, rank_only=True)
   return (lax.shift_right_logical if x1.dtype.kind == "u" else lax.shift_right_arithmetic)(x1, x2)
 
 
@@ -494,7 +494,7 @@ bitwise_left_shift, bitwise_right_shift = left_shift, right_shift
 def _logical(name, prim):
   def fn(x, y, /):
     check_arraylike(name, x, y)
-    x, y = promote_shapes(name, _to_bool(x), _to_bool(y))
+    x, y = promote_shapes(name, _to_bool(x), _to_bool(y), rank_only=True)
     return prim.bind(x, y)
   fn.__name__ = fn.__qualname__ = name
   return fn
@@ -519,7 +519,7 @@ def maximum(x, y, /):
   """Elementwise maximum, propagating NaNs."""
   if _fast2(x, y) and x._value.dtype.kind in "iub":
     return lax.max_p.bind(x, y)
-  x, y = promote_args("maximum", x, y)
+  x, y = promote_args("maximum", x, y, rank_only=True)
   return lax.max(x, y)
 
 
@@ -527,7 +527,7 @@ def minimum(x, y, /):
   """Elementwise minimum, propagating NaNs."""
   if _fast2(x, y) and x._value.dtype.kind in "iub":
     return lax.min_p.bind(x, y)
-  x, y = promote_args("minimum", x, y)
+  x, y = promote_args("minimum", x, y, rank_only=True)
   return lax.min(x, y)
 
 
@@ -621,7 +621,7 @@ def copysign(x1, x2, /):
 
 
 def nextafter(x1, x2, /):
-  x1, x2 = promote_args_inexact("nextafter", x1, x2)
+  x1, x2 = promote_args_inexact("nextafter", x1, x2, rank_only=True)
   return lax.nextafter(x1, x2)
 
 
