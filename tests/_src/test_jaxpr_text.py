@@ -469,8 +469,6 @@ def tut_func12(jx):
 
 @case(np.arange(5, dtype=f32))
 def tut_norm(jx):
-  jnp = jx.numpy
-
   def norm(X):
     X = X - X.mean(0)
     return X / X.std(0)
@@ -500,7 +498,6 @@ KNOWN_DIFFERENT = {
     "grad_cond": "JAX's cond partial-eval leaves empty2 residual placeholders",
     "grad_fori": "weak carry: JAX converts inside the linearized body",
     "grad_scan": "weak carry: the transposed body converts the cotangent back to weak",
-    "relu_softmax": "softmax: JAX broadcasts with broadcast_in_dim, not reshape",
     "vmap_while": "vmap of while: JAX's while takes the batched predicate itself",
 }
 
