@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import functools
 
+import numpy as np
+
 from pyjax._src import api_util, core, tree_util
 from pyjax._src.array import ArrayImpl, asarray_value
 from pyjax._src.sharding import sharding_without_dim
@@ -216,8 +218,9 @@ def broadcast_batcher(prim, scalar_ok=True):
            for d, r in zip(dims, ranks)):
       return prim.bind(*vals, **params), bd
     size = batch_size(vals, dims)
-    shape = next(a.shape if d is None else a.shape[:d] + a.shape[d + 1:]
-                 for a, d, r in zip(avals, dims, ranks) if r == rank)
+    # (the operands' common shape: they may differ in size-1 dimensions)
+    shape = np.broadcast_shapes(*[a.shape if d is None else a.shape[:d] + a.shape[d + 1:]
+                                  for a, d, r in zip(avals, dims, ranks) if r == rank])
     full = (size, *shape)
     lax = core.lax_ops
     out = []
