@@ -389,6 +389,27 @@ def long_jaxpr_shared(jx):
   return jx.jit(lambda x: jx.jit(inner)(x) * 2)
 
 
+@case(np.arange(3, dtype=f32).reshape(3, 1), np.arange(4, dtype=f32).reshape(1, 4))
+def size_one_broadcasting(jx):
+  return lambda a, b: (a * b - a, a < b, jx.numpy.arange(3.) + b.T)
+
+
+@case(np.arange(3, dtype=f32).reshape(3, 1), np.arange(4, dtype=f32).reshape(1, 4))
+def size_one_broadcasting_grad(jx):
+  return jx.grad(lambda a, b: (a * b + a).sum(), (0, 1))
+
+
+@case(np.arange(3, dtype=f32).reshape(3, 1), np.arange(4, dtype=f32).reshape(1, 4))
+def size_one_broadcasting_vmap(jx):
+  return jx.vmap(lambda a, b: a - b, (None, 1))
+
+
+@case(X23)
+def var_std_keepdims(jx):
+  jnp = jx.numpy
+  return lambda x: (jnp.var(x, axis=1, keepdims=True), jnp.std(x, ddof=1), x - x.mean(0))
+
+
 # The examples of JAX's tutorials (key concepts, thinking in JAX, jaxprs).
 @case(X3)
 def tut_selu(jx):
@@ -499,6 +520,8 @@ KNOWN_DIFFERENT = {
     "grad_fori": "weak carry: JAX converts inside the linearized body",
     "grad_scan": "weak carry: the transposed body converts the cotangent back to weak",
     "vmap_while": "vmap of while: JAX's while takes the batched predicate itself",
+    "size_one_broadcasting": "jnp.arange under a trace: JAX stages an iota",
+    "size_one_broadcasting_vmap": "broadcast_in_dim's batching rule: JAX's NumPy-integer dims",
 }
 
 

@@ -1628,7 +1628,9 @@ def full(shape, fill_value, dtype=None, *, sharding=None):
 def broadcast_in_dim(operand, shape, broadcast_dimensions, *, out_sharding=None):
   operand = _to_array(operand)
   shape = _canon_shape(shape)
-  broadcast_dimensions = tuple(int(d) for d in broadcast_dimensions)
+  # (NumPy integers kept as given: JAX's jaxprs print them so, e.g. vmap's np.int64(1))
+  broadcast_dimensions = tuple(d if isinstance(d, np.integer) else int(d)
+                               for d in broadcast_dimensions)
   out_sharding = canon_out_sharding(out_sharding)
   if (operand.shape == shape and broadcast_dimensions == tuple(range(len(shape))) and
       out_sharding is None):

@@ -355,7 +355,7 @@ def binop(name: str, npfn, accepted, result_dtype=None, lower=None,
   p.def_impl(impl)
   p.def_abstract_eval(abstract_eval)
   p.sharding_rule = nary_sharding_rule(name)
-  p.batch = batching.broadcast_batcher(p)
+  p.batch = batching.broadcast_batcher(p, size_one=True)
   return p
 
 

@@ -317,7 +317,11 @@ def _where(condition, x, y):
   if cond.dtype != np.bool_:
     cond = lax.ne(cond, lax._const(cond, 0))
   x, y = promote_dtypes(x, y)
-  shape = broadcast_shapes(cond.shape, x.shape, y.shape)
-  cond, x, y = [v if v.shape == shape else _broadcast_to(v, shape) for v in (cond, x, y)]
+  if cond.ndim == 0:  # (as JAX: a scalar condition is not broadcast; select takes it)
+    shape = broadcast_shapes(x.shape, y.shape)
+    x, y = [v if v.shape == shape else _broadcast_to(v, shape) for v in (x, y)]
+  else:
+    shape = broadcast_shapes(cond.shape, x.shape, y.shape)
+    cond, x, y = [v if v.shape == shape else _broadcast_to(v, shape) for v in (cond, x, y)]
   return lax.select(cond, x, y)
 
