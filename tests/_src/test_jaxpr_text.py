@@ -404,6 +404,12 @@ def size_one_broadcasting_vmap(jx):
   return jx.vmap(lambda a, b: a - b, (None, 1))
 
 
+@case()
+def arange_iota(jx):
+  jnp = jx.numpy
+  return lambda: (jnp.arange(4), jnp.arange(2, 5), jnp.arange(0., 1., 0.25))
+
+
 @case(X23)
 def var_std_keepdims(jx):
   jnp = jx.numpy
@@ -520,8 +526,7 @@ KNOWN_DIFFERENT = {
     "grad_fori": "weak carry: JAX converts inside the linearized body",
     "grad_scan": "weak carry: the transposed body converts the cotangent back to weak",
     "vmap_while": "vmap of while: JAX's while takes the batched predicate itself",
-    "size_one_broadcasting": "jnp.arange under a trace: JAX stages an iota",
-    "size_one_broadcasting_vmap": "broadcast_in_dim's batching rule: JAX's NumPy-integer dims",
+    "size_one_broadcasting_vmap": "broadcast_in_dim's batch rule: NumPy-integer dims",
 }
 
 
