@@ -416,6 +416,31 @@ def var_std_keepdims(jx):
   return lambda x: (jnp.var(x, axis=1, keepdims=True), jnp.std(x, ddof=1), x - x.mean(0))
 
 
+@case(np.ones(3, f32), X23)
+def grad_mse(jx):
+  return jx.grad(lambda w, x: ((x @ w - 1.) ** 2).mean())
+
+
+@case(np.array([0, 2, 1], np.int32))
+def one_hot(jx):
+  return lambda i: jx.nn.one_hot(i, 3)
+
+
+@case(X23, np.array([0, 2, 1], np.int32))
+def einsum_fancy_index(jx):
+  return lambda x, i: (jx.numpy.einsum("ij,kj->ik", x, x), x[:, i])
+
+
+@case(X23)
+def logsumexp_gelu_power(jx):
+  return lambda x: (jx.scipy.special.logsumexp(x), jx.nn.gelu(x), x ** 2.5 + x ** 3)
+
+
+@case(X23, np.ones(3, f32))
+def vmap_dot(jx):
+  return jx.vmap(lambda a, b: a @ b, (0, None))
+
+
 # The examples of JAX's tutorials (key concepts, thinking in JAX, jaxprs).
 @case(X3)
 def tut_selu(jx):

@@ -315,6 +315,7 @@ def standardize(x, axis=-1, mean=None, variance=None, epsilon=1e-5, where=None, 
   return ufuncs.subtract(x, mean) * lax.rsqrt(variance + epsilon)
 
 
+@staged_jit(static_argnames=("num_classes", "dtype", "axis"))
 def _one_hot(x, num_classes, *, dtype, axis):
   try:
     output_pos_axis = canonicalize_axis(axis, x.ndim + 1)
