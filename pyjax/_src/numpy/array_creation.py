@@ -146,9 +146,12 @@ def _arange(start, stop, step, dtype, sharding=None):
 
 
 def _arange_iota(start, stop, step, dtype, sharding):
-  """As JAX: an iota, scaled and shifted in the result dtype (float32 for half floats)."""
+  """As JAX: an iota, scaled and shifted in the result dtype (float32 for half floats);
+  eagerly the same arithmetic in NumPy."""
   if stop is None:
     start, stop = 0, start
+  if sharding is None and core.trace_ctx.trace is core.eval_trace:
+    return _asarray(_arange_np(start, stop, step, dtype))
   if step is not None:
     work = (np.dtype(np.float32) if dtype.kind == "f" and dtype.itemsize < 4 or
             dtype == dtypes.bfloat16 else dtype)
@@ -163,6 +166,23 @@ def _arange_iota(start, stop, step, dtype, sharding):
   size = builtins.max(0, int(np.ceil(stop - start)))
   return lax.add(lax.convert_element_type(start, dtype),
                  lax.broadcasted_iota(dtype, (size,), 0, out_sharding=sharding))
+
+
+def _arange_np(start, stop, step, dtype):
+  """``_arange_iota``'s values, computed in NumPy (IEEE arithmetic in the same dtypes)."""
+  if step is not None:
+    work = (np.dtype(np.float32) if dtype.kind == "f" and dtype.itemsize < 4 or
+            dtype == dtypes.bfloat16 else dtype)
+    size = builtins.max(0, int(np.ceil((stop - start) / step)))
+    with np.errstate(over="ignore", invalid="ignore"):
+      out = np.asarray(start).astype(work) + np.asarray(step).astype(work) * np.arange(
+          size, dtype=work)
+    return out.astype(dtype)
+  if start == 0:
+    return np.arange(builtins.max(0, int(np.ceil(stop))), dtype=dtype)
+  size = builtins.max(0, int(np.ceil(stop - start)))
+  with np.errstate(over="ignore"):
+    return np.asarray(start).astype(dtype) + np.arange(size, dtype=dtype)
 
 
 def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0,
