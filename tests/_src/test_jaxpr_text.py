@@ -472,15 +472,16 @@ def tut_one_of_three(jx):
 @case(f32(5.))
 def tut_func7(jx):
   lax = jx.lax
-  return lambda arg: lax.cond(arg >= 0., lambda xtrue: xtrue + 3., lambda xfalse: xfalse - 3.,
-                              arg)
+  return lambda arg: lax.cond(arg >= 0., lambda xtrue: xtrue + 3.,
+                              lambda xfalse: xfalse - 3., arg)
 
 
 @case(f32(5.), np.zeros(1, np.int32))
 def tut_func8(jx):
   lax, jnp = jx.lax, jx.numpy
-  return lambda arg1, arg2: lax.cond(arg1 >= 0., lambda xtrue: xtrue[1],
-                                     lambda xfalse: jnp.array([1]) + xfalse[1], (arg1, arg2))
+  return lambda arg1, arg2: lax.cond(
+      arg1 >= 0., lambda xtrue: xtrue[1], lambda xfalse: jnp.array([1]) + xfalse[1],
+      (arg1, arg2))
 
 
 @case(np.ones(16, f32), 5)

@@ -52,7 +52,7 @@ def _zeros(x):
 
 
 def _brcast_to(t, shape):
-  """``t`` (rank 0, or of ``shape``'s rank with size-1 dimensions) broadcast to ``shape``."""
+  """``t`` (rank 0, or ``shape``'s rank with size-1 dimensions) broadcast to ``shape``."""
   if t.shape == tuple(shape):
     return t
   return broadcast_in_dim(t, shape, tuple(range(t.ndim)) if t.ndim else ())

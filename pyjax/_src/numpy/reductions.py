@@ -232,9 +232,9 @@ def _var(a, *, axis=None, dtype=None, out=None, correction=0, keepdims=False, wh
   if where is None:
     normalizer = lax._convert_element_type(math.prod(a.shape[i] for i in axes), comp)
   else:
-    normalizer = sum(lax.broadcast_in_dim(asarray(where), a.shape,
-                                          tuple(range(a.ndim - asarray(where).ndim, a.ndim))),
-                     axis, dtype=comp, keepdims=keepdims)
+    w = asarray(where)
+    w = lax.broadcast_in_dim(w, a.shape, tuple(range(a.ndim - w.ndim, a.ndim)))
+    normalizer = sum(w, axis, dtype=comp, keepdims=keepdims)
   normalizer = lax.sub(normalizer, lax._convert_element_type(correction, comp))
   result = sum(centered, axis, dtype=comp, keepdims=keepdims, where=where)
   result = lax._convert_element_type(lax.div(result, normalizer), dtype)
