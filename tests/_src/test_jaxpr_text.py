@@ -618,3 +618,19 @@ if __name__ == "__main__":
       bad += 1
       print(f"=== {n}\n--- pyjax\n{a}\n--- jax\n{b}")
   print(f"{bad} of {len(names)} differ")
+
+
+def test_staged_jit_runs_eagerly_outside_staging(monkeypatch):
+  """jnp functions JAX wraps in jit are a nested jit only when staged: an eager call (or
+  one under grad/vmap without jit) runs the function directly, with no jit equation."""
+  from pyjax._src import pjit
+  seen = []
+  bind = pjit.jit_p.bind
+  monkeypatch.setattr(pjit.jit_p, "bind", lambda *a, **k: seen.append(1) or bind(*a, **k))
+  x = pyjax.numpy.arange(3.)
+  pyjax.numpy.where(x > 0, x, 0.)
+  pyjax.grad(lambda v: pyjax.numpy.clip(v, 0., 1.).sum())(x)
+  pyjax.vmap(lambda v: pyjax.nn.relu(v))(x)
+  assert not seen
+  pyjax.make_jaxpr(lambda v: pyjax.numpy.where(v > 0, v, 0.))(x)
+  assert seen
