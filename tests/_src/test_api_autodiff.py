@@ -26,7 +26,7 @@ def sum_logistic(x):
 def test_seed_grad_tanh_any_order():
   assert str(grad(seed_tanh)(1.0)) == "0.4199743"
   assert str(grad(grad(grad(seed_tanh)))(1.0)) == "0.6216267"
-  assert str(grad(grad(grad(jnp.tanh)))(1.0)) == "0.6216267"
+  assert str(grad(grad(grad(jnp.tanh)))(1.0)) == "0.62162673"  # (JAX 0.10.2: tanh's JVP)
 
 
 def test_seed_sum_logistic():

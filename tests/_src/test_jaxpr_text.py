@@ -389,6 +389,58 @@ def long_jaxpr_shared(jx):
   return jx.jit(lambda x: jx.jit(inner)(x) * 2)
 
 
+@case(np.arange(3, dtype=f32).reshape(3, 1), np.arange(4, dtype=f32).reshape(1, 4))
+def size_one_broadcasting(jx):
+  return lambda a, b: (a * b - a, a < b, jx.numpy.arange(3.) + b.T)
+
+
+@case(np.arange(3, dtype=f32).reshape(3, 1), np.arange(4, dtype=f32).reshape(1, 4))
+def size_one_broadcasting_grad(jx):
+  return jx.grad(lambda a, b: (a * b + a).sum(), (0, 1))
+
+
+@case(np.arange(3, dtype=f32).reshape(3, 1), np.arange(4, dtype=f32).reshape(1, 4))
+def size_one_broadcasting_vmap(jx):
+  return jx.vmap(lambda a, b: a - b, (None, 1))
+
+
+@case()
+def arange_iota(jx):
+  jnp = jx.numpy
+  return lambda: (jnp.arange(4), jnp.arange(2, 5), jnp.arange(0., 1., 0.25))
+
+
+@case(X23)
+def var_std_keepdims(jx):
+  jnp = jx.numpy
+  return lambda x: (jnp.var(x, axis=1, keepdims=True), jnp.std(x, ddof=1), x - x.mean(0))
+
+
+@case(np.ones(3, f32), X23)
+def grad_mse(jx):
+  return jx.grad(lambda w, x: ((x @ w - 1.) ** 2).mean())
+
+
+@case(np.array([0, 2, 1], np.int32))
+def one_hot(jx):
+  return lambda i: jx.nn.one_hot(i, 3)
+
+
+@case(X23, np.array([0, 2, 1], np.int32))
+def einsum_fancy_index(jx):
+  return lambda x, i: (jx.numpy.einsum("ij,kj->ik", x, x), x[:, i])
+
+
+@case(X23)
+def logsumexp_gelu_power(jx):
+  return lambda x: (jx.scipy.special.logsumexp(x), jx.nn.gelu(x), x ** 2.5 + x ** 3)
+
+
+@case(X23, np.ones(3, f32))
+def vmap_dot(jx):
+  return jx.vmap(lambda a, b: a @ b, (0, None))
+
+
 # The examples of JAX's tutorials (key concepts, thinking in JAX, jaxprs).
 @case(X3)
 def tut_selu(jx):
@@ -420,15 +472,16 @@ def tut_one_of_three(jx):
 @case(f32(5.))
 def tut_func7(jx):
   lax = jx.lax
-  return lambda arg: lax.cond(arg >= 0., lambda xtrue: xtrue + 3., lambda xfalse: xfalse - 3.,
-                              arg)
+  return lambda arg: lax.cond(arg >= 0., lambda xtrue: xtrue + 3.,
+                              lambda xfalse: xfalse - 3., arg)
 
 
 @case(f32(5.), np.zeros(1, np.int32))
 def tut_func8(jx):
   lax, jnp = jx.lax, jx.numpy
-  return lambda arg1, arg2: lax.cond(arg1 >= 0., lambda xtrue: xtrue[1],
-                                     lambda xfalse: jnp.array([1]) + xfalse[1], (arg1, arg2))
+  return lambda arg1, arg2: lax.cond(
+      arg1 >= 0., lambda xtrue: xtrue[1], lambda xfalse: jnp.array([1]) + xfalse[1],
+      (arg1, arg2))
 
 
 @case(np.ones(16, f32), 5)
@@ -469,8 +522,6 @@ def tut_func12(jx):
 
 @case(np.arange(5, dtype=f32))
 def tut_norm(jx):
-  jnp = jx.numpy
-
   def norm(X):
     X = X - X.mean(0)
     return X / X.std(0)
@@ -500,8 +551,8 @@ KNOWN_DIFFERENT = {
     "grad_cond": "JAX's cond partial-eval leaves empty2 residual placeholders",
     "grad_fori": "weak carry: JAX converts inside the linearized body",
     "grad_scan": "weak carry: the transposed body converts the cotangent back to weak",
-    "relu_softmax": "softmax: JAX broadcasts with broadcast_in_dim, not reshape",
     "vmap_while": "vmap of while: JAX's while takes the batched predicate itself",
+    "size_one_broadcasting_vmap": "broadcast_in_dim's batch rule: NumPy-integer dims",
 }
 
 
@@ -567,3 +618,19 @@ if __name__ == "__main__":
       bad += 1
       print(f"=== {n}\n--- pyjax\n{a}\n--- jax\n{b}")
   print(f"{bad} of {len(names)} differ")
+
+
+def test_staged_jit_runs_eagerly_outside_staging(monkeypatch):
+  """jnp functions JAX wraps in jit are a nested jit only when staged: an eager call (or
+  one under grad/vmap without jit) runs the function directly, with no jit equation."""
+  from pyjax._src import pjit
+  seen = []
+  bind = pjit.jit_p.bind
+  monkeypatch.setattr(pjit.jit_p, "bind", lambda *a, **k: seen.append(1) or bind(*a, **k))
+  x = pyjax.numpy.arange(3.)
+  pyjax.numpy.where(x > 0, x, 0.)
+  pyjax.grad(lambda v: pyjax.numpy.clip(v, 0., 1.).sum())(x)
+  pyjax.vmap(lambda v: pyjax.nn.relu(v))(x)
+  assert not seen
+  pyjax.make_jaxpr(lambda v: pyjax.numpy.where(v > 0, v, 0.))(x)
+  assert seen

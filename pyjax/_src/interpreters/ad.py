@@ -107,10 +107,12 @@ add_any_p.lower = lowering.elementwise("add")
 
 
 def _bcast_to(t, aval):
-  """Broadcasts a tangent computed from a rank-0 operand to the output's shape."""
+  """Broadcasts a tangent computed from a rank-0 operand (or one with size-1
+  dimensions) to the output's shape."""
   if t.shape == aval.shape:
     return t
-  return core.lax_ops.broadcast_in_dim(t, aval.shape, ())
+  dims = tuple(range(t.ndim)) if t.ndim == len(aval.shape) else ()
+  return core.lax_ops.broadcast_in_dim(t, aval.shape, dims)
 
 
 def defjvp(prim: Primitive, *rules):

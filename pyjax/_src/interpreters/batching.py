@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import functools
 
+import numpy as np
+
 from pyjax._src import api_util, core, tree_util
 from pyjax._src.array import ArrayImpl, asarray_value
 from pyjax._src.sharding import sharding_without_dim
@@ -217,9 +219,12 @@ def vectorized_batcher(prim):
   return rule
 
 
-def broadcast_batcher(prim, scalar_ok=True):
+def broadcast_batcher(prim, scalar_ok=True, size_one=False):
   """Rule for n-ary elementwise primitives whose operands share a shape or are
-  scalars (rank 0). Unbatched scalars stay scalars when ``scalar_ok``."""
+  scalars (rank 0). Unbatched scalars stay scalars when ``scalar_ok``. With
+  ``size_one`` (primitives that broadcast size-1 dimensions, as JAX's binary ops) an
+  unbatched operand gets a size-1 batch axis and a lower-rank one trailing size-1 axes
+  (JAX's batcher, its NumPy-integer broadcast_dimensions included)."""
   def rule(vals, dims, **params):
     avals = [core.get_aval(v) for v in vals]
     ranks = [a.ndim - (d is not None) for a, d in zip(avals, dims)]
@@ -229,9 +234,28 @@ def broadcast_batcher(prim, scalar_ok=True):
     if all((d == bd and r == rank) or (d is None and r == 0 and scalar_ok)
            for d, r in zip(dims, ranks)):
       return prim.bind(*vals, **params), bd
+    lax = core.lax_ops
+    if size_one:
+      args = []
+      for v, a, d in zip(vals, avals, dims):
+        if d is not None:
+          args.append(moveaxis(v, d, 0))
+        elif a.ndim:
+          args.append(lax.broadcast_in_dim(v, (1, *a.shape),
+                                           tuple(np.delete(np.arange(a.ndim + 1), 0))))
+        else:
+          args.append(v)
+      nd = max(core.get_aval(x).ndim for x in args)
+      args = [x if d is None or core.get_aval(x).ndim == nd else
+              lax.broadcast_in_dim(x, (*core.get_aval(x).shape,
+                                       *(1,) * (nd - core.get_aval(x).ndim)),
+                                   tuple(range(core.get_aval(x).ndim)))
+              for x, d in zip(args, dims)]
+      return prim.bind(*args, **params), 0
     size = batch_size(vals, dims)
-    shape = next(a.shape if d is None else a.shape[:d] + a.shape[d + 1:]
-                 for a, d, r in zip(avals, dims, ranks) if r == rank)
+    # (the operands' common shape: they may differ in size-1 dimensions)
+    shape = np.broadcast_shapes(*[a.shape if d is None else a.shape[:d] + a.shape[d + 1:]
+                                  for a, d, r in zip(avals, dims, ranks) if r == rank])
     full = (size, *shape)
     lax = core.lax_ops
     out = []

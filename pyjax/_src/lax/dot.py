@@ -351,7 +351,8 @@ def _dot_general_transpose_lhs(ct, x, y, *, dimension_numbers, precision=None,
       ds = NamedSharding(mesh, PartitionSpec(*(xs[o] for o in unsorted)))
   r = dot_general_p.bind(ct, y, dimension_numbers=dims, precision=precision,
                          preferred_element_type=preferred_element_type, out_sharding=ds)
-  r = transpose_p.bind(r, permutation=out_axes)
+  if tuple(out_axes) != tuple(range(len(out_axes))):  # (JAX skips identity transposes)
+    r = transpose_p.bind(r, permutation=out_axes)
   if r.dtype != x.aval.dtype:
     r = _convert_element_type(r, x.aval.dtype, x.aval.weak_type)
   return r

@@ -52,14 +52,21 @@ def _zeros(x):
 
 
 def _brcast_to(t, shape):
-  return t if t.shape == tuple(shape) else broadcast_in_dim(t, shape, ())
+  """``t`` (rank 0, or ``shape``'s rank with size-1 dimensions) broadcast to ``shape``."""
+  if t.shape == tuple(shape):
+    return t
+  return broadcast_in_dim(t, shape, tuple(range(t.ndim)) if t.ndim else ())
 
 
 def _unbroadcast(aval, ct):
-  """Cotangent of a rank-0 operand that was broadcast against an array operand."""
+  """Cotangent of an operand that was broadcast against the other (rank 0, or size-1
+  dimensions: summed over those, as JAX's)."""
   if ct.shape == aval.shape:
     return ct
-  return reduce_sum(ct, tuple(range(ct.ndim)))
+  if not aval.shape:
+    return reduce_sum(ct, tuple(range(ct.ndim)))
+  dims = tuple(i for i, (a, b) in enumerate(zip(ct.shape, aval.shape)) if a != b)
+  return reshape(reduce_sum(ct, dims), aval.shape)
 
 
 def _linear_binop_transpose(sign_y):
@@ -1474,26 +1481,9 @@ def _bind2(p):
   def fn(x, y):
     if type(x) is not ArrayImpl or type(y) is not ArrayImpl:
       x, y = _args2(x, y)
-    xs, ys = x.shape, y.shape
-    if xs != ys and xs and ys and len(xs) == len(ys):
-      x, y = _broadcast_ones(x, y)
-    return p.bind(x, y)
+    return p.bind(x, y)  # (size-1 dimensions broadcast in the primitive, as JAX's)
   fn.__name__ = p.name
   return fn
-
-
-def _broadcast_ones(x, y):
-  """Operands of equal rank whose dimensions differ only where one of them is 1, each
-  broadcast to the common shape (JAX's lax binary ops broadcast those); others are
-  left for the primitive's shape rule to reject."""
-  shape = []
-  for a, b in zip(x.shape, y.shape):
-    if a != b and a != 1 and b != 1:
-      return x, y
-    shape.append(b if a == 1 else a)
-  dims = tuple(range(len(shape)))
-  return tuple(v if v.shape == tuple(shape) else broadcast_in_dim(v, tuple(shape), dims)
-               for v in (x, y))
 
 
 def _unary_accuracy_api(p):
@@ -1652,7 +1642,9 @@ def full(shape, fill_value, dtype=None, *, sharding=None):
 def broadcast_in_dim(operand, shape, broadcast_dimensions, *, out_sharding=None):
   operand = _to_array(operand)
   shape = _canon_shape(shape)
-  broadcast_dimensions = tuple(int(d) for d in broadcast_dimensions)
+  # (NumPy integers kept as given: JAX's jaxprs print them so, e.g. vmap's np.int64(1))
+  broadcast_dimensions = tuple(d if isinstance(d, np.integer) else int(d)
+                               for d in broadcast_dimensions)
   out_sharding = canon_out_sharding(out_sharding)
   if (operand.shape == shape and broadcast_dimensions == tuple(range(len(shape))) and
       out_sharding is None):

@@ -287,14 +287,34 @@ def _same_dtypes_check(name, *avals):
 
 
 def _binop_shape(name, x: ShapedArray, y: ShapedArray):
-  """Shape rule of binary elementwise ops: equal shapes, or one of them rank 0."""
+  """Shape rule of binary elementwise ops, as JAX 0.10.2's: equal shapes, one of them
+  rank 0, or equal ranks whose differing dimensions are 1 in one of them."""
   if x.shape == y.shape or not x.shape or not y.shape:
     return x.shape if x.shape else y.shape
   if len(x.shape) != len(y.shape):
     raise TypeError(f"{name}: arrays must have the same number of dimensions, got "
                     f"{ {len(x.shape), len(y.shape)} }")
-  raise TypeError(f"{name} got incompatible shapes for broadcasting: "
-                  f"{x.shape}, {y.shape}.")
+  out = []
+  for a, b in zip(x.shape, y.shape):
+    if a != b and a != 1 and b != 1:
+      raise TypeError(f"{name} got incompatible shapes for broadcasting: "
+                      f"{x.shape}, {y.shape}.")
+    out.append(b if a == 1 else a)
+  return tuple(out)
+
+
+def _degenerate_broadcast_lower(lower):
+  """A binary op's lowering with operands of size-1 dimensions broadcast to the
+  result's shape first (rank-0 operands are left to the rule)."""
+  def rule(ctx, x, y, **params):
+    shape = ctx.aval_out.shape
+    if x.aval.shape and x.aval.shape != shape:
+      x = ctx.broadcast(x, shape)
+    if y.aval.shape and y.aval.shape != shape:
+      y = ctx.broadcast(y, shape)
+    return lower(ctx, x, y, **params)
+  rule.__name__ = getattr(lower, "__name__", "lower")
+  return rule
 
 
 def _binop_check(name, x: ShapedArray, y: ShapedArray, accepted):
@@ -322,7 +342,7 @@ def binop(name: str, npfn, accepted, result_dtype=None, lower=None,
   (rank 0); the lax functions broadcast size-1 dimensions first, as JAX's do."""
   p = Primitive(name)
   ELEMENTWISE.add(name)
-  p.lower = lower
+  p.lower = None if lower is None else _degenerate_broadcast_lower(lower)
   check = check or _binop_check
 
   def impl(x, y):
@@ -343,7 +363,7 @@ def binop(name: str, npfn, accepted, result_dtype=None, lower=None,
   p.def_impl(impl)
   p.def_abstract_eval(abstract_eval)
   p.sharding_rule = nary_sharding_rule(name)
-  p.batch = batching.broadcast_batcher(p)
+  p.batch = batching.broadcast_batcher(p, size_one=True)
   return p
 
 

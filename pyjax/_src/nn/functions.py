@@ -58,6 +58,7 @@ def relu(x):
 relu.defjvps(lambda g, ans, x: lax.select(x > 0, g, lax.full_like(g, 0)))
 
 
+@staged_jit
 def squareplus(x, b=4):
   """``(x + sqrt(x**2 + b)) / 2``."""
   x, b = ensure_arraylike("squareplus", x, b)
@@ -71,12 +72,14 @@ def softplus(x):
   return ufuncs.logaddexp(x, 0)
 
 
+@staged_jit
 def sparse_plus(x):
   """0 below -1, ``(x + 1)**2 / 4`` between, ``x`` from 1."""
   x = ensure_arraylike("sparse_plus", x)
   return jnp.where(x <= -1.0, 0.0, jnp.where(x >= 1.0, x, (x + 1.0)**2 / 4))
 
 
+@staged_jit
 def soft_sign(x):
   """``x / (|x| + 1)``."""
   x = ensure_arraylike("soft_sign", x)
@@ -88,6 +91,7 @@ def sigmoid(x):
   return lax.logistic(x)
 
 
+@staged_jit
 def sparse_sigmoid(x):
   """0 below -1, ``(x + 1) / 2`` between, 1 from 1."""
   return 0.5 * jnp.clip(x + 1.0, 0.0, 2.0)
@@ -103,6 +107,7 @@ def silu(x):
 swish = silu
 
 
+@staged_jit
 def mish(x):
   """``x * tanh(softplus(x))``."""
   x = ensure_arraylike("mish", x)
@@ -130,17 +135,20 @@ def leaky_relu(x, negative_slope=1e-2):
   return jnp.where(x >= 0, x, negative_slope * x)
 
 
+@staged_jit
 def hard_tanh(x):
   """``x`` clipped to [-1, 1]."""
   x = ensure_arraylike("hard_tanh", x)
   return jnp.where(x > 1, 1, jnp.where(x < -1, -1, x))
 
 
+@staged_jit
 def celu(x, alpha=1.0):
   """``max(x, 0) + alpha * expm1(min(x, 0) / alpha)``."""
   return ufuncs.maximum(x, 0.0) + alpha * ufuncs.expm1(ufuncs.minimum(x, 0.0) / alpha)
 
 
+@staged_jit
 def selu(x):
   """Scaled ELU with the self-normalizing constants."""
   alpha = 1.6732632423543772848170429916717
@@ -160,6 +168,7 @@ def gelu(x, approximate: bool = True):
                      dtype=x_arr.dtype)
 
 
+@staged_jit(static_argnames=('axis',))
 def glu(x, axis: int = -1):
   """First half of ``x`` along ``axis`` times the sigmoid of the second half."""
   x = ensure_arraylike("glu", x)
@@ -179,11 +188,13 @@ def relu6(x):
 relu6.defjvps(lambda g, ans, x: lax.select((x > 0) & (x < 6), g, lax.full_like(g, 0)))
 
 
+@staged_jit
 def hard_sigmoid(x):
   """``relu6(x + 3) / 6``."""
   return relu6(x + 3.) / 6.
 
 
+@staged_jit
 def hard_silu(x):
   """``x * hard_sigmoid(x)`` (also called hard_swish)."""
   x = ensure_arraylike("hard_silu", x)
@@ -220,6 +231,7 @@ def _count(x, axis, where, keepdims, dtype):
                         keepdims=keepdims)
 
 
+@staged_jit(static_argnames=('axis', 'keepdims'))
 def logmeanexp(x, axis=None, where=None, keepdims: bool = False):
   """``logsumexp(x) - log(n)`` over ``axis`` (``n`` the count of included elements)."""
   lse = logsumexp(x, axis=axis, where=where, keepdims=keepdims)
@@ -279,6 +291,7 @@ def _softmax_deprecated(x, axis=-1, where=None, initial=-np.inf):
   return _softmax_body(x, axis, where, initial, True)
 
 
+@staged_jit(static_argnames=('axis', 'algorithm'))
 def standardize(x, axis=-1, mean=None, variance=None, epsilon=1e-5, where=None, *,
                 algorithm: str = "fast"):
   """``(x - mean) / sqrt(variance + epsilon)`` over ``axis``; ``algorithm`` 'fast'
@@ -302,6 +315,7 @@ def standardize(x, axis=-1, mean=None, variance=None, epsilon=1e-5, where=None, 
   return ufuncs.subtract(x, mean) * lax.rsqrt(variance + epsilon)
 
 
+@staged_jit(static_argnames=("num_classes", "dtype", "axis"))
 def _one_hot(x, num_classes, *, dtype, axis):
   try:
     output_pos_axis = canonicalize_axis(axis, x.ndim + 1)

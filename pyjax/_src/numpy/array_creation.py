@@ -137,17 +137,53 @@ def _arange(start, stop, step, dtype, sharding=None):
   dtype = dtypes.canonicalize_dtype(dtype)
   vals = [np.asarray(a).item() if isinstance(a, (ArrayImpl, np.ndarray, np.generic)) else a
           for a in (start, stop, step)]
-  if stop is None and step is None:
-    n = vals[0]
-    if dtype.kind in "iu" and n == int(n) and n >= 0:  # an iota, typed as asked
-      return lax.broadcasted_iota(dtype, (int(np.ceil(n)),), 0, out_sharding=sharding), True
-    vals = vals[:1]
-  elif step is None:
-    vals = vals[:2]
+  if any(isinstance(v, complex) for v in vals):
+    raise ValueError("Passing complex start/stop/step to jnp.arange is no longer supported"
+                     " starting in JAX v0.10.0.")
   try:
-    return _asarray(np.arange(*vals, dtype=dtype)), False
+    return _arange_iota(*vals, dtype, sharding), True
   except MemoryError as e:
     raise out_of_memory(getattr(e, "_total_size", 0)) from None
+
+
+def _arange_iota(start, stop, step, dtype, sharding):
+  """As JAX: an iota, scaled and shifted in the result dtype (float32 for half floats);
+  eagerly the same arithmetic in NumPy."""
+  if stop is None:
+    start, stop = 0, start
+  if sharding is None and core.trace_ctx.trace is core.eval_trace:
+    return _asarray(_arange_np(start, stop, step, dtype))
+  if step is not None:
+    work = (np.dtype(np.float32) if dtype.kind == "f" and dtype.itemsize < 4 or
+            dtype == dtypes.bfloat16 else dtype)
+    size = builtins.max(0, int(np.ceil((stop - start) / step)))
+    out = lax.add(lax.convert_element_type(start, work),
+                  lax.mul(lax.convert_element_type(step, work),
+                          lax.broadcasted_iota(work, (size,), 0, out_sharding=sharding)))
+    return lax.convert_element_type(out, dtype)
+  if start == 0:
+    size = builtins.max(0, int(np.ceil(stop)))
+    return lax.broadcasted_iota(dtype, (size,), 0, out_sharding=sharding)
+  size = builtins.max(0, int(np.ceil(stop - start)))
+  return lax.add(lax.convert_element_type(start, dtype),
+                 lax.broadcasted_iota(dtype, (size,), 0, out_sharding=sharding))
+
+
+def _arange_np(start, stop, step, dtype):
+  """``_arange_iota``'s values, computed in NumPy (IEEE arithmetic in the same dtypes)."""
+  if step is not None:
+    work = (np.dtype(np.float32) if dtype.kind == "f" and dtype.itemsize < 4 or
+            dtype == dtypes.bfloat16 else dtype)
+    size = builtins.max(0, int(np.ceil((stop - start) / step)))
+    with np.errstate(over="ignore", invalid="ignore"):
+      out = np.asarray(start).astype(work) + np.asarray(step).astype(work) * np.arange(
+          size, dtype=work)
+    return out.astype(dtype)
+  if start == 0:
+    return np.arange(builtins.max(0, int(np.ceil(stop))), dtype=dtype)
+  size = builtins.max(0, int(np.ceil(stop - start)))
+  with np.errstate(over="ignore"):
+    return np.asarray(start).astype(dtype) + np.arange(size, dtype=dtype)
 
 
 def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0,

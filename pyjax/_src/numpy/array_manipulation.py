@@ -203,6 +203,7 @@ def _roll_dynamic(a, shift, axis):
   return a
 
 
+@staged_jit(static_argnames=('k', 'axes'))
 def rot90(m, k=1, axes=(0, 1)):
   check_arraylike("rot90", m)
   m = _asarray(m)
@@ -242,14 +243,17 @@ def _atleast(name, n, arys):
   return out[0] if len(out) == 1 else out
 
 
+@staged_jit
 def atleast_1d(*arys):
   return _atleast("atleast_1d", 1, arys)
 
 
+@staged_jit
 def atleast_2d(*arys):
   return _atleast("atleast_2d", 2, arys)
 
 
+@staged_jit
 def atleast_3d(*arys):
   return _atleast("atleast_3d", 3, arys)
 
@@ -282,6 +286,7 @@ def column_stack(tup):
   return concatenate(arrs, 1)
 
 
+@staged_jit(static_argnames=('axis',))
 def append(arr, values, axis=None):
   if axis is None:
     return concatenate([ravel(arr), ravel(values)], 0)

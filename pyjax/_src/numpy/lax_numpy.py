@@ -412,12 +412,14 @@ def isrealobj(x):
   return not iscomplexobj(x)
 
 
+@staged_jit
 def iscomplex(x):
   x = _asarray(x)
   i = ufuncs.imag(x)
   return lax.ne(i, lax._const(i, 0))
 
 
+@staged_jit
 def isreal(x):
   x = _asarray(x)
   i = ufuncs.imag(x)

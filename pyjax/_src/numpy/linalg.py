@@ -150,7 +150,6 @@ def _lu_solve(lu, perm, b):
   return lax_linalg.triangular_solve(lu, x, left_side=True, lower=False)
 
 
-@staged_jit
 def solve(a, b):
   a, b = promote_dtypes_inexact(*ensure_arraylike("solve", a, b))
   _check_matrix("solve", a, square=True)

@@ -18,6 +18,7 @@ from pyjax._src.numpy.lax_numpy import (_slice_axis, _static_int, broadcast_to, 
                                         transpose, where)
 from pyjax._src.numpy.sorting import _onehot_take
 from pyjax._src.numpy.tensor_contractions import dot
+from pyjax._src.numpy.util import staged_jit
 from pyjax._src.numpy.util import (asarray as _asarray, canonicalize_axis, check_arraylike,
                                    promote_dtypes_inexact)
 from pyjax._src.numpy.util import stack
@@ -73,6 +74,7 @@ def interp(x, xp, fp, left=None, right=None, period=None):
   return out
 
 
+@staged_jit(static_argnames=('n', 'axis'))
 def diff(a, n: int = 1, axis: int = -1, prepend=None, append=None):
   check_arraylike("diff", a)
   a = _asarray(a)
@@ -233,6 +235,7 @@ def corrcoef(x, y=None, rowvar=True):
   return clip(c, -1, 1) if c.dtype.kind != "c" else c
 
 
+@staged_jit(static_argnames=('right', 'method'))
 def digitize(x, bins, right: bool = False, *, method=None):
   x, bins = _asarray(x), _asarray(bins)
   if bins.ndim != 1:

@@ -11,7 +11,7 @@ from pyjax._src import core, dtypes
 from pyjax._src.lax import lax, slicing
 from pyjax._src.lax import reductions as lax_reductions
 from pyjax._src.numpy import sorting, ufuncs
-from pyjax._src.numpy.util import staged_jit
+from pyjax._src.numpy.util import _where, staged_jit
 from pyjax._src.numpy.util import (asarray, canonicalize_axis, check_arraylike,
                                    promote_dtypes_inexact, promote_shapes)
 
@@ -79,7 +79,7 @@ def _reduction(a, name, prim_fn, identity, axis, dtype, out, keepdims, initial, 
     prim_fn, combine = _BOOL_REDUCTIONS[name]
   res = prim_fn(a, axes)
   if initial is not None:
-    res = combine(res, lax._convert_element_type(initial, res.dtype))
+    res = combine(lax._convert_element_type(initial, res.dtype), res)  # (initial first)
   return _keepdims(res, a.shape, axes, keepdims)
 
 
@@ -170,36 +170,100 @@ def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
                                                                  out.weak_type)
 
 
+def _static_axis(axis):
+  """``axis`` as a static (hashable) jit argument: a list becomes a tuple."""
+  return tuple(axis) if isinstance(axis, list) else axis
+
+
+def _upcast_f16(dtype) -> np.dtype:
+  dtype = np.dtype(dtype)
+  return np.dtype(np.float32) if dtype in (np.dtype(np.float16), dtypes.bfloat16) else dtype
+
+
+def _var_promote_types(a_dtype, dtype):
+  """JAX's (computation dtype, result dtype) of var and std."""
+  if dtype is not None:
+    dtype = dtypes.canonicalize_dtype(dtype)
+    if dtype.kind != "c" and a_dtype.kind == "c":
+      raise ValueError(
+          "jax.numpy.var does not yet support real dtype parameters when computing the "
+          "variance of an array of complex values. The semantics of numpy.var seem "
+          "unclear in this case. Please comment on https://github.com/jax-ml/jax/issues/"
+          "2283 if this behavior is important to you.")
+    comp = dtype
+  elif a_dtype.kind not in "fc" and a_dtype != dtypes.bfloat16:
+    comp = dtype = dtypes.to_inexact_dtype(a_dtype)
+  else:
+    comp, dtype = a_dtype, np.array(0, a_dtype).real.dtype
+  return _upcast_f16(comp), np.dtype(dtype)
+
+
 def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None,
-        correction=None):
-  """Variance over the given axes."""
+        mean=None, correction=None):
+  """Variance over the given axes (NaN where the count less ``correction`` is not
+  positive, as JAX)."""
+  if correction is None:
+    correction = ddof
+  elif not isinstance(ddof, int) or ddof != 0:
+    raise ValueError("ddof and correction can't be provided simultaneously.")
   check_arraylike("var", a)
-  a = asarray(a)
-  if correction is not None:
-    ddof = correction
+  return _var(asarray(a), axis=_static_axis(axis), dtype=dtype, out=out,
+              correction=correction, keepdims=keepdims, where=where, a_mean=mean)
+
+
+@staged_jit(static_argnames=("axis", "dtype", "keepdims"))
+def _var(a, *, axis=None, dtype=None, out=None, correction=0, keepdims=False, where=None,
+         a_mean=None):
+  if out is not None:
+    raise NotImplementedError("The 'out' argument to jnp.var is not supported.")
+  comp, dtype = _var_promote_types(a.dtype, dtype)
+  a = lax._convert_element_type(a, comp, False)
   axes = _axes(axis, a.ndim, "var")
-  comp = dtypes.to_inexact_dtype(a.dtype) if dtype is None else dtypes.canonicalize_dtype(dtype)
-  a = lax._convert_element_type(a, comp, a.weak_type)
-  centered = ufuncs.subtract(a, mean(a, axis=axes, keepdims=True, where=where))
-  if centered.dtype.kind == "c":
-    sq = lax.real(lax.mul(centered, lax.conj(centered)))
+  if a_mean is None:
+    a_mean = mean(a, axis, dtype=comp, keepdims=True, where=where)
   else:
-    sq = lax.mul(centered, centered)
-  n = _count(a, axes, where, keepdims, a.ndim)
-  total = sum(sq, axis=axes, keepdims=keepdims, where=where)
-  if isinstance(n, int):
-    denom = lax._convert_element_type(builtins.max(n - ddof, 0), total.dtype, True)
+    a_mean = lax._convert_element_type(asarray(a_mean), comp, False)
+  centered = lax.sub(a, a_mean)
+  if comp.kind == "c":
+    centered = lax.real(lax.mul(centered, lax.conj(centered)))
+    comp = centered.dtype
   else:
-    denom = lax.max(lax.sub(lax._convert_element_type(n, total.dtype),
-                            lax._convert_element_type(ddof, total.dtype)),
-                    lax._convert_element_type(0, total.dtype))
-  return lax.div(total, denom)
+    centered = lax.square(centered)
+  if where is None:
+    normalizer = lax._convert_element_type(math.prod(a.shape[i] for i in axes), comp)
+  else:
+    w = asarray(where)
+    w = lax.broadcast_in_dim(w, a.shape, tuple(range(a.ndim - w.ndim, a.ndim)))
+    normalizer = sum(w, axis, dtype=comp, keepdims=keepdims)
+  normalizer = lax.sub(normalizer, lax._convert_element_type(correction, comp))
+  result = sum(centered, axis, dtype=comp, keepdims=keepdims, where=where)
+  result = lax._convert_element_type(lax.div(result, normalizer), dtype)
+  return _where(ufuncs.greater(normalizer, 0), result, np.nan)
 
 
 def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None,
-        correction=None):
+        mean=None, correction=None):
   """Standard deviation over the given axes."""
-  return lax.sqrt(var(a, axis, dtype, out, ddof, keepdims, where=where, correction=correction))
+  if correction is None:
+    correction = ddof
+  elif not isinstance(ddof, int) or ddof != 0:
+    raise ValueError("ddof and correction can't be provided simultaneously.")
+  check_arraylike("std", a)
+  return _std(asarray(a), axis=_static_axis(axis), dtype=dtype, out=out,
+              correction=correction, keepdims=keepdims, where=where, mean=mean)
+
+
+@staged_jit(static_argnames=("axis", "dtype", "keepdims"))
+def _std(a, *, axis=None, dtype=None, out=None, correction=0, keepdims=False, where=None,
+         mean=None):
+  if dtype is not None:
+    dtype = dtypes.canonicalize_dtype(dtype)
+    if dtype.kind not in "fc" and dtype != dtypes.bfloat16:
+      raise ValueError(f"dtype argument to jnp.std must be inexact; got {dtype}")
+  if out is not None:
+    raise NotImplementedError("The 'out' argument to jnp.std is not supported.")
+  return lax.sqrt(var(a, axis=axis, dtype=dtype, correction=correction,
+                      keepdims=keepdims, where=where, mean=mean))
 
 
 def _arg(name, prim_fn):
@@ -290,6 +354,7 @@ def ptp(a, axis=None, out=None, keepdims=False):
   return lax.sub(max(a, axis, keepdims=keepdims), min(a, axis, keepdims=keepdims))
 
 
+@staged_jit(static_argnames=('axis', 'keepdims'))
 def count_nonzero(a, axis=None, keepdims=False):
   return sum(lax.ne(asarray(a), lax._const(asarray(a), 0)), axis=axis,
              dtype=dtypes.default_int_dtype(), keepdims=keepdims)
@@ -312,6 +377,7 @@ def _nan_replaced(name, a, fill):
   return lax.select(isn, lax.full_like(a, fill), a), isn
 
 
+@staged_jit(static_argnames=('axis', 'dtype', 'keepdims'))
 def nansum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
   a, _ = _nan_replaced("nansum", a, 0)
   return sum(a, axis, dtype, out, keepdims, initial, where)
@@ -341,6 +407,7 @@ nanmax = _nan_extremum("nanmax", max, -np.inf)
 nanmin = _nan_extremum("nanmin", min, np.inf)
 
 
+@staged_jit(static_argnames=('axis', 'dtype', 'keepdims'))
 def nanmean(a, axis=None, dtype=None, out=None, keepdims=False, where=None):
   check_arraylike("nanmean", a)
   a = asarray(a)
@@ -358,6 +425,7 @@ def nanmean(a, axis=None, dtype=None, out=None, keepdims=False, where=None):
   return lax.div(total, lax._convert_element_type(n, total.dtype))
 
 
+@staged_jit(static_argnames=('axis', 'dtype', 'keepdims'))
 def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None, mean=None):
   check_arraylike("nanvar", a)
   a = asarray(a)
@@ -379,6 +447,7 @@ def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=Non
   return lax.select(lax.le(denom, lax.full_like(denom, 0)), lax.full_like(out, np.nan), out)
 
 
+@staged_jit(static_argnames=('axis', 'dtype', 'keepdims'))
 def nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None, mean=None):
   return lax.sqrt(nanvar(a, axis, dtype, out, ddof, keepdims, where=where, mean=mean))
 

@@ -18,6 +18,7 @@ from pyjax._src.numpy.array_creation import zeros_like
 from pyjax._src.numpy.lax_numpy import (_slice_axis,
                                         broadcast_arrays, broadcast_shapes, broadcast_to,
                                         expand_dims, moveaxis, ravel, squeeze)
+from pyjax._src.numpy.util import staged_jit
 from pyjax._src.numpy.util import stack
 from pyjax._src.numpy.util import (asarray as _asarray, canonicalize_axis, check_arraylike,
                                    promote_dtypes, promote_dtypes_inexact)
@@ -182,6 +183,7 @@ def cross(a, b, axisa: int = -1, axisb: int = -1, axisc: int = -1, axis=None):
   return moveaxis(stack(c, -1), -1, axisc)
 
 
+@staged_jit
 def kron(a, b):
   check_arraylike("kron", a, b)
   a, b = promote_dtypes(a, b)

@@ -57,7 +57,7 @@ def multiply(x, y, /):
   """Elementwise product (logical and for booleans)."""
   if _fast2(x, y) and x._value.dtype != np.bool_:
     return lax.mul_p.bind(x, y)
-  x, y = promote_args("multiply", x, y)
+  x, y = promote_args("multiply", x, y, rank_only=True)
   return lax.and_p.bind(x, y) if x.dtype == np.bool_ else lax.mul_p.bind(x, y)
 
 
@@ -69,7 +69,7 @@ def add(x, y, /):
   """Elementwise sum (logical or for booleans)."""
   if _fast2(x, y) and x._value.dtype != np.bool_:
     return lax.add_p.bind(x, y)
-  x, y = promote_args("add", x, y)
+  x, y = promote_args("add", x, y, rank_only=True)
   return _add_bool_aware(x, y)
 
 
@@ -77,7 +77,7 @@ def subtract(x, y, /):
   """Elementwise difference."""
   if _fast2(x, y) and x._value.dtype != np.bool_:
     return lax.sub_p.bind(x, y)
-  x, y = promote_args("subtract", x, y)
+  x, y = promote_args("subtract", x, y, rank_only=True)
   if x.dtype == np.bool_:
     raise TypeError("numpy boolean subtract, the `-` operator, is not supported, use the "
                     "bitwise_xor, the `^` operator, or the logical_xor function instead.")
@@ -88,7 +88,7 @@ def true_divide(x1, x2, /):
   """Elementwise true division: integers are promoted to float."""
   if _fast2(x1, x2) and x1._value.dtype.kind in _float_kinds:
     return lax.div_p.bind(x1, x2)
-  x1, x2 = promote_args_inexact("true_divide", x1, x2)
+  x1, x2 = promote_args_inexact("true_divide", x1, x2, rank_only=True)
   return lax.div_p.bind(x1, x2)
 
 
@@ -153,6 +153,7 @@ def remainder(x1, x2, /):
 mod = remainder
 
 
+@staged_jit
 def fmod(x1, x2, /):
   """Elementwise C-style remainder (sign of the dividend)."""
   was_bool = dtypes.result_type(x1, x2) == np.bool_  # (JAX: True fmod False is 1)
@@ -162,6 +163,7 @@ def fmod(x1, x2, /):
   return lax.rem(x1, x2)
 
 
+@staged_jit
 def divmod(x1, x2, /):
   x1, x2 = promote_args_numeric("divmod", x1, x2)
   if x1.dtype.kind in "iu":
@@ -210,7 +212,7 @@ def _int_power(x1, x2):
 
 def float_power(x1, x2, /):
   """x1 ** x2 in the promoted inexact dtype (JAX's: no widening to float64)."""
-  return lax.pow(*promote_args_inexact("float_power", x1, x2))
+  return lax.pow(*promote_args_inexact("float_power", x1, x2, rank_only=True))
 
 
 def negative(x, /):
@@ -277,6 +279,7 @@ trunc = _keep_int("trunc", lambda x: lax.select(lax.lt(x, lax._const(x, 0)), lax
                                                   lax.floor(x)))
 
 
+@staged_jit
 def rint(x, /):
   """Rounds to the nearest integer, half to even; integers and bools become floats and
   complex numbers round both parts, as JAX's."""
@@ -355,13 +358,14 @@ def log10(x, /):
 
 
 def arctan2(x1, x2, /):
-  x1, x2 = promote_args_inexact("arctan2", x1, x2)
+  x1, x2 = promote_args_inexact("arctan2", x1, x2, rank_only=True)
   return lax.atan2(x1, x2)
 
 
 atan2 = arctan2
 
 
+@staged_jit
 def hypot(x1, x2, /):
   x1, x2 = promote_args_inexact("hypot", x1, x2)
   if x1.dtype.kind == "c":
@@ -406,6 +410,7 @@ def logaddexp2(x1, x2, /):
   return lax.div(logaddexp(lax.mul(x1, ln2), lax.mul(x2, ln2)), ln2)
 
 
+@staged_jit
 def sinc(x, /):
   x, = promote_args_inexact("sinc", x)
   zero = lax.eq(x, lax._const(x, 0))
@@ -421,7 +426,7 @@ def _compare(name, prim):
   def fn(x, y, /):
     if _fast2(x, y):
       return bind(x, y)
-    return bind(*promote_args(name, x, y))
+    return bind(*promote_args(name, x, y, rank_only=True))
   fn.__name__ = fn.__qualname__ = name
   return fn
 
@@ -433,7 +438,7 @@ not_equal = _compare("not_equal", lax.ne_p)
 def _complex_compare(name, prim):
   # NumPy orders complex numbers lexicographically (real, then imag).
   def fn(x, y, /):
-    x, y = promote_args(name, x, y)
+    x, y = promote_args(name, x, y, rank_only=True)
     if x.dtype.kind != "c":
       return prim.bind(x, y)
     xr, yr = lax.real(x), lax.real(y)
@@ -455,7 +460,7 @@ def _int_bool_binary(name, prim):
   def fn(x, y, /):
     if _fast2(x, y):
       return prim.bind(x, y)
-    x, y = promote_args(name, x, y)
+    x, y = promote_args(name, x, y, rank_only=True)
     if x.dtype.kind not in "iub":
       raise TypeError(f"{name} only accepts integer or boolean dtypes, got {x.dtype.name}")
     return prim.bind(x, y)
@@ -486,12 +491,12 @@ def bitwise_count(x, /):
 
 
 def left_shift(x1, x2, /):
-  x1, x2 = promote_args_numeric("left_shift", x1, x2)
+  x1, x2 = promote_args_numeric("left_shift", x1, x2, rank_only=True)
   return lax.shift_left(x1, x2)
 
 
 def right_shift(x1, x2, /):
-  x1, x2 = promote_args_numeric("right_shift", x1, x2)
+  x1, x2 = promote_args_numeric("right_shift", x1, x2, rank_only=True)
   return (lax.shift_right_logical if x1.dtype.kind == "u" else lax.shift_right_arithmetic)(x1, x2)
 
 
@@ -501,7 +506,7 @@ bitwise_left_shift, bitwise_right_shift = left_shift, right_shift
 def _logical(name, prim):
   def fn(x, y, /):
     check_arraylike(name, x, y)
-    x, y = promote_shapes(name, _to_bool(x), _to_bool(y))
+    x, y = promote_shapes(name, _to_bool(x), _to_bool(y), rank_only=True)
     return prim.bind(x, y)
   fn.__name__ = fn.__qualname__ = name
   return fn
@@ -526,7 +531,7 @@ def maximum(x, y, /):
   """Elementwise maximum, propagating NaNs."""
   if _fast2(x, y) and x._value.dtype.kind in "iub":
     return lax.max_p.bind(x, y)
-  x, y = promote_args("maximum", x, y)
+  x, y = promote_args("maximum", x, y, rank_only=True)
   return lax.max(x, y)
 
 
@@ -534,10 +539,11 @@ def minimum(x, y, /):
   """Elementwise minimum, propagating NaNs."""
   if _fast2(x, y) and x._value.dtype.kind in "iub":
     return lax.min_p.bind(x, y)
-  x, y = promote_args("minimum", x, y)
+  x, y = promote_args("minimum", x, y, rank_only=True)
   return lax.min(x, y)
 
 
+@staged_jit
 def fmax(x1, x2, /):
   """x1 where x1 > x2 or x2 is NaN, else x2 (JAX's: fmax(0, -0) is -0)."""
   x1, x2 = promote_args("fmax", x1, x2)
@@ -547,6 +553,7 @@ def fmax(x1, x2, /):
   return lax.select(lax.bitwise_or(greater(x1, x2), isnan(x2)), x1, x2)
 
 
+@staged_jit
 def fmin(x1, x2, /):
   """x1 where x1 < x2 or x2 is NaN, else x2."""
   x1, x2 = promote_args("fmin", x1, x2)
@@ -566,6 +573,7 @@ def isfinite(x, /):
   return lax.is_finite(x)
 
 
+@staged_jit
 def isinf(x, /):
   check_arraylike("isinf", x)
   x = asarray(x)
@@ -600,6 +608,7 @@ def isneginf(x, /):
   return lax.eq(x, _constant_like(x, -np.inf))
 
 
+@staged_jit
 def signbit(x, /):
   check_arraylike("signbit", x)
   x = asarray(x)
@@ -613,6 +622,7 @@ def signbit(x, /):
   return lax.lt(lax.bitcast_convert_type(x, idt), lax._const(ArrayImpl(np.zeros((), idt)), 0))
 
 
+@staged_jit
 def copysign(x1, x2, /):
   x1, x2 = promote_args_inexact("copysign", x1, x2)
   if x1.dtype.kind == "c":
@@ -621,7 +631,7 @@ def copysign(x1, x2, /):
 
 
 def nextafter(x1, x2, /):
-  x1, x2 = promote_args_inexact("nextafter", x1, x2)
+  x1, x2 = promote_args_inexact("nextafter", x1, x2, rank_only=True)
   return lax.nextafter(x1, x2)
 
 
@@ -635,6 +645,7 @@ def _pow2(e):
                                   e.dtype)
 
 
+@staged_jit
 def ldexp(x1, x2, /):
   check_arraylike("ldexp", x1, x2)
   x2 = asarray(x2)
@@ -659,6 +670,7 @@ def ldexp(x1, x2, /):
   return lax.select(keep, x1, x)
 
 
+@staged_jit
 def frexp(x, /):
   x, = promote_args_inexact("frexp", x)
   if x.dtype.kind == "c":
@@ -680,12 +692,14 @@ def frexp(x, /):
   return m, lax.convert_element_type(e, dtypes.default_int_dtype())
 
 
+@staged_jit
 def modf(x, /):
   x, = promote_args_inexact("modf", x)
   whole = trunc(x)
   return lax.sub(x, whole), whole
 
 
+@staged_jit
 def heaviside(x1, x2, /):
   x1, x2 = _same_shape(*promote_args_inexact("heaviside", x1, x2))
   zero = lax._const(x1, 0)
@@ -715,6 +729,7 @@ def conjugate(x, /):
 conj = conjugate
 
 
+@staged_jit(static_argnames=('deg',))
 def angle(z, deg=False):
   check_arraylike("angle", z)
   z = asarray(z)
@@ -729,6 +744,7 @@ def angle(z, deg=False):
   return rad2deg(out) if deg else out
 
 
+@staged_jit
 def gcd(x1, x2, /):
   check_arraylike("gcd", x1, x2)
   if dtypes.result_type(x1, x2) == np.bool_:
@@ -748,6 +764,7 @@ def gcd(x1, x2, /):
   return a
 
 
+@staged_jit
 def lcm(x1, x2, /):
   check_arraylike("lcm", x1, x2)
   if dtypes.result_type(x1, x2) == np.bool_:
@@ -776,6 +793,7 @@ def spacing(x, /):
   return lax.select(lax.eq(result, lax._const(result, 0)), tiny, result)
 
 
+@staged_jit
 def i0(x):
   x, = promote_args_inexact("i0", x)
   if x.dtype.kind == "c":

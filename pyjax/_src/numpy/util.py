@@ -112,13 +112,17 @@ def broadcast_shapes(*shapes) -> tuple:
   return tuple(out)
 
 
-def promote_shapes(fun_name: str, *args):
-  """Broadcasts args to a common shape (scalars stay rank 0: lax accepts them)."""
+def promote_shapes(fun_name: str, *args, rank_only=False):
+  """Broadcasts args to a common shape (scalars stay rank 0: lax accepts them). With
+  ``rank_only`` (JAX's promote_shapes, for operands of one lax binary op) only the rank:
+  lax broadcasts size-1 dimensions itself."""
   if len(args) < 2:
     return list(args)
   shapes = [np.shape(a) if not hasattr(a, "shape") else a.shape for a in args]
   nonscalar = [s for s in shapes if len(s)]
   if not nonscalar or all(s == nonscalar[0] for s in nonscalar):
+    return list(args)
+  if rank_only and len({len(s) for s in nonscalar}) == 1:
     return list(args)
   if config.jax_numpy_rank_promotion != "allow":
     ranks = {len(s) for s in nonscalar}
@@ -137,6 +141,9 @@ def promote_shapes(fun_name: str, *args):
       raise
     raise TypeError(f"{fun_name} got incompatible shapes for broadcasting: "
                     f"{', '.join(map(str, shapes))}.") from None
+  if rank_only:
+    return [a if (len(s) == 0 or len(s) == len(result)) else
+            lax.broadcast_to_rank(a, len(result)) for a, s in zip(args, shapes)]
   return [a if (len(s) == 0 or s == result) else _broadcast_to(a, result)
           for a, s in zip(args, shapes)]
 
@@ -170,7 +177,7 @@ def _scalar_fast(x, y):
   return None
 
 
-def promote_args(fun_name: str, *args):
+def promote_args(fun_name: str, *args, rank_only=False):
   if len(args) == 2:
     fast = _scalar_fast(args[0], args[1])
     if fast is not None:
@@ -179,17 +186,17 @@ def promote_args(fun_name: str, *args):
     if fast is not None:
       return fast[::-1]
   check_arraylike(fun_name, *args)
-  return promote_shapes(fun_name, *promote_dtypes(*args))
+  return promote_shapes(fun_name, *promote_dtypes(*args), rank_only=rank_only)
 
 
-def promote_args_numeric(fun_name: str, *args):
+def promote_args_numeric(fun_name: str, *args, rank_only=False):
   check_arraylike(fun_name, *args)
-  return promote_shapes(fun_name, *promote_dtypes_numeric(*args))
+  return promote_shapes(fun_name, *promote_dtypes_numeric(*args), rank_only=rank_only)
 
 
-def promote_args_inexact(fun_name: str, *args):
+def promote_args_inexact(fun_name: str, *args, rank_only=False):
   check_arraylike(fun_name, *args)
-  return promote_shapes(fun_name, *promote_dtypes_inexact(*args))
+  return promote_shapes(fun_name, *promote_dtypes_inexact(*args), rank_only=rank_only)
 
 
 def canonicalize_axis(axis, ndim: int) -> int:
@@ -312,7 +319,11 @@ def _where(condition, x, y):
   if cond.dtype != np.bool_:
     cond = lax.ne(cond, lax._const(cond, 0))
   x, y = promote_dtypes(x, y)
-  shape = broadcast_shapes(cond.shape, x.shape, y.shape)
-  cond, x, y = [v if v.shape == shape else _broadcast_to(v, shape) for v in (cond, x, y)]
+  if cond.ndim == 0:  # (as JAX: a scalar condition is not broadcast; select takes it)
+    shape = broadcast_shapes(x.shape, y.shape)
+    x, y = [v if v.shape == shape else _broadcast_to(v, shape) for v in (x, y)]
+  else:
+    shape = broadcast_shapes(cond.shape, x.shape, y.shape)
+    cond, x, y = [v if v.shape == shape else _broadcast_to(v, shape) for v in (cond, x, y)]
   return lax.select(cond, x, y)
 
