@@ -259,10 +259,20 @@ class FnBuilder:
         return self.constant(np.asarray(_host(v.val)), v.aval)
       return env[v]
 
+    literal_only = set()  # values computed from literals alone (splats, iotas, ...)
     for eqn in jaxpr.eqns:
       rule = eqn.primitive.rule("lower")
       self.avals_out = [v.aval for v in eqn.outvars]
-      outs = rule(self, *map(read, eqn.invars), **eqn.params)
+      ins = list(map(read, eqn.invars))
+      if all(type(v) is Literal or v in literal_only for v in eqn.invars):
+        if eqn.primitive.name in _SPLAT_REDUCERS and eqn.invars and not self.native:
+          # IREE 3.13 miscompiles a reduction of a unary op of a broadcast constant
+          # (reduce_sum(neg(broadcast(1.0)), 1) of a 2x3 gave -1, not -3: its codegen
+          # drops the reduction once the body reads a constant, repro/splat_reduce.mlir):
+          # a barrier hides the constant, so the reduction reads its operand.
+          ins[0] = self.op("stablehlo.optimization_barrier", [ins[0]], [ins[0].aval])[0]
+        literal_only.update(eqn.outvars)
+      outs = rule(self, *ins, **eqn.params)
       if not eqn.primitive.multiple_results:
         outs = [outs]
       for v, o in zip(eqn.outvars, outs):
@@ -809,6 +819,13 @@ INLINE_CONST_LIMIT = 64
 def hoisted_consts(closed: ClosedJaxpr) -> list:
   """The consts of ``closed`` that ``lower_jaxpr`` passes as leading parameters."""
   return [c for c in closed.consts if core.get_aval(c).size > INLINE_CONST_LIMIT]
+
+
+# Reductions whose operand IREE may see as a splat constant (see FnBuilder.lower_jaxpr).
+_SPLAT_REDUCERS = frozenset({
+    "reduce_sum", "reduce_max", "reduce_min", "reduce_prod", "reduce_and", "reduce_or",
+    "reduce_xor", "argmax", "argmin", "cumsum", "cumprod", "cummax", "cummin",
+    "cumlogsumexp", "reduce"})
 
 
 def lower_jaxpr(closed: ClosedJaxpr, name: str, hoist: bool = True) -> ModuleText:

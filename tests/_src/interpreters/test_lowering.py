@@ -478,3 +478,16 @@ def test_sort_leaves_other_uses_of_its_operands_unsorted():
           m, np.broadcast_to(np.arange(6), (5, 6)))
   for g, w in zip(outs, want):
     np.testing.assert_array_equal(np.asarray(g), w)
+
+
+def test_reduction_of_a_unary_op_of_a_broadcast_constant():
+  """IREE 3.13 dropped such a reduction (repro/splat_reduce.mlir): -1, not -3, and the
+  jitted gradient of h - h.sum(1, keepdims=True) was 0. A barrier hides the constant."""
+  x = np.ones((2, 3), np.float32)
+  B = lambda v: lax.broadcast_in_dim(np.float32(v), (2, 3), ())
+  f = lambda a: (lax.reduce_sum(lax.neg(B(1.0)), (1,)), lax.reduce_sum(lax.exp(B(0.0)), (0, 1)),
+                 pyjax.grad(lambda h: (h - h.sum(1, keepdims=True)).sum())(a))
+  got = pyjax.jit(f)(x)
+  np.testing.assert_array_equal(got[0], [-3.0, -3.0])
+  np.testing.assert_array_equal(got[1], 6.0)
+  np.testing.assert_array_equal(got[2], np.full((2, 3), -2.0, np.float32))
