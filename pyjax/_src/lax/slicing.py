@@ -414,9 +414,14 @@ dynamic_slice_p.def_impl(_dynamic_slice_impl)
 dynamic_slice_p.def_abstract_eval(_dynamic_slice_check)
 dynamic_slice_p.sharding_rule = lambda x, *idx, **params: varying_shape_sharding(
     _dynamic_slice_check(x, *idx, **params).shape, x, "dynamic_slice")
-dynamic_slice_p.lower = lambda ctx, x, *idxs, slice_sizes: ctx.op(
-    "stablehlo.dynamic_slice", [x, *idxs], ctx.aval_out,
-    f"slice_sizes = {mlir._i64_array(slice_sizes)}")
+def _dynamic_slice_lower(ctx, x, *idxs, slice_sizes):
+  if not idxs:  # (IREE fails on a 0-d dynamic_slice)
+    return x
+  return ctx.op("stablehlo.dynamic_slice", [x, *idxs], ctx.aval_out,
+                f"slice_sizes = {mlir._i64_array(slice_sizes)}")
+
+
+dynamic_slice_p.lower = _dynamic_slice_lower
 
 
 def _index_matrix(idxs, dims, size):
@@ -537,8 +542,8 @@ def _dynamic_update_slice_sharding_rule(operand, update, *start_indices):
 
 
 dynamic_update_slice_p.sharding_rule = _dynamic_update_slice_sharding_rule
-dynamic_update_slice_p.lower = lambda ctx, x, u, *idxs: ctx.op(
-    "stablehlo.dynamic_update_slice", [x, u, *idxs], x.aval)
+dynamic_update_slice_p.lower = lambda ctx, x, u, *idxs: u if not idxs else ctx.op(
+    "stablehlo.dynamic_update_slice", [x, u, *idxs], x.aval)  # (0-d: as dynamic_slice)
 
 
 def _dynamic_update_slice_batch(vals, dims):
