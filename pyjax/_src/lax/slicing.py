@@ -1067,7 +1067,8 @@ def _scatter_lower(ctx, operand, indices, updates, *, dimension_numbers,
     high = [sizes[d] if d in smap else 0 for d in range(len(shape))]
     padded = ShapedArray([d + h for d, h in zip(shape, high)], operand.aval.dtype)
     pad = lambda v: ctx.op(
-        "stablehlo.pad", [v, ctx.full(0, (), v.aval.dtype)], padded.update(dtype=v.aval.dtype),
+        "stablehlo.pad", [v, ctx.full(0, (), v.aval.dtype)],
+        padded.update(dtype=v.aval.dtype),
         f"edge_padding_low = {mlir._i64_array([0] * len(shape))}, "
         f"edge_padding_high = {mlir._i64_array(high)}, "
         f"interior_padding = {mlir._i64_array([0] * len(shape))}")

@@ -190,8 +190,8 @@ def _tol(dtype):
 
 def sweep_case(dtype, shape, ops=None, part=0, parts=1):
   """Compiles one (dtype, shape) program of every applicable op (of every ``parts``-th
-  candidate from ``part`` on: a sample); returns (count, [(label, problem)]) where a problem is a
-  compile failure or a mismatch with eager."""
+  candidate from ``part`` on: a sample); returns (count, [(label, problem)]) where a
+  problem is a compile failure or a mismatch with eager."""
   x, y = operands(dtype, shape)
   with enable_x64(dtype in (np.float64, np.uint64, np.complex128)):
     x, y = jnp.asarray(x), jnp.asarray(y)

@@ -55,7 +55,8 @@ def _findings(m):
             lax_.bitcast_convert_type(c, np.complex64), np_.matmul(b4, b45),
             *lax_.unstack(i1), lax_.max(cx, cy), lax_.min(cx, cy),
             cx.at[np.array([0, 2])].max(cy[:2]), cx.at[1].min(cy[0], mode="drop"),
-            cx.at[::2].add(cy[:4]), lax_.pad(cx, c, [(1, -2, 2)])]
+            cx.at[::2].add(cy[:4]), lax_.pad(cx, c, [(1, -2, 2)]),
+            lax_.cumlogsumexp(cx[:0], 0)]
   return f
 
 
