@@ -23,3 +23,19 @@ def x64():
   from util import enable_x64
   with enable_x64(True):
     yield
+
+
+def pytest_configure(config):
+  config.addinivalue_line(
+      "markers", "slow: a long sweep (tests/_src/interpreters/test_compile_sweep.py), left "
+      "out of the suite unless a -m expression is given (run it with -m slow)")
+
+
+def pytest_collection_modifyitems(config, items):
+  """Deselects the tests marked ``slow`` unless ``-m`` chooses what runs."""
+  if config.option.markexpr:
+    return
+  slow = [i for i in items if i.get_closest_marker("slow")]
+  if slow:
+    config.hook.pytest_deselected(items=slow)
+    items[:] = [i for i in items if not i.get_closest_marker("slow")]

@@ -741,6 +741,8 @@ def cumulative(kind: str):
   scan (``blocked_scan``), the rest as a ``reduce_window`` whose window spans the
   axis."""
   def rule(ctx, x, *, axis, reverse):
+    if not x.aval.size:  # (IREE rejects a reduce_window of an empty window)
+      return x
     dt = x.aval.dtype
     wide = dt in _HALF and kind in ("add", "mul", "logaddexp")
     if wide:

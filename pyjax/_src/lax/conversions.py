@@ -149,8 +149,9 @@ bitcast_convert_type_p.def_abstract_eval(_bitcast_abstract)
 bitcast_convert_type_p.sharding_rule = lambda x, *, new_dtype: (
     x.sharding if np.dtype(new_dtype).itemsize == x.dtype.itemsize else None)
 ad.defjvp_zero(bitcast_convert_type_p)
-bitcast_convert_type_p.lower = lambda ctx, x, *, new_dtype: ctx.op(
-    "stablehlo.bitcast_convert", [x], ctx.aval_out)
+# (a bitcast to the operand's own type is the operand: IREE fails on complex ones)
+bitcast_convert_type_p.lower = lambda ctx, x, *, new_dtype: x if x.aval.dtype == np.dtype(
+    new_dtype) else ctx.op("stablehlo.bitcast_convert", [x], ctx.aval_out)
 
 
 def _bitcast_batch(vals, dims, *, new_dtype):

@@ -586,6 +586,8 @@ def _conv_general_dilated_lower(ctx, lhs, rhs, *, window_strides, padding, lhs_d
                                 batch_group_count, precision=None,
                                 preferred_element_type=None, out_sharding=None):
   out = ctx.aval_out
+  if not out.size or not rhs.aval.size:  # (IREE rejects empty windows): empty sums
+    return ctx.full(0, out.shape, out.dtype)
   out_dtype, acc = _conv_dtypes(lhs.aval.dtype, rhs.aval.dtype, preferred_element_type)
   params = dict(window_strides=window_strides, padding=padding, lhs_dilation=lhs_dilation,
                 rhs_dilation=rhs_dilation, dimension_numbers=dimension_numbers,

@@ -589,10 +589,47 @@ def _pow_jvp_rhs(t, ans, x, y):
 
 
 ad.defjvp2(pow_p, _pow_jvp_lhs, _pow_jvp_rhs)
-max_p = binop("max", np.maximum, _any, lower=mlir.elementwise("maximum", bool_name="or"))
+def _complex_first(x, y, gt):
+  """Where XLA's complex max (``gt``) / min takes ``x``: ``x`` strictly beyond ``y`` in
+  lexicographic (real, imaginary) order, every comparison with a NaN false (so a NaN
+  operand is not propagated as NumPy's maximum does)."""
+  c = np.greater if gt else np.less
+  return c(x.real, y.real) | ((x.real == y.real) & c(x.imag, y.imag))
+
+
+def _minmax_np(npfn, gt):
+  def f(x, y):
+    if x.dtype.kind != "c":
+      return npfn(x, y)
+    with np.errstate(invalid="ignore"):
+      return np.where(_complex_first(x, y, gt), x, y)
+  return f
+
+
+def _minmax_lower(name, bool_name, direction):
+  """``stablehlo.maximum``/``minimum``; complex operands by hand (IREE compares only
+  their real parts), as XLA does (``_complex_first``)."""
+  plain = mlir.elementwise(name, bool_name=bool_name)
+
+  def rule(ctx, x, y):
+    out = ctx.aval_out
+    if out.dtype.kind != "c":
+      return plain(ctx, x, y)
+    x, y = ctx.broadcast(x, out.shape), ctx.broadcast(y, out.shape)
+    rdt = np.dtype(np.float32 if out.dtype == np.complex64 else np.float64)
+    xr, xi, yr, yi = [ctx.unary(p, v, rdt) for v in (x, y) for p in ("real", "imag")]
+    first = ctx.binary("or", ctx.compare(direction, xr, yr), ctx.binary(
+        "and", ctx.compare("EQ", xr, yr), ctx.compare(direction, xi, yi)))
+    return ctx.select(first, x, y)
+  return rule
+
+
+max_p = binop("max", _minmax_np(np.maximum, True), _any,
+              lower=_minmax_lower("maximum", "or", "GT"))
 ad.defjvp2(max_p, lambda t, ans, x, y: mul(t, _balanced_eq(x, ans, y)),
            lambda t, ans, x, y: mul(t, _balanced_eq(y, ans, x)))
-min_p = binop("min", np.minimum, _any, lower=mlir.elementwise("minimum", bool_name="and"))
+min_p = binop("min", _minmax_np(np.minimum, False), _any,
+              lower=_minmax_lower("minimum", "and", "LT"))
 ad.defjvp2(min_p, lambda t, ans, x, y: mul(t, _balanced_eq(x, ans, y)),
            lambda t, ans, x, y: mul(t, _balanced_eq(y, ans, x)))
 nextafter_p = binop("nextafter", _nextafter, _float, lower=mlir.elementwise("chlo.next_after"))

@@ -245,6 +245,8 @@ def _np_logaddexp_complex(a, b):
 
 def _cumlogsumexp_lower(ctx, x, *, axis, reverse):
   _no_int_logaddexp(x.aval.dtype)
+  if not x.aval.size:  # (IREE rejects the empty window)
+    return x
   if x.aval.dtype.kind != "c":
     return _cumlogsumexp_real_lower(ctx, x, axis=axis, reverse=reverse)
   # complex: a reduce_window spanning the axis whose body is JAX's complex logaddexp

@@ -268,6 +268,15 @@ def _pad_transpose(ct, x, pv, *, padding_config):
 ad.deflinear(pad_p, _pad_transpose)
 def _pad_lower(ctx, x, pv, *, padding_config):
   if any(it or lo < 0 or hi < 0 for lo, hi, it in padding_config):
+    if x.aval.dtype.kind == "c":  # IREE crashes on a complex stablehlo.pad: pad the parts
+      rdt = np.dtype(np.float32 if x.aval.dtype == np.complex64 else np.float64)
+      saved, ctx.avals_out = ctx.avals_out, [ctx.aval_out.update(dtype=rdt)]
+      try:
+        parts = [_pad_lower(ctx, ctx.unary(p, x, rdt), ctx.unary(p, pv, rdt),
+                            padding_config=padding_config) for p in ("real", "imag")]
+      finally:
+        ctx.avals_out = saved
+      return ctx.op("stablehlo.complex", parts, ctx.aval_out)
     return ctx.op(
         "stablehlo.pad", [x, pv], ctx.aval_out,
         f"edge_padding_low = {mlir._i64_array([c[0] for c in padding_config])}, "
@@ -414,9 +423,14 @@ dynamic_slice_p.def_impl(_dynamic_slice_impl)
 dynamic_slice_p.def_abstract_eval(_dynamic_slice_check)
 dynamic_slice_p.sharding_rule = lambda x, *idx, **params: varying_shape_sharding(
     _dynamic_slice_check(x, *idx, **params).shape, x, "dynamic_slice")
-dynamic_slice_p.lower = lambda ctx, x, *idxs, slice_sizes: ctx.op(
-    "stablehlo.dynamic_slice", [x, *idxs], ctx.aval_out,
-    f"slice_sizes = {mlir._i64_array(slice_sizes)}")
+def _dynamic_slice_lower(ctx, x, *idxs, slice_sizes):
+  if not idxs:  # (IREE fails on a 0-d dynamic_slice)
+    return x
+  return ctx.op("stablehlo.dynamic_slice", [x, *idxs], ctx.aval_out,
+                f"slice_sizes = {mlir._i64_array(slice_sizes)}")
+
+
+dynamic_slice_p.lower = _dynamic_slice_lower
 
 
 def _index_matrix(idxs, dims, size):
@@ -537,8 +551,8 @@ def _dynamic_update_slice_sharding_rule(operand, update, *start_indices):
 
 
 dynamic_update_slice_p.sharding_rule = _dynamic_update_slice_sharding_rule
-dynamic_update_slice_p.lower = lambda ctx, x, u, *idxs: ctx.op(
-    "stablehlo.dynamic_update_slice", [x, u, *idxs], x.aval)
+dynamic_update_slice_p.lower = lambda ctx, x, u, *idxs: u if not idxs else ctx.op(
+    "stablehlo.dynamic_update_slice", [x, u, *idxs], x.aval)  # (0-d: as dynamic_slice)
 
 
 def _dynamic_update_slice_batch(vals, dims):
@@ -1052,10 +1066,18 @@ def _scatter_lower(ctx, operand, indices, updates, *, dimension_numbers,
       idx = ctx.select(m, idx, ctx.constant(scratch, idx.aval))
     high = [sizes[d] if d in smap else 0 for d in range(len(shape))]
     padded = ShapedArray([d + h for d, h in zip(shape, high)], operand.aval.dtype)
-    target = ctx.op("stablehlo.pad", [operand, ctx.full(0, (), operand.aval.dtype)], padded,
-                    f"edge_padding_low = {mlir._i64_array([0] * len(shape))}, "
-                    f"edge_padding_high = {mlir._i64_array(high)}, "
-                    f"interior_padding = {mlir._i64_array([0] * len(shape))}")
+    pad = lambda v: ctx.op(
+        "stablehlo.pad", [v, ctx.full(0, (), v.aval.dtype)],
+        padded.update(dtype=v.aval.dtype),
+        f"edge_padding_low = {mlir._i64_array([0] * len(shape))}, "
+        f"edge_padding_high = {mlir._i64_array(high)}, "
+        f"interior_padding = {mlir._i64_array([0] * len(shape))}")
+    if operand.aval.dtype.kind == "c":  # (IREE crashes padding a complex tensor)
+      rdt = np.dtype(np.float32 if operand.aval.dtype == np.complex64 else np.float64)
+      target = ctx.op("stablehlo.complex", [pad(ctx.unary(p, operand, rdt))
+                                            for p in ("real", "imag")], padded)
+    else:
+      target = pad(operand)
   scal = ShapedArray((), operand.aval.dtype)
 
   def body(b, old, new):
@@ -1576,7 +1598,7 @@ def _unstack_check(x: ShapedArray, *, axis):
 def _unstack_impl(x, *, axis):
   _unstack_check(x.aval, axis=axis)
   v = np.asarray(x._value)
-  return [ArrayImpl(np.ascontiguousarray(np.take(v, i, axis=axis)), x.weak_type)
+  return [ArrayImpl(np.array(np.take(v, i, axis=axis), order="C"), x.weak_type)  # (0-d)
           for i in range(v.shape[axis])]
 
 
