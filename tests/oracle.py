@@ -4,10 +4,11 @@ JAX's eager mode compiles every operation it has not seen (XLA, tens of ms each)
 sweep that asks JAX thousands of questions spends most of its time in JAX, not in pyjax.
 ``Oracle(name).call(fn, *args, **kwargs)`` answers ``fn(*args, **kwargs)`` from
 ``tests/data/oracle/<name>.pkl.gz`` when that question was recorded there (keyed by the
-running test's id, ``fn``'s name, a digest of the arguments and the x64 flag: inputs drawn
-anew, as hypothesis draws them, miss and are asked live), and asks JAX otherwise. Results come back as ``Recorded`` arrays (NumPy arrays with
-JAX's ``aval.weak_type``), tuples, lists and dicts of them, scalars, or the exception JAX raised
-(same class, same message).
+running test's id, ``fn``'s name, a digest of the arguments and the x64 flag: inputs
+drawn anew, as hypothesis draws them, miss and are asked live), and asks JAX otherwise.
+Results come back as ``Recorded`` arrays (NumPy arrays with JAX's ``aval.weak_type``),
+tuples, lists and dicts of them, scalars, or the exception JAX raised (same class, same
+message).
 
 ``PYJAX_ORACLE=record python -m pytest <module>`` asks JAX everything and rewrites the
 module's file (do it when a test's questions change, or its file grows stale: questions

@@ -2,12 +2,16 @@
 
 Each program in ``programs/`` is plain JAX code. It runs twice, in subprocesses: under
 real JAX (``python prog.py``) and under pyjax (``python -m pyjax prog.py``: ``import
-jax`` resolves to pyjax inside the libraries too). Their printed lines (``report.py``)
-must agree: ``exact`` lines character for character (data, initial weights, shapes,
+jax`` resolves to pyjax inside the libraries too). JAX's run is recorded by the oracle
+(``tests/oracle.py``), keyed by the program's and ``report.py``'s text and the
+libraries' versions: it runs again only when one of those changed. Their printed lines
+(``report.py``) must agree: ``exact`` lines character for character (data, initial weights, shapes,
 error messages), ``close`` lines within ``RTOL``/``ATOL`` (losses and parameters after
 jitted training steps: XLA and IREE round float32 sums differently).
 """
 import concurrent.futures
+import hashlib
+import importlib.metadata
 import importlib.util
 import math
 import os
@@ -16,13 +20,16 @@ import sys
 
 import pytest
 
-pytest.importorskip("jax")
+from oracle import Oracle
+
+ORACLE = Oracle("test_ecosystem")
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PROGRAMS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "programs")
 LIBRARIES = {"optax_prog": ["optax"], "flax_linen_prog": ["flax", "optax", "sklearn"],
              "flax_nnx_prog": ["flax", "optax"], "equinox_prog": ["equinox", "optax"],
              "chex_prog": ["chex"]}
+DISTRIBUTIONS = {"sklearn": "scikit-learn"}  # (import name -> distribution name)
 RTOL, ATOL = 1e-4, 1e-5
 TIMEOUT = 300
 # Lines known to differ from JAX, by program and line name, with the reason. Each must
@@ -40,7 +47,22 @@ def _run(args):
   env = dict(os.environ, JAX_PLATFORMS="cpu", PYTHONPATH=ROOT)
   proc = subprocess.run([sys.executable, *args], cwd=ROOT, env=env,
                         capture_output=True, text=True, timeout=TIMEOUT)
-  return proc.returncode, proc.stdout, proc.stderr
+  return proc.returncode, proc.stdout, proc.stderr[-3000:]
+
+
+def _run_program(name):
+  return _run([os.path.join(PROGRAMS, name + ".py")])
+
+
+def _run_jax(name):
+  """The program's run under real JAX, from the oracle (run now if not recorded)."""
+  texts = []
+  for f in (name + ".py", "report.py"):
+    with open(os.path.join(PROGRAMS, f), "rb") as fh:
+      texts.append(hashlib.sha1(fh.read()).hexdigest())
+  versions = [importlib.metadata.version(DISTRIBUTIONS.get(lib, lib))
+              for lib in LIBRARIES[name]]
+  return ORACLE.call(_run_program, name, oracle_test=name, oracle_tag=(texts, versions))
 
 
 @pytest.fixture(scope="module")
@@ -52,10 +74,10 @@ def outputs():
     if any(importlib.util.find_spec(lib) is None for lib in libs):
       continue  # its test skips
     path = os.path.join(PROGRAMS, name + ".py")
-    jobs[name, "jax"] = [path]
-    jobs[name, "pyjax"] = ["-m", "pyjax", path]
+    jobs[name, "jax"] = (_run_jax, name)
+    jobs[name, "pyjax"] = (_run, ["-m", "pyjax", path])
   with concurrent.futures.ThreadPoolExecutor(2) as pool:
-    futures = {k: pool.submit(_run, v) for k, v in jobs.items()}
+    futures = {k: pool.submit(*v) for k, v in jobs.items()}
     return {k: f.result() for k, f in futures.items()}
 
 
@@ -99,8 +121,9 @@ def compare(expected, got, known=()):
 
 @pytest.mark.parametrize("name", list(LIBRARIES))
 def test_program_matches_jax(outputs, name):
-  for lib in LIBRARIES[name]:
-    pytest.importorskip(lib)
+  for lib in LIBRARIES[name]:  # (not imported here: the programs import them)
+    if importlib.util.find_spec(lib) is None:
+      pytest.skip(f"needs {lib}")
   rc, jax_out, jax_err = outputs[name, "jax"]
   assert rc == 0, f"{name} failed under JAX:\n{jax_err[-3000:]}"
   assert jax_out.count("\n") > 5

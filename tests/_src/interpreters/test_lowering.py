@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import types
+import zlib
 
 import numpy as np
 import pytest
@@ -51,6 +52,11 @@ def _arr(v):
 
 def run_cases(cases, scale=1.0, nan_ok=True):
   """cases: list of (prim, args (NumPy values), params). Compiles them in one module."""
+  check_cases(cases, compile_cases(cases), scale)
+
+
+def compile_cases(cases):
+  """The cases' results, all compiled in one module."""
   flat = [a for _, args, _ in cases for a in args]
 
   def fn(*xs):
@@ -61,7 +67,11 @@ def run_cases(cases, scale=1.0, nan_ok=True):
       outs.append(r)
     return outs
 
-  got = pyjax.jit(fn)(*map(_arr, flat))
+  return pyjax.jit(fn)(*map(_arr, flat))
+
+
+def check_cases(cases, got, scale=1.0):
+  """The compiled results ``got`` against the cases' eager results."""
   for (p, args, params), g in zip(cases, got):
     want = p.bind(*map(_arr, args), **params)
     gs, ws = (g, want) if p.multiple_results else ([g], [want])
@@ -225,8 +235,29 @@ REDUCTIONS = ["reduce_sum", "reduce_prod", "reduce_max", "reduce_min", "reduce_a
               "reduce_or", "reduce_xor", "argmax", "argmin"]
 
 
+@functools.lru_cache(maxsize=None)
+def _batched(kind):
+  """Every name of a parametrized test below in one compiled module: name -> (cases,
+  compiled results). Each name's operands come from its own seeded generator."""
+  make, names = _BATCHED[kind]
+  per_name = {n: make(n, np.random.default_rng(zlib.crc32(f"{kind}[{n}]".encode())))
+              for n in names}
+  cases = [c for n in names for c in per_name[n]]
+  got = iter(compile_cases(cases))
+  return {n: (per_name[n], [next(got) for _ in per_name[n]]) for n in names}
+
+
+def _check_batched(kind, name, scale=1.0):
+  check_cases(*_batched(kind)[name], scale)
+
+
 @pytest.mark.parametrize("name", REDUCTIONS)
-def test_reductions(name, rng):
+def test_reductions(name):
+  """(All the reductions share one compiled module.)"""
+  _check_batched("reductions", name, scale=16)
+
+
+def _reduction_cases(name, rng):
   p = getattr(lax, f"{name}_p")
   if name in ("reduce_and", "reduce_or", "reduce_xor"):
     dts = SI + UI + [np.bool_]
@@ -254,11 +285,19 @@ def test_reductions(name, rng):
     params = {"axes": (1,)} if name != "reduce_sum" else {"axes": (1,), "out_sharding": None}
     cases.append((p, [np.zeros((2, 0), np.float32 if "and" not in name and "or" not in name
                                 else np.int32)], params))
-  run_cases(cases, scale=16)
+  return cases
 
 
-@pytest.mark.parametrize("name", ["cumsum", "cumprod", "cummax", "cummin", "cumlogsumexp"])
-def test_cumulative(name, rng):
+CUMULATIVE = ["cumsum", "cumprod", "cummax", "cummin", "cumlogsumexp"]
+
+
+@pytest.mark.parametrize("name", CUMULATIVE)
+def test_cumulative(name):
+  """(All the cumulative ops share one compiled module.)"""
+  _check_batched("cumulative", name, scale=16)
+
+
+def _cumulative_cases(name, rng):
   p = getattr(lax, f"{name}_p")
   dts = F if name == "cumlogsumexp" else F + [np.int32, np.uint8]  # (JAX rejects bool)
   cases = []
@@ -268,7 +307,7 @@ def test_cumulative(name, rng):
     for axis in (0, 1):
       for rev in (False, True):
         cases.append((p, [x], {"axis": axis, "reverse": rev}))
-  run_cases(cases, scale=16)
+  return cases
 
 
 def test_sort(rng):
@@ -329,9 +368,17 @@ def test_gather(rng):
   run_cases(cases)
 
 
-@pytest.mark.parametrize("name", ["scatter", "scatter-add", "scatter-sub", "scatter-mul",
-                                  "scatter-min", "scatter-max"])
-def test_scatter(name, rng):
+SCATTERS = ["scatter", "scatter-add", "scatter-sub", "scatter-mul", "scatter-min",
+            "scatter-max"]
+
+
+@pytest.mark.parametrize("name", SCATTERS)
+def test_scatter(name):
+  """(All the scatters share one compiled module.)"""
+  _check_batched("scatter", name)
+
+
+def _scatter_cases(name, rng):
   p = {"scatter": slicing.scatter_p, "scatter-add": slicing.scatter_add_p,
        "scatter-sub": slicing.scatter_sub_p, "scatter-mul": slicing.scatter_mul_p,
        "scatter-min": slicing.scatter_min_p, "scatter-max": slicing.scatter_max_p}[name]
@@ -356,7 +403,12 @@ def test_scatter(name, rng):
         jaxpr, consts = slicing._scalar_jaxpr(slicing._combine(p), np.dtype(dt), key=p)
         params.update(update_jaxpr=jaxpr, update_consts=consts)
       cases.append((p, [x, idx, upd], params))
-  run_cases(cases)
+  return cases
+
+
+_BATCHED = {"reductions": (_reduction_cases, REDUCTIONS),
+            "cumulative": (_cumulative_cases, CUMULATIVE),
+            "scatter": (_scatter_cases, SCATTERS)}
 
 
 def test_every_primitive_has_a_lowering():

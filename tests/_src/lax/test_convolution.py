@@ -328,7 +328,8 @@ def test_helpers_vs_jax():
     assert plax.conv_general_permutations(dn) == _jlax("conv_general_permutations", dn)
     for pad in ("SAME", "VALID", [(1, 2), (0, 1)]):
       args = ((2, 9, 8, 3) if dn[0] == "NHWC" else (2, 3, 9, 8), (3, 2, 3, 4), (2, 1), pad, dn)
-      assert plax.conv_general_shape_tuple(*args) == _jlax("conv_general_shape_tuple", *args)
+      assert plax.conv_general_shape_tuple(*args) == \
+          _jlax("conv_general_shape_tuple", *args)
       assert plax.conv_transpose_shape_tuple(*args) == \
           tuple(_jlax("conv_transpose_shape_tuple", *args))
   assert plax.conv_dimension_numbers((1, 2, 3), (1, 2, 3), None) == \
