@@ -244,6 +244,8 @@ def fit(trace_at: Callable[[dict], core.ClosedJaxpr], dim_vars, scope, base: dic
     if isinstance(x0, dict):
       if any(not isinstance(o, dict) or o.keys() != x0.keys() for o in others):
         fail(f"the jaxpr's structure (at {path})")
+      if isinstance(x0.get("p"), list):  # (an equation: name its primitive)
+        path = f"{path}<{x0['p'][0]}>"
       return {k: walk(x0[k], {v: o[k] for v, o in xs.items()}, xc[k], f"{path}.{k}")
               for k in x0}
     if isinstance(x0, list):
