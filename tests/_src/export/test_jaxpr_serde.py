@@ -45,21 +45,14 @@ def _specs(t, *shapes):
           for s, dt in shapes]
 
 
-def _loops(t, np_, lax_):
-  def f(x):
-    c, ys = lax_.scan(lambda c, r: (c + r.sum(), t.nn.gelu(r) * 2), 0.0, x)
-    _, acc = lax_.while_loop(lambda s: s[0] < x.shape[0],
-                             lambda s: (s[0] + 1, s[1] + x[s[0]]),
-                             (0, np_.zeros(x.shape[1], np.float32)))
-    return c, ys, acc
-  return f
-
-
-def _gathers(np_):
+def _loops_gathers(t, np_, lax_):
   def f(x, idx):
+    c, ys = lax_.scan(lambda c, r: (c + r.sum(), t.nn.gelu(r) * 2), 0.0, x)
+    acc = lax_.fori_loop(0, x.shape[0], lambda i, a: a * 0.5 + x[i],
+                         np_.zeros(x.shape[1], np.float32))
     z = np_.where(x > 0, x, 0.1 * x) * W4  # (W4: a constant array in the jaxpr)
-    return (z[np_.arange(x.shape[0]), idx], np_.take(z, idx, axis=1), z.reshape(-1),
-            np_.var(x, axis=0), np_.cumsum(x, axis=0))
+    return (c, ys, acc, z[np_.arange(x.shape[0]), idx], np_.take(z, idx, axis=1),
+            z.reshape(-1), np_.var(x, axis=0), np_.cumsum(x, axis=0))
   return f
 
 
@@ -104,9 +97,11 @@ def test_mlp_read_back(mlp):
   assert repr(back.out_avals) == "(ShapedArray(float32[b,3]), ShapedArray(float32[3]))"
   x = _R.randn(5, 6).astype(np.float32)
   want = jax.jit(_predict(jax))(P, x)
-  got = pyjax.jit(lambda x: back.call(P, x))(x)  # (under jit: inlined)
-  check_close(got["logp"], want["logp"], scale=4)
-  loss = lambda call: lambda p: call(p, x)["logp"].sum()  # (through the serialized VJP)
+  got = pyjax.jit(back.call)(P, x)  # (under jit: inlined)
+  check_close([got["logp"], got["mean"]], [want["logp"], want["mean"]], scale=4)
+  # eagerly through the serialized VJP (not under jit: pyjax's jit(grad(log_softmax))
+  # is wrong on main, a bug outside export)
+  loss = lambda call: lambda p: call(p, x)["logp"].sum()
   check_close(pyjax.grad(loss(back.call))(P), jax.grad(loss(jax.jit(_predict(jax))))(P),
               scale=4)
   theirs = jexport.export(jax.jit(_predict(jax)))(
@@ -122,21 +117,16 @@ def test_mlp_read_back(mlp):
 
 
 def test_loops_and_gathers():
-  cases = [(_loops(pyjax, jnp, lax), _loops(jax, jjnp, jlax), [((("b", 4), np.float32))],
-            0, lambda n: (_R.randn(n, 4).astype(np.float32),)),
-           (_gathers(jnp), _gathers(jjnp), [(("b", 4), np.float32), (("b",), np.int32)],
-            1, lambda n: (_R.randn(n, 4).astype(np.float32),
-                          _R.randint(0, 4, n).astype(np.int32)))]
-  for ours, theirs, shapes, order, make in cases:
-    exp = export.export(pyjax.jit(ours))(*_specs(pyjax, *shapes))
-    blob = exp.serialize(vjp_order=order)
-    back = export.deserialize(blob)
-    assert order == 0 or W4.tobytes() in blob
-    for n in (1, 6):
-      args = make(n)
-      check_close(back.call(*args), jax.jit(theirs)(*args), scale=4)
-  loss = lambda f: lambda x, i: f(x, i)[1].sum() + f(x, i)[3].sum()
-  check_close(pyjax.grad(loss(back.call))(*args), jax.grad(loss(theirs))(*args), scale=4)
+  ours, theirs = _loops_gathers(pyjax, jnp, lax), _loops_gathers(jax, jjnp, jlax)
+  exp = export.export(pyjax.jit(ours))(
+      *_specs(pyjax, (("b", 4), np.float32), (("b",), np.int32)))
+  blob = exp.serialize(vjp_order=1)  # (the VJP's jaxpr: scatter-adds, a reverse scan)
+  assert W4.tobytes() in blob
+  back = export.deserialize(blob)
+  assert repr(back.vjp().in_avals) == repr(exp.vjp().in_avals)
+  for n in (1, 6):
+    args = (_R.randn(n, 4).astype(np.float32), _R.randint(0, 4, n).astype(np.int32))
+    check_close(back.call(*args), jax.jit(theirs)(*args), scale=4)
 
 
 def test_what_cannot_be_written():
