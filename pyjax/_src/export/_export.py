@@ -15,14 +15,17 @@ What an ``Exported`` holds and how it runs:
   dimensions keeps the jitted function and specializes it per concrete shape at call
   time (traced, lowered and compiled then). Its output shapes are found by tracing at a
   few sizes and fitting affine expressions of the dimension variables (a non-affine
-  output shape raises NotImplementedError). It works in the process that exported it;
-  ``serialize`` raises NotImplementedError for it.
+  output shape raises NotImplementedError). ``serialize`` writes its jaxpr (``jaxpr_serde``: traced at several sizes,
+  its sizes fitted as dimension expressions), read back as a function that rebuilds the
+  concrete jaxpr per call's shapes; ``mlir_module()`` raises NotImplementedError.
 - Host callbacks, Refs, ordered effects and shardings other than replicated are not
   exportable; ``in_shardings_hlo``/``out_shardings_hlo`` are all None (one device).
 
 The blob ``serialize`` writes: ``MAGIC``, a 2-byte format version, an 8-byte payload
-length, the JSON payload (header fields, the module text, nested VJPs) and the SHA-256
-of the payload; ``deserialize`` checks each and raises ValueError on any mismatch.
+length, the payload and its SHA-256; ``deserialize`` checks each and raises ValueError on
+any mismatch. Version 1's payload is JSON (header fields, the module text, nested VJPs);
+version 2's (shape-polymorphic exports) an 8-byte JSON length, the JSON (the jaxpr in
+place of the module) and the bytes of its constant arrays.
 """
 from __future__ import annotations
 

@@ -129,6 +129,28 @@ def test_loops_and_gathers():
     check_close(back.call(*args), jax.jit(theirs)(*args), scale=4)
 
 
+def test_two_variables_read_back():
+  def f(np_):
+    return lambda x, y: (np_.concatenate([x, x, y]), x.sum() * y.shape[0],
+                         np_.zeros((x.shape[0] + 2, 3)))
+  exps = []
+  for t, n in ((pyjax, jnp), (jax, jjnp)):
+    b, c = t.export.symbolic_shape("b, c", constraints=("b >= 4", "c <= 9"))
+    exps.append(t.export.export(t.jit(f(n)))(t.ShapeDtypeStruct((b, 3), np.float32),
+                                             t.ShapeDtypeStruct((c, 3), np.float32)))
+  ours, theirs = exps
+  back = export.deserialize(ours.serialize())
+  assert repr(back.out_avals) == repr(theirs.out_avals)
+  y = np.ones((2, 3), np.float32)
+  for x, y in [(np.ones((2, 3), np.float32), y), (np.ones((5, 3), np.float32),
+                                                   np.ones((10, 3), np.float32))]:
+    with pytest.raises(ValueError) as ours_err:
+      back.call(x, y)
+    with pytest.raises(ValueError) as their_err:
+      theirs.call(x, y)
+    assert str(ours_err.value) == str(their_err.value)
+
+
 def test_what_cannot_be_written():
   b = _spec(pyjax, "b, 2")
   cases = [(NotImplementedError, r"<div>.*depends on the dimension variables",
