@@ -15,9 +15,10 @@ What an ``Exported`` holds and how it runs:
   dimensions keeps the jitted function and specializes it per concrete shape at call
   time (traced, lowered and compiled then). Its output shapes are found by tracing at a
   few sizes and fitting affine expressions of the dimension variables (a non-affine
-  output shape raises NotImplementedError). ``serialize`` writes its jaxpr (``jaxpr_serde``: traced at several sizes,
-  its sizes fitted as dimension expressions), read back as a function that rebuilds the
-  concrete jaxpr per call's shapes; ``mlir_module()`` raises NotImplementedError.
+  output shape raises NotImplementedError). ``serialize`` writes its jaxpr
+  (``jaxpr_serde``: traced at several sizes, its sizes fitted as dimension
+  expressions), read back as a function that rebuilds the concrete jaxpr per call's
+  shapes; ``mlir_module()`` raises NotImplementedError.
 - Host callbacks, Refs, ordered effects and shardings other than replicated are not
   exportable; ``in_shardings_hlo``/``out_shardings_hlo`` are all None (one device).
 
