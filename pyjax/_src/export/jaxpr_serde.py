@@ -50,15 +50,16 @@ class _Encoder:
   def __init__(self):
     self.arrays: list[np.ndarray] = []
 
-  def array(self, x, where: str) -> dict:
-    try:
-      a = np.asarray(x)
+  def array(self, x, where: str, aval=None) -> dict:
+    try:  # (as its aval types it: a NumPy int64 constant is int32 with x64 off)
+      a = np.asarray(x) if aval is None else np.asarray(x, aval.dtype)
     except Exception:
       a = None
-    if a is None or a.dtype == object or a.dtype.kind not in "biufcV":
+    if a is None or a.dtype == object or a.dtype.kind not in "biufcV" or (
+        aval is not None and a.shape != tuple(aval.shape)):
       raise ValueError(f"jax.export cannot serialize the constant of type {type(x)} "
                        f"{where}")
-    self.arrays.append(np.ascontiguousarray(a))
+    self.arrays.append(np.ascontiguousarray(a).reshape(a.shape))  # (0-d stays 0-d)
     return {"a": len(self.arrays) - 1}
 
   def prim(self, p: core.Primitive) -> list:
@@ -151,7 +152,7 @@ class _Scope:
 
   def const(self, aval, c, where: str) -> int:
     i = self.define()
-    self.consts.append([i, _aval(aval), self.enc.array(c, where)])
+    self.consts.append([i, _aval(aval), self.enc.array(c, where, aval)])
     return i
 
   def run(self, jaxpr: core.Jaxpr, consts) -> dict:
