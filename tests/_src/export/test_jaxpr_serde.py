@@ -51,8 +51,10 @@ def _loops_gathers(t, np_, lax_):
     acc = lax_.fori_loop(0, x.shape[0], lambda i, a: a * 0.5 + x[i],
                          np_.zeros(x.shape[1], np.float32))
     z = np_.where(x > 0, x, 0.1 * x) * W4  # (W4: a constant array in the jaxpr)
+    k = lax_.cond(x.sum() > 0, lambda z: z * 2, lambda z: z - 1, x[::-1])
     return (c, ys, acc, z[np_.arange(x.shape[0]), idx], np_.take(z, idx, axis=1),
-            z.reshape(-1), np_.var(x, axis=0), np_.cumsum(x, axis=0))
+            z.reshape(-1), np_.var(x, axis=0), np_.cumsum(x, axis=0), k,
+            x.astype(np_.bfloat16) * 2)  # (a 0-d bfloat16 constant)
   return f
 
 
