@@ -990,7 +990,13 @@ def _symbolic_from_json(j: dict, arrays) -> Exported:
     lo, hi = scope.bounds(v)
     env[v] = int(min(max(7 + 4 * i, lo), hi))
   closed = template.instantiate(env)
-  for got, want in [(closed.in_avals, in_avals), (closed.out_avals, out_avals)]:
+  try:  # (abstractly evaluated: each equation's types are checked by its rule)
+    retraced, _, _ = api_util.trace_to_jaxpr(lambda *xs: core.jaxpr_as_fun(closed, *xs),
+                                             closed.in_avals)
+  except (TypeError, ValueError, KeyError, IndexError) as e:
+    raise ValueError(f"the serialized jaxpr does not type-check: {e}") from None
+  for got, want in [(closed.in_avals, in_avals), (closed.out_avals, out_avals),
+                    (retraced.out_avals, out_avals)]:
     if [(tuple(a.shape), a.dtype) for a in got] != [
         (tuple(shape_poly._evaluate(d, env) for d in a.shape), a.dtype) for a in want]:
       raise ValueError("the serialized jaxpr does not match the exported avals")
