@@ -16,6 +16,7 @@ import collections
 import itertools
 import operator
 import re
+import sys
 import types
 import threading
 import weakref
@@ -188,6 +189,24 @@ def unmapped_aval(size: int, axis: int | None, aval: ShapedArray,
 # ---------------------------------------------------------------- primitives
 
 
+# name -> (the Primitive of that name, the module that made it): ``jax.export`` finds a
+# serialized jaxpr's primitives here. A name pyjax itself uses twice maps to None; one
+# made outside pyjax never replaces pyjax's (a user's later one of its name replaces it).
+primitive_registry: dict[str, tuple[Any, str] | None] = {}
+
+
+def _register_primitive(prim, module: str):
+  prev = primitive_registry.get(name := prim.name)
+  ours = module.startswith("pyjax.")
+  if prev is None and name in primitive_registry:
+    return
+  if prev is not None and prev[1].startswith("pyjax."):
+    if ours:
+      primitive_registry[name] = None
+    return
+  primitive_registry[name] = (prim, module)
+
+
 class Primitive:
   """A primitive operation. Rules are attributes set beside its definition."""
   multiple_results = False
@@ -197,6 +216,7 @@ class Primitive:
 
   def __init__(self, name: str):
     self.name = name
+    _register_primitive(self, sys._getframe(1).f_globals.get("__name__", ""))
     self.impl: Callable | None = None
     self.abstract_eval: Callable | None = None
     self.jvp: Callable | None = None

@@ -15,14 +15,18 @@ What an ``Exported`` holds and how it runs:
   dimensions keeps the jitted function and specializes it per concrete shape at call
   time (traced, lowered and compiled then). Its output shapes are found by tracing at a
   few sizes and fitting affine expressions of the dimension variables (a non-affine
-  output shape raises NotImplementedError). It works in the process that exported it;
-  ``serialize`` raises NotImplementedError for it.
+  output shape raises NotImplementedError). ``serialize`` writes its jaxpr
+  (``jaxpr_serde``: traced at several sizes, its sizes fitted as dimension
+  expressions), read back as a function that rebuilds the concrete jaxpr per call's
+  shapes; ``mlir_module()`` raises NotImplementedError.
 - Host callbacks, Refs, ordered effects and shardings other than replicated are not
   exportable; ``in_shardings_hlo``/``out_shardings_hlo`` are all None (one device).
 
 The blob ``serialize`` writes: ``MAGIC``, a 2-byte format version, an 8-byte payload
-length, the JSON payload (header fields, the module text, nested VJPs) and the SHA-256
-of the payload; ``deserialize`` checks each and raises ValueError on any mismatch.
+length, the payload and its SHA-256; ``deserialize`` checks each and raises ValueError on
+any mismatch. Version 1's payload is JSON (header fields, the module text, nested VJPs);
+version 2's (shape-polymorphic exports) an 8-byte JSON length, the JSON (the jaxpr in
+place of the module) and the bytes of its constant arrays.
 """
 from __future__ import annotations
 
@@ -42,7 +46,7 @@ from pyjax._src.api_util import ShapeDtypeStruct
 from pyjax._src.array import ArrayImpl, PendingArray, asarray_value
 from pyjax._src.core import Primitive, ShapedArray
 from pyjax._src.custom_derivatives import custom_vjp
-from pyjax._src.export import shape_poly
+from pyjax._src.export import jaxpr_serde, shape_poly
 from pyjax._src.export.shape_poly import _DimExpr
 from pyjax._src.interpreters import lowering
 from pyjax._src.interpreters.lowering import tensor_type
@@ -124,6 +128,9 @@ class Exported:
   # pyjax: (the jitted function a shape-polymorphic export specializes, the map from
   # its exported (args, kwargs) to the jitted function's); None when shapes are fixed.
   _fun: Any = dataclasses.field(default=None, repr=False)
+  # pyjax: for a shape-polymorphic export, () -> (its jaxpr's encoding with dimension
+  # expressions, the constant arrays): what ``serialize`` writes (jaxpr_serde).
+  _serial: Any = dataclasses.field(default=None, repr=False)
 
   def mlir_module(self, serialized: bool = True) -> str:
     """The StableHLO text of the module (``@main`` takes the flat ``in_avals``)."""
@@ -159,8 +166,20 @@ class Exported:
   def serialize(self, vjp_order: int = 0) -> bytearray:
     """The bytes ``deserialize`` reads back; with ``vjp_order`` k, k orders of the VJP
     go with them (``grad`` of the deserialized function needs k >= 1)."""
-    payload = json.dumps(_to_json(self, vjp_order), separators=(",", ":")).encode()
-    return bytearray(MAGIC + struct.pack("<HQ", FORMAT_VERSION, len(payload)) + payload
+    arrays: list = []
+    j = _to_json(self, vjp_order, arrays)
+    if self._fun is None:  # (version 1: the JSON alone)
+      version, payload = 1, json.dumps(j, separators=(",", ":")).encode()
+    else:  # (version 2: JSON, then the constant arrays' bytes)
+      meta, raw, off = [], [], 0
+      for a in arrays:
+        b = a.tobytes()
+        meta.append([a.dtype.name, list(a.shape), off, len(b)])
+        raw.append(b)
+        off += len(b)
+      text = json.dumps({"export": j, "arrays": meta}, separators=(",", ":")).encode()
+      version, payload = 2, struct.pack("<Q", len(text)) + text + b"".join(raw)
+    return bytearray(MAGIC + struct.pack("<HQ", version, len(payload)) + payload
                      + hashlib.sha256(payload).digest())
 
   def call(self, *args, **kwargs):
@@ -295,10 +314,13 @@ def _export_symbolic(fun_jit, args, kwargs, platforms, disabled) -> Exported:
     full = [args[i] if i in snums else next(it) for i in range(len(args))]
     return full, {**d_kwargs, **skw}
 
-  def trace_at(env):
+  def closed_at(env):
     a, k = with_statics(*_concrete_specs(dyn_tree, in_avals, env))
-    tr = fun_jit.trace(*a, **k)
-    return tr._entry.closed.out_avals, tr._entry.out_tree
+    return fun_jit.trace(*a, **k)._entry
+
+  def trace_at(env):
+    entry = closed_at(env)
+    return entry.closed.out_avals, entry.out_tree
 
   def inside(v, n):  # (a value of v within its constrained range)
     lo, hi = scope.bounds(v)
@@ -306,9 +328,10 @@ def _export_symbolic(fun_jit, args, kwargs, platforms, disabled) -> Exported:
 
   base = {v: inside(v, 7 + 4 * i) for i, v in enumerate(dim_vars)}
   outs0, out_tree = trace_at(base)
-  slopes = {}
+  slopes, steps = {}, {}
   for v in dim_vars:
     step = inside(v, base[v] + 6) - base[v] or inside(v, base[v] - 6) - base[v]
+    steps[v] = step
     outs_v, _ = trace_at({**base, v: base[v] + step}) if step else (outs0, None)
     slopes[v] = [[(b - a) // step if step else 0 for a, b in zip(o0.shape, o1.shape)]
                  for o0, o1 in zip(outs0, outs_v)]
@@ -339,6 +362,18 @@ def _export_symbolic(fun_jit, args, kwargs, platforms, disabled) -> Exported:
     """The jitted function's (full args, kwargs) for the exported ones."""
     return with_statics(*in_tree_args)
 
+  def template():
+    """The jaxpr ``serialize`` writes, its sizes fitted as dimension expressions."""
+    def traced(env):
+      entry = closed_at(env)
+      if entry.has_refs or entry.tracer_consts:
+        raise NotImplementedError("pyjax cannot serialize a function that takes or "
+                                  "closes over Refs or outer tracers")
+      return entry.closed
+    tree, arrays = jaxpr_serde.fit(traced, dim_vars, scope, base, steps, check,
+                                   fun_jit._name)
+    return jaxpr_serde.to_json(tree), arrays
+
   return Exported(
       fun_name=fun_jit._name, in_tree=dyn_tree, in_avals=in_avals, out_tree=out_tree,
       out_avals=tuple(out_avals), _has_named_shardings=True,
@@ -348,7 +383,19 @@ def _export_symbolic(fun_jit, args, kwargs, platforms, disabled) -> Exported:
       disabled_safety_checks=disabled, mlir_module_serialized=b"",
       calling_convention_version=CALLING_CONVENTION_VERSION,
       module_kept_var_idx=tuple(range(n_in)), uses_global_constants=True,
-      _get_vjp=lambda exp: _export_vjp(exp, primal_flat), _fun=(fun_jit, specialized))
+      _get_vjp=lambda exp: _export_vjp(exp, primal_flat), _fun=(fun_jit, specialized),
+      _serial=_once(template))
+
+
+def _once(fn):
+  """``fn()``, computed on the first call."""
+  memo: list = []
+
+  def get():
+    if not memo:
+      memo.append(fn())
+    return memo[0]
+  return get
 
 
 def _has_tangent(a) -> bool:
@@ -643,7 +690,9 @@ call_exported_p.pp_params = lambda params: {"exported": _Bare(str(params["export
 # ---------------------------------------------------------------- serialization
 
 MAGIC = b"PYJAXEXP"
-FORMAT_VERSION = 1
+# 1: JSON (shape-specific exports: StableHLO text); 2: JSON and the constant arrays'
+# bytes (shape-polymorphic exports: a jaxpr, ``jaxpr_serde``). Both are read.
+FORMAT_VERSION = 2
 _HEADER = len(MAGIC) + struct.calcsize("<HQ")
 _DIGEST = 32
 
@@ -763,7 +812,8 @@ def _tree_from_json(j) -> tree_util.PyTreeDef:
 
 
 def _aval_to_json(a: ShapedArray):
-  return [list(a.shape), a.dtype.name, bool(a.weak_type)]
+  return [[{"d": str(d)} if isinstance(d, _DimExpr) else d for d in a.shape],
+          a.dtype.name, bool(a.weak_type)]
 
 
 def _dtype(name: str) -> np.dtype:
@@ -773,15 +823,22 @@ def _dtype(name: str) -> np.dtype:
     return np.dtype(getattr(dtypes, name))
 
 
-def _aval_from_json(j) -> ShapedArray:
+def _aval_from_json(j, scope=None) -> ShapedArray:
   shape, dt, weak = j
-  if not all(isinstance(d, int) and d >= 0 for d in shape):
-    raise ValueError(f"bad shape {shape}")
-  return ShapedArray(tuple(shape), _dtype(dt), bool(weak))
+  dims = []
+  for d in shape:
+    if scope is not None and isinstance(d, dict) and isinstance(d.get("d"), str):
+      d, = shape_poly.symbolic_shape(d["d"], scope=scope)
+      if not isinstance(d, _DimExpr):
+        raise ValueError(f"bad shape {shape}")
+    elif not (isinstance(d, int) and d >= 0):
+      raise ValueError(f"bad shape {shape}")
+    dims.append(d)
+  return ShapedArray(tuple(dims), _dtype(dt), bool(weak))
 
 
-def _to_json(exp: Exported, vjp_order: int) -> dict:
-  if exp._fun is not None:
+def _to_json(exp: Exported, vjp_order: int, arrays: list) -> dict:
+  if exp._fun is not None and exp._serial is None:
     raise NotImplementedError(
         f"pyjax cannot serialize the shape-polymorphic export of '{exp.fun_name}': its "
         "lowering is shape-specific, so such an Exported specializes the jitted function "
@@ -795,12 +852,20 @@ def _to_json(exp: Exported, vjp_order: int) -> dict:
       "nr_devices": exp.nr_devices, "platforms": list(exp.platforms),
       "disabled_checks": [str(c) for c in exp.disabled_safety_checks],
       "module_kept_var_idx": list(exp.module_kept_var_idx),
-      "module": exp.mlir_module(), "vjp": None}
+      "module": None, "vjp": None}
+  if exp._fun is None:
+    out["module"] = exp.mlir_module()
+  else:  # shape-polymorphic: the jaxpr with its sizes as dimension expressions
+    tree, arrs = exp._serial()
+    scopes = [d.scope for a in exp.in_avals for d in a.shape if isinstance(d, _DimExpr)]
+    out["constraints"] = list(scopes[0]._constraints_str)
+    out["jaxpr"] = {"tree": tree, "arrays": [len(arrays), len(arrs)]}
+    arrays.extend(arrs)
   if vjp_order > 0:
     if not exp.has_vjp():
       raise ValueError("serialization of an Exported that does not have vjps of "
                        "high-enough order")
-    out["vjp"] = _to_json(exp.vjp(), vjp_order - 1)
+    out["vjp"] = _to_json(exp.vjp(), vjp_order - 1, arrays)
   return out
 
 
@@ -818,9 +883,11 @@ def _check_module(text: str) -> bytes:
   return text.encode("utf-8")
 
 
-def _from_json(j: dict) -> Exported:
+def _from_json(j: dict, arrays=None) -> Exported:
   if not isinstance(j, dict):
     raise ValueError("the payload is not an object")
+  if j.get("jaxpr") is not None:
+    return _symbolic_from_json(j, arrays)
   version = _check_field(j, "calling_convention_version", int)
   if not (minimum_supported_calling_convention_version <= version <=
           maximum_supported_calling_convention_version):
@@ -835,6 +902,8 @@ def _from_json(j: dict) -> Exported:
   if in_tree.num_leaves != len(in_avals) or out_tree.num_leaves != len(out_avals):
     raise ValueError("the pytrees do not match the avals")
   vjp = None if j.get("vjp") is None else _from_json(j["vjp"])
+  if vjp is not None and vjp._fun is not None:
+    raise ValueError("a shape-specific export with a shape-polymorphic VJP")
   n_in, n_out = len(in_avals), len(out_avals)
   return Exported(
       fun_name=_check_field(j, "fun_name", str), in_tree=in_tree, in_avals=in_avals,
@@ -853,6 +922,111 @@ def _from_json(j: dict) -> Exported:
       _get_vjp=None if vjp is None else (lambda _: vjp))
 
 
+def _symbolic_from_json(j: dict, arrays) -> Exported:
+  """A shape-polymorphic Exported read back: its jaxpr, rebuilt and jitted per call's
+  sizes (checked here once, at sizes its constraints allow)."""
+  if arrays is None:
+    raise ValueError("a shape-polymorphic export in a version 1 payload")
+  version = _check_field(j, "calling_convention_version", int)
+  if not (minimum_supported_calling_convention_version <= version <=
+          maximum_supported_calling_convention_version):
+    return _from_json({**j, "jaxpr": None})  # (its error)
+  constraints = _check_field(j, "constraints", list)
+  if not all(isinstance(c, str) for c in constraints):
+    raise ValueError("the field 'constraints' is malformed")
+  scope = shape_poly.SymbolicScope(constraints)
+  in_avals = tuple(_aval_from_json(a, scope) for a in _check_field(j, "in_avals", list))
+  out_avals = tuple(_aval_from_json(a, scope)
+                    for a in _check_field(j, "out_avals", list))
+  in_tree = _tree_from_json(j.get("in_tree"))
+  out_tree = _tree_from_json(j.get("out_tree"))
+  if in_tree.num_leaves != len(in_avals) or out_tree.num_leaves != len(out_avals):
+    raise ValueError("the pytrees do not match the avals")
+  jj = _check_field(j, "jaxpr", dict)
+  span = jj.get("arrays")
+  if not (isinstance(span, list) and len(span) == 2 and all(
+      type(k) is int and k >= 0 for k in span) and sum(span) <= len(arrays)):
+    raise ValueError("the field 'jaxpr' is malformed")
+  mine = arrays[span[0]:span[0] + span[1]]
+  template = jaxpr_serde.Template(jj.get("tree"), mine, scope)
+  vjp = None if j.get("vjp") is None else _from_json(j["vjp"], arrays)
+  if vjp is not None and vjp._fun is None:
+    raise ValueError("a shape-polymorphic export with a shape-specific VJP")
+  dim_vars = shape_poly.all_dim_vars(in_avals)
+  if not dim_vars:
+    raise ValueError("a shape-polymorphic export without dimension variables")
+  fun_name = _check_field(j, "fun_name", str)
+  held: list = []
+
+  def run(*args, **kwargs):
+    exp = held[0]
+    leaves = tree_util.tree_leaves((args, kwargs))
+    env = _solve_dim_vars(exp, [tuple(x.shape) for x in leaves])
+    outs = core.jaxpr_as_fun(template.instantiate(env), *leaves)
+    return tree_util.tree_unflatten(exp.out_tree, outs)
+  run.__name__ = run.__qualname__ = fun_name
+
+  n_in, n_out = len(in_avals), len(out_avals)
+  exp = Exported(
+      fun_name=fun_name, in_tree=in_tree, in_avals=in_avals,
+      out_tree=out_tree, out_avals=out_avals, _has_named_shardings=True,
+      _in_named_shardings=(None,) * n_in, _out_named_shardings=(None,) * n_out,
+      in_shardings_hlo=(None,) * n_in, out_shardings_hlo=(None,) * n_out,
+      nr_devices=_check_field(j, "nr_devices", int),
+      platforms=tuple(_check_field(j, "platforms", list)),
+      ordered_effects=(), unordered_effects=(),
+      disabled_safety_checks=tuple(DisabledSafetyCheck(str(c)) for c in
+                                   _check_field(j, "disabled_checks", list)),
+      mlir_module_serialized=b"", calling_convention_version=version,
+      module_kept_var_idx=tuple(_check_field(j, "module_kept_var_idx", list)),
+      uses_global_constants=True,
+      _get_vjp=None if vjp is None else (lambda _: vjp),
+      _fun=(pjit.jit(run), lambda in_tree_args: in_tree_args),
+      _serial=lambda: (jj["tree"], mine))
+  held.append(exp)
+  # the jaxpr at sizes the constraints allow must read back and match the avals
+  env = {}
+  for i, v in enumerate(dim_vars):
+    lo, hi = scope.bounds(v)
+    env[v] = int(min(max(7 + 4 * i, lo), hi))
+  closed = template.instantiate(env)
+  try:  # (abstractly evaluated: each equation's types are checked by its rule)
+    retraced, _, _ = api_util.trace_to_jaxpr(lambda *xs: core.jaxpr_as_fun(closed, *xs),
+                                             closed.in_avals)
+  except (TypeError, ValueError, KeyError, IndexError) as e:
+    raise ValueError(f"the serialized jaxpr does not type-check: {e}") from None
+  for got, want in [(closed.in_avals, in_avals), (closed.out_avals, out_avals),
+                    (retraced.out_avals, out_avals)]:
+    if [(tuple(a.shape), a.dtype) for a in got] != [
+        (tuple(shape_poly._evaluate(d, env) for d in a.shape), a.dtype) for a in want]:
+      raise ValueError("the serialized jaxpr does not match the exported avals")
+  return exp
+
+
+def _read_arrays(payload: bytes):
+  """(the JSON object, the constant arrays) of a version 2 payload."""
+  if len(payload) < 8:
+    raise ValueError("the payload is truncated")
+  n, = struct.unpack_from("<Q", payload)
+  if n > len(payload) - 8:
+    raise ValueError("the payload's JSON length is out of bounds")
+  j = json.loads(payload[8:8 + n].decode("utf-8"))
+  raw = memoryview(payload)[8 + n:]
+  if not isinstance(j, dict) or not isinstance(j.get("arrays"), list):
+    raise ValueError("the payload is not an object with arrays")
+  arrays = []
+  for m in j["arrays"]:
+    if not (isinstance(m, list) and len(m) == 4 and isinstance(m[1], list)
+            and all(type(k) is int and k >= 0 for k in [*m[1], m[2], m[3]])):
+      raise ValueError("an array's description is malformed")
+    dt = _dtype(m[0])
+    if dt.hasobject or m[3] != int(np.prod(m[1], dtype=np.int64)) * dt.itemsize or \
+        m[2] + m[3] > len(raw):
+      raise ValueError("an array's description does not match its bytes")
+    arrays.append(np.frombuffer(raw[m[2]:m[2] + m[3]], dt).reshape(m[1]).copy())
+  return j.get("export"), arrays
+
+
 def deserialize(blob: bytearray) -> Exported:
   """The Exported ``Exported.serialize`` wrote; damaged bytes raise ValueError."""
   if not isinstance(blob, (bytes, bytearray, memoryview)):
@@ -863,9 +1037,9 @@ def deserialize(blob: bytearray) -> Exported:
     raise ValueError(f"{bad}: they do not start with pyjax's header (truncated, or "
                      "not written by pyjax's Exported.serialize)")
   version, n = struct.unpack_from("<HQ", blob, len(MAGIC))
-  if version != FORMAT_VERSION:
+  if version not in (1, FORMAT_VERSION):
     raise ValueError(f"{bad}: serialization format version {version} is not supported "
-                     f"(this pyjax reads version {FORMAT_VERSION})")
+                     f"(this pyjax reads versions 1 to {FORMAT_VERSION})")
   if len(blob) != _HEADER + n + _DIGEST:
     raise ValueError(f"{bad}: expected {_HEADER + n + _DIGEST} bytes, got {len(blob)} "
                      "(truncated or extended)")
@@ -873,7 +1047,10 @@ def deserialize(blob: bytearray) -> Exported:
   if hashlib.sha256(payload).digest() != blob[_HEADER + n:]:
     raise ValueError(f"{bad}: checksum mismatch (the bytes are corrupted)")
   try:
-    return _from_json(json.loads(payload.decode("utf-8")))
-  except (ValueError, TypeError, KeyError, IndexError, AttributeError,
+    if version == 1:
+      return _from_json(json.loads(payload.decode("utf-8")))
+    return _from_json(*_read_arrays(payload))
+  except (ValueError, TypeError, KeyError, IndexError, AttributeError, ArithmeticError,
+          shape_poly.InconclusiveDimensionOperation,
           RuntimeError) as e:
     raise ValueError(f"{bad}: {e}") from None
