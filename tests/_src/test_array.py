@@ -40,7 +40,7 @@ def test_repr_long_matches_jax_layout():
 
 
 def test_repr_matches_real_jax():
-  jax = pytest.importorskip("jax")
+  pytest.importorskip("jax")
   import jax.numpy as jjnp
   for build in (lambda m: m.sin(m.arange(5.)), lambda m: m.arange(12.).reshape(3, 4) * 1.25,
                 lambda m: m.arange(30.), lambda m: m.array(7) * 2, lambda m: m.ones((2, 0))):

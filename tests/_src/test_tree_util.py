@@ -39,11 +39,8 @@ def _jtu():
 
 
 def _jax_available():
-  try:
-    import jax  # noqa: F401
-    return True
-  except ImportError:
-    return False
+  import importlib.util
+  return importlib.util.find_spec("jax") is not None
 
 
 def _same_tree(a, b):
