@@ -904,9 +904,17 @@ def _from_json(j: dict, arrays=None) -> Exported:
   vjp = None if j.get("vjp") is None else _from_json(j["vjp"])
   if vjp is not None and vjp._fun is not None:
     raise ValueError("a shape-specific export with a shape-polymorphic VJP")
+  return _exported(j, _check_field(j, "fun_name", str), in_tree, in_avals, out_tree,
+                   out_avals, version, vjp,
+                   mlir_module_serialized=_check_module(_check_field(j, "module", str)),
+                   uses_global_constants=False)
+
+
+def _exported(j, fun_name, in_tree, in_avals, out_tree, out_avals, version, vjp, **rest):
+  """An Exported read back: the fields every payload carries, one-device shardings."""
   n_in, n_out = len(in_avals), len(out_avals)
   return Exported(
-      fun_name=_check_field(j, "fun_name", str), in_tree=in_tree, in_avals=in_avals,
+      fun_name=fun_name, in_tree=in_tree, in_avals=in_avals,
       out_tree=out_tree, out_avals=out_avals, _has_named_shardings=True,
       _in_named_shardings=(None,) * n_in, _out_named_shardings=(None,) * n_out,
       in_shardings_hlo=(None,) * n_in, out_shardings_hlo=(None,) * n_out,
@@ -915,11 +923,9 @@ def _from_json(j: dict, arrays=None) -> Exported:
       ordered_effects=(), unordered_effects=(),
       disabled_safety_checks=tuple(DisabledSafetyCheck(str(c)) for c in
                                    _check_field(j, "disabled_checks", list)),
-      mlir_module_serialized=_check_module(_check_field(j, "module", str)),
       calling_convention_version=version,
       module_kept_var_idx=tuple(_check_field(j, "module_kept_var_idx", list)),
-      uses_global_constants=False,
-      _get_vjp=None if vjp is None else (lambda _: vjp))
+      _get_vjp=None if vjp is None else (lambda _: vjp), **rest)
 
 
 def _symbolic_from_json(j: dict, arrays) -> Exported:
@@ -966,23 +972,10 @@ def _symbolic_from_json(j: dict, arrays) -> Exported:
     return tree_util.tree_unflatten(exp.out_tree, outs)
   run.__name__ = run.__qualname__ = fun_name
 
-  n_in, n_out = len(in_avals), len(out_avals)
-  exp = Exported(
-      fun_name=fun_name, in_tree=in_tree, in_avals=in_avals,
-      out_tree=out_tree, out_avals=out_avals, _has_named_shardings=True,
-      _in_named_shardings=(None,) * n_in, _out_named_shardings=(None,) * n_out,
-      in_shardings_hlo=(None,) * n_in, out_shardings_hlo=(None,) * n_out,
-      nr_devices=_check_field(j, "nr_devices", int),
-      platforms=tuple(_check_field(j, "platforms", list)),
-      ordered_effects=(), unordered_effects=(),
-      disabled_safety_checks=tuple(DisabledSafetyCheck(str(c)) for c in
-                                   _check_field(j, "disabled_checks", list)),
-      mlir_module_serialized=b"", calling_convention_version=version,
-      module_kept_var_idx=tuple(_check_field(j, "module_kept_var_idx", list)),
-      uses_global_constants=True,
-      _get_vjp=None if vjp is None else (lambda _: vjp),
-      _fun=(pjit.jit(run), lambda in_tree_args: in_tree_args),
-      _serial=lambda: (jj["tree"], mine))
+  exp = _exported(j, fun_name, in_tree, in_avals, out_tree, out_avals, version, vjp,
+                  mlir_module_serialized=b"", uses_global_constants=True,
+                  _fun=(pjit.jit(run), lambda in_tree_args: in_tree_args),
+                  _serial=lambda: (jj["tree"], mine))
   held.append(exp)
   # the jaxpr at sizes the constraints allow must read back and match the avals
   env = {}
