@@ -22,6 +22,7 @@ import numpy as np
 
 from pyjax._src import core, dtypes
 from pyjax._src.array import ArrayImpl, asarray_value
+from pyjax._src.literals import TypedNdArray
 from pyjax._src.core import Literal, Primitive, ShapedArray, Tracer
 from pyjax._src.interpreters import batching, lowering
 from pyjax._src.interpreters.partial_eval import DynamicJaxprTrace, LinearizeTrace
@@ -56,8 +57,8 @@ def tangent_aval(aval: ShapedArray) -> ShapedArray:
 
 
 def zeros_like_aval(aval: ShapedArray):
-  if aval.dtype == dtypes.float0:
-    return ArrayImpl(np.zeros(aval.shape, dtypes.float0), False)
+  if aval.dtype == dtypes.float0:  # a host ndarray, as JAX's (NumPy's errors on use)
+    return TypedNdArray(np.zeros(aval.shape, dtypes.float0))
   if aval.sharding is not None:  # split as the value it is the zero of (JAX's)
     return core.lax_ops.full(aval.shape, 0, aval.dtype, sharding=aval.sharding)
   return core.lax_ops.full(aval.shape, 0, aval.dtype)

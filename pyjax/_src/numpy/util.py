@@ -156,17 +156,42 @@ def promote_args(fun_name: str, *args):
     if fast is not None:
       return fast[::-1]
   check_arraylike(fun_name, *args)
-  return promote_shapes(fun_name, *promote_dtypes(*args))
+  try:
+    return promote_shapes(fun_name, *promote_dtypes(*args))
+  except ValueError:
+    _check_no_float0s(fun_name, args)
+    raise
 
 
 def promote_args_numeric(fun_name: str, *args):
   check_arraylike(fun_name, *args)
-  return promote_shapes(fun_name, *promote_dtypes_numeric(*args))
+  try:
+    return promote_shapes(fun_name, *promote_dtypes_numeric(*args))
+  except ValueError:
+    _check_no_float0s(fun_name, args)
+    raise
 
 
 def promote_args_inexact(fun_name: str, *args):
   check_arraylike(fun_name, *args)
-  return promote_shapes(fun_name, *promote_dtypes_inexact(*args))
+  try:
+    return promote_shapes(fun_name, *promote_dtypes_inexact(*args))
+  except ValueError:
+    _check_no_float0s(fun_name, args)
+    raise
+
+
+def _check_no_float0s(fun_name, args):
+  """JAX's TypeError for a float0 operand (checked once promotion has failed: the eager
+  path pays nothing for it)."""
+  if any(getattr(a, "dtype", None) == dtypes.float0 for a in args):
+    raise TypeError(
+        f"Called {fun_name} with a float0 array. float0s do not support any operations by "
+        f"design because they are not compatible with non-trivial vector spaces. No "
+        f"implicit dtype conversion is done. You can use np.zeros_like(arr, dtype=np.float) "
+        f"to cast a float0 array to a regular zeros array. \nIf you didn't expect to get a "
+        f"float0 you might have accidentally taken a gradient with respect to an integer "
+        f"argument.") from None
 
 
 def canonicalize_axis(axis, ndim: int) -> int:
