@@ -929,6 +929,23 @@ class _TraceCache:
 _traces = _TraceCache(4 * MAX_SIGNATURES)
 
 
+def shared_trace(fun, static_argnums, args, kwargs):
+  """``(closed jaxpr, out tree)`` of the trace a ``jit`` of ``fun`` made for these
+  arguments, or None (none yet; or one closing over tracers or Refs). ``make_jaxpr``
+  reads it, as JAX's (a jit's ``trace``) does; it does not store its own."""
+  try:
+    w = JitWrapped(fun, static_argnums, None, None, None, None, None, False, False)
+    static_key, dyn, dkw = w._split(args, kwargs)
+    leaves, in_tree = tree_util.tree_flatten((dyn, dkw))
+    key = (in_tree, static_key, tuple(_sig(x) for x in leaves))
+  except (TypeError, ValueError):
+    return None
+  entry = _traces.get(w, key)
+  if entry is None or entry.has_refs or entry.tracer_consts:
+    return None
+  return entry.closed, entry.out_tree
+
+
 def _clear_jit_caches():
   for f in list(_jit_functions):
     f._cache.clear()
