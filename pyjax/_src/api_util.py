@@ -10,6 +10,7 @@ per call of a compiled function.
 """
 from __future__ import annotations
 
+import functools
 import inspect
 from typing import Callable, Sequence
 
@@ -221,7 +222,14 @@ def fun_name(fun) -> str:
 
 
 def fun_source_info(fun) -> str | None:
-  """``"name at file:line"`` for a function with Python source, else None."""
+  """``"name at file:line"`` for a function with Python source (a partial's function, a
+  wrapper's wrapped one, as JAX's), else None."""
+  while isinstance(fun, functools.partial):
+    fun = fun.func
+  try:
+    fun = inspect.unwrap(fun)
+  except ValueError:  # (a cycle of __wrapped__)
+    pass
   code = getattr(fun, "__code__", None)
   if code is None:
     return None

@@ -370,6 +370,40 @@ def jvp_tangent_tree(jax, jnp, lax):
   jax.jvp(lambda x: x, (1.,), ((1., 2.),))
 
 
+@case
+def jvp_int_tangent(jax, jnp, lax):
+  jax.jvp(lambda x: x * 2, (1,), (1,))
+
+
+@case
+def jacrev_int_input(jax, jnp, lax):
+  jax.jacrev(lambda n: n * 2.)(2)
+
+
+@case
+def jacfwd_int_input(jax, jnp, lax):
+  jax.jacfwd(lambda n: n * 2.)(2)
+
+
+@case
+def jacfwd_complex_input(jax, jnp, lax):
+  jax.jacfwd(lambda n: n * 2.)(2j)
+
+
+def _float0_grad(jax):
+  return jax.grad(lambda x, n: x * n, argnums=(0, 1), allow_int=True)(1., 2)[1]
+
+
+@case
+def float0_numpy_add(jax, jnp, lax):
+  _float0_grad(jax) + 1  # a host ndarray: NumPy's error
+
+
+@case
+def float0_jnp_add(jax, jnp, lax):
+  jnp.add(_float0_grad(jax), 1)
+
+
 # ------------------------------------------------------------------ vmap
 
 @case
@@ -441,6 +475,10 @@ _WHOLE = {
     "grad_int_input", "grad_vector_output", "grad_complex_output", "jvp_tangent_dtype",
     "jvp_tangent_tree", "vmap_size_mismatch", "vmap_axis_out_of_range", "vmap_scalar",
     "vmap_in_axes_tree", "scan_carry_tree", "cond_branch_tree", "cond_branch_dtype",
+    "jvp_int_tangent", "jacrev_int_input", "jacfwd_int_input", "jacfwd_complex_input",
+    "float0_numpy_add", "float0_jnp_add", "float_index", "float_of_vector",
+    "random_int_key", "zeros_like_shape_traced", "astype_unknown", "cond_vector_predicate",
+    "while_body_tree", "grad_of_if", "fori_loop_tree",
 }
 
 

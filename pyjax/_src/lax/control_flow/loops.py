@@ -675,8 +675,8 @@ def fori_loop(lower, upper, body_fun: Callable, init_val, *, unroll=None):
     else:  # (as JAX: float bounds count from int(lower) in Python ints)
       i0, one = lo_c, 1
 
-    def step(carry, _):
-      i, x = carry
+    def step(loop_carry, _):  # (JAX's name: its carry errors say loop_carry[1])
+      i, x = loop_carry
       return (lax.add(i, one), body_fun(i, x)), None
 
     (_, out), _ = scan(step, (i0, init_val), None, length=max(up_c - lo_c, 0),
@@ -687,9 +687,10 @@ def fori_loop(lower, upper, body_fun: Callable, init_val, *, unroll=None):
                      "known.")
   lo = lax.convert_element_type(lower, dt)
   up = lax.convert_element_type(upper, dt)
-  _, _, out = while_loop(lambda c: lax.lt(c[0], c[1]),
-                         lambda c: (lax.add(c[0], lax.convert_element_type(1, dt)), c[1],
-                                    body_fun(c[0], c[2])),
+  def body(loop_carry):
+    i, upper, x = loop_carry
+    return lax.add(i, lax.convert_element_type(1, dt)), upper, body_fun(i, x)
+  _, _, out = while_loop(lambda loop_carry: lax.lt(loop_carry[0], loop_carry[1]), body,
                          (lo, up, init_val))
   return out
 
