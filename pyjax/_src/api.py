@@ -110,8 +110,9 @@ def device_put(x, device=None, *, src=None, donate=False, may_alias=None):
                        f"the values: {e}") from None
     for d in devs:
       if d is not None and not isinstance(d, _PLACEMENTS):
-        raise TypeError(f"device_put: device must be a Device, Sharding or PartitionSpec "
-                        f"(or a pytree prefix of them), got {d!r}")
+        raise ValueError("`jax.device_put` only accepts `None`, `jax.sharding.Sharding`, "
+                         "`jax.Device`, `Format`, `jax.memory.Space` or a pytree of these "
+                         f"values. Received invalid value: {d}")
     return tree_util.tree_unflatten(tree, [device_put(l, d) for l, d in zip(flat, devs)])
   dev = _placement(device)
 

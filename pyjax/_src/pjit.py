@@ -196,7 +196,7 @@ def _hash_static(v):
   except TypeError as e:
     raise ValueError(
         f"Non-hashable static arguments are not supported. An error occurred while trying "
-        f"to hash an object of type {type(v)}, {v!r}. The error was:\n"
+        f"to hash an object of type {type(v)}, {v}. The error was:\n"
         f"{type(e).__name__}: {e}\n") from None
   return v
 
@@ -621,6 +621,8 @@ class JitWrapped:
         fun, static_argnums, static_argnames)
     self._donate_nums, self._donate_names = api_util.resolve_argnums(
         fun, donate_argnums, donate_argnames)
+    api_util.validate_argnums(fun, self._static_nums, self._static_names, "static")
+    api_util.validate_argnums(fun, self._donate_nums, self._donate_names, "donate")
     self._donate_nums = tuple(i for i in self._donate_nums if i not in self._static_nums)
     self._device = _requested_device(device, backend)
     self._inline = inline

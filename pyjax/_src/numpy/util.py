@@ -269,6 +269,10 @@ def array(object, dtype=None, copy=True, order="K", ndmin=0):
     else:
       if isinstance(object, (np.ndarray, np.generic)) and object.dtype == np.dtype("O"):
         raise TypeError("JAX only supports number and bool dtypes, got dtype object in array")
+      if isinstance(object, (str, bytes)):  # (JAX's error names the value)
+        raise TypeError(f"Value '{object}' with dtype {np.asarray(object).dtype} is not a "
+                        f"valid JAX array type. Only arrays of numeric types are supported "
+                        f"by JAX.")
       out = asarray_value(np.asarray(object))
   if dtype is not None:
     out = lax._convert_element_type(out, dtypes.canonicalize_dtype(dtype), weak)
