@@ -36,8 +36,8 @@ def make_jaxpr(fun: Callable, static_argnums: int | Sequence[int] = (),
   @functools.wraps(fun)
   def make_jaxpr_f(*args, **kwargs):
     sargs = api_util.static_argnums_in_range(static_argnums, len(args), "make_jaxpr")
-    hit = pjit.shared_trace(fun, sargs, args, kwargs) if axis_env is None else None
-    if hit is not None:  # a jit of fun traced these arguments: its jaxpr, as JAX's
+    hit = pjit.trace_for_make_jaxpr(fun, sargs, args, kwargs) if axis_env is None else None
+    if hit is not None:  # traced as jit traces (shared with jit's of fun), as JAX's
       closed, out_tree = hit
       if return_shape:
         shapes = api_util.shape_dtype_structs(closed.out_avals, closed.in_avals)

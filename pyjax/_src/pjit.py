@@ -204,10 +204,15 @@ def _hash_static(v):
 class _Entry:
   """One traced signature: its jaxpr, output tree and compiled call."""
   __slots__ = ("closed", "out_tree", "compiled", "tracer_consts", "on_gpu", "one_leaf",
-               "ref_pos", "closed_refs", "has_refs", "placements", "constraint_mesh")
+               "ref_pos", "closed_refs", "has_refs", "placements", "constraint_mesh",
+               "unhoisted")
 
-  def __init__(self, closed, out_tree, tracer_consts, ref_pos=(), closed_refs=()):
+  def __init__(self, closed, out_tree, tracer_consts, ref_pos=(), closed_refs=(),
+               unhoisted=None):
     self.closed = closed
+    # With tracer_consts: the jaxpr keeping them as constants, in tracing order (what
+    # make_jaxpr shows); None otherwise.
+    self.unhoisted = unhoisted
     self.out_tree = out_tree
     # The argument leaves that are Refs and the Refs the function closes over: the jaxpr
     # takes their values (the closed-over ones after the arguments) and returns their
@@ -692,10 +697,11 @@ class JitWrapped:
       return (outs + [cell._value for cell in cells]
               + [proxy._value for _, proxy in closed_refs])
     with monitoring.timed_event(monitoring.JAXPR_TRACE_EVENT, self._name):
-      closed, tracer_consts, _ = api_util.trace_to_jaxpr(traced, in_avals, dbg)
-    closed = ClosedJaxpr(closed.jaxpr, [_as_array(c) for c in closed.consts])
+      raw, _, _ = api_util.trace_to_jaxpr(traced, in_avals, dbg, hoist=False)
+    jaxpr, consts, tracer_consts = api_util.hoist_tracer_consts(raw.jaxpr, raw.consts)
+    closed = ClosedJaxpr(jaxpr, [_as_array(c) for c in consts])
     return leaves, _Entry(closed, store.out_tree, tracer_consts, ref_pos,
-                          tuple(r for r, _ in closed_refs))
+                          tuple(r for r, _ in closed_refs), raw if tracer_consts else None)
 
   def _call_with_refs(self, leaves, entry, outs_of):
     """Runs ``entry`` (``outs_of(inputs)``) on the values of its Ref arguments and of
@@ -931,21 +937,18 @@ class _TraceCache:
 _traces = _TraceCache(4 * MAX_SIGNATURES)
 
 
-def shared_trace(fun, static_argnums, args, kwargs):
-  """``(closed jaxpr, out tree)`` of the trace a ``jit`` of ``fun`` made for these
-  arguments, or None (none yet; or one closing over tracers or Refs). ``make_jaxpr``
-  reads it, as JAX's (a jit's ``trace``) does; it does not store its own."""
-  try:
-    w = JitWrapped(fun, static_argnums, None, None, None, None, None, False, False)
-    static_key, dyn, dkw = w._split(args, kwargs)
-    leaves, in_tree = tree_util.tree_flatten((dyn, dkw))
-    key = (in_tree, static_key, tuple(_sig(x) for x in leaves))
-  except (TypeError, ValueError):
+def trace_for_make_jaxpr(fun, static_argnums, args, kwargs):
+  """``(closed jaxpr, out tree)`` of ``fun`` as a ``jit`` traces it (JAX's make_jaxpr is
+  ``jit(fun).trace``): shared with every jit of ``fun`` (``_traces``), with jit's errors
+  and debug info. Closed-over tracers stay constants, in tracing order. None when Refs
+  are among the arguments or closed over (make_jaxpr shows them as Refs, not values)."""
+  if any(isinstance(x, ref.Ref) for x in tree_util.tree_leaves((args, kwargs))):
     return None
-  entry = _traces.get(w, key)
-  if entry is None or entry.has_refs or entry.tracer_consts:
+  w = JitWrapped(fun, static_argnums, None, None, None, None, None, False, False)
+  _, entry, _ = w._entry(args, kwargs)
+  if entry.has_refs:
     return None
-  return entry.closed, entry.out_tree
+  return entry.unhoisted or entry.closed, entry.out_tree
 
 
 def _clear_jit_caches():

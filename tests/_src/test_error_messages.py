@@ -556,12 +556,23 @@ def hessian_int(jax, jnp, lax):
   jax.hessian(lambda x: x)(1)
 
 
+@case
+def make_jaxpr_int_of_tracer(jax, jnp, lax):
+  jax.make_jaxpr(lambda x: int(x))(1.)  # (JAX's make_jaxpr traces as jit: "for jit")
+
+
+@case
+def make_jaxpr_str_argument(jax, jnp, lax):
+  jax.make_jaxpr(lambda x: x)("a")
+
+
 _MORE_WHOLE = {
     "static_ndarray", "static_argnames_unknown", "static_argnums_out_of_range",
     "grad_fori_dynamic", "grad_while", "tree_map_list_arity", "tree_map_dict_keys",
     "tree_map_node_type", "switch_float_index", "scan_xs_lengths", "scan_no_length",
     "vmap_out_axes_unbatched", "matmul_scalar", "int_out_of_bounds", "device_put_string",
     "asarray_string", "lax_dot_mismatch", "value_and_grad_int", "hessian_int",
+    "make_jaxpr_int_of_tracer", "make_jaxpr_str_argument",
 }
 
 

@@ -528,12 +528,18 @@ def _sharing_log(jax, jnp):
   a.eval_shape(1.)
   b = jax.jit(obj.m)  # equal bound methods: one function
   b.eval_shape(1.)
+
+  def k(x):
+    log.append("trace k")
+    return x
+  jax.make_jaxpr(k)(1.)
+  jax.jit(k).eval_shape(1.)  # make_jaxpr traced as jit does: shared
   return log
 
 
 _SHARING = ["trace f", 2.0, 2.0, [1.0], "trace f", "trace f", "trace f", "trace f",
             "trace f", "trace h 2", "trace h 2.0", "trace h True", "trace h 2", "trace h 3",
-            "trace h 3", "trace m"]
+            "trace h 3", "trace m", "trace k"]
 
 
 def test_jit_wrappers_of_one_function_share_traces():
