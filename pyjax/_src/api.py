@@ -37,6 +37,13 @@ def make_jaxpr(fun: Callable, static_argnums: int | Sequence[int] = (),
   @functools.wraps(fun)
   def make_jaxpr_f(*args, **kwargs):
     sargs = api_util.static_argnums_in_range(static_argnums, len(args), "make_jaxpr")
+    hit = pjit.trace_for_make_jaxpr(fun, sargs, args, kwargs) if axis_env is None else None
+    if hit is not None:  # traced as jit traces (shared with jit's of fun), as JAX's
+      closed, out_tree = hit
+      if return_shape:
+        shapes = api_util.shape_dtype_structs(closed.out_avals, closed.in_avals)
+        return closed, tree_util.tree_unflatten(out_tree, shapes)
+      return closed
     f, dyn = api_util.static_partial(fun, args, sargs)
     flat, in_tree = tree_util.tree_flatten((dyn, kwargs))
     dbg = api_util.debug_info("make_jaxpr", fun, args, kwargs, sargs)
@@ -104,8 +111,9 @@ def device_put(x, device=None, *, src=None, donate=False, may_alias=None):
                        f"the values: {e}") from None
     for d in devs:
       if d is not None and not isinstance(d, _PLACEMENTS):
-        raise TypeError(f"device_put: device must be a Device, Sharding or PartitionSpec "
-                        f"(or a pytree prefix of them), got {d!r}")
+        raise ValueError("`jax.device_put` only accepts `None`, `jax.sharding.Sharding`, "
+                         "`jax.Device`, `Format`, `jax.memory.Space` or a pytree of these "
+                         f"values. Received invalid value: {d}")
     return tree_util.tree_unflatten(tree, [device_put(l, d) for l, d in zip(flat, devs)])
   dev = _placement(device)
 
@@ -305,18 +313,22 @@ def _check_input_dtype(name, x, holomorphic, allow_int):
     if dt.kind != "c":
       raise TypeError(f"{name} with holomorphic=True requires inputs with complex dtype, "
                       f"but got {dt.name}.")
+  if name == "jacfwd":  # (forward mode: real inputs only, unless holomorphic)
+    if not holomorphic and not (dtypes.issubdtype(dt, np.floating) or
+                                dt == dtypes.bfloat16):
+      raise TypeError(
+          f"jacfwd requires real-valued inputs (input dtype that is a sub-dtype of "
+          f"np.floating), but got {dt.name}. For holomorphic differentiation, pass "
+          f"holomorphic=True. For differentiation of non-holomorphic functions involving "
+          f"complex inputs or integer inputs, use jax.jvp directly.")
+    return
   if dtypes.issubdtype(dt, np.inexact) or dt == dtypes.bfloat16:
     return
   if (dt.kind in "iub" or dt == dtypes.float0) and allow_int:
     return
-  if name == "grad":
-    raise TypeError(
-        f"grad requires real- or complex-valued inputs (input dtype that is a sub-dtype of "
-        f"np.inexact), but got {dt.name}. If you want to use Boolean- or integer-valued "
-        f"inputs, use vjp or set allow_int to True.")
   raise TypeError(
-      f"{name} requires real-valued inputs (input dtype that is a sub-dtype of "
-      f"np.floating), but got {dt.name}. If you want to use Boolean- or integer-valued "
+      f"{name} requires real- or complex-valued inputs (input dtype that is a sub-dtype "
+      f"of np.inexact), but got {dt.name}. If you want to use Boolean- or integer-valued "
       f"inputs, use vjp or set allow_int to True.")
 
 
@@ -360,8 +372,8 @@ def jvp(fun: Callable, primals, tangents, has_aux: bool = False):
       raise TypeError(
           f"primal and tangent arguments to jax.jvp do not match; dtypes must be equal, "
           f"or in case of int/bool primal dtype the tangent dtype must be float0.Got "
-          f"primal dtype {pa.dtype.name} and so expected tangent dtype {expected.name}, "
-          f"but got tangent dtype {ta.dtype.name} instead.")
+          f"primal dtype {pa.dtype} and so expected tangent dtype {expected}, "
+          f"but got tangent dtype {ta.dtype} instead.")  # (float0 prints as NumPy's)
     if pa.shape != ta.shape:
       raise ValueError(f"jvp called with different primal and tangent shapes;Got primal "
                        f"shape {pa.shape} and tangent shape as {ta.shape}")

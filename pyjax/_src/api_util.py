@@ -10,6 +10,7 @@ per call of a compiled function.
 """
 from __future__ import annotations
 
+import functools
 import inspect
 from typing import Callable, Sequence
 
@@ -112,6 +113,31 @@ def resolve_argnums(fun, argnums, argnames) -> tuple[tuple, tuple]:
   names = tuple(dict.fromkeys((*names, *named)))
   nums = tuple(dict.fromkeys((*nums, *(pos.index(n) for n in names if n in pos))))
   return nums, names
+
+
+def validate_argnums(fun, nums, names, what: str) -> None:
+  """JAX's ValueErrors for ``jit``'s ``{what}_argnums``/``{what}_argnames`` that
+  ``fun``'s signature cannot take (none without a signature)."""
+  try:
+    params = list(inspect.signature(fun).parameters.values())
+  except (TypeError, ValueError):
+    return
+  P = inspect.Parameter
+  if not any(p.kind is P.VAR_POSITIONAL for p in params):
+    n = sum(p.kind in (P.POSITIONAL_ONLY, P.POSITIONAL_OR_KEYWORD) for p in params)
+    if nums and (-min(nums) > n or max(nums) >= n):
+      raise ValueError(f"Jitted function has {what}_argnums={tuple(nums)}, but only "
+                       f"accepts {n} positional arguments.")
+  pos_only = {p.name for p in params if p.kind in (P.POSITIONAL_ONLY, P.VAR_POSITIONAL)}
+  if bad := pos_only & set(names):
+    raise ValueError(f"Jitted function has invalid argnames {bad} in {what}_argnames. "
+                     f"These are positional-only")
+  if any(p.kind is P.VAR_KEYWORD for p in params):
+    return
+  valid = {p.name for p in params if p.kind in (P.POSITIONAL_OR_KEYWORD, P.KEYWORD_ONLY)}
+  if bad := set(names) - valid:
+    raise ValueError(f"Jitted function has invalid argnames {bad} in {what}_argnames. "
+                     f"Function does not take these args.")
 
 
 def static_argnums_in_range(static_argnums, n: int, what: str) -> tuple:
@@ -221,7 +247,14 @@ def fun_name(fun) -> str:
 
 
 def fun_source_info(fun) -> str | None:
-  """``"name at file:line"`` for a function with Python source, else None."""
+  """``"name at file:line"`` for a function with Python source (a partial's function, a
+  wrapper's wrapped one, as JAX's), else None."""
+  while isinstance(fun, functools.partial):
+    fun = fun.func
+  try:
+    fun = inspect.unwrap(fun)
+  except ValueError:  # (a cycle of __wrapped__)
+    pass
   code = getattr(fun, "__code__", None)
   if code is None:
     return None

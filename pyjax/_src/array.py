@@ -469,7 +469,7 @@ def _check_int_range(x: int, dtype):
   if dtype.kind in "iu":
     info = np.iinfo(dtype)
     if not info.min <= x <= info.max:
-      raise OverflowError(f"Python int {x} too large to convert to {dtype.name}")
+      raise OverflowError(f"Python integer {x} out of bounds for {dtype.name}")
 
 
 def asarray_value(x, dtype=None, weak_type=None):

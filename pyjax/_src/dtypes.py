@@ -296,7 +296,7 @@ def scalar_type_to_dtype(typ: type, value: Any = None) -> np.dtype:
   if typ is int and value is not None:
     info = np.iinfo(dt)
     if value < info.min or value > info.max:
-      raise OverflowError(f"Python int {value} too large to convert to {dt}")
+      raise OverflowError(f"Python integer {value} out of bounds for {dt}")
   return dt
 
 

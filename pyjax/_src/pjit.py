@@ -197,7 +197,7 @@ def _hash_static(v):
   except TypeError as e:
     raise ValueError(
         f"Non-hashable static arguments are not supported. An error occurred while trying "
-        f"to hash an object of type {type(v)}, {v!r}. The error was:\n"
+        f"to hash an object of type {type(v)}, {v}. The error was:\n"
         f"{type(e).__name__}: {e}\n") from None
   return v
 
@@ -206,10 +206,14 @@ class _Entry:
   """One traced signature: its jaxpr, output tree and compiled call."""
   __slots__ = ("closed", "out_tree", "compiled", "tracer_consts", "on_gpu", "one_leaf",
                "ref_pos", "closed_refs", "has_refs", "placements", "constraint_mesh",
-               "in_tree")
+               "in_tree", "unhoisted")
 
-  def __init__(self, closed, out_tree, tracer_consts, ref_pos=(), closed_refs=()):
+  def __init__(self, closed, out_tree, tracer_consts, ref_pos=(), closed_refs=(),
+               unhoisted=None):
     self.closed = closed
+    # With tracer_consts: the jaxpr keeping them as constants, in tracing order (what
+    # make_jaxpr shows); None otherwise.
+    self.unhoisted = unhoisted
     self.out_tree = out_tree
     # The argument leaves that are Refs and the Refs the function closes over: the jaxpr
     # takes their values (the closed-over ones after the arguments) and returns their
@@ -624,6 +628,8 @@ class JitWrapped:
         fun, static_argnums, static_argnames)
     self._donate_nums, self._donate_names = api_util.resolve_argnums(
         fun, donate_argnums, donate_argnames)
+    api_util.validate_argnums(fun, self._static_nums, self._static_names, "static")
+    api_util.validate_argnums(fun, self._donate_nums, self._donate_names, "donate")
     self._donate_nums = tuple(i for i in self._donate_nums if i not in self._static_nums)
     self._device = _requested_device(device, backend)
     self._inline = inline
@@ -693,10 +699,11 @@ class JitWrapped:
       return (outs + [cell._value for cell in cells]
               + [proxy._value for _, proxy in closed_refs])
     with monitoring.timed_event(monitoring.JAXPR_TRACE_EVENT, self._name):
-      closed, tracer_consts, _ = api_util.trace_to_jaxpr(traced, in_avals, dbg)
-    closed = ClosedJaxpr(closed.jaxpr, [_as_array(c) for c in closed.consts])
+      raw, _, _ = api_util.trace_to_jaxpr(traced, in_avals, dbg, hoist=False)
+    jaxpr, consts, tracer_consts = api_util.hoist_tracer_consts(raw.jaxpr, raw.consts)
+    closed = ClosedJaxpr(jaxpr, [_as_array(c) for c in consts])
     entry = _Entry(closed, store.out_tree, tracer_consts, ref_pos,
-                   tuple(r for r, _ in closed_refs))
+                   tuple(r for r, _ in closed_refs), raw if tracer_consts else None)
     entry.in_tree = in_tree
     return leaves, entry
 
@@ -936,6 +943,20 @@ class _TraceCache:
 
 
 _traces = _TraceCache(4 * MAX_SIGNATURES)
+
+
+def trace_for_make_jaxpr(fun, static_argnums, args, kwargs):
+  """``(closed jaxpr, out tree)`` of ``fun`` as a ``jit`` traces it (JAX's make_jaxpr is
+  ``jit(fun).trace``): shared with every jit of ``fun`` (``_traces``), with jit's errors
+  and debug info. Closed-over tracers stay constants, in tracing order. None when Refs
+  are among the arguments or closed over (make_jaxpr shows them as Refs, not values)."""
+  if any(isinstance(x, ref.Ref) for x in tree_util.tree_leaves((args, kwargs))):
+    return None
+  w = JitWrapped(fun, static_argnums, None, None, None, None, None, False, False)
+  _, entry, _ = w._entry(args, kwargs)
+  if entry.has_refs:
+    return None
+  return entry.unhoisted or entry.closed, entry.out_tree
 
 
 def _clear_jit_caches():

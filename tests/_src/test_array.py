@@ -200,8 +200,8 @@ def test_device_put():
   tree = pyjax.device_put({"a": np.zeros(2), "b": [1.0]})
   assert isinstance(tree["a"], pyjax.Array) and isinstance(tree["b"][0], pyjax.Array)
   assert tree["b"][0].weak_type
-  with pytest.raises(TypeError):
-    pyjax.device_put(np.ones(3), "gpu")
+  with pytest.raises(ValueError, match="only accepts `None`, `jax.sharding.Sharding`"):
+    pyjax.device_put(np.ones(3), "gpu")  # (JAX's ValueError)
 
 
 def test_num_cpu_devices_subprocess():

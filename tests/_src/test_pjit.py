@@ -499,6 +499,8 @@ def _sharing_log(jax, jnp):
   log.append(float(jax.jit(f)(1.)))
   state["g"] = 2.
   log.append(float(jax.jit(f)(1.)))  # another wrapper: f's trace is shared (g was 1)
+  jaxpr = jax.make_jaxpr(f)(1.)  # make_jaxpr reads jit's trace too (JAX's is jit's)
+  log.append([float(v.val) for e in jaxpr.eqns for v in e.invars if hasattr(v, "val")])
   jax.jit(f).eval_shape(jnp.float32(1.))  # not weak typed: traced again
   jax.jit(f).eval_shape(1)  # an int
   jax.jit(f).eval_shape(1.)
@@ -542,12 +544,18 @@ def _sharing_log(jax, jnp):
   a.eval_shape(1.)
   b = jax.jit(obj.m)  # equal bound methods: one function
   b.eval_shape(1.)
+
+  def k(x):
+    log.append("trace k")
+    return x
+  jax.make_jaxpr(k)(1.)
+  jax.jit(k).eval_shape(1.)  # make_jaxpr traced as jit does: shared
   return log
 
 
-_SHARING = ["trace f", 2.0, 2.0, "trace f", "trace f", "trace f", "trace f",
+_SHARING = ["trace f", 2.0, 2.0, [1.0], "trace f", "trace f", "trace f", "trace f",
             "trace f", "trace h 2", "trace h 2.0", "trace h True", "trace h 2", "trace h 3",
-            "trace h 3", "trace m"]
+            "trace h 3", "trace m", "trace k"]
 
 
 def test_jit_wrappers_of_one_function_share_traces():

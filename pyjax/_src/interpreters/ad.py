@@ -22,6 +22,7 @@ import numpy as np
 
 from pyjax._src import core, dtypes
 from pyjax._src.array import ArrayImpl, asarray_value
+from pyjax._src.literals import TypedNdArray
 from pyjax._src.core import Literal, Primitive, ShapedArray, Tracer
 from pyjax._src.interpreters import batching, lowering
 from pyjax._src.interpreters.partial_eval import DynamicJaxprTrace, LinearizeTrace
@@ -57,8 +58,8 @@ def tangent_aval(aval: ShapedArray) -> ShapedArray:
 
 def zeros_like_aval(aval: ShapedArray):
   """Zeros of ``aval``: its dtype, weak type and (when split) sharding, as JAX's."""
-  if aval.dtype == dtypes.float0:
-    return ArrayImpl(np.zeros(aval.shape, dtypes.float0), False)
+  if aval.dtype == dtypes.float0:  # a host ndarray, as JAX's (NumPy's errors on use)
+    return TypedNdArray(np.zeros(aval.shape, dtypes.float0))
   zero = ArrayImpl(np.zeros((), aval.dtype)[()], aval.weak_type)
   if aval.sharding is not None:  # split as the value it is the zero of (JAX's)
     return core.lax_ops.full(aval.shape, zero, sharding=aval.sharding)

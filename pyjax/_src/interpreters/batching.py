@@ -41,9 +41,10 @@ class BatchTracer(Tracer):
       self._aval = a
     return a
 
-  def __repr__(self):
-    return (f"BatchTracer<{self.aval.str_short(short_dtypes=False)}>"
-            f"(batch_dim={self.batch_dim})")
+  def __repr__(self):  # (JAX 0.10.2's: the per-example aval and the batched value's)
+    def s(a):
+      return ("~" if a.weak_type else "") + a.str_short(short_dtypes=False)
+    return f"VmapTracer(aval={s(self.aval)}, batched={s(core.get_aval(self.val))})"
 
   __str__ = __repr__
 

@@ -83,9 +83,10 @@ def matmul(a, b, *, precision=None, preferred_element_type=None, out_sharding=No
       return out
   check_arraylike("matmul", a, b)
   a, b = promote_dtypes(a, b)
-  if a.ndim == 0 or b.ndim == 0:
-    raise ValueError(f"matmul operand must have at least 1 dimension, got shapes "
-                     f"{a.shape} and {b.shape}.")
+  for i, x in enumerate((a, b)):
+    if x.ndim == 0:
+      raise ValueError(f"matmul input operand {i} must have ndim at least 1, but it has "
+                       f"ndim 0")
   pet = preferred_element_type or a.dtype
   if a.ndim <= 2 and b.ndim <= 2:  # no batch dims: one dot_general, as JAX emits
     if a.shape[-1] != b.shape[0]:

@@ -186,17 +186,44 @@ def promote_args(fun_name: str, *args, rank_only=False):
     if fast is not None:
       return fast[::-1]
   check_arraylike(fun_name, *args)
-  return promote_shapes(fun_name, *promote_dtypes(*args), rank_only=rank_only)
+  try:
+    return promote_shapes(fun_name, *promote_dtypes(*args), rank_only=rank_only)
+  except ValueError:
+    _check_no_float0s(fun_name, args)
+    raise
 
 
 def promote_args_numeric(fun_name: str, *args, rank_only=False):
   check_arraylike(fun_name, *args)
-  return promote_shapes(fun_name, *promote_dtypes_numeric(*args), rank_only=rank_only)
+  try:
+    return promote_shapes(fun_name, *promote_dtypes_numeric(*args),
+                          rank_only=rank_only)
+  except ValueError:
+    _check_no_float0s(fun_name, args)
+    raise
 
 
 def promote_args_inexact(fun_name: str, *args, rank_only=False):
   check_arraylike(fun_name, *args)
-  return promote_shapes(fun_name, *promote_dtypes_inexact(*args), rank_only=rank_only)
+  try:
+    return promote_shapes(fun_name, *promote_dtypes_inexact(*args),
+                          rank_only=rank_only)
+  except ValueError:
+    _check_no_float0s(fun_name, args)
+    raise
+
+
+def _check_no_float0s(fun_name, args):
+  """JAX's TypeError for a float0 operand (checked once promotion has failed: the eager
+  path pays nothing for it)."""
+  if any(getattr(a, "dtype", None) == dtypes.float0 for a in args):
+    raise TypeError(
+        f"Called {fun_name} with a float0 array. float0s do not support any operations by "
+        f"design because they are not compatible with non-trivial vector spaces. No "
+        f"implicit dtype conversion is done. You can use np.zeros_like(arr, dtype=np.float) "
+        f"to cast a float0 array to a regular zeros array. \nIf you didn't expect to get a "
+        f"float0 you might have accidentally taken a gradient with respect to an integer "
+        f"argument.") from None
 
 
 def canonicalize_axis(axis, ndim: int) -> int:
@@ -274,6 +301,10 @@ def array(object, dtype=None, copy=True, order="K", ndmin=0):
     else:
       if isinstance(object, (np.ndarray, np.generic)) and object.dtype == np.dtype("O"):
         raise TypeError("JAX only supports number and bool dtypes, got dtype object in array")
+      if isinstance(object, (str, bytes)):  # (JAX's error names the value)
+        raise TypeError(f"Value '{object}' with dtype {np.asarray(object).dtype} is not a "
+                        f"valid JAX array type. Only arrays of numeric types are supported "
+                        f"by JAX.")
       out = asarray_value(np.asarray(object))
   if dtype is not None and type(out) is ArrayImpl and (
       type(object) in _scalar_types or isinstance(object, (np.ndarray, np.generic))):

@@ -648,3 +648,23 @@ def test_batch_jaxpr(rng):
   out = bj(m, vs)
   check_close(out[0], vs @ m.T, scale=4)
   check_close(out[1], m.sum(), scale=4)
+
+
+def _vmap_tracer_prints(jax, jnp):
+  out = []
+  jax.vmap(lambda x, y: out.append((repr(x), str(y), f"{x}")) or x)(jnp.ones((2, 3)),
+                                                                     jnp.ones(2))
+  jax.vmap(lambda x: out.append(str(x)) or x, in_axes=1)(jnp.ones((2, 3)))
+  jax.vmap(lambda x: out.append(str(x * 2)) or x)(jnp.arange(3))
+  jax.vmap(lambda x: out.append(str(x)) or x)(jnp.ones(2) * 2)
+  return out
+
+
+def test_vmap_tracer_prints_as_jax():
+  """Issue 22: a tracer printed under vmap reads as JAX 0.10.2 prints it."""
+  ours = _vmap_tracer_prints(pyjax, jnp)
+  assert ours[0] == ("VmapTracer(aval=float32[3], batched=float32[2,3])",
+                     "VmapTracer(aval=float32[], batched=float32[2])",
+                     "VmapTracer(aval=float32[3], batched=float32[2,3])")
+  jax = pytest.importorskip("jax")
+  assert ours == _vmap_tracer_prints(jax, jax.numpy)

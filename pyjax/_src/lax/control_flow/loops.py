@@ -699,8 +699,8 @@ def fori_loop(lower, upper, body_fun: Callable, init_val, *, unroll=None):
                     f"{lower_dt.name} and {upper_dt.name}")
   lo_c, up_c = _concrete_int(lower), _concrete_int(upper)
   if lo_c is not None and up_c is not None:
-    def step(carry, _):
-      i, x = carry
+    def step(loop_carry, _):  # (JAX's names: its carry errors say loop_carry[1])
+      i, x = loop_carry
       return (lax.add(i, 1), body_fun(i, x)), None
 
     # JAX's: the index counts from int(lower), a Python int (weak int), whatever the
@@ -714,9 +714,11 @@ def fori_loop(lower, upper, body_fun: Callable, init_val, *, unroll=None):
   # JAX's: a bound is converted only when its dtype differs (a weak one stays weak)
   lo = lower if lower_dt == dt else lax.convert_element_type(lower, dt)
   up = upper if upper_dt == dt else lax.convert_element_type(upper, dt)
-  _, _, out = while_loop(lambda c: lax.lt(c[0], c[1]),
-                         lambda c: (lax.add(c[0], lax._const(c[0], 1)), c[1],
-                                    body_fun(c[0], c[2])),
+
+  def body(loop_carry):
+    i, upper, x = loop_carry
+    return lax.add(i, lax._const(i, 1)), upper, body_fun(i, x)
+  _, _, out = while_loop(lambda loop_carry: lax.lt(loop_carry[0], loop_carry[1]), body,
                          (lo, up, init_val))
   return out
 
