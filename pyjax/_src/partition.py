@@ -167,10 +167,14 @@ class _Part:
 
   # ------------------------------------------------------------ rules
   def _elementwise(self, eqn, vals, dims, avals, params):
-    rank = max(len(a.shape) for a in avals)
-    target = next((d for d, a in zip(dims, avals) if len(a.shape) == rank and any(d)),
-                  tuple(() for _ in range(rank)))
-    vals = [self.reshard(x, d, target, a.shape) if len(a.shape) == rank else x
+    shape = eqn.outvars[0].aval.shape
+    target = next((d for d, a in zip(dims, avals) if a.shape == shape and any(d)),
+                  tuple(() for _ in shape))
+    # an operand of the result's rank with size-1 dimensions (lax broadcasts them) keeps
+    # those whole
+    vals = [self.reshard(x, d, tuple(t if n == m else () for t, n, m in
+                                     zip(target, a.shape, shape)), a.shape)
+            if len(a.shape) == len(shape) else x
             for x, d, a in zip(vals, dims, avals)]
     return self._wrap(eqn, eqn.primitive.bind(*vals, **params), [target])
 

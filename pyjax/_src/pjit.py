@@ -508,7 +508,9 @@ def _eqn_dims(eqn, ins, sizes):
   if len(eqn.outvars) == 1:  # elementwise: operands of the result's shape, or scalars
     out = eqn.outvars[0]
     shape = out.aval.shape
-    if all(d is None or v.aval.shape == shape or not v.aval.shape
+    def fits(s):  # the result's shape, or broadcast to it along size-1 dimensions
+      return len(s) == len(shape) and all(a == b or a == 1 for a, b in zip(s, shape))
+    if all(d is None or fits(v.aval.shape) or not v.aval.shape
            for v, d in zip(eqn.invars, ins)):
       same = [d for v, d in zip(eqn.invars, ins) if d is not None and v.aval.shape == shape]
       return [_merge(same, len(shape))]
