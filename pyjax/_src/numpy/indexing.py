@@ -270,10 +270,13 @@ def _apply_static_slices(arr, entries):
   return arr
 
 
-def _normalize_scalar(i, n):
-  """JAX's index normalization, i < 0 ? i + n : i, on an int32 scalar."""
+def _normalize_scalar(i, n, strong=False):
+  """JAX's index normalization, i < 0 ? i + n : i, on an int32 scalar (``strong``: JAX
+  first converts the start indices of a slice over several dimensions to int32)."""
   if type(i) is int:
     i = _i32(i)
+  elif strong and (i.dtype.itemsize <= 4 or i.weak_type):
+    i = lax._convert_element_type(i, _int32 if i.dtype.itemsize <= 4 else i.dtype, False)
   elif i.dtype != _int32 and (i.dtype.itemsize < 4 or not i.weak_type):
     i = lax._convert_element_type(i, _int32 if i.dtype.itemsize <= 4 else i.dtype, False)
   neg = _bin(lax.lt_p, i, 0)
@@ -297,15 +300,16 @@ def _basic_take(arr, entries):
                                        for k, v in entries])
       entries = [(k, (0, len(range(*v)), 1)) if k == "slice" else (k, v) for k, v in entries]
     starts, sizes = [], []
+    several = len(list(_dims(entries))) > 1
     for d, (k, v) in _dims(entries):
       n = arr.shape[d]
       if k == "slice":
         lo, hi, _ = v
         hi = max(hi, lo)
-        starts.append(_normalize_scalar(lo, n))
+        starts.append(_normalize_scalar(lo, n, several))
         sizes.append(hi - lo)
       else:
-        starts.append(_normalize_scalar(v, n))
+        starts.append(_normalize_scalar(v, n, several))
         sizes.append(1)
     out = slicing.dynamic_slice_p.bind(arr, *_same_index_dtype(starts),
                                        slice_sizes=tuple(sizes))

@@ -68,13 +68,11 @@ KNOWN = {
         "true_divide", "exp", "exp2", "expm1", "float_power", "power", "log10", "log2",
         "log1p", "reciprocal", "rint", "sign", "sin", "sinc", "sinh", "sqrt", "tan",
         "tanh")},
-    **{(n, _C, "eager"): "complex maximum/minimum: ties of +-0 and NaN parts differ"
-       for n in ("maximum", "minimum")},
     **{(n, _C, "jit"): "complex functions under jit: infinite and NaN parts (IREE's "
        "complex kernels), branch cuts at -0 parts" for n in (
         "acos", "acosh", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctanh",
         "asin", "asinh", "atan", "atanh", "arctan2", "atan2", "cos", "cosh", "exp",
-        "float_power", "power", "log1p", "maximum", "minimum", "sin", "sinh", "sqrt")},
+        "float_power", "power", "log1p", "sin", "sinh", "sqrt")},
     **{(n, _C, m): "complex logaddexp is not implemented (lax.add of complex and float)"
        for n in ("logaddexp", "logaddexp2") for m in ("eager", "jit")},
 }
