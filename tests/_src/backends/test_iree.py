@@ -628,19 +628,32 @@ def test_ctrl_c_interrupts_a_running_program(tmp_path):
   import time
   env = dict(os.environ, PYTHONPATH=_ROOT, JAX_COMPILATION_CACHE_DIR=str(tmp_path),
              JAX_PLATFORMS="cpu")
+  def default_sigint():  # (whatever the test process's own SIGINT state is)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
   p = subprocess.Popen([sys.executable, "-c", _LONG_LOOPS], env=env, cwd=_ROOT,
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                       preexec_fn=default_sigint)
   lines = queue.SimpleQueue()
   threading.Thread(target=lambda: [lines.put(s) for s in p.stdout], daemon=True).start()
+
+  def line(timeout):
+    try:
+      return lines.get(timeout=timeout)
+    except queue.Empty:
+      p.kill()
+      raise AssertionError(f"no output for {timeout} s; the program's stderr:\n"
+                           f"{p.stderr.read()[-3000:]}") from None
   took = []
   try:
     for expect in ("interrupted\n", None):
-      assert lines.get(timeout=60) == "started\n"
+      assert line(60) == "started\n"
       time.sleep(0.5)
       p.send_signal(signal.SIGINT)
       t = time.perf_counter()
       if expect is not None:
-        assert lines.get(timeout=30) == expect
+        assert line(30) == expect
       else:
         p.wait(timeout=30)
       took.append(time.perf_counter() - t)
