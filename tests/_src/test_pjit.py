@@ -570,13 +570,19 @@ def test_trace_sharing_matches_jax():
 
 def test_shared_traces_go_with_their_function():
   import gc
+  import weakref
   from pyjax._src import pjit
 
   def make():
     def g(x):
       return x * 2
     jit(g).eval_shape(1.)
-    return len(pjit._traces._lru)
-  n = make()
+    return weakref.ref(g), len(pjit._traces._lru)
+
+  gc.collect()  # (other tests' dead functions first)
+  before = len(pjit._traces._lru)
+  g, n = make()
+  assert n >= before  # (one more, unless the bounded cache dropped its oldest)
   gc.collect()
-  assert len(pjit._traces._lru) == n - 1
+  assert g() is None  # the cache does not keep the function alive
+  assert len(pjit._traces._lru) <= before  # and its trace went with it
