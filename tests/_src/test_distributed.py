@@ -72,3 +72,10 @@ def test_initialize_errors_without_mpirun():
   pytest.importorskip("mpi4py")
   p, _ = run([str(PROGS / "init_errors.py")], n=0, timeout=120)
   assert p.returncode == 0 and "DONE" in p.stdout, p.stdout + p.stderr[-3000:]
+
+
+def test_a_process_that_exits_stops_the_others():
+  p, dt = run([str(PROGS / "early_exit.py")], timeout=120)
+  assert "CAUGHT JaxRuntimeError" in p.stdout and "process 1 failed (it exited)" in \
+      p.stdout, p.stdout[-3000:] + p.stderr[-3000:]
+  assert dt < 60, dt
