@@ -330,13 +330,14 @@ def apply_primitive(prim, args, params):
     return run_jaxpr(closed.jaxpr, closed.consts, args)
   s = _sharding_of(args)
   avals = [core.get_aval(a) for a in args]
-  if prim.name in ELEMENTWISE and not prim.multiple_results and all(
-      type(a) is GlobalArray and a._device == s or not av.shape
-      for a, av in zip(args, avals)):
-    g = next(a for a in args if type(a) is GlobalArray)
+  # elementwise on operands split alike (rank-0 ones broadcast): on the blocks
+  g = next((a for a, av in zip(args, avals) if type(a) is GlobalArray and av.shape), None)
+  if g is not None and prim.name in ELEMENTWISE and not prim.multiple_results and all(
+      type(a) is GlobalArray and a._device == g._device and av.shape == g._gshape
+      or not av.shape for a, av in zip(args, avals)):
     ins = [ArrayImpl(a._value, a.weak_type) if type(a) is GlobalArray else a for a in args]
     out = prim.bind(*ins, **params)
-    return GlobalArray(np.asarray(out), out.weak_type, s, g._gshape, g._box)
+    return GlobalArray(np.asarray(out), out.weak_type, g._device, g._gshape, g._box)
   # Anything else: on the whole values, replicated over the mesh.
   ins = [ArrayImpl(whole(a), a.weak_type) if type(a) is GlobalArray else a for a in args]
   outs = prim.bind(*ins, **params)
