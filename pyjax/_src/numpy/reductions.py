@@ -198,15 +198,21 @@ def _var_promote_types(a_dtype, dtype):
   return _upcast_f16(comp), np.dtype(dtype)
 
 
-def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None,
-        mean=None, correction=None):
-  """Variance over the given axes (NaN where the count less ``correction`` is not
-  positive, as JAX)."""
+def _correction(name, a, ddof, correction):
+  """var/std's degrees-of-freedom correction (ddof or correction, not both), as JAX."""
   if correction is None:
     correction = ddof
   elif not isinstance(ddof, int) or ddof != 0:
     raise ValueError("ddof and correction can't be provided simultaneously.")
-  check_arraylike("var", a)
+  check_arraylike(name, a)
+  return correction
+
+
+def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None,
+        mean=None, correction=None):
+  """Variance over the given axes (NaN where the count less ``correction`` is not
+  positive, as JAX)."""
+  correction = _correction("var", a, ddof, correction)
   return _var(asarray(a), axis=_static_axis(axis), dtype=dtype, out=out,
               correction=correction, keepdims=keepdims, where=where, a_mean=mean)
 
@@ -244,11 +250,7 @@ def _var(a, *, axis=None, dtype=None, out=None, correction=0, keepdims=False, wh
 def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None,
         mean=None, correction=None):
   """Standard deviation over the given axes."""
-  if correction is None:
-    correction = ddof
-  elif not isinstance(ddof, int) or ddof != 0:
-    raise ValueError("ddof and correction can't be provided simultaneously.")
-  check_arraylike("std", a)
+  correction = _correction("std", a, ddof, correction)
   return _std(asarray(a), axis=_static_axis(axis), dtype=dtype, out=out,
               correction=correction, keepdims=keepdims, where=where, mean=mean)
 
