@@ -9,6 +9,10 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(__file__)))
 # (lax_ops: the table of lax ops that the lax, lowering, batching and autodiff sweeps share)
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "_src", "lax"))
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
+# jit compiles before its first call returns (tiering runs first calls eagerly, which
+# would test the eager path twice); tests of tiering turn it on themselves. Subprocesses
+# the tests start inherit this.
+os.environ["PYJAX_JIT_TIERING"] = "off"
 
 
 @pytest.fixture

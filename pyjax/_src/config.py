@@ -76,6 +76,10 @@ class Config:
     self._define("jax_softmax_custom_jvp", _env_bool("jax_softmax_custom_jvp", False))
     self._define("jax_log_compiles", _env_bool("jax_log_compiles", False))
     self._define("jax_traceback_filtering", "auto")
+    # pyjax's own: "on" runs a jitted function's first calls eagerly while IREE compiles
+    # it in the background (no compile stall); "off" waits for the compile, as JAX does
+    # (for benchmarks and bit-reproducible first calls).
+    self._define("pyjax_jit_tiering", os.environ.get("PYJAX_JIT_TIERING", "on"))
     # Accepted so JAX programs that set them run; pyjax does not act on them (yet):
     # leak checking (pyjax's leaked tracers always raise on use), extra internal checks,
     # cache-miss explanations, transfer guards (one host memory), the no-tracing and
@@ -139,6 +143,7 @@ _ENUMS = {
                                "philox2x32", "philox4x32"], False),
     "jax_default_matmul_precision": (_MATMUL_PRECISIONS, True),
     "jax_array_garbage_collection_guard": (["allow", "log", "fatal"], True),
+    "pyjax_jit_tiering": (["on", "off"], False),
     **{f"jax_transfer_guard{k}": (_GUARD_LEVELS, True)
        for k in ("", "_host_to_device", "_device_to_device", "_device_to_host")},
 }
