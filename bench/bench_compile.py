@@ -5,7 +5,7 @@ Run: python bench/bench_compile.py [--reps N]
 Rows: the first call of a jitted MLP SGD step (784-512-512-10, batch 128, parameters fed
 back), the first 20 calls of it (a short training run, waited for at the end), the first
 call of a tiny function (``sin(x) * 2 + 1``), and a second process on a warm disk cache.
-pyjax runs with ``jax_jit_tiering`` on (its default: the first calls run eagerly while
+pyjax runs with ``pyjax_jit_tiering`` on (its default: the first calls run eagerly while
 IREE compiles in the background) and off (every first call waits for IREE, as before).
 Each figure is the median over ``--reps`` fresh processes; import time is not counted.
 """
@@ -33,7 +33,7 @@ if lib == "jax":
 else:
   sys.path.insert(0, os.environ["PYJAX_ROOT"])
   import pyjax as jax, pyjax.numpy as jnp
-  jax.config.update("jax_jit_tiering", tiering)
+  jax.config.update("pyjax_jit_tiering", tiering)
   if os.environ.get("CACHE_DIR"):
     jax.config.update("jax_compilation_cache_dir", os.environ["CACHE_DIR"])
 
