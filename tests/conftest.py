@@ -11,8 +11,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "_src", "lax"))
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 # jit compiles before its first call returns (tiering runs first calls eagerly, which
 # would test the eager path twice); tests of tiering turn it on themselves. Subprocesses
-# the tests start inherit this.
-os.environ["PYJAX_JIT_TIERING"] = "off"
+# the tests start inherit this. PYJAX_TEST_JIT_TIERING=on runs the suite tiered (a check
+# that eager first calls give what compiled ones do).
+os.environ["PYJAX_JIT_TIERING"] = os.environ.get("PYJAX_TEST_JIT_TIERING", "off")
 
 
 @pytest.fixture

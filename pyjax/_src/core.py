@@ -878,8 +878,15 @@ class ClosedJaxpr:
     return eval_jaxpr(self.jaxpr, self.consts, *args)
 
 
+# Called (when set) at the start of each ``eval_jaxpr``: jit's tiered execution stops an
+# eager run there (in loop bodies too) once the compiled program is ready.
+eval_check = None
+
+
 def eval_jaxpr(jaxpr: Jaxpr, consts: Sequence, *args) -> list:
   """Evaluates a jaxpr by binding each primitive under the current trace."""
+  if eval_check is not None:
+    eval_check()
   env: dict[Var, Any] = {}
   if len(args) != len(jaxpr.invars):
     raise TypeError(f"eval_jaxpr: expected {len(jaxpr.invars)} args, got {len(args)}")

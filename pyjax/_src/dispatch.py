@@ -13,7 +13,10 @@ its shape and dtype (``iree.abi.output``), so IREE writes that result in place.
 from __future__ import annotations
 
 import atexit
+import collections
+import os
 import sys
+import threading
 
 import numpy as np
 
@@ -29,7 +32,7 @@ from pyjax._src.interpreters import partial_eval as pe
 from pyjax._src.mesh import AxisType, Mesh, get_concrete_mesh
 from pyjax._src.sharding import (NamedSharding, PartitionSpec, concrete_meshes,
                                  typed_sharding)
-from pyjax._src.util import host_memory_limit
+from pyjax._src.util import host_memory_limit, one_blas_thread
 
 
 DeviceBuffer = iree.DeviceBuffer
@@ -166,16 +169,21 @@ def _without_native_loops(closed, name, text, n_consts, aliases):
   return plain
 
 
-class CompiledCall:
-  """A compiled jaxpr: ``call(leaves, donated) -> list of ArrayImpl``."""
+class _Plan:
+  """How a jaxpr is compiled and called: its hoisted constants, IREE driver, donation
+  aliases and final module text (known before compiling, so that jit can compile in the
+  background)."""
 
-  def __init__(self, closed: ClosedJaxpr, name: str, text: str, platform="cpu",
-               donated=(), device=None):
+  def __init__(self, closed: ClosedJaxpr, text: str, platform="cpu", donated=()):
     consts = lowering.hoisted_consts(closed)
     in_avals = [core.get_aval(c) for c in consts] + list(closed.in_avals)
     out_avals = closed.out_avals
-    callbacks = getattr(text, "callbacks", ())
+    self.platform = platform
+    self.consts = consts
+    self.callbacks = getattr(text, "callbacks", ())
     self.driver = iree.pick_driver(in_avals, out_avals, platform)
+    self.asynchronous = self.driver == "local-task" and not self.callbacks
+    self.n_out = len(out_avals)
     self.n_consts = len(consts)
     self.aliases = _alias_map(closed.in_avals, out_avals, donated) if any(donated) else {}
     if self.aliases:
@@ -193,17 +201,40 @@ class CompiledCall:
       warnings.warn(f"Some donated buffers were not usable: {names}.\nSee an explanation "
                     "at https://docs.jax.dev/en/latest/faq.html#buffer-donation.")
     self.text = text
-    need = _bytes_needed(closed)
-    if need > host_memory_limit():  # JAX's error when it runs (IREE's compiler may fail)
-      self.exe = _OutOfMemory(need)
+    self.need = _bytes_needed(closed)
+
+  def fits(self) -> bool:
+    return self.need <= host_memory_limit()
+
+  def is_compiled(self) -> bool:
+    return iree.is_compiled(self.text, self.platform, self.n_out, self.asynchronous)
+
+  def precompile(self) -> None:
+    iree.precompile(self.text, self.platform, self.n_out, self.asynchronous)
+
+
+class CompiledCall:
+  """A compiled jaxpr: ``call(leaves, donated) -> list of ArrayImpl``."""
+
+  def __init__(self, closed: ClosedJaxpr, name: str, text: str, platform="cpu",
+               donated=(), device=None, plan: _Plan | None = None):
+    if plan is None:
+      plan = _Plan(closed, text, platform, donated)
+    consts, text, callbacks = plan.consts, plan.text, plan.callbacks
+    out_avals = closed.out_avals
+    self.driver = plan.driver
+    self.n_consts = plan.n_consts
+    self.aliases = plan.aliases
+    self.text = text
+    if not plan.fits():  # JAX's error when it runs (IREE's compiler may fail)
+      self.exe = _OutOfMemory(plan.need)
     else:
       def load(text, callbacks):
         # A program calling Python runs synchronously (see iree.host_module). Called
         # through the module attribute, which code such as Chex's patches.
         return compiler.backend_compile_and_load(
             compiler.backend(platform), text, None, None, callbacks, driver=self.driver,
-            n_out=len(out_avals),
-            asynchronous=self.driver == "local-task" and not callbacks)
+            n_out=len(out_avals), asynchronous=plan.asynchronous)
       try:
         self.exe = load(text, callbacks)
       except RuntimeError as e:  # IREE's own text stays as the cause
@@ -289,12 +320,7 @@ class CompiledCall:
       fence = sem = None
       t = 0
     if donated:
-      for x, d in zip(leaves, donated):
-        if d and isinstance(x, ArrayImpl):
-          x.delete()
-          if type(x) is ArrayImpl:  # any later read raises (the memory may hold a result)
-            del x._value
-            x.__class__ = PendingArray
+      _delete_donated(leaves, donated)
     res = []
     for o, (shape, dtype, weak) in zip(outs, self.out_meta):
       a = _new_object(PendingArray)  # ``_value`` stays unset until read
@@ -347,6 +373,17 @@ class CompiledCall:
 _new_object = object.__new__
 
 
+def _delete_donated(leaves, donated):
+  """Deletes the donated arguments of a call: any later read raises (the memory may
+  hold a result)."""
+  for x, d in zip(leaves, donated):
+    if d and isinstance(x, ArrayImpl):
+      x.delete()
+      if type(x) is ArrayImpl:
+        del x._value
+        x.__class__ = PendingArray
+
+
 def _compile_error(closed: ClosedJaxpr, name: str, e: Exception) -> JaxRuntimeError:
   """JAX's error for a program IREE failed to compile, naming the function."""
   if "RESOURCE_EXHAUSTED" in str(e):
@@ -373,6 +410,256 @@ def compile_closed_jaxpr(closed: ClosedJaxpr, name: str, text: str | None = None
       text = lowering.lower_jaxpr(closed, name)
   with monitoring.timed_event(monitoring.BACKEND_COMPILE_EVENT, name):
     return CompiledCall(closed, name, text, platform, donated, device)
+
+
+# ---------------------------------------------------------------- tiered execution
+#
+# IREE takes 0.1-4 s to compile a program that XLA compiles in 0.01-1 s. So that a
+# jitted function's first calls do not wait for it, a cache miss (``compile_tiered``)
+# lowers the jaxpr, and unless the memory or disk cache already holds its module,
+# hands the compile to one background thread and returns a ``TieredCall``: its calls run
+# the jaxpr eagerly (the NumPy primitive impls; nested jit equations inline) until the
+# module is ready, then load it and hand the ``CompiledCall`` to the caller's cache
+# (``on_ready``). An eager run of a program without effects stops as soon as the module
+# is ready (a check between equations and at each loop step, ``core.eval_check``) and
+# the call runs compiled: a long loop does not run to its end eagerly. A program with
+# effects (callbacks, prints) runs to its end, and one with effects and a while loop is
+# compiled synchronously. Not tiered: programs whose eager impls compile (shard_map,
+# exported calls), GPU programs, sharded arguments, ``pyjax_jit_tiering='off'``.
+# At exit the compile in progress finishes (it fills the disk cache) and queued ones
+# are dropped; a forked child compiles again what its parent had queued.
+
+class _Ready(Exception):
+  """Raised inside a tiered call's eager run once its compiled program is ready."""
+
+
+# primitive -> params -> the ClosedJaxpr its eager tier runs inline (jit: its impl would
+# compile); registered by the primitive's module.
+INLINE_WHEN_TIERED: dict = {}
+# Primitives whose eager impls compile programs themselves: jaxprs holding them are
+# compiled synchronously.
+NOT_TIERED = {"shard_map", "call_exported"}
+
+
+def _tier_kind(jaxpr: core.Jaxpr) -> tuple[bool, bool, bool]:
+  """(can run eagerly, has effects, has a while loop) of ``jaxpr`` and its sub-jaxprs."""
+  ok, effects, loops = True, False, False
+  for eqn in jaxpr.eqns:
+    p = eqn.primitive
+    if p.name in NOT_TIERED:
+      return False, effects, loops
+    effects |= p.effectful
+    loops |= p.name == "while"
+    for sub in core.jaxprs_in_params(eqn.params):
+      o, e, w = _tier_kind(sub)
+      ok, effects, loops = ok and o, effects or e, loops or w
+  return ok, effects, loops
+
+
+class _Job:
+  __slots__ = ("plan", "key", "done", "error", "generation")
+
+  def __init__(self, plan, key, generation):
+    self.plan, self.key, self.generation = plan, key, generation
+    self.done = threading.Event()
+    self.error = None
+
+
+class _BackgroundCompiler:
+  """One daemon thread compiling queued plans in order; a module asked for twice is
+  compiled once."""
+
+  def __init__(self):
+    self.generation = 0
+    self._reset()
+
+  def _reset(self):
+    self.lock = threading.Condition()
+    self.queue = collections.deque()
+    self.pending = {}
+    self.thread = None
+    self.busy = None
+    self.stopping = False
+
+  def submit(self, plan: _Plan) -> _Job:
+    key = (plan.text, plan.platform, plan.n_out, plan.asynchronous)
+    with self.lock:
+      job = self.pending.get(key)
+      if job is None:
+        job = self.pending[key] = _Job(plan, key, self.generation)
+        self.queue.append(job)
+        if self.thread is None:
+          self.thread = threading.Thread(target=self._loop, name="pyjax-compile",
+                                         daemon=True)
+          self.thread.start()
+        self.lock.notify()
+    return job
+
+  def _loop(self):
+    # Below the eager tier in priority: the compiler's threads (a niceness the
+    # iree-compile process inherits from this thread, on Linux) take the cores the
+    # eager calls leave; NumPy's BLAS threads, descheduled by them, slowed eager matmuls
+    # 10-50x on a 2-core machine.
+    try:
+      os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+    except (AttributeError, OSError):
+      pass
+    while True:
+      with self.lock:
+        while not self.queue and not self.stopping:
+          self.lock.wait()
+        if self.stopping:
+          return
+        job = self.busy = self.queue.popleft()
+      try:
+        job.plan.precompile()
+      except BaseException as e:  # the foreground compile reports it (see TieredCall)
+        job.error = e
+      with self.lock:
+        self.busy = None
+        self.pending.pop(job.key, None)
+      job.done.set()
+
+  def stop(self):
+    """At exit: the compile in progress ends (its module goes to the disk cache), the
+    queued ones are dropped."""
+    with self.lock:
+      self.stopping = True
+      self.lock.notify_all()
+      thread = self.thread
+    if thread is not None:
+      thread.join()
+
+  def after_fork_in_child(self):
+    self.generation += 1  # the parent's jobs never finish here: compiled again
+    self._reset()
+
+
+_background = _BackgroundCompiler()
+atexit.register(_background.stop)
+if hasattr(os, "register_at_fork"):
+  os.register_at_fork(after_in_child=_background.after_fork_in_child)
+
+
+def _eval_eager(jaxpr: core.Jaxpr, consts, args, check):
+  """``core.eval_jaxpr`` with the jit-like equations of INLINE_WHEN_TIERED inlined and,
+  given ``check``, ``check()`` before each equation."""
+  types, to_array = (core._array_type, core.Tracer), core._to_array
+  env = {v: x if isinstance(x, types) else to_array(x)
+         for v, x in zip((*jaxpr.constvars, *jaxpr.invars), (*consts, *args))}
+  Literal, inline = core.Literal, INLINE_WHEN_TIERED
+
+  def read(v):
+    return v.val if type(v) is Literal else env[v]
+
+  for eqn in jaxpr.eqns:
+    if check is not None:
+      check()
+    p = eqn.primitive
+    sub = inline.get(p)
+    if sub is not None:
+      closed = sub(eqn.params)
+      outs = _eval_eager(closed.jaxpr, closed.consts, [read(v) for v in eqn.invars], check)
+    else:
+      outs = p.bind(*[read(v) for v in eqn.invars], **eqn.params)
+      if not p.multiple_results:
+        outs = (outs,)
+    for v, o in zip(eqn.outvars, outs):
+      if type(v) is not core.DropVar:
+        env[v] = o
+  return [read(v) for v in jaxpr.outvars]
+
+
+def _as_result(x, aval):
+  """An eager run's output as a jit result: an Array of the aval's dtype and weak type."""
+  if type(x) is ArrayImpl and x.weak_type == aval.weak_type and x.dtype == aval.dtype:
+    return x
+  if isinstance(x, ArrayImpl) and not isinstance(x, GlobalArray):
+    return ArrayImpl(np.asarray(x._value, aval.dtype), aval.weak_type, x._device)
+  return x if not hasattr(aval, "dtype") or isinstance(x, core.Tracer) else \
+      ArrayImpl(np.asarray(x, aval.dtype), aval.weak_type)
+
+
+def _ready_check(done: threading.Event, thread: int):
+  """A check raising ``_Ready`` in ``thread`` once ``done`` is set."""
+  def check():
+    if done.is_set() and threading.get_ident() == thread:
+      raise _Ready
+  return check
+
+
+class TieredCall:
+  """A program compiling in the background: runs eagerly until it is compiled."""
+
+  def __init__(self, closed: ClosedJaxpr, name: str, plan: _Plan, donated, effects,
+               on_ready=None):
+    self.closed, self.name, self.plan = closed, name, plan
+    self.donated = tuple(donated)
+    self.effects = effects
+    self.on_ready = on_ready
+    self.compiled = None
+    self.job = _background.submit(plan)
+    if config.jax_log_compiles:
+      import logging
+      logging.getLogger("pyjax").warning(
+          "Compiling %s in the background; running it eagerly until then", name)
+
+  def ready(self) -> bool:
+    job = self.job
+    if job.generation != _background.generation:  # forked: the parent's compile is lost
+      job = self.job = _background.submit(self.plan)
+    return job.done.is_set()
+
+  def _switch(self) -> CompiledCall:
+    c = self.compiled
+    if c is None:
+      # The module is in the cache (or the compile failed: compiling again here gives
+      # the synchronous path's fallbacks and errors).
+      with monitoring.timed_event(monitoring.BACKEND_COMPILE_EVENT, self.name):
+        c = self.compiled = CompiledCall(self.closed, self.name, self.plan.text,
+                                         self.plan.platform, self.donated, plan=self.plan)
+      if self.on_ready is not None:
+        self.on_ready(c)
+    return c
+
+  def __call__(self, leaves, donated=()):
+    if self.ready():
+      return self._switch()(leaves, donated)
+    check = None if self.effects else _ready_check(self.job.done, threading.get_ident())
+    prev = core.eval_check
+    core.eval_check = check
+    try:
+      closed = self.closed
+      with one_blas_thread():
+        outs = _eval_eager(closed.jaxpr, closed.consts, list(leaves), check)
+    except _Ready:
+      return self._switch()(leaves, donated)
+    finally:
+      core.eval_check = prev
+    outs = [_as_result(o, a) for o, a in zip(outs, self.closed.out_avals)]
+    if donated:
+      for i, (x, d) in enumerate(zip(leaves, donated)):
+        if d and isinstance(x, ArrayImpl):
+          for j, o in enumerate(outs):
+            if o is x:  # the result is the donated argument itself: a new Array
+              outs[j] = ArrayImpl(x._value, x.weak_type, x._device)
+      _delete_donated(leaves, donated)
+    return outs
+
+
+def compile_tiered(closed: ClosedJaxpr, name: str, donated=(), on_ready=None):
+  """A ``CompiledCall`` of ``closed`` when its module is cached or tiering is off or
+  does not apply, else a ``TieredCall`` compiling it in the background (see above)."""
+  if config.pyjax_jit_tiering == "off":
+    return compile_closed_jaxpr(closed, name, donated=donated)
+  with monitoring.timed_event(monitoring.JAXPR_TO_MLIR_MODULE_EVENT, name):
+    text = lowering.lower_jaxpr(closed, name)
+  plan = _Plan(closed, text, "cpu", donated)
+  ok, effects, loops = _tier_kind(closed.jaxpr)
+  if not ok or (effects and loops) or not plan.fits() or plan.is_compiled():
+    with monitoring.timed_event(monitoring.BACKEND_COMPILE_EVENT, name):
+      return CompiledCall(closed, name, text, "cpu", donated, plan=plan)
+  return TieredCall(closed, name, plan, donated, effects, on_ready)
 
 
 # ---------------------------------------------------------------- eager ops on a GPU
@@ -633,11 +920,16 @@ def apply_on_device(prim, args, params, device):
 _by_jaxpr = WeakLRUCache(1024)
 
 
-def run_closed_jaxpr(closed: ClosedJaxpr, name: str, args, donated=()):
-  """The impl of the jit primitive: compiles ``closed`` once (per object) and runs it."""
+def run_closed_jaxpr(closed: ClosedJaxpr, name: str, args, donated=(), tiered=False):
+  """The impl of the jit primitive: compiles ``closed`` once (per object) and runs it;
+  ``tiered``: eagerly until it is compiled (see ``compile_tiered``)."""
   donated = tuple(donated)
   c = _by_jaxpr.get(closed, donated)
   if c is None:
-    c = compile_closed_jaxpr(closed, name, donated=donated)
+    if tiered:
+      c = compile_tiered(closed, name, donated,
+                         on_ready=lambda c: _by_jaxpr.set(closed, donated, c))
+    else:
+      c = compile_closed_jaxpr(closed, name, donated=donated)
     _by_jaxpr.set(closed, donated, c)
   return c(args, donated)

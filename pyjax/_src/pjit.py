@@ -35,7 +35,7 @@ jit_p.multiple_results = True
 
 def _jit_impl(*args, jaxpr: ClosedJaxpr, name: str, donated_invars=(), keep_unused=False,
               inline=False, **_):
-  return dispatch.run_closed_jaxpr(jaxpr, name, args, donated_invars)
+  return dispatch.run_closed_jaxpr(jaxpr, name, args, donated_invars, tiered=True)
 
 
 def _jit_abstract_eval(*avals, jaxpr: ClosedJaxpr, **_):
@@ -81,6 +81,7 @@ def _jit_pp_seed_names(eqn, context):
 
 
 jit_p.def_impl(_jit_impl)
+dispatch.INLINE_WHEN_TIERED[jit_p] = lambda params: params["jaxpr"]
 jit_p.def_abstract_eval(_jit_abstract_eval)
 jit_p.lower = _jit_lower
 jit_p.pp_params = _jit_pp_params
@@ -1029,11 +1030,15 @@ def _run(entry: _Entry, leaves, donated, device=None):
     return c(leaves, donated)
   c = entry.compiled
   if c is None:
-    c = entry.compiled = dispatch.compile_closed_jaxpr(entry.closed, _entry_name(entry),
-                                                       donated=donated)
     if core.sharded_types and any(isinstance(getattr(a, "_device", None), NamedSharding)
                                   for a in leaves):
-      c = entry.compiled = dispatch.ShardedCall(c, entry.closed.out_avals)
+      c = entry.compiled = dispatch.ShardedCall(
+          dispatch.compile_closed_jaxpr(entry.closed, _entry_name(entry), donated=donated),
+          entry.closed.out_avals)
+    else:
+      c = entry.compiled = dispatch.compile_tiered(
+          entry.closed, _entry_name(entry), donated,
+          on_ready=lambda c: setattr(entry, "compiled", c))
   outs = c(leaves, donated)
   if committed:
     dispatch.commit(outs, device)

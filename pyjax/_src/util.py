@@ -58,6 +58,50 @@ def check_allocation(nbytes: int) -> None:
 T = TypeVar("T")
 
 
+_blas = None  # (set_num_threads, get_num_threads) of NumPy's OpenBLAS, () if not found
+
+
+def _find_blas():
+  global _blas
+  _blas = ()
+  try:
+    import ctypes
+    with open("/proc/self/maps") as f:
+      paths = {line.split()[-1] for line in f if "openblas" in line and "/" in line}
+    for path in sorted(paths):
+      lib = ctypes.CDLL(path)
+      for prefix, suffix in (("scipy_openblas_", "64_"), ("scipy_openblas_", ""),
+                             ("openblas_", "64_"), ("openblas_", "")):
+        set_ = getattr(lib, f"{prefix}set_num_threads{suffix}", None)
+        get = getattr(lib, f"{prefix}get_num_threads{suffix}", None)
+        if set_ is not None and get is not None:
+          _blas = (set_, get)
+          return
+  except (OSError, ImportError):
+    pass
+
+
+class one_blas_thread:
+  """Runs NumPy's matrix products (OpenBLAS) on one thread inside the block: jit's eager
+  tier while IREE compiles on the other cores (two BLAS threads whose partner is
+  descheduled spin: matmuls were 10-50x slower). Does nothing where OpenBLAS is not
+  found (another BLAS, not Linux)."""
+  __slots__ = ("prev",)
+
+  def __enter__(self):
+    if _blas is None:
+      _find_blas()
+    self.prev = None
+    if _blas:
+      self.prev = _blas[1]()
+      if self.prev != 1:
+        _blas[0](1)
+
+  def __exit__(self, *exc):
+    if self.prev is not None and self.prev != 1:
+      _blas[0](self.prev)
+
+
 def safe_zip(*args) -> list[tuple]:
   """``zip`` as a list, with JAX's ValueError when the lengths differ."""
   if not args:

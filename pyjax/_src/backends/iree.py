@@ -94,15 +94,31 @@ def platform_flags(platform: str):
 _versions = None
 
 
+def _version_of(package: str) -> str:
+  """``package``'s version, read from its ``version.py`` without importing the package
+  (``iree.compiler`` takes ~0.3 s to import, ``iree.runtime`` ~0.1 s: a first call that
+  finds its module cached, or runs eagerly while it compiles, needs only the key)."""
+  import importlib.util
+  spec = importlib.util.find_spec(package)
+  path = os.path.join(list(spec.submodule_search_locations)[0], "version.py")
+  ns: dict = {}
+  with open(path) as f:
+    exec(compile(f.read(), path, "exec"), ns)
+  return f"{ns['VERSION']}-{ns['REVISIONS']}"
+
+
 def compiler_version() -> str:
-  from iree.compiler import version
-  return f"{version.VERSION}-{version.REVISIONS}"
+  return _version_of("iree.compiler")
 
 
 def runtime_version() -> str:
-  _runtime()
-  from iree.runtime import version
-  return f"{version.VERSION}-{version.REVISIONS}"
+  # iree.runtime's version.py re-exports that of the runtime libraries it selects
+  # (``_runtime_libs``, or the tracing build's when IREE_PY_RUNTIME asks for it).
+  if os.environ.get("IREE_PY_RUNTIME", "default") != "default":
+    _runtime()
+    from iree.runtime import version
+    return f"{version.VERSION}-{version.REVISIONS}"
+  return _version_of("iree._runtime_libs")
 
 
 # ---------------------------------------------------------------- the host CPU
@@ -483,13 +499,36 @@ def _worth_writing(seconds: float, size: int) -> bool:
   return True
 
 
+def _shared_constants(asynchronous: bool, n_out: int) -> bool:
+  return asynchronous and n_out > MANY_RESULTS
+
+
+def precompile(text: str, platform: str, n_out: int, asynchronous: bool = False) -> None:
+  """Compiles (into the caches) the module ``load_module`` with these arguments loads
+  first; safe from any thread (jit's background compiles)."""
+  compile_module(text, platform, asynchronous,
+                 shared_constants=_shared_constants(asynchronous, n_out))
+
+
+def is_compiled(text: str, platform: str, n_out: int, asynchronous: bool = False) -> bool:
+  """Whether ``load_module`` with these arguments would find its module in the memory
+  or disk cache (not compile it)."""
+  key, _ = entry_key(text, platform, asynchronous, None,
+                     _shared_constants(asynchronous, n_out))
+  if _mem_cache.get(key) is not None:
+    return True
+  if not config.jax_enable_compilation_cache or config.jax_compilation_cache_max_size == 0:
+    return False
+  return os.path.exists(os.path.join(cache_dir(), key[:2], key + ".vmfb"))
+
+
 def load_module(text: str, platform: str, driver: str, n_out: int,
                 asynchronous: bool = False, callbacks=()) -> "Executable":
   """``text`` compiled (or cached) and loaded on ``driver``. A cached module the
   runtime refuses (made by another IREE, damaged) is reported once, recompiled and
   replaced; one with a dispatch over the runtime's binding limit (wider than
   ``fusion_width`` foresaw) is compiled again without wide fusion."""
-  shared = asynchronous and n_out > MANY_RESULTS
+  shared = _shared_constants(asynchronous, n_out)
   loops = "stablehlo.while" in text
   vmfb = compile_module(text, platform, asynchronous, shared_constants=shared)
   try:
