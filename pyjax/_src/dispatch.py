@@ -513,6 +513,7 @@ class _BackgroundCompiler:
         job = self.busy = self.queue.popleft()
       try:
         job.plan.precompile()
+        iree.device(job.plan.driver)  # the runtime too, before the switch needs it
       except BaseException as e:  # the foreground compile reports it (see TieredCall)
         job.error = e
       with self.lock:

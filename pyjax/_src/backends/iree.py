@@ -616,17 +616,22 @@ def _tune_malloc() -> bool:
               and mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD))
 
 
+_init_lock = threading.Lock()
+
+
 def _runtime():
   global _rt, _instance
-  if _rt is None:
-    _tune_malloc()
-    import iree.runtime as rt
-    flags = _worker_flags()
-    if flags:
-      rt.flags.parse_flags(*flags)
-    _rt = rt
   if _instance is None:
-    _instance = _rt.VmInstance()
+    with _init_lock:  # (jit's background compile thread may get here first)
+      if _rt is None:
+        _tune_malloc()
+        import iree.runtime as rt
+        flags = _worker_flags()
+        if flags:
+          rt.flags.parse_flags(*flags)
+        _rt = rt
+      if _instance is None:
+        _instance = _rt.VmInstance()
   return _rt
 
 
@@ -673,8 +678,9 @@ def _before_fork():
 
 
 def _after_fork_in_child():
-  global _lock, _fork_generation
+  global _lock, _init_lock, _fork_generation
   _lock = threading.Lock()  # another thread may have held it
+  _init_lock = threading.Lock()
   for table in (_drivers, _devices):
     for name in [n for n in table if n != "local-sync"]:
       _pin([table.pop(name)])
