@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import collections
 import itertools
+import math
 import operator
 import re
 import sys
@@ -63,7 +64,7 @@ class ShapedArray(AbstractValue):
     self.sharding = sharding
 
   ndim = property(lambda self: len(self.shape))
-  size = property(lambda self: int(np.prod(self.shape, dtype=np.int64)))
+  size = property(lambda self: int(math.prod(self.shape)))
 
   def update(self, shape=None, dtype=None, weak_type=None, sharding=None, **_jax_only):
     # A new shape drops the sharding unless one is given (its spec was per dimension).

@@ -972,10 +972,11 @@ _streams: dict[str, Stream] = {}
 def stream(driver: str) -> Stream:
   s = _streams.get(driver)
   if s is None:
+    dev = device(driver)  # (takes ``_lock`` itself: not reentrant)
     with _lock:
       s = _streams.get(driver)
       if s is None:
-        s = _streams[driver] = Stream(device(driver))
+        s = _streams[driver] = Stream(dev)
   return s
 
 
