@@ -4,18 +4,21 @@
    nanoseconds per iteration, and the pyjax/JAX ratio (goal <= 20).
 2. ``jax.random.gamma``, ``poisson`` and ``binomial`` under jit, 10^6 samples: the
    steady-state time of a call and the pyjax/JAX ratio (goal <= 1.5), and each one's
-   first-call (compile) time.
+   first-call (compile) time. ``poisson(arg)`` passes the rates as an argument: with a
+   constant rate both compilers fold ``lam < 10`` and drop the loop it does not select.
 
-Run: python bench/bench_loops.py [--quick]
-Timings are the best of interleaved repeats (the machine is shared).
+Run: python bench/bench_loops.py [--quick] [--only NAME]
+Timings are the best of interleaved repeats. The machine is shared: wall times swing
+with the other processes' load (printed), so each case also gives the best process CPU
+time (all threads; IREE's and XLA's worker pools run in this process) and its ratio,
+which the load moves much less.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import time
-
-import numpy as np
 
 import pyjax
 
@@ -47,24 +50,33 @@ def _cases(mod, n_samples):
   def poisson_big(key):
     return random.poisson(key, 30.0, (n_samples,))
 
+  def poisson_arg(key, lam):
+    return random.poisson(key, lam, (n_samples,))
+
   def binomial(key):
     return random.binomial(key, 20.0, 0.3, (n_samples,))
 
   key = random.key(0)
+  lams = jnp.where(jnp.arange(n_samples) % 2 == 0, 4.0, 30.0).astype(jnp.float32)
   return {"fori_loop (per iteration)": (mod.jit(fori), (jnp.int32(100_000),
                                                         jnp.float32(0.5))),
           "gamma(2.5)": (mod.jit(gamma), (key,)),
           "poisson(4)": (mod.jit(poisson), (key,)),
           "poisson(30)": (mod.jit(poisson_big), (key,)),
+          "poisson(arg: 4 and 30)": (mod.jit(poisson_arg), (key, lams)),
           "binomial(20, 0.3)": (mod.jit(binomial), (key,))}
 
 
-def _time(fn, args, reps):
-  best = float("inf")
+def _time(calls, reps):
+  """{name: (best wall time, best process CPU time)} of ``reps`` rounds of the calls
+  ``{name: (fn, args)}``, interleaved."""
+  best = {name: (float("inf"), float("inf")) for name in calls}
   for _ in range(reps):
-    t = time.perf_counter()
-    _block(fn(*args))
-    best = min(best, time.perf_counter() - t)
+    for name, (fn, args) in calls.items():
+      t, c = time.perf_counter(), time.process_time()
+      _block(fn(*args))
+      t, c = time.perf_counter() - t, time.process_time() - c
+      best[name] = (min(best[name][0], t), min(best[name][1], c))
   return best
 
 
@@ -77,25 +89,28 @@ def main():
   reps = 3 if a.quick else 5
   mods = [("pyjax", pyjax)] + ([("jax", jax)] if jax is not None else [])
   cases = {name: _cases(m, n) for name, m in mods}
-  print(f"{platform.node()} {platform.machine()}, {n} samples")
-  print(f"{'case':28s} {'pyjax':>10s} {'jax':>10s} {'ratio':>7s}   first call pyjax / jax")
+  print(f"{platform.node()} {platform.machine()}, {os.cpu_count()} cpus, {n} samples, "
+        f"load average {os.getloadavg()[0]:.2f}")
+  print(f"{'case':24s} {'pyjax':>10s} {'jax':>10s} {'ratio':>6s} {'cpu pyjax':>10s} "
+        f"{'cpu jax':>10s} {'ratio':>6s}   first call pyjax / jax")
   for case in cases["pyjax"]:
     if a.only and a.only not in case:
       continue
-    row, first = {}, {}
+    first = {}
     for name, _ in mods:
       fn, args = cases[name][case]
       t = time.perf_counter()
       _block(fn(*args))
       first[name] = time.perf_counter() - t
-    for name, _ in mods:
-      fn, args = cases[name][case]
-      row[name] = _time(fn, args, reps)
+    row = _time({name: cases[name][case] for name, _ in mods}, reps)
     scale = 1e9 / 100_000 if case.startswith("fori") else 1e3
     unit = "ns" if case.startswith("fori") else "ms"
-    pj, jx = row["pyjax"] * scale, row.get("jax", float("nan")) * scale
-    print(f"{case:28s} {pj:8.2f}{unit} {jx:8.2f}{unit} {pj / jx:7.2f}   "
+    nan = (float("nan"), float("nan"))
+    (pj, pc), (jx, jc) = ([v * scale for v in row.get(m, nan)] for m in ("pyjax", "jax"))
+    print(f"{case:24s} {pj:8.2f}{unit} {jx:8.2f}{unit} {pj / jx:6.2f} {pc:8.2f}{unit} "
+          f"{jc:8.2f}{unit} {pc / jc:6.2f}   "
           f"{first['pyjax']:.2f}s / {first.get('jax', float('nan')):.2f}s")
+  print(f"load average {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":

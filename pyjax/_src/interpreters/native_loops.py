@@ -19,7 +19,10 @@ jaxpr with the ordinary StableHLO rules, so its numbers are those of the
 a shape op on tensors of at most ``MAX_ELEMS`` elements (``_ALLOWED``); matmuls,
 gathers, reductions, sorts, host calls and the like keep the ``stablehlo.while``.
 Loops nested in a native loop become nested ``scf.while`` ops. Complex values and the
-narrow float types do not qualify.
+narrow float types do not qualify. A whole-array loop whose predicate is an ``any``/``all``
+over its elements (poisson's and binomial's rejection loops) is not split into lanes:
+its elements can depend on the whole array's trip count (see docs/architecture.md,
+"Native loops").
 """
 from __future__ import annotations
 
