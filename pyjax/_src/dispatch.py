@@ -465,6 +465,30 @@ class _Job:
     self.error = None
 
 
+def _below_eager_priority(fn):
+  """Runs ``fn()`` on a thread of its own with niceness 10, which the ``iree-compile``
+  process inherits (Linux): the compiler takes the cores the eager calls leave (NumPy's
+  BLAS threads, descheduled by it, slowed eager matmuls 10-50x on a 2-core machine). A
+  thread of its own, since a thread cannot take its priority back, and IREE's worker
+  threads inherit their creator's."""
+  err = []
+
+  def run():
+    try:
+      os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+    except (AttributeError, OSError):
+      pass
+    try:
+      fn()
+    except BaseException as e:
+      err.append(e)
+  t = threading.Thread(target=run, name="pyjax-compile-job", daemon=True)
+  t.start()
+  t.join()
+  if err:
+    raise err[0]
+
+
 class _BackgroundCompiler:
   """One daemon thread compiling queued plans in order; a module asked for twice is
   compiled once."""
@@ -496,14 +520,6 @@ class _BackgroundCompiler:
     return job
 
   def _loop(self):
-    # Below the eager tier in priority: the compiler's threads (a niceness the
-    # iree-compile process inherits from this thread, on Linux) take the cores the
-    # eager calls leave; NumPy's BLAS threads, descheduled by them, slowed eager matmuls
-    # 10-50x on a 2-core machine.
-    try:
-      os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
-    except (AttributeError, OSError):
-      pass
     while True:
       with self.lock:
         while not self.queue and not self.stopping:
@@ -512,7 +528,7 @@ class _BackgroundCompiler:
           return
         job = self.busy = self.queue.popleft()
       try:
-        job.plan.precompile()
+        _below_eager_priority(job.plan.precompile)
         iree.device(job.plan.driver)  # the runtime too, before the switch needs it
       except BaseException as e:  # the foreground compile reports it (see TieredCall)
         job.error = e
