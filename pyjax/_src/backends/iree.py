@@ -477,6 +477,18 @@ _inflight: dict = {}
 _inflight_lock = threading.Lock()
 
 
+def _forget_compiles_in_child():
+  """After a fork: the parent's threads compiling modules are not in the child, nor do
+  they release their locks there."""
+  global _inflight_lock
+  _inflight_lock = threading.Lock()
+  _inflight.clear()
+
+
+if hasattr(os, "register_at_fork"):
+  os.register_at_fork(after_in_child=_forget_compiles_in_child)
+
+
 @contextlib.contextmanager
 def _compiling(key: str):
   """Holds ``key``'s compile lock; yields whether another thread held it first."""
@@ -706,10 +718,8 @@ def _before_fork():
 
 
 def _after_fork_in_child():
-  global _lock, _inflight_lock, _fork_generation
+  global _lock, _fork_generation
   _lock = threading.Lock()  # another thread may have held it
-  _inflight_lock = threading.Lock()
-  _inflight.clear()  # compiles of the parent's threads: none runs in this child
   for table in (_drivers, _devices):
     for name in [n for n in table if n != "local-sync"]:
       _pin([table.pop(name)])
