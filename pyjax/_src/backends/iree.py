@@ -182,7 +182,7 @@ def _compiler_host_target() -> str:
 _mem_cache = LRUCache(4096, max_weight=256 << 20, weigh=len)
 stats = {"compiles": 0, "disk_hits": 0, "mem_hits": 0, "corrupt": 0, "mismatched": 0,
          "load_failures": 0, "write_failures": 0, "evicted": 0, "skipped_fast": 0,
-         "skipped_small": 0}
+         "skipped_small": 0, "retries": 0, "waited": 0}
 # An entry: magic, SHA-256 of the rest, the entry's key, SHA-256 of the module text, the
 # VM flatbuffer.
 _MAGIC = b"PYJAXVMFB2"
@@ -375,6 +375,27 @@ _FUSION_FAILURES = ("restricted to workgroup distributed contexts",
 SHARED_CONSTANTS_FLAGS = ("--iree-flow-inline-constants-max-byte-length=0",)
 
 
+# float64 math IREE's CPU code generation calls libm for (measured on IREE 3.13, each
+# operation alone in a module): sine, cosine, tan, tanh, atan2, remainder (fmod) and
+# CHLO's expansions built on them, and complex128 exponentials, logarithms, roots and
+# powers. IREE's embedded (self-contained) executables cannot link libm: such a module
+# compiled as usual ran the whole pipeline only to fail at its link ("undefined symbol:
+# sin") and compiled again with ``LIBM_FLAGS`` (a jitted float32 ``sin``, whose lowering
+# keeps a float64 ``sine`` for huge arguments, compiled twice). ``needs_libm`` foresees
+# it from the text; the libm remedy still catches what it misses.
+LIBM_FLAGS = ("--iree-llvmcpu-link-embedded=false",)
+_LIBM_OPS = re.compile(
+    r'"(?:stablehlo\.(?:sine|cosine|tan|tanh|atan2|remainder)|'
+    r'chlo\.(?:lgamma|digamma|asin|acos|atan|polygamma))"[^\n]*f64>|'
+    r'"stablehlo\.(?:exponential|exponential_minus_one|log|log_plus_one|sqrt|rsqrt|'
+    r'power)"[^\n]*complex<f64>')
+
+
+def needs_libm(text: str) -> bool:
+  """Whether the CPU code of ``text`` calls libm (see ``LIBM_FLAGS``)."""
+  return "f64" in text and _LIBM_OPS.search(text) is not None
+
+
 def binding_limit_error(e: BaseException) -> bool:
   """Whether ``e`` is IREE refusing a dispatch with too many buffer bindings."""
   return re.search(r"binding count \d+ (>|exceeds)", str(e)) is not None
@@ -430,7 +451,7 @@ def _remedy(message: str, flags: tuple, base, tried: set):
       not any(m.startswith("_") for m in missing):
     # float64 math calls libm, which IREE's embedded (self-contained) executables
     # cannot link: link a system shared library instead.
-    return "libm", flags + ("--iree-llvmcpu-link-embedded=false",)
+    return "libm", flags + LIBM_FLAGS
   return None
 
 
@@ -452,6 +473,65 @@ def compile_module(text: str, platform: str = "cpu", asynchronous: bool = False,
     if hit is not None:
       stats["mem_hits"] += 1
       return hit
+  with _compiling(key) as waited:
+    if cached and waited:  # another thread compiled it meanwhile
+      hit = _mem_cache.get(key)
+      if hit is not None:
+        stats["waited"] += 1
+        return hit
+    return _compile_or_read(text, flags, base, bounded, shared_constants, cached, key,
+                            text_hash)
+
+
+# The modules being compiled, by key: [a lock its compiling thread holds, the threads
+# using the entry]. A thread asking for a module another thread is compiling waits for
+# that compile and takes its result, where it would have run IREE again (tiered jit
+# compiles in the background, and a function jitted anew in a loop asks for the same
+# module meanwhile). Modules with different keys compile at once (each ``iree-compile``
+# is a process of its own).
+_inflight: dict = {}
+_inflight_lock = threading.Lock()
+
+
+def _forget_compiles_in_child():
+  """After a fork: the parent's threads compiling modules are not in the child, nor do
+  they release their locks there."""
+  global _inflight_lock
+  _inflight_lock = threading.Lock()
+  _inflight.clear()
+
+
+if hasattr(os, "register_at_fork"):
+  os.register_at_fork(after_in_child=_forget_compiles_in_child)
+
+
+@contextlib.contextmanager
+def _compiling(key: str):
+  """Holds ``key``'s compile lock; yields whether another thread held it first."""
+  with _inflight_lock:
+    entry = _inflight.get(key)
+    if entry is None:
+      entry = _inflight[key] = [threading.Lock(), 0]
+    entry[1] += 1
+  try:
+    lock = entry[0]
+    waited = not lock.acquire(blocking=False)
+    if waited:
+      lock.acquire()
+    try:
+      yield waited
+    finally:
+      lock.release()
+  finally:
+    with _inflight_lock:
+      entry[1] -= 1
+      if not entry[1] and _inflight.get(key) is entry:
+        del _inflight[key]
+
+
+def _compile_or_read(text, flags, base, bounded, shared_constants, cached, key,
+                     text_hash) -> bytes:
+  """``compile_module``'s disk cache and compile, under ``key``'s compile lock."""
   use_disk = config.jax_enable_compilation_cache and \
       config.jax_compilation_cache_max_size != 0
   path = os.path.join(cache_dir(), key[:2], key + ".vmfb")
@@ -467,6 +547,9 @@ def compile_module(text: str, platform: str = "cpu", asynchronous: bool = False,
   from iree.compiler import compile_str
   from iree.compiler.tools.core import CompilerToolError
   tried = set()
+  if not _is_cuda(base) and LIBM_FLAGS[0] not in flags and needs_libm(text):
+    flags = flags + LIBM_FLAGS  # (the key stays that of the flags asked for)
+    tried.add("libm")
   t0 = time.perf_counter()
   while True:
     try:
@@ -479,6 +562,7 @@ def compile_module(text: str, platform: str = "cpu", asynchronous: bool = False,
                            f"Module:\n{text}") from None
       tried.add(remedy[0])
       flags = remedy[1]
+      stats["retries"] += 1
   stats["compiles"] += 1
   if use_disk and _worth_writing(time.perf_counter() - t0, len(payload)):
     _write_disk(path, key, text_hash, payload)

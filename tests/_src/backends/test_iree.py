@@ -945,3 +945,112 @@ def test_cache_options_checked_as_jax(request, tmp_path):
   iree._unwritable.add("/nowhere")
   cc.reset_cache()
   assert not iree._unwritable
+
+
+# ---------------------------------------------------------------- compile time (issue 21)
+
+def test_modules_needing_libm_are_compiled_once(cache_dir):
+  """float64 sin/cos/tan/tanh/atan2/fmod (and CHLO's functions built on them) and
+  complex128 exp/log/sqrt/pow call libm, which IREE's embedded executables cannot link:
+  such modules compile as system libraries at once, where they ran the whole pipeline
+  to fail at the link first (a float32 sin keeps a float64 sine for huge arguments)."""
+  op = '%1 = "{}"(%0) : (tensor<4x{t}>) -> tensor<4x{t}>'
+  assert iree.needs_libm(op.format("stablehlo.sine", t="f64"))
+  assert iree.needs_libm(op.format("stablehlo.remainder", t="f64"))
+  assert iree.needs_libm(op.format("chlo.lgamma", t="f64"))
+  assert iree.needs_libm(op.format("stablehlo.exponential", t="complex<f64>"))
+  assert not iree.needs_libm(op.format("stablehlo.sine", t="f32"))
+  assert not iree.needs_libm(op.format("stablehlo.exponential", t="f64"))
+  assert not iree.needs_libm(op.format("stablehlo.exponential", t="complex<f32>"))
+  tag = f"// {cache_dir}\n"  # keys no other test uses
+  x = np.linspace(-3.0, 3.0, 4, dtype=np.float32)
+  text = pyjax.jit(lambda x: jnp.sin(x) * 2 + 1).lower(x).as_text() + tag
+  n0, r0 = iree.stats["compiles"], iree.stats["retries"]
+  ex = iree.Executable(iree.compile_module(text), "local-sync", 1)
+  out, = ex.call([iree.to_device(x, "local-sync").view])
+  np.testing.assert_allclose(iree.to_host(iree.DeviceBuffer(out, "local-sync"), (4,),
+                                          np.float32), np.sin(x) * 2 + 1, rtol=1e-6)
+  with enable_x64():
+    def f(s):
+      k = jnp.arange(1, 5, dtype=np.float64) / 8 * s
+      return [g(k) for g in (jnp.sin, jnp.cos, jnp.tan, jnp.tanh, jnp.arcsin,
+                             jnp.arctan, lax.lgamma, lax.digamma)] + \
+          [jnp.arctan2(k, 1.5), jnp.fmod(k, 0.3), jnp.exp(k * 1j), jnp.sqrt(k * 1j)]
+    text = pyjax.jit(f).lower(np.float64(1)).as_text() + tag
+  assert iree.needs_libm(text)
+  iree.compile_module(text)
+  assert iree.stats["compiles"] == n0 + 2 and iree.stats["retries"] == r0
+
+
+def test_compiles_from_threads(cache_dir, monkeypatch):
+  """Compiles run on several threads at once (tiered jit compiles in the background):
+  different modules compile side by side into the right programs; a thread asking for
+  a module another thread is compiling waits for it and takes its result."""
+  import threading
+  from iree import compiler as iree_compiler
+  tag = f"// {cache_dir}\n"
+  key = iree.entry_key(MODULE + tag)[0]
+  real, first = iree_compiler.compile_str, threading.Event()
+
+  def compile_str(*args, **kw):
+    if not first.is_set():  # the first compile goes on once a second thread waits
+      first.set()
+      deadline = time.monotonic() + 30
+      while iree._inflight.get(key, (None, 0))[1] < 2 and time.monotonic() < deadline:
+        time.sleep(0.001)
+    return real(*args, **kw)
+  monkeypatch.setattr(iree_compiler, "compile_str", compile_str)
+  n0, w0 = iree.stats["compiles"], iree.stats["waited"]
+  got = {}
+
+  def work(name, text):
+    got[name] = iree.compile_module(text)
+  threads = [threading.Thread(target=work, args=(n, t)) for n, t in
+             (("add", MODULE + tag), ("add again", MODULE + tag), ("mul", MUL + tag))]
+  threads[0].start()
+  first.wait(30)
+  for t in threads[1:]:
+    t.start()
+  for t in threads:
+    t.join(60)
+  assert got["add again"] is got["add"]
+  assert iree.stats["compiles"] == n0 + 2 and iree.stats["waited"] == w0 + 1
+  assert not iree._inflight
+  np.testing.assert_array_equal(_run(got["add"]), [0, 2, 4, 6])
+  np.testing.assert_array_equal(_run(got["mul"]), [0, 1, 4, 9])
+
+
+_FORK_WHILE_COMPILING = """
+import os, signal, threading
+import numpy as np
+from pyjax._src.backends import iree
+text = '''%s'''
+held, done = threading.Event(), threading.Event()
+
+def compiling():  # another thread compiling the module at the fork
+  with iree._compiling(iree.entry_key(text)[0]):
+    held.set()
+    done.wait()
+t = threading.Thread(target=compiling)
+t.start()
+held.wait()
+pid = os.fork()
+if pid == 0:
+  signal.alarm(60)  # (a child stuck on the parent's lock dies)
+  ex = iree.Executable(iree.compile_module(text), "local-sync", 1)
+  a = iree.to_device(np.arange(4, dtype=np.float32), "local-sync")
+  out, = ex.call([a.view, a.view])
+  v = iree.to_host(iree.DeviceBuffer(out, "local-sync"), (4,), np.float32)
+  os._exit(0 if list(v) == [0, 2, 4, 6] else 3)
+print("child", os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+done.set()
+t.join()
+"""
+
+
+def test_fork_while_another_thread_compiles(tmp_path):
+  """A child forked while a thread of its parent compiles a module compiles that module
+  itself: the parent's compile locks are not held in the child."""
+  r = _python(["-c", _FORK_WHILE_COMPILING % MODULE], tmp_path)
+  assert r.returncode == 0, r.stderr[-2000:]
+  assert r.stdout.split()[-2:] == ["child", "0"], (r.stdout, r.stderr[-2000:])
