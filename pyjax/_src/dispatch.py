@@ -426,8 +426,8 @@ def compile_closed_jaxpr(closed: ClosedJaxpr, name: str, text: str | None = None
 # effects (callbacks, prints) runs to its end, and one with effects and a while loop is
 # compiled synchronously. Not tiered: programs whose eager impls compile (shard_map,
 # exported calls), GPU programs, sharded arguments, ``pyjax_jit_tiering='off'``.
-# At exit the compile in progress finishes (it fills the disk cache) and queued ones
-# are dropped; a forked child compiles again what its parent had queued.
+# At exit the queued compiles finish (they fill the disk cache: the next run starts
+# compiled); a forked child compiles again what its parent had queued.
 
 class _Ready(Exception):
   """Raised inside a tiered call's eager run once its compiled program is ready."""
@@ -524,7 +524,7 @@ class _BackgroundCompiler:
       with self.lock:
         while not self.queue and not self.stopping:
           self.lock.wait()
-        if self.stopping:
+        if not self.queue:  # stopping, and nothing left
           return
         job = self.busy = self.queue.popleft()
       try:
@@ -538,8 +538,8 @@ class _BackgroundCompiler:
       job.done.set()
 
   def stop(self):
-    """At exit: the compile in progress ends (its module goes to the disk cache), the
-    queued ones are dropped."""
+    """At exit: the queued compiles end (their modules go to the disk cache, so the
+    next run starts compiled); a program never waits longer than with tiering off."""
     with self.lock:
       self.stopping = True
       self.lock.notify_all()

@@ -183,7 +183,7 @@ def test_grad_of_jit_is_tiered_through_the_jit_primitive(gate):
   assert gate.submitted  # the jit equations of the gradient compile in the background
 
 
-def test_exit_waits_for_the_compile_in_progress(tmp_path):
+def test_exit_waits_for_the_queued_compiles(tmp_path):
   """A script that exits while its program compiles leaves the module in the disk
   cache (the next run starts compiled) and no compiler process behind."""
   code = (
