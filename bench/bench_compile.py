@@ -4,7 +4,8 @@ compilation cache (issue 21 item 1).
 Run: python bench/bench_compile.py [--reps N]
 Rows: the first call of a jitted MLP SGD step (784-512-512-10, batch 128, parameters fed
 back), the first 20 calls of it (a short training run, waited for at the end), the first
-call of a tiny function (``sin(x) * 2 + 1``), and a second process on a warm disk cache.
+call of a tiny function (``sin(x) * 2 + 1``) and of per-example gradients over singleton
+axes (``jit(vmap(grad))`` on ``x[:, None]``), and a second process on a warm disk cache.
 pyjax runs with ``pyjax_jit_tiering`` on (its default: the first calls run eagerly while
 IREE compiles in the background) and off (every first call waits for IREE, as before).
 Each figure is the median over ``--reps`` fresh processes; import time is not counted.
@@ -49,6 +50,16 @@ if case == "tiny":
   f = jax.jit(lambda x: jnp.sin(x) * 2 + 1)
   t = time.perf_counter()
   block(f(x))
+  out["first"] = time.perf_counter() - t
+elif case == "perex":  # per-example gradients over singleton axes (x[:, None])
+  w = jnp.asarray(rng.standard_normal((784, 10)).astype(np.float32) * 0.05)
+  x = jnp.asarray(rng.standard_normal((128, 784)).astype(np.float32))[:, None]
+  y = jnp.asarray(rng.standard_normal((128, 10)).astype(np.float32))[:, None]
+  block((w, x, y))
+  loss = lambda w, x, y: jnp.mean((jnp.tanh(x @ w) - y) ** 2)
+  f = jax.jit(jax.vmap(jax.grad(loss), in_axes=(None, 0, 0)))
+  t = time.perf_counter()
+  block(f(w, x, y))
   out["first"] = time.perf_counter() - t
 else:
   sizes = [784, 512, 512, 10]
@@ -124,10 +135,11 @@ def main():
   rows = []
   for case, key, label in [("mlp", "first", "MLP SGD step, first call"),
                            ("mlp", "first20", "MLP SGD step, first 20 calls"),
-                           ("tiny", "first", "sin(x)*2+1, first call")]:
+                           ("tiny", "first", "sin(x)*2+1, first call"),
+                           ("perex", "first", "per-example grads, first call")]:
     rows.append((case, key, label))
   res = {}
-  for case in ("mlp", "tiny"):
+  for case in ("mlp", "tiny", "perex"):
     res[("jax", case)] = median("jax", case, args.reps) if have_jax else {}
     res[("on", case)] = median("pyjax", case, args.reps, "on")
     res[("off", case)] = median("pyjax", case, args.reps, "off")
