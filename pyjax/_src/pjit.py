@@ -35,7 +35,7 @@ jit_p.multiple_results = True
 
 def _jit_impl(*args, jaxpr: ClosedJaxpr, name: str, donated_invars=(), keep_unused=False,
               inline=False, **_):
-  return dispatch.run_closed_jaxpr(jaxpr, name, args, donated_invars, tiered=True)
+  return dispatch.run_closed_jaxpr(jaxpr, name, args, donated_invars)
 
 
 def _jit_abstract_eval(*avals, jaxpr: ClosedJaxpr, **_):
