@@ -175,7 +175,8 @@ class CompiledCall:
     in_avals = [core.get_aval(c) for c in consts] + list(closed.in_avals)
     out_avals = closed.out_avals
     callbacks = getattr(text, "callbacks", ())
-    self.driver = iree.pick_driver(in_avals, out_avals, platform)
+    self.driver = iree.pick_driver(in_avals, out_avals, platform,
+                                   loops="stablehlo.while" in text)
     self.n_consts = len(consts)
     self.aliases = _alias_map(closed.in_avals, out_avals, donated) if any(donated) else {}
     if self.aliases:

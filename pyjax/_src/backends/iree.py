@@ -1111,11 +1111,22 @@ class Executable:
 # with ``SHARED_CONSTANTS_FLAGS``.
 MANY_RESULTS = 64
 
+# A ``stablehlo.while`` runs on IREE's VM, its body's dispatches once per iteration;
+# on local-task each is handed to the workers and waited for, which costs more than the
+# small dispatches of a typical loop body do (a 200-step scan RNN's gradient, hidden
+# 256, batch 16: 25 ms on the calling thread, 26-65 ms on two workers, which also burnt
+# 2-4x the CPU time). Programs with such loops run on local-sync up to this many times
+# ``SMALL_PROGRAM_BYTES`` (hidden 512: 98 vs 155 ms; hidden 1024 or batch 128, 7-10 MB,
+# are as fast or faster on the workers).
+LOOP_SYNC_FACTOR = 4
 
-def pick_driver(avals_in, avals_out, platform="cpu") -> str:
+
+def pick_driver(avals_in, avals_out, platform="cpu", loops=False) -> str:
+  """The IREE driver to run a program on; ``loops``: it holds a ``stablehlo.while``."""
   if platform != "cpu":
     return gpu_driver
   if len(avals_out) > MANY_RESULTS:
     return "local-task"
   nbytes = sum(a.size * a.dtype.itemsize for a in (*avals_in, *avals_out))
-  return "local-sync" if nbytes < SMALL_PROGRAM_BYTES else "local-task"
+  limit = SMALL_PROGRAM_BYTES * (LOOP_SYNC_FACTOR if loops else 1)
+  return "local-sync" if nbytes < limit else "local-task"
