@@ -20,8 +20,10 @@ median of its timed calls, the table shows the best round of each and the spread
 (worst round / best round - 1) beside it, and the ratio of the CPU time a call takes
 (all threads of the process: the work done, whatever the wait). The machine may be
 shared: the load average is printed with the table; ratios within the spread are noise.
-On a loaded machine run it as ``nice -n -20 python bench/bench_steady.py`` (root; the
-JAX child inherits it): both sides then see a nearly idle machine.
+On a loaded machine run it at the highest priority (root; the JAX child inherits it;
+with autogroup scheduling, nice counts only inside a session's group):
+``setsid sh -c 'echo -20 > /proc/self/autogroup; exec nice -n -20 python
+bench/bench_steady.py'``: both sides then see a nearly idle machine.
 """
 from __future__ import annotations
 
