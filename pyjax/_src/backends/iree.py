@@ -527,13 +527,23 @@ _fork_generation = 0  # one more in each forked child (see ``_after_fork_in_chil
 WORKER_STACK_BYTES = 1 << 20
 
 
+# XLA computes on the calling thread and a pool of one thread per core; IREE's caller
+# sleeps while the workers compute. One worker more than the cores matches XLA's count:
+# on 2 cores, a 1000x1000 matmul 9.8 ms every run (two workers: 9.9-12 ms, idle gaps
+# while a worker waits for a core), the MLP forward's median 1.55 ms (1.95 ms), its
+# 90th percentile 5.1 ms (6.0 ms); a machine shared with other processes gives each
+# thread its share, and XLA's processes have as many.
+EXTRA_WORKERS = 1
+
+
 def _worker_flags() -> list[str]:
   """local-task's worker pool: one unpinned worker per physical core this process may
-  use, unless the user set IREE's topology flags (``IREE_PY_RUNTIME_FLAGS``), each with
-  a ``WORKER_STACK_BYTES`` stack unless the user set its size. IREE's default pins one
-  worker per physical core; beside the Python thread, a pinned worker descheduled
-  mid-dispatch stalls the whole dispatch for a scheduler tick (a 1 ms MLP forward took
-  3-5 ms on one call in ten on 2 cores); unpinned workers migrate."""
+  use and ``EXTRA_WORKERS`` more, unless the user set IREE's topology flags
+  (``IREE_PY_RUNTIME_FLAGS``), each with a ``WORKER_STACK_BYTES`` stack unless the user
+  set its size. IREE's default pins one worker per physical core; beside the Python
+  thread, a pinned worker descheduled mid-dispatch stalls the whole dispatch for a
+  scheduler tick (a 1 ms MLP forward took 3-5 ms on one call in ten on 2 cores);
+  unpinned workers migrate."""
   user = os.environ.get("IREE_PY_RUNTIME_FLAGS", "")
   flags = [] if "task_worker_stack_size" in user else [
       f"--task_worker_stack_size={WORKER_STACK_BYTES}"]
@@ -550,7 +560,7 @@ def _worker_flags() -> list[str]:
         cores.add(f.read().strip())
     except OSError:
       cores.add(str(c))
-  return [f"--task_topology_group_count={max(len(cores), 1)}", *flags]
+  return [f"--task_topology_group_count={max(len(cores), 1) + EXTRA_WORKERS}", *flags]
 
 
 # Device buffers on the CPU come from malloc. glibc serves a block over its mmap

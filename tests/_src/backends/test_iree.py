@@ -342,6 +342,18 @@ def test_driver_choice_for_loops():
   assert iree.pick_driver(huge, huge, loops=True) == "local-task"
 
 
+def test_worker_count(monkeypatch):
+  # One worker per core and EXTRA_WORKERS more (XLA computes on the caller and a pool);
+  # the user's topology flags win.
+  monkeypatch.delenv("IREE_PY_RUNTIME_FLAGS", raising=False)
+  monkeypatch.setattr(iree.os, "sched_getaffinity", lambda pid: {0}, raising=False)
+  flags = iree._worker_flags()
+  assert f"--task_topology_group_count={1 + iree.EXTRA_WORKERS}" in flags
+  assert f"--task_worker_stack_size={iree.WORKER_STACK_BYTES}" in flags
+  monkeypatch.setenv("IREE_PY_RUNTIME_FLAGS", "--task_topology_group_count=1")
+  assert iree._worker_flags() == [f"--task_worker_stack_size={iree.WORKER_STACK_BYTES}"]
+
+
 def test_scan_program_runs_on_the_calling_thread():
   import pyjax
   from pyjax import lax, numpy as jnp
