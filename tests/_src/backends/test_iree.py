@@ -342,18 +342,6 @@ def test_driver_choice_for_loops():
   assert iree.pick_driver(huge, huge, loops=True) == "local-task"
 
 
-def test_worker_count(monkeypatch):
-  # One worker per core and EXTRA_WORKERS more (XLA computes on the caller and a pool);
-  # the user's topology flags win.
-  monkeypatch.delenv("IREE_PY_RUNTIME_FLAGS", raising=False)
-  monkeypatch.setattr(iree.os, "sched_getaffinity", lambda pid: {0}, raising=False)
-  flags = iree._worker_flags()
-  assert f"--task_topology_group_count={1 + iree.EXTRA_WORKERS}" in flags
-  assert f"--task_worker_stack_size={iree.WORKER_STACK_BYTES}" in flags
-  monkeypatch.setenv("IREE_PY_RUNTIME_FLAGS", "--task_topology_group_count=1")
-  assert iree._worker_flags() == [f"--task_worker_stack_size={iree.WORKER_STACK_BYTES}"]
-
-
 def test_scan_program_runs_on_the_calling_thread():
   import pyjax
   from pyjax import lax, numpy as jnp
@@ -474,12 +462,12 @@ def test_same_arguments_reuse_and_new_arguments():
 
 def test_worker_pool_is_unpinned_one_per_core(monkeypatch):
   """local-task gets one unpinned worker per usable physical core (SMT siblings count
-  once), unless the user chose IREE's topology flags; the workers of the running
-  process are free to migrate."""
+  once) and EXTRA_WORKERS more, unless the user chose IREE's topology flags; the workers
+  of the running process are free to migrate."""
   monkeypatch.delenv("IREE_PY_RUNTIME_FLAGS", raising=False)
   cpus = os.sched_getaffinity(0)
   flag, stack = iree._worker_flags()
-  n = int(flag.split("=")[1])
+  n = int(flag.split("=")[1]) - iree.EXTRA_WORKERS
   assert flag.startswith("--task_topology_group_count=") and 1 <= n <= len(cpus)
   assert stack == f"--task_worker_stack_size={iree.WORKER_STACK_BYTES}"
   siblings = {open(f"/sys/devices/system/cpu/cpu{c}/topology/thread_siblings_list").read()
