@@ -181,7 +181,8 @@ class _Plan:
     self.platform = platform
     self.consts = consts
     self.callbacks = getattr(text, "callbacks", ())
-    self.driver = iree.pick_driver(in_avals, out_avals, platform)
+    self.driver = iree.pick_driver(in_avals, out_avals, platform,
+                                   loops="stablehlo.while" in text)
     self.asynchronous = self.driver == "local-task" and not self.callbacks
     self.n_out = len(out_avals)
     self.n_consts = len(consts)

@@ -650,13 +650,23 @@ _fork_generation = 0  # one more in each forked child (see ``_after_fork_in_chil
 WORKER_STACK_BYTES = 1 << 20
 
 
+# XLA computes on the calling thread and a pool of one thread per core; IREE's caller
+# sleeps while the workers compute. One worker more than the cores matches XLA's count:
+# on 2 cores, a 1000x1000 matmul 9.8 ms every run (two workers: 9.9-12 ms, idle gaps
+# while a worker waits for a core), the MLP forward's median 1.55 ms (1.95 ms), its
+# 90th percentile 5.1 ms (6.0 ms); a machine shared with other processes gives each
+# thread its share, and XLA's processes have as many.
+EXTRA_WORKERS = 1
+
+
 def _worker_flags() -> list[str]:
   """local-task's worker pool: one unpinned worker per physical core this process may
-  use, unless the user set IREE's topology flags (``IREE_PY_RUNTIME_FLAGS``), each with
-  a ``WORKER_STACK_BYTES`` stack unless the user set its size. IREE's default pins one
-  worker per physical core; beside the Python thread, a pinned worker descheduled
-  mid-dispatch stalls the whole dispatch for a scheduler tick (a 1 ms MLP forward took
-  3-5 ms on one call in ten on 2 cores); unpinned workers migrate."""
+  use and ``EXTRA_WORKERS`` more, unless the user set IREE's topology flags
+  (``IREE_PY_RUNTIME_FLAGS``), each with a ``WORKER_STACK_BYTES`` stack unless the user
+  set its size. IREE's default pins one worker per physical core; beside the Python
+  thread, a pinned worker descheduled mid-dispatch stalls the whole dispatch for a
+  scheduler tick (a 1 ms MLP forward took 3-5 ms on one call in ten on 2 cores);
+  unpinned workers migrate."""
   user = os.environ.get("IREE_PY_RUNTIME_FLAGS", "")
   flags = [] if "task_worker_stack_size" in user else [
       f"--task_worker_stack_size={WORKER_STACK_BYTES}"]
@@ -673,7 +683,7 @@ def _worker_flags() -> list[str]:
         cores.add(f.read().strip())
     except OSError:
       cores.add(str(c))
-  return [f"--task_topology_group_count={max(len(cores), 1)}", *flags]
+  return [f"--task_topology_group_count={max(len(cores), 1) + EXTRA_WORKERS}", *flags]
 
 
 # Device buffers on the CPU come from malloc. glibc serves a block over its mmap
@@ -1241,11 +1251,22 @@ class Executable:
 # with ``SHARED_CONSTANTS_FLAGS``.
 MANY_RESULTS = 64
 
+# A ``stablehlo.while`` runs on IREE's VM, its body's dispatches once per iteration;
+# on local-task each is handed to the workers and waited for, which costs more than the
+# small dispatches of a typical loop body do (a 200-step scan RNN's gradient, hidden
+# 256, batch 16: 25 ms on the calling thread, 26-65 ms on two workers, which also burnt
+# 2-4x the CPU time). Programs with such loops run on local-sync up to this many times
+# ``SMALL_PROGRAM_BYTES`` (hidden 512: 98 vs 155 ms; hidden 1024 or batch 128, 7-10 MB,
+# are as fast or faster on the workers).
+LOOP_SYNC_FACTOR = 4
 
-def pick_driver(avals_in, avals_out, platform="cpu") -> str:
+
+def pick_driver(avals_in, avals_out, platform="cpu", loops=False) -> str:
+  """The IREE driver to run a program on; ``loops``: it holds a ``stablehlo.while``."""
   if platform != "cpu":
     return gpu_driver
   if len(avals_out) > MANY_RESULTS:
     return "local-task"
   nbytes = sum(a.size * a.dtype.itemsize for a in (*avals_in, *avals_out))
-  return "local-sync" if nbytes < SMALL_PROGRAM_BYTES else "local-task"
+  limit = SMALL_PROGRAM_BYTES * (LOOP_SYNC_FACTOR if loops else 1)
+  return "local-sync" if nbytes < limit else "local-task"

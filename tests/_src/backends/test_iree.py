@@ -329,6 +329,38 @@ def test_driver_choice_by_size():
   assert iree.pick_driver(small, many) == "local-task"
 
 
+def test_driver_choice_for_loops():
+  # A program with a VM-level loop runs on the calling thread up to LOOP_SYNC_FACTOR
+  # times the size limit of other programs (each iteration's hand-off to the workers
+  # costs more than its small dispatches).
+  from pyjax._src.core import ShapedArray
+  n = iree.SMALL_PROGRAM_BYTES // 4  # float32 elements: twice the limit, in and out
+  mid = [ShapedArray((n,), np.float32)]
+  assert iree.pick_driver(mid, mid) == "local-task"
+  assert iree.pick_driver(mid, mid, loops=True) == "local-sync"
+  huge = [ShapedArray((n * iree.LOOP_SYNC_FACTOR,), np.float32)]
+  assert iree.pick_driver(huge, huge, loops=True) == "local-task"
+
+
+def test_scan_program_runs_on_the_calling_thread():
+  import pyjax
+  from pyjax import lax, numpy as jnp
+
+  def loss(w, xs):
+    h, _ = lax.scan(lambda h, x: (jnp.tanh(h @ w + x), None), jnp.zeros((16, 256)), xs)
+    return jnp.mean(h ** 2)
+  w = jnp.asarray(np.eye(256, dtype=np.float32) * 0.5)
+  xs = jnp.asarray(np.ones((200, 16, 256), np.float32) * 0.01)  # 3.3 MB: over 1 MiB
+  f = pyjax.jit(pyjax.value_and_grad(loss))
+  v, g = f(w, xs)
+  assert next(iter(f._cache.values())).compiled.driver == "local-sync"
+  ref = np.zeros((16, 256), np.float32)
+  for x in np.asarray(xs):
+    ref = np.tanh(ref @ np.asarray(w) + x)
+  np.testing.assert_allclose(float(v), np.mean(ref ** 2), rtol=1e-5)
+  assert g.shape == (256, 256)
+
+
 def test_float64_math_of_constants_links_libm():
   """float64 sin/cos/atan2/tanh call libm, which IREE's compile-time evaluation of
   constants could not link ("undefined symbol: sin"): jnp.sin of a small iota failed to
@@ -430,12 +462,12 @@ def test_same_arguments_reuse_and_new_arguments():
 
 def test_worker_pool_is_unpinned_one_per_core(monkeypatch):
   """local-task gets one unpinned worker per usable physical core (SMT siblings count
-  once), unless the user chose IREE's topology flags; the workers of the running
-  process are free to migrate."""
+  once) and EXTRA_WORKERS more, unless the user chose IREE's topology flags; the workers
+  of the running process are free to migrate."""
   monkeypatch.delenv("IREE_PY_RUNTIME_FLAGS", raising=False)
   cpus = os.sched_getaffinity(0)
   flag, stack = iree._worker_flags()
-  n = int(flag.split("=")[1])
+  n = int(flag.split("=")[1]) - iree.EXTRA_WORKERS
   assert flag.startswith("--task_topology_group_count=") and 1 <= n <= len(cpus)
   assert stack == f"--task_worker_stack_size={iree.WORKER_STACK_BYTES}"
   siblings = {open(f"/sys/devices/system/cpu/cpu{c}/topology/thread_siblings_list").read()
