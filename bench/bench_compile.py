@@ -125,11 +125,8 @@ def main():
   ap = argparse.ArgumentParser()
   ap.add_argument("--reps", type=int, default=3)
   args = ap.parse_args()
-  try:
-    import jax  # noqa: F401
-    have_jax = True
-  except ImportError:
-    have_jax = False
+  import importlib.util
+  have_jax = importlib.util.find_spec("jax") is not None
   print(f"# {platform.node()} {os.cpu_count()} cores, python {platform.python_version()}"
         f", median of {args.reps} fresh processes, empty caches")
   rows = []
