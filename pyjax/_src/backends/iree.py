@@ -216,14 +216,23 @@ def reset_disk_state() -> None:
 # functions of a module with loops placed on the (one) device, the copies go (a step over
 # a 1e6-float carry: 2.6x less CPU time). ``PYJAX_IREE_PLACE_LOOPS=0``: not placed (the
 # text, and so the cache key, is the one compiled).
+# Not for loops over more than ``MAX_PLACED_CARRIES`` values: the copies packed the
+# carries into one buffer, and without them a dispatch reading 40 carries took 40
+# buffer bindings, over the runtime's 32 (``test_loops_carry_40_values``).
 PLACE_LOOPS = os.environ.get("PYJAX_IREE_PLACE_LOOPS", "1") != "0"
+MAX_PLACED_CARRIES = 16
 _PLACED = ' attributes {stream.affinity = #hal.device.affinity<@__device_0>} {\n'
 _FUNC_DEF = re.compile(r"^(  func\.func (?:public|private) @[^\n]*\)) \{\n", re.M)
+_WHILE_OPERANDS = re.compile(r'"stablehlo\.while"\(([^)]*)\)')
 
 
 def _placed(text: str) -> str:
-  """``text`` whose function definitions carry ``_PLACED``, where it has loops."""
+  """``text`` whose function definitions carry ``_PLACED``, where it has loops, none
+  over more than ``MAX_PLACED_CARRIES`` values."""
   if not PLACE_LOOPS or "stablehlo.while" not in text:
+    return text
+  if any(m.group(1).count(",") >= MAX_PLACED_CARRIES
+         for m in _WHILE_OPERANDS.finditer(text)):
     return text
   return _FUNC_DEF.sub(lambda m: m.group(1) + _PLACED, text)
 
