@@ -6,6 +6,9 @@
    steady-state time of a call and the pyjax/JAX ratio (goal <= 1.5), and each one's
    first-call (compile) time. ``poisson(arg)`` passes the rates as an argument: with a
    constant rate both compilers fold ``lam < 10`` and drop the loop it does not select.
+3. A ``while`` of 200 steps over a 10^6-float carry (a ``stablehlo.while``: the body is a
+   whole-array op), its predicate on a scalar counter or reducing the carry: time per
+   step. ``PYJAX_IREE_PLACE_LOOPS=0`` gives the figures before issue 21 item 4.
 
 Run: python bench/bench_loops.py [--quick] [--only NAME]
 Timings are the best of interleaved repeats. The machine is shared: wall times swing
@@ -27,6 +30,9 @@ try:
   jax.config.update("jax_platforms", "cpu")
 except Exception:  # real JAX is optional here
   jax = None
+
+
+STEPS = 200  # of the loops over a big carry
 
 
 def _block(x):
@@ -56,7 +62,15 @@ def _cases(mod, n_samples):
   def binomial(key):
     return random.binomial(key, 20.0, 0.3, (n_samples,))
 
+  def carry_counter(n, x):
+    return lax.while_loop(lambda c: c[0] < n,
+                          lambda c: (c[0] + 1, c[1] * 0.999 + 1e-3), (0, x))[1]
+
+  def carry_reduce(lim, x):
+    return lax.while_loop(lambda c: (c < lim).any(), lambda c: c + 0.005, x)
+
   key = random.key(0)
+  zeros = jnp.zeros((1_000_000,), jnp.float32)
   lams = jnp.where(jnp.arange(n_samples) % 2 == 0, 4.0, 30.0).astype(jnp.float32)
   return {"fori_loop (per iteration)": (mod.jit(fori), (jnp.int32(100_000),
                                                         jnp.float32(0.5))),
@@ -64,7 +78,19 @@ def _cases(mod, n_samples):
           "poisson(4)": (mod.jit(poisson), (key,)),
           "poisson(30)": (mod.jit(poisson_big), (key,)),
           "poisson(arg: 4 and 30)": (mod.jit(poisson_arg), (key, lams)),
-          "binomial(20, 0.3)": (mod.jit(binomial), (key,))}
+          "binomial(20, 0.3)": (mod.jit(binomial), (key,)),
+          "while 1e6 carry, counter": (mod.jit(carry_counter), (jnp.int32(STEPS), zeros)),
+          "while 1e6 carry, any()": (mod.jit(carry_reduce),
+                                     (jnp.float32(STEPS * 0.005 - 1e-3), zeros))}
+
+
+def _per(case):
+  """(scale to the unit, the unit) of a case's times."""
+  if case.startswith("fori"):
+    return 1e9 / 100_000, "ns"
+  if case.startswith("while"):
+    return 1e3 / STEPS, "ms"
+  return 1e3, "ms"
 
 
 def _time(calls, reps):
@@ -85,6 +111,7 @@ def main():
   ap.add_argument("--quick", action="store_true")
   ap.add_argument("--only", default="")
   a = ap.parse_args()
+  pyjax.config.update("pyjax_jit_tiering", "off")  # compiled code, not the eager tier
   n = 100_000 if a.quick else 1_000_000
   reps = 3 if a.quick else 5
   mods = [("pyjax", pyjax)] + ([("jax", jax)] if jax is not None else [])
@@ -103,8 +130,7 @@ def main():
       _block(fn(*args))
       first[name] = time.perf_counter() - t
     row = _time({name: cases[name][case] for name, _ in mods}, reps)
-    scale = 1e9 / 100_000 if case.startswith("fori") else 1e3
-    unit = "ns" if case.startswith("fori") else "ms"
+    scale, unit = _per(case)
     nan = (float("nan"), float("nan"))
     (pj, pc), (jx, jc) = ([v * scale for v in row.get(m, nan)] for m in ("pyjax", "jax"))
     print(f"{case:24s} {pj:8.2f}{unit} {jx:8.2f}{unit} {pj / jx:6.2f} {pc:8.2f}{unit} "

@@ -654,12 +654,15 @@ def tree_reduce(b, x: Val, init: Val, axes, body) -> Val:
 
 def monoid_reduce(kind: str):
   """Rule for a reduction primitive (``axes`` param); half floats add/multiply in f32,
-  float sums and products as a tree (``tree_reduce``)."""
+  bools reduce as uint8, float sums and products as a tree (``tree_reduce``)."""
   def rule(ctx, x, *, axes, **_):
     dt = x.aval.dtype
-    wide = dt in _HALF and kind in ("add", "mul")
+    # IREE (3.13) reduces i1 element by element: any() of 1e6 bools took 0.9 ms of CPU,
+    # 0.05 ms as uint8 (a while loop's predicate over a big carry is such a reduction).
+    bools = dt == np.bool_ and kind in ("and", "or", "xor", "max", "min")
+    wide = bools or (dt in _HALF and kind in ("add", "mul"))
     if wide:
-      x = ctx.convert(x, np.float32)
+      x = ctx.convert(x, np.uint8 if bools else np.float32)
     cdt = x.aval.dtype
     init = ctx.constant(identity(kind, cdt), ShapedArray((), cdt))
     body = lambda b, a, c: [scalar_op(b, kind, a, c)]

@@ -1086,3 +1086,25 @@ def test_fork_while_another_thread_compiles(tmp_path):
   r = _python(["-c", _FORK_WHILE_COMPILING % MODULE], tmp_path)
   assert r.returncode == 0, r.stderr[-2000:]
   assert r.stdout.split()[-2:] == ["child", "0"], (r.stdout, r.stderr[-2000:])
+def test_functions_of_modules_with_loops_are_placed_on_the_device(monkeypatch):
+  """IREE copied each loop carry every step (it could not infer the device of an
+  scf.while's block arguments): function definitions of a module with a
+  ``stablehlo.while`` are placed on ``@__device_0`` when compiled; declarations (host
+  callbacks) and modules without loops are left as they are. The key hashes the placed
+  text."""
+  f = pyjax.jit(lambda n, x: lax.while_loop(lambda c: c[0] < n,
+                                            lambda c: (c[0] + 1, c[1] * 2.0), (0, x))[1])
+  text = f.lower(np.int32(3), np.ones(100, np.float32)).as_text()
+  decl = "  func.func private @pyjax_host.cb0(tensor<f32>) -> (tensor<f32>)\n"
+  loop = text.replace("module @jit__lambda", "module @m", 1).replace(
+      "\n  func.func public", "\n" + decl + "  func.func public", 1)
+  placed = iree._placed(loop)
+  attr = "attributes {stream.affinity = #hal.device.affinity<@__device_0>} {\n"
+  assert placed.count(attr) == 1 and decl in placed
+  assert placed.replace(" " + attr, " {\n") == loop
+  assert iree._placed(MODULE) == MODULE
+  out = f(np.int32(3), np.ones(100, np.float32))  # compiles and runs placed
+  np.testing.assert_array_equal(np.asarray(out), np.full(100, 8.0, np.float32))
+  key = iree.cache_key(loop, iree.CPU_FLAGS)
+  monkeypatch.setattr(iree, "PLACE_LOOPS", False)
+  assert iree._placed(loop) == loop and iree.cache_key(loop, iree.CPU_FLAGS) != key

@@ -349,3 +349,40 @@ def test_vectorized_rejection_loops_match_jax_bits():
     for g, w in zip(got, want):
       assert g.dtype == w.dtype and g.shape == w.shape
       np.testing.assert_array_equal(np.asarray(g), np.asarray(w))
+
+
+def _knuth(mod, n):
+  """Knuth's Poisson loop over ``n`` elements, the rate a scalar closed over by cond and
+  body: once a constant, once an argument; the carries start as constant zeros."""
+  lax_, jnp_, random = mod.lax, mod.numpy, mod.random
+
+  def one(key, lam):
+    def body(s):
+      k, key, lp = s
+      key, sub = random.split(key)
+      k = lax_.select(lp > -lam, k + 1, k)
+      return k, key, lp + jnp_.log(random.uniform(sub, (n,)))
+    init = (jnp_.zeros((n,), jnp_.int32), key, jnp_.zeros((n,), jnp_.float32))
+    return lax_.while_loop(lambda s: (s[2] > -lam).any(), body, init)[0]
+
+  def f(key, lam):
+    return one(key, jnp_.float32(4.0)), one(random.fold_in(key, 1), lam)
+  return f
+
+
+def test_big_rejection_loop_with_constant_carries_compiles():
+  """IREE 3.13 evaluates a while's predicate once before the loop; with the carries'
+  constant initial values folded in, it put a dead 4 MB result of that reduction on the
+  stack and failed the compile (repro/while_const_carry_stack.mlir). The loop's operands
+  go through an optimization barrier: it compiles, and gives eager's and JAX's bits."""
+  jax = pytest.importorskip("jax")
+  n = 1_000_000
+  key, lam = pyjax.random.key(3), np.float32(2.5)
+  got = pyjax.jit(_knuth(pyjax, n))(key, lam)
+  eager = _knuth(pyjax, n)(key, lam)
+  want = jax.jit(_knuth(jax, n))(jax.random.key(3), lam)
+  for g, e, w in zip(got, eager, want):
+    assert g.shape == (n,) and g.dtype == np.int32
+    np.testing.assert_array_equal(np.asarray(g), np.asarray(e))
+    np.testing.assert_array_equal(np.asarray(g), np.asarray(w))
+  assert 4.9 < np.asarray(got[0]).mean() < 5.1  # 1 + Poisson(4)

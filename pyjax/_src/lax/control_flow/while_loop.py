@@ -60,12 +60,21 @@ def _while_lower(ctx, *args, cond_jaxpr, body_jaxpr, cond_nconsts, body_nconsts)
   IREE (3.13) crashes compiling a loop whose body ignores one of its carries (as in
   ``c = f(key)`` while ``c < t``), and an ``optimization_barrier`` in the body makes it
   loop forever. So the body keeps such a carry used: it re-evaluates the predicate
-  (true inside the body) and selects the new value with it."""
+  (true inside the body) and selects the new value with it.
+
+  The loop's operands pass an ``optimization_barrier`` first: IREE evaluates the
+  predicate once before entering the loop, and where it could fold constant operands
+  there (a carry starting as zeros, compared with a broadcast scalar and reduced) it
+  made a dispatch with a dead whole-array result that it placed on the stack ("exceeded
+  stack allocation limit", 4 MB for 1e6 floats)."""
   nc, nb = cond_nconsts, body_nconsts
   native = _native_lower(ctx, args, cond_jaxpr, body_jaxpr, nc, nb)
   if native is not None:
     return native
   avals = [a.aval for a in args]
+  if args:
+    args = ctx.op("stablehlo.optimization_barrier", list(args), avals)
+    args = [args] if isinstance(args, mlir.Val) else list(args)
   ignored = [not u for u in _used_inputs(body_jaxpr.jaxpr)[nb:]]
 
   def cond(b, *state):
