@@ -12,6 +12,8 @@ Timings are the best of interleaved repeats (the machine is shared).
 """
 from __future__ import annotations
 
+import os
+
 import argparse
 import platform
 import time
@@ -19,6 +21,7 @@ import timeit
 
 import numpy as np
 
+os.environ.setdefault("PYJAX_JIT_TIERING", "off")  # time compiled code, not the eager tier
 import pyjax
 
 try:

@@ -15,6 +15,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+os.environ.setdefault("PYJAX_JIT_TIERING", "off")  # time compiled code, not the eager tier
 import pyjax
 import pyjax.lax as plax
 

@@ -21,6 +21,9 @@ import subprocess
 import sys
 import time
 
+# Compiled code from the first call (the eager tier would be timed); children inherit it.
+os.environ.setdefault("PYJAX_JIT_TIERING", "off")
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)  # this checkout's pyjax, not an installed one
 

@@ -7,11 +7,14 @@ multiple of the forward pass), and pyjax's speed-up over JAX's eager grad.
 """
 from __future__ import annotations
 
+import os
+
 import platform
 import timeit
 
 import numpy as np
 
+os.environ.setdefault("PYJAX_JIT_TIERING", "off")  # time compiled code, not the eager tier
 import pyjax
 import pyjax.numpy as pnp
 

@@ -26,6 +26,7 @@ import timeit
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+os.environ.setdefault("PYJAX_JIT_TIERING", "off")  # time compiled code, not the eager tier
 import pyjax  # noqa: E402
 import pyjax.numpy as pnp  # noqa: E402
 

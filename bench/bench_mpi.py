@@ -18,6 +18,9 @@ import time
 
 import numpy as np
 
+# Compiled code from the first call (the eager tier would be timed); children inherit it.
+os.environ.setdefault("PYJAX_JIT_TIERING", "off")
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 

@@ -9,11 +9,14 @@ alone, to split the backward's share.
 """
 from __future__ import annotations
 
+import os
+
 import platform
 import timeit
 
 import numpy as np
 
+os.environ.setdefault("PYJAX_JIT_TIERING", "off")  # time compiled code, not the eager tier
 import pyjax
 import pyjax.lax as plax
 

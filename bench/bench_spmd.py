@@ -41,6 +41,9 @@ import time
 
 import numpy as np
 
+# Compiled code from the first call (the eager tier would be timed); children inherit it.
+os.environ.setdefault("PYJAX_JIT_TIERING", "off")
+
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 N_DEVICES = 4

@@ -29,6 +29,9 @@ import time
 
 import numpy as np
 
+# Compiled code from the first call (the eager tier would be timed); children inherit it.
+os.environ.setdefault("PYJAX_JIT_TIERING", "off")
+
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 jax = jnp = lax = None  # bound by _use(): pyjax's or real JAX's modules

@@ -8,12 +8,15 @@ Timings are the best of interleaved repeats (the machine is shared).
 """
 from __future__ import annotations
 
+import os
+
 import argparse
 import platform
 import timeit
 
 import numpy as np
 
+os.environ.setdefault("PYJAX_JIT_TIERING", "off")  # time compiled code, not the eager tier
 import pyjax
 import pyjax.numpy as pnp
 
