@@ -284,6 +284,24 @@ def _exp_f64(x):
   out = np.ldexp(y, np.nan_to_num(m).astype(np.int64))
   return np.where(xc != x, np.exp(x), out)
 
+_TANH_P = (-2.76076847742355e-16, 2.00018790482477e-13, -8.60467152213735e-11,
+           5.12229709037114e-08, 1.48572235717979e-05, 6.37261928875436e-04,
+           4.89352455891786e-03)
+_TANH_Q = (1.19825839466702e-06, 1.18534705686654e-04, 2.26843463243900e-03,
+           4.89352518554385e-03)
+
+
+def _tanh_f32(x):
+  """XLA's (and IREE's) float32 tanh: an odd/even rational function of x clamped to
+  +-7.9988, FMA-evaluated; x itself below 0.0004."""
+  x = np.asarray(x, np.float32)
+  xc = np.clip(x, np.float32(-7.99881172180175781), np.float32(7.99881172180175781))
+  x2 = xc * xc
+  p = _horner32(x2, _TANH_P) * xc
+  q = _horner32(x2, _TANH_Q)
+  return np.where(np.abs(x) < np.float32(0.0004), x, p / q)
+
+
 # XLA's CPU tan calls libm's tanf: fdlibm's float kernel after a double-precision
 # reduction by pi/2 (Cody-Waite below 120, a table of 2/pi bits above). NumPy's
 # float32 tan is SIMD code on AVX-512 machines and differs from it in the last ulp.

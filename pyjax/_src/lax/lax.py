@@ -30,7 +30,7 @@ from pyjax._src.lax.cpu_numerics import (
     _XLA_EXACT_MAX_SIZE, _atan2, _clz, _exp_f32, _exp_f64, _f32_compute, _int_div,
     _is_finite, _log1p_f32, _log1p_f32_hlo, _log1p_f64, _log_f32, _log_f32_hlo, _logistic,
     _nextafter, _popcount, _rem_impl, _round_half_away, _rsqrt, _shift_left,
-    _shift_right_arithmetic, _shift_right_logical, _sign, _tan_f32, _xla_f32,
+    _shift_right_arithmetic, _shift_right_logical, _sign, _tan_f32, _tanh_f32, _xla_f32,
     _xla_f32_lower)
 from pyjax._src.lax.cpu_numerics import tree_reduce as _np_tree_reduce
 from pyjax._src.lax.utils import (
@@ -427,7 +427,7 @@ log1p_p = unop("log1p", _xla_f32(np.log1p, _log1p_f32, _log1p_f64, _XLA_EXACT_MA
 ad.defjvp(log1p_p, lambda t, x: div(t, add(x, _const(x, 1))))
 expm1_p = unop("expm1", _f32_compute(np.expm1), _inexact, lower=_keep_zero(mlir.elementwise("exponential_minus_one", True)))
 ad.defjvp2(expm1_p, lambda t, ans, x: mul(t, add(ans, _const(ans, 1))))
-tanh_p = unop("tanh", _f32_compute(np.tanh), _inexact, lower=mlir.elementwise("tanh", True))
+tanh_p = unop("tanh", _xla_f32(np.tanh, _tanh_f32, None, _XLA_EXACT_MAX_SIZE), _inexact, lower=mlir.elementwise("tanh", True))
 ad.defjvp2(tanh_p, lambda t, ans, x: mul(add(t, mul(t, ans)), sub(_const(ans, 1), ans)))
 logistic_p = unop("logistic", _f32_compute(_logistic), _inexact, lower=mlir.elementwise("logistic", True))
 ad.defjvp2(logistic_p, lambda t, ans, x: mul(t, mul(ans, sub(_const(ans, 1), ans))))

@@ -150,6 +150,19 @@ def test_tan_float32_matches_libm_tanf(rng):
   assert same.all(), (x[~same][:5], got[~same][:5], want[~same][:5])
 
 
+def test_tanh_float32_bit_exact_as_jax(rng):
+  """Eager float32 tanh is XLA's rational function (the tutorials' sigmoid through tanh,
+  finite differences of it), bit for bit: every range, the clamp, tiny values, inf/nan."""
+  x = np.concatenate([rng.standard_normal(2000) * 3, rng.uniform(-10, 10, 1000),
+                      rng.uniform(-1e-3, 1e-3, 500),
+                      [0, -0., 7.9, 7.9988, 8, 9, 1e-40, np.inf, -np.inf, np.nan]])
+  x = x.astype(np.float32)
+  got, want = np.asarray(lax.tanh(x)), np.asarray(jlax.tanh(x))
+  same = (got.view(np.uint32) == want.view(np.uint32)) | (np.isnan(got) & np.isnan(want))
+  assert same.all(), (x[~same][:5], got[~same][:5], want[~same][:5])
+  assert np.asarray(lax.tanh(x.astype(bfloat16))).dtype == bfloat16
+
+
 def test_sin_int_error_message():
   msg = ("sin does not accept dtype int32. Accepted dtypes are subtypes of floating, "
          "complexfloating.")
