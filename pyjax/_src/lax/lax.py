@@ -468,9 +468,10 @@ ad.defjvp_zero(clz_p)
 conj_p = unop("conj", np.conjugate, _complex | {np.dtype(np.float32), np.dtype(np.float64)}, lambda dt: _complex_dtype(dt) if dt.kind == "f" else dt, lower=_conj_lower)
 ad.deflinear(conj_p, lambda ct, x: [conj(ct) if x.aval.dtype.kind == "c" else real(ct)])
 real_p = unop("real", np.real, _complex, _real_dtype, lower=mlir.elementwise("real"))
-ad.deflinear(real_p, lambda ct, x: [complex(ct, _const(ct, 0))])
+# (a strong NumPy zero, as JAX's: the cotangent of a weak complex input comes out strong)
+ad.deflinear(real_p, lambda ct, x: [complex(ct, np.zeros((), ct.dtype))])
 imag_p = unop("imag", np.imag, _complex, _real_dtype, lower=mlir.elementwise("imag"))
-ad.deflinear(imag_p, lambda ct, x: [complex(_const(ct, 0), neg(ct))])
+ad.deflinear(imag_p, lambda ct, x: [complex(np.zeros((), ct.dtype), neg(ct))])
 def _np_abs(x):
   """np.abs, with XLA's complex abs: NaN where a part is NaN (C's hypot: inf for an
   infinite other part)."""

@@ -258,29 +258,31 @@ def atleast_3d(*arys):
   return _atleast("atleast_3d", 3, arys)
 
 
-def _seq(tup):
+def _seq(tup, name):
   if isinstance(tup, (ArrayImpl, Tracer, np.ndarray)):
     return [tup[i] for i in range(tup.shape[0])] if not isinstance(tup, np.ndarray) \
         else list(tup)
-  return list(tup)
+  tup = list(tup)
+  check_arraylike(name, *tup)  # (JAX's message names the stacking function)
+  return tup
 
 
 def hstack(tup, dtype=None):
-  arrs = [atleast_1d(a) for a in _seq(tup)]
+  arrs = [atleast_1d(a) for a in _seq(tup, "hstack")]
   return concatenate(arrs, 0 if arrs and arrs[0].ndim == 1 else 1, dtype=dtype)
 
 
 def vstack(tup, dtype=None):
-  return concatenate([atleast_2d(a) for a in _seq(tup)], 0, dtype=dtype)
+  return concatenate([atleast_2d(a) for a in _seq(tup, "vstack")], 0, dtype=dtype)
 
 
 def dstack(tup, dtype=None):
-  return concatenate([atleast_3d(a) for a in _seq(tup)], 2, dtype=dtype)
+  return concatenate([atleast_3d(a) for a in _seq(tup, "dstack")], 2, dtype=dtype)
 
 
 def column_stack(tup):
   arrs = []
-  for a in _seq(tup):
+  for a in _seq(tup, "column_stack"):
     a = _asarray(a)
     arrs.append(lax.reshape(a, (a.size, 1)) if a.ndim < 2 else a)
   return concatenate(arrs, 1)

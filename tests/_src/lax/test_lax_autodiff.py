@@ -281,3 +281,17 @@ def test_against_jax_oracle(rng):
                                rtol=2e-5, atol=2e-6)
     np.testing.assert_allclose(np.asarray(pyjax.hessian(ours)(x)),
                                np.asarray(jax.hessian(theirs)(x)), rtol=2e-4, atol=2e-5)
+
+
+@pytest.mark.parametrize("name", ["real_imag_sq", "imag", "real"])
+def test_real_imag_cotangents_strong_as_jax(name):
+  """real/imag transpose to ``complex(ct, <strong NumPy zero>)`` as JAX's: the gradient
+  of a real function of a Python complex is strongly typed (the autodiff cookbook)."""
+  jax = pytest.importorskip("jax")
+  fns = {"real_imag_sq": lambda m: lambda z: m.real(z) ** 2 + m.imag(z) ** 2,
+         "imag": lambda m: lambda z: m.imag(z) * 2, "real": lambda m: m.real}
+  got = pyjax.grad(fns[name](jnp))(3. + 4j)
+  want = jax.grad(fns[name](jax.numpy))(3. + 4j)
+  assert repr(got) == repr(want)
+  assert (str(pyjax.make_jaxpr(pyjax.grad(fns[name](jnp)))(3. + 4j))
+          == str(jax.make_jaxpr(jax.grad(fns[name](jax.numpy)))(3. + 4j)))
