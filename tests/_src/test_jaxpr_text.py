@@ -528,6 +528,21 @@ def tut_norm(jx):
   return norm
 
 
+@case(0, 1, 2)
+def array_of_tracers(jx):  # (the sharp bits' permissive_sum)
+  return lambda *xs: jx.numpy.sum(jx.numpy.array(xs))
+
+
+@case(1., f32(2.))
+def array_of_tracers_mixed(jx):
+  return lambda x, y: jx.numpy.array([[x, 2.0], [y, 1]])
+
+
+@case(X3)
+def array_of_tracers_dtype(jx):
+  return lambda x: jx.numpy.array([x, 2 * x, x + 1] * 6, dtype=jx.numpy.int32)
+
+
 def _jaxpr_texts(name):
   fn, args, x64 = CASES[name]
   out = []

@@ -30,7 +30,8 @@ from pyjax._src.lax.cpu_numerics import (
     _XLA_EXACT_MAX_SIZE, _atan2, _clz, _exp_f32, _exp_f64, _f32_compute, _int_div,
     _is_finite, _log1p_f32, _log1p_f32_hlo, _log1p_f64, _log_f32, _log_f32_hlo, _logistic,
     _nextafter, _popcount, _rem_impl, _round_half_away, _rsqrt, _shift_left,
-    _shift_right_arithmetic, _shift_right_logical, _sign, _tan_f32, _tanh_f32, _xla_f32,
+    _shift_right_arithmetic, _shift_right_logical, _sign, _sin_f32, _cos_f32, _tan_f32,
+    _tanh_f32, _xla_f32,
     _xla_f32_lower)
 from pyjax._src.lax.cpu_numerics import tree_reduce as _np_tree_reduce
 from pyjax._src.lax.utils import (
@@ -431,9 +432,9 @@ tanh_p = unop("tanh", _xla_f32(np.tanh, _tanh_f32, None, _XLA_EXACT_MAX_SIZE), _
 ad.defjvp2(tanh_p, lambda t, ans, x: mul(add(t, mul(t, ans)), sub(_const(ans, 1), ans)))
 logistic_p = unop("logistic", _f32_compute(_logistic), _inexact, lower=mlir.elementwise("logistic", True))
 ad.defjvp2(logistic_p, lambda t, ans, x: mul(t, mul(ans, sub(_const(ans, 1), ans))))
-sin_p = unop("sin", _f32_compute(np.sin), _inexact, lower=_keep_zero(_trig_lower("sine")))
+sin_p = unop("sin", _xla_f32(np.sin, _sin_f32, None, _XLA_EXACT_MAX_SIZE), _inexact, lower=_keep_zero(_trig_lower("sine")))
 ad.defjvp(sin_p, lambda t, x: mul(t, cos(x)))
-cos_p = unop("cos", _f32_compute(np.cos), _inexact, lower=_trig_lower("cosine"))
+cos_p = unop("cos", _xla_f32(np.cos, _cos_f32, None, _XLA_EXACT_MAX_SIZE), _inexact, lower=_trig_lower("cosine"))
 ad.defjvp(cos_p, lambda t, x: neg(mul(t, sin(x))))
 tan_p = unop("tan", _xla_f32(np.tan, _tan_f32, None, _XLA_EXACT_MAX_SIZE), _inexact, lower=_keep_zero(_trig_lower("tan")))
 ad.defjvp2(tan_p, lambda t, ans, x: mul(t, add(_const(ans, 1), mul(ans, ans))))
