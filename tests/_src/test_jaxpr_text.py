@@ -543,6 +543,22 @@ def array_of_tracers_dtype(jx):
   return lambda x: jx.numpy.array([x, 2 * x, x + 1] * 6, dtype=jx.numpy.int32)
 
 
+def _grad2_case(op, x):
+  def build(jx):
+    f = getattr(jx.lax, op)
+    return jx.grad(jx.grad(f if op != "atan2" else lambda v: f(v, 0.3)))
+  build.__name__ = f"grad2_{op}"
+  case(x)(build)
+
+
+# Second derivatives: each JVP rule written as JAX's (square, not mul(x, x); sqrt as
+# 0.5 / ans), so the jaxprs and their last-ulp values are JAX's.
+for _op, _x in [("sqrt", 2.), ("tan", .7), ("exp2", .7), ("asin", .3), ("acos", .3),
+                ("atan", .7), ("asinh", .7), ("acosh", 2.), ("atanh", .3), ("atan2", .7),
+                ("logistic", .7)]:
+  _grad2_case(_op, _x)
+
+
 def _jaxpr_texts(name):
   fn, args, x64 = CASES[name]
   out = []

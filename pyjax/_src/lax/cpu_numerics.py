@@ -559,6 +559,14 @@ def _erf_inv_f64(x):
   return np.where(np.abs(x) == 1, x * np.inf, p * x)
 
 
+def _logistic_f32(x):
+  """XLA's float32 logistic: 1 / (1 + exp(-x)) with its exp, denormal results flushed."""
+  one = np.float32(1)
+  with np.errstate(all="ignore"):
+    r = one / (one + _exp_f32(-np.asarray(x, np.float32)))
+  return np.where(r < _F32_TINY, np.float32(0), r)
+
+
 def _logistic(x):
   if x.dtype.kind == "c":
     return 1 / (1 + np.exp(-x))

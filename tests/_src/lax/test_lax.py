@@ -174,6 +174,13 @@ def _check_bit_exact(name, x):
     assert same.all(), (name, v[~same][:5], got[~same][:5], w[~same][:5])
 
 
+def test_logistic_float32_bit_exact_as_jax(rng):
+  """Eager float32 logistic is XLA's 1 / (1 + exp(-x)) with XLA's exp (jax.nn.sigmoid)."""
+  x = np.concatenate([rng.standard_normal(2000) * 4, rng.uniform(-100, 100, 500),
+                      [0, -0., np.inf, -np.inf, np.nan, 88, -88, -104, 104]])
+  _check_bit_exact("logistic", x.astype(np.float32))
+
+
 @pytest.mark.parametrize("name", ["sin", "cos"])
 def test_sin_cos_float32_bit_exact_as_jax(name, rng):
   """Eager float32 sin/cos are libm's sinf/cosf as XLA calls them (glibc's: the
