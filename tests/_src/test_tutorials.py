@@ -52,6 +52,9 @@ def read_cells(path: pathlib.Path) -> list[tuple[str, str, str]]:
 
 
 TUTORIALS = {p.stem: read_cells(p) for p in sorted(CELLS_DIR.glob("*.cells"))}
+# Tutorials that compile a jitted program in most cells (IREE: ~0.5 s each, cold): marked
+# slow, outside the default suite's 30 s (``-m slow`` runs them).
+SLOW = {"thinking_in_jax", "debugging", "custom_derivatives", "jit_compilation"}
 
 
 def _importing(package: str):
@@ -133,14 +136,16 @@ def outputs(name: str) -> tuple[list, list]:
 
 
 def _params():
+  out = []
   for name, cells in TUTORIALS.items():
     for i, (_, mark, why) in enumerate(cells):
-      marks = ()
+      marks = [pytest.mark.slow] if name in SLOW else []
       if mark == "skip":
-        marks = pytest.mark.skip(reason=why)
+        marks.append(pytest.mark.skip(reason=why))
       elif mark == "xfail":
-        marks = pytest.mark.xfail(strict=True, reason=why)
-      yield pytest.param(name, i, marks=marks, id=f"{name}-{i}")
+        marks.append(pytest.mark.xfail(strict=True, reason=why))
+      out.append(pytest.param(name, i, marks=marks, id=f"{name}-{i}"))
+  return out
 
 
 @pytest.mark.parametrize("name,index", _params())
@@ -150,7 +155,7 @@ def test_cell(name, index):
 
 
 def test_cells_file_format():
-  assert len(TUTORIALS) >= 6
+  assert len(TUTORIALS) >= 12 and SLOW <= set(TUTORIALS)
   for name, cells in TUTORIALS.items():
     assert cells, name
     for src, mark, why in cells:
