@@ -583,7 +583,6 @@ KNOWN_DIFFERENT = {
     "grad_fori": "weak carry: JAX converts inside the linearized body",
     "grad_scan": "weak carry: the transposed body converts the cotangent back to weak",
     "vmap_while": "vmap of while: JAX's while takes the batched predicate itself",
-    "size_one_broadcasting_vmap": "broadcast_in_dim's batch rule: NumPy-integer dims",
 }
 
 

@@ -1092,9 +1092,10 @@ ad.deflinear(broadcast_in_dim_p, _broadcast_in_dim_transpose)
 def _broadcast_in_dim_batch(vals, dims, *, shape, broadcast_dimensions, sharding=None):
   x = batching.moveaxis(vals[0], dims[0], 0)
   size = core.get_aval(x).shape[0]
-  return broadcast_in_dim_p.bind(
-      x, shape=(size, *shape), broadcast_dimensions=(0, *(d + 1 for d in broadcast_dimensions)),
-      sharding=None), 0
+  # (NumPy integers, as JAX's rule computes them: its jaxprs print np.int64(2))
+  bdims = (0,) + tuple(np.add(1, np.asarray(broadcast_dimensions, np.int64)))
+  return broadcast_in_dim_p.bind(x, shape=(size, *shape), broadcast_dimensions=bdims,
+                                 sharding=None), 0
 
 
 broadcast_in_dim_p.batch = _broadcast_in_dim_batch
