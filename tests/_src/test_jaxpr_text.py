@@ -543,6 +543,13 @@ def array_of_tracers_dtype(jx):
   return lambda x: jx.numpy.array([x, 2 * x, x + 1] * 6, dtype=jx.numpy.int32)
 
 
+@case(X23)
+def roll_static(jx):  # (JAX's nested jit[name=_roll_static], unit strides, empty slices)
+  jnp = jx.numpy
+  return lambda x: (jnp.roll(x, 1), jnp.roll(x, -1, axis=1), jnp.roll(x, (1, 2), (0, 1)),
+                    jnp.roll(x, 0, 0))
+
+
 def _grad2_case(op, x):
   def build(jx):
     f = getattr(jx.lax, op)

@@ -167,17 +167,29 @@ def roll(a, shift, axis=None):
   shifts = np.asarray(shift._value if isinstance(shift, ArrayImpl) else shift)
   if axis is None:
     return reshape(roll(ravel(a), shifts, 0), a.shape)
-  axes = np.atleast_1d(np.asarray(axis))
-  shifts, axes = np.broadcast_arrays(np.atleast_1d(shifts), axes)
-  for s, ax in zip(shifts.tolist(), axes.tolist()):
-    ax = canonicalize_axis(ax, a.ndim)
+  axes = tuple(canonicalize_axis(ax, a.ndim) for ax in np.atleast_1d(np.asarray(axis)).tolist())
+  return _roll_static(a, tuple(np.atleast_1d(shifts).tolist()), axes)
+
+
+@staged_jit(static_argnums=(1, 2))
+def _roll_static(a, shift, axis):
+  """JAX's: per axis, the tail from (-s) mod n, then the head (an empty one at s = 0),
+  slices with explicit unit strides (its jaxprs print strides=(1, ...))."""
+  for ax, s in zip(*np.broadcast_arrays(axis, shift)):
     n = a.shape[ax]
     if n == 0:
       continue
-    s = int(s) % n
-    if s:
-      a = slicing.concatenate([_slice_axis(a, n - s, n, ax), _slice_axis(a, 0, n - s, ax)], ax)
+    i = int(-s) % n
+    a = slicing.concatenate([_unit_slice(a, i, n, int(ax)), _unit_slice(a, 0, i, int(ax))],
+                            int(ax))
   return a
+
+
+def _unit_slice(a, start, limit, axis):
+  starts, limits = [0] * a.ndim, list(a.shape)
+  starts[axis], limits[axis] = start, limit
+  return slicing.slice_p.bind(a, start_indices=tuple(starts), limit_indices=tuple(limits),
+                              strides=(1,) * a.ndim)
 
 
 def _roll_dynamic(a, shift, axis):
