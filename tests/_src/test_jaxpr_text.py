@@ -550,6 +550,13 @@ def roll_static(jx):  # (JAX's nested jit[name=_roll_static], unit strides, empt
                     jnp.roll(x, 0, 0))
 
 
+@case(X23)
+def trapezoid_jit(jx):  # (JAX's nested jit[name=trapezoid] and its formula)
+  jnp = jx.numpy
+  xs = np.array([0., 0.5, 2.], f32)
+  return lambda y: (jnp.trapezoid(y, xs), jnp.trapezoid(y, dx=0.5, axis=0))
+
+
 def _grad2_case(op, x):
   def build(jx):
     f = getattr(jx.lax, op)
