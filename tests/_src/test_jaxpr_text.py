@@ -592,7 +592,6 @@ KNOWN_DIFFERENT = {
     "checkpoint": "pyjax's checkpoint inlines its body (JAX: a remat2 equation)",
     "checkpoint_grad": "pyjax's checkpoint inlines its body (JAX: a remat2 equation)",
     "cond_branch_numpy_consts": "a NumPy constant used twice becomes two constvars",
-    "concatenate_stack": "jnp.stack: JAX 0.10.2 has a stack primitive",
     "grad_cond": "JAX's cond partial-eval leaves empty2 residual placeholders",
     "grad_fori": "weak carry: JAX converts inside the linearized body",
     "grad_scan": "weak carry: the transposed body converts the cotangent back to weak",

@@ -341,16 +341,23 @@ def array(object, dtype=None, copy=True, order="K", ndmin=0):
 def stack(arrays, axis=0, out=None, dtype=None):
   if not len(arrays):
     raise ValueError("Need at least one array to stack.")
+  if isinstance(arrays, (np.ndarray, ArrayImpl, Tracer)):  # (JAX: expand, concatenate)
+    a = asarray(arrays)
+    axis = canonicalize_axis(axis, a.ndim)
+    parts = [lax.expand_dims(p, (axis,)) for p in _unstack_all(a)]
+    if dtype is not None:
+      parts = [lax._convert_element_type(p, dtypes.canonicalize_dtype(dtype)) for p in parts]
+    return slicing.concatenate(parts, axis)
   arrays = [asarray(a) for a in arrays]
-  shape0 = arrays[0].shape
-  for a in arrays[1:]:
-    if a.shape != shape0:
-      raise ValueError("All input arrays must have the same shape.")
-  axis = canonicalize_axis(axis, arrays[0].ndim + 1)
-  arrays = promote_dtypes(*[lax.expand_dims(a, (axis,)) for a in arrays])
-  if dtype is not None:
-    arrays = [lax._convert_element_type(a, dtype) for a in arrays]
-  return slicing.concatenate(arrays, axis)
+  if dtype is not None:  # (JAX's: a stack primitive of the promoted operands)
+    arrays = [asarray(a, dtype=dtype) for a in arrays]
+  else:
+    arrays = promote_dtypes(*arrays)
+  return slicing.stack(arrays, axis)
+
+
+def _unstack_all(a):
+  return [a[i] for i in range(a.shape[0])]
 
 
 @staged_jit
