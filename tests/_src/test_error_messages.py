@@ -566,13 +566,24 @@ def make_jaxpr_str_argument(jax, jnp, lax):
   jax.make_jaxpr(lambda x: x)("a")
 
 
+@case
+def vstack_of_tuples(jax, jnp, lax):  # (the autodiff cookbook's loop_mjp)
+  jnp.vstack([(jnp.ones(2),), (jnp.ones(2),)])
+
+
+@case
+def hstack_of_lists(jax, jnp, lax):
+  jnp.hstack([[1., 2.], jnp.ones(2)])
+
+
 _MORE_WHOLE = {
     "static_ndarray", "static_argnames_unknown", "static_argnums_out_of_range",
     "grad_fori_dynamic", "grad_while", "tree_map_list_arity", "tree_map_dict_keys",
     "tree_map_node_type", "switch_float_index", "scan_xs_lengths", "scan_no_length",
     "vmap_out_axes_unbatched", "matmul_scalar", "int_out_of_bounds", "device_put_string",
     "asarray_string", "lax_dot_mismatch", "value_and_grad_int", "hessian_int",
-    "make_jaxpr_int_of_tracer", "make_jaxpr_str_argument",
+    "make_jaxpr_int_of_tracer", "make_jaxpr_str_argument", "vstack_of_tuples",
+    "hstack_of_lists",
 }
 
 

@@ -111,7 +111,8 @@ def test_more_primitives(results):
 def test_more_rules_and_errors(results):
   _check(results, ["qr_sharded", "svd_sharded", "conv", "random_out", "zeros_indivisible",
                    "where_conflict", "concat_conflict", "dynamic_slice",
-                   "dynamic_update_conflict"])
+                   "dynamic_update_conflict", "stack_axis1", "stack_conflict",
+                   "unstack_free", "unstack_sharded_axis"])
 
 
 def test_auto_and_explicit_axes(results):
@@ -143,7 +144,8 @@ def test_every_case_compared(results):
               "explicit_axes_no_mesh", "explicit_axes", "dup_axis", "fft",
               "reduce_window", "gather", "rev", "pad", "clip", "softmax", "logsumexp",
               "top_k", "plain_plus_sharded", "scan_xs", "cond", "vmap", "zeros_like",
-              "array_copy", "at_set_row", "at_set_col", "stack", "jit_device_put",
+              "array_copy", "at_set_row", "at_set_col", "stack", "stack_axis1",
+              "stack_conflict", "unstack_free", "unstack_sharded_axis", "jit_device_put",
               "jit_constraint", "grad_remat", "jit_grad", "reshape_out",
               "method_reshape_out", "ravel_out", "broadcast_out", "jaxpr_reshape_out",
               "jaxpr_arange", "vmap_types", "jit_vmap", "jaxpr_vmap", "at_set_out",

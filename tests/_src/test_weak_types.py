@@ -1141,9 +1141,7 @@ REPR_DIFFS = {
     # JAX's jnp functions are jit-wrapped, so a tangent takes its primal's weak type from
     # the inner jaxpr; pyjax's are not (jvp of a jit-wrapped function does match)
     "jvp_mixed_tangent": "jnp functions are not jit-wrapped (a tangent's weak type)",
-    "jnp_sin_scalar": "eager float32 sin(1) differs from XLA's by one ulp",
     "nn_softplus_grad": "jnp.logaddexp is not JAX's custom_jvp (one ulp)",
-    "grad_sigmoid": "jax.nn.gelu's gradient differs by one ulp",
     "grad_pow_float": "eager float32 pow(3, 1.5) differs from XLA's by one ulp",
 }
 TYPE_DIFFS = {"jvp_mixed_tangent": REPR_DIFFS["jvp_mixed_tangent"]}

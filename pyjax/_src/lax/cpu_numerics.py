@@ -5,7 +5,10 @@ gives the same numbers. No primitives: lax.py and special.py build theirs from t
 They reproduce XLA's CPU backend only."""
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import math
+import struct
 from functools import partial
 
 import numpy as np
@@ -284,6 +287,48 @@ def _exp_f64(x):
   out = np.ldexp(y, np.nan_to_num(m).astype(np.int64))
   return np.where(xc != x, np.exp(x), out)
 
+_TANH_P = (-2.76076847742355e-16, 2.00018790482477e-13, -8.60467152213735e-11,
+           5.12229709037114e-08, 1.48572235717979e-05, 6.37261928875436e-04,
+           4.89352455891786e-03)
+_TANH_Q = (1.19825839466702e-06, 1.18534705686654e-04, 2.26843463243900e-03,
+           4.89352518554385e-03)
+_TANH_P32, _TANH_Q32 = ([float(np.float32(c)) for c in t] for t in (_TANH_P, _TANH_Q))
+
+
+def _r32(v):
+  """A Python float rounded to float32 (a float32 FMA: the double result rounded once)."""
+  return struct.unpack("f", struct.pack("f", v))[0]
+
+
+def _tanh_scalar(v):
+  """_tanh_f32 of one value, in Python floats (the eager path's scalars)."""
+  if v != v or abs(v) < 0.0004:
+    return v
+  xc = min(max(v, -7.99881172180175781), 7.99881172180175781)
+  xc = _r32(xc)
+  x2 = _r32(xc * xc)
+  p = 0.0
+  for c in _TANH_P32:
+    p = _r32(p * x2 + c)
+  q = 0.0
+  for c in _TANH_Q32:
+    q = _r32(q * x2 + c)
+  return _r32(_r32(p * xc) / q)
+
+
+def _tanh_f32(x):
+  """XLA's (and IREE's) float32 tanh: an odd/even rational function of x clamped to
+  +-7.9988, FMA-evaluated; x itself below 0.0004."""
+  x = np.asarray(x, np.float32)
+  if x.size == 1:
+    return np.array(_tanh_scalar(float(x.reshape(-1)[0])), np.float32).reshape(x.shape)
+  xc = np.clip(x, np.float32(-7.99881172180175781), np.float32(7.99881172180175781))
+  x2 = xc * xc
+  p = _horner32(x2, _TANH_P) * xc
+  q = _horner32(x2, _TANH_Q)
+  return np.where(np.abs(x) < np.float32(0.0004), x, p / q)
+
+
 # XLA's CPU tan calls libm's tanf: fdlibm's float kernel after a double-precision
 # reduction by pi/2 (Cody-Waite below 120, a table of 2/pi bits above). NumPy's
 # float32 tan is SIMD code on AVX-512 machines and differs from it in the last ulp.
@@ -367,6 +412,86 @@ def _tan_f32(x):
   return out.reshape(x.shape)
 
 
+# XLA's CPU sin and cos call libm's sinf/cosf: glibc's (ARM's optimized routines): the
+# reduction above in double precision, then a double polynomial for sin or cos by
+# quadrant, rounded once to float32.
+_SINF_C = tuple(float.fromhex(h) for h in (
+    "0x1p0", "-0x1.ffffffd0c621cp-2", "0x1.55553e1068f19p-5", "-0x1.6c087e89a359dp-10",
+    "0x1.99343027bf8c3p-16"))
+_SINF_S = tuple(float.fromhex(h) for h in (
+    "-0x1.555545995a603p-3", "0x1.1107605230bc4p-7", "-0x1.994eb3774cf24p-13"))
+
+
+def _sincos_f32(x, cos):
+  x = np.asarray(x, np.float32)
+  flat = x.reshape(-1)
+  u = flat.view(np.uint32)
+  top = (u >> 20) & 0x7ff
+  dx = flat.astype(np.float64)
+  with np.errstate(all="ignore"):
+    n = ((dx * _HPI_INV_2P24).astype(np.int32) + np.int32(0x800000)) >> 24
+    red = dx - n * _HPI
+    q = n.copy()
+    big = (top >= 0x42f) & (top < 0x7f8)  # 120 <= |x| < inf: the exact modulo
+    if big.any():
+      xi = u[big]
+      words = _INV_PIO4_WORDS[((xi >> 26) & 15).astype(np.intp)[:, None] + [0, 4, 8]]
+      m = (((xi & 0xffffff) | 0x800000).astype(np.uint64) << ((xi >> 23) & 7)
+           ).astype(np.uint64) & np.uint64(0xffffffff)
+      r0 = (m * words[:, 0]) & np.uint64(0xffffffff)
+      r0 = ((m * words[:, 2]) >> np.uint64(32)) | (r0 << np.uint64(32))
+      r0 = r0 + m * words[:, 1]
+      nb = (r0 + np.uint64(1 << 61)) >> np.uint64(62)
+      red[big] = (r0 - (nb << np.uint64(62))).view(np.int64).astype(np.float64) * _PI_2M62
+      n[big] = nb.astype(np.int32)
+      q[big] = n[big] + (xi >> 31).astype(np.int32)  # (the sign enters the quadrant)
+    small = top < 0x3f4  # |x| < pi/4: no reduction
+    red = np.where(small, dx, red)
+    q = np.where(small, 0, q) & 3
+    odd = ((np.where(small, 0, n) ^ int(cos)) & 1) == 1  # the cos polynomial
+    xs = np.where((q == 1) | (q == 2), -red, red)
+    x2 = red * red
+    x3 = xs * x2
+    sv = xs + x3 * _SINF_S[0] + (x3 * x2) * (_SINF_S[1] + x2 * _SINF_S[2])
+    c1 = _SINF_C[0] + x2 * _SINF_C[1]
+    x4 = x2 * x2
+    cv = c1 + x4 * _SINF_C[2] + (x4 * x2) * (_SINF_C[3] + x2 * _SINF_C[4])
+    out = np.where(odd, np.where(q >= 2, -cv, cv), sv).astype(np.float32)
+    out = np.where(top < 0x398, np.float32(1) if cos else flat, out)  # |x| < 2^-12
+    out = np.where(top >= 0x7f8, flat - flat, out)  # inf, nan
+  return out.reshape(x.shape)
+
+
+def _libm_f32(name):
+  """libm's float32 function ``name`` (what XLA calls), or None where it cannot be
+  loaded: a few values cost a call each, not the emulation's dozens of NumPy ops."""
+  try:
+    f = getattr(ctypes.CDLL(ctypes.util.find_library("m") or "libm.so.6"), name)
+  except (OSError, AttributeError):
+    return None
+  f.restype, f.argtypes = ctypes.c_float, [ctypes.c_float]
+  return f
+
+
+_LIBM_SINF, _LIBM_COSF = _libm_f32("sinf"), _libm_f32("cosf")
+
+
+def _sin_f32(x):
+  x = np.asarray(x, np.float32)
+  if x.size <= 8 and _LIBM_SINF is not None:
+    return np.array([_LIBM_SINF(v) for v in x.reshape(-1).tolist()],
+                    np.float32).reshape(x.shape)
+  return _sincos_f32(x, False)
+
+
+def _cos_f32(x):
+  x = np.asarray(x, np.float32)
+  if x.size <= 8 and _LIBM_COSF is not None:
+    return np.array([_LIBM_COSF(v) for v in x.reshape(-1).tolist()],
+                    np.float32).reshape(x.shape)
+  return _sincos_f32(x, True)
+
+
 _ERF_INV_A = np.array([2.81022636e-08, 3.43273939e-07, -3.5233877e-06, -4.39150654e-06,
                        0.00021858087, -0.00125372503, -0.00417768164, 0.246640727,
                        1.50140941], np.float32)
@@ -432,6 +557,14 @@ def _erf_inv_f64(x):
     q = _fma64(p, w, coef(i))
     p = q if i < 17 else np.where(lt16 if i < 19 else lt6, q, p)
   return np.where(np.abs(x) == 1, x * np.inf, p * x)
+
+
+def _logistic_f32(x):
+  """XLA's float32 logistic: 1 / (1 + exp(-x)) with its exp, denormal results flushed."""
+  one = np.float32(1)
+  with np.errstate(all="ignore"):
+    r = one / (one + _exp_f32(-np.asarray(x, np.float32)))
+  return np.where(r < _F32_TINY, np.float32(0), r)
 
 
 def _logistic(x):

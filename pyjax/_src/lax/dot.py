@@ -220,11 +220,22 @@ def _dot_general_dtypes(xdt, ydt, preferred_element_type):
   return pet, pet
 
 
+def _gemv_f32(x, y):
+  """XLA's CPU matrix-vector product for fewer than 8 terms: one FMA per term, in
+  order (its vectorized tiles take longer rows; NumPy's sum is within an ulp there)."""
+  acc = np.zeros(x.shape[:-1], np.float32)
+  for k in range(y.shape[0]):
+    acc = (x[..., k].astype(np.float64) * np.float64(y[k]) + acc).astype(np.float32)
+  return acc
+
+
 def _dot_general_np(x, y, dimension_numbers, out_dtype, compute):
   (xc, yc), (xb, yb) = dimension_numbers
   if (not xb and y.ndim <= 2 and xc == (x.ndim - 1,) and yc in ((0,), (y.ndim - 1,))
       and x.dtype == y.dtype == out_dtype == compute and out_dtype.kind in "fc"
       and out_dtype.itemsize >= 4 and (x.ndim > 1 or x.size <= 16 * _K_BLOCK)):
+    if y.ndim == 1 and x.shape[-1] < 8 and out_dtype == np.float32:
+      return _gemv_f32(x, y)
     return np.dot(x, y if yc == (0,) else y.T)  # plain matrix/vector product
   xf = [i for i in range(x.ndim) if i not in xc and i not in xb]
   yf = [i for i in range(y.ndim) if i not in yc and i not in yb]

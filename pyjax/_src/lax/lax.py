@@ -29,8 +29,10 @@ from pyjax._src.lax.conversions import (_convert_element_type, bitcast_convert_t
 from pyjax._src.lax.cpu_numerics import (
     _XLA_EXACT_MAX_SIZE, _atan2, _clz, _exp_f32, _exp_f64, _f32_compute, _int_div,
     _is_finite, _log1p_f32, _log1p_f32_hlo, _log1p_f64, _log_f32, _log_f32_hlo, _logistic,
+    _logistic_f32,
     _nextafter, _popcount, _rem_impl, _round_half_away, _rsqrt, _shift_left,
-    _shift_right_arithmetic, _shift_right_logical, _sign, _tan_f32, _xla_f32,
+    _shift_right_arithmetic, _shift_right_logical, _sign, _sin_f32, _cos_f32, _tan_f32,
+    _tanh_f32, _xla_f32,
     _xla_f32_lower)
 from pyjax._src.lax.cpu_numerics import tree_reduce as _np_tree_reduce
 from pyjax._src.lax.utils import (
@@ -365,7 +367,7 @@ ad.defjvp_zero(is_finite_p)
 exp_p = unop("exp", _xla_f32(np.exp, _exp_f32, _exp_f64, _XLA_EXACT_MAX_SIZE), _inexact, lower=mlir.elementwise("exponential", True))
 ad.defjvp2(exp_p, lambda t, ans, x: mul(t, ans))
 exp2_p = unop("exp2", _f32_compute(np.exp2), _inexact, lower=_exp2_lower)
-ad.defjvp2(exp2_p, lambda t, ans, x: mul(t, mul(ans, _const(ans, math.log(2)))))
+ad.defjvp2(exp2_p, lambda t, ans, x: mul(log(_const(x, 2)), mul(t, ans)))
 def _complex_magnitude(ctx, z, shape, rdt):
   """(re z, im z, m = max(|re|, |im|), n/m with n the min (0 where m is 0), where |z|
   is inf: a part infinite and none NaN, as XLA). |z| = m sqrt(1 + (n/m)**2) without
@@ -427,34 +429,35 @@ log1p_p = unop("log1p", _xla_f32(np.log1p, _log1p_f32, _log1p_f64, _XLA_EXACT_MA
 ad.defjvp(log1p_p, lambda t, x: div(t, add(x, _const(x, 1))))
 expm1_p = unop("expm1", _f32_compute(np.expm1), _inexact, lower=_keep_zero(mlir.elementwise("exponential_minus_one", True)))
 ad.defjvp2(expm1_p, lambda t, ans, x: mul(t, add(ans, _const(ans, 1))))
-tanh_p = unop("tanh", _f32_compute(np.tanh), _inexact, lower=mlir.elementwise("tanh", True))
+tanh_p = unop("tanh", _xla_f32(np.tanh, _tanh_f32, None, _XLA_EXACT_MAX_SIZE), _inexact, lower=mlir.elementwise("tanh", True))
 ad.defjvp2(tanh_p, lambda t, ans, x: mul(add(t, mul(t, ans)), sub(_const(ans, 1), ans)))
-logistic_p = unop("logistic", _f32_compute(_logistic), _inexact, lower=mlir.elementwise("logistic", True))
+logistic_p = unop("logistic", _xla_f32(_logistic, _logistic_f32, None, _XLA_EXACT_MAX_SIZE), _inexact, lower=mlir.elementwise("logistic", True))
 ad.defjvp2(logistic_p, lambda t, ans, x: mul(t, mul(ans, sub(_const(ans, 1), ans))))
-sin_p = unop("sin", _f32_compute(np.sin), _inexact, lower=_keep_zero(_trig_lower("sine")))
+sin_p = unop("sin", _xla_f32(np.sin, _sin_f32, None, _XLA_EXACT_MAX_SIZE), _inexact, lower=_keep_zero(_trig_lower("sine")))
 ad.defjvp(sin_p, lambda t, x: mul(t, cos(x)))
-cos_p = unop("cos", _f32_compute(np.cos), _inexact, lower=_trig_lower("cosine"))
+cos_p = unop("cos", _xla_f32(np.cos, _cos_f32, None, _XLA_EXACT_MAX_SIZE), _inexact, lower=_trig_lower("cosine"))
 ad.defjvp(cos_p, lambda t, x: neg(mul(t, sin(x))))
 tan_p = unop("tan", _xla_f32(np.tan, _tan_f32, None, _XLA_EXACT_MAX_SIZE), _inexact, lower=_keep_zero(_trig_lower("tan")))
-ad.defjvp2(tan_p, lambda t, ans, x: mul(t, add(_const(ans, 1), mul(ans, ans))))
+ad.defjvp2(tan_p, lambda t, ans, x: mul(t, add(_const(x, 1), square(ans))))
 asin_p = unop("asin", _f32_compute(np.arcsin), _inexact, lower=mlir.elementwise("chlo.asin", True))
-ad.defjvp(asin_p, lambda t, x: mul(t, rsqrt(sub(_const(x, 1), mul(x, x)))))
+ad.defjvp(asin_p, lambda t, x: mul(t, rsqrt(sub(_const(x, 1), square(x)))))
 acos_p = unop("acos", _f32_compute(np.arccos), _inexact, lower=mlir.elementwise("chlo.acos", True))
-ad.defjvp(acos_p, lambda t, x: neg(mul(t, rsqrt(sub(_const(x, 1), mul(x, x))))))
+ad.defjvp(acos_p, lambda t, x: mul(t, neg(rsqrt(sub(_const(x, 1), square(x))))))
 atan_p = unop("atan", _f32_compute(np.arctan), _inexact, lower=mlir.elementwise("chlo.atan", True))
-ad.defjvp(atan_p, lambda t, x: div(t, add(_const(x, 1), mul(x, x))))
+ad.defjvp(atan_p, lambda t, x: div(t, add(_const(x, 1), square(x))))
 sinh_p = unop("sinh", _f32_compute(np.sinh), _inexact, lower=_keep_zero(mlir.elementwise("chlo.sinh", True)))
 ad.defjvp(sinh_p, lambda t, x: mul(t, cosh(x)))
 cosh_p = unop("cosh", _f32_compute(np.cosh), _inexact, lower=mlir.elementwise("chlo.cosh", True))
 ad.defjvp(cosh_p, lambda t, x: mul(t, sinh(x)))
 asinh_p = unop("asinh", _f32_compute(np.arcsinh), _inexact, lower=mlir.elementwise("chlo.asinh", True))
-ad.defjvp(asinh_p, lambda t, x: mul(t, rsqrt(add(mul(x, x), _const(x, 1)))))
+ad.defjvp(asinh_p, lambda t, x: mul(t, rsqrt(add(square(x), _const(x, 1)))))
 acosh_p = unop("acosh", _f32_compute(np.arccosh), _inexact, lower=mlir.elementwise("chlo.acosh", True))
-ad.defjvp(acosh_p, lambda t, x: mul(t, rsqrt(mul(sub(x, _const(x, 1)), add(x, _const(x, 1))))))
+ad.defjvp(acosh_p, lambda t, x: mul(t, rsqrt(sub(square(x), _const(x, 1)))))
 atanh_p = unop("atanh", _f32_compute(np.arctanh), _inexact, lower=_keep_zero(mlir.elementwise("chlo.atanh", True)))
-ad.defjvp(atanh_p, lambda t, x: div(t, sub(_const(x, 1), mul(x, x))))
+ad.defjvp(atanh_p, lambda t, x: mul(reciprocal(add(_const(x, 1), x)),
+                                     div(t, sub(_const(x, 1), x))))
 sqrt_p = unop("sqrt", _f32_compute(np.sqrt), _inexact, lower=mlir.elementwise("sqrt", True))
-ad.defjvp2(sqrt_p, lambda t, ans, x: div(t, mul(_const(ans, 2), ans)))
+ad.defjvp2(sqrt_p, lambda t, ans, x: mul(t, div(_const(x, 0.5), ans)))
 rsqrt_p = unop("rsqrt", _f32_compute(_rsqrt), _inexact, lower=mlir.elementwise("rsqrt", True))
 ad.defjvp2(rsqrt_p, lambda t, ans, x: mul(t, mul(_const(x, -0.5), div(ans, x))))
 cbrt_p = unop("cbrt", _f32_compute(np.cbrt), _float, lower=_cbrt_lower)
@@ -468,9 +471,10 @@ ad.defjvp_zero(clz_p)
 conj_p = unop("conj", np.conjugate, _complex | {np.dtype(np.float32), np.dtype(np.float64)}, lambda dt: _complex_dtype(dt) if dt.kind == "f" else dt, lower=_conj_lower)
 ad.deflinear(conj_p, lambda ct, x: [conj(ct) if x.aval.dtype.kind == "c" else real(ct)])
 real_p = unop("real", np.real, _complex, _real_dtype, lower=mlir.elementwise("real"))
-ad.deflinear(real_p, lambda ct, x: [complex(ct, _const(ct, 0))])
+# (a strong NumPy zero, as JAX's: the cotangent of a weak complex input comes out strong)
+ad.deflinear(real_p, lambda ct, x: [complex(ct, np.zeros((), ct.dtype))])
 imag_p = unop("imag", np.imag, _complex, _real_dtype, lower=mlir.elementwise("imag"))
-ad.deflinear(imag_p, lambda ct, x: [complex(_const(ct, 0), neg(ct))])
+ad.deflinear(imag_p, lambda ct, x: [complex(np.zeros((), ct.dtype), neg(ct))])
 def _np_abs(x):
   """np.abs, with XLA's complex abs: NaN where a part is NaN (C's hypot: inf for an
   infinite other part)."""
@@ -676,8 +680,8 @@ def _atan2_hlo(ctx, x, y, shape, dt):
 
 
 atan2_p = binop("atan2", _atan2, _inexact, lower=_atan2_lower)
-ad.defjvp(atan2_p, lambda t, x, y: mul(t, div(y, add(mul(x, x), mul(y, y)))),
-          lambda t, x, y: mul(t, div(neg(x), add(mul(x, x), mul(y, y)))))
+ad.defjvp(atan2_p, lambda t, x, y: mul(t, div(y, add(square(x), square(y)))),
+          lambda t, x, y: mul(t, div(neg(x), add(square(x), square(y)))))
 and_p = binop("and", np.bitwise_and, _int_bool, lower=mlir.elementwise("and"))
 ad.defjvp_zero(and_p)
 or_p = binop("or", np.bitwise_or, _int_bool, lower=mlir.elementwise("or"))
@@ -1088,9 +1092,10 @@ ad.deflinear(broadcast_in_dim_p, _broadcast_in_dim_transpose)
 def _broadcast_in_dim_batch(vals, dims, *, shape, broadcast_dimensions, sharding=None):
   x = batching.moveaxis(vals[0], dims[0], 0)
   size = core.get_aval(x).shape[0]
-  return broadcast_in_dim_p.bind(
-      x, shape=(size, *shape), broadcast_dimensions=(0, *(d + 1 for d in broadcast_dimensions)),
-      sharding=None), 0
+  # (NumPy integers, as JAX's rule computes them: its jaxprs print np.int64(2))
+  bdims = (0,) + tuple(np.add(1, np.asarray(broadcast_dimensions, np.int64)))
+  return broadcast_in_dim_p.bind(x, shape=(size, *shape), broadcast_dimensions=bdims,
+                                 sharding=None), 0
 
 
 broadcast_in_dim_p.batch = _broadcast_in_dim_batch

@@ -17,7 +17,7 @@ from pyjax._src.interpreters import partial_eval as pe
 from pyjax._src.lax import lax
 from pyjax._src.lax.lax import _canon_axis, _to_array
 from pyjax._src.lax.utils import _same_dtypes_check
-from pyjax._src.lax.utils import (ShardingTypeError, mesh_of, spec_of,
+from pyjax._src.lax.utils import (ShardingTypeError, make_sharding, mesh_of, spec_of,
                                   varying_shape_sharding)
 
 # ---------------------------------------------------------------- slice
@@ -1569,8 +1569,20 @@ def _stack_batch(vals, dims, *, axis):
   return stack_p.bind(*xs, axis=axis + 1), 0
 
 
+def _stack_sharding_rule(*xs, axis):
+  """JAX's: the sharded operands share one sharding; the new axis is replicated."""
+  sharded = [x for x in xs if x.sharding is not None]
+  if any(x.sharding != sharded[0].sharding for x in sharded[1:]):
+    raise ShardingTypeError(f"All operands should have the same sharding. Got "
+                            f"shardings {', '.join(str(x.sharding) for x in xs)}")
+  spec = list(spec_of(sharded[0]))
+  spec.insert(axis, None)
+  return make_sharding(sharded[0].sharding.mesh, spec)
+
+
 stack_p.def_impl(_stack_impl)
 stack_p.def_abstract_eval(_stack_check)
+stack_p.sharding_rule = _stack_sharding_rule
 ad.deflinear(stack_p, _stack_transpose)
 stack_p.lower = _stack_lower
 stack_p.batch = _stack_batch
@@ -1624,8 +1636,18 @@ def _unstack_batch(vals, dims, *, axis):
   return outs, [od] * len(outs)
 
 
+def _unstack_sharding_rule(x, *, axis):
+  spec = list(spec_of(x))
+  if spec[axis] is not None:
+    raise ShardingTypeError(f"unstack operand cannot be sharded on the unstacking axis "
+                            f"{axis}. Got operand type={x.str_short(True)}")
+  del spec[axis]
+  return [make_sharding(x.sharding.mesh, spec)] * x.shape[axis]
+
+
 unstack_p.def_impl(_unstack_impl)
 unstack_p.def_abstract_eval(_unstack_check)
+unstack_p.sharding_rule = _unstack_sharding_rule
 ad.deflinear(unstack_p, _unstack_transpose)
 unstack_p.lower = _unstack_lower
 unstack_p.batch = _unstack_batch

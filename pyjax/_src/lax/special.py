@@ -5,7 +5,6 @@ Eagerly most are SciPy's; under jit, CHLO's or (where CHLO has none, or IREE's
 differs from XLA's) XLA's algorithm written with lax operations."""
 from __future__ import annotations
 
-import math
 from functools import partial
 
 import numpy as np
@@ -23,7 +22,7 @@ from pyjax._src.lax.cpu_numerics import (_erf_inv_f32, _erf_inv_f32_hlo, _erf_in
 from pyjax._src.lax.lax import (
     _bind2, _const, _unary_api, abs, add, bitwise_and, bitwise_not, bitwise_or,
     broadcast_in_dim, convert_element_type, div, eq, exp, full_like, ge, gt, le, log, log1p,
-    lt, mul, ne, neg, rem, select, sign, sqrt, sub)
+    lt, mul, ne, neg, rem, select, sign, sqrt, square, sub)
 from pyjax._src.lax.reductions import reduce_or
 from pyjax._src.lax.utils import (_check_dtype, _float, _same_dtypes_check, _to_array, binop,
                                   unop)
@@ -31,14 +30,14 @@ from pyjax._src.lax.utils import (_check_dtype, _float, _same_dtypes_check, _to_
 _erf_inv_lower = _xla_f32_lower(_erf_inv_f32_hlo, mlir.elementwise("chlo.erf_inv"))
 
 erf_p = unop("erf", _f32_compute(_scipy_special("erf")), _float, lower=mlir.elementwise("chlo.erf", True))
-ad.defjvp(erf_p, lambda t, x: mul(t, mul(_const(x, 2 / math.sqrt(math.pi)),
-                                         exp(neg(mul(x, x))))))
+ad.defjvp(erf_p, lambda t, x: mul(_const(x, 2. / np.sqrt(np.pi)),
+                                     mul(t, exp(neg(square(x))))))
 erfc_p = unop("erfc", _f32_compute(_scipy_special("erfc")), _float, lower=mlir.elementwise("chlo.erfc", True))
-ad.defjvp(erfc_p, lambda t, x: mul(t, mul(_const(x, -2 / math.sqrt(math.pi)),
-                                          exp(neg(mul(x, x))))))
+ad.defjvp(erfc_p, lambda t, x: mul(_const(x, -2. / np.sqrt(np.pi)),
+                                      mul(t, exp(neg(square(x))))))
 erf_inv_p = unop("erf_inv", _xla_f32(_scipy_special("erfinv"), _erf_inv_f32, _erf_inv_f64), _float, lower=_erf_inv_lower)
-ad.defjvp2(erf_inv_p, lambda t, ans, x: mul(t, mul(_const(x, math.sqrt(math.pi) / 2),
-                                                   exp(mul(ans, ans)))))
+ad.defjvp2(erf_inv_p, lambda t, ans, x: mul(_const(x, np.sqrt(np.pi) / 2.),
+                                               mul(t, exp(square(ans)))))
 lgamma_p = unop("lgamma", _f32_compute(_lgamma), _float, lower=mlir.elementwise("chlo.lgamma", True))
 ad.defjvp(lgamma_p, lambda t, x: mul(t, digamma(x)))
 def _digamma_lower(ctx, x):  # chlo.digamma(+-0) is -inf; XLA's is NaN

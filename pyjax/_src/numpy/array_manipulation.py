@@ -167,17 +167,29 @@ def roll(a, shift, axis=None):
   shifts = np.asarray(shift._value if isinstance(shift, ArrayImpl) else shift)
   if axis is None:
     return reshape(roll(ravel(a), shifts, 0), a.shape)
-  axes = np.atleast_1d(np.asarray(axis))
-  shifts, axes = np.broadcast_arrays(np.atleast_1d(shifts), axes)
-  for s, ax in zip(shifts.tolist(), axes.tolist()):
-    ax = canonicalize_axis(ax, a.ndim)
+  axes = tuple(canonicalize_axis(ax, a.ndim) for ax in np.atleast_1d(np.asarray(axis)).tolist())
+  return _roll_static(a, tuple(np.atleast_1d(shifts).tolist()), axes)
+
+
+@staged_jit(static_argnums=(1, 2))
+def _roll_static(a, shift, axis):
+  """JAX's: per axis, the tail from (-s) mod n, then the head (an empty one at s = 0),
+  slices with explicit unit strides (its jaxprs print strides=(1, ...))."""
+  for ax, s in zip(*np.broadcast_arrays(axis, shift)):
     n = a.shape[ax]
     if n == 0:
       continue
-    s = int(s) % n
-    if s:
-      a = slicing.concatenate([_slice_axis(a, n - s, n, ax), _slice_axis(a, 0, n - s, ax)], ax)
+    i = int(-s) % n
+    a = slicing.concatenate([_unit_slice(a, i, n, int(ax)), _unit_slice(a, 0, i, int(ax))],
+                            int(ax))
   return a
+
+
+def _unit_slice(a, start, limit, axis):
+  starts, limits = [0] * a.ndim, list(a.shape)
+  starts[axis], limits[axis] = start, limit
+  return slicing.slice_p.bind(a, start_indices=tuple(starts), limit_indices=tuple(limits),
+                              strides=(1,) * a.ndim)
 
 
 def _roll_dynamic(a, shift, axis):
@@ -258,29 +270,31 @@ def atleast_3d(*arys):
   return _atleast("atleast_3d", 3, arys)
 
 
-def _seq(tup):
+def _seq(tup, name):
   if isinstance(tup, (ArrayImpl, Tracer, np.ndarray)):
     return [tup[i] for i in range(tup.shape[0])] if not isinstance(tup, np.ndarray) \
         else list(tup)
-  return list(tup)
+  tup = list(tup)
+  check_arraylike(name, *tup)  # (JAX's message names the stacking function)
+  return tup
 
 
 def hstack(tup, dtype=None):
-  arrs = [atleast_1d(a) for a in _seq(tup)]
+  arrs = [atleast_1d(a) for a in _seq(tup, "hstack")]
   return concatenate(arrs, 0 if arrs and arrs[0].ndim == 1 else 1, dtype=dtype)
 
 
 def vstack(tup, dtype=None):
-  return concatenate([atleast_2d(a) for a in _seq(tup)], 0, dtype=dtype)
+  return concatenate([atleast_2d(a) for a in _seq(tup, "vstack")], 0, dtype=dtype)
 
 
 def dstack(tup, dtype=None):
-  return concatenate([atleast_3d(a) for a in _seq(tup)], 2, dtype=dtype)
+  return concatenate([atleast_3d(a) for a in _seq(tup, "dstack")], 2, dtype=dtype)
 
 
 def column_stack(tup):
   arrs = []
-  for a in _seq(tup):
+  for a in _seq(tup, "column_stack"):
     a = _asarray(a)
     arrs.append(lax.reshape(a, (a.size, 1)) if a.ndim < 2 else a)
   return concatenate(arrs, 1)

@@ -14,8 +14,8 @@ from pyjax._src.numpy.array_creation import (ix_, linspace, ones_like, ravel_mul
                                              zeros_like)
 from pyjax._src.numpy.array_manipulation import atleast_2d, diagonal
 from pyjax._src.numpy.lax_numpy import (_slice_axis, _static_int, broadcast_to, clip,
-                                        concatenate, expand_dims, ravel, squeeze,
-                                        transpose, where)
+                                        concatenate, expand_dims, moveaxis, ravel,
+                                        squeeze, transpose, where)
 from pyjax._src.numpy.sorting import _onehot_take
 from pyjax._src.numpy.tensor_contractions import dot
 from pyjax._src.numpy.util import staged_jit
@@ -153,19 +153,29 @@ def bincount(x, weights=None, minlength: int = 0, *, length=None, out_sharding=N
   return out
 
 
+@staged_jit(static_argnames=('axis',))
 def trapezoid(y, x=None, dx=1.0, axis: int = -1):
-  y = _asarray(y)
-  axis = canonicalize_axis(axis, y.ndim)
-  n = y.shape[axis]
-  avg = ufuncs.multiply(ufuncs.add(_slice_axis(y, 1, n, axis), _slice_axis(y, 0, n - 1, axis)),
-                        0.5)
+  """JAX's: a constant spacing multiplies sum(y) - (y[0] + y[-1]) / 2, otherwise the
+  trapezoids' areas are summed."""
   if x is None:
-    return ufuncs.multiply(reductions.sum(avg, axis=axis), dx)
-  x = _asarray(x)
-  d = diff(x, axis=-1 if x.ndim == 1 else axis)
-  if x.ndim == 1:
-    d = lax.reshape(d, tuple(d.shape[0] if i == axis else 1 for i in range(y.ndim)))
-  return reductions.sum(ufuncs.multiply(avg, d), axis=axis)
+    check_arraylike("trapezoid", y)
+    y_arr, = promote_dtypes_inexact(y)
+    dx_array = _asarray(dx)
+    if dx_array.ndim > 0:
+      dx_array = lax.expand_dims(dx_array, tuple(range(y_arr.ndim - dx_array.ndim)))
+      dx_array = moveaxis(dx_array, axis, -1)
+  else:
+    check_arraylike("trapezoid", y, x)
+    y_arr, x_arr = promote_dtypes_inexact(y, x)
+    if x_arr.ndim == 1:
+      dx_array = diff(x_arr)
+    else:
+      dx_array = moveaxis(diff(x_arr, axis=axis), axis, -1)
+  y_arr = moveaxis(y_arr, axis, -1)
+  if dx_array.ndim == 0 or dx_array.shape[-1] == 1:  # constant spacing
+    dx_reduced = dx_array if dx_array.ndim == 0 else dx_array[..., 0]
+    return dx_reduced * (y_arr.sum(-1) - 0.5 * (y_arr[..., 0] + y_arr[..., -1]))
+  return 0.5 * (dx_array * (y_arr[..., 1:] + y_arr[..., :-1])).sum(-1)
 
 
 def _cov_weights(n, fweights, aweights):

@@ -262,6 +262,18 @@ def _flatten_nested(obj):
   return out
 
 
+def _array_of_arrays(object, leaves, dtype):
+  """JAX's way with a list holding arrays or tracers: each element converted to the
+  common dtype, given a leading axis and concatenated (in groups of 16)."""
+  if builtins.any(l is None for l in leaves):
+    raise ValueError("None is not a valid value for jnp.array")
+  dt = dtypes.result_type(*leaves) if dtype is None else dtypes.canonicalize_dtype(dtype)
+  arrs = [lax.expand_dims(array(o, dtype=dt, copy=False), (0,)) for o in object]
+  while len(arrs) > 16:
+    arrs = [slicing.concatenate(arrs[i:i + 16], 0) for i in range(0, len(arrs), 16)]
+  return slicing.concatenate(arrs, 0)
+
+
 def array(object, dtype=None, copy=True, order="K", ndmin=0):
   """Creates an array; Python scalars give weakly typed results as in JAX."""
   if order not in ("K", "C", None):
@@ -277,12 +289,10 @@ def array(object, dtype=None, copy=True, order="K", ndmin=0):
     if not object:
       out = asarray_value(np.array([], dtype=dtypes.default_float_dtype() if dtype is None
                                    else dtypes.canonicalize_dtype(dtype)))
-    elif _is_traced_seq(object):
-      out = stack([array(o) for o in object])
     else:
       leaves = _flatten_nested(object)
-      if builtins.any(isinstance(l, ArrayImpl) for l in leaves):
-        out = stack([array(o) for o in object])
+      if _is_traced_seq(object) or builtins.any(isinstance(l, ArrayImpl) for l in leaves):
+        out = _array_of_arrays(object, leaves, dtype)
       else:
         np_val = np.array(object) if dtype is None else np.array(object, dtype=dtype)
         if np_val.dtype == np.dtype("O"):
@@ -331,16 +341,23 @@ def array(object, dtype=None, copy=True, order="K", ndmin=0):
 def stack(arrays, axis=0, out=None, dtype=None):
   if not len(arrays):
     raise ValueError("Need at least one array to stack.")
+  if isinstance(arrays, (np.ndarray, ArrayImpl, Tracer)):  # (JAX: expand, concatenate)
+    a = asarray(arrays)
+    axis = canonicalize_axis(axis, a.ndim)
+    parts = [lax.expand_dims(p, (axis,)) for p in _unstack_all(a)]
+    if dtype is not None:
+      parts = [lax._convert_element_type(p, dtypes.canonicalize_dtype(dtype)) for p in parts]
+    return slicing.concatenate(parts, axis)
   arrays = [asarray(a) for a in arrays]
-  shape0 = arrays[0].shape
-  for a in arrays[1:]:
-    if a.shape != shape0:
-      raise ValueError("All input arrays must have the same shape.")
-  axis = canonicalize_axis(axis, arrays[0].ndim + 1)
-  arrays = promote_dtypes(*[lax.expand_dims(a, (axis,)) for a in arrays])
-  if dtype is not None:
-    arrays = [lax._convert_element_type(a, dtype) for a in arrays]
-  return slicing.concatenate(arrays, axis)
+  if dtype is not None:  # (JAX's: a stack primitive of the promoted operands)
+    arrays = [asarray(a, dtype=dtype) for a in arrays]
+  else:
+    arrays = promote_dtypes(*arrays)
+  return slicing.stack(arrays, axis)
+
+
+def _unstack_all(a):
+  return [a[i] for i in range(a.shape[0])]
 
 
 @staged_jit

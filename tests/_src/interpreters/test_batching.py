@@ -615,8 +615,11 @@ def test_per_example_grads(rng):
   for k in range(2):
     for j in range(2):
       want = np.stack([np.asarray(l[k][j]) for l in loop])
-      check_close(per_ex[k][j], want, scale=8)
-      check_close(per_ex2[k][j], want, scale=8)
+      # (batched and single-example products round differently: near-zero entries
+      # of a gradient whose largest is ~20 differ by ulps of that largest)
+      atol = 8e-6 * np.abs(want).max()
+      check_close(per_ex[k][j], want, scale=8, atol=atol)
+      check_close(per_ex2[k][j], want, scale=8, atol=atol)
 
 
 def test_grad_of_vmap(rng):

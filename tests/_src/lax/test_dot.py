@@ -110,3 +110,13 @@ def test_per_example_grads_singleton_axes():
   got, want = (jax.tree_util.tree_leaves(r) for r in res)
   assert [g.shape for g in got] == [w.shape for w in want]
   check_close([np.asarray(g) for g in got], [np.asarray(w) for w in want], scale=20)
+
+
+@pytest.mark.parametrize("shape", [(4, 3), (128, 4), (1, 5), (7,), (3, 7), (6, 1)])
+def test_small_matvec_float32_bit_exact_as_jax(shape, rng):
+  """A float32 matrix-vector product of fewer than 8 terms is XLA's: one FMA a term,
+  in order (the tutorials' logistic regression, whose finite differences show an ulp)."""
+  x = rng.standard_normal(shape).astype(np.float32)
+  v = rng.standard_normal(shape[-1]).astype(np.float32)
+  np.testing.assert_array_equal(np.asarray(jnp.dot(x, v)),
+                                np.asarray(jax.numpy.dot(x, v)))

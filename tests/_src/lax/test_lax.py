@@ -150,6 +150,48 @@ def test_tan_float32_matches_libm_tanf(rng):
   assert same.all(), (x[~same][:5], got[~same][:5], want[~same][:5])
 
 
+def test_tanh_float32_bit_exact_as_jax(rng):
+  """Eager float32 tanh is XLA's rational function (the tutorials' sigmoid through tanh,
+  finite differences of it), bit for bit: every range, the clamp, tiny values, inf/nan."""
+  x = np.concatenate([rng.standard_normal(2000) * 3, rng.uniform(-10, 10, 1000),
+                      rng.uniform(-1e-3, 1e-3, 500),
+                      [0, -0., 7.9, 7.9988, 8, 9, 1e-40, np.inf, -np.inf, np.nan]])
+  _check_bit_exact("tanh", x.astype(np.float32))
+  assert np.asarray(lax.tanh(x.astype(bfloat16))).dtype == bfloat16
+
+
+def _check_bit_exact(name, x):
+  """pyjax's eager lax.<name> of x is JAX's bit for bit: whole, in fives (the libm
+  path of a few values) and value by value (the scalar path)."""
+  want = np.asarray(getattr(jlax, name)(x))
+  fn = getattr(lax, name)
+  for got in (np.asarray(fn(x)),
+              np.concatenate([np.asarray(fn(x[i:i + 5])) for i in range(0, len(x), 5)]),
+              np.array([np.asarray(fn(v)) for v in x[::7]])):
+    w = want if len(got) == len(want) else want[::7]
+    v = x if len(got) == len(x) else x[::7]
+    same = (got.view(np.uint32) == w.view(np.uint32)) | (np.isnan(got) & np.isnan(w))
+    assert same.all(), (name, v[~same][:5], got[~same][:5], w[~same][:5])
+
+
+def test_logistic_float32_bit_exact_as_jax(rng):
+  """Eager float32 logistic is XLA's 1 / (1 + exp(-x)) with XLA's exp (jax.nn.sigmoid)."""
+  x = np.concatenate([rng.standard_normal(2000) * 4, rng.uniform(-100, 100, 500),
+                      [0, -0., np.inf, -np.inf, np.nan, 88, -88, -104, 104]])
+  _check_bit_exact("logistic", x.astype(np.float32))
+
+
+@pytest.mark.parametrize("name", ["sin", "cos"])
+def test_sin_cos_float32_bit_exact_as_jax(name, rng):
+  """Eager float32 sin/cos are libm's sinf/cosf as XLA calls them (glibc's: the
+  tutorials print sin(1.) as 0.84147096, NumPy's SIMD kernel 0.841471)."""
+  x = np.concatenate([rng.standard_normal(1500) * 3, rng.uniform(-130, 130, 1000),
+                      rng.uniform(-1e6, 1e6, 500), rng.uniform(-1e-3, 1e-3, 200),
+                      [0, -0., 1e-30, 1e-40, 1, 2, 3, 119.9, 120, -120, 1e38, np.inf,
+                       -np.inf, np.nan]]).astype(np.float32)
+  _check_bit_exact(name, x)
+
+
 def test_sin_int_error_message():
   msg = ("sin does not accept dtype int32. Accepted dtypes are subtypes of floating, "
          "complexfloating.")

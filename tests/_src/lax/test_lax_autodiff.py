@@ -281,3 +281,31 @@ def test_against_jax_oracle(rng):
                                rtol=2e-5, atol=2e-6)
     np.testing.assert_allclose(np.asarray(pyjax.hessian(ours)(x)),
                                np.asarray(jax.hessian(theirs)(x)), rtol=2e-4, atol=2e-5)
+
+
+@pytest.mark.parametrize("name", ["real_imag_sq", "imag", "real"])
+def test_real_imag_cotangents_strong_as_jax(name):
+  """real/imag transpose to ``complex(ct, <strong NumPy zero>)`` as JAX's: the gradient
+  of a real function of a Python complex is strongly typed (the autodiff cookbook)."""
+  jax = pytest.importorskip("jax")
+  fns = {"real_imag_sq": lambda m: lambda z: m.real(z) ** 2 + m.imag(z) ** 2,
+         "imag": lambda m: lambda z: m.imag(z) * 2, "real": lambda m: m.real}
+  got = pyjax.grad(fns[name](jnp))(3. + 4j)
+  want = jax.grad(fns[name](jax.numpy))(3. + 4j)
+  assert repr(got) == repr(want)
+  assert (str(pyjax.make_jaxpr(pyjax.grad(fns[name](jnp)))(3. + 4j))
+          == str(jax.make_jaxpr(jax.grad(fns[name](jax.numpy)))(3. + 4j)))
+
+
+@pytest.mark.parametrize("op,x", [("sqrt", 2.), ("tan", .7), ("asin", .3), ("acos", .3),
+                                  ("atan", .7), ("asinh", .7), ("acosh", 2.),
+                                  ("atanh", .3), ("logistic", .7), ("sin", 1.),
+                                  ("cos", 1.), ("tanh", 2.)])
+def test_second_derivatives_as_jax(op, x):
+  """The JVP rules are JAX's formulas and the eager float32 kernels XLA's, so eager
+  second derivatives print JAX's digits (the custom-derivatives tutorial's
+  grad(grad(jnp.sqrt))(2.) is -0.08838835)."""
+  jax = pytest.importorskip("jax")
+  got = pyjax.grad(pyjax.grad(getattr(lax, op)))(x)
+  want = jax.grad(jax.grad(getattr(jax.lax, op)))(x)
+  assert repr(got) == repr(want)
