@@ -14,6 +14,11 @@ import numpy as np
 import pytest
 
 import pyjax
+from oracle import Oracle
+
+# JAX's runs of the examples (recorded: tests/oracle.py; keyed by the test and the
+# call's arguments, not the example's source: re-record after changing an example)
+ORACLE = Oracle("test_examples")
 
 _EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))), "examples")
@@ -58,13 +63,13 @@ def test_digits_dataset():
     ("mnist_classifier", False, {}),
 ])
 def test_classifier_epoch_matches_jax(name, flatten, kwargs):
-  runs = {}
-  for lib in ("pyjax", "jax"):
+  def run(lib):
     lines = []
     params, acc = _load(name, lib).train(num_epochs=1, data=_subset(flatten),
                                          batch_size=20, log=lines.append, **kwargs)
-    runs[lib] = (lines, acc, [np.asarray(x) for x in pyjax.tree_util.tree_leaves(params)])
-  (lines, acc, leaves), (_, jax_acc, jax_leaves) = runs["pyjax"], runs["jax"]
+    return lines, acc, [np.asarray(x) for x in pyjax.tree_util.tree_leaves(params)]
+  lines, acc, leaves = run("pyjax")
+  _, jax_acc, jax_leaves = ORACLE.call(run, "jax", oracle_tag=name)
   assert len(lines) == 1 and lines[0].startswith("Epoch 0 in ")
   assert "test set accuracy" in lines[0]
   assert abs(acc - jax_acc) <= 1 / 30  # one test image of 30 may flip
@@ -74,21 +79,21 @@ def test_classifier_epoch_matches_jax(name, flatten, kwargs):
 
 def test_training_loop_matches_jax():
   ours = _load("training_loop").train(num_epochs=2, log=_quiet)
-  theirs = _load("training_loop", "jax").train(num_epochs=2, log=_quiet)
+  theirs = ORACLE.call(lambda: _load("training_loop", "jax").train(num_epochs=2, log=_quiet))
   np.testing.assert_allclose(ours[0], theirs[0], rtol=2e-3)
   assert ours[1] > 0.9 and abs(ours[1] - theirs[1]) <= 2 / 357
 
 
 def test_advi_matches_jax():
   (mean, log_std), ours = _load("advi").fit(num_steps=30, log=_quiet)
-  _, theirs = _load("advi", "jax").fit(num_steps=30, log=_quiet)
+  _, theirs = ORACLE.call(lambda: _load("advi", "jax").fit(num_steps=30, log=_quiet))
   np.testing.assert_allclose(ours, theirs, rtol=2e-3)
   assert ours[-1] < ours[0]
 
 
 def test_mnist_vae_matches_jax():
   ours = _load("mnist_vae").train(num_epochs=2, log=_quiet)
-  theirs = _load("mnist_vae", "jax").train(num_epochs=2, log=_quiet)
+  theirs = ORACLE.call(lambda: _load("mnist_vae", "jax").train(num_epochs=2, log=_quiet))
   np.testing.assert_allclose(ours, theirs, rtol=2e-3)
   assert ours[1] > ours[0]
 

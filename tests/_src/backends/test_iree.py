@@ -634,13 +634,15 @@ native_loops.set_enabled(False)
 f = pyjax.jit(lambda x, n: pyjax.lax.fori_loop(0, n, lambda i, x: jnp.sin(x) + 0.5, x))
 x = jnp.ones(1_000_000)  # a local-task (asynchronous) program
 assert abs(float(f(x, 1)[0]) - 1.3414710) < 1e-6
+# (compiled now: once f's interrupted work runs on in the background, it takes the cores)
+g = pyjax.jit(lambda x, n: pyjax.lax.fori_loop(0, n, lambda i, x: x * 0.999 + 1.0, x))
+assert float(g(0.0, 1)) == 1.0
 try:  # (the signal may come before the call on a loaded machine: caught all the same)
   print("started", flush=True)
   f(x, 10**7).block_until_ready()  # minutes of work
 except KeyboardInterrupt:
   print("interrupted", flush=True)
 # A small (local-sync) program: once one call ran long, the next ones can be stopped.
-g = pyjax.jit(lambda x, n: pyjax.lax.fori_loop(0, n, lambda i, x: x * 0.999 + 1.0, x))
 assert abs(float(g(0.0, 50_000)) - 1000.0) < 0.1
 print("started", flush=True)
 g(0.0, 10**9)  # hours of work

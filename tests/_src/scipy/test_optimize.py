@@ -2,12 +2,15 @@
 
 One table of problems; the value, jit and vmap tests share it. The JAX comparison is
 tight: same iterates, same counts (nit, nfev, njev), same status."""
+import types
+
 import numpy as np
 import pytest
 
 import pyjax
 import pyjax.numpy as pnp
 from pyjax.scipy import optimize as poptimize
+from oracle import Oracle
 from util import check_close, enable_x64
 
 jax = pytest.importorskip("jax")
@@ -43,6 +46,7 @@ def logistic(np_):
   return f
 
 
+ORACLE = Oracle("test_optimize")
 F32, F64 = np.float32, np.float64
 # (name, objective factory, x0, args as NumPy arrays, method, options, dtypes, whether
 # JAX converges there). JAX's BFGS and L-BFGS fail on Rosenbrock from most starts (as
@@ -99,9 +103,16 @@ def jax_ref():
   for dtype in (F32, F64):
     rows = [p for p in PROBLEMS if dtype in p[6]]
     with enable_x64(dtype == F64):
-      res = jax.jit(lambda: [_run(joptimize, jnp, r, dtype) for r in rows])()
-      out.update({(r[0], dtype): jax.device_get(v) for r, v in zip(rows, res)})
+      res = ORACLE.call(lambda: [r._asdict() for r in jax.jit(
+          lambda: [_run(joptimize, jnp, r, dtype) for r in rows])()],
+          oracle_tag=np.dtype(dtype).name, oracle_test="jax_ref")
+      out.update({(r[0], dtype): _results(v) for r, v in zip(rows, res)})
   return out
+
+
+def _results(fields):
+  """A recorded OptimizeResults (a dict of its fields) as an object with them."""
+  return types.SimpleNamespace(**fields)
 
 
 @pytest.mark.parametrize("row,dtype", CASES,
@@ -162,7 +173,8 @@ def test_minimize_vmap(row, x64):
     one = _run(poptimize, pnp, row, F64, pnp.asarray(x0s[b]))
     for k in FIELDS:
       check_close(getattr(ours, k)[b], getattr(one, k), rtol=1e-8, atol=1e-8, err_msg=k)
-  ref = jax.jit(jax.vmap(lambda x: _run(joptimize, jnp, row, F64, x)))(jnp.asarray(x0s))
+  ref = _results(ORACLE.call(lambda: jax.jit(jax.vmap(
+      lambda x: _run(joptimize, jnp, row, F64, x)))(jnp.asarray(x0s))._asdict()))
   _check(ours, ref, F64, 1e-8)
 
 
