@@ -345,6 +345,19 @@ _INV_PIO4_WORDS = np.array([(_TWO_OVER_PI_192 >> (8 * (23 - i))) & 0xffffffff
                             for i in range(24)], np.uint64)
 
 
+def _reduce_big(xi):
+  """(|x| mod pi/2 as float64, the quadrant as uint64) of the float32 bits ``xi``
+  (|x| >= 120): a 32x96-bit fixed-point product with 4/pi, the exact modulo (glibc's)."""
+  words = _INV_PIO4_WORDS[((xi >> 26) & 15).astype(np.intp)[:, None] + [0, 4, 8]]
+  m = (((xi & 0xffffff) | 0x800000).astype(np.uint64) << ((xi >> 23) & 7)
+       ).astype(np.uint64) & np.uint64(0xffffffff)
+  r0 = (m * words[:, 0]) & np.uint64(0xffffffff)
+  r0 = ((m * words[:, 2]) >> np.uint64(32)) | (r0 << np.uint64(32))
+  r0 = r0 + m * words[:, 1]
+  nb = (r0 + np.uint64(1 << 61)) >> np.uint64(62)
+  return (r0 - (nb << np.uint64(62))).view(np.int64).astype(np.float64) * _PI_2M62, nb
+
+
 def _tan_reduce(x):
   """x = n pi/2 + (y0 + y1), |y| <= pi/4, as float32 pair; the quadrant n (int32)."""
   u = x.view(np.uint32)
@@ -354,14 +367,7 @@ def _tan_reduce(x):
   big = ((u >> 20) & 0x7ff) >= 0x42f  # |x| >= 120 (and inf/nan)
   if big.any():  # 32x96-bit fixed-point product with 4/pi: the exact modulo
     xi = u[big]
-    words = _INV_PIO4_WORDS[((xi >> 26) & 15).astype(np.intp)[:, None] + [0, 4, 8]]
-    m = (((xi & 0xffffff) | 0x800000).astype(np.uint64) << ((xi >> 23) & 7)
-         ).astype(np.uint64) & np.uint64(0xffffffff)
-    r0 = (m * words[:, 0]) & np.uint64(0xffffffff)
-    r0 = ((m * words[:, 2]) >> np.uint64(32)) | (r0 << np.uint64(32))
-    r0 = r0 + m * words[:, 1]
-    nb = (r0 + np.uint64(1 << 61)) >> np.uint64(62)
-    v = (r0 - (nb << np.uint64(62))).view(np.int64).astype(np.float64) * _PI_2M62
+    v, nb = _reduce_big(xi)
     red[big] = np.where(xi >> 31 != 0, -v, v)
     n[big] = nb.astype(np.int32)
   y0 = red.astype(np.float32)
@@ -435,14 +441,7 @@ def _sincos_f32(x, cos):
     big = (top >= 0x42f) & (top < 0x7f8)  # 120 <= |x| < inf: the exact modulo
     if big.any():
       xi = u[big]
-      words = _INV_PIO4_WORDS[((xi >> 26) & 15).astype(np.intp)[:, None] + [0, 4, 8]]
-      m = (((xi & 0xffffff) | 0x800000).astype(np.uint64) << ((xi >> 23) & 7)
-           ).astype(np.uint64) & np.uint64(0xffffffff)
-      r0 = (m * words[:, 0]) & np.uint64(0xffffffff)
-      r0 = ((m * words[:, 2]) >> np.uint64(32)) | (r0 << np.uint64(32))
-      r0 = r0 + m * words[:, 1]
-      nb = (r0 + np.uint64(1 << 61)) >> np.uint64(62)
-      red[big] = (r0 - (nb << np.uint64(62))).view(np.int64).astype(np.float64) * _PI_2M62
+      red[big], nb = _reduce_big(xi)
       n[big] = nb.astype(np.int32)
       q[big] = n[big] + (xi >> 31).astype(np.int32)  # (the sign enters the quadrant)
     small = top < 0x3f4  # |x| < pi/4: no reduction
