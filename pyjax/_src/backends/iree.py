@@ -226,13 +226,34 @@ _FUNC_DEF = re.compile(r"^(  func\.func (?:public|private) @[^\n]*\)) \{\n", re.
 _WHILE_OPERANDS = re.compile(r'"stablehlo\.while"\(([^)]*)\)')
 
 
+# Only modules with a tensor of at least this many elements are placed: the copies cost
+# only for big carries, and placement broke some small loop programs at run time
+# (scipy.optimize's BFGS, sparse cg: "indirect buffer reference slot 0 is out range of
+# the declared binding capacity of the command buffer").
+PLACE_MIN_ELEMENTS = 1 << 18
+_TENSOR_DIMS = re.compile(r"tensor<((?:\d+x)+)")
+
+
+def _largest_tensor(text: str) -> int:
+  most = 0
+  for m in _TENSOR_DIMS.finditer(text):
+    n = 1
+    for d in m.group(1)[:-1].split("x"):
+      n *= int(d)
+    most = max(most, n)
+  return most
+
+
 def _placed(text: str) -> str:
   """``text`` whose function definitions carry ``_PLACED``, where it has loops, none
-  over more than ``MAX_PLACED_CARRIES`` values."""
+  over more than ``MAX_PLACED_CARRIES`` values, and a tensor of at least
+  ``PLACE_MIN_ELEMENTS`` elements."""
   if not PLACE_LOOPS or "stablehlo.while" not in text:
     return text
   if any(m.group(1).count(",") >= MAX_PLACED_CARRIES
          for m in _WHILE_OPERANDS.finditer(text)):
+    return text
+  if _largest_tensor(text) < PLACE_MIN_ELEMENTS:
     return text
   return _FUNC_DEF.sub(lambda m: m.group(1) + _PLACED, text)
 

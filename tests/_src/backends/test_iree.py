@@ -1096,7 +1096,10 @@ def test_functions_of_modules_with_loops_are_placed_on_the_device(monkeypatch):
   text."""
   f = pyjax.jit(lambda n, x: lax.while_loop(lambda c: c[0] < n,
                                             lambda c: (c[0] + 1, c[1] * 2.0), (0, x))[1])
-  text = f.lower(np.int32(3), np.ones(100, np.float32)).as_text()
+  big = np.ones(iree.PLACE_MIN_ELEMENTS, np.float32)
+  small = f.lower(np.int32(3), np.ones(100, np.float32)).as_text()
+  assert iree._placed(small) == small  # small loops are left as they are
+  text = f.lower(np.int32(3), big).as_text()
   decl = "  func.func private @pyjax_host.cb0(tensor<f32>) -> (tensor<f32>)\n"
   loop = text.replace("module @jit__lambda", "module @m", 1).replace(
       "\n  func.func public", "\n" + decl + "  func.func public", 1)
@@ -1105,8 +1108,8 @@ def test_functions_of_modules_with_loops_are_placed_on_the_device(monkeypatch):
   assert placed.count(attr) == 1 and decl in placed
   assert placed.replace(" " + attr, " {\n") == loop
   assert iree._placed(MODULE) == MODULE
-  out = f(np.int32(3), np.ones(100, np.float32))  # compiles and runs placed
-  np.testing.assert_array_equal(np.asarray(out), np.full(100, 8.0, np.float32))
+  out = f(np.int32(3), big)  # compiles and runs placed
+  np.testing.assert_array_equal(np.asarray(out), np.full(big.size, 8.0, np.float32))
   key = iree.cache_key(loop, iree.CPU_FLAGS)
   monkeypatch.setattr(iree, "PLACE_LOOPS", False)
   assert iree._placed(loop) == loop and iree.cache_key(loop, iree.CPU_FLAGS) != key
