@@ -579,13 +579,18 @@ def _compiling(key: str):
         del _inflight[key]
 
 
+def _disk_path(key: str) -> str | None:
+  """The disk cache file of ``key``; None when the disk cache is off."""
+  if not config.jax_enable_compilation_cache or config.jax_compilation_cache_max_size == 0:
+    return None
+  return os.path.join(cache_dir(), key[:2], key + ".vmfb")
+
+
 def _compile_or_read(text, flags, base, bounded, shared_constants, cached, key,
                      text_hash) -> bytes:
   """``compile_module``'s disk cache and compile, under ``key``'s compile lock."""
-  use_disk = config.jax_enable_compilation_cache and \
-      config.jax_compilation_cache_max_size != 0
-  path = os.path.join(cache_dir(), key[:2], key + ".vmfb")
-  payload = _read_disk(path, key, text_hash) if cached and use_disk else None
+  path = _disk_path(key)
+  payload = _read_disk(path, key, text_hash) if cached and path else None
   if payload is not None:
     stats["disk_hits"] += 1
     _mem_cache[key] = payload
@@ -615,7 +620,7 @@ def _compile_or_read(text, flags, base, bounded, shared_constants, cached, key,
       flags = remedy[1]
       stats["retries"] += 1
   stats["compiles"] += 1
-  if use_disk and _worth_writing(time.perf_counter() - t0, len(payload)):
+  if path and _worth_writing(time.perf_counter() - t0, len(payload)):
     _write_disk(path, key, text_hash, payload)
   _mem_cache[key] = payload
   return payload
@@ -652,9 +657,8 @@ def is_compiled(text: str, platform: str, n_out: int, asynchronous: bool = False
                      _shared_constants(asynchronous, n_out))
   if _mem_cache.get(key) is not None:
     return True
-  if not config.jax_enable_compilation_cache or config.jax_compilation_cache_max_size == 0:
-    return False
-  return os.path.exists(os.path.join(cache_dir(), key[:2], key + ".vmfb"))
+  path = _disk_path(key)
+  return path is not None and os.path.exists(path)
 
 
 def load_module(text: str, platform: str, driver: str, n_out: int,
