@@ -419,10 +419,10 @@ def compile_closed_jaxpr(closed: ClosedJaxpr, name: str, text: str | None = None
 # jitted function's first calls do not wait for it, a cache miss (``compile_tiered``)
 # lowers the jaxpr, and unless the memory or disk cache already holds its module,
 # hands the compile to one background thread and returns a ``TieredCall``: its calls run
-# the jaxpr eagerly (the NumPy primitive impls; nested jit equations inline) until the
+# the jaxpr eagerly (the NumPy primitive impls; nested jits inline, ``in_eager_tier``) until the
 # module is ready, then load it and hand the ``CompiledCall`` to the caller's cache
 # (``on_ready``). An eager run of a program without effects stops as soon as the module
-# is ready (a check between equations and at each loop step, ``core.eval_check``) and
+# is ready (a check at each ``core.eval_jaxpr``: each loop step, ``core.eval_check``) and
 # the call runs compiled: a long loop does not run to its end eagerly. A program with
 # effects (callbacks, prints) runs to its end, and one with effects and a while loop is
 # compiled synchronously. Not tiered: programs whose eager impls compile (shard_map,
@@ -434,9 +434,15 @@ class _Ready(Exception):
   """Raised inside a tiered call's eager run once its compiled program is ready."""
 
 
-# primitive -> params -> the ClosedJaxpr its eager tier runs inline (jit: its impl would
-# compile); registered by the primitive's module.
-INLINE_WHEN_TIERED: dict = {}
+# Set on the thread running a tiered call eagerly: the jit primitive's impl then
+# evaluates its jaxpr inline (``in_eager_tier``) instead of compiling it.
+_eager_tier = threading.local()
+
+
+def in_eager_tier() -> bool:
+  return getattr(_eager_tier, "on", False)
+
+
 # Primitives whose eager impls compile programs themselves: jaxprs holding them are
 # compiled synchronously.
 NOT_TIERED = {"shard_map", "call_exported"}
@@ -559,35 +565,6 @@ if hasattr(os, "register_at_fork"):
   os.register_at_fork(after_in_child=_background.after_fork_in_child)
 
 
-def _eval_eager(jaxpr: core.Jaxpr, consts, args, check):
-  """``core.eval_jaxpr`` with the jit-like equations of INLINE_WHEN_TIERED inlined and,
-  given ``check``, ``check()`` before each equation."""
-  types, to_array = (core._array_type, core.Tracer), core._to_array
-  env = {v: x if isinstance(x, types) else to_array(x)
-         for v, x in zip((*jaxpr.constvars, *jaxpr.invars), (*consts, *args))}
-  Literal, inline = core.Literal, INLINE_WHEN_TIERED
-
-  def read(v):
-    return v.val if type(v) is Literal else env[v]
-
-  for eqn in jaxpr.eqns:
-    if check is not None:
-      check()
-    p = eqn.primitive
-    sub = inline.get(p)
-    if sub is not None:
-      closed = sub(eqn.params)
-      outs = _eval_eager(closed.jaxpr, closed.consts, [read(v) for v in eqn.invars], check)
-    else:
-      outs = p.bind(*[read(v) for v in eqn.invars], **eqn.params)
-      if not p.multiple_results:
-        outs = (outs,)
-    for v, o in zip(eqn.outvars, outs):
-      if type(v) is not core.DropVar:
-        env[v] = o
-  return [read(v) for v in jaxpr.outvars]
-
-
 def _as_result(x, aval):
   """An eager run's output as a jit result: an Array of the aval's dtype and weak type."""
   if type(x) is ArrayImpl and x.weak_type == aval.weak_type and x.dtype == aval.dtype:
@@ -644,16 +621,16 @@ class TieredCall:
     if self.ready():
       return self._switch()(leaves, donated)
     check = None if self.effects else _ready_check(self.job.done, threading.get_ident())
-    prev = core.eval_check
-    core.eval_check = check
+    prev, prev_on = core.eval_check, in_eager_tier()
+    core.eval_check, _eager_tier.on = check, True
     try:
       closed = self.closed
       with one_blas_thread():
-        outs = _eval_eager(closed.jaxpr, closed.consts, list(leaves), check)
+        outs = core.eval_jaxpr(closed.jaxpr, closed.consts, *leaves)
     except _Ready:
       return self._switch()(leaves, donated)
     finally:
-      core.eval_check = prev
+      core.eval_check, _eager_tier.on = prev, prev_on
     outs = [_as_result(o, a) for o, a in zip(outs, self.closed.out_avals)]
     if donated:
       for i, (x, d) in enumerate(zip(leaves, donated)):

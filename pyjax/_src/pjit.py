@@ -35,6 +35,8 @@ jit_p.multiple_results = True
 
 def _jit_impl(*args, jaxpr: ClosedJaxpr, name: str, donated_invars=(), keep_unused=False,
               inline=False, **_):
+  if dispatch.in_eager_tier():  # a tiered call's eager run: no compile of its own
+    return core.eval_jaxpr(jaxpr.jaxpr, jaxpr.consts, *args)
   return dispatch.run_closed_jaxpr(jaxpr, name, args, donated_invars)
 
 
@@ -81,7 +83,6 @@ def _jit_pp_seed_names(eqn, context):
 
 
 jit_p.def_impl(_jit_impl)
-dispatch.INLINE_WHEN_TIERED[jit_p] = lambda params: params["jaxpr"]
 jit_p.def_abstract_eval(_jit_abstract_eval)
 jit_p.lower = _jit_lower
 jit_p.pp_params = _jit_pp_params
