@@ -169,6 +169,28 @@ def _without_native_loops(closed, name, text, n_consts, aliases):
   return plain
 
 
+# Equations of a loop body that do not measure its work per step: dots (counted by
+# their results, a matmul's work is not; see ``iree.pick_driver``) and updates of an
+# array in place (a scan's stacked results).
+_NOT_LOOP_WORK = frozenset({"dot_general", "dynamic_update_slice", "scatter",
+                            "scatter-add"})
+
+
+def _loop_body_elements(jaxpr, in_loop=False) -> int:
+  """The most elements an equation inside a ``while`` or ``scan`` body of ``jaxpr``
+  makes (0: none), ``_NOT_LOOP_WORK`` aside."""
+  most = 0
+  for eqn in jaxpr.eqns:
+    name = eqn.primitive.name
+    if in_loop and name not in _NOT_LOOP_WORK:
+      for v in eqn.outvars:
+        most = max(most, getattr(v.aval, "size", 0))
+    inner = in_loop or name in ("while", "scan")
+    for sub in core.jaxprs_in_params(eqn.params):
+      most = max(most, _loop_body_elements(sub, inner))
+  return most
+
+
 class _Plan:
   """How a jaxpr is compiled and called: its hoisted constants, IREE driver, donation
   aliases and final module text (known before compiling, so that jit can compile in the
@@ -181,8 +203,10 @@ class _Plan:
     self.platform = platform
     self.consts = consts
     self.callbacks = getattr(text, "callbacks", ())
-    self.driver = iree.pick_driver(in_avals, out_avals, platform,
-                                   loops="stablehlo.while" in text)
+    loops = "stablehlo.while" in text
+    self.driver = iree.pick_driver(
+        in_avals, out_avals, platform, loops=loops,
+        loop_elements=_loop_body_elements(closed.jaxpr) if loops else 0)
     self.asynchronous = self.driver == "local-task" and not self.callbacks
     self.n_out = len(out_avals)
     self.n_consts = len(consts)

@@ -928,10 +928,45 @@ def element_type(dt: np.dtype):
 WAIT_SLICE_NS = 20_000_000
 
 
+# IREE's blocking wait (``iree_async_semaphore_multi_wait``) is woken by the worker
+# that signals the semaphore, from a callback that then marks itself done; the woken
+# waiter cancels its timepoint and, the callback being under way, spins until it is
+# done. Woken on the signalling worker's core, the waiter preempts it (the kernel
+# favours a thread that slept) and spins while that worker waits for the core: up to a
+# scheduler tick per call. On 2 cores the main thread of ``x * x + x * 2`` on
+# 2000x2000 (0.5 ms a call) spun a third of the time and the call took 1.2 ms of CPU
+# (XLA: 0.85). So a thread that has to block waits under SCHED_BATCH, whose wake-ups do
+# not preempt (Linux; 3 us of system calls), and goes back to its policy after:
+# 0.85 ms of CPU, the median 0.45 ms. Helper threads that only invoke stay SCHED_BATCH.
+_SCHED_BATCH = getattr(os, "SCHED_BATCH", None)
+_SCHED_OTHER = getattr(os, "SCHED_OTHER", None)
+
+
+def _batch_policy() -> bool:
+  """Puts the calling thread under SCHED_BATCH if it is under SCHED_OTHER (the default
+  policy); True if it did."""
+  if _SCHED_BATCH is None:
+    return False
+  try:
+    if os.sched_getscheduler(0) != _SCHED_OTHER:
+      return False  # real-time, idle or already batch: the user's choice
+    os.sched_setscheduler(0, _SCHED_BATCH, os.sched_param(0))
+    return True
+  except OSError:
+    return False
+
+
 def wait(waitable, *value):
   """Waits on an IREE fence (or a semaphore reaching ``value``); raises its error."""
-  while not waitable.wait(*value, timeout=WAIT_SLICE_NS):
-    pass
+  if waitable.wait(*value, timeout=0):  # done: no wait, no system call
+    return
+  batch = _batch_policy()
+  try:
+    while not waitable.wait(*value, timeout=WAIT_SLICE_NS):
+      pass
+  finally:
+    if batch:
+      os.sched_setscheduler(0, _SCHED_OTHER, os.sched_param(0))
 
 
 # A module whose control flow reads device values (a while loop's condition) runs to
@@ -947,6 +982,7 @@ class _Invoker:
     threading.Thread(target=self._loop, name="pyjax-invoke", daemon=True).start()
 
   def _loop(self):
+    _batch_policy()  # (see ``wait``: IREE waits inside ``invoke``)
     while True:
       context, fn, args, ret, done, err, sem = self.jobs.get()
       try:
@@ -1312,15 +1348,21 @@ MANY_RESULTS = 64
 # 256, batch 16: 25 ms on the calling thread, 26-65 ms on two workers, which also burnt
 # 2-4x the CPU time). Programs with such loops run on local-sync up to this many times
 # ``SMALL_PROGRAM_BYTES`` (hidden 512: 98 vs 155 ms; hidden 1024 or batch 128, 7-10 MB,
-# are as fast or faster on the workers).
+# are as fast or faster on the workers), unless a loop body makes an array of
+# ``LOOP_TASK_ELEMENTS`` or more (dots aside), work worth the workers at each step:
+# Knuth's Poisson sampler over 10^6 lanes (a 4 MB result), 91 ms on the calling thread,
+# 58 ms on the workers (XLA: 57 ms).
 LOOP_SYNC_FACTOR = 4
+LOOP_TASK_ELEMENTS = 1 << 18
 
 
-def pick_driver(avals_in, avals_out, platform="cpu", loops=False) -> str:
-  """The IREE driver to run a program on; ``loops``: it holds a ``stablehlo.while``."""
+def pick_driver(avals_in, avals_out, platform="cpu", loops=False,
+                loop_elements=0) -> str:
+  """The IREE driver to run a program on; ``loops``: it holds a ``stablehlo.while``;
+  ``loop_elements``: the most elements an equation of a loop body makes, dots aside."""
   if platform != "cpu":
     return gpu_driver
-  if len(avals_out) > MANY_RESULTS:
+  if len(avals_out) > MANY_RESULTS or loop_elements >= LOOP_TASK_ELEMENTS:
     return "local-task"
   nbytes = sum(a.size * a.dtype.itemsize for a in (*avals_in, *avals_out))
   limit = SMALL_PROGRAM_BYTES * (LOOP_SYNC_FACTOR if loops else 1)

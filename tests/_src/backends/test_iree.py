@@ -340,6 +340,66 @@ def test_driver_choice_for_loops():
   assert iree.pick_driver(mid, mid, loops=True) == "local-sync"
   huge = [ShapedArray((n * iree.LOOP_SYNC_FACTOR,), np.float32)]
   assert iree.pick_driver(huge, huge, loops=True) == "local-task"
+  # ... unless a loop body's own arrays are big: each step is then worth the workers.
+  assert iree.pick_driver(mid, mid, loops=True,
+                          loop_elements=iree.LOOP_TASK_ELEMENTS) == "local-task"
+  assert iree.pick_driver(mid, mid, loops=True,
+                          loop_elements=iree.LOOP_TASK_ELEMENTS - 1) == "local-sync"
+
+
+def test_loop_body_work_picks_the_workers():
+  """Knuth's Poisson sampler over 2^20 lanes: a while loop whose body works on whole
+  arrays of 2^20 elements runs on local-task (the workers) though its 4 MiB of
+  results are under the loop limit; a scan RNN's body (16x256 arrays, a 256x256 dot)
+  measures 4,096 elements and stays on the calling thread."""
+  import pyjax
+  from pyjax import lax
+  from pyjax._src import dispatch
+  n = 1 << 20
+  f = pyjax.jit(lambda k: pyjax.random.poisson(k, 4.0, (n,)))
+  jaxpr = pyjax.make_jaxpr(lambda k: pyjax.random.poisson(k, 4.0, (n,)))(
+      pyjax.random.key(0)).jaxpr
+  assert dispatch._loop_body_elements(jaxpr) == n
+  x = f(pyjax.random.key(0))
+  assert next(iter(f._cache.values())).compiled.driver == "local-task"
+  assert abs(float(jnp.mean(x)) - 4.0) < 0.02
+
+  def rnn(w, xs):
+    return lax.scan(lambda h, x: (jnp.tanh(h @ w + x), h), jnp.zeros((16, 256)), xs)
+  jaxpr = pyjax.make_jaxpr(rnn)(jnp.zeros((256, 256)), jnp.zeros((200, 16, 256))).jaxpr
+  assert dispatch._loop_body_elements(jaxpr) == 16 * 256
+  assert dispatch._loop_body_elements(
+      pyjax.make_jaxpr(lambda x: x * 2)(jnp.zeros((n,))).jaxpr) == 0
+
+
+def test_blocking_wait_restores_the_scheduling_policy():
+  """A wait that blocks runs under SCHED_BATCH (IREE's waiter spins after its wake-up;
+  see ``iree.wait``) and the thread gets its own policy back, errors included."""
+  import os
+  if not hasattr(os, "SCHED_BATCH"):
+    pytest.skip("no SCHED_BATCH on this platform")
+  seen = []
+
+  class Slow:  # a fence that is not ready at the first (immediate) check
+    def __init__(self, fail=False):
+      self.calls, self.fail = 0, fail
+
+    def wait(self, timeout):
+      self.calls += 1
+      seen.append(os.sched_getscheduler(0))
+      if self.fail and self.calls > 1:
+        raise RuntimeError("failed")
+      return self.calls > 2
+
+  before = os.sched_getscheduler(0)
+  if before != os.SCHED_OTHER:
+    pytest.skip("this thread is not under the default policy")
+  iree.wait(Slow())
+  assert seen == [before, os.SCHED_BATCH, os.SCHED_BATCH]
+  assert os.sched_getscheduler(0) == before
+  with pytest.raises(RuntimeError, match="failed"):
+    iree.wait(Slow(fail=True))
+  assert os.sched_getscheduler(0) == before
 
 
 def test_scan_program_runs_on_the_calling_thread():
