@@ -191,6 +191,38 @@ def _loop_body_elements(jaxpr, in_loop=False) -> int:
   return most
 
 
+# Primitives whose compiled code moves memory more than it computes (in float32,
+# float64, integer or bool): programs of nothing else take ``iree.pick_driver``'s
+# ``memory_bound`` limit.
+_MEMORY_BOUND = frozenset({
+    "add", "sub", "mul", "div", "neg", "abs", "sign", "max", "min", "square",
+    "integer_pow", "floor", "ceil", "round", "select_n", "clamp", "eq", "ne", "lt",
+    "le", "gt", "ge", "and", "or", "not", "xor", "shift_left",
+    "shift_right_logical", "shift_right_arithmetic", "convert_element_type",
+    "broadcast_in_dim", "reshape", "squeeze", "expand_dims", "transpose", "rev",
+    "slice", "dynamic_slice", "concatenate", "pad", "iota", "copy", "copy_p",
+    "reduce_sum", "reduce_max", "reduce_min", "reduce_and", "reduce_or", "pjit",
+    "jit", "closed_call"})
+_CHEAP_KINDS = frozenset("fiub")
+
+
+def _memory_bound(jaxpr) -> bool:
+  """Whether every equation of ``jaxpr`` (nested jits included) is in
+  ``_MEMORY_BOUND`` and makes no float16, bfloat16 or complex values."""
+  for eqn in jaxpr.eqns:
+    if eqn.primitive.name not in _MEMORY_BOUND:
+      return False
+    for v in eqn.outvars:
+      dt = getattr(v.aval, "dtype", None)
+      if dt is None or dt.kind not in _CHEAP_KINDS or (dt.kind == "f" and
+                                                      dt.itemsize < 4):
+        return False
+    for sub in core.jaxprs_in_params(eqn.params):
+      if not _memory_bound(sub):
+        return False
+  return True
+
+
 class _Plan:
   """How a jaxpr is compiled and called: its hoisted constants, IREE driver, donation
   aliases and final module text (known before compiling, so that jit can compile in the
@@ -206,7 +238,8 @@ class _Plan:
     loops = "stablehlo.while" in text
     self.driver = iree.pick_driver(
         in_avals, out_avals, platform, loops=loops,
-        loop_elements=_loop_body_elements(closed.jaxpr) if loops else 0)
+        loop_elements=_loop_body_elements(closed.jaxpr) if loops else 0,
+        memory_bound=not loops and _memory_bound(closed.jaxpr))
     self.asynchronous = self.driver == "local-task" and not self.callbacks
     self.n_out = len(out_avals)
     self.n_consts = len(consts)

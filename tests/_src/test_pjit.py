@@ -418,9 +418,11 @@ def test_async_error_surfaces_by_block_until_ready(async_driver):
   np.testing.assert_array_equal(np.asarray(f(x)), [0, 2, 4, 6])
   s = iree.stream("local-task")
   s.t += 1  # a stand-in for an earlier call that has not ended
-  y = f(x)
-  assert not y.is_ready()
-  s.sem.fail("stand-in call failed")
+  try:
+    y = f(x)
+    assert not y.is_ready()
+  finally:  # (else every later call on the stream would wait for it)
+    s.sem.fail("stand-in call failed")
   with pytest.raises(RuntimeError, match="computation producing this array failed"):
     y.block_until_ready()
   with pytest.raises(RuntimeError, match="stand-in call failed"):

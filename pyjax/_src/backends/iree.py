@@ -1355,15 +1355,29 @@ MANY_RESULTS = 64
 LOOP_SYNC_FACTOR = 4
 LOOP_TASK_ELEMENTS = 1 << 18
 
+# A call on local-task costs ~25-50 us more than on the calling thread (the submission,
+# waking the workers, waking the caller: system calls and, in a VM, interrupts between
+# cores), which work that only moves memory hardly repays: two workers do not double
+# the bandwidth. Per call on 2 cores, calling thread vs workers (ms), float32:
+# ``x * x + x * 2`` on 500^2 0.031 vs 0.065, 1000^2 (8 MB in and out) 0.096 vs 0.103,
+# 1200^2 0.147 vs 0.155, 1400^2 0.221 vs 0.184; ``sum(x * x)`` alike; ``exp`` and
+# ``tanh``, which compute, gain from the workers from ~2 MB (``tanh`` on 1000^2: 0.293
+# vs 0.209). So programs of only cheap arithmetic, moves and sums (``memory_bound``;
+# see dispatch's ``_MEMORY_BOUND``) run on the calling thread up to this many times
+# ``SMALL_PROGRAM_BYTES``.
+MEMORY_BOUND_FACTOR = 10
+
 
 def pick_driver(avals_in, avals_out, platform="cpu", loops=False,
-                loop_elements=0) -> str:
+                loop_elements=0, memory_bound=False) -> str:
   """The IREE driver to run a program on; ``loops``: it holds a ``stablehlo.while``;
-  ``loop_elements``: the most elements an equation of a loop body makes, dots aside."""
+  ``loop_elements``: the most elements an equation of a loop body makes, dots aside;
+  ``memory_bound``: it only does cheap arithmetic, moves and sums."""
   if platform != "cpu":
     return gpu_driver
   if len(avals_out) > MANY_RESULTS or loop_elements >= LOOP_TASK_ELEMENTS:
     return "local-task"
   nbytes = sum(a.size * a.dtype.itemsize for a in (*avals_in, *avals_out))
-  limit = SMALL_PROGRAM_BYTES * (LOOP_SYNC_FACTOR if loops else 1)
+  factor = LOOP_SYNC_FACTOR if loops else MEMORY_BOUND_FACTOR if memory_bound else 1
+  limit = SMALL_PROGRAM_BYTES * factor
   return "local-sync" if nbytes < limit else "local-task"

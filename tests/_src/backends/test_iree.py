@@ -372,6 +372,34 @@ def test_loop_body_work_picks_the_workers():
       pyjax.make_jaxpr(lambda x: x * 2)(jnp.zeros((n,))).jaxpr) == 0
 
 
+def test_memory_bound_programs_stay_on_the_calling_thread_longer():
+  """A program of only cheap arithmetic, moves and sums runs on the calling thread up
+  to MEMORY_BOUND_FACTOR times SMALL_PROGRAM_BYTES (the workers do not repay their hand-off); one that
+  computes (exp), works in float16 or multiplies matrices keeps the 1 MiB limit."""
+  import pyjax
+  from pyjax._src import dispatch
+  from pyjax._src.core import ShapedArray
+  n = 1000  # 4 MB in, 4 MB out
+  mid = [ShapedArray((n, n), np.float32)]
+  assert iree.pick_driver(mid, mid, memory_bound=True) == "local-sync"
+  assert iree.pick_driver(mid, mid) == "local-task"
+  big = [ShapedArray((2000, 2000), np.float32)]
+  assert iree.pick_driver(big, big, memory_bound=True) == "local-task"
+  x = jnp.asarray(np.random.default_rng(0).standard_normal((n, n)).astype(np.float32))
+  cases = [(lambda x: x * x + x * 2.0, True),
+           (lambda x: jnp.sum(jnp.maximum(x, 0) ** 2, 0) + x.T[0], True),
+           (lambda x: jnp.exp(x) * 2.0, False),
+           (lambda x: (x.astype(jnp.float16) * 2).astype(jnp.float32), False),
+           (lambda x: x @ x, False)]
+  for fn, cheap in cases:
+    assert dispatch._memory_bound(pyjax.make_jaxpr(fn)(x).jaxpr) is cheap
+    f = pyjax.jit(fn)
+    np.testing.assert_allclose(np.asarray(f(x)), np.asarray(fn(np.asarray(x))),
+                               rtol=2e-3, atol=2e-3)
+    driver = next(iter(f._cache.values())).compiled.driver
+    assert driver == ("local-sync" if cheap else "local-task"), (fn, driver)
+
+
 def test_blocking_wait_restores_the_scheduling_policy():
   """A wait that blocks runs under SCHED_BATCH (IREE's waiter spins after its wake-up;
   see ``iree.wait``) and the thread gets its own policy back, errors included."""
