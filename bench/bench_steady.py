@@ -32,16 +32,15 @@ import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import time
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from bench import bench_jit, bench_training  # noqa: E402
+from bench import bench_control_flow, bench_jit, bench_training  # noqa: E402
 
-T, H, I, B = 200, 256, 64, 16  # the RNN (as bench_control_flow's)
+from bench.bench_control_flow import B, H, I, T  # noqa: E402  (the RNN's sizes)
 
 GOALS = {"mlp": 1.0, "matmul": 1.1, "ew": 1.0, "rnn": 1.0, "pex": 1.0}
 LABELS = {
@@ -52,18 +51,6 @@ LABELS = {
     "pex": "per-example grads b128 (ms)",
 }
 CALLS = {"mlp": 40, "matmul": 20, "ew": 200, "rnn": 20, "pex": 10}
-
-
-def _rnn_loss(jnp, lax):
-  def loss(params, xs, h0):
-    W, U, b, V = params
-
-    def step(h, x):
-      h = jnp.tanh(h @ W + x @ U + b)
-      return h, h @ V
-    h, ys = lax.scan(step, h0, xs)
-    return jnp.mean(ys ** 2) + jnp.mean(h ** 2)
-  return loss
 
 
 def _case(name, jax, jnp, lax):
@@ -95,7 +82,7 @@ def _case(name, jax, jnp, lax):
                    for s in [(H, H), (I, H), (H,), (H, 8)])
     xs = jnp.asarray(rng.normal(size=(T, B, I)).astype(np.float32))
     h0 = jnp.zeros((B, H), jnp.float32)
-    f = jax.jit(jax.value_and_grad(_rnn_loss(jnp, lax)))
+    f = bench_control_flow._rnn(jax)
     return lambda: block(f(params, xs, h0))
   if name == "pex":
     mlp = bench_jit._mlp(jnp)
@@ -138,13 +125,9 @@ def measure(names, real_jax, scale):
 
 
 def _jax_in_child(names, scale):
-  cmd = [sys.executable, os.path.abspath(__file__), "--jax-rows", "--rows",
-         ",".join(names), "--scale", str(scale)]
-  r = subprocess.run(cmd, capture_output=True, text=True)
-  if r.returncode != 0 or not r.stdout.strip():
-    sys.stderr.write(r.stderr[-3000:])
-    return {}
-  return json.loads(r.stdout.strip().splitlines()[-1])
+  return bench_training.json_child(
+      [sys.executable, os.path.abspath(__file__), "--jax-rows", "--rows",
+       ",".join(names), "--scale", str(scale)])
 
 
 def main():

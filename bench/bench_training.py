@@ -174,6 +174,12 @@ def _child(names, real_jax, cache_dir, scale):
   env = dict(os.environ)
   if cache_dir:
     env["XDG_CACHE_HOME"] = cache_dir  # pyjax's disk cache lives under it
+  return json_child(cmd, env)
+
+
+def json_child(cmd, env=None) -> dict:
+  """Runs ``cmd``; the JSON object on its last line of output ({} if it failed, its
+  stderr's end then shown)."""
   r = subprocess.run(cmd, capture_output=True, text=True, env=env)
   if r.returncode != 0 or not r.stdout.strip():
     sys.stderr.write(r.stderr[-3000:])
