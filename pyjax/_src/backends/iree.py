@@ -605,11 +605,11 @@ def _compile_or_read(text, flags, base, bounded, shared_constants, cached, key,
   if not _is_cuda(base) and LIBM_FLAGS[0] not in flags and needs_libm(text):
     flags = flags + LIBM_FLAGS  # (the key stays that of the flags asked for)
     tried.add("libm")
+  source = _placed(text)
   t0 = time.perf_counter()
   while True:
     try:
-      payload = compile_str(_placed(text), input_type="stablehlo",
-                            extra_args=list(flags))
+      payload = compile_str(source, input_type="stablehlo", extra_args=list(flags))
       break
     except CompilerToolError as e:
       remedy = _remedy(str(e), flags, base, tried)
