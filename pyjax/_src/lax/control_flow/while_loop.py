@@ -71,7 +71,8 @@ def _while_lower(ctx, *args, cond_jaxpr, body_jaxpr, cond_nconsts, body_nconsts)
   there (a carry starting as zeros, compared with a broadcast scalar and reduced) it
   made a dispatch with a dead whole-array result that it placed on the stack ("exceeded
   stack allocation limit", 4 MB for 1e6 floats). Only loops with an operand over the
-  stack limit get it (the barrier made IREE fail small loops: eigh's, cg's)."""
+  stack limit get it (the barrier made IREE fail small loops, eigh's Jacobi sweeps and
+  cg's, with "operand #1 does not dominate this use")."""
   nc, nb = cond_nconsts, body_nconsts
   native = _native_lower(ctx, args, cond_jaxpr, body_jaxpr, nc, nb)
   if native is not None:
@@ -79,8 +80,6 @@ def _while_lower(ctx, *args, cond_jaxpr, body_jaxpr, cond_nconsts, body_nconsts)
   avals = [a.aval for a in args]
   if any(a.size * a.dtype.itemsize > _STACK_LIMIT for a in avals
          if hasattr(a, "dtype") and hasattr(a.dtype, "itemsize")):
-    # (only then: the barrier made IREE fail small loops, e.g. eigh's Jacobi sweeps and
-    # cg's, with "operand #1 does not dominate this use")
     args = ctx.op("stablehlo.optimization_barrier", list(args), avals)
     args = [args] if isinstance(args, mlir.Val) else list(args)
   ignored = [not u for u in _used_inputs(body_jaxpr.jaxpr)[nb:]]
